@@ -1,0 +1,92 @@
+"""The article as Readalong stores it.
+
+Section texts are exact slices of ``Article.body`` (``body[start:end]``) so that any quote taken from
+a section is, by construction, a verbatim substring of the stored source text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    index: int
+    """Position in the article, from 1."""
+    heading: str | None
+    start: int
+    """Offset of the section's first character in ``Article.body``."""
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommentQuote:
+    comment: int
+    """Index of the quoted (earlier) comment."""
+    text: str
+    """The quoting comment's paragraph, as the quoting commenter wrote it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    index: int
+    author: str
+    posted: dt.datetime | None
+    text: str
+    quotes: tuple[CommentQuote, ...] = ()
+
+    @property
+    def reply_to(self) -> int | None:
+        """The comment this one answers, if it quotes one."""
+        return self.quotes[0].comment if self.quotes else None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    id: str
+    title: str | None
+    author: str | None
+    published: dt.date | None
+    declared_comments: int | None
+    source: str
+    format: str
+    """``blog``, ``markdown`` or ``text``: which parser read it."""
+    body: str
+    sections: tuple[Section, ...]
+    author_bio: str | None = None
+    comments: tuple[Comment, ...] = field(default=())
+
+    @property
+    def display_title(self) -> str:
+        """A title to show even when the source had none."""
+        if self.title:
+            return self.title
+        first = self.sections[0].text if self.sections else self.id
+        words = first.split()
+        return " ".join(words[:8]) + ("…" if len(words) > 8 else "")
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented ``readalong show --json`` shape."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "author": self.author,
+            "published": self.published.isoformat() if self.published else None,
+            "declared_comments": self.declared_comments,
+            "source": self.source,
+            "sections": [{"index": s.index, "heading": s.heading, "text": s.text} for s in self.sections],
+            "author_bio": self.author_bio,
+            "comments": [
+                {
+                    "index": c.index,
+                    "author": c.author,
+                    "posted": c.posted.isoformat(timespec="seconds") if c.posted else None,
+                    "text": c.text,
+                    "quotes": [{"comment": q.comment, "text": q.text} for q in c.quotes],
+                }
+                for c in self.comments
+            ],
+        }

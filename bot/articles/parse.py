@@ -1,0 +1,347 @@
+"""Reading article files: the scraped blog-post format, Markdown and plain text.
+
+The body is rebuilt from its paragraphs joined by one blank line, each paragraph kept exactly as
+written: quotes are later checked verbatim against it, so only the whitespace *between*
+paragraphs is normalised. Parsing never guesses beyond what the text shows; a scrape that stops
+in the middle of a comment gives the comments that are there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.articles.model import Article, Comment, CommentQuote
+from bot.articles.sections import DEFAULT_TARGET_CHARS, Block, make_sections
+from bot.errors import ArticleFormatError
+
+MAX_ARTICLE_BYTES = 2_000_000
+"""Far above any blog post; keeps a stray upload from filling the database."""
+
+_MONTHS = (
+    "january february march april may june july august september october november december".split()
+)
+BYLINE = re.compile(
+    r"^by\s+(?P<author>.+?)\s+on\s+(?P<month>\d{1,2})/(?P<day>\d{1,2})/(?P<year>\d{4})"
+    r"(?:\s*[·•|-]\s*(?P<count>\d[\d,]*|no|one)\s+comments?)?\s*$",
+    re.IGNORECASE,
+)
+COMMENT_HEADER = re.compile(
+    r"^(?P<name>\S.{0,99}?)\s+(?P<month>" + "|".join(_MONTHS) + r")\s+(?P<day>\d{1,2}),\s*(?P<year>\d{4})"
+    r"\s+at\s+(?P<hour>\d{1,2}):(?P<minute>\d{2})\s*(?P<ampm>[ap])\.?m\.?\s*$",
+    re.IGNORECASE,
+)
+COMMENTS_HEADING = re.compile(r"^\{\s*(?P<count>\d[\d,]*|no|one)\s+comments?\s*(?:…|\.\.\.)?\s*\}$", re.IGNORECASE)
+POST_IMAGE = re.compile(r"^Post image for\b", re.IGNORECASE)
+# Site furniture: text the blog's theme adds around every post, never part of the article.
+FURNITURE = re.compile(
+    r"^(?:Subscribe to receive updates from\b.*"
+    r"|This post was written by.*"
+    r"|(?:.*\s)?[–—-]\s*author of [\d,]+ posts? on\b.*"
+    r"|For information on reproducing this article, see our Terms of Use.*"
+    r"|Previous post:.*|Next post:.*"
+    r"|Tagged as:.*|Filed under.*"
+    r"|\{\s*[\d,]+\s+trackbacks?\s*\}"
+    r"|Comments on this entry are closed.*|Leave a Comment.*)$",
+    re.IGNORECASE,
+)
+END_OF_COMMENTS = re.compile(
+    r"^(?:Previous post:.*|Next post:.*|Comments on this entry are closed.*|Leave a Comment.*"
+    r"|\{\s*[\d,]+\s+trackbacks?\s*\})$",
+    re.IGNORECASE,
+)
+MARKDOWN_HEADING = re.compile(r"^(?P<hashes>#{1,6})\s+(?P<text>.+?)\s*#*\s*$")
+MIN_QUOTE_CHARS = 20
+_QUOTE_MARKS = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "‟": '"'})
+_WHITESPACE = re.compile(r"\s+")
+
+
+def read_article_file(path: Path) -> str:
+    """The text of ``path``, or an :class:`ArticleFormatError` saying in one line why not."""
+    if not path.exists():
+        raise ArticleFormatError(f"{path}: no such file")
+    if path.is_dir():
+        raise ArticleFormatError(f"{path}: is a directory, not an article file")
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ArticleFormatError(f"{path}: cannot be read ({error.strerror})") from None
+    return decode_article_bytes(data, str(path))
+
+
+def decode_article_bytes(data: bytes, name: str) -> str:
+    """Text from uploaded or read bytes, refusing what is not an article-sized UTF-8 text."""
+    if len(data) > MAX_ARTICLE_BYTES:
+        raise ArticleFormatError(
+            f"{name}: is too large ({len(data) / 1e6:.1f} MB; the limit is {MAX_ARTICLE_BYTES / 1e6:.0f} MB)"
+        )
+    if not data.strip():
+        raise ArticleFormatError(f"{name}: is empty")
+    if b"\x00" in data:
+        raise ArticleFormatError(f"{name}: is a binary file, not text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ArticleFormatError(
+            f"{name}: is not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start})"
+        ) from None
+    controls = sum(1 for ch in text if ch < " " and ch not in "\n\r\t\f")
+    if controls > 0.01 * len(text):
+        raise ArticleFormatError(f"{name}: is a binary file, not text")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def detect_format(text: str, source: str) -> str:
+    if source.lower().endswith((".md", ".markdown")):
+        return "markdown"
+    head = [line.strip() for line in text.split("\n") if line.strip()][:3]
+    return "blog" if any(BYLINE.match(line) for line in head) else "text"
+
+
+def parse_article(
+    text: str,
+    *,
+    source: str,
+    article_id: str = "",
+    target_chars: int = DEFAULT_TARGET_CHARS,
+) -> Article:
+    """Parse ``text`` (from a file named ``source``) in whichever format it is written."""
+    fmt = detect_format(text, source)
+    lines = [line.rstrip() for line in text.split("\n")]
+    if fmt == "blog":
+        parsed = _parse_blog(lines)
+    elif fmt == "markdown":
+        parsed = _parse_markdown(lines)
+    else:
+        parsed = _parse_plain(lines)
+    body, blocks = _join_blocks(parsed.blocks)
+    sections = make_sections(body, blocks, target_chars)
+    if not sections:
+        raise ArticleFormatError(f"{_basename(source)}: has no article text after its title")
+    return Article(
+        id=article_id,
+        title=parsed.title,
+        author=parsed.author,
+        published=parsed.published,
+        declared_comments=parsed.declared_comments,
+        source=_basename(source),
+        format=fmt,
+        body=body,
+        sections=sections,
+        author_bio="\n\n".join(parsed.bio) or None,
+        comments=tuple(_find_quotes(parsed.comments)),
+    )
+
+
+@dataclass
+class _RawBlock:
+    text: str
+    heading: str | None = None
+
+
+@dataclass
+class _Parsed:
+    title: str | None
+    blocks: list[_RawBlock]
+    author: str | None = None
+    published: dt.date | None = None
+    declared_comments: int | None = None
+    bio: tuple[str, ...] = ()
+    comments: tuple[Comment, ...] = ()
+
+
+def _parse_blog(lines: list[str]) -> _Parsed:
+    position = 0
+    before_byline: list[str] = []
+    byline: re.Match[str] | None = None
+    while position < len(lines) and byline is None:
+        stripped = lines[position].strip()
+        position += 1
+        if not stripped:
+            continue
+        byline = BYLINE.match(stripped)
+        if byline is None:
+            before_byline.append(stripped)
+    assert byline is not None, "detect_format saw a byline in the first lines"
+    title = " ".join(before_byline) or None
+    published = _date_or_none(int(byline["year"]), int(byline["month"]), int(byline["day"]))
+    declared = _count(byline["count"])
+
+    body: list[_RawBlock] = []
+    bio: list[str] = []
+    raw_comments: list[tuple[re.Match[str], list[str]]] = []
+    state = "body"
+    for line in lines[position:]:
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if state == "body" and not body and POST_IMAGE.match(stripped):
+            continue
+        header = COMMENT_HEADER.match(stripped)
+        if state == "comments":
+            if header:
+                raw_comments.append((header, []))
+            elif END_OF_COMMENTS.match(stripped):
+                state = "end"
+            else:
+                raw_comments[-1][1].append(stripped)
+            continue
+        if state == "end":
+            if header:
+                raw_comments.append((header, []))
+                state = "comments"
+            continue
+        heading = COMMENTS_HEADING.match(stripped)
+        if header or heading:
+            state = "comments" if header else "tail"
+            if header:
+                raw_comments.append((header, []))
+            if heading and declared is None:
+                declared = _count(heading["count"])
+            continue
+        if FURNITURE.match(stripped):
+            state = "tail"
+            continue
+        if state == "body":
+            body.append(_RawBlock(stripped))
+        else:
+            bio.append(stripped)
+
+    comments = tuple(
+        Comment(index=number, author=match["name"].strip(), posted=_comment_time(match), text="\n\n".join(paras))
+        for number, (match, paras) in enumerate(raw_comments, start=1)
+    )
+    return _Parsed(
+        title=title,
+        blocks=body,
+        author=byline["author"].strip(),
+        published=published,
+        declared_comments=declared,
+        bio=tuple(bio),
+        comments=comments,
+    )
+
+
+def _parse_markdown(lines: list[str]) -> _Parsed:
+    title: str | None = None
+    blocks: list[_RawBlock] = []
+    paragraph: list[str] = []
+
+    def end_paragraph() -> None:
+        if paragraph:
+            blocks.append(_RawBlock("\n".join(paragraph).strip("\n")))
+            paragraph.clear()
+
+    in_fence = False
+    for line in lines:
+        if line.lstrip().startswith("```"):
+            in_fence = not in_fence
+            paragraph.append(line)
+            continue
+        heading = None if in_fence else MARKDOWN_HEADING.match(line)
+        if heading:
+            end_paragraph()
+            if title is None and heading["hashes"] == "#" and not blocks:
+                title = heading["text"]
+            else:
+                blocks.append(_RawBlock(line.strip(), heading=heading["text"]))
+        elif not line.strip() and not in_fence:
+            end_paragraph()
+        else:
+            paragraph.append(line)
+    end_paragraph()
+    author = None
+    if blocks and blocks[0].heading is None and (byline := re.match(r"^by\s+(.{1,80})$", blocks[0].text, re.I)):
+        author = byline.group(1).strip()
+        blocks.pop(0)
+    return _Parsed(title=title, blocks=blocks, author=author)
+
+
+def _parse_plain(lines: list[str]) -> _Parsed:
+    title: str | None = None
+    blocks: list[_RawBlock] = []
+    paragraph: list[str] = []
+    for line in lines:
+        if title is None:
+            if line.strip():
+                title = line.strip()
+            continue
+        if line.strip():
+            paragraph.append(line)
+        elif paragraph:
+            blocks.append(_RawBlock("\n".join(paragraph)))
+            paragraph = []
+    if paragraph:
+        blocks.append(_RawBlock("\n".join(paragraph)))
+    return _Parsed(title=title, blocks=blocks)
+
+
+def _join_blocks(raw: Iterable[_RawBlock]) -> tuple[str, list[Block]]:
+    """The body text (blocks joined by a blank line) and each block's span in it."""
+    parts: list[str] = []
+    blocks: list[Block] = []
+    offset = 0
+    for block in raw:
+        text = block.text.strip()
+        if not text:
+            continue
+        if parts:
+            offset += 2
+        blocks.append(Block(offset, offset + len(text), block.heading))
+        parts.append(text)
+        offset += len(text)
+    return "\n\n".join(parts), blocks
+
+
+def normalise_for_quotes(text: str) -> str:
+    """Text compared up to whitespace and the style of quote marks."""
+    return _WHITESPACE.sub(" ", text.translate(_QUOTE_MARKS)).strip()
+
+
+def _find_quotes(comments: tuple[Comment, ...]) -> list[Comment]:
+    """Mark each comment paragraph that repeats an earlier comment's text as a quote of it."""
+    normalised = [normalise_for_quotes(c.text) for c in comments]
+    result: list[Comment] = []
+    for position, comment in enumerate(comments):
+        quotes: list[CommentQuote] = []
+        for paragraph in comment.text.split("\n\n"):
+            needle = normalise_for_quotes(paragraph).strip(" \"'>")
+            if len(needle) < MIN_QUOTE_CHARS:
+                continue
+            for earlier in range(position - 1, -1, -1):
+                if needle in normalised[earlier]:
+                    quotes.append(CommentQuote(comment=comments[earlier].index, text=paragraph))
+                    break
+        result.append(Comment(comment.index, comment.author, comment.posted, comment.text, tuple(quotes)))
+    return result
+
+
+def _comment_time(match: re.Match[str]) -> dt.datetime | None:
+    hour = int(match["hour"]) % 12 + (12 if match["ampm"].lower() == "p" else 0)
+    try:
+        return dt.datetime(
+            int(match["year"]), _MONTHS.index(match["month"].lower()) + 1, int(match["day"]), hour, int(match["minute"])
+        )
+    except ValueError:
+        return None
+
+
+def _date_or_none(year: int, month: int, day: int) -> dt.date | None:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _count(word: str | None) -> int | None:
+    if word is None:
+        return None
+    lowered = word.lower()
+    return {"no": 0, "one": 1}.get(lowered) if not lowered[0].isdigit() else int(lowered.replace(",", ""))
+
+
+def _basename(source: str) -> str:
+    return Path(source).name or source

@@ -1,0 +1,203 @@
+"""The ``readalong`` command (also ``python -m bot``).
+
+Every subcommand reads the settings once, works, and returns an exit status. Expected failures
+(:class:`ReadalongError`) print one line on stderr and exit 2; nothing is written before the input
+has been checked, so a refused command leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+import discord
+
+from bot.articles import Article, parse_article, read_article_file
+from bot.errors import ReadalongError
+from bot.settings import Settings
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+Handler = Callable[[argparse.Namespace, Settings], int]
+LONG_RUNNING = frozenset({"run", "sandbox"})
+"""Subcommands that log at LOG_LEVEL; the others log only warnings, to keep their output clean."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="readalong", description="Read an article together on Discord.")
+    parser.add_argument("--db", type=Path, help="SQLite database file (default: READALONG_DB, else ./readalong.db)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    imp = commands.add_parser("import", help="store an article file; prints its id last")
+    imp.add_argument("path", type=Path, help="a blog-post text scrape, a Markdown file (.md) or plain text")
+    imp.add_argument("--id", dest="article_id", help="the id to store it under (default: a slug of its title)")
+    imp.set_defaults(handler=_cmd_import)
+
+    lst = commands.add_parser("list", help="one line per article: id, title, sections, comments")
+    lst.set_defaults(handler=_cmd_list)
+
+    show = commands.add_parser("show", help="an article as stored")
+    show.add_argument("article_id", metavar="ID")
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+    show.set_defaults(handler=_cmd_show)
+
+    run = commands.add_parser("run", help="run the bot on Discord (needs DISCORD_TOKEN)")
+    run.add_argument(
+        "--sync-global", action="store_true", help="also sync slash commands globally (after changing commands)"
+    )
+    run.set_defaults(handler=_cmd_run)
+
+    for register in _extra_commands():
+        register(commands)
+    return parser
+
+
+def _extra_commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
+    """Subcommands that live beside their feature (sandbox, ask, export...)."""
+    found = []
+    for module_name in ("bot.sandbox.cli", "bot.search.cli", "bot.archive.cli"):
+        try:
+            module = __import__(module_name, fromlist=["register"])
+        except ModuleNotFoundError as error:
+            if error.name is not None and module_name.startswith(error.name):
+                continue
+            raise
+        found.append(module.register)
+    return found
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        if args.db is not None:
+            settings = settings.with_db(args.db)
+        quiet = args.command not in LONG_RUNNING
+        discord.utils.setup_logging(level=max(settings.log_level_number, logging.WARNING) if quiet else settings.log_level_number)
+        handler: Handler = args.handler
+        return handler(args, settings)
+    except BrokenPipeError:
+        # The reader (``| head``) went away: nothing more to say, and nothing to report.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115, PTH123 - closes at exit
+        return 0
+    except ReadalongError as error:
+        print(f"readalong: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+async def open_existing_store(settings: Settings) -> Store:
+    """The store, refusing to create a database just to report that it holds nothing."""
+    if not settings.db_path.exists():
+        raise ReadalongError(f"no database at {settings.db_path}: import an article first (readalong import PATH)")
+    store = Store(settings.db_path)
+    await store.open()
+    return store
+
+
+def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    text = read_article_file(args.path)
+    article = parse_article(text, source=str(args.path), target_chars=settings.section_target_chars)
+
+    async def store_it() -> Article:
+        async with Store(settings.db_path) as store:
+            return await store.articles.add(article, args.article_id)
+
+    stored = asyncio.run(store_it())
+    print(describe_import(stored))
+    print(stored.id)
+    return 0
+
+
+def describe_import(article: Article) -> str:
+    by = f" by {article.author}" if article.author else ""
+    declared = ""
+    if article.declared_comments is not None and article.declared_comments != len(article.comments):
+        declared = f" (the byline says {article.declared_comments})"
+    return (
+        f"Imported {article.display_title!r}{by}: {len(article.sections)} sections, "
+        f"{len(article.comments)} comments{declared}."
+    )
+
+
+def _cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+    async def fetch() -> list[str]:
+        store = await open_existing_store(settings)
+        try:
+            return [
+                f"{a.id}\t{a.title or '(untitled)'}\t{a.sections} sections\t{a.comments} comments"
+                for a in await store.articles.list()
+            ]
+        finally:
+            await store.close()
+
+    lines = asyncio.run(fetch())
+    print("\n".join(lines) if lines else "No articles yet: import one with `readalong import PATH`.")
+    return 0
+
+
+def _cmd_show(args: argparse.Namespace, settings: Settings) -> int:
+    async def fetch() -> Article:
+        store = await open_existing_store(settings)
+        try:
+            return await store.articles.get(args.article_id)
+        finally:
+            await store.close()
+
+    article = asyncio.run(fetch())
+    if args.json:
+        json.dump(article.to_json(), sys.stdout, ensure_ascii=False, indent=2)
+        print()
+    else:
+        write_readable(article, sys.stdout)
+    return 0
+
+
+def write_readable(article: Article, out: TextIO) -> None:
+    out.write(f"{article.display_title}\n")
+    meta = [f"id {article.id}"]
+    if article.author:
+        meta.append(f"by {article.author}")
+    if article.published:
+        meta.append(article.published.isoformat())
+    meta.append(f"{len(article.sections)} sections, {len(article.comments)} comments")
+    out.write(" · ".join(meta) + "\n")
+    for section in article.sections:
+        heading = f" · {section.heading}" if section.heading else ""
+        out.write(f"\n§{section.index}/{len(article.sections)}{heading}\n{section.text}\n")
+    if article.author_bio:
+        out.write(f"\nAbout the author\n{article.author_bio}\n")
+    for comment in article.comments:
+        posted = f" · {comment.posted:%Y-%m-%d %H:%M}" if comment.posted else ""
+        reply = f" (replying to #{comment.reply_to})" if comment.reply_to else ""
+        out.write(f"\n#{comment.index} {comment.author}{posted}{reply}\n{comment.text}\n")
+
+
+def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    token = settings.require_token()
+    from bot.client import create_bot
+
+    bot = create_bot(settings, sync_global=args.sync_global)
+
+    async def runner() -> None:
+        async with bot:
+            await bot.start(token.reveal())
+
+    try:
+        asyncio.run(runner())
+    except discord.LoginFailure:
+        raise ReadalongError("Discord refused DISCORD_TOKEN: reset the token in the Developer Portal") from None
+    except discord.PrivilegedIntentsRequired:
+        raise ReadalongError(
+            "the MESSAGE CONTENT intent is not enabled: turn it on under Bot > Privileged Gateway Intents"
+        ) from None
+    return 0

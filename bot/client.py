@@ -1,0 +1,115 @@
+"""The Discord side's shell: the Bot, its command tree, and the one factory that builds it."""
+
+from __future__ import annotations
+
+import logging
+import pkgutil
+import secrets
+from importlib import metadata
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+import cogs
+from bot.errors import ReadalongError
+from bot.settings import Settings
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def version() -> str:
+    try:
+        return metadata.version("readalong")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def extension_names() -> list[str]:
+    """Every module in ``cogs/``, in a fixed order, so adding a cog file is all it takes."""
+    return sorted(f"{cogs.__name__}.{m.name}" for m in pkgutil.iter_modules(cogs.__path__) if not m.name.startswith("_"))
+
+
+class ReadalongTree(app_commands.CommandTree["ReadalongBot"]):
+    """Turns expected errors into a short private reply; logs the rest with an id the user can quote."""
+
+    async def on_error(self, interaction: discord.Interaction[ReadalongBot], error: app_commands.AppCommandError) -> None:
+        cause: BaseException = error
+        if isinstance(error, app_commands.CommandInvokeError):
+            cause = error.original
+        if isinstance(cause, ReadalongError):
+            message = str(cause)
+        elif isinstance(cause, app_commands.CommandOnCooldown):
+            message = f"Slow down a little: try again in {cause.retry_after:.0f} s."
+        elif isinstance(cause, app_commands.MissingPermissions):
+            message = "You need the " + ", ".join(p.replace("_", " ").title() for p in cause.missing_permissions) + (
+                " permission to use this command."
+            )
+        elif isinstance(cause, app_commands.CheckFailure):
+            message = str(cause) or "You cannot use this command here."
+        elif isinstance(cause, app_commands.TransformerError):
+            message = f"{cause.value!r} is not a valid {cause.type.name.lower()} here."
+        else:
+            error_id = secrets.token_hex(4)
+            command = interaction.command.qualified_name if interaction.command else "?"
+            log.error("command /%s failed (error id %s)", command, error_id, exc_info=cause)
+            message = f"Something went wrong on our side (error id `{error_id}`); the admins can find it in the log."
+        await send_ephemeral(interaction, message)
+
+
+async def send_ephemeral(interaction: discord.Interaction[ReadalongBot], message: str) -> None:
+    """Reply privately, whether or not the interaction was already answered or deferred."""
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(message, ephemeral=True)
+        else:
+            await interaction.response.send_message(message, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not tell the user about an error in interaction %s", interaction.id, exc_info=True)
+
+
+class ReadalongBot(commands.Bot):
+    def __init__(self, settings: Settings, store: Store, *, sync_global: bool = False) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True
+        intents.guild_messages = True
+        intents.message_content = True
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=intents,
+            allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=ReadalongTree,
+            chunk_guilds_at_startup=False,
+        )
+        self.settings = settings
+        self.store = store
+        self.sync_global = sync_global
+
+    def __repr__(self) -> str:
+        return f"<ReadalongBot user={self.user!s} db={str(self.settings.db_path)!r}>"
+
+    async def setup_hook(self) -> None:
+        await self.store.open()
+        for name in extension_names():
+            await self.load_extension(name)
+        if self.settings.dev_guild_id is not None:
+            guild = discord.Object(self.settings.dev_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("synced %d commands to guild %s", len(synced), self.settings.dev_guild_id)
+        if self.sync_global:
+            synced = await self.tree.sync()
+            log.info("synced %d global commands (may take up to an hour to show everywhere)", len(synced))
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            await self.store.close()
+
+
+def create_bot(settings: Settings, *, store: Store | None = None, sync_global: bool = False) -> ReadalongBot:
+    """The bot as ``readalong run``, the sandbox and the tests all build it."""
+    return ReadalongBot(settings, store if store is not None else Store(settings.db_path), sync_global=sync_global)

@@ -1,0 +1,151 @@
+"""The one settings object, built once at start from ``.env`` and the environment.
+
+Nothing else in Readalong reads the environment: the CLI builds :class:`Settings` with
+:meth:`Settings.from_env` and passes it down.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+
+from bot.articles.sections import DEFAULT_TARGET_CHARS, MAX_SECTION_CHARS
+from bot.errors import SettingsError
+
+DEFAULT_DB = Path("readalong.db")
+DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class Secret:
+    """A string that never shows itself in a repr, a log line or an f-string."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return repr(self)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a Secret cannot be pickled")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    discord_token: Secret | None = None
+    db_path: Path = DEFAULT_DB
+    dev_guild_id: int | None = None
+    openai_api_key: Secret | None = None
+    openai_base_url: str | None = None
+    openai_model: str = DEFAULT_OPENAI_MODEL
+    log_level: str = "INFO"
+    section_target_chars: int = DEFAULT_TARGET_CHARS
+    ask_cooldown_seconds: float = 10.0
+    extra: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """Unrecognised ``READALONG_*`` keys, kept so a typo can be reported."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, dotenv_path: Path | None = Path(".env")) -> Settings:
+        """Read ``.env`` (if present), then the environment, which wins; validate every key."""
+        values: dict[str, str] = {}
+        if dotenv_path is not None and dotenv_path.is_file():
+            values.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+        values.update(os.environ if environ is None else environ)
+        return cls.from_mapping(values)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, str]) -> Settings:
+        def get(key: str) -> str | None:
+            value = values.get(key, "").strip()
+            return value or None
+
+        token = get("DISCORD_TOKEN")
+        api_key = get("OPENAI_API_KEY")
+        base_url = get("OPENAI_BASE_URL")
+        if base_url is not None:
+            parts = urlsplit(base_url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise SettingsError("OPENAI_BASE_URL must be an http(s) URL such as http://127.0.0.1:8000/v1")
+        level = (get("LOG_LEVEL") or "INFO").upper()
+        if level not in _LOG_LEVELS:
+            raise SettingsError(f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}, not {level!r}")
+        return cls(
+            discord_token=Secret(token) if token else None,
+            db_path=Path(get("READALONG_DB") or DEFAULT_DB),
+            dev_guild_id=_snowflake(get("DEV_GUILD_ID"), "DEV_GUILD_ID"),
+            openai_api_key=Secret(api_key) if api_key else None,
+            openai_base_url=base_url,
+            openai_model=get("OPENAI_MODEL") or DEFAULT_OPENAI_MODEL,
+            log_level=level,
+            section_target_chars=_int_in(
+                get("READALONG_SECTION_CHARS"), "READALONG_SECTION_CHARS", DEFAULT_TARGET_CHARS, 200, MAX_SECTION_CHARS
+            ),
+            ask_cooldown_seconds=_float_in(get("READALONG_ASK_COOLDOWN"), "READALONG_ASK_COOLDOWN", 10.0, 0.0, 3600.0),
+        )
+
+    def with_db(self, path: Path) -> Settings:
+        return replace(self, db_path=path)
+
+    def require_token(self) -> Secret:
+        if self.discord_token is None:
+            raise SettingsError("DISCORD_TOKEN is not set: put it in .env or the environment (see .env.example)")
+        return self.discord_token
+
+    @property
+    def log_level_number(self) -> int:
+        return int(logging.getLevelName(self.log_level))
+
+
+def _snowflake(raw: str | None, key: str) -> int | None:
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 0 < int(raw) < 2**64:
+        raise SettingsError(f"{key} must be a Discord id (a positive whole number), not {raw!r}")
+    return int(raw)
+
+
+def _int_in(raw: str | None, key: str, default: int, low: int, high: int) -> int:
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{key} must be a whole number, not {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{key} must be between {low} and {high}, not {value}")
+    return value
+
+
+def _float_in(raw: str | None, key: str, default: float, low: float, high: float) -> float:
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{key} must be a number, not {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{key} must be between {low:g} and {high:g}, not {value:g}")
+    return value

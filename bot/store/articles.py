@@ -1,0 +1,184 @@
+"""Queries on articles, their sections and their original comments."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.articles.model import Article, Comment, CommentQuote, Section
+from bot.errors import ConflictError, NotFoundError, ReadalongError
+
+if TYPE_CHECKING:
+    from bot.store.db import Store
+
+ARTICLE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+_MAX_SLUG = 60
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleSummary:
+    id: str
+    title: str | None
+    author: str | None
+    sections: int
+    comments: int
+    imported_at: str
+
+
+def slugify(text: str) -> str:
+    """A lowercase ASCII id made of the words of ``text``, at most 60 characters."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    if len(slug) > _MAX_SLUG:
+        slug = slug[:_MAX_SLUG].rsplit("-", 1)[0]
+    return slug or "article"
+
+
+def check_article_id(article_id: str) -> str:
+    if not ARTICLE_ID.match(article_id):
+        raise ReadalongError(
+            f"invalid article id {article_id!r}: use 1-64 lowercase letters, digits and dashes, starting with a letter or digit"
+        )
+    return article_id
+
+
+class ArticleQueries:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def add(self, article: Article, article_id: str | None = None) -> Article:
+        """Store ``article`` under ``article_id``, or under a fresh slug of its title; return it with its id."""
+        async with self._store.transaction() as db:
+            if article_id is not None:
+                check_article_id(article_id)
+                if await self._exists(article_id):
+                    raise ConflictError(f"article id {article_id!r} is already taken; choose another with --id")
+                chosen = article_id
+            else:
+                base = slugify(article.title or article.display_title)
+                chosen, n = base, 1
+                while await self._exists(chosen):
+                    n += 1
+                    chosen = f"{base[: _MAX_SLUG - len(str(n)) - 1]}-{n}"
+            await db.execute(
+                "INSERT INTO articles (id, title, author, published, declared_comments, source, format, body,"
+                " author_bio, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    chosen,
+                    article.title,
+                    article.author,
+                    article.published.isoformat() if article.published else None,
+                    article.declared_comments,
+                    article.source,
+                    article.format,
+                    article.body,
+                    article.author_bio,
+                    dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                ),
+            )
+            await db.executemany(
+                "INSERT INTO sections (article_id, idx, heading, start, end) VALUES (?, ?, ?, ?, ?)",
+                [(chosen, s.index, s.heading, s.start, s.end) for s in article.sections],
+            )
+            await db.executemany(
+                "INSERT INTO comments (article_id, idx, author, posted, text) VALUES (?, ?, ?, ?, ?)",
+                [
+                    (chosen, c.index, c.author, c.posted.isoformat(timespec="seconds") if c.posted else None, c.text)
+                    for c in article.comments
+                ],
+            )
+            await db.executemany(
+                "INSERT INTO comment_quotes (article_id, comment_idx, position, quoted_idx, text) VALUES (?, ?, ?, ?, ?)",
+                [
+                    (chosen, c.index, position, q.comment, q.text)
+                    for c in article.comments
+                    for position, q in enumerate(c.quotes)
+                ],
+            )
+        return Article(
+            id=chosen,
+            title=article.title,
+            author=article.author,
+            published=article.published,
+            declared_comments=article.declared_comments,
+            source=article.source,
+            format=article.format,
+            body=article.body,
+            sections=article.sections,
+            author_bio=article.author_bio,
+            comments=article.comments,
+        )
+
+    async def _exists(self, article_id: str) -> bool:
+        async with self._store.db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)) as cursor:
+            return await cursor.fetchone() is not None
+
+    async def get(self, article_id: str) -> Article:
+        """The article, or :class:`NotFoundError` naming the id."""
+        db = self._store.db
+        async with db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            raise NotFoundError(f"no article with id {article_id!r} (see `readalong list` or /article list)")
+        body: str = row["body"]
+        async with db.execute(
+            "SELECT idx, heading, start, end FROM sections WHERE article_id = ? ORDER BY idx", (article_id,)
+        ) as cursor:
+            sections = tuple(
+                Section(r["idx"], r["heading"], r["start"], r["end"], body[r["start"] : r["end"]])
+                for r in await cursor.fetchall()
+            )
+        quotes: dict[int, list[CommentQuote]] = {}
+        async with db.execute(
+            "SELECT comment_idx, quoted_idx, text FROM comment_quotes WHERE article_id = ? ORDER BY comment_idx, position",
+            (article_id,),
+        ) as cursor:
+            for r in await cursor.fetchall():
+                quotes.setdefault(r["comment_idx"], []).append(CommentQuote(r["quoted_idx"], r["text"]))
+        async with db.execute(
+            "SELECT idx, author, posted, text FROM comments WHERE article_id = ? ORDER BY idx", (article_id,)
+        ) as cursor:
+            comments = tuple(
+                Comment(
+                    r["idx"],
+                    r["author"],
+                    dt.datetime.fromisoformat(r["posted"]) if r["posted"] else None,
+                    r["text"],
+                    tuple(quotes.get(r["idx"], ())),
+                )
+                for r in await cursor.fetchall()
+            )
+        return Article(
+            id=row["id"],
+            title=row["title"],
+            author=row["author"],
+            published=dt.date.fromisoformat(row["published"]) if row["published"] else None,
+            declared_comments=row["declared_comments"],
+            source=row["source"],
+            format=row["format"],
+            body=body,
+            sections=sections,
+            author_bio=row["author_bio"],
+            comments=comments,
+        )
+
+    async def list(self) -> list[ArticleSummary]:
+        """Every article, newest import first."""
+        async with self._store.db.execute(
+            "SELECT a.id, a.title, a.author, a.imported_at,"
+            " (SELECT count(*) FROM sections s WHERE s.article_id = a.id) AS n_sections,"
+            " (SELECT count(*) FROM comments c WHERE c.article_id = a.id) AS n_comments"
+            " FROM articles a ORDER BY a.imported_at DESC, a.rowid DESC"
+        ) as cursor:
+            return [
+                ArticleSummary(r["id"], r["title"], r["author"], r["n_sections"], r["n_comments"], r["imported_at"])
+                for r in await cursor.fetchall()
+            ]
+
+    async def count(self) -> int:
+        async with self._store.db.execute("SELECT count(*) FROM articles") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
