@@ -186,6 +186,10 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     token = settings.require_token()
     from bot.client import create_bot
 
+    if settings.discord_url is not None:
+        from bot.sandbox import point_discord_at
+
+        point_discord_at(settings.discord_url)
     bot = create_bot(settings, sync_global=args.sync_global)
 
     async def runner() -> None:

@@ -64,6 +64,8 @@ class Settings:
     log_level: str = "INFO"
     section_target_chars: int = DEFAULT_TARGET_CHARS
     ask_cooldown_seconds: float = 10.0
+    discord_url: str | None = None
+    """Base URL of a Discord-compatible server (the sandbox); None means Discord itself."""
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
     """Unrecognised ``READALONG_*`` keys, kept so a typo can be reported."""
 
@@ -89,6 +91,11 @@ class Settings:
             parts = urlsplit(base_url)
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 raise SettingsError("OPENAI_BASE_URL must be an http(s) URL such as http://127.0.0.1:8000/v1")
+        discord_url = get("READALONG_DISCORD_URL")
+        if discord_url is not None:
+            parts = urlsplit(discord_url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise SettingsError("READALONG_DISCORD_URL must be an http(s) URL such as http://127.0.0.1:8765")
         level = (get("LOG_LEVEL") or "INFO").upper()
         if level not in _LOG_LEVELS:
             raise SettingsError(f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}, not {level!r}")
@@ -104,6 +111,7 @@ class Settings:
                 get("READALONG_SECTION_CHARS"), "READALONG_SECTION_CHARS", DEFAULT_TARGET_CHARS, 200, MAX_SECTION_CHARS
             ),
             ask_cooldown_seconds=_float_in(get("READALONG_ASK_COOLDOWN"), "READALONG_ASK_COOLDOWN", 10.0, 0.0, 3600.0),
+            discord_url=discord_url,
         )
 
     def with_db(self, path: Path) -> Settings:
