@@ -32,12 +32,16 @@ LONG_RUNNING = frozenset({"run", "sandbox"})
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="readalong", description="Read an article together on Discord.")
-    parser.add_argument("--db", type=Path, help="SQLite database file (default: READALONG_DB, else ./readalong.db)")
+    parser.add_argument(
+        "--db", type=Path, help="SQLite database file (default: READALONG_DB, else ./readalong.db)"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     imp = commands.add_parser("import", help="store an article file; prints its id last")
     imp.add_argument("path", type=Path, help="a blog-post text scrape, a Markdown file (.md) or plain text")
-    imp.add_argument("--id", dest="article_id", help="the id to store it under (default: a slug of its title)")
+    imp.add_argument(
+        "--id", dest="article_id", help="the id to store it under (default: a slug of its title)"
+    )
     imp.set_defaults(handler=_cmd_import)
 
     lst = commands.add_parser("list", help="one line per article: id, title, sections, comments")
@@ -50,7 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run the bot on Discord (needs DISCORD_TOKEN)")
     run.add_argument(
-        "--sync-global", action="store_true", help="also sync slash commands globally (after changing commands)"
+        "--sync-global",
+        action="store_true",
+        help="also sync slash commands globally (after changing commands)",
     )
     run.set_defaults(handler=_cmd_run)
 
@@ -81,7 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.db is not None:
             settings = settings.with_db(args.db)
         quiet = args.command not in LONG_RUNNING
-        discord.utils.setup_logging(level=max(settings.log_level_number, logging.WARNING) if quiet else settings.log_level_number)
+        discord.utils.setup_logging(
+            level=max(settings.log_level_number, logging.WARNING) if quiet else settings.log_level_number
+        )
         handler: Handler = args.handler
         return handler(args, settings)
     except BrokenPipeError:
@@ -98,7 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 async def open_existing_store(settings: Settings) -> Store:
     """The store, refusing to create a database just to report that it holds nothing."""
     if not settings.db_path.exists():
-        raise ReadalongError(f"no database at {settings.db_path}: import an article first (readalong import PATH)")
+        raise ReadalongError(
+            f"no database at {settings.db_path}: import an article first (readalong import PATH)"
+        )
     store = Store(settings.db_path)
     await store.open()
     return store
@@ -199,7 +209,9 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         asyncio.run(runner())
     except discord.LoginFailure:
-        raise ReadalongError("Discord refused DISCORD_TOKEN: reset the token in the Developer Portal") from None
+        raise ReadalongError(
+            "Discord refused DISCORD_TOKEN: reset the token in the Developer Portal"
+        ) from None
     except discord.PrivilegedIntentsRequired:
         raise ReadalongError(
             "the MESSAGE CONTENT intent is not enabled: turn it on under Bot > Privileged Gateway Intents"

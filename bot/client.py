@@ -28,13 +28,17 @@ def version() -> str:
 
 def extension_names() -> list[str]:
     """Every module in ``cogs/``, in a fixed order, so adding a cog file is all it takes."""
-    return sorted(f"{cogs.__name__}.{m.name}" for m in pkgutil.iter_modules(cogs.__path__) if not m.name.startswith("_"))
+    return sorted(
+        f"{cogs.__name__}.{m.name}" for m in pkgutil.iter_modules(cogs.__path__) if not m.name.startswith("_")
+    )
 
 
 class ReadalongTree(app_commands.CommandTree["ReadalongBot"]):
     """Turns expected errors into a short private reply; logs the rest with an id the user can quote."""
 
-    async def on_error(self, interaction: discord.Interaction[ReadalongBot], error: app_commands.AppCommandError) -> None:
+    async def on_error(
+        self, interaction: discord.Interaction[ReadalongBot], error: app_commands.AppCommandError
+    ) -> None:
         cause: BaseException = error
         if isinstance(error, app_commands.CommandInvokeError):
             cause = error.original
@@ -43,8 +47,10 @@ class ReadalongTree(app_commands.CommandTree["ReadalongBot"]):
         elif isinstance(cause, app_commands.CommandOnCooldown):
             message = f"Slow down a little: try again in {cause.retry_after:.0f} s."
         elif isinstance(cause, app_commands.MissingPermissions):
-            message = "You need the " + ", ".join(p.replace("_", " ").title() for p in cause.missing_permissions) + (
-                " permission to use this command."
+            message = (
+                "You need the "
+                + ", ".join(p.replace("_", " ").title() for p in cause.missing_permissions)
+                + (" permission to use this command.")
             )
         elif isinstance(cause, app_commands.CheckFailure):
             message = str(cause) or "You cannot use this command here."
@@ -112,4 +118,6 @@ class ReadalongBot(commands.Bot):
 
 def create_bot(settings: Settings, *, store: Store | None = None, sync_global: bool = False) -> ReadalongBot:
     """The bot as ``readalong run``, the sandbox and the tests all build it."""
-    return ReadalongBot(settings, store if store is not None else Store(settings.db_path), sync_global=sync_global)
+    return ReadalongBot(
+        settings, store if store is not None else Store(settings.db_path), sync_global=sync_global
+    )

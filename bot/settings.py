@@ -70,7 +70,9 @@ class Settings:
     """Unrecognised ``READALONG_*`` keys, kept so a typo can be reported."""
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, dotenv_path: Path | None = Path(".env")) -> Settings:
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, dotenv_path: Path | None = Path(".env")
+    ) -> Settings:
         """Read ``.env`` (if present), then the environment, which wins; validate every key."""
         values: dict[str, str] = {}
         if dotenv_path is not None and dotenv_path.is_file():
@@ -95,7 +97,9 @@ class Settings:
         if discord_url is not None:
             parts = urlsplit(discord_url)
             if parts.scheme not in ("http", "https") or not parts.netloc:
-                raise SettingsError("READALONG_DISCORD_URL must be an http(s) URL such as http://127.0.0.1:8765")
+                raise SettingsError(
+                    "READALONG_DISCORD_URL must be an http(s) URL such as http://127.0.0.1:8765"
+                )
         level = (get("LOG_LEVEL") or "INFO").upper()
         if level not in _LOG_LEVELS:
             raise SettingsError(f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}, not {level!r}")
@@ -108,9 +112,15 @@ class Settings:
             openai_model=get("OPENAI_MODEL") or DEFAULT_OPENAI_MODEL,
             log_level=level,
             section_target_chars=_int_in(
-                get("READALONG_SECTION_CHARS"), "READALONG_SECTION_CHARS", DEFAULT_TARGET_CHARS, 200, MAX_SECTION_CHARS
+                get("READALONG_SECTION_CHARS"),
+                "READALONG_SECTION_CHARS",
+                DEFAULT_TARGET_CHARS,
+                200,
+                MAX_SECTION_CHARS,
             ),
-            ask_cooldown_seconds=_float_in(get("READALONG_ASK_COOLDOWN"), "READALONG_ASK_COOLDOWN", 10.0, 0.0, 3600.0),
+            ask_cooldown_seconds=_float_in(
+                get("READALONG_ASK_COOLDOWN"), "READALONG_ASK_COOLDOWN", 10.0, 0.0, 3600.0
+            ),
             discord_url=discord_url,
         )
 
@@ -119,7 +129,9 @@ class Settings:
 
     def require_token(self) -> Secret:
         if self.discord_token is None:
-            raise SettingsError("DISCORD_TOKEN is not set: put it in .env or the environment (see .env.example)")
+            raise SettingsError(
+                "DISCORD_TOKEN is not set: put it in .env or the environment (see .env.example)"
+            )
         return self.discord_token
 
     @property

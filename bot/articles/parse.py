@@ -21,9 +21,20 @@ from bot.errors import ArticleFormatError
 MAX_ARTICLE_BYTES = 2_000_000
 """Far above any blog post; keeps a stray upload from filling the database."""
 
-_MONTHS = (
-    "january february march april may june july august september october november december".split()
-)
+_MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
 BYLINE = re.compile(
     r"^by\s+(?P<author>.+?)\s+on\s+(?P<month>\d{1,2})/(?P<day>\d{1,2})/(?P<year>\d{4})"
     r"(?:\s*[·•|-]\s*(?P<count>\d[\d,]*|no|one)\s+comments?)?\s*$",
@@ -34,7 +45,9 @@ COMMENT_HEADER = re.compile(
     r"\s+at\s+(?P<hour>\d{1,2}):(?P<minute>\d{2})\s*(?P<ampm>[ap])\.?m\.?\s*$",
     re.IGNORECASE,
 )
-COMMENTS_HEADING = re.compile(r"^\{\s*(?P<count>\d[\d,]*|no|one)\s+comments?\s*(?:…|\.\.\.)?\s*\}$", re.IGNORECASE)
+COMMENTS_HEADING = re.compile(
+    r"^\{\s*(?P<count>\d[\d,]*|no|one)\s+comments?\s*(?:…|\.\.\.)?\s*\}$", re.IGNORECASE
+)
 POST_IMAGE = re.compile(r"^Post image for\b", re.IGNORECASE)
 # Site furniture: text the blog's theme adds around every post, never part of the article.
 FURNITURE = re.compile(
@@ -211,7 +224,9 @@ def _parse_blog(lines: list[str]) -> _Parsed:
             bio.append(stripped)
 
     comments = tuple(
-        Comment(index=number, author=match["name"].strip(), posted=_comment_time(match), text="\n\n".join(paras))
+        Comment(
+            index=number, author=match["name"].strip(), posted=_comment_time(match), text="\n\n".join(paras)
+        )
         for number, (match, paras) in enumerate(raw_comments, start=1)
     )
     return _Parsed(
@@ -254,7 +269,11 @@ def _parse_markdown(lines: list[str]) -> _Parsed:
             paragraph.append(line)
     end_paragraph()
     author = None
-    if blocks and blocks[0].heading is None and (byline := re.match(r"^by\s+(.{1,80})$", blocks[0].text, re.I)):
+    if (
+        blocks
+        and blocks[0].heading is None
+        and (byline := re.match(r"^by\s+(.{1,80})$", blocks[0].text, re.I))
+    ):
         author = byline.group(1).strip()
         blocks.pop(0)
     return _Parsed(title=title, blocks=blocks, author=author)
@@ -323,7 +342,11 @@ def _comment_time(match: re.Match[str]) -> dt.datetime | None:
     hour = int(match["hour"]) % 12 + (12 if match["ampm"].lower() == "p" else 0)
     try:
         return dt.datetime(
-            int(match["year"]), _MONTHS.index(match["month"].lower()) + 1, int(match["day"]), hour, int(match["minute"])
+            int(match["year"]),
+            _MONTHS.index(match["month"].lower()) + 1,
+            int(match["day"]),
+            hour,
+            int(match["minute"]),
         )
     except ValueError:
         return None

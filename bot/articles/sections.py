@@ -83,7 +83,8 @@ def _pieces(body: str, start: int, end: int, target: int) -> list[tuple[int, int
 
 def _bounded_sentences(body: str, start: int, end: int) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
-    for a, b in sentence_spans(body, start, end):
+    for sentence_start, b in sentence_spans(body, start, end):
+        a = sentence_start
         while b - a > MAX_SECTION_CHARS:
             cut = body.rfind(" ", a, a + MAX_SECTION_CHARS)
             if cut <= a:

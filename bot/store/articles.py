@@ -55,7 +55,9 @@ class ArticleQueries:
             if article_id is not None:
                 check_article_id(article_id)
                 if await self._exists(article_id):
-                    raise ConflictError(f"article id {article_id!r} is already taken; choose another with --id")
+                    raise ConflictError(
+                        f"article id {article_id!r} is already taken; choose another with --id"
+                    )
                 chosen = article_id
             else:
                 base = slugify(article.title or article.display_title)
@@ -86,7 +88,13 @@ class ArticleQueries:
             await db.executemany(
                 "INSERT INTO comments (article_id, idx, author, posted, text) VALUES (?, ?, ?, ?, ?)",
                 [
-                    (chosen, c.index, c.author, c.posted.isoformat(timespec="seconds") if c.posted else None, c.text)
+                    (
+                        chosen,
+                        c.index,
+                        c.author,
+                        c.posted.isoformat(timespec="seconds") if c.posted else None,
+                        c.text,
+                    )
                     for c in article.comments
                 ],
             )
@@ -174,7 +182,9 @@ class ArticleQueries:
             " FROM articles a ORDER BY a.imported_at DESC, a.rowid DESC"
         ) as cursor:
             return [
-                ArticleSummary(r["id"], r["title"], r["author"], r["n_sections"], r["n_comments"], r["imported_at"])
+                ArticleSummary(
+                    r["id"], r["title"], r["author"], r["n_sections"], r["n_comments"], r["imported_at"]
+                )
                 for r in await cursor.fetchall()
             ]
 

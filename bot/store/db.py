@@ -17,6 +17,8 @@ import aiosqlite
 
 from bot.errors import ReadalongError
 from bot.store.articles import ArticleQueries
+from bot.store.messages import MessageQueries
+from bot.store.postings import PostingQueries
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +47,9 @@ def load_migrations(folder: Path | None = None) -> list[Migration]:
     found.sort(key=lambda m: m.number)
     for expected, migration in enumerate(found, start=1):
         if migration.number != expected:
-            raise MigrationError(f"migration {expected:04d} is missing (found {migration.number:04d}_{migration.name})")
+            raise MigrationError(
+                f"migration {expected:04d} is missing (found {migration.number:04d}_{migration.name})"
+            )
     return found
 
 
@@ -63,6 +67,8 @@ class Store:
         self._db: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
         self.articles = ArticleQueries(self)
+        self.postings = PostingQueries(self)
+        self.messages = MessageQueries(self)
 
     def __repr__(self) -> str:
         return f"<Store {str(self.path)!r} {'open' if self._db else 'closed'}>"

@@ -1,0 +1,217 @@
+"""What posting an article sends, as plain data: no discord import, so it is tested on its own.
+
+Rendering is deterministic (the same article, item and links give the same text), which is what
+lets a restart recognise a message it sent before it was killed: it renders the item again and
+looks for that exact text in the channel's history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.articles.model import Article, Comment, Section
+
+MESSAGE_LIMIT = 2000
+THREAD_NAME_LIMIT = 100
+EMBED_TITLE_LIMIT = 256
+EMBED_DESCRIPTION_LIMIT = 4096
+WEBHOOK_NAME_LIMIT = 80
+_COMMENT_BODY_LIMIT = 1800
+"""Room under 2,000 for the date line and a reply line."""
+
+
+@dataclass(frozen=True, slots=True)
+class EmbedSpec:
+    title: str
+    description: str
+    fields: tuple[tuple[str, str], ...] = ()
+    footer: str | None = None
+
+    def text(self) -> str:
+        """The embed's text, for limits checks and search."""
+        parts = [self.title, self.description, *(f"{n}: {v}" for n, v in self.fields)]
+        return "\n".join([*parts, self.footer] if self.footer else parts)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanItem:
+    """One message of a posting, in the order it goes out."""
+
+    seq: int
+    kind: str
+    """``intro``, ``section``, ``comments`` (the header of the comments thread) or ``comment``."""
+    section: int | None = None
+    comment: int | None = None
+    part: int = 1
+    offset_minutes: int = 0
+    """When it falls due, counted from the start of the posting."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A message ready to send."""
+
+    content: str
+    embed: EmbedSpec | None = None
+    thread_name: str | None = None
+    """Start a thread from this message (text channel) or post it as this forum post."""
+    username: str | None = None
+    """Send it through the channel's webhook under this name (an original commenter's)."""
+    in_comments_thread: bool = False
+
+
+def plan_posting(article: Article, *, pace_minutes: int, with_comments: bool) -> list[PlanItem]:
+    """The items in order: intro, one per section (paced), then the comments thread and comments."""
+    items = [PlanItem(1, "intro")]
+    for number, section in enumerate(article.sections):
+        items.append(
+            PlanItem(len(items) + 1, "section", section=section.index, offset_minutes=number * pace_minutes)
+        )
+    if with_comments and article.comments:
+        last = items[-1].offset_minutes
+        items.append(PlanItem(len(items) + 1, "comments", offset_minutes=last))
+        for comment in article.comments:
+            for part in range(1, len(split_comment(comment.text)) + 1):
+                items.append(
+                    PlanItem(len(items) + 1, "comment", comment=comment.index, part=part, offset_minutes=last)
+                )
+    return items
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def section_label(article: Article, section: Section) -> str:
+    """``§N/M · heading or first words``, short enough to be a thread name."""
+    words = section.heading or " ".join(section.text.split()[:10])
+    return clip(f"§{section.index}/{len(article.sections)} · {words}", THREAD_NAME_LIMIT)
+
+
+def comments_thread_name(article: Article) -> str:
+    return clip(f"Comments: {article.display_title}", THREAD_NAME_LIMIT)
+
+
+def intro(article: Article, *, pace_minutes: int, with_comments: bool) -> Outgoing:
+    facts = []
+    if article.author:
+        facts.append(("Author", clip(article.author, 1024)))
+    if article.published:
+        facts.append(("Published", article.published.isoformat()))
+    facts.append(("Source", clip(article.source, 1024)))
+    facts.append(("Sections", str(len(article.sections))))
+    if with_comments and article.comments:
+        facts.append(("Original comments", str(len(article.comments))))
+    pacing = f", one every {pace_minutes} min" if pace_minutes else ""
+    description = (
+        f"We read this article together, one section at a time{pacing}. "
+        "Reply in each section's thread to discuss it; use `/ask` to ask the article a question."
+    )
+    return Outgoing(
+        content=clip(f"📖 **{article.display_title}**", MESSAGE_LIMIT),
+        embed=EmbedSpec(
+            title=clip(article.display_title, EMBED_TITLE_LIMIT),
+            description=description,
+            fields=tuple(facts),
+            footer=f"Readalong · article {article.id}",
+        ),
+        thread_name=clip(article.display_title, THREAD_NAME_LIMIT),
+    )
+
+
+def section_message(article: Article, section: Section) -> Outgoing:
+    label = section_label(article, section)
+    content = f"**{label}**\n\n{section.text}"
+    return Outgoing(content=clip(content, MESSAGE_LIMIT), thread_name=label)
+
+
+def comments_header(article: Article) -> Outgoing:
+    n = len(article.comments)
+    return Outgoing(
+        content=f"💬 **The original comments** ({n}), as the blog showed them. Add yours in the thread.",
+        thread_name=comments_thread_name(article),
+    )
+
+
+def split_comment(text: str) -> list[str]:
+    """A comment's text in pieces that each fit one message, cut between paragraphs or words."""
+    if len(text) <= _COMMENT_BODY_LIMIT:
+        return [text]
+    pieces: list[str] = []
+    rest = text
+    while len(rest) > _COMMENT_BODY_LIMIT:
+        cut = rest.rfind("\n\n", 0, _COMMENT_BODY_LIMIT)
+        if cut <= 0:
+            cut = rest.rfind(" ", 0, _COMMENT_BODY_LIMIT)
+        if cut <= 0:
+            cut = _COMMENT_BODY_LIMIT
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        pieces.append(rest)
+    return pieces
+
+
+def comment_message(
+    article: Article, comment: Comment, part: int, jump_url: Callable[[int], str | None]
+) -> Outgoing:
+    """One part of an original comment, posted under its author's name.
+
+    Discord does not let a webhook message reply to another, so a comment that quotes an earlier
+    one shows the quote as a ``>`` block under a line linking to the quoted comment.
+    """
+    pieces = split_comment(comment.text)
+    text = pieces[part - 1]
+    quoted = {q.text for q in comment.quotes}
+    paragraphs = []
+    for paragraph in text.split("\n\n"):
+        if paragraph in quoted:
+            paragraphs.append("\n".join(f"> {line}" for line in paragraph.split("\n")))
+        else:
+            paragraphs.append(paragraph)
+    lines = []
+    if part == 1:
+        when = (
+            f"{comment.posted:%B} {comment.posted.day}, {comment.posted:%Y at %H:%M}"
+            if comment.posted
+            else None
+        )
+        lines.append(f"-# Originally posted {when}" if when else "-# Originally posted on the blog")
+        if comment.reply_to is not None:
+            quoted_author = next((c.author for c in article.comments if c.index == comment.reply_to), "?")
+            link = jump_url(comment.reply_to)
+            target = f"[{quoted_author}]({link})" if link else quoted_author
+            lines.append(f"-# ↪ replying to {target}")
+    else:
+        lines.append(f"-# (continued, part {part}/{len(pieces)})")
+    body = "\n\n".join(paragraphs) if text.strip() else "*(no text)*"
+    return Outgoing(
+        content=clip("\n".join(lines) + "\n" + body, MESSAGE_LIMIT),
+        username=clip(comment.author, WEBHOOK_NAME_LIMIT) or "Commenter",
+        in_comments_thread=True,
+    )
+
+
+def render(
+    article: Article,
+    item: PlanItem,
+    *,
+    pace_minutes: int,
+    with_comments: bool,
+    comment_jump_url: Callable[[int], str | None],
+) -> Outgoing:
+    if item.kind == "intro":
+        return intro(article, pace_minutes=pace_minutes, with_comments=with_comments)
+    if item.kind == "section":
+        section = next(s for s in article.sections if s.index == item.section)
+        return section_message(article, section)
+    if item.kind == "comments":
+        return comments_header(article)
+    comment = next(c for c in article.comments if c.index == item.comment)
+    return comment_message(article, comment, item.part, comment_jump_url)
+
+
+def due_time(start: dt.datetime, item: PlanItem) -> dt.datetime:
+    return start + dt.timedelta(minutes=item.offset_minutes)

@@ -1,0 +1,378 @@
+"""Sending a posting's items to Discord, each exactly once, in order, on schedule.
+
+The plan lives in SQLite (``store.postings``). For each item the publisher records the intent
+(``sending``) before it calls Discord, and the message id as soon as Discord answers. If the bot
+is killed in between, the next start finds the item still ``sending`` and looks for its exact
+rendered text in the target channel's history (or the forum's threads) before sending anything:
+found, it is recorded; not found, it is sent. Starting a thread from a posted message is made
+idempotent the same way (Discord gives a message's thread the message's id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import discord
+
+from bot.articles.model import Article
+from bot.errors import ReadalongError
+from bot.posting.plan import EmbedSpec, Outgoing, PlanItem, plan_posting, render
+from bot.store.postings import ItemRow, Posting, utcnow
+
+if TYPE_CHECKING:
+    from bot.client import ReadalongBot
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_NAME = "Readalong"
+THREAD_ARCHIVE_MINUTES: Literal[10080] = 10080
+"""A week, Discord's longest: threads stay open while people read along."""
+_THREAD_ALREADY_CREATED = 160004
+_RETRY_DELAYS = (5.0, 15.0, 60.0, 300.0)
+_NO_MENTIONS = discord.AllowedMentions.none()
+
+PERMISSION_NAMES = {
+    "view_channel": "View Channel",
+    "send_messages": "Send Messages",
+    "create_public_threads": "Create Public Threads",
+    "send_messages_in_threads": "Send Messages in Threads",
+    "embed_links": "Embed Links",
+    "read_message_history": "Read Message History",
+    "manage_webhooks": "Manage Webhooks",
+}
+
+
+def missing_permissions(permissions: discord.Permissions, *, forum: bool, with_comments: bool) -> list[str]:
+    """The permissions (by their names in Discord's settings) the bot lacks to post here."""
+    needed = [
+        "view_channel",
+        "send_messages",
+        "send_messages_in_threads",
+        "embed_links",
+        "read_message_history",
+    ]
+    if not forum:
+        needed.insert(2, "create_public_threads")
+    if with_comments:
+        needed.append("manage_webhooks")
+    names = [PERMISSION_NAMES[name] for name in needed if not getattr(permissions, name)]
+    if forum and "Send Messages" in names:
+        names[names.index("Send Messages")] = "Create Posts"
+    return names
+
+
+def to_embed(spec: EmbedSpec) -> discord.Embed:
+    embed = discord.Embed(title=spec.title, description=spec.description)
+    for name, value in spec.fields:
+        embed.add_field(name=name, value=value, inline=True)
+    if spec.footer:
+        embed.set_footer(text=spec.footer)
+    return embed
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    message_id: int
+    container_id: int
+    thread_id: int | None
+
+
+class PostingHalted(ReadalongError):
+    """The target channel is gone or the bot lost a permission: the posting pauses."""
+
+
+class Publisher:
+    def __init__(self, bot: ReadalongBot) -> None:
+        self.bot = bot
+        self.store = bot.store
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._articles: dict[str, Article] = {}
+        self._webhooks: dict[int, discord.Webhook] = {}
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="readalong-publisher")
+            self._task.add_done_callback(self._report_exit)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            task, self._task = self._task, None
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    @staticmethod
+    def _report_exit(task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("the publisher stopped", exc_info=task.exception())
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    # -- commands ------------------------------------------------------------------------------
+
+    async def post(
+        self,
+        article: Article,
+        channel: discord.TextChannel | discord.ForumChannel,
+        *,
+        pace_minutes: int,
+        with_comments: bool,
+        admin_id: int,
+    ) -> Posting:
+        """Check permissions, record the whole plan, and let the loop send it."""
+        forum = isinstance(channel, discord.ForumChannel)
+        missing = missing_permissions(
+            channel.permissions_for(channel.guild.me),
+            forum=forum,
+            with_comments=with_comments and bool(article.comments),
+        )
+        if missing:
+            raise ReadalongError(
+                f"I am missing these permissions in {channel.mention}: {', '.join(missing)}. Nothing was posted."
+            )
+        posting = await self.store.postings.create(
+            article_id=article.id,
+            guild_id=channel.guild.id,
+            channel_id=channel.id,
+            channel_kind="forum" if forum else "text",
+            pace_minutes=pace_minutes,
+            with_comments=with_comments,
+            created_by=admin_id,
+            items=plan_posting(article, pace_minutes=pace_minutes, with_comments=with_comments),
+            start=utcnow(),
+        )
+        self.wake()
+        return posting
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        await self.bot.wait_until_ready()
+        failures = 0
+        while True:
+            self._wake.clear()
+            found = await self.store.postings.next_item()
+            if found is None:
+                await self._wake.wait()
+                continue
+            posting, item = found
+            delay = (item.due_at - utcnow()).total_seconds()
+            if delay > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=min(delay, 3600.0))
+                continue
+            try:
+                await self._process(posting, item)
+                failures = 0
+            except PostingHalted as error:
+                log.warning("posting %d paused: %s", posting.id, error)
+                await self.store.postings.set_state(posting.id, "paused")
+            except (discord.HTTPException, OSError) as error:
+                delay = _RETRY_DELAYS[min(failures, len(_RETRY_DELAYS) - 1)]
+                failures += 1
+                log.warning(
+                    "posting %d item %d failed (%s); retrying in %.0f s", posting.id, item.seq, error, delay
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=delay)
+
+    async def _article(self, article_id: str) -> Article:
+        if article_id not in self._articles:
+            self._articles[article_id] = await self.store.articles.get(article_id)
+        return self._articles[article_id]
+
+    async def _process(self, posting: Posting, item: ItemRow) -> None:
+        article = await self._article(posting.article_id)
+        items = await self.store.postings.items(posting.id)
+        out = render(
+            article,
+            item_plan(item),
+            pace_minutes=posting.pace_minutes,
+            with_comments=posting.with_comments,
+            comment_jump_url=lambda number: self._comment_url(posting, items, number),
+        )
+        sent: Sent | None = None
+        if item.status == "pending":
+            await self.store.postings.mark_sending(posting.id, item.seq)
+        elif item.message_id is None:
+            sent = await self._find_sent(posting, items, item, out)
+            if sent is not None:
+                log.info(
+                    "posting %d item %d was sent before a restart; not sending again", posting.id, item.seq
+                )
+        if item.message_id is not None:
+            sent = Sent(item.message_id, item.container_id or posting.channel_id, None)
+        if sent is None:
+            sent = await self._send(posting, items, item, out)
+            await self.store.postings.record_message(posting.id, item.seq, sent.message_id, sent.container_id)
+        thread_id = sent.thread_id
+        if thread_id is None and self._opens_thread(posting, item):
+            thread_id = await self._start_thread(sent, out)
+        await self.store.postings.mark_done(posting.id, item.seq, thread_id)
+
+    @staticmethod
+    def _opens_thread(posting: Posting, item: ItemRow) -> bool:
+        return posting.channel_kind == "text" and item.kind in ("section", "comments")
+
+    def _comment_url(self, posting: Posting, items: list[ItemRow], comment: int) -> str | None:
+        for row in items:
+            if row.kind == "comment" and row.comment == comment and row.part == 1 and row.message_id:
+                return f"https://discord.com/channels/{posting.guild_id}/{row.container_id}/{row.message_id}"
+        return None
+
+    # -- Discord calls -------------------------------------------------------------------------
+
+    async def _channel(self, channel_id: int) -> discord.abc.GuildChannel | discord.Thread:
+        channel = self.bot.get_channel(channel_id)
+        if channel is None:
+            try:
+                fetched = await self.bot.fetch_channel(channel_id)
+            except (discord.NotFound, discord.Forbidden) as error:
+                raise PostingHalted(
+                    f"channel {channel_id} is gone or hidden from me ({error.text})"
+                ) from None
+            if isinstance(fetched, discord.abc.PrivateChannel):
+                raise PostingHalted(f"channel {channel_id} is not a server channel")
+            channel = fetched
+        if isinstance(channel, discord.abc.PrivateChannel):
+            raise PostingHalted(f"channel {channel_id} is not a server channel")
+        return channel
+
+    async def _comments_thread(self, items: list[ItemRow]) -> discord.Thread:
+        header = next((row for row in items if row.kind == "comments"), None)
+        if header is None or header.thread_id is None:
+            raise PostingHalted("the comments thread was not created")
+        thread = await self._channel(header.thread_id)
+        if not isinstance(thread, discord.Thread):
+            raise PostingHalted("the comments thread is not a thread")
+        return thread
+
+    async def _webhook(self, parent: discord.TextChannel | discord.ForumChannel) -> discord.Webhook:
+        cached = self._webhooks.get(parent.id)
+        if cached is not None:
+            return cached
+        me = self.bot.user
+        try:
+            hooks = await parent.webhooks()
+            hook = next(
+                (
+                    h
+                    for h in hooks
+                    if h.name == WEBHOOK_NAME and h.user is not None and me and h.user.id == me.id
+                ),
+                None,
+            )
+            if hook is None:
+                hook = await parent.create_webhook(name=WEBHOOK_NAME, reason="Readalong: original comments")
+        except discord.Forbidden:
+            raise PostingHalted(f"I need the Manage Webhooks permission in #{parent.name}") from None
+        self._webhooks[parent.id] = hook
+        return hook
+
+    async def _send(self, posting: Posting, items: list[ItemRow], item: ItemRow, out: Outgoing) -> Sent:
+        embed = to_embed(out.embed) if out.embed else None
+        if out.username is not None:
+            thread = await self._comments_thread(items)
+            parent = thread.parent
+            if not isinstance(parent, discord.TextChannel | discord.ForumChannel):
+                raise PostingHalted("the comments thread has no parent channel")
+            hook = await self._webhook(parent)
+            if thread.archived:
+                await thread.edit(archived=False)
+            hooked = await hook.send(
+                out.content, username=out.username, thread=thread, wait=True, allowed_mentions=_NO_MENTIONS
+            )
+            return Sent(hooked.id, thread.id, None)
+        channel = await self._channel(posting.channel_id)
+        if isinstance(channel, discord.ForumChannel):
+            name = out.thread_name or out.content[:100]
+            tags = await self._article_tags(channel, posting.article_id)
+            created = await channel.create_thread(
+                name=name,
+                content=out.content,
+                embeds=[embed] if embed is not None else [],
+                applied_tags=tags,
+                allowed_mentions=_NO_MENTIONS,
+                auto_archive_duration=THREAD_ARCHIVE_MINUTES,
+            )
+            return Sent(created.message.id, created.thread.id, created.thread.id)
+        if not isinstance(channel, discord.TextChannel):
+            raise PostingHalted(f"#{channel} is neither a text nor a forum channel")
+        if embed is not None:
+            message = await channel.send(out.content, embed=embed, allowed_mentions=_NO_MENTIONS)
+        else:
+            message = await channel.send(out.content, allowed_mentions=_NO_MENTIONS)
+        return Sent(message.id, channel.id, None)
+
+    async def _start_thread(self, sent: Sent, out: Outgoing) -> int:
+        channel = await self._channel(sent.container_id)
+        if not isinstance(channel, discord.TextChannel):
+            raise PostingHalted("threads can only be started in a text channel")
+        try:
+            thread = await channel.get_partial_message(sent.message_id).create_thread(
+                name=out.thread_name or "Discussion", auto_archive_duration=THREAD_ARCHIVE_MINUTES
+            )
+        except discord.HTTPException as error:
+            if error.code == _THREAD_ALREADY_CREATED:
+                return sent.message_id  # started before a restart: a message's thread has its id
+            raise
+        return thread.id
+
+    async def _article_tags(self, forum: discord.ForumChannel, article_id: str) -> list[discord.ForumTag]:
+        """The forum's tag for this article, if the forum has one named after it."""
+        article = await self._article(article_id)
+        wanted = {article_id.lower(), (article.title or "").lower()[:20]}
+        return [tag for tag in forum.available_tags if tag.name.lower() in wanted][:1]
+
+    async def _find_sent(
+        self, posting: Posting, items: list[ItemRow], item: ItemRow, out: Outgoing
+    ) -> Sent | None:
+        """The message this item already became before a restart, if any."""
+        me = self.bot.user
+        assert me is not None
+        since = discord.Object(
+            discord.utils.time_snowflake(dt.datetime.fromisoformat(posting.created_at)) - 1
+        )
+        earlier = [row for row in items if row.seq < item.seq and row.message_id is not None]
+        if out.username is not None:
+            thread = await self._comments_thread(items)
+            previous = [row.message_id for row in earlier if row.container_id == thread.id]
+            after = discord.Object(previous[-1]) if previous and previous[-1] else since
+            async for message in thread.history(after=after, limit=None, oldest_first=True):
+                if (
+                    message.webhook_id is not None
+                    and message.author.name == out.username
+                    and message.content == out.content
+                ):
+                    return Sent(message.id, thread.id, None)
+            return None
+        channel = await self._channel(posting.channel_id)
+        if isinstance(channel, discord.ForumChannel):
+            candidates: list[discord.Thread] = list(channel.threads)
+            async for archived in channel.archived_threads(limit=None):
+                candidates.append(archived)
+            for thread in sorted(candidates, key=lambda t: t.id):
+                if thread.owner_id == me.id and thread.name == out.thread_name and thread.id > since.id:
+                    return Sent(thread.id, thread.id, thread.id)
+            return None
+        if not isinstance(channel, discord.TextChannel):
+            return None
+        previous = [row.message_id for row in earlier if row.container_id == channel.id]
+        after = discord.Object(previous[-1]) if previous and previous[-1] else since
+        async for message in channel.history(after=after, limit=None, oldest_first=True):
+            if message.author.id == me.id and message.content == out.content:
+                return Sent(message.id, channel.id, None)
+        return None
+
+
+def item_plan(item: ItemRow) -> PlanItem:
+    return PlanItem(item.seq, item.kind, section=item.section, comment=item.comment, part=item.part)

@@ -1,0 +1,129 @@
+"""Queries on the messages of tracked discussions."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.store.db import Store
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    id: int
+    guild_id: int | None
+    channel_id: int
+    parent_id: int | None
+    article_id: str | None
+    section: int | None
+    author_id: int
+    author_name: str
+    author_bot: bool
+    webhook_id: int | None
+    content: str
+    created_at: str
+    reply_to: int | None = None
+    attachments: tuple[tuple[str, str, int], ...] = ()
+    embeds: str = ""
+    edited_at: str | None = None
+    deleted_at: str | None = None
+    history: tuple[tuple[str, str], ...] = field(default=())
+    """Earlier versions as (edited_at, content before the edit)."""
+
+
+class MessageQueries:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def record(self, message: StoredMessage) -> bool:
+        """Store a new message; False if it was stored already (backfill runs are idempotent)."""
+        async with self._store.transaction() as db:
+            cursor = await db.execute(
+                "INSERT INTO messages (id, guild_id, channel_id, parent_id, article_id, section, author_id,"
+                " author_name, author_bot, webhook_id, content, attachments, embeds, reply_to, created_at, edited_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                (
+                    message.id,
+                    message.guild_id,
+                    message.channel_id,
+                    message.parent_id,
+                    message.article_id,
+                    message.section,
+                    message.author_id,
+                    message.author_name,
+                    int(message.author_bot),
+                    message.webhook_id,
+                    message.content,
+                    json.dumps([{"name": n, "url": u, "size": s} for n, u, s in message.attachments]),
+                    message.embeds,
+                    message.reply_to,
+                    message.created_at,
+                    message.edited_at,
+                ),
+            )
+            return cursor.rowcount == 1
+
+    async def record_edit(self, message_id: int, content: str, edited_at: str) -> bool:
+        """Keep the old content in the history, then store the new; False if unknown or unchanged."""
+        async with self._store.transaction() as db:
+            async with db.execute("SELECT content FROM messages WHERE id = ?", (message_id,)) as cursor:
+                row = await cursor.fetchone()
+            if row is None or row["content"] == content:
+                return False
+            await db.execute(
+                "INSERT OR IGNORE INTO message_edits (message_id, edited_at, content) VALUES (?, ?, ?)",
+                (message_id, edited_at, row["content"]),
+            )
+            await db.execute(
+                "UPDATE messages SET content = ?, edited_at = ? WHERE id = ?",
+                (content, edited_at, message_id),
+            )
+            return True
+
+    async def mark_deleted(self, message_id: int, deleted_at: str) -> bool:
+        async with self._store.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE messages SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
+                (deleted_at, message_id),
+            )
+            return cursor.rowcount == 1
+
+    async def in_article(self, article_id: str) -> list[StoredMessage]:
+        """Every stored message of an article, oldest first."""
+        async with self._store.db.execute(
+            "SELECT * FROM messages WHERE article_id = ? ORDER BY id", (article_id,)
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            StoredMessage(
+                id=r["id"],
+                guild_id=r["guild_id"],
+                channel_id=r["channel_id"],
+                parent_id=r["parent_id"],
+                article_id=r["article_id"],
+                section=r["section"],
+                author_id=r["author_id"],
+                author_name=r["author_name"],
+                author_bot=bool(r["author_bot"]),
+                webhook_id=r["webhook_id"],
+                content=r["content"],
+                created_at=r["created_at"],
+                reply_to=r["reply_to"],
+                attachments=tuple((a["name"], a["url"], a["size"]) for a in json.loads(r["attachments"])),
+                embeds=r["embeds"],
+                edited_at=r["edited_at"],
+                deleted_at=r["deleted_at"],
+            )
+            for r in rows
+        ]
+
+    async def get(self, message_id: int) -> StoredMessage | None:
+        async with self._store.db.execute(
+            "SELECT article_id FROM messages WHERE id = ?", (message_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None or row["article_id"] is None:
+            return None
+        return next((m for m in await self.in_article(row["article_id"]) if m.id == message_id), None)

@@ -1,0 +1,268 @@
+"""Queries on postings (an article being posted into a channel) and their items."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import aiosqlite
+
+from bot.errors import ConflictError, NotFoundError
+
+if TYPE_CHECKING:
+    from bot.posting.plan import PlanItem
+    from bot.store.db import Store
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    id: int
+    article_id: str
+    guild_id: int
+    channel_id: int
+    channel_kind: str
+    pace_minutes: int
+    with_comments: bool
+    state: str
+    created_by: int
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRow:
+    posting_id: int
+    seq: int
+    kind: str
+    section: int | None
+    comment: int | None
+    part: int
+    due_at: dt.datetime
+    status: str
+    message_id: int | None
+    thread_id: int | None
+    container_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where a channel or thread sits in a posted article."""
+
+    posting_id: int
+    article_id: str
+    section: int | None
+
+
+def _posting(row: aiosqlite.Row) -> Posting:
+    return Posting(
+        row["id"],
+        row["article_id"],
+        row["guild_id"],
+        row["channel_id"],
+        row["channel_kind"],
+        row["pace_minutes"],
+        bool(row["with_comments"]),
+        row["state"],
+        row["created_by"],
+        row["created_at"],
+    )
+
+
+def _item(row: aiosqlite.Row) -> ItemRow:
+    return ItemRow(
+        row["posting_id"],
+        row["seq"],
+        row["kind"],
+        row["section"],
+        row["comment"],
+        row["part"],
+        dt.datetime.fromisoformat(row["due_at"]),
+        row["status"],
+        row["message_id"],
+        row["thread_id"],
+        row["container_id"],
+    )
+
+
+class PostingQueries:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def create(
+        self,
+        *,
+        article_id: str,
+        guild_id: int,
+        channel_id: int,
+        channel_kind: str,
+        pace_minutes: int,
+        with_comments: bool,
+        created_by: int,
+        items: list[PlanItem],
+        start: dt.datetime,
+    ) -> Posting:
+        """Record the whole plan in one transaction: after this, the posting survives any restart."""
+        async with self._store.transaction() as db:
+            async with db.execute(
+                "SELECT id FROM postings WHERE article_id = ? AND channel_id = ?", (article_id, channel_id)
+            ) as cursor:
+                if await cursor.fetchone() is not None:
+                    raise ConflictError(
+                        f"article {article_id!r} is already posted in <#{channel_id}>: see /article status"
+                    )
+            cursor = await db.execute(
+                "INSERT INTO postings (article_id, guild_id, channel_id, channel_kind, pace_minutes, with_comments,"
+                " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    article_id,
+                    guild_id,
+                    channel_id,
+                    channel_kind,
+                    pace_minutes,
+                    int(with_comments),
+                    created_by,
+                    _iso(utcnow()),
+                ),
+            )
+            posting_id = cursor.lastrowid
+            assert posting_id is not None
+            await db.executemany(
+                "INSERT INTO posting_items (posting_id, seq, kind, section, comment, part, due_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        posting_id,
+                        item.seq,
+                        item.kind,
+                        item.section,
+                        item.comment,
+                        item.part,
+                        _iso(start + dt.timedelta(minutes=item.offset_minutes)),
+                    )
+                    for item in items
+                ],
+            )
+        return await self.get(posting_id)
+
+    async def get(self, posting_id: int) -> Posting:
+        async with self._store.db.execute("SELECT * FROM postings WHERE id = ?", (posting_id,)) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            raise NotFoundError(f"no posting {posting_id}")
+        return _posting(row)
+
+    async def for_guild(self, guild_id: int, article_id: str | None = None) -> list[Posting]:
+        """The guild's postings, newest first."""
+        sql = "SELECT * FROM postings WHERE guild_id = ?"
+        params: tuple[object, ...] = (guild_id,)
+        if article_id is not None:
+            sql += " AND article_id = ?"
+            params = (guild_id, article_id)
+        async with self._store.db.execute(sql + " ORDER BY id DESC", params) as cursor:
+            return [_posting(row) for row in await cursor.fetchall()]
+
+    async def items(self, posting_id: int) -> list[ItemRow]:
+        async with self._store.db.execute(
+            "SELECT * FROM posting_items WHERE posting_id = ? ORDER BY seq", (posting_id,)
+        ) as cursor:
+            return [_item(row) for row in await cursor.fetchall()]
+
+    async def next_item(self) -> tuple[Posting, ItemRow] | None:
+        """The earliest unfinished item of any active posting (items of one posting go in seq order)."""
+        async with self._store.db.execute(
+            "SELECT i.* FROM posting_items i JOIN postings p ON p.id = i.posting_id"
+            " WHERE p.state = 'active' AND i.status != 'done'"
+            " AND i.seq = (SELECT min(seq) FROM posting_items j WHERE j.posting_id = i.posting_id AND j.status != 'done')"
+            " ORDER BY i.due_at, i.posting_id LIMIT 1"
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        item = _item(row)
+        return await self.get(item.posting_id), item
+
+    async def mark_sending(self, posting_id: int, seq: int) -> None:
+        async with self._store.transaction() as db:
+            await db.execute(
+                "UPDATE posting_items SET status = 'sending' WHERE posting_id = ? AND seq = ? AND status = 'pending'",
+                (posting_id, seq),
+            )
+
+    async def record_message(self, posting_id: int, seq: int, message_id: int, container_id: int) -> None:
+        async with self._store.transaction() as db:
+            await db.execute(
+                "UPDATE posting_items SET message_id = ?, container_id = ? WHERE posting_id = ? AND seq = ?",
+                (message_id, container_id, posting_id, seq),
+            )
+
+    async def mark_done(self, posting_id: int, seq: int, thread_id: int | None) -> None:
+        """Finish an item; the posting is done with its last item."""
+        async with self._store.transaction() as db:
+            await db.execute(
+                "UPDATE posting_items SET status = 'done', thread_id = ?, sent_at = ? WHERE posting_id = ? AND seq = ?",
+                (thread_id, _iso(utcnow()), posting_id, seq),
+            )
+            await db.execute(
+                "UPDATE postings SET state = 'done' WHERE id = ? AND NOT EXISTS"
+                " (SELECT 1 FROM posting_items WHERE posting_id = ? AND status != 'done')",
+                (posting_id, posting_id),
+            )
+
+    async def set_state(self, posting_id: int, state: str, *, reschedule_pace: int | None = None) -> None:
+        """Pause or resume; resuming spreads the pending items from now at the posting's pace."""
+        async with self._store.transaction() as db:
+            await db.execute(
+                "UPDATE postings SET state = ? WHERE id = ? AND state != 'done'", (state, posting_id)
+            )
+            if reschedule_pace is not None:
+                async with db.execute(
+                    "SELECT seq, kind FROM posting_items WHERE posting_id = ? AND status != 'done' ORDER BY seq",
+                    (posting_id,),
+                ) as cursor:
+                    rows = await cursor.fetchall()
+                now = utcnow()
+                step = 0
+                for row in rows:
+                    await db.execute(
+                        "UPDATE posting_items SET due_at = ? WHERE posting_id = ? AND seq = ?",
+                        (_iso(now + dt.timedelta(minutes=step * reschedule_pace)), posting_id, row["seq"]),
+                    )
+                    if row["kind"] == "section":
+                        step += 1
+
+    async def placement(self, channel_or_message_id: int) -> Placement | None:
+        """The article and section a thread, forum post or posted message belongs to."""
+        async with self._store.db.execute(
+            "SELECT i.posting_id, p.article_id, i.section, i.kind FROM posting_items i"
+            " JOIN postings p ON p.id = i.posting_id"
+            " WHERE i.thread_id = ? OR i.message_id = ? LIMIT 1",
+            (channel_or_message_id, channel_or_message_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            async with self._store.db.execute(
+                "SELECT id, article_id FROM postings WHERE channel_id = ? ORDER BY id DESC LIMIT 1",
+                (channel_or_message_id,),
+            ) as cursor:
+                parent = await cursor.fetchone()
+            return Placement(parent["id"], parent["article_id"], None) if parent else None
+        return Placement(row["posting_id"], row["article_id"], row["section"])
+
+    async def section_links(self, posting_id: int) -> dict[int, tuple[int, int]]:
+        """Section number → (container id, message id) of its posted message."""
+        async with self._store.db.execute(
+            "SELECT section, container_id, message_id FROM posting_items"
+            " WHERE posting_id = ? AND kind = 'section' AND message_id IS NOT NULL",
+            (posting_id,),
+        ) as cursor:
+            return {
+                row["section"]: (row["container_id"], row["message_id"]) for row in await cursor.fetchall()
+            }

@@ -1,0 +1,218 @@
+"""``/article …``: import an article, post it into a channel, follow and steer the posting."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.articles.parse import MAX_ARTICLE_BYTES, decode_article_bytes, parse_article
+from bot.client import ReadalongBot
+from bot.errors import ReadalongError
+from bot.posting.publisher import Publisher
+from bot.store.postings import Posting
+
+_ADMIN = discord.Permissions(manage_guild=True)
+
+
+class Reading(commands.Cog):
+    article = app_commands.Group(
+        name="article",
+        description="Import articles and post them for the server to read together (admins).",
+        guild_only=True,
+        default_permissions=_ADMIN,
+    )
+
+    def __init__(self, bot: ReadalongBot) -> None:
+        self.bot = bot
+        self.publisher = Publisher(bot)
+
+    async def cog_load(self) -> None:
+        self.publisher.start()
+
+    async def cog_unload(self) -> None:
+        await self.publisher.stop()
+
+    async def article_autocomplete(
+        self, interaction: discord.Interaction[ReadalongBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        needle = current.lower().strip()
+        choices = []
+        for summary in await self.bot.store.articles.list():
+            label = f"{summary.title or '(untitled)'} ({summary.id})"
+            if needle in label.lower():
+                choices.append(app_commands.Choice(name=label[:100], value=summary.id))
+            if len(choices) == 25:
+                break
+        return choices
+
+    @article.command(name="import")
+    @app_commands.describe(file="The article: a blog-post text scrape, Markdown (.md) or plain text, UTF-8")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def import_(self, interaction: discord.Interaction[ReadalongBot], file: discord.Attachment) -> None:
+        """Import an article file so it can be posted and asked about."""
+        if file.size > MAX_ARTICLE_BYTES:
+            raise ReadalongError(
+                f"{file.filename}: is too large (the limit is {MAX_ARTICLE_BYTES // 1_000_000} MB)"
+            )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        text = decode_article_bytes(await file.read(), file.filename)
+        parsed = parse_article(
+            text, source=file.filename, target_chars=self.bot.settings.section_target_chars
+        )
+        stored = await self.bot.store.articles.add(parsed)
+        by = f" by {stored.author}" if stored.author else ""
+        await interaction.followup.send(
+            f"Imported **{discord.utils.escape_markdown(stored.display_title)}**{by}: "
+            f"{len(stored.sections)} sections, {len(stored.comments)} comments. Id: `{stored.id}`. "
+            f"Post it with `/article post article:{stored.id}`.",
+            ephemeral=True,
+        )
+
+    @article.command(name="post")
+    @app_commands.describe(
+        article="The article to post (start typing its title or id)",
+        channel="A text channel (a thread per section) or a forum (a post per section)",
+        pace="Minutes between sections; 0 posts them all now",
+        comments="Also bring the article's original comments along (default: yes)",
+    )
+    @app_commands.autocomplete(article=article_autocomplete)
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def post(
+        self,
+        interaction: discord.Interaction[ReadalongBot],
+        article: str,
+        channel: discord.TextChannel | discord.ForumChannel,
+        pace: app_commands.Range[int, 0, 10080] = 0,
+        comments: bool = True,
+    ) -> None:
+        """Post an article in sections, each with its own discussion thread."""
+        stored = await self.bot.store.articles.get(article)
+        resolved = interaction.guild.get_channel(channel.id) if interaction.guild else None
+        if not isinstance(resolved, discord.TextChannel | discord.ForumChannel):
+            raise ReadalongError(f"I cannot see {channel.mention}; check that I have access to it.")
+        posting = await self.publisher.post(
+            stored, resolved, pace_minutes=pace, with_comments=comments, admin_id=interaction.user.id
+        )
+        when = "now" if pace == 0 else f"one every {pace} min"
+        extra = f" and {len(stored.comments)} original comments" if comments and stored.comments else ""
+        await interaction.response.send_message(
+            f"Posting **{discord.utils.escape_markdown(stored.display_title)}** in {resolved.mention}: "
+            f"{len(stored.sections)} sections {when}{extra}. Follow it with `/article status article:{posting.article_id}`.",
+            ephemeral=True,
+        )
+
+    @article.command(name="status")
+    @app_commands.describe(article="The article whose postings to show")
+    @app_commands.autocomplete(article=article_autocomplete)
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def status(self, interaction: discord.Interaction[ReadalongBot], article: str) -> None:
+        """Sections posted and pending, the next one due, with links."""
+        stored = await self.bot.store.articles.get(article)
+        postings = await self.bot.store.postings.for_guild(_guild_id(interaction), article)
+        if not postings:
+            raise ReadalongError(f"{stored.id!r} has not been posted in this server yet: use /article post.")
+        parts = [f"**{discord.utils.escape_markdown(stored.display_title)}** (`{stored.id}`)"]
+        for posting in postings:
+            parts.append(await self._describe(posting, len(stored.sections)))
+        await interaction.response.send_message("\n\n".join(parts)[:2000], ephemeral=True)
+
+    async def _describe(self, posting: Posting, total_sections: int) -> str:
+        items = await self.bot.store.postings.items(posting.id)
+        sections = [row for row in items if row.kind == "section"]
+        posted = [row for row in sections if row.status == "done"]
+        pending = [row for row in items if row.status != "done"]
+        lines = [
+            f"<#{posting.channel_id}> · {posting.state} · sections posted {len(posted)}/{total_sections}"
+        ]
+        if pending:
+            due = pending[0].due_at
+            lines.append(
+                f"next due {discord.utils.format_dt(due, 'R')} ({discord.utils.format_dt(due, 'f')})"
+            )
+        links = [
+            f"[§{row.section}](https://discord.com/channels/{posting.guild_id}/{row.container_id}/{row.message_id})"
+            for row in posted
+            if row.message_id
+        ]
+        if links:
+            lines.append(" ".join(links))
+        return "\n".join(lines)
+
+    @article.command(name="pause")
+    @app_commands.describe(article="The article to pause (default: the latest posting in this server)")
+    @app_commands.autocomplete(article=article_autocomplete)
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def pause(self, interaction: discord.Interaction[ReadalongBot], article: str | None = None) -> None:
+        """Stop posting further sections until resumed."""
+        posting = await self._posting(interaction, article, want="active")
+        await self.bot.store.postings.set_state(posting.id, "paused")
+        self.publisher.wake()
+        await interaction.response.send_message(
+            f"Paused `{posting.article_id}` in <#{posting.channel_id}>. `/article resume` picks it up.",
+            ephemeral=True,
+        )
+
+    @article.command(name="resume")
+    @app_commands.describe(
+        article="The article to resume (default: the latest paused posting in this server)"
+    )
+    @app_commands.autocomplete(article=article_autocomplete)
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def resume(
+        self, interaction: discord.Interaction[ReadalongBot], article: str | None = None
+    ) -> None:
+        """Resume a paused posting; the next section goes out now, the rest at the set pace."""
+        posting = await self._posting(interaction, article, want="paused")
+        await self.bot.store.postings.set_state(posting.id, "active", reschedule_pace=posting.pace_minutes)
+        self.publisher.wake()
+        await interaction.response.send_message(
+            f"Resumed `{posting.article_id}` in <#{posting.channel_id}>.", ephemeral=True
+        )
+
+    @article.command(name="list")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def list_(self, interaction: discord.Interaction[ReadalongBot]) -> None:
+        """The imported articles, and where each is posted in this server."""
+        summaries = await self.bot.store.articles.list()
+        if not summaries:
+            raise ReadalongError("No articles yet: import one with /article import.")
+        postings = await self.bot.store.postings.for_guild(_guild_id(interaction))
+        lines = []
+        for summary in summaries[:25]:
+            where = ", ".join(
+                f"<#{p.channel_id}> ({p.state})" for p in postings if p.article_id == summary.id
+            )
+            title = discord.utils.escape_markdown(summary.title or "(untitled)")
+            lines.append(
+                f"`{summary.id}` · {title} · {summary.sections} sections, {summary.comments} comments"
+                + (f" · {where}" if where else "")
+            )
+        if len(summaries) > 25:
+            lines.append(f"…and {len(summaries) - 25} more (`readalong list` shows all).")
+        await interaction.response.send_message("\n".join(lines)[:2000], ephemeral=True)
+
+    async def _posting(
+        self, interaction: discord.Interaction[ReadalongBot], article: str | None, *, want: str
+    ) -> Posting:
+        if article is not None:
+            await self.bot.store.articles.get(article)
+        postings = [
+            p
+            for p in await self.bot.store.postings.for_guild(_guild_id(interaction), article)
+            if p.state == want
+        ]
+        if not postings:
+            what = f"`{article}`" if article else "any article"
+            raise ReadalongError(f"There is no {want} posting of {what} in this server.")
+        return postings[0]
+
+
+def _guild_id(interaction: discord.Interaction[ReadalongBot]) -> int:
+    if interaction.guild_id is None:
+        raise ReadalongError("This command works in a server only.")
+    return interaction.guild_id
+
+
+async def setup(bot: ReadalongBot) -> None:
+    await bot.add_cog(Reading(bot))
