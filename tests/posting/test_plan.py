@@ -1,0 +1,90 @@
+"""The posting plan and its rendering, against the sample article and hostile variants of it."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from bot.articles import Article, parse_article, read_article_file
+from bot.articles.model import Comment
+from bot.posting.plan import (
+    EMBED_DESCRIPTION_LIMIT,
+    MESSAGE_LIMIT,
+    THREAD_NAME_LIMIT,
+    plan_posting,
+    render,
+    split_comment,
+)
+
+SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
+
+
+@pytest.fixture
+def sample() -> Article:
+    return dataclasses.replace(parse_article(read_article_file(SAMPLE), source=str(SAMPLE)), id="zhanaozen")
+
+
+def render_all(article: Article, pace: int = 0) -> list:
+    items = plan_posting(article, pace_minutes=pace, with_comments=True)
+    return [
+        render(article, item, pace_minutes=pace, with_comments=True, comment_jump_url=lambda n: f"https://x/{n}")
+        for item in items
+    ]
+
+
+def test_plan_orders_intro_sections_then_comments(sample: Article) -> None:
+    items = plan_posting(sample, pace_minutes=30, with_comments=True)
+    assert [i.kind for i in items] == ["intro"] + ["section"] * 6 + ["comments", "comment", "comment"]
+    assert [i.seq for i in items] == list(range(1, 11))
+    assert [i.offset_minutes for i in items if i.kind == "section"] == [0, 30, 60, 90, 120, 150]
+    assert all(i.offset_minutes == 150 for i in items if i.kind.startswith("comment"))
+
+
+def test_without_comments_the_plan_stops_after_the_sections(sample: Article) -> None:
+    items = plan_posting(sample, pace_minutes=0, with_comments=False)
+    assert [i.kind for i in items] == ["intro"] + ["section"] * 6
+
+
+def test_sections_are_headed_and_within_limits(sample: Article) -> None:
+    outs = render_all(sample)
+    sections = [o for o in outs if o.content.startswith("**§")]
+    assert len(sections) == 6
+    assert sections[0].content.startswith("**§1/6 · It is now exactly a year since")
+    for out, section in zip(sections, sample.sections, strict=True):
+        assert section.text in out.content
+        assert out.thread_name is not None and len(out.thread_name) <= THREAD_NAME_LIMIT
+    for out in outs:
+        assert 0 < len(out.content) <= MESSAGE_LIMIT
+        if out.embed:
+            assert len(out.embed.description) <= EMBED_DESCRIPTION_LIMIT
+            assert len(out.embed.text()) <= 6000
+
+
+def test_comments_keep_names_dates_and_show_the_quote_as_a_reply(sample: Article) -> None:
+    outs = render_all(sample)
+    kuda, nathan = outs[-2], outs[-1]
+    assert kuda.username == "Kuda" and nathan.username == "Nathan Hamm"
+    assert "Originally posted January 2, 2013 at 20:36" in kuda.content
+    assert "↪ replying to [Kuda](https://x/1)" in nathan.content
+    assert "> I was embarassed by my comments, as any like-minded Registan reader" in nathan.content
+    assert "\nI think that might be why there aren’t comments." in nathan.content
+
+
+def test_rendering_is_deterministic(sample: Article) -> None:
+    assert render_all(sample, pace=5) == render_all(sample, pace=5)
+
+
+def test_hostile_names_and_long_comments_stay_within_limits(sample: Article) -> None:
+    long_text = "\n\n".join(["word " * 300] * 4) + "@everyone <@123> " + "x" * 5000
+    comment = Comment(index=1, author="A" * 200, posted=None, text=long_text)
+    article = dataclasses.replace(sample, title="T" * 500, comments=(comment,))
+    outs = render_all(article)
+    assert len(split_comment(long_text)) == len([o for o in outs if o.username])
+    for out in outs:
+        assert len(out.content) <= MESSAGE_LIMIT
+        assert out.thread_name is None or len(out.thread_name) <= THREAD_NAME_LIMIT
+        assert out.username is None or len(out.username) <= 80
+    joined = "".join(o.content.split("\n", 1)[1] for o in outs if o.username)
+    assert joined.replace("\n", "").replace(" ", "") == long_text.replace("\n", "").replace(" ", "")

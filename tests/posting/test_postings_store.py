@@ -1,0 +1,95 @@
+"""The posting outbox in a real SQLite file: order, durability across reopen, pause and resume."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from bot.articles import Article, parse_article, read_article_file
+from bot.errors import ConflictError
+from bot.posting.plan import plan_posting
+from bot.store import Store
+from bot.store.postings import utcnow
+
+SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
+
+
+@pytest.fixture
+def article() -> Article:
+    return parse_article(read_article_file(SAMPLE), source=str(SAMPLE))
+
+
+async def create(store: Store, article: Article, pace: int = 0) -> int:
+    """Store the article if it is new, and plan its posting into channel 10."""
+    if not article.id:
+        article = await store.articles.add(article)
+    items = plan_posting(article, pace_minutes=pace, with_comments=True)
+    posting = await store.postings.create(
+        article_id=article.id,
+        guild_id=1,
+        channel_id=10,
+        channel_kind="text",
+        pace_minutes=pace,
+        with_comments=True,
+        created_by=5,
+        items=items,
+        start=utcnow(),
+    )
+    return posting.id
+
+
+async def test_items_come_out_in_order_and_survive_a_reopen(tmp_path: Path, article: Article) -> None:
+    path = tmp_path / "r.db"
+    async with Store(path) as store:
+        posting_id = await create(store, article)
+        found = await store.postings.next_item()
+        assert found is not None and found[1].seq == 1 and found[1].kind == "intro"
+        await store.postings.mark_sending(posting_id, 1)
+        await store.postings.record_message(posting_id, 1, 1001, 10)
+    async with Store(path) as store:  # as after a kill: the intent and the message id are there
+        found = await store.postings.next_item()
+        assert found is not None
+        _, item = found
+        assert (item.seq, item.status, item.message_id, item.container_id) == (1, "sending", 1001, 10)
+        await store.postings.mark_done(posting_id, 1, None)
+        found = await store.postings.next_item()
+        assert found is not None and found[1].seq == 2 and found[1].section == 1
+
+
+async def test_a_posting_is_done_with_its_last_item(tmp_path: Path, article: Article) -> None:
+    async with Store(tmp_path / "r.db") as store:
+        posting_id = await create(store, article)
+        for row in await store.postings.items(posting_id):
+            await store.postings.mark_sending(posting_id, row.seq)
+            await store.postings.record_message(posting_id, row.seq, 2000 + row.seq, 10)
+            await store.postings.mark_done(posting_id, row.seq, 2000 + row.seq if row.kind == "section" else None)
+        assert (await store.postings.get(posting_id)).state == "done"
+        assert await store.postings.next_item() is None
+        placement = await store.postings.placement(2002)
+        assert placement is not None and placement.section == 1
+        assert (await store.postings.section_links(posting_id))[6] == (10, 2007)
+
+
+async def test_the_same_article_cannot_be_posted_twice_in_one_channel(tmp_path: Path, article: Article) -> None:
+    async with Store(tmp_path / "r.db") as store:
+        await create(store, article)
+        before = await store.postings.for_guild(1)
+        with pytest.raises(ConflictError, match="already posted"):
+            await create(store, dataclasses.replace(article, id="the-lessons-of-zhanaozen"))
+        assert await store.postings.for_guild(1) == before
+
+
+async def test_pause_holds_items_and_resume_reschedules_them_from_now(tmp_path: Path, article: Article) -> None:
+    async with Store(tmp_path / "r.db") as store:
+        posting_id = await create(store, article, pace=60)
+        await store.postings.set_state(posting_id, "paused")
+        assert await store.postings.next_item() is None
+        await store.postings.set_state(posting_id, "active", reschedule_pace=60)
+        rows = await store.postings.items(posting_id)
+        sections = [r.due_at for r in rows if r.kind == "section"]
+        now = utcnow()
+        assert abs((sections[0] - now).total_seconds()) < 5
+        assert [round((b - a) / dt.timedelta(minutes=1)) for a, b in zip(sections, sections[1:], strict=False)] == [60] * 5
