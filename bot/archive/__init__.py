@@ -1,0 +1,1 @@
+"""The archive of discussions: exports (and, later, review helpers). Never imports discord."""
