@@ -1,0 +1,54 @@
+"""``readalong export``: an article's whole discussion as Markdown, HTML or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import sys
+from pathlib import Path
+
+from bot.archive.export import ExportContext, to_html, to_json, to_markdown
+from bot.errors import ReadalongError
+from bot.settings import Settings
+
+FORMATS = ("markdown", "html", "json")
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    export = commands.add_parser("export", help="an article's discussion as Markdown, HTML or JSON")
+    export.add_argument("article_id", metavar="ID")
+    export.add_argument("--format", choices=FORMATS, default="markdown", help="default: markdown")
+    export.add_argument("-o", "--output", type=Path, help="write to this file instead of standard output")
+    export.set_defaults(handler=_cmd_export)
+
+
+def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli import open_existing_store
+
+    if args.output is not None and args.output.is_dir():
+        raise ReadalongError(f"{args.output}: is a directory; give a file name")
+    if args.output is not None and not args.output.parent.exists():
+        raise ReadalongError(f"{args.output.parent}: no such folder")
+
+    async def build() -> str:
+        store = await open_existing_store(settings)
+        try:
+            article = await store.articles.get(args.article_id)
+            messages = await store.messages.in_article(article.id)
+        finally:
+            await store.close()
+        if args.format == "markdown":
+            return to_markdown(article, messages)
+        if args.format == "html":
+            return to_html(article, messages)
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        return to_json(article, messages, ExportContext(), exported_at=now)
+
+    text = asyncio.run(build())
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        args.output.write_text(text, encoding="utf-8")
+        print(f"Wrote {args.output} ({len(text.encode()):,} bytes).")
+    return 0
