@@ -29,7 +29,9 @@ def sample() -> Article:
 def render_all(article: Article, pace: int = 0) -> list:
     items = plan_posting(article, pace_minutes=pace, with_comments=True)
     return [
-        render(article, item, pace_minutes=pace, with_comments=True, comment_jump_url=lambda n: f"https://x/{n}")
+        render(
+            article, item, pace_minutes=pace, with_comments=True, comment_jump_url=lambda n: f"https://x/{n}"
+        )
         for item in items
     ]
 

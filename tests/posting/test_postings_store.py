@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 from pathlib import Path
 
 import pytest
@@ -65,7 +66,9 @@ async def test_a_posting_is_done_with_its_last_item(tmp_path: Path, article: Art
         for row in await store.postings.items(posting_id):
             await store.postings.mark_sending(posting_id, row.seq)
             await store.postings.record_message(posting_id, row.seq, 2000 + row.seq, 10)
-            await store.postings.mark_done(posting_id, row.seq, 2000 + row.seq if row.kind == "section" else None)
+            await store.postings.mark_done(
+                posting_id, row.seq, 2000 + row.seq if row.kind == "section" else None
+            )
         assert (await store.postings.get(posting_id)).state == "done"
         assert await store.postings.next_item() is None
         placement = await store.postings.placement(2002)
@@ -73,7 +76,9 @@ async def test_a_posting_is_done_with_its_last_item(tmp_path: Path, article: Art
         assert (await store.postings.section_links(posting_id))[6] == (10, 2007)
 
 
-async def test_the_same_article_cannot_be_posted_twice_in_one_channel(tmp_path: Path, article: Article) -> None:
+async def test_the_same_article_cannot_be_posted_twice_in_one_channel(
+    tmp_path: Path, article: Article
+) -> None:
     async with Store(tmp_path / "r.db") as store:
         await create(store, article)
         before = await store.postings.for_guild(1)
@@ -82,7 +87,9 @@ async def test_the_same_article_cannot_be_posted_twice_in_one_channel(tmp_path: 
         assert await store.postings.for_guild(1) == before
 
 
-async def test_pause_holds_items_and_resume_reschedules_them_from_now(tmp_path: Path, article: Article) -> None:
+async def test_pause_holds_items_and_resume_reschedules_them_from_now(
+    tmp_path: Path, article: Article
+) -> None:
     async with Store(tmp_path / "r.db") as store:
         posting_id = await create(store, article, pace=60)
         await store.postings.set_state(posting_id, "paused")
@@ -92,4 +99,4 @@ async def test_pause_holds_items_and_resume_reschedules_them_from_now(tmp_path: 
         sections = [r.due_at for r in rows if r.kind == "section"]
         now = utcnow()
         assert abs((sections[0] - now).total_seconds()) < 5
-        assert [round((b - a) / dt.timedelta(minutes=1)) for a, b in zip(sections, sections[1:], strict=False)] == [60] * 5
+        assert [round((b - a) / dt.timedelta(minutes=1)) for a, b in itertools.pairwise(sections)] == [60] * 5
