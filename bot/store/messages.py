@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import aiosqlite
+
     from bot.store.db import Store
 
 
@@ -95,35 +97,38 @@ class MessageQueries:
         async with self._store.db.execute(
             "SELECT * FROM messages WHERE article_id = ? ORDER BY id", (article_id,)
         ) as cursor:
-            rows = await cursor.fetchall()
-        return [
-            StoredMessage(
-                id=r["id"],
-                guild_id=r["guild_id"],
-                channel_id=r["channel_id"],
-                parent_id=r["parent_id"],
-                article_id=r["article_id"],
-                section=r["section"],
-                author_id=r["author_id"],
-                author_name=r["author_name"],
-                author_bot=bool(r["author_bot"]),
-                webhook_id=r["webhook_id"],
-                content=r["content"],
-                created_at=r["created_at"],
-                reply_to=r["reply_to"],
-                attachments=tuple((a["name"], a["url"], a["size"]) for a in json.loads(r["attachments"])),
-                embeds=r["embeds"],
-                edited_at=r["edited_at"],
-                deleted_at=r["deleted_at"],
-            )
-            for r in rows
-        ]
+            return [_stored(row) for row in await cursor.fetchall()]
+
+    async def in_channel(self, channel_id: int) -> list[StoredMessage]:
+        """Every stored message of one channel or thread, oldest first."""
+        async with self._store.db.execute(
+            "SELECT * FROM messages WHERE channel_id = ? ORDER BY id", (channel_id,)
+        ) as cursor:
+            return [_stored(row) for row in await cursor.fetchall()]
 
     async def get(self, message_id: int) -> StoredMessage | None:
-        async with self._store.db.execute(
-            "SELECT article_id FROM messages WHERE id = ?", (message_id,)
-        ) as cursor:
+        async with self._store.db.execute("SELECT * FROM messages WHERE id = ?", (message_id,)) as cursor:
             row = await cursor.fetchone()
-        if row is None or row["article_id"] is None:
-            return None
-        return next((m for m in await self.in_article(row["article_id"]) if m.id == message_id), None)
+        return _stored(row) if row is not None else None
+
+
+def _stored(r: aiosqlite.Row) -> StoredMessage:
+    return StoredMessage(
+        id=r["id"],
+        guild_id=r["guild_id"],
+        channel_id=r["channel_id"],
+        parent_id=r["parent_id"],
+        article_id=r["article_id"],
+        section=r["section"],
+        author_id=r["author_id"],
+        author_name=r["author_name"],
+        author_bot=bool(r["author_bot"]),
+        webhook_id=r["webhook_id"],
+        content=r["content"],
+        created_at=r["created_at"],
+        reply_to=r["reply_to"],
+        attachments=tuple((a["name"], a["url"], a["size"]) for a in json.loads(r["attachments"])),
+        embeds=r["embeds"],
+        edited_at=r["edited_at"],
+        deleted_at=r["deleted_at"],
+    )
