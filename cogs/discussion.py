@@ -1,13 +1,18 @@
-"""Recording every message of an article's discussion: section threads, the comments thread,
-forum posts, and replies to section messages in the article's channel."""
+"""Recording every message of an article's discussion (section threads, the comments thread,
+forum posts, replies in the article's channel), live and, after downtime, by backfill."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import datetime as dt
 import logging
 
 import discord
 from discord.ext import commands
 
+from bot.archive.recorder import BatchRecorder
+from bot.archive.sync import SyncCounts, reconcile_channel
 from bot.client import ReadalongBot
 from bot.store.messages import StoredMessage
 from bot.store.postings import Placement
@@ -49,6 +54,17 @@ def _embed_text(embed: discord.Embed) -> str:
 class Discussion(commands.Cog):
     def __init__(self, bot: ReadalongBot) -> None:
         self.bot = bot
+        self.recorder = BatchRecorder(bot.store)
+        self._backfill: asyncio.Task[SyncCounts] | None = None
+        self._backfill_again = False
+        self._backfill_started = asyncio.Event()
+
+    async def cog_unload(self) -> None:
+        if self._backfill is not None:
+            self._backfill.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._backfill
+        await self.recorder.drain()
 
     async def placement_of(self, message: discord.Message) -> Placement | None:
         """Where in an article a message belongs, or None if it is not part of a discussion."""
@@ -67,7 +83,7 @@ class Discussion(commands.Cog):
             return
         placement = await self.placement_of(message)
         if placement is not None:
-            await self.bot.store.messages.record(stored_message(message, placement))
+            await self.recorder.add(stored_message(message, placement))
 
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
@@ -76,13 +92,86 @@ class Discussion(commands.Cog):
             edited = payload.data.get("edited_timestamp") or discord.utils.utcnow().isoformat(
                 timespec="seconds"
             )
+            await self.recorder.drain()  # the message itself may still be in the batch
             await self.bot.store.messages.record_edit(payload.message_id, content, str(edited))
 
     @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        await self.recorder.drain()
         await self.bot.store.messages.mark_deleted(
             payload.message_id, discord.utils.utcnow().isoformat(timespec="seconds")
         )
+
+    # -- backfill ----------------------------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        self.request_backfill()
+
+    @commands.Cog.listener()
+    async def on_resumed(self) -> None:
+        self.request_backfill()
+
+    def request_backfill(self) -> None:
+        """Start a backfill, or run one more after the current one (events may have been missed)."""
+        if self._backfill is not None and not self._backfill.done():
+            self._backfill_again = True
+            return
+        self._backfill = asyncio.create_task(self._backfill_loop(), name="readalong-backfill")
+        self._backfill_started.set()
+
+    async def _backfill_loop(self) -> SyncCounts:
+        total = SyncCounts()
+        while True:
+            self._backfill_again = False
+            try:
+                total += await self.backfill()
+            except discord.HTTPException:
+                log.warning("backfill failed; it runs again on the next reconnect", exc_info=True)
+            if not self._backfill_again:
+                return total
+
+    async def wait_backfilled(self) -> SyncCounts:
+        """The result of the backfill under way (for tests and the sandbox)."""
+        await self._backfill_started.wait()
+        assert self._backfill is not None
+        return await self._backfill
+
+    async def backfill(self) -> SyncCounts:
+        """Bring the archive level with every tracked channel and thread, archived ones included."""
+        counts = SyncCounts()
+        store = self.bot.store
+        for guild in self.bot.guilds:
+            for posting in await store.postings.for_guild(guild.id):
+                # In the article's channel, only what came after the posting; threads in full.
+                since = discord.utils.time_snowflake(dt.datetime.fromisoformat(posting.created_at)) - 1
+                containers = {posting.channel_id: since}
+                for item in await store.postings.items(posting.id):
+                    for container in (item.thread_id, item.container_id):
+                        if container is not None and container != posting.channel_id:
+                            containers[container] = 0
+                for channel_id, after in sorted(containers.items()):
+                    counts += await self._backfill_channel(channel_id, after)
+        if counts != SyncCounts():
+            log.info("backfill: %d added, %d edited, %d deleted", counts.added, counts.edited, counts.deleted)
+        return counts
+
+    async def _backfill_channel(self, channel_id: int, after: int) -> SyncCounts:
+        channel = self.bot.get_channel(channel_id)
+        if channel is None:
+            try:
+                channel = await self.bot.fetch_channel(channel_id)  # archived threads are not cached
+            except (discord.NotFound, discord.Forbidden):
+                return SyncCounts()
+        if not isinstance(channel, discord.TextChannel | discord.Thread):
+            return SyncCounts()  # a forum has no messages of its own, only posts (threads)
+        rows = []
+        start = discord.Object(after) if after else None
+        async for message in channel.history(limit=None, after=start, oldest_first=True):
+            placement = await self.placement_of(message)
+            if placement is not None:
+                rows.append(stored_message(message, placement))
+        return await reconcile_channel(self.bot.store, channel_id, rows, after_id=after)
 
 
 async def setup(bot: ReadalongBot) -> None:

@@ -41,31 +41,42 @@ class MessageQueries:
 
     async def record(self, message: StoredMessage) -> bool:
         """Store a new message; False if it was stored already (backfill runs are idempotent)."""
+        return await self.record_many([message]) == 1
+
+    async def record_many(self, messages: list[StoredMessage]) -> int:
+        """Store new messages in one transaction; returns how many were new."""
+        added = 0
         async with self._store.transaction() as db:
-            cursor = await db.execute(
-                "INSERT INTO messages (id, guild_id, channel_id, parent_id, article_id, section, author_id,"
-                " author_name, author_bot, webhook_id, content, attachments, embeds, reply_to, created_at, edited_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-                (
-                    message.id,
-                    message.guild_id,
-                    message.channel_id,
-                    message.parent_id,
-                    message.article_id,
-                    message.section,
-                    message.author_id,
-                    message.author_name,
-                    int(message.author_bot),
-                    message.webhook_id,
-                    message.content,
-                    json.dumps([{"name": n, "url": u, "size": s} for n, u, s in message.attachments]),
-                    message.embeds,
-                    message.reply_to,
-                    message.created_at,
-                    message.edited_at,
-                ),
-            )
-            return cursor.rowcount == 1
+            for message in messages:
+                added += await self._insert(db, message)
+        return added
+
+    @staticmethod
+    async def _insert(db: aiosqlite.Connection, message: StoredMessage) -> int:
+        cursor = await db.execute(
+            "INSERT INTO messages (id, guild_id, channel_id, parent_id, article_id, section, author_id,"
+            " author_name, author_bot, webhook_id, content, attachments, embeds, reply_to, created_at, edited_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            (
+                message.id,
+                message.guild_id,
+                message.channel_id,
+                message.parent_id,
+                message.article_id,
+                message.section,
+                message.author_id,
+                message.author_name,
+                int(message.author_bot),
+                message.webhook_id,
+                message.content,
+                json.dumps([{"name": n, "url": u, "size": s} for n, u, s in message.attachments]),
+                message.embeds,
+                message.reply_to,
+                message.created_at,
+                message.edited_at,
+            ),
+        )
+        return cursor.rowcount
 
     async def record_edit(self, message_id: int, content: str, edited_at: str) -> bool:
         """Keep the old content in the history, then store the new; False if unknown or unchanged."""
