@@ -8,6 +8,7 @@ from discord.ext import commands
 
 from bot.articles.parse import MAX_ARTICLE_BYTES, decode_article_bytes, parse_article
 from bot.client import ReadalongBot
+from bot.discordfmt import article_autocomplete
 from bot.errors import ReadalongError
 from bot.posting.publisher import Publisher
 from bot.store.postings import Posting
@@ -32,19 +33,6 @@ class Reading(commands.Cog):
 
     async def cog_unload(self) -> None:
         await self.publisher.stop()
-
-    async def article_autocomplete(
-        self, interaction: discord.Interaction[ReadalongBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        needle = current.lower().strip()
-        choices = []
-        for summary in await self.bot.store.articles.list():
-            label = f"{summary.title or '(untitled)'} ({summary.id})"
-            if needle in label.lower():
-                choices.append(app_commands.Choice(name=label[:100], value=summary.id))
-            if len(choices) == 25:
-                break
-        return choices
 
     @article.command(name="import")
     @app_commands.describe(file="The article: a blog-post text scrape, Markdown (.md) or plain text, UTF-8")

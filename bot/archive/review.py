@@ -1,0 +1,89 @@
+"""Reading the archive back: thread summaries and transcripts, cut into pages for Discord."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.store.messages import StoredMessage
+
+PAGE_LIMIT = 1900
+"""Under Discord's 2,000 characters, with room for a page footer."""
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadSummary:
+    channel_id: int
+    section: int | None
+    messages: int
+    participants: tuple[str, ...]
+    last_activity: str | None
+
+
+def summarise(messages: Iterable[StoredMessage]) -> list[ThreadSummary]:
+    """Per channel or thread: readers' message count, who took part, when it was last active."""
+    by_channel: dict[int, list[StoredMessage]] = {}
+    for message in messages:
+        by_channel.setdefault(message.channel_id, []).append(message)
+    summaries = []
+    for channel_id, items in by_channel.items():
+        readers = [m for m in items if not m.author_bot and m.webhook_id is None and m.deleted_at is None]
+        names = tuple(dict.fromkeys(m.author_name for m in readers))
+        sections = {m.section for m in items}
+        summaries.append(
+            ThreadSummary(
+                channel_id=channel_id,
+                section=next(iter(sections)) if len(sections) == 1 else None,
+                messages=len(readers),
+                participants=names,
+                last_activity=max((m.created_at for m in items), default=None),
+            )
+        )
+    return sorted(summaries, key=lambda s: (s.section is None, s.section or 0, s.channel_id))
+
+
+def _short_time(iso: str) -> str:
+    try:
+        return dt.datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso
+
+
+def transcript_lines(messages: list[StoredMessage]) -> list[str]:
+    """One block per message: author, time, reply context, edits marked, deletions shown."""
+    by_id = {m.id: m for m in messages}
+    blocks = []
+    for message in messages:
+        head = f"**{message.author_name}** · {_short_time(message.created_at)}"
+        if message.edited_at:
+            head += " · *edited*"
+        if message.reply_to is not None:
+            target = by_id.get(message.reply_to)
+            if target is not None:
+                snippet = " ".join(target.content.split())[:60]
+                head += f"\n-# ↪ replying to {target.author_name}: {snippet}"
+        if message.deleted_at:
+            body = "*(deleted)*"
+        else:
+            body = message.content or "*(no text)*"
+            body += "".join(f"\n📎 {name}" for name, _url, _size in message.attachments)
+        blocks.append(f"{head}\n{body}")
+    return blocks
+
+
+def paginate(blocks: list[str], limit: int = PAGE_LIMIT) -> list[str]:
+    """Blocks joined into pages of at most ``limit`` characters; an oversized block is cut."""
+    pages: list[str] = []
+    current = ""
+    for block in blocks:
+        if len(block) > limit:
+            block = block[: limit - 1] + "…"  # noqa: PLW2901 - a clipped copy of the same block
+        candidate = f"{current}\n\n{block}" if current else block
+        if len(candidate) > limit:
+            pages.append(current)
+            candidate = block
+        current = candidate
+    if current:
+        pages.append(current)
+    return pages or ["*(nothing here yet)*"]

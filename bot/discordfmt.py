@@ -1,0 +1,87 @@
+"""Discord-side presentation helpers shared by the cogs: article autocomplete, a pager."""
+
+from __future__ import annotations
+
+import contextlib
+
+import discord
+from discord import app_commands
+
+from bot.client import ReadalongBot
+
+
+class Pager(discord.ui.View):
+    """Previous/next buttons over pre-cut pages; only the member who asked can turn them.
+
+    On timeout the buttons are removed, so an old pager never answers with an error.
+    """
+
+    def __init__(self, pages: list[str], owner_id: int, *, timeout: float = 300.0) -> None:
+        super().__init__(timeout=timeout)
+        self.pages = pages
+        self.owner_id = owner_id
+        self.index = 0
+        self.message: discord.Message | discord.InteractionMessage | None = None
+        self._update_buttons()
+
+    def render(self) -> str:
+        footer = f"\n-# page {self.index + 1}/{len(self.pages)}" if len(self.pages) > 1 else ""
+        return self.pages[self.index] + footer
+
+    def _update_buttons(self) -> None:
+        self.previous.disabled = self.index == 0
+        self.next.disabled = self.index >= len(self.pages) - 1
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id != self.owner_id:
+            await interaction.response.send_message(
+                "Only the member who asked can turn these pages.", ephemeral=True
+            )
+            return False
+        return True
+
+    @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary)
+    async def previous(self, interaction: discord.Interaction, button: discord.ui.Button[Pager]) -> None:
+        self.index = max(0, self.index - 1)
+        self._update_buttons()
+        await interaction.response.edit_message(content=self.render(), view=self)
+
+    @discord.ui.button(label="Next", style=discord.ButtonStyle.secondary)
+    async def next(self, interaction: discord.Interaction, button: discord.ui.Button[Pager]) -> None:
+        self.index = min(len(self.pages) - 1, self.index + 1)
+        self._update_buttons()
+        await interaction.response.edit_message(content=self.render(), view=self)
+
+    async def on_timeout(self) -> None:
+        if self.message is not None:
+            # The message may be gone or the token expired: then there is nothing left to tidy.
+            with contextlib.suppress(discord.HTTPException):
+                await self.message.edit(view=None)
+
+
+async def send_paged(interaction: discord.Interaction, pages: list[str], *, ephemeral: bool = False) -> None:
+    """Answer with the first page, and buttons if there are more."""
+    if len(pages) == 1:
+        await interaction.response.send_message(pages[0], ephemeral=ephemeral)
+        return
+    pager = Pager(pages, interaction.user.id)
+    await interaction.response.send_message(pager.render(), view=pager, ephemeral=ephemeral)
+    pager.message = await interaction.original_response()
+
+
+async def article_autocomplete(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """Articles whose title or id contains what the member typed, newest first, at most 25."""
+    client = interaction.client
+    if not isinstance(client, ReadalongBot):
+        return []
+    needle = current.lower().strip()
+    choices = []
+    for summary in await client.store.articles.list():
+        label = f"{summary.title or '(untitled)'} ({summary.id})"
+        if needle in label.lower():
+            choices.append(app_commands.Choice(name=label[:100], value=summary.id))
+        if len(choices) == 25:
+            break
+    return choices

@@ -1,0 +1,188 @@
+"""``/archive …``: review an article's discussions after the fact, even once Discord has archived
+the threads: the threads, a thread's transcript, and an export file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.archive.export import ExportContext, to_html, to_json, to_markdown
+from bot.archive.review import paginate, summarise, transcript_lines
+from bot.client import ReadalongBot
+from bot.discordfmt import article_autocomplete, send_paged
+from bot.errors import NotFoundError, ReadalongError
+from bot.posting.plan import section_label
+from bot.store.messages import StoredMessage
+from bot.store.postings import Posting
+
+
+class Archive(commands.Cog):
+    archive = app_commands.Group(
+        name="archive", description="Review and export the discussions of posted articles.", guild_only=True
+    )
+
+    def __init__(self, bot: ReadalongBot) -> None:
+        self.bot = bot
+
+    async def _visible_postings(
+        self, interaction: discord.Interaction[ReadalongBot], article: str | None
+    ) -> tuple[str, list[Posting]]:
+        """The article (given, else the latest posted here) and its postings the member can see."""
+        guild = interaction.guild
+        if guild is None or not isinstance(interaction.user, discord.Member):
+            raise ReadalongError("This command works in a server only.")
+        postings = await self.bot.store.postings.for_guild(guild.id, article)
+        if article is None:
+            if not postings:
+                raise ReadalongError("No article has been posted in this server yet.")
+            article = postings[0].article_id
+            postings = [p for p in postings if p.article_id == article]
+        await self.bot.store.articles.get(article)
+        visible = []
+        for posting in postings:
+            channel = guild.get_channel(posting.channel_id)
+            if channel is not None and channel.permissions_for(interaction.user).view_channel:
+                visible.append(posting)
+        if not visible:
+            raise ReadalongError(f"`{article}` has no discussion in a channel you can see.")
+        return article, visible
+
+    async def _messages(self, postings: list[Posting]) -> list[StoredMessage]:
+        channels = {p.channel_id for p in postings}
+        rows = await self.bot.store.messages.in_article(postings[0].article_id)
+        return [m for m in rows if m.channel_id in channels or m.parent_id in channels]
+
+    @archive.command(name="threads")
+    @app_commands.describe(article="The article (default: the latest posted in this server)")
+    @app_commands.autocomplete(article=article_autocomplete)
+    async def threads(
+        self, interaction: discord.Interaction[ReadalongBot], article: str | None = None
+    ) -> None:
+        """An article's threads: messages, participants, last activity, archived or not."""
+        article_id, postings = await self._visible_postings(interaction, article)
+        stored = await self.bot.store.articles.get(article_id)
+        summaries = {s.channel_id: s for s in summarise(await self._messages(postings))}
+        blocks = []
+        for posting in postings:
+            for item in await self.bot.store.postings.items(posting.id):
+                if item.thread_id is None:
+                    continue
+                summary = summaries.get(item.thread_id)
+                if item.kind == "section" and item.section is not None:
+                    section = next(s for s in stored.sections if s.index == item.section)
+                    label = section_label(stored, section)
+                elif item.kind == "comments":
+                    label = "Comments"
+                else:
+                    label = stored.display_title
+                thread = interaction.guild.get_thread(item.thread_id) if interaction.guild else None
+                state = "active" if thread is not None and not thread.archived else "archived"
+                if summary is None or summary.messages == 0:
+                    blocks.append(
+                        f"<#{item.thread_id}> · {discord.utils.escape_markdown(label)}\n-# no replies yet · {state}"
+                    )
+                    continue
+                people = ", ".join(summary.participants[:5]) + (" …" if len(summary.participants) > 5 else "")
+                last = summary.last_activity
+                when = discord.utils.format_dt(dt.datetime.fromisoformat(last), "R") if last else "never"
+                blocks.append(
+                    f"<#{item.thread_id}> · {discord.utils.escape_markdown(label)}\n"
+                    f"-# {summary.messages} messages · {discord.utils.escape_markdown(people)} · last {when} · {state}"
+                )
+        header = f"**Threads of {discord.utils.escape_markdown(stored.display_title)}**"
+        pages = paginate(blocks or ["*(no threads yet)*"], limit=1800)
+        await send_paged(interaction, [f"{header}\n\n{page}" for page in pages], ephemeral=True)
+
+    async def thread_autocomplete(
+        self, interaction: discord.Interaction[ReadalongBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild is None:
+            return []
+        needle = current.lower()
+        choices: list[app_commands.Choice[str]] = []
+        for posting in await self.bot.store.postings.for_guild(interaction.guild.id):
+            article = await self.bot.store.articles.get(posting.article_id)
+            for item in await self.bot.store.postings.items(posting.id):
+                if item.thread_id is None:
+                    continue
+                if item.kind == "section":
+                    section = next(s for s in article.sections if s.index == item.section)
+                    name = section_label(article, section)
+                else:
+                    name = (
+                        f"Comments: {article.display_title}"
+                        if item.kind == "comments"
+                        else article.display_title
+                    )
+                if needle in name.lower() and len(choices) < 25:
+                    choices.append(app_commands.Choice(name=name[:100], value=str(item.thread_id)))
+        return choices
+
+    @archive.command(name="show")
+    @app_commands.describe(thread="A section's thread or the comments thread (start typing the section)")
+    @app_commands.autocomplete(thread=thread_autocomplete)
+    async def show(self, interaction: discord.Interaction[ReadalongBot], thread: str) -> None:
+        """A thread's discussion as a readable transcript, archived threads included."""
+        raw = thread.strip().removeprefix("<#").removesuffix(">")
+        if not raw.isdigit():
+            raise ReadalongError(f"{thread!r} is not a thread: pick one from the list.")
+        placement = await self.bot.store.postings.placement(int(raw))
+        if placement is None:
+            raise NotFoundError(f"<#{raw}> is not the thread of a posted article.")
+        _, postings = await self._visible_postings(interaction, placement.article_id)
+        messages = [m for m in await self._messages(postings) if m.channel_id == int(raw)]
+        pages = paginate(transcript_lines(messages))
+        await send_paged(
+            interaction, [f"**Transcript of <#{raw}>**\n\n{page}" for page in pages], ephemeral=True
+        )
+
+    @archive.command(name="export")
+    @app_commands.describe(
+        article="The article to export",
+        format="markdown, html (one page) or json (DiscordChatExporter shape)",
+    )
+    @app_commands.autocomplete(article=article_autocomplete)
+    async def export(
+        self,
+        interaction: discord.Interaction[ReadalongBot],
+        article: str,
+        format: Literal["markdown", "html", "json"] = "markdown",
+    ) -> None:
+        """The article with its whole discussion, as a file."""
+        article_id, postings = await self._visible_postings(interaction, article)
+        stored = await self.bot.store.articles.get(article_id)
+        messages = await self._messages(postings)
+        if format == "markdown":
+            text, suffix = to_markdown(stored, messages), "md"
+        elif format == "html":
+            text, suffix = to_html(stored, messages), "html"
+        else:
+            guild = interaction.guild
+            names = {c.id: c.name for c in guild.channels} if guild else {}
+            names.update({t.id: t.name for t in guild.threads} if guild else {})
+            context = ExportContext(guild.id if guild else None, guild.name if guild else "", names)
+            text, suffix = (
+                to_json(stored, messages, context, exported_at=discord.utils.utcnow().isoformat()),
+                "json",
+            )
+        data = text.encode("utf-8")
+        limit = interaction.guild.filesize_limit if interaction.guild else 10 * 1024 * 1024
+        if len(data) > limit:
+            raise ReadalongError(
+                f"The export is {len(data) / 1e6:.1f} MB, over this server's upload limit; "
+                f"use `readalong export {article_id} --format {format}` on the bot's machine."
+            )
+        await interaction.response.send_message(
+            f"**{discord.utils.escape_markdown(stored.display_title)}**: {len(messages)} messages.",
+            file=discord.File(io.BytesIO(data), filename=f"{article_id}.{suffix}"),
+            ephemeral=True,
+        )
+
+
+async def setup(bot: ReadalongBot) -> None:
+    await bot.add_cog(Archive(bot))
