@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import logging
 import os
@@ -70,7 +71,7 @@ def _extra_commands() -> list[Callable[[argparse._SubParsersAction[argparse.Argu
     found = []
     for module_name in ("bot.sandbox.cli", "bot.search.cli", "bot.archive.cli"):
         try:
-            module = __import__(module_name, fromlist=["register"])
+            module = importlib.import_module(module_name)
         except ModuleNotFoundError as error:
             if error.name is not None and module_name.startswith(error.name):
                 continue
@@ -192,13 +193,21 @@ def write_readable(article: Article, out: TextIO) -> None:
         out.write(f"\n#{comment.index} {comment.author}{posted}{reply}\n{comment.text}\n")
 
 
+def point_discord_at(base_url: str) -> None:
+    """Send the client's REST calls and gateway connection to a Discord-compatible server."""
+    import yarl
+
+    root = base_url.rstrip("/")
+    discord.http.Route.BASE = f"{root}/api/v10"
+    gateway = yarl.URL(root).with_scheme("wss" if root.startswith("https") else "ws") / "gateway"
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = gateway
+
+
 def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     token = settings.require_token()
     from bot.client import create_bot
 
     if settings.discord_url is not None:
-        from bot.sandbox import point_discord_at
-
         point_discord_at(settings.discord_url)
     bot = create_bot(settings, sync_global=args.sync_global)
 
