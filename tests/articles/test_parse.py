@@ -57,13 +57,20 @@ def test_the_sample_parses_with_every_field_right() -> None:
     assert article.author == "Erlan Idrissov"
     assert article.published == dt.date(2012, 12, 18)
     assert article.declared_comments == 2
-    assert article.author_bio is not None and article.author_bio.startswith("Erlan Idrissov is the Foreign Minister")
+    assert article.author_bio is not None and article.author_bio.startswith(
+        "Erlan Idrissov is the Foreign Minister"
+    )
     assert [c.author for c in article.comments] == ["Kuda", "Nathan Hamm"]
-    assert [c.posted for c in article.comments] == [dt.datetime(2013, 1, 2, 20, 36), dt.datetime(2013, 1, 3, 10, 20)]
+    assert [c.posted for c in article.comments] == [
+        dt.datetime(2013, 1, 2, 20, 36),
+        dt.datetime(2013, 1, 3, 10, 20),
+    ]
     nathan = article.comments[1]
     assert nathan.reply_to == 1 and nathan.quotes[0].text.startswith("I was embarassed by my comments")
     assert "Subscribe" not in article.body and "Terms of Use" not in article.body
-    assert article.body.startswith("It is now exactly a year") and article.body.endswith("improving our country.")
+    assert article.body.startswith("It is now exactly a year") and article.body.endswith(
+        "improving our country."
+    )
     for section in article.sections:
         assert article.body[section.start : section.end] == section.text
 
@@ -95,7 +102,11 @@ def test_markdown_headings_start_sections() -> None:
     text = "# My Title\n\nIntro para.\n\n## First\n\nOne.\n\n### Deeper\n\nTwo.\n"
     article = parse_article(text, source="a.md")
     assert article.title == "My Title"
-    assert [(s.heading, s.text) for s in article.sections] == [(None, "Intro para."), ("First", "One."), ("Deeper", "Two.")]
+    assert [(s.heading, s.text) for s in article.sections] == [
+        (None, "Intro para."),
+        ("First", "One."),
+        ("Deeper", "Two."),
+    ]
 
 
 def test_plain_text_first_line_is_the_title() -> None:
@@ -106,7 +117,12 @@ def test_plain_text_first_line_is_the_title() -> None:
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(b"", "is empty"), (b"\x00\x01abc", "binary"), (b"caf\xe9 au lait", "not UTF-8"), (b"Title only\n", "no article text")],
+    [
+        (b"", "is empty"),
+        (b"\x00\x01abc", "binary"),
+        (b"caf\xe9 au lait", "not UTF-8"),
+        (b"Title only\n", "no article text"),
+    ],
 )
 def test_bad_files_are_refused_with_one_line(tmp_path: Path, content: bytes, message: str) -> None:
     path = tmp_path / "bad.txt"
@@ -123,7 +139,11 @@ def test_missing_and_directory_paths(tmp_path: Path) -> None:
         read_article_file(tmp_path)
 
 
-paragraph = st.text(alphabet=st.sampled_from("abc def. Ghi! Jk? "), min_size=1, max_size=4000).map(str.strip).filter(bool)
+paragraph = (
+    st.text(alphabet=st.sampled_from("abc def. Ghi! Jk? "), min_size=1, max_size=4000)
+    .map(str.strip)
+    .filter(bool)
+)
 
 
 @settings(max_examples=60, deadline=None)
