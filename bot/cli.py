@@ -193,19 +193,9 @@ def write_readable(article: Article, out: TextIO) -> None:
         out.write(f"\n#{comment.index} {comment.author}{posted}{reply}\n{comment.text}\n")
 
 
-def point_discord_at(base_url: str) -> None:
-    """Send the client's REST calls and gateway connection to a Discord-compatible server."""
-    import yarl
-
-    root = base_url.rstrip("/")
-    discord.http.Route.BASE = f"{root}/api/v10"
-    gateway = yarl.URL(root).with_scheme("wss" if root.startswith("https") else "ws") / "gateway"
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = gateway
-
-
 def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     token = settings.require_token()
-    from bot.client import create_bot
+    from bot.client import create_bot, point_discord_at
 
     if settings.discord_url is not None:
         point_discord_at(settings.discord_url)

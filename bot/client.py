@@ -8,6 +8,7 @@ import secrets
 from importlib import metadata
 
 import discord
+import yarl
 from discord import app_commands
 from discord.ext import commands
 
@@ -24,6 +25,15 @@ def version() -> str:
         return metadata.version("readalong")
     except metadata.PackageNotFoundError:
         return "0+unknown"
+
+
+def point_discord_at(base_url: str) -> None:
+    """Send the client's REST calls and gateway connection to a Discord-compatible server (the
+    sandbox). discord.py keeps both as class attributes, so this holds for the whole process."""
+    root = base_url.rstrip("/")
+    discord.http.Route.BASE = f"{root}/api/v10"
+    scheme = "wss" if root.startswith("https") else "ws"
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(root).with_scheme(scheme) / "gateway"
 
 
 def extension_names() -> list[str]:
@@ -76,7 +86,9 @@ async def send_ephemeral(interaction: discord.Interaction[ReadalongBot], message
 
 
 class ReadalongBot(commands.Bot):
-    def __init__(self, settings: Settings, store: Store, *, sync_global: bool = False) -> None:
+    def __init__(
+        self, settings: Settings, store: Store, *, sync_global: bool = False, guild_ready_timeout: float = 2.0
+    ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
         intents.guild_messages = True
@@ -88,6 +100,7 @@ class ReadalongBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=ReadalongTree,
             chunk_guilds_at_startup=False,
+            guild_ready_timeout=guild_ready_timeout,
         )
         self.settings = settings
         self.store = store
@@ -116,8 +129,21 @@ class ReadalongBot(commands.Bot):
             await self.store.close()
 
 
-def create_bot(settings: Settings, *, store: Store | None = None, sync_global: bool = False) -> ReadalongBot:
-    """The bot as ``readalong run``, the sandbox and the tests all build it."""
+def create_bot(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    sync_global: bool = False,
+    guild_ready_timeout: float = 2.0,
+) -> ReadalongBot:
+    """The bot as ``readalong run``, the sandbox and the tests all build it.
+
+    ``guild_ready_timeout`` is how long discord.py waits after the last GUILD_CREATE before
+    ``on_ready``; the sandbox sends them all at once, so it passes a fraction of a second.
+    """
     return ReadalongBot(
-        settings, store if store is not None else Store(settings.db_path), sync_global=sync_global
+        settings,
+        store if store is not None else Store(settings.db_path),
+        sync_global=sync_global,
+        guild_ready_timeout=guild_ready_timeout,
     )

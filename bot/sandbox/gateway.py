@@ -1,0 +1,270 @@
+"""The gateway: HELLO, heartbeats, IDENTIFY → READY and GUILD_CREATE, dispatches with sequence
+numbers, RESUME with replay of what a dropped connection missed, INVALID_SESSION and RECONNECT.
+
+Frames are JSON text; discord.py only inflates binary frames, so it reads these whatever
+``compress=`` it asked for (the sandbox knowingly ignores compression).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from bot.sandbox.state import Payload, World
+
+log = logging.getLogger(__name__)
+
+HELLO, HEARTBEAT, IDENTIFY, RESUME, RECONNECT, REQUEST_MEMBERS, INVALID_SESSION, HEARTBEAT_ACK = (
+    10,
+    1,
+    2,
+    6,
+    7,
+    8,
+    9,
+    11,
+)
+DISPATCH = 0
+HEARTBEAT_INTERVAL_MS = 41_250
+REPLAY_LIMIT = 100_000
+"""Dispatches a session keeps for resuming; older ones are gone, as on Discord."""
+
+INTENT_GUILDS = 1 << 0
+INTENT_GUILD_MESSAGES = 1 << 9
+INTENT_MESSAGE_CONTENT = 1 << 15
+
+_GUILD_EVENTS = {
+    "THREAD_CREATE",
+    "THREAD_UPDATE",
+    "THREAD_DELETE",
+    "CHANNEL_CREATE",
+    "CHANNEL_UPDATE",
+    "CHANNEL_DELETE",
+    "GUILD_ROLE_CREATE",
+    "GUILD_ROLE_UPDATE",
+    "WEBHOOKS_UPDATE",
+}
+
+
+@dataclass(eq=False)
+class Session:
+    id: str
+    intents: int
+    seq: int = 0
+    sent: deque[tuple[int, str]] = field(default_factory=lambda: deque(maxlen=REPLAY_LIMIT))
+    outbox: asyncio.Queue[str] | None = None
+    """The live connection's queue, or None while disconnected (dispatches still count and are kept)."""
+
+    def push(self, event: str, data: Payload) -> None:
+        self.seq += 1
+        frame = json.dumps({"op": DISPATCH, "t": event, "s": self.seq, "d": data})
+        self.sent.append((self.seq, frame))
+        if self.outbox is not None:
+            self.outbox.put_nowait(frame)
+
+
+@dataclass(eq=False)
+class Connection:
+    socket: web.WebSocketResponse
+    outbox: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
+    session: Session | None = None
+
+
+class Gateway:
+    """Every connected (or resumable) bot session, fed from the world's events."""
+
+    def __init__(self, world: World, token: Callable[[], str], ws_url: Callable[[], str]) -> None:
+        self.world = world
+        self._token = token
+        self._ws_url = ws_url
+        self.sessions: dict[str, Session] = {}
+        self.connections: set[Connection] = set()
+        self.refuse_resumes = 0
+        self.identifies = 0
+        self.resumes = 0
+        world.listeners.append(self.dispatch)
+
+    # -- events from the world ------------------------------------------------------------------
+
+    def dispatch(self, event: str, data: Payload, channel_id: str | None) -> None:
+        if channel_id is not None and not self.world.can_view(self.world.bot_id, channel_id):
+            return
+        for session in self.sessions.values():
+            if event in _GUILD_EVENTS and not session.intents & INTENT_GUILDS:
+                continue
+            if event.startswith("MESSAGE_"):
+                if not session.intents & INTENT_GUILD_MESSAGES:
+                    continue
+                data = self._content_for(session, data)
+            session.push(event, data)
+
+    def _content_for(self, session: Session, message: Payload) -> Payload:
+        """Without the message content intent, a bot sees others' text only where it is mentioned."""
+        if session.intents & INTENT_MESSAGE_CONTENT or "author" not in message:
+            return message
+        bot = self.world.bot_id
+        if message["author"]["id"] == bot or any(u["id"] == bot for u in message.get("mentions", [])):
+            return message
+        return message | {"content": "", "embeds": [], "attachments": [], "components": []}
+
+    def pending(self) -> int:
+        """Frames queued but not yet written to a socket."""
+        return sum(c.outbox.qsize() for c in self.connections)
+
+    # -- connections ----------------------------------------------------------------------------
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        socket = web.WebSocketResponse(max_msg_size=16 * 1024 * 1024)
+        await socket.prepare(request)
+        connection = Connection(socket)
+        self.connections.add(connection)
+        writer = asyncio.create_task(self._write(connection), name="sandbox-gateway-writer")
+        connection.outbox.put_nowait(
+            json.dumps(
+                {"op": HELLO, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}, "s": None, "t": None}
+            )
+        )
+        try:
+            async for frame in socket:
+                if frame.type != WSMsgType.TEXT:
+                    break
+                await self._receive(connection, json.loads(frame.data))
+        finally:
+            self.connections.discard(connection)
+            if connection.session is not None and connection.session.outbox is connection.outbox:
+                connection.session.outbox = None
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
+        return socket
+
+    async def _write(self, connection: Connection) -> None:
+        while True:
+            frame = await connection.outbox.get()
+            try:
+                await connection.socket.send_str(frame)
+            except (ConnectionError, RuntimeError):
+                return
+
+    async def _receive(self, connection: Connection, message: dict[str, Any]) -> None:
+        op, data = message.get("op"), message.get("d")
+        if op == HEARTBEAT:
+            connection.outbox.put_nowait(json.dumps({"op": HEARTBEAT_ACK, "d": None, "s": None, "t": None}))
+        elif op == IDENTIFY:
+            await self._identify(connection, data or {})
+        elif op == RESUME:
+            await self._resume(connection, data or {})
+        elif op == REQUEST_MEMBERS:
+            self._members_chunk(connection, data or {})
+
+    def _token_ok(self, given: object) -> bool:
+        token = str(given or "").removeprefix("Bot ")
+        return secrets.compare_digest(token.encode(), self._token().encode())
+
+    async def _identify(self, connection: Connection, data: dict[str, Any]) -> None:
+        if not self._token_ok(data.get("token")):
+            await connection.socket.close(code=4004, message=b"Authentication failed.")
+            return
+        self.identifies += 1
+        session = Session(secrets.token_hex(16), int(data.get("intents") or 0))
+        self.sessions[session.id] = session
+        connection.session = session
+        session.outbox = connection.outbox
+        world = self.world
+        guild_ids = [g for g in world.guilds if world.bot_id in world.members[g]]
+        session.push(
+            "READY",
+            {
+                "v": 10,
+                "user": world.user(world.bot_id),
+                "guilds": [{"id": g, "unavailable": True} for g in guild_ids],
+                "session_id": session.id,
+                "resume_gateway_url": self._ws_url(),
+                "application": {"id": world.application_id, "flags": 0},
+                "private_channels": [],
+                "relationships": [],
+            },
+        )
+        for guild_id in guild_ids:
+            session.push("GUILD_CREATE", self.guild_payload(guild_id))
+
+    def guild_payload(self, guild_id: str) -> Payload:
+        world = self.world
+        channels = [c for c in world.channels.values() if c["guild_id"] == guild_id and c["type"] != 11]
+        visible_threads = [t for t in world.active_threads(guild_id) if world.can_view(world.bot_id, t["id"])]
+        members = list(world.members[guild_id].values())
+        return world.guild(guild_id) | {
+            "roles": list(world.roles[guild_id].values()),
+            "members": members,
+            "member_count": len(members),
+            "channels": channels,
+            "threads": visible_threads,
+            "large": False,
+            "unavailable": False,
+            "voice_states": [],
+            "presences": [],
+            "stage_instances": [],
+            "guild_scheduled_events": [],
+            "soundboard_sounds": [],
+        }
+
+    async def _resume(self, connection: Connection, data: dict[str, Any]) -> None:
+        session = self.sessions.get(str(data.get("session_id")))
+        if self.refuse_resumes > 0 or session is None or not self._token_ok(data.get("token")):
+            self.refuse_resumes = max(0, self.refuse_resumes - 1)
+            if session is not None:
+                self.sessions.pop(session.id, None)
+            await asyncio.sleep(0.05)  # Discord waits 1-5 s; the client waits before identifying again
+            connection.outbox.put_nowait(
+                json.dumps({"op": INVALID_SESSION, "d": False, "s": None, "t": None})
+            )
+            return
+        self.resumes += 1
+        last = int(data.get("seq") or 0)
+        for seq, frame in session.sent:
+            if seq > last:
+                connection.outbox.put_nowait(frame)
+        connection.session = session
+        session.outbox = connection.outbox
+        session.push("RESUMED", {})
+
+    def _members_chunk(self, connection: Connection, data: dict[str, Any]) -> None:
+        guild_id = str(data.get("guild_id"))
+        members = list(self.world.members.get(guild_id, {}).values())
+        frame = {
+            "guild_id": guild_id,
+            "members": members,
+            "chunk_index": 0,
+            "chunk_count": 1,
+            "nonce": data.get("nonce"),
+        }
+        if connection.session is not None:
+            connection.session.push("GUILD_MEMBERS_CHUNK", frame)
+
+    # -- faults ---------------------------------------------------------------------------------
+
+    async def drop(self, code: int = 4000) -> int:
+        """Close every connection as a network fault would; sessions stay resumable."""
+        dropped = list(self.connections)
+        for connection in dropped:
+            if connection.session is not None:
+                connection.session.outbox = None
+            await connection.socket.close(code=code, message=b"sandbox: connection dropped")
+        return len(dropped)
+
+    def ask_reconnect(self) -> None:
+        """Op 7: Discord asks the client to reconnect and resume."""
+        for connection in self.connections:
+            connection.outbox.put_nowait(json.dumps({"op": RECONNECT, "d": None, "s": None, "t": None}))
+
+    def forget_sessions(self) -> None:
+        self.sessions.clear()

@@ -1,0 +1,53 @@
+"""Running the real bot, built by ``bot.create_bot``, against a sandbox: for the terminal chat,
+the end-to-end tests and the benchmarks alike."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from bot.client import ReadalongBot, create_bot, point_discord_at
+from bot.errors import ReadalongError
+from bot.sandbox.server import Sandbox
+from bot.settings import Secret, Settings
+
+READY_TIMEOUT = 10.0
+
+
+def sandbox_settings(base: Settings, sandbox: Sandbox, guild_id: str) -> Settings:
+    """``base`` pointed at the sandbox, with its token, and commands synced to its guild."""
+    return dataclasses.replace(
+        base,
+        discord_token=Secret(sandbox.token),
+        discord_url=sandbox.base_url,
+        dev_guild_id=int(guild_id),
+    )
+
+
+@asynccontextmanager
+async def running_bot(settings: Settings) -> AsyncIterator[ReadalongBot]:
+    """Start the bot against ``settings.discord_url``; yield it once ready; close it after."""
+    if settings.discord_url is None or settings.discord_token is None:
+        raise ReadalongError("running_bot needs READALONG_DISCORD_URL and DISCORD_TOKEN set")
+    point_discord_at(settings.discord_url)
+    bot = create_bot(settings, guild_ready_timeout=0.05)
+    runner = asyncio.create_task(bot.start(settings.discord_token.reveal()), name="readalong-bot")
+    ready = asyncio.create_task(bot.wait_until_ready())
+    try:
+        done, _ = await asyncio.wait(
+            {runner, ready}, timeout=READY_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
+        )
+        if runner in done:
+            runner.result()  # raises what stopped the bot
+            raise ReadalongError("the bot stopped before it was ready")
+        if ready not in done:
+            raise ReadalongError(f"the bot was not ready after {READY_TIMEOUT:.0f} s")
+        yield bot
+    finally:
+        ready.cancel()
+        await bot.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner
