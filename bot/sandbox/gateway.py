@@ -82,8 +82,15 @@ class Connection:
 class Gateway:
     """Every connected (or resumable) bot session, fed from the world's events."""
 
-    def __init__(self, world: World, token: Callable[[], str], ws_url: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        world: World,
+        token: Callable[[], str],
+        ws_url: Callable[[], str],
+        on_change: Callable[[], None] = lambda: None,
+    ) -> None:
         self.world = world
+        self._on_change = on_change
         self._token = token
         self._ws_url = ws_url
         self.sessions: dict[str, Session] = {}
@@ -127,6 +134,7 @@ class Gateway:
         await socket.prepare(request)
         connection = Connection(socket)
         self.connections.add(connection)
+        self._on_change()
         writer = asyncio.create_task(self._write(connection), name="sandbox-gateway-writer")
         connection.outbox.put_nowait(
             json.dumps(
@@ -138,8 +146,10 @@ class Gateway:
                 if frame.type != WSMsgType.TEXT:
                     break
                 await self._receive(connection, json.loads(frame.data))
+                self._on_change()
         finally:
             self.connections.discard(connection)
+            self._on_change()
             if connection.session is not None and connection.session.outbox is connection.outbox:
                 connection.session.outbox = None
             writer.cancel()

@@ -160,7 +160,7 @@ class Sandbox:
         self.snapshot = snapshot
         self.port = port
         self.faults = Faults()
-        self.gateway = Gateway(self.world, lambda: self.token, lambda: self.ws_url)
+        self.gateway = Gateway(self.world, lambda: self.token, lambda: self.ws_url, self._touch)
         self.interactions: dict[str, InteractionRecord] = {}
         self.requests: Counter[str] = Counter()
         self.responses: Counter[int] = Counter()

@@ -1,0 +1,199 @@
+"""The sandbox against Discord's documented behaviour, over real HTTP with a plain client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed, World
+from bot.sandbox import permissions as perms
+
+
+class Api:
+    def __init__(self, sandbox: Sandbox, session: aiohttp.ClientSession) -> None:
+        self.sandbox = sandbox
+        self.session = session
+
+    async def call(
+        self, method: str, path: str, body: Any = None, *, auth: bool = True
+    ) -> tuple[int, Any, aiohttp.ClientResponse]:
+        headers = {"Authorization": f"Bot {self.sandbox.token}"} if auth else {}
+        async with self.session.request(
+            method, f"{self.sandbox.base_url}/api/v10{path}", json=body, headers=headers
+        ) as response:
+            data = await response.json() if response.status != 204 else None
+            return response.status, data, response
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[tuple[Api, Seed]]:
+    async with (
+        Sandbox(limits=RateLimitConfig(messages_per_channel=Limit(5, 60.0))) as sandbox,
+        aiohttp.ClientSession() as session,
+    ):
+        yield Api(sandbox, session), sandbox.seed()
+
+
+async def test_json_content_type_and_rate_limit_headers(api: tuple[Api, Seed]) -> None:
+    client, seed = api
+    status, body, response = await client.call(
+        "POST", f"/channels/{seed.general_id}/messages", {"content": "hi"}
+    )
+    assert status == 200 and body["content"] == "hi"
+    assert response.headers["Content-Type"] == "application/json"  # no charset: discord.py insists
+    assert response.headers["X-RateLimit-Limit"] == "5"
+    assert response.headers["X-RateLimit-Remaining"] == "4"
+    assert float(response.headers["X-RateLimit-Reset-After"]) > 0
+    assert response.headers["X-RateLimit-Bucket"]
+
+
+async def test_unauthorised_without_the_token(api: tuple[Api, Seed]) -> None:
+    client, seed = api
+    status, body, _ = await client.call("GET", "/users/@me", auth=False)
+    assert status == 401 and body["code"] == 0
+
+
+async def test_sixth_message_in_a_window_is_429_with_retry_after(api: tuple[Api, Seed]) -> None:
+    client, seed = api
+    for number in range(5):
+        status, _, _ = await client.call(
+            "POST", f"/channels/{seed.general_id}/messages", {"content": str(number)}
+        )
+        assert status == 200
+    status, body, response = await client.call(
+        "POST", f"/channels/{seed.general_id}/messages", {"content": "6"}
+    )
+    assert status == 429
+    assert body["retry_after"] > 0 and body["global"] is False
+    assert response.headers["Via"] and response.headers["X-RateLimit-Remaining"] == "0"
+    assert len(client.sandbox.messages("general")) == 5  # the refused one changed nothing
+    other = client.sandbox.world.create_channel(seed.guild_id, "other")
+    status, _, _ = await client.call("POST", f"/channels/{other['id']}/messages", {"content": "elsewhere"})
+    assert status == 200  # buckets are per channel
+
+
+async def test_missing_access_and_missing_permissions(api: tuple[Api, Seed]) -> None:
+    client, seed = api
+    world = client.sandbox.world
+    hidden = world.create_channel(
+        seed.guild_id,
+        "staff",
+        overwrites=[{"id": seed.guild_id, "type": 0, "allow": "0", "deny": str(perms.VIEW_CHANNEL)}],
+    )
+    status, body, _ = await client.call("POST", f"/channels/{hidden['id']}/messages", {"content": "x"})
+    assert (status, body["code"], body["message"]) == (403, 50001, "Missing Access")
+    muted = world.create_channel(seed.guild_id, "announcements")
+    world.set_overwrite(muted["id"], seed.bot_id, deny=perms.SEND_MESSAGES, member=True)
+    status, body, _ = await client.call("POST", f"/channels/{muted['id']}/messages", {"content": "x"})
+    assert (status, body["code"], body["message"]) == (403, 50013, "Missing Permissions")
+    status, body, _ = await client.call("GET", "/channels/999/messages")
+    assert (status, body["code"]) == (404, 10003)
+
+
+async def test_message_limits(api: tuple[Api, Seed]) -> None:
+    client, seed = api
+    path = f"/channels/{seed.general_id}/messages"
+    status, body, _ = await client.call("POST", path, {"content": "x" * 2001})
+    assert (status, body["code"]) == (400, 50035) and "content" in body["errors"]
+    status, body, _ = await client.call("POST", path, {"content": ""})
+    assert (status, body["code"]) == (400, 50006)
+    status, body, _ = await client.call("POST", path, {"embeds": [{"description": "x" * 4097}]})
+    assert (status, body["code"]) == (400, 50035)
+    embeds = [{"description": "x" * 4000}, {"description": "y" * 2001}]
+    status, body, _ = await client.call("POST", path, {"embeds": embeds})
+    assert (status, body["code"]) == (400, 50035)
+    assert client.sandbox.messages("general") == []
+
+
+async def test_history_paging_matches_discord(api: tuple[Api, Seed]) -> None:
+    client, seed = api
+    ids = [client.sandbox.send("ada", "general", str(n))["id"] for n in range(10)]
+    path = f"/channels/{seed.general_id}/messages"
+    _, newest, _ = await client.call("GET", f"{path}?limit=3")
+    assert [m["id"] for m in newest] == ids[::-1][:3]
+    _, before, _ = await client.call("GET", f"{path}?limit=3&before={ids[5]}")
+    assert [m["id"] for m in before] == [ids[4], ids[3], ids[2]]
+    _, after, _ = await client.call("GET", f"{path}?limit=3&after={ids[5]}")
+    assert [m["id"] for m in after] == [ids[8], ids[7], ids[6]]  # the oldest after, newest first
+    _, around, _ = await client.call("GET", f"{path}?limit=4&around={ids[5]}")
+    assert [m["id"] for m in around] == [ids[6], ids[5], ids[4], ids[3]]
+    status, body, _ = await client.call("GET", f"{path}?limit=101")
+    assert (status, body["code"]) == (400, 50035)
+
+
+async def test_threads_from_messages_and_archiving(api: tuple[Api, Seed]) -> None:
+    client, seed = api
+    message = client.sandbox.send("ada", "general", "start here")
+    path = f"/channels/{seed.general_id}/messages/{message['id']}/threads"
+    status, thread, _ = await client.call("POST", path, {"name": "Talk", "auto_archive_duration": 10080})
+    assert status == 201 and thread["id"] == message["id"] and thread["parent_id"] == seed.general_id
+    status, body, _ = await client.call("POST", path, {"name": "Again"})
+    assert (status, body["code"]) == (400, 160004)
+    status, body, _ = await client.call(
+        "POST",
+        path.replace(message["id"], client.sandbox.send("ada", "general", "x")["id"]),
+        {"name": "n" * 101},
+    )
+    assert status == 400
+    client.sandbox.archive(thread["id"])
+    _, active, _ = await client.call("GET", f"/guilds/{seed.guild_id}/threads/active")
+    assert active["threads"] == []
+    _, archived, _ = await client.call("GET", f"/channels/{seed.general_id}/threads/archived/public")
+    assert [t["id"] for t in archived["threads"]] == [thread["id"]] and archived["has_more"] is False
+    status, body, _ = await client.call(
+        "PATCH", f"/channels/{thread['id']}/messages/{message['id']}", {"content": "no"}
+    )
+    assert status in (403, 404) or body["code"] == 50083
+    client.sandbox.send("ben", thread["id"], "a member posting unarchives it")
+    assert client.sandbox.channel(thread["id"])["thread_metadata"]["archived"] is False
+
+
+async def test_forum_posts_and_webhooks(api: tuple[Api, Seed]) -> None:
+    client, seed = api
+    forum = client.sandbox.channel(seed.forum_id)
+    tag = forum["available_tags"][0]["id"]
+    status, post, _ = await client.call(
+        "POST",
+        f"/channels/{seed.forum_id}/threads",
+        {"name": "Post", "applied_tags": [tag], "message": {"content": "first"}},
+    )
+    assert status == 201 and post["message"]["id"] == post["id"] and post["applied_tags"] == [tag]
+    status, hook, _ = await client.call("POST", f"/channels/{seed.forum_id}/webhooks", {"name": "Readalong"})
+    assert status == 200
+    url = f"/webhooks/{hook['id']}/{hook['token']}?wait=true&thread_id={post['id']}"
+    status, said, _ = await client.call("POST", url, {"content": "as Kuda", "username": "Kuda"}, auth=False)
+    assert status == 200 and said["author"]["username"] == "Kuda" and said["webhook_id"] == hook["id"]
+    assert [m["content"] for m in client.sandbox.messages(post["id"])] == ["first", "as Kuda"]
+    status, body, _ = await client.call(
+        "POST", f"/webhooks/{hook['id']}/wrong-token?wait=true", {"content": "x"}, auth=False
+    )
+    assert (status, body["code"]) == (404, 10015)
+
+
+async def test_allowed_mentions_decide_who_is_pinged(api: tuple[Api, Seed]) -> None:
+    client, seed = api
+    text = f"<@{seed.reader_id}> @everyone"
+    path = f"/channels/{seed.general_id}/messages"
+    _, quiet, _ = await client.call("POST", path, {"content": text, "allowed_mentions": {"parse": []}})
+    assert quiet["mentions"] == [] and quiet["mention_everyone"] is False
+    _, loud, _ = await client.call("POST", path, {"content": text})
+    assert [u["id"] for u in loud["mentions"]] == [seed.reader_id]
+    member = client.sandbox.send("ada", "general", "reply", reply_to=quiet)
+    assert member["type"] == 19 and member["referenced_message"]["id"] == quiet["id"]
+
+
+async def test_snapshot_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "world.json"
+    async with Sandbox(snapshot=path) as sandbox:
+        seed = sandbox.seed()
+        sandbox.send("ada", "general", "kept")
+    assert path.exists()
+    world = World.load(path)
+    assert [m["content"] for m in world.messages[seed.general_id].values()] == ["kept"]
+    async with Sandbox(snapshot=path) as again:
+        assert again.world.bot_id == seed.bot_id
+        assert [m["content"] for m in again.messages("general")] == ["kept"]
