@@ -52,7 +52,7 @@ async def test_json_content_type_and_rate_limit_headers(api: tuple[Api, Seed]) -
 
 
 async def test_unauthorised_without_the_token(api: tuple[Api, Seed]) -> None:
-    client, seed = api
+    client, _ = api
     status, body, _ = await client.call("GET", "/users/@me", auth=False)
     assert status == 401 and body["code"] == 0
 
