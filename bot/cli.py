@@ -199,7 +199,9 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     if settings.discord_url is not None:
         point_discord_at(settings.discord_url)
-    bot = create_bot(settings, sync_global=args.sync_global)
+    # A Discord-compatible server (the sandbox) sends every guild at once: no need to wait 2 s for more.
+    ready_wait = 2.0 if settings.discord_url is None else 0.1
+    bot = create_bot(settings, sync_global=args.sync_global, guild_ready_timeout=ready_wait)
 
     async def runner() -> None:
         async with bot:

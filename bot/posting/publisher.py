@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -328,10 +329,16 @@ class Publisher:
         return thread.id
 
     async def _article_tags(self, forum: discord.ForumChannel, article_id: str) -> list[discord.ForumTag]:
-        """The forum's tag for this article, if the forum has one named after it."""
+        """The forum's tag for this article: one named as its id, or a word of its title (tag names
+        are at most 20 characters, so "Zhanaozen" stands for "The Lessons of Zhanaozen")."""
         article = await self._article(article_id)
-        wanted = {article_id.lower(), (article.title or "").lower()[:20]}
-        return [tag for tag in forum.available_tags if tag.name.lower() in wanted][:1]
+        title_words = set(re.findall(r"\w+", (article.title or "").lower()))
+
+        def fits(tag: discord.ForumTag) -> bool:
+            name = tag.name.lower()
+            return name == article_id.lower() or (len(name) >= 4 and name in title_words)
+
+        return [tag for tag in forum.available_tags if fits(tag)][:1]
 
     async def _find_sent(
         self, posting: Posting, items: list[ItemRow], item: ItemRow, out: Outgoing

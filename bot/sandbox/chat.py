@@ -176,7 +176,9 @@ class Chat:
             f"Readalong sandbox: you are @{self.sandbox.world.user(self.member_id)['username']} in {self.place(self.channel_id)}."
         )
         self.say(HELP)
-        self.say("Try: /article post article:the-lessons-of-zhanaozen channel:#general, then #§1 and a reply.")
+        self.say(
+            "Try: /article post article:the-lessons-of-zhanaozen channel:#general, then #§1 and a reply."
+        )
         async for line in lines:
             if echo and line.strip():
                 who = self.sandbox.world.user(self.member_id)["username"]

@@ -130,9 +130,14 @@ def message_text(message: Payload) -> str:
     return "\n".join(p for p in parts if p)
 
 
+RequestHook = Callable[[str, str], Awaitable[None]]
+"""Called with ``("before" | "after", "METHOD /path")`` around each REST request."""
+
+
 @dataclass
 class Faults:
     stall_until: float = 0.0
+    hook: RequestHook | None = None
     forced_429: list[tuple[str, float, bool]] = field(default_factory=list)
     """(route prefix, retry_after, global) for the next matching requests."""
 
@@ -493,7 +498,12 @@ class Sandbox:
             wait = self.faults.stall_until - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
+            route = f"{request.method} {request.path.removeprefix(API)}"
+            if self.faults.hook is not None:
+                await self.faults.hook("before", route)
             response = await self._handle_api(request, handler)
+            if self.faults.hook is not None:
+                await self.faults.hook("after", route)
         finally:
             self._in_flight -= 1
             self._touch()
