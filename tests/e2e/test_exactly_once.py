@@ -1,0 +1,118 @@
+"""Killing the bot process (SIGKILL) at many points while it posts, and starting it again: every
+section and comment ends up posted exactly once, in order."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
+
+SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
+
+
+@pytest.fixture
+def limits() -> RateLimitConfig:
+    return RateLimitConfig(messages_per_channel=Limit(5, 0.25), webhook_executions=Limit(5, 0.1))
+
+
+def is_posting_request(route: str) -> bool:
+    """A request that changes something in Discord, other than answering a command or syncing them."""
+    method, path = route.split(" ", 1)
+    return method in ("POST", "PATCH", "DELETE") and not path.startswith("/interactions/")
+
+
+class KilledBot:
+    """``readalong run`` in a subprocess, pointed at the sandbox, killed at the chosen requests."""
+
+    def __init__(self, sandbox: Sandbox, seed: Seed, db: Path, log: Path) -> None:
+        self.environment = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "READALONG_", "OPENAI_"))}
+        self.environment |= {
+            "DISCORD_TOKEN": sandbox.token,
+            "READALONG_DISCORD_URL": sandbox.base_url,
+            "DEV_GUILD_ID": seed.guild_id,
+            "READALONG_DB": str(db),
+            "LOG_LEVEL": "INFO",
+        }
+        self.log = log
+        self.process: asyncio.subprocess.Process | None = None
+        self.requests = 0
+        self.kill_at: dict[int, str] = {}
+        self.kills = 0
+        self.killed = asyncio.Event()
+        sandbox.faults.hook = self.on_request
+
+    async def start(self) -> None:
+        self.killed.clear()
+        with self.log.open("a") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", env=self.environment, stdout=log, stderr=log
+            )
+
+    async def on_request(self, phase: str, route: str) -> None:
+        if phase == "before" and is_posting_request(route):
+            self.requests += 1
+        when = self.kill_at.get(self.requests)
+        if when != phase or not is_posting_request(route) or self.process is None or self.process.returncode is not None:
+            return
+        self.process.kill()
+        await self.process.wait()
+        self.kills += 1
+        self.killed.set()
+        if phase == "before":
+            raise web.HTTPServiceUnavailable  # the request never reached "Discord"
+
+    async def stop(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.terminate()
+            await self.process.wait()
+
+
+async def test_exactly_once_over_many_kill_points(sandbox: Sandbox, seed: Seed, tmp_path: Path) -> None:
+    db = tmp_path / "readalong.db"
+    imported = subprocess.run(
+        [sys.executable, "-m", "bot", "--db", str(db), "import", str(SAMPLE)], capture_output=True, text=True, check=False
+    )
+    assert imported.returncode == 0, imported.stderr
+    bot = KilledBot(sandbox, seed, db, tmp_path / "bot.log")
+    # Kill on each of the first 24 posting requests: before it reaches the server on every third,
+    # after the server did the work but before the bot heard back on the others.
+    bot.kill_at = {n: ("before" if n % 3 == 0 else "after") for n in range(1, 25)}
+    await bot.start()
+    try:
+        await sandbox.wait_until(lambda: sandbox.gateway.identifies == 1 and bool(sandbox.gateway.connections), within=20)
+        await sandbox.wait_until(lambda: bool(sandbox.world.commands.get(seed.guild_id)), within=20)
+        await asyncio.sleep(0.2)
+        result = await sandbox.run("ada", "general", "/article post article:the-lessons-of-zhanaozen channel:#general")
+        assert "Posting **The Lessons of Zhanaozen**" in result.text or bot.kills > 0
+        while bot.requests < 24:
+            await asyncio.wait_for(bot.killed.wait(), 30)
+            await bot.start()
+        await sandbox.wait_until(lambda: finished(sandbox), within=60)
+        await sandbox.wait_idle(quiet=0.5)
+    finally:
+        await bot.stop()
+    assert bot.kills >= 20, bot.log.read_text()
+
+    messages = sandbox.messages("general")
+    firsts = [m["content"].split("\n")[0] for m in messages]
+    assert len(firsts) == 8, firsts
+    assert firsts[0] == "📖 **The Lessons of Zhanaozen**"
+    assert [f[:6] for f in firsts[1:7]] == [f"**§{n}/6" for n in range(1, 7)]
+    assert firsts[7].startswith("💬 **The original comments**")
+    threads = sandbox.threads("general")
+    assert [t["id"] for t in threads] == [m["id"] for m in messages[1:]]  # one thread per section and comments
+    comments = sandbox.messages(threads[-1]["id"])
+    assert [c["author"]["username"] for c in comments] == ["Kuda", "Nathan Hamm"]
+    assert len([w for w in sandbox.world.webhooks.values() if w["channel_id"] == seed.general_id]) == 1
+
+
+def finished(sandbox: Sandbox) -> bool:
+    threads = [t for t in sandbox.threads("general") if t["name"].startswith("Comments:")]
+    return bool(threads) and len(sandbox.messages(threads[-1]["id"])) >= 2
