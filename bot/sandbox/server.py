@@ -390,18 +390,19 @@ class Sandbox:
         return result.choices
 
     async def press(
-        self, member: str, message: Mapping[str, Any], custom_id: str, *, deadline: float = 30.0
+        self, member: str, message: Mapping[str, Any], button_name: str, *, deadline: float = 30.0
     ) -> CommandResult:
-        """Press a button on a message."""
-        buttons = [c for row in message.get("components") or [] for c in row.get("components") or []]
-        button = next((b for b in buttons if b.get("custom_id") == custom_id), None)
+        """Press a button on a message (as it is now), named by its label or its custom id."""
+        current = self.world.message(str(message["channel_id"]), str(message["id"]))
+        buttons = [c for row in current.get("components") or [] for c in row.get("components") or []]
+        button = next((b for b in buttons if button_name in (b.get("custom_id"), b.get("label"))), None)
         if button is None:
-            raise CommandRejected(f"no button {custom_id!r} on that message")
+            raise CommandRejected(f"no button {button_name!r} on that message")
         if button.get("disabled"):
             raise CommandRejected("that button is disabled")
-        data = {"custom_id": custom_id, "component_type": 2}
+        data = {"custom_id": button["custom_id"], "component_type": 2}
         record = self._interaction(
-            3, self._user_id(member), str(message["channel_id"]), data, custom_id, message=message
+            3, self._user_id(member), str(current["channel_id"]), data, button_name, message=current
         )
         return await self._await_response(record, deadline)
 

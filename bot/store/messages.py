@@ -104,26 +104,33 @@ class MessageQueries:
             return cursor.rowcount == 1
 
     async def in_article(self, article_id: str) -> list[StoredMessage]:
-        """Every stored message of an article, oldest first."""
-        async with self._store.db.execute(
-            "SELECT * FROM messages WHERE article_id = ? ORDER BY id", (article_id,)
-        ) as cursor:
-            return [_stored(row) for row in await cursor.fetchall()]
+        """Every stored message of an article, oldest first, with its edit history."""
+        return await self._select("article_id = ?", (article_id,))
 
     async def in_channel(self, channel_id: int) -> list[StoredMessage]:
-        """Every stored message of one channel or thread, oldest first."""
-        async with self._store.db.execute(
-            "SELECT * FROM messages WHERE channel_id = ? ORDER BY id", (channel_id,)
-        ) as cursor:
-            return [_stored(row) for row in await cursor.fetchall()]
+        """Every stored message of one channel or thread, oldest first, with its edit history."""
+        return await self._select("channel_id = ?", (channel_id,))
 
     async def get(self, message_id: int) -> StoredMessage | None:
-        async with self._store.db.execute("SELECT * FROM messages WHERE id = ?", (message_id,)) as cursor:
-            row = await cursor.fetchone()
-        return _stored(row) if row is not None else None
+        found = await self._select("id = ?", (message_id,))
+        return found[0] if found else None
+
+    async def _select(self, condition: str, parameters: tuple[object, ...]) -> list[StoredMessage]:
+        db = self._store.db
+        history: dict[int, list[tuple[str, str]]] = {}
+        async with db.execute(
+            f"SELECT message_id, edited_at, content FROM message_edits WHERE message_id IN "
+            f"(SELECT id FROM messages WHERE {condition}) ORDER BY edited_at",
+            parameters,
+        ) as cursor:
+            async for row in cursor:
+                history.setdefault(row["message_id"], []).append((row["edited_at"], row["content"]))
+        async with db.execute(f"SELECT * FROM messages WHERE {condition} ORDER BY id", parameters) as cursor:
+            rows = await cursor.fetchall()
+        return [_stored(row, tuple(history.get(row["id"], ()))) for row in rows]
 
 
-def _stored(r: aiosqlite.Row) -> StoredMessage:
+def _stored(r: aiosqlite.Row, history: tuple[tuple[str, str], ...] = ()) -> StoredMessage:
     return StoredMessage(
         id=r["id"],
         guild_id=r["guild_id"],
@@ -142,4 +149,5 @@ def _stored(r: aiosqlite.Row) -> StoredMessage:
         embeds=r["embeds"],
         edited_at=r["edited_at"],
         deleted_at=r["deleted_at"],
+        history=history,
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -32,7 +31,9 @@ class KilledBot:
     """``readalong run`` in a subprocess, pointed at the sandbox, killed at the chosen requests."""
 
     def __init__(self, sandbox: Sandbox, seed: Seed, db: Path, log: Path) -> None:
-        self.environment = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "READALONG_", "OPENAI_"))}
+        self.environment = {
+            k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "READALONG_", "OPENAI_"))
+        }
         self.environment |= {
             "DISCORD_TOKEN": sandbox.token,
             "READALONG_DISCORD_URL": sandbox.base_url,
@@ -59,7 +60,12 @@ class KilledBot:
         if phase == "before" and is_posting_request(route):
             self.requests += 1
         when = self.kill_at.get(self.requests)
-        if when != phase or not is_posting_request(route) or self.process is None or self.process.returncode is not None:
+        if (
+            when != phase
+            or not is_posting_request(route)
+            or self.process is None
+            or self.process.returncode is not None
+        ):
             return
         self.process.kill()
         await self.process.wait()
@@ -76,20 +82,25 @@ class KilledBot:
 
 async def test_exactly_once_over_many_kill_points(sandbox: Sandbox, seed: Seed, tmp_path: Path) -> None:
     db = tmp_path / "readalong.db"
-    imported = subprocess.run(
-        [sys.executable, "-m", "bot", "--db", str(db), "import", str(SAMPLE)], capture_output=True, text=True, check=False
+    importer = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "--db", str(db), "import", str(SAMPLE), stderr=asyncio.subprocess.PIPE
     )
-    assert imported.returncode == 0, imported.stderr
+    _, errors = await importer.communicate()
+    assert importer.returncode == 0, errors
     bot = KilledBot(sandbox, seed, db, tmp_path / "bot.log")
     # Kill on each of the first 24 posting requests: before it reaches the server on every third,
     # after the server did the work but before the bot heard back on the others.
     bot.kill_at = {n: ("before" if n % 3 == 0 else "after") for n in range(1, 25)}
     await bot.start()
     try:
-        await sandbox.wait_until(lambda: sandbox.gateway.identifies == 1 and bool(sandbox.gateway.connections), within=20)
+        await sandbox.wait_until(
+            lambda: sandbox.gateway.identifies == 1 and bool(sandbox.gateway.connections), within=20
+        )
         await sandbox.wait_until(lambda: bool(sandbox.world.commands.get(seed.guild_id)), within=20)
         await asyncio.sleep(0.2)
-        result = await sandbox.run("ada", "general", "/article post article:the-lessons-of-zhanaozen channel:#general")
+        result = await sandbox.run(
+            "ada", "general", "/article post article:the-lessons-of-zhanaozen channel:#general"
+        )
         assert "Posting **The Lessons of Zhanaozen**" in result.text or bot.kills > 0
         while bot.requests < 24:
             await asyncio.wait_for(bot.killed.wait(), 30)
@@ -107,7 +118,9 @@ async def test_exactly_once_over_many_kill_points(sandbox: Sandbox, seed: Seed, 
     assert [f[:6] for f in firsts[1:7]] == [f"**§{n}/6" for n in range(1, 7)]
     assert firsts[7].startswith("💬 **The original comments**")
     threads = sandbox.threads("general")
-    assert [t["id"] for t in threads] == [m["id"] for m in messages[1:]]  # one thread per section and comments
+    assert [t["id"] for t in threads] == [
+        m["id"] for m in messages[1:]
+    ]  # one thread per section and comments
     comments = sandbox.messages(threads[-1]["id"])
     assert [c["author"]["username"] for c in comments] == ["Kuda", "Nathan Hamm"]
     assert len([w for w in sandbox.world.webhooks.values() if w["channel_id"] == seed.general_id]) == 1
