@@ -58,6 +58,9 @@ class Discussion(commands.Cog):
         self._backfill: asyncio.Task[SyncCounts] | None = None
         self._backfill_again = False
         self._backfill_started = asyncio.Event()
+        self._placements: dict[int, asyncio.Future[Placement | None]] = {}
+        """Where a thread or posted message belongs never changes once known, and a burst of
+        replies in a thread shares one lookup instead of queueing a query each."""
 
     async def cog_unload(self) -> None:
         if self._backfill is not None:
@@ -68,14 +71,28 @@ class Discussion(commands.Cog):
 
     async def placement_of(self, message: discord.Message) -> Placement | None:
         """Where in an article a message belongs, or None if it is not part of a discussion."""
-        postings = self.bot.store.postings
         if isinstance(message.channel, discord.Thread):
-            return await postings.placement(message.channel.id)
+            return await self._placement(message.channel.id)
         if message.reference is not None and message.reference.message_id is not None:
-            placed = await postings.placement(message.reference.message_id)
+            placed = await self._placement(message.reference.message_id)
             if placed is not None:
                 return placed
-        return await postings.placement(message.channel.id)
+        # Not cached: a newer posting in the same channel takes its messages over.
+        return await self.bot.store.postings.placement(message.channel.id)
+
+    async def _placement(self, channel_or_message_id: int) -> Placement | None:
+        lookup = self._placements.get(channel_or_message_id)
+        if lookup is None:
+            lookup = asyncio.ensure_future(self.bot.store.postings.placement(channel_or_message_id))
+            self._placements[channel_or_message_id] = lookup
+        try:
+            found = await asyncio.shield(lookup)
+        except Exception:
+            self._placements.pop(channel_or_message_id, None)
+            raise
+        if found is None:
+            self._placements.pop(channel_or_message_id, None)  # not part of an article yet; may become one
+        return found
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:

@@ -29,21 +29,26 @@ class BatchRecorder:
         return await done
 
     async def _flush(self) -> None:
-        await asyncio.sleep(0)  # let the other handlers of this burst join the batch
-        batch, self._pending = self._pending, []
-        self._flusher = None
+        """One writer at a time: whatever arrives during a commit goes in the next one, so batches
+        grow with the load instead of many small transactions queueing for the write lock."""
         try:
-            await self._store.messages.record_many([m for m, _ in batch])
-        except BaseException as error:
-            for _, done in batch:
-                if not done.done():
-                    done.set_exception(
-                        error if isinstance(error, Exception) else RuntimeError("recorder stopped")
-                    )
-            raise
-        for _, done in batch:
-            if not done.done():
-                done.set_result(None)
+            await asyncio.sleep(0)  # let the other handlers of this burst join the batch
+            while self._pending:
+                batch, self._pending = self._pending, []
+                try:
+                    await self._store.messages.record_many([m for m, _ in batch])
+                except BaseException as error:
+                    for _, done in batch:
+                        if not done.done():
+                            done.set_exception(
+                                error if isinstance(error, Exception) else RuntimeError("recorder stopped")
+                            )
+                    raise
+                for _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+        finally:
+            self._flusher = None
 
     async def drain(self) -> None:
         """Wait until every message handed in so far is written."""

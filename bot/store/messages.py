@@ -44,39 +44,13 @@ class MessageQueries:
         return await self.record_many([message]) == 1
 
     async def record_many(self, messages: list[StoredMessage]) -> int:
-        """Store new messages in one transaction; returns how many were new."""
-        added = 0
+        """Store new messages in one transaction and one statement (a burst is one round trip to
+        the database thread, not one per message); returns how many were new."""
+        if not messages:
+            return 0
         async with self._store.transaction() as db:
-            for message in messages:
-                added += await self._insert(db, message)
-        return added
-
-    @staticmethod
-    async def _insert(db: aiosqlite.Connection, message: StoredMessage) -> int:
-        cursor = await db.execute(
-            "INSERT INTO messages (id, guild_id, channel_id, parent_id, article_id, section, author_id,"
-            " author_name, author_bot, webhook_id, content, attachments, embeds, reply_to, created_at, edited_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-            (
-                message.id,
-                message.guild_id,
-                message.channel_id,
-                message.parent_id,
-                message.article_id,
-                message.section,
-                message.author_id,
-                message.author_name,
-                int(message.author_bot),
-                message.webhook_id,
-                message.content,
-                json.dumps([{"name": n, "url": u, "size": s} for n, u, s in message.attachments]),
-                message.embeds,
-                message.reply_to,
-                message.created_at,
-                message.edited_at,
-            ),
-        )
-        return cursor.rowcount
+            cursor = await db.executemany(_INSERT, [_row(m) for m in messages])
+            return cursor.rowcount
 
     async def record_edit(self, message_id: int, content: str, edited_at: str) -> bool:
         """Keep the old content in the history, then store the new; False if unknown or unchanged."""
@@ -150,4 +124,32 @@ def _stored(r: aiosqlite.Row, history: tuple[tuple[str, str], ...] = ()) -> Stor
         edited_at=r["edited_at"],
         deleted_at=r["deleted_at"],
         history=history,
+    )
+
+
+_INSERT = (
+    "INSERT INTO messages (id, guild_id, channel_id, parent_id, article_id, section, author_id,"
+    " author_name, author_bot, webhook_id, content, attachments, embeds, reply_to, created_at, edited_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
+)
+
+
+def _row(message: StoredMessage) -> tuple[object, ...]:
+    return (
+        message.id,
+        message.guild_id,
+        message.channel_id,
+        message.parent_id,
+        message.article_id,
+        message.section,
+        message.author_id,
+        message.author_name,
+        int(message.author_bot),
+        message.webhook_id,
+        message.content,
+        json.dumps([{"name": n, "url": u, "size": s} for n, u, s in message.attachments]),
+        message.embeds,
+        message.reply_to,
+        message.created_at,
+        message.edited_at,
     )
