@@ -106,6 +106,10 @@ class ReadalongBot(commands.Bot):
         self.store = store
         self.sync_global = sync_global
 
+    async def on_message(self, message: discord.Message, /) -> None:
+        """Readalong has slash commands only; mentions are answered by the ask cog, not parsed as
+        prefix commands (which would log "command not found" for every question)."""
+
     def __repr__(self) -> str:
         return f"<ReadalongBot user={self.user!s} db={str(self.settings.db_path)!r}>"
 

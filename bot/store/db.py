@@ -19,6 +19,7 @@ from bot.errors import ReadalongError
 from bot.store.articles import ArticleQueries
 from bot.store.messages import MessageQueries
 from bot.store.postings import PostingQueries
+from bot.store.search import SearchQueries
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ class Store:
         self.articles = ArticleQueries(self)
         self.postings = PostingQueries(self)
         self.messages = MessageQueries(self)
+        self.search = SearchQueries(self)
 
     def __repr__(self) -> str:
         return f"<Store {str(self.path)!r} {'open' if self._db else 'closed'}>"

@@ -1,0 +1,214 @@
+"""Answering a question with the article's own words.
+
+FTS5's BM25 over sentences finds candidates; they are re-ranked by how many of the question's
+content words they cover (BM25 alone favours a short sentence repeating one word), widened to a
+neighbouring sentence when together they cover more, and accepted only if the best covers at
+least ``ANSWER_COVERAGE`` of the question's words: otherwise the article does not answer it, and
+we say so instead of quoting something unrelated.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.articles.model import Article
+from bot.search.passages import Passage, source_text
+from bot.search.query import STOP_WORDS, match_expression, query_terms
+from bot.store import Store
+
+ANSWER_COVERAGE = 0.5
+"""Share of the question's content words the best quote must contain; below it, "not found"."""
+MAX_QUOTE_CHARS = 400
+CANDIDATES = 40
+MESSAGE_LIMIT = 2000
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    text: str
+    """Verbatim: ``source_text(article, source, comment)[start:end]``."""
+    source: str
+    section: int | None
+    comment: int | None
+    start: int
+    end: int
+    score: float
+    coverage: float
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "text": self.text,
+            "source": self.source,
+            "section": self.section,
+            "comment": self.comment,
+            "score": round(self.score, 4),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    question: str
+    article_id: str
+    answered: bool
+    quotes: tuple[Quote, ...]
+    text: str
+    latency_ms: float
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "question": self.question,
+            "article": self.article_id,
+            "answered": self.answered,
+            "answer": self.text,
+            "quotes": [q.to_json() for q in self.quotes],
+        }
+
+
+def _stem(word: str) -> str:
+    """A crude stem, for counting which question words a passage covers (FTS5 ranks with porter)."""
+    word = word.lower()
+    for suffix in ("ations", "ation", "ings", "ing", "ies", "ied", "es", "ed", "s", "ly"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: len(word) - len(suffix)]
+    return word
+
+
+def coverage(terms: list[str], text: str) -> float:
+    if not terms:
+        return 0.0
+    words = {_stem(w) for w in _WORD.findall(text)}
+    return sum(1 for t in terms if _stem(t) in words) / len(terms)
+
+
+async def answer_question(
+    store: Store,
+    article: Article,
+    question: str,
+    *,
+    top_k: int = 3,
+    section_urls: Mapping[int, str] | None = None,
+) -> Answer:
+    """The best one to ``top_k`` quotes for ``question``, or a plain "not found"."""
+    started = time.perf_counter()
+    await store.search.ensure_index(article)
+    quotes = await best_quotes(store, article, question, top_k=top_k)
+    has_content = any(t not in STOP_WORDS for t in query_terms(question))
+    answered = has_content and bool(quotes) and quotes[0].coverage >= ANSWER_COVERAGE
+    text = render(article, quotes, answered=answered, section_urls=section_urls or {})
+    return Answer(
+        question,
+        article.id,
+        answered,
+        tuple(quotes if answered else quotes[:1]),
+        text,
+        (time.perf_counter() - started) * 1000,
+    )
+
+
+async def best_quotes(store: Store, article: Article, question: str, *, top_k: int) -> list[Quote]:
+    match = match_expression(question)
+    if match is None:
+        return []
+    terms = query_terms(question)
+    hits = await store.search.search([article.id], match, CANDIDATES)
+    if not hits:
+        return []
+    top_bm25 = max(h.score for h in hits) or 1.0
+    scored: list[Quote] = []
+    for hit in hits:
+        quote = await _widen(store, article, hit.passage, terms)
+        weight = 1.0 if quote.source == "body" else 0.85
+        score = weight * (quote.coverage + 0.25 * hit.score / top_bm25)
+        scored.append(
+            Quote(
+                quote.text,
+                quote.source,
+                quote.section,
+                quote.comment,
+                quote.start,
+                quote.end,
+                score,
+                quote.coverage,
+            )
+        )
+    scored.sort(key=lambda q: q.score, reverse=True)
+    chosen: list[Quote] = []
+    for quote in scored:
+        overlaps = any(
+            q.source == quote.source
+            and q.comment == quote.comment
+            and q.start < quote.end
+            and quote.start < q.end
+            for q in chosen
+        )
+        if not overlaps:
+            chosen.append(quote)
+        if len(chosen) == top_k:
+            break
+    best = chosen[0]
+    # Further quotes only if they are nearly as good: one strong quote beats one strong and two weak.
+    return [best] + [q for q in chosen[1:] if q.coverage >= max(ANSWER_COVERAGE, best.coverage * 0.75)]
+
+
+async def _widen(store: Store, article: Article, passage: Passage, terms: list[str]) -> Quote:
+    """The passage, or it with a neighbour when together they cover more of the question."""
+    text_of = source_text(article, passage.source, passage.comment)
+    best = (coverage(terms, passage.text), passage.start, passage.end)
+    before, after = await store.search.neighbours(article.id, passage)
+    for other in (before, after):
+        if other is None or other.section != passage.section:
+            continue
+        start, end = min(passage.start, other.start), max(passage.end, other.end)
+        if end - start > MAX_QUOTE_CHARS:
+            continue
+        widened = coverage(terms, text_of[start:end])
+        if widened > best[0]:
+            best = (widened, start, end)
+    covered, start, end = best
+    return Quote(
+        text_of[start:end], passage.source, passage.section, passage.comment, start, end, 0.0, covered
+    )
+
+
+def render(article: Article, quotes: list[Quote], *, answered: bool, section_urls: Mapping[int, str]) -> str:
+    """The answer as Discord shows it: block quotes, each labelled with where it comes from."""
+    if not answered:
+        lines = ["**Not found in the article.** It does not seem to answer that."]
+        if quotes:
+            lines += [
+                "",
+                "-# Closest passage, which may not answer it:",
+                *_block(quotes[0]),
+                _label(article, quotes[0], section_urls),
+            ]
+        return _fit(lines)
+    lines = []
+    for quote in sorted(quotes, key=lambda q: q.source != "body"):
+        lines += [*_block(quote), _label(article, quote, section_urls), ""]
+    return _fit(lines[:-1])
+
+
+def _block(quote: Quote) -> list[str]:
+    return [f"> {line}" if line.strip() else ">" for line in quote.text.splitlines()]
+
+
+def _label(article: Article, quote: Quote, section_urls: Mapping[int, str]) -> str:
+    if quote.source == "comment":
+        author = next((c.author for c in article.comments if c.index == quote.comment), "a commenter")
+        return f"-# — {author}, in the original comments (a reader, not the article)"
+    if quote.source == "bio":
+        return "-# — the author's bio"
+    url = section_urls.get(quote.section or 0)
+    label = f"§{quote.section}"
+    return f"-# — {label} · [jump to it]({url})" if url else f"-# — {label}"
+
+
+def _fit(lines: list[str]) -> str:
+    text = "\n".join(lines)
+    while len(text) > MESSAGE_LIMIT and "\n\n" in text:
+        text = text[: text.rindex("\n\n")]  # drop the last quote whole, never cut one
+    return text[:MESSAGE_LIMIT]

@@ -1,0 +1,51 @@
+"""An article cut into passages: the sentences of its body, its author's bio and its original
+comments, each with exact offsets into the text it comes from, so a quote is always a slice of
+the stored source and therefore verbatim."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.articles.model import Article
+from bot.articles.sentences import sentence_spans
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    source: str
+    """``body``, ``bio`` or ``comment``."""
+    section: int | None
+    comment: int | None
+    position: int
+    start: int
+    end: int
+    text: str
+
+
+def source_text(article: Article, source: str, comment: int | None) -> str:
+    """The stored text a passage of ``source`` is a slice of."""
+    if source == "body":
+        return article.body
+    if source == "bio":
+        return article.author_bio or ""
+    found = next((c for c in article.comments if c.index == comment), None)
+    return found.text if found is not None else ""
+
+
+def article_passages(article: Article) -> list[Passage]:
+    passages: list[Passage] = []
+    for section in article.sections:
+        for start, end in sentence_spans(article.body, section.start, section.end):
+            passages.append(
+                Passage("body", section.index, None, len(passages), start, end, article.body[start:end])
+            )
+    if article.author_bio:
+        bio = article.author_bio
+        for number, (start, end) in enumerate(sentence_spans(bio)):
+            passages.append(Passage("bio", None, None, number, start, end, bio[start:end]))
+    for comment in article.comments:
+        for number, (start, end) in enumerate(sentence_spans(comment.text)):
+            passages.append(
+                Passage("comment", None, comment.index, number, start, end, comment.text[start:end])
+            )
+    return passages

@@ -1,0 +1,118 @@
+"""``/ask`` and mentions: questions answered with the article's own words, quoted verbatim."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import ReadalongBot
+from bot.discordfmt import article_autocomplete
+from bot.errors import ReadalongError
+from bot.search.answer import Answer, answer_question
+
+_NO_MENTIONS = discord.AllowedMentions.none()
+
+
+def _member_cooldown(interaction: discord.Interaction[ReadalongBot]) -> app_commands.Cooldown | None:
+    seconds = interaction.client.settings.ask_cooldown_seconds
+    return app_commands.Cooldown(1, seconds) if seconds > 0 else None
+
+
+class Ask(commands.Cog):
+    def __init__(self, bot: ReadalongBot) -> None:
+        self.bot = bot
+        self._mention_cooldown = commands.CooldownMapping.from_cooldown(
+            1, max(bot.settings.ask_cooldown_seconds, 0.001), commands.BucketType.member
+        )
+
+    async def _article_for(
+        self, guild_id: int, channel_id: int, article: str | None
+    ) -> tuple[str, int | None]:
+        """The article asked about (given; else the one whose thread this is; else the latest
+        posted here) and the posting whose section messages the answer links to."""
+        postings = self.bot.store.postings
+        if article is None:
+            placement = await postings.placement(channel_id)
+            if placement is not None:
+                return placement.article_id, placement.posting_id
+            latest = await postings.for_guild(guild_id)
+            if not latest:
+                raise ReadalongError(
+                    "No article has been posted in this server yet: name one with `article:`."
+                )
+            return latest[0].article_id, latest[0].id
+        found = await postings.for_guild(guild_id, article)
+        return article, found[0].id if found else None
+
+    async def answer(
+        self, guild_id: int, channel_id: int, user_id: int, question: str, article: str | None
+    ) -> Answer:
+        article_id, posting_id = await self._article_for(guild_id, channel_id, article)
+        stored = await self.bot.store.articles.get(article_id)
+        urls: dict[int, str] = {}
+        if posting_id is not None:
+            for section, (container, message) in (
+                await self.bot.store.postings.section_links(posting_id)
+            ).items():
+                urls[section] = f"https://discord.com/channels/{guild_id}/{container}/{message}"
+        answer = await answer_question(self.bot.store, stored, question, section_urls=urls)
+        await self.bot.store.search.record_ask(
+            article_id=stored.id,
+            question=question,
+            answered=answer.answered,
+            quotes=[q.to_json() for q in answer.quotes],
+            latency_ms=answer.latency_ms,
+            guild_id=guild_id,
+            user_id=user_id,
+        )
+        return answer
+
+    @app_commands.command(name="ask")
+    @app_commands.describe(
+        question="Your question about the article (up to 300 characters)",
+        article="Which article (default: the one whose thread you are in, else the latest posted here)",
+    )
+    @app_commands.autocomplete(article=article_autocomplete)
+    @app_commands.checks.dynamic_cooldown(_member_cooldown, key=lambda i: (i.guild_id, i.user.id))
+    @app_commands.guild_only()
+    async def ask(
+        self,
+        interaction: discord.Interaction[ReadalongBot],
+        question: app_commands.Range[str, 1, 300],
+        article: str | None = None,
+    ) -> None:
+        """Ask the article a question; the answer quotes it word for word, with links to its sections."""
+        if not question.strip():
+            raise ReadalongError("Type a question after `question:`.")
+        assert interaction.guild_id is not None and interaction.channel_id is not None
+        answer = await self.answer(
+            interaction.guild_id, interaction.channel_id, interaction.user.id, question, article
+        )
+        await interaction.response.send_message(
+            f"**Q:** {discord.utils.escape_mentions(question)}\n{answer.text}"[:2000],
+            allowed_mentions=_NO_MENTIONS,
+        )
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        """A member mentioning the bot with a question in an article's thread gets the answer there."""
+        me = self.bot.user
+        if message.guild is None or message.author.bot or me is None or me not in message.mentions:
+            return
+        placement = await self.bot.store.postings.placement(message.channel.id)
+        if placement is None:
+            return
+        question = message.content.replace(f"<@{me.id}>", "").replace(f"<@!{me.id}>", "").strip()
+        if not question:
+            return
+        if self._mention_cooldown.update_rate_limit(message):
+            return  # asked again too soon: stay quiet rather than scold in public
+        answer = await self.answer(
+            message.guild.id, message.channel.id, message.author.id, question[:300], None
+        )
+        await message.reply(answer.text, mention_author=False, allowed_mentions=_NO_MENTIONS)
+
+
+async def setup(bot: ReadalongBot) -> None:
+    await bot.add_cog(Ask(bot))

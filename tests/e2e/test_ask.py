@@ -1,0 +1,68 @@
+"""``/ask`` and mentions through the sandbox, with links to the posted sections."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.client import ReadalongBot
+from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
+from bot.settings import Settings
+
+SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
+
+
+@pytest.fixture
+def limits() -> RateLimitConfig:
+    return RateLimitConfig(messages_per_channel=Limit(5, 0.25), webhook_executions=Limit(5, 0.1))
+
+
+async def posted(sandbox: Sandbox) -> None:
+    await sandbox.run_command(
+        "ada", "general", "article import", {"file": (SAMPLE.name, SAMPLE.read_bytes())}
+    )
+    await sandbox.run_command(
+        "ada", "general", "article post", {"article": "the-lessons-of-zhanaozen", "channel": "general"}
+    )
+    await sandbox.wait_until(lambda: len(sandbox.threads("general")) == 7, within=30)
+    await sandbox.wait_idle()
+
+
+async def test_ask_quotes_with_a_link_to_the_section(sandbox: Sandbox, seed: Seed, bot: ReadalongBot) -> None:
+    await posted(sandbox)
+    result = await sandbox.run("ben", "general", "/ask question:How many people died? @everyone")
+    assert not result.ephemeral
+    (message,) = result.messages
+    assert "> The result was that 16 people died and many more were injured." in message["content"]
+    section_one = sandbox.messages("general")[1]
+    assert (
+        f"(https://discord.com/channels/{seed.guild_id}/{seed.general_id}/{section_one['id']})"
+        in message["content"]
+    )
+    assert message["mentions"] == [] and not message["mention_everyone"]
+    assert await bot.store.search.ask_count() == 1
+    refused = await sandbox.run("ada", "general", "/ask question:What is the capital of France?")
+    assert "Not found in the article" in refused.text
+
+
+async def test_cooldown_per_member(
+    sandbox: Sandbox, seed: Seed, settings: Settings, bot: ReadalongBot
+) -> None:
+    await posted(sandbox)
+    await sandbox.run("ben", "general", "/ask question:How many people died?")
+    again = await sandbox.run("ben", "general", "/ask question:How many jobs?")
+    assert again.ephemeral and "Slow down" in again.text
+
+
+async def test_mention_in_a_thread_answers_there_as_a_reply(
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot
+) -> None:
+    await posted(sandbox)
+    thread = sandbox.threads("general")[3]
+    asked = sandbox.send("ben", thread, f"<@{seed.bot_id}> how many new jobs were created in 2012?")
+    await sandbox.wait_until(lambda: len(sandbox.messages(thread["id"])) >= 2, within=10)
+    reply = sandbox.messages(thread["id"])[-1]
+    assert reply["author"]["id"] == seed.bot_id
+    assert reply["message_reference"]["message_id"] == asked["id"]
+    assert "Over 5,000 new jobs" in reply["content"] and reply["mentions"] == []

@@ -1,0 +1,147 @@
+"""Retrieval on real SQLite files: safe queries, verbatim quotes, refusing what the article does not answer."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.articles import Article, parse_article, read_article_file
+from bot.search.answer import answer_question
+from bot.search.passages import article_passages, source_text
+from bot.search.query import match_expression
+from bot.store import Store
+
+SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
+
+
+@pytest.fixture
+async def stored(tmp_path: Path) -> AsyncIterator[tuple[Store, Article]]:
+    async with Store(tmp_path / "r.db") as store:
+        article = await store.articles.add(parse_article(read_article_file(SAMPLE), source=SAMPLE.name))
+        await store.search.ensure_index(article)
+        yield store, article
+
+
+def test_passages_are_slices_of_their_source() -> None:
+    article = parse_article(read_article_file(SAMPLE), source=SAMPLE.name)
+    passages = article_passages(article)
+    assert {p.source for p in passages} == {"body", "bio", "comment"}
+    for passage in passages:
+        assert (
+            source_text(article, passage.source, passage.comment)[passage.start : passage.end] == passage.text
+        )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"',
+        "AND",
+        "OR NOT",
+        "NEAR(a b)",
+        "col:umn",
+        "-x",
+        "a*",
+        "(((",
+        "C++",
+        "🙂🙂",
+        "",
+        "   ",
+        "x" * 1000,
+        "^start",
+    ],
+)
+async def test_hostile_questions_never_raise(stored: tuple[Store, Article], text: str) -> None:
+    store, article = stored
+    answer = await answer_question(store, article, text)
+    assert isinstance(answer.answered, bool)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=300))
+async def test_any_text_makes_a_valid_match_or_none(stored: tuple[Store, Article], text: str) -> None:
+    store, article = stored
+    match = match_expression(text)
+    if match is not None:
+        await store.search.search([article.id], match, 5)  # FTS5 accepts it
+        answer = await answer_question(store, article, text)
+        for quote in answer.quotes:
+            assert source_text(article, quote.source, quote.comment)[quote.start : quote.end] == quote.text
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How many people died?", "16 people died"),
+        ("How many new jobs were created in 2012?", "Over 5,000 new jobs"),
+        ("How much is being spent on single-industry towns?", "Over $8 billion"),
+        ("Who recommended strengthening employment laws?", "International Labour Organisation"),
+    ],
+)
+async def test_answers_quote_the_article_verbatim(
+    stored: tuple[Store, Article], question: str, expected: str
+) -> None:
+    store, article = stored
+    answer = await answer_question(
+        store, article, question, section_urls={4: "https://discord.com/channels/1/2/3"}
+    )
+    assert answer.answered
+    assert expected in answer.quotes[0].text
+    for quote in answer.quotes:
+        assert quote.text in source_text(article, quote.source, quote.comment)
+        assert f"> {quote.text.splitlines()[0]}" in answer.text
+    assert len(answer.text) <= 2000
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the capital of France?",
+        "Who won the 2018 football world cup?",
+        "How do I bake sourdough bread?",
+        "and or not",
+    ],
+)
+async def test_unanswerable_questions_are_refused(stored: tuple[Store, Article], question: str) -> None:
+    store, article = stored
+    answer = await answer_question(store, article, question)
+    assert not answer.answered
+    assert answer.text.startswith("**Not found in the article.**")
+
+
+def test_cli_answers_one_json_line_per_question(tmp_path: Path) -> None:
+    db = str(tmp_path / "cli.db")
+    subprocess.run(
+        [sys.executable, "-m", "bot", "--db", db, "import", str(SAMPLE)], check=True, capture_output=True
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "--db", db, "ask", "the-lessons-of-zhanaozen", "--json"],
+        input="How many people died?\nWhat is the capital of France?\n",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    first, second = (json.loads(line) for line in done.stdout.splitlines())
+    assert set(first) == {"question", "article", "answered", "answer", "quotes"}
+    assert first["answered"] is True and second["answered"] is False
+    assert first["quotes"][0] | {"score": 0} == {
+        "text": "The result was that 16 people died and many more were injured.",
+        "source": "body",
+        "section": 1,
+        "comment": None,
+        "score": 0,
+    }
+    refused = subprocess.run(
+        [sys.executable, "-m", "bot", "--db", db, "ask", "nope", "x"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1 and "nope" in refused.stderr
