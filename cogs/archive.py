@@ -17,6 +17,7 @@ from bot.client import ReadalongBot
 from bot.discordfmt import article_autocomplete, send_paged
 from bot.errors import NotFoundError, ReadalongError
 from bot.posting.plan import section_label
+from bot.search.query import match_expression
 from bot.store.messages import StoredMessage
 from bot.store.postings import Posting
 
@@ -140,6 +141,50 @@ class Archive(commands.Cog):
         await send_paged(
             interaction, [f"**Transcript of <#{raw}>**\n\n{page}" for page in pages], ephemeral=True
         )
+
+    @archive.command(name="search")
+    @app_commands.describe(
+        query="Words to look for in readers' messages",
+        article="Only this article's discussion (default: all)",
+        author="Only messages by this member",
+    )
+    @app_commands.autocomplete(article=article_autocomplete)
+    async def search(
+        self,
+        interaction: discord.Interaction[ReadalongBot],
+        query: app_commands.Range[str, 1, 200],
+        article: str | None = None,
+        author: discord.Member | None = None,
+    ) -> None:
+        """Full-text search of what readers wrote, with links, in channels you can see."""
+        guild = interaction.guild
+        if guild is None or not isinstance(interaction.user, discord.Member):
+            raise ReadalongError("This command works in a server only.")
+        if article is not None:
+            await self.bot.store.articles.get(article)
+        match = match_expression(query)
+        if match is None:
+            raise ReadalongError("Type some words to search for.")
+        hits = await self.bot.store.search.search_messages(
+            match, article_id=article, author_id=author.id if author else None, limit=100
+        )
+        lines = []
+        for hit in hits:
+            if hit.guild_id != guild.id:
+                continue
+            channel = guild.get_channel_or_thread(hit.channel_id)
+            parent = channel.parent if isinstance(channel, discord.Thread) else channel
+            if parent is not None and not parent.permissions_for(interaction.user).view_channel:
+                continue
+            snippet = discord.utils.escape_markdown(" ".join(hit.content.split())[:180])
+            where = f"§{hit.section}" if hit.section else "discussion"
+            link = f"https://discord.com/channels/{guild.id}/{hit.channel_id}/{hit.id}"
+            lines.append(f"**{discord.utils.escape_markdown(hit.author_name)}** · {where} · [jump]({link})\n{snippet}")
+        if not lines:
+            raise ReadalongError(f"Nothing found for {query!r}.")
+        pages = paginate(lines, limit=1800)
+        header = f"**{len(lines)} result{'s' if len(lines) != 1 else ''} for** `{discord.utils.escape_markdown(query)}`"
+        await send_paged(interaction, [f"{header}\n\n{page}" for page in pages], ephemeral=True)
 
     @archive.command(name="export")
     @app_commands.describe(

@@ -22,6 +22,46 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     export.add_argument("-o", "--output", type=Path, help="write to this file instead of standard output")
     export.set_defaults(handler=_cmd_export)
 
+    archive = commands.add_parser("archive", help="the archive of readers' messages")
+    archive_commands = archive.add_subparsers(dest="archive_command", required=True, metavar="ACTION")
+    search = archive_commands.add_parser("search", help="full-text search of readers' messages")
+    search.add_argument("query", metavar="QUERY")
+    search.add_argument("--article", help="only this article's discussion")
+    search.add_argument("--limit", type=int, default=25, help="at most this many results (default 25)")
+    search.set_defaults(handler=_cmd_search)
+
+
+def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli import open_existing_store
+    from bot.search.query import match_expression
+
+    match = match_expression(args.query)
+    if match is None:
+        raise ReadalongError("the query has no words to search for")
+    if not 1 <= args.limit <= 1000:
+        raise ReadalongError(f"--limit {args.limit}: must be between 1 and 1000")
+
+    async def find() -> list[str]:
+        store = await open_existing_store(settings)
+        try:
+            if args.article is not None:
+                await store.articles.get(args.article)
+            hits = await store.search.search_messages(match, article_id=args.article, limit=args.limit)
+        finally:
+            await store.close()
+        return [
+            f"{hit.created_at} {hit.author_name} [{hit.article_id} §{hit.section or '-'}]"
+            f" https://discord.com/channels/{hit.guild_id}/{hit.channel_id}/{hit.id}\n  {' '.join(hit.content.split())}"
+            for hit in hits
+        ]
+
+    lines = asyncio.run(find())
+    if not lines:
+        print(f"nothing found for {args.query!r}", file=sys.stderr)
+        return 1
+    print("\n".join(lines))
+    return 0
+
 
 def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli import open_existing_store

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from html.parser import HTMLParser
 from pathlib import Path
@@ -143,3 +144,64 @@ def test_cli_refuses_an_unknown_article(
     assert main(["--db", str(db), "export", "nope"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no article with id 'nope'" in err
+
+
+def test_cli_archive_search_finds_readers_words(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    db = tmp_path / "search.db"
+
+    async def fill() -> None:
+        async with Store(db) as store:
+            await store.messages.record_many(
+                [
+                    StoredMessage(
+                        id=10,
+                        guild_id=1,
+                        channel_id=2,
+                        parent_id=None,
+                        article_id=None,
+                        section=None,
+                        author_id=5,
+                        author_name="Ben",
+                        author_bot=False,
+                        webhook_id=None,
+                        content="The strike in Zhanaozen",
+                        created_at="2026-01-01T00:00:00+00:00",
+                    ),
+                    StoredMessage(
+                        id=11,
+                        guild_id=1,
+                        channel_id=2,
+                        parent_id=None,
+                        article_id=None,
+                        section=None,
+                        author_id=6,
+                        author_name="Readalong",
+                        author_bot=True,
+                        webhook_id=None,
+                        content="strike (the bot's own words)",
+                        created_at="2026-01-01T00:00:01+00:00",
+                    ),
+                ]
+            )
+
+    asyncio.run(fill())
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "--db", str(db), "archive", "search", "strikes"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (
+        "Ben" in done.stdout and "The strike in Zhanaozen" in done.stdout and "bot's own" not in done.stdout
+    )
+    missing = subprocess.run(
+        [sys.executable, "-m", "bot", "--db", str(db), "archive", "search", "((("],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert missing.returncode == 2 and "no words" in missing.stderr

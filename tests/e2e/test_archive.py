@@ -179,3 +179,20 @@ async def test_archive_survives_in_the_database(sandbox: Sandbox, seed: Seed, se
     async with Store(settings.db_path) as store:
         contents = [m.content for m in await store.messages.in_article(ARTICLE)]
     assert "kept after the bot stops" in contents
+
+
+async def test_search_by_words_and_by_author(sandbox: Sandbox, seed: Seed, bot: ReadalongBot) -> None:
+    await post_sample(sandbox)
+    threads = sandbox.threads("general")
+    sandbox.send("ben", threads[0], "The oil workers strike started it all")
+    sandbox.send("ada", threads[1], "Strikes in oil towns are common")
+    sandbox.send("ada", threads[2], "Nothing to do with it")
+    await sandbox.wait_idle()
+    await discussion(bot).recorder.drain()
+    found = await sandbox.run_command("ada", "general", "archive search", {"query": 'oil "strike" AND ('})
+    assert "The oil workers strike" in found.text and "Strikes in oil towns" in found.text
+    assert "Nothing to do" not in found.text and f"/{threads[0]['id']}/" in found.text
+    by_ben = await sandbox.run_command("ada", "general", "archive search", {"query": "oil", "author": "ben"})
+    assert "The oil workers strike" in by_ben.text and "Strikes in oil towns" not in by_ben.text
+    nothing = await sandbox.run_command("ada", "general", "archive search", {"query": "sourdough"})
+    assert nothing.ephemeral and "Nothing found" in nothing.text
