@@ -179,7 +179,9 @@ class Archive(commands.Cog):
             snippet = discord.utils.escape_markdown(" ".join(hit.content.split())[:180])
             where = f"§{hit.section}" if hit.section else "discussion"
             link = f"https://discord.com/channels/{guild.id}/{hit.channel_id}/{hit.id}"
-            lines.append(f"**{discord.utils.escape_markdown(hit.author_name)}** · {where} · [jump]({link})\n{snippet}")
+            lines.append(
+                f"**{discord.utils.escape_markdown(hit.author_name)}** · {where} · [jump]({link})\n{snippet}"
+            )
         if not lines:
             raise ReadalongError(f"Nothing found for {query!r}.")
         pages = paginate(lines, limit=1800)
