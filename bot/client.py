@@ -14,6 +14,7 @@ from discord.ext import commands
 
 import cogs
 from bot.errors import ReadalongError
+from bot.search.llm import AnswerWriter
 from bot.settings import Settings
 from bot.store import Store
 
@@ -87,7 +88,13 @@ async def send_ephemeral(interaction: discord.Interaction[ReadalongBot], message
 
 class ReadalongBot(commands.Bot):
     def __init__(
-        self, settings: Settings, store: Store, *, sync_global: bool = False, guild_ready_timeout: float = 2.0
+        self,
+        settings: Settings,
+        store: Store,
+        *,
+        writer: AnswerWriter | None = None,
+        sync_global: bool = False,
+        guild_ready_timeout: float = 2.0,
     ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
@@ -104,6 +111,8 @@ class ReadalongBot(commands.Bot):
         )
         self.settings = settings
         self.store = store
+        self.writer = writer
+        """Writes /ask answers with a model when an OpenAI key is set; None means quotes alone."""
         self.sync_global = sync_global
 
     async def on_message(self, message: discord.Message, /) -> None:
@@ -130,6 +139,8 @@ class ReadalongBot(commands.Bot):
         try:
             await super().close()
         finally:
+            if self.writer is not None:
+                await self.writer.close()
             await self.store.close()
 
 
@@ -148,6 +159,7 @@ def create_bot(
     return ReadalongBot(
         settings,
         store if store is not None else Store(settings.db_path),
+        writer=AnswerWriter.from_settings(settings),
         sync_global=sync_global,
         guild_ready_timeout=guild_ready_timeout,
     )

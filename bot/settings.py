@@ -61,6 +61,8 @@ class Settings:
     openai_api_key: Secret | None = None
     openai_base_url: str | None = None
     openai_model: str = DEFAULT_OPENAI_MODEL
+    openai_timeout_seconds: float = 8.0
+    """How long /ask waits for the model before giving the extractive answer instead."""
     log_level: str = "INFO"
     section_target_chars: int = DEFAULT_TARGET_CHARS
     ask_cooldown_seconds: float = 10.0
@@ -110,6 +112,9 @@ class Settings:
             openai_api_key=Secret(api_key) if api_key else None,
             openai_base_url=base_url,
             openai_model=get("OPENAI_MODEL") or DEFAULT_OPENAI_MODEL,
+            openai_timeout_seconds=_float_in(
+                get("READALONG_OPENAI_TIMEOUT"), "READALONG_OPENAI_TIMEOUT", 8.0, 0.5, 60.0
+            ),
             log_level=level,
             section_target_chars=_int_in(
                 get("READALONG_SECTION_CHARS"),

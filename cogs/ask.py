@@ -46,7 +46,14 @@ class Ask(commands.Cog):
         return article, found[0].id if found else None
 
     async def answer(
-        self, guild_id: int, channel_id: int, user_id: int, question: str, article: str | None
+        self,
+        guild_id: int,
+        channel_id: int,
+        user_id: int,
+        question: str,
+        article: str | None,
+        *,
+        max_chars: int = 2000,
     ) -> Answer:
         article_id, posting_id = await self._article_for(guild_id, channel_id, article)
         stored = await self.bot.store.articles.get(article_id)
@@ -56,7 +63,9 @@ class Ask(commands.Cog):
                 await self.bot.store.postings.section_links(posting_id)
             ).items():
                 urls[section] = f"https://discord.com/channels/{guild_id}/{container}/{message}"
-        answer = await answer_question(self.bot.store, stored, question, section_urls=urls)
+        answer = await answer_question(
+            self.bot.store, stored, question, section_urls=urls, writer=self.bot.writer, max_chars=max_chars
+        )
         await self.bot.store.search.record_ask(
             article_id=stored.id,
             question=question,
@@ -86,13 +95,22 @@ class Ask(commands.Cog):
         if not question.strip():
             raise ReadalongError("Type a question after `question:`.")
         assert interaction.guild_id is not None and interaction.channel_id is not None
+        if self.bot.writer is not None:
+            await interaction.response.defer(thinking=True)  # a model may take longer than Discord's 3 s
+        heading = f"**Q:** {discord.utils.escape_mentions(question)}\n"
         answer = await self.answer(
-            interaction.guild_id, interaction.channel_id, interaction.user.id, question, article
+            interaction.guild_id,
+            interaction.channel_id,
+            interaction.user.id,
+            question,
+            article,
+            max_chars=2000 - len(heading),
         )
-        await interaction.response.send_message(
-            f"**Q:** {discord.utils.escape_mentions(question)}\n{answer.text}"[:2000],
-            allowed_mentions=_NO_MENTIONS,
-        )
+        reply = heading + answer.text
+        if interaction.response.is_done():
+            await interaction.followup.send(reply, allowed_mentions=_NO_MENTIONS)
+        else:
+            await interaction.response.send_message(reply, allowed_mentions=_NO_MENTIONS)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -108,9 +126,10 @@ class Ask(commands.Cog):
             return
         if self._mention_cooldown.update_rate_limit(message):
             return  # asked again too soon: stay quiet rather than scold in public
-        answer = await self.answer(
-            message.guild.id, message.channel.id, message.author.id, question[:300], None
-        )
+        async with message.channel.typing():
+            answer = await self.answer(
+                message.guild.id, message.channel.id, message.author.id, question[:300], None
+            )
         await message.reply(answer.text, mention_author=False, allowed_mentions=_NO_MENTIONS)
 
 

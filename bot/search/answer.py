@@ -5,6 +5,9 @@ content words they cover (BM25 alone favours a short sentence repeating one word
 neighbouring sentence when together they cover more, and accepted only if the best covers at
 least ``ANSWER_COVERAGE`` of the question's words: otherwise the article does not answer it, and
 we say so instead of quoting something unrelated.
+
+With an :class:`~bot.search.llm.AnswerWriter`, a model then writes a short answer from the
+retrieved passages; its quotes are verified there, and any failure leaves the extractive answer.
 """
 
 from __future__ import annotations
@@ -13,16 +16,22 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.articles.model import Article
 from bot.search.passages import Passage, source_text
 from bot.search.query import STOP_WORDS, match_expression, query_terms
 from bot.store import Store
 
+if TYPE_CHECKING:
+    from bot.search.llm import AnswerWriter
+
 ANSWER_COVERAGE = 0.5
 """Share of the question's content words the best quote must contain; below it, "not found"."""
 MAX_QUOTE_CHARS = 400
 CANDIDATES = 40
+MODEL_PASSAGES = 6
+"""How many of the best retrieved passages a model may answer from."""
 MESSAGE_LIMIT = 2000
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -57,6 +66,8 @@ class Answer:
     quotes: tuple[Quote, ...]
     text: str
     latency_ms: float
+    written_by: str | None = None
+    """The model that wrote the prose, or None for a purely extractive answer."""
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -91,14 +102,32 @@ async def answer_question(
     *,
     top_k: int = 3,
     section_urls: Mapping[int, str] | None = None,
+    writer: AnswerWriter | None = None,
+    max_chars: int = MESSAGE_LIMIT,
 ) -> Answer:
-    """The best one to ``top_k`` quotes for ``question``, or a plain "not found"."""
+    """The best one to ``top_k`` quotes for ``question``, or a plain "not found"; with a
+    ``writer``, a model's short answer citing verified quotes when it gives one in time."""
     started = time.perf_counter()
+    urls = section_urls or {}
     await store.search.ensure_index(article)
-    quotes = await best_quotes(store, article, question, top_k=top_k)
+    ranked = await ranked_quotes(store, article, question)
+    quotes = best_of(ranked, top_k)
     has_content = any(t not in STOP_WORDS for t in query_terms(question))
     answered = has_content and bool(quotes) and quotes[0].coverage >= ANSWER_COVERAGE
-    text = render(article, quotes, answered=answered, section_urls=section_urls or {})
+    if answered and writer is not None:
+        written = await writer.write(article, question, ranked[:MODEL_PASSAGES])
+        if written is not None:
+            cited = [c.quote for c in written.quotes][:top_k]
+            return Answer(
+                question,
+                article.id,
+                True,
+                tuple(cited),
+                render_written(article, written.prose, cited, section_urls=urls, max_chars=max_chars),
+                (time.perf_counter() - started) * 1000,
+                writer.model,
+            )
+    text = render(article, quotes, answered=answered, section_urls=urls, max_chars=max_chars)
     return Answer(
         question,
         article.id,
@@ -109,7 +138,8 @@ async def answer_question(
     )
 
 
-async def best_quotes(store: Store, article: Article, question: str, *, top_k: int) -> list[Quote]:
+async def ranked_quotes(store: Store, article: Article, question: str) -> list[Quote]:
+    """Every candidate quote, widened and re-ranked, best first, none overlapping another."""
     match = match_expression(question)
     if match is None:
         return []
@@ -147,8 +177,14 @@ async def best_quotes(store: Store, article: Article, question: str, *, top_k: i
         )
         if not overlaps:
             chosen.append(quote)
-        if len(chosen) == top_k:
-            break
+    return chosen
+
+
+def best_of(ranked: list[Quote], top_k: int) -> list[Quote]:
+    """The best quote, and up to ``top_k - 1`` more that are nearly as good."""
+    if not ranked:
+        return []
+    chosen = ranked[:top_k]
     best = chosen[0]
     # Further quotes only if they are nearly as good: one strong quote beats one strong and two weak.
     return [best] + [q for q in chosen[1:] if q.coverage >= max(ANSWER_COVERAGE, best.coverage * 0.75)]
@@ -174,7 +210,14 @@ async def _widen(store: Store, article: Article, passage: Passage, terms: list[s
     )
 
 
-def render(article: Article, quotes: list[Quote], *, answered: bool, section_urls: Mapping[int, str]) -> str:
+def render(
+    article: Article,
+    quotes: list[Quote],
+    *,
+    answered: bool,
+    section_urls: Mapping[int, str],
+    max_chars: int = MESSAGE_LIMIT,
+) -> str:
     """The answer as Discord shows it: block quotes, each labelled with where it comes from."""
     if not answered:
         lines = ["**Not found in the article.** It does not seem to answer that."]
@@ -185,11 +228,30 @@ def render(article: Article, quotes: list[Quote], *, answered: bool, section_url
                 *_block(quotes[0]),
                 _label(article, quotes[0], section_urls),
             ]
-        return _fit(lines)
+        return _fit(lines, max_chars)
     lines = []
     for quote in sorted(quotes, key=lambda q: q.source != "body"):
         lines += [*_block(quote), _label(article, quote, section_urls), ""]
-    return _fit(lines[:-1])
+    return _fit(lines[:-1], max_chars)
+
+
+def render_written(
+    article: Article,
+    prose: str,
+    quotes: list[Quote],
+    *,
+    section_urls: Mapping[int, str],
+    max_chars: int = MESSAGE_LIMIT,
+) -> str:
+    """A model's answer: its prose, labelled as such, then the verified quotes it rests on."""
+    lines = (
+        [prose, "-# Written by a language model from the passages below, quoted exactly.", ""]
+        if prose
+        else []
+    )
+    for quote in sorted(quotes, key=lambda q: q.source != "body"):
+        lines += [*_block(quote), _label(article, quote, section_urls), ""]
+    return _fit(lines[:-1], max_chars)
 
 
 def _block(quote: Quote) -> list[str]:
@@ -207,8 +269,8 @@ def _label(article: Article, quote: Quote, section_urls: Mapping[int, str]) -> s
     return f"-# — {label} · [jump to it]({url})" if url else f"-# — {label}"
 
 
-def _fit(lines: list[str]) -> str:
+def _fit(lines: list[str], max_chars: int) -> str:
     text = "\n".join(lines)
-    while len(text) > MESSAGE_LIMIT and "\n\n" in text:
+    while len(text) > max_chars and "\n\n" in text:
         text = text[: text.rindex("\n\n")]  # drop the last quote whole, never cut one
-    return text[:MESSAGE_LIMIT]
+    return text[:max_chars]

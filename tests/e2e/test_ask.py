@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.client import ReadalongBot
 from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
-from bot.settings import Settings
+from bot.sandbox.harness import running_bot
+from bot.settings import Secret, Settings
+from tests.openai_server import INVENTED, FakeOpenAI
 
 SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
 
@@ -66,3 +69,23 @@ async def test_mention_in_a_thread_answers_there_as_a_reply(
     assert reply["author"]["id"] == seed.bot_id
     assert reply["message_reference"]["message_id"] == asked["id"]
     assert "Over 5,000 new jobs" in reply["content"] and reply["mentions"] == []
+
+
+async def test_with_a_model_ask_defers_then_answers_with_verified_quotes(
+    sandbox: Sandbox, seed: Seed, settings: Settings
+) -> None:
+    async with FakeOpenAI(behaviour="inventive") as model:
+        with_model = replace(
+            settings, openai_api_key=Secret("sk-e2e-key"), openai_base_url=model.url, openai_model="m"
+        )
+        async with running_bot(with_model):
+            await posted(sandbox)
+            result = await sandbox.run("ben", "general", "/ask question:How many people died?")
+    assert result.record.response_type == 5  # deferred: "Readalong is thinking…"
+    (message,) = result.messages
+    offered = model.requests[0].document["passages"]
+    assert "Written by a language model" in message["content"]
+    assert INVENTED not in message["content"]
+    assert f"> {offered[0]['text']}" in message["content"]
+    assert f"https://discord.com/channels/{seed.guild_id}/{seed.general_id}/" in message["content"]
+    assert message["mentions"] == []

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -17,16 +16,7 @@ from bot.search.answer import answer_question
 from bot.search.passages import article_passages, source_text
 from bot.search.query import match_expression
 from bot.store import Store
-
-SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
-
-
-@pytest.fixture
-async def stored(tmp_path: Path) -> AsyncIterator[tuple[Store, Article]]:
-    async with Store(tmp_path / "r.db") as store:
-        article = await store.articles.add(parse_article(read_article_file(SAMPLE), source=SAMPLE.name))
-        await store.search.ensure_index(article)
-        yield store, article
+from tests.search.conftest import SAMPLE
 
 
 def test_passages_are_slices_of_their_source() -> None:
