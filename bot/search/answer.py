@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.articles.model import Article
-from bot.search.passages import Passage, source_text
+from bot.search.passages import source_text
 from bot.search.query import STOP_WORDS, match_expression, query_terms
 from bot.store import Store
+from bot.store.search import Hit
 
 if TYPE_CHECKING:
     from bot.search.llm import AnswerWriter
@@ -47,6 +48,7 @@ class Quote:
     end: int
     score: float
     coverage: float
+    article_id: str = ""
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -110,7 +112,7 @@ async def answer_question(
     started = time.perf_counter()
     urls = section_urls or {}
     await store.search.ensure_index(article)
-    ranked = await ranked_quotes(store, article, question)
+    ranked = await ranked_quotes(store, [article], question)
     quotes = best_of(ranked, top_k)
     has_content = any(t not in STOP_WORDS for t in query_terms(question))
     answered = has_content and bool(quotes) and quotes[0].coverage >= ANSWER_COVERAGE
@@ -138,46 +140,60 @@ async def answer_question(
     )
 
 
-async def ranked_quotes(store: Store, article: Article, question: str) -> list[Quote]:
-    """Every candidate quote, widened and re-ranked, best first, none overlapping another."""
+async def ranked_quotes(
+    store: Store, articles: Sequence[Article], question: str, *, everywhere: bool = False
+) -> list[Quote]:
+    """Every candidate quote from these articles, widened and re-ranked, best first, none
+    overlapping another. ``everywhere`` searches the whole index (the articles given must then
+    be all of them) instead of filtering by article."""
     match = match_expression(question)
-    if match is None:
+    if match is None or not articles:
         return []
+    by_id = {a.id: a for a in articles}
     terms = query_terms(question)
-    hits = await store.search.search([article.id], match, CANDIDATES)
+    hits = await store.search.search(None if everywhere else list(by_id), match, CANDIDATES)
     if not hits:
         return []
+    around = await store.search.neighbours(hits)
     top_bm25 = max(h.score for h in hits) or 1.0
     scored: list[Quote] = []
     for hit in hits:
-        quote = await _widen(store, article, hit.passage, terms)
-        weight = 1.0 if quote.source == "body" else 0.85
-        score = weight * (quote.coverage + 0.25 * hit.score / top_bm25)
+        article = by_id.get(hit.article_id)
+        if article is None:
+            continue
+        neighbours = [around.get(hit.id - 1), around.get(hit.id + 1)]
+        covered, start, end = _widen(article, hit, neighbours, terms)
+        passage = hit.passage
+        weight = 1.0 if passage.source == "body" else 0.85
         scored.append(
             Quote(
-                quote.text,
-                quote.source,
-                quote.section,
-                quote.comment,
-                quote.start,
-                quote.end,
-                score,
-                quote.coverage,
+                source_text(article, passage.source, passage.comment)[start:end],
+                passage.source,
+                passage.section,
+                passage.comment,
+                start,
+                end,
+                weight * (covered + 0.25 * hit.score / top_bm25),
+                covered,
+                article.id,
             )
         )
     scored.sort(key=lambda q: q.score, reverse=True)
     chosen: list[Quote] = []
     for quote in scored:
-        overlaps = any(
-            q.source == quote.source
-            and q.comment == quote.comment
-            and q.start < quote.end
-            and quote.start < q.end
-            for q in chosen
-        )
-        if not overlaps:
+        if not any(overlap(q, quote) for q in chosen):
             chosen.append(quote)
     return chosen
+
+
+def overlap(a: Quote, b: Quote) -> bool:
+    return (
+        a.article_id == b.article_id
+        and a.source == b.source
+        and a.comment == b.comment
+        and a.start < b.end
+        and b.start < a.end
+    )
 
 
 def best_of(ranked: list[Quote], top_k: int) -> list[Quote]:
@@ -190,24 +206,29 @@ def best_of(ranked: list[Quote], top_k: int) -> list[Quote]:
     return [best] + [q for q in chosen[1:] if q.coverage >= max(ANSWER_COVERAGE, best.coverage * 0.75)]
 
 
-async def _widen(store: Store, article: Article, passage: Passage, terms: list[str]) -> Quote:
-    """The passage, or it with a neighbour when together they cover more of the question."""
+def _widen(
+    article: Article, hit: Hit, neighbours: list[Hit | None], terms: list[str]
+) -> tuple[float, int, int]:
+    """The passage's span, or it with a neighbour when together they cover more of the question."""
+    passage = hit.passage
     text_of = source_text(article, passage.source, passage.comment)
     best = (coverage(terms, passage.text), passage.start, passage.end)
-    before, after = await store.search.neighbours(article.id, passage)
-    for other in (before, after):
-        if other is None or other.section != passage.section:
+    for other in neighbours:
+        if (
+            other is None
+            or other.article_id != hit.article_id
+            or other.passage.source != passage.source
+            or other.passage.comment != passage.comment
+            or other.passage.section != passage.section
+        ):
             continue
-        start, end = min(passage.start, other.start), max(passage.end, other.end)
+        start, end = min(passage.start, other.passage.start), max(passage.end, other.passage.end)
         if end - start > MAX_QUOTE_CHARS:
             continue
         widened = coverage(terms, text_of[start:end])
         if widened > best[0]:
             best = (widened, start, end)
-    covered, start, end = best
-    return Quote(
-        text_of[start:end], passage.source, passage.section, passage.comment, start, end, 0.0, covered
-    )
+    return best
 
 
 def render(

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import openai
 
 from bot.articles.model import Article
-from bot.search.answer import MAX_QUOTE_CHARS, Quote
+from bot.search.answer import MAX_QUOTE_CHARS, Quote, overlap
 from bot.search.passages import source_text
 from bot.settings import Settings
 
@@ -158,7 +158,7 @@ def verify(article: Article, content: str, candidates: Sequence[Quote]) -> Writt
         found = _locate(article, raw, candidates)
         if found is None or found.replaced:
             removed += 1
-        if found is not None and not any(_overlap(c.quote, found.quote) for c in cited):
+        if found is not None and not any(overlap(c.quote, found.quote) for c in cited):
             cited.append(found)
     prose, dropped = _verified_prose(article, reply.get("answer"))
     removed += dropped
@@ -203,10 +203,6 @@ def _locate(article: Article, raw: object, candidates: Sequence[Quote]) -> Cited
 
 def _section_at(article: Article, offset: int) -> int | None:
     return next((s.index for s in article.sections if s.start <= offset < s.end), None)
-
-
-def _overlap(a: Quote, b: Quote) -> bool:
-    return a.source == b.source and a.comment == b.comment and a.start < b.end and b.start < a.end
 
 
 def _verified_prose(article: Article, answer: object) -> tuple[str, int]:

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from aiosqlite import Row
+
 from bot.articles.model import Article
 from bot.search.passages import Passage, article_passages
 
@@ -18,9 +20,20 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Hit:
+    id: int
+    article_id: str
     passage: Passage
     score: float
     """BM25, higher is better."""
+
+
+_PASSAGE_COLUMNS = "p.id, p.article_id, p.source, p.section, p.comment, p.position, p.start, p.end, p.text"
+
+
+def _passage(row: Row) -> Passage:
+    return Passage(
+        row["source"], row["section"], row["comment"], row["position"], row["start"], row["end"], row["text"]
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,39 +76,31 @@ class SearchQueries:
                 rows,
             )
 
-    async def search(self, article_ids: Sequence[str], match: str, limit: int) -> list[Hit]:
-        """The best passages of these articles for a MATCH expression, best first."""
-        marks = ",".join("?" * len(article_ids))
+    async def search(self, article_ids: Sequence[str] | None, match: str, limit: int) -> list[Hit]:
+        """The best passages for a MATCH expression, best first: of these articles, or of all."""
+        where = ""
+        if article_ids is not None:
+            where = f" AND p.article_id IN ({','.join('?' * len(article_ids))})"
         sql = (
-            "SELECT p.source, p.section, p.comment, p.position, p.start, p.end, p.text, bm25(passages_fts) AS rank"
+            f"SELECT {_PASSAGE_COLUMNS}, bm25(passages_fts) AS rank"
             " FROM passages_fts JOIN passages p ON p.id = passages_fts.rowid"
-            f" WHERE passages_fts MATCH ? AND p.article_id IN ({marks})"
-            " ORDER BY rank LIMIT ?"
+            f" WHERE passages_fts MATCH ?{where} ORDER BY rank LIMIT ?"
         )
-        async with self._store.db.execute(sql, (match, *article_ids, limit)) as cursor:
+        async with self._store.db.execute(sql, (match, *(article_ids or ()), limit)) as cursor:
             rows = await cursor.fetchall()
-        return [
-            Hit(
-                Passage(
-                    r["source"], r["section"], r["comment"], r["position"], r["start"], r["end"], r["text"]
-                ),
-                -r["rank"],
-            )
-            for r in rows
-        ]
+        return [Hit(r["id"], r["article_id"], _passage(r), -r["rank"]) for r in rows]
 
-    async def neighbours(self, article_id: str, passage: Passage) -> tuple[Passage | None, Passage | None]:
-        """The passages just before and after one, from the same source."""
-        found: list[Passage | None] = []
-        for position in (passage.position - 1, passage.position + 1):
-            async with self._store.db.execute(
-                "SELECT source, section, comment, position, start, end, text FROM passages"
-                " WHERE article_id = ? AND source = ? AND comment IS ? AND position = ?",
-                (article_id, passage.source, passage.comment, position),
-            ) as cursor:
-                row = await cursor.fetchone()
-            found.append(Passage(*row) if row is not None else None)
-        return found[0], found[1]
+    async def neighbours(self, hits: Sequence[Hit]) -> dict[int, Hit]:
+        """The passages just before and after each hit, by id, in one query. Passages of a source
+        are inserted in order, so a neighbour's id is one off; the caller checks it is the same
+        article and source."""
+        wanted = sorted({h.id + step for h in hits for step in (-1, 1)})
+        if not wanted:
+            return {}
+        sql = f"SELECT {_PASSAGE_COLUMNS} FROM passages p WHERE p.id IN ({','.join('?' * len(wanted))})"
+        async with self._store.db.execute(sql, wanted) as cursor:
+            rows = await cursor.fetchall()
+        return {r["id"]: Hit(r["id"], r["article_id"], _passage(r), 0.0) for r in rows}
 
     async def record_ask(
         self,
