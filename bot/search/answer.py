@@ -12,6 +12,7 @@ retrieved passages; its quotes are verified there, and any failure leaves the ex
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -81,9 +82,10 @@ class Answer:
         }
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _stem(word: str) -> str:
-    """A crude stem, for counting which question words a passage covers (FTS5 ranks with porter)."""
-    word = word.lower()
+    """A crude stem, for counting which question words a passage covers (FTS5 ranks with porter).
+    Memoised: the same few thousand words come back in every passage."""
     for suffix in ("ations", "ation", "ings", "ing", "ies", "ied", "es", "ed", "s", "ly"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: len(word) - len(suffix)]
@@ -93,8 +95,8 @@ def _stem(word: str) -> str:
 def coverage(terms: list[str], text: str) -> float:
     if not terms:
         return 0.0
-    words = {_stem(w) for w in _WORD.findall(text)}
-    return sum(1 for t in terms if _stem(t) in words) / len(terms)
+    words = set(map(_stem, set(_WORD.findall(text.lower()))))
+    return sum(1 for t in terms if _stem(t.lower()) in words) / len(terms)
 
 
 async def answer_question(
@@ -212,6 +214,8 @@ def _widen(
     """The passage's span, or it with a neighbour when together they cover more of the question."""
     passage = hit.passage
     text_of = source_text(article, passage.source, passage.comment)
+    if passage.end - passage.start > MAX_QUOTE_CHARS:
+        return _window(text_of, passage.start, passage.end, terms)
     best = (coverage(terms, passage.text), passage.start, passage.end)
     for other in neighbours:
         if (
@@ -228,6 +232,29 @@ def _widen(
         widened = coverage(terms, text_of[start:end])
         if widened > best[0]:
             best = (widened, start, end)
+    return best
+
+
+def _window(text: str, start: int, end: int, terms: list[str]) -> tuple[float, int, int]:
+    """The run of whole words of an over-long sentence, at most ``MAX_QUOTE_CHARS`` long, that
+    covers most of the question (the earliest such run)."""
+    spans = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
+    best = (-1.0, start, start)
+    last = 0
+    for first in range(len(spans)):
+        last = max(last, first)
+        while last + 1 < len(spans) and spans[last + 1][1] - spans[first][0] <= MAX_QUOTE_CHARS:
+            last += 1
+        window = (spans[first][0], spans[last][1])
+        if window[1] - window[0] > MAX_QUOTE_CHARS:
+            continue  # a single "word" longer than a quote: skip it
+        covered = coverage(terms, text[window[0] : window[1]])
+        if covered > best[0]:
+            best = (covered, *window)
+        if last == len(spans) - 1:
+            break
+    if best[0] < 0:
+        return 0.0, start, start + MAX_QUOTE_CHARS
     return best
 
 

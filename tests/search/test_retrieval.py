@@ -135,3 +135,16 @@ def test_cli_answers_one_json_line_per_question(tmp_path: Path) -> None:
         check=False,
     )
     assert refused.returncode == 2 and refused.stderr.count("\n") == 1 and "nope" in refused.stderr
+
+
+async def test_an_over_long_sentence_is_quoted_by_its_best_window(tmp_path: Path) -> None:
+    filler = ", ".join(f"clause {n} about nothing in particular" for n in range(60))
+    text = f"A long one\n\nIt began {filler}, and then the lighthouse keeper counted 412 gulls.\n"
+    async with Store(tmp_path / "long.db") as store:
+        article = await store.articles.add(parse_article(text, source="long.txt"))
+        answer = await answer_question(store, article, "How many gulls did the lighthouse keeper count?")
+    assert answer.answered
+    (quote, *_) = answer.quotes
+    assert len(quote.text) <= 400 < len(article.body)
+    assert article.body[quote.start : quote.end] == quote.text
+    assert quote.text.endswith("the lighthouse keeper counted 412 gulls.")

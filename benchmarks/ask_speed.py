@@ -1,0 +1,151 @@
+"""How long /ask takes to find its quotes: p50 and p95 per question.
+
+- one article: every SQuAD v1.1 dev question asked of its own article through ``answer_question``
+  (the code path of ``/ask``: FTS5, re-ranking, widening, rendering);
+- a library of about 1k, 10k and 100k passages searched at once (``ranked_quotes`` over every
+  article in the store). SQuAD dev has about 10k sentences; the 100k library holds ten copies of
+  it under different ids, so its term statistics are those of a ten times larger corpus of the
+  same kind.
+
+Baselines in the same run, over the very same sentences: rank_bm25 (BM25Okapi.get_scores, then
+the best) and bm25s (retrieve k=1), per question, on an index built beforehand (build time not
+counted for anyone).
+
+    .venv/bin/pip install -e '.[bench]'
+    .venv/bin/python benchmarks/ask_speed.py [--questions 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import squad
+from ask_quality import words
+from rank_bm25 import BM25Okapi
+
+from bot.articles import Article
+from bot.search.answer import answer_question, best_of, ranked_quotes
+from bot.search.passages import article_passages
+from bot.store import Store
+
+LIBRARIES = (1_000, 10_000, 100_000)
+
+
+def percentiles(samples_ms: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples_ms)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+
+
+def timed(call: Callable[[], object], samples: list[float]) -> None:
+    started = time.perf_counter()
+    call()
+    samples.append((time.perf_counter() - started) * 1000)
+
+
+def row(name: str, samples: list[float]) -> str:
+    p50, p95 = percentiles(samples)
+    return f"  {name:<12}p50 {p50:8.2f} ms   p95 {p95:8.2f} ms"
+
+
+def baselines(sentences: list[str], questions: list[str]) -> tuple[list[float], list[float]]:
+    plain = BM25Okapi([words(s) for s in sentences])
+    fast = bm25s.BM25()
+    fast.index(bm25s.tokenize(sentences, show_progress=False), show_progress=False)
+    plain_ms: list[float] = []
+    fast_ms: list[float] = []
+    for question in questions:
+        timed(lambda q=question: int(np.argmax(plain.get_scores(words(q)))), plain_ms)
+
+        def with_bm25s(q: str = question) -> None:
+            tokens = bm25s.tokenize([q], show_progress=False)
+            fast.retrieve(tokens, k=1, show_progress=False)
+
+        timed(with_bm25s, fast_ms)
+    return plain_ms, fast_ms
+
+
+async def one_article(folder: Path, library: list[squad.SquadArticle], sample: int) -> None:
+    async with Store(folder / "one.db") as store:
+        asked: list[tuple[Article, str]] = []
+        for source in library:
+            article = await store.articles.add(source.parse())
+            await store.search.ensure_index(article)
+            asked += [(article, q.text) for q in source.questions]
+        random.Random(7).shuffle(asked)
+        asked = asked[:sample]
+        ours: list[float] = []
+        for article, question in asked:
+            answer = await answer_question(store, article, question)
+            ours.append(answer.latency_ms)
+    plain_ms: list[float] = []
+    fast_ms: list[float] = []
+    grouped: dict[str, tuple[Article, list[str]]] = {}
+    for article, question in asked:
+        grouped.setdefault(article.id, (article, []))[1].append(question)
+    for article, questions in grouped.values():
+        plain, fast = baselines([p.text for p in article_passages(article)], questions)
+        plain_ms += plain
+        fast_ms += fast
+    print(f"one article (each SQuAD question asked of its own article; {len(asked)} questions):")
+    print(row("readalong", ours))
+    print(row("rank_bm25", plain_ms))
+    print(row("bm25s", fast_ms))
+
+
+async def library_of(
+    folder: Path, library: list[squad.SquadArticle], size: int, questions: list[str]
+) -> None:
+    async with Store(folder / f"library-{size}.db") as store:
+        articles: list[Article] = []
+        sentences: list[str] = []
+        while len(sentences) < size:
+            for source in library:  # again and again: each copy is stored under a fresh id
+                article = await store.articles.add(source.parse())
+                await store.search.ensure_index(article)
+                articles.append(article)
+                sentences += [p.text for p in article_passages(article)]
+                if len(sentences) >= size:
+                    break
+        ours: list[float] = []
+        for question in questions:
+            started = time.perf_counter()
+            best_of(await ranked_quotes(store, articles, question, everywhere=True), 3)
+            ours.append((time.perf_counter() - started) * 1000)
+    plain_ms, fast_ms = baselines(sentences, questions)
+    print(f"library of {len(sentences):,} passages ({len(articles)} articles), {len(questions)} questions:")
+    print(row("readalong", ours))
+    print(row("rank_bm25", plain_ms))
+    print(row("bm25s", fast_ms))
+
+
+async def run(sample: int) -> None:
+    library = squad.load()
+    questions = [q.text for a in library for q in a.questions]
+    random.Random(11).shuffle(questions)
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        await one_article(folder, library, sample)
+        for size in LIBRARIES:
+            await library_of(folder, library, size, questions[:sample])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--questions", type=int, default=500, help="questions timed per case (default 500)")
+    args = parser.parse_args()
+    asyncio.run(run(args.questions))
+
+
+if __name__ == "__main__":
+    main()
