@@ -34,6 +34,8 @@ MAX_QUOTE_CHARS = 400
 CANDIDATES = 40
 MODEL_PASSAGES = 6
 """How many of the best retrieved passages a model may answer from."""
+RANKED = 10
+"""How many distinct quotes ranking returns at most (``readalong ask --top`` goes up to 10)."""
 MESSAGE_LIMIT = 2000
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -145,26 +147,24 @@ async def answer_question(
 async def ranked_quotes(
     store: Store, articles: Sequence[Article], question: str, *, everywhere: bool = False
 ) -> list[Quote]:
-    """Every candidate quote from these articles, widened and re-ranked, best first, none
-    overlapping another. ``everywhere`` searches the whole index (the articles given must then
+    """The best ``RANKED`` candidate quotes from these articles, widened and re-ranked, best
+    first, none overlapping another. ``everywhere`` searches the whole index (the articles given must then
     be all of them) instead of filtering by article."""
     match = match_expression(question)
     if match is None or not articles:
         return []
     by_id = {a.id: a for a in articles}
-    terms = query_terms(question)
+    stems = _Stems(query_terms(question))
     hits = await store.search.search(None if everywhere else list(by_id), match, CANDIDATES)
     if not hits:
         return []
-    around = await store.search.neighbours(hits)
     top_bm25 = max(h.score for h in hits) or 1.0
     scored: list[Quote] = []
     for hit in hits:
         article = by_id.get(hit.article_id)
         if article is None:
             continue
-        neighbours = [around.get(hit.id - 1), around.get(hit.id + 1)]
-        covered, start, end = _widen(article, hit, neighbours, terms)
+        covered, start, end = _widen(article, hit, stems)
         passage = hit.passage
         weight = 1.0 if passage.source == "body" else 0.85
         scored.append(
@@ -185,6 +185,8 @@ async def ranked_quotes(
     for quote in scored:
         if not any(overlap(q, quote) for q in chosen):
             chosen.append(quote)
+            if len(chosen) == RANKED:
+                break
     return chosen
 
 
@@ -208,31 +210,45 @@ def best_of(ranked: list[Quote], top_k: int) -> list[Quote]:
     return [best] + [q for q in chosen[1:] if q.coverage >= max(ANSWER_COVERAGE, best.coverage * 0.75)]
 
 
-def _widen(
-    article: Article, hit: Hit, neighbours: list[Hit | None], terms: list[str]
-) -> tuple[float, int, int]:
+def _widen(article: Article, hit: Hit, stems: _Stems) -> tuple[float, int, int]:
     """The passage's span, or it with a neighbour when together they cover more of the question."""
     passage = hit.passage
     text_of = source_text(article, passage.source, passage.comment)
     if passage.end - passage.start > MAX_QUOTE_CHARS:
-        return _window(text_of, passage.start, passage.end, terms)
-    best = (coverage(terms, passage.text), passage.start, passage.end)
-    for other in neighbours:
-        if (
-            other is None
-            or other.article_id != hit.article_id
-            or other.passage.source != passage.source
-            or other.passage.comment != passage.comment
-            or other.passage.section != passage.section
-        ):
+        return _window(text_of, passage.start, passage.end, stems.terms)
+    own = stems.of(passage.text)
+    best = (stems.covered(own), passage.start, passage.end)
+    for other in (hit.before, hit.after):
+        if other is None or other.section != passage.section:
             continue
-        start, end = min(passage.start, other.passage.start), max(passage.end, other.passage.end)
+        start, end = min(passage.start, other.start), max(passage.end, other.end)
         if end - start > MAX_QUOTE_CHARS:
             continue
-        widened = coverage(terms, text_of[start:end])
+        # Adjacent sentences are separated by whitespace only, so the pair covers the union.
+        widened = stems.covered(own | stems.of(other.text))
         if widened > best[0]:
             best = (widened, start, end)
     return best
+
+
+class _Stems:
+    """The question's stemmed terms, and each passage's stemmed words, worked out once per question."""
+
+    def __init__(self, terms: list[str]) -> None:
+        self.terms = terms
+        self._wanted = [_stem(t.lower()) for t in terms]
+        self._seen: dict[str, frozenset[str]] = {}
+
+    def of(self, text: str) -> frozenset[str]:
+        found = self._seen.get(text)
+        if found is None:
+            found = self._seen[text] = frozenset(map(_stem, set(_WORD.findall(text.lower()))))
+        return found
+
+    def covered(self, words: frozenset[str]) -> float:
+        if not self._wanted:
+            return 0.0
+        return sum(1 for t in self._wanted if t in words) / len(self._wanted)
 
 
 def _window(text: str, start: int, end: int, terms: list[str]) -> tuple[float, int, int]:
