@@ -158,6 +158,35 @@ class Reading(commands.Cog):
             f"Resumed `{posting.article_id}` in <#{posting.channel_id}>.", ephemeral=True
         )
 
+    @article.command(name="settings")
+    @app_commands.describe(
+        purge_deleted="When a member deletes a message, also forget its words in the archive "
+        "(default: keep them, marked deleted)"
+    )
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def settings(
+        self, interaction: discord.Interaction[ReadalongBot], purge_deleted: bool | None = None
+    ) -> None:
+        """This server's archive settings: show them, or change one."""
+        guild_id = _guild_id(interaction)
+        guilds = self.bot.store.guilds
+        if purge_deleted is None:
+            state = "forgotten" if await guilds.purge_deleted(guild_id) else "kept, marked deleted"
+            message = f"Deleted messages' words: **{state}**. Change it with `purge_deleted:`."
+        elif purge_deleted:
+            purged = await guilds.set_purge_deleted(guild_id, True)
+            message = (
+                "From now on, a deleted message's words are forgotten; the archive keeps only that "
+                f"a message was deleted. Forgotten now: {purged} already deleted."
+            )
+        else:
+            await guilds.set_purge_deleted(guild_id, False)
+            message = (
+                "From now on, deleted messages are kept in the archive, marked deleted "
+                "(words already forgotten stay forgotten)."
+            )
+        await interaction.response.send_message(message, ephemeral=True)
+
     @article.command(name="list")
     @app_commands.checks.has_permissions(manage_guild=True)
     async def list_(self, interaction: discord.Interaction[ReadalongBot]) -> None:

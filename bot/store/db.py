@@ -17,6 +17,7 @@ import aiosqlite
 
 from bot.errors import ReadalongError
 from bot.store.articles import ArticleQueries
+from bot.store.guilds import GuildQueries
 from bot.store.messages import MessageQueries
 from bot.store.postings import PostingQueries
 from bot.store.search import SearchQueries
@@ -71,6 +72,7 @@ class Store:
         self.postings = PostingQueries(self)
         self.messages = MessageQueries(self)
         self.search = SearchQueries(self)
+        self.guilds = GuildQueries(self)
 
     def __repr__(self) -> str:
         return f"<Store {str(self.path)!r} {'open' if self._db else 'closed'}>"

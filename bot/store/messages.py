@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from bot.store.guilds import purge_deleted_words
+
 if TYPE_CHECKING:
     import aiosqlite
 
@@ -70,12 +72,17 @@ class MessageQueries:
             return True
 
     async def mark_deleted(self, message_id: int, deleted_at: str) -> bool:
+        """Mark a message deleted (kept, so the archive shows a gap, not a silence); in a server
+        that purges deleted content, its words go in the same transaction."""
         async with self._store.transaction() as db:
             cursor = await db.execute(
                 "UPDATE messages SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
                 (deleted_at, message_id),
             )
-            return cursor.rowcount == 1
+            marked = cursor.rowcount == 1
+            if marked:
+                await purge_deleted_words(db, message_id=message_id)
+            return marked
 
     async def in_article(self, article_id: str) -> list[StoredMessage]:
         """Every stored message of an article, oldest first, with its edit history."""

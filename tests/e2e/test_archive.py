@@ -13,7 +13,7 @@ import pytest
 
 from bot.archive.sync import SyncCounts
 from bot.client import ReadalongBot
-from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
+from bot.sandbox import CommandRejected, Limit, RateLimitConfig, Sandbox, Seed
 from bot.sandbox.harness import running_bot
 from bot.settings import Settings
 from bot.store import Store
@@ -196,3 +196,36 @@ async def test_search_by_words_and_by_author(sandbox: Sandbox, seed: Seed, bot: 
     assert "The oil workers strike" in by_ben.text and "Strikes in oil towns" not in by_ben.text
     nothing = await sandbox.run_command("ada", "general", "archive search", {"query": "sourdough"})
     assert nothing.ephemeral and "Nothing found" in nothing.text
+
+
+async def test_a_server_can_choose_to_forget_deleted_words(
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot
+) -> None:
+    await post_sample(sandbox)
+    thread = sandbox.threads("general")[0]
+    before = sandbox.send("ben", thread, "deleted before the setting")
+    sandbox.edit("ben", before, "deleted before the setting, edited")
+    after = sandbox.send("ben", thread, "deleted after the setting")
+    kept = sandbox.send("ben", thread, "never deleted")
+    await sandbox.wait_idle()
+    sandbox.delete("ben", before)
+    await sandbox.wait_idle()
+    await discussion(bot).recorder.drain()
+
+    shown = await sandbox.run("ada", "general", "/article settings")
+    assert shown.ephemeral and "kept, marked deleted" in shown.text
+    with pytest.raises(CommandRejected):  # readers do not even see the admin commands
+        await sandbox.run("ben", "general", "/article settings purge_deleted:True")
+    changed = await sandbox.run("ada", "general", "/article settings purge_deleted:True")
+    assert "Forgotten now: 1 already deleted" in changed.text
+
+    sandbox.delete("ben", after)
+    await sandbox.wait_idle()
+    await discussion(bot).recorder.drain()
+    stored = {m.id: m for m in await bot.store.messages.in_channel(int(thread["id"]))}
+    for gone in (before, after):
+        message = stored[int(gone["id"])]
+        assert message.deleted_at is not None and message.content == "" and message.history == ()
+    assert stored[int(kept["id"])].content == "never deleted"
+    assert await bot.store.search.search_messages('"setting"') == []
+    assert "forgotten" in (await sandbox.run("ada", "general", "/article settings")).text

@@ -1,0 +1,56 @@
+"""Per-server settings, and what they do to the archive."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import aiosqlite
+
+    from bot.store.db import Store
+
+_PURGED_TARGETS = (
+    "SELECT m.id FROM messages m JOIN guild_settings g ON g.guild_id = m.guild_id"
+    " WHERE g.purge_deleted = 1 AND m.deleted_at IS NOT NULL"
+    " AND (?1 IS NULL OR m.guild_id = ?1) AND (?2 IS NULL OR m.id = ?2)"
+)
+
+
+class GuildQueries:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def purge_deleted(self, guild_id: int) -> bool:
+        async with self._store.db.execute(
+            "SELECT purge_deleted FROM guild_settings WHERE guild_id = ?", (guild_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return bool(row and row["purge_deleted"])
+
+    async def set_purge_deleted(self, guild_id: int, purge: bool) -> int:
+        """Turn purging on or off; turning it on also purges what was deleted before, in the same
+        transaction. Returns how many deleted messages lost their words now."""
+        async with self._store.transaction() as db:
+            await db.execute(
+                "INSERT INTO guild_settings (guild_id, purge_deleted) VALUES (?, ?)"
+                " ON CONFLICT (guild_id) DO UPDATE SET purge_deleted = excluded.purge_deleted",
+                (guild_id, int(purge)),
+            )
+            if not purge:
+                return 0
+            return await purge_deleted_words(db, guild_id=guild_id)
+
+
+async def purge_deleted_words(
+    db: aiosqlite.Connection, *, guild_id: int | None = None, message_id: int | None = None
+) -> int:
+    """Forget the words of deleted messages (of one server, or one message) where the server
+    purges; returns how many lost words now. Runs inside the caller's transaction."""
+    parameters = (guild_id, message_id)
+    await db.execute(f"DELETE FROM message_edits WHERE message_id IN ({_PURGED_TARGETS})", parameters)
+    cursor = await db.execute(
+        "UPDATE messages SET content = '', attachments = '[]', embeds = ''"
+        f" WHERE id IN ({_PURGED_TARGETS}) AND (content != '' OR attachments != '[]' OR embeds != '')",
+        parameters,
+    )
+    return cursor.rowcount
