@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.articles.model import Article
+from bot.articles.sentences import sentence_spans
 from bot.search.passages import source_text
 from bot.search.query import STOP_WORDS, match_expression, query_terms
 from bot.store import Store
-from bot.store.search import Hit
+from bot.store.search import Hit, MessageHit
 
 if TYPE_CHECKING:
     from bot.search.llm import AnswerWriter
@@ -36,22 +37,38 @@ MODEL_PASSAGES = 6
 """How many of the best retrieved passages a model may answer from."""
 RANKED = 10
 """How many distinct quotes ranking returns at most (``readalong ask --top`` goes up to 10)."""
+READER_CANDIDATES = 10
+"""How many of readers' messages in the discussion are considered for a quote."""
 MESSAGE_LIMIT = 2000
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 @dataclass(frozen=True, slots=True)
+class Reader:
+    """A reader's message in the article's discussion, as archived."""
+
+    message_id: int
+    channel_id: int
+    guild_id: int | None
+    author: str
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
 class Quote:
     text: str
-    """Verbatim: ``source_text(article, source, comment)[start:end]``."""
+    """Verbatim: ``quoted_text(article, quote)[start:end]``."""
     source: str
     section: int | None
     comment: int | None
+    """The original comment's index; None for the article, the bio and readers' messages."""
     start: int
     end: int
     score: float
     coverage: float
     article_id: str = ""
+    reader: Reader | None = None
+    """Set when the quote is from a reader's message in the discussion, not the original page."""
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -116,7 +133,7 @@ async def answer_question(
     started = time.perf_counter()
     urls = section_urls or {}
     await store.search.ensure_index(article)
-    ranked = await ranked_quotes(store, [article], question)
+    ranked = await ranked_quotes(store, [article], question, readers=True)
     quotes = best_of(ranked, top_k)
     has_content = any(t not in STOP_WORDS for t in query_terms(question))
     answered = has_content and bool(quotes) and quotes[0].coverage >= ANSWER_COVERAGE
@@ -145,21 +162,28 @@ async def answer_question(
 
 
 async def ranked_quotes(
-    store: Store, articles: Sequence[Article], question: str, *, everywhere: bool = False
+    store: Store,
+    articles: Sequence[Article],
+    question: str,
+    *,
+    everywhere: bool = False,
+    readers: bool = False,
 ) -> list[Quote]:
     """The best ``RANKED`` candidate quotes from these articles, widened and re-ranked, best
-    first, none overlapping another. ``everywhere`` searches the whole index (the articles given must then
-    be all of them) instead of filtering by article."""
+    first, none overlapping another. ``everywhere`` searches the whole index (the articles given
+    must then be all of them) instead of filtering by article; ``readers`` also searches what
+    readers wrote in the article's discussion (one article only)."""
     match = match_expression(question)
     if match is None or not articles:
         return []
     by_id = {a.id: a for a in articles}
     stems = _Stems(query_terms(question))
     hits = await store.search.search(None if everywhere else list(by_id), match, CANDIDATES)
-    if not hits:
-        return []
-    top_bm25 = max(h.score for h in hits) or 1.0
     scored: list[Quote] = []
+    if readers and len(articles) == 1:
+        said = await store.search.search_messages(match, article_id=articles[0].id, limit=READER_CANDIDATES)
+        scored += [_reader_quote(articles[0].id, m, stems, max(x.score for x in said)) for m in said]
+    top_bm25 = max((h.score for h in hits), default=1.0) or 1.0
     for hit in hits:
         article = by_id.get(hit.article_id)
         if article is None:
@@ -190,9 +214,17 @@ async def ranked_quotes(
     return chosen
 
 
+def quoted_text(article: Article, quote: Quote) -> str:
+    """The stored text a quote is a slice of: the article's, or the reader's message."""
+    if quote.reader is not None:
+        return quote.reader.content
+    return source_text(article, quote.source, quote.comment)
+
+
 def overlap(a: Quote, b: Quote) -> bool:
     return (
-        a.article_id == b.article_id
+        a.reader == b.reader
+        and a.article_id == b.article_id
         and a.source == b.source
         and a.comment == b.comment
         and a.start < b.end
@@ -208,6 +240,33 @@ def best_of(ranked: list[Quote], top_k: int) -> list[Quote]:
     best = chosen[0]
     # Further quotes only if they are nearly as good: one strong quote beats one strong and two weak.
     return [best] + [q for q in chosen[1:] if q.coverage >= max(ANSWER_COVERAGE, best.coverage * 0.75)]
+
+
+def _reader_quote(article_id: str, message: MessageHit, stems: _Stems, top_bm25: float) -> Quote:
+    """The sentence (with a neighbour, or a window of an over-long one) of a reader's message
+    that covers most of the question, weighted below the article's own words."""
+    text = message.content
+    spans = sentence_spans(text) or [(0, len(text))]
+    best = (-1.0, 0, 0)
+    for index, (start, end) in enumerate(spans):
+        if end - start > MAX_QUOTE_CHARS:
+            found = _window(text, start, end, stems.terms)
+        else:
+            found = (stems.covered(stems.of(text[start:end])), start, end)
+            for other in spans[max(index - 1, 0) : index] + spans[index + 1 : index + 2]:
+                lo, hi = min(start, other[0]), max(end, other[1])
+                if hi - lo <= MAX_QUOTE_CHARS:
+                    widened = stems.covered(stems.of(text[lo:hi]))
+                    if widened > found[0]:
+                        found = (widened, lo, hi)
+        if found[0] > best[0]:
+            best = found
+    covered, start, end = best
+    reader = Reader(message.id, message.channel_id, message.guild_id, message.author_name, text)
+    score = 0.85 * (covered + 0.25 * message.score / (top_bm25 or 1.0))
+    return Quote(
+        text[start:end], "comment", message.section, None, start, end, score, covered, article_id, reader
+    )
 
 
 def _widen(article: Article, hit: Hit, stems: _Stems) -> tuple[float, int, int]:
@@ -323,6 +382,11 @@ def _block(quote: Quote) -> list[str]:
 
 
 def _label(article: Article, quote: Quote, section_urls: Mapping[int, str]) -> str:
+    if quote.reader is not None:
+        reader = quote.reader
+        where = f"https://discord.com/channels/{reader.guild_id}/{reader.channel_id}/{reader.message_id}"
+        link = f" · [their message]({where})" if reader.guild_id is not None else ""
+        return f"-# — {reader.author}, a reader in this discussion (not the article){link}"
     if quote.source == "comment":
         author = next((c.author for c in article.comments if c.index == quote.comment), "a commenter")
         return f"-# — {author}, in the original comments (a reader, not the article)"

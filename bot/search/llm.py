@@ -21,8 +21,7 @@ from dataclasses import dataclass
 import openai
 
 from bot.articles.model import Article
-from bot.search.answer import MAX_QUOTE_CHARS, Quote, overlap
-from bot.search.passages import source_text
+from bot.search.answer import MAX_QUOTE_CHARS, Quote, overlap, quoted_text
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -160,7 +159,7 @@ def verify(article: Article, content: str, candidates: Sequence[Quote]) -> Writt
             removed += 1
         if found is not None and not any(overlap(c.quote, found.quote) for c in cited):
             cited.append(found)
-    prose, dropped = _verified_prose(article, reply.get("answer"))
+    prose, dropped = _verified_prose(article, reply.get("answer"), candidates)
     removed += dropped
     if not cited:
         return None  # an answer that cites nothing real is not an answer from the article
@@ -179,7 +178,7 @@ def _locate(article: Article, raw: object, candidates: Sequence[Quote]) -> Cited
         candidate = candidates[index] if 0 <= index < len(candidates) else None
     if MIN_QUOTE_CHARS <= len(words) <= MAX_QUOTE_CHARS:
         for where in [candidate] if candidate is not None else candidates:
-            stored = source_text(article, where.source, where.comment)
+            stored = quoted_text(article, where)
             start = stored.find(words)
             if start >= 0:
                 end = start + len(words)
@@ -205,11 +204,12 @@ def _section_at(article: Article, offset: int) -> int | None:
     return next((s.index for s in article.sections if s.start <= offset < s.end), None)
 
 
-def _verified_prose(article: Article, answer: object) -> tuple[str, int]:
+def _verified_prose(article: Article, answer: object, candidates: Sequence[Quote]) -> tuple[str, int]:
     """The answer's sentences, minus any that put non-verbatim words in quotation marks."""
     if not isinstance(answer, str):
         return "", 0
     sources = [article.body, article.author_bio or "", *(c.text for c in article.comments)]
+    sources += [c.reader.content for c in candidates if c.reader is not None]
     kept: list[str] = []
     dropped = 0
     for sentence in _SENTENCE.findall(" ".join(answer.split())):

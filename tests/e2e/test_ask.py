@@ -89,3 +89,20 @@ async def test_with_a_model_ask_defers_then_answers_with_verified_quotes(
     assert f"> {offered[0]['text']}" in message["content"]
     assert f"https://discord.com/channels/{seed.guild_id}/{seed.general_id}/" in message["content"]
     assert message["mentions"] == []
+
+
+async def test_ask_quotes_a_readers_reply_labelled_as_a_readers(
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot
+) -> None:
+    await posted(sandbox)
+    thread = sandbox.threads("general")[1]
+    said = sandbox.send("ben", thread, "My uncle drove the night bus from Aktau to Zhanaozen for nine years.")
+    await sandbox.wait_idle()
+    cog = bot.get_cog("Discussion")
+    assert cog is not None
+    await cog.recorder.drain()  # type: ignore[attr-defined]
+    result = await sandbox.run("ada", "general", "/ask question:Who drove the night bus from Aktau?")
+    (message,) = result.messages
+    assert "> My uncle drove the night bus from Aktau to Zhanaozen for nine years." in message["content"]
+    assert "ben, a reader in this discussion (not the article)" in message["content"].lower()
+    assert f"/{thread['id']}/{said['id']})" in message["content"]

@@ -16,6 +16,7 @@ from bot.search.answer import answer_question
 from bot.search.passages import article_passages, source_text
 from bot.search.query import match_expression
 from bot.store import Store
+from bot.store.messages import StoredMessage
 from tests.search.conftest import SAMPLE
 
 
@@ -148,3 +149,36 @@ async def test_an_over_long_sentence_is_quoted_by_its_best_window(tmp_path: Path
     assert len(quote.text) <= 400 < len(article.body)
     assert article.body[quote.start : quote.end] == quote.text
     assert quote.text.endswith("the lighthouse keeper counted 412 gulls.")
+
+
+async def test_readers_words_are_quoted_after_the_articles_and_labelled(
+    stored: tuple[Store, Article],
+) -> None:
+    store, article = stored
+    said = "I was there. My grandmother knitted forty scarves for the striking oil workers that winter."
+    await store.messages.record(
+        StoredMessage(
+            id=9001,
+            guild_id=1,
+            channel_id=2,
+            parent_id=3,
+            article_id=article.id,
+            section=2,
+            author_id=77,
+            author_name="Dana",
+            author_bot=False,
+            webhook_id=None,
+            content=said,
+            created_at="2026-11-25T06:00:00+00:00",
+        )
+    )
+    answer = await answer_question(store, article, "How many scarves did the grandmother knit?")
+    assert answer.answered
+    (quote,) = [q for q in answer.quotes if q.reader is not None]
+    assert said[quote.start : quote.end] == quote.text and "forty scarves" in quote.text
+    assert quote.to_json()["source"] == "comment" and quote.to_json()["comment"] is None
+    assert "Dana, a reader in this discussion (not the article)" in answer.text
+    assert "(https://discord.com/channels/1/2/9001)" in answer.text
+    # The article's own words still come first when it answers.
+    died = await answer_question(store, article, "How many people died in the strike?")
+    assert died.quotes[0].reader is None and "16 people died" in died.quotes[0].text
