@@ -12,6 +12,7 @@ extractive answer: the model can only ever make an answer shorter to read, never
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import re
@@ -43,7 +44,7 @@ name. If the passages do not answer the question, reply {"answered": false, "ans
 """
 
 _INLINE_QUOTE = re.compile(r"[\"“]([^\"“”]+)[\"”]")
-_SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+|$)\s*")
+_SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+[\"”’)]*|$)\s*")
 _TRIM = " \t\r\n\"'“”‘’«»…"
 
 
@@ -163,6 +164,8 @@ def verify(article: Article, content: str, candidates: Sequence[Quote]) -> Writt
     removed += dropped
     if not cited:
         return None  # an answer that cites nothing real is not an answer from the article
+    if removed:
+        log.info("%d of the model's quotations were not verbatim: replaced or removed", removed)
     return Written(prose, tuple(cited[:3]), removed)
 
 
@@ -183,15 +186,8 @@ def _locate(article: Article, raw: object, candidates: Sequence[Quote]) -> Cited
             if start >= 0:
                 end = start + len(words)
                 section = _section_at(article, start) if where.source == "body" else where.section
-                located = Quote(
-                    stored[start:end],
-                    where.source,
-                    section,
-                    where.comment,
-                    start,
-                    end,
-                    where.score,
-                    where.coverage,
+                located = dataclasses.replace(
+                    where, text=stored[start:end], section=section, start=start, end=end
                 )
                 return Cited(located, replaced=False)
     if candidate is None:
@@ -205,20 +201,25 @@ def _section_at(article: Article, offset: int) -> int | None:
 
 
 def _verified_prose(article: Article, answer: object, candidates: Sequence[Quote]) -> tuple[str, int]:
-    """The answer's sentences, minus any that put non-verbatim words in quotation marks."""
+    """The answer's sentences, minus any that overlap words in quotation marks that are not
+    verbatim (looked for in the whole prose, so a made-up quotation spanning sentences is caught),
+    and how many such quotations there were."""
     if not isinstance(answer, str):
         return "", 0
     sources = [article.body, article.author_bio or "", *(c.text for c in article.comments)]
     sources += [c.reader.content for c in candidates if c.reader is not None]
-    kept: list[str] = []
-    dropped = 0
-    for sentence in _SENTENCE.findall(" ".join(answer.split())):
-        quoted = [m.group(1).strip(_TRIM) for m in _INLINE_QUOTE.finditer(sentence)]
-        if all(any(q in s for s in sources) for q in quoted):
-            kept.append(sentence.strip())
-        else:
-            dropped += 1
+    prose = " ".join(answer.split())
+    invented = [
+        m.span()
+        for m in _INLINE_QUOTE.finditer(prose)
+        if not any(m.group(1).strip(_TRIM) in source for source in sources)
+    ]
+    kept = [
+        sentence.group().strip()
+        for sentence in _SENTENCE.finditer(prose)
+        if not any(start < sentence.end() and sentence.start() < end for start, end in invented)
+    ]
     prose = " ".join(s for s in kept if s)
     if len(prose) > MAX_PROSE_CHARS:
         prose = prose[: MAX_PROSE_CHARS - 1].rsplit(" ", 1)[0] + "…"
-    return prose, dropped
+    return prose, len(invented)

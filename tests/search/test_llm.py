@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.articles import Article
-from bot.search.answer import Answer, Quote, answer_question
-from bot.search.llm import SYSTEM_PROMPT, AnswerWriter, user_message
+from bot.search.answer import Answer, Quote, answer_question, quoted_text, ranked_quotes
+from bot.search.llm import SYSTEM_PROMPT, AnswerWriter, user_message, verify
 from bot.search.passages import source_text
 from bot.settings import Secret, Settings
 from bot.store import Store
@@ -163,3 +163,35 @@ def test_any_passage_text_stays_inside_the_json_document(text: str, question: st
     assert document["question"] == question
     assert [p["text"] for p in document["passages"]] == [text, text]
     assert [p["from"] for p in document["passages"]] == ["a reader's comment"] * 2
+
+
+async def test_verification_catches_quotations_across_sentences_and_keeps_offsets(
+    stored: tuple[Store, Article],
+) -> None:
+    store, article = stored
+    candidates = await ranked_quotes(store, [article], QUESTION)
+    real = candidates[0]
+    start = real.start + 2
+    words = quoted_text(article, real)[start : start + 30]
+
+    def reply(answer: str, *quotes: tuple[str, str]) -> str:
+        cited = [{"passage": p, "text": t} for p, t in quotes]
+        return json.dumps({"answered": True, "answer": answer, "quotes": cited})
+
+    # Real words, even cited to another passage, are kept with their true offsets and section.
+    written = verify(
+        article,
+        reply('It reports "sixteen died. And the town burned down." Nothing else is sure.', ("P2", words)),
+        candidates,
+    )
+    assert written is not None
+    assert written.prose == "Nothing else is sure." and written.removed == 1
+    (cited,) = written.quotes
+    quote = cited.quote
+    assert not cited.replaced and quote.text == words
+    assert quoted_text(article, quote)[quote.start : quote.end] == words and quote.section == real.section
+
+    # Made-up words cited to a passage give way to that passage; cited to none, they are dropped.
+    written = verify(article, reply("", ("P2", INVENTED)), candidates)
+    assert written is not None and written.quotes[0].replaced and written.quotes[0].quote == candidates[1]
+    assert verify(article, reply("Sure.", ("P99", INVENTED)), candidates) is None
