@@ -180,7 +180,7 @@ async def ranked_quotes(
     stems = _Stems(query_terms(question))
     hits = await store.search.search(None if everywhere else list(by_id), match, CANDIDATES)
     scored: list[Quote] = []
-    if readers and len(articles) == 1:
+    if readers and len(articles) == 1 and await store.search.discussed(articles[0].id):
         said = await store.search.search_messages(match, article_id=articles[0].id, limit=READER_CANDIDATES)
         scored += [_reader_quote(articles[0].id, m, stems, max(x.score for x in said)) for m in said]
     top_bm25 = max((h.score for h in hits), default=1.0) or 1.0

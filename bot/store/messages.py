@@ -52,7 +52,9 @@ class MessageQueries:
             return 0
         async with self._store.transaction() as db:
             cursor = await db.executemany(_INSERT, [_row(m) for m in messages])
-            return cursor.rowcount
+            added: int = cursor.rowcount
+        self._store.search.note_discussed(m.article_id for m in messages if not m.author_bot)
+        return added
 
     async def record_edit(self, message_id: int, content: str, edited_at: str) -> bool:
         """Keep the old content in the history, then store the new; False if unknown or unchanged."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -57,6 +57,26 @@ class SearchQueries:
         self._store = store
         self._indexed: set[str] = set()
         """Articles known to be indexed: articles never change or go once imported."""
+        self._discussed: dict[str, bool] = {}
+        """Whether each article asked about has readers' messages. Only this store's message
+        queries add messages, and archived messages are never removed, so it stays true."""
+
+    def note_discussed(self, article_ids: Iterable[str | None]) -> None:
+        """Called by the message queries as readers' messages are stored."""
+        self._discussed.update((a, True) for a in article_ids if a is not None)
+
+    async def discussed(self, article_id: str) -> bool:
+        """Whether readers have said anything about the article: looked up once, then kept up to
+        date, so a question about an undiscussed article does not search the discussion."""
+        known = self._discussed.get(article_id)
+        if known is None:
+            async with self._store.db.execute(
+                "SELECT 1 FROM messages WHERE article_id = ? AND author_bot = 0 LIMIT 1", (article_id,)
+            ) as cursor:
+                found = await cursor.fetchone() is not None
+            # setdefault: a message stored while we looked has already said True.
+            known = self._discussed.setdefault(article_id, found)
+        return known
 
     async def ensure_index(self, article: Article) -> None:
         """Index the article's passages once (idempotent; articles never change after import)."""
