@@ -113,13 +113,6 @@ def _stem(word: str) -> str:
     return word
 
 
-def coverage(terms: list[str], text: str) -> float:
-    if not terms:
-        return 0.0
-    words = set(map(_stem, set(_WORD.findall(text.lower()))))
-    return sum(1 for t in terms if _stem(t.lower()) in words) / len(terms)
-
-
 async def answer_question(
     store: Store,
     article: Article,
@@ -249,21 +242,13 @@ def _reader_quote(article_id: str, message: MessageHit, stems: _Stems, top_bm25:
     that covers most of the question, weighted below the article's own words."""
     text = message.content
     spans = sentence_spans(text) or [(0, len(text))]
-    best = (-1.0, 0, 0)
-    for index, (start, end) in enumerate(spans):
-        if end - start > MAX_QUOTE_CHARS:
-            found = _window(text, start, end, stems.terms)
-        else:
-            found = (stems.covered(stems.of(text[start:end])), start, end)
-            for other in spans[max(index - 1, 0) : index] + spans[index + 1 : index + 2]:
-                lo, hi = min(start, other[0]), max(end, other[1])
-                if hi - lo <= MAX_QUOTE_CHARS:
-                    widened = stems.covered(stems.of(text[lo:hi]))
-                    if widened > found[0]:
-                        found = (widened, lo, hi)
-        if found[0] > best[0]:
-            best = found
-    covered, start, end = best
+    covered, start, end = max(
+        (
+            _best_span(text, span, spans[max(index - 1, 0) : index] + spans[index + 1 : index + 2], stems)
+            for index, span in enumerate(spans)
+        ),
+        key=lambda found: found[0],
+    )
     reader = Reader(message.id, message.channel_id, message.guild_id, message.author_name, text)
     score = 0.85 * (covered + 0.25 * message.score / (top_bm25 or 1.0))
     return Quote(
@@ -272,23 +257,36 @@ def _reader_quote(article_id: str, message: MessageHit, stems: _Stems, top_bm25:
 
 
 def _widen(article: Article, hit: Hit, stems: _Stems) -> tuple[float, int, int]:
-    """The passage's span, or it with a neighbour when together they cover more of the question."""
+    """The passage's span, or it with a neighbour in its section when together they cover more."""
     passage = hit.passage
-    text_of = source_text(article, passage.source, passage.comment)
-    if passage.end - passage.start > MAX_QUOTE_CHARS:
-        return _window(text_of, passage.start, passage.end, stems.terms)
-    own = stems.of(passage.text)
-    best = (stems.covered(own), passage.start, passage.end)
-    for other in (hit.before, hit.after):
-        if other is None or other.section != passage.section:
-            continue
-        start, end = min(passage.start, other.start), max(passage.end, other.end)
-        if end - start > MAX_QUOTE_CHARS:
+    neighbours = [
+        (other.start, other.end)
+        for other in (hit.before, hit.after)
+        if other is not None and other.section == passage.section
+    ]
+    text = source_text(article, passage.source, passage.comment)
+    return _best_span(text, (passage.start, passage.end), neighbours, stems)
+
+
+def _best_span(
+    text: str, span: tuple[int, int], neighbours: list[tuple[int, int]], stems: _Stems
+) -> tuple[float, int, int]:
+    """(coverage, start, end): the sentence ``text[span]``, or it with the neighbouring sentence
+    that together cover more of the question within ``MAX_QUOTE_CHARS``; for an over-long
+    sentence, its best window."""
+    start, end = span
+    if end - start > MAX_QUOTE_CHARS:
+        return _window(text, start, end, stems)
+    own = stems.of(text[start:end])
+    best = (stems.covered(own), start, end)
+    for other_start, other_end in neighbours:
+        low, high = min(start, other_start), max(end, other_end)
+        if high - low > MAX_QUOTE_CHARS:
             continue
         # Adjacent sentences are separated by whitespace only, so the pair covers the union.
-        widened = stems.covered(own | stems.of(other.text))
+        widened = stems.covered(own | stems.of(text[other_start:other_end]))
         if widened > best[0]:
-            best = (widened, start, end)
+            best = (widened, low, high)
     return best
 
 
@@ -296,23 +294,28 @@ class _Stems:
     """The question's stemmed terms, and each passage's stemmed words, worked out once per question."""
 
     def __init__(self, terms: list[str]) -> None:
-        self.terms = terms
         self._wanted = [_stem(t.lower()) for t in terms]
         self._seen: dict[str, frozenset[str]] = {}
 
+    @staticmethod
+    def words(text: str) -> frozenset[str]:
+        return frozenset(map(_stem, set(_WORD.findall(text.lower()))))
+
     def of(self, text: str) -> frozenset[str]:
+        """``words(text)``, remembered: a passage comes back as a hit and as a neighbour."""
         found = self._seen.get(text)
         if found is None:
-            found = self._seen[text] = frozenset(map(_stem, set(_WORD.findall(text.lower()))))
+            found = self._seen[text] = self.words(text)
         return found
 
     def covered(self, words: frozenset[str]) -> float:
+        """Share of the question's terms among ``words``."""
         if not self._wanted:
             return 0.0
         return sum(1 for t in self._wanted if t in words) / len(self._wanted)
 
 
-def _window(text: str, start: int, end: int, terms: list[str]) -> tuple[float, int, int]:
+def _window(text: str, start: int, end: int, stems: _Stems) -> tuple[float, int, int]:
     """The run of whole words of an over-long sentence, at most ``MAX_QUOTE_CHARS`` long, that
     covers most of the question (the earliest such run)."""
     spans = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
@@ -325,7 +328,7 @@ def _window(text: str, start: int, end: int, terms: list[str]) -> tuple[float, i
         window = (spans[first][0], spans[last][1])
         if window[1] - window[0] > MAX_QUOTE_CHARS:
             continue  # a single "word" longer than a quote: skip it
-        covered = coverage(terms, text[window[0] : window[1]])
+        covered = stems.covered(stems.words(text[window[0] : window[1]]))
         if covered > best[0]:
             best = (covered, *window)
         if last == len(spans) - 1:
@@ -354,10 +357,7 @@ def render(
                 _label(article, quotes[0], section_urls),
             ]
         return _fit(lines, max_chars)
-    lines = []
-    for quote in sorted(quotes, key=lambda q: q.source != "body"):
-        lines += [*_block(quote), _label(article, quote, section_urls), ""]
-    return _fit(lines[:-1], max_chars)
+    return _fit(_quote_lines(article, quotes, section_urls), max_chars)
 
 
 def render_written(
@@ -374,9 +374,15 @@ def render_written(
         if prose
         else []
     )
+    return _fit(lines + _quote_lines(article, quotes, section_urls), max_chars)
+
+
+def _quote_lines(article: Article, quotes: list[Quote], section_urls: Mapping[int, str]) -> list[str]:
+    """Each quote as a block quote with its label, the article's words first, a blank line between."""
+    lines: list[str] = []
     for quote in sorted(quotes, key=lambda q: q.source != "body"):
-        lines += [*_block(quote), _label(article, quote, section_urls), ""]
-    return _fit(lines[:-1], max_chars)
+        lines += ["", *_block(quote), _label(article, quote, section_urls)]
+    return lines[1:]
 
 
 def _block(quote: Quote) -> list[str]:
