@@ -22,6 +22,7 @@ import discord
 
 from bot.articles import Article, parse_article, read_article_file
 from bot.errors import ReadalongError
+from bot.logs import setup_logging
 from bot.settings import Settings
 from bot.store import Store
 
@@ -88,8 +89,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.db is not None:
             settings = settings.with_db(args.db)
         quiet = args.command not in LONG_RUNNING
-        discord.utils.setup_logging(
-            level=max(settings.log_level_number, logging.WARNING) if quiet else settings.log_level_number
+        setup_logging(
+            max(settings.log_level_number, logging.WARNING) if quiet else settings.log_level_number,
+            secrets=[s.reveal() for s in (settings.discord_token, settings.openai_api_key) if s is not None],
         )
         handler: Handler = args.handler
         return handler(args, settings)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.articles.model import Article
 from bot.articles.parse import MAX_ARTICLE_BYTES, decode_article_bytes, parse_article
 from bot.client import ReadalongBot
 from bot.discordfmt import article_autocomplete
@@ -44,9 +47,11 @@ class Reading(commands.Cog):
                 f"{file.filename}: is too large (the limit is {MAX_ARTICLE_BYTES // 1_000_000} MB)"
             )
         await interaction.response.defer(ephemeral=True, thinking=True)
-        text = decode_article_bytes(await file.read(), file.filename)
-        parsed = parse_article(
-            text, source=file.filename, target_chars=self.bot.settings.section_target_chars
+        data = await file.read()
+        # A big scrape takes a while to parse: off the event loop, so other members' commands are
+        # answered meanwhile, within Discord's 3 seconds.
+        parsed = await asyncio.to_thread(
+            _parse_upload, data, file.filename, self.bot.settings.section_target_chars
         )
         stored = await self.bot.store.articles.add(parsed)
         by = f" by {stored.author}" if stored.author else ""
@@ -223,6 +228,10 @@ class Reading(commands.Cog):
             what = f"`{article}`" if article else "any article"
             raise ReadalongError(f"There is no {want} posting of {what} in this server.")
         return postings[0]
+
+
+def _parse_upload(data: bytes, filename: str, target_chars: int) -> Article:
+    return parse_article(decode_article_bytes(data, filename), source=filename, target_chars=target_chars)
 
 
 def _guild_id(interaction: discord.Interaction[ReadalongBot]) -> int:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import re
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -43,6 +44,7 @@ READER_CANDIDATES = 10
 """How many of readers' messages in the discussion are considered for a quote."""
 MESSAGE_LIMIT = 2000
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_CHUNK = re.compile(r"\S+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,6 +297,7 @@ class _Stems:
 
     def __init__(self, terms: list[str]) -> None:
         self._wanted = [_stem(t.lower()) for t in terms]
+        self._weights = Counter(self._wanted)
         self._seen: dict[str, frozenset[str]] = {}
 
     @staticmethod
@@ -310,29 +313,55 @@ class _Stems:
 
     def covered(self, words: frozenset[str]) -> float:
         """Share of the question's terms among ``words``."""
-        if not self._wanted:
-            return 0.0
-        return sum(1 for t in self._wanted if t in words) / len(self._wanted)
+        return self.share(sum(self._weights[w] for w in words if w in self._weights))
+
+    def wanted_in(self, text: str) -> tuple[str, ...]:
+        """The question's distinct terms among the words of ``text``."""
+        return tuple(w for w in self.words(text) if w in self._weights)
+
+    def weight(self, term: str) -> int:
+        """How many times the question holds ``term``."""
+        return self._weights[term]
+
+    def share(self, covered: int) -> float:
+        """``covered`` of the question's terms (counted with repeats) as a share of them all."""
+        return covered / len(self._wanted) if self._wanted else 0.0
 
 
 def _window(text: str, start: int, end: int, stems: _Stems) -> tuple[float, int, int]:
     """The run of whole words of an over-long sentence, at most ``MAX_QUOTE_CHARS`` long, that
-    covers most of the question (the earliest such run)."""
-    spans = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
+    covers most of the question (the earliest such run).
+
+    One pass with two ends: each word's question terms are worked out once, added as the window
+    grows and taken away as it moves on, so a 1.5 MB comment with no sentence break costs one
+    read of it, not one per word.
+    """
+    spans = [(m.start(), m.end()) for m in _CHUNK.finditer(text, start, end)]
+    terms = [stems.wanted_in(text[a:b]) for a, b in spans]
+    in_window: dict[str, int] = {}
+    covered = 0
     best = (-1.0, start, start)
-    last = 0
+    last = -1
     for first in range(len(spans)):
-        last = max(last, first)
+        if last < first:
+            last = first - 1  # the window is empty: the previous word alone was too long
         while last + 1 < len(spans) and spans[last + 1][1] - spans[first][0] <= MAX_QUOTE_CHARS:
             last += 1
-        window = (spans[first][0], spans[last][1])
-        if window[1] - window[0] > MAX_QUOTE_CHARS:
+            for term in terms[last]:
+                in_window[term] = in_window.get(term, 0) + 1
+                if in_window[term] == 1:
+                    covered += stems.weight(term)
+        if last < first:
             continue  # a single "word" longer than a quote: skip it
-        covered = stems.covered(stems.words(text[window[0] : window[1]]))
-        if covered > best[0]:
-            best = (covered, *window)
+        share = stems.share(covered)
+        if share > best[0]:
+            best = (share, spans[first][0], spans[last][1])
         if last == len(spans) - 1:
             break
+        for term in terms[first]:
+            in_window[term] -= 1
+            if in_window[term] == 0:
+                covered -= stems.weight(term)
     if best[0] < 0:
         return 0.0, start, start + MAX_QUOTE_CHARS
     return best

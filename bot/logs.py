@@ -1,0 +1,65 @@
+"""Logging, set up once, with every kind of token taken out of every line it writes.
+
+discord.py logs the URL of each request at DEBUG, and webhook and interaction URLs carry their
+tokens (``/webhooks/{id}/{token}``, ``/interactions/{id}/{token}/callback``): anyone with such a
+line can post as the bot's webhook, or answer its interactions for 15 minutes. An exception's
+text can carry them too. So the redaction is a formatter around each handler's own: it sees the
+whole finished line, traceback included (discord.py's colour formatter writes the traceback
+itself, after any filter has run), and it cannot be bypassed by a logger that has no filter.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+
+import discord
+
+REDACTED = "[redacted]"
+_TOKEN_PATTERNS = (
+    # Group 1 is kept, the rest of the match goes.
+    # Webhook tokens, which are also the tokens of interaction follow-ups (/webhooks/{app}/{token}).
+    re.compile(r"(/webhooks/\d+/)[\w.-]+"),
+    re.compile(r"(/interactions/\d+/)[\w.-]+"),
+    # A payload's token field, as in a gateway INTERACTION_CREATE or a webhook object, dumped at DEBUG.
+    re.compile(r"""(['"]token['"]\s*:\s*['"])[^'"]+"""),
+    # A Discord bot token: base64 user id, timestamp and HMAC, dot-separated.
+    re.compile(r"()[\w-]{23,28}\.[\w-]{6,7}\.[\w-]{27,}"),
+    # The Authorization header's value, should a library ever print one.
+    re.compile(r"((?:Bot|Bearer) )[\w.-]{8,}"),
+    # OpenAI-style API keys.
+    re.compile(r"()\bsk-[\w-]{8,}"),
+)
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with tokens of every kind, and each of ``secrets``, replaced by ``[redacted]``."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    for pattern in _TOKEN_PATTERNS:
+        text = pattern.sub(lambda match: match.group(1) + REDACTED, text)
+    return text
+
+
+class RedactingFormatter(logging.Formatter):
+    """Formats with the handler's own formatter, then redacts the finished line."""
+
+    def __init__(self, inner: logging.Formatter | None, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self._inner = inner or logging.Formatter()
+        self._secrets = tuple(s for s in secrets if s)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(self._inner.format(record), self._secrets)
+
+
+def setup_logging(level: int, *, secrets: Iterable[str] = (), handler: logging.Handler | None = None) -> None:
+    """discord.py's logging set-up (one handler on the root logger, colour on a terminal), with
+    every root handler's output redacted. ``secrets`` are the configured token and keys."""
+    discord.utils.setup_logging(level=level, handler=handler or discord.utils.MISSING)
+    kept = tuple(secrets)
+    for each in logging.getLogger().handlers:
+        if not isinstance(each.formatter, RedactingFormatter):
+            each.setFormatter(RedactingFormatter(each.formatter, kept))
