@@ -160,7 +160,7 @@ async def test_exports_in_three_formats(sandbox: Sandbox, seed: Seed, bot: Reada
     page.feed(files["html"].decode())
     text = " ".join(page.text)
     assert "Who was prosecuted?" in text and "Kuda" in text and "blockquote" in page.tags
-    assert "script" not in page.tags or "link" not in page.tags  # one self-contained file
+    assert "script" not in page.tags and "link" not in page.tags  # one self-contained file
     exported = json.loads(files["json"])
     assert {"guild", "channel", "messages"} <= set(exported)
     everything = exported["messages"] + [m for thread in exported["threads"] for m in thread["messages"]]

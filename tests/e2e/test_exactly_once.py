@@ -27,6 +27,12 @@ def is_posting_request(route: str) -> bool:
     return method in ("POST", "PATCH", "DELETE") and not path.startswith("/interactions/")
 
 
+def is_webhook_send(route: str) -> bool:
+    """An original comment being posted under its commenter's name."""
+    method, path = route.split(" ", 1)
+    return method == "POST" and path.startswith("/webhooks/")
+
+
 class KilledBot:
     """``readalong run`` in a subprocess, pointed at the sandbox, killed at the chosen requests."""
 
@@ -45,6 +51,10 @@ class KilledBot:
         self.process: asyncio.subprocess.Process | None = None
         self.requests = 0
         self.kill_at: dict[int, str] = {}
+        """Posting request number → the phase to kill the bot in."""
+        self.webhook_sends = 0
+        self.kill_at_webhook_send: dict[int, str] = {}
+        """Webhook send number (retries counted) → the phase to kill the bot in."""
         self.kills = 0
         self.killed = asyncio.Event()
         sandbox.faults.hook = self.on_request
@@ -56,12 +66,20 @@ class KilledBot:
                 sys.executable, "-m", "bot", "run", env=self.environment, stdout=log, stderr=log
             )
 
+    @property
+    def webhook_kills_left(self) -> int:
+        return len([n for n in self.kill_at_webhook_send if n > self.webhook_sends])
+
     async def on_request(self, phase: str, route: str) -> None:
         if phase == "before" and is_posting_request(route):
             self.requests += 1
-        when = self.kill_at.get(self.requests)
+        if phase == "before" and is_webhook_send(route):
+            self.webhook_sends += 1
+        wanted = {self.kill_at.get(self.requests)}
+        if is_webhook_send(route):
+            wanted.add(self.kill_at_webhook_send.get(self.webhook_sends))
         if (
-            when != phase
+            phase not in wanted
             or not is_posting_request(route)
             or self.process is None
             or self.process.returncode is not None
@@ -89,8 +107,10 @@ async def test_exactly_once_over_many_kill_points(sandbox: Sandbox, seed: Seed, 
     assert importer.returncode == 0, errors
     bot = KilledBot(sandbox, seed, db, tmp_path / "bot.log")
     # Kill on each of the first 24 posting requests: before it reaches the server on every third,
-    # after the server did the work but before the bot heard back on the others.
+    # after the server did the work but before the bot heard back on the others. Then after each
+    # original comment reached the channel, and on the second comment before it does too.
     bot.kill_at = {n: ("before" if n % 3 == 0 else "after") for n in range(1, 25)}
+    bot.kill_at_webhook_send = {1: "after", 2: "before", 3: "after"}
     await bot.start()
     try:
         await sandbox.wait_until(
@@ -101,15 +121,24 @@ async def test_exactly_once_over_many_kill_points(sandbox: Sandbox, seed: Seed, 
         result = await sandbox.run(
             "ada", "general", "/article post article:the-lessons-of-zhanaozen channel:#general"
         )
-        assert "Posting **The Lessons of Zhanaozen**" in result.text or bot.kills > 0
-        while bot.requests < 24:
-            await asyncio.wait_for(bot.killed.wait(), 30)
+        # The command is answered before the first posting request is made, so before any kill.
+        assert "Posting **The Lessons of Zhanaozen**" in result.text
+
+        async def killed_again() -> bool:
+            """True when the bot was killed; False once everything is posted and no kill is left."""
+            while not bot.killed.is_set():
+                if finished(sandbox) and bot.webhook_kills_left == 0:
+                    return False
+                await asyncio.sleep(0.05)
+            return True
+
+        while await asyncio.wait_for(killed_again(), 60):
             await bot.start()
-        await sandbox.wait_until(lambda: finished(sandbox), within=60)
         await sandbox.wait_idle(quiet=0.5)
     finally:
         await bot.stop()
-    assert bot.kills >= 20, bot.log.read_text()
+    assert bot.kills >= 25, bot.log.read_text()
+    assert bot.webhook_sends == 3  # comment 1 once, comment 2 killed before and then after it was sent
 
     messages = sandbox.messages("general")
     firsts = [m["content"].split("\n")[0] for m in messages]
