@@ -10,7 +10,23 @@ from hypothesis import strategies as st
 
 from bot.search.answer import MAX_QUOTE_CHARS, _Stems, _window
 
-WORDS = ["pipeline", "pipelines", "gas", "the", "strike,", "wages.", "Zhanaozen", "x" * 120, "oil-price", "—"]
+WORDS = [
+    "pipeline",
+    "pipelines",
+    "gas",
+    "the",
+    "strike,",
+    "wages.",
+    "Zhanaozen",
+    "x" * 120,
+    "oil-price",
+    "—",
+    "(Gas)",
+    "x" * 410,
+    "of",
+    "a",
+    "in",
+]
 
 
 def every_window(text: str, start: int, end: int, stems: _Stems) -> tuple[float, int, int]:
@@ -31,7 +47,7 @@ def every_window(text: str, start: int, end: int, stems: _Stems) -> tuple[float,
 
 
 @given(
-    st.lists(st.sampled_from(WORDS), min_size=1, max_size=200),
+    st.lists(st.sampled_from(WORDS), min_size=1, max_size=800),
     st.lists(st.sampled_from(["pipeline", "gas", "strike", "wages", "zhanaozen", "price"]), max_size=5),
     st.sampled_from([" ", "  ", "\n"]),
 )
