@@ -361,13 +361,15 @@ def _window(text: str, start: int, end: int, stems: _Stems) -> tuple[float, int,
     for word_start, word_end, term in words:
         if found and word_end - MAX_QUOTE_CHARS > found[-1][0] + MAX_QUOTE_CHARS:
             # Too far from the last word for a window to hold both: score the stretch so far.
-            scored = _score_windows(text, (start, end), (low, found[-1][0] + 1), found, stems, reachable)
+            scored = _score_windows(
+                text, (start, end), (low, found[-1][0] + 1), found, stems=stems, reachable=reachable
+            )
             best = max(best, scored, key=lambda b: b[0])
             found = []
         elif len(found) >= _STRETCH_WORDS and found[-1][0] - MAX_QUOTE_CHARS > low:
             # Dense: windows starting before ``cut`` can only hold the words already found.
             cut = found[-1][0] - MAX_QUOTE_CHARS
-            scored = _score_windows(text, (start, end), (low, cut), found, stems, reachable)
+            scored = _score_windows(text, (start, end), (low, cut), found, stems=stems, reachable=reachable)
             best = max(best, scored, key=lambda b: b[0])
             low, found = cut, [f for f in found if f[0] >= cut]
         if best[0] >= reachable:
@@ -376,7 +378,9 @@ def _window(text: str, start: int, end: int, stems: _Stems) -> tuple[float, int,
             low = max(start, word_end - MAX_QUOTE_CHARS)
         found.append((word_start, term))
     if found:
-        scored = _score_windows(text, (start, end), (low, found[-1][0] + 1), found, stems, reachable)
+        scored = _score_windows(
+            text, (start, end), (low, found[-1][0] + 1), found, stems=stems, reachable=reachable
+        )
         best = max(best, scored, key=lambda b: b[0])
     if best[0] > 0:
         return best
@@ -403,6 +407,7 @@ def _score_windows(
     bounds: tuple[int, int],
     firsts: tuple[int, int],
     found: list[tuple[int, str]],
+    *,
     stems: _Stems,
     reachable: float,
 ) -> tuple[float, int, int]:
