@@ -344,37 +344,47 @@ class _EarlierComments:
 
     Comparing every paragraph with every earlier comment is quadratic: a scrape with 6,000
     comments took seconds. A quoted paragraph's inner words (those with a space on both sides in
-    it) are whole words of the comment it quotes, so only the comments holding its rarest inner
-    word are candidates, and only the latest ``MAX_CANDIDATES`` of those are compared. A
-    paragraph with fewer than three words is never a quote: it has no inner word.
+    it) are whole words of the comment it quotes, and so are its runs of three inner words; only
+    the comments holding its rarest such word or run are candidates, and only the latest
+    ``MAX_CANDIDATES`` of those are compared. A paragraph of fewer than three words is never a
+    quote: it has no inner word.
     """
 
     MAX_CANDIDATES = 64
 
     def __init__(self) -> None:
         self._texts: list[tuple[int, str]] = []
-        self._by_word: dict[str, list[int]] = {}
+        self._holding: dict[str, list[int]] = {}
 
     def add(self, index: int, normalised: str) -> None:
         position = len(self._texts)
         self._texts.append((index, normalised))
-        for word in set(normalised.split(" ")):
-            self._by_word.setdefault(word, []).append(position)
+        for key in _keys(normalised.split(" ")):
+            self._holding.setdefault(key, []).append(position)
 
     def latest_containing(self, needle: str) -> int | None:
         """The index of the latest comment whose normalised text contains ``needle``, if any."""
         inner = needle.split(" ")[1:-1]
         if not inner:
             return None
-        postings = [self._by_word.get(word) for word in inner]
-        if any(found is None for found in postings):
-            return None
-        rarest = min((found for found in postings if found is not None), key=len)
+        rarest: list[int] | None = None
+        for key in _keys(inner):
+            holding = self._holding.get(key)
+            if holding is None:
+                return None  # no earlier comment has this word or run: none holds the paragraph
+            if rarest is None or len(holding) < len(rarest):
+                rarest = holding
+        assert rarest is not None
         for position in reversed(rarest[-self.MAX_CANDIDATES :]):
             index, text = self._texts[position]
             if needle in text:
                 return index
         return None
+
+
+def _keys(words: list[str]) -> set[str]:
+    """Each word, and each run of three (joined by spaces, so never equal to a word)."""
+    return {*words, *map(" ".join, zip(words, words[1:], words[2:], strict=False))}
 
 
 def _comment_time(match: re.Match[str]) -> dt.datetime | None:

@@ -88,6 +88,8 @@ class InteractionRecord:
     source_message: tuple[str, str] | None = None
     answered: asyncio.Event = field(default_factory=asyncio.Event)
     last_activity: float = field(default_factory=time.monotonic)
+    created_at: float = field(default_factory=time.monotonic)
+    answered_at: float | None = None
 
 
 @dataclass
@@ -109,6 +111,16 @@ class CommandResult:
     @property
     def ephemeral(self) -> bool:
         return self.record.ephemeral
+
+    @property
+    def seconds_to_answer(self) -> float | None:
+        """From the interaction to its answer as the member sees it: the response, or for a
+        deferred one ("thinking…") the last follow-up."""
+        record = self.record
+        if record.answered_at is None:
+            return None
+        done = record.last_activity if record.response_type in (5, 6) else record.answered_at
+        return done - record.created_at
 
     @property
     def text(self) -> str:
@@ -942,7 +954,7 @@ class Sandbox:
         elif kind != 6:
             raise ApiError(400, 50035, f"Invalid Form Body: unknown callback type {kind}")
         record.response_type = kind
-        record.last_activity = time.monotonic()
+        record.last_activity = record.answered_at = time.monotonic()
         record.answered.set()
         interaction = {
             "id": record.id,
