@@ -46,6 +46,7 @@ _GUILD_EVENTS = {
     "THREAD_CREATE",
     "THREAD_UPDATE",
     "THREAD_DELETE",
+    "THREAD_MEMBERS_UPDATE",
     "CHANNEL_CREATE",
     "CHANNEL_UPDATE",
     "CHANNEL_DELETE",
@@ -209,7 +210,9 @@ class Gateway:
 
     def guild_payload(self, guild_id: str) -> Payload:
         world = self.world
-        channels = [c for c in world.channels.values() if c["guild_id"] == guild_id and c["type"] != 11]
+        channels = [
+            c for c in world.channels.values() if c["guild_id"] == guild_id and c["type"] not in (11, 12)
+        ]
         visible_threads = [t for t in world.active_threads(guild_id) if world.can_view(world.bot_id, t["id"])]
         members = list(world.members[guild_id].values())
         return world.guild(guild_id) | {
