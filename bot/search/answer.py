@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from bot.articles.model import Article
 from bot.articles.sentences import sentence_spans
-from bot.markup import neutralise
+from bot.markup import defang, neutralise
 from bot.search.passages import source_text
 from bot.search.query import STOP_WORDS, match_expression, query_terms
 from bot.store import Store
@@ -399,8 +399,9 @@ def render_written(
     max_chars: int = MESSAGE_LIMIT,
 ) -> str:
     """A model's answer: its prose, labelled as such, then the verified quotes it rests on."""
+    # The prose was written from readers' words too: their links and mentions do not get through.
     lines = (
-        [prose, "-# Written by a language model from the passages below, quoted exactly.", ""]
+        [defang(prose), "-# Written by a language model from the passages below, quoted exactly.", ""]
         if prose
         else []
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.articles import Article, parse_article, read_article_file
 from bot.errors import NotFoundError
-from bot.markup import neutralise
+from bot.markup import defang, neutralise
 from bot.search.answer import ANSWER_COVERAGE, Quote, Reader, answer_question, best_of, quoted_text
 from bot.search.query import match_expression
 from bot.store import Store
@@ -165,3 +165,11 @@ async def test_articles_are_listed_per_server(tmp_path: Path) -> None:
             except NotFoundError as error:
                 errors.append(str(error).replace(article_id, "X"))
         assert len(errors) == 2 and errors[0] == errors[1] and "unknown article" in errors[0]
+
+
+def test_a_models_prose_keeps_emphasis_but_loses_readers_links_and_mentions() -> None:
+    prose = "**Yes**: see [jump](https://evil.example), <@1>, <#2> and @everyone."
+    shown = defang(prose)
+    assert "**Yes**" in shown
+    for leaked in ("](", "://", "<@", "<#", "@everyone"):
+        assert leaked not in shown
