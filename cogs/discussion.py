@@ -182,6 +182,7 @@ class Discussion(commands.Cog):
         counts = SyncCounts()
         store = self.bot.store
         for guild in self.bot.guilds:
+            known = await store.guilds.threads(guild.id)
             for posting in await store.postings.for_guild(guild.id):
                 # In the article's channel, only what came after the posting; threads in full.
                 since = discord.utils.time_snowflake(dt.datetime.fromisoformat(posting.created_at)) - 1
@@ -190,6 +191,10 @@ class Discussion(commands.Cog):
                     for container in (item.thread_id, item.container_id):
                         if container is not None and container != posting.channel_id:
                             containers[container] = 0
+                # Readers' own threads under the article's channel that the archive knows of.
+                for thread in known:
+                    if thread.parent_id == posting.channel_id:
+                        containers.setdefault(thread.id, 0)
                 for channel_id, after in sorted(containers.items()):
                     counts += await self._backfill_channel(channel_id, after)
         if counts != SyncCounts():

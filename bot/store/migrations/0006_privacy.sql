@@ -22,6 +22,15 @@ INSERT OR IGNORE INTO threads (id, guild_id, parent_id, private)
 
 -- to_bot: the message was addressed to the bot (it mentions it): a question, never an answer.
 ALTER TABLE messages ADD COLUMN to_bot INTEGER NOT NULL DEFAULT 0 CHECK (to_bot IN (0, 1));
+-- Messages archived before: the bot's own user is the author of its non-webhook messages, so
+-- readers' messages that mention it can be marked now.
+WITH bots AS (SELECT DISTINCT author_id FROM messages WHERE author_bot = 1 AND webhook_id IS NULL)
+UPDATE messages SET to_bot = 1
+    WHERE author_bot = 0 AND EXISTS (
+        SELECT 1 FROM bots
+        WHERE instr(messages.content, '<@' || bots.author_id || '>') > 0
+           OR instr(messages.content, '<@!' || bots.author_id || '>') > 0
+    );
 
 -- article_guilds: the servers an article was imported in with /article import. An article with
 -- no row was imported from the command line: the operator's shared library, listed everywhere.
