@@ -12,6 +12,7 @@ The result is worked out per request and not kept.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import discord
@@ -39,13 +40,17 @@ async def viewer_for(client: discord.Client, store: Store, member: discord.Membe
         if cached.id not in threads and cached.parent_id is not None:
             private = cached.type is discord.ChannelType.private_thread
             threads[cached.id] = KnownThread(cached.id, cached.parent_id, private)
-    parents = frozenset(visible)
+    to_ask: list[int] = []
     for thread in threads.values():
-        if thread.parent_id not in parents:
+        if thread.parent_id not in visible:
             continue
-        public = not thread.private or thread.parent_id in manages_threads
-        if public or await _in_thread(client, thread.id, member.id):
+        if not thread.private or thread.parent_id in manages_threads:
             visible.add(thread.id)
+        else:
+            to_ask.append(thread.id)
+    # One question per private thread, asked together (each thread is its own rate-limit bucket).
+    answers = await asyncio.gather(*(_in_thread(client, t, member.id) for t in to_ask))
+    visible.update(t for t, member_of in zip(to_ask, answers, strict=True) if member_of)
     return Viewer.member(guild.id, member.id, visible)
 
 
