@@ -39,6 +39,7 @@ REPLAY_LIMIT = 100_000
 """Dispatches a session keeps for resuming; older ones are gone, as on Discord."""
 
 INTENT_GUILDS = 1 << 0
+INTENT_GUILD_MEMBERS = 1 << 1
 INTENT_GUILD_MESSAGES = 1 << 9
 INTENT_MESSAGE_CONTENT = 1 << 15
 
@@ -109,6 +110,12 @@ class Gateway:
         for session in self.sessions.values():
             if event in _GUILD_EVENTS and not session.intents & INTENT_GUILDS:
                 continue
+            if (
+                event == "THREAD_MEMBERS_UPDATE"
+                and not session.intents & INTENT_GUILD_MEMBERS
+                and all(m["user_id"] != self.world.bot_id for m in data.get("added_members", []))
+            ):
+                continue  # others' thread membership needs the privileged members intent
             if event.startswith("MESSAGE_"):
                 if not session.intents & INTENT_GUILD_MESSAGES:
                     continue

@@ -741,6 +741,9 @@ class World:
         member = {"id": thread["id"], "user_id": user_id, "join_timestamp": iso(now()), "flags": 0}
         members[user_id] = member
         thread["member_count"] = len(members)
+        if announce and user_id == self.bot_id:
+            # "Whenever a user is added to a private thread, the Gateway also sends a Thread Create."
+            self.emit("THREAD_CREATE", thread | {"member": member}, thread["id"])
         if announce:
             self.emit(
                 "THREAD_MEMBERS_UPDATE",
