@@ -11,7 +11,7 @@ from bot.discordfmt import article_autocomplete
 from bot.errors import ReadalongError
 from bot.search.answer import Answer, answer_question
 from bot.viewer import Viewer
-from bot.visibility import viewer_for
+from bot.visibility import answer_viewer
 
 _NO_MENTIONS = discord.AllowedMentions.none()
 
@@ -65,7 +65,8 @@ class Ask(commands.Cog):
         max_chars: int = 2000,
     ) -> Answer:
         guild_id = member.guild.id
-        viewer = await viewer_for(self.bot, self.bot.store, member)
+        # The answer is public: it quotes only what everyone reading this channel may see too.
+        viewer = await answer_viewer(self.bot, self.bot.store, member, channel_id)
         article_id, posting_id = await self._article_for(viewer, channel_id, article)
         stored = await self.bot.store.articles.in_guild(guild_id, article_id)
         urls: dict[int, str] = {}
