@@ -7,6 +7,11 @@ threads included. The Discord side (:mod:`bot.visibility`) works the set out onc
 the store filters by it in its SQL, so a query cannot return a message the viewer may not see.
 A viewer that is not told about a channel does not see it: unknown means hidden.
 
+A public answer (``/ask``, a mention answer) is read by everyone in its channel, so its viewer is
+narrower: the asker's view limited to what every reader of that channel can see too
+(:func:`bot.visibility.answer_viewer`). Readers' quotes never include the asker's own messages,
+messages addressed to the bot, or questions.
+
 The operator (the command line on the bot's machine, which reads the database file directly)
 sees everything: :meth:`Viewer.operator`.
 """
