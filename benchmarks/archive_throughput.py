@@ -23,6 +23,7 @@ from bot.sandbox import Limit, RateLimitConfig, Sandbox
 from bot.sandbox.harness import running_bot, sandbox_settings
 from bot.settings import Settings
 from bot.store import Store
+from bot.viewer import Viewer
 
 SAMPLE = Path(__file__).parents[1] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
 
@@ -75,7 +76,7 @@ async def through_sandbox(folder: Path, total: int) -> tuple[float, float, int, 
                     break
             elapsed = time.perf_counter() - started
             stored = await archived_count(bot.store)
-            rows = await bot.store.messages.in_article("the-lessons-of-zhanaozen")
+            rows = await bot.store.messages.in_article("the-lessons-of-zhanaozen", Viewer.operator())
     return elapsed, delivered["at"] - started, total - stored, rows[-total:]
 
 

@@ -33,6 +33,7 @@ from bot.search.answer import ANSWER_COVERAGE, MAX_QUOTE_CHARS, answer_question
 from bot.search.passages import article_passages
 from bot.search.query import match_expression
 from bot.store import Store
+from bot.viewer import Viewer
 
 _WORD = re.compile(r"\w+")
 
@@ -61,7 +62,7 @@ async def run(limit: int) -> None:
                 fast = bm25s.BM25()
                 fast.index(bm25s.tokenize(sentences, show_progress=False), show_progress=False)
                 for number, question in enumerate(source.questions):
-                    answer = await answer_question(store, article, question.text)
+                    answer = await answer_question(store, article, question.text, viewer=Viewer.operator())
                     top = answer.quotes[0].text if answer.quotes else ""
                     longest = max(longest, len(top))
                     hit = squad.contains_answer(top, question.answers)
@@ -87,7 +88,7 @@ async def run(limit: int) -> None:
 
                     if number % 5 == 0:
                         other = stored[(index + 1) % len(stored)]
-                        wrong = await answer_question(store, other, question.text)
+                        wrong = await answer_question(store, other, question.text, viewer=Viewer.operator())
                         foreign.append(wrong.quotes[0].coverage if wrong.quotes else 0.0)
     elapsed = time.perf_counter() - started
 

@@ -36,6 +36,7 @@ from bot.articles import Article
 from bot.search.answer import answer_question, best_of, ranked_quotes
 from bot.search.passages import article_passages
 from bot.store import Store
+from bot.viewer import Viewer
 
 LIBRARIES = (1_000, 10_000, 100_000)
 
@@ -84,7 +85,7 @@ async def one_article(folder: Path, library: list[squad.SquadArticle], sample: i
         asked = asked[:sample]
         ours: list[float] = []
         for article, question in asked:
-            answer = await answer_question(store, article, question)
+            answer = await answer_question(store, article, question, viewer=Viewer.operator())
             ours.append(answer.latency_ms)
     plain_ms: list[float] = []
     fast_ms: list[float] = []
@@ -120,7 +121,7 @@ async def library_of(folder: Path, library: list[squad.SquadArticle], size: int,
         one: list[float] = []
         everywhere: list[float] = []
         for article, question in asked:
-            answer = await answer_question(store, article, question)
+            answer = await answer_question(store, article, question, viewer=Viewer.operator())
             one.append(answer.latency_ms)
             started = time.perf_counter()
             best_of(await ranked_quotes(store, articles, question, everywhere=True), 3)

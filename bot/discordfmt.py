@@ -72,13 +72,14 @@ async def send_paged(interaction: discord.Interaction, pages: list[str], *, ephe
 async def article_autocomplete(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
-    """Articles whose title or id contains what the member typed, newest first, at most 25."""
+    """Articles listed in this server (imported or posted here, or the shared library) whose
+    title or id contains what the member typed, newest first, at most 25."""
     client = interaction.client
-    if not isinstance(client, ReadalongBot):
+    if not isinstance(client, ReadalongBot) or interaction.guild_id is None:
         return []
     needle = current.lower().strip()
     choices = []
-    for summary in await client.store.articles.list():
+    for summary in await client.store.articles.list(interaction.guild_id):
         label = f"{summary.title or '(untitled)'} ({summary.id})"
         if needle in label.lower():
             choices.append(app_commands.Choice(name=label[:100], value=summary.id))

@@ -16,10 +16,13 @@ from bot.archive.review import paginate, summarise, transcript_lines
 from bot.client import ReadalongBot
 from bot.discordfmt import article_autocomplete, send_paged
 from bot.errors import NotFoundError, ReadalongError
+from bot.markup import neutralise
 from bot.posting.plan import section_label
 from bot.search.query import match_expression
 from bot.store.messages import StoredMessage
 from bot.store.postings import Posting
+from bot.viewer import Viewer
+from bot.visibility import viewer_for
 
 
 class Archive(commands.Cog):
@@ -30,32 +33,35 @@ class Archive(commands.Cog):
     def __init__(self, bot: ReadalongBot) -> None:
         self.bot = bot
 
-    async def _visible_postings(
-        self, interaction: discord.Interaction[ReadalongBot], article: str | None
-    ) -> tuple[str, list[Posting]]:
-        """The article (given, else the latest posted here) and its postings the member can see."""
-        guild = interaction.guild
-        if guild is None or not isinstance(interaction.user, discord.Member):
+    async def _viewer(self, interaction: discord.Interaction[ReadalongBot]) -> Viewer:
+        """Who asks, and what they may view now (see :mod:`bot.visibility`)."""
+        if interaction.guild is None or not isinstance(interaction.user, discord.Member):
             raise ReadalongError("This command works in a server only.")
-        postings = await self.bot.store.postings.for_guild(guild.id, article)
+        return await viewer_for(self.bot, self.bot.store, interaction.user)
+
+    async def _visible_postings(self, viewer: Viewer, article: str | None) -> tuple[str, list[Posting]]:
+        """The article (given, else the latest posted here) and its postings the member can see."""
+        assert viewer.guild_id is not None
+        if article is not None:
+            await self.bot.store.articles.in_guild(viewer.guild_id, article)
+        postings = [
+            p
+            for p in await self.bot.store.postings.for_guild(viewer.guild_id, article)
+            if viewer.sees(p.guild_id, p.channel_id)
+        ]
         if article is None:
             if not postings:
                 raise ReadalongError("No article has been posted in this server yet.")
             article = postings[0].article_id
             postings = [p for p in postings if p.article_id == article]
-        await self.bot.store.articles.get(article)
-        visible = []
-        for posting in postings:
-            channel = guild.get_channel(posting.channel_id)
-            if channel is not None and channel.permissions_for(interaction.user).view_channel:
-                visible.append(posting)
-        if not visible:
+        if not postings:
             raise ReadalongError(f"`{article}` has no discussion in a channel you can see.")
-        return article, visible
+        return article, postings
 
-    async def _messages(self, postings: list[Posting]) -> list[StoredMessage]:
+    async def _messages(self, viewer: Viewer, postings: list[Posting]) -> list[StoredMessage]:
+        """The discussion of these postings that the viewer may see (filtered in the query)."""
         channels = {p.channel_id for p in postings}
-        rows = await self.bot.store.messages.in_article(postings[0].article_id)
+        rows = await self.bot.store.messages.in_article(postings[0].article_id, viewer)
         return [m for m in rows if m.channel_id in channels or m.parent_id in channels]
 
     @archive.command(name="threads")
@@ -65,13 +71,14 @@ class Archive(commands.Cog):
         self, interaction: discord.Interaction[ReadalongBot], article: str | None = None
     ) -> None:
         """An article's threads: messages, participants, last activity, archived or not."""
-        article_id, postings = await self._visible_postings(interaction, article)
+        viewer = await self._viewer(interaction)
+        article_id, postings = await self._visible_postings(viewer, article)
         stored = await self.bot.store.articles.get(article_id)
-        summaries = {s.channel_id: s for s in summarise(await self._messages(postings))}
+        summaries = {s.channel_id: s for s in summarise(await self._messages(viewer, postings))}
         blocks = []
         for posting in postings:
             for item in await self.bot.store.postings.items(posting.id):
-                if item.thread_id is None:
+                if item.thread_id is None or not viewer.sees(viewer.guild_id, item.thread_id):
                     continue
                 summary = summaries.get(item.thread_id)
                 if item.kind == "section" and item.section is not None:
@@ -102,14 +109,17 @@ class Archive(commands.Cog):
     async def thread_autocomplete(
         self, interaction: discord.Interaction[ReadalongBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        if interaction.guild is None:
+        if interaction.guild is None or not isinstance(interaction.user, discord.Member):
             return []
+        viewer = await viewer_for(self.bot, self.bot.store, interaction.user)
         needle = current.lower()
         choices: list[app_commands.Choice[str]] = []
         for posting in await self.bot.store.postings.for_guild(interaction.guild.id):
+            if not viewer.sees(posting.guild_id, posting.channel_id):
+                continue
             article = await self.bot.store.articles.get(posting.article_id)
             for item in await self.bot.store.postings.items(posting.id):
-                if item.thread_id is None:
+                if item.thread_id is None or not viewer.sees(posting.guild_id, item.thread_id):
                     continue
                 if item.kind == "section":
                     section = next(s for s in article.sections if s.index == item.section)
@@ -132,11 +142,14 @@ class Archive(commands.Cog):
         raw = thread.strip().removeprefix("<#").removesuffix(">")
         if not raw.isdigit():
             raise ReadalongError(f"{thread!r} is not a thread: pick one from the list.")
-        placement = await self.bot.store.postings.placement(int(raw))
-        if placement is None:
-            raise NotFoundError(f"<#{raw}> is not the thread of a posted article.")
-        _, postings = await self._visible_postings(interaction, placement.article_id)
-        messages = [m for m in await self._messages(postings) if m.channel_id == int(raw)]
+        viewer = await self._viewer(interaction)
+        thread_id = int(raw)
+        unknown = NotFoundError(f"<#{raw}> is not the thread of a posted article.")
+        if not viewer.sees(viewer.guild_id, thread_id):
+            raise unknown  # the same answer whether it does not exist or may not be seen
+        messages = await self.bot.store.messages.in_channel(thread_id, viewer)
+        if not messages and await self.bot.store.postings.placement(thread_id) is None:
+            raise unknown
         pages = paginate(transcript_lines(messages))
         await send_paged(
             interaction, [f"**Transcript of <#{raw}>**\n\n{page}" for page in pages], ephemeral=True
@@ -157,31 +170,23 @@ class Archive(commands.Cog):
         author: discord.Member | None = None,
     ) -> None:
         """Full-text search of what readers wrote, with links, in channels you can see."""
+        viewer = await self._viewer(interaction)
         guild = interaction.guild
-        if guild is None or not isinstance(interaction.user, discord.Member):
-            raise ReadalongError("This command works in a server only.")
+        assert guild is not None and viewer.guild_id is not None
         if article is not None:
-            await self.bot.store.articles.get(article)
+            await self.bot.store.articles.in_guild(viewer.guild_id, article)
         match = match_expression(query)
         if match is None:
             raise ReadalongError("Type some words to search for.")
         hits = await self.bot.store.search.search_messages(
-            match, article_id=article, author_id=author.id if author else None, limit=100
+            match, viewer=viewer, article_id=article, author_id=author.id if author else None, limit=100
         )
         lines = []
         for hit in hits:
-            if hit.guild_id != guild.id:
-                continue
-            channel = guild.get_channel_or_thread(hit.channel_id)
-            parent = channel.parent if isinstance(channel, discord.Thread) else channel
-            if parent is not None and not parent.permissions_for(interaction.user).view_channel:
-                continue
-            snippet = discord.utils.escape_markdown(" ".join(hit.content.split())[:180])
+            snippet = neutralise(" ".join(hit.content.split())[:180])
             where = f"§{hit.section}" if hit.section else "discussion"
             link = f"https://discord.com/channels/{guild.id}/{hit.channel_id}/{hit.id}"
-            lines.append(
-                f"**{discord.utils.escape_markdown(hit.author_name)}** · {where} · [jump]({link})\n{snippet}"
-            )
+            lines.append(f"**{neutralise(hit.author_name)}** · {where} · [jump]({link})\n{snippet}")
         if not lines:
             raise ReadalongError(f"Nothing found for {query!r}.")
         pages = paginate(lines, limit=1800)
@@ -201,17 +206,20 @@ class Archive(commands.Cog):
         format: Literal["markdown", "html", "json"] = "markdown",
     ) -> None:
         """The article with its whole discussion, as a file."""
-        article_id, postings = await self._visible_postings(interaction, article)
+        viewer = await self._viewer(interaction)
+        article_id, postings = await self._visible_postings(viewer, article)
         stored = await self.bot.store.articles.get(article_id)
-        messages = await self._messages(postings)
+        messages = await self._messages(viewer, postings)
         if format == "markdown":
             text, suffix = to_markdown(stored, messages), "md"
         elif format == "html":
             text, suffix = to_html(stored, messages), "html"
         else:
             guild = interaction.guild
-            names = {c.id: c.name for c in guild.channels} if guild else {}
-            names.update({t.id: t.name for t in guild.threads} if guild else {})
+            names = {c.id: c.name for c in guild.channels if viewer.sees(guild.id, c.id)} if guild else {}
+            names.update(
+                {t.id: t.name for t in guild.threads if viewer.sees(guild.id, t.id)} if guild else {}
+            )
             context = ExportContext(guild.id if guild else None, guild.name if guild else "", names)
             text, suffix = (
                 to_json(stored, messages, context, exported_at=discord.utils.utcnow().isoformat()),

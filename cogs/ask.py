@@ -10,6 +10,8 @@ from bot.client import ReadalongBot
 from bot.discordfmt import article_autocomplete
 from bot.errors import ReadalongError
 from bot.search.answer import Answer, answer_question
+from bot.viewer import Viewer
+from bot.visibility import answer_viewer
 
 _NO_MENTIONS = discord.AllowedMentions.none()
 
@@ -27,36 +29,46 @@ class Ask(commands.Cog):
         )
 
     async def _article_for(
-        self, guild_id: int, channel_id: int, article: str | None
+        self, viewer: Viewer, channel_id: int, article: str | None
     ) -> tuple[str, int | None]:
-        """The article asked about (given; else the one whose thread this is; else the latest
-        posted here) and the posting whose section messages the answer links to."""
+        """The article asked about (given, if listed in this server; else the one whose thread
+        this is; else the latest posted in a channel the member can see) and the posting whose
+        section messages the answer links to (one the member can see)."""
+        assert viewer.guild_id is not None
         postings = self.bot.store.postings
         if article is None:
             placement = await postings.placement(channel_id)
-            if placement is not None:
+            if placement is not None and viewer.sees(viewer.guild_id, channel_id):
                 return placement.article_id, placement.posting_id
-            latest = await postings.for_guild(guild_id)
+            latest = [
+                p for p in await postings.for_guild(viewer.guild_id) if viewer.sees(p.guild_id, p.channel_id)
+            ]
             if not latest:
                 raise ReadalongError(
                     "No article has been posted in this server yet: name one with `article:`."
                 )
             return latest[0].article_id, latest[0].id
-        found = await postings.for_guild(guild_id, article)
+        found = [
+            p
+            for p in await postings.for_guild(viewer.guild_id, article)
+            if viewer.sees(p.guild_id, p.channel_id)
+        ]
         return article, found[0].id if found else None
 
     async def answer(
         self,
-        guild_id: int,
+        member: discord.Member,
         channel_id: int,
-        user_id: int,
         question: str,
         article: str | None,
         *,
         max_chars: int = 2000,
     ) -> Answer:
-        article_id, posting_id = await self._article_for(guild_id, channel_id, article)
-        stored = await self.bot.store.articles.get(article_id)
+        guild_id = member.guild.id
+        # The answer is public: it quotes only what everyone reading this channel may see too.
+        viewer = await answer_viewer(self.bot, self.bot.store, member, channel_id)
+        article_id, posting_id = await self._article_for(viewer, channel_id, article)
+        stored = await self.bot.store.articles.in_guild(guild_id, article_id)
         urls: dict[int, str] = {}
         if posting_id is not None:
             for section, (container, message) in (
@@ -64,7 +76,13 @@ class Ask(commands.Cog):
             ).items():
                 urls[section] = f"https://discord.com/channels/{guild_id}/{container}/{message}"
         answer = await answer_question(
-            self.bot.store, stored, question, section_urls=urls, writer=self.bot.writer, max_chars=max_chars
+            self.bot.store,
+            stored,
+            question,
+            viewer=viewer,
+            section_urls=urls,
+            writer=self.bot.writer,
+            max_chars=max_chars,
         )
         await self.bot.store.search.record_ask(
             article_id=stored.id,
@@ -73,7 +91,7 @@ class Ask(commands.Cog):
             quotes=[q.to_json() for q in answer.quotes],
             latency_ms=answer.latency_ms,
             guild_id=guild_id,
-            user_id=user_id,
+            user_id=member.id,
         )
         return answer
 
@@ -94,14 +112,15 @@ class Ask(commands.Cog):
         """Ask the article a question; the answer quotes it word for word, with links to its sections."""
         if not question.strip():
             raise ReadalongError("Type a question after `question:`.")
-        assert interaction.guild_id is not None and interaction.channel_id is not None
+        assert interaction.channel_id is not None
+        if not isinstance(interaction.user, discord.Member):
+            raise ReadalongError("This command works in a server only.")
         if self.bot.writer is not None:
             await interaction.response.defer(thinking=True)  # a model may take longer than Discord's 3 s
         heading = f"**Q:** {discord.utils.escape_mentions(question)}\n"
         answer = await self.answer(
-            interaction.guild_id,
+            interaction.user,
             interaction.channel_id,
-            interaction.user.id,
             question,
             article,
             max_chars=2000 - len(heading),
@@ -116,7 +135,13 @@ class Ask(commands.Cog):
     async def on_message(self, message: discord.Message) -> None:
         """A member mentioning the bot with a question in an article's thread gets the answer there."""
         me = self.bot.user
-        if message.guild is None or message.author.bot or me is None or me not in message.mentions:
+        if (
+            message.guild is None
+            or message.author.bot
+            or me is None
+            or me not in message.mentions
+            or not isinstance(message.author, discord.Member)
+        ):
             return
         placement = await self.bot.store.postings.placement(message.channel.id)
         if placement is None:
@@ -127,9 +152,7 @@ class Ask(commands.Cog):
         if self._mention_cooldown.update_rate_limit(message):
             return  # asked again too soon: stay quiet rather than scold in public
         async with message.channel.typing():
-            answer = await self.answer(
-                message.guild.id, message.channel.id, message.author.id, question[:300], None
-            )
+            answer = await self.answer(message.author, message.channel.id, question[:300], None)
         await message.reply(answer.text, mention_author=False, allowed_mentions=_NO_MENTIONS)
 
 

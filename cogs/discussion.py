@@ -20,9 +20,19 @@ from bot.store.postings import Placement
 log = logging.getLogger(__name__)
 
 
-def stored_message(message: discord.Message, placement: Placement) -> StoredMessage:
+def stored_message(
+    message: discord.Message, placement: Placement, bot_id: int | None = None
+) -> StoredMessage:
+    """The message as archived. ``bot_id``: the bot's user, so a message that mentions it is
+    marked as addressed to it (a question to the bot is never quoted as a reader's answer)."""
     channel = message.channel
     parent_id = channel.parent_id if isinstance(channel, discord.Thread) else None
+    private = isinstance(channel, discord.Thread) and channel.type is discord.ChannelType.private_thread
+    to_bot = bot_id is not None and (
+        any(user.id == bot_id for user in message.mentions)
+        or f"<@{bot_id}>" in message.content
+        or f"<@!{bot_id}>" in message.content
+    )
     reply_to = message.reference.message_id if message.reference is not None else None
     author = message.author
     return StoredMessage(
@@ -42,6 +52,8 @@ def stored_message(message: discord.Message, placement: Placement) -> StoredMess
         attachments=tuple((a.filename, a.url, a.size) for a in message.attachments),
         embeds="\n\n".join(_embed_text(e) for e in message.embeds),
         edited_at=message.edited_at.isoformat(timespec="seconds") if message.edited_at else None,
+        to_bot=to_bot,
+        thread_private=private,
     )
 
 
@@ -69,10 +81,21 @@ class Discussion(commands.Cog):
                 await self._backfill
         await self.recorder.drain()
 
+    def _bot_id(self) -> int | None:
+        return self.bot.user.id if self.bot.user is not None else None
+
     async def placement_of(self, message: discord.Message) -> Placement | None:
         """Where in an article a message belongs, or None if it is not part of a discussion."""
         if isinstance(message.channel, discord.Thread):
-            return await self._placement(message.channel.id)
+            placed = await self._placement(message.channel.id)
+            parent_id = message.channel.parent_id
+            if placed is None and parent_id is not None:
+                # Readers' own threads (private ones too) under the article's channel are part of
+                # its discussion: placed at the posting, in no section.
+                parent = await self.bot.store.postings.placement(parent_id)
+                if parent is not None:
+                    return Placement(parent.posting_id, parent.article_id, None)
+            return placed
         if message.reference is not None and message.reference.message_id is not None:
             placed = await self._placement(message.reference.message_id)
             if placed is not None:
@@ -100,7 +123,7 @@ class Discussion(commands.Cog):
             return
         placement = await self.placement_of(message)
         if placement is not None:
-            await self.recorder.add(stored_message(message, placement))
+            await self.recorder.add(stored_message(message, placement, self._bot_id()))
 
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
@@ -159,6 +182,7 @@ class Discussion(commands.Cog):
         counts = SyncCounts()
         store = self.bot.store
         for guild in self.bot.guilds:
+            known = await store.guilds.threads(guild.id)
             for posting in await store.postings.for_guild(guild.id):
                 # In the article's channel, only what came after the posting; threads in full.
                 since = discord.utils.time_snowflake(dt.datetime.fromisoformat(posting.created_at)) - 1
@@ -167,6 +191,10 @@ class Discussion(commands.Cog):
                     for container in (item.thread_id, item.container_id):
                         if container is not None and container != posting.channel_id:
                             containers[container] = 0
+                # Readers' own threads under the article's channel that the archive knows of.
+                for thread in known:
+                    if thread.parent_id == posting.channel_id:
+                        containers.setdefault(thread.id, 0)
                 for channel_id, after in sorted(containers.items()):
                     counts += await self._backfill_channel(channel_id, after)
         if counts != SyncCounts():
@@ -187,7 +215,7 @@ class Discussion(commands.Cog):
         async for message in channel.history(limit=None, after=start, oldest_first=True):
             placement = await self.placement_of(message)
             if placement is not None:
-                rows.append(stored_message(message, placement))
+                rows.append(stored_message(message, placement, self._bot_id()))
         return await reconcile_channel(self.bot.store, channel_id, rows, after_id=after)
 
 

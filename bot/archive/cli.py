@@ -11,6 +11,7 @@ from pathlib import Path
 from bot.archive.export import ExportContext, to_html, to_json, to_markdown
 from bot.errors import ReadalongError
 from bot.settings import Settings
+from bot.viewer import Viewer
 
 FORMATS = ("markdown", "html", "json")
 
@@ -46,7 +47,9 @@ def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         try:
             if args.article is not None:
                 await store.articles.get(args.article)
-            hits = await store.search.search_messages(match, article_id=args.article, limit=args.limit)
+            hits = await store.search.search_messages(
+                match, viewer=Viewer.operator(), article_id=args.article, limit=args.limit
+            )
         finally:
             await store.close()
         return [
@@ -75,7 +78,7 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         store = await open_existing_store(settings)
         try:
             article = await store.articles.get(args.article_id)
-            messages = await store.messages.in_article(article.id)
+            messages = await store.messages.in_article(article.id, Viewer.operator())
         finally:
             await store.close()
         if args.format == "markdown":

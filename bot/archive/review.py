@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot.markup import neutralise
 from bot.store.messages import StoredMessage
 
 PAGE_LIMIT = 1900
@@ -55,19 +56,20 @@ def transcript_lines(messages: list[StoredMessage]) -> list[str]:
     by_id = {m.id: m for m in messages}
     blocks = []
     for message in messages:
-        head = f"**{message.author_name}** · {_short_time(message.created_at)}"
+        # Readers' names and words are shown as text: no markup, links or mentions of theirs.
+        head = f"**{neutralise(message.author_name)}** · {_short_time(message.created_at)}"
         if message.edited_at:
             head += " · *edited*"
         if message.reply_to is not None:
             target = by_id.get(message.reply_to)
             if target is not None:
                 snippet = " ".join(target.content.split())[:60]
-                head += f"\n-# ↪ replying to {target.author_name}: {snippet}"
+                head += f"\n-# ↪ replying to {neutralise(target.author_name)}: {neutralise(snippet)}"
         if message.deleted_at:
             body = "*(deleted)*"
         else:
-            body = message.content or "*(no text)*"
-            body += "".join(f"\n📎 {name}" for name, _url, _size in message.attachments)
+            body = neutralise(message.content) if message.content else "*(no text)*"
+            body += "".join(f"\n📎 {neutralise(name)}" for name, _url, _size in message.attachments)
         blocks.append(f"{head}\n{body}")
     return blocks
 

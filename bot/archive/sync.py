@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from bot.store import Store
 from bot.store.messages import StoredMessage
+from bot.viewer import Viewer
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +30,10 @@ async def reconcile_channel(
     store: Store, channel_id: int, history: list[StoredMessage], *, after_id: int = 0
 ) -> SyncCounts:
     """``history`` is everything the channel holds after message ``after_id`` (0: all of it)."""
-    known = {m.id: m for m in await store.messages.in_channel(channel_id) if m.id > after_id}
+    # The bot's own bookkeeping: it reconciles what it archived, so it sees everything.
+    known = {
+        m.id: m for m in await store.messages.in_channel(channel_id, Viewer.operator()) if m.id > after_id
+    }
     seen = {m.id for m in history}
     added = await store.messages.record_many([m for m in history if m.id not in known])
     edited = 0

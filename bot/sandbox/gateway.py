@@ -39,6 +39,7 @@ REPLAY_LIMIT = 100_000
 """Dispatches a session keeps for resuming; older ones are gone, as on Discord."""
 
 INTENT_GUILDS = 1 << 0
+INTENT_GUILD_MEMBERS = 1 << 1
 INTENT_GUILD_MESSAGES = 1 << 9
 INTENT_MESSAGE_CONTENT = 1 << 15
 
@@ -46,6 +47,7 @@ _GUILD_EVENTS = {
     "THREAD_CREATE",
     "THREAD_UPDATE",
     "THREAD_DELETE",
+    "THREAD_MEMBERS_UPDATE",
     "CHANNEL_CREATE",
     "CHANNEL_UPDATE",
     "CHANNEL_DELETE",
@@ -108,6 +110,12 @@ class Gateway:
         for session in self.sessions.values():
             if event in _GUILD_EVENTS and not session.intents & INTENT_GUILDS:
                 continue
+            if (
+                event == "THREAD_MEMBERS_UPDATE"
+                and not session.intents & INTENT_GUILD_MEMBERS
+                and all(m["user_id"] != self.world.bot_id for m in data.get("added_members", []))
+            ):
+                continue  # others' thread membership needs the privileged members intent
             if event.startswith("MESSAGE_"):
                 if not session.intents & INTENT_GUILD_MESSAGES:
                     continue
@@ -209,7 +217,9 @@ class Gateway:
 
     def guild_payload(self, guild_id: str) -> Payload:
         world = self.world
-        channels = [c for c in world.channels.values() if c["guild_id"] == guild_id and c["type"] != 11]
+        channels = [
+            c for c in world.channels.values() if c["guild_id"] == guild_id and c["type"] not in (11, 12)
+        ]
         visible_threads = [t for t in world.active_threads(guild_id) if world.can_view(world.bot_id, t["id"])]
         members = list(world.members[guild_id].values())
         return world.guild(guild_id) | {

@@ -3,7 +3,8 @@
 The algorithm is the documented one (discord-api-docs, "Permissions" topic): the base from
 ``@everyone`` and the member's roles, everything for administrators and the owner, then the
 channel's overwrites for ``@everyone``, for the member's roles together, then for the member.
-Threads take their parent channel's permissions.
+Threads take their parent channel's permissions; a private thread is hidden from whoever is
+neither a member of it nor allowed to Manage Threads in its parent (the "Threads" topic).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ MANAGE_WEBHOOKS = 1 << 29
 USE_APPLICATION_COMMANDS = 1 << 31
 MANAGE_THREADS = 1 << 34
 CREATE_PUBLIC_THREADS = 1 << 35
+CREATE_PRIVATE_THREADS = 1 << 36
 SEND_MESSAGES_IN_THREADS = 1 << 38
 
 ALL = (1 << 51) - 1
@@ -45,6 +47,7 @@ EVERYONE_DEFAULT = (
     | CHANGE_NICKNAME
     | USE_APPLICATION_COMMANDS
     | CREATE_PUBLIC_THREADS
+    | CREATE_PRIVATE_THREADS
     | SEND_MESSAGES_IN_THREADS
 )
 """What Discord gives ``@everyone`` in a new server, less voice."""
@@ -74,6 +77,7 @@ NAMES = {
     "manage_messages": MANAGE_MESSAGES,
     "manage_threads": MANAGE_THREADS,
     "create_public_threads": CREATE_PUBLIC_THREADS,
+    "create_private_threads": CREATE_PRIVATE_THREADS,
     "send_messages_in_threads": SEND_MESSAGES_IN_THREADS,
     "administrator": ADMINISTRATOR,
     "mention_everyone": MENTION_EVERYONE,

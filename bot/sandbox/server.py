@@ -33,11 +33,14 @@ from bot.sandbox.state import (
     CHAT_INPUT_COMMAND,
     EPHEMERAL,
     FORUM,
+    PRIVATE_THREAD,
     PUBLIC_THREAD,
     TEXT,
+    THREADS,
     ApiError,
     Payload,
     World,
+    invalid_form,
     iso,
     now,
     unknown,
@@ -302,7 +305,7 @@ class Sandbox:
         found = [
             c
             for c in self.world.channels.values()
-            if c.get("parent_id") == channel_id and c["type"] == PUBLIC_THREAD
+            if c.get("parent_id") == channel_id and c["type"] in THREADS
         ]
         return sorted(found, key=lambda c: int(c["id"]))
 
@@ -361,6 +364,14 @@ class Sandbox:
         return self.world.create_forum_post(
             self._channel_id(forum), self._user_id(member), name, {"content": content}
         )
+
+    def create_private_thread(self, member: str, channel: str, name: str) -> Payload:
+        """A member opens a private thread in a text channel (``POST /channels/{id}/threads``, type 12)."""
+        return self.world.create_private_thread(self._channel_id(channel), self._user_id(member), name)
+
+    def add_to_thread(self, member: str, thread: str | Mapping[str, Any], who: str) -> None:
+        """A member adds someone to a thread (``PUT /channels/{id}/thread-members/{user}``)."""
+        self.world.add_thread_member(self._channel_id(thread), self._user_id(member), self._user_id(who))
 
     def archive(self, thread: str | Mapping[str, Any]) -> None:
         """Archive a thread as Discord's inactivity timer does."""
@@ -624,6 +635,8 @@ class Sandbox:
         add("POST", f"{API}/channels/{{channel_id}}/threads", self._create_thread)
         add("GET", f"{API}/channels/{{channel_id}}/threads/archived/public", self._archived_threads)
         add("PUT", f"{API}/channels/{{channel_id}}/thread-members/@me", self._no_content)
+        add("PUT", f"{API}/channels/{{channel_id}}/thread-members/{{user_id}}", self._add_thread_member)
+        add("GET", f"{API}/channels/{{channel_id}}/thread-members/{{user_id}}", self._get_thread_member)
         add("POST", f"{API}/channels/{{channel_id}}/typing", self._no_content)
         add("GET", f"{API}/channels/{{channel_id}}/webhooks", self._channel_webhooks)
         add("POST", f"{API}/channels/{{channel_id}}/webhooks", self._create_webhook)
@@ -734,9 +747,7 @@ class Sandbox:
         guild_id = request.match_info["guild_id"]
         self._bot_in_guild(guild_id)
         channels = [
-            c
-            for c in self.world.channels.values()
-            if c["guild_id"] == guild_id and c["type"] != PUBLIC_THREAD
+            c for c in self.world.channels.values() if c["guild_id"] == guild_id and c["type"] not in THREADS
         ]
         return json_response(channels)
 
@@ -849,11 +860,33 @@ class Sandbox:
                 files=files,
             )
             return json_response(thread | {"message": message}, 201)
-        if body.get("type", PUBLIC_THREAD) != PUBLIC_THREAD:
-            raise ApiError(400, 50024, "The sandbox has public threads only")
+        kind = body.get("type")  # required in API v10 (v9 defaulted to private)
+        if kind is None:
+            raise invalid_form("type", "BASE_TYPE_REQUIRED", "This field is required")
+        if kind == PRIVATE_THREAD:
+            thread = self.world.create_private_thread(
+                channel_id,
+                self.world.bot_id,
+                str(body.get("name") or ""),
+                minutes,
+                invitable=bool(body.get("invitable", True)),
+            )
+            return json_response(thread, 201)
+        if kind != PUBLIC_THREAD:
+            raise invalid_form("type", "BASE_TYPE_CHOICES", "Value must be one of (10, 11, 12).")
         return json_response(
             self.world.create_thread(channel_id, self.world.bot_id, str(body.get("name") or ""), minutes), 201
         )
+
+    async def _add_thread_member(self, request: web.Request) -> web.StreamResponse:
+        info = request.match_info
+        self.world.add_thread_member(info["channel_id"], self.world.bot_id, info["user_id"])
+        return web.Response(status=204)
+
+    async def _get_thread_member(self, request: web.Request) -> web.StreamResponse:
+        info = request.match_info
+        self._visible_channel(info["channel_id"])
+        return json_response(self.world.thread_member(info["channel_id"], info["user_id"]))
 
     async def _archived_threads(self, request: web.Request) -> web.StreamResponse:
         channel_id = request.match_info["channel_id"]

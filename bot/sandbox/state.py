@@ -25,7 +25,8 @@ Payload = dict[str, Any]
 Listener = Callable[[str, Payload, "str | None"], None]
 
 DISCORD_EPOCH_MS = 1_420_070_400_000
-TEXT, FORUM, PUBLIC_THREAD = 0, 15, 11
+TEXT, FORUM, PUBLIC_THREAD, PRIVATE_THREAD = 0, 15, 11, 12
+THREADS = (PUBLIC_THREAD, PRIVATE_THREAD)
 DEFAULT, REPLY, THREAD_CREATED, CHAT_INPUT_COMMAND = 0, 19, 18, 20
 EPHEMERAL = 1 << 6
 HAS_THREAD = 1 << 5
@@ -112,6 +113,8 @@ class World:
     webhooks: dict[str, Payload] = field(default_factory=dict)
     commands: dict[str, list[Payload]] = field(default_factory=dict)
     """Application commands by scope: ``"global"`` or a guild id."""
+    thread_members: dict[str, dict[str, Payload]] = field(default_factory=dict)
+    """Thread member objects by thread id, then user id."""
     files: dict[str, bytes] = field(default_factory=dict, repr=False)
     """Attachment contents by their URL path."""
     application_id: str = ""
@@ -239,7 +242,7 @@ class World:
             "guild_id": guild_id,
             "name": name,
             "position": sum(
-                1 for c in self.channels.values() if c["guild_id"] == guild_id and c["type"] != PUBLIC_THREAD
+                1 for c in self.channels.values() if c["guild_id"] == guild_id and c["type"] not in THREADS
             ),
             "permission_overwrites": list(overwrites),
             "nsfw": False,
@@ -334,13 +337,20 @@ class World:
         return max(found, key=lambda c: int(c["id"]))
 
     def parent_of(self, channel: Payload) -> Payload:
-        return self.channel(channel["parent_id"]) if channel["type"] == PUBLIC_THREAD else channel
+        return self.channel(channel["parent_id"]) if channel["type"] in THREADS else channel
+
+    def in_thread(self, thread_id: str, user_id: str) -> bool:
+        return str(user_id) in self.thread_members.get(str(thread_id), {})
 
     # -- permissions ----------------------------------------------------------------------------
 
     def permissions(self, user_id: str, channel_id: str | None, guild_id: str | None = None) -> int:
         """What ``user_id`` may do in a channel (or in the guild, for ``channel_id=None``)."""
+        private: Payload | None = None
         if channel_id is not None:
+            private = self.channel(channel_id)
+            if private["type"] != PRIVATE_THREAD:
+                private = None
             channel = self.parent_of(self.channel(channel_id))
             guild_id = channel["guild_id"]
         assert guild_id is not None
@@ -351,9 +361,16 @@ class World:
         base = perms.base_permissions(guild, self.roles[guild_id], member["roles"], str(user_id))
         if channel_id is None:
             return base
-        return perms.channel_permissions(
+        value = perms.channel_permissions(
             base, channel["permission_overwrites"], guild_id, member["roles"], str(user_id)
         )
+        if (
+            private is not None
+            and not value & perms.MANAGE_THREADS
+            and not self.in_thread(private["id"], user_id)
+        ):
+            return 0  # a private thread: its members and those who manage threads only
+        return value
 
     def require(self, user_id: str, channel_id: str, needed: int) -> None:
         """403 as Discord answers it: Missing Access without View Channel, else Missing Permissions."""
@@ -385,7 +402,7 @@ class World:
         channel = self.channel(channel_id)
         if channel["type"] == FORUM:
             raise ApiError(400, 50024, "Cannot execute action on this channel type")
-        thread = channel if channel["type"] == PUBLIC_THREAD else None
+        thread = channel if channel["type"] in THREADS else None
         if check_permissions and webhook is None:
             self.require(
                 author_id, channel_id, perms.SEND_MESSAGES_IN_THREADS if thread else perms.SEND_MESSAGES
@@ -458,6 +475,13 @@ class World:
         if extra:
             message |= dict(extra)
         self._mentions(message, author_id, body.get("allowed_mentions"), replied, channel_id)
+        if channel["type"] == PRIVATE_THREAD:
+            # Mentioning someone in a private thread adds them, if they may see its channel.
+            for user in message["mentions"]:
+                if not self.in_thread(channel_id, user["id"]) and self.can_view(
+                    user["id"], channel["parent_id"]
+                ):
+                    self._join_thread(channel, user["id"])
         self.messages[channel_id][message_id] = message
         channel["last_message_id"] = message_id
         if thread is not None:
@@ -555,7 +579,7 @@ class World:
         if message["author"]["id"] != editor_id and message.get("webhook_id") != editor_id:
             raise ApiError(403, 50005, "Cannot edit a message authored by another user")
         channel = self.channel(channel_id)
-        if channel["type"] == PUBLIC_THREAD and channel["thread_metadata"]["archived"]:
+        if channel["type"] in THREADS and channel["thread_metadata"]["archived"]:
             raise ApiError(400, 50083, "Thread is archived")
         content = str(body["content"] or "") if "content" in body else message["content"]
         embeds = list(body["embeds"] or []) if "embeds" in body else message["embeds"]
@@ -579,7 +603,7 @@ class World:
             self.require(deleter_id, channel_id, perms.MANAGE_MESSAGES)
         del self.messages[channel_id][message_id]
         channel = self.channel(channel_id)
-        if channel["type"] == PUBLIC_THREAD:
+        if channel["type"] in THREADS:
             channel["message_count"] = max(0, channel["message_count"] - 1)
         self.emit(
             "MESSAGE_DELETE",
@@ -615,7 +639,14 @@ class World:
     # -- threads --------------------------------------------------------------------------------
 
     def _new_thread(
-        self, thread_id: str, parent: Payload, owner_id: str, name: str, archive_minutes: int
+        self,
+        thread_id: str,
+        parent: Payload,
+        owner_id: str,
+        name: str,
+        archive_minutes: int,
+        *,
+        kind: int = PUBLIC_THREAD,
     ) -> Payload:
         if not 1 <= len(name) <= 100:
             raise invalid_form("name", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
@@ -626,7 +657,7 @@ class World:
         created = iso(now())
         thread: Payload = {
             "id": thread_id,
-            "type": PUBLIC_THREAD,
+            "type": kind,
             "guild_id": parent["guild_id"],
             "parent_id": parent["id"],
             "owner_id": owner_id,
@@ -647,8 +678,11 @@ class World:
                 "create_timestamp": created,
             },
         }
+        if kind == PRIVATE_THREAD:
+            thread["thread_metadata"]["invitable"] = True
         self.channels[thread_id] = thread
         self.messages[thread_id] = {}
+        self.thread_members[thread_id] = {}
         return thread
 
     def start_thread(
@@ -681,6 +715,74 @@ class World:
             channel_id, user_id, {"content": name}, kind=THREAD_CREATED, check_permissions=False
         )
         return thread
+
+    def create_private_thread(
+        self, channel_id: str, user_id: str, name: str, archive_minutes: int = 1440, *, invitable: bool = True
+    ) -> Payload:
+        """``POST /channels/{id}/threads`` with ``type: 12``: a private thread, with no message in
+        the channel; its creator is its first member."""
+        channel = self.channel(channel_id)
+        if channel["type"] != TEXT:
+            raise ApiError(400, 50024, "Cannot execute action on this channel type")
+        self.require(user_id, channel_id, perms.CREATE_PRIVATE_THREADS)
+        thread = self._new_thread(
+            self.ids.next(), channel, user_id, name, archive_minutes, kind=PRIVATE_THREAD
+        )
+        thread["thread_metadata"]["invitable"] = invitable
+        thread["member_count"] = 0
+        self._join_thread(thread, user_id, announce=False)
+        self.emit("THREAD_CREATE", thread | {"newly_created": True}, thread["id"])
+        return thread
+
+    def _join_thread(self, thread: Payload, user_id: str, *, announce: bool = True) -> None:
+        members = self.thread_members.setdefault(thread["id"], {})
+        if user_id in members:
+            return
+        member = {"id": thread["id"], "user_id": user_id, "join_timestamp": iso(now()), "flags": 0}
+        members[user_id] = member
+        thread["member_count"] = len(members)
+        if announce and user_id == self.bot_id:
+            # "Whenever a user is added to a private thread, the Gateway also sends a Thread Create."
+            self.emit("THREAD_CREATE", thread | {"member": member}, thread["id"])
+        if announce:
+            self.emit(
+                "THREAD_MEMBERS_UPDATE",
+                {
+                    "id": thread["id"],
+                    "guild_id": thread["guild_id"],
+                    "member_count": len(members),
+                    "added_members": [member],
+                },
+                thread["id"],
+            )
+
+    def add_thread_member(self, thread_id: str, actor_id: str, user_id: str) -> None:
+        """``PUT /channels/{id}/thread-members/{user}``: needs the right to send in the thread,
+        an unarchived thread, and for a private thread that is not invitable, Manage Threads."""
+        thread = self.channel(thread_id)
+        if thread["type"] not in THREADS:
+            raise ApiError(400, 50024, "Cannot execute action on this channel type")
+        self.require(actor_id, thread_id, perms.SEND_MESSAGES_IN_THREADS)
+        if thread["thread_metadata"]["archived"]:
+            raise ApiError(400, 50083, "Thread is archived")
+        if (
+            thread["type"] == PRIVATE_THREAD
+            and not thread["thread_metadata"].get("invitable", True)
+            and not self.permissions(actor_id, thread_id) & perms.MANAGE_THREADS
+        ):
+            raise ApiError(403, 50013, "Missing Permissions")
+        self.member(thread["guild_id"], user_id)
+        self._join_thread(thread, str(user_id))
+
+    def thread_member(self, thread_id: str, user_id: str) -> Payload:
+        """``GET /channels/{id}/thread-members/{user}``: the thread member, or 404 if not one."""
+        thread = self.channel(thread_id)
+        if thread["type"] not in THREADS:
+            raise ApiError(400, 50024, "Cannot execute action on this channel type")
+        found = self.thread_members.get(thread_id, {}).get(str(user_id))
+        if found is None:
+            raise unknown("Member")
+        return found
 
     def create_forum_post(
         self,
@@ -731,7 +833,7 @@ class World:
 
     def update_thread(self, thread_id: str, user_id: str, body: Mapping[str, Any]) -> Payload:
         thread = self.channel(thread_id)
-        if thread["type"] != PUBLIC_THREAD:
+        if thread["type"] not in THREADS:
             return self._update_channel(thread, user_id, body)
         meta = thread["thread_metadata"]
         own = thread["owner_id"] == user_id
@@ -775,9 +877,7 @@ class World:
         return [
             c
             for c in self.channels.values()
-            if c["guild_id"] == guild_id
-            and c["type"] == PUBLIC_THREAD
-            and not c["thread_metadata"]["archived"]
+            if c["guild_id"] == guild_id and c["type"] in THREADS and not c["thread_metadata"]["archived"]
         ]
 
     def archived_threads(
@@ -880,6 +980,7 @@ class World:
         "messages",
         "webhooks",
         "commands",
+        "thread_members",
         "application_id",
         "bot_id",
     )
@@ -894,7 +995,7 @@ class World:
     @classmethod
     def load(cls, path: Path) -> World:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(**{name: data[name] for name in cls._SAVED})
+        return cls(**{name: data[name] for name in cls._SAVED if name in data})
 
 
 def check_message(

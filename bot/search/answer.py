@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from bot.articles.model import Article
 from bot.articles.sentences import sentence_spans
+from bot.markup import defang, neutralise
 from bot.search.passages import source_text
 from bot.search.query import STOP_WORDS, match_expression, query_terms
 from bot.store import Store
@@ -30,6 +31,7 @@ from bot.store.search import Hit, MessageHit
 
 if TYPE_CHECKING:
     from bot.search.llm import AnswerWriter
+    from bot.viewer import Viewer
 
 ANSWER_COVERAGE = 0.5
 """Share of the question's content words the best quote must contain; below it, "not found"."""
@@ -121,17 +123,19 @@ async def answer_question(
     article: Article,
     question: str,
     *,
+    viewer: Viewer,
     top_k: int = 3,
     section_urls: Mapping[int, str] | None = None,
     writer: AnswerWriter | None = None,
     max_chars: int = MESSAGE_LIMIT,
 ) -> Answer:
     """The best one to ``top_k`` quotes for ``question``, or a plain "not found"; with a
-    ``writer``, a model's short answer citing verified quotes when it gives one in time."""
+    ``writer``, a model's short answer citing verified quotes when it gives one in time.
+    Readers' messages are quoted only from what ``viewer`` may see (:mod:`bot.viewer`)."""
     started = time.perf_counter()
     urls = section_urls or {}
     await store.search.ensure_index(article)
-    ranked = await ranked_quotes(store, [article], question, readers=True)
+    ranked = await ranked_quotes(store, [article], question, readers=viewer)
     quotes = best_of(ranked, top_k)
     has_content = any(t not in STOP_WORDS for t in query_terms(question))
     answered = has_content and bool(quotes) and quotes[0].coverage >= ANSWER_COVERAGE
@@ -165,12 +169,13 @@ async def ranked_quotes(
     question: str,
     *,
     everywhere: bool = False,
-    readers: bool = False,
+    readers: Viewer | None = None,
 ) -> list[Quote]:
     """The best ``RANKED`` candidate quotes from these articles, widened and re-ranked, best
     first, none overlapping another. ``everywhere`` searches the whole index (the articles given
     must then be all of them) instead of filtering by article; ``readers`` also searches what
-    readers wrote in the article's discussion (one article only)."""
+    readers wrote in the article's discussion (one article only), as far as that viewer may see
+    it, leaving out the viewer's own messages, messages addressed to the bot and questions."""
     match = match_expression(question)
     if match is None or not articles:
         return []
@@ -178,9 +183,14 @@ async def ranked_quotes(
     stems = _Stems(query_terms(question))
     hits = await store.search.search(None if everywhere else list(by_id), match, CANDIDATES)
     scored: list[Quote] = []
-    if readers and len(articles) == 1 and await store.search.discussed(articles[0].id):
-        said = await store.search.search_messages(match, article_id=articles[0].id, limit=READER_CANDIDATES)
-        scored += [_reader_quote(articles[0].id, m, stems, max(x.score for x in said)) for m in said]
+    if readers is not None and len(articles) == 1 and await store.search.discussed(articles[0].id):
+        said = await store.search.search_messages(
+            match, viewer=readers, article_id=articles[0].id, limit=READER_CANDIDATES, quotable=True
+        )
+        for message in said:
+            quote = _reader_quote(articles[0].id, message, stems, max(x.score for x in said))
+            if quote is not None:
+                scored.append(quote)
     top_bm25 = max((h.score for h in hits), default=1.0) or 1.0
     for hit in hits:
         article = by_id.get(hit.article_id)
@@ -231,27 +241,47 @@ def overlap(a: Quote, b: Quote) -> bool:
 
 
 def best_of(ranked: list[Quote], top_k: int) -> list[Quote]:
-    """The best quote, and up to ``top_k - 1`` more that are nearly as good."""
+    """The best quote, and up to ``top_k - 1`` more that are nearly as good.
+
+    When the article answers (its best passage covers ``ANSWER_COVERAGE``), that passage comes
+    first and is always kept: a reader's message, however close to the question's words, only
+    adds to the article's answer and never displaces it.
+    """
     if not ranked:
         return []
-    chosen = ranked[:top_k]
-    best = chosen[0]
+    own = next((q for q in ranked if q.reader is None), None)
+    if own is not None and own.coverage >= ANSWER_COVERAGE:
+        best, rest = own, [q for q in ranked if q is not own][: top_k - 1]
+    else:
+        best, rest = ranked[0], ranked[1:top_k]
     # Further quotes only if they are nearly as good: one strong quote beats one strong and two weak.
-    return [best] + [q for q in chosen[1:] if q.coverage >= max(ANSWER_COVERAGE, best.coverage * 0.75)]
+    return [best] + [q for q in rest if q.coverage >= max(ANSWER_COVERAGE, best.coverage * 0.75)]
 
 
-def _reader_quote(article_id: str, message: MessageHit, stems: _Stems, top_bm25: float) -> Quote:
+def _is_question(text: str) -> bool:
+    return text.rstrip().rstrip("\"'”’)»").endswith("?")
+
+
+def _reader_quote(article_id: str, message: MessageHit, stems: _Stems, top_bm25: float) -> Quote | None:
     """The sentence (with a neighbour, or a window of an over-long one) of a reader's message
-    that covers most of the question, weighted below the article's own words."""
+    that covers most of the question, weighted below the article's own words. A sentence that
+    is a question is never quoted as an answer (None when the message holds nothing else)."""
     text = message.content
     spans = sentence_spans(text) or [(0, len(text))]
-    covered, start, end = max(
-        (
-            _best_span(text, span, spans[max(index - 1, 0) : index] + spans[index + 1 : index + 2], stems)
-            for index, span in enumerate(spans)
-        ),
-        key=lambda found: found[0],
-    )
+    asks = [_is_question(text[a:b]) for a, b in spans]
+    candidates = [
+        _best_span(
+            text,
+            span,
+            [spans[i] for i in (index - 1, index + 1) if 0 <= i < len(spans) and not asks[i]],
+            stems,
+        )
+        for index, span in enumerate(spans)
+        if not asks[index]
+    ]
+    if not candidates:
+        return None
+    covered, start, end = max(candidates, key=lambda found: found[0])
     reader = Reader(message.id, message.channel_id, message.guild_id, message.author_name, text)
     score = 0.85 * (covered + 0.25 * message.score / (top_bm25 or 1.0))
     return Quote(
@@ -487,8 +517,9 @@ def render_written(
     max_chars: int = MESSAGE_LIMIT,
 ) -> str:
     """A model's answer: its prose, labelled as such, then the verified quotes it rests on."""
+    # The prose was written from readers' words too: their links and mentions do not get through.
     lines = (
-        [prose, "-# Written by a language model from the passages below, quoted exactly.", ""]
+        [defang(prose), "-# Written by a language model from the passages below, quoted exactly.", ""]
         if prose
         else []
     )
@@ -504,7 +535,11 @@ def _quote_lines(article: Article, quotes: list[Quote], section_urls: Mapping[in
 
 
 def _block(quote: Quote) -> list[str]:
-    return [f"> {line}" if line.strip() else ">" for line in quote.text.splitlines()]
+    """The quote as a block quote. Readers' words (on Discord, or in the original comments) are
+    shown with their markup neutralised: a reader's ``[jump](https://…)`` must not look like the
+    bot's own link. The quote itself stays verbatim; only its rendering escapes."""
+    text = quote.text if quote.source in ("body", "bio") and quote.reader is None else neutralise(quote.text)
+    return [f"> {line}" if line.strip() else ">" for line in text.splitlines()]
 
 
 def _label(article: Article, quote: Quote, section_urls: Mapping[int, str]) -> str:
@@ -512,10 +547,10 @@ def _label(article: Article, quote: Quote, section_urls: Mapping[int, str]) -> s
         reader = quote.reader
         where = f"https://discord.com/channels/{reader.guild_id}/{reader.channel_id}/{reader.message_id}"
         link = f" · [their message]({where})" if reader.guild_id is not None else ""
-        return f"-# — {reader.author}, a reader in this discussion (not the article){link}"
+        return f"-# — {neutralise(reader.author)}, a reader in this discussion (not the article){link}"
     if quote.source == "comment":
         author = next((c.author for c in article.comments if c.index == quote.comment), "a commenter")
-        return f"-# — {author}, in the original comments (a reader, not the article)"
+        return f"-# — {neutralise(author)}, in the original comments (a reader, not the article)"
     if quote.source == "bio":
         return "-# — the author's bio"
     url = section_urls.get(quote.section or 0)

@@ -10,6 +10,7 @@ import sys
 from bot.errors import ReadalongError
 from bot.search.answer import Answer, answer_question
 from bot.settings import Settings
+from bot.viewer import Viewer
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -39,7 +40,9 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             for question in questions:
                 if not question.strip():
                     continue
-                answer = await answer_question(store, article, question, top_k=args.top)
+                answer = await answer_question(
+                    store, article, question, viewer=Viewer.operator(), top_k=args.top
+                )
                 await store.search.record_ask(
                     article_id=article.id,
                     question=question,

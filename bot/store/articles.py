@@ -45,12 +45,33 @@ def check_article_id(article_id: str) -> str:
     return article_id
 
 
+_UNKNOWN = "unknown article {!r}: pick one from the list (see /article list)"
+
+_LISTED_IN = (
+    "(NOT EXISTS (SELECT 1 FROM article_guilds g WHERE g.article_id = a.id)"
+    " OR EXISTS (SELECT 1 FROM article_guilds g WHERE g.article_id = a.id AND g.guild_id = ?)"
+    " OR EXISTS (SELECT 1 FROM postings p WHERE p.article_id = a.id AND p.guild_id = ?))"
+)
+
+
 class ArticleQueries:
+    """Articles, listed per server.
+
+    An article imported with ``/article import`` in a server belongs to that server (a row in
+    ``article_guilds``); an article posted in a server is listed there too. An article imported
+    from the command line (``readalong import``, no server known) is the operator's shared
+    library, listed in every server. Elsewhere an article is "unknown": the same answer as for an
+    id that does not exist, so whether it exists does not leak from one server to another.
+    """
+
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    async def add(self, article: Article, article_id: str | None = None) -> Article:
-        """Store ``article`` under ``article_id``, or under a fresh slug of its title; return it with its id."""
+    async def add(
+        self, article: Article, article_id: str | None = None, *, guild_id: int | None = None
+    ) -> Article:
+        """Store ``article`` under ``article_id``, or under a fresh slug of its title; return it
+        with its id. ``guild_id``: the server it was imported in (None: the shared library)."""
         async with self._store.transaction() as db:
             if article_id is not None:
                 check_article_id(article_id)
@@ -106,6 +127,10 @@ class ArticleQueries:
                     for position, q in enumerate(c.quotes)
                 ],
             )
+            if guild_id is not None:
+                await db.execute(
+                    "INSERT INTO article_guilds (article_id, guild_id) VALUES (?, ?)", (chosen, guild_id)
+                )
         return Article(
             id=chosen,
             title=article.title,
@@ -173,13 +198,30 @@ class ArticleQueries:
             comments=comments,
         )
 
-    async def list(self) -> list[ArticleSummary]:
-        """Every article, newest import first."""
+    async def listed_in(self, guild_id: int, article_id: str) -> bool:
+        """Whether the article is listed in this server (imported or posted there, or shared)."""
+        async with self._store.db.execute(
+            f"SELECT 1 FROM articles a WHERE a.id = ? AND {_LISTED_IN}", (article_id, guild_id, guild_id)
+        ) as cursor:
+            return await cursor.fetchone() is not None
+
+    async def in_guild(self, guild_id: int, article_id: str) -> Article:
+        """The article if it is listed in this server; else :class:`NotFoundError`, worded as for
+        an article that does not exist."""
+        if not await self.listed_in(guild_id, article_id):
+            raise NotFoundError(_UNKNOWN.format(article_id))
+        return await self.get(article_id)
+
+    async def list(self, guild_id: int | None = None) -> list[ArticleSummary]:
+        """The articles listed in a server (every article for ``None``: the operator), newest
+        import first."""
+        where, params = ("", ()) if guild_id is None else (f" WHERE {_LISTED_IN}", (guild_id, guild_id))
         async with self._store.db.execute(
             "SELECT a.id, a.title, a.author, a.imported_at,"
             " (SELECT count(*) FROM sections s WHERE s.article_id = a.id) AS n_sections,"
             " (SELECT count(*) FROM comments c WHERE c.article_id = a.id) AS n_comments"
-            " FROM articles a ORDER BY a.imported_at DESC, a.rowid DESC"
+            f" FROM articles a{where} ORDER BY a.imported_at DESC, a.rowid DESC",
+            params,
         ) as cursor:
             return [
                 ArticleSummary(

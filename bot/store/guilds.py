@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -16,9 +17,32 @@ _PURGED_TARGETS = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class KnownThread:
+    """A thread the archive holds messages of (or the bot opened), archived or not."""
+
+    id: int
+    parent_id: int
+    private: bool
+
+
 class GuildQueries:
     def __init__(self, store: Store) -> None:
         self._store = store
+
+    async def threads(self, guild_id: int) -> list[KnownThread]:
+        """Every thread of the server the archive knows: those it recorded messages in, and the
+        bot's own section threads and forum posts (public, in the posting's channel). Discord does
+        not send archived threads over the gateway; this is how their visibility is still known."""
+        async with self._store.db.execute(
+            "SELECT id, parent_id, private FROM threads WHERE guild_id = ?"
+            " UNION SELECT i.thread_id, p.channel_id, 0 FROM posting_items i"
+            " JOIN postings p ON p.id = i.posting_id"
+            " WHERE p.guild_id = ? AND i.thread_id IS NOT NULL"
+            " AND i.thread_id NOT IN (SELECT id FROM threads)",
+            (guild_id, guild_id),
+        ) as cursor:
+            return [KnownThread(r[0], r[1], bool(r[2])) for r in await cursor.fetchall()]
 
     async def purge_deleted(self, guild_id: int) -> bool:
         async with self._store.db.execute(

@@ -7,11 +7,23 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.store.guilds import purge_deleted_words
+from bot.viewer import Viewer
 
 if TYPE_CHECKING:
     import aiosqlite
 
     from bot.store.db import Store
+
+
+def visible_to(viewer: Viewer, alias: str = "messages") -> tuple[str, tuple[object, ...]]:
+    """The SQL condition (and its parameters) that keeps only messages ``viewer`` may see: their
+    server, and the channels and threads they can view. Every read of readers' words uses it."""
+    if viewer.everything:
+        return "1", ()
+    return (
+        f"({alias}.guild_id = ? AND {alias}.channel_id IN (SELECT value FROM json_each(?)))",
+        (viewer.guild_id, json.dumps(sorted(viewer.channel_ids))),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +47,10 @@ class StoredMessage:
     deleted_at: str | None = None
     history: tuple[tuple[str, str], ...] = field(default=())
     """Earlier versions as (edited_at, content before the edit)."""
+    to_bot: bool = False
+    """Addressed to the bot (it mentions it): a question, never quoted as an answer."""
+    thread_private: bool = False
+    """In a thread: whether the thread is private (kept per thread, in the threads table)."""
 
 
 class MessageQueries:
@@ -50,7 +66,14 @@ class MessageQueries:
         the database thread, not one per message); returns how many were new."""
         if not messages:
             return 0
+        threads = {
+            m.channel_id: (m.channel_id, m.guild_id, m.parent_id, int(m.thread_private))
+            for m in messages
+            if m.parent_id is not None
+        }
         async with self._store.transaction() as db:
+            if threads:
+                await db.executemany(_INSERT_THREAD, list(threads.values()))
             cursor = await db.executemany(_INSERT, [_row(m) for m in messages])
             added: int = cursor.rowcount
         self._store.search.note_discussed(m.article_id for m in messages if not m.author_bot)
@@ -86,29 +109,38 @@ class MessageQueries:
                 await purge_deleted_words(db, message_id=message_id)
             return marked
 
-    async def in_article(self, article_id: str) -> list[StoredMessage]:
-        """Every stored message of an article, oldest first, with its edit history."""
-        return await self._select("article_id = ?", (article_id,))
+    async def in_article(self, article_id: str, viewer: Viewer) -> list[StoredMessage]:
+        """Every stored message of an article that ``viewer`` may see, oldest first, with its edit history."""
+        return await self._select("messages.article_id = ?", (article_id,), viewer)
 
-    async def in_channel(self, channel_id: int) -> list[StoredMessage]:
-        """Every stored message of one channel or thread, oldest first, with its edit history."""
-        return await self._select("channel_id = ?", (channel_id,))
+    async def in_channel(self, channel_id: int, viewer: Viewer) -> list[StoredMessage]:
+        """Every stored message of one channel or thread, if ``viewer`` may see it, oldest first."""
+        return await self._select("messages.channel_id = ?", (channel_id,), viewer)
 
-    async def get(self, message_id: int) -> StoredMessage | None:
-        found = await self._select("id = ?", (message_id,))
+    async def get(self, message_id: int, viewer: Viewer) -> StoredMessage | None:
+        found = await self._select("messages.id = ?", (message_id,), viewer)
         return found[0] if found else None
 
-    async def _select(self, condition: str, parameters: tuple[object, ...]) -> list[StoredMessage]:
+    async def _select(
+        self, condition: str, parameters: tuple[object, ...], viewer: Viewer
+    ) -> list[StoredMessage]:
         db = self._store.db
+        visible, scope = visible_to(viewer)
+        where = f"{condition} AND {visible}"
+        parameters += scope
         history: dict[int, list[tuple[str, str]]] = {}
         async with db.execute(
             f"SELECT message_id, edited_at, content FROM message_edits WHERE message_id IN "
-            f"(SELECT id FROM messages WHERE {condition}) ORDER BY edited_at",
+            f"(SELECT id FROM messages WHERE {where}) ORDER BY edited_at",
             parameters,
         ) as cursor:
             async for row in cursor:
                 history.setdefault(row["message_id"], []).append((row["edited_at"], row["content"]))
-        async with db.execute(f"SELECT * FROM messages WHERE {condition} ORDER BY id", parameters) as cursor:
+        async with db.execute(
+            "SELECT messages.*, coalesce(t.private, 0) AS thread_private FROM messages"
+            f" LEFT JOIN threads t ON t.id = messages.channel_id WHERE {where} ORDER BY messages.id",
+            parameters,
+        ) as cursor:
             rows = await cursor.fetchall()
         return [_stored(row, tuple(history.get(row["id"], ()))) for row in rows]
 
@@ -133,13 +165,19 @@ def _stored(r: aiosqlite.Row, history: tuple[tuple[str, str], ...] = ()) -> Stor
         edited_at=r["edited_at"],
         deleted_at=r["deleted_at"],
         history=history,
+        to_bot=bool(r["to_bot"]),
+        thread_private=bool(r["thread_private"]),
     )
 
 
 _INSERT = (
     "INSERT INTO messages (id, guild_id, channel_id, parent_id, article_id, section, author_id,"
-    " author_name, author_bot, webhook_id, content, attachments, embeds, reply_to, created_at, edited_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
+    " author_name, author_bot, webhook_id, content, attachments, embeds, reply_to, created_at, edited_at,"
+    " to_bot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
+)
+_INSERT_THREAD = (
+    "INSERT INTO threads (id, guild_id, parent_id, private) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (id) DO UPDATE SET private = max(private, excluded.private)"
 )
 
 
@@ -161,4 +199,5 @@ def _row(message: StoredMessage) -> tuple[object, ...]:
         message.reply_to,
         message.created_at,
         message.edited_at,
+        int(message.to_bot),
     )

@@ -13,6 +13,8 @@ from aiosqlite import Row
 
 from bot.articles.model import Article
 from bot.search.passages import Passage, article_passages
+from bot.store.messages import visible_to
+from bot.viewer import Viewer
 
 if TYPE_CHECKING:
     from bot.store.db import Store
@@ -186,19 +188,31 @@ class SearchQueries:
         return int(row[0]) if row else 0
 
     async def search_messages(
-        self, match: str, *, article_id: str | None = None, author_id: int | None = None, limit: int = 25
+        self,
+        match: str,
+        *,
+        viewer: Viewer,
+        article_id: str | None = None,
+        author_id: int | None = None,
+        limit: int = 25,
+        quotable: bool = False,
     ) -> list[MessageHit]:
-        """Readers' messages (not the bot's, not deleted) matching, best first."""
+        """Readers' messages (not the bot's, not deleted) that ``viewer`` may see, matching, best
+        first. ``quotable``: only those fit to quote as an answer to the viewer, so not the
+        viewer's own messages and not messages addressed to the bot (questions, not answers)."""
+        visible, scope = visible_to(viewer, "m")
         sql = (
             "SELECT m.id, m.channel_id, m.guild_id, m.article_id, m.section, m.author_name, m.content,"
             " m.created_at, bm25(messages_fts) AS rank FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid"
             " WHERE messages_fts MATCH ? AND m.author_bot = 0 AND m.deleted_at IS NULL"
+            f" AND {visible}"
             " AND (? IS NULL OR m.article_id = ?) AND (? IS NULL OR m.author_id = ?)"
-            " ORDER BY rank LIMIT ?"
         )
-        async with self._store.db.execute(
-            sql, (match, article_id, article_id, author_id, author_id, limit)
-        ) as cursor:
+        params: tuple[object, ...] = (match, *scope, article_id, article_id, author_id, author_id)
+        if quotable:
+            sql += " AND m.to_bot = 0 AND (? IS NULL OR m.author_id != ?)"
+            params += (viewer.user_id, viewer.user_id)
+        async with self._store.db.execute(sql + " ORDER BY rank LIMIT ?", (*params, limit)) as cursor:
             rows = await cursor.fetchall()
         return [
             MessageHit(

@@ -14,6 +14,7 @@ from bot.articles import Article, parse_article, read_article_file
 from bot.cli import main
 from bot.store import Store
 from bot.store.messages import StoredMessage
+from bot.viewer import Viewer
 
 SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
 THREAD_1, COMMENTS_THREAD, CHANNEL = 501, 509, 500
@@ -61,7 +62,7 @@ async def stored(tmp_path: Path) -> tuple[Path, Article, list[StoredMessage]]:
         assert not await store.messages.record(rows[1])  # idempotent
         assert await store.messages.record_edit(1004, "second draft", "2026-11-20T11:00:00+00:00")
         assert await store.messages.mark_deleted(1006, "2026-11-20T12:00:00+00:00")
-        messages = await store.messages.in_article("zh")
+        messages = await store.messages.in_article("zh", Viewer.operator())
     return db, article, messages
 
 

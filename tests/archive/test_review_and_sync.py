@@ -10,6 +10,7 @@ from bot.archive.sync import SyncCounts, reconcile_channel
 from bot.articles import parse_article, read_article_file
 from bot.store import Store
 from bot.store.messages import StoredMessage
+from bot.viewer import Viewer
 
 SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
 
@@ -69,7 +70,7 @@ async def test_backfill_adds_edits_and_deletes_once(tmp_path: Path) -> None:
         ]
         assert await reconcile_channel(store, 77, history) == SyncCounts(added=1, edited=1, deleted=1)
         assert await reconcile_channel(store, 77, history) == SyncCounts()  # idempotent
-        stored = {m.id: m for m in await store.messages.in_channel(77)}
+        stored = {m.id: m for m in await store.messages.in_channel(77, Viewer.operator())}
         assert stored[1].content == "first, edited while the bot was down"
         assert stored[2].deleted_at is not None and stored[2].content == "second"  # kept for moderators
         assert stored[4].author_name == "dee"

@@ -17,6 +17,7 @@ from bot.sandbox import CommandRejected, Limit, RateLimitConfig, Sandbox, Seed
 from bot.sandbox.harness import running_bot
 from bot.settings import Settings
 from bot.store import Store
+from bot.viewer import Viewer
 
 if TYPE_CHECKING:
     from cogs.discussion import Discussion
@@ -65,7 +66,7 @@ async def test_replies_edits_and_deletions_are_recorded(
     sandbox.delete("ben", doomed)
     await sandbox.wait_idle()
     await discussion(bot).recorder.drain()
-    stored = {m.id: m for m in await bot.store.messages.in_channel(int(section_one["id"]))}
+    stored = {m.id: m for m in await bot.store.messages.in_channel(int(section_one["id"]), Viewer.operator())}
     kept = stored[int(first["id"])]
     assert kept.content == "First thought on §1, edited twice"
     assert [old for _, old in kept.history] == ["First thought on §1", "First thought on §1, edited"]
@@ -99,7 +100,9 @@ async def test_downtime_is_caught_up_archived_threads_included(
         counts = await discussion(bot).wait_backfilled()
         assert counts.added >= 15 and counts.edited == 1 and counts.deleted == 1
         for thread in [*threads, sandbox.channel("general")]:
-            stored = {m.id: m for m in await bot.store.messages.in_channel(int(thread["id"]))}
+            stored = {
+                m.id: m for m in await bot.store.messages.in_channel(int(thread["id"]), Viewer.operator())
+            }
             live = {int(m["id"]): m for m in sandbox.messages(thread["id"])}
             assert {i for i, m in stored.items() if m.deleted_at is None} == set(live), thread["name"]
             assert all(stored[i].content == m["content"] for i, m in live.items())
@@ -177,7 +180,7 @@ async def test_archive_survives_in_the_database(sandbox: Sandbox, seed: Seed, se
         await sandbox.wait_idle()
         await discussion(bot).recorder.drain()
     async with Store(settings.db_path) as store:
-        contents = [m.content for m in await store.messages.in_article(ARTICLE)]
+        contents = [m.content for m in await store.messages.in_article(ARTICLE, Viewer.operator())]
     assert "kept after the bot stops" in contents
 
 
@@ -222,10 +225,10 @@ async def test_a_server_can_choose_to_forget_deleted_words(
     sandbox.delete("ben", after)
     await sandbox.wait_idle()
     await discussion(bot).recorder.drain()
-    stored = {m.id: m for m in await bot.store.messages.in_channel(int(thread["id"]))}
+    stored = {m.id: m for m in await bot.store.messages.in_channel(int(thread["id"]), Viewer.operator())}
     for gone in (before, after):
         message = stored[int(gone["id"])]
         assert message.deleted_at is not None and message.content == "" and message.history == ()
     assert stored[int(kept["id"])].content == "never deleted"
-    assert await bot.store.search.search_messages('"setting"') == []
+    assert await bot.store.search.search_messages('"setting"', viewer=Viewer.operator()) == []
     assert "forgotten" in (await sandbox.run("ada", "general", "/article settings")).text

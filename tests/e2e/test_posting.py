@@ -15,6 +15,7 @@ from bot.sandbox import permissions as perms
 from bot.sandbox.harness import running_bot
 from bot.settings import Settings
 from bot.store import Store
+from bot.viewer import Viewer
 
 SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
 ARTICLE = "the-lessons-of-zhanaozen"
@@ -217,7 +218,7 @@ async def test_readers_replies_are_stored_with_their_place(
     unrelated = sandbox.send("ben", "random", "lunch?")
     await sandbox.wait_idle()
     await bot.get_cog("Discussion").recorder.drain()  # type: ignore[union-attr]
-    stored = {m.id: m for m in await bot.store.messages.in_article(ARTICLE)}
+    stored = {m.id: m for m in await bot.store.messages.in_article(ARTICLE, Viewer.operator())}
     assert stored[int(in_thread["id"])].section == 2 and stored[int(in_thread["id"])].author_name == "Ben"
     assert stored[int(answer["id"])].reply_to == int(in_thread["id"])
     assert stored[int(under_section["id"])].section == 3

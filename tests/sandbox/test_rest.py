@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed, World
+from bot.sandbox import ApiError, Limit, RateLimitConfig, Sandbox, Seed, World
 from bot.sandbox import permissions as perms
 
 
@@ -197,3 +197,46 @@ async def test_snapshot_round_trip(tmp_path: Path) -> None:
     async with Sandbox(snapshot=path) as again:
         assert again.world.bot_id == seed.bot_id
         assert [m["content"] for m in again.messages("general")] == ["kept"]
+
+
+async def test_private_threads_as_discord_documents_them(api: tuple[Api, Seed]) -> None:
+    """Private threads (type 12): created without a message, seen only by their members and by
+    those who may Manage Threads; members added by PUT (204) or by a mention; GET of a thread
+    member is 404 for a non-member; an archived thread takes no new members."""
+    client, seed = api
+    world = client.sandbox.world
+    status, body, _ = await client.call("POST", f"/channels/{seed.general_id}/threads", {"name": "no type"})
+    assert status == 400 and body["code"] == 50035  # ``type`` is required in v10
+    status, thread, _ = await client.call(
+        "POST", f"/channels/{seed.general_id}/threads", {"name": "private", "type": 12}
+    )
+    assert status == 201 and thread["type"] == 12 and thread["parent_id"] == seed.general_id
+    assert client.sandbox.messages("general") == []  # no system message in the channel
+    path = f"/channels/{thread['id']}/thread-members"
+    status, member, _ = await client.call("GET", f"{path}/{seed.bot_id}")
+    assert status == 200 and member["user_id"] == seed.bot_id  # the creator is a member
+    status, body, _ = await client.call("GET", f"{path}/{seed.reader_id}")
+    assert status == 404 and body["code"] == 10007
+    assert not world.can_view(seed.reader_id, thread["id"])
+    assert world.can_view(seed.admin_id, thread["id"])  # the owner may manage threads
+    with pytest.raises(ApiError) as refused:
+        world.create_message(thread["id"], seed.reader_id, {"content": "let me in"})
+    assert refused.value.status == 403 and refused.value.code == 50001
+    status, _, _ = await client.call("PUT", f"{path}/{seed.reader_id}")
+    assert status == 204 and world.can_view(seed.reader_id, thread["id"])
+    status, member, _ = await client.call("GET", f"{path}/{seed.reader_id}")
+    assert status == 200 and member["user_id"] == seed.reader_id
+    # A mention adds whoever can see the channel.
+    third = world.create_user("cy")
+    world.add_member(seed.guild_id, third["id"])
+    world.create_message(thread["id"], seed.reader_id, {"content": f"<@{third['id']}> come in"})
+    assert world.can_view(third["id"], thread["id"])
+    status, body, _ = await client.call("PUT", f"{path}/{'1' * 18}")
+    assert status == 404 and body["code"] == 10007  # not a member of the server
+    # Archived: no new members, and still hidden from non-members.
+    fourth = world.create_user("dee")
+    world.add_member(seed.guild_id, fourth["id"])
+    client.sandbox.archive(thread)
+    status, body, _ = await client.call("PUT", f"{path}/{fourth['id']}")
+    assert status == 400 and body["code"] == 50083
+    assert not world.can_view(fourth["id"], thread["id"])

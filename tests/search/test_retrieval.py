@@ -17,7 +17,10 @@ from bot.search.passages import article_passages, source_text
 from bot.search.query import match_expression
 from bot.store import Store
 from bot.store.messages import StoredMessage
+from bot.viewer import Viewer
 from tests.search.conftest import SAMPLE
+
+OPERATOR = Viewer.operator()
 
 
 def test_passages_are_slices_of_their_source() -> None:
@@ -51,7 +54,7 @@ def test_passages_are_slices_of_their_source() -> None:
 )
 async def test_hostile_questions_never_raise(stored: tuple[Store, Article], text: str) -> None:
     store, article = stored
-    answer = await answer_question(store, article, text)
+    answer = await answer_question(store, article, text, viewer=OPERATOR)
     assert isinstance(answer.answered, bool)
 
 
@@ -62,7 +65,7 @@ async def test_any_text_makes_a_valid_match_or_none(stored: tuple[Store, Article
     match = match_expression(text)
     if match is not None:
         await store.search.search([article.id], match, 5)  # FTS5 accepts it
-        answer = await answer_question(store, article, text)
+        answer = await answer_question(store, article, text, viewer=OPERATOR)
         for quote in answer.quotes:
             assert source_text(article, quote.source, quote.comment)[quote.start : quote.end] == quote.text
 
@@ -81,7 +84,7 @@ async def test_answers_quote_the_article_verbatim(
 ) -> None:
     store, article = stored
     answer = await answer_question(
-        store, article, question, section_urls={4: "https://discord.com/channels/1/2/3"}
+        store, article, question, viewer=OPERATOR, section_urls={4: "https://discord.com/channels/1/2/3"}
     )
     assert answer.answered
     assert expected in answer.quotes[0].text
@@ -102,7 +105,7 @@ async def test_answers_quote_the_article_verbatim(
 )
 async def test_unanswerable_questions_are_refused(stored: tuple[Store, Article], question: str) -> None:
     store, article = stored
-    answer = await answer_question(store, article, question)
+    answer = await answer_question(store, article, question, viewer=OPERATOR)
     assert not answer.answered
     assert answer.text.startswith("**Not found in the article.**")
 
@@ -143,7 +146,9 @@ async def test_an_over_long_sentence_is_quoted_by_its_best_window(tmp_path: Path
     text = f"A long one\n\nIt began {filler}, and then the lighthouse keeper counted 412 gulls.\n"
     async with Store(tmp_path / "long.db") as store:
         article = await store.articles.add(parse_article(text, source="long.txt"))
-        answer = await answer_question(store, article, "How many gulls did the lighthouse keeper count?")
+        answer = await answer_question(
+            store, article, "How many gulls did the lighthouse keeper count?", viewer=OPERATOR
+        )
     assert answer.answered
     (quote, *_) = answer.quotes
     assert len(quote.text) <= 400 < len(article.body)
@@ -172,7 +177,9 @@ async def test_readers_words_are_quoted_after_the_articles_and_labelled(
             created_at="2026-11-25T06:00:00+00:00",
         )
     )
-    answer = await answer_question(store, article, "How many scarves did the grandmother knit?")
+    answer = await answer_question(
+        store, article, "How many scarves did the grandmother knit?", viewer=OPERATOR
+    )
     assert answer.answered
     (quote,) = [q for q in answer.quotes if q.reader is not None]
     assert said[quote.start : quote.end] == quote.text and "forty scarves" in quote.text
@@ -180,5 +187,5 @@ async def test_readers_words_are_quoted_after_the_articles_and_labelled(
     assert "Dana, a reader in this discussion (not the article)" in answer.text
     assert "(https://discord.com/channels/1/2/9001)" in answer.text
     # The article's own words still come first when it answers.
-    died = await answer_question(store, article, "How many people died in the strike?")
+    died = await answer_question(store, article, "How many people died in the strike?", viewer=OPERATOR)
     assert died.quotes[0].reader is None and "16 people died" in died.quotes[0].text

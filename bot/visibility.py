@@ -1,0 +1,117 @@
+"""What a member may view right now: the Discord side of the trust model (see :mod:`bot.viewer`).
+
+One function, :func:`viewer_for`, works out for a member the channels and threads they can view:
+a server channel if ``permissions_for(member).view_channel``; a public thread if its parent is
+visible; a private thread if its parent is visible and the member either has Manage Threads there
+or is a member of the thread (asked of Discord: ``GET /channels/{id}/thread-members/{user}``, 404
+meaning "not a member"). Threads come from the archive (:meth:`GuildQueries.threads`) as well as
+discord.py's cache, because Discord does not send archived threads over the gateway: a thread that
+is not cached is looked up, never assumed visible. Whatever cannot be established is hidden.
+The result is worked out per request and not kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import discord
+
+from bot.store import Store
+from bot.store.guilds import KnownThread
+from bot.viewer import Viewer
+
+log = logging.getLogger(__name__)
+
+
+async def viewer_for(client: discord.Client, store: Store, member: discord.Member) -> Viewer:
+    """The viewer for ``member`` in their server, now."""
+    guild = member.guild
+    visible: set[int] = set()
+    manages_threads: set[int] = set()
+    for channel in guild.channels:
+        permissions = channel.permissions_for(member)
+        if permissions.view_channel:
+            visible.add(channel.id)
+            if permissions.manage_threads:
+                manages_threads.add(channel.id)
+    threads = await _known_threads(store, guild)
+    to_ask: list[int] = []
+    for thread in threads.values():
+        if thread.parent_id not in visible:
+            continue
+        if not thread.private or thread.parent_id in manages_threads:
+            visible.add(thread.id)
+        else:
+            to_ask.append(thread.id)
+    # One question per private thread, asked together (each thread is its own rate-limit bucket).
+    answers = await asyncio.gather(*(_in_thread(client, t, member.id) for t in to_ask))
+    visible.update(t for t, member_of in zip(to_ask, answers, strict=True) if member_of)
+    return Viewer.member(guild.id, member.id, visible)
+
+
+async def answer_viewer(
+    client: discord.Client, store: Store, member: discord.Member, channel_id: int
+) -> Viewer:
+    """The viewer for an answer the member asks for and everyone reading ``channel_id`` sees.
+
+    A public answer is read by the whole audience of its channel, not only by the member who
+    asked: a member of #staff asking in #general must not have #staff quoted there. So this is
+    the member's view narrowed to what every reader of ``channel_id`` can see as well: the
+    channel itself (or, in a thread, its parent channel) with its public threads; the private
+    thread the answer is posted in, if it is one; and channels that the whole server can see
+    (``@everyone`` may view them and no overwrite hides them from anyone), with their public
+    threads. Anything else stays out of a public answer, even if the member could see it.
+    """
+    viewer = await viewer_for(client, store, member)
+    guild = member.guild
+    threads = await _known_threads(store, guild)
+    here = threads.get(channel_id)
+    root = here.parent_id if here is not None else channel_id
+    cached = guild.get_thread(channel_id)
+    if here is None and cached is not None and cached.parent_id is not None:
+        root = cached.parent_id
+    open_to_all = {c.id for c in guild.channels if _everyone_sees(c, guild)}
+    shared: set[int] = set()
+    for seen in viewer.channel_ids:
+        thread = threads.get(seen)
+        if thread is None:
+            ok = seen == root or seen in open_to_all
+        elif thread.private:
+            ok = seen == channel_id
+        else:
+            ok = thread.parent_id == root or thread.parent_id in open_to_all
+        if ok:
+            shared.add(seen)
+    return Viewer.member(guild.id, member.id, shared)
+
+
+def _everyone_sees(channel: discord.abc.GuildChannel, guild: discord.Guild) -> bool:
+    if not channel.permissions_for(guild.default_role).view_channel:
+        return False
+    return all(overwrite.view_channel is not False for overwrite in channel.overwrites.values())
+
+
+async def _known_threads(store: Store, guild: discord.Guild) -> dict[int, KnownThread]:
+    """Threads from the archive (archived ones included) and from discord.py's cache."""
+    threads = {t.id: t for t in await store.guilds.threads(guild.id)}
+    for cached in guild.threads:
+        if cached.id not in threads and cached.parent_id is not None:
+            private = cached.type is discord.ChannelType.private_thread
+            threads[cached.id] = KnownThread(cached.id, cached.parent_id, private)
+    return threads
+
+
+async def _in_thread(client: discord.Client, thread_id: int, user_id: int) -> bool:
+    """Whether the user is a member of the (private) thread, archived or not; False when Discord
+    says no or cannot be asked (fail closed)."""
+    try:
+        await client.http.get_thread_member(thread_id, user_id)
+    except discord.NotFound:
+        return False
+    except discord.HTTPException as error:
+        log.warning(
+            "cannot check membership of thread %s (%s); treating it as hidden", thread_id, error.status
+        )
+        return False
+    return True
