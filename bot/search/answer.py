@@ -12,6 +12,7 @@ retrieved passages; its quotes are verified there, and any failure leaves the ex
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import functools
 import re
@@ -182,15 +183,30 @@ async def ranked_quotes(
     by_id = {a.id: a for a in articles}
     stems = _Stems(query_terms(question))
     hits = await store.search.search(None if everywhere else list(by_id), match, CANDIDATES)
-    scored: list[Quote] = []
+    said: list[MessageHit] = []
     if readers is not None and len(articles) == 1 and await store.search.discussed(articles[0].id):
         said = await store.search.search_messages(
             match, viewer=readers, article_id=articles[0].id, limit=READER_CANDIDATES, quotable=True
         )
-        for message in said:
-            quote = _reader_quote(articles[0].id, message, stems, max(x.score for x in said))
-            if quote is not None:
-                scored.append(quote)
+    # Scoring reads every hit's text, which may be a 1.5 MB comment: off the event loop, so other
+    # members' commands are answered meanwhile.
+    return await asyncio.to_thread(_rank, by_id, hits, (articles[0].id, said), stems)
+
+
+def _rank(
+    by_id: Mapping[str, Article],
+    hits: list[Hit],
+    readers: tuple[str, list[MessageHit]],
+    stems: _Stems,
+) -> list[Quote]:
+    """``ranked_quotes``'s scoring, widening and choice, with no I/O; ``readers`` is the article
+    discussed and what its readers said that matched."""
+    discussed, said = readers
+    scored: list[Quote] = []
+    for message in said:
+        quote = _reader_quote(discussed, message, stems, max(x.score for x in said))
+        if quote is not None:
+            scored.append(quote)
     top_bm25 = max((h.score for h in hits), default=1.0) or 1.0
     for hit in hits:
         article = by_id.get(hit.article_id)
