@@ -98,11 +98,16 @@ async def import_sample(db_path: Path, settings: Settings) -> None:
     """The sample article, imported once."""
     text = (resources.files("bot") / "data" / SAMPLE).read_text(encoding="utf-8")
     article = parse_article(text, source=SAMPLE, target_chars=settings.section_target_chars)
-    async with Store(db_path) as store:
+    store = Store(db_path)
+    # exclusive, as the bot will: a second sandbox on the same --data is refused before it writes.
+    await store.open(exclusive=True)
+    try:
         try:
             await store.articles.get("the-lessons-of-zhanaozen")
         except NotFoundError:
             await store.articles.add(article)
+    finally:
+        await store.close()
 
 
 def _find_seed(sandbox: Sandbox) -> Seed | None:

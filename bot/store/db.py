@@ -110,7 +110,9 @@ def is_read_only_error(error: BaseException) -> bool:
     if isinstance(error, ReadOnlyDatabaseError):
         return True
     code = getattr(error, "sqlite_errorcode", None)
-    return isinstance(error, sqlite3.Error) and isinstance(code, int) and code & 0xFF == sqlite3.SQLITE_READONLY
+    return (
+        isinstance(error, sqlite3.Error) and isinstance(code, int) and code & 0xFF == sqlite3.SQLITE_READONLY
+    )
 
 
 class _Kind(Enum):
@@ -244,10 +246,10 @@ class DatabaseLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = _describe_holder(fd)
+            described = _describe_holder(fd)
             os.close(fd)
             raise DatabaseInUseError(
-                f"{database} is in use by another Readalong bot ({holder}); stop it first or use another --db"
+                f"{database} is in use by another Readalong bot ({described}); stop it first or use another --db"
             ) from None
         except OSError as error:
             os.close(fd)
@@ -274,9 +276,7 @@ class DatabaseLock:
 def _describe_holder(fd: int) -> str:
     try:
         holder = json.loads(os.pread(fd, 4096, 0).decode("utf-8", "replace") or "{}")
-        return (
-            f"pid {int(holder['pid'])} on {holder['host']}, `{holder['command']}`, since {holder['since']}"
-        )
+        return f"pid {int(holder['pid'])} on {holder['host']}, `{holder['command']}`, since {holder['since']}"
     except (OSError, ValueError, KeyError, TypeError):
         return "holder unknown: it is starting"
 
@@ -463,9 +463,7 @@ class Store:
             await db.executescript(f"BEGIN IMMEDIATE;\n{mark}\nCOMMIT;")
         for migration in migrations[current:]:
             log.info("applying migration %04d_%s", migration.number, migration.name)
-            script = (
-                f"BEGIN IMMEDIATE;\n{migration.sql}\n;PRAGMA user_version = {migration.number};\n{mark}\nCOMMIT;"
-            )
+            script = f"BEGIN IMMEDIATE;\n{migration.sql}\n;PRAGMA user_version = {migration.number};\n{mark}\nCOMMIT;"
             try:
                 await db.executescript(script)
             except sqlite3.Error as error:
