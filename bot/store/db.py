@@ -54,8 +54,9 @@ _SQLITE_HEADER = b"SQLite format 3\x00"
 _MIGRATION_NAME = re.compile(r"^(?P<number>\d{4})_(?P<name>[a-z0-9_]+)\.sql$")
 _SIDE_FILES = ("-wal", "-shm", "-journal")
 
-_transaction_of: ContextVar[Store | None] = ContextVar("readalong_store_transaction", default=None)
-"""The store whose write transaction the current task is inside, if any."""
+_transaction_of: ContextVar[object | None] = ContextVar("readalong_store_transaction", default=None)
+"""The write transaction the current task is inside, if any (a task created inside one inherits
+the value, so it is compared with the store's transaction still open, not trusted alone)."""
 
 
 class MigrationError(ReadalongError):
@@ -304,6 +305,7 @@ class Store:
         self._writer: aiosqlite.Connection | None = None
         self._lock: DatabaseLock | None = None
         self._write_lock = asyncio.Lock()
+        self._open_transaction: object | None = None
         self.articles = ArticleQueries(self)
         self.postings = PostingQueries(self)
         self.messages = MessageQueries(self)
@@ -317,7 +319,8 @@ class Store:
     @property
     def db(self) -> aiosqlite.Connection:
         """The read connection (committed data only); inside :meth:`transaction`, its connection."""
-        if _transaction_of.get() is self and self._writer is not None:
+        current = self._open_transaction
+        if current is not None and _transaction_of.get() is current and self._writer is not None:
             return self._writer
         if self._reader is None:
             raise RuntimeError("the store is not open")
@@ -429,7 +432,8 @@ class Store:
         async with self._write_lock:
             db = self._writer
             await db.execute("BEGIN IMMEDIATE")
-            token = _transaction_of.set(self)
+            self._open_transaction = marker = object()
+            token = _transaction_of.set(marker)
             try:
                 yield db
             except BaseException:
@@ -439,6 +443,7 @@ class Store:
             else:
                 await db.execute("COMMIT")
             finally:
+                self._open_transaction = None
                 _transaction_of.reset(token)
 
     async def schema_version(self) -> int:
