@@ -91,9 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings = settings.with_db(args.db)
         db_path = settings.db_path
         quiet = args.command not in LONG_RUNNING
-        discord.utils.setup_logging(
-            level=max(settings.log_level_number, logging.WARNING) if quiet else settings.log_level_number
-        )
+        setup_logging(max(settings.log_level_number, logging.WARNING) if quiet else settings.log_level_number)
         for warning in settings.warnings():
             log.warning("%s", warning)
         handler: Handler = args.handler
@@ -114,6 +112,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+class _CliLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The handler :func:`main` installs, told apart from any other so it is installed once."""
+
+
+def setup_logging(level: int) -> None:
+    """Log to the current standard error, once: a second ``main()`` in the same process (the
+    tests) replaces the handler instead of printing every line twice."""
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if isinstance(h, _CliLogHandler)]:
+        root.removeHandler(handler)
+    discord.utils.setup_logging(handler=_CliLogHandler(), level=level)
+
+
 async def open_existing_store(settings: Settings) -> Store:
     """The store, refusing to create a database just to report that it holds nothing."""
     if not settings.db_path.exists():
@@ -131,7 +142,11 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
     async def store_it() -> Article:
         async with Store(settings.db_path) as store:
-            return await store.articles.add(article, args.article_id)
+            stored = await store.articles.add(article, args.article_id)
+            # Indexed now rather than at the first question, which may come when the database
+            # can no longer be written (a read-only copy).
+            await store.search.ensure_index(stored)
+            return stored
 
     stored = asyncio.run(store_it())
     print(describe_import(stored))

@@ -67,10 +67,6 @@ def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli import open_existing_store
 
-    if args.output is not None and args.output.is_dir():
-        raise ReadalongError(f"{args.output}: is a directory; give a file name")
-    if args.output is not None and not args.output.parent.exists():
-        raise ReadalongError(f"{args.output.parent}: no such folder")
     if args.output is not None:
         _check_writable(args.output)
 
@@ -100,12 +96,20 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 def _check_writable(output: Path) -> None:
     """Refuse, before any work, a path that cannot be written."""
     folder = output.parent
-    if not folder.is_dir():
-        raise ReadalongError(f"{folder}: is not a folder")
+    try:
+        if output.is_dir():
+            raise ReadalongError(f"{output}: is a directory; give a file name")
+        if not folder.exists():
+            raise ReadalongError(f"{folder}: no such folder")
+        if not folder.is_dir():
+            raise ReadalongError(f"{folder}: is not a folder")
+        exists = output.exists()
+    except OSError as error:
+        raise ReadalongError(f"{output}: cannot write it ({error.strerror})") from None
     if not os.access(folder, os.W_OK | os.X_OK, effective_ids=True):
-        raise ReadalongError(f"{output}: cannot write there (permission denied)")
-    if output.exists() and not os.access(output, os.W_OK, effective_ids=True):
-        raise ReadalongError(f"{output}: cannot write it (permission denied)")
+        raise ReadalongError(f"{output}: cannot write in {folder} (permission denied)")
+    if exists and not os.access(output, os.W_OK, effective_ids=True):
+        raise ReadalongError(f"{output}: cannot write it in {folder} (permission denied)")
 
 
 def _write_whole(output: Path, text: str) -> None:
