@@ -18,7 +18,6 @@ from bot.errors import DatabaseInUseError
 from bot.sandbox import Sandbox
 from bot.sandbox.harness import running_bot, sandbox_settings
 from bot.settings import Settings
-from bot.store import Store
 
 SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
 ROOT = Path(__file__).parents[2]

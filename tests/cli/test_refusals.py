@@ -107,17 +107,15 @@ def test_a_read_only_database_answers_but_does_not_write(
 
 def test_sqlite_reporting_read_only_is_named_as_such(tmp_path: Path, imported: Path) -> None:
     """The other way to learn it: SQLite's own SQLITE_READONLY on a write."""
-    with contextlib.closing(sqlite3.connect(imported.resolve().as_uri() + "?mode=ro", uri=True)) as c:
-        with pytest.raises(sqlite3.OperationalError) as caught:
-            c.execute("INSERT INTO guild_settings (guild_id) VALUES (1)")
+    reader = sqlite3.connect(imported.resolve().as_uri() + "?mode=ro", uri=True)
+    with contextlib.closing(reader), pytest.raises(sqlite3.OperationalError) as caught:
+        reader.execute("INSERT INTO guild_settings (guild_id) VALUES (1)")
     assert is_read_only_error(caught.value)
     described = describe_database_error(caught.value, imported)
     assert isinstance(described, ReadOnlyDatabaseError) and "read-only" in str(described)
 
 
-def test_a_locked_database_waits_then_says_so(
-    imported: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_locked_database_waits_then_says_so(imported: Path, capsys: pytest.CaptureFixture[str]) -> None:
     locker = sqlite3.connect(imported, isolation_level=None)
     try:
         locker.execute("BEGIN IMMEDIATE")
@@ -191,9 +189,7 @@ def _limit_memory() -> None:
 
 
 @pytest.mark.parametrize("special", ["fifo", "/dev/zero"])
-def test_special_files_are_refused_before_reading(
-    tmp_path: Path, imported: Path, special: str
-) -> None:
+def test_special_files_are_refused_before_reading(tmp_path: Path, imported: Path, special: str) -> None:
     path = Path(special)
     if special == "fifo":
         path = tmp_path / "pipe"
@@ -275,7 +271,11 @@ async def test_record_ask_stores_a_lone_surrogate_as_a_replacement(tmp_path: Pat
 
 def test_misspelled_keys_are_named_once_with_the_nearest(imported: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("READALONG_", "DISCORD_", "OPENAI_"))}
-    env |= {"DISCORD_TOKN": "secret-value-1", "OPENAI_API_KY": "secret-value-2", "READALONG_SECTON_CHARS": "900"}
+    env |= {
+        "DISCORD_TOKN": "secret-value-1",
+        "OPENAI_API_KY": "secret-value-2",
+        "READALONG_SECTON_CHARS": "900",
+    }
     result = subprocess.run(
         [sys.executable, "-m", "bot", "--db", str(imported), "list"],
         cwd=ROOT,
