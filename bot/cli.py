@@ -108,6 +108,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         described = describe_database_error(error, db_path or Path("readalong.db"))
         print(f"readalong: error: {described}", file=sys.stderr)
         return 2
+    except OSError as error:
+        # A file the checks above did not foresee (permissions changed under us, a full disk).
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"readalong: error: {where}{error.strerror or error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 
@@ -127,7 +132,8 @@ def setup_logging(level: int) -> None:
 
 async def open_existing_store(settings: Settings) -> Store:
     """The store, refusing to create a database just to report that it holds nothing."""
-    if not settings.db_path.exists():
+    path = settings.db_path
+    if not path.exists() or (path.is_file() and path.stat().st_size == 0):
         raise ReadalongError(
             f"no database at {settings.db_path}: import an article first (readalong import PATH)"
         )

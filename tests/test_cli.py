@@ -85,6 +85,10 @@ def test_show_without_a_database_creates_none(tmp_path: Path, capsys: pytest.Cap
     assert main(["--db", str(tmp_path / "none.db"), "show", "x"]) == 2
     assert "no database" in capsys.readouterr().err
     assert not (tmp_path / "none.db").exists()
+    (tmp_path / "empty.db").write_bytes(b"")
+    assert main(["--db", str(tmp_path / "empty.db"), "list"]) == 2
+    assert "no database" in capsys.readouterr().err
+    assert (tmp_path / "empty.db").read_bytes() == b"" and len(list(tmp_path.iterdir())) == 1
 
 
 def test_run_without_a_token_names_the_key(tmp_path: Path) -> None:
