@@ -101,7 +101,13 @@ def test_a_read_only_database_answers_but_does_not_write(
         assert out.count("Q: ") == 2
         assert one_line(err, "read-only", "not logged"), err  # one warning for the whole batch
         assert main(["--db", str(db), "import", str(SAMPLE)]) == 2
-        assert one_line(capsys.readouterr().err, "read-only"), err
+        err = capsys.readouterr().err
+        assert one_line(err, "read-only"), err
+        monkeypatch.setenv("DISCORD_TOKEN", "not-a-token")
+        monkeypatch.setenv("READALONG_DISCORD_URL", "http://127.0.0.1:9")
+        assert main(["--db", str(db), "run"]) == 2
+        err = capsys.readouterr().err
+        assert one_line(err, "read-only: the bot needs to write to it"), err
     assert snapshot(shared_folder) == before
 
 
