@@ -13,6 +13,7 @@ import importlib
 import json
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -24,7 +25,7 @@ from bot.articles import Article, parse_article, read_article_file
 from bot.errors import ReadalongError
 from bot.logs import setup_logging
 from bot.settings import Settings
-from bot.store import Store
+from bot.store import Store, describe_database_error
 
 log = logging.getLogger(__name__)
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -84,15 +85,19 @@ def _extra_commands() -> list[Callable[[argparse._SubParsersAction[argparse.Argu
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    db_path: Path | None = args.db
     try:
         settings = Settings.from_env()
         if args.db is not None:
             settings = settings.with_db(args.db)
+        db_path = settings.db_path
         quiet = args.command not in LONG_RUNNING
         setup_logging(
             max(settings.log_level_number, logging.WARNING) if quiet else settings.log_level_number,
             secrets=[s.reveal() for s in (settings.discord_token, settings.openai_api_key) if s is not None],
         )
+        for warning in settings.warnings():
+            log.warning("%s", warning)
         handler: Handler = args.handler
         return handler(args, settings)
     except BrokenPipeError:
@@ -102,13 +107,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ReadalongError as error:
         print(f"readalong: error: {error}", file=sys.stderr)
         return 2
+    except sqlite3.Error as error:
+        # Raised by a query beyond the store's own checks: locked, damaged pages, read-only...
+        described = describe_database_error(error, db_path or Path("readalong.db"))
+        print(f"readalong: error: {described}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        # A file the checks above did not foresee (permissions changed under us, a full disk).
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"readalong: error: {where}{error.strerror or error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 
 
 async def open_existing_store(settings: Settings) -> Store:
     """The store, refusing to create a database just to report that it holds nothing."""
-    if not settings.db_path.exists():
+    path = settings.db_path
+    if not path.exists() or (path.is_file() and path.stat().st_size == 0):
         raise ReadalongError(
             f"no database at {settings.db_path}: import an article first (readalong import PATH)"
         )
@@ -123,7 +139,11 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
     async def store_it() -> Article:
         async with Store(settings.db_path) as store:
-            return await store.articles.add(article, args.article_id)
+            stored = await store.articles.add(article, args.article_id)
+            # Indexed now rather than at the first question, which may come when the database
+            # can no longer be written (a read-only copy).
+            await store.search.ensure_index(stored)
+            return stored
 
     stored = asyncio.run(store_it())
     print(describe_import(stored))
@@ -203,9 +223,19 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         point_discord_at(settings.discord_url)
     # A Discord-compatible server (the sandbox) sends every guild at once: no need to wait 2 s for more.
     ready_wait = 2.0 if settings.discord_url is None else 0.1
-    bot = create_bot(settings, sync_global=args.sync_global, guild_ready_timeout=ready_wait)
 
     async def runner() -> None:
+        # The store first, holding the database's lock: a second bot, a foreign or read-only file
+        # is refused in one line before anything connects to Discord.
+        store = Store(settings.db_path)
+        await store.open(exclusive=True)
+        try:
+            bot = create_bot(
+                settings, store=store, sync_global=args.sync_global, guild_ready_timeout=ready_wait
+            )
+        except BaseException:
+            await store.close()
+            raise
         async with bot:
             await bot.start(token.reveal())
 

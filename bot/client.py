@@ -123,7 +123,8 @@ class ReadalongBot(commands.Bot):
         return f"<ReadalongBot user={self.user!s} db={str(self.settings.db_path)!r}>"
 
     async def setup_hook(self) -> None:
-        await self.store.open()
+        # exclusive: one bot per database, or every comment would be posted twice.
+        await self.store.open(exclusive=True)
         for name in extension_names():
             await self.load_extension(name)
         if self.settings.dev_guild_id is not None:

@@ -26,3 +26,15 @@ class NotFoundError(ReadalongError):
 
 class ConflictError(ReadalongError):
     """The request clashes with what is stored (an id already taken, say)."""
+
+
+class DatabaseError(ReadalongError):
+    """The database cannot be used as asked: not ours, too new, damaged, locked or read-only."""
+
+
+class ReadOnlyDatabaseError(DatabaseError):
+    """The database (or its folder) cannot be written; reading still works."""
+
+
+class DatabaseInUseError(DatabaseError):
+    """Another bot process holds the database; a second one would post everything twice."""

@@ -6,6 +6,7 @@ Nothing else in Readalong reads the environment: the CLI builds :class:`Settings
 
 from __future__ import annotations
 
+import difflib
 import logging
 import os
 from collections.abc import Mapping
@@ -22,6 +23,23 @@ from bot.errors import SettingsError
 DEFAULT_DB = Path("readalong.db")
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+KNOWN_KEYS = (
+    "DISCORD_TOKEN",
+    "DEV_GUILD_ID",
+    "LOG_LEVEL",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "OPENAI_MODEL",
+    "READALONG_ASK_COOLDOWN",
+    "READALONG_DB",
+    "READALONG_DISCORD_URL",
+    "READALONG_OPENAI_TIMEOUT",
+    "READALONG_SECTION_CHARS",
+)
+"""Every key Readalong reads. Any other ``READALONG_*`` key, or a key this close to one of these
+(``DISCORD_TOKN``), is a typo to warn about: the setting it meant is silently at its default."""
+_NEAR_MISS = 0.85
+_PREFIX = "READALONG_"
 
 
 class Secret:
@@ -69,7 +87,8 @@ class Settings:
     discord_url: str | None = None
     """Base URL of a Discord-compatible server (the sandbox); None means Discord itself."""
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
-    """Unrecognised ``READALONG_*`` keys, kept so a typo can be reported."""
+    """Unrecognised keys that look like ours, each with the nearest known key ("" if none), kept
+    so a typo can be reported (:meth:`warnings`). Their values are not kept: one may be a secret."""
 
     @classmethod
     def from_env(
@@ -127,7 +146,15 @@ class Settings:
                 get("READALONG_ASK_COOLDOWN"), "READALONG_ASK_COOLDOWN", 10.0, 0.0, 3600.0
             ),
             discord_url=discord_url,
+            extra=_unknown_keys(values),
         )
+
+    def warnings(self) -> list[str]:
+        """One line per misspelled key, naming the nearest known key."""
+        return [
+            f"unknown setting {key}" + (f" (did you mean {nearest}?)" if nearest else "") + "; it is ignored"
+            for key, nearest in sorted(self.extra.items())
+        ]
 
     def with_db(self, path: Path) -> Settings:
         return replace(self, db_path=path)
@@ -142,6 +169,24 @@ class Settings:
     @property
     def log_level_number(self) -> int:
         return int(logging.getLevelName(self.log_level))
+
+
+def _unknown_keys(values: Mapping[str, str]) -> dict[str, str]:
+    found = {}
+    for key in values:
+        if key in KNOWN_KEYS:
+            continue
+        upper = key.upper()
+        if upper.startswith(_PREFIX):
+            # Compared without the prefix, which every one of them shares.
+            ours = [k.removeprefix(_PREFIX) for k in KNOWN_KEYS if k.startswith(_PREFIX)]
+            nearest = difflib.get_close_matches(upper.removeprefix(_PREFIX), ours, n=1, cutoff=0.6)
+            found[key] = _PREFIX + nearest[0] if nearest else ""
+        else:
+            nearest = difflib.get_close_matches(upper, KNOWN_KEYS, n=1, cutoff=_NEAR_MISS)
+            if nearest:
+                found[key] = nearest[0]
+    return found
 
 
 def _snowflake(raw: str | None, key: str) -> int | None:

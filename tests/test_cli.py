@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -16,9 +15,9 @@ from bot.cli import main
 SAMPLE = Path(__file__).parents[1] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
 
 
-def dump(db: Path) -> list[str]:
-    with sqlite3.connect(db) as connection:
-        return list(connection.iterdump())
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file in ``folder`` and its bytes: the database's header and WAL included."""
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
 def test_import_then_show_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -61,10 +60,10 @@ def test_bad_input_is_one_line_exit_2_and_changes_nothing(
     db = tmp_path / "r.db"
     assert main(["--db", str(db), "import", str(SAMPLE), "--id", "zh"]) == 0
     capsys.readouterr()
-    before = dump(db)
     (tmp_path / "empty.txt").write_bytes(b"")
     (tmp_path / "bin.dat").write_bytes(bytes(range(256)))
     (tmp_path / "latin1.txt").write_bytes("Título\n\ncafé".encode("latin-1"))
+    before = snapshot(tmp_path)
     cases = [
         (["import", str(tmp_path / "missing.txt")], "no such file"),
         (["import", str(tmp_path)], "is a directory"),
@@ -79,13 +78,17 @@ def test_bad_input_is_one_line_exit_2_and_changes_nothing(
         assert main(["--db", str(db), *argv]) == 2, argv
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and message in err and "Traceback" not in err, (argv, err)
-    assert dump(db) == before
+        assert snapshot(tmp_path) == before, argv
 
 
 def test_show_without_a_database_creates_none(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--db", str(tmp_path / "none.db"), "show", "x"]) == 2
     assert "no database" in capsys.readouterr().err
     assert not (tmp_path / "none.db").exists()
+    (tmp_path / "empty.db").write_bytes(b"")
+    assert main(["--db", str(tmp_path / "empty.db"), "list"]) == 2
+    assert "no database" in capsys.readouterr().err
+    assert (tmp_path / "empty.db").read_bytes() == b"" and len(list(tmp_path.iterdir())) == 1
 
 
 def test_run_without_a_token_names_the_key(tmp_path: Path) -> None:

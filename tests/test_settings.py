@@ -49,3 +49,24 @@ def test_secrets_never_show() -> None:
     assert settings.require_token().reveal() == "tok-SECRET-1"
     with pytest.raises(SettingsError, match="DISCORD_TOKEN is not set"):
         Settings.from_mapping({}).require_token()
+
+
+def test_misspelled_keys_are_named_with_the_nearest_known_one() -> None:
+    settings = Settings.from_mapping(
+        {
+            "DISCORD_TOKN": "tok-SECRET-1",
+            "OPENAI_API_KY": "sk-SECRET-2",
+            "READALONG_SECTON_CHARS": "900",
+            "READALONG_COLOUR": "blue",
+            "PATH": "/usr/bin",
+            "HOME": "/root",
+            "READALONG_DB": "r.db",
+        }
+    )
+    assert settings.warnings() == [
+        "unknown setting DISCORD_TOKN (did you mean DISCORD_TOKEN?); it is ignored",
+        "unknown setting OPENAI_API_KY (did you mean OPENAI_API_KEY?); it is ignored",
+        "unknown setting READALONG_COLOUR; it is ignored",
+        "unknown setting READALONG_SECTON_CHARS (did you mean READALONG_SECTION_CHARS?); it is ignored",
+    ]
+    assert "SECRET" not in repr(settings) + repr(settings.extra)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
@@ -69,10 +70,8 @@ def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli import open_existing_store
 
-    if args.output is not None and args.output.is_dir():
-        raise ReadalongError(f"{args.output}: is a directory; give a file name")
-    if args.output is not None and not args.output.parent.exists():
-        raise ReadalongError(f"{args.output.parent}: no such folder")
+    if args.output is not None:
+        _check_writable(args.output)
 
     async def build() -> str:
         store = await open_existing_store(settings)
@@ -92,6 +91,37 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     if args.output is None:
         sys.stdout.write(text)
     else:
-        args.output.write_text(text, encoding="utf-8")
+        _write_whole(args.output, text)
         print(f"Wrote {args.output} ({len(text.encode()):,} bytes).")
     return 0
+
+
+def _check_writable(output: Path) -> None:
+    """Refuse, before any work, a path that cannot be written."""
+    folder = output.parent
+    try:
+        if output.is_dir():
+            raise ReadalongError(f"{output}: is a directory; give a file name")
+        if not folder.exists():
+            raise ReadalongError(f"{folder}: no such folder")
+        if not folder.is_dir():
+            raise ReadalongError(f"{folder}: is not a folder")
+        exists = output.exists()
+    except OSError as error:
+        raise ReadalongError(f"{output}: cannot write it ({error.strerror})") from None
+    if not os.access(folder, os.W_OK | os.X_OK, effective_ids=True):
+        raise ReadalongError(f"{output}: cannot write in {folder} (permission denied)")
+    if exists and not os.access(output, os.W_OK, effective_ids=True):
+        raise ReadalongError(f"{output}: cannot write it in {folder} (permission denied)")
+
+
+def _write_whole(output: Path, text: str) -> None:
+    """Write to a temporary file beside ``output``, then rename it: a failure leaves ``output`` as
+    it was (and no half-written file), in one line."""
+    temporary = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(output)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise ReadalongError(f"{output}: cannot write it ({error.strerror})") from None

@@ -9,7 +9,9 @@ in the middle of a comment gives the comments that are there.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,26 +75,69 @@ _WHITESPACE = re.compile(r"\s+")
 
 
 def read_article_file(path: Path) -> str:
-    """The text of ``path``, or an :class:`ArticleFormatError` saying in one line why not."""
-    if not path.exists():
-        raise ArticleFormatError(f"{path}: no such file")
-    if path.is_dir():
-        raise ArticleFormatError(f"{path}: is a directory, not an article file")
+    """The text of ``path``, or an :class:`ArticleFormatError` saying in one line why not.
+
+    Only a regular file is opened (a FIFO would hang, ``/dev/zero`` would never end), and the size
+    is checked while reading, not after: a file that grows, or lies about its size, is still
+    read no further than the limit.
+    """
     try:
-        data = path.read_bytes()
+        info = path.stat()
+    except FileNotFoundError:
+        raise ArticleFormatError(f"{path}: no such file") from None
+    except OSError as error:
+        raise ArticleFormatError(f"{path}: cannot be read ({error.strerror})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ArticleFormatError(f"{path}: is a directory, not an article file")
+    if not stat.S_ISREG(info.st_mode):
+        raise ArticleFormatError(f"{path}: is not a regular file (a device, a pipe or a socket)")
+    if info.st_size > MAX_ARTICLE_BYTES:
+        raise ArticleFormatError(_too_large(str(path), info.st_size))
+    try:
+        # O_NONBLOCK: if the path was swapped for a FIFO since the stat, opening it does not hang.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                raise ArticleFormatError(f"{path}: is not a regular file (a device, a pipe or a socket)")
+            data = file.read(MAX_ARTICLE_BYTES + 1)
     except OSError as error:
         raise ArticleFormatError(f"{path}: cannot be read ({error.strerror})") from None
     return decode_article_bytes(data, str(path))
 
 
+def _too_large(name: str, size: int) -> str:
+    over = "over " if size > MAX_ARTICLE_BYTES else ""
+    return f"{name}: is too large ({over}{size / 1e6:.1f} MB; the limit is {MAX_ARTICLE_BYTES / 1e6:.0f} MB)"
+
+
+_UTF16_BOMS = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
+
+
 def decode_article_bytes(data: bytes, name: str) -> str:
-    """Text from uploaded or read bytes, refusing what is not an article-sized UTF-8 text."""
+    """Text from uploaded or read bytes, refusing what is not an article-sized text.
+
+    UTF-8 (with or without a byte order mark) and UTF-16 with a byte order mark (what Windows
+    editors call "Unicode") are read; anything else is named and refused.
+    """
     if len(data) > MAX_ARTICLE_BYTES:
-        raise ArticleFormatError(
-            f"{name}: is too large ({len(data) / 1e6:.1f} MB; the limit is {MAX_ARTICLE_BYTES / 1e6:.0f} MB)"
-        )
+        raise ArticleFormatError(_too_large(name, len(data)))
+    encoding = _UTF16_BOMS.get(data[:2]) if not data.startswith(b"\xff\xfe\x00\x00") else None
+    if encoding is not None:
+        try:
+            text = data[2:].decode(encoding)
+        except UnicodeDecodeError as error:
+            raise ArticleFormatError(
+                f"{name}: starts like UTF-16 text but is not (bad bytes at offset {error.start + 2})"
+            ) from None
+        if not text.strip():
+            raise ArticleFormatError(f"{name}: is empty")
+        if "\x00" in text:
+            raise ArticleFormatError(f"{name}: is a binary file, not text")
+        return _checked_text(text, name)
     if not data.strip():
         raise ArticleFormatError(f"{name}: is empty")
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        raise ArticleFormatError(f"{name}: is UTF-32 text; save it as UTF-8")
     if b"\x00" in data:
         raise ArticleFormatError(f"{name}: is a binary file, not text")
     try:
@@ -101,6 +146,10 @@ def decode_article_bytes(data: bytes, name: str) -> str:
         raise ArticleFormatError(
             f"{name}: is not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start})"
         ) from None
+    return _checked_text(text, name)
+
+
+def _checked_text(text: str, name: str) -> str:
     controls = sum(1 for ch in text if ch < " " and ch not in "\n\r\t\f")
     if controls > 0.01 * len(text):
         raise ArticleFormatError(f"{name}: is a binary file, not text")

@@ -50,8 +50,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
-    if args.script is not None and not args.script.is_file():
+    if args.script is not None and not args.script.exists():
         raise ReadalongError(f"{args.script}: no such file")
+    if args.script is not None and not args.script.is_file():
+        raise ReadalongError(f"{args.script}: is not a regular file")
     if not 0 <= args.port <= 65535:
         raise ReadalongError(f"--port {args.port}: must be between 0 and 65535")
     if args.data is not None and args.data.exists() and not args.data.is_dir():
@@ -72,6 +74,10 @@ async def _main(args: argparse.Namespace, settings: Settings, folder: Path) -> N
     snapshot = folder / "sandbox-world.json"
     sandbox = Sandbox(snapshot=snapshot, port=args.port)
     seed = _find_seed(sandbox) or sandbox.seed()
+    db_path = folder / "readalong.db"
+    if not args.serve:
+        # Before the server starts: a database held by another bot is refused in one line.
+        await import_sample(db_path, settings)
     async with sandbox:
         if args.serve:
             print(f"READALONG_DISCORD_URL={sandbox.base_url}")
@@ -79,8 +85,6 @@ async def _main(args: argparse.Namespace, settings: Settings, folder: Path) -> N
             print(f"DEV_GUILD_ID={seed.guild_id}")
             print("Serving until Ctrl-C.", flush=True)
             await asyncio.Event().wait()
-        db_path = folder / "readalong.db"
-        await import_sample(db_path, settings)
         bot_settings = sandbox_settings(
             dataclasses.replace(settings, db_path=db_path), sandbox, seed.guild_id
         )
@@ -98,11 +102,16 @@ async def import_sample(db_path: Path, settings: Settings) -> None:
     """The sample article, imported once."""
     text = (resources.files("bot") / "data" / SAMPLE).read_text(encoding="utf-8")
     article = parse_article(text, source=SAMPLE, target_chars=settings.section_target_chars)
-    async with Store(db_path) as store:
+    store = Store(db_path)
+    # exclusive, as the bot will: a second sandbox on the same --data is refused before it writes.
+    await store.open(exclusive=True)
+    try:
         try:
             await store.articles.get("the-lessons-of-zhanaozen")
         except NotFoundError:
             await store.articles.add(article)
+    finally:
+        await store.close()
 
 
 def _find_seed(sandbox: Sandbox) -> Seed | None:

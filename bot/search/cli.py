@@ -5,12 +5,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
+import sqlite3
 import sys
+from collections.abc import Iterator
 
 from bot.errors import ReadalongError
 from bot.search.answer import Answer, answer_question
 from bot.settings import Settings
+from bot.store import Store, is_read_only_error
 from bot.viewer import Viewer
+
+log = logging.getLogger(__name__)
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,35 +33,74 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
     if not 1 <= args.top <= 10:
         raise ReadalongError(f"--top {args.top}: must be between 1 and 10")
-    if args.question is not None and not args.question.strip():
+    question = None if args.question is None else safe_text(args.question)
+    if question is not None and not question.strip():
         raise ReadalongError("the question is empty")
 
-    async def run() -> None:
+    async def run() -> int:
         store = await open_existing_store(settings)
+        status = 0
+        log_questions = True
         try:
             article = await store.articles.get(args.article_id)
-            questions = (
-                [args.question] if args.question is not None else (line.rstrip("\n") for line in sys.stdin)
-            )
-            for question in questions:
-                if not question.strip():
+            questions = [question] if question is not None else stdin_lines()
+            for asked in questions:
+                if not asked.strip():
                     continue
-                answer = await answer_question(
-                    store, article, question, viewer=Viewer.operator(), top_k=args.top
-                )
-                await store.search.record_ask(
-                    article_id=article.id,
-                    question=question,
-                    answered=answer.answered,
-                    quotes=[q.to_json() for q in answer.quotes],
-                    latency_ms=answer.latency_ms,
-                )
+                try:
+                    answer = await answer_question(
+                        store, article, asked, viewer=Viewer.operator(), top_k=args.top
+                    )
+                except ReadalongError as error:
+                    # One question refused; the rest of the batch is still answered.
+                    print(f"readalong: error: {error}", file=sys.stderr, flush=True)
+                    status = 2
+                    continue
                 _print(answer, as_json=args.json)
+                if log_questions:
+                    log_questions = await _record(store, article.id, asked, answer)
         finally:
             await store.close()
+        return status
 
-    asyncio.run(run())
-    return 0
+    return asyncio.run(run())
+
+
+async def _record(store: Store, article_id: str, question: str, answer: Answer) -> bool:
+    """Log the question; False (after one warning) if the database is read-only."""
+    try:
+        await store.search.record_ask(
+            article_id=article_id,
+            question=question,
+            answered=answer.answered,
+            quotes=[q.to_json() for q in answer.quotes],
+            latency_ms=answer.latency_ms,
+        )
+    except (ReadalongError, sqlite3.Error) as error:
+        if not is_read_only_error(error):
+            raise
+        log.warning("%s is read-only: questions are answered but not logged", store.path)
+        return False
+    return True
+
+
+def safe_text(text: str) -> str:
+    """``text`` with lone surrogates (from undecodable command-line bytes, or a JSON escape)
+    replaced by U+FFFD, so it can be printed and stored; proper pairs become the character."""
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def stdin_lines() -> Iterator[str]:
+    """Standard input, a question a line; bytes that are not UTF-8 become U+FFFD instead of
+    ending the batch with a UnicodeDecodeError."""
+    binary = getattr(sys.stdin, "buffer", None)
+    if binary is None:  # already text (a StringIO in tests)
+        for line in sys.stdin:
+            yield safe_text(line.rstrip("\n"))
+        return
+    for index, raw in enumerate(binary):
+        text = raw.decode("utf-8", "replace").rstrip("\r\n")
+        yield text.removeprefix("\ufeff") if index == 0 else text
 
 
 def _print(answer: Answer, *, as_json: bool) -> None:

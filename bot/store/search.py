@@ -166,6 +166,8 @@ class SearchQueries:
         guild_id: int | None = None,
         user_id: int | None = None,
     ) -> None:
+        # A lone surrogate (from undecodable bytes) cannot be stored as UTF-8: U+FFFD instead.
+        question = question.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
         async with self._store.transaction() as db:
             await db.execute(
                 "INSERT INTO asks (asked_at, guild_id, user_id, article_id, question, answered, quotes, latency_ms)"
