@@ -55,11 +55,20 @@ class RedactingFormatter(logging.Formatter):
         return redact(self._inner.format(record), self._secrets)
 
 
+class _StandardError(logging.StreamHandler):  # type: ignore[type-arg]
+    """The handler :func:`setup_logging` installs, told apart from others so it is installed once."""
+
+
 def setup_logging(level: int, *, secrets: Iterable[str] = (), handler: logging.Handler | None = None) -> None:
     """discord.py's logging set-up (one handler on the root logger, colour on a terminal), with
-    every root handler's output redacted. ``secrets`` are the configured token and keys."""
-    discord.utils.setup_logging(level=level, handler=handler or discord.utils.MISSING)
+    every root handler's output redacted. ``secrets`` are the configured token and keys. Called
+    again in the same process (the tests run ``main()`` many times), it replaces its handler, on
+    the current standard error, instead of printing every line twice."""
+    root = logging.getLogger()
+    for installed in [h for h in root.handlers if isinstance(h, _StandardError)]:
+        root.removeHandler(installed)
+    discord.utils.setup_logging(level=level, handler=handler or _StandardError())
     kept = tuple(secrets)
-    for each in logging.getLogger().handlers:
+    for each in root.handlers:
         if not isinstance(each.formatter, RedactingFormatter):
             each.setFormatter(RedactingFormatter(each.formatter, kept))

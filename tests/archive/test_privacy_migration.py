@@ -16,8 +16,8 @@ _ROW = (
 async def test_an_older_archive_is_brought_up_to_the_trust_model(tmp_path: Path) -> None:
     path = tmp_path / "r.db"
     before = [m for m in load_migrations() if m.number < 6]
-    async with Store(path, before) as store:
-        await store.db.executemany(
+    async with Store(path, before) as store, store.transaction() as db:
+        await db.executemany(
             _ROW,
             [
                 (1, 11, 10, 99, "Readalong", 1, "An answer"),
