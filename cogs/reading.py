@@ -80,7 +80,12 @@ class Reading(commands.Cog):
         if not isinstance(resolved, discord.TextChannel | discord.ForumChannel):
             raise ReadalongError(f"I cannot see {channel.mention}; check that I have access to it.")
         posting = await self.publisher.post(
-            stored, resolved, pace_minutes=pace, with_comments=comments, admin_id=interaction.user.id
+            stored,
+            resolved,
+            pace_minutes=pace,
+            with_comments=comments,
+            admin_id=interaction.user.id,
+            notify_channel_id=interaction.channel_id,
         )
         when = "now" if pace == 0 else f"one every {pace} min"
         extra = f" and {len(stored.comments)} original comments" if comments and stored.comments else ""
@@ -113,6 +118,11 @@ class Reading(commands.Cog):
         lines = [
             f"<#{posting.channel_id}> · {posting.state} · sections posted {len(posted)}/{total_sections}"
         ]
+        if posting.state == "paused" and posting.paused_reason:
+            lines.append(f"⚠️ paused by me: {posting.paused_reason}. Fix it, then `/article resume`.")
+        trouble = self.publisher.trouble(posting.id) if posting.state == "active" else None
+        if trouble:
+            lines.append(f"⏳ {trouble}")
         if pending:
             due = pending[0].due_at
             lines.append(
@@ -198,7 +208,9 @@ class Reading(commands.Cog):
         lines = []
         for summary in summaries[:25]:
             where = ", ".join(
-                f"<#{p.channel_id}> ({p.state})" for p in postings if p.article_id == summary.id
+                f"<#{p.channel_id}> ({p.state}{f': {p.paused_reason}' if p.paused_reason else ''})"
+                for p in postings
+                if p.article_id == summary.id
             )
             title = discord.utils.escape_markdown(summary.title or "(untitled)")
             lines.append(
