@@ -14,7 +14,9 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
@@ -45,18 +47,16 @@ HEALTHY_AFTER = 60.0
 over, so a crash once a day does not inherit yesterday's five-minute delay."""
 
 
-async def supervise(
-    name: str, work: Callable[[], Awaitable[None]], *, backoff: Backoff | None = None
-) -> None:
-    """Run ``work()`` until it returns. Any exception is logged with its traceback, then ``work``
-    runs again after a bounded delay; cancelling the caller stops it (cancellation is never
-    swallowed)."""
+async def supervise(name: str, work: Callable[[], Awaitable[T]], *, backoff: Backoff | None = None) -> T:
+    """Run ``work()`` until it returns, and return what it returns. Any exception is logged with
+    its traceback, then ``work`` runs again after a bounded delay; cancelling the caller stops it
+    (cancellation is never swallowed)."""
     backoff = backoff or Backoff()
     restarts = 0
     while True:
         started = time.monotonic()
         try:
-            await work()
+            result = await work()
         except Exception:
             if time.monotonic() - started >= HEALTHY_AFTER:
                 backoff.reset()
@@ -66,7 +66,7 @@ async def supervise(
             await asyncio.sleep(delay)
             log.info("%s restarted (restart %d)", name, restarts)
             continue
-        return
+        return result
 
 
 class TaskSet:
