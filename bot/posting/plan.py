@@ -194,7 +194,9 @@ def _swap_refused(name: str) -> str:
         for word, letter in (("clyde", 4), ("discord", 3)):
             if lowered.startswith(word, index):
                 chunk = name[index : index + len(word)]
-                out.append(chunk[:letter] + _LOOKALIKES.get(chunk[letter], chunk[letter]) + chunk[letter + 1 :])
+                out.append(
+                    chunk[:letter] + _LOOKALIKES.get(chunk[letter], chunk[letter]) + chunk[letter + 1 :]
+                )
                 index += len(word)
                 break
         else:

@@ -166,7 +166,9 @@ class Publisher:
     """Starts one supervised worker per active posting and stops caring about it when it is done
     or paused; :meth:`wake` after a post, pause, resume or cancel."""
 
-    def __init__(self, bot: ReadalongBot, *, retry_first: float = RETRY_FIRST, retry_cap: float = RETRY_CAP) -> None:
+    def __init__(
+        self, bot: ReadalongBot, *, retry_first: float = RETRY_FIRST, retry_cap: float = RETRY_CAP
+    ) -> None:
         self.bot = bot
         self.store = bot.store
         self._wake = asyncio.Event()
@@ -282,7 +284,9 @@ class Publisher:
                         await self._halt(posting, item, verdict.reason)
                         return
                     wait = max(backoff.next(), min(verdict.retry_after, self._retry_cap))
-                    self._trouble[posting_id] = f"{verdict.reason}; trying again (attempt {backoff.failures + 1})"
+                    self._trouble[posting_id] = (
+                        f"{verdict.reason}; trying again (attempt {backoff.failures + 1})"
+                    )
                     log.warning(
                         "posting %d item %d failed (%s); retrying in %.1f s",
                         posting_id,
@@ -426,7 +430,9 @@ class Publisher:
             self._webhooks[parent.id] = hook
             return hook
 
-    async def _find_or_make_webhook(self, parent: discord.TextChannel | discord.ForumChannel) -> discord.Webhook:
+    async def _find_or_make_webhook(
+        self, parent: discord.TextChannel | discord.ForumChannel
+    ) -> discord.Webhook:
         me = self.bot.user
         try:
             hooks = await parent.webhooks()
@@ -456,7 +462,11 @@ class Publisher:
                 await thread.edit(archived=False)
             try:
                 hooked = await hook.send(
-                    out.content, username=out.username, thread=thread, wait=True, allowed_mentions=_NO_MENTIONS
+                    out.content,
+                    username=out.username,
+                    thread=thread,
+                    wait=True,
+                    allowed_mentions=_NO_MENTIONS,
                 )
             except discord.NotFound as error:
                 if error.code == _UNKNOWN_WEBHOOK:
