@@ -200,10 +200,6 @@ class Publisher:
         """Why the posting's current item is being retried, if it is (for ``/article status``)."""
         return self._trouble.get(posting_id)
 
-    def working_on(self) -> list[int]:
-        """The postings that have a worker now."""
-        return sorted(int(name.split()[-1]) for name in self._tasks.names() if name.startswith("posting "))
-
     # -- commands ------------------------------------------------------------------------------
 
     async def post(
@@ -326,10 +322,11 @@ class Publisher:
         )[:2000]
         target = posting.notify_channel_id or posting.channel_id
         try:
-            channel = await self._channel(target)
-            if not isinstance(channel, discord.TextChannel | discord.Thread):
-                raise PostingHalted(f"<#{target}> is not a text channel")
-            await channel.send(notice, allowed_mentions=_NO_MENTIONS)
+            async with asyncio.timeout(30.0):
+                channel = await self._channel(target)
+                if not isinstance(channel, discord.TextChannel | discord.Thread):
+                    raise PostingHalted(f"<#{target}> is not a text channel")
+                await channel.send(notice, allowed_mentions=_NO_MENTIONS)
         except (discord.HTTPException, PostingHalted, aiohttp.ClientError, OSError, TimeoutError) as error:
             log.warning(
                 "could not tell the admin of posting %d in channel %d that it is paused (%s): %s",
