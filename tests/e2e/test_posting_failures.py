@@ -179,6 +179,8 @@ async def test_failures_that_pass_are_retried_for_that_posting_alone(
         await sandbox.wait_until(lambda: all_sections(sandbox, "news"), within=5)
         b_took = time.monotonic() - started
         assert not all_sections(sandbox, "books")
+        status = await sandbox.run("ada", "general", f"/article status article:{ARTICLE}")
+        assert "active" in status.text and "trying again" in status.text, status.text
 
         await sandbox.wait_until(lambda: all_sections(sandbox, "books"), within=30)
         await sandbox.wait_idle()
