@@ -137,6 +137,31 @@ async def test_a_refused_posting_pauses_with_its_reason_and_another_server_carri
     assert b_took < 8
 
 
+async def test_when_the_admin_cannot_be_told_either_the_log_says_so(
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot")
+    world = sandbox.world
+    await import_file(sandbox, "general", SAMPLE.name, SAMPLE.read_bytes())
+
+    async def revoke_after_the_intro(phase: str, route: str) -> None:
+        if phase == "after" and route == f"POST /channels/{seed.general_id}/messages":
+            world.set_overwrite(seed.general_id, seed.bot_id, deny=perms.SEND_MESSAGES, member=True)
+
+    sandbox.faults.hook = revoke_after_the_intro
+    await post(sandbox, "general", ARTICLE, "general", comments=False)  # used where it posts
+    posting = (await bot.store.postings.for_guild(int(seed.guild_id), ARTICLE))[0]
+
+    def paused() -> bool:
+        return any("could not tell the admin" in r.getMessage() for r in caplog.records)
+
+    async with asyncio.timeout(10):  # a log line is no change in the sandbox: poll for it
+        while not paused():  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+    assert (await bot.store.postings.get(posting.id)).state == "paused"
+    assert len(sandbox.messages("general")) == 1  # the intro; no notice could go out, none did
+
+
 async def test_failures_that_pass_are_retried_for_that_posting_alone(
     sandbox: Sandbox, seed: Seed, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
