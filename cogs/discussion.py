@@ -16,6 +16,7 @@ from bot.archive.sync import SyncCounts, reconcile_channel
 from bot.client import ReadalongBot
 from bot.store.messages import StoredMessage
 from bot.store.postings import Placement
+from bot.supervise import Backoff, supervise
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ def _embed_text(embed: discord.Embed) -> str:
 class Discussion(commands.Cog):
     def __init__(self, bot: ReadalongBot) -> None:
         self.bot = bot
-        self.recorder = BatchRecorder(bot.store)
+        self.recorder = BatchRecorder(bot.store, on_overflow=self.request_backfill)
         self._backfill: asyncio.Task[SyncCounts] | None = None
         self._backfill_again = False
         self._backfill_started = asyncio.Event()
@@ -79,7 +80,7 @@ class Discussion(commands.Cog):
             self._backfill.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._backfill
-        await self.recorder.drain()
+        await self.recorder.close()
 
     def _bot_id(self) -> int | None:
         return self.bot.user.id if self.bot.user is not None else None
@@ -132,15 +133,11 @@ class Discussion(commands.Cog):
             edited = payload.data.get("edited_timestamp") or discord.utils.utcnow().isoformat(
                 timespec="seconds"
             )
-            await self.recorder.drain()  # the message itself may still be in the batch
-            await self.bot.store.messages.record_edit(payload.message_id, content, str(edited))
+            await self.recorder.edit(payload.message_id, content, str(edited))  # queued after the message
 
     @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
-        await self.recorder.drain()
-        await self.bot.store.messages.mark_deleted(
-            payload.message_id, discord.utils.utcnow().isoformat(timespec="seconds")
-        )
+        await self.recorder.delete(payload.message_id, discord.utils.utcnow().isoformat(timespec="seconds"))
 
     # -- backfill ----------------------------------------------------------------------------
 
@@ -157,17 +154,16 @@ class Discussion(commands.Cog):
         if self._backfill is not None and not self._backfill.done():
             self._backfill_again = True
             return
-        self._backfill = asyncio.create_task(self._backfill_loop(), name="readalong-backfill")
+        self._backfill = asyncio.create_task(
+            supervise("backfill", self._backfill_loop, backoff=Backoff(1.0, 300.0)), name="readalong-backfill"
+        )
         self._backfill_started.set()
 
     async def _backfill_loop(self) -> SyncCounts:
         total = SyncCounts()
-        while True:
+        while True:  # any failure (Discord, network, a busy database) is logged and retried by supervise
             self._backfill_again = False
-            try:
-                total += await self.backfill()
-            except discord.HTTPException:
-                log.warning("backfill failed; it runs again on the next reconnect", exc_info=True)
+            total += await self.backfill()
             if not self._backfill_again:
                 return total
 
@@ -212,10 +208,14 @@ class Discussion(commands.Cog):
             return SyncCounts()  # a forum has no messages of its own, only posts (threads)
         rows = []
         start = discord.Object(after) if after else None
-        async for message in channel.history(limit=None, after=start, oldest_first=True):
-            placement = await self.placement_of(message)
-            if placement is not None:
-                rows.append(stored_message(message, placement, self._bot_id()))
+        try:
+            async for message in channel.history(limit=None, after=start, oldest_first=True):
+                placement = await self.placement_of(message)
+                if placement is not None:
+                    rows.append(stored_message(message, placement, self._bot_id()))
+        except (discord.NotFound, discord.Forbidden) as error:
+            log.warning("backfill skips channel %d: %s", channel_id, error)  # retrying cannot help
+            return SyncCounts()
         return await reconcile_channel(self.bot.store, channel_id, rows, after_id=after)
 
 

@@ -53,7 +53,7 @@ class Reading(commands.Cog):
         parsed = await asyncio.to_thread(
             _parse_upload, data, file.filename, self.bot.settings.section_target_chars
         )
-        stored = await self.bot.store.articles.add(parsed)
+        stored = await self.bot.store.articles.add(parsed, guild_id=_guild_id(interaction))
         by = f" by {stored.author}" if stored.author else ""
         await interaction.followup.send(
             f"Imported **{discord.utils.escape_markdown(stored.display_title)}**{by}: "
@@ -80,12 +80,17 @@ class Reading(commands.Cog):
         comments: bool = True,
     ) -> None:
         """Post an article in sections, each with its own discussion thread."""
-        stored = await self.bot.store.articles.get(article)
+        stored = await self.bot.store.articles.in_guild(_guild_id(interaction), article)
         resolved = interaction.guild.get_channel(channel.id) if interaction.guild else None
         if not isinstance(resolved, discord.TextChannel | discord.ForumChannel):
             raise ReadalongError(f"I cannot see {channel.mention}; check that I have access to it.")
         posting = await self.publisher.post(
-            stored, resolved, pace_minutes=pace, with_comments=comments, admin_id=interaction.user.id
+            stored,
+            resolved,
+            pace_minutes=pace,
+            with_comments=comments,
+            admin_id=interaction.user.id,
+            notify_channel_id=interaction.channel_id,
         )
         when = "now" if pace == 0 else f"one every {pace} min"
         extra = f" and {len(stored.comments)} original comments" if comments and stored.comments else ""
@@ -101,7 +106,7 @@ class Reading(commands.Cog):
     @app_commands.checks.has_permissions(manage_guild=True)
     async def status(self, interaction: discord.Interaction[ReadalongBot], article: str) -> None:
         """Sections posted and pending, the next one due, with links."""
-        stored = await self.bot.store.articles.get(article)
+        stored = await self.bot.store.articles.in_guild(_guild_id(interaction), article)
         postings = await self.bot.store.postings.for_guild(_guild_id(interaction), article)
         if not postings:
             raise ReadalongError(f"{stored.id!r} has not been posted in this server yet: use /article post.")
@@ -118,6 +123,11 @@ class Reading(commands.Cog):
         lines = [
             f"<#{posting.channel_id}> · {posting.state} · sections posted {len(posted)}/{total_sections}"
         ]
+        if posting.state == "paused" and posting.paused_reason:
+            lines.append(f"⚠️ paused by me: {posting.paused_reason}. Fix it, then `/article resume`.")
+        trouble = self.publisher.trouble(posting.id) if posting.state == "active" else None
+        if trouble:
+            lines.append(f"⏳ {trouble}")
         if pending:
             due = pending[0].due_at
             lines.append(
@@ -196,14 +206,16 @@ class Reading(commands.Cog):
     @app_commands.checks.has_permissions(manage_guild=True)
     async def list_(self, interaction: discord.Interaction[ReadalongBot]) -> None:
         """The imported articles, and where each is posted in this server."""
-        summaries = await self.bot.store.articles.list()
+        summaries = await self.bot.store.articles.list(_guild_id(interaction))
         if not summaries:
             raise ReadalongError("No articles yet: import one with /article import.")
         postings = await self.bot.store.postings.for_guild(_guild_id(interaction))
         lines = []
         for summary in summaries[:25]:
             where = ", ".join(
-                f"<#{p.channel_id}> ({p.state})" for p in postings if p.article_id == summary.id
+                f"<#{p.channel_id}> ({p.state}{f': {p.paused_reason}' if p.paused_reason else ''})"
+                for p in postings
+                if p.article_id == summary.id
             )
             title = discord.utils.escape_markdown(summary.title or "(untitled)")
             lines.append(
@@ -218,7 +230,7 @@ class Reading(commands.Cog):
         self, interaction: discord.Interaction[ReadalongBot], article: str | None, *, want: str
     ) -> Posting:
         if article is not None:
-            await self.bot.store.articles.get(article)
+            await self.bot.store.articles.in_guild(_guild_id(interaction), article)
         postings = [
             p
             for p in await self.bot.store.postings.for_guild(_guild_id(interaction), article)

@@ -8,6 +8,7 @@ looks for that exact text in the channel's history.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -154,6 +155,56 @@ def split_comment(text: str) -> list[str]:
     return pieces
 
 
+_LOOKALIKES = {"e": "\u0435", "E": "\u0415", "c": "\u0441", "C": "\u0421"}
+"""Cyrillic letters drawn like Latin ones (е, Е, с, С)."""
+_REFUSED_NAMES = ("everyone", "here")
+
+
+def webhook_username(author: str) -> str:
+    """The commenter's name as a webhook username Discord accepts, looking the same.
+
+    Discord refuses (400, code 50035) a webhook username that contains "clyde" or "discord" in
+    any case, that is "everyone" or "here", or that is not 1–80 characters once trimmed; it also
+    collapses runs of whitespace. A blog commenter may well be called "Discord Mod", and a refused
+    name must not stall the posting, so one letter of each refused word is swapped for the
+    Cyrillic letter drawn the same ("clydе", "disсord"; the way python-discord's bot has posted
+    such names for years). The alternative, a neutral name such as "Commenter" with the real one
+    in the text, would lose who said what in the thread at a glance. The real name is kept in the
+    message itself (see :func:`comment_message`), so the archive's text has it letter for letter.
+    The result is a pure function of the name: a restart renders the same name, which is what
+    finding an already-sent comment in the thread's history relies on.
+    """
+    name = " ".join(author.split())
+    if not name:
+        return "Commenter"
+    name = clip(name, WEBHOOK_NAME_LIMIT)
+    if name.lower() in _REFUSED_NAMES:
+        name = re.sub("[eE]", lambda m: _LOOKALIKES[m[0]], name, count=1)
+    lowered = name.lower()
+    if "clyde" in lowered or "discord" in lowered:
+        name = _swap_refused(name)
+    return name
+
+
+def _swap_refused(name: str) -> str:
+    out = []
+    lowered = name.lower()
+    index = 0
+    while index < len(name):
+        for word, letter in (("clyde", 4), ("discord", 3)):
+            if lowered.startswith(word, index):
+                chunk = name[index : index + len(word)]
+                out.append(
+                    chunk[:letter] + _LOOKALIKES.get(chunk[letter], chunk[letter]) + chunk[letter + 1 :]
+                )
+                index += len(word)
+                break
+        else:
+            out.append(name[index])
+            index += 1
+    return "".join(out)
+
+
 def comment_message(
     article: Article, comment: Comment, part: int, jump_url: Callable[[int], str | None]
 ) -> Outgoing:
@@ -187,11 +238,19 @@ def comment_message(
     else:
         lines.append(f"-# (continued, part {part}/{len(pieces)})")
     body = "\n\n".join(paragraphs) if text.strip() else "*(no text)*"
+    username = webhook_username(comment.author)
+    if part == 1 and username != " ".join(comment.author.split()) and comment.author.strip():
+        lines[0] += f" by {clip(_escape(' '.join(comment.author.split())), WEBHOOK_NAME_LIMIT)}"
     return Outgoing(
         content=clip("\n".join(lines) + "\n" + body, MESSAGE_LIMIT),
-        username=clip(comment.author, WEBHOOK_NAME_LIMIT) or "Commenter",
+        username=username,
         in_comments_thread=True,
     )
+
+
+def _escape(name: str) -> str:
+    """A name as plain text in Markdown (no formatting, no mention syntax)."""
+    return re.sub(r"([\\*_~`|>\[\]<@])", r"\\\1", name)
 
 
 def render(

@@ -6,6 +6,12 @@ is killed in between, the next start finds the item still ``sending`` and looks 
 rendered text in the target channel's history (or the forum's threads) before sending anything:
 found, it is recorded; not found, it is sent. Starting a thread from a posted message is made
 idempotent the same way (Discord gives a message's thread the message's id).
+
+Postings are independent: each active posting is worked on by its own supervised task, so a
+posting whose channel refuses it, or whose HTTP call hangs, never holds up another. What can
+succeed later (429, 5xx, network errors, timeouts, a busy database) is retried with bounded
+backoff for that posting alone; what cannot (403, 404, 400, Discord's limits) pauses that posting
+with the reason stored, and the admin who started it is told where they ran ``/article post``.
 """
 
 from __future__ import annotations
@@ -13,17 +19,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import logging
 import re
+import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+import aiohttp
 import discord
 
 from bot.articles.model import Article
 from bot.errors import ReadalongError
 from bot.posting.plan import EmbedSpec, Outgoing, PlanItem, plan_posting, render
 from bot.store.postings import ItemRow, Posting, utcnow
+from bot.supervise import Backoff, TaskSet
 
 if TYPE_CHECKING:
     from bot.client import ReadalongBot
@@ -34,8 +44,32 @@ WEBHOOK_NAME = "Readalong"
 THREAD_ARCHIVE_MINUTES: Literal[10080] = 10080
 """A week, Discord's longest: threads stay open while people read along."""
 _THREAD_ALREADY_CREATED = 160004
-_RETRY_DELAYS = (5.0, 15.0, 60.0, 300.0)
+_UNKNOWN_WEBHOOK = 10015
 _NO_MENTIONS = discord.AllowedMentions.none()
+RETRY_FIRST = 1.0
+RETRY_CAP = 300.0
+"""A posting that keeps failing for a reason that may pass is tried again after 1, 2, 4 … s, at
+most every five minutes: never given up on, never hammered."""
+ITEM_TIMEOUT = 120.0
+"""An item whose Discord calls hang longer than this is abandoned and retried (safe: the retry
+looks for the message in the channel first, as after a restart)."""
+_REASON_LIMIT = 300
+
+_REFUSALS = {
+    50013: "I am missing a permission there",
+    50001: "I have no access to that channel",
+    10003: "the channel or thread no longer exists",
+    10008: "a message I posted was deleted",
+    30007: "the channel has the most webhooks Discord allows (15)",
+    30033: "the server has the most threads Discord allows",
+    160006: "the server has the most active threads Discord allows",
+    40067: "the forum requires a tag on each post",
+    160005: "the thread is locked",
+    50083: "the thread is archived",
+    50035: "Discord refused what I tried to send (invalid form body)",
+    50024: "the channel is of a kind I cannot post in",
+}
+"""Discord's error codes for refusals that retrying cannot fix, in words an admin can act on."""
 
 PERMISSION_NAMES = {
     "view_channel": "View Channel",
@@ -87,36 +121,84 @@ class PostingHalted(ReadalongError):
     """The target channel is gone or the bot lost a permission: the posting pauses."""
 
 
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What to do about a failed item: retry it later (``permanent`` False) or pause the posting."""
+
+    permanent: bool
+    reason: str
+    retry_after: float = 0.0
+    expected: bool = True
+    """False for an exception nobody foresaw: it is logged with its traceback."""
+
+
+def classify(error: BaseException) -> Verdict:
+    """Sort a failure into "may pass" and "cannot pass": 429, 5xx, network errors, timeouts and a
+    busy database may pass; Discord's 4xx refusals (permissions, unknown channel, invalid form
+    body, its limits) cannot, so retrying them would only stall the posting, silently."""
+    if isinstance(error, PostingHalted):
+        return Verdict(True, str(error))
+    if isinstance(error, discord.RateLimited):
+        return Verdict(False, "rate limited by Discord", retry_after=error.retry_after)
+    if isinstance(error, discord.HTTPException):
+        status, code = error.status, error.code
+        if status == 429 or status >= 500:
+            return Verdict(False, f"Discord answered {status}")
+        if code == _UNKNOWN_WEBHOOK:
+            return Verdict(False, "the channel's webhook was deleted; making a new one")
+        what = _REFUSALS.get(code, f"Discord refused it ({status}{f', code {code}' if code else ''})")
+        detail = (error.text or "").strip().replace("\n", " ")
+        return Verdict(True, _clip(f"{what}: {detail}" if detail else what))
+    if isinstance(error, TimeoutError):
+        return Verdict(False, "Discord did not answer in time")
+    if isinstance(error, aiohttp.ClientError | OSError):
+        return Verdict(False, f"network error ({type(error).__name__})")
+    if isinstance(error, sqlite3.OperationalError):
+        return Verdict(False, f"the database is busy ({error})")
+    return Verdict(False, f"unexpected error ({type(error).__name__}; see the log)", expected=False)
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _REASON_LIMIT else text[: _REASON_LIMIT - 1] + "…"
+
+
 class Publisher:
-    def __init__(self, bot: ReadalongBot) -> None:
+    """Starts one supervised worker per active posting and stops caring about it when it is done
+    or paused; :meth:`wake` after a post, pause, resume or cancel."""
+
+    def __init__(
+        self, bot: ReadalongBot, *, retry_first: float = RETRY_FIRST, retry_cap: float = RETRY_CAP
+    ) -> None:
         self.bot = bot
         self.store = bot.store
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._nudges: dict[int, asyncio.Event] = {}
+        self._tasks = TaskSet()
         self._articles: dict[str, Article] = {}
         self._webhooks: dict[int, discord.Webhook] = {}
+        self._webhook_locks: dict[int, asyncio.Lock] = {}
+        self._retry_first = retry_first
+        self._retry_cap = retry_cap
+        self._trouble: dict[int, str] = {}
 
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="readalong-publisher")
-            self._task.add_done_callback(self._report_exit)
+        self._tasks.start("the publisher", self._manage)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            task, self._task = self._task, None
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    @staticmethod
-    def _report_exit(task: asyncio.Task[None]) -> None:
-        if not task.cancelled() and task.exception() is not None:
-            log.error("the publisher stopped", exc_info=task.exception())
+        await self._tasks.close()
 
     def wake(self) -> None:
+        """Look at the postings again (one was created, paused, resumed), and every worker at its
+        next item (a resume reschedules them)."""
         self._wake.set()
+        for nudge in self._nudges.values():
+            nudge.set()
+
+    def trouble(self, posting_id: int) -> str | None:
+        """Why the posting's current item is being retried, if it is (for ``/article status``)."""
+        return self._trouble.get(posting_id)
 
     # -- commands ------------------------------------------------------------------------------
 
@@ -128,8 +210,9 @@ class Publisher:
         pace_minutes: int,
         with_comments: bool,
         admin_id: int,
+        notify_channel_id: int | None = None,
     ) -> Posting:
-        """Check permissions, record the whole plan, and let the loop send it."""
+        """Check permissions, record the whole plan, and let a worker send it."""
         forum = isinstance(channel, discord.ForumChannel)
         missing = missing_permissions(
             channel.permissions_for(channel.guild.me),
@@ -150,41 +233,118 @@ class Publisher:
             created_by=admin_id,
             items=plan_posting(article, pace_minutes=pace_minutes, with_comments=with_comments),
             start=utcnow(),
+            notify_channel_id=notify_channel_id,
         )
         self.wake()
         return posting
 
-    # -- the loop ------------------------------------------------------------------------------
+    # -- the manager and the workers -----------------------------------------------------------
 
-    async def _run(self) -> None:
+    async def _manage(self) -> None:
+        """Give every active posting a worker of its own; wake on changes and when a worker ends."""
         await self.bot.wait_until_ready()
-        failures = 0
         while True:
             self._wake.clear()
-            found = await self.store.postings.next_item()
-            if found is None:
-                await self._wake.wait()
-                continue
-            posting, item = found
-            delay = (item.due_at - utcnow()).total_seconds()
-            if delay > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=min(delay, 3600.0))
-                continue
-            try:
-                await self._process(posting, item)
-                failures = 0
-            except PostingHalted as error:
-                log.warning("posting %d paused: %s", posting.id, error)
-                await self.store.postings.set_state(posting.id, "paused")
-            except (discord.HTTPException, OSError) as error:
-                delay = _RETRY_DELAYS[min(failures, len(_RETRY_DELAYS) - 1)]
-                failures += 1
-                log.warning(
-                    "posting %d item %d failed (%s); retrying in %.0f s", posting.id, item.seq, error, delay
-                )
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=delay)
+            for posting_id in await self.store.postings.active_ids():
+                name = f"posting {posting_id}"
+                if name not in self._tasks:
+                    self._tasks.start(
+                        name,
+                        functools.partial(self._work, posting_id),
+                        backoff=Backoff(self._retry_first, self._retry_cap),
+                        on_exit=self._wake.set,
+                    )
+            await self._wake.wait()
+
+    async def _work(self, posting_id: int) -> None:
+        """Send one posting's items in order as they fall due; return when it is done or paused."""
+        nudge = self._nudges.setdefault(posting_id, asyncio.Event())
+        backoff = Backoff(self._retry_first, self._retry_cap)
+        try:
+            while True:
+                nudge.clear()
+                found = await self.store.postings.next_item(posting_id)
+                if found is None:
+                    return
+                posting, item = found
+                delay = (item.due_at - utcnow()).total_seconds()
+                if delay > 0:
+                    await _wait(nudge, min(delay, 3600.0))
+                    continue
+                try:
+                    async with asyncio.timeout(ITEM_TIMEOUT):
+                        await self._process(posting, item)
+                except Exception as error:
+                    verdict = classify(error)
+                    if verdict.permanent:
+                        await self._halt(posting, item, verdict.reason)
+                        return
+                    wait = max(backoff.next(), min(verdict.retry_after, self._retry_cap))
+                    self._trouble[posting_id] = (
+                        f"{verdict.reason}; trying again (attempt {backoff.failures + 1})"
+                    )
+                    log.warning(
+                        "posting %d item %d failed (%s); retrying in %.1f s",
+                        posting_id,
+                        item.seq,
+                        verdict.reason,
+                        wait,
+                        exc_info=error if not verdict.expected else None,
+                    )
+                    await _wait(nudge, wait)
+                    continue
+                if backoff.failures:
+                    log.info(
+                        "posting %d resumed: item %d sent after %d failed attempts",
+                        posting_id,
+                        item.seq,
+                        backoff.failures,
+                    )
+                    backoff.reset()
+                    self._trouble.pop(posting_id, None)
+        finally:
+            self._trouble.pop(posting_id, None)
+            if self._nudges.get(posting_id) is nudge:
+                del self._nudges[posting_id]
+
+    async def _halt(self, posting: Posting, item: ItemRow, reason: str) -> None:
+        """Pause the posting with its reason and tell the admin who started it."""
+        where = f"<#{posting.channel_id}>"
+        if "missing a permission" in reason:
+            named = await self._missing_here(posting)
+            if named:
+                reason = f"I am missing these permissions in {where}: {', '.join(named)}"
+        log.warning("posting %d paused at item %d: %s", posting.id, item.seq, reason)
+        await self.store.postings.halt(posting.id, reason)
+        notice = (
+            f"⚠️ The posting of `{posting.article_id}` in {where} (started by <@{posting.created_by}>) "
+            f"is paused: {reason}. Fix it, then run `/article resume article:{posting.article_id}`."
+        )[:2000]
+        target = posting.notify_channel_id or posting.channel_id
+        try:
+            async with asyncio.timeout(30.0):
+                channel = await self._channel(target)
+                if not isinstance(channel, discord.TextChannel | discord.Thread):
+                    raise PostingHalted(f"<#{target}> is not a text channel")
+                await channel.send(notice, allowed_mentions=_NO_MENTIONS)
+        except (discord.HTTPException, PostingHalted, aiohttp.ClientError, OSError, TimeoutError) as error:
+            log.warning(
+                "could not tell the admin of posting %d in channel %d that it is paused (%s): %s",
+                posting.id,
+                target,
+                error,
+                reason,
+            )
+
+    async def _missing_here(self, posting: Posting) -> list[str]:
+        channel = self.bot.get_channel(posting.channel_id)
+        if not isinstance(channel, discord.TextChannel | discord.ForumChannel):
+            return []
+        return missing_permissions(
+            channel.permissions_for(channel.guild.me),
+            forum=isinstance(channel, discord.ForumChannel),
+            with_comments=posting.with_comments,
+        )
 
     async def _article(self, article_id: str) -> Article:
         if article_id not in self._articles:
@@ -258,9 +418,18 @@ class Publisher:
         return thread
 
     async def _webhook(self, parent: discord.TextChannel | discord.ForumChannel) -> discord.Webhook:
-        cached = self._webhooks.get(parent.id)
-        if cached is not None:
-            return cached
+        """The channel's Readalong webhook, made once (two postings in one channel share it)."""
+        async with self._webhook_locks.setdefault(parent.id, asyncio.Lock()):
+            cached = self._webhooks.get(parent.id)
+            if cached is not None:
+                return cached
+            hook = await self._find_or_make_webhook(parent)
+            self._webhooks[parent.id] = hook
+            return hook
+
+    async def _find_or_make_webhook(
+        self, parent: discord.TextChannel | discord.ForumChannel
+    ) -> discord.Webhook:
         me = self.bot.user
         try:
             hooks = await parent.webhooks()
@@ -275,8 +444,7 @@ class Publisher:
             if hook is None:
                 hook = await parent.create_webhook(name=WEBHOOK_NAME, reason="Readalong: original comments")
         except discord.Forbidden:
-            raise PostingHalted(f"I need the Manage Webhooks permission in #{parent.name}") from None
-        self._webhooks[parent.id] = hook
+            raise PostingHalted(f"I need the Manage Webhooks permission in <#{parent.id}>") from None
         return hook
 
     async def _send(self, posting: Posting, items: list[ItemRow], item: ItemRow, out: Outgoing) -> Sent:
@@ -289,9 +457,18 @@ class Publisher:
             hook = await self._webhook(parent)
             if thread.archived:
                 await thread.edit(archived=False)
-            hooked = await hook.send(
-                out.content, username=out.username, thread=thread, wait=True, allowed_mentions=_NO_MENTIONS
-            )
+            try:
+                hooked = await hook.send(
+                    out.content,
+                    username=out.username,
+                    thread=thread,
+                    wait=True,
+                    allowed_mentions=_NO_MENTIONS,
+                )
+            except discord.NotFound as error:
+                if error.code == _UNKNOWN_WEBHOOK:
+                    self._webhooks.pop(parent.id, None)  # deleted by someone: the retry makes a new one
+                raise
             return Sent(hooked.id, thread.id, None)
         channel = await self._channel(posting.channel_id)
         if isinstance(channel, discord.ForumChannel):
@@ -383,3 +560,9 @@ class Publisher:
 
 def item_plan(item: ItemRow) -> PlanItem:
     return PlanItem(item.seq, item.kind, section=item.section, comment=item.comment, part=item.part)
+
+
+async def _wait(event: asyncio.Event, seconds: float) -> None:
+    """Until ``event`` is set or ``seconds`` pass, whichever comes first."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), timeout=seconds)

@@ -74,6 +74,23 @@ def invalid_form(field_name: str, code: str, message: str) -> ApiError:
     )
 
 
+def webhook_name(field_name: str, name: str) -> str:
+    """A webhook's name (``name`` on create, ``username`` on execute) as Discord keeps it, or the
+    400 (code 50035) it answers: names are trimmed and runs of whitespace collapsed, must then be
+    1-80 characters, may not contain "clyde" or "discord" in any case, and may not be "everyone"
+    or "here" (Webhook resource, "Create Webhook"; User resource, "Usernames and Nicknames")."""
+    cleaned = " ".join(name.split())
+    if not 1 <= len(cleaned) <= 80:
+        raise invalid_form(field_name, "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 80 in length.")
+    lowered = cleaned.lower()
+    for word in ("clyde", "discord"):
+        if word in lowered:
+            raise invalid_form(field_name, "USERNAME_INVALID_CONTAINS", f'Username cannot contain "{word}"')
+    if lowered in ("everyone", "here"):
+        raise invalid_form(field_name, "USERNAME_INVALID", f'Username cannot be "{lowered}"')
+    return cleaned
+
+
 def iso(moment: dt.datetime) -> str:
     return moment.isoformat(timespec="microseconds")
 
@@ -492,9 +509,8 @@ class World:
         return message
 
     def _webhook_author(self, webhook: Payload, body: Mapping[str, Any]) -> Payload:
-        username = body.get("username") or webhook["name"]
-        if len(username) > 80:
-            raise invalid_form("username", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 80 in length.")
+        given = body.get("username")
+        username = webhook["name"] if given is None else webhook_name("username", str(given))
         return {
             "id": webhook["id"],
             "username": username,
@@ -908,8 +924,7 @@ class World:
         if channel["type"] not in (TEXT, FORUM):
             raise ApiError(400, 50024, "Cannot execute action on this channel type")
         self.require(user_id, channel_id, perms.MANAGE_WEBHOOKS)
-        if not 1 <= len(name) <= 80 or "discord" in name.lower():
-            raise invalid_form("name", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 80 in length.")
+        name = webhook_name("name", name)
         webhook = {
             "id": self.ids.next(),
             "type": 1,

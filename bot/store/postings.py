@@ -35,6 +35,10 @@ class Posting:
     state: str
     created_by: int
     created_at: str
+    paused_reason: str | None = None
+    """Why the bot paused it (Discord refused it for good); None when active or paused by an admin."""
+    notify_channel_id: int | None = None
+    """Where ``/article post`` was used: the admin is told there if the posting is paused."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +77,8 @@ def _posting(row: aiosqlite.Row) -> Posting:
         row["state"],
         row["created_by"],
         row["created_at"],
+        row["paused_reason"],
+        row["notify_channel_id"],
     )
 
 
@@ -108,6 +114,7 @@ class PostingQueries:
         created_by: int,
         items: list[PlanItem],
         start: dt.datetime,
+        notify_channel_id: int | None = None,
     ) -> Posting:
         """Record the whole plan in one transaction: after this, the posting survives any restart."""
         async with self._store.transaction() as db:
@@ -120,7 +127,7 @@ class PostingQueries:
                     )
             cursor = await db.execute(
                 "INSERT INTO postings (article_id, guild_id, channel_id, channel_kind, pace_minutes, with_comments,"
-                " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " created_by, created_at, notify_channel_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     article_id,
                     guild_id,
@@ -130,6 +137,7 @@ class PostingQueries:
                     int(with_comments),
                     created_by,
                     _iso(utcnow()),
+                    notify_channel_id,
                 ),
             )
             posting_id = cursor.lastrowid
@@ -175,19 +183,41 @@ class PostingQueries:
         ) as cursor:
             return [_item(row) for row in await cursor.fetchall()]
 
-    async def next_item(self) -> tuple[Posting, ItemRow] | None:
-        """The earliest unfinished item of any active posting (items of one posting go in seq order)."""
+    async def next_item(self, posting_id: int | None = None) -> tuple[Posting, ItemRow] | None:
+        """The earliest unfinished item of an active posting (items of one posting go in seq
+        order): of ``posting_id`` only if given, else of any posting. None if there is none."""
+        where = "p.state = 'active' AND i.status != 'done'"
+        params: tuple[object, ...] = ()
+        if posting_id is not None:
+            where += " AND p.id = ?"
+            params = (posting_id,)
         async with self._store.db.execute(
             "SELECT i.* FROM posting_items i JOIN postings p ON p.id = i.posting_id"
-            " WHERE p.state = 'active' AND i.status != 'done'"
+            f" WHERE {where}"
             " AND i.seq = (SELECT min(seq) FROM posting_items j WHERE j.posting_id = i.posting_id AND j.status != 'done')"
-            " ORDER BY i.due_at, i.posting_id LIMIT 1"
+            " ORDER BY i.due_at, i.posting_id LIMIT 1",
+            params,
         ) as cursor:
             row = await cursor.fetchone()
         if row is None:
             return None
         item = _item(row)
         return await self.get(item.posting_id), item
+
+    async def active_ids(self) -> list[int]:
+        """The postings with items still to send, each of which the publisher works on on its own."""
+        async with self._store.db.execute(
+            "SELECT id FROM postings WHERE state = 'active' ORDER BY id"
+        ) as cursor:
+            return [row["id"] for row in await cursor.fetchall()]
+
+    async def halt(self, posting_id: int, reason: str) -> None:
+        """Pause a posting Discord refuses for good, keeping why (resuming clears it)."""
+        async with self._store.transaction() as db:
+            await db.execute(
+                "UPDATE postings SET state = 'paused', paused_reason = ? WHERE id = ? AND state = 'active'",
+                (reason, posting_id),
+            )
 
     async def mark_sending(self, posting_id: int, seq: int) -> None:
         async with self._store.transaction() as db:
@@ -217,10 +247,12 @@ class PostingQueries:
             )
 
     async def set_state(self, posting_id: int, state: str, *, reschedule_pace: int | None = None) -> None:
-        """Pause or resume; resuming spreads the pending items from now at the posting's pace."""
+        """Pause or resume (either clears a stored reason for a pause: an admin acted on it);
+        resuming spreads the pending items from now at the posting's pace."""
         async with self._store.transaction() as db:
             await db.execute(
-                "UPDATE postings SET state = ? WHERE id = ? AND state != 'done'", (state, posting_id)
+                "UPDATE postings SET state = ?, paused_reason = NULL WHERE id = ? AND state != 'done'",
+                (state, posting_id),
             )
             if reschedule_pace is not None:
                 async with db.execute(

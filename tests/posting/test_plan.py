@@ -16,6 +16,7 @@ from bot.posting.plan import (
     plan_posting,
     render,
     split_comment,
+    webhook_username,
 )
 
 SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
@@ -90,3 +91,32 @@ def test_hostile_names_and_long_comments_stay_within_limits(sample: Article) -> 
         assert out.username is None or len(out.username) <= 80
     joined = "".join(o.content.split("\n", 1)[1] for o in outs if o.username)
     assert joined.replace("\n", "").replace(" ", "") == long_text.replace("\n", "").replace(" ", "")
+
+
+@pytest.mark.parametrize(
+    ("author", "shown_as_plain"),
+    [
+        ("Discord Mod", "discord mod"),
+        ("clyde", "clyde"),
+        ("Mr CLYDE of DISCORD", "mr clyde of discord"),
+        ("here", "here"),
+        ("EVERYONE", "everyone"),
+    ],
+)
+def test_names_discord_refuses_for_webhooks_become_lookalikes_it_accepts(
+    sample: Article, author: str, shown_as_plain: str
+) -> None:
+    name = webhook_username(author)
+    lowered = name.lower()
+    assert "clyde" not in lowered and "discord" not in lowered and lowered not in ("everyone", "here")
+    assert len(name) == len(author) and lowered != shown_as_plain  # looks the same, is not the same
+    comment = Comment(index=1, author=author, posted=None, text="Hello.")
+    (out,) = [o for o in render_all(dataclasses.replace(sample, comments=(comment,))) if o.username]
+    assert out.username == name and f"by {author}" in out.content.split("\n")[0]  # the real name, in the text
+
+
+def test_ordinary_names_are_kept_and_whitespace_is_tidied_as_discord_does() -> None:
+    assert webhook_username("Nathan Hamm") == "Nathan Hamm"
+    assert webhook_username("  Ada \t  Lovelace ") == "Ada Lovelace"
+    assert webhook_username("   ") == "Commenter"
+    assert webhook_username("Sphere") == "Sphere"  # "here" inside a name is fine

@@ -100,3 +100,38 @@ async def test_pause_holds_items_and_resume_reschedules_them_from_now(
         now = utcnow()
         assert abs((sections[0] - now).total_seconds()) < 5
         assert [round((b - a) / dt.timedelta(minutes=1)) for a, b in itertools.pairwise(sections)] == [60] * 5
+
+
+async def test_a_refused_posting_keeps_its_reason_until_resumed_and_postings_are_read_one_by_one(
+    tmp_path: Path, article: Article
+) -> None:
+    path = tmp_path / "r.db"
+    async with Store(path) as store:
+        first = await create(store, article)
+        stored = (await store.postings.get(first)).article_id
+        second = (
+            await store.postings.create(
+                article_id=stored,
+                guild_id=2,
+                channel_id=20,
+                channel_kind="text",
+                pace_minutes=0,
+                with_comments=False,
+                created_by=6,
+                items=plan_posting(article, pace_minutes=0, with_comments=False),
+                start=utcnow(),
+                notify_channel_id=21,
+            )
+        ).id
+        assert await store.postings.active_ids() == [first, second]
+        found = await store.postings.next_item(second)
+        assert found is not None and found[0].id == second and found[0].notify_channel_id == 21
+        await store.postings.halt(first, "I am missing these permissions in <#10>: Send Messages")
+    async with Store(path) as store:  # the reason survives a restart
+        paused = await store.postings.get(first)
+        assert paused.state == "paused" and paused.paused_reason is not None
+        assert "Send Messages" in paused.paused_reason
+        assert await store.postings.active_ids() == [second] and await store.postings.next_item(first) is None
+        await store.postings.set_state(first, "active", reschedule_pace=0)
+        resumed = await store.postings.get(first)
+        assert resumed.state == "active" and resumed.paused_reason is None

@@ -1,0 +1,140 @@
+"""The recorder against a real SQLite file that another connection locks: nothing acknowledged is
+lost, nothing is acknowledged before it is on disk, order is kept, and an overflowing queue drops
+the oldest and asks for a backfill."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.archive.recorder import BatchRecorder
+from bot.store import Store
+from bot.store.messages import StoredMessage
+
+LOCK_SECONDS = 6.0
+"""Longer than the store's busy timeout (5 s today), so the recorder's first commit fails; with a
+longer busy timeout the commit simply waits, and the properties tested hold either way."""
+
+
+def message(mid: int, article_id: str = "zh", content: str | None = None) -> StoredMessage:
+    return StoredMessage(
+        id=mid,
+        guild_id=1,
+        channel_id=77,
+        parent_id=70,
+        article_id=article_id,
+        section=1,
+        author_id=5,
+        author_name="Ben",
+        author_bot=False,
+        webhook_id=None,
+        content=content or f"message {mid}",
+        created_at="2026-11-25T10:00:00+00:00",
+    )
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    async with Store(tmp_path / "r.db") as opened:
+        async with opened.transaction() as db:
+            await db.execute(
+                "INSERT INTO articles (id, title, source, format, body, imported_at)"
+                " VALUES ('zh', 'T', 's', 'text', 'x', '2026')"
+            )
+        yield opened
+
+
+@contextlib.contextmanager
+def write_locked(path: Path, seconds: float) -> Iterator[threading.Event]:
+    """Another connection holds ``BEGIN IMMEDIATE`` on ``path`` for ``seconds`` from entry."""
+    locked = threading.Event()
+
+    def hold() -> None:
+        with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as other:
+            other.execute("BEGIN IMMEDIATE")
+            locked.set()
+            time.sleep(seconds)
+            other.execute("COMMIT")
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    locked.wait(5)
+    try:
+        yield locked
+    finally:
+        thread.join()
+
+
+def on_disk(path: Path) -> dict[int, tuple[str, str | None]]:
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        return {
+            row[0]: (row[1], row[2]) for row in db.execute("SELECT id, content, deleted_at FROM messages")
+        }
+
+
+async def test_a_locked_database_delays_acknowledgement_and_loses_nothing(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot")
+    recorder = BatchRecorder(store)
+    started = time.monotonic()
+    with write_locked(store.path, LOCK_SECONDS):
+        first = asyncio.create_task(recorder.add(message(1)))
+        await asyncio.sleep(0.5)
+        rest = [asyncio.create_task(recorder.add(message(n))) for n in range(2, 40)]
+        edit = asyncio.create_task(recorder.edit(2, "message 2, edited", "2026-11-25T10:01:00+00:00"))
+        delete = asyncio.create_task(recorder.delete(3, "2026-11-25T10:02:00+00:00"))
+        await asyncio.sleep(1.0)
+        assert not first.done() and on_disk(store.path) == {}  # nothing acknowledged before it is on disk
+        results = await asyncio.gather(first, *rest, edit, delete)
+    assert all(results)
+    assert time.monotonic() - started >= LOCK_SECONDS - 0.5
+    stored = on_disk(store.path)
+    assert sorted(stored) == list(range(1, 40))
+    assert stored[2] == ("message 2, edited", None) and stored[3][1] == "2026-11-25T10:02:00+00:00"
+    # With a busy timeout shorter than the lock (5 s today) the first commit fails and is retried.
+    assert ("the database is busy" in caplog.text) == ("caught up" in caplog.text)
+    await recorder.close()
+
+
+async def test_an_overflowing_queue_drops_the_oldest_and_asks_for_a_backfill(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    asked = []
+    recorder = BatchRecorder(store, limit=5, on_overflow=lambda: asked.append(True))
+    with write_locked(store.path, LOCK_SECONDS):
+        pending = []
+        for n in range(1, 9):
+            pending.append(asyncio.create_task(recorder.add(message(n))))
+            await asyncio.sleep(0)
+        results = await asyncio.gather(*pending)
+    kept = [n for n, ok in zip(range(1, 9), results, strict=True) if ok]
+    assert len(kept) == 5 and kept == list(range(4, 9))
+    assert len(asked) == 3 and recorder.dropped == 3
+    assert set(kept) <= set(on_disk(store.path))
+    assert "queue is full" in caplog.text
+    await recorder.close()
+
+
+async def test_one_bad_message_does_not_sink_its_batch(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR)
+    recorder = BatchRecorder(store)
+    results = await asyncio.gather(
+        recorder.add(message(1)),
+        recorder.add(message(2, article_id="no-such-article")),
+        recorder.add(message(3)),
+    )
+    assert results == [True, False, True]
+    assert sorted(on_disk(store.path)) == [1, 3]
+    assert "could not record change of message 2" in caplog.text
+    await recorder.close()
