@@ -156,7 +156,9 @@ async def test_private_channel_is_not_quoted_to_members_who_cannot_see_it(
 async def test_a_second_server_never_sees_the_first_servers_discussion(
     sandbox: Sandbox, seed: Seed, places: Places, bot: ReadalongBot
 ) -> None:
-    await post(sandbox, "ada", "general", "general")
+    # The operator's shared library (imported from the command line) is offered to both servers.
+    await bot.store.articles.add(parse_article(read_article_file(SAMPLE), source=SAMPLE.name))
+    await post(sandbox, "ada", "general", "general", imported=True)
     await post(sandbox, "eve", "lounge", "lounge", imported=True)
     section = sandbox.threads("general")[1]
     secret = sandbox.send("ben", section, SECRET)
