@@ -159,6 +159,8 @@ def previous_window(text: str, start: int, end: int, stems: _Stems) -> tuple[flo
             best = (covered, *window)
         if last == len(spans) - 1:
             break
+    if best[0] < 0:
+        return 0.0, start, start + MAX_QUOTE_CHARS
     return best
 
 
