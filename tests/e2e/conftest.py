@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,6 +13,7 @@ from bot.client import ReadalongBot
 from bot.sandbox import RateLimitConfig, Sandbox, Seed
 from bot.sandbox.harness import running_bot, sandbox_settings
 from bot.settings import Settings
+from bot.viewer import Viewer
 
 
 @pytest.fixture
@@ -44,3 +47,20 @@ def settings(sandbox: Sandbox, seed: Seed, db_path: Path) -> Settings:
 async def bot(settings: Settings) -> AsyncIterator[ReadalongBot]:
     async with running_bot(settings) as running:
         yield running
+
+
+async def wait_archived(bot: ReadalongBot, *messages: Mapping[str, Any], within: float = 15.0) -> None:
+    """Wait until the bot has archived these messages (as the sandbox returned them). Waiting for
+    the sandbox to fall quiet is not enough on a loaded machine: the bot may still be reading the
+    gateway's frames, or looking up where a message belongs."""
+    wanted = [int(m["id"]) for m in messages]
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        missing = [i for i in wanted if await bot.store.messages.get(i, Viewer.operator()) is None]
+        if not missing:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(
+                f"{len(missing)} of {len(wanted)} messages not archived after {within:.0f} s"
+            )
+        await asyncio.sleep(0.05)

@@ -18,6 +18,7 @@ from bot.sandbox.harness import running_bot
 from bot.settings import Settings
 from bot.store import Store
 from bot.viewer import Viewer
+from tests.e2e.conftest import wait_archived
 
 if TYPE_CHECKING:
     from cogs.discussion import Discussion
@@ -112,10 +113,9 @@ async def test_downtime_is_caught_up_archived_threads_included(
 async def test_archive_show_pages_with_buttons(sandbox: Sandbox, seed: Seed, bot: ReadalongBot) -> None:
     await post_sample(sandbox)
     thread = sandbox.threads("general")[0]
-    for number in range(40):
-        sandbox.send("ben", thread, f"Message number {number}: " + "words " * 30)
+    sent = [sandbox.send("ben", thread, f"Message number {n}: " + "words " * 30) for n in range(40)]
     await sandbox.wait_idle()
-    await discussion(bot).recorder.drain()
+    await wait_archived(bot, *sent)
     shown = await sandbox.run_command("ada", "general", "archive show", {"thread": thread["id"]})
     (page,) = shown.messages
     assert "Message number 0:" in page["content"] and "Message number 39:" not in page["content"]
@@ -143,9 +143,9 @@ async def test_exports_in_three_formats(sandbox: Sandbox, seed: Seed, bot: Reada
     await post_sample(sandbox)
     thread = sandbox.threads("general")[1]
     question = sandbox.send("ben", thread, "Who was prosecuted?")
-    sandbox.send("ada", thread, "Police and officials.", reply_to=question)
+    answer = sandbox.send("ada", thread, "Police and officials.", reply_to=question)
     await sandbox.wait_idle()
-    await discussion(bot).recorder.drain()
+    await wait_archived(bot, question, answer)
     files: dict[str, bytes] = {}
     async with aiohttp.ClientSession() as session:
         for fmt in ("markdown", "html", "json"):
@@ -187,11 +187,13 @@ async def test_archive_survives_in_the_database(sandbox: Sandbox, seed: Seed, se
 async def test_search_by_words_and_by_author(sandbox: Sandbox, seed: Seed, bot: ReadalongBot) -> None:
     await post_sample(sandbox)
     threads = sandbox.threads("general")
-    sandbox.send("ben", threads[0], "The oil workers strike started it all")
-    sandbox.send("ada", threads[1], "Strikes in oil towns are common")
-    sandbox.send("ada", threads[2], "Nothing to do with it")
+    sent = [
+        sandbox.send("ben", threads[0], "The oil workers strike started it all"),
+        sandbox.send("ada", threads[1], "Strikes in oil towns are common"),
+        sandbox.send("ada", threads[2], "Nothing to do with it"),
+    ]
     await sandbox.wait_idle()
-    await discussion(bot).recorder.drain()
+    await wait_archived(bot, *sent)
     found = await sandbox.run_command("ada", "general", "archive search", {"query": 'oil "strike" AND ('})
     assert "The oil workers strike" in found.text and "Strikes in oil towns" in found.text
     assert "Nothing to do" not in found.text and f"/{threads[0]['id']}/" in found.text

@@ -11,6 +11,7 @@ from bot.client import ReadalongBot
 from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
 from bot.sandbox.harness import running_bot
 from bot.settings import Secret, Settings
+from tests.e2e.conftest import wait_archived
 from tests.openai_server import INVENTED, FakeOpenAI
 
 SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
@@ -98,9 +99,7 @@ async def test_ask_quotes_a_readers_reply_labelled_as_a_readers(
     thread = sandbox.threads("general")[1]
     said = sandbox.send("ben", thread, "My uncle drove the night bus from Aktau to Zhanaozen for nine years.")
     await sandbox.wait_idle()
-    cog = bot.get_cog("Discussion")
-    assert cog is not None
-    await cog.recorder.drain()  # type: ignore[attr-defined]
+    await wait_archived(bot, said)
     result = await sandbox.run("ada", "general", "/ask question:Who drove the night bus from Aktau?")
     (message,) = result.messages
     assert "> My uncle drove the night bus from Aktau to Zhanaozen for nine years." in message["content"]

@@ -9,7 +9,7 @@ import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
@@ -19,6 +19,7 @@ from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
 from bot.sandbox import permissions as perms
 from bot.sandbox.harness import running_bot
 from bot.settings import Settings
+from tests.e2e.conftest import wait_archived
 
 if TYPE_CHECKING:
     from cogs.discussion import Discussion
@@ -97,8 +98,10 @@ def discussion(bot: ReadalongBot) -> Discussion:
     return cast("Discussion", cog)
 
 
-async def settle(sandbox: Sandbox, bot: ReadalongBot) -> None:
+async def settle(sandbox: Sandbox, bot: ReadalongBot, *sent: dict[str, Any]) -> None:
+    """The sandbox quiet, these messages archived, and nothing left to write."""
     await sandbox.wait_idle()
+    await wait_archived(bot, *sent)
     await discussion(bot).recorder.drain()
 
 
@@ -130,7 +133,7 @@ async def test_private_channel_is_not_quoted_to_members_who_cannot_see_it(
     await post(sandbox, "ada", "general", "staff")
     section = sandbox.threads("staff")[1]
     secret = sandbox.send("cat", section, SECRET)
-    await settle(sandbox, bot)
+    await settle(sandbox, bot, secret)
 
     seen = await ask(sandbox, "dan", "staff")  # dan is staff: he may see it, in #staff
     assert "zebra committee" in seen and secret["id"] in seen
@@ -162,8 +165,8 @@ async def test_a_second_server_never_sees_the_first_servers_discussion(
     await post(sandbox, "eve", "lounge", "lounge", imported=True)
     section = sandbox.threads("general")[1]
     secret = sandbox.send("ben", section, SECRET)
-    sandbox.send("fay", sandbox.threads("lounge")[1], "In our server we talk about the strike.")
-    await settle(sandbox, bot)
+    theirs = sandbox.send("fay", sandbox.threads("lounge")[1], "In our server we talk about the strike.")
+    await settle(sandbox, bot, secret, theirs)
 
     assert "zebra committee" in await ask(sandbox, "ada", "general")  # the first server sees it
     for member in ("eve", "fay"):
@@ -212,7 +215,7 @@ async def test_private_thread_archived_or_not_is_shown_to_its_members_only(
     assert thread["type"] == 12
     sandbox.add_to_thread("ben", thread, "cat")
     secret = sandbox.send("ben", thread, SECRET)
-    await settle(sandbox, bot)
+    await settle(sandbox, bot, secret)
 
     for archived in (False, True):
         if archived:
@@ -247,7 +250,7 @@ async def test_a_question_to_the_bot_is_not_quoted_back_as_an_answer(
                 for m in sandbox.messages(section["id"])
             )
         )
-        await settle(sandbox, bot)
+        await settle(sandbox, bot, asked)
         reply = sandbox.messages(section["id"])[-1]
         assert sentence in reply["content"] and question not in reply["content"]
     for member in ("ben", "cat"):
@@ -261,8 +264,8 @@ async def test_readers_markup_and_names_are_shown_as_text(
 ) -> None:
     await post(sandbox, "ada", "general", "general")
     sandbox.world.users[sandbox.world.find_user("cat")["id"]]["global_name"] = "**Cat** @everyone"
-    sandbox.send("cat", sandbox.threads("general")[1], f"[jump](https://evil.example) {SECRET}")
-    await settle(sandbox, bot)
+    said = sandbox.send("cat", sandbox.threads("general")[1], f"[jump](https://evil.example) {SECRET}")
+    await settle(sandbox, bot, said)
     answer = await ask(sandbox, "ben", "general")
     assert "zebra committee" in answer
     assert "](https://evil.example)" not in answer and "https://evil.example" not in answer
