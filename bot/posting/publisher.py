@@ -162,9 +162,7 @@ def choose_tag(forum: discord.ForumChannel, article: Article, wanted: str | None
             )
         return found[0] if found else None
     key = wanted.strip()
-    tag = next(
-        (t for t in forum.available_tags if str(t.id) == key or t.name.lower() == key.lower()), None
-    )
+    tag = next((t for t in forum.available_tags if str(t.id) == key or t.name.lower() == key.lower()), None)
     if tag is None:
         raise ReadalongError(f"{forum.mention} has no tag {key!r} (its tags: {names}). Nothing was posted.")
     if tag.moderated and not forum.permissions_for(forum.guild.me).manage_threads:
@@ -178,7 +176,9 @@ def choose_tag(forum: discord.ForumChannel, article: Article, wanted: str | None
 
 def _no_tag_outside_forums(channel: discord.abc.GuildChannel, tag: str | None) -> None:
     if tag is not None and tag.strip():
-        raise ReadalongError(f"`tag:` is for forums; {channel.mention} is a text channel. Nothing was posted.")
+        raise ReadalongError(
+            f"`tag:` is for forums; {channel.mention} is a text channel. Nothing was posted."
+        )
 
 
 def to_embed(spec: EmbedSpec) -> discord.Embed:

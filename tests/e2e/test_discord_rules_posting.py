@@ -101,7 +101,9 @@ async def test_commenters_discord_refuses_as_webhook_names_are_posted_and_archiv
         m for m in await bot.store.messages.in_article(ARTICLE, Viewer.operator()) if m.webhook_id is not None
     ]
     assert [m.author_name for m in sorted(archived, key=lambda m: m.id)] == NAMES
-    result = await sandbox.run_command("ada", "general", "archive export", {"article": ARTICLE, "format": "json"})
+    result = await sandbox.run_command(
+        "ada", "general", "archive export", {"article": ARTICLE, "format": "json"}
+    )
     (attachment,) = result.messages[0]["attachments"]
     async with aiohttp.ClientSession() as session, session.get(attachment["url"]) as response:
         exported = json.loads(await response.read())
@@ -198,7 +200,11 @@ async def test_a_forum_that_requires_a_tag(sandbox: Sandbox, seed: Seed, bot: Re
 
     # The tag option offers the chosen forum's tags.
     choices = await sandbox.autocomplete(
-        "ada", "general", "article post", {"article": ARTICLE, "channel": "reading-room", "tag": "read"}, "tag"
+        "ada",
+        "general",
+        "article post",
+        {"article": ARTICLE, "channel": "reading-room", "tag": "read"},
+        "tag",
     )
     assert [c["name"] for c in choices] == ["Readalong"]
     tag_id = choices[0]["value"]
@@ -284,7 +290,9 @@ async def test_recovery_finds_a_comment_discord_trimmed_after_a_kill_after_send(
     sandbox.faults.hook = None
     release.set()
     (held,) = comments_thread(sandbox)
-    assert held["author"]["username"] == "Ada Lovelace" and str(held["content"]).endswith("Spaces after this.")
+    assert held["author"]["username"] == "Ada Lovelace" and str(held["content"]).endswith(
+        "Spaces after this."
+    )
 
     async with running_bot(settings) as bot:
         await sandbox.wait_until(lambda: len(comments_thread(sandbox)) >= 2, within=30)

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from bot.articles import Article, parse_article, read_article_file
 from bot.articles.model import Comment
-from bot.sandbox.state import webhook_name
 from bot.posting.plan import (
     EMBED_DESCRIPTION_LIMIT,
     MESSAGE_LIMIT,
@@ -22,6 +21,7 @@ from bot.posting.plan import (
     split_comment,
     webhook_username,
 )
+from bot.sandbox.state import webhook_name
 
 SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
 
@@ -128,9 +128,9 @@ def test_ordinary_names_are_kept_and_whitespace_is_tidied_as_discord_does() -> N
 
 _NAMES = st.one_of(
     st.text(max_size=200),
-    st.lists(st.sampled_from(["discord", "CLYDE", "everyone", "Here", " ", "\t", "a", "Fan"]), max_size=40).map(
-        "".join
-    ),
+    st.lists(
+        st.sampled_from(["discord", "CLYDE", "everyone", "Here", " ", "\t", "a", "Fan"]), max_size=40
+    ).map("".join),
 )
 
 
@@ -144,7 +144,16 @@ def test_every_commenter_name_becomes_a_webhook_name_discord_keeps_as_it_is(auth
 
 
 def test_the_archive_maps_webhook_names_back_to_the_commenters(sample: Article) -> None:
-    authors = ["Discord Fan", "Clyde", "everyone", "", "N" * 120, "Commenter", "Ada  Lovelace", "Ada Lovelace"]
+    authors = [
+        "Discord Fan",
+        "Clyde",
+        "everyone",
+        "",
+        "N" * 120,
+        "Commenter",
+        "Ada  Lovelace",
+        "Ada Lovelace",
+    ]
     article = dataclasses.replace(
         sample,
         comments=tuple(Comment(index=n, author=a, posted=None, text="x") for n, a in enumerate(authors, 1)),
