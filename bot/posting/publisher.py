@@ -74,7 +74,10 @@ _REFUSALS = {
         "the server has reached Discord's limit on active threads (about 1,000); archive or "
         "delete some threads"
     ),
-    40067: "the forum requires a tag on each post; post again with `tag:`",
+    40067: (
+        "the forum requires a tag on each post and I have none to apply (was the chosen tag "
+        "deleted?); add a tag named after the article, such as a word of its title"
+    ),
     160005: "the thread is locked",
     50083: "the thread is archived",
     50035: "Discord refused what I tried to send (invalid form body)",
@@ -296,8 +299,9 @@ class Publisher:
         tag: str | None = None,
     ) -> Posting:
         """Check the channel, the tag and permissions, record the whole plan, and let a worker
-        send it. Every refusal Discord would give later for the whole posting is given here, up
-        front, in one line, with nothing posted."""
+        send it. What Discord would refuse for the whole posting and can be known now (the
+        channel's kind, a required or moderated tag, a missing permission) is refused here, in
+        one line, with nothing posted."""
         refuse_channel_kind(channel)
         forum = isinstance(channel, discord.ForumChannel)
         if isinstance(channel, discord.ForumChannel):
