@@ -7,8 +7,11 @@ and recovery after Discord trimmed what the bot sent."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import datetime as dt
 import json
+import sqlite3
 from pathlib import Path
 
 import aiohttp
@@ -243,6 +246,37 @@ async def test_a_moderated_tag_without_manage_threads_is_refused_up_front(
     await post(sandbox, "reading-room", tag="Readalong", comments=False)  # by name, too
     await sandbox.wait_until(lambda: len(sandbox.threads("reading-room")) >= 7, within=30)
     assert {tuple(t["applied_tags"]) for t in sandbox.threads("reading-room")} == {(tag["id"],)}
+
+
+def bring_forward(path: Path) -> None:
+    """Make the posting's pending items fall due now (instead of at its pace)."""
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as db:
+        db.execute("UPDATE posting_items SET due_at = ? WHERE status != 'done'", (now,))
+
+
+async def test_a_forums_chosen_tag_deleted_mid_posting_pauses_it_with_the_reason(
+    sandbox: Sandbox, seed: Seed, settings: Settings, bot: ReadalongBot
+) -> None:
+    world = sandbox.world
+    forum = world.channel(seed.forum_id)
+    forum["flags"] = 1 << 4  # REQUIRE_TAG
+    world.emit("CHANNEL_UPDATE", forum)
+    await import_sample(sandbox)
+    await post(sandbox, "reading-room", tag="Readalong", pace=1, comments=False)
+    await sandbox.wait_until(lambda: len(sandbox.threads("reading-room")) == 2, within=20)  # intro, §1
+    forum["available_tags"] = [t | {"name": "Other"} for t in forum["available_tags"][:1]]
+    forum["available_tags"][0]["id"] = world.ids.next()  # every tag the posting could use is gone
+    world.emit("CHANNEL_UPDATE", forum)
+    await sandbox.wait_idle()
+    await asyncio.to_thread(bring_forward, settings.db_path)
+    bot.get_cog("Reading").publisher.wake()  # type: ignore[union-attr]
+    await sandbox.wait_until(lambda: bool(notices(sandbox, seed)), within=20)
+    (notice,) = notices(sandbox, seed)
+    assert "requires a tag" in notice and "chosen tag" in notice, notice
+    assert len(sandbox.threads("reading-room")) == 2
+    posting = (await bot.store.postings.for_guild(int(seed.guild_id), ARTICLE))[0]
+    assert (await bot.store.postings.get(posting.id)).state == "paused"
 
 
 @pytest.mark.parametrize(("kind", "what"), [(5, "announcement channel"), (16, "media channel")])
