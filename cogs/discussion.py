@@ -14,6 +14,8 @@ from discord.ext import commands
 from bot.archive.recorder import BatchRecorder
 from bot.archive.sync import SyncCounts, reconcile_channel
 from bot.client import ReadalongBot
+from bot.errors import NotFoundError
+from bot.posting.plan import commenter_names
 from bot.store.messages import StoredMessage
 from bot.store.postings import Placement
 from bot.supervise import Backoff, supervise
@@ -22,10 +24,15 @@ log = logging.getLogger(__name__)
 
 
 def stored_message(
-    message: discord.Message, placement: Placement, bot_id: int | None = None
+    message: discord.Message,
+    placement: Placement,
+    bot_id: int | None = None,
+    *,
+    author_name: str | None = None,
 ) -> StoredMessage:
     """The message as archived. ``bot_id``: the bot's user, so a message that mentions it is
-    marked as addressed to it (a question to the bot is never quoted as a reader's answer)."""
+    marked as addressed to it (a question to the bot is never quoted as a reader's answer).
+    ``author_name``: the original commenter's name, for a comment posted under a webhook name."""
     channel = message.channel
     parent_id = channel.parent_id if isinstance(channel, discord.Thread) else None
     private = isinstance(channel, discord.Thread) and channel.type is discord.ChannelType.private_thread
@@ -44,7 +51,7 @@ def stored_message(
         article_id=placement.article_id,
         section=placement.section,
         author_id=author.id,
-        author_name=author.display_name,
+        author_name=author.display_name if author_name is None else author_name,
         author_bot=author.bot,
         webhook_id=message.webhook_id,
         content=message.content,
@@ -71,6 +78,8 @@ class Discussion(commands.Cog):
         self._backfill: asyncio.Task[SyncCounts] | None = None
         self._backfill_again = False
         self._backfill_started = asyncio.Event()
+        self._commenters: dict[str, dict[str, str]] = {}
+        """Per article: webhook username → the original commenter's name (see commenter_names)."""
         self._placements: dict[int, asyncio.Future[Placement | None]] = {}
         """Where a thread or posted message belongs never changes once known, and a burst of
         replies in a thread shares one lookup instead of queueing a query each."""
@@ -84,6 +93,21 @@ class Discussion(commands.Cog):
 
     def _bot_id(self) -> int | None:
         return self.bot.user.id if self.bot.user is not None else None
+
+    async def _archived(self, message: discord.Message, placement: Placement) -> StoredMessage:
+        """The message as archived; an original comment under its commenter's own name (Discord
+        shows the webhook name, which may have been changed to be one Discord accepts)."""
+        original = None
+        if message.webhook_id is not None:
+            names = self._commenters.get(placement.article_id)
+            if names is None:
+                try:
+                    article = await self.bot.store.articles.get(placement.article_id)
+                except NotFoundError:  # deleted meanwhile: the name as shown is all there is
+                    return stored_message(message, placement, self._bot_id())
+                names = self._commenters[placement.article_id] = commenter_names(article)
+            original = names.get(message.author.name)
+        return stored_message(message, placement, self._bot_id(), author_name=original)
 
     async def placement_of(self, message: discord.Message) -> Placement | None:
         """Where in an article a message belongs, or None if it is not part of a discussion."""
@@ -124,7 +148,7 @@ class Discussion(commands.Cog):
             return
         placement = await self.placement_of(message)
         if placement is not None:
-            await self.recorder.add(stored_message(message, placement, self._bot_id()))
+            await self.recorder.add(await self._archived(message, placement))
 
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
@@ -212,7 +236,7 @@ class Discussion(commands.Cog):
             async for message in channel.history(limit=None, after=start, oldest_first=True):
                 placement = await self.placement_of(message)
                 if placement is not None:
-                    rows.append(stored_message(message, placement, self._bot_id()))
+                    rows.append(await self._archived(message, placement))
         except (discord.NotFound, discord.Forbidden) as error:
             log.warning("backfill skips channel %d: %s", channel_id, error)  # retrying cannot help
             return SyncCounts()

@@ -68,16 +68,18 @@ class Reading(commands.Cog):
         channel="A text channel (a thread per section) or a forum (a post per section)",
         pace="Minutes between sections; 0 posts them all now",
         comments="Also bring the article's original comments along (default: yes)",
+        tag="Forums: the tag each post carries (needed where the forum requires one)",
     )
     @app_commands.autocomplete(article=article_autocomplete)
     @app_commands.checks.has_permissions(manage_guild=True)
-    async def post(
+    async def post(  # noqa: PLR0917 (a slash command's options are its parameters)
         self,
         interaction: discord.Interaction[ReadalongBot],
         article: str,
         channel: discord.TextChannel | discord.ForumChannel,
         pace: app_commands.Range[int, 0, 10080] = 0,
         comments: bool = True,
+        tag: str | None = None,
     ) -> None:
         """Post an article in sections, each with its own discussion thread."""
         stored = await self.bot.store.articles.in_guild(_guild_id(interaction), article)
@@ -91,6 +93,7 @@ class Reading(commands.Cog):
             with_comments=comments,
             admin_id=interaction.user.id,
             notify_channel_id=interaction.channel_id,
+            tag=tag,
         )
         when = "now" if pace == 0 else f"one every {pace} min"
         extra = f" and {len(stored.comments)} original comments" if comments and stored.comments else ""
@@ -99,6 +102,22 @@ class Reading(commands.Cog):
             f"{len(stored.sections)} sections {when}{extra}. Follow it with `/article status article:{posting.article_id}`.",
             ephemeral=True,
         )
+
+    @post.autocomplete("tag")
+    async def tag_autocomplete(
+        self, interaction: discord.Interaction[ReadalongBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        """The chosen forum's tags (the channel option is filled in first), moderated ones marked."""
+        picked = getattr(interaction.namespace, "channel", None)
+        forum = interaction.guild.get_channel(picked.id) if picked is not None and interaction.guild else None
+        if not isinstance(forum, discord.ForumChannel):
+            return []
+        typed = current.strip().lower()
+        return [
+            app_commands.Choice(name=f"{t.name} (moderated)" if t.moderated else t.name, value=str(t.id))
+            for t in forum.available_tags
+            if typed in t.name.lower()
+        ][:25]
 
     @article.command(name="status")
     @app_commands.describe(article="The article whose postings to show")

@@ -186,6 +186,19 @@ def webhook_username(author: str) -> str:
     return name
 
 
+def commenter_names(article: Article) -> dict[str, str]:
+    """Each webhook username the comments are posted under → the commenter's name as the blog
+    showed it, so the archive and its exports keep "Clyde", not "Clydе", and a blank name blank.
+    Two names that become one webhook name (they differ only in spacing, or past the 80th
+    character) map to the first; a commenter really called the shown name keeps it."""
+    names: dict[str, str] = {}
+    for comment in article.comments:
+        shown = webhook_username(comment.author)
+        if shown not in names or comment.author == shown:
+            names[shown] = comment.author
+    return names
+
+
 def _swap_refused(name: str) -> str:
     out = []
     lowered = name.lower()

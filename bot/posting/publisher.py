@@ -60,16 +60,32 @@ _REFUSALS = {
     50001: "I have no access to that channel",
     10003: "the channel or thread no longer exists",
     10008: "a message I posted was deleted",
-    30007: "the channel has the most webhooks Discord allows (15)",
+    30007: (
+        "this channel already has 15 webhooks, Discord's limit, and I need one for the original "
+        "comments; delete one in Server Settings › Integrations › Webhooks"
+    ),
+    60003: (
+        "this server requires two-factor authentication for moderation, so Discord lets me create "
+        "webhooks only if my owner's account has 2FA: my owner must enable 2FA, or the server's "
+        "owner lowers the requirement (Server Settings › Safety Setup)"
+    ),
     30033: "the server has the most threads Discord allows",
-    160006: "the server has the most active threads Discord allows",
-    40067: "the forum requires a tag on each post",
+    160006: (
+        "the server has reached Discord's limit on active threads (about 1,000); archive or "
+        "delete some threads"
+    ),
+    40067: (
+        "the forum requires a tag on each post and I have none to apply (was the chosen tag "
+        "deleted?); add a tag named after the article, such as a word of its title"
+    ),
     160005: "the thread is locked",
     50083: "the thread is archived",
     50035: "Discord refused what I tried to send (invalid form body)",
     50024: "the channel is of a kind I cannot post in",
 }
 """Discord's error codes for refusals that retrying cannot fix, in words an admin can act on."""
+_VAGUE = {50013, 50035, 50024}
+"""Refusals whose detail (which field, which permission) Discord's text adds to ours."""
 
 PERMISSION_NAMES = {
     "view_channel": "View Channel",
@@ -99,6 +115,73 @@ def missing_permissions(permissions: discord.Permissions, *, forum: bool, with_c
     if forum and "Send Messages" in names:
         names[names.index("Send Messages")] = "Create Posts"
     return names
+
+
+def refuse_channel_kind(channel: discord.abc.GuildChannel) -> None:
+    """Announcement and media channels are refused in one line: Readalong posts in text
+    channels (a thread per section) and forums (a post per section) only. Threads in an
+    announcement channel are of another type (10) and media channels' posts are made for
+    attachments; neither is tested end to end, so neither is offered as if it worked."""
+    if isinstance(channel, discord.TextChannel) and channel.is_news():
+        raise ReadalongError(
+            f"{channel.mention} is an announcement channel; I post in text channels and forums only. "
+            "Nothing was posted."
+        )
+    if isinstance(channel, discord.ForumChannel) and channel.is_media():
+        raise ReadalongError(
+            f"{channel.mention} is a media channel; I post in text channels and forums only. "
+            "Nothing was posted."
+        )
+
+
+def matching_tags(forum: discord.ForumChannel, article: Article) -> list[discord.ForumTag]:
+    """The forum's tags for this article, the bot may apply: one named as its id, or a word of
+    its title (tag names are at most 20 characters, so "Zhanaozen" stands for "The Lessons of
+    Zhanaozen"). A moderated tag needs Manage Threads, so without it one is never picked."""
+    title_words = set(re.findall(r"\w+", (article.title or "").lower()))
+    may_moderate = forum.permissions_for(forum.guild.me).manage_threads
+
+    def fits(tag: discord.ForumTag) -> bool:
+        name = tag.name.lower()
+        matches = name == article.id.lower() or (len(name) >= 4 and name in title_words)
+        return matches and (may_moderate or not tag.moderated)
+
+    return [tag for tag in forum.available_tags if fits(tag)]
+
+
+def choose_tag(forum: discord.ForumChannel, article: Article, wanted: str | None) -> discord.ForumTag | None:
+    """The tag every post of this posting carries, checked before anything is posted.
+
+    ``wanted`` is a tag's id (what the ``tag:`` autocomplete offers) or its name. A forum with the
+    REQUIRE_TAG flag refuses untagged posts (code 40067), and a moderated tag needs Manage
+    Threads (code 50013): both would otherwise stop the posting after its intro."""
+    names = ", ".join(f"`{t.name}`" for t in forum.available_tags) or "none"
+    if wanted is None or not wanted.strip():
+        found = matching_tags(forum, article)
+        if not found and forum.flags.require_tag:
+            raise ReadalongError(
+                f"{forum.mention} requires a tag on each post and none of its tags matches this "
+                f"article: choose one with `tag:` (its tags: {names}). Nothing was posted."
+            )
+        return found[0] if found else None
+    key = wanted.strip()
+    tag = next((t for t in forum.available_tags if str(t.id) == key or t.name.lower() == key.lower()), None)
+    if tag is None:
+        raise ReadalongError(f"{forum.mention} has no tag {key!r} (its tags: {names}). Nothing was posted.")
+    if tag.moderated and not forum.permissions_for(forum.guild.me).manage_threads:
+        raise ReadalongError(
+            f"The tag `{tag.name}` in {forum.mention} is moderated: only members with Manage Threads "
+            "may apply it, and I do not have that permission there. Give it to me there, or choose "
+            "another tag. Nothing was posted."
+        )
+    return tag
+
+
+def _no_tag_outside_forums(channel: discord.abc.GuildChannel, tag: str | None) -> None:
+    if tag is not None and tag.strip():
+        raise ReadalongError(
+            f"`tag:` is for forums; {channel.mention} is a text channel. Nothing was posted."
+        )
 
 
 def to_embed(spec: EmbedSpec) -> discord.Embed:
@@ -146,6 +229,8 @@ def classify(error: BaseException) -> Verdict:
             return Verdict(False, f"Discord answered {status}")
         if code == _UNKNOWN_WEBHOOK:
             return Verdict(False, "the channel's webhook was deleted; making a new one")
+        if code in _REFUSALS and code not in _VAGUE:
+            return Verdict(True, _REFUSALS[code])  # Discord's own words add nothing to ours
         what = _REFUSALS.get(code, f"Discord refused it ({status}{f', code {code}' if code else ''})")
         detail = (error.text or "").strip().replace("\n", " ")
         return Verdict(True, _clip(f"{what}: {detail}" if detail else what))
@@ -211,9 +296,19 @@ class Publisher:
         with_comments: bool,
         admin_id: int,
         notify_channel_id: int | None = None,
+        tag: str | None = None,
     ) -> Posting:
-        """Check permissions, record the whole plan, and let a worker send it."""
+        """Check the channel, the tag and permissions, record the whole plan, and let a worker
+        send it. What Discord would refuse for the whole posting and can be known now (the
+        channel's kind, a required or moderated tag, a missing permission) is refused here, in
+        one line, with nothing posted."""
+        refuse_channel_kind(channel)
         forum = isinstance(channel, discord.ForumChannel)
+        if isinstance(channel, discord.ForumChannel):
+            chosen = choose_tag(channel, article, tag)
+        else:
+            _no_tag_outside_forums(channel, tag)
+            chosen = None
         missing = missing_permissions(
             channel.permissions_for(channel.guild.me),
             forum=forum,
@@ -234,6 +329,7 @@ class Publisher:
             items=plan_posting(article, pace_minutes=pace_minutes, with_comments=with_comments),
             start=utcnow(),
             notify_channel_id=notify_channel_id,
+            tag_id=chosen.id if chosen is not None else None,
         )
         self.wake()
         return posting
@@ -443,8 +539,12 @@ class Publisher:
             )
             if hook is None:
                 hook = await parent.create_webhook(name=WEBHOOK_NAME, reason="Readalong: original comments")
-        except discord.Forbidden:
-            raise PostingHalted(f"I need the Manage Webhooks permission in <#{parent.id}>") from None
+        except discord.HTTPException as error:
+            if error.code in (30007, 60003):
+                raise PostingHalted(_REFUSALS[error.code]) from None
+            if isinstance(error, discord.Forbidden):
+                raise PostingHalted(f"I need the Manage Webhooks permission in <#{parent.id}>") from None
+            raise
         return hook
 
     async def _send(self, posting: Posting, items: list[ItemRow], item: ItemRow, out: Outgoing) -> Sent:
@@ -473,7 +573,7 @@ class Publisher:
         channel = await self._channel(posting.channel_id)
         if isinstance(channel, discord.ForumChannel):
             name = out.thread_name or out.content[:100]
-            tags = await self._article_tags(channel, posting.article_id)
+            tags = await self._post_tags(channel, posting)
             created = await channel.create_thread(
                 name=name,
                 content=out.content,
@@ -505,17 +605,15 @@ class Publisher:
             raise
         return thread.id
 
-    async def _article_tags(self, forum: discord.ForumChannel, article_id: str) -> list[discord.ForumTag]:
-        """The forum's tag for this article: one named as its id, or a word of its title (tag names
-        are at most 20 characters, so "Zhanaozen" stands for "The Lessons of Zhanaozen")."""
-        article = await self._article(article_id)
-        title_words = set(re.findall(r"\w+", (article.title or "").lower()))
-
-        def fits(tag: discord.ForumTag) -> bool:
-            name = tag.name.lower()
-            return name == article_id.lower() or (len(name) >= 4 and name in title_words)
-
-        return [tag for tag in forum.available_tags if fits(tag)][:1]
+    async def _post_tags(self, forum: discord.ForumChannel, posting: Posting) -> list[discord.ForumTag]:
+        """The tag chosen when the posting was started; if an admin has since deleted it, the
+        one matching the article (a forum that requires a tag and has none left refuses the post
+        with code 40067, which pauses the posting with that reason)."""
+        chosen = forum.get_tag(posting.tag_id) if posting.tag_id is not None else None
+        if chosen is not None:
+            return [chosen]
+        article = await self._article(posting.article_id)
+        return matching_tags(forum, article)[:1]
 
     async def _find_sent(
         self, posting: Posting, items: list[ItemRow], item: ItemRow, out: Outgoing
@@ -534,8 +632,8 @@ class Publisher:
             async for message in thread.history(after=after, limit=None, oldest_first=True):
                 if (
                     message.webhook_id is not None
-                    and message.author.name == out.username
-                    and message.content == out.content
+                    and message.author.name == as_discord_keeps_name(out.username)
+                    and message.content == as_discord_keeps_content(out.content)
                 ):
                     return Sent(message.id, thread.id, None)
             return None
@@ -553,9 +651,21 @@ class Publisher:
         previous = [row.message_id for row in earlier if row.container_id == channel.id]
         after = discord.Object(previous[-1]) if previous and previous[-1] else since
         async for message in channel.history(after=after, limit=None, oldest_first=True):
-            if message.author.id == me.id and message.content == out.content:
+            if message.author.id == me.id and message.content == as_discord_keeps_content(out.content):
                 return Sent(message.id, channel.id, None)
         return None
+
+
+def as_discord_keeps_content(content: str) -> str:
+    """A message's content as Discord stores it: trimmed of surrounding whitespace. Comparing the
+    rendered text with what the channel shows must use this, or a message whose text ended in a
+    blank line is not recognised after a restart and is sent twice."""
+    return content.strip()
+
+
+def as_discord_keeps_name(name: str) -> str:
+    """A webhook username as Discord stores it: trimmed, inner runs of whitespace collapsed."""
+    return " ".join(name.split())
 
 
 def item_plan(item: ItemRow) -> PlanItem:

@@ -31,6 +31,10 @@ DEFAULT, REPLY, THREAD_CREATED, CHAT_INPUT_COMMAND = 0, 19, 18, 20
 EPHEMERAL = 1 << 6
 HAS_THREAD = 1 << 5
 ARCHIVE_DURATIONS = (60, 1440, 4320, 10080)
+REQUIRE_TAG = 1 << 4
+"""Channel flag: a forum (or media channel) whose posts must carry a tag (code 40067 without)."""
+MAX_WEBHOOKS = 15
+"""Webhooks per channel (code 30007 beyond)."""
 
 _USER_MENTION = re.compile(r"<@!?(\d+)>")
 _ROLE_MENTION = re.compile(r"<@&(\d+)>")
@@ -654,6 +658,10 @@ class World:
 
     # -- threads --------------------------------------------------------------------------------
 
+    max_active_threads: int = 1000
+    """Discord caps a guild's active threads (about 1,000; the docs give no figure): creating one
+    more answers 400, code 160006. Tests lower it."""
+
     def _new_thread(
         self,
         thread_id: str,
@@ -666,6 +674,8 @@ class World:
     ) -> Payload:
         if not 1 <= len(name) <= 100:
             raise invalid_form("name", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
+        if len(self.active_threads(parent["guild_id"])) >= self.max_active_threads:
+            raise ApiError(400, 160006, "Maximum number of active threads reached")
         if archive_minutes not in ARCHIVE_DURATIONS:
             raise invalid_form(
                 "auto_archive_duration", "BASE_TYPE_CHOICES", "Value must be one of (60, 1440, 4320, 10080)."
@@ -819,9 +829,19 @@ class World:
         if webhook is None:
             self.require(user_id, forum_id, perms.SEND_MESSAGES)
         tags = [str(t) for t in applied_tags]
-        known = {t["id"] for t in forum["available_tags"]}
-        if len(tags) > 5 or not set(tags) <= known:
+        known = {t["id"]: t for t in forum["available_tags"]}
+        if len(tags) > 5 or not set(tags) <= set(known):
             raise invalid_form("applied_tags", "BASE_TYPE_CHOICES", "Unknown or too many tags.")
+        if not tags and forum.get("flags", 0) & REQUIRE_TAG:
+            raise ApiError(400, 40067, "A tag is required to create a forum post in this channel")
+        if (
+            webhook is None
+            and any(known[t].get("moderated") for t in tags)
+            and not self.permissions(user_id, forum_id) & perms.MANAGE_THREADS
+        ):
+            # A moderated tag "can only be added to or removed from threads by a member with the
+            # MANAGE_THREADS permission" (Channel resource, Forum Tag Object).
+            raise ApiError(403, 50013, "Missing Permissions")
         check_message(
             str(message_body.get("content") or ""),
             list(message_body.get("embeds") or []),
@@ -917,6 +937,21 @@ class World:
 
     # -- webhooks -------------------------------------------------------------------------------
 
+    owner_mfa_enabled: bool = True
+    """Whether the bot's owner has two-factor authentication on. In a guild whose ``mfa_level`` is
+    1 (server-wide 2FA for moderation), Discord lets a bot use the permissions the Permissions page
+    marks with * (Manage Webhooks among them) only if its owner has 2FA: else 403, code 60003."""
+
+    def require_owner_mfa(self, user_id: str, guild_id: str) -> None:
+        """403, code 60003, for an elevated action by the bot whose owner lacks 2FA in a guild
+        that requires 2FA for moderation (OAuth2 topic, "Two-Factor Authentication Requirement")."""
+        if (
+            str(user_id) == self.bot_id
+            and self.guild(guild_id).get("mfa_level") == 1
+            and not self.owner_mfa_enabled
+        ):
+            raise ApiError(403, 60003, "Two factor is required for this operation")
+
     def create_webhook(
         self, channel_id: str, user_id: str, name: str, application_id: str | None = None
     ) -> Payload:
@@ -924,7 +959,10 @@ class World:
         if channel["type"] not in (TEXT, FORUM):
             raise ApiError(400, 50024, "Cannot execute action on this channel type")
         self.require(user_id, channel_id, perms.MANAGE_WEBHOOKS)
+        self.require_owner_mfa(user_id, channel["guild_id"])
         name = webhook_name("name", name)
+        if sum(1 for w in self.webhooks.values() if w["channel_id"] == channel_id) >= MAX_WEBHOOKS:
+            raise ApiError(400, 30007, f"Maximum number of webhooks reached ({MAX_WEBHOOKS})")
         webhook = {
             "id": self.ids.next(),
             "type": 1,
@@ -941,8 +979,9 @@ class World:
         return webhook
 
     def channel_webhooks(self, channel_id: str, user_id: str) -> list[Payload]:
-        self.channel(channel_id)
+        channel = self.channel(channel_id)
         self.require(user_id, channel_id, perms.MANAGE_WEBHOOKS)
+        self.require_owner_mfa(user_id, channel["guild_id"])
         return [w for w in self.webhooks.values() if w["channel_id"] == channel_id and w["type"] == 1]
 
     def webhook(self, webhook_id: str, token: str | None = None) -> Payload:
@@ -960,6 +999,9 @@ class World:
         files: Iterable[tuple[str, bytes, str | None]] = (),
     ) -> Payload:
         parent = self.channel(webhook["channel_id"])
+        if isinstance(body.get("content"), str):
+            # Discord keeps a message's content trimmed of surrounding whitespace.
+            body = dict(body) | {"content": body["content"].strip()}
         if parent["type"] == FORUM and thread_id is None:
             name = body.get("thread_name")
             if not name:

@@ -39,6 +39,8 @@ class Posting:
     """Why the bot paused it (Discord refused it for good); None when active or paused by an admin."""
     notify_channel_id: int | None = None
     """Where ``/article post`` was used: the admin is told there if the posting is paused."""
+    tag_id: int | None = None
+    """The forum tag put on each post (``/article post tag:``); None: the one matching the article."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,7 @@ def _posting(row: aiosqlite.Row) -> Posting:
         row["created_at"],
         row["paused_reason"],
         row["notify_channel_id"],
+        row["tag_id"],
     )
 
 
@@ -115,6 +118,7 @@ class PostingQueries:
         items: list[PlanItem],
         start: dt.datetime,
         notify_channel_id: int | None = None,
+        tag_id: int | None = None,
     ) -> Posting:
         """Record the whole plan in one transaction: after this, the posting survives any restart."""
         async with self._store.transaction() as db:
@@ -127,7 +131,7 @@ class PostingQueries:
                     )
             cursor = await db.execute(
                 "INSERT INTO postings (article_id, guild_id, channel_id, channel_kind, pace_minutes, with_comments,"
-                " created_by, created_at, notify_channel_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " created_by, created_at, notify_channel_id, tag_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     article_id,
                     guild_id,
@@ -138,6 +142,7 @@ class PostingQueries:
                     created_by,
                     _iso(utcnow()),
                     notify_channel_id,
+                    tag_id,
                 ),
             )
             posting_id = cursor.lastrowid

@@ -6,6 +6,8 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.articles import Article, parse_article, read_article_file
 from bot.articles.model import Comment
@@ -13,11 +15,13 @@ from bot.posting.plan import (
     EMBED_DESCRIPTION_LIMIT,
     MESSAGE_LIMIT,
     THREAD_NAME_LIMIT,
+    commenter_names,
     plan_posting,
     render,
     split_comment,
     webhook_username,
 )
+from bot.sandbox.state import webhook_name
 
 SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
 
@@ -120,3 +124,44 @@ def test_ordinary_names_are_kept_and_whitespace_is_tidied_as_discord_does() -> N
     assert webhook_username("  Ada \t  Lovelace ") == "Ada Lovelace"
     assert webhook_username("   ") == "Commenter"
     assert webhook_username("Sphere") == "Sphere"  # "here" inside a name is fine
+
+
+_NAMES = st.one_of(
+    st.text(max_size=200),
+    st.lists(
+        st.sampled_from(["discord", "CLYDE", "everyone", "Here", " ", "\t", "a", "Fan"]), max_size=40
+    ).map("".join),
+)
+
+
+@given(_NAMES)
+def test_every_commenter_name_becomes_a_webhook_name_discord_keeps_as_it_is(author: str) -> None:
+    """The sandbox's check is Discord's documented one (Webhook resource): 1-80 characters once
+    trimmed, no "discord"/"clyde", not "everyone"/"here". Whatever the blog's name, the shown name
+    passes it unchanged, so a restart compares what Discord shows with what was sent."""
+    shown = webhook_username(author)
+    assert webhook_name("username", shown) == shown
+
+
+def test_the_archive_maps_webhook_names_back_to_the_commenters(sample: Article) -> None:
+    authors = [
+        "Discord Fan",
+        "Clyde",
+        "everyone",
+        "",
+        "N" * 120,
+        "Commenter",
+        "Ada  Lovelace",
+        "Ada Lovelace",
+    ]
+    article = dataclasses.replace(
+        sample,
+        comments=tuple(Comment(index=n, author=a, posted=None, text="x") for n, a in enumerate(authors, 1)),
+    )
+    names = commenter_names(article)
+    assert names[webhook_username("Discord Fan")] == "Discord Fan"
+    assert names[webhook_username("Clyde")] == "Clyde"
+    assert names[webhook_username("everyone")] == "everyone"
+    assert names[webhook_username("N" * 120)] == "N" * 120
+    assert names["Commenter"] == "Commenter"  # the real "Commenter" keeps the name, not the blank one
+    assert names["Ada Lovelace"] == "Ada Lovelace"

@@ -135,3 +135,25 @@ async def test_a_refused_posting_keeps_its_reason_until_resumed_and_postings_are
         await store.postings.set_state(first, "active", reschedule_pace=0)
         resumed = await store.postings.get(first)
         assert resumed.state == "active" and resumed.paused_reason is None
+
+
+async def test_the_chosen_forum_tag_is_kept_with_the_posting(tmp_path: Path, article: Article) -> None:
+    path = tmp_path / "r.db"
+    async with Store(path) as store:
+        stored = await store.articles.add(article)
+        posting = await store.postings.create(
+            article_id=stored.id,
+            guild_id=1,
+            channel_id=20,
+            channel_kind="forum",
+            pace_minutes=0,
+            with_comments=False,
+            created_by=5,
+            items=plan_posting(stored, pace_minutes=0, with_comments=False),
+            start=utcnow(),
+            tag_id=777,
+        )
+        untagged = await create(store, stored)
+    async with Store(path) as store:  # a restart applies the same tag
+        assert (await store.postings.get(posting.id)).tag_id == 777
+        assert (await store.postings.get(untagged)).tag_id is None

@@ -240,3 +240,106 @@ async def test_private_threads_as_discord_documents_them(api: tuple[Api, Seed]) 
     status, body, _ = await client.call("PUT", f"{path}/{fourth['id']}")
     assert status == 400 and body["code"] == 50083
     assert not world.can_view(fourth["id"], thread["id"])
+
+
+# -- Discord's posting rules (issue 12): webhooks, forum tags, active threads, 2FA ----------------
+# Each answers with Discord's status and error code, as the API docs list them (Webhook resource,
+# Channel resource "Channel Flags" and "Forum Tag Object", topics "Threads", "Permissions",
+# "OAuth2: Two-Factor Authentication Requirement", "Opcodes and Status Codes: JSON Error Codes").
+
+
+async def test_webhook_names_are_trimmed_and_checked_on_create_and_execute(api: tuple[Api, Seed]) -> None:
+    client, seed = api
+    path = f"/channels/{seed.general_id}/webhooks"
+    for refused, code in [
+        ("Discord Fan", "USERNAME_INVALID_CONTAINS"),
+        ("Clyde", "USERNAME_INVALID_CONTAINS"),
+        ("everyone", "USERNAME_INVALID"),
+        ("HERE", "USERNAME_INVALID"),
+        ("  \t ", "BASE_TYPE_BAD_LENGTH"),
+        ("x" * 81, "BASE_TYPE_BAD_LENGTH"),
+    ]:
+        status, body, _ = await client.call("POST", path, {"name": refused})
+        assert (status, body["code"]) == (400, 50035), refused
+        assert body["errors"]["name"]["_errors"][0]["code"] == code
+    status, hook, _ = await client.call("POST", path, {"name": "  Readalong  "})
+    assert status == 200 and hook["name"] == "Readalong"
+    status, hook80, _ = await client.call("POST", path, {"name": "y" * 80})
+    assert status == 200 and hook80["name"] == "y" * 80
+    url = f"/webhooks/{hook['id']}/{hook['token']}?wait=true"
+    status, body, _ = await client.call("POST", url, {"content": "hi", "username": "Discord Fan"}, auth=False)
+    assert (status, body["code"]) == (400, 50035)
+    assert body["errors"]["username"]["_errors"][0]["code"] == "USERNAME_INVALID_CONTAINS"
+    status, said, _ = await client.call(
+        "POST", url, {"content": "  \n said with spaces \n ", "username": "  Ada  "}, auth=False
+    )
+    assert status == 200 and said["author"]["username"] == "Ada"
+    assert said["content"] == "said with spaces"  # content trimmed, as Discord stores it
+
+
+async def test_at_most_fifteen_webhooks_per_channel(api: tuple[Api, Seed]) -> None:
+    client, seed = api
+    path = f"/channels/{seed.general_id}/webhooks"
+    for number in range(15):
+        status, _, _ = await client.call("POST", path, {"name": f"hook {number}"})
+        assert status == 200
+    status, body, _ = await client.call("POST", path, {"name": "hook 16"})
+    assert (status, body["code"]) == (400, 30007)
+    status, _, _ = await client.call("POST", f"/channels/{seed.forum_id}/webhooks", {"name": "hook 16"})
+    assert status == 200  # the limit is per channel
+
+
+async def test_webhooks_need_the_owners_2fa_where_the_server_requires_it(api: tuple[Api, Seed]) -> None:
+    client, seed = api
+    world = client.sandbox.world
+    path = f"/channels/{seed.general_id}/webhooks"
+    world.guilds[seed.guild_id]["mfa_level"] = 1
+    world.owner_mfa_enabled = False
+    for method, body in (("POST", {"name": "Readalong"}), ("GET", None)):
+        status, answer, _ = await client.call(method, path, body)
+        assert (status, answer["code"]) == (403, 60003), method
+    world.owner_mfa_enabled = True
+    status, _, _ = await client.call("POST", path, {"name": "Readalong"})
+    assert status == 200
+    world.owner_mfa_enabled = False
+    world.guilds[seed.guild_id]["mfa_level"] = 0  # the server lowers its requirement
+    status, hooks, _ = await client.call("GET", path)
+    assert status == 200 and len(hooks) == 1
+
+
+async def test_forum_requiring_a_tag_and_moderated_tags(api: tuple[Api, Seed]) -> None:
+    client, seed = api
+    world = client.sandbox.world
+    forum = world.channel(seed.forum_id)
+    forum["flags"] = 1 << 4  # REQUIRE_TAG
+    path = f"/channels/{seed.forum_id}/threads"
+    status, body, _ = await client.call("POST", path, {"name": "Post", "message": {"content": "x"}})
+    assert (status, body["code"]) == (400, 40067)
+    tag = forum["available_tags"][0]
+    tag["moderated"] = True
+    world.set_overwrite(seed.forum_id, seed.bot_id, deny=perms.MANAGE_THREADS, member=True)
+    post = {"name": "Post", "applied_tags": [tag["id"]], "message": {"content": "x"}}
+    status, body, _ = await client.call("POST", path, post)
+    assert (status, body["code"]) == (403, 50013)  # not without Manage Threads
+    world.set_overwrite(seed.forum_id, seed.bot_id, allow=perms.MANAGE_THREADS, member=True)
+    status, created, _ = await client.call("POST", path, post)
+    assert status == 201 and created["applied_tags"] == [tag["id"]]
+
+
+async def test_the_guild_cap_on_active_threads(api: tuple[Api, Seed]) -> None:
+    client, seed = api
+    world = client.sandbox.world
+    world.max_active_threads = len(world.active_threads(seed.guild_id)) + 2
+    path = f"/channels/{seed.general_id}/threads"
+    for name in ("one", "two"):
+        status, thread, _ = await client.call("POST", path, {"name": name, "type": 11})
+        assert status == 201
+    status, body, _ = await client.call("POST", path, {"name": "three", "type": 11})
+    assert (status, body["code"]) == (400, 160006)
+    status, body, _ = await client.call(
+        "POST", f"/channels/{seed.forum_id}/threads", {"name": "post", "message": {"content": "x"}}
+    )
+    assert (status, body["code"]) == (400, 160006)
+    world.archive_thread(thread["id"])  # archived threads do not count
+    status, _, _ = await client.call("POST", path, {"name": "three", "type": 11})
+    assert status == 201
