@@ -808,7 +808,8 @@ class Sandbox:
         threads = [
             t for t in self.world.active_threads(guild_id) if self.world.can_view(self.world.bot_id, t["id"])
         ]
-        return json_response({"threads": threads, "members": []})
+        # The spec's ThreadsResponse: all active threads come in one answer, so never more to page.
+        return json_response({"threads": threads, "members": [], "has_more": False})
 
     def _bot_in_guild(self, guild_id: str) -> None:
         self.world.guild(guild_id)

@@ -251,6 +251,8 @@ class World:
             "flags": 0,
             "pending": False,
             "avatar": None,
+            "banner": None,
+            "premium_since": None,
             "communication_disabled_until": None,
         }
         self.members[guild_id][user_id] = member
