@@ -762,19 +762,20 @@ class Sandbox:
             check_command(command)
             old = previous.get(command["name"])
             stored.append(
-                command
+                {k: v for k, v in command.items() if k != "guild_id"}
                 | {
                     "id": old["id"] if old else self.world.ids.next(),
                     "application_id": self.world.application_id,
                     "version": self.world.ids.next(),
                     "type": command.get("type", 1),
-                    "guild_id": None if scope == "global" else scope,
                     # Discord answers with its defaults filled in, permissions as a string.
                     "default_member_permissions": permission_string(
                         command.get("default_member_permissions")
                     ),
                     "integration_types": command.get("integration_types") or [0],
                 }
+                # A global command has no guild_id at all (Discord's docs: "guild_id?").
+                | ({} if scope == "global" else {"guild_id": scope})
             )
         self.world.commands[scope] = stored
         return json_response(stored)
