@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from bot.sandbox.state import Payload, World
+from bot.sandbox.state import THREADS, Payload, World
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +218,7 @@ class Gateway:
     def guild_payload(self, guild_id: str) -> Payload:
         world = self.world
         channels = [
-            c for c in world.channels.values() if c["guild_id"] == guild_id and c["type"] not in (11, 12)
+            c for c in world.channels.values() if c["guild_id"] == guild_id and c["type"] not in THREADS
         ]
         visible_threads = [t for t in world.active_threads(guild_id) if world.can_view(world.bot_id, t["id"])]
         members = list(world.members[guild_id].values())

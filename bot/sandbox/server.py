@@ -30,9 +30,11 @@ from bot.sandbox.commands import CommandRejected, Resolver, build_invocation, sp
 from bot.sandbox.gateway import Gateway
 from bot.sandbox.ratelimit import RateLimitConfig, RateLimiter
 from bot.sandbox.state import (
+    ANNOUNCEMENT_THREAD,
     CHAT_INPUT_COMMAND,
     EPHEMERAL,
     FORUM,
+    FORUMS,
     PRIVATE_THREAD,
     PUBLIC_THREAD,
     TEXT,
@@ -145,6 +147,22 @@ def message_text(message: Payload) -> str:
     return "\n".join(p for p in parts if p)
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """One REST request and its answer, as recorded for checking against Discord's spec."""
+
+    method: str
+    path: str
+    """The path as requested, without ``/api/v10`` or the query."""
+    route: str
+    """The sandbox's route template (``/channels/{channel_id}/messages``)."""
+    status: int
+    request: Any
+    """The JSON body sent (``payload_json`` for multipart), or None."""
+    response: Any
+    """The JSON body answered, or None (204, or not JSON)."""
+
+
 RequestHook = Callable[[str, str], Awaitable[None]]
 """Called with ``("before" | "after", "METHOD /path")`` around each REST request."""
 
@@ -184,6 +202,8 @@ class Sandbox:
         self.interactions: dict[str, InteractionRecord] = {}
         self.requests: Counter[str] = Counter()
         self.responses: Counter[int] = Counter()
+        self.exchanges: list[Exchange] | None = None
+        """Every REST exchange from now on, once :meth:`record_exchanges` is called."""
         self._in_flight = 0
         self._last_activity = time.monotonic()
         self._changed = asyncio.Event()
@@ -489,6 +509,12 @@ class Sandbox:
             await asyncio.sleep(0.15 - quiet)
         return CommandResult(self, record)
 
+    def record_exchanges(self) -> list[Exchange]:
+        """Start recording every REST exchange (for the conformance test); the list fills as it goes."""
+        if self.exchanges is None:
+            self.exchanges = []
+        return self.exchanges
+
     # -- faults ---------------------------------------------------------------------------------
 
     async def drop_gateway(self) -> int:
@@ -532,6 +558,8 @@ class Sandbox:
             self._in_flight -= 1
             self._touch()
         self.responses[response.status] += 1
+        if self.exchanges is not None:
+            self.exchanges.append(await _exchange(request, response))
         return response
 
     async def _handle_api(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -557,6 +585,7 @@ class Sandbox:
         if not verdict.allowed:
             body = {
                 "message": "You are being rate limited.",
+                "code": 0,
                 "retry_after": round(verdict.retry_after, 3),
                 "global": verdict.is_global,
             }
@@ -585,6 +614,7 @@ class Sandbox:
                 self.limiter.hits += 1
                 body = {
                     "message": "You are being rate limited.",
+                    "code": 0,
                     "retry_after": retry_after,
                     "global": is_global,
                 }
@@ -674,7 +704,9 @@ class Sandbox:
         return json_response({"url": self.ws_url, "shards": 1, "session_start_limit": limits})
 
     async def _me(self, request: web.Request) -> web.StreamResponse:
-        return json_response(self.world.user(self.world.bot_id))
+        # The current user as OAuth2 sees it: the public user plus its account settings.
+        account = {"mfa_enabled": False, "locale": "en-US", "verified": True, "email": None}
+        return json_response(self.world.user(self.world.bot_id) | account)
 
     async def _user(self, request: web.Request) -> web.StreamResponse:
         return json_response(self.world.user(request.match_info["user_id"]))
@@ -692,8 +724,17 @@ class Sandbox:
                 "bot_public": False,
                 "bot_require_code_grant": False,
                 "owner": owner,
+                "type": None,
                 "verify_key": "0" * 64,
                 "flags": 1 << 19 | 1 << 23,
+                "flags_new": str(1 << 19 | 1 << 23),
+                "redirect_uris": [],
+                "interactions_endpoint_url": None,
+                "role_connections_verification_url": None,
+                "approximate_user_install_count": 0,
+                "approximate_user_authorization_count": 0,
+                "explicit_content_filter": 0,
+                "eligible_oauth2_scopes": ["bot", "applications.commands"],
                 "bot": bot,
                 "summary": "",
                 "team": None,
@@ -721,14 +762,20 @@ class Sandbox:
             check_command(command)
             old = previous.get(command["name"])
             stored.append(
-                command
+                {k: v for k, v in command.items() if k != "guild_id"}
                 | {
                     "id": old["id"] if old else self.world.ids.next(),
                     "application_id": self.world.application_id,
                     "version": self.world.ids.next(),
                     "type": command.get("type", 1),
-                    "guild_id": None if scope == "global" else scope,
+                    # Discord answers with its defaults filled in, permissions as a string.
+                    "default_member_permissions": permission_string(
+                        command.get("default_member_permissions")
+                    ),
+                    "integration_types": command.get("integration_types") or [0],
                 }
+                # A global command has no guild_id at all (Discord's docs: "guild_id?").
+                | ({} if scope == "global" else {"guild_id": scope})
             )
         self.world.commands[scope] = stored
         return json_response(stored)
@@ -762,7 +809,8 @@ class Sandbox:
         threads = [
             t for t in self.world.active_threads(guild_id) if self.world.can_view(self.world.bot_id, t["id"])
         ]
-        return json_response({"threads": threads, "members": []})
+        # The spec's ThreadsResponse: all active threads come in one answer, so never more to page.
+        return json_response({"threads": threads, "members": [], "has_more": False})
 
     def _bot_in_guild(self, guild_id: str) -> None:
         self.world.guild(guild_id)
@@ -785,7 +833,7 @@ class Sandbox:
     async def _history(self, request: web.Request) -> web.StreamResponse:
         channel_id = request.match_info["channel_id"]
         channel = self._visible_channel(channel_id)
-        if channel["type"] == FORUM:
+        if channel["type"] in FORUMS:
             return json_response([])
         have = self.world.permissions(self.world.bot_id, channel_id)
         if not have & perms.READ_MESSAGE_HISTORY:
@@ -849,7 +897,7 @@ class Sandbox:
         body, files = await read_body(request)
         channel = self.world.channel(channel_id)
         minutes = int(body.get("auto_archive_duration") or 1440)
-        if channel["type"] == FORUM:
+        if channel["type"] in FORUMS:
             thread, message = self.world.create_forum_post(
                 channel_id,
                 self.world.bot_id,
@@ -872,7 +920,7 @@ class Sandbox:
                 invitable=bool(body.get("invitable", True)),
             )
             return json_response(thread, 201)
-        if kind != PUBLIC_THREAD:
+        if kind not in (PUBLIC_THREAD, ANNOUNCEMENT_THREAD):
             raise invalid_form("type", "BASE_TYPE_CHOICES", "Value must be one of (10, 11, 12).")
         return json_response(
             self.world.create_thread(channel_id, self.world.bot_id, str(body.get("name") or ""), minutes), 201
@@ -993,10 +1041,11 @@ class Sandbox:
             "id": record.id,
             "type": record.kind,
             "activity_instance_id": None,
-            "response_message_id": record.original_id,
             "response_message_loading": kind == 5,
             "response_message_ephemeral": record.ephemeral,
         }
+        if record.original_id is not None:
+            interaction["response_message_id"] = record.original_id
         return json_response({"interaction": interaction, "resource": resource})
 
     def _respond_message(self, record: InteractionRecord, data: Payload, files: Files) -> Payload:
@@ -1070,6 +1119,34 @@ async def read_body(request: web.Request) -> tuple[Payload, Files]:
     return await request.json(), []
 
 
+async def _exchange(request: web.Request, response: web.StreamResponse) -> Exchange:
+    """What was asked and answered; bodies already read by the handler are cached by aiohttp."""
+    sent: Any = None
+    with contextlib.suppress(ValueError, UnicodeDecodeError):
+        if request.content_type.startswith("multipart/"):
+            payload = (await request.post()).get("payload_json")
+            sent = None if payload is None else json.loads(str(payload))
+        elif request.body_exists:
+            sent = json.loads(await request.read() or b"null")
+    answered: Any = None
+    if isinstance(response, web.Response) and response.content_type == "application/json" and response.body:
+        answered = json.loads(bytes(response.body))  # type: ignore[arg-type]
+    resource = request.match_info.route.resource
+    return Exchange(
+        request.method,
+        request.path.removeprefix(API),
+        resource.canonical.removeprefix(API) if resource is not None else request.path,
+        response.status,
+        sent,
+        answered,
+    )
+
+
+def permission_string(value: Any) -> str | None:
+    """A permission set as Discord returns it: a decimal string (or null), whatever was sent."""
+    return None if value is None else str(int(value))
+
+
 def check_command(command: Mapping[str, Any]) -> None:
     """What Discord refuses when commands are registered: bad names, long descriptions, too many options."""
     name = str(command.get("name") or "")
@@ -1097,4 +1174,4 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-__all__ = ["FORUM", "TEXT", "CommandRejected", "CommandResult", "Sandbox", "Seed", "iso", "now"]
+__all__ = ["FORUM", "TEXT", "CommandRejected", "CommandResult", "Exchange", "Sandbox", "Seed", "iso", "now"]

@@ -26,7 +26,14 @@ Listener = Callable[[str, Payload, "str | None"], None]
 
 DISCORD_EPOCH_MS = 1_420_070_400_000
 TEXT, FORUM, PUBLIC_THREAD, PRIVATE_THREAD = 0, 15, 11, 12
-THREADS = (PUBLIC_THREAD, PRIVATE_THREAD)
+ANNOUNCEMENT, ANNOUNCEMENT_THREAD, MEDIA = 5, 10, 16
+THREADS = (ANNOUNCEMENT_THREAD, PUBLIC_THREAD, PRIVATE_THREAD)
+TEXT_LIKE = (TEXT, ANNOUNCEMENT)
+"""Channels of messages, where a thread starts from a message (in an announcement channel, an
+announcement thread, type 10)."""
+FORUMS = (FORUM, MEDIA)
+"""Channels of posts only: a media channel is a forum whose posts show as tiles (Discord's docs:
+"similar to GUILD_FORUM channels"); posts are public threads (type 11) in both."""
 DEFAULT, REPLY, THREAD_CREATED, CHAT_INPUT_COMMAND = 0, 19, 18, 20
 EPHEMERAL = 1 << 6
 HAS_THREAD = 1 << 5
@@ -107,6 +114,12 @@ def snowflake_time(snowflake: int | str) -> dt.datetime:
     return dt.datetime.fromtimestamp(((int(snowflake) >> 22) + DISCORD_EPOCH_MS) / 1000, dt.UTC)
 
 
+def thread_kind(parent: Mapping[str, Any]) -> int:
+    """The type of a thread started in ``parent``: an announcement thread in an announcement
+    channel, a public thread elsewhere (Discord's docs, "Start Thread from Message")."""
+    return ANNOUNCEMENT_THREAD if parent["type"] == ANNOUNCEMENT else PUBLIC_THREAD
+
+
 class Snowflakes:
     """Ids as Discord makes them: milliseconds since 2015 in the top bits, so they sort by time."""
 
@@ -163,6 +176,8 @@ class World:
             "bot": bot,
             "system": False,
             "public_flags": 0,
+            "flags": 0,
+            "primary_guild": None,
         }
         self.users[user["id"]] = user
         return user
@@ -187,6 +202,30 @@ class World:
             "preferred_locale": "en-US",
             "system_channel_id": None,
             "joined_at": iso(now()),
+            # The rest of Discord's guild object (GET /guilds/{id}), as a plain new server has it.
+            "description": None,
+            "home_header": None,
+            "splash": None,
+            "discovery_splash": None,
+            "banner": None,
+            "application_id": None,
+            "region": "deprecated",
+            "afk_channel_id": None,
+            "system_channel_flags": 0,
+            "widget_enabled": False,
+            "widget_channel_id": None,
+            "max_presences": None,
+            "max_members": 500000,
+            "max_stage_video_channel_users": 50,
+            "max_video_channel_users": 25,
+            "vanity_url_code": None,
+            "premium_subscription_count": 0,
+            "rules_channel_id": None,
+            "safety_alerts_channel_id": None,
+            "public_updates_channel_id": None,
+            "premium_progress_bar_enabled": False,
+            "nsfw": False,
+            "incidents_data": None,
         }
         self.guilds[guild_id] = guild
         self.roles[guild_id] = {}
@@ -201,6 +240,7 @@ class World:
             "id": role_id,
             "name": name,
             "color": 0,
+            "colors": {"primary_color": 0, "secondary_color": None, "tertiary_color": None},
             "hoist": False,
             "position": position,
             "permissions": str(permissions),
@@ -240,6 +280,8 @@ class World:
             "flags": 0,
             "pending": False,
             "avatar": None,
+            "banner": None,
+            "premium_since": None,
             "communication_disabled_until": None,
         }
         self.members[guild_id][user_id] = member
@@ -274,7 +316,7 @@ class World:
             "default_auto_archive_duration": 1440,
             "flags": 0,
         }
-        if kind == FORUM:
+        if kind in FORUMS:
             channel |= {
                 "available_tags": [
                     {
@@ -421,7 +463,7 @@ class World:
     ) -> Payload:
         """A message as ``POST /channels/{id}/messages`` (or a webhook, or a member) makes it."""
         channel = self.channel(channel_id)
-        if channel["type"] == FORUM:
+        if channel["type"] in FORUMS:
             raise ApiError(400, 50024, "Cannot execute action on this channel type")
         thread = channel if channel["type"] in THREADS else None
         if check_permissions and webhook is None:
@@ -468,7 +510,7 @@ class World:
         if (
             thread is not None
             and channel["parent_id"]
-            and self.channel(channel["parent_id"])["type"] == FORUM
+            and self.channel(channel["parent_id"])["type"] in FORUMS
         ):
             message["position"] = len(self.messages[channel_id])
         reference = body.get("message_reference")
@@ -522,6 +564,9 @@ class World:
             "global_name": None,
             "avatar": None,
             "bot": True,
+            "public_flags": 0,
+            "flags": 0,
+            "primary_guild": None,
         }
 
     def _store_files(
@@ -542,9 +587,10 @@ class World:
                     "size": len(data),
                     "url": self.base_url + path,
                     "proxy_url": self.base_url + path,
-                    "content_type": content_type,
-                    "description": meta.get("description"),
                 }
+                # Discord leaves out what is unknown rather than sending null.
+                | ({} if content_type is None else {"content_type": content_type})
+                | ({} if meta.get("description") is None else {"description": str(meta["description"])})
             )
         return stored
 
@@ -716,13 +762,15 @@ class World:
     ) -> Payload:
         """``POST /channels/{id}/messages/{id}/threads``: the thread gets the message's id."""
         channel = self.channel(channel_id)
-        if channel["type"] != TEXT:
+        if channel["type"] not in TEXT_LIKE:
             raise ApiError(400, 50024, "Cannot execute action on this channel type")
         self.require(user_id, channel_id, perms.CREATE_PUBLIC_THREADS)
         message = self.message(channel_id, message_id)
         if message_id in self.channels:
             raise ApiError(400, 160004, "A thread has already been created for this message")
-        thread = self._new_thread(message_id, channel, user_id, name, archive_minutes)
+        thread = self._new_thread(
+            message_id, channel, user_id, name, archive_minutes, kind=thread_kind(channel)
+        )
         message["thread"] = thread
         message["flags"] |= HAS_THREAD
         self.emit("THREAD_CREATE", thread | {"newly_created": True}, thread["id"])
@@ -732,10 +780,12 @@ class World:
     def create_thread(self, channel_id: str, user_id: str, name: str, archive_minutes: int = 1440) -> Payload:
         """``POST /channels/{id}/threads`` in a text channel: a thread with a system message."""
         channel = self.channel(channel_id)
-        if channel["type"] != TEXT:
+        if channel["type"] not in TEXT_LIKE:
             raise ApiError(400, 50024, "Cannot execute action on this channel type")
         self.require(user_id, channel_id, perms.CREATE_PUBLIC_THREADS)
-        thread = self._new_thread(self.ids.next(), channel, user_id, name, archive_minutes)
+        thread = self._new_thread(
+            self.ids.next(), channel, user_id, name, archive_minutes, kind=thread_kind(channel)
+        )
         self.emit("THREAD_CREATE", thread | {"newly_created": True}, thread["id"])
         self.create_message(
             channel_id, user_id, {"content": name}, kind=THREAD_CREATED, check_permissions=False
@@ -824,7 +874,7 @@ class World:
     ) -> tuple[Payload, Payload]:
         """``POST /channels/{forum}/threads``: the post (a thread) and its starter message, same id."""
         forum = self.channel(forum_id)
-        if forum["type"] != FORUM:
+        if forum["type"] not in FORUMS:
             raise ApiError(400, 50024, "Cannot execute action on this channel type")
         if webhook is None:
             self.require(user_id, forum_id, perms.SEND_MESSAGES)
@@ -925,7 +975,7 @@ class World:
                 c
                 for c in self.channels.values()
                 if c.get("parent_id") == channel_id
-                and c["type"] == PUBLIC_THREAD
+                and c["type"] in (PUBLIC_THREAD, ANNOUNCEMENT_THREAD)
                 and c["thread_metadata"]["archived"]
             ),
             key=lambda c: (c["thread_metadata"]["archive_timestamp"], c["id"]),
@@ -956,7 +1006,7 @@ class World:
         self, channel_id: str, user_id: str, name: str, application_id: str | None = None
     ) -> Payload:
         channel = self.channel(channel_id)
-        if channel["type"] not in (TEXT, FORUM):
+        if channel["type"] not in (*TEXT_LIKE, *FORUMS):
             raise ApiError(400, 50024, "Cannot execute action on this channel type")
         self.require(user_id, channel_id, perms.MANAGE_WEBHOOKS)
         self.require_owner_mfa(user_id, channel["guild_id"])
@@ -1002,7 +1052,7 @@ class World:
         if isinstance(body.get("content"), str):
             # Discord keeps a message's content trimmed of surrounding whitespace.
             body = dict(body) | {"content": body["content"].strip()}
-        if parent["type"] == FORUM and thread_id is None:
+        if parent["type"] in FORUMS and thread_id is None:
             name = body.get("thread_name")
             if not name:
                 raise ApiError(

@@ -11,6 +11,7 @@ import pytest
 
 from bot.sandbox import ApiError, Limit, RateLimitConfig, Sandbox, Seed, World
 from bot.sandbox import permissions as perms
+from bot.sandbox.state import ANNOUNCEMENT, MEDIA
 
 
 class Api:
@@ -343,3 +344,77 @@ async def test_the_guild_cap_on_active_threads(api: tuple[Api, Seed]) -> None:
     world.archive_thread(thread["id"])  # archived threads do not count
     status, _, _ = await client.call("POST", path, {"name": "three", "type": 11})
     assert status == 201
+
+
+async def test_announcement_channels_are_text_like_with_announcement_threads(api: tuple[Api, Seed]) -> None:
+    """Discord's channel types: GUILD_ANNOUNCEMENT (5) holds messages like a text channel; a thread
+    started from one of its messages is a GUILD_ANNOUNCEMENT_THREAD (10); it takes webhooks; it has
+    no private threads."""
+    client, seed = api
+    news = client.sandbox.world.create_channel(seed.guild_id, "news", kind=ANNOUNCEMENT)
+    status, shown, _ = await client.call("GET", f"/channels/{news['id']}")
+    assert (status, shown["type"]) == (200, 5) and "available_tags" not in shown
+    status, message, _ = await client.call("POST", f"/channels/{news['id']}/messages", {"content": "§1"})
+    assert status == 200
+    status, thread, _ = await client.call(
+        "POST", f"/channels/{news['id']}/messages/{message['id']}/threads", {"name": "§1 talk"}
+    )
+    assert (status, thread["type"], thread["parent_id"]) == (201, 10, news["id"])
+    status, said, _ = await client.call("POST", f"/channels/{thread['id']}/messages", {"content": "in it"})
+    assert status == 200 and said["channel_id"] == thread["id"]
+    _, active, _ = await client.call("GET", f"/guilds/{seed.guild_id}/threads/active")
+    assert thread["id"] in [t["id"] for t in active["threads"]]
+    status, hook, _ = await client.call("POST", f"/channels/{news['id']}/webhooks", {"name": "Readalong"})
+    assert status == 200 and hook["channel_id"] == news["id"]
+    status, body, _ = await client.call(
+        "POST", f"/channels/{news['id']}/threads", {"name": "secret", "type": 12}
+    )
+    assert (status, body["code"]) == (400, 50024)
+    client.sandbox.archive(thread["id"])
+    _, archived, _ = await client.call("GET", f"/channels/{news['id']}/threads/archived/public")
+    assert [t["id"] for t in archived["threads"]] == [thread["id"]]
+
+
+async def test_media_channels_are_forum_like(api: tuple[Api, Seed]) -> None:
+    """GUILD_MEDIA (16), "similar to GUILD_FORUM": posts only (public threads, type 11) with tags,
+    no messages of its own, webhooks that need a thread_name or thread_id."""
+    client, seed = api
+    media = client.sandbox.world.create_channel(seed.guild_id, "gallery", kind=MEDIA, tags=["Photos"])
+    status, shown, _ = await client.call("GET", f"/channels/{media['id']}")
+    assert (status, shown["type"]) == (200, 16) and [t["name"] for t in shown["available_tags"]] == ["Photos"]
+    status, body, _ = await client.call("POST", f"/channels/{media['id']}/messages", {"content": "no"})
+    assert (status, body["code"]) == (400, 50024)
+    tag = shown["available_tags"][0]["id"]
+    status, post, _ = await client.call(
+        "POST",
+        f"/channels/{media['id']}/threads",
+        {"name": "Post", "applied_tags": [tag], "message": {"content": "first"}},
+    )
+    assert (status, post["type"], post["message"]["id"]) == (201, 11, post["id"])
+    status, history, _ = await client.call("GET", f"/channels/{media['id']}/messages")
+    assert (status, history) == (200, [])
+    status, hook, _ = await client.call("POST", f"/channels/{media['id']}/webhooks", {"name": "Readalong"})
+    assert status == 200
+    status, body, _ = await client.call(
+        "POST", f"/webhooks/{hook['id']}/{hook['token']}?wait=true", {"content": "x"}, auth=False
+    )
+    assert (status, body["code"]) == (400, 220001)
+    status, said, _ = await client.call(
+        "POST",
+        f"/webhooks/{hook['id']}/{hook['token']}?wait=true",
+        {"content": "a post by webhook", "thread_name": "Kuda's"},
+        auth=False,
+    )
+    assert status == 200 and client.sandbox.channel(said["channel_id"])["parent_id"] == media["id"]
+
+
+async def test_rate_limited_answers_carry_discords_error_code(api: tuple[Api, Seed]) -> None:
+    """Discord's 429 body is an error object (``code`` and ``message``) plus ``retry_after`` and ``global``."""
+    client, seed = api
+    client.sandbox.rate_limit_next("POST /channels/")
+    status, body, _ = await client.call("POST", f"/channels/{seed.general_id}/messages", {"content": "x"})
+    assert status == 429 and body["code"] == 0 and body["global"] is False
+    for _ in range(5):
+        await client.call("POST", f"/channels/{seed.general_id}/messages", {"content": "y"})
+    status, body, _ = await client.call("POST", f"/channels/{seed.general_id}/messages", {"content": "z"})
+    assert status == 429 and body["code"] == 0 and body["retry_after"] > 0
