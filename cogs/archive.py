@@ -13,7 +13,7 @@ from discord.ext import commands
 
 from bot.archive.export import ExportContext, to_html, to_json, to_markdown
 from bot.archive.review import paginate, summarise, transcript_lines
-from bot.client import ReadalongBot
+from bot.client import ReadalongBot, defer_reply
 from bot.discordfmt import article_autocomplete, send_paged
 from bot.errors import NotFoundError, ReadalongError
 from bot.markup import neutralise
@@ -71,6 +71,7 @@ class Archive(commands.Cog):
         self, interaction: discord.Interaction[ReadalongBot], article: str | None = None
     ) -> None:
         """An article's threads: messages, participants, last activity, archived or not."""
+        await defer_reply(interaction, ephemeral=True)  # the viewer may take a lookup per private thread
         viewer = await self._viewer(interaction)
         article_id, postings = await self._visible_postings(viewer, article)
         stored = await self.bot.store.articles.get(article_id)
@@ -142,6 +143,7 @@ class Archive(commands.Cog):
         raw = thread.strip().removeprefix("<#").removesuffix(">")
         if not raw.isdigit():
             raise ReadalongError(f"{thread!r} is not a thread: pick one from the list.")
+        await defer_reply(interaction, ephemeral=True)
         viewer = await self._viewer(interaction)
         thread_id = int(raw)
         unknown = NotFoundError(f"<#{raw}> is not the thread of a posted article.")
@@ -170,6 +172,7 @@ class Archive(commands.Cog):
         author: discord.Member | None = None,
     ) -> None:
         """Full-text search of what readers wrote, with links, in channels you can see."""
+        await defer_reply(interaction, ephemeral=True)
         viewer = await self._viewer(interaction)
         guild = interaction.guild
         assert guild is not None and viewer.guild_id is not None
@@ -206,6 +209,7 @@ class Archive(commands.Cog):
         format: Literal["markdown", "html", "json"] = "markdown",
     ) -> None:
         """The article with its whole discussion, as a file."""
+        await defer_reply(interaction, ephemeral=True)  # a big discussion takes a while to render
         viewer = await self._viewer(interaction)
         article_id, postings = await self._visible_postings(viewer, article)
         stored = await self.bot.store.articles.get(article_id)
@@ -232,7 +236,7 @@ class Archive(commands.Cog):
                 f"The export is {len(data) / 1e6:.1f} MB, over this server's upload limit; "
                 f"use `readalong export {article_id} --format {format}` on the bot's machine."
             )
-        await interaction.response.send_message(
+        await interaction.followup.send(
             f"**{discord.utils.escape_markdown(stored.display_title)}**: {len(messages)} messages.",
             file=discord.File(io.BytesIO(data), filename=f"{article_id}.{suffix}"),
             ephemeral=True,

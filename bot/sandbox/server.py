@@ -54,6 +54,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 INTERACTION_DEADLINE = 3.0
 """Discord shows "The application did not respond" if no callback comes within 3 s, and then
 invalidates the token: a later callback gets 404 10062 Unknown interaction."""
+ARRIVED_AT = web.RequestKey("arrived_at", float)
+"""When a request reached the sandbox, before any stall: Discord's deadline counts arrival."""
 TOKEN_LIFETIME = 15 * 60.0
 """An answered interaction's token lives 15 minutes; follow-ups and edits after that get
 401 50027 Invalid Webhook Token ("Receiving and Responding")."""
@@ -493,11 +495,14 @@ class Sandbox:
     async def _await_response(self, record: InteractionRecord, deadline: float) -> CommandResult:
         # A callback that arrived in time may still be held by a stall: wait that out too. One that
         # arrived late is refused (10062) and never sets ``answered``.
-        held = max(0.0, self.faults.stall_until - time.monotonic())
-        try:
-            await asyncio.wait_for(record.answered.wait(), self.interaction_deadline + held + 0.1)
-        except TimeoutError:
-            return CommandResult(self, record, failed=True)
+        started = time.monotonic()
+        while not record.answered.is_set():
+            waited = time.monotonic() - started
+            left = max(self.interaction_deadline - waited, self.faults.stall_until - time.monotonic()) + 0.1
+            if left <= 0:
+                return CommandResult(self, record, failed=True)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(record.answered.wait(), left)
         if record.response_type in (5, 6) and not record.message_ids:
             with contextlib.suppress(TimeoutError):
                 await self.wait_until(
@@ -537,7 +542,7 @@ class Sandbox:
             return await handler(request)
         self._in_flight += 1
         self._touch()
-        request["arrived_at"] = self.clock()  # the interaction deadline counts arrival, not a stall
+        request[ARRIVED_AT] = self.clock()  # the interaction deadline counts arrival, not a stall
         try:
             wait = self.faults.stall_until - time.monotonic()
             if wait > 0:
@@ -948,7 +953,11 @@ class Sandbox:
             channel_id = record.channel_id
             if message_id == "@original":
                 if record.original_id is None:
-                    if request.method == "DELETE" and record.response_type == 5 and not record.original_deleted:
+                    if (
+                        request.method == "DELETE"
+                        and record.response_type == 5
+                        and not record.original_deleted
+                    ):
                         # Deleting a deferred response removes "thinking…"; follow-ups are new messages.
                         record.original_deleted = True
                         record.last_activity = time.monotonic()
@@ -985,7 +994,7 @@ class Sandbox:
         record = self.interactions.get(token)
         if record is None:
             raise unknown("Webhook")
-        age = float(request.get("arrived_at", self.clock())) - record.created_at
+        age = request.get(ARRIVED_AT, self.clock()) - record.created_at
         unanswered = record.response_type is None and age > self.interaction_deadline
         if unanswered or age > self.token_lifetime:
             raise ApiError(401, 50027, "Invalid Webhook Token")
@@ -995,9 +1004,10 @@ class Sandbox:
         record = self.interactions.get(request.match_info["interaction_token"])
         if record is None or record.id != request.match_info["interaction_id"]:
             raise unknown("Interaction")
-        age = float(request.get("arrived_at", self.clock())) - record.created_at
+        age = request.get(ARRIVED_AT, self.clock()) - record.created_at
         if record.response_type is None and age > self.interaction_deadline:
-            raise unknown("Interaction")  # too late: the token was invalidated at the deadline
+            # Too late: the token was invalidated at the deadline.
+            raise ApiError(404, 10062, "Unknown interaction")
         if record.response_type is not None:
             raise ApiError(400, 40060, "Interaction has already been acknowledged.")
         body, files = await read_body(request)

@@ -428,11 +428,16 @@ class World:
         if thread is not None and check_permissions and webhook is None:
             self._check_not_locked(thread, author_id)
         reference = body.get("message_reference")
-        if reference and reference.get("message_id") and check_permissions and webhook is None:
-            # "When creating a message as a reply to another message, the current user must have
-            # the READ_MESSAGE_HISTORY permission" (Create Message, Limitations): 160002.
-            if not self.permissions(author_id, channel_id) & perms.READ_MESSAGE_HISTORY:
-                raise ApiError(403, 160002, "Cannot reply without permission to read message history")
+        # "When creating a message as a reply to another message, the current user must have the
+        # READ_MESSAGE_HISTORY permission" (Create Message, Limitations): 160002.
+        if (
+            reference
+            and reference.get("message_id")
+            and check_permissions
+            and webhook is None
+            and not self.permissions(author_id, channel_id) & perms.READ_MESSAGE_HISTORY
+        ):
+            raise ApiError(403, 160002, "Cannot reply without permission to read message history")
         content = trimmed(body.get("content"))
         embeds = [trimmed_embed(e) for e in body.get("embeds") or []]
         check_message(content, embeds, files, body.get("sticker_ids"), body.get("components"))
@@ -512,7 +517,7 @@ class World:
         return message
 
     def _check_not_locked(self, thread: Payload, user_id: str) -> None:
-        """"Users (including bot users) without the MANAGE_THREADS permission ... won't be able to
+        """ "Users (including bot users) without the MANAGE_THREADS permission ... won't be able to
         create or update messages in locked threads" (Threads topic, "Locked Threads"): 160005,
         archived or not. The docs give the code, not the status; 403 is what is modelled."""
         if thread["thread_metadata"]["locked"] and not (
