@@ -3,8 +3,10 @@ the threads: the threads, a thread's transcript, and an export file."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
+import logging
 from typing import Literal
 
 import discord
@@ -23,6 +25,12 @@ from bot.store.messages import StoredMessage
 from bot.store.postings import Posting
 from bot.viewer import Viewer
 from bot.visibility import viewer_for
+
+log = logging.getLogger(__name__)
+
+AUTOCOMPLETE_BUDGET = 2.0
+"""Seconds an autocomplete may spend working out the viewer: it cannot be deferred, and Discord
+refuses an answer later than 3 s (10062), so past this the member gets no suggestions instead."""
 
 
 class Archive(commands.Cog):
@@ -112,7 +120,13 @@ class Archive(commands.Cog):
     ) -> list[app_commands.Choice[str]]:
         if interaction.guild is None or not isinstance(interaction.user, discord.Member):
             return []
-        viewer = await viewer_for(self.bot, self.bot.store, interaction.user)
+        try:
+            viewer = await asyncio.wait_for(
+                viewer_for(self.bot, self.bot.store, interaction.user), AUTOCOMPLETE_BUDGET
+            )
+        except TimeoutError:
+            log.info("no thread suggestions: working out the viewer took over %.0f s", AUTOCOMPLETE_BUDGET)
+            return []
         needle = current.lower()
         choices: list[app_commands.Choice[str]] = []
         for posting in await self.bot.store.postings.for_guild(interaction.guild.id):

@@ -1003,7 +1003,7 @@ class Sandbox:
     async def _callback(self, request: web.Request) -> web.StreamResponse:
         record = self.interactions.get(request.match_info["interaction_token"])
         if record is None or record.id != request.match_info["interaction_id"]:
-            raise unknown("Interaction")
+            raise ApiError(404, 10062, "Unknown interaction")
         age = request.get(ARRIVED_AT, self.clock()) - record.created_at
         if record.response_type is None and age > self.interaction_deadline:
             # Too late: the token was invalidated at the deadline.

@@ -5,6 +5,7 @@ real invite gives. Each test runs the real bot through the sandbox, which refuse
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import os
 import sys
@@ -12,9 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.articles.model import Article, Comment, Section
 from bot.client import ReadalongBot
+from bot.posting.plan import intro
+from bot.posting.publisher import to_embed
 from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
 from bot.sandbox import permissions as perms
+from bot.sandbox.state import check_message, trimmed_embed
 from tests.e2e.test_archive import ARTICLE, discussion, post_sample
 
 ROOT = Path(__file__).parents[2]
@@ -150,3 +155,33 @@ async def test_readalong_run_says_in_one_line_that_message_content_is_not_enable
     assert len(problems) == 1 and "Privileged Gateway Intents" in problems[0]
     assert "Traceback" not in err.decode()
     assert sandbox.gateway.identifies == 0
+
+
+def test_the_intro_embed_fits_discords_limits_whatever_the_article() -> None:
+    """The one embed the bot sends (a posting's intro) stays within Discord's embed limits even
+    for an article whose title, author and source are far too long: each is clipped."""
+    huge = "Ж" * 10_000
+    section = Section(1, huge, 0, 10, "x" * 10)
+    comments = tuple(Comment(i, huge, None, "c") for i in range(1, 40))
+    article = Article(
+        "a" * 64, huge, huge, dt.date(2024, 1, 1), 39, huge, "blog", "x" * 10, (section,), huge, comments
+    )
+    spec = intro(article, pace_minutes=10_080, with_comments=True).embed
+    assert spec is not None
+    embed = to_embed(spec).to_dict()
+    check_message("", [trimmed_embed(embed)], [], None, None)  # raises ApiError if over a limit
+    assert len(spec.title) == 256
+
+
+async def test_thread_autocomplete_gives_up_in_time_when_discord_is_slow(
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot
+) -> None:
+    """An autocomplete cannot be deferred: when working out the viewer is slow, it answers with no
+    suggestions in time rather than late (which Discord refuses with 10062)."""
+    await _with_a_private_thread(sandbox, bot)
+    choices = await sandbox.autocomplete("ben", "general", "archive show", {"thread": "§"}, "thread")
+    assert choices  # normally: the threads
+    sandbox.stall(3.5)
+    assert await sandbox.autocomplete("ben", "general", "archive show", {"thread": "§"}, "thread") == []
+    await sandbox.wait_idle()
+    assert sandbox.responses[404] == 0
