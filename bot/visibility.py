@@ -12,7 +12,7 @@ The result is worked out per request and not kept.
 With the invite permissions (no Manage Threads) Discord shows the bot a private thread only once
 someone adds it: a private thread it was never added to is neither received nor archived, so no
 one finds its messages through Readalong. The membership lookup needs nothing more than seeing the
-thread (Get Thread Member); if the bot was removed from one, Discord answers 403 and the thread is
+thread (Get Thread Member); if the bot was removed from one, the lookup fails and the thread is
 hidden. Working this out costs one request per private thread, so commands that use it defer first.
 """
 
