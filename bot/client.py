@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import pkgutil
 import secrets
@@ -75,10 +76,33 @@ class ReadalongTree(app_commands.CommandTree["ReadalongBot"]):
         await send_ephemeral(interaction, message)
 
 
+_PUBLIC_DEFERRAL = "readalong.public_deferral"
+"""``interaction.extras`` key: the response was deferred publicly and nothing replaced it yet."""
+
+
+async def defer_reply(interaction: discord.Interaction[ReadalongBot], *, ephemeral: bool) -> None:
+    """Acknowledge now ("thinking…") and answer later with follow-ups.
+
+    Discord refuses a first response later than 3 s after the interaction (404 10062) and the
+    member sees "The application did not respond"; any command that may take longer (a model,
+    a big export, one Discord lookup per private thread to work out the viewer) defers first.
+    ``thinking=True`` because the first follow-up replaces the "thinking…" message and takes its
+    privacy: an ephemeral deferral keeps answers and error messages private alike."""
+    await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+    interaction.extras[_PUBLIC_DEFERRAL] = not ephemeral
+
+
 async def send_ephemeral(interaction: discord.Interaction[ReadalongBot], message: str) -> None:
-    """Reply privately, whether or not the interaction was already answered or deferred."""
+    """Reply privately, whether or not the interaction was already answered or deferred.
+
+    After a public deferral the first follow-up would replace the public "thinking…" message and
+    be public too, so that message is deleted first and the error goes out as a private follow-up.
+    """
     try:
         if interaction.response.is_done():
+            if interaction.extras.pop(_PUBLIC_DEFERRAL, False):
+                with contextlib.suppress(discord.HTTPException):
+                    await interaction.delete_original_response()
             await interaction.followup.send(message, ephemeral=True)
         else:
             await interaction.response.send_message(message, ephemeral=True)

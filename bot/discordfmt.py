@@ -60,11 +60,21 @@ class Pager(discord.ui.View):
 
 
 async def send_paged(interaction: discord.Interaction, pages: list[str], *, ephemeral: bool = False) -> None:
-    """Answer with the first page, and buttons if there are more."""
+    """Answer with the first page, and buttons if there are more: as the response, or as the
+    follow-up that replaces a deferred one."""
+    deferred = interaction.response.is_done()
     if len(pages) == 1:
-        await interaction.response.send_message(pages[0], ephemeral=ephemeral)
+        if deferred:
+            await interaction.followup.send(pages[0], ephemeral=ephemeral)
+        else:
+            await interaction.response.send_message(pages[0], ephemeral=ephemeral)
         return
     pager = Pager(pages, interaction.user.id)
+    if deferred:
+        pager.message = await interaction.followup.send(
+            pager.render(), view=pager, ephemeral=ephemeral, wait=True
+        )
+        return
     await interaction.response.send_message(pager.render(), view=pager, ephemeral=ephemeral)
     pager.message = await interaction.original_response()
 

@@ -8,6 +8,12 @@ meaning "not a member"). Threads come from the archive (:meth:`GuildQueries.thre
 discord.py's cache, because Discord does not send archived threads over the gateway: a thread that
 is not cached is looked up, never assumed visible. Whatever cannot be established is hidden.
 The result is worked out per request and not kept.
+
+With the invite permissions (no Manage Threads) Discord shows the bot a private thread only once
+someone adds it: a private thread it was never added to is neither received nor archived, so no
+one finds its messages through Readalong. The membership lookup needs nothing more than seeing the
+thread (Get Thread Member); if the bot was removed from one, the lookup fails and the thread is
+hidden. Working this out costs one request per private thread, so commands that use it defer first.
 """
 
 from __future__ import annotations

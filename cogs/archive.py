@@ -3,8 +3,10 @@ the threads: the threads, a thread's transcript, and an export file."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
+import logging
 from typing import Literal
 
 import discord
@@ -13,7 +15,7 @@ from discord.ext import commands
 
 from bot.archive.export import ExportContext, to_html, to_json, to_markdown
 from bot.archive.review import paginate, summarise, transcript_lines
-from bot.client import ReadalongBot
+from bot.client import ReadalongBot, defer_reply
 from bot.discordfmt import article_autocomplete, send_paged
 from bot.errors import NotFoundError, ReadalongError
 from bot.markup import neutralise
@@ -23,6 +25,12 @@ from bot.store.messages import StoredMessage
 from bot.store.postings import Posting
 from bot.viewer import Viewer
 from bot.visibility import viewer_for
+
+log = logging.getLogger(__name__)
+
+AUTOCOMPLETE_BUDGET = 2.0
+"""Seconds an autocomplete may spend working out the viewer: it cannot be deferred, and Discord
+refuses an answer later than 3 s (10062), so past this the member gets no suggestions instead."""
 
 
 class Archive(commands.Cog):
@@ -71,6 +79,7 @@ class Archive(commands.Cog):
         self, interaction: discord.Interaction[ReadalongBot], article: str | None = None
     ) -> None:
         """An article's threads: messages, participants, last activity, archived or not."""
+        await defer_reply(interaction, ephemeral=True)  # the viewer may take a lookup per private thread
         viewer = await self._viewer(interaction)
         article_id, postings = await self._visible_postings(viewer, article)
         stored = await self.bot.store.articles.get(article_id)
@@ -111,7 +120,13 @@ class Archive(commands.Cog):
     ) -> list[app_commands.Choice[str]]:
         if interaction.guild is None or not isinstance(interaction.user, discord.Member):
             return []
-        viewer = await viewer_for(self.bot, self.bot.store, interaction.user)
+        try:
+            viewer = await asyncio.wait_for(
+                viewer_for(self.bot, self.bot.store, interaction.user), AUTOCOMPLETE_BUDGET
+            )
+        except TimeoutError:
+            log.info("no thread suggestions: working out the viewer took over %.0f s", AUTOCOMPLETE_BUDGET)
+            return []
         needle = current.lower()
         choices: list[app_commands.Choice[str]] = []
         for posting in await self.bot.store.postings.for_guild(interaction.guild.id):
@@ -142,6 +157,7 @@ class Archive(commands.Cog):
         raw = thread.strip().removeprefix("<#").removesuffix(">")
         if not raw.isdigit():
             raise ReadalongError(f"{thread!r} is not a thread: pick one from the list.")
+        await defer_reply(interaction, ephemeral=True)
         viewer = await self._viewer(interaction)
         thread_id = int(raw)
         unknown = NotFoundError(f"<#{raw}> is not the thread of a posted article.")
@@ -170,6 +186,7 @@ class Archive(commands.Cog):
         author: discord.Member | None = None,
     ) -> None:
         """Full-text search of what readers wrote, with links, in channels you can see."""
+        await defer_reply(interaction, ephemeral=True)
         viewer = await self._viewer(interaction)
         guild = interaction.guild
         assert guild is not None and viewer.guild_id is not None
@@ -206,6 +223,7 @@ class Archive(commands.Cog):
         format: Literal["markdown", "html", "json"] = "markdown",
     ) -> None:
         """The article with its whole discussion, as a file."""
+        await defer_reply(interaction, ephemeral=True)  # a big discussion takes a while to render
         viewer = await self._viewer(interaction)
         article_id, postings = await self._visible_postings(viewer, article)
         stored = await self.bot.store.articles.get(article_id)
@@ -232,7 +250,7 @@ class Archive(commands.Cog):
                 f"The export is {len(data) / 1e6:.1f} MB, over this server's upload limit; "
                 f"use `readalong export {article_id} --format {format}` on the bot's machine."
             )
-        await interaction.response.send_message(
+        await interaction.followup.send(
             f"**{discord.utils.escape_markdown(stored.display_title)}**: {len(messages)} messages.",
             file=discord.File(io.BytesIO(data), filename=f"{article_id}.{suffix}"),
             ephemeral=True,

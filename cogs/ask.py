@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import logging
+
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import ReadalongBot
+from bot.client import ReadalongBot, defer_reply
 from bot.discordfmt import article_autocomplete
 from bot.errors import ReadalongError
 from bot.search.answer import Answer, answer_question
 from bot.viewer import Viewer
 from bot.visibility import answer_viewer
 
+log = logging.getLogger(__name__)
+
 _NO_MENTIONS = discord.AllowedMentions.none()
+THREAD_LOCKED = 160005
+CANNOT_REPLY_WITHOUT_HISTORY = 160002
 
 
 def _member_cooldown(interaction: discord.Interaction[ReadalongBot]) -> app_commands.Cooldown | None:
@@ -115,8 +121,9 @@ class Ask(commands.Cog):
         assert interaction.channel_id is not None
         if not isinstance(interaction.user, discord.Member):
             raise ReadalongError("This command works in a server only.")
-        if self.bot.writer is not None:
-            await interaction.response.defer(thinking=True)  # a model may take longer than Discord's 3 s
+        # Public, like the answer. Always: a model may take longer than Discord's 3 s, and so may
+        # working out the viewer (one Discord lookup per private thread).
+        await defer_reply(interaction, ephemeral=False)
         heading = f"**Q:** {discord.utils.escape_mentions(question)}\n"
         answer = await self.answer(
             interaction.user,
@@ -125,11 +132,7 @@ class Ask(commands.Cog):
             article,
             max_chars=2000 - len(heading),
         )
-        reply = heading + answer.text
-        if interaction.response.is_done():
-            await interaction.followup.send(reply, allowed_mentions=_NO_MENTIONS)
-        else:
-            await interaction.response.send_message(reply, allowed_mentions=_NO_MENTIONS)
+        await interaction.followup.send(heading + answer.text, allowed_mentions=_NO_MENTIONS)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -151,9 +154,30 @@ class Ask(commands.Cog):
             return
         if self._mention_cooldown.update_rate_limit(message):
             return  # asked again too soon: stay quiet rather than scold in public
-        async with message.channel.typing():
-            answer = await self.answer(message.author, message.channel.id, question[:300], None)
-        await message.reply(answer.text, mention_author=False, allowed_mentions=_NO_MENTIONS)
+        channel = message.channel
+        if (
+            isinstance(channel, discord.Thread)
+            and channel.locked
+            and not channel.permissions_for(message.guild.me).manage_threads
+        ):
+            # Discord refuses messages in a locked thread without Manage Threads (160005), which the
+            # invite permissions do not include: nowhere to answer, so stay quiet and say why here.
+            log.info(
+                "not answering a mention in locked thread %s: posting there needs Manage Threads", channel.id
+            )
+            return
+        async with channel.typing():
+            answer = await self.answer(message.author, channel.id, question[:300], None)
+        try:
+            await message.reply(answer.text, mention_author=False, allowed_mentions=_NO_MENTIONS)
+        except discord.HTTPException as error:
+            if error.code == CANNOT_REPLY_WITHOUT_HISTORY:
+                # A reply needs Read Message History; without it, answer as a plain message.
+                await channel.send(answer.text, allowed_mentions=_NO_MENTIONS)
+            elif error.code == THREAD_LOCKED:
+                log.info("not answering a mention in thread %s: it was locked meanwhile", channel.id)
+            else:
+                raise
 
 
 async def setup(bot: ReadalongBot) -> None:

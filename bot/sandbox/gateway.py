@@ -40,8 +40,12 @@ REPLAY_LIMIT = 100_000
 
 INTENT_GUILDS = 1 << 0
 INTENT_GUILD_MEMBERS = 1 << 1
+INTENT_GUILD_PRESENCES = 1 << 8
 INTENT_GUILD_MESSAGES = 1 << 9
 INTENT_MESSAGE_CONTENT = 1 << 15
+PRIVILEGED_INTENTS = INTENT_GUILD_MEMBERS | INTENT_GUILD_PRESENCES | INTENT_MESSAGE_CONTENT
+"""Intents an application must switch on in the Developer Portal before it may identify with them
+("Gateway", Privileged Intents); asking for one that is off closes the connection with 4014."""
 
 _GUILD_EVENTS = {
     "THREAD_CREATE",
@@ -98,6 +102,9 @@ class Gateway:
         self.sessions: dict[str, Session] = {}
         self.connections: set[Connection] = set()
         self.refuse_resumes = 0
+        self.enabled_intents = PRIVILEGED_INTENTS
+        """The privileged intents switched on for the application (all, as a configured app
+        would have them); a test turns one off to see the bot refused with 4014."""
         self.identifies = 0
         self.resumes = 0
         world.listeners.append(self.dispatch)
@@ -191,6 +198,9 @@ class Gateway:
     async def _identify(self, connection: Connection, data: dict[str, Any]) -> None:
         if not self._token_ok(data.get("token")):
             await connection.socket.close(code=4004, message=b"Authentication failed.")
+            return
+        if int(data.get("intents") or 0) & PRIVILEGED_INTENTS & ~self.enabled_intents:
+            await connection.socket.close(code=4014, message=b"Disallowed intent(s).")
             return
         self.identifies += 1
         session = Session(secrets.token_hex(16), int(data.get("intents") or 0))

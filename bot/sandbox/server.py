@@ -54,7 +54,13 @@ API = "/api/v10"
 Files = list[tuple[str, bytes, str | None]]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 INTERACTION_DEADLINE = 3.0
-"""Discord shows "The application did not respond" if no callback comes within 3 s."""
+"""Discord shows "The application did not respond" if no callback comes within 3 s, and then
+invalidates the token: a later callback gets 404 10062 Unknown interaction."""
+ARRIVED_AT = web.RequestKey("arrived_at", float)
+"""When a request reached the sandbox, before any stall: Discord's deadline counts arrival."""
+TOKEN_LIFETIME = 15 * 60.0
+"""An answered interaction's token lives 15 minutes; follow-ups and edits after that get
+401 50027 Invalid Webhook Token ("Receiving and Responding")."""
 
 
 def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
@@ -95,6 +101,8 @@ class InteractionRecord:
     last_activity: float = field(default_factory=time.monotonic)
     created_at: float = field(default_factory=time.monotonic)
     answered_at: float | None = None
+    original_deleted: bool = False
+    """The deferred ("thinking…") response was deleted before any follow-up replaced it."""
 
 
 @dataclass
@@ -186,6 +194,9 @@ class Sandbox:
         limits: RateLimitConfig | None = None,
         snapshot: Path | None = None,
         port: int = 0,
+        interaction_deadline: float = INTERACTION_DEADLINE,
+        token_lifetime: float = TOKEN_LIFETIME,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if world is None and snapshot is not None and snapshot.exists():
             world = World.load(snapshot)
@@ -200,6 +211,12 @@ class Sandbox:
         self.faults = Faults()
         self.gateway = Gateway(self.world, lambda: self.token, lambda: self.ws_url, self._touch)
         self.interactions: dict[str, InteractionRecord] = {}
+        self.interaction_deadline = interaction_deadline
+        """Seconds an interaction waits for its first callback (Discord: 3); short in tests."""
+        self.token_lifetime = token_lifetime
+        """Seconds an interaction token lives (Discord: 15 minutes); short in tests."""
+        self.clock = clock
+        """The interaction clock: request arrival and interaction creation are read from it."""
         self.requests: Counter[str] = Counter()
         self.responses: Counter[int] = Counter()
         self.exchanges: list[Exchange] | None = None
@@ -429,7 +446,7 @@ class Sandbox:
         resolver = Resolver(self.world, self.world.channel(channel_id)["guild_id"])
         invocation = build_invocation(resolver, user_id, names.split(), options, focused=focused)
         record = self._interaction(4, user_id, channel_id, invocation.data, names)
-        result = await self._await_response(record, INTERACTION_DEADLINE)
+        result = await self._await_response(record, self.interaction_deadline)
         return result.choices
 
     async def press(
@@ -465,6 +482,7 @@ class Sandbox:
         record = InteractionRecord(
             world.ids.next(), secrets.token_urlsafe(48), kind, user_id, channel_id, name
         )
+        record.created_at = self.clock()
         if message is not None:
             record.source_message = (str(message["channel_id"]), str(message["id"]))
         self.interactions[record.token] = record
@@ -495,10 +513,16 @@ class Sandbox:
         return record
 
     async def _await_response(self, record: InteractionRecord, deadline: float) -> CommandResult:
-        try:
-            await asyncio.wait_for(record.answered.wait(), INTERACTION_DEADLINE)
-        except TimeoutError:
-            return CommandResult(self, record, failed=True)
+        # A callback that arrived in time may still be held by a stall: wait that out too. One that
+        # arrived late is refused (10062) and never sets ``answered``.
+        started = time.monotonic()
+        while not record.answered.is_set():
+            waited = time.monotonic() - started
+            left = max(self.interaction_deadline - waited, self.faults.stall_until - time.monotonic()) + 0.1
+            if left <= 0:
+                return CommandResult(self, record, failed=True)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(record.answered.wait(), left)
         if record.response_type in (5, 6) and not record.message_ids:
             with contextlib.suppress(TimeoutError):
                 await self.wait_until(
@@ -544,6 +568,7 @@ class Sandbox:
             return await handler(request)
         self._in_flight += 1
         self._touch()
+        request[ARRIVED_AT] = self.clock()  # the interaction deadline counts arrival, not a stall
         try:
             wait = self.faults.stall_until - time.monotonic()
             if wait > 0:
@@ -958,7 +983,7 @@ class Sandbox:
     async def _execute_webhook(self, request: web.Request) -> web.StreamResponse:
         info = request.match_info
         body, files = await read_body(request)
-        record = self._interaction_for(info["webhook_id"], info["webhook_token"])
+        record = self._interaction_for(info["webhook_id"], info["webhook_token"], request)
         if record is not None:
             return json_response(self._follow_up(record, body, files))
         hook = self.world.webhook(info["webhook_id"], info["webhook_token"])
@@ -970,13 +995,22 @@ class Sandbox:
 
     async def _webhook_message(self, request: web.Request) -> web.StreamResponse:
         info = request.match_info
-        record = self._interaction_for(info["webhook_id"], info["webhook_token"])
+        record = self._interaction_for(info["webhook_id"], info["webhook_token"], request)
         message_id = info["message_id"]
         if record is not None:
             channel_id = record.channel_id
             if message_id == "@original":
                 if record.original_id is None:
-                    if request.method != "PATCH" or record.response_type != 5:
+                    if (
+                        request.method == "DELETE"
+                        and record.response_type == 5
+                        and not record.original_deleted
+                    ):
+                        # Deleting a deferred response removes "thinking…"; follow-ups are new messages.
+                        record.original_deleted = True
+                        record.last_activity = time.monotonic()
+                        return web.Response(status=204)
+                    if request.method != "PATCH" or record.response_type != 5 or record.original_deleted:
                         raise unknown("Message")
                     body, files = await read_body(request)
                     return json_response(self._follow_up(record, body, files))
@@ -996,18 +1030,32 @@ class Sandbox:
 
     # -- interactions ---------------------------------------------------------------------------
 
-    def _interaction_for(self, application_id: str, token: str) -> InteractionRecord | None:
+    def _interaction_for(
+        self, application_id: str, token: str, request: web.Request
+    ) -> InteractionRecord | None:
+        """The interaction whose token this webhook call uses, or None for a real webhook.
+
+        A token is invalidated when its interaction went unanswered past the deadline, and
+        expires ``token_lifetime`` after the interaction: 401 50027 Invalid Webhook Token."""
         if application_id != self.world.application_id:
             return None
         record = self.interactions.get(token)
         if record is None:
             raise unknown("Webhook")
+        age = request.get(ARRIVED_AT, self.clock()) - record.created_at
+        unanswered = record.response_type is None and age > self.interaction_deadline
+        if unanswered or age > self.token_lifetime:
+            raise ApiError(401, 50027, "Invalid Webhook Token")
         return record
 
     async def _callback(self, request: web.Request) -> web.StreamResponse:
         record = self.interactions.get(request.match_info["interaction_token"])
         if record is None or record.id != request.match_info["interaction_id"]:
-            raise unknown("Interaction")
+            raise ApiError(404, 10062, "Unknown interaction")
+        age = request.get(ARRIVED_AT, self.clock()) - record.created_at
+        if record.response_type is None and age > self.interaction_deadline:
+            # Too late: the token was invalidated at the deadline.
+            raise ApiError(404, 10062, "Unknown interaction")
         if record.response_type is not None:
             raise ApiError(400, 40060, "Interaction has already been acknowledged.")
         body, files = await read_body(request)
@@ -1059,7 +1107,7 @@ class Sandbox:
         if record.response_type is None:
             raise ApiError(400, 10015, "Unknown Webhook: the interaction was not answered yet")
         flags = int(body.get("flags") or 0)
-        if record.response_type == 5 and record.original_id is None:
+        if record.response_type == 5 and record.original_id is None and not record.original_deleted:
             # After a deferral, the first message replaces the "thinking…" one and keeps its privacy.
             flags = (flags & ~EPHEMERAL) | (EPHEMERAL if record.ephemeral else 0)
             message = self._interaction_message(record, body, files, flags)

@@ -470,17 +470,26 @@ class World:
             self.require(
                 author_id, channel_id, perms.SEND_MESSAGES_IN_THREADS if thread else perms.SEND_MESSAGES
             )
+        files = list(files)
+        if thread is not None and check_permissions and webhook is None:
+            self._check_not_locked(thread, author_id)
+        reference = body.get("message_reference")
+        # "When creating a message as a reply to another message, the current user must have the
+        # READ_MESSAGE_HISTORY permission" (Create Message, Limitations): 160002.
+        if (
+            reference
+            and reference.get("message_id")
+            and check_permissions
+            and webhook is None
+            and not self.permissions(author_id, channel_id) & perms.READ_MESSAGE_HISTORY
+        ):
+            raise ApiError(403, 160002, "Cannot reply without permission to read message history")
+        content = trimmed(body.get("content"))
+        embeds = [trimmed_embed(e) for e in body.get("embeds") or []]
+        check_message(content, embeds, files, body.get("sticker_ids"), body.get("components"))
         if thread is not None and thread["thread_metadata"]["archived"]:
-            if (
-                thread["thread_metadata"]["locked"]
-                and not self.permissions(author_id, channel_id) & perms.MANAGE_THREADS
-            ):
-                raise ApiError(403, 50083, "Thread is locked")
-            self._set_archived(thread, archived=False)
-        content = str(body.get("content") or "")
-        embeds = list(body.get("embeds") or [])
+            self._set_archived(thread, archived=False)  # sending unarchives (unless locked: above)
         attachments = self._store_files(channel_id, files, body.get("attachments"))
-        check_message(content, embeds, attachments, body.get("sticker_ids"), body.get("components"))
         message_id = message_id or self.ids.next()
         author = dict(self.user(author_id)) if webhook is None else self._webhook_author(webhook, body)
         message: Payload = {
@@ -513,7 +522,6 @@ class World:
             and self.channel(channel["parent_id"])["type"] in FORUMS
         ):
             message["position"] = len(self.messages[channel_id])
-        reference = body.get("message_reference")
         replied: Payload | None = None
         if reference and reference.get("message_id"):
             ref_channel = str(reference.get("channel_id") or channel_id)
@@ -553,6 +561,15 @@ class World:
         if not message["flags"] & EPHEMERAL:
             self.emit("MESSAGE_CREATE", message, channel_id)
         return message
+
+    def _check_not_locked(self, thread: Payload, user_id: str) -> None:
+        """ "Users (including bot users) without the MANAGE_THREADS permission ... won't be able to
+        create or update messages in locked threads" (Threads topic, "Locked Threads"): 160005,
+        archived or not. The docs give the code, not the status; 403 is what is modelled."""
+        if thread["thread_metadata"]["locked"] and not (
+            self.permissions(user_id, thread["id"]) & perms.MANAGE_THREADS
+        ):
+            raise ApiError(403, 160005, "Thread is locked")
 
     def _webhook_author(self, webhook: Payload, body: Mapping[str, Any]) -> Payload:
         given = body.get("username")
@@ -645,10 +662,12 @@ class World:
         if message["author"]["id"] != editor_id and message.get("webhook_id") != editor_id:
             raise ApiError(403, 50005, "Cannot edit a message authored by another user")
         channel = self.channel(channel_id)
+        if channel["type"] in THREADS and message.get("webhook_id") != editor_id:
+            self._check_not_locked(channel, editor_id)
         if channel["type"] in THREADS and channel["thread_metadata"]["archived"]:
             raise ApiError(400, 50083, "Thread is archived")
-        content = str(body["content"] or "") if "content" in body else message["content"]
-        embeds = list(body["embeds"] or []) if "embeds" in body else message["embeds"]
+        content = trimmed(body["content"]) if "content" in body else message["content"]
+        embeds = [trimmed_embed(e) for e in body["embeds"] or []] if "embeds" in body else message["embeds"]
         components = list(body["components"] or []) if "components" in body else message["components"]
         check_message(content, embeds, message["attachments"], None, components)
         message |= {
@@ -893,8 +912,8 @@ class World:
             # MANAGE_THREADS permission" (Channel resource, Forum Tag Object).
             raise ApiError(403, 50013, "Missing Permissions")
         check_message(
-            str(message_body.get("content") or ""),
-            list(message_body.get("embeds") or []),
+            trimmed(message_body.get("content")),
+            [trimmed_embed(e) for e in message_body.get("embeds") or []],
             list(files),
             None,
             None,
@@ -1105,33 +1124,86 @@ class World:
         return cls(**{name: data[name] for name in cls._SAVED if name in data})
 
 
+def trimmed(value: Any) -> str:
+    """Text as Discord keeps it: leading and trailing whitespace removed. The Embed Limits section
+    says so of embed text; message content is trimmed the same way (a whitespace-only message is
+    refused as empty, 50006). Python's notion of whitespace stands in for Discord's."""
+    return str(value or "").strip()
+
+
+def trimmed_embed(embed: Mapping[str, Any]) -> Payload:
+    """An embed with the text Discord measures (title, description, field names and values,
+    footer text, author name) trimmed, as Discord stores it."""
+    out: Payload = dict(embed)
+    for key in ("title", "description"):
+        if isinstance(out.get(key), str):
+            out[key] = out[key].strip()
+    if isinstance(out.get("fields"), list):
+        out["fields"] = [
+            {k: (v.strip() if k in ("name", "value") and isinstance(v, str) else v) for k, v in f.items()}
+            for f in out["fields"]
+            if isinstance(f, Mapping)
+        ]
+    for key, inner in (("footer", "text"), ("author", "name")):
+        part = out.get(key)
+        if isinstance(part, Mapping) and isinstance(part.get(inner), str):
+            out[key] = dict(part) | {inner: part[inner].strip()}
+    return out
+
+
+def _form_error(path: tuple[str | int, ...], code: str, message: str) -> ApiError:
+    """400 Invalid Form Body with Discord's nested ``errors`` object: one level per key or
+    index of ``path``, ``_errors`` at the leaf."""
+    errors: Payload = {"_errors": [{"code": code, "message": message}]}
+    for key in reversed(path):
+        errors = {str(key): errors}
+    return ApiError(400, 50035, "Invalid Form Body", errors)
+
+
+EMBED_LIMITS = {"title": 256, "description": 4096}
+EMBED_PART_LIMITS = {("footer", "text"): 2048, ("author", "name"): 256}
+EMBED_FIELDS_MAX = 25
+EMBED_TOTAL_MAX = 6000
+
+
+def _too_long(path: tuple[str | int, ...], limit: int) -> ApiError:
+    return _form_error(path, "BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length.")
+
+
 def check_message(
     content: str, embeds: list[Payload], attachments: list[Any], stickers: Any, components: Any
 ) -> None:
-    """Discord's limits on one message: 400 Invalid Form Body when broken, 50006 when empty."""
+    """Discord's limits on one message (Message resource, "Embed Limits"; Create Message): 400
+    Invalid Form Body (50035, with the nested ``errors``) when broken, 50006 when empty. Text is
+    measured after trimming (see :func:`trimmed`)."""
     if len(content) > 2000:
-        raise invalid_form("content", "BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length.")
+        raise _too_long(("content",), 2000)
     if len(embeds) > 10:
-        raise invalid_form("embeds", "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.")
+        raise _too_long(("embeds",), 10)
     total = 0
     for number, embed in enumerate(embeds):
-        for key, limit in (("title", 256), ("description", 4096)):
-            value = embed.get(key) or ""
+        for key, limit in EMBED_LIMITS.items():
+            value = str(embed.get(key) or "")
             total += len(value)
             if len(value) > limit:
-                raise invalid_form(
-                    f"embeds.{number}.{key}", "BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length."
-                )
-        for field_number, embed_field in enumerate(embed.get("fields") or []):
-            if len(embed_field.get("name") or "") > 256 or len(embed_field.get("value") or "") > 1024:
-                raise invalid_form(
-                    f"embeds.{number}.fields.{field_number}", "BASE_TYPE_MAX_LENGTH", "Field too long."
-                )
-            total += len(embed_field.get("name") or "") + len(embed_field.get("value") or "")
-        footer = (embed.get("footer") or {}).get("text") or ""
-        author = (embed.get("author") or {}).get("name") or ""
-        total += len(footer) + len(author)
-    if total > 6000:
-        raise invalid_form("embeds", "MAX_EMBED_SIZE_EXCEEDED", "Embed size exceeds maximum size of 6000")
+                raise _too_long(("embeds", number, key), limit)
+        fields = list(embed.get("fields") or [])
+        if len(fields) > EMBED_FIELDS_MAX:
+            raise _too_long(("embeds", number, "fields"), EMBED_FIELDS_MAX)
+        for field_number, embed_field in enumerate(fields):
+            for key, limit in (("name", 256), ("value", 1024)):
+                value = str(embed_field.get(key) or "")
+                total += len(value)
+                if len(value) > limit:
+                    raise _too_long(("embeds", number, "fields", field_number, key), limit)
+        for (key, inner), limit in EMBED_PART_LIMITS.items():
+            value = str((embed.get(key) or {}).get(inner) or "")
+            total += len(value)
+            if len(value) > limit:
+                raise _too_long(("embeds", number, key, inner), limit)
+    if total > EMBED_TOTAL_MAX:
+        raise _form_error(
+            ("embeds",), "MAX_EMBED_SIZE_EXCEEDED", f"Embed size exceeds maximum size of {EMBED_TOTAL_MAX}"
+        )
     if not content and not embeds and not attachments and not stickers and not components:
         raise ApiError(400, 50006, "Cannot send an empty message")

@@ -214,6 +214,9 @@ async def test_private_thread_archived_or_not_is_shown_to_its_members_only(
     thread = sandbox.create_private_thread("ben", "general", "ben and cat")
     assert thread["type"] == 12
     sandbox.add_to_thread("ben", thread, "cat")
+    # With the invite permissions (no Manage Threads) the bot sees a private thread only once it is
+    # added, as on Discord; then it archives it like any other.
+    sandbox.add_to_thread("ben", thread, "Readalong")
     secret = sandbox.send("ben", thread, SECRET)
     await settle(sandbox, bot, secret)
 

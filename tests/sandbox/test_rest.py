@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.sandbox import ApiError, Limit, RateLimitConfig, Sandbox, Seed, World
+from bot.sandbox import ApiError, CommandResult, Limit, RateLimitConfig, Sandbox, Seed, World
 from bot.sandbox import permissions as perms
 from bot.sandbox.state import ANNOUNCEMENT, MEDIA
 
@@ -418,3 +419,265 @@ async def test_rate_limited_answers_carry_discords_error_code(api: tuple[Api, Se
         await client.call("POST", f"/channels/{seed.general_id}/messages", {"content": "y"})
     status, body, _ = await client.call("POST", f"/channels/{seed.general_id}/messages", {"content": "z"})
     assert status == 429 and body["code"] == 0 and body["retry_after"] > 0
+
+
+# -- issue 12: interaction, message and gateway rules as Discord documents them --------------------
+# (interactions: "Receiving and Responding"; messages: Create Message and "Embed Limits"; threads:
+# "Locked Threads"; gateway: close codes and Privileged Intents; the invite permissions.)
+
+
+@pytest.fixture
+async def rules() -> AsyncIterator[tuple[Api, Seed]]:
+    """A sandbox without rate limits and with a short interaction clock (0.3 s to answer, tokens
+    living 1 s), so each rule is seen on its own, quickly."""
+    async with (
+        Sandbox(
+            limits=RateLimitConfig(enabled=False), interaction_deadline=0.3, token_lifetime=1.0
+        ) as sandbox,
+        aiohttp.ClientSession() as session,
+    ):
+        yield Api(sandbox, session), sandbox.seed()
+
+
+async def _interaction(client: Api, seed: Seed) -> tuple[asyncio.Task[CommandResult], dict[str, Any]]:
+    """Ben runs ``/slow``; the INTERACTION_CREATE payload the bot would get, and the run's task."""
+    sandbox = client.sandbox
+    if not sandbox.world.commands.get(seed.guild_id):
+        status, _, _ = await client.call(
+            "PUT",
+            f"/applications/{sandbox.world.application_id}/guilds/{seed.guild_id}/commands",
+            [{"name": "slow", "description": "A command that takes its time", "type": 1}],
+        )
+        assert status == 200
+    created: list[dict[str, Any]] = []
+
+    def listen(event: str, data: dict[str, Any], channel_id: str | None) -> None:
+        if event == "INTERACTION_CREATE":
+            created.append(data)
+
+    sandbox.world.listeners.append(listen)
+    run = asyncio.create_task(sandbox.run("ben", "general", "/slow"))
+    await sandbox.wait_until(lambda: bool(created), within=2)
+    sandbox.world.listeners.remove(listen)
+    return run, created[0]
+
+
+async def test_an_interaction_answered_after_the_deadline_is_unknown(rules: tuple[Api, Seed]) -> None:
+    client, seed = rules
+    run, interaction = await _interaction(client, seed)
+    await asyncio.sleep(0.4)  # past the (shortened) 3 s
+    callback = f"/interactions/{interaction['id']}/{interaction['token']}/callback"
+    status, body, _ = await client.call(
+        "POST", callback, {"type": 4, "data": {"content": "late"}}, auth=False
+    )
+    assert (status, body["code"]) == (404, 10062)
+    assert body["message"] == "Unknown interaction"
+    assert (await run).failed  # the member saw "The application did not respond"
+    # The token was invalidated at the deadline: follow-ups are refused too.
+    hook = f"/webhooks/{interaction['application_id']}/{interaction['token']}"
+    status, body, _ = await client.call("POST", hook, {"content": "late too"}, auth=False)
+    assert (status, body["code"]) == (401, 50027)
+    assert client.sandbox.messages("general") == []
+
+
+async def test_a_deferred_interaction_token_lives_for_its_lifetime_only(rules: tuple[Api, Seed]) -> None:
+    client, seed = rules
+    run, interaction = await _interaction(client, seed)
+    callback = f"/interactions/{interaction['id']}/{interaction['token']}/callback"
+    client.sandbox.stall(0.5)  # held past the deadline, but it arrived in time: that is what counts
+    status, _, _ = await client.call("POST", callback, {"type": 5}, auth=False)
+    assert status == 200
+    hook = f"/webhooks/{interaction['application_id']}/{interaction['token']}"
+    status, message, _ = await client.call("POST", f"{hook}?wait=true", {"content": "done"}, auth=False)
+    assert status == 200 and message["content"] == "done"
+    result = await run
+    assert not result.failed and result.text == "done"
+    status, body, _ = await client.call("POST", callback, {"type": 5}, auth=False)
+    assert (status, body["code"]) == (400, 40060)  # answered once is answered
+    await asyncio.sleep(1.1)  # past the (shortened) 15 minutes
+    for method, path, payload in (
+        ("POST", f"{hook}?wait=true", {"content": "too late"}),
+        ("PATCH", f"{hook}/messages/@original", {"content": "edited too late"}),
+    ):
+        status, body, _ = await client.call(method, path, payload, auth=False)
+        assert (status, body["code"]) == (401, 50027), method
+    assert [m["content"] for m in client.sandbox.world.messages[seed.general_id].values()] == ["done"]
+
+
+async def _locked_thread(client: Api, seed: Seed, *, archived: bool = False) -> dict[str, Any]:
+    world = client.sandbox.world
+    starter = world.create_message(seed.general_id, seed.reader_id, {"content": "a thought"})
+    thread = world.start_thread(seed.general_id, starter["id"], seed.reader_id, "locked")
+    world.update_thread(thread["id"], seed.admin_id, {"locked": True, "archived": archived})
+    return thread
+
+
+@pytest.mark.parametrize("archived", [False, True])
+async def test_locked_threads_refuse_messages_without_manage_threads(
+    rules: tuple[Api, Seed], archived: bool
+) -> None:
+    client, seed = rules
+    world = client.sandbox.world
+    thread = await _locked_thread(client, seed, archived=archived)
+    status, body, _ = await client.call("POST", f"/channels/{thread['id']}/messages", {"content": "hello"})
+    assert (status, body["code"], body["message"]) == (403, 160005, "Thread is locked")
+    with pytest.raises(ApiError) as refused:
+        world.create_message(thread["id"], seed.reader_id, {"content": "me too"})
+    assert refused.value.code == 160005
+    assert world.messages[thread["id"]] == {}
+    assert world.channel(thread["id"])["thread_metadata"]["archived"] is archived  # not unarchived
+    # Whoever has Manage Threads (the owner here) still may post, and so unarchives it.
+    assert (
+        world.create_message(thread["id"], seed.admin_id, {"content": "moderator"})["content"] == "moderator"
+    )
+
+
+async def test_editing_in_a_locked_thread_is_refused_too(rules: tuple[Api, Seed]) -> None:
+    client, seed = rules
+    world = client.sandbox.world
+    starter = world.create_message(seed.general_id, seed.reader_id, {"content": "a thought"})
+    thread = world.start_thread(seed.general_id, starter["id"], seed.reader_id, "soon locked")
+    status, mine, _ = await client.call("POST", f"/channels/{thread['id']}/messages", {"content": "v1"})
+    assert status == 200
+    world.update_thread(thread["id"], seed.admin_id, {"locked": True})
+    path = f"/channels/{thread['id']}/messages/{mine['id']}"
+    status, body, _ = await client.call("PATCH", path, {"content": "v2"})
+    assert (status, body["code"]) == (403, 160005)
+    assert world.message(thread["id"], mine["id"])["content"] == "v1"
+
+
+async def test_a_reply_needs_read_message_history(rules: tuple[Api, Seed]) -> None:
+    client, seed = rules
+    world = client.sandbox.world
+    original = world.create_message(seed.general_id, seed.reader_id, {"content": "question"})
+    world.set_overwrite(seed.general_id, seed.bot_id, deny=perms.READ_MESSAGE_HISTORY, member=True)
+    reply = {"content": "answer", "message_reference": {"message_id": original["id"]}}
+    status, body, _ = await client.call("POST", f"/channels/{seed.general_id}/messages", reply)
+    assert (status, body["code"]) == (403, 160002)
+    status, plain, _ = await client.call(
+        "POST", f"/channels/{seed.general_id}/messages", {"content": "answer"}
+    )
+    assert status == 200 and "message_reference" not in plain
+
+
+def _errors_leaf(body: dict[str, Any], *path: str) -> dict[str, Any]:
+    node = body["errors"]
+    for key in path:
+        node = node[key]
+    leaf: dict[str, Any] = node["_errors"][0]
+    return leaf
+
+
+@pytest.mark.parametrize(
+    ("embeds", "path", "code"),
+    [
+        ([{"title": "t" * 257}], ("embeds", "0", "title"), "BASE_TYPE_MAX_LENGTH"),
+        ([{"description": "d" * 4097}], ("embeds", "0", "description"), "BASE_TYPE_MAX_LENGTH"),
+        (
+            [{"title": "ok"}, {"fields": [{"name": "n", "value": "v"}] * 26}],
+            ("embeds", "1", "fields"),
+            "BASE_TYPE_MAX_LENGTH",
+        ),
+        ([{"fields": [{"name": "n" * 257, "value": "v"}]}], ("embeds", "0", "fields", "0", "name"), None),
+        ([{"fields": [{"name": "n", "value": "v" * 1025}]}], ("embeds", "0", "fields", "0", "value"), None),
+        ([{"footer": {"text": "f" * 2049}}], ("embeds", "0", "footer", "text"), None),
+        ([{"author": {"name": "a" * 257}}], ("embeds", "0", "author", "name"), None),
+        ([{"title": "x"}] * 11, ("embeds",), "BASE_TYPE_MAX_LENGTH"),
+        (
+            [{"description": "d" * 3000}, {"description": "d" * 3000, "title": "t"}],
+            ("embeds",),
+            "MAX_EMBED_SIZE_EXCEEDED",
+        ),
+    ],
+)
+async def test_embed_limits_are_400_50035_with_discords_errors(
+    rules: tuple[Api, Seed], embeds: list[dict[str, Any]], path: tuple[str, ...], code: str | None
+) -> None:
+    client, seed = rules
+    status, body, _ = await client.call("POST", f"/channels/{seed.general_id}/messages", {"embeds": embeds})
+    assert (status, body["code"], body["message"]) == (400, 50035, "Invalid Form Body")
+    assert _errors_leaf(body, *path)["code"] == (code or "BASE_TYPE_MAX_LENGTH")
+    assert client.sandbox.messages("general") == []
+
+
+async def test_embeds_at_the_limits_pass_measured_after_trimming(rules: tuple[Api, Seed]) -> None:
+    client, seed = rules
+    embed = {
+        "title": "  " + "t" * 256 + "\n",
+        "description": "d" * 4096,
+        "fields": [{"name": "n" * 256, "value": "v" * 1024}] * 1,
+        "footer": {"text": " f "},
+        "author": {"name": "a" * 256},
+    }
+    # 256 + 4096 + 256 + 1024 + 1 + 256 = 5889 in one embed; a second of 111 makes exactly 6,000.
+    second = {"description": "e" * 111}
+    status, body, _ = await client.call(
+        "POST", f"/channels/{seed.general_id}/messages", {"embeds": [embed, second]}
+    )
+    assert status == 200, body
+    assert body["embeds"][0]["title"] == "t" * 256 and body["embeds"][0]["footer"]["text"] == "f"
+
+
+async def test_content_is_trimmed_and_blank_content_is_an_empty_message(rules: tuple[Api, Seed]) -> None:
+    client, seed = rules
+    path = f"/channels/{seed.general_id}/messages"
+    status, body, _ = await client.call("POST", path, {"content": " \n  hello  world \t\n"})
+    assert status == 200 and body["content"] == "hello  world"  # inside untouched
+    status, body, _ = await client.call("POST", path, {"content": " \n\t "})
+    assert (status, body["code"], body["message"]) == (400, 50006, "Cannot send an empty message")
+    status, body, _ = await client.call("POST", path, {"content": "  ", "embeds": [{"title": "x"}]})
+    assert status == 200 and body["content"] == ""
+    status, edited, _ = await client.call("PATCH", f"{path}/{body['id']}", {"content": " edited "})
+    assert status == 200 and edited["content"] == "edited"
+    assert [m["content"] for m in client.sandbox.messages("general")] == ["hello  world", "edited"]
+
+
+async def _identify(sandbox: Sandbox, session: aiohttp.ClientSession, intents: int) -> tuple[int | None, Any]:
+    """Connect, IDENTIFY with ``intents``; the close code (None if still open) and the first dispatch."""
+    async with session.ws_connect(sandbox.ws_url) as socket:
+        hello = await socket.receive_json(timeout=2)
+        assert hello["op"] == 10
+        token = sandbox.token
+        await socket.send_json({"op": 2, "d": {"token": token, "intents": intents, "properties": {}}})
+        frame = await socket.receive(timeout=2)
+        if frame.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING):
+            return socket.close_code, frame.extra
+        return None, frame.json()
+
+
+async def test_privileged_intents_not_enabled_close_with_4014(rules: tuple[Api, Seed]) -> None:
+    client, _ = rules
+    sandbox = client.sandbox
+    message_content, guilds = 1 << 15, 1 << 0
+    code, first = await _identify(sandbox, client.session, guilds | message_content)
+    assert code is None and first["t"] == "READY"  # enabled by default, as a configured app has them
+    for privileged in (1 << 1, 1 << 8, message_content):  # members, presences, message content
+        sandbox.gateway.enabled_intents = 0
+        code, reason = await _identify(sandbox, client.session, guilds | privileged)
+        assert (code, reason) == (4014, "Disallowed intent(s)."), privileged
+    code, first = await _identify(sandbox, client.session, guilds | (1 << 9))  # not privileged
+    assert code is None and first["t"] == "READY"
+    assert sandbox.gateway.identifies == 2
+
+
+async def test_the_bot_role_holds_exactly_the_invite_permissions(rules: tuple[Api, Seed]) -> None:
+    client, seed = rules
+    world = client.sandbox.world
+    bot_roles = world.members[seed.guild_id][seed.bot_id]["roles"]
+    (role,) = [world.roles[seed.guild_id][r] for r in bot_roles]
+    assert int(role["permissions"]) == 309774633984 == perms.BOT_DEFAULT == perms.INVITE_PERMISSIONS
+    named = perms.from_names(
+        [
+            "view_channel",
+            "send_messages",
+            "embed_links",
+            "attach_files",
+            "read_message_history",
+            "manage_webhooks",
+            "create_public_threads",
+            "send_messages_in_threads",
+        ]
+    )  # the README's list, bit by bit
+    assert named == 309774633984
+    guild_wide = world.permissions(seed.bot_id, None, seed.guild_id)
+    assert not guild_wide & perms.MANAGE_THREADS and not guild_wide & perms.MANAGE_MESSAGES
