@@ -20,13 +20,16 @@ from pathlib import Path
 from typing import Any
 
 from bot.sandbox import permissions as perms
+from bot.sandbox.protocol import ChannelType, MessageType
 
 Payload = dict[str, Any]
 Listener = Callable[[str, Payload, "str | None"], None]
 
 DISCORD_EPOCH_MS = 1_420_070_400_000
-TEXT, FORUM, PUBLIC_THREAD, PRIVATE_THREAD = 0, 15, 11, 12
-ANNOUNCEMENT, ANNOUNCEMENT_THREAD, MEDIA = 5, 10, 16
+TEXT, FORUM = ChannelType.GUILD_TEXT, ChannelType.GUILD_FORUM
+PUBLIC_THREAD, PRIVATE_THREAD = ChannelType.PUBLIC_THREAD, ChannelType.PRIVATE_THREAD
+ANNOUNCEMENT, ANNOUNCEMENT_THREAD = ChannelType.GUILD_ANNOUNCEMENT, ChannelType.ANNOUNCEMENT_THREAD
+MEDIA = ChannelType.GUILD_MEDIA
 THREADS = (ANNOUNCEMENT_THREAD, PUBLIC_THREAD, PRIVATE_THREAD)
 TEXT_LIKE = (TEXT, ANNOUNCEMENT)
 """Channels of messages, where a thread starts from a message (in an announcement channel, an
@@ -34,7 +37,8 @@ announcement thread, type 10)."""
 FORUMS = (FORUM, MEDIA)
 """Channels of posts only: a media channel is a forum whose posts show as tiles (Discord's docs:
 "similar to GUILD_FORUM channels"); posts are public threads (type 11) in both."""
-DEFAULT, REPLY, THREAD_CREATED, CHAT_INPUT_COMMAND = 0, 19, 18, 20
+DEFAULT, REPLY = MessageType.DEFAULT, MessageType.REPLY
+THREAD_CREATED, CHAT_INPUT_COMMAND = MessageType.THREAD_CREATED, MessageType.CHAT_INPUT_COMMAND
 EPHEMERAL = 1 << 6
 HAS_THREAD = 1 << 5
 ARCHIVE_DURATIONS = (60, 1440, 4320, 10080)
