@@ -86,3 +86,35 @@ class CloseCode(IntEnum):
     UNKNOWN_ERROR = 4000
     AUTHENTICATION_FAILED = 4004
     DISALLOWED_INTENTS = 4014
+
+
+class CommandType(IntEnum):
+    """An application command's ``type`` (Discord's docs: Application Command Types)."""
+
+    CHAT_INPUT = 1
+    USER = 2
+    MESSAGE = 3
+
+
+class WebhookType(IntEnum):
+    """A webhook's ``type`` (Discord's docs: Webhook Types)."""
+
+    INCOMING = 1
+    CHANNEL_FOLLOWER = 2
+    APPLICATION = 3
+
+
+class OptionType(IntEnum):
+    """An application command option's ``type`` (Discord's docs: Application Command Option Type)."""
+
+    SUB_COMMAND = 1
+    SUB_COMMAND_GROUP = 2
+    STRING = 3
+    INTEGER = 4
+    BOOLEAN = 5
+    USER = 6
+    CHANNEL = 7
+    ROLE = 8
+    MENTIONABLE = 9
+    NUMBER = 10
+    ATTACHMENT = 11

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.sandbox import permissions as perms
-from bot.sandbox.protocol import ChannelType, MessageType
+from bot.sandbox.protocol import ChannelType, MessageType, WebhookType
 
 Payload = dict[str, Any]
 Listener = Callable[[str, Payload, "str | None"], None]
@@ -1038,7 +1038,7 @@ class World:
             raise ApiError(400, 30007, f"Maximum number of webhooks reached ({MAX_WEBHOOKS})")
         webhook = {
             "id": self.ids.next(),
-            "type": 1,
+            "type": WebhookType.INCOMING,
             "guild_id": channel["guild_id"],
             "channel_id": channel_id,
             "user": self.user(user_id),
@@ -1055,7 +1055,11 @@ class World:
         channel = self.channel(channel_id)
         self.require(user_id, channel_id, perms.MANAGE_WEBHOOKS)
         self.require_owner_mfa(user_id, channel["guild_id"])
-        return [w for w in self.webhooks.values() if w["channel_id"] == channel_id and w["type"] == 1]
+        return [
+            w
+            for w in self.webhooks.values()
+            if w["channel_id"] == channel_id and w["type"] == WebhookType.INCOMING
+        ]
 
     def webhook(self, webhook_id: str, token: str | None = None) -> Payload:
         found = self.webhooks.get(str(webhook_id))

@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from bot.sandbox.middleware import json_response
+from bot.sandbox.protocol import CommandType
 from bot.sandbox.state import ApiError, unknown
 
 if TYPE_CHECKING:
     from bot.sandbox.server import Sandbox
 
-CHAT_INPUT = 1
-"""An application command's ``type`` for a slash command (the default)."""
+CHAT_INPUT = CommandType.CHAT_INPUT
+"""A slash command: an application command's ``type`` when none is given."""
 
 
 async def application(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
