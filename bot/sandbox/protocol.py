@@ -118,3 +118,17 @@ class OptionType(IntEnum):
     MENTIONABLE = 9
     NUMBER = 10
     ATTACHMENT = 11
+
+
+class OverwriteType(IntEnum):
+    """A permission overwrite's ``type``: whom it is for (Discord's docs: Overwrite Object)."""
+
+    ROLE = 0
+    MEMBER = 1
+
+
+class ReferenceType(IntEnum):
+    """A message reference's ``type`` (Discord's docs: Message Reference Types)."""
+
+    DEFAULT = 0
+    FORWARD = 1

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.sandbox import permissions as perms
-from bot.sandbox.protocol import ChannelType, MessageType, WebhookType
+from bot.sandbox.protocol import ChannelType, MessageType, OverwriteType, ReferenceType, WebhookType
 
 Payload = dict[str, Any]
 Listener = Callable[[str, Payload, "str | None"], None]
@@ -347,7 +347,14 @@ class World:
     ) -> None:
         channel = self.channel(channel_id)
         rest = [o for o in channel["permission_overwrites"] if o["id"] != target_id]
-        rest.append({"id": target_id, "type": 1 if member else 0, "allow": str(allow), "deny": str(deny)})
+        rest.append(
+            {
+                "id": target_id,
+                "type": OverwriteType.MEMBER if member else OverwriteType.ROLE,
+                "allow": str(allow),
+                "deny": str(deny),
+            }
+        )
         channel["permission_overwrites"] = rest
         self.emit("CHANNEL_UPDATE", channel)
 
@@ -539,7 +546,7 @@ class World:
             if replied is not None:
                 message["type"] = REPLY if kind is None else kind
                 message["message_reference"] = {
-                    "type": 0,
+                    "type": ReferenceType.DEFAULT,
                     "message_id": replied["id"],
                     "channel_id": replied["channel_id"],
                     "guild_id": channel["guild_id"],
