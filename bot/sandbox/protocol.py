@@ -104,20 +104,13 @@ class WebhookType(IntEnum):
     APPLICATION = 3
 
 
-class OptionType(IntEnum):
-    """An application command option's ``type`` (Discord's docs: Application Command Option Type)."""
-
-    SUB_COMMAND = 1
-    SUB_COMMAND_GROUP = 2
-    STRING = 3
-    INTEGER = 4
-    BOOLEAN = 5
-    USER = 6
-    CHANNEL = 7
-    ROLE = 8
-    MENTIONABLE = 9
-    NUMBER = 10
-    ATTACHMENT = 11
+OptionType = IntEnum(
+    "OptionType",
+    "SUB_COMMAND SUB_COMMAND_GROUP STRING INTEGER BOOLEAN USER CHANNEL ROLE MENTIONABLE NUMBER ATTACHMENT",
+    start=1,
+)
+"""An application command option's ``type`` (Discord's docs: Application Command Option Type),
+numbered 1 to 11 in this order."""
 
 
 class OverwriteType(IntEnum):
