@@ -99,9 +99,9 @@ class CommandType(IntEnum):
 class WebhookType(IntEnum):
     """A webhook's ``type`` (Discord's docs: Webhook Types)."""
 
-    INCOMING = 1
+    GUILD_INCOMING = 1
     CHANNEL_FOLLOWER = 2
-    APPLICATION = 3
+    APPLICATION_INCOMING = 3
 
 
 OptionType = IntEnum(
@@ -124,4 +124,3 @@ class ReferenceType(IntEnum):
     """A message reference's ``type`` (Discord's docs: Message Reference Types)."""
 
     DEFAULT = 0
-    FORWARD = 1

@@ -40,7 +40,7 @@ class Webhooks(Threads):
             raise ApiError(400, 30007, f"Maximum number of webhooks reached ({MAX_WEBHOOKS})")
         webhook = {
             "id": self.ids.next(),
-            "type": WebhookType.INCOMING,
+            "type": WebhookType.GUILD_INCOMING,
             "guild_id": channel["guild_id"],
             "channel_id": channel_id,
             "user": self.user(user_id),
@@ -60,7 +60,7 @@ class Webhooks(Threads):
         return [
             w
             for w in self.webhooks.values()
-            if w["channel_id"] == channel_id and w["type"] == WebhookType.INCOMING
+            if w["channel_id"] == channel_id and w["type"] == WebhookType.GUILD_INCOMING
         ]
 
     def webhook(self, webhook_id: str, token: str | None = None) -> Payload:
