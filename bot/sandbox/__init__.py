@@ -1,4 +1,12 @@
-"""A local Discord-compatible server: the ``readalong sandbox`` chat and every end-to-end test."""
+"""A local Discord-compatible server: the ``readalong sandbox`` chat and every end-to-end test.
+
+Layout: ``server`` (the :class:`Sandbox`: state and lifecycle), ``driver`` (acting as members and
+waiting, the Python API tests use), ``faults`` (fault injection and recorded exchanges),
+``middleware`` (auth, rate limits, errors), ``api/`` (one module per Discord resource and one route
+table), ``gateway``, ``state`` with ``world/`` (the world's data and rules), ``protocol`` (Discord's
+numbers as IntEnums), ``permissions``, ``ratelimit``, ``commands`` (slash command lines), ``chat``
+and ``cli`` (``readalong sandbox``), ``harness`` (a bot running against a sandbox).
+"""
 
 from bot.sandbox.commands import CommandRejected
 from bot.sandbox.ratelimit import Limit, RateLimitConfig

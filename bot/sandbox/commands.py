@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.sandbox.protocol import CommandType, OptionType
 from bot.sandbox.state import Payload, World
 
 (
@@ -30,7 +31,7 @@ from bot.sandbox.state import Payload, World
     MENTIONABLE,
     NUMBER,
     ATTACHMENT,
-) = range(1, 12)
+) = tuple(OptionType)  # in the order Discord numbers them, 1 to 11
 
 _OPTION = re.compile(r"(?:^|\s)([a-z0-9_-]{1,32}):")
 _TRUE = {"true", "yes", "y", "1", "on"}
@@ -86,9 +87,18 @@ def find_command(world: World, guild_id: str, names: list[str]) -> tuple[Payload
     if not names:
         raise CommandRejected("type a command after /")
     registered = world.commands.get(guild_id, []) + world.commands.get("global", [])
-    command = next((c for c in registered if c["name"] == names[0] and c.get("type", 1) == 1), None)
+    command = next(
+        (
+            c
+            for c in registered
+            if c["name"] == names[0] and c.get("type", CommandType.CHAT_INPUT) == CommandType.CHAT_INPUT
+        ),
+        None,
+    )
     if command is None:
-        known = sorted({c["name"] for c in registered if c.get("type", 1) == 1})
+        known = sorted(
+            {c["name"] for c in registered if c.get("type", CommandType.CHAT_INPUT) == CommandType.CHAT_INPUT}
+        )
         raise CommandRejected(
             f"/{names[0]} is not a command here; commands: {', '.join('/' + k for k in known) or 'none'}"
         )
@@ -154,7 +164,12 @@ def build_invocation(
     for name in reversed(path[1:]):
         kind = SUB_COMMAND if leaf is options else SUB_COMMAND_GROUP
         leaf = [{"name": name, "type": kind, "options": leaf}]
-    data: Payload = {"id": command["id"], "name": command["name"], "type": 1, "options": leaf}
+    data: Payload = {
+        "id": command["id"],
+        "name": command["name"],
+        "type": CommandType.CHAT_INPUT,
+        "options": leaf,
+    }
     if command.get("guild_id"):
         data["guild_id"] = command["guild_id"]
     if resolved:

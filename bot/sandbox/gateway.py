@@ -19,21 +19,11 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from bot.sandbox.protocol import CloseCode, Opcode
 from bot.sandbox.state import THREADS, Payload, World
 
 log = logging.getLogger(__name__)
 
-HELLO, HEARTBEAT, IDENTIFY, RESUME, RECONNECT, REQUEST_MEMBERS, INVALID_SESSION, HEARTBEAT_ACK = (
-    10,
-    1,
-    2,
-    6,
-    7,
-    8,
-    9,
-    11,
-)
-DISPATCH = 0
 HEARTBEAT_INTERVAL_MS = 41_250
 REPLAY_LIMIT = 100_000
 """Dispatches a session keeps for resuming; older ones are gone, as on Discord."""
@@ -72,7 +62,7 @@ class Session:
 
     def push(self, event: str, data: Payload) -> None:
         self.seq += 1
-        frame = json.dumps({"op": DISPATCH, "t": event, "s": self.seq, "d": data})
+        frame = json.dumps({"op": Opcode.DISPATCH, "t": event, "s": self.seq, "d": data})
         self.sent.append((self.seq, frame))
         if self.outbox is not None:
             self.outbox.put_nowait(frame)
@@ -153,7 +143,7 @@ class Gateway:
         writer = asyncio.create_task(self._write(connection), name="sandbox-gateway-writer")
         connection.outbox.put_nowait(
             json.dumps(
-                {"op": HELLO, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}, "s": None, "t": None}
+                {"op": Opcode.HELLO, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}, "s": None, "t": None}
             )
         )
         try:
@@ -182,13 +172,15 @@ class Gateway:
 
     async def _receive(self, connection: Connection, message: dict[str, Any]) -> None:
         op, data = message.get("op"), message.get("d")
-        if op == HEARTBEAT:
-            connection.outbox.put_nowait(json.dumps({"op": HEARTBEAT_ACK, "d": None, "s": None, "t": None}))
-        elif op == IDENTIFY:
+        if op == Opcode.HEARTBEAT:
+            connection.outbox.put_nowait(
+                json.dumps({"op": Opcode.HEARTBEAT_ACK, "d": None, "s": None, "t": None})
+            )
+        elif op == Opcode.IDENTIFY:
             await self._identify(connection, data or {})
-        elif op == RESUME:
+        elif op == Opcode.RESUME:
             await self._resume(connection, data or {})
-        elif op == REQUEST_MEMBERS:
+        elif op == Opcode.REQUEST_GUILD_MEMBERS:
             self._members_chunk(connection, data or {})
 
     def _token_ok(self, given: object) -> bool:
@@ -197,10 +189,12 @@ class Gateway:
 
     async def _identify(self, connection: Connection, data: dict[str, Any]) -> None:
         if not self._token_ok(data.get("token")):
-            await connection.socket.close(code=4004, message=b"Authentication failed.")
+            await connection.socket.close(
+                code=CloseCode.AUTHENTICATION_FAILED, message=b"Authentication failed."
+            )
             return
         if int(data.get("intents") or 0) & PRIVILEGED_INTENTS & ~self.enabled_intents:
-            await connection.socket.close(code=4014, message=b"Disallowed intent(s).")
+            await connection.socket.close(code=CloseCode.DISALLOWED_INTENTS, message=b"Disallowed intent(s).")
             return
         self.identifies += 1
         session = Session(secrets.token_hex(16), int(data.get("intents") or 0))
@@ -255,7 +249,7 @@ class Gateway:
                 self.sessions.pop(session.id, None)
             await asyncio.sleep(0.05)  # Discord waits 1-5 s; the client waits before identifying again
             connection.outbox.put_nowait(
-                json.dumps({"op": INVALID_SESSION, "d": False, "s": None, "t": None})
+                json.dumps({"op": Opcode.INVALID_SESSION, "d": False, "s": None, "t": None})
             )
             return
         self.resumes += 1
@@ -282,7 +276,7 @@ class Gateway:
 
     # -- faults ---------------------------------------------------------------------------------
 
-    async def drop(self, code: int = 4000) -> int:
+    async def drop(self, code: int = CloseCode.UNKNOWN_ERROR) -> int:
         """Close every connection as a network fault would; sessions stay resumable."""
         dropped = list(self.connections)
         for connection in dropped:
@@ -294,7 +288,9 @@ class Gateway:
     def ask_reconnect(self) -> None:
         """Op 7: Discord asks the client to reconnect and resume."""
         for connection in self.connections:
-            connection.outbox.put_nowait(json.dumps({"op": RECONNECT, "d": None, "s": None, "t": None}))
+            connection.outbox.put_nowait(
+                json.dumps({"op": Opcode.RECONNECT, "d": None, "s": None, "t": None})
+            )
 
     def forget_sessions(self) -> None:
         self.sessions.clear()

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from bot.sandbox.protocol import OverwriteType
+
 CREATE_INSTANT_INVITE = 1 << 0
 ADMINISTRATOR = 1 << 3
 MANAGE_CHANNELS = 1 << 4
@@ -131,12 +133,12 @@ def channel_permissions(
     allow = deny = 0
     for role_id in member_roles:
         overwrite = by_id.get(role_id)
-        if overwrite is not None and overwrite.get("type", 0) == 0:
+        if overwrite is not None and overwrite.get("type", OverwriteType.ROLE) == OverwriteType.ROLE:
             allow |= int(overwrite["allow"])
             deny |= int(overwrite["deny"])
     value = (value & ~deny) | allow
     member = by_id.get(user_id)
-    if member is not None and member.get("type", 1) == 1:
+    if member is not None and member.get("type", OverwriteType.MEMBER) == OverwriteType.MEMBER:
         value = (value & ~int(member["deny"])) | int(member["allow"])
     if not value & VIEW_CHANNEL:
         return 0

@@ -1,0 +1,92 @@
+"""Channels and their messages: ``/channels/{id}``, its history, posting, reading, editing and
+deleting messages, and typing."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from bot.sandbox import permissions as perms
+from bot.sandbox.middleware import json_response, read_body
+from bot.sandbox.state import EPHEMERAL, FORUMS, Payload, unknown
+
+if TYPE_CHECKING:
+    from bot.sandbox.server import Sandbox
+
+
+def visible_channel(sandbox: Sandbox, channel_id: str, needed: int = perms.VIEW_CHANNEL) -> Payload:
+    """The channel, if the bot has ``needed`` there (404 if unknown, 403 50001 or 50013 if not)."""
+    channel = sandbox.world.channel(channel_id)
+    sandbox.world.require(sandbox.world.bot_id, channel_id, needed)
+    return channel
+
+
+async def get_channel(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    return json_response(visible_channel(sandbox, request.match_info["channel_id"]))
+
+
+async def patch_channel(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    channel_id = request.match_info["channel_id"]
+    visible_channel(sandbox, channel_id)
+    world = sandbox.world
+    return json_response(world.update_thread(channel_id, world.bot_id, await request.json()))
+
+
+async def no_content(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    """Typing, or joining a thread: nothing to answer once the channel is known."""
+    sandbox.world.channel(request.match_info["channel_id"])
+    return web.Response(status=204)
+
+
+async def history(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    channel_id = request.match_info["channel_id"]
+    channel = visible_channel(sandbox, channel_id)
+    if channel["type"] in FORUMS:
+        return json_response([])
+    world = sandbox.world
+    if not world.permissions(world.bot_id, channel_id) & perms.READ_MESSAGE_HISTORY:
+        return json_response([])
+    query = request.query
+    return json_response(
+        world.history(
+            channel_id,
+            before=query.get("before"),
+            after=query.get("after"),
+            around=query.get("around"),
+            limit=int(query.get("limit", "50")),
+        )
+    )
+
+
+async def post_message(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    channel_id = request.match_info["channel_id"]
+    world = sandbox.world
+    body, files = await read_body(request)
+    if files:
+        world.require(world.bot_id, channel_id, perms.ATTACH_FILES)
+    if body.get("embeds") and not world.permissions(world.bot_id, channel_id) & perms.EMBED_LINKS:
+        body = body | {"embeds": []}  # Discord silently drops embeds without Embed Links
+    return json_response(world.create_message(channel_id, world.bot_id, body, files=files))
+
+
+async def get_message(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    channel_id = request.match_info["channel_id"]
+    visible_channel(sandbox, channel_id, perms.VIEW_CHANNEL | perms.READ_MESSAGE_HISTORY)
+    message = sandbox.world.message(channel_id, request.match_info["message_id"])
+    if message["flags"] & EPHEMERAL:
+        raise unknown("Message")
+    return json_response(message)
+
+
+async def patch_message(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    info = request.match_info
+    body, _ = await read_body(request)
+    world = sandbox.world
+    return json_response(world.edit_message(info["channel_id"], info["message_id"], world.bot_id, body))
+
+
+async def delete_message(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    info = request.match_info
+    sandbox.world.delete_message(info["channel_id"], info["message_id"], sandbox.world.bot_id)
+    return web.Response(status=204)

@@ -1,0 +1,49 @@
+"""Guilds and their members: ``/guilds/{id}``, its channels, members and active threads."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from bot.sandbox.middleware import json_response
+from bot.sandbox.state import THREADS, ApiError
+
+if TYPE_CHECKING:
+    from bot.sandbox.server import Sandbox
+
+
+def _bot_in_guild(sandbox: Sandbox, request: web.Request) -> str:
+    """The guild's id; 404 for an unknown guild, 403 50001 for one the bot is not in."""
+    guild_id = request.match_info["guild_id"]
+    sandbox.world.guild(guild_id)
+    if sandbox.world.bot_id not in sandbox.world.members[guild_id]:
+        raise ApiError(403, 50001, "Missing Access")
+    return guild_id
+
+
+async def get_guild(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    guild_id = _bot_in_guild(sandbox, request)
+    world = sandbox.world
+    return json_response(world.guild(guild_id) | {"roles": list(world.roles[guild_id].values())})
+
+
+async def guild_channels(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    guild_id = _bot_in_guild(sandbox, request)
+    channels = [
+        c for c in sandbox.world.channels.values() if c["guild_id"] == guild_id and c["type"] not in THREADS
+    ]
+    return json_response(channels)
+
+
+async def get_member(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    guild_id = _bot_in_guild(sandbox, request)
+    return json_response(sandbox.world.member(guild_id, request.match_info["user_id"]))
+
+
+async def active_threads(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    guild_id = _bot_in_guild(sandbox, request)
+    world = sandbox.world
+    threads = [t for t in world.active_threads(guild_id) if world.can_view(world.bot_id, t["id"])]
+    # The spec's ThreadsResponse: all active threads come in one answer, so never more to page.
+    return json_response({"threads": threads, "members": [], "has_more": False})

@@ -1,0 +1,1 @@
+"""The sandbox's world in parts: :class:`~bot.sandbox.state.World` combines them."""
