@@ -33,10 +33,10 @@ from ask_quality import words
 from rank_bm25 import BM25Okapi
 
 from bot.articles import Article
+from bot.articles.passages import article_passages
+from bot.domain.viewer import Viewer
 from bot.search.answer import answer_question, best_of, ranked_quotes
-from bot.search.passages import article_passages
 from bot.store import Store
-from bot.viewer import Viewer
 
 LIBRARIES = (1_000, 10_000, 100_000)
 

@@ -17,13 +17,13 @@ from bot.archive.export import ExportContext, to_html, to_json, to_markdown
 from bot.archive.review import paginate, summarise, transcript_lines
 from bot.client import ReadalongBot, defer_reply
 from bot.discordfmt import article_autocomplete, send_paged
+from bot.domain.message import StoredMessage
+from bot.domain.posting import Posting
+from bot.domain.viewer import Viewer
 from bot.errors import NotFoundError, ReadalongError
 from bot.markup import neutralise
 from bot.posting.plan import section_label
 from bot.search.query import match_expression
-from bot.store.messages import StoredMessage
-from bot.store.postings import Posting
-from bot.viewer import Viewer
 from bot.visibility import viewer_for
 
 log = logging.getLogger(__name__)

@@ -10,9 +10,10 @@ from discord.ext import commands
 
 from bot.client import ReadalongBot, defer_reply
 from bot.discordfmt import article_autocomplete
+from bot.domain.answer import Answer
+from bot.domain.viewer import Viewer
 from bot.errors import ReadalongError
-from bot.search.answer import Answer, answer_question
-from bot.viewer import Viewer
+from bot.search.answer import answer_question
 from bot.visibility import answer_viewer
 
 log = logging.getLogger(__name__)

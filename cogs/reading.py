@@ -8,13 +8,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.articles.model import Article
 from bot.articles.parse import MAX_ARTICLE_BYTES, decode_article_bytes, parse_article
 from bot.client import ReadalongBot
 from bot.discordfmt import article_autocomplete
+from bot.domain.article import Article
+from bot.domain.posting import Posting
 from bot.errors import ReadalongError
 from bot.posting.publisher import Publisher
-from bot.store.postings import Posting
 
 _ADMIN = discord.Permissions(manage_guild=True)
 

@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 from bot.archive.export import ExportContext, to_html, to_json, to_markdown
+from bot.domain.viewer import Viewer
 from bot.errors import ReadalongError
 from bot.settings import Settings
-from bot.viewer import Viewer
 
 FORMATS = ("markdown", "html", "json")
 

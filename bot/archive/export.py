@@ -15,8 +15,8 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from bot.articles.model import Article, Comment
-from bot.store.messages import StoredMessage
+from bot.domain.article import Article, Comment
+from bot.domain.message import StoredMessage
 
 
 @dataclass(frozen=True, slots=True)

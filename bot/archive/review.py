@@ -6,8 +6,8 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot.domain.message import StoredMessage
 from bot.markup import neutralise
-from bot.store.messages import StoredMessage
 
 PAGE_LIMIT = 1900
 """Under Discord's 2,000 characters, with room for a page footer."""

@@ -12,7 +12,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.articles.model import Article, Comment, Section
+from bot.domain.article import Article, Comment, Section
+from bot.domain.posting import PlanItem
 
 MESSAGE_LIMIT = 2000
 THREAD_NAME_LIMIT = 100
@@ -34,20 +35,6 @@ class EmbedSpec:
         """The embed's text, for limits checks and search."""
         parts = [self.title, self.description, *(f"{n}: {v}" for n, v in self.fields)]
         return "\n".join([*parts, self.footer] if self.footer else parts)
-
-
-@dataclass(frozen=True, slots=True)
-class PlanItem:
-    """One message of a posting, in the order it goes out."""
-
-    seq: int
-    kind: str
-    """``intro``, ``section``, ``comments`` (the header of the comments thread) or ``comment``."""
-    section: int | None = None
-    comment: int | None = None
-    part: int = 1
-    offset_minutes: int = 0
-    """When it falls due, counted from the start of the posting."""
 
 
 @dataclass(frozen=True, slots=True)

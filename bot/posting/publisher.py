@@ -29,10 +29,11 @@ from typing import TYPE_CHECKING, Literal
 import aiohttp
 import discord
 
-from bot.articles.model import Article
+from bot.domain.article import Article
+from bot.domain.posting import ItemRow, PlanItem, Posting
 from bot.errors import ReadalongError
-from bot.posting.plan import EmbedSpec, Outgoing, PlanItem, plan_posting, render
-from bot.store.postings import ItemRow, Posting, utcnow
+from bot.posting.plan import EmbedSpec, Outgoing, plan_posting, render
+from bot.store.postings import utcnow
 from bot.supervise import Backoff, TaskSet
 
 if TYPE_CHECKING:

@@ -19,20 +19,20 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.articles.model import Article
+from bot.articles.passages import source_text
 from bot.articles.sentences import sentence_spans
+from bot.domain.answer import Answer, Quote, Reader
+from bot.domain.article import Article
+from bot.domain.passage import Hit, MessageHit
 from bot.markup import defang, neutralise
-from bot.search.passages import source_text
 from bot.search.query import STOP_WORDS, match_expression, query_terms
 from bot.store import Store
-from bot.store.search import Hit, MessageHit
 
 if TYPE_CHECKING:
+    from bot.domain.viewer import Viewer
     from bot.search.llm import AnswerWriter
-    from bot.viewer import Viewer
 
 ANSWER_COVERAGE = 0.5
 """Share of the question's content words the best quote must contain; below it, "not found"."""
@@ -49,64 +49,6 @@ READER_CANDIDATES = 10
 MESSAGE_LIMIT = 2000
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _CHUNK = re.compile(r"\S+")
-
-
-@dataclass(frozen=True, slots=True)
-class Reader:
-    """A reader's message in the article's discussion, as archived."""
-
-    message_id: int
-    channel_id: int
-    guild_id: int | None
-    author: str
-    content: str
-
-
-@dataclass(frozen=True, slots=True)
-class Quote:
-    text: str
-    """Verbatim: ``quoted_text(article, quote)[start:end]``."""
-    source: str
-    section: int | None
-    comment: int | None
-    """The original comment's index; None for the article, the bio and readers' messages."""
-    start: int
-    end: int
-    score: float
-    coverage: float
-    article_id: str = ""
-    reader: Reader | None = None
-    """Set when the quote is from a reader's message in the discussion, not the original page."""
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "text": self.text,
-            "source": self.source,
-            "section": self.section,
-            "comment": self.comment,
-            "score": round(self.score, 4),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    question: str
-    article_id: str
-    answered: bool
-    quotes: tuple[Quote, ...]
-    text: str
-    latency_ms: float
-    written_by: str | None = None
-    """The model that wrote the prose, or None for a purely extractive answer."""
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "question": self.question,
-            "article": self.article_id,
-            "answered": self.answered,
-            "answer": self.text,
-            "quotes": [q.to_json() for q in self.quotes],
-        }
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -132,7 +74,7 @@ async def answer_question(
 ) -> Answer:
     """The best one to ``top_k`` quotes for ``question``, or a plain "not found"; with a
     ``writer``, a model's short answer citing verified quotes when it gives one in time.
-    Readers' messages are quoted only from what ``viewer`` may see (:mod:`bot.viewer`)."""
+    Readers' messages are quoted only from what ``viewer`` may see (:mod:`bot.domain.viewer`)."""
     started = time.perf_counter()
     urls = section_urls or {}
     await store.search.ensure_index(article)

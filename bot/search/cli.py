@@ -10,11 +10,12 @@ import sqlite3
 import sys
 from collections.abc import Iterator
 
+from bot.domain.answer import Answer
+from bot.domain.viewer import Viewer
 from bot.errors import ReadalongError
-from bot.search.answer import Answer, answer_question
+from bot.search.answer import answer_question
 from bot.settings import Settings
 from bot.store import Store, is_read_only_error
-from bot.viewer import Viewer
 
 log = logging.getLogger(__name__)
 

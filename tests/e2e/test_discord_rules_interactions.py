@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.articles.model import Article, Comment, Section
 from bot.client import ReadalongBot
+from bot.domain.article import Article, Comment, Section
 from bot.posting.plan import intro
 from bot.posting.publisher import to_embed
 from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.articles import Article, parse_article, read_article_file
-from bot.articles.model import Comment
+from bot.domain.article import Comment
 from bot.posting.plan import (
     EMBED_DESCRIPTION_LIMIT,
     MESSAGE_LIMIT,

@@ -14,12 +14,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.articles import Article
-from bot.search.answer import Answer, Quote, answer_question, quoted_text, ranked_quotes
+from bot.articles.passages import source_text
+from bot.domain.answer import Answer, Quote
+from bot.domain.viewer import Viewer
+from bot.search.answer import answer_question, quoted_text, ranked_quotes
 from bot.search.llm import SYSTEM_PROMPT, AnswerWriter, user_message, verify
-from bot.search.passages import source_text
 from bot.settings import Secret, Settings
 from bot.store import Store
-from bot.viewer import Viewer
 from tests.openai_server import INVENTED, FakeOpenAI
 
 OPERATOR = Viewer.operator()
