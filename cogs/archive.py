@@ -14,15 +14,16 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.archive.export import ExportContext, to_html, to_json, to_markdown
-from bot.archive.review import paginate, summarise, transcript_lines
 from bot.client import ReadalongBot, defer_reply
-from bot.discordfmt import article_autocomplete, send_paged
+from bot.discord.interactions import article_autocomplete, send_paged
+from bot.discordfmt.links import jump_url
+from bot.discordfmt.posting import section_label
+from bot.discordfmt.transcripts import paginate, summarise, transcript_lines
 from bot.domain.message import StoredMessage
 from bot.domain.posting import Posting
 from bot.domain.viewer import Viewer
 from bot.errors import NotFoundError, ReadalongError
 from bot.markup import neutralise
-from bot.posting.plan import section_label
 from bot.search.query import match_expression
 from bot.visibility import viewer_for
 
@@ -202,7 +203,7 @@ class Archive(commands.Cog):
         for hit in hits:
             snippet = neutralise(" ".join(hit.content.split())[:180])
             where = f"§{hit.section}" if hit.section else "discussion"
-            link = f"https://discord.com/channels/{guild.id}/{hit.channel_id}/{hit.id}"
+            link = jump_url(guild.id, hit.channel_id, hit.id)
             lines.append(f"**{neutralise(hit.author_name)}** · {where} · [jump]({link})\n{snippet}")
         if not lines:
             raise ReadalongError(f"Nothing found for {query!r}.")

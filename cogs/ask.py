@@ -9,7 +9,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import ReadalongBot, defer_reply
-from bot.discordfmt import article_autocomplete
+from bot.discord.interactions import article_autocomplete
+from bot.discordfmt.limits import MESSAGE_LIMIT
+from bot.discordfmt.links import jump_url
 from bot.domain.answer import Answer
 from bot.domain.viewer import Viewer
 from bot.errors import ReadalongError
@@ -69,7 +71,7 @@ class Ask(commands.Cog):
         question: str,
         article: str | None,
         *,
-        max_chars: int = 2000,
+        max_chars: int = MESSAGE_LIMIT,
     ) -> Answer:
         guild_id = member.guild.id
         # The answer is public: it quotes only what everyone reading this channel may see too.
@@ -81,7 +83,7 @@ class Ask(commands.Cog):
             for section, (container, message) in (
                 await self.bot.store.postings.section_links(posting_id)
             ).items():
-                urls[section] = f"https://discord.com/channels/{guild_id}/{container}/{message}"
+                urls[section] = jump_url(guild_id, container, message)
         answer = await answer_question(
             self.bot.store,
             stored,
@@ -131,7 +133,7 @@ class Ask(commands.Cog):
             interaction.channel_id,
             question,
             article,
-            max_chars=2000 - len(heading),
+            max_chars=MESSAGE_LIMIT - len(heading),
         )
         await interaction.followup.send(heading + answer.text, allowed_mentions=_NO_MENTIONS)
 

@@ -10,7 +10,9 @@ from discord.ext import commands
 
 from bot.articles.parse import MAX_ARTICLE_BYTES, decode_article_bytes, parse_article
 from bot.client import ReadalongBot
-from bot.discordfmt import article_autocomplete
+from bot.discord.interactions import article_autocomplete
+from bot.discordfmt.limits import MESSAGE_LIMIT
+from bot.discordfmt.links import jump_url
 from bot.domain.article import Article
 from bot.domain.posting import Posting
 from bot.errors import ReadalongError
@@ -132,7 +134,7 @@ class Reading(commands.Cog):
         parts = [f"**{discord.utils.escape_markdown(stored.display_title)}** (`{stored.id}`)"]
         for posting in postings:
             parts.append(await self._describe(posting, len(stored.sections)))
-        await interaction.response.send_message("\n\n".join(parts)[:2000], ephemeral=True)
+        await interaction.response.send_message("\n\n".join(parts)[:MESSAGE_LIMIT], ephemeral=True)
 
     async def _describe(self, posting: Posting, total_sections: int) -> str:
         items = await self.bot.store.postings.items(posting.id)
@@ -153,7 +155,7 @@ class Reading(commands.Cog):
                 f"next due {discord.utils.format_dt(due, 'R')} ({discord.utils.format_dt(due, 'f')})"
             )
         links = [
-            f"[§{row.section}](https://discord.com/channels/{posting.guild_id}/{row.container_id}/{row.message_id})"
+            f"[§{row.section}]({jump_url(posting.guild_id, row.container_id or posting.channel_id, row.message_id)})"
             for row in posted
             if row.message_id
         ]
@@ -243,7 +245,7 @@ class Reading(commands.Cog):
             )
         if len(summaries) > 25:
             lines.append(f"…and {len(summaries) - 25} more (`readalong list` shows all).")
-        await interaction.response.send_message("\n".join(lines)[:2000], ephemeral=True)
+        await interaction.response.send_message("\n".join(lines)[:MESSAGE_LIMIT], ephemeral=True)
 
     async def _posting(
         self, interaction: discord.Interaction[ReadalongBot], article: str | None, *, want: str

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from bot.archive.export import ExportContext, to_html, to_json, to_markdown
+from bot.discordfmt.links import jump_url
 from bot.domain.viewer import Viewer
 from bot.errors import ReadalongError
 from bot.settings import Settings
@@ -55,7 +56,7 @@ def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
             await store.close()
         return [
             f"{hit.created_at} {hit.author_name} [{hit.article_id} §{hit.section or '-'}]"
-            f" https://discord.com/channels/{hit.guild_id}/{hit.channel_id}/{hit.id}\n  {' '.join(hit.content.split())}"
+            f" {jump_url(hit.guild_id, hit.channel_id, hit.id)}\n  {' '.join(hit.content.split())}"
             for hit in hits
         ]
 

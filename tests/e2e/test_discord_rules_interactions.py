@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from bot.client import ReadalongBot
+from bot.discordfmt.posting import intro
 from bot.domain.article import Article, Comment, Section
-from bot.posting.plan import intro
 from bot.posting.publisher import to_embed
 from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
 from bot.sandbox import permissions as perms
