@@ -13,6 +13,7 @@ from bot.archive.export import ExportContext, to_html, to_json, to_markdown
 from bot.discordfmt.links import jump_url
 from bot.domain.viewer import Viewer
 from bot.errors import ReadalongError
+from bot.services.stores import open_existing_store
 from bot.settings import Settings
 
 FORMATS = ("markdown", "html", "json")
@@ -35,7 +36,6 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli import open_existing_store
     from bot.search.query import match_expression
 
     match = match_expression(args.query)
@@ -69,8 +69,6 @@ def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli import open_existing_store
-
     if args.output is not None:
         _check_writable(args.output)
 

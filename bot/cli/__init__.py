@@ -24,6 +24,7 @@ import discord
 from bot.articles import Article, parse_article, read_article_file
 from bot.errors import ReadalongError
 from bot.logs import setup_logging
+from bot.services.stores import open_existing_store
 from bot.settings import Settings
 from bot.store import Store, describe_database_error
 
@@ -71,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _extra_commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
     """Subcommands that live beside their feature (sandbox, ask, export...)."""
     found = []
-    for module_name in ("bot.sandbox.cli", "bot.search.cli", "bot.archive.cli"):
+    for module_name in ("bot.sandbox.cli", "bot.cli.ask", "bot.cli.archive"):
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as error:
@@ -119,18 +120,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-
-
-async def open_existing_store(settings: Settings) -> Store:
-    """The store, refusing to create a database just to report that it holds nothing."""
-    path = settings.db_path
-    if not path.exists() or (path.is_file() and path.stat().st_size == 0):
-        raise ReadalongError(
-            f"no database at {settings.db_path}: import an article first (readalong import PATH)"
-        )
-    store = Store(settings.db_path)
-    await store.open()
-    return store
 
 
 def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
