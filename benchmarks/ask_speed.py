@@ -32,10 +32,10 @@ import squad
 from ask_quality import words
 from rank_bm25 import BM25Okapi
 
+from bot.answers.extractive import answer_question, best_of, ranked_quotes
 from bot.articles import Article
 from bot.articles.passages import article_passages
 from bot.domain.viewer import Viewer
-from bot.search.answer import answer_question, best_of, ranked_quotes
 from bot.store import Store
 
 LIBRARIES = (1_000, 10_000, 100_000)

@@ -25,11 +25,11 @@ import time
 from collections.abc import Awaitable
 from pathlib import Path
 
+from bot.answers.extractive import MAX_QUOTE_CHARS, _Stems
 from bot.articles.parse import MIN_QUOTE_CHARS, normalise_for_quotes, parse_article
 from bot.domain.article import Comment, CommentQuote
 from bot.sandbox import Limit, RateLimitConfig, Sandbox
 from bot.sandbox.harness import running_bot, sandbox_settings
-from bot.search.answer import MAX_QUOTE_CHARS, _Stems
 from bot.settings import Settings
 
 COMMENTS = 6_000

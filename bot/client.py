@@ -14,8 +14,8 @@ from discord import app_commands
 from discord.ext import commands
 
 import cogs
+from bot.answers.llm import AnswerWriter
 from bot.errors import ReadalongError
-from bot.search.llm import AnswerWriter
 from bot.settings import Settings
 from bot.store import Store
 

@@ -9,10 +9,10 @@ import logging
 import sys
 from collections.abc import Iterator
 
+from bot.answers.llm import AnswerWriter
 from bot.domain.answer import Answer
 from bot.domain.viewer import Viewer
 from bot.errors import ReadalongError
-from bot.search.llm import AnswerWriter
 from bot.services.ask import ask
 from bot.services.stores import open_existing_store
 from bot.settings import Settings

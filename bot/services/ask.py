@@ -11,14 +11,14 @@ import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bot.answers.extractive import answer_question
+from bot.answers.llm import AnswerWriter
 from bot.discordfmt.limits import MESSAGE_LIMIT
 from bot.discordfmt.links import jump_url
 from bot.domain.answer import Answer
 from bot.domain.article import Article
 from bot.domain.viewer import Viewer
 from bot.errors import ReadalongError
-from bot.search.answer import answer_question
-from bot.search.llm import AnswerWriter
 from bot.store import Store, is_read_only_error
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ async def ask(
     max_chars: int = MESSAGE_LIMIT,
     record: bool = True,
 ) -> Asked:
-    """The answer to ``question`` (see :func:`bot.search.answer.answer_question`), and the
+    """The answer to ``question`` (see :func:`bot.answers.extractive.answer_question`), and the
     question logged with who asked it unless ``record`` is False."""
     answer = await answer_question(
         store,

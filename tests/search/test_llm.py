@@ -16,12 +16,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.answers.extractive import answer_question, quoted_text, ranked_quotes
+from bot.answers.llm import SYSTEM_PROMPT, AnswerWriter, user_message, verify
 from bot.articles import Article
 from bot.articles.passages import source_text
 from bot.domain.answer import Answer, Quote
 from bot.domain.viewer import Viewer
-from bot.search.answer import answer_question, quoted_text, ranked_quotes
-from bot.search.llm import SYSTEM_PROMPT, AnswerWriter, user_message, verify
 from bot.settings import Secret, Settings
 from bot.store import Store
 from tests.openai_server import INVENTED, FakeOpenAI

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.answers.extractive import answer_question
 from bot.articles import Article, parse_article, read_article_file
 from bot.articles.passages import article_passages, source_text
 from bot.domain.message import StoredMessage
 from bot.domain.viewer import Viewer
-from bot.search.answer import answer_question
 from bot.search.query import match_expression
 from bot.store import Store
 from tests.search.conftest import SAMPLE

@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.search.answer import _Stems, _window
+from bot.answers.extractive import _Stems, _window
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))
 from event_loop import previous_window as every_window

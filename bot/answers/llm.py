@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 import openai
 
+from bot.answers.extractive import MAX_QUOTE_CHARS, overlap, quoted_text
 from bot.domain.answer import Quote
 from bot.domain.article import Article
-from bot.search.answer import MAX_QUOTE_CHARS, overlap, quoted_text
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)

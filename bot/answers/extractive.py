@@ -6,7 +6,7 @@ neighbouring sentence when together they cover more, and accepted only if the be
 least ``ANSWER_COVERAGE`` of the question's words: otherwise the article does not answer it, and
 we say so instead of quoting something unrelated.
 
-With an :class:`~bot.search.llm.AnswerWriter`, a model then writes a short answer from the
+With an :class:`~bot.answers.llm.AnswerWriter`, a model then writes a short answer from the
 retrieved passages; its quotes are verified there, and any failure leaves the extractive answer.
 """
 
@@ -32,8 +32,8 @@ from bot.search.query import STOP_WORDS, match_expression, query_terms
 from bot.store import Store
 
 if TYPE_CHECKING:
+    from bot.answers.llm import AnswerWriter
     from bot.domain.viewer import Viewer
-    from bot.search.llm import AnswerWriter
 
 ANSWER_COVERAGE = 0.5
 """Share of the question's content words the best quote must contain; below it, "not found"."""
