@@ -14,8 +14,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.archive.export import ExportContext, to_html, to_json, to_markdown
-from bot.client import ReadalongBot, defer_reply
+from bot.discord.client import ReadalongBot, defer_reply
 from bot.discord.interactions import article_autocomplete, send_paged
+from bot.discord.visibility import viewer_for
 from bot.discordfmt.links import jump_url
 from bot.discordfmt.posting import section_label
 from bot.discordfmt.transcripts import paginate, summarise, transcript_lines
@@ -25,7 +26,6 @@ from bot.domain.viewer import Viewer
 from bot.errors import NotFoundError, ReadalongError
 from bot.markup import neutralise
 from bot.search.query import match_expression
-from bot.visibility import viewer_for
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class Archive(commands.Cog):
         self.bot = bot
 
     async def _viewer(self, interaction: discord.Interaction[ReadalongBot]) -> Viewer:
-        """Who asks, and what they may view now (see :mod:`bot.visibility`)."""
+        """Who asks, and what they may view now (see :mod:`bot.discord.visibility`)."""
         if interaction.guild is None or not isinstance(interaction.user, discord.Member):
             raise ReadalongError("This command works in a server only.")
         return await viewer_for(self.bot, self.bot.store, interaction.user)

@@ -8,14 +8,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import ReadalongBot, defer_reply
+from bot.discord.client import ReadalongBot, defer_reply
 from bot.discord.interactions import article_autocomplete
+from bot.discord.visibility import answer_viewer
 from bot.discordfmt.limits import MESSAGE_LIMIT
 from bot.domain.answer import Answer
 from bot.errors import ReadalongError
 from bot.services.ask import ask as ask_question
 from bot.services.ask import choose_article, section_urls
-from bot.visibility import answer_viewer
 
 log = logging.getLogger(__name__)
 

@@ -9,14 +9,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.articles.parse import MAX_ARTICLE_BYTES, decode_article_bytes, parse_article
-from bot.client import ReadalongBot
+from bot.discord.client import ReadalongBot
 from bot.discord.interactions import article_autocomplete
+from bot.discord.publisher import Publisher
 from bot.discordfmt.limits import MESSAGE_LIMIT
 from bot.discordfmt.links import jump_url
 from bot.domain.article import Article
 from bot.domain.posting import Posting
 from bot.errors import ReadalongError
-from bot.posting.publisher import Publisher
 
 _ADMIN = discord.Permissions(manage_guild=True)
 

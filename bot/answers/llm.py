@@ -61,6 +61,8 @@ class Cited:
 
 @dataclass(frozen=True, slots=True)
 class Written:
+    """What the model wrote, once its quotes are checked against the stored text."""
+
     prose: str
     quotes: tuple[Cited, ...]
     removed: int

@@ -206,7 +206,7 @@ def write_readable(article: Article, out: TextIO) -> None:
 
 def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     token = settings.require_token()
-    from bot.client import create_bot, point_discord_at
+    from bot.discord.client import create_bot, point_discord_at
 
     if settings.discord_url is not None:
         point_discord_at(settings.discord_url)

@@ -7,7 +7,7 @@ import contextlib
 import discord
 from discord import app_commands
 
-from bot.client import ReadalongBot
+from bot.discord.client import ReadalongBot
 
 
 class Pager(discord.ui.View):

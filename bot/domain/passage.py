@@ -23,6 +23,8 @@ class Passage:
 
 @dataclass(frozen=True, slots=True)
 class Hit:
+    """A passage the full-text index found for a question, with its neighbours for widening."""
+
     id: int
     article_id: str
     passage: Passage
@@ -35,6 +37,8 @@ class Hit:
 
 @dataclass(frozen=True, slots=True)
 class MessageHit:
+    """A reader's archived message that matched a search, with where it was said."""
+
     id: int
     channel_id: int
     guild_id: int | None

@@ -29,6 +29,8 @@ class PlanItem:
 
 @dataclass(frozen=True, slots=True)
 class Posting:
+    """An article being posted into a channel: one row of ``postings``."""
+
     id: int
     article_id: str
     guild_id: int
@@ -49,6 +51,8 @@ class Posting:
 
 @dataclass(frozen=True, slots=True)
 class ItemRow:
+    """One message of a posting as stored: when it falls due, and where it went once sent."""
+
     posting_id: int
     seq: int
     kind: ItemKind

@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from bot.archive.sync import SyncCounts
-from bot.client import ReadalongBot
+from bot.discord.client import ReadalongBot
 from bot.domain.viewer import Viewer
 from bot.sandbox import CommandRejected, Limit, RateLimitConfig, Sandbox, Seed
 from bot.sandbox.harness import running_bot

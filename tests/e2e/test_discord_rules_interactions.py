@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.client import ReadalongBot
+from bot.discord.client import ReadalongBot
+from bot.discord.publisher import to_embed
 from bot.discordfmt.posting import intro
 from bot.domain.article import Article, Comment, Section
-from bot.posting.publisher import to_embed
 from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
 from bot.sandbox import permissions as perms
 from bot.sandbox.state import check_message, trimmed_embed

@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 
 from bot.articles.parse import decode_article_bytes, parse_article
-from bot.client import ReadalongBot
+from bot.discord.client import ReadalongBot
 from bot.domain.article import Article, Comment
 from bot.domain.viewer import Viewer
 from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed

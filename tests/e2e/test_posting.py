@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.client import ReadalongBot
+from bot.discord.client import ReadalongBot
 from bot.domain.viewer import Viewer
 from bot.sandbox import CommandRejected, Limit, RateLimitConfig, Sandbox, Seed
 from bot.sandbox import permissions as perms

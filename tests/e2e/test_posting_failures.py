@@ -19,7 +19,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.client import ReadalongBot
+from bot.discord.client import ReadalongBot
 from bot.domain.viewer import Viewer
 from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
 from bot.sandbox import permissions as perms

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Literal
 import aiohttp
 import discord
 
+from bot.discord.supervise import Backoff, TaskSet
 from bot.discordfmt.limits import MESSAGE_LIMIT
 from bot.discordfmt.links import jump_url
 from bot.discordfmt.posting import EmbedSpec, Outgoing, render
@@ -37,10 +38,9 @@ from bot.domain.posting import ItemRow, PlanItem, Posting
 from bot.errors import ReadalongError
 from bot.posting.plan import plan_posting
 from bot.store.postings import utcnow
-from bot.supervise import Backoff, TaskSet
 
 if TYPE_CHECKING:
-    from bot.client import ReadalongBot
+    from bot.discord.client import ReadalongBot
 
 log = logging.getLogger(__name__)
 
