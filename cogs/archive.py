@@ -13,19 +13,17 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.archive.export import ExportContext, to_html, to_json, to_markdown
+from bot.archive.export import ExportContext
 from bot.discord.client import ReadalongBot, defer_reply
 from bot.discord.interactions import article_autocomplete, send_paged
 from bot.discord.visibility import viewer_for
 from bot.discordfmt.links import jump_url
 from bot.discordfmt.posting import section_label
 from bot.discordfmt.transcripts import paginate, summarise, transcript_lines
-from bot.domain.message import StoredMessage
-from bot.domain.posting import Posting
 from bot.domain.viewer import Viewer
 from bot.errors import NotFoundError, ReadalongError
 from bot.markup import neutralise
-from bot.search.query import match_expression
+from bot.services import archive as archive_service
 
 log = logging.getLogger(__name__)
 
@@ -48,31 +46,6 @@ class Archive(commands.Cog):
             raise ReadalongError("This command works in a server only.")
         return await viewer_for(self.bot, self.bot.store, interaction.user)
 
-    async def _visible_postings(self, viewer: Viewer, article: str | None) -> tuple[str, list[Posting]]:
-        """The article (given, else the latest posted here) and its postings the member can see."""
-        assert viewer.guild_id is not None
-        if article is not None:
-            await self.bot.store.articles.in_guild(viewer.guild_id, article)
-        postings = [
-            p
-            for p in await self.bot.store.postings.for_guild(viewer.guild_id, article)
-            if viewer.sees(p.guild_id, p.channel_id)
-        ]
-        if article is None:
-            if not postings:
-                raise ReadalongError("No article has been posted in this server yet.")
-            article = postings[0].article_id
-            postings = [p for p in postings if p.article_id == article]
-        if not postings:
-            raise ReadalongError(f"`{article}` has no discussion in a channel you can see.")
-        return article, postings
-
-    async def _messages(self, viewer: Viewer, postings: list[Posting]) -> list[StoredMessage]:
-        """The discussion of these postings that the viewer may see (filtered in the query)."""
-        channels = {p.channel_id for p in postings}
-        rows = await self.bot.store.messages.in_article(postings[0].article_id, viewer)
-        return [m for m in rows if m.channel_id in channels or m.parent_id in channels]
-
     @archive.command(name="threads")
     @app_commands.describe(article="The article (default: the latest posted in this server)")
     @app_commands.autocomplete(article=article_autocomplete)
@@ -82,9 +55,12 @@ class Archive(commands.Cog):
         """An article's threads: messages, participants, last activity, archived or not."""
         await defer_reply(interaction, ephemeral=True)  # the viewer may take a lookup per private thread
         viewer = await self._viewer(interaction)
-        article_id, postings = await self._visible_postings(viewer, article)
+        article_id, postings = await archive_service.visible_postings(self.bot.store, viewer, article)
         stored = await self.bot.store.articles.get(article_id)
-        summaries = {s.channel_id: s for s in summarise(await self._messages(viewer, postings))}
+        summaries = {
+            s.channel_id: s
+            for s in summarise(await archive_service.discussion(self.bot.store, viewer, postings))
+        }
         blocks = []
         for posting in postings:
             for item in await self.bot.store.postings.items(posting.id):
@@ -191,13 +167,14 @@ class Archive(commands.Cog):
         viewer = await self._viewer(interaction)
         guild = interaction.guild
         assert guild is not None and viewer.guild_id is not None
-        if article is not None:
-            await self.bot.store.articles.in_guild(viewer.guild_id, article)
-        match = match_expression(query)
-        if match is None:
-            raise ReadalongError("Type some words to search for.")
-        hits = await self.bot.store.search.search_messages(
-            match, viewer=viewer, article_id=article, author_id=author.id if author else None, limit=100
+        hits = await archive_service.search(
+            self.bot.store,
+            query,
+            viewer=viewer,
+            article_id=article,
+            author_id=author.id if author else None,
+            limit=100,
+            empty_query="Type some words to search for.",
         )
         lines = []
         for hit in hits:
@@ -226,24 +203,17 @@ class Archive(commands.Cog):
         """The article with its whole discussion, as a file."""
         await defer_reply(interaction, ephemeral=True)  # a big discussion takes a while to render
         viewer = await self._viewer(interaction)
-        article_id, postings = await self._visible_postings(viewer, article)
+        article_id, postings = await archive_service.visible_postings(self.bot.store, viewer, article)
         stored = await self.bot.store.articles.get(article_id)
-        messages = await self._messages(viewer, postings)
-        if format == "markdown":
-            text, suffix = to_markdown(stored, messages), "md"
-        elif format == "html":
-            text, suffix = to_html(stored, messages), "html"
-        else:
-            guild = interaction.guild
-            names = {c.id: c.name for c in guild.channels if viewer.sees(guild.id, c.id)} if guild else {}
-            names.update(
-                {t.id: t.name for t in guild.threads if viewer.sees(guild.id, t.id)} if guild else {}
-            )
-            context = ExportContext(guild.id if guild else None, guild.name if guild else "", names)
-            text, suffix = (
-                to_json(stored, messages, context, exported_at=discord.utils.utcnow().isoformat()),
-                "json",
-            )
+        messages = await archive_service.discussion(self.bot.store, viewer, postings)
+        guild = interaction.guild
+        names = {c.id: c.name for c in guild.channels if viewer.sees(guild.id, c.id)} if guild else {}
+        names.update({t.id: t.name for t in guild.threads if viewer.sees(guild.id, t.id)} if guild else {})
+        context = ExportContext(guild.id if guild else None, guild.name if guild else "", names)
+        exported = archive_service.export(
+            stored, messages, format, context=context, exported_at=discord.utils.utcnow().isoformat()
+        )
+        text, suffix = exported.text, exported.suffix
         data = text.encode("utf-8")
         limit = interaction.guild.filesize_limit if interaction.guild else 10 * 1024 * 1024
         if len(data) > limit:
