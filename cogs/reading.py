@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.articles.parse import MAX_ARTICLE_BYTES, decode_article_bytes, parse_article
+from bot.articles.parse import MAX_ARTICLE_BYTES
 from bot.discord.client import ReadalongBot
 from bot.discord.interactions import article_autocomplete
 from bot.discord.publisher import Publisher
 from bot.discordfmt.limits import MESSAGE_LIMIT
 from bot.discordfmt.links import jump_url
-from bot.domain.article import Article
 from bot.domain.posting import Posting
 from bot.errors import ReadalongError
+from bot.services.articles import import_article, parse_upload
 
 _ADMIN = discord.Permissions(manage_guild=True)
 
@@ -50,12 +48,8 @@ class Reading(commands.Cog):
             )
         await interaction.response.defer(ephemeral=True, thinking=True)
         data = await file.read()
-        # A big scrape takes a while to parse: off the event loop, so other members' commands are
-        # answered meanwhile, within Discord's 3 seconds.
-        parsed = await asyncio.to_thread(
-            _parse_upload, data, file.filename, self.bot.settings.section_target_chars
-        )
-        stored = await self.bot.store.articles.add(parsed, guild_id=_guild_id(interaction))
+        parsed = await parse_upload(data, file.filename, self.bot.settings.section_target_chars)
+        stored = await import_article(self.bot.store, parsed, guild_id=_guild_id(interaction))
         by = f" by {stored.author}" if stored.author else ""
         await interaction.followup.send(
             f"Imported **{discord.utils.escape_markdown(stored.display_title)}**{by}: "
@@ -261,10 +255,6 @@ class Reading(commands.Cog):
             what = f"`{article}`" if article else "any article"
             raise ReadalongError(f"There is no {want} posting of {what} in this server.")
         return postings[0]
-
-
-def _parse_upload(data: bytes, filename: str, target_chars: int) -> Article:
-    return parse_article(decode_article_bytes(data, filename), source=filename, target_chars=target_chars)
 
 
 def _guild_id(interaction: discord.Interaction[ReadalongBot]) -> int:

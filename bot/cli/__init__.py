@@ -21,9 +21,10 @@ from typing import TextIO
 
 import discord
 
-from bot.articles import Article, parse_article, read_article_file
+from bot.articles import Article
 from bot.errors import ReadalongError
 from bot.logs import setup_logging
+from bot.services.articles import import_article, parse_file
 from bot.services.stores import open_existing_store
 from bot.settings import Settings
 from bot.store import Store, describe_database_error
@@ -123,16 +124,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
-    text = read_article_file(args.path)
-    article = parse_article(text, source=str(args.path), target_chars=settings.section_target_chars)
+    article = parse_file(args.path, settings.section_target_chars)
 
     async def store_it() -> Article:
         async with Store(settings.db_path) as store:
-            stored = await store.articles.add(article, args.article_id)
-            # Indexed now rather than at the first question, which may come when the database
-            # can no longer be written (a read-only copy).
-            await store.search.ensure_index(stored)
-            return stored
+            return await import_article(store, article, article_id=args.article_id)
 
     stored = asyncio.run(store_it())
     print(describe_import(stored))
