@@ -14,6 +14,7 @@ from bot.discordfmt.limits import MESSAGE_LIMIT
 from bot.discordfmt.links import jump_url
 from bot.domain.posting import Posting
 from bot.errors import ReadalongError
+from bot.services import posting as posting_service
 from bot.services.articles import import_article, parse_upload
 
 _ADMIN = discord.Permissions(manage_guild=True)
@@ -163,8 +164,7 @@ class Reading(commands.Cog):
     @app_commands.checks.has_permissions(manage_guild=True)
     async def pause(self, interaction: discord.Interaction[ReadalongBot], article: str | None = None) -> None:
         """Stop posting further sections until resumed."""
-        posting = await self._posting(interaction, article, want="active")
-        await self.bot.store.postings.set_state(posting.id, "paused")
+        posting = await posting_service.pause(self.bot.store, _guild_id(interaction), article)
         self.publisher.wake()
         await interaction.response.send_message(
             f"Paused `{posting.article_id}` in <#{posting.channel_id}>. `/article resume` picks it up.",
@@ -181,8 +181,7 @@ class Reading(commands.Cog):
         self, interaction: discord.Interaction[ReadalongBot], article: str | None = None
     ) -> None:
         """Resume a paused posting; the next section goes out now, the rest at the set pace."""
-        posting = await self._posting(interaction, article, want="paused")
-        await self.bot.store.postings.set_state(posting.id, "active", reschedule_pace=posting.pace_minutes)
+        posting = await posting_service.resume(self.bot.store, _guild_id(interaction), article)
         self.publisher.wake()
         await interaction.response.send_message(
             f"Resumed `{posting.article_id}` in <#{posting.channel_id}>.", ephemeral=True
@@ -240,21 +239,6 @@ class Reading(commands.Cog):
         if len(summaries) > 25:
             lines.append(f"…and {len(summaries) - 25} more (`readalong list` shows all).")
         await interaction.response.send_message("\n".join(lines)[:MESSAGE_LIMIT], ephemeral=True)
-
-    async def _posting(
-        self, interaction: discord.Interaction[ReadalongBot], article: str | None, *, want: str
-    ) -> Posting:
-        if article is not None:
-            await self.bot.store.articles.in_guild(_guild_id(interaction), article)
-        postings = [
-            p
-            for p in await self.bot.store.postings.for_guild(_guild_id(interaction), article)
-            if p.state == want
-        ]
-        if not postings:
-            what = f"`{article}`" if article else "any article"
-            raise ReadalongError(f"There is no {want} posting of {what} in this server.")
-        return postings[0]
 
 
 def _guild_id(interaction: discord.Interaction[ReadalongBot]) -> int:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import aiosqlite
 
-from bot.domain.posting import ItemRow, Placement, Posting
+from bot.domain.posting import ItemRow, Placement, Posting, PostingState
 from bot.errors import ConflictError, NotFoundError
 
 if TYPE_CHECKING:
@@ -207,7 +207,7 @@ class PostingQueries:
                 (posting_id, posting_id),
             )
 
-    async def set_state(self, posting_id: int, state: str, *, reschedule_pace: int | None = None) -> None:
+    async def set_state(self, posting_id: int, state: PostingState, *, reschedule_pace: int | None = None) -> None:
         """Pause or resume (either clears a stored reason for a pause: an admin acted on it);
         resuming spreads the pending items from now at the posting's pace."""
         async with self._store.transaction() as db:
