@@ -13,12 +13,8 @@ retrieved passages; its quotes are verified there, and any failure leaves the ex
 from __future__ import annotations
 
 import asyncio
-import bisect
-import functools
-import re
 import time
-from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from bot.articles.passages import source_text
@@ -29,6 +25,7 @@ from bot.domain.answer import Answer, Quote, Reader
 from bot.domain.article import Article
 from bot.domain.passage import Hit, MessageHit
 from bot.search.query import STOP_WORDS, match_expression, query_terms
+from bot.search.ranking import MAX_QUOTE_CHARS, Stems, best_window
 from bot.store import Store
 
 if TYPE_CHECKING:
@@ -37,7 +34,6 @@ if TYPE_CHECKING:
 
 ANSWER_COVERAGE = 0.5
 """Share of the question's content words the best quote must contain; below it, "not found"."""
-MAX_QUOTE_CHARS = 400
 CANDIDATES = 20
 """BM25's best passages that are re-ranked. On SQuAD dev, hit@1 is the same from 10 to 40
 (74.6%); 20 keeps a margin at half the work of 40."""
@@ -47,18 +43,6 @@ RANKED = 10
 """How many distinct quotes ranking returns at most (``readalong ask --top`` goes up to 10)."""
 READER_CANDIDATES = 10
 """How many of readers' messages in the discussion are considered for a quote."""
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_CHUNK = re.compile(r"\S+")
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _stem(word: str) -> str:
-    """A crude stem, for counting which question words a passage covers (FTS5 ranks with porter).
-    Memoised: the same few thousand words come back in every passage."""
-    for suffix in ("ations", "ation", "ings", "ing", "ies", "ied", "es", "ed", "s", "ly"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: len(word) - len(suffix)]
-    return word
 
 
 async def answer_question(
@@ -123,7 +107,7 @@ async def ranked_quotes(
     if match is None or not articles:
         return []
     by_id = {a.id: a for a in articles}
-    stems = _Stems(query_terms(question))
+    stems = Stems(query_terms(question))
     hits = await store.search.search(None if everywhere else list(by_id), match, CANDIDATES)
     said: list[MessageHit] = []
     if readers is not None and len(articles) == 1 and await store.search.discussed(articles[0].id):
@@ -139,7 +123,7 @@ def _rank(
     by_id: Mapping[str, Article],
     hits: list[Hit],
     readers: tuple[str, list[MessageHit]],
-    stems: _Stems,
+    stems: Stems,
 ) -> list[Quote]:
     """``ranked_quotes``'s scoring, widening and choice, with no I/O; ``readers`` is the article
     discussed and what its readers said that matched."""
@@ -220,7 +204,7 @@ def _is_question(text: str) -> bool:
     return text.rstrip().rstrip("\"'”’)»").endswith("?")
 
 
-def _reader_quote(article_id: str, message: MessageHit, stems: _Stems, top_bm25: float) -> Quote | None:
+def _reader_quote(article_id: str, message: MessageHit, stems: Stems, top_bm25: float) -> Quote | None:
     """The sentence (with a neighbour, or a window of an over-long one) of a reader's message
     that covers most of the question, weighted below the article's own words. A sentence that
     is a question is never quoted as an answer (None when the message holds nothing else)."""
@@ -247,7 +231,7 @@ def _reader_quote(article_id: str, message: MessageHit, stems: _Stems, top_bm25:
     )
 
 
-def _widen(article: Article, hit: Hit, stems: _Stems) -> tuple[float, int, int]:
+def _widen(article: Article, hit: Hit, stems: Stems) -> tuple[float, int, int]:
     """The passage's span, or it with a neighbour in its section when together they cover more."""
     passage = hit.passage
     neighbours = [
@@ -260,14 +244,14 @@ def _widen(article: Article, hit: Hit, stems: _Stems) -> tuple[float, int, int]:
 
 
 def _best_span(
-    text: str, span: tuple[int, int], neighbours: list[tuple[int, int]], stems: _Stems
+    text: str, span: tuple[int, int], neighbours: list[tuple[int, int]], stems: Stems
 ) -> tuple[float, int, int]:
     """(coverage, start, end): the sentence ``text[span]``, or it with the neighbouring sentence
     that together cover more of the question within ``MAX_QUOTE_CHARS``; for an over-long
     sentence, its best window."""
     start, end = span
     if end - start > MAX_QUOTE_CHARS:
-        return _window(text, start, end, stems)
+        return best_window(text, start, end, stems)
     own = stems.of(text[start:end])
     best = (stems.covered(own), start, end)
     for other_start, other_end in neighbours:
@@ -278,167 +262,4 @@ def _best_span(
         widened = stems.covered(own | stems.of(text[other_start:other_end]))
         if widened > best[0]:
             best = (widened, low, high)
-    return best
-
-
-class _Stems:
-    """The question's stemmed terms, and each passage's stemmed words, worked out once per question."""
-
-    def __init__(self, terms: list[str]) -> None:
-        self._wanted = [_stem(t.lower()) for t in terms]
-        self._weights = Counter(self._wanted)
-        self._prefixes: re.Pattern[str] | None = None
-        self._seen: dict[str, frozenset[str]] = {}
-
-    @staticmethod
-    def words(text: str) -> frozenset[str]:
-        return frozenset(map(_stem, set(_WORD.findall(text.lower()))))
-
-    def of(self, text: str) -> frozenset[str]:
-        """``words(text)``, remembered: a passage comes back as a hit and as a neighbour."""
-        found = self._seen.get(text)
-        if found is None:
-            found = self._seen[text] = self.words(text)
-        return found
-
-    def covered(self, words: frozenset[str]) -> float:
-        """Share of the question's terms among ``words``."""
-        return self.share(sum(self._weights[w] for w in words if w in self._weights))
-
-    def candidates(self, text: str, start: int, end: int) -> Iterator[re.Match[str]]:
-        """The words of ``text[start:end]`` that may be among the question's: those beginning like
-        one of its terms (a stem keeps its word's first letters), found in one regex pass."""
-        if self._prefixes is None:
-            heads = sorted({re.escape(t[:3]) for t in self._weights if t}, key=len, reverse=True)
-            self._prefixes = (
-                re.compile(rf"(?<![^\W_])(?:{'|'.join(heads)})[^\W_]*", re.IGNORECASE) if heads else None
-            )
-            if self._prefixes is None:
-                return iter(())
-        return self._prefixes.finditer(text, start, end)
-
-    def weight(self, term: str) -> int:
-        """How many times the question holds ``term``."""
-        return self._weights[term]
-
-    def share(self, covered: int) -> float:
-        """``covered`` of the question's terms (counted with repeats) as a share of them all."""
-        return covered / len(self._wanted) if self._wanted else 0.0
-
-
-def _window(text: str, start: int, end: int, stems: _Stems) -> tuple[float, int, int]:
-    """The run of whole words of an over-long sentence, at most ``MAX_QUOTE_CHARS`` long, that
-    covers most of the question (the earliest such run).
-
-    A 1.5 MB comment with no sentence break must not cost seconds. The question's words are found
-    by one regular expression, lazily (a stem keeps its word's first letters); only windows that
-    can hold one of them are scored, a stretch of text at a time, each in one pass with two ends;
-    and the search stops at the first window that holds all of the question the text holds.
-    """
-    words = [
-        (word.start(), word.end(), term)
-        for word in stems.candidates(text, start, end)
-        if stems.weight(term := _stem(word.group().lower()))
-    ]
-    # No window can cover more than the question's words the text holds at all.
-    reachable = stems.share(sum(stems.weight(term) for term in {term for _, _, term in words}))
-    best = (-1.0, start, start)
-    found: list[tuple[int, str]] = []
-    """The question's words (start, term) not yet scored, in a stretch starting at ``low``."""
-    low = start
-    for word_start, word_end, term in words:
-        if found and word_end - MAX_QUOTE_CHARS > found[-1][0] + MAX_QUOTE_CHARS:
-            # Too far from the last word for a window to hold both: score the stretch so far.
-            scored = _score_windows(
-                text, (start, end), (low, found[-1][0] + 1), found, stems=stems, reachable=reachable
-            )
-            best = max(best, scored, key=lambda b: b[0])
-            found = []
-        elif len(found) >= _STRETCH_WORDS and found[-1][0] - MAX_QUOTE_CHARS > low:
-            # Dense: windows starting before ``cut`` can only hold the words already found.
-            cut = found[-1][0] - MAX_QUOTE_CHARS
-            scored = _score_windows(text, (start, end), (low, cut), found, stems=stems, reachable=reachable)
-            best = max(best, scored, key=lambda b: b[0])
-            low, found = cut, [f for f in found if f[0] >= cut]
-        if best[0] >= reachable:
-            return best
-        if not found:
-            low = max(start, word_end - MAX_QUOTE_CHARS)
-        found.append((word_start, term))
-    if found:
-        scored = _score_windows(
-            text, (start, end), (low, found[-1][0] + 1), found, stems=stems, reachable=reachable
-        )
-        best = max(best, scored, key=lambda b: b[0])
-    if best[0] > 0:
-        return best
-    # Nothing of the question in reach: the first window that fits, covering nothing.
-    chunks = _CHUNK.finditer(text, start, end)
-    for chunk in chunks:
-        a, b = chunk.span()
-        if b - a > MAX_QUOTE_CHARS:
-            continue
-        for following in chunks:
-            if following.end() - a > MAX_QUOTE_CHARS:
-                break
-            b = following.end()
-        return 0.0, a, b
-    return 0.0, start, start + MAX_QUOTE_CHARS
-
-
-_STRETCH_WORDS = 128
-"""How many of the question's words a dense stretch collects before its first windows are scored."""
-
-
-def _score_windows(
-    text: str,
-    bounds: tuple[int, int],
-    firsts: tuple[int, int],
-    found: list[tuple[int, str]],
-    *,
-    stems: _Stems,
-    reachable: float,
-) -> tuple[float, int, int]:
-    """The earliest best window of ``text[bounds]`` starting in ``firsts`` (a range of offsets),
-    ``found`` being every word of the question those windows can hold; one pass, two ends,
-    stopping at a window that covers all the question's words the text holds (``reachable``)."""
-    start, end = bounds
-    low, before = firsts
-    high = min(end, before + MAX_QUOTE_CHARS)
-    spans = [m.span() for m in _CHUNK.finditer(text, low, high)]
-    # A chunk cut off at an edge is not whole there: the windows of the other side take it.
-    if spans and spans[0][0] == low and low > start and not text[low - 1].isspace():
-        spans.pop(0)
-    if spans and spans[-1][1] == high and high < end and not text[high].isspace():
-        spans.pop()
-    starts = [a for a, _ in spans]
-    terms: dict[int, list[str]] = {}
-    for word_start, term in found:
-        chunk = terms.setdefault(bisect.bisect_right(starts, word_start) - 1, [])
-        if term not in chunk:
-            chunk.append(term)
-    in_window: dict[str, int] = {}
-    covered = 0
-    best = (-1.0, start, start)
-    last = -1
-    for first in range(bisect.bisect_left(starts, before)):
-        if last < first:
-            last = first - 1  # the window is empty: the previous chunk alone was too long
-        while last + 1 < len(spans) and spans[last + 1][1] - spans[first][0] <= MAX_QUOTE_CHARS:
-            last += 1
-            for term in terms.get(last, ()):
-                in_window[term] = in_window.get(term, 0) + 1
-                if in_window[term] == 1:
-                    covered += stems.weight(term)
-        if last < first:
-            continue  # a single "word" longer than a quote: skip it
-        share = stems.share(covered)
-        if share > best[0]:
-            best = (share, spans[first][0], spans[last][1])
-            if share >= reachable:
-                break
-        for term in terms.get(first, ()):
-            in_window[term] -= 1
-            if in_window[term] == 0:
-                covered -= stems.weight(term)
     return best

@@ -21,9 +21,10 @@ from dataclasses import dataclass
 
 import openai
 
-from bot.answers.extractive import MAX_QUOTE_CHARS, overlap, quoted_text
+from bot.answers.extractive import overlap, quoted_text
 from bot.domain.answer import Quote
 from bot.domain.article import Article
+from bot.search.ranking import MAX_QUOTE_CHARS
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)

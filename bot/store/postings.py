@@ -207,7 +207,9 @@ class PostingQueries:
                 (posting_id, posting_id),
             )
 
-    async def set_state(self, posting_id: int, state: PostingState, *, reschedule_pace: int | None = None) -> None:
+    async def set_state(
+        self, posting_id: int, state: PostingState, *, reschedule_pace: int | None = None
+    ) -> None:
         """Pause or resume (either clears a stored reason for a pause: an admin acted on it);
         resuming spreads the pending items from now at the posting's pace."""
         async with self._store.transaction() as db:
