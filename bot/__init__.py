@@ -1,7 +1,7 @@
 """Readalong: read an article together on Discord.
 
 ``bot.create_bot`` is importable from here without importing discord.py for the modules that do
-not need it: the core packages (articles, store, search, archive) never import discord.
+not need it: the core (domain, articles, store, search, answers, services) never import discord.
 """
 
 from __future__ import annotations

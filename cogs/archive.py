@@ -17,6 +17,7 @@ from bot.archive.export import ExportContext
 from bot.discord.client import ReadalongBot, defer_reply
 from bot.discord.interactions import article_autocomplete, send_paged
 from bot.discord.visibility import viewer_for
+from bot.discordfmt.limits import CHOICE_NAME_LIMIT, CHOICES_LIMIT, LISTING_PAGE_LIMIT
 from bot.discordfmt.links import jump_url
 from bot.discordfmt.posting import section_label
 from bot.discordfmt.transcripts import paginate, summarise, transcript_lines
@@ -89,7 +90,7 @@ class Archive(commands.Cog):
                     f"-# {summary.messages} messages · {discord.utils.escape_markdown(people)} · last {when} · {state}"
                 )
         header = f"**Threads of {discord.utils.escape_markdown(stored.display_title)}**"
-        pages = paginate(blocks or ["*(no threads yet)*"], limit=1800)
+        pages = paginate(blocks or ["*(no threads yet)*"], limit=LISTING_PAGE_LIMIT)
         await send_paged(interaction, [f"{header}\n\n{page}" for page in pages], ephemeral=True)
 
     async def thread_autocomplete(
@@ -122,8 +123,10 @@ class Archive(commands.Cog):
                         if item.kind == "comments"
                         else article.display_title
                     )
-                if needle in name.lower() and len(choices) < 25:
-                    choices.append(app_commands.Choice(name=name[:100], value=str(item.thread_id)))
+                if needle in name.lower() and len(choices) < CHOICES_LIMIT:
+                    choices.append(
+                        app_commands.Choice(name=name[:CHOICE_NAME_LIMIT], value=str(item.thread_id))
+                    )
         return choices
 
     @archive.command(name="show")
@@ -184,7 +187,7 @@ class Archive(commands.Cog):
             lines.append(f"**{neutralise(hit.author_name)}** · {where} · [jump]({link})\n{snippet}")
         if not lines:
             raise ReadalongError(f"Nothing found for {query!r}.")
-        pages = paginate(lines, limit=1800)
+        pages = paginate(lines, limit=LISTING_PAGE_LIMIT)
         header = f"**{len(lines)} result{'s' if len(lines) != 1 else ''} for** `{discord.utils.escape_markdown(query)}`"
         await send_paged(interaction, [f"{header}\n\n{page}" for page in pages], ephemeral=True)
 

@@ -10,7 +10,7 @@ from bot.articles.parse import MAX_ARTICLE_BYTES
 from bot.discord.client import ReadalongBot
 from bot.discord.interactions import article_autocomplete
 from bot.discord.publisher import Publisher
-from bot.discordfmt.limits import MESSAGE_LIMIT
+from bot.discordfmt.limits import CHOICES_LIMIT, MESSAGE_LIMIT
 from bot.discordfmt.links import jump_url
 from bot.domain.posting import Posting
 from bot.errors import ReadalongError
@@ -114,7 +114,7 @@ class Reading(commands.Cog):
             app_commands.Choice(name=f"{t.name} (moderated)" if t.moderated else t.name, value=str(t.id))
             for t in forum.available_tags
             if typed in t.name.lower()
-        ][:25]
+        ][:CHOICES_LIMIT]
 
     @article.command(name="status")
     @app_commands.describe(article="The article whose postings to show")
@@ -225,7 +225,7 @@ class Reading(commands.Cog):
             raise ReadalongError("No articles yet: import one with /article import.")
         postings = await self.bot.store.postings.for_guild(_guild_id(interaction))
         lines = []
-        for summary in summaries[:25]:
+        for summary in summaries[:CHOICES_LIMIT]:
             where = ", ".join(
                 f"<#{p.channel_id}> ({p.state}{f': {p.paused_reason}' if p.paused_reason else ''})"
                 for p in postings
@@ -236,8 +236,8 @@ class Reading(commands.Cog):
                 f"`{summary.id}` · {title} · {summary.sections} sections, {summary.comments} comments"
                 + (f" · {where}" if where else "")
             )
-        if len(summaries) > 25:
-            lines.append(f"…and {len(summaries) - 25} more (`readalong list` shows all).")
+        if len(summaries) > CHOICES_LIMIT:
+            lines.append(f"…and {len(summaries) - CHOICES_LIMIT} more (`readalong list` shows all).")
         await interaction.response.send_message("\n".join(lines)[:MESSAGE_LIMIT], ephemeral=True)
 
 

@@ -30,7 +30,7 @@ import aiohttp
 import discord
 
 from bot.discord.supervise import Backoff, TaskSet
-from bot.discordfmt.limits import MESSAGE_LIMIT
+from bot.discordfmt.limits import MESSAGE_LIMIT, THREAD_NAME_LIMIT
 from bot.discordfmt.links import jump_url
 from bot.discordfmt.posting import EmbedSpec, Outgoing, render
 from bot.domain.article import Article
@@ -576,7 +576,7 @@ class Publisher:
             return Sent(hooked.id, thread.id, None)
         channel = await self._channel(posting.channel_id)
         if isinstance(channel, discord.ForumChannel):
-            name = out.thread_name or out.content[:100]
+            name = out.thread_name or out.content[:THREAD_NAME_LIMIT]
             tags = await self._post_tags(channel, posting)
             created = await channel.create_thread(
                 name=name,
