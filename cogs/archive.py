@@ -20,7 +20,7 @@ from bot.discord.visibility import viewer_for
 from bot.discordfmt.limits import CHOICE_NAME_LIMIT, CHOICES_LIMIT, LISTING_PAGE_LIMIT
 from bot.discordfmt.links import jump_url
 from bot.discordfmt.posting import section_label
-from bot.discordfmt.transcripts import paginate, summarise, transcript_lines
+from bot.discordfmt.transcripts import paginate, transcript_lines
 from bot.domain.viewer import Viewer
 from bot.errors import NotFoundError, ReadalongError
 from bot.markup import neutralise
@@ -56,39 +56,23 @@ class Archive(commands.Cog):
         """An article's threads: messages, participants, last activity, archived or not."""
         await defer_reply(interaction, ephemeral=True)  # the viewer may take a lookup per private thread
         viewer = await self._viewer(interaction)
-        article_id, postings = await archive_service.visible_postings(self.bot.store, viewer, article)
-        stored = await self.bot.store.articles.get(article_id)
-        summaries = {
-            s.channel_id: s
-            for s in summarise(await archive_service.discussion(self.bot.store, viewer, postings))
-        }
+        stored, rows = await archive_service.threads(self.bot.store, viewer, article)
         blocks = []
-        for posting in postings:
-            for item in await self.bot.store.postings.items(posting.id):
-                if item.thread_id is None or not viewer.sees(viewer.guild_id, item.thread_id):
-                    continue
-                summary = summaries.get(item.thread_id)
-                if item.kind == "section" and item.section is not None:
-                    section = next(s for s in stored.sections if s.index == item.section)
-                    label = section_label(stored, section)
-                elif item.kind == "comments":
-                    label = "Comments"
-                else:
-                    label = stored.display_title
-                thread = interaction.guild.get_thread(item.thread_id) if interaction.guild else None
-                state = "active" if thread is not None and not thread.archived else "archived"
-                if summary is None or summary.messages == 0:
-                    blocks.append(
-                        f"<#{item.thread_id}> · {discord.utils.escape_markdown(label)}\n-# no replies yet · {state}"
-                    )
-                    continue
-                people = ", ".join(summary.participants[:5]) + (" …" if len(summary.participants) > 5 else "")
-                last = summary.last_activity
-                when = discord.utils.format_dt(dt.datetime.fromisoformat(last), "R") if last else "never"
-                blocks.append(
-                    f"<#{item.thread_id}> · {discord.utils.escape_markdown(label)}\n"
-                    f"-# {summary.messages} messages · {discord.utils.escape_markdown(people)} · last {when} · {state}"
-                )
+        for row in rows:
+            thread = interaction.guild.get_thread(row.thread_id) if interaction.guild else None
+            state = "active" if thread is not None and not thread.archived else "archived"
+            summary = row.summary
+            label = discord.utils.escape_markdown(row.label)
+            if summary is None or summary.messages == 0:
+                blocks.append(f"<#{row.thread_id}> · {label}\n-# no replies yet · {state}")
+                continue
+            people = ", ".join(summary.participants[:5]) + (" …" if len(summary.participants) > 5 else "")
+            last = summary.last_activity
+            when = discord.utils.format_dt(dt.datetime.fromisoformat(last), "R") if last else "never"
+            blocks.append(
+                f"<#{row.thread_id}> · {label}\n"
+                f"-# {summary.messages} messages · {discord.utils.escape_markdown(people)} · last {when} · {state}"
+            )
         header = f"**Threads of {discord.utils.escape_markdown(stored.display_title)}**"
         pages = paginate(blocks or ["*(no threads yet)*"], limit=LISTING_PAGE_LIMIT)
         await send_paged(interaction, [f"{header}\n\n{page}" for page in pages], ephemeral=True)

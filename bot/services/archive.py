@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.archive.export import ExportContext, to_html, to_json, to_markdown
+from bot.discordfmt.posting import section_label
+from bot.discordfmt.transcripts import ThreadSummary, summarise
 from bot.domain.article import Article
 from bot.domain.message import StoredMessage
 from bot.domain.passage import MessageHit
@@ -86,6 +88,36 @@ async def search(
     return await store.search.search_messages(
         match, viewer=viewer, article_id=article_id, author_id=author_id, limit=limit
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadRow:
+    thread_id: int
+    label: str
+    """The section's label, ``Comments``, or the article's title."""
+    summary: ThreadSummary | None
+    """None when no reader has written in it yet."""
+
+
+async def threads(store: Store, viewer: Viewer, article: str | None) -> tuple[Article, list[ThreadRow]]:
+    """The article's threads the viewer can see, each labelled, with who took part and when."""
+    article_id, postings = await visible_postings(store, viewer, article)
+    stored = await store.articles.get(article_id)
+    summaries = {s.channel_id: s for s in summarise(await discussion(store, viewer, postings))}
+    rows = []
+    for posting in postings:
+        for item in await store.postings.items(posting.id):
+            if item.thread_id is None or not viewer.sees(viewer.guild_id, item.thread_id):
+                continue
+            if item.kind == "section" and item.section is not None:
+                section = next(s for s in stored.sections if s.index == item.section)
+                label = section_label(stored, section)
+            elif item.kind == "comments":
+                label = "Comments"
+            else:
+                label = stored.display_title
+            rows.append(ThreadRow(item.thread_id, label, summaries.get(item.thread_id)))
+    return stored, rows
 
 
 def export(
