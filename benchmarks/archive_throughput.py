@@ -19,11 +19,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from bot.domain.viewer import Viewer
 from bot.sandbox import Limit, RateLimitConfig, Sandbox
 from bot.sandbox.harness import running_bot, sandbox_settings
 from bot.settings import Settings
 from bot.store import Store
-from bot.viewer import Viewer
 
 SAMPLE = Path(__file__).parents[1] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
 

@@ -29,11 +29,12 @@ import numpy as np
 import squad
 from rank_bm25 import BM25Okapi
 
-from bot.search.answer import ANSWER_COVERAGE, MAX_QUOTE_CHARS, answer_question
-from bot.search.passages import article_passages
+from bot.answers.extractive import ANSWER_COVERAGE, answer_question
+from bot.articles.passages import article_passages
+from bot.domain.viewer import Viewer
 from bot.search.query import match_expression
+from bot.search.ranking import MAX_QUOTE_CHARS
 from bot.store import Store
-from bot.viewer import Viewer
 
 _WORD = re.compile(r"\w+")
 

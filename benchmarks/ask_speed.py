@@ -32,11 +32,11 @@ import squad
 from ask_quality import words
 from rank_bm25 import BM25Okapi
 
+from bot.answers.extractive import answer_question, best_of, ranked_quotes
 from bot.articles import Article
-from bot.search.answer import answer_question, best_of, ranked_quotes
-from bot.search.passages import article_passages
+from bot.articles.passages import article_passages
+from bot.domain.viewer import Viewer
 from bot.store import Store
-from bot.viewer import Viewer
 
 LIBRARIES = (1_000, 10_000, 100_000)
 

@@ -25,11 +25,11 @@ import time
 from collections.abc import Awaitable
 from pathlib import Path
 
-from bot.articles.model import Comment, CommentQuote
 from bot.articles.parse import MIN_QUOTE_CHARS, normalise_for_quotes, parse_article
+from bot.domain.article import Comment, CommentQuote
 from bot.sandbox import Limit, RateLimitConfig, Sandbox
 from bot.sandbox.harness import running_bot, sandbox_settings
-from bot.search.answer import MAX_QUOTE_CHARS, _Stems
+from bot.search.ranking import MAX_QUOTE_CHARS, Stems
 from bot.settings import Settings
 
 COMMENTS = 6_000
@@ -143,7 +143,7 @@ def previous_find_quotes(comments: tuple[Comment, ...]) -> int:
     return found
 
 
-def previous_window(text: str, start: int, end: int, stems: _Stems) -> tuple[float, int, int]:
+def previous_window(text: str, start: int, end: int, stems: Stems) -> tuple[float, int, int]:
     spans = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
     best = (-1.0, start, start)
     last = 0
@@ -208,7 +208,7 @@ async def main() -> None:
     assert quoting == previous_find_quotes(parsed.comments), "the two quote detections disagree"
     long_article = parse_article(long_one, source="long.txt")
     comment = long_article.comments[0].text
-    stems = _Stems(["caravan", "crossed", "ustyurt", "plateau"])
+    stems = Stems(["caravan", "crossed", "ustyurt", "plateau"])
     print("\nbaselines: the previous algorithms, CPU time on the same input (the loop was held that long)")
     print(
         f"  quote detection, {COMMENTS:,} comments ({quoting} quotes): "

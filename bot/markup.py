@@ -8,6 +8,7 @@ it is given stays an exact substring of the stored message.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 _MARKUP = re.compile(r"([\\*_~`|\[\]()<>#])")
@@ -36,3 +37,21 @@ def defang(text: str) -> str:
         .replace("@everyone", "@" + _ZERO_WIDTH_SPACE + "everyone")
         .replace("@here", "@" + _ZERO_WIDTH_SPACE + "here")
     )
+
+
+def quote_paragraphs(text: str, quoted: set[str]) -> str:
+    """``text`` with each of its paragraphs that is in ``quoted`` (a comment quoting an earlier
+    one) shown as a ``>`` block, the way Discord and Markdown both render a quotation."""
+    return "\n\n".join(
+        "\n".join(f"> {line}" for line in paragraph.split("\n")) if paragraph in quoted else paragraph
+        for paragraph in text.split("\n\n")
+    )
+
+
+def short_time(iso: str) -> str:
+    """A stored ISO timestamp as ``YYYY-MM-DD HH:MM`` (as stored, no time-zone conversion); text
+    that is not a timestamp is shown as it is."""
+    try:
+        return dt.datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso

@@ -6,7 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import ReadalongBot, version
+from bot.discord.client import ReadalongBot, version
 
 
 class Admin(commands.Cog):

@@ -13,18 +13,18 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.archive.export import ExportContext, to_html, to_json, to_markdown
-from bot.archive.review import paginate, summarise, transcript_lines
-from bot.client import ReadalongBot, defer_reply
-from bot.discordfmt import article_autocomplete, send_paged
+from bot.archive.export import ExportContext
+from bot.discord.client import ReadalongBot, defer_reply
+from bot.discord.interactions import article_autocomplete, send_paged
+from bot.discord.visibility import viewer_for
+from bot.discordfmt.limits import CHOICE_NAME_LIMIT, CHOICES_LIMIT, LISTING_PAGE_LIMIT
+from bot.discordfmt.links import jump_url
+from bot.discordfmt.posting import section_label
+from bot.discordfmt.transcripts import paginate, transcript_lines
+from bot.domain.viewer import Viewer
 from bot.errors import NotFoundError, ReadalongError
 from bot.markup import neutralise
-from bot.posting.plan import section_label
-from bot.search.query import match_expression
-from bot.store.messages import StoredMessage
-from bot.store.postings import Posting
-from bot.viewer import Viewer
-from bot.visibility import viewer_for
+from bot.services import archive as archive_service
 
 log = logging.getLogger(__name__)
 
@@ -42,35 +42,10 @@ class Archive(commands.Cog):
         self.bot = bot
 
     async def _viewer(self, interaction: discord.Interaction[ReadalongBot]) -> Viewer:
-        """Who asks, and what they may view now (see :mod:`bot.visibility`)."""
+        """Who asks, and what they may view now (see :mod:`bot.discord.visibility`)."""
         if interaction.guild is None or not isinstance(interaction.user, discord.Member):
             raise ReadalongError("This command works in a server only.")
         return await viewer_for(self.bot, self.bot.store, interaction.user)
-
-    async def _visible_postings(self, viewer: Viewer, article: str | None) -> tuple[str, list[Posting]]:
-        """The article (given, else the latest posted here) and its postings the member can see."""
-        assert viewer.guild_id is not None
-        if article is not None:
-            await self.bot.store.articles.in_guild(viewer.guild_id, article)
-        postings = [
-            p
-            for p in await self.bot.store.postings.for_guild(viewer.guild_id, article)
-            if viewer.sees(p.guild_id, p.channel_id)
-        ]
-        if article is None:
-            if not postings:
-                raise ReadalongError("No article has been posted in this server yet.")
-            article = postings[0].article_id
-            postings = [p for p in postings if p.article_id == article]
-        if not postings:
-            raise ReadalongError(f"`{article}` has no discussion in a channel you can see.")
-        return article, postings
-
-    async def _messages(self, viewer: Viewer, postings: list[Posting]) -> list[StoredMessage]:
-        """The discussion of these postings that the viewer may see (filtered in the query)."""
-        channels = {p.channel_id for p in postings}
-        rows = await self.bot.store.messages.in_article(postings[0].article_id, viewer)
-        return [m for m in rows if m.channel_id in channels or m.parent_id in channels]
 
     @archive.command(name="threads")
     @app_commands.describe(article="The article (default: the latest posted in this server)")
@@ -81,38 +56,25 @@ class Archive(commands.Cog):
         """An article's threads: messages, participants, last activity, archived or not."""
         await defer_reply(interaction, ephemeral=True)  # the viewer may take a lookup per private thread
         viewer = await self._viewer(interaction)
-        article_id, postings = await self._visible_postings(viewer, article)
-        stored = await self.bot.store.articles.get(article_id)
-        summaries = {s.channel_id: s for s in summarise(await self._messages(viewer, postings))}
+        stored, rows = await archive_service.threads(self.bot.store, viewer, article)
         blocks = []
-        for posting in postings:
-            for item in await self.bot.store.postings.items(posting.id):
-                if item.thread_id is None or not viewer.sees(viewer.guild_id, item.thread_id):
-                    continue
-                summary = summaries.get(item.thread_id)
-                if item.kind == "section" and item.section is not None:
-                    section = next(s for s in stored.sections if s.index == item.section)
-                    label = section_label(stored, section)
-                elif item.kind == "comments":
-                    label = "Comments"
-                else:
-                    label = stored.display_title
-                thread = interaction.guild.get_thread(item.thread_id) if interaction.guild else None
-                state = "active" if thread is not None and not thread.archived else "archived"
-                if summary is None or summary.messages == 0:
-                    blocks.append(
-                        f"<#{item.thread_id}> · {discord.utils.escape_markdown(label)}\n-# no replies yet · {state}"
-                    )
-                    continue
-                people = ", ".join(summary.participants[:5]) + (" …" if len(summary.participants) > 5 else "")
-                last = summary.last_activity
-                when = discord.utils.format_dt(dt.datetime.fromisoformat(last), "R") if last else "never"
-                blocks.append(
-                    f"<#{item.thread_id}> · {discord.utils.escape_markdown(label)}\n"
-                    f"-# {summary.messages} messages · {discord.utils.escape_markdown(people)} · last {when} · {state}"
-                )
+        for row in rows:
+            thread = interaction.guild.get_thread(row.thread_id) if interaction.guild else None
+            state = "active" if thread is not None and not thread.archived else "archived"
+            summary = row.summary
+            label = discord.utils.escape_markdown(row.label)
+            if summary is None or summary.messages == 0:
+                blocks.append(f"<#{row.thread_id}> · {label}\n-# no replies yet · {state}")
+                continue
+            people = ", ".join(summary.participants[:5]) + (" …" if len(summary.participants) > 5 else "")
+            last = summary.last_activity
+            when = discord.utils.format_dt(dt.datetime.fromisoformat(last), "R") if last else "never"
+            blocks.append(
+                f"<#{row.thread_id}> · {label}\n"
+                f"-# {summary.messages} messages · {discord.utils.escape_markdown(people)} · last {when} · {state}"
+            )
         header = f"**Threads of {discord.utils.escape_markdown(stored.display_title)}**"
-        pages = paginate(blocks or ["*(no threads yet)*"], limit=1800)
+        pages = paginate(blocks or ["*(no threads yet)*"], limit=LISTING_PAGE_LIMIT)
         await send_paged(interaction, [f"{header}\n\n{page}" for page in pages], ephemeral=True)
 
     async def thread_autocomplete(
@@ -145,8 +107,10 @@ class Archive(commands.Cog):
                         if item.kind == "comments"
                         else article.display_title
                     )
-                if needle in name.lower() and len(choices) < 25:
-                    choices.append(app_commands.Choice(name=name[:100], value=str(item.thread_id)))
+                if needle in name.lower() and len(choices) < CHOICES_LIMIT:
+                    choices.append(
+                        app_commands.Choice(name=name[:CHOICE_NAME_LIMIT], value=str(item.thread_id))
+                    )
         return choices
 
     @archive.command(name="show")
@@ -190,23 +154,24 @@ class Archive(commands.Cog):
         viewer = await self._viewer(interaction)
         guild = interaction.guild
         assert guild is not None and viewer.guild_id is not None
-        if article is not None:
-            await self.bot.store.articles.in_guild(viewer.guild_id, article)
-        match = match_expression(query)
-        if match is None:
-            raise ReadalongError("Type some words to search for.")
-        hits = await self.bot.store.search.search_messages(
-            match, viewer=viewer, article_id=article, author_id=author.id if author else None, limit=100
+        hits = await archive_service.search(
+            self.bot.store,
+            query,
+            viewer=viewer,
+            article_id=article,
+            author_id=author.id if author else None,
+            limit=100,
+            empty_query="Type some words to search for.",
         )
         lines = []
         for hit in hits:
             snippet = neutralise(" ".join(hit.content.split())[:180])
             where = f"§{hit.section}" if hit.section else "discussion"
-            link = f"https://discord.com/channels/{guild.id}/{hit.channel_id}/{hit.id}"
+            link = jump_url(guild.id, hit.channel_id, hit.id)
             lines.append(f"**{neutralise(hit.author_name)}** · {where} · [jump]({link})\n{snippet}")
         if not lines:
             raise ReadalongError(f"Nothing found for {query!r}.")
-        pages = paginate(lines, limit=1800)
+        pages = paginate(lines, limit=LISTING_PAGE_LIMIT)
         header = f"**{len(lines)} result{'s' if len(lines) != 1 else ''} for** `{discord.utils.escape_markdown(query)}`"
         await send_paged(interaction, [f"{header}\n\n{page}" for page in pages], ephemeral=True)
 
@@ -225,24 +190,17 @@ class Archive(commands.Cog):
         """The article with its whole discussion, as a file."""
         await defer_reply(interaction, ephemeral=True)  # a big discussion takes a while to render
         viewer = await self._viewer(interaction)
-        article_id, postings = await self._visible_postings(viewer, article)
+        article_id, postings = await archive_service.visible_postings(self.bot.store, viewer, article)
         stored = await self.bot.store.articles.get(article_id)
-        messages = await self._messages(viewer, postings)
-        if format == "markdown":
-            text, suffix = to_markdown(stored, messages), "md"
-        elif format == "html":
-            text, suffix = to_html(stored, messages), "html"
-        else:
-            guild = interaction.guild
-            names = {c.id: c.name for c in guild.channels if viewer.sees(guild.id, c.id)} if guild else {}
-            names.update(
-                {t.id: t.name for t in guild.threads if viewer.sees(guild.id, t.id)} if guild else {}
-            )
-            context = ExportContext(guild.id if guild else None, guild.name if guild else "", names)
-            text, suffix = (
-                to_json(stored, messages, context, exported_at=discord.utils.utcnow().isoformat()),
-                "json",
-            )
+        messages = await archive_service.discussion(self.bot.store, viewer, postings)
+        guild = interaction.guild
+        names = {c.id: c.name for c in guild.channels if viewer.sees(guild.id, c.id)} if guild else {}
+        names.update({t.id: t.name for t in guild.threads if viewer.sees(guild.id, t.id)} if guild else {})
+        context = ExportContext(guild.id if guild else None, guild.name if guild else "", names)
+        exported = archive_service.export(
+            stored, messages, format, context=context, exported_at=discord.utils.utcnow().isoformat()
+        )
+        text, suffix = exported.text, exported.suffix
         data = text.encode("utf-8")
         limit = interaction.guild.filesize_limit if interaction.guild else 10 * 1024 * 1024
         if len(data) > limit:

@@ -8,12 +8,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import ReadalongBot, defer_reply
-from bot.discordfmt import article_autocomplete
+from bot.discord.client import ReadalongBot, defer_reply
+from bot.discord.interactions import article_autocomplete
+from bot.discord.visibility import answer_viewer
+from bot.discordfmt.limits import MESSAGE_LIMIT
+from bot.domain.answer import Answer
 from bot.errors import ReadalongError
-from bot.search.answer import Answer, answer_question
-from bot.viewer import Viewer
-from bot.visibility import answer_viewer
+from bot.services.ask import ask as ask_question
+from bot.services.ask import choose_article, section_urls
 
 log = logging.getLogger(__name__)
 
@@ -34,33 +36,6 @@ class Ask(commands.Cog):
             1, max(bot.settings.ask_cooldown_seconds, 0.001), commands.BucketType.member
         )
 
-    async def _article_for(
-        self, viewer: Viewer, channel_id: int, article: str | None
-    ) -> tuple[str, int | None]:
-        """The article asked about (given, if listed in this server; else the one whose thread
-        this is; else the latest posted in a channel the member can see) and the posting whose
-        section messages the answer links to (one the member can see)."""
-        assert viewer.guild_id is not None
-        postings = self.bot.store.postings
-        if article is None:
-            placement = await postings.placement(channel_id)
-            if placement is not None and viewer.sees(viewer.guild_id, channel_id):
-                return placement.article_id, placement.posting_id
-            latest = [
-                p for p in await postings.for_guild(viewer.guild_id) if viewer.sees(p.guild_id, p.channel_id)
-            ]
-            if not latest:
-                raise ReadalongError(
-                    "No article has been posted in this server yet: name one with `article:`."
-                )
-            return latest[0].article_id, latest[0].id
-        found = [
-            p
-            for p in await postings.for_guild(viewer.guild_id, article)
-            if viewer.sees(p.guild_id, p.channel_id)
-        ]
-        return article, found[0].id if found else None
-
     async def answer(
         self,
         member: discord.Member,
@@ -68,38 +43,22 @@ class Ask(commands.Cog):
         question: str,
         article: str | None,
         *,
-        max_chars: int = 2000,
+        max_chars: int = MESSAGE_LIMIT,
     ) -> Answer:
-        guild_id = member.guild.id
         # The answer is public: it quotes only what everyone reading this channel may see too.
         viewer = await answer_viewer(self.bot, self.bot.store, member, channel_id)
-        article_id, posting_id = await self._article_for(viewer, channel_id, article)
-        stored = await self.bot.store.articles.in_guild(guild_id, article_id)
-        urls: dict[int, str] = {}
-        if posting_id is not None:
-            for section, (container, message) in (
-                await self.bot.store.postings.section_links(posting_id)
-            ).items():
-                urls[section] = f"https://discord.com/channels/{guild_id}/{container}/{message}"
-        answer = await answer_question(
+        article_id, posting_id = await choose_article(self.bot.store, viewer, channel_id, article)
+        stored = await self.bot.store.articles.in_guild(member.guild.id, article_id)
+        asked = await ask_question(
             self.bot.store,
             stored,
             question,
             viewer=viewer,
-            section_urls=urls,
             writer=self.bot.writer,
+            section_urls=await section_urls(self.bot.store, member.guild.id, posting_id),
             max_chars=max_chars,
         )
-        await self.bot.store.search.record_ask(
-            article_id=stored.id,
-            question=question,
-            answered=answer.answered,
-            quotes=[q.to_json() for q in answer.quotes],
-            latency_ms=answer.latency_ms,
-            guild_id=guild_id,
-            user_id=member.id,
-        )
-        return answer
+        return asked.answer
 
     @app_commands.command(name="ask")
     @app_commands.describe(
@@ -130,7 +89,7 @@ class Ask(commands.Cog):
             interaction.channel_id,
             question,
             article,
-            max_chars=2000 - len(heading),
+            max_chars=MESSAGE_LIMIT - len(heading),
         )
         await interaction.followup.send(heading + answer.text, allowed_mentions=_NO_MENTIONS)
 

@@ -13,12 +13,12 @@ from discord.ext import commands
 
 from bot.archive.recorder import BatchRecorder
 from bot.archive.sync import SyncCounts, reconcile_channel
-from bot.client import ReadalongBot
+from bot.discord.client import ReadalongBot
+from bot.discord.supervise import Backoff, supervise
+from bot.discordfmt.posting import commenter_names
+from bot.domain.message import StoredMessage
+from bot.domain.posting import Placement
 from bot.errors import NotFoundError
-from bot.posting.plan import commenter_names
-from bot.store.messages import StoredMessage
-from bot.store.postings import Placement
-from bot.supervise import Backoff, supervise
 
 log = logging.getLogger(__name__)
 

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.articles.model import Article
-from bot.articles.parse import MAX_ARTICLE_BYTES, decode_article_bytes, parse_article
-from bot.client import ReadalongBot
-from bot.discordfmt import article_autocomplete
+from bot.articles.parse import MAX_ARTICLE_BYTES
+from bot.discord.client import ReadalongBot
+from bot.discord.interactions import article_autocomplete
+from bot.discord.publisher import Publisher
+from bot.discordfmt.limits import CHOICES_LIMIT, MESSAGE_LIMIT
+from bot.discordfmt.links import jump_url
+from bot.domain.posting import Posting
 from bot.errors import ReadalongError
-from bot.posting.publisher import Publisher
-from bot.store.postings import Posting
+from bot.services import posting as posting_service
+from bot.services.articles import import_article, parse_upload
 
 _ADMIN = discord.Permissions(manage_guild=True)
 
@@ -48,12 +49,8 @@ class Reading(commands.Cog):
             )
         await interaction.response.defer(ephemeral=True, thinking=True)
         data = await file.read()
-        # A big scrape takes a while to parse: off the event loop, so other members' commands are
-        # answered meanwhile, within Discord's 3 seconds.
-        parsed = await asyncio.to_thread(
-            _parse_upload, data, file.filename, self.bot.settings.section_target_chars
-        )
-        stored = await self.bot.store.articles.add(parsed, guild_id=_guild_id(interaction))
+        parsed = await parse_upload(data, file.filename, self.bot.settings.section_target_chars)
+        stored = await import_article(self.bot.store, parsed, guild_id=_guild_id(interaction))
         by = f" by {stored.author}" if stored.author else ""
         await interaction.followup.send(
             f"Imported **{discord.utils.escape_markdown(stored.display_title)}**{by}: "
@@ -117,7 +114,7 @@ class Reading(commands.Cog):
             app_commands.Choice(name=f"{t.name} (moderated)" if t.moderated else t.name, value=str(t.id))
             for t in forum.available_tags
             if typed in t.name.lower()
-        ][:25]
+        ][:CHOICES_LIMIT]
 
     @article.command(name="status")
     @app_commands.describe(article="The article whose postings to show")
@@ -132,7 +129,7 @@ class Reading(commands.Cog):
         parts = [f"**{discord.utils.escape_markdown(stored.display_title)}** (`{stored.id}`)"]
         for posting in postings:
             parts.append(await self._describe(posting, len(stored.sections)))
-        await interaction.response.send_message("\n\n".join(parts)[:2000], ephemeral=True)
+        await interaction.response.send_message("\n\n".join(parts)[:MESSAGE_LIMIT], ephemeral=True)
 
     async def _describe(self, posting: Posting, total_sections: int) -> str:
         items = await self.bot.store.postings.items(posting.id)
@@ -153,7 +150,7 @@ class Reading(commands.Cog):
                 f"next due {discord.utils.format_dt(due, 'R')} ({discord.utils.format_dt(due, 'f')})"
             )
         links = [
-            f"[§{row.section}](https://discord.com/channels/{posting.guild_id}/{row.container_id}/{row.message_id})"
+            f"[§{row.section}]({jump_url(posting.guild_id, row.container_id or posting.channel_id, row.message_id)})"
             for row in posted
             if row.message_id
         ]
@@ -167,8 +164,7 @@ class Reading(commands.Cog):
     @app_commands.checks.has_permissions(manage_guild=True)
     async def pause(self, interaction: discord.Interaction[ReadalongBot], article: str | None = None) -> None:
         """Stop posting further sections until resumed."""
-        posting = await self._posting(interaction, article, want="active")
-        await self.bot.store.postings.set_state(posting.id, "paused")
+        posting = await posting_service.pause(self.bot.store, _guild_id(interaction), article)
         self.publisher.wake()
         await interaction.response.send_message(
             f"Paused `{posting.article_id}` in <#{posting.channel_id}>. `/article resume` picks it up.",
@@ -185,8 +181,7 @@ class Reading(commands.Cog):
         self, interaction: discord.Interaction[ReadalongBot], article: str | None = None
     ) -> None:
         """Resume a paused posting; the next section goes out now, the rest at the set pace."""
-        posting = await self._posting(interaction, article, want="paused")
-        await self.bot.store.postings.set_state(posting.id, "active", reschedule_pace=posting.pace_minutes)
+        posting = await posting_service.resume(self.bot.store, _guild_id(interaction), article)
         self.publisher.wake()
         await interaction.response.send_message(
             f"Resumed `{posting.article_id}` in <#{posting.channel_id}>.", ephemeral=True
@@ -230,7 +225,7 @@ class Reading(commands.Cog):
             raise ReadalongError("No articles yet: import one with /article import.")
         postings = await self.bot.store.postings.for_guild(_guild_id(interaction))
         lines = []
-        for summary in summaries[:25]:
+        for summary in summaries[:CHOICES_LIMIT]:
             where = ", ".join(
                 f"<#{p.channel_id}> ({p.state}{f': {p.paused_reason}' if p.paused_reason else ''})"
                 for p in postings
@@ -241,28 +236,9 @@ class Reading(commands.Cog):
                 f"`{summary.id}` · {title} · {summary.sections} sections, {summary.comments} comments"
                 + (f" · {where}" if where else "")
             )
-        if len(summaries) > 25:
-            lines.append(f"…and {len(summaries) - 25} more (`readalong list` shows all).")
-        await interaction.response.send_message("\n".join(lines)[:2000], ephemeral=True)
-
-    async def _posting(
-        self, interaction: discord.Interaction[ReadalongBot], article: str | None, *, want: str
-    ) -> Posting:
-        if article is not None:
-            await self.bot.store.articles.in_guild(_guild_id(interaction), article)
-        postings = [
-            p
-            for p in await self.bot.store.postings.for_guild(_guild_id(interaction), article)
-            if p.state == want
-        ]
-        if not postings:
-            what = f"`{article}`" if article else "any article"
-            raise ReadalongError(f"There is no {want} posting of {what} in this server.")
-        return postings[0]
-
-
-def _parse_upload(data: bytes, filename: str, target_chars: int) -> Article:
-    return parse_article(decode_article_bytes(data, filename), source=filename, target_chars=target_chars)
+        if len(summaries) > CHOICES_LIMIT:
+            lines.append(f"…and {len(summaries) - CHOICES_LIMIT} more (`readalong list` shows all).")
+        await interaction.response.send_message("\n".join(lines)[:MESSAGE_LIMIT], ephemeral=True)
 
 
 def _guild_id(interaction: discord.Interaction[ReadalongBot]) -> int:

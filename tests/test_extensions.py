@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot import create_bot
-from bot.client import extension_names
+from bot.discord.client import extension_names
 from bot.settings import Settings
 
 

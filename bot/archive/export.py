@@ -9,14 +9,14 @@ readers' replies to them. The JSON follows DiscordChatExporter's export shape (`
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from bot.articles.model import Article, Comment
-from bot.store.messages import StoredMessage
+from bot.domain.article import Article, Comment
+from bot.domain.message import StoredMessage
+from bot.markup import quote_paragraphs, short_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,13 +68,6 @@ def _comment_tree(comments: tuple[Comment, ...]) -> list[tuple[Comment, list[Com
     return [(c, children.get(c.index, [])) for c in roots]
 
 
-def _when(iso: str) -> str:
-    try:
-        return dt.datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        return iso
-
-
 def _content(message: StoredMessage) -> str:
     if message.deleted_at:
         return "*(message deleted)*"
@@ -123,13 +116,9 @@ def _indent(text: str, level: int) -> list[str]:
 
 def _markdown_comment(comment: Comment, level: int) -> list[str]:
     when = f" · {comment.posted:%Y-%m-%d %H:%M}" if comment.posted else ""
-    quoted = {q.text for q in comment.quotes}
-    paragraphs = [
-        "\n".join(f"> {line}" for line in p.split("\n")) if p in quoted else p
-        for p in comment.text.split("\n\n")
-    ]
+    text = quote_paragraphs(comment.text, {q.text for q in comment.quotes})
     lines = [f"{'  ' * level}- **{comment.author}** (original comment){when}"]
-    lines += _indent("\n\n".join(paragraphs), level)
+    lines += _indent(text, level)
     return [*lines, ""]
 
 
@@ -138,7 +127,7 @@ def _markdown_nodes(nodes: list[_Node], level: int) -> list[str]:
     for node in nodes:
         message = node.message
         edited = " (edited)" if message.edited_at else ""
-        lines.append(f"{'  ' * level}- **{message.author_name}** · {_when(message.created_at)}{edited}")
+        lines.append(f"{'  ' * level}- **{message.author_name}** · {short_time(message.created_at)}{edited}")
         lines += _indent(_content(message), level)
         lines.append("")
         lines += _markdown_nodes(node.replies, level + 1)
@@ -185,17 +174,13 @@ def _html_nodes(nodes: list[_Node]) -> str:
         replies = f'<div class="replies">{_html_nodes(node.replies)}</div>' if node.replies else ""
         parts.append(
             f'<div class="msg" id="m{m.id}"><span class="who">{html.escape(m.author_name)}</span>'
-            f'<span class="when">{html.escape(_when(m.created_at))}{edited}</span>{body}{replies}</div>'
+            f'<span class="when">{html.escape(short_time(m.created_at))}{edited}</span>{body}{replies}</div>'
         )
     return "".join(parts)
 
 
 def _html_comment(comment: Comment, replies: list[Comment]) -> str:
-    quoted = {q.text for q in comment.quotes}
-    text = "\n\n".join(
-        "\n".join(f"> {line}" for line in p.split("\n")) if p in quoted else p
-        for p in comment.text.split("\n\n")
-    )
+    text = quote_paragraphs(comment.text, {q.text for q in comment.quotes})
     when = f"{comment.posted:%Y-%m-%d %H:%M}" if comment.posted else ""
     nested = "".join(_html_comment(r, []) for r in replies)
     return (

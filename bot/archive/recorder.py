@@ -23,9 +23,9 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot.discord.supervise import Backoff, TaskSet
+from bot.domain.message import StoredMessage
 from bot.store import Store
-from bot.store.messages import StoredMessage
-from bot.supervise import Backoff, TaskSet
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from bot.domain.message import StoredMessage
+from bot.domain.viewer import Viewer
 from bot.store import Store
-from bot.store.messages import StoredMessage
-from bot.viewer import Viewer
 
 
 @dataclass(frozen=True, slots=True)

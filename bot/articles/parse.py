@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.articles.model import Article, Comment, CommentQuote
 from bot.articles.sections import DEFAULT_TARGET_CHARS, Block, make_sections
+from bot.domain.article import Article, Comment, CommentQuote
 from bot.errors import ArticleFormatError
 
 MAX_ARTICLE_BYTES = 2_000_000

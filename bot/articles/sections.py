@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.articles.model import Section
 from bot.articles.sentences import sentence_spans
+from bot.domain.article import Section
 
 DEFAULT_TARGET_CHARS = 1200
 MAX_SECTION_CHARS = 1800

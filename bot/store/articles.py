@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.articles.model import Article, Comment, CommentQuote, Section
+from bot.domain.article import Article, Comment, CommentQuote, Section
 from bot.errors import ConflictError, NotFoundError, ReadalongError
 
 if TYPE_CHECKING:

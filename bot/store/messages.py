@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from bot.domain.message import StoredMessage
+from bot.domain.viewer import Viewer
 from bot.store.guilds import purge_deleted_words
-from bot.viewer import Viewer
 
 if TYPE_CHECKING:
     import aiosqlite
@@ -24,33 +24,6 @@ def visible_to(viewer: Viewer, alias: str = "messages") -> tuple[str, tuple[obje
         f"({alias}.guild_id = ? AND {alias}.channel_id IN (SELECT value FROM json_each(?)))",
         (viewer.guild_id, json.dumps(sorted(viewer.channel_ids))),
     )
-
-
-@dataclass(frozen=True, slots=True)
-class StoredMessage:
-    id: int
-    guild_id: int | None
-    channel_id: int
-    parent_id: int | None
-    article_id: str | None
-    section: int | None
-    author_id: int
-    author_name: str
-    author_bot: bool
-    webhook_id: int | None
-    content: str
-    created_at: str
-    reply_to: int | None = None
-    attachments: tuple[tuple[str, str, int], ...] = ()
-    embeds: str = ""
-    edited_at: str | None = None
-    deleted_at: str | None = None
-    history: tuple[tuple[str, str], ...] = field(default=())
-    """Earlier versions as (edited_at, content before the edit)."""
-    to_bot: bool = False
-    """Addressed to the bot (it mentions it): a question, never quoted as an answer."""
-    thread_private: bool = False
-    """In a thread: whether the thread is private (kept per thread, in the threads table)."""
 
 
 class MessageQueries:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import aiosqlite
 
+from bot.domain.posting import ItemRow, Placement, Posting, PostingState
 from bot.errors import ConflictError, NotFoundError
 
 if TYPE_CHECKING:
-    from bot.posting.plan import PlanItem
+    from bot.domain.posting import PlanItem
     from bot.store.db import Store
 
 
@@ -21,50 +21,6 @@ def utcnow() -> dt.datetime:
 
 def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
-
-
-@dataclass(frozen=True, slots=True)
-class Posting:
-    id: int
-    article_id: str
-    guild_id: int
-    channel_id: int
-    channel_kind: str
-    pace_minutes: int
-    with_comments: bool
-    state: str
-    created_by: int
-    created_at: str
-    paused_reason: str | None = None
-    """Why the bot paused it (Discord refused it for good); None when active or paused by an admin."""
-    notify_channel_id: int | None = None
-    """Where ``/article post`` was used: the admin is told there if the posting is paused."""
-    tag_id: int | None = None
-    """The forum tag put on each post (``/article post tag:``); None: the one matching the article."""
-
-
-@dataclass(frozen=True, slots=True)
-class ItemRow:
-    posting_id: int
-    seq: int
-    kind: str
-    section: int | None
-    comment: int | None
-    part: int
-    due_at: dt.datetime
-    status: str
-    message_id: int | None
-    thread_id: int | None
-    container_id: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class Placement:
-    """Where a channel or thread sits in a posted article."""
-
-    posting_id: int
-    article_id: str
-    section: int | None
 
 
 def _posting(row: aiosqlite.Row) -> Posting:
@@ -251,7 +207,9 @@ class PostingQueries:
                 (posting_id, posting_id),
             )
 
-    async def set_state(self, posting_id: int, state: str, *, reschedule_pace: int | None = None) -> None:
+    async def set_state(
+        self, posting_id: int, state: PostingState, *, reschedule_pace: int | None = None
+    ) -> None:
         """Pause or resume (either clears a stored reason for a pause: an admin acted on it);
         resuming spreads the pending items from now at the posting's pace."""
         async with self._store.transaction() as db:

@@ -6,30 +6,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from aiosqlite import Row
 
-from bot.articles.model import Article
-from bot.search.passages import Passage, article_passages
+from bot.articles.passages import article_passages
+from bot.domain.article import Article
+from bot.domain.passage import Hit, MessageHit, Passage
+from bot.domain.viewer import Viewer
 from bot.store.messages import visible_to
-from bot.viewer import Viewer
 
 if TYPE_CHECKING:
     from bot.store.db import Store
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    id: int
-    article_id: str
-    passage: Passage
-    score: float
-    """BM25, higher is better."""
-    before: Passage | None = None
-    """The passage just before it in the same text (same article, source and comment)."""
-    after: Passage | None = None
 
 
 _PASSAGE_COLUMNS = "p.id, p.article_id, p.source, p.section, p.comment, p.position, p.start, p.end, p.text"
@@ -39,19 +27,6 @@ def _passage(row: Row) -> Passage:
     return Passage(
         row["source"], row["section"], row["comment"], row["position"], row["start"], row["end"], row["text"]
     )
-
-
-@dataclass(frozen=True, slots=True)
-class MessageHit:
-    id: int
-    channel_id: int
-    guild_id: int | None
-    article_id: str | None
-    section: int | None
-    author_name: str
-    content: str
-    created_at: str
-    score: float
 
 
 class SearchQueries:

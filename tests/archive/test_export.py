@@ -12,9 +12,9 @@ import pytest
 from bot.archive.export import ExportContext, to_html, to_json, to_markdown
 from bot.articles import Article, parse_article, read_article_file
 from bot.cli import main
+from bot.domain.message import StoredMessage
+from bot.domain.viewer import Viewer
 from bot.store import Store
-from bot.store.messages import StoredMessage
-from bot.viewer import Viewer
 
 SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
 THREAD_1, COMMENTS_THREAD, CHANNEL = 501, 509, 500

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from bot.archive.recorder import BatchRecorder
+from bot.domain.message import StoredMessage
 from bot.store import Store
-from bot.store.messages import StoredMessage
 
 LOCK_SECONDS = 6.0
 """Longer than the store's busy timeout (5 s today), so the recorder's first commit fails; with a

@@ -5,12 +5,12 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from bot.archive.review import paginate, summarise, transcript_lines
 from bot.archive.sync import SyncCounts, reconcile_channel
 from bot.articles import parse_article, read_article_file
+from bot.discordfmt.transcripts import paginate, summarise, transcript_lines
+from bot.domain.message import StoredMessage
+from bot.domain.viewer import Viewer
 from bot.store import Store
-from bot.store.messages import StoredMessage
-from bot.viewer import Viewer
 
 SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
 

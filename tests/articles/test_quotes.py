@@ -6,8 +6,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.articles.model import Comment
 from bot.articles.parse import MIN_QUOTE_CHARS, _find_quotes, normalise_for_quotes
+from bot.domain.article import Comment
 
 WORDS = ["gas", "pipeline", "oil", "the", "of", "Zhanaozen", "strike", "wages", "court", "“quoted”"]
 

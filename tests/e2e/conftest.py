@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from bot.client import ReadalongBot
+from bot.discord.client import ReadalongBot
+from bot.domain.viewer import Viewer
 from bot.sandbox import RateLimitConfig, Sandbox, Seed
 from bot.sandbox.harness import running_bot, sandbox_settings
 from bot.settings import Settings
-from bot.viewer import Viewer
 
 
 @pytest.fixture

@@ -12,12 +12,12 @@ import aiohttp
 import pytest
 
 from bot.archive.sync import SyncCounts
-from bot.client import ReadalongBot
+from bot.discord.client import ReadalongBot
+from bot.domain.viewer import Viewer
 from bot.sandbox import CommandRejected, Limit, RateLimitConfig, Sandbox, Seed
 from bot.sandbox.harness import running_bot
 from bot.settings import Settings
 from bot.store import Store
-from bot.viewer import Viewer
 from tests.e2e.conftest import wait_archived
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.client import ReadalongBot
+from bot.discord.client import ReadalongBot
 from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
 from bot.sandbox.harness import running_bot
 from bot.settings import Secret, Settings

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.articles.model import Article, Comment, Section
-from bot.client import ReadalongBot
-from bot.posting.plan import intro
-from bot.posting.publisher import to_embed
+from bot.discord.client import ReadalongBot
+from bot.discord.publisher import to_embed
+from bot.discordfmt.posting import intro
+from bot.domain.article import Article, Comment, Section
 from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
 from bot.sandbox import permissions as perms
 from bot.sandbox.state import check_message, trimmed_embed

@@ -17,14 +17,14 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.articles.model import Article, Comment
 from bot.articles.parse import decode_article_bytes, parse_article
-from bot.client import ReadalongBot
+from bot.discord.client import ReadalongBot
+from bot.domain.article import Article, Comment
+from bot.domain.viewer import Viewer
 from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
 from bot.sandbox import permissions as perms
 from bot.sandbox.harness import running_bot
 from bot.settings import Settings
-from bot.viewer import Viewer
 
 SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
 ARTICLE = "the-lessons-of-zhanaozen"

@@ -13,7 +13,7 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from bot.client import ReadalongBot
+from bot.discord.client import ReadalongBot
 from bot.sandbox import Sandbox
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.client import ReadalongBot
+from bot.discord.client import ReadalongBot
 from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
 from bot.sandbox import permissions as perms
 from tests.e2e.test_posting import assert_no_pings

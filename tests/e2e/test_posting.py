@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.client import ReadalongBot
+from bot.discord.client import ReadalongBot
+from bot.domain.viewer import Viewer
 from bot.sandbox import CommandRejected, Limit, RateLimitConfig, Sandbox, Seed
 from bot.sandbox import permissions as perms
 from bot.sandbox.harness import running_bot
 from bot.settings import Settings
 from bot.store import Store
-from bot.viewer import Viewer
 
 SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
 ARTICLE = "the-lessons-of-zhanaozen"

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, cast
 import pytest
 
 from bot.articles.parse import parse_article, read_article_file
-from bot.client import ReadalongBot
+from bot.discord.client import ReadalongBot
 from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
 from bot.sandbox import permissions as perms
 from bot.sandbox.harness import running_bot

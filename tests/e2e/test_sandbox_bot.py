@@ -12,7 +12,7 @@ from pathlib import Path
 import discord
 import pytest
 
-from bot.client import ReadalongBot
+from bot.discord.client import ReadalongBot
 from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
 
 

@@ -10,17 +10,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.articles import Article, parse_article, read_article_file
-from bot.articles.model import Comment
-from bot.posting.plan import (
-    EMBED_DESCRIPTION_LIMIT,
-    MESSAGE_LIMIT,
-    THREAD_NAME_LIMIT,
+from bot.discordfmt.limits import EMBED_DESCRIPTION_LIMIT, MESSAGE_LIMIT, THREAD_NAME_LIMIT
+from bot.discordfmt.posting import (
     commenter_names,
-    plan_posting,
     render,
     split_comment,
     webhook_username,
 )
+from bot.domain.article import Comment
+from bot.posting.plan import plan_posting
 from bot.sandbox.state import webhook_name
 
 SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"

@@ -3,8 +3,11 @@ answers honestly, makes up quotes, never answers, fails, or babbles."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import os
+import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,14 +16,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.answers.extractive import answer_question, quoted_text, ranked_quotes
+from bot.answers.llm import SYSTEM_PROMPT, AnswerWriter, user_message, verify
 from bot.articles import Article
-from bot.search.answer import Answer, Quote, answer_question, quoted_text, ranked_quotes
-from bot.search.llm import SYSTEM_PROMPT, AnswerWriter, user_message, verify
-from bot.search.passages import source_text
+from bot.articles.passages import source_text
+from bot.domain.answer import Answer, Quote
+from bot.domain.viewer import Viewer
 from bot.settings import Secret, Settings
 from bot.store import Store
-from bot.viewer import Viewer
 from tests.openai_server import INVENTED, FakeOpenAI
+from tests.search.conftest import SAMPLE
 
 OPERATOR = Viewer.operator()
 
@@ -200,3 +205,32 @@ async def test_verification_catches_quotations_across_sentences_and_keeps_offset
     written = verify(article, reply("", ("P2", INVENTED)), candidates)
     assert written is not None and written.quotes[0].replaced and written.quotes[0].quote == candidates[1]
     assert verify(article, reply("Sure.", ("P99", INVENTED)), candidates) is None
+
+
+async def test_the_cli_answers_with_the_model_like_ask(tmp_path: Path, server: FakeOpenAI) -> None:
+    """``readalong ask`` goes through the same service as ``/ask``: with an API key set, the
+    model writes the answer (it used to answer extractively whatever the settings said)."""
+    db = str(tmp_path / "cli.db")
+    env = {
+        **os.environ,
+        "OPENAI_API_KEY": KEY,
+        "OPENAI_BASE_URL": server.url,
+        "OPENAI_MODEL": "test-model",
+        "READALONG_OPENAI_TIMEOUT": "5",
+    }
+
+    async def readalong(*args: str) -> str:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "--db", db, *args, env=env, cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await process.communicate()
+        assert process.returncode == 0, err.decode()
+        return out.decode()
+
+    await readalong("import", str(SAMPLE))
+    answer = json.loads(await readalong("ask", "the-lessons-of-zhanaozen", QUESTION, "--json"))
+    (request,) = server.requests
+    assert request.authorization == f"Bearer {KEY}" and request.document["question"] == QUESTION
+    assert "Written by a language model" in answer["answer"] and answer["answered"] is True
+    assert answer["quotes"][0]["text"] == request.document["passages"][0]["text"]

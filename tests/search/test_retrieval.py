@@ -11,13 +11,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.answers.extractive import answer_question
 from bot.articles import Article, parse_article, read_article_file
-from bot.search.answer import answer_question
-from bot.search.passages import article_passages, source_text
+from bot.articles.passages import article_passages, source_text
+from bot.domain.message import StoredMessage
+from bot.domain.viewer import Viewer
 from bot.search.query import match_expression
 from bot.store import Store
-from bot.store.messages import StoredMessage
-from bot.viewer import Viewer
 from tests.search.conftest import SAMPLE
 
 OPERATOR = Viewer.operator()

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.answers.extractive import ANSWER_COVERAGE, answer_question, best_of, quoted_text
 from bot.articles import Article, parse_article, read_article_file
+from bot.domain.answer import Quote, Reader
+from bot.domain.message import StoredMessage
+from bot.domain.viewer import Viewer
 from bot.errors import NotFoundError
 from bot.markup import defang, neutralise
-from bot.search.answer import ANSWER_COVERAGE, Quote, Reader, answer_question, best_of, quoted_text
 from bot.search.query import match_expression
 from bot.store import Store
-from bot.store.messages import StoredMessage
-from bot.viewer import Viewer
 
 SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
 GUILD, OTHER_GUILD = 10, 20

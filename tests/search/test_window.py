@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.search.answer import _Stems, _window
+from bot.search.ranking import Stems, best_window
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))
 from event_loop import previous_window as every_window
@@ -43,4 +43,4 @@ WORDS = [
 def test_one_pass_finds_the_window_every_window_finds(words: list[str], terms: list[str], gap: str) -> None:
     text = "Lead. " + gap.join(words) + " tail"
     start, end = 6, len(text) - 5
-    assert _window(text, start, end, _Stems(terms)) == every_window(text, start, end, _Stems(terms))
+    assert best_window(text, start, end, Stems(terms)) == every_window(text, start, end, Stems(terms))

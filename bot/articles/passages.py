@@ -4,22 +4,9 @@ the stored source and therefore verbatim."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from bot.articles.model import Article
 from bot.articles.sentences import sentence_spans
-
-
-@dataclass(frozen=True, slots=True)
-class Passage:
-    source: str
-    """``body``, ``bio`` or ``comment``."""
-    section: int | None
-    comment: int | None
-    position: int
-    start: int
-    end: int
-    text: str
+from bot.domain.article import Article
+from bot.domain.passage import Passage
 
 
 def source_text(article: Article, source: str, comment: int | None) -> str:

@@ -6,15 +6,16 @@ import argparse
 import asyncio
 import json
 import logging
-import sqlite3
 import sys
 from collections.abc import Iterator
 
+from bot.answers.llm import AnswerWriter
+from bot.domain.answer import Answer
+from bot.domain.viewer import Viewer
 from bot.errors import ReadalongError
-from bot.search.answer import Answer, answer_question
+from bot.services.ask import ask
+from bot.services.stores import open_existing_store
 from bot.settings import Settings
-from bot.store import Store, is_read_only_error
-from bot.viewer import Viewer
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +30,6 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli import open_existing_store
-
     if not 1 <= args.top <= 10:
         raise ReadalongError(f"--top {args.top}: must be between 1 and 10")
     question = None if args.question is None else safe_text(args.question)
@@ -39,6 +38,8 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
     async def run() -> int:
         store = await open_existing_store(settings)
+        # The same writer as /ask: with an API key set, a model writes the answer from the quotes.
+        writer = AnswerWriter.from_settings(settings)
         status = 0
         log_questions = True
         try:
@@ -48,40 +49,29 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
                 if not asked.strip():
                     continue
                 try:
-                    answer = await answer_question(
-                        store, article, asked, viewer=Viewer.operator(), top_k=args.top
+                    result = await ask(
+                        store,
+                        article,
+                        asked,
+                        viewer=Viewer.operator(),
+                        writer=writer,
+                        top_k=args.top,
+                        record=log_questions,
                     )
                 except ReadalongError as error:
                     # One question refused; the rest of the batch is still answered.
                     print(f"readalong: error: {error}", file=sys.stderr, flush=True)
                     status = 2
                     continue
-                _print(answer, as_json=args.json)
-                if log_questions:
-                    log_questions = await _record(store, article.id, asked, answer)
+                _print(result.answer, as_json=args.json)
+                log_questions = log_questions and result.logged
         finally:
+            if writer is not None:
+                await writer.close()
             await store.close()
         return status
 
     return asyncio.run(run())
-
-
-async def _record(store: Store, article_id: str, question: str, answer: Answer) -> bool:
-    """Log the question; False (after one warning) if the database is read-only."""
-    try:
-        await store.search.record_ask(
-            article_id=article_id,
-            question=question,
-            answered=answer.answered,
-            quotes=[q.to_json() for q in answer.quotes],
-            latency_ms=answer.latency_ms,
-        )
-    except (ReadalongError, sqlite3.Error) as error:
-        if not is_read_only_error(error):
-            raise
-        log.warning("%s is read-only: questions are answered but not logged", store.path)
-        return False
-    return True
 
 
 def safe_text(text: str) -> str:

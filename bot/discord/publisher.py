@@ -29,14 +29,18 @@ from typing import TYPE_CHECKING, Literal
 import aiohttp
 import discord
 
-from bot.articles.model import Article
+from bot.discord.supervise import Backoff, TaskSet
+from bot.discordfmt.limits import MESSAGE_LIMIT, THREAD_NAME_LIMIT
+from bot.discordfmt.links import jump_url
+from bot.discordfmt.posting import EmbedSpec, Outgoing, render
+from bot.domain.article import Article
+from bot.domain.posting import ItemRow, PlanItem, Posting
 from bot.errors import ReadalongError
-from bot.posting.plan import EmbedSpec, Outgoing, PlanItem, plan_posting, render
-from bot.store.postings import ItemRow, Posting, utcnow
-from bot.supervise import Backoff, TaskSet
+from bot.posting.plan import plan_posting
+from bot.store.postings import utcnow
 
 if TYPE_CHECKING:
-    from bot.client import ReadalongBot
+    from bot.discord.client import ReadalongBot
 
 log = logging.getLogger(__name__)
 
@@ -415,7 +419,7 @@ class Publisher:
         notice = (
             f"⚠️ The posting of `{posting.article_id}` in {where} (started by <@{posting.created_by}>) "
             f"is paused: {reason}. Fix it, then run `/article resume article:{posting.article_id}`."
-        )[:2000]
+        )[:MESSAGE_LIMIT]
         target = posting.notify_channel_id or posting.channel_id
         try:
             async with asyncio.timeout(30.0):
@@ -483,7 +487,7 @@ class Publisher:
     def _comment_url(self, posting: Posting, items: list[ItemRow], comment: int) -> str | None:
         for row in items:
             if row.kind == "comment" and row.comment == comment and row.part == 1 and row.message_id:
-                return f"https://discord.com/channels/{posting.guild_id}/{row.container_id}/{row.message_id}"
+                return jump_url(posting.guild_id, row.container_id or posting.channel_id, row.message_id)
         return None
 
     # -- Discord calls -------------------------------------------------------------------------
@@ -572,7 +576,7 @@ class Publisher:
             return Sent(hooked.id, thread.id, None)
         channel = await self._channel(posting.channel_id)
         if isinstance(channel, discord.ForumChannel):
-            name = out.thread_name or out.content[:100]
+            name = out.thread_name or out.content[:THREAD_NAME_LIMIT]
             tags = await self._post_tags(channel, posting)
             created = await channel.create_thread(
                 name=name,

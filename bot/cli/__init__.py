@@ -21,9 +21,11 @@ from typing import TextIO
 
 import discord
 
-from bot.articles import Article, parse_article, read_article_file
+from bot.articles import Article
 from bot.errors import ReadalongError
 from bot.logs import setup_logging
+from bot.services.articles import import_article, parse_file
+from bot.services.stores import open_existing_store
 from bot.settings import Settings
 from bot.store import Store, describe_database_error
 
@@ -71,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _extra_commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
     """Subcommands that live beside their feature (sandbox, ask, export...)."""
     found = []
-    for module_name in ("bot.sandbox.cli", "bot.search.cli", "bot.archive.cli"):
+    for module_name in ("bot.sandbox.cli", "bot.cli.ask", "bot.cli.archive"):
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as error:
@@ -121,29 +123,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-async def open_existing_store(settings: Settings) -> Store:
-    """The store, refusing to create a database just to report that it holds nothing."""
-    path = settings.db_path
-    if not path.exists() or (path.is_file() and path.stat().st_size == 0):
-        raise ReadalongError(
-            f"no database at {settings.db_path}: import an article first (readalong import PATH)"
-        )
-    store = Store(settings.db_path)
-    await store.open()
-    return store
-
-
 def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
-    text = read_article_file(args.path)
-    article = parse_article(text, source=str(args.path), target_chars=settings.section_target_chars)
+    article = parse_file(args.path, settings.section_target_chars)
 
     async def store_it() -> Article:
         async with Store(settings.db_path) as store:
-            stored = await store.articles.add(article, args.article_id)
-            # Indexed now rather than at the first question, which may come when the database
-            # can no longer be written (a read-only copy).
-            await store.search.ensure_index(stored)
-            return stored
+            return await import_article(store, article, article_id=args.article_id)
 
     stored = asyncio.run(store_it())
     print(describe_import(stored))
@@ -217,7 +202,7 @@ def write_readable(article: Article, out: TextIO) -> None:
 
 def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     token = settings.require_token()
-    from bot.client import create_bot, point_discord_at
+    from bot.discord.client import create_bot, point_discord_at
 
     if settings.discord_url is not None:
         point_discord_at(settings.discord_url)

@@ -21,8 +21,10 @@ from dataclasses import dataclass
 
 import openai
 
-from bot.articles.model import Article
-from bot.search.answer import MAX_QUOTE_CHARS, Quote, overlap, quoted_text
+from bot.answers.extractive import overlap, quoted_text
+from bot.domain.answer import Quote
+from bot.domain.article import Article
+from bot.search.ranking import MAX_QUOTE_CHARS
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,8 @@ class Cited:
 
 @dataclass(frozen=True, slots=True)
 class Written:
+    """What the model wrote, once its quotes are checked against the stored text."""
+
     prose: str
     quotes: tuple[Cited, ...]
     removed: int

@@ -7,7 +7,8 @@ import contextlib
 import discord
 from discord import app_commands
 
-from bot.client import ReadalongBot
+from bot.discord.client import ReadalongBot
+from bot.discordfmt.limits import CHOICE_NAME_LIMIT, CHOICES_LIMIT
 
 
 class Pager(discord.ui.View):
@@ -92,7 +93,7 @@ async def article_autocomplete(
     for summary in await client.store.articles.list(interaction.guild_id):
         label = f"{summary.title or '(untitled)'} ({summary.id})"
         if needle in label.lower():
-            choices.append(app_commands.Choice(name=label[:100], value=summary.id))
-        if len(choices) == 25:
+            choices.append(app_commands.Choice(name=label[:CHOICE_NAME_LIMIT], value=summary.id))
+        if len(choices) == CHOICES_LIMIT:
             break
     return choices

@@ -24,6 +24,8 @@ class Section:
 
 @dataclass(frozen=True, slots=True)
 class CommentQuote:
+    """A paragraph of a comment that quotes an earlier comment (shown as a ``>`` block)."""
+
     comment: int
     """Index of the quoted (earlier) comment."""
     text: str

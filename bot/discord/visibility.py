@@ -1,4 +1,4 @@
-"""What a member may view right now: the Discord side of the trust model (see :mod:`bot.viewer`).
+"""What a member may view right now: the Discord side of the trust model (see :mod:`bot.domain.viewer`).
 
 One function, :func:`viewer_for`, works out for a member the channels and threads they can view:
 a server channel if ``permissions_for(member).view_channel``; a public thread if its parent is
@@ -23,9 +23,9 @@ import logging
 
 import discord
 
+from bot.domain.viewer import Viewer
 from bot.store import Store
 from bot.store.guilds import KnownThread
-from bot.viewer import Viewer
 
 log = logging.getLogger(__name__)
 

@@ -3,13 +3,13 @@
 The trust model. Everything the bot shows from the archive (readers' quotes in ``/ask`` and in
 mention answers, ``/archive threads|show|search|export``) is limited to the asking member's
 server and to the channels and threads that member can view at the moment of asking, archived
-threads included. The Discord side (:mod:`bot.visibility`) works the set out once per request;
+threads included. The Discord side (:mod:`bot.discord.visibility`) works the set out once per request;
 the store filters by it in its SQL, so a query cannot return a message the viewer may not see.
 A viewer that is not told about a channel does not see it: unknown means hidden.
 
 A public answer (``/ask``, a mention answer) is read by everyone in its channel, so its viewer is
 narrower: the asker's view limited to what every reader of that channel can see too
-(:func:`bot.visibility.answer_viewer`). Readers' quotes never include the asker's own messages,
+(:func:`bot.discord.visibility.answer_viewer`). Readers' quotes never include the asker's own messages,
 messages addressed to the bot, or questions.
 
 The operator (the command line on the bot's machine, which reads the database file directly)

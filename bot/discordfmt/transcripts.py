@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.markup import neutralise
-from bot.store.messages import StoredMessage
-
-PAGE_LIMIT = 1900
-"""Under Discord's 2,000 characters, with room for a page footer."""
+from bot.discordfmt.limits import PAGE_LIMIT
+from bot.domain.message import StoredMessage
+from bot.markup import neutralise, short_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,20 +41,13 @@ def summarise(messages: Iterable[StoredMessage]) -> list[ThreadSummary]:
     return sorted(summaries, key=lambda s: (s.section is None, s.section or 0, s.channel_id))
 
 
-def _short_time(iso: str) -> str:
-    try:
-        return dt.datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        return iso
-
-
 def transcript_lines(messages: list[StoredMessage]) -> list[str]:
     """One block per message: author, time, reply context, edits marked, deletions shown."""
     by_id = {m.id: m for m in messages}
     blocks = []
     for message in messages:
         # Readers' names and words are shown as text: no markup, links or mentions of theirs.
-        head = f"**{neutralise(message.author_name)}** · {_short_time(message.created_at)}"
+        head = f"**{neutralise(message.author_name)}** · {short_time(message.created_at)}"
         if message.edited_at:
             head += " · *edited*"
         if message.reply_to is not None:

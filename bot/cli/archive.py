@@ -9,10 +9,13 @@ import os
 import sys
 from pathlib import Path
 
-from bot.archive.export import ExportContext, to_html, to_json, to_markdown
+from bot.archive.export import ExportContext
+from bot.discordfmt.links import jump_url
+from bot.domain.viewer import Viewer
 from bot.errors import ReadalongError
+from bot.services import archive as archive_service
+from bot.services.stores import open_existing_store
 from bot.settings import Settings
-from bot.viewer import Viewer
 
 FORMATS = ("markdown", "html", "json")
 
@@ -34,28 +37,21 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli import open_existing_store
-    from bot.search.query import match_expression
-
-    match = match_expression(args.query)
-    if match is None:
-        raise ReadalongError("the query has no words to search for")
+    archive_service.check_query(args.query)  # refused before the database is opened
     if not 1 <= args.limit <= 1000:
         raise ReadalongError(f"--limit {args.limit}: must be between 1 and 1000")
 
     async def find() -> list[str]:
         store = await open_existing_store(settings)
         try:
-            if args.article is not None:
-                await store.articles.get(args.article)
-            hits = await store.search.search_messages(
-                match, viewer=Viewer.operator(), article_id=args.article, limit=args.limit
+            hits = await archive_service.search(
+                store, args.query, viewer=Viewer.operator(), article_id=args.article, limit=args.limit
             )
         finally:
             await store.close()
         return [
             f"{hit.created_at} {hit.author_name} [{hit.article_id} §{hit.section or '-'}]"
-            f" https://discord.com/channels/{hit.guild_id}/{hit.channel_id}/{hit.id}\n  {' '.join(hit.content.split())}"
+            f" {jump_url(hit.guild_id, hit.channel_id, hit.id)}\n  {' '.join(hit.content.split())}"
             for hit in hits
         ]
 
@@ -68,8 +64,6 @@ def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli import open_existing_store
-
     if args.output is not None:
         _check_writable(args.output)
 
@@ -80,12 +74,10 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
             messages = await store.messages.in_article(article.id, Viewer.operator())
         finally:
             await store.close()
-        if args.format == "markdown":
-            return to_markdown(article, messages)
-        if args.format == "html":
-            return to_html(article, messages)
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        return to_json(article, messages, ExportContext(), exported_at=now)
+        return archive_service.export(
+            article, messages, args.format, context=ExportContext(), exported_at=now
+        ).text
 
     text = asyncio.run(build())
     if args.output is None:

@@ -1,0 +1,265 @@
+"""Answering a question with the article's own words.
+
+FTS5's BM25 over sentences finds candidates; they are re-ranked by how many of the question's
+content words they cover (BM25 alone favours a short sentence repeating one word), widened to a
+neighbouring sentence when together they cover more, and accepted only if the best covers at
+least ``ANSWER_COVERAGE`` of the question's words: otherwise the article does not answer it, and
+we say so instead of quoting something unrelated.
+
+With an :class:`~bot.answers.llm.AnswerWriter`, a model then writes a short answer from the
+retrieved passages; its quotes are verified there, and any failure leaves the extractive answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from bot.articles.passages import source_text
+from bot.articles.sentences import sentence_spans
+from bot.discordfmt.answers import render, render_written
+from bot.discordfmt.limits import MESSAGE_LIMIT
+from bot.domain.answer import Answer, Quote, Reader
+from bot.domain.article import Article
+from bot.domain.passage import Hit, MessageHit
+from bot.search.query import STOP_WORDS, match_expression, query_terms
+from bot.search.ranking import MAX_QUOTE_CHARS, Stems, best_window
+from bot.store import Store
+
+if TYPE_CHECKING:
+    from bot.answers.llm import AnswerWriter
+    from bot.domain.viewer import Viewer
+
+ANSWER_COVERAGE = 0.5
+"""Share of the question's content words the best quote must contain; below it, "not found"."""
+CANDIDATES = 20
+"""BM25's best passages that are re-ranked. On SQuAD dev, hit@1 is the same from 10 to 40
+(74.6%); 20 keeps a margin at half the work of 40."""
+MODEL_PASSAGES = 6
+"""How many of the best retrieved passages a model may answer from."""
+RANKED = 10
+"""How many distinct quotes ranking returns at most (``readalong ask --top`` goes up to 10)."""
+READER_CANDIDATES = 10
+"""How many of readers' messages in the discussion are considered for a quote."""
+
+
+async def answer_question(
+    store: Store,
+    article: Article,
+    question: str,
+    *,
+    viewer: Viewer,
+    top_k: int = 3,
+    section_urls: Mapping[int, str] | None = None,
+    writer: AnswerWriter | None = None,
+    max_chars: int = MESSAGE_LIMIT,
+) -> Answer:
+    """The best one to ``top_k`` quotes for ``question``, or a plain "not found"; with a
+    ``writer``, a model's short answer citing verified quotes when it gives one in time.
+    Readers' messages are quoted only from what ``viewer`` may see (:mod:`bot.domain.viewer`)."""
+    started = time.perf_counter()
+    urls = section_urls or {}
+    await store.search.ensure_index(article)
+    ranked = await ranked_quotes(store, [article], question, readers=viewer)
+    quotes = best_of(ranked, top_k)
+    has_content = any(t not in STOP_WORDS for t in query_terms(question))
+    answered = has_content and bool(quotes) and quotes[0].coverage >= ANSWER_COVERAGE
+    if answered and writer is not None:
+        written = await writer.write(article, question, ranked[:MODEL_PASSAGES])
+        if written is not None:
+            cited = [c.quote for c in written.quotes][:top_k]
+            return Answer(
+                question,
+                article.id,
+                True,
+                tuple(cited),
+                render_written(article, written.prose, cited, section_urls=urls, max_chars=max_chars),
+                (time.perf_counter() - started) * 1000,
+                writer.model,
+            )
+    text = render(article, quotes, answered=answered, section_urls=urls, max_chars=max_chars)
+    return Answer(
+        question,
+        article.id,
+        answered,
+        tuple(quotes if answered else quotes[:1]),
+        text,
+        (time.perf_counter() - started) * 1000,
+    )
+
+
+async def ranked_quotes(
+    store: Store,
+    articles: Sequence[Article],
+    question: str,
+    *,
+    everywhere: bool = False,
+    readers: Viewer | None = None,
+) -> list[Quote]:
+    """The best ``RANKED`` candidate quotes from these articles, widened and re-ranked, best
+    first, none overlapping another. ``everywhere`` searches the whole index (the articles given
+    must then be all of them) instead of filtering by article; ``readers`` also searches what
+    readers wrote in the article's discussion (one article only), as far as that viewer may see
+    it, leaving out the viewer's own messages, messages addressed to the bot and questions."""
+    match = match_expression(question)
+    if match is None or not articles:
+        return []
+    by_id = {a.id: a for a in articles}
+    stems = Stems(query_terms(question))
+    hits = await store.search.search(None if everywhere else list(by_id), match, CANDIDATES)
+    said: list[MessageHit] = []
+    if readers is not None and len(articles) == 1 and await store.search.discussed(articles[0].id):
+        said = await store.search.search_messages(
+            match, viewer=readers, article_id=articles[0].id, limit=READER_CANDIDATES, quotable=True
+        )
+    # Scoring reads every hit's text, which may be a 1.5 MB comment: off the event loop, so other
+    # members' commands are answered meanwhile.
+    return await asyncio.to_thread(_rank, by_id, hits, (articles[0].id, said), stems)
+
+
+def _rank(
+    by_id: Mapping[str, Article],
+    hits: list[Hit],
+    readers: tuple[str, list[MessageHit]],
+    stems: Stems,
+) -> list[Quote]:
+    """``ranked_quotes``'s scoring, widening and choice, with no I/O; ``readers`` is the article
+    discussed and what its readers said that matched."""
+    discussed, said = readers
+    scored: list[Quote] = []
+    for message in said:
+        quote = _reader_quote(discussed, message, stems, max(x.score for x in said))
+        if quote is not None:
+            scored.append(quote)
+    top_bm25 = max((h.score for h in hits), default=1.0) or 1.0
+    for hit in hits:
+        article = by_id.get(hit.article_id)
+        if article is None:
+            continue
+        covered, start, end = _widen(article, hit, stems)
+        passage = hit.passage
+        weight = 1.0 if passage.source == "body" else 0.85
+        scored.append(
+            Quote(
+                source_text(article, passage.source, passage.comment)[start:end],
+                passage.source,
+                passage.section,
+                passage.comment,
+                start,
+                end,
+                weight * (covered + 0.25 * hit.score / top_bm25),
+                covered,
+                article.id,
+            )
+        )
+    scored.sort(key=lambda q: q.score, reverse=True)
+    chosen: list[Quote] = []
+    for quote in scored:
+        if not any(overlap(q, quote) for q in chosen):
+            chosen.append(quote)
+            if len(chosen) == RANKED:
+                break
+    return chosen
+
+
+def quoted_text(article: Article, quote: Quote) -> str:
+    """The stored text a quote is a slice of: the article's, or the reader's message."""
+    if quote.reader is not None:
+        return quote.reader.content
+    return source_text(article, quote.source, quote.comment)
+
+
+def overlap(a: Quote, b: Quote) -> bool:
+    return (
+        a.reader == b.reader
+        and a.article_id == b.article_id
+        and a.source == b.source
+        and a.comment == b.comment
+        and a.start < b.end
+        and b.start < a.end
+    )
+
+
+def best_of(ranked: list[Quote], top_k: int) -> list[Quote]:
+    """The best quote, and up to ``top_k - 1`` more that are nearly as good.
+
+    When the article answers (its best passage covers ``ANSWER_COVERAGE``), that passage comes
+    first and is always kept: a reader's message, however close to the question's words, only
+    adds to the article's answer and never displaces it.
+    """
+    if not ranked:
+        return []
+    own = next((q for q in ranked if q.reader is None), None)
+    if own is not None and own.coverage >= ANSWER_COVERAGE:
+        best, rest = own, [q for q in ranked if q is not own][: top_k - 1]
+    else:
+        best, rest = ranked[0], ranked[1:top_k]
+    # Further quotes only if they are nearly as good: one strong quote beats one strong and two weak.
+    return [best] + [q for q in rest if q.coverage >= max(ANSWER_COVERAGE, best.coverage * 0.75)]
+
+
+def _is_question(text: str) -> bool:
+    return text.rstrip().rstrip("\"'”’)»").endswith("?")
+
+
+def _reader_quote(article_id: str, message: MessageHit, stems: Stems, top_bm25: float) -> Quote | None:
+    """The sentence (with a neighbour, or a window of an over-long one) of a reader's message
+    that covers most of the question, weighted below the article's own words. A sentence that
+    is a question is never quoted as an answer (None when the message holds nothing else)."""
+    text = message.content
+    spans = sentence_spans(text) or [(0, len(text))]
+    asks = [_is_question(text[a:b]) for a, b in spans]
+    candidates = [
+        _best_span(
+            text,
+            span,
+            [spans[i] for i in (index - 1, index + 1) if 0 <= i < len(spans) and not asks[i]],
+            stems,
+        )
+        for index, span in enumerate(spans)
+        if not asks[index]
+    ]
+    if not candidates:
+        return None
+    covered, start, end = max(candidates, key=lambda found: found[0])
+    reader = Reader(message.id, message.channel_id, message.guild_id, message.author_name, text)
+    score = 0.85 * (covered + 0.25 * message.score / (top_bm25 or 1.0))
+    return Quote(
+        text[start:end], "comment", message.section, None, start, end, score, covered, article_id, reader
+    )
+
+
+def _widen(article: Article, hit: Hit, stems: Stems) -> tuple[float, int, int]:
+    """The passage's span, or it with a neighbour in its section when together they cover more."""
+    passage = hit.passage
+    neighbours = [
+        (other.start, other.end)
+        for other in (hit.before, hit.after)
+        if other is not None and other.section == passage.section
+    ]
+    text = source_text(article, passage.source, passage.comment)
+    return _best_span(text, (passage.start, passage.end), neighbours, stems)
+
+
+def _best_span(
+    text: str, span: tuple[int, int], neighbours: list[tuple[int, int]], stems: Stems
+) -> tuple[float, int, int]:
+    """(coverage, start, end): the sentence ``text[span]``, or it with the neighbouring sentence
+    that together cover more of the question within ``MAX_QUOTE_CHARS``; for an over-long
+    sentence, its best window."""
+    start, end = span
+    if end - start > MAX_QUOTE_CHARS:
+        return best_window(text, start, end, stems)
+    own = stems.of(text[start:end])
+    best = (stems.covered(own), start, end)
+    for other_start, other_end in neighbours:
+        low, high = min(start, other_start), max(end, other_end)
+        if high - low > MAX_QUOTE_CHARS:
+            continue
+        # Adjacent sentences are separated by whitespace only, so the pair covers the union.
+        widened = stems.covered(own | stems.of(text[other_start:other_end]))
+        if widened > best[0]:
+            best = (widened, low, high)
+    return best

@@ -1,0 +1,190 @@
+"""The Discord side's shell: the Bot, its command tree, and the one factory that builds it."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import pkgutil
+import secrets
+from importlib import metadata
+
+import discord
+import yarl
+from discord import app_commands
+from discord.ext import commands
+
+import cogs
+from bot.answers.llm import AnswerWriter
+from bot.errors import ReadalongError
+from bot.settings import Settings
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def version() -> str:
+    try:
+        return metadata.version("readalong")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def point_discord_at(base_url: str) -> None:
+    """Send the client's REST calls and gateway connection to a Discord-compatible server (the
+    sandbox). discord.py keeps both as class attributes, so this holds for the whole process."""
+    root = base_url.rstrip("/")
+    discord.http.Route.BASE = f"{root}/api/v10"
+    scheme = "wss" if root.startswith("https") else "ws"
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(root).with_scheme(scheme) / "gateway"
+
+
+def extension_names() -> list[str]:
+    """Every module in ``cogs/``, in a fixed order, so adding a cog file is all it takes."""
+    return sorted(
+        f"{cogs.__name__}.{m.name}" for m in pkgutil.iter_modules(cogs.__path__) if not m.name.startswith("_")
+    )
+
+
+class ReadalongTree(app_commands.CommandTree["ReadalongBot"]):
+    """Turns expected errors into a short private reply; logs the rest with an id the user can quote."""
+
+    async def on_error(
+        self, interaction: discord.Interaction[ReadalongBot], error: app_commands.AppCommandError
+    ) -> None:
+        cause: BaseException = error
+        if isinstance(error, app_commands.CommandInvokeError):
+            cause = error.original
+        if isinstance(cause, ReadalongError):
+            message = str(cause)
+        elif isinstance(cause, app_commands.CommandOnCooldown):
+            message = f"Slow down a little: try again in {cause.retry_after:.0f} s."
+        elif isinstance(cause, app_commands.MissingPermissions):
+            message = (
+                "You need the "
+                + ", ".join(p.replace("_", " ").title() for p in cause.missing_permissions)
+                + (" permission to use this command.")
+            )
+        elif isinstance(cause, app_commands.CheckFailure):
+            message = str(cause) or "You cannot use this command here."
+        elif isinstance(cause, app_commands.TransformerError):
+            message = f"{cause.value!r} is not a valid {cause.type.name.lower()} here."
+        else:
+            error_id = secrets.token_hex(4)
+            command = interaction.command.qualified_name if interaction.command else "?"
+            log.error("command /%s failed (error id %s)", command, error_id, exc_info=cause)
+            message = f"Something went wrong on our side (error id `{error_id}`); the admins can find it in the log."
+        await send_ephemeral(interaction, message)
+
+
+_PUBLIC_DEFERRAL = "readalong.public_deferral"
+"""``interaction.extras`` key: the response was deferred publicly and nothing replaced it yet."""
+
+
+async def defer_reply(interaction: discord.Interaction[ReadalongBot], *, ephemeral: bool) -> None:
+    """Acknowledge now ("thinking…") and answer later with follow-ups.
+
+    Discord refuses a first response later than 3 s after the interaction (404 10062) and the
+    member sees "The application did not respond"; any command that may take longer (a model,
+    a big export, one Discord lookup per private thread to work out the viewer) defers first.
+    ``thinking=True`` because the first follow-up replaces the "thinking…" message and takes its
+    privacy: an ephemeral deferral keeps answers and error messages private alike."""
+    await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+    interaction.extras[_PUBLIC_DEFERRAL] = not ephemeral
+
+
+async def send_ephemeral(interaction: discord.Interaction[ReadalongBot], message: str) -> None:
+    """Reply privately, whether or not the interaction was already answered or deferred.
+
+    After a public deferral the first follow-up would replace the public "thinking…" message and
+    be public too, so that message is deleted first and the error goes out as a private follow-up.
+    """
+    try:
+        if interaction.response.is_done():
+            if interaction.extras.pop(_PUBLIC_DEFERRAL, False):
+                with contextlib.suppress(discord.HTTPException):
+                    await interaction.delete_original_response()
+            await interaction.followup.send(message, ephemeral=True)
+        else:
+            await interaction.response.send_message(message, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not tell the user about an error in interaction %s", interaction.id, exc_info=True)
+
+
+class ReadalongBot(commands.Bot):
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        *,
+        writer: AnswerWriter | None = None,
+        sync_global: bool = False,
+        guild_ready_timeout: float = 2.0,
+    ) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True
+        intents.guild_messages = True
+        intents.message_content = True
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=intents,
+            allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=ReadalongTree,
+            chunk_guilds_at_startup=False,
+            guild_ready_timeout=guild_ready_timeout,
+        )
+        self.settings = settings
+        self.store = store
+        self.writer = writer
+        """Writes /ask answers with a model when an OpenAI key is set; None means quotes alone."""
+        self.sync_global = sync_global
+
+    async def on_message(self, message: discord.Message, /) -> None:
+        """Readalong has slash commands only; mentions are answered by the ask cog, not parsed as
+        prefix commands (which would log "command not found" for every question)."""
+
+    def __repr__(self) -> str:
+        return f"<ReadalongBot user={self.user!s} db={str(self.settings.db_path)!r}>"
+
+    async def setup_hook(self) -> None:
+        # exclusive: one bot per database, or every comment would be posted twice.
+        await self.store.open(exclusive=True)
+        for name in extension_names():
+            await self.load_extension(name)
+        if self.settings.dev_guild_id is not None:
+            guild = discord.Object(self.settings.dev_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("synced %d commands to guild %s", len(synced), self.settings.dev_guild_id)
+        if self.sync_global:
+            synced = await self.tree.sync()
+            log.info("synced %d global commands (may take up to an hour to show everywhere)", len(synced))
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            if self.writer is not None:
+                await self.writer.close()
+            await self.store.close()
+
+
+def create_bot(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    sync_global: bool = False,
+    guild_ready_timeout: float = 2.0,
+) -> ReadalongBot:
+    """The bot as ``readalong run``, the sandbox and the tests all build it.
+
+    ``guild_ready_timeout`` is how long discord.py waits after the last GUILD_CREATE before
+    ``on_ready``; the sandbox sends them all at once, so it passes a fraction of a second.
+    """
+    return ReadalongBot(
+        settings,
+        store if store is not None else Store(settings.db_path),
+        writer=AnswerWriter.from_settings(settings),
+        sync_global=sync_global,
+        guild_ready_timeout=guild_ready_timeout,
+    )

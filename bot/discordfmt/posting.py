@@ -1,0 +1,249 @@
+"""What posting an article sends, as plain data: no discord import, so it is tested on its own.
+
+Rendering is deterministic (the same article, item and links give the same text), which is what
+lets a restart recognise a message it sent before it was killed: it renders the item again and
+looks for that exact text in the channel's history.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.discordfmt.limits import (
+    EMBED_TITLE_LIMIT,
+    MESSAGE_LIMIT,
+    THREAD_NAME_LIMIT,
+    WEBHOOK_NAME_LIMIT,
+)
+from bot.domain.article import Article, Comment, Section
+from bot.domain.posting import PlanItem
+from bot.markup import quote_paragraphs
+
+_COMMENT_BODY_LIMIT = 1800
+"""Room under 2,000 for the date line and a reply line."""
+
+
+@dataclass(frozen=True, slots=True)
+class EmbedSpec:
+    title: str
+    description: str
+    fields: tuple[tuple[str, str], ...] = ()
+    footer: str | None = None
+
+    def text(self) -> str:
+        """The embed's text, for limits checks and search."""
+        parts = [self.title, self.description, *(f"{n}: {v}" for n, v in self.fields)]
+        return "\n".join([*parts, self.footer] if self.footer else parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A message ready to send."""
+
+    content: str
+    embed: EmbedSpec | None = None
+    thread_name: str | None = None
+    """Start a thread from this message (text channel) or post it as this forum post."""
+    username: str | None = None
+    """Send it through the channel's webhook under this name (an original commenter's)."""
+    in_comments_thread: bool = False
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def section_label(article: Article, section: Section) -> str:
+    """``§N/M · heading or first words``, short enough to be a thread name."""
+    words = section.heading or " ".join(section.text.split()[:10])
+    return clip(f"§{section.index}/{len(article.sections)} · {words}", THREAD_NAME_LIMIT)
+
+
+def comments_thread_name(article: Article) -> str:
+    return clip(f"Comments: {article.display_title}", THREAD_NAME_LIMIT)
+
+
+def intro(article: Article, *, pace_minutes: int, with_comments: bool) -> Outgoing:
+    facts = []
+    if article.author:
+        facts.append(("Author", clip(article.author, 1024)))
+    if article.published:
+        facts.append(("Published", article.published.isoformat()))
+    facts.append(("Source", clip(article.source, 1024)))
+    facts.append(("Sections", str(len(article.sections))))
+    if with_comments and article.comments:
+        facts.append(("Original comments", str(len(article.comments))))
+    pacing = f", one every {pace_minutes} min" if pace_minutes else ""
+    description = (
+        f"We read this article together, one section at a time{pacing}. "
+        "Reply in each section's thread to discuss it; use `/ask` to ask the article a question."
+    )
+    return Outgoing(
+        content=clip(f"📖 **{article.display_title}**", MESSAGE_LIMIT),
+        embed=EmbedSpec(
+            title=clip(article.display_title, EMBED_TITLE_LIMIT),
+            description=description,
+            fields=tuple(facts),
+            footer=f"Readalong · article {article.id}",
+        ),
+        thread_name=clip(article.display_title, THREAD_NAME_LIMIT),
+    )
+
+
+def section_message(article: Article, section: Section) -> Outgoing:
+    label = section_label(article, section)
+    content = f"**{label}**\n\n{section.text}"
+    return Outgoing(content=clip(content, MESSAGE_LIMIT), thread_name=label)
+
+
+def comments_header(article: Article) -> Outgoing:
+    n = len(article.comments)
+    return Outgoing(
+        content=f"💬 **The original comments** ({n}), as the blog showed them. Add yours in the thread.",
+        thread_name=comments_thread_name(article),
+    )
+
+
+def split_comment(text: str) -> list[str]:
+    """A comment's text in pieces that each fit one message, cut between paragraphs or words."""
+    if len(text) <= _COMMENT_BODY_LIMIT:
+        return [text]
+    pieces: list[str] = []
+    rest = text
+    while len(rest) > _COMMENT_BODY_LIMIT:
+        cut = rest.rfind("\n\n", 0, _COMMENT_BODY_LIMIT)
+        if cut <= 0:
+            cut = rest.rfind(" ", 0, _COMMENT_BODY_LIMIT)
+        if cut <= 0:
+            cut = _COMMENT_BODY_LIMIT
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        pieces.append(rest)
+    return pieces
+
+
+_LOOKALIKES = {"e": "\u0435", "E": "\u0415", "c": "\u0441", "C": "\u0421"}
+"""Cyrillic letters drawn like Latin ones (е, Е, с, С)."""
+_REFUSED_NAMES = ("everyone", "here")
+
+
+def webhook_username(author: str) -> str:
+    """The commenter's name as a webhook username Discord accepts, looking the same.
+
+    Discord refuses (400, code 50035) a webhook username that contains "clyde" or "discord" in
+    any case, that is "everyone" or "here", or that is not 1–80 characters once trimmed; it also
+    collapses runs of whitespace. A blog commenter may well be called "Discord Mod", and a refused
+    name must not stall the posting, so one letter of each refused word is swapped for the
+    Cyrillic letter drawn the same ("clydе", "disсord"; the way python-discord's bot has posted
+    such names for years). The alternative, a neutral name such as "Commenter" with the real one
+    in the text, would lose who said what in the thread at a glance. The real name is kept in the
+    message itself (see :func:`comment_message`), so the archive's text has it letter for letter.
+    The result is a pure function of the name: a restart renders the same name, which is what
+    finding an already-sent comment in the thread's history relies on.
+    """
+    name = " ".join(author.split())
+    if not name:
+        return "Commenter"
+    name = clip(name, WEBHOOK_NAME_LIMIT)
+    if name.lower() in _REFUSED_NAMES:
+        name = re.sub("[eE]", lambda m: _LOOKALIKES[m[0]], name, count=1)
+    lowered = name.lower()
+    if "clyde" in lowered or "discord" in lowered:
+        name = _swap_refused(name)
+    return name
+
+
+def commenter_names(article: Article) -> dict[str, str]:
+    """Each webhook username the comments are posted under → the commenter's name as the blog
+    showed it, so the archive and its exports keep "Clyde", not "Clydе", and a blank name blank.
+    Two names that become one webhook name (they differ only in spacing, or past the 80th
+    character) map to the first; a commenter really called the shown name keeps it."""
+    names: dict[str, str] = {}
+    for comment in article.comments:
+        shown = webhook_username(comment.author)
+        if shown not in names or comment.author == shown:
+            names[shown] = comment.author
+    return names
+
+
+def _swap_refused(name: str) -> str:
+    out = []
+    lowered = name.lower()
+    index = 0
+    while index < len(name):
+        for word, letter in (("clyde", 4), ("discord", 3)):
+            if lowered.startswith(word, index):
+                chunk = name[index : index + len(word)]
+                out.append(
+                    chunk[:letter] + _LOOKALIKES.get(chunk[letter], chunk[letter]) + chunk[letter + 1 :]
+                )
+                index += len(word)
+                break
+        else:
+            out.append(name[index])
+            index += 1
+    return "".join(out)
+
+
+def comment_message(
+    article: Article, comment: Comment, part: int, jump_url: Callable[[int], str | None]
+) -> Outgoing:
+    """One part of an original comment, posted under its author's name.
+
+    Discord does not let a webhook message reply to another, so a comment that quotes an earlier
+    one shows the quote as a ``>`` block under a line linking to the quoted comment.
+    """
+    pieces = split_comment(comment.text)
+    text = pieces[part - 1]
+    quoted = quote_paragraphs(text, {q.text for q in comment.quotes})
+    lines = []
+    if part == 1:
+        when = (
+            f"{comment.posted:%B} {comment.posted.day}, {comment.posted:%Y at %H:%M}"
+            if comment.posted
+            else None
+        )
+        lines.append(f"-# Originally posted {when}" if when else "-# Originally posted on the blog")
+        if comment.reply_to is not None:
+            quoted_author = next((c.author for c in article.comments if c.index == comment.reply_to), "?")
+            link = jump_url(comment.reply_to)
+            target = f"[{quoted_author}]({link})" if link else quoted_author
+            lines.append(f"-# ↪ replying to {target}")
+    else:
+        lines.append(f"-# (continued, part {part}/{len(pieces)})")
+    body = quoted if text.strip() else "*(no text)*"
+    username = webhook_username(comment.author)
+    if part == 1 and username != " ".join(comment.author.split()) and comment.author.strip():
+        lines[0] += f" by {clip(_escape(' '.join(comment.author.split())), WEBHOOK_NAME_LIMIT)}"
+    return Outgoing(
+        content=clip("\n".join(lines) + "\n" + body, MESSAGE_LIMIT),
+        username=username,
+        in_comments_thread=True,
+    )
+
+
+def _escape(name: str) -> str:
+    """A name as plain text in Markdown (no formatting, no mention syntax)."""
+    return re.sub(r"([\\*_~`|>\[\]<@])", r"\\\1", name)
+
+
+def render(
+    article: Article,
+    item: PlanItem,
+    *,
+    pace_minutes: int,
+    with_comments: bool,
+    comment_jump_url: Callable[[int], str | None],
+) -> Outgoing:
+    if item.kind == "intro":
+        return intro(article, pace_minutes=pace_minutes, with_comments=with_comments)
+    if item.kind == "section":
+        section = next(s for s in article.sections if s.index == item.section)
+        return section_message(article, section)
+    if item.kind == "comments":
+        return comments_header(article)
+    comment = next(c for c in article.comments if c.index == item.comment)
+    return comment_message(article, comment, item.part, comment_jump_url)

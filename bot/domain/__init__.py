@@ -1,0 +1,1 @@
+"""Plain values shared by every layer: no I/O, no Discord, no SQL."""

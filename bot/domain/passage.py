@@ -1,0 +1,50 @@
+"""Passages of an article's text and what retrieval finds: plain values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Source = Literal["body", "bio", "comment"]
+"""Where a passage or quote comes from; a reader's quote is a ``comment`` with its ``reader`` set."""
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    source: Source
+    """``body``, ``bio`` or ``comment``."""
+    section: int | None
+    comment: int | None
+    position: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A passage the full-text index found for a question, with its neighbours for widening."""
+
+    id: int
+    article_id: str
+    passage: Passage
+    score: float
+    """BM25, higher is better."""
+    before: Passage | None = None
+    """The passage just before it in the same text (same article, source and comment)."""
+    after: Passage | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageHit:
+    """A reader's archived message that matched a search, with where it was said."""
+
+    id: int
+    channel_id: int
+    guild_id: int | None
+    article_id: str | None
+    section: int | None
+    author_name: str
+    content: str
+    created_at: str
+    score: float

@@ -1,0 +1,75 @@
+"""A posting (an article being posted into a channel) and its items, as planned and as stored."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+PostingState = Literal["active", "paused", "done"]
+"""``postings.state`` in the database."""
+ItemKind = Literal["intro", "section", "comments", "comment"]
+"""``posting_items.kind``: the header of the comments thread is ``comments``."""
+ItemStatus = Literal["pending", "sending", "done"]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanItem:
+    """One message of a posting, in the order it goes out."""
+
+    seq: int
+    kind: ItemKind
+    """``intro``, ``section``, ``comments`` (the header of the comments thread) or ``comment``."""
+    section: int | None = None
+    comment: int | None = None
+    part: int = 1
+    offset_minutes: int = 0
+    """When it falls due, counted from the start of the posting."""
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """An article being posted into a channel: one row of ``postings``."""
+
+    id: int
+    article_id: str
+    guild_id: int
+    channel_id: int
+    channel_kind: str
+    pace_minutes: int
+    with_comments: bool
+    state: PostingState
+    created_by: int
+    created_at: str
+    paused_reason: str | None = None
+    """Why the bot paused it (Discord refused it for good); None when active or paused by an admin."""
+    notify_channel_id: int | None = None
+    """Where ``/article post`` was used: the admin is told there if the posting is paused."""
+    tag_id: int | None = None
+    """The forum tag put on each post (``/article post tag:``); None: the one matching the article."""
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRow:
+    """One message of a posting as stored: when it falls due, and where it went once sent."""
+
+    posting_id: int
+    seq: int
+    kind: ItemKind
+    section: int | None
+    comment: int | None
+    part: int
+    due_at: dt.datetime
+    status: ItemStatus
+    message_id: int | None
+    thread_id: int | None
+    container_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where a channel or thread sits in a posted article."""
+
+    posting_id: int
+    article_id: str
+    section: int | None

@@ -1,0 +1,138 @@
+"""Reading the archive back: an article's visible discussion, search of readers' messages, and
+export. ``/archive`` and ``readalong archive|export`` both come here; the viewer decides what
+either may see (the operator sees everything)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.archive.export import ExportContext, to_html, to_json, to_markdown
+from bot.discordfmt.posting import section_label
+from bot.discordfmt.transcripts import ThreadSummary, summarise
+from bot.domain.article import Article
+from bot.domain.message import StoredMessage
+from bot.domain.passage import MessageHit
+from bot.domain.posting import Posting
+from bot.domain.viewer import Viewer
+from bot.errors import ReadalongError
+from bot.search.query import match_expression
+from bot.store import Store
+
+ExportFormat = Literal["markdown", "html", "json"]
+SUFFIXES: dict[ExportFormat, str] = {"markdown": "md", "html": "html", "json": "json"}
+
+
+@dataclass(frozen=True, slots=True)
+class Export:
+    text: str
+    suffix: str
+    """The file name's ending for this format."""
+
+
+async def visible_postings(store: Store, viewer: Viewer, article: str | None) -> tuple[str, list[Posting]]:
+    """The article (given, else the latest posted in the viewer's server) and its postings the
+    viewer can see."""
+    assert viewer.guild_id is not None
+    if article is not None:
+        await store.articles.in_guild(viewer.guild_id, article)
+    postings = [
+        p
+        for p in await store.postings.for_guild(viewer.guild_id, article)
+        if viewer.sees(p.guild_id, p.channel_id)
+    ]
+    if article is None:
+        if not postings:
+            raise ReadalongError("No article has been posted in this server yet.")
+        article = postings[0].article_id
+        postings = [p for p in postings if p.article_id == article]
+    if not postings:
+        raise ReadalongError(f"`{article}` has no discussion in a channel you can see.")
+    return article, postings
+
+
+async def discussion(store: Store, viewer: Viewer, postings: list[Posting]) -> list[StoredMessage]:
+    """The discussion of these postings that the viewer may see (filtered in the query)."""
+    channels = {p.channel_id for p in postings}
+    rows = await store.messages.in_article(postings[0].article_id, viewer)
+    return [m for m in rows if m.channel_id in channels or m.parent_id in channels]
+
+
+def check_query(query: str, empty_query: str = "the query has no words to search for") -> str:
+    """The FTS5 expression for ``query``; refused (``empty_query``) when it has no words to search for."""
+    match = match_expression(query)
+    if match is None:
+        raise ReadalongError(empty_query)
+    return match
+
+
+async def search(
+    store: Store,
+    query: str,
+    *,
+    viewer: Viewer,
+    article_id: str | None,
+    limit: int,
+    author_id: int | None = None,
+    empty_query: str = "the query has no words to search for",
+) -> list[MessageHit]:
+    """Readers' messages matching ``query`` that the viewer may see, best first; ``empty_query``
+    is the refusal when the query has no words to search for."""
+    match = check_query(query, empty_query)
+    if article_id is not None:
+        if viewer.everything:
+            await store.articles.get(article_id)
+        else:
+            assert viewer.guild_id is not None
+            await store.articles.in_guild(viewer.guild_id, article_id)
+    return await store.search.search_messages(
+        match, viewer=viewer, article_id=article_id, author_id=author_id, limit=limit
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadRow:
+    thread_id: int
+    label: str
+    """The section's label, ``Comments``, or the article's title."""
+    summary: ThreadSummary | None
+    """None when no reader has written in it yet."""
+
+
+async def threads(store: Store, viewer: Viewer, article: str | None) -> tuple[Article, list[ThreadRow]]:
+    """The article's threads the viewer can see, each labelled, with who took part and when."""
+    article_id, postings = await visible_postings(store, viewer, article)
+    stored = await store.articles.get(article_id)
+    summaries = {s.channel_id: s for s in summarise(await discussion(store, viewer, postings))}
+    rows = []
+    for posting in postings:
+        for item in await store.postings.items(posting.id):
+            if item.thread_id is None or not viewer.sees(viewer.guild_id, item.thread_id):
+                continue
+            if item.kind == "section" and item.section is not None:
+                section = next(s for s in stored.sections if s.index == item.section)
+                label = section_label(stored, section)
+            elif item.kind == "comments":
+                label = "Comments"
+            else:
+                label = stored.display_title
+            rows.append(ThreadRow(item.thread_id, label, summaries.get(item.thread_id)))
+    return stored, rows
+
+
+def export(
+    article: Article,
+    messages: list[StoredMessage],
+    format: ExportFormat,
+    *,
+    context: ExportContext,
+    exported_at: str,
+) -> Export:
+    """The article with the discussion given, in one of the export formats."""
+    if format == "markdown":
+        text = to_markdown(article, messages)
+    elif format == "html":
+        text = to_html(article, messages)
+    else:
+        text = to_json(article, messages, context, exported_at=exported_at)
+    return Export(text, SUFFIXES[format])
