@@ -134,7 +134,7 @@ async def test_one_bad_message_does_not_sink_its_batch(
         recorder.add(message(2, article_id="no-such-article")),
         recorder.add(message(3)),
     )
-    assert results == [True, False, True]
+    assert list(results) == [True, False, True]
     assert sorted(on_disk(store.path)) == [1, 3]
     assert "could not record change of message 2" in caplog.text
     await recorder.close()

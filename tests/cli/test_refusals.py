@@ -272,7 +272,7 @@ async def test_record_ask_stores_a_lone_surrogate_as_a_replacement(tmp_path: Pat
             article_id="a", question="why \ud800?", answered=False, quotes=[], latency_ms=1.0
         )
         async with store.db.execute("SELECT question FROM asks") as cursor:
-            assert (await cursor.fetchone())[0] == "why \ufffd?"
+            assert [tuple(row) for row in await cursor.fetchall()] == [("why \ufffd?",)]
 
 
 def test_misspelled_keys_are_named_once_with_the_nearest(imported: Path) -> None:

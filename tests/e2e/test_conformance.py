@@ -350,7 +350,7 @@ async def everything_readalong_does(sandbox: Sandbox, seed: Seed, settings: Sett
                     data = await response.json() if response.status != 204 else None
                     if response.status != 429:
                         return response.status, data
-                await asyncio.sleep(float(data["retry_after"]))
+                await asyncio.sleep(float(cast(dict[str, Any], data)["retry_after"]))
 
         for path in reads:
             assert (await call("GET", path))[0] == 200, path

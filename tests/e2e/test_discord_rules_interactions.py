@@ -82,13 +82,13 @@ async def test_a_mention_in_a_locked_thread_is_not_answered_and_nothing_fails(
     section = sandbox.threads("general")[0]
     sandbox.world.update_thread(section["id"], seed.admin_id, {"locked": True})
     await sandbox.wait_idle()
-    before = len(sandbox.messages(section))
+    before = len(sandbox.messages(section["id"]))
     caplog.set_level(logging.INFO)
     # Ada owns the server (Manage Threads), so Discord lets her post in the locked thread; the bot,
     # with the invite permissions, may not.
     sandbox.send("ada", section, f"<@{seed.bot_id}> Who settled the wrangling in secret meetings?")
     await sandbox.wait_idle()
-    assert len(sandbox.messages(section)) == before + 1  # her question only
+    assert len(sandbox.messages(section["id"])) == before + 1  # her question only
     assert any("locked thread" in r.getMessage() for r in caplog.records if r.name == "cogs.ask")
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
     assert sandbox.responses[403] == 0  # it did not even try
@@ -102,8 +102,10 @@ async def test_a_mention_is_answered_without_a_reply_when_history_is_denied(
     sandbox.world.set_overwrite(seed.general_id, seed.bot_id, deny=perms.READ_MESSAGE_HISTORY, member=True)
     await sandbox.wait_idle()
     sandbox.send("ben", section, f"<@{seed.bot_id}> Who settled the wrangling in secret meetings?")
-    await sandbox.wait_until(lambda: sandbox.messages(section)[-1]["author"]["id"] == seed.bot_id, within=10)
-    answer = sandbox.messages(section)[-1]
+    await sandbox.wait_until(
+        lambda: sandbox.messages(section["id"])[-1]["author"]["id"] == seed.bot_id, within=10
+    )
+    answer = sandbox.messages(section["id"])[-1]
     assert "message_reference" not in answer and answer["content"]
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -68,7 +69,7 @@ async def post(sandbox: Sandbox, target: str, **options: object) -> str:
     return result.text
 
 
-def comments_thread(sandbox: Sandbox, parent: str = "general") -> list[dict[str, object]]:
+def comments_thread(sandbox: Sandbox, parent: str = "general") -> list[dict[str, Any]]:
     threads = [t for t in sandbox.threads(parent) if t["name"].startswith("Comments:")]
     return sandbox.messages(threads[0]["id"]) if threads else []
 
@@ -91,7 +92,7 @@ async def test_commenters_discord_refuses_as_webhook_names_are_posted_and_archiv
     await sandbox.wait_idle()
     posted = comments_thread(sandbox)
     assert [str(m["content"]).endswith(f"Comment number {n}.") for n, m in enumerate(posted)] == [True] * 5
-    shown = [m["author"]["username"] for m in posted]  # type: ignore[index]
+    shown = [m["author"]["username"] for m in posted]
     # The stated transformation: a look-alike letter in "discord"/"clyde"/"everyone", blank →
     # "Commenter", clipped to 80 characters; each accepted by the sandbox as Discord would.
     assert shown == ["Disсord Fan", "Clydе", "еveryone", "Commenter", "N" * 79 + "…"]
@@ -334,5 +335,5 @@ async def test_recovery_finds_a_comment_discord_trimmed_after_a_kill_after_send(
         posting = (await bot.store.postings.for_guild(int(seed.guild_id), ARTICLE))[0]
         assert (await bot.store.postings.get(posting.id)).state == "done"
     posted = comments_thread(sandbox)
-    assert [m["author"]["username"] for m in posted] == ["Ada Lovelace", "Kuda"]  # type: ignore[index]
+    assert [m["author"]["username"] for m in posted] == ["Ada Lovelace", "Kuda"]
     assert posted[0]["id"] == held["id"]  # recognised, not sent again

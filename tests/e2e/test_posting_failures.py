@@ -14,6 +14,7 @@ import sqlite3
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -102,7 +103,7 @@ async def test_a_refused_posting_pauses_with_its_reason_and_another_server_carri
         b_took = time.monotonic() - started
         sandbox.faults.hook = None
 
-        def told() -> list[dict[str, object]]:
+        def told() -> list[dict[str, Any]]:
             return [
                 m
                 for m in sandbox.messages("general")
@@ -311,7 +312,7 @@ async def test_a_ten_second_write_lock_costs_no_message_and_no_item(
         assert await asyncio.wait_for(holder.stdout.readline(), 10) == b"locked\n"
         locked_at = time.monotonic()
         await asyncio.sleep(1.5)  # the publisher's next item falls due, and waits on the lock, first
-        said = []
+        said: list[dict[str, Any]] = []
         while time.monotonic() - locked_at < 9:  # readers keep talking while the database is locked
             said.append(
                 sandbox.send("ben" if len(said) % 2 else "ada", section_one["id"], f"thought {len(said)}")

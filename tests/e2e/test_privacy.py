@@ -247,12 +247,14 @@ async def test_a_question_to_the_bot_is_not_quoted_back_as_an_answer(
     sentence = "> The result was that 16 people died and many more were injured."
     for _ in range(2):  # the second time, the first question is in the archive
         asked = sandbox.send("ben", section, f"<@{seed.bot_id}> {question}")
-        await sandbox.wait_until(
-            lambda asked=asked: any(
+
+        def answered(asked: dict[str, Any] = asked) -> bool:
+            return any(
                 (m.get("message_reference") or {}).get("message_id") == asked["id"]
                 for m in sandbox.messages(section["id"])
             )
-        )
+
+        await sandbox.wait_until(answered)
         await settle(sandbox, bot, asked)
         reply = sandbox.messages(section["id"])[-1]
         assert sentence in reply["content"] and question not in reply["content"]

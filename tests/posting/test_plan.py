@@ -15,6 +15,7 @@ from bot.posting.plan import (
     EMBED_DESCRIPTION_LIMIT,
     MESSAGE_LIMIT,
     THREAD_NAME_LIMIT,
+    Outgoing,
     commenter_names,
     plan_posting,
     render,
@@ -31,7 +32,7 @@ def sample() -> Article:
     return dataclasses.replace(parse_article(read_article_file(SAMPLE), source=str(SAMPLE)), id="zhanaozen")
 
 
-def render_all(article: Article, pace: int = 0) -> list:
+def render_all(article: Article, pace: int = 0) -> list[Outgoing]:
     items = plan_posting(article, pace_minutes=pace, with_comments=True)
     return [
         render(

@@ -136,7 +136,7 @@ async def test_a_database_made_before_the_mark_is_adopted(tmp_path: Path) -> Non
     async with Store(db) as store:
         assert await store.schema_version() == len(load_migrations())
         async with store.db.execute("SELECT purge_deleted FROM guild_settings WHERE guild_id = 7") as cursor:
-            assert tuple(await cursor.fetchone()) == (1,)
+            assert [tuple(row) for row in await cursor.fetchall()] == [(1,)]
     assert header(db)[:2] == (APPLICATION_ID, len(load_migrations()))
 
 
@@ -149,13 +149,14 @@ async def test_reads_see_only_committed_rows(tmp_path: Path) -> None:
                 await db.execute("INSERT INTO guild_settings (guild_id, purge_deleted) VALUES (1, 1)")
                 # Inside the transaction, the store's reads are the transaction's own.
                 async with store.db.execute("SELECT count(*) FROM guild_settings") as cursor:
-                    assert (await cursor.fetchone())[0] == 1
+                    assert [tuple(row) for row in await cursor.fetchall()] == [(1,)]
                 inserted.set()
                 await release.wait()
 
         async def count() -> int:
             async with store.db.execute("SELECT count(*) FROM guild_settings") as cursor:
-                return int((await cursor.fetchone())[0])
+                ((found,),) = await cursor.fetchall()
+                return int(found)
 
         writer = asyncio.create_task(write())
         await inserted.wait()
@@ -172,4 +173,4 @@ async def test_a_failed_transaction_is_not_seen_either(tmp_path: Path) -> None:
                 await db.execute("INSERT INTO guild_settings (guild_id, purge_deleted) VALUES (1, 1)")
                 raise RuntimeError("changed my mind")
         async with store.db.execute("SELECT count(*) FROM guild_settings") as cursor:
-            assert (await cursor.fetchone())[0] == 0
+            assert [tuple(row) for row in await cursor.fetchall()] == [(0,)]
