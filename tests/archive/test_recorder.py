@@ -80,6 +80,7 @@ def on_disk(path: Path) -> dict[int, tuple[str, str | None]]:
         }
 
 
+@pytest.mark.slow
 async def test_a_locked_database_delays_acknowledgement_and_loses_nothing(
     store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -105,6 +106,7 @@ async def test_a_locked_database_delays_acknowledgement_and_loses_nothing(
     await recorder.close()
 
 
+@pytest.mark.slow
 async def test_an_overflowing_queue_drops_the_oldest_and_asks_for_a_backfill(
     store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -121,6 +121,7 @@ def test_sqlite_reporting_read_only_is_named_as_such(tmp_path: Path, imported: P
     assert isinstance(described, ReadOnlyDatabaseError) and "read-only" in str(described)
 
 
+@pytest.mark.slow
 def test_a_locked_database_waits_then_says_so(imported: Path, capsys: pytest.CaptureFixture[str]) -> None:
     locker = sqlite3.connect(imported, isolation_level=None)
     try:

@@ -372,6 +372,7 @@ def kinds(sandbox: Sandbox, seed: Seed) -> tuple[str, str]:
     return news["id"], media["id"]
 
 
+@pytest.mark.slow
 async def test_every_exchange_conforms_to_discords_spec(
     sandbox: Sandbox, seed: Seed, settings: Settings
 ) -> None:

@@ -43,6 +43,7 @@ async def _with_a_private_thread(sandbox: Sandbox, bot: ReadalongBot) -> dict[st
     return thread
 
 
+@pytest.mark.slow
 async def test_commands_that_may_be_slow_defer_and_still_answer_when_discord_is_slow(
     sandbox: Sandbox, seed: Seed, bot: ReadalongBot
 ) -> None:
@@ -175,6 +176,7 @@ def test_the_intro_embed_fits_discords_limits_whatever_the_article() -> None:
     assert len(spec.title) == 256
 
 
+@pytest.mark.slow
 async def test_thread_autocomplete_gives_up_in_time_when_discord_is_slow(
     sandbox: Sandbox, seed: Seed, bot: ReadalongBot
 ) -> None:

@@ -98,6 +98,7 @@ class KilledBot:
             await self.process.wait()
 
 
+@pytest.mark.slow
 async def test_exactly_once_over_many_kill_points(sandbox: Sandbox, seed: Seed, tmp_path: Path) -> None:
     db = tmp_path / "readalong.db"
     importer = await asyncio.create_subprocess_exec(

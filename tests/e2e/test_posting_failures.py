@@ -164,6 +164,7 @@ async def test_when_the_admin_cannot_be_told_either_the_log_says_so(
     assert len(sandbox.messages("general")) == 1  # the intro; no notice could go out, none did
 
 
+@pytest.mark.slow
 async def test_failures_that_pass_are_retried_for_that_posting_alone(
     sandbox: Sandbox, seed: Seed, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -292,6 +293,7 @@ def bring_forward(path: Path, seconds_apart: float) -> None:
         db.execute("COMMIT")
 
 
+@pytest.mark.slow
 async def test_a_ten_second_write_lock_costs_no_message_and_no_item(
     sandbox: Sandbox, seed: Seed, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -73,6 +73,7 @@ async def test_resume_replays_every_event_missed_while_disconnected(
     assert sandbox.gateway.resumes >= 1
 
 
+@pytest.mark.slow
 async def test_refused_resume_identifies_again(sandbox: Sandbox, seed: Seed, bot: ReadalongBot) -> None:
     sandbox.refuse_next_resume()
     await sandbox.drop_gateway()
