@@ -6,14 +6,12 @@ from pathlib import Path
 
 import pytest
 
-SAMPLE_PATH = Path(__file__).parents[1] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
-"""For the few places a fixture cannot reach (parametrize lists); tests take the ``sample`` fixture."""
-
 
 @pytest.fixture(scope="session")
-def sample() -> Path:
-    """The article shipped with the bot (bot/data/), as a user would import it."""
-    return SAMPLE_PATH
+def sample_path() -> Path:
+    """The article shipped with the bot (bot/data/the-lessons-of-zhanaozen.txt), as a user would
+    import it. (A parametrize list, which no fixture reaches, names it "<sample>".)"""
+    return Path(__file__).parents[1] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -13,8 +13,6 @@ from bot.articles import parse_article, read_article_file
 from bot.articles.sections import MAX_SECTION_CHARS, Block, make_sections
 from bot.errors import ArticleFormatError
 
-SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
-
 OTHER_POST = """Turkmen Gas Goes East
 
 by Nathan Hamm on 3/4/2011 · 1 comment
@@ -51,8 +49,8 @@ Anonymous March 6, 2011 at 1:15 am
 This scrape stops in the mid"""
 
 
-def test_the_sample_parses_with_every_field_right() -> None:
-    article = parse_article(read_article_file(SAMPLE), source=str(SAMPLE))
+def test_the_sample_parses_with_every_field_right(sample_path: Path) -> None:
+    article = parse_article(read_article_file(sample_path), source=str(sample_path))
     assert article.title == "The Lessons of Zhanaozen"
     assert article.author == "Erlan Idrissov"
     assert article.published == dt.date(2012, 12, 18)

@@ -24,12 +24,12 @@ from bot.posting.plan import (
 )
 from bot.sandbox.state import webhook_name
 
-SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
-
 
 @pytest.fixture
-def sample() -> Article:
-    return dataclasses.replace(parse_article(read_article_file(SAMPLE), source=str(SAMPLE)), id="zhanaozen")
+def sample(sample_path: Path) -> Article:
+    return dataclasses.replace(
+        parse_article(read_article_file(sample_path), source=str(sample_path)), id="zhanaozen"
+    )
 
 
 def render_all(article: Article, pace: int = 0) -> list[Outgoing]:
