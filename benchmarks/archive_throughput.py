@@ -19,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bot.domain.message import StoredMessage
 from bot.domain.viewer import Viewer
 from bot.sandbox import Limit, RateLimitConfig, Sandbox
 from bot.sandbox.harness import running_bot, sandbox_settings
@@ -34,7 +35,7 @@ async def archived_count(store: Store) -> int:
     return int(row[0]) if row else 0
 
 
-async def through_sandbox(folder: Path, total: int) -> tuple[float, float, int, list[object]]:
+async def through_sandbox(folder: Path, total: int) -> tuple[float, float, int, list[StoredMessage]]:
     fast = RateLimitConfig(messages_per_channel=Limit(50, 0.1), webhook_executions=Limit(50, 0.1))
     async with Sandbox(limits=fast) as sandbox:
         seed = sandbox.seed()
@@ -80,11 +81,11 @@ async def through_sandbox(folder: Path, total: int) -> tuple[float, float, int, 
     return elapsed, delivered["at"] - started, total - stored, rows[-total:]
 
 
-async def one_transaction_each(folder: Path, rows: list[object]) -> float:
+async def one_transaction_each(folder: Path, rows: list[StoredMessage]) -> float:
     async with Store(folder / "baseline.db") as store:
         started = time.perf_counter()
         for row in rows:
-            await store.messages.record(dataclasses.replace(row, article_id=None))  # type: ignore[type-var]
+            await store.messages.record(dataclasses.replace(row, article_id=None))
         return time.perf_counter() - started
 
 

@@ -12,17 +12,15 @@ import pytest
 
 from bot.cli import main
 
-SAMPLE = Path(__file__).parents[1] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
-
 
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file in ``folder`` and its bytes: the database's header and WAL included."""
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
-def test_import_then_show_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_import_then_show_json(tmp_path: Path, capsys: pytest.CaptureFixture[str], sample_path: Path) -> None:
     db = tmp_path / "r.db"
-    assert main(["--db", str(db), "import", str(SAMPLE)]) == 0
+    assert main(["--db", str(db), "import", str(sample_path)]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "the-lessons-of-zhanaozen"
     assert main(["--db", str(db), "show", "the-lessons-of-zhanaozen", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
@@ -45,7 +43,7 @@ def test_import_then_show_json(tmp_path: Path, capsys: pytest.CaptureFixture[str
         "text": shown["comments"][1]["text"],
         "quotes": [{"comment": 1, "text": shown["comments"][0]["text"].split("\n\n")[2]}],
     }
-    assert main(["--db", str(db), "import", str(SAMPLE)]) == 0
+    assert main(["--db", str(db), "import", str(sample_path)]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "the-lessons-of-zhanaozen-2"
     assert main(["--db", str(db), "list"]) == 0
     assert (
@@ -55,10 +53,10 @@ def test_import_then_show_json(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
 
 def test_bad_input_is_one_line_exit_2_and_changes_nothing(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], sample_path: Path
 ) -> None:
     db = tmp_path / "r.db"
-    assert main(["--db", str(db), "import", str(SAMPLE), "--id", "zh"]) == 0
+    assert main(["--db", str(db), "import", str(sample_path), "--id", "zh"]) == 0
     capsys.readouterr()
     (tmp_path / "empty.txt").write_bytes(b"")
     (tmp_path / "bin.dat").write_bytes(bytes(range(256)))
@@ -70,8 +68,8 @@ def test_bad_input_is_one_line_exit_2_and_changes_nothing(
         (["import", str(tmp_path / "empty.txt")], "is empty"),
         (["import", str(tmp_path / "bin.dat")], "binary"),
         (["import", str(tmp_path / "latin1.txt")], "not UTF-8"),
-        (["import", str(SAMPLE), "--id", "zh"], "already taken"),
-        (["import", str(SAMPLE), "--id", "Bad Id!"], "invalid article id"),
+        (["import", str(sample_path), "--id", "zh"], "already taken"),
+        (["import", str(sample_path), "--id", "Bad Id!"], "invalid article id"),
         (["show", "nope"], "no article with id 'nope'"),
     ]
     for argv, message in cases:

@@ -15,7 +15,6 @@ import pytest
 from bot.logs import REDACTED, RedactingFormatter, redact, setup_logging
 from bot.sandbox import Limit, RateLimitConfig, Sandbox
 
-SAMPLE = Path(__file__).parents[1] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
 BOT_TOKEN = "MTA4NzY1NDMyMTA5ODc2NTQzMg.GhIjKl.abcdefghijklmnopqrstuvwxyz0123456789AB"
 
 
@@ -82,13 +81,13 @@ def limits() -> RateLimitConfig:
     return RateLimitConfig(messages_per_channel=Limit(5, 0.25), webhook_executions=Limit(5, 0.1))
 
 
-async def test_no_token_in_a_debug_log_of_a_posting_and_a_question(tmp_path: Path) -> None:
+async def test_no_token_in_a_debug_log_of_a_posting_and_a_question(tmp_path: Path, sample_path: Path) -> None:
     db = tmp_path / "readalong.db"
     log = tmp_path / "bot.log"
     async with Sandbox(limits=RateLimitConfig(Limit(5, 0.25), webhook_executions=Limit(5, 0.1))) as sandbox:
         seed = sandbox.seed()
         importer = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "--db", str(db), "import", str(SAMPLE)
+            sys.executable, "-m", "bot", "--db", str(db), "import", str(sample_path)
         )
         assert await importer.wait() == 0
         environment = {

@@ -18,14 +18,18 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import openai
+from typing import TYPE_CHECKING
 
 from bot.answers.extractive import overlap, quoted_text
 from bot.domain.answer import Quote
 from bot.domain.article import Article
 from bot.search.ranking import MAX_QUOTE_CHARS
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    # Imported when a key is set (from_settings): the package takes about a second to import, paid by
+    # every start of the bot and every CLI command otherwise.
+    import openai
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +87,8 @@ class AnswerWriter:
         """The writer the settings ask for, or None when no API key is set (extractive answers)."""
         if settings.openai_api_key is None:
             return None
+        import openai
+
         client = openai.AsyncOpenAI(
             api_key=settings.openai_api_key.reveal(),
             base_url=settings.openai_base_url,
@@ -101,6 +107,8 @@ class AnswerWriter:
         """The model's answer with verified quotes, or None if it gave nothing usable in time."""
         if not candidates:
             return None
+        import openai  # already loaded: the client is one of its objects
+
         try:
             async with asyncio.timeout(self.timeout):
                 reply = await self._client.chat.completions.create(

@@ -16,7 +16,6 @@ from bot.domain.message import StoredMessage
 from bot.domain.viewer import Viewer
 from bot.store import Store
 
-SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
 THREAD_1, COMMENTS_THREAD, CHANNEL = 501, 509, 500
 
 
@@ -42,9 +41,9 @@ def message(
 
 
 @pytest.fixture
-async def stored(tmp_path: Path) -> tuple[Path, Article, list[StoredMessage]]:
+async def stored(tmp_path: Path, sample_path: Path) -> tuple[Path, Article, list[StoredMessage]]:
     db = tmp_path / "r.db"
-    article = parse_article(read_article_file(SAMPLE), source=str(SAMPLE))
+    article = parse_article(read_article_file(sample_path), source=str(sample_path))
     async with Store(db) as store:
         article = await store.articles.add(article, "zh")
         rows = [

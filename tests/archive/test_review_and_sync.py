@@ -12,8 +12,6 @@ from bot.domain.message import StoredMessage
 from bot.domain.viewer import Viewer
 from bot.store import Store
 
-SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
-
 
 def row(mid: int, author: str, content: str, **extra: object) -> StoredMessage:
     base = StoredMessage(
@@ -56,8 +54,8 @@ def test_pages_respect_the_limit_and_keep_every_block() -> None:
     assert paginate([]) == ["*(nothing here yet)*"]
 
 
-async def test_backfill_adds_edits_and_deletes_once(tmp_path: Path) -> None:
-    article = parse_article(read_article_file(SAMPLE), source=str(SAMPLE))
+async def test_backfill_adds_edits_and_deletes_once(tmp_path: Path, sample_path: Path) -> None:
+    article = parse_article(read_article_file(sample_path), source=str(sample_path))
     async with Store(tmp_path / "r.db") as store:
         await store.articles.add(article, "zh")
         await store.messages.record_many(

@@ -3,6 +3,7 @@ every earlier comment gives (its speed is measured in benchmarks/event_loop.py).
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -33,6 +34,7 @@ comment_texts = st.lists(
 )
 
 
+@pytest.mark.slow
 @given(comment_texts, st.data())
 @settings(max_examples=300, deadline=None)
 def test_same_quotes_as_comparing_every_pair(texts: list[str], data: st.DataObject) -> None:

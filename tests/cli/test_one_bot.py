@@ -19,7 +19,6 @@ from bot.sandbox import Sandbox
 from bot.sandbox.harness import running_bot, sandbox_settings
 from bot.settings import Settings
 
-SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
 ROOT = Path(__file__).parents[2]
 
 HOLD = """
@@ -65,10 +64,10 @@ async def test_a_second_bot_in_the_same_process_is_refused(tmp_path: Path) -> No
 
 
 def test_run_beside_a_bot_in_another_process_is_refused_and_reads_still_work(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, sample_path: Path
 ) -> None:
     db = tmp_path / "r.db"
-    assert main(["--db", str(db), "import", str(SAMPLE)]) == 0
+    assert main(["--db", str(db), "import", str(sample_path)]) == 0
     capsys.readouterr()
     process = holder(db)
     try:

@@ -23,7 +23,6 @@ from tests.e2e.conftest import wait_archived
 if TYPE_CHECKING:
     from cogs.discussion import Discussion
 
-SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
 ARTICLE = "the-lessons-of-zhanaozen"
 
 
@@ -32,9 +31,9 @@ def limits() -> RateLimitConfig:
     return RateLimitConfig(messages_per_channel=Limit(5, 0.25), webhook_executions=Limit(5, 0.1))
 
 
-async def post_sample(sandbox: Sandbox) -> None:
+async def post_sample(sandbox: Sandbox, *, sample_path: Path) -> None:
     await sandbox.run_command(
-        "ada", "general", "article import", {"file": (SAMPLE.name, SAMPLE.read_bytes())}
+        "ada", "general", "article import", {"file": (sample_path.name, sample_path.read_bytes())}
     )
     await sandbox.run_command("ada", "general", "article post", {"article": ARTICLE, "channel": "general"})
 
@@ -54,9 +53,9 @@ def discussion(bot: ReadalongBot) -> Discussion:
 
 
 async def test_replies_edits_and_deletions_are_recorded(
-    sandbox: Sandbox, seed: Seed, bot: ReadalongBot
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
 ) -> None:
-    await post_sample(sandbox)
+    await post_sample(sandbox, sample_path=sample_path)
     section_one = sandbox.threads("general")[0]
     first = sandbox.send("ben", section_one, "First thought on §1")
     second = sandbox.send("ada", section_one, "A reply", reply_to=first)
@@ -77,10 +76,10 @@ async def test_replies_edits_and_deletions_are_recorded(
 
 
 async def test_downtime_is_caught_up_archived_threads_included(
-    sandbox: Sandbox, seed: Seed, settings: Settings
+    sandbox: Sandbox, seed: Seed, settings: Settings, sample_path: Path
 ) -> None:
     async with running_bot(settings) as bot:
-        await post_sample(sandbox)
+        await post_sample(sandbox, sample_path=sample_path)
         threads = sandbox.threads("general")
         early = sandbox.send("ben", threads[0], "Said while the bot was up")
         doomed = sandbox.send("ada", threads[0], "Deleted while the bot is down")
@@ -110,8 +109,10 @@ async def test_downtime_is_caught_up_archived_threads_included(
         assert await discussion(bot).backfill() == SyncCounts()  # running it again changes nothing
 
 
-async def test_archive_show_pages_with_buttons(sandbox: Sandbox, seed: Seed, bot: ReadalongBot) -> None:
-    await post_sample(sandbox)
+async def test_archive_show_pages_with_buttons(
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
+) -> None:
+    await post_sample(sandbox, sample_path=sample_path)
     thread = sandbox.threads("general")[0]
     sent = [sandbox.send("ben", thread, f"Message number {n}: " + "words " * 30) for n in range(40)]
     await sandbox.wait_idle()
@@ -139,8 +140,10 @@ class TextOf(html.parser.HTMLParser):
         self.text.append(data)
 
 
-async def test_exports_in_three_formats(sandbox: Sandbox, seed: Seed, bot: ReadalongBot) -> None:
-    await post_sample(sandbox)
+async def test_exports_in_three_formats(
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
+) -> None:
+    await post_sample(sandbox, sample_path=sample_path)
     thread = sandbox.threads("general")[1]
     question = sandbox.send("ben", thread, "Who was prosecuted?")
     answer = sandbox.send("ada", thread, "Police and officials.", reply_to=question)
@@ -173,9 +176,11 @@ async def test_exports_in_three_formats(sandbox: Sandbox, seed: Seed, bot: Reada
     assert answer["reference"]["messageId"] == question["id"]
 
 
-async def test_archive_survives_in_the_database(sandbox: Sandbox, seed: Seed, settings: Settings) -> None:
+async def test_archive_survives_in_the_database(
+    sandbox: Sandbox, seed: Seed, settings: Settings, sample_path: Path
+) -> None:
     async with running_bot(settings) as bot:
-        await post_sample(sandbox)
+        await post_sample(sandbox, sample_path=sample_path)
         sandbox.send("ben", sandbox.threads("general")[0], "kept after the bot stops")
         await sandbox.wait_idle()
         await discussion(bot).recorder.drain()
@@ -184,8 +189,10 @@ async def test_archive_survives_in_the_database(sandbox: Sandbox, seed: Seed, se
     assert "kept after the bot stops" in contents
 
 
-async def test_search_by_words_and_by_author(sandbox: Sandbox, seed: Seed, bot: ReadalongBot) -> None:
-    await post_sample(sandbox)
+async def test_search_by_words_and_by_author(
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
+) -> None:
+    await post_sample(sandbox, sample_path=sample_path)
     threads = sandbox.threads("general")
     sent = [
         sandbox.send("ben", threads[0], "The oil workers strike started it all"),
@@ -204,9 +211,9 @@ async def test_search_by_words_and_by_author(sandbox: Sandbox, seed: Seed, bot: 
 
 
 async def test_a_server_can_choose_to_forget_deleted_words(
-    sandbox: Sandbox, seed: Seed, bot: ReadalongBot
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
 ) -> None:
-    await post_sample(sandbox)
+    await post_sample(sandbox, sample_path=sample_path)
     thread = sandbox.threads("general")[0]
     before = sandbox.send("ben", thread, "deleted before the setting")
     sandbox.edit("ben", before, "deleted before the setting, edited")

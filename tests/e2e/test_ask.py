@@ -14,17 +14,15 @@ from bot.settings import Secret, Settings
 from tests.e2e.conftest import wait_archived
 from tests.openai_server import INVENTED, FakeOpenAI
 
-SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
-
 
 @pytest.fixture
 def limits() -> RateLimitConfig:
     return RateLimitConfig(messages_per_channel=Limit(5, 0.25), webhook_executions=Limit(5, 0.1))
 
 
-async def posted(sandbox: Sandbox) -> None:
+async def posted(sandbox: Sandbox, *, sample_path: Path) -> None:
     await sandbox.run_command(
-        "ada", "general", "article import", {"file": (SAMPLE.name, SAMPLE.read_bytes())}
+        "ada", "general", "article import", {"file": (sample_path.name, sample_path.read_bytes())}
     )
     await sandbox.run_command(
         "ada", "general", "article post", {"article": "the-lessons-of-zhanaozen", "channel": "general"}
@@ -33,8 +31,10 @@ async def posted(sandbox: Sandbox) -> None:
     await sandbox.wait_idle()
 
 
-async def test_ask_quotes_with_a_link_to_the_section(sandbox: Sandbox, seed: Seed, bot: ReadalongBot) -> None:
-    await posted(sandbox)
+async def test_ask_quotes_with_a_link_to_the_section(
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
+) -> None:
+    await posted(sandbox, sample_path=sample_path)
     result = await sandbox.run("ben", "general", "/ask question:How many people died? @everyone")
     assert not result.ephemeral
     (message,) = result.messages
@@ -51,18 +51,18 @@ async def test_ask_quotes_with_a_link_to_the_section(sandbox: Sandbox, seed: See
 
 
 async def test_cooldown_per_member(
-    sandbox: Sandbox, seed: Seed, settings: Settings, bot: ReadalongBot
+    sandbox: Sandbox, seed: Seed, settings: Settings, bot: ReadalongBot, sample_path: Path
 ) -> None:
-    await posted(sandbox)
+    await posted(sandbox, sample_path=sample_path)
     await sandbox.run("ben", "general", "/ask question:How many people died?")
     again = await sandbox.run("ben", "general", "/ask question:How many jobs?")
     assert again.ephemeral and "Slow down" in again.text
 
 
 async def test_mention_in_a_thread_answers_there_as_a_reply(
-    sandbox: Sandbox, seed: Seed, bot: ReadalongBot
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
 ) -> None:
-    await posted(sandbox)
+    await posted(sandbox, sample_path=sample_path)
     thread = sandbox.threads("general")[3]
     asked = sandbox.send("ben", thread, f"<@{seed.bot_id}> how many new jobs were created in 2012?")
     await sandbox.wait_until(lambda: len(sandbox.messages(thread["id"])) >= 2, within=10)
@@ -73,14 +73,14 @@ async def test_mention_in_a_thread_answers_there_as_a_reply(
 
 
 async def test_with_a_model_ask_defers_then_answers_with_verified_quotes(
-    sandbox: Sandbox, seed: Seed, settings: Settings
+    sandbox: Sandbox, seed: Seed, settings: Settings, sample_path: Path
 ) -> None:
     async with FakeOpenAI(behaviour="inventive") as model:
         with_model = replace(
             settings, openai_api_key=Secret("sk-e2e-key"), openai_base_url=model.url, openai_model="m"
         )
         async with running_bot(with_model):
-            await posted(sandbox)
+            await posted(sandbox, sample_path=sample_path)
             result = await sandbox.run("ben", "general", "/ask question:How many people died?")
     assert result.record.response_type == 5  # deferred: "Readalong is thinking…"
     (message,) = result.messages
@@ -93,9 +93,9 @@ async def test_with_a_model_ask_defers_then_answers_with_verified_quotes(
 
 
 async def test_ask_quotes_a_readers_reply_labelled_as_a_readers(
-    sandbox: Sandbox, seed: Seed, bot: ReadalongBot
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
 ) -> None:
-    await posted(sandbox)
+    await posted(sandbox, sample_path=sample_path)
     thread = sandbox.threads("general")[1]
     said = sandbox.send("ben", thread, "My uncle drove the night bus from Aktau to Zhanaozen for nine years.")
     await sandbox.wait_idle()

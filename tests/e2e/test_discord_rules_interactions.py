@@ -30,10 +30,12 @@ def limits() -> RateLimitConfig:
     return RateLimitConfig(messages_per_channel=Limit(5, 0.25), webhook_executions=Limit(5, 0.1))
 
 
-async def _with_a_private_thread(sandbox: Sandbox, bot: ReadalongBot) -> dict[str, object]:
+async def _with_a_private_thread(
+    sandbox: Sandbox, bot: ReadalongBot, *, sample_path: Path
+) -> dict[str, object]:
     """The sample posted, and a private thread of Ben's that the bot was added to: working out
     Ben's view now takes one Discord lookup (is Ben in that thread?)."""
-    await post_sample(sandbox)
+    await post_sample(sandbox, sample_path=sample_path)
     thread = sandbox.create_private_thread("ben", "general", "ben's corner")
     sandbox.add_to_thread("ben", thread, "Readalong")
     sandbox.send("ben", thread, "the zebra committee meets at noon")
@@ -43,10 +45,11 @@ async def _with_a_private_thread(sandbox: Sandbox, bot: ReadalongBot) -> dict[st
     return thread
 
 
+@pytest.mark.slow
 async def test_commands_that_may_be_slow_defer_and_still_answer_when_discord_is_slow(
-    sandbox: Sandbox, seed: Seed, bot: ReadalongBot
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
 ) -> None:
-    await _with_a_private_thread(sandbox, bot)
+    await _with_a_private_thread(sandbox, bot, sample_path=sample_path)
     section = sandbox.threads("general")[0]
     sandbox.interaction_deadline = 2.0  # Discord's 3 s, less the margin the bot should keep
     runs = [
@@ -76,44 +79,46 @@ async def test_an_error_after_a_public_deferral_is_still_private(
 
 
 async def test_a_mention_in_a_locked_thread_is_not_answered_and_nothing_fails(
-    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, caplog: pytest.LogCaptureFixture
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, caplog: pytest.LogCaptureFixture, sample_path: Path
 ) -> None:
-    await post_sample(sandbox)
+    await post_sample(sandbox, sample_path=sample_path)
     section = sandbox.threads("general")[0]
     sandbox.world.update_thread(section["id"], seed.admin_id, {"locked": True})
     await sandbox.wait_idle()
-    before = len(sandbox.messages(section))
+    before = len(sandbox.messages(section["id"]))
     caplog.set_level(logging.INFO)
     # Ada owns the server (Manage Threads), so Discord lets her post in the locked thread; the bot,
     # with the invite permissions, may not.
     sandbox.send("ada", section, f"<@{seed.bot_id}> Who settled the wrangling in secret meetings?")
     await sandbox.wait_idle()
-    assert len(sandbox.messages(section)) == before + 1  # her question only
+    assert len(sandbox.messages(section["id"])) == before + 1  # her question only
     assert any("locked thread" in r.getMessage() for r in caplog.records if r.name == "cogs.ask")
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
     assert sandbox.responses[403] == 0  # it did not even try
 
 
 async def test_a_mention_is_answered_without_a_reply_when_history_is_denied(
-    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, caplog: pytest.LogCaptureFixture
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, caplog: pytest.LogCaptureFixture, sample_path: Path
 ) -> None:
-    await post_sample(sandbox)
+    await post_sample(sandbox, sample_path=sample_path)
     section = sandbox.threads("general")[0]
     sandbox.world.set_overwrite(seed.general_id, seed.bot_id, deny=perms.READ_MESSAGE_HISTORY, member=True)
     await sandbox.wait_idle()
     sandbox.send("ben", section, f"<@{seed.bot_id}> Who settled the wrangling in secret meetings?")
-    await sandbox.wait_until(lambda: sandbox.messages(section)[-1]["author"]["id"] == seed.bot_id, within=10)
-    answer = sandbox.messages(section)[-1]
+    await sandbox.wait_until(
+        lambda: sandbox.messages(section["id"])[-1]["author"]["id"] == seed.bot_id, within=10
+    )
+    answer = sandbox.messages(section["id"])[-1]
     assert "message_reference" not in answer and answer["content"]
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 async def test_a_private_thread_the_bot_was_not_added_to_is_not_archived(
-    sandbox: Sandbox, seed: Seed, bot: ReadalongBot
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
 ) -> None:
     """With the invite permissions (no Manage Threads) Discord hides a private thread from the bot
     until someone adds it: the bot never receives its messages, so nobody finds them through it."""
-    await post_sample(sandbox)
+    await post_sample(sandbox, sample_path=sample_path)
     thread = sandbox.create_private_thread("ben", "general", "just us")
     sandbox.send("ben", thread, "the zebra committee meets at noon")
     await sandbox.wait_idle()
@@ -173,12 +178,13 @@ def test_the_intro_embed_fits_discords_limits_whatever_the_article() -> None:
     assert len(spec.title) == 256
 
 
+@pytest.mark.slow
 async def test_thread_autocomplete_gives_up_in_time_when_discord_is_slow(
-    sandbox: Sandbox, seed: Seed, bot: ReadalongBot
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
 ) -> None:
     """An autocomplete cannot be deferred: when working out the viewer is slow, it answers with no
     suggestions in time rather than late (which Discord refuses with 10062)."""
-    await _with_a_private_thread(sandbox, bot)
+    await _with_a_private_thread(sandbox, bot, sample_path=sample_path)
     choices = await sandbox.autocomplete("ben", "general", "archive show", {"thread": "§"}, "thread")
     assert choices  # normally: the threads
     sandbox.stall(3.5)

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -26,7 +27,6 @@ from bot.sandbox import permissions as perms
 from bot.sandbox.harness import running_bot
 from bot.settings import Settings
 
-SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
 ARTICLE = "the-lessons-of-zhanaozen"
 NAMES = ["Discord Fan", "Clyde", "everyone", "", "N" * 120]
 
@@ -37,14 +37,18 @@ def limits() -> RateLimitConfig:
     return RateLimitConfig(messages_per_channel=Limit(5, 0.5), webhook_executions=Limit(5, 0.2))
 
 
-def sample() -> Article:
-    return parse_article(decode_article_bytes(SAMPLE.read_bytes(), SAMPLE.name), source=SAMPLE.name)
+def sample(*, sample_path: Path) -> Article:
+    return parse_article(
+        decode_article_bytes(sample_path.read_bytes(), sample_path.name), source=sample_path.name
+    )
 
 
-async def store_with_comments(bot: ReadalongBot, seed: Seed, comments: list[tuple[str, str]]) -> Article:
+async def store_with_comments(
+    bot: ReadalongBot, seed: Seed, comments: list[tuple[str, str]], *, sample_path: Path
+) -> Article:
     """The sample article, imported in the seed server, with these (author, text) comments."""
     article = dataclasses.replace(
-        sample(),
+        sample(sample_path=sample_path),
         comments=tuple(
             Comment(index=n, author=author, posted=None, text=text)
             for n, (author, text) in enumerate(comments, start=1)
@@ -53,9 +57,9 @@ async def store_with_comments(bot: ReadalongBot, seed: Seed, comments: list[tupl
     return await bot.store.articles.add(article, ARTICLE, guild_id=int(seed.guild_id))
 
 
-async def import_sample(sandbox: Sandbox) -> None:
+async def import_sample(sandbox: Sandbox, *, sample_path: Path) -> None:
     result = await sandbox.run_command(
-        "ada", "general", "article import", {"file": (SAMPLE.name, SAMPLE.read_bytes())}
+        "ada", "general", "article import", {"file": (sample_path.name, sample_path.read_bytes())}
     )
     assert not result.failed and "Imported" in result.text, result.text
 
@@ -68,7 +72,7 @@ async def post(sandbox: Sandbox, target: str, **options: object) -> str:
     return result.text
 
 
-def comments_thread(sandbox: Sandbox, parent: str = "general") -> list[dict[str, object]]:
+def comments_thread(sandbox: Sandbox, parent: str = "general") -> list[dict[str, Any]]:
     threads = [t for t in sandbox.threads(parent) if t["name"].startswith("Comments:")]
     return sandbox.messages(threads[0]["id"]) if threads else []
 
@@ -83,15 +87,17 @@ def notices(sandbox: Sandbox, seed: Seed) -> list[str]:
 
 
 async def test_commenters_discord_refuses_as_webhook_names_are_posted_and_archived_as_themselves(
-    sandbox: Sandbox, seed: Seed, bot: ReadalongBot
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
 ) -> None:
-    await store_with_comments(bot, seed, [(name, f"Comment number {n}.") for n, name in enumerate(NAMES)])
+    await store_with_comments(
+        bot, seed, [(name, f"Comment number {n}.") for n, name in enumerate(NAMES)], sample_path=sample_path
+    )
     await post(sandbox, "general")
     await sandbox.wait_until(lambda: len(comments_thread(sandbox)) >= len(NAMES), within=30)
     await sandbox.wait_idle()
     posted = comments_thread(sandbox)
     assert [str(m["content"]).endswith(f"Comment number {n}.") for n, m in enumerate(posted)] == [True] * 5
-    shown = [m["author"]["username"] for m in posted]  # type: ignore[index]
+    shown = [m["author"]["username"] for m in posted]
     # The stated transformation: a look-alike letter in "discord"/"clyde"/"everyone", blank →
     # "Commenter", clipped to 80 characters; each accepted by the sandbox as Discord would.
     assert shown == ["Disсord Fan", "Clydе", "еveryone", "Commenter", "N" * 79 + "…"]
@@ -116,12 +122,12 @@ async def test_commenters_discord_refuses_as_webhook_names_are_posted_and_archiv
 
 
 async def test_a_channel_with_fifteen_webhooks_pauses_the_posting_naming_the_cause(
-    sandbox: Sandbox, seed: Seed, bot: ReadalongBot
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
 ) -> None:
     world = sandbox.world
     for number in range(15):  # other integrations' webhooks fill the channel
         world.create_webhook(seed.general_id, seed.admin_id, f"Integration {number}")
-    await import_sample(sandbox)
+    await import_sample(sandbox, sample_path=sample_path)
     await post(sandbox, "general")
     await sandbox.wait_until(lambda: bool(notices(sandbox, seed)), within=20)
     (notice,) = notices(sandbox, seed)
@@ -133,11 +139,11 @@ async def test_a_channel_with_fifteen_webhooks_pauses_the_posting_naming_the_cau
 
 
 async def test_the_bots_webhook_is_found_again_not_made_twice(
-    sandbox: Sandbox, seed: Seed, settings: Settings
+    sandbox: Sandbox, seed: Seed, settings: Settings, sample_path: Path
 ) -> None:
     books = sandbox.world.create_channel(seed.guild_id, "books")
     async with running_bot(settings):
-        await import_sample(sandbox)
+        await import_sample(sandbox, sample_path=sample_path)
         await post(sandbox, "general")
         await sandbox.wait_until(lambda: len(comments_thread(sandbox)) >= 2, within=30)
     async with running_bot(settings):  # a restart forgets its cache: it must look before it makes one
@@ -149,12 +155,12 @@ async def test_the_bots_webhook_is_found_again_not_made_twice(
 
 
 async def test_a_server_requiring_2fa_pauses_the_posting_naming_the_real_cause(
-    sandbox: Sandbox, seed: Seed, bot: ReadalongBot
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
 ) -> None:
     world = sandbox.world
     world.guilds[seed.guild_id]["mfa_level"] = 1
     world.owner_mfa_enabled = False
-    await import_sample(sandbox)
+    await import_sample(sandbox, sample_path=sample_path)
     await post(sandbox, "general")
     await sandbox.wait_until(lambda: bool(notices(sandbox, seed)), within=20)
     (notice,) = notices(sandbox, seed)
@@ -168,11 +174,11 @@ async def test_a_server_requiring_2fa_pauses_the_posting_naming_the_real_cause(
 
 
 async def test_the_active_thread_cap_pauses_the_posting_with_the_reason(
-    sandbox: Sandbox, seed: Seed, bot: ReadalongBot
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
 ) -> None:
     world = sandbox.world
     world.max_active_threads = len(world.active_threads(seed.guild_id)) + 2
-    await import_sample(sandbox)
+    await import_sample(sandbox, sample_path=sample_path)
     await post(sandbox, "general", comments=False)
     await sandbox.wait_until(lambda: bool(notices(sandbox, seed)), within=20)
     (notice,) = notices(sandbox, seed)
@@ -183,13 +189,15 @@ async def test_the_active_thread_cap_pauses_the_posting_with_the_reason(
     assert stored.state == "paused" and "active threads" in (stored.paused_reason or "")
 
 
-async def test_a_forum_that_requires_a_tag(sandbox: Sandbox, seed: Seed, bot: ReadalongBot) -> None:
+async def test_a_forum_that_requires_a_tag(
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
+) -> None:
     world = sandbox.world
     forum = world.channel(seed.forum_id)
     world.channels[seed.forum_id]["flags"] = 1 << 4  # REQUIRE_TAG
     forum["available_tags"] = [t for t in forum["available_tags"] if t["name"] != "Zhanaozen"]
     world.emit("CHANNEL_UPDATE", forum)
-    await import_sample(sandbox)
+    await import_sample(sandbox, sample_path=sample_path)
     await sandbox.wait_idle()
 
     refused = await sandbox.run_command(
@@ -220,7 +228,7 @@ async def test_a_forum_that_requires_a_tag(sandbox: Sandbox, seed: Seed, bot: Re
 
 
 async def test_a_moderated_tag_without_manage_threads_is_refused_up_front(
-    sandbox: Sandbox, seed: Seed, bot: ReadalongBot
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
 ) -> None:
     world = sandbox.world
     forum = world.channel(seed.forum_id)
@@ -228,7 +236,7 @@ async def test_a_moderated_tag_without_manage_threads_is_refused_up_front(
     tag["moderated"] = True
     world.emit("CHANNEL_UPDATE", forum)
     world.set_overwrite(seed.forum_id, seed.bot_id, deny=perms.MANAGE_THREADS, member=True)
-    await import_sample(sandbox)
+    await import_sample(sandbox, sample_path=sample_path)
     await sandbox.wait_idle()
     choices = await sandbox.autocomplete(
         "ada", "general", "article post", {"article": ARTICLE, "channel": "reading-room", "tag": ""}, "tag"
@@ -256,13 +264,13 @@ def bring_forward(path: Path) -> None:
 
 
 async def test_a_forums_chosen_tag_deleted_mid_posting_pauses_it_with_the_reason(
-    sandbox: Sandbox, seed: Seed, settings: Settings, bot: ReadalongBot
+    sandbox: Sandbox, seed: Seed, settings: Settings, bot: ReadalongBot, sample_path: Path
 ) -> None:
     world = sandbox.world
     forum = world.channel(seed.forum_id)
     forum["flags"] = 1 << 4  # REQUIRE_TAG
     world.emit("CHANNEL_UPDATE", forum)
-    await import_sample(sandbox)
+    await import_sample(sandbox, sample_path=sample_path)
     await post(sandbox, "reading-room", tag="Readalong", pace=1, comments=False)
     await sandbox.wait_until(lambda: len(sandbox.threads("reading-room")) == 2, within=20)  # intro, §1
     forum["available_tags"] = [t | {"name": "Other"} for t in forum["available_tags"][:1]]
@@ -281,12 +289,12 @@ async def test_a_forums_chosen_tag_deleted_mid_posting_pauses_it_with_the_reason
 
 @pytest.mark.parametrize(("kind", "what"), [(5, "announcement channel"), (16, "media channel")])
 async def test_announcement_and_media_channels_are_refused_in_one_line(
-    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, kind: int, what: str
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, kind: int, what: str, sample_path: Path
 ) -> None:
     channel = sandbox.world.create_channel(seed.guild_id, "elsewhere", kind=kind)
     if kind == 16:
         channel |= {"available_tags": [], "default_reaction_emoji": None, "default_sort_order": None}
-    await import_sample(sandbox)
+    await import_sample(sandbox, sample_path=sample_path)
     await sandbox.wait_idle()
     refused = await sandbox.run_command(
         "ada", "general", "article post", {"article": ARTICLE, "channel": "elsewhere"}
@@ -298,7 +306,7 @@ async def test_announcement_and_media_channels_are_refused_in_one_line(
 
 
 async def test_recovery_finds_a_comment_discord_trimmed_after_a_kill_after_send(
-    sandbox: Sandbox, seed: Seed, settings: Settings
+    sandbox: Sandbox, seed: Seed, settings: Settings, sample_path: Path
 ) -> None:
     """The bot is stopped while Discord has the comment but before the bot learnt its id: on the
     next start it must recognise the comment, whose text Discord trimmed and whose name it
@@ -316,7 +324,10 @@ async def test_recovery_finds_a_comment_discord_trimmed_after_a_kill_after_send(
 
     async with running_bot(settings) as bot:
         await store_with_comments(
-            bot, seed, [("  Ada   Lovelace ", "Spaces after this.  \n\n  "), ("Kuda", "Second.")]
+            bot,
+            seed,
+            [("  Ada   Lovelace ", "Spaces after this.  \n\n  "), ("Kuda", "Second.")],
+            sample_path=sample_path,
         )
         sandbox.faults.hook = hold_the_first_comment
         await post(sandbox, "general")
@@ -334,5 +345,5 @@ async def test_recovery_finds_a_comment_discord_trimmed_after_a_kill_after_send(
         posting = (await bot.store.postings.for_guild(int(seed.guild_id), ARTICLE))[0]
         assert (await bot.store.postings.get(posting.id)).state == "done"
     posted = comments_thread(sandbox)
-    assert [m["author"]["username"] for m in posted] == ["Ada Lovelace", "Kuda"]  # type: ignore[index]
+    assert [m["author"]["username"] for m in posted] == ["Ada Lovelace", "Kuda"]
     assert posted[0]["id"] == held["id"]  # recognised, not sent again

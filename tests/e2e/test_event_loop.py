@@ -13,6 +13,8 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
+
 from bot.discord.client import ReadalongBot
 from bot.sandbox import Sandbox
 
@@ -45,6 +47,7 @@ async def longest_hold() -> AsyncIterator[list[float]]:
             await ticker
 
 
+@pytest.mark.slow
 async def test_importing_6000_comments_does_not_hold_the_loop(sandbox: Sandbox, bot: ReadalongBot) -> None:
     scrape = many_comments(random.Random(2012)).encode()
     async with longest_hold() as held:
@@ -53,6 +56,7 @@ async def test_importing_6000_comments_does_not_hold_the_loop(sandbox: Sandbox, 
     assert held[0] < HELD_TOO_LONG, f"the loop was held {held[0]:.2f} s"
 
 
+@pytest.mark.slow
 async def test_asking_about_a_huge_comment_does_not_hold_the_loop(
     sandbox: Sandbox, bot: ReadalongBot
 ) -> None:

@@ -13,8 +13,6 @@ from aiohttp import web
 
 from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
 
-SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
-
 
 @pytest.fixture
 def limits() -> RateLimitConfig:
@@ -98,10 +96,20 @@ class KilledBot:
             await self.process.wait()
 
 
-async def test_exactly_once_over_many_kill_points(sandbox: Sandbox, seed: Seed, tmp_path: Path) -> None:
+@pytest.mark.slow
+async def test_exactly_once_over_many_kill_points(
+    sandbox: Sandbox, seed: Seed, tmp_path: Path, sample_path: Path
+) -> None:
     db = tmp_path / "readalong.db"
     importer = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "--db", str(db), "import", str(SAMPLE), stderr=asyncio.subprocess.PIPE
+        sys.executable,
+        "-m",
+        "bot",
+        "--db",
+        str(db),
+        "import",
+        str(sample_path),
+        stderr=asyncio.subprocess.PIPE,
     )
     _, errors = await importer.communicate()
     assert importer.returncode == 0, errors

@@ -17,7 +17,6 @@ from bot.sandbox.harness import running_bot
 from bot.settings import Settings
 from bot.store import Store
 
-SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
 ARTICLE = "the-lessons-of-zhanaozen"
 KUDA_QUOTED = "I was embarassed by my comments, as any like-minded Registan reader would not need telling the bleeding obvious."
 
@@ -28,9 +27,9 @@ def limits() -> RateLimitConfig:
     return RateLimitConfig(messages_per_channel=Limit(5, 0.5), webhook_executions=Limit(5, 0.2))
 
 
-async def import_sample(sandbox: Sandbox) -> str:
+async def import_sample(sandbox: Sandbox, *, sample_path: Path) -> str:
     result = await sandbox.run_command(
-        "ada", "general", "article import", {"file": (SAMPLE.name, SAMPLE.read_bytes())}
+        "ada", "general", "article import", {"file": (sample_path.name, sample_path.read_bytes())}
     )
     assert not result.failed and result.ephemeral
     return result.text
@@ -62,15 +61,19 @@ def assert_no_pings(sandbox: Sandbox) -> None:
                 )
 
 
-async def test_import_replies_with_what_was_read(sandbox: Sandbox, seed: Seed, bot: ReadalongBot) -> None:
-    text = await import_sample(sandbox)
+async def test_import_replies_with_what_was_read(
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
+) -> None:
+    text = await import_sample(sandbox, sample_path=sample_path)
     assert "The Lessons of Zhanaozen" in text and "Erlan Idrissov" in text
     assert "6 sections, 2 comments" in text and f"`{ARTICLE}`" in text
     assert (await bot.store.articles.get(ARTICLE)).title == "The Lessons of Zhanaozen"
 
 
-async def test_post_to_a_text_channel(sandbox: Sandbox, seed: Seed, bot: ReadalongBot) -> None:
-    await import_sample(sandbox)
+async def test_post_to_a_text_channel(
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
+) -> None:
+    await import_sample(sandbox, sample_path=sample_path)
     reply = await post(sandbox, "general")
     assert "6 sections now and 2 original comments" in reply
     await sandbox.wait_until(lambda: comments_done(sandbox, "general"), within=30)
@@ -114,8 +117,8 @@ async def test_post_to_a_text_channel(sandbox: Sandbox, seed: Seed, bot: Readalo
     assert_no_pings(sandbox)
 
 
-async def test_post_to_a_forum(sandbox: Sandbox, seed: Seed, bot: ReadalongBot) -> None:
-    await import_sample(sandbox)
+async def test_post_to_a_forum(sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path) -> None:
+    await import_sample(sandbox, sample_path=sample_path)
     await post(sandbox, "reading-room")
     await sandbox.wait_until(lambda: comments_done(sandbox, "reading-room"), within=30)
     await sandbox.wait_idle()
@@ -137,9 +140,11 @@ async def test_post_to_a_forum(sandbox: Sandbox, seed: Seed, bot: ReadalongBot) 
     assert_no_pings(sandbox)
 
 
-async def test_pacing_survives_a_restart(sandbox: Sandbox, seed: Seed, settings: Settings) -> None:
+async def test_pacing_survives_a_restart(
+    sandbox: Sandbox, seed: Seed, settings: Settings, sample_path: Path
+) -> None:
     async with running_bot(settings):
-        await import_sample(sandbox)
+        await import_sample(sandbox, sample_path=sample_path)
         reply = await post(sandbox, "general", pace=60, comments=False)
         assert "one every 60 min" in reply
         await sandbox.wait_until(lambda: len(sandbox.messages("general")) == 2, within=10)
@@ -164,9 +169,9 @@ async def test_pacing_survives_a_restart(sandbox: Sandbox, seed: Seed, settings:
 
 
 async def test_missing_permissions_are_named_before_anything_is_posted(
-    sandbox: Sandbox, seed: Seed, bot: ReadalongBot
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
 ) -> None:
-    await import_sample(sandbox)
+    await import_sample(sandbox, sample_path=sample_path)
     sandbox.world.set_overwrite(
         seed.general_id, seed.bot_id, deny=perms.CREATE_PUBLIC_THREADS | perms.MANAGE_WEBHOOKS, member=True
     )
@@ -203,9 +208,9 @@ async def test_bad_ids_and_bad_files_are_refused_and_change_nothing(
 
 
 async def test_readers_replies_are_stored_with_their_place(
-    sandbox: Sandbox, seed: Seed, bot: ReadalongBot
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
 ) -> None:
-    await import_sample(sandbox)
+    await import_sample(sandbox, sample_path=sample_path)
     await post(sandbox, "general")
     await sandbox.wait_until(lambda: comments_done(sandbox, "general"), within=30)
     sections = sandbox.messages("general")[1:7]

@@ -14,6 +14,7 @@ import sqlite3
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -26,7 +27,6 @@ from bot.sandbox import permissions as perms
 from bot.sandbox.harness import running_bot
 from bot.settings import Settings
 
-SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
 ARTICLE = "the-lessons-of-zhanaozen"
 SECOND = "a-second-reading"
 
@@ -69,24 +69,24 @@ def all_sections(sandbox: Sandbox, channel: str) -> bool:
     return heads(sandbox, channel)[1:7] == [f"**§{n}/6" for n in range(1, 7)]
 
 
-async def setup_two_servers(sandbox: Sandbox, seed: Seed, other: str) -> None:
+async def setup_two_servers(sandbox: Sandbox, seed: Seed, other: str, *, sample_path: Path) -> None:
     """The sample article imported in the seed server (posted to #books from #general), and a
     copy under another title imported in the second server (posted to #news)."""
     world = sandbox.world
     world.commands[other] = list(world.commands[seed.guild_id])  # as if synced there too
-    await import_file(sandbox, "general", SAMPLE.name, SAMPLE.read_bytes())
-    text = SAMPLE.read_text(encoding="utf-8").replace("The Lessons of Zhanaozen", "A Second Reading", 1)
+    await import_file(sandbox, "general", sample_path.name, sample_path.read_bytes())
+    text = sample_path.read_text(encoding="utf-8").replace("The Lessons of Zhanaozen", "A Second Reading", 1)
     await import_file(sandbox, "news", "second.txt", text.encode())
 
 
 async def test_a_refused_posting_pauses_with_its_reason_and_another_server_carries_on(
-    sandbox: Sandbox, seed: Seed, settings: Settings
+    sandbox: Sandbox, seed: Seed, settings: Settings, sample_path: Path
 ) -> None:
     world = sandbox.world
     books = world.create_channel(seed.guild_id, "books")
     other = second_server(sandbox, seed)
     async with running_bot(settings) as bot:
-        await setup_two_servers(sandbox, seed, other)
+        await setup_two_servers(sandbox, seed, other, sample_path=sample_path)
 
         async def revoke_after_the_intro(phase: str, route: str) -> None:
             # The bot loses Send Messages in #books once the intro is out: section 1 is refused.
@@ -102,7 +102,7 @@ async def test_a_refused_posting_pauses_with_its_reason_and_another_server_carri
         b_took = time.monotonic() - started
         sandbox.faults.hook = None
 
-        def told() -> list[dict[str, object]]:
+        def told() -> list[dict[str, Any]]:
             return [
                 m
                 for m in sandbox.messages("general")
@@ -139,11 +139,11 @@ async def test_a_refused_posting_pauses_with_its_reason_and_another_server_carri
 
 
 async def test_when_the_admin_cannot_be_told_either_the_log_says_so(
-    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, caplog: pytest.LogCaptureFixture
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, caplog: pytest.LogCaptureFixture, sample_path: Path
 ) -> None:
     caplog.set_level(logging.INFO, logger="bot")
     world = sandbox.world
-    await import_file(sandbox, "general", SAMPLE.name, SAMPLE.read_bytes())
+    await import_file(sandbox, "general", sample_path.name, sample_path.read_bytes())
 
     async def revoke_after_the_intro(phase: str, route: str) -> None:
         if phase == "after" and route == f"POST /channels/{seed.general_id}/messages":
@@ -163,8 +163,9 @@ async def test_when_the_admin_cannot_be_told_either_the_log_says_so(
     assert len(sandbox.messages("general")) == 1  # the intro; no notice could go out, none did
 
 
+@pytest.mark.slow
 async def test_failures_that_pass_are_retried_for_that_posting_alone(
-    sandbox: Sandbox, seed: Seed, settings: Settings, caplog: pytest.LogCaptureFixture
+    sandbox: Sandbox, seed: Seed, settings: Settings, caplog: pytest.LogCaptureFixture, sample_path: Path
 ) -> None:
     caplog.set_level(logging.INFO, logger="bot")
     world = sandbox.world
@@ -197,7 +198,7 @@ async def test_failures_that_pass_are_retried_for_that_posting_alone(
 
     other = second_server(sandbox, seed)
     async with running_bot(settings) as bot:
-        await setup_two_servers(sandbox, seed, other)
+        await setup_two_servers(sandbox, seed, other, sample_path=sample_path)
         sandbox.faults.hook = troubled
         await post(sandbox, "general", ARTICLE, "books", comments=False)
         started = time.monotonic()
@@ -221,9 +222,9 @@ async def test_failures_that_pass_are_retried_for_that_posting_alone(
 
 
 async def test_a_commenter_discord_refuses_as_a_webhook_name_is_posted(
-    sandbox: Sandbox, seed: Seed, bot: ReadalongBot
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
 ) -> None:
-    text = SAMPLE.read_text(encoding="utf-8")
+    text = sample_path.read_text(encoding="utf-8")
     text = text.replace("Kuda January 2", "Discord Mod January 2").replace(
         "Nathan Hamm January 3", "clyde January 3"
     )
@@ -291,12 +292,13 @@ def bring_forward(path: Path, seconds_apart: float) -> None:
         db.execute("COMMIT")
 
 
+@pytest.mark.slow
 async def test_a_ten_second_write_lock_costs_no_message_and_no_item(
-    sandbox: Sandbox, seed: Seed, settings: Settings, caplog: pytest.LogCaptureFixture
+    sandbox: Sandbox, seed: Seed, settings: Settings, caplog: pytest.LogCaptureFixture, sample_path: Path
 ) -> None:
     caplog.set_level(logging.INFO, logger="bot")
     async with running_bot(settings) as bot:
-        await import_file(sandbox, "general", SAMPLE.name, SAMPLE.read_bytes())
+        await import_file(sandbox, "general", sample_path.name, sample_path.read_bytes())
         await post(sandbox, "general", ARTICLE, "general", pace=1)
         await sandbox.wait_until(lambda: len(sandbox.threads("general")) == 1, within=10)
         await sandbox.wait_idle()
@@ -311,7 +313,7 @@ async def test_a_ten_second_write_lock_costs_no_message_and_no_item(
         assert await asyncio.wait_for(holder.stdout.readline(), 10) == b"locked\n"
         locked_at = time.monotonic()
         await asyncio.sleep(1.5)  # the publisher's next item falls due, and waits on the lock, first
-        said = []
+        said: list[dict[str, Any]] = []
         while time.monotonic() - locked_at < 9:  # readers keep talking while the database is locked
             said.append(
                 sandbox.send("ben" if len(said) % 2 else "ada", section_one["id"], f"thought {len(said)}")

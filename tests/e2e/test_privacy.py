@@ -24,7 +24,6 @@ from tests.e2e.conftest import wait_archived
 if TYPE_CHECKING:
     from cogs.discussion import Discussion
 
-SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
 ARTICLE = "the-lessons-of-zhanaozen"
 SECRET = "The zebra committee quietly settled the wrangling in secret meetings."
 QUESTION = "Who settled the wrangling in secret meetings?"
@@ -105,11 +104,13 @@ async def settle(sandbox: Sandbox, bot: ReadalongBot, *sent: dict[str, Any]) -> 
     await discussion(bot).recorder.drain()
 
 
-async def post(sandbox: Sandbox, admin: str, where: str, channel: str, *, imported: bool = False) -> None:
+async def post(
+    sandbox: Sandbox, admin: str, where: str, channel: str, *, imported: bool = False, sample_path: Path
+) -> None:
     """Post the sample article (importing it first unless it is) into ``channel``."""
     if not imported:
         await sandbox.run_command(
-            admin, where, "article import", {"file": (SAMPLE.name, SAMPLE.read_bytes())}
+            admin, where, "article import", {"file": (sample_path.name, sample_path.read_bytes())}
         )
     before = len(sandbox.threads(channel))
     await sandbox.run_command(admin, where, "article post", {"article": ARTICLE, "channel": channel})
@@ -128,9 +129,9 @@ async def search(sandbox: Sandbox, member: str, where: str, query: str = "zebra"
 
 
 async def test_private_channel_is_not_quoted_to_members_who_cannot_see_it(
-    sandbox: Sandbox, seed: Seed, places: Places, bot: ReadalongBot
+    sandbox: Sandbox, seed: Seed, places: Places, bot: ReadalongBot, sample_path: Path
 ) -> None:
-    await post(sandbox, "ada", "general", "staff")
+    await post(sandbox, "ada", "general", "staff", sample_path=sample_path)
     section = sandbox.threads("staff")[1]
     secret = sandbox.send("cat", section, SECRET)
     await settle(sandbox, bot, secret)
@@ -157,12 +158,12 @@ async def test_private_channel_is_not_quoted_to_members_who_cannot_see_it(
 
 
 async def test_a_second_server_never_sees_the_first_servers_discussion(
-    sandbox: Sandbox, seed: Seed, places: Places, bot: ReadalongBot
+    sandbox: Sandbox, seed: Seed, places: Places, bot: ReadalongBot, sample_path: Path
 ) -> None:
     # The operator's shared library (imported from the command line) is offered to both servers.
-    await bot.store.articles.add(parse_article(read_article_file(SAMPLE), source=SAMPLE.name))
-    await post(sandbox, "ada", "general", "general", imported=True)
-    await post(sandbox, "eve", "lounge", "lounge", imported=True)
+    await bot.store.articles.add(parse_article(read_article_file(sample_path), source=sample_path.name))
+    await post(sandbox, "ada", "general", "general", imported=True, sample_path=sample_path)
+    await post(sandbox, "eve", "lounge", "lounge", imported=True, sample_path=sample_path)
     section = sandbox.threads("general")[1]
     secret = sandbox.send("ben", section, SECRET)
     theirs = sandbox.send("fay", sandbox.threads("lounge")[1], "In our server we talk about the strike.")
@@ -184,7 +185,7 @@ async def test_a_second_server_never_sees_the_first_servers_discussion(
 
     # An article imported in the first server is listed there only.
     own = await bot.store.articles.add(
-        parse_article(read_article_file(SAMPLE), source=SAMPLE.name),
+        parse_article(read_article_file(sample_path), source=sample_path.name),
         "staff-notes",
         guild_id=int(seed.guild_id),
     )
@@ -208,9 +209,9 @@ async def _attachment(sandbox: Sandbox, message: dict[str, object]) -> str:
 
 
 async def test_private_thread_archived_or_not_is_shown_to_its_members_only(
-    sandbox: Sandbox, seed: Seed, places: Places, bot: ReadalongBot
+    sandbox: Sandbox, seed: Seed, places: Places, bot: ReadalongBot, sample_path: Path
 ) -> None:
-    await post(sandbox, "ada", "general", "general")
+    await post(sandbox, "ada", "general", "general", sample_path=sample_path)
     thread = sandbox.create_private_thread("ben", "general", "ben and cat")
     assert thread["type"] == 12
     sandbox.add_to_thread("ben", thread, "cat")
@@ -239,20 +240,22 @@ async def test_private_thread_archived_or_not_is_shown_to_its_members_only(
 
 
 async def test_a_question_to_the_bot_is_not_quoted_back_as_an_answer(
-    sandbox: Sandbox, seed: Seed, places: Places, bot: ReadalongBot
+    sandbox: Sandbox, seed: Seed, places: Places, bot: ReadalongBot, sample_path: Path
 ) -> None:
-    await post(sandbox, "ada", "general", "general")
+    await post(sandbox, "ada", "general", "general", sample_path=sample_path)
     section = sandbox.threads("general")[0]
     question = "How many people died and were injured?"
     sentence = "> The result was that 16 people died and many more were injured."
     for _ in range(2):  # the second time, the first question is in the archive
         asked = sandbox.send("ben", section, f"<@{seed.bot_id}> {question}")
-        await sandbox.wait_until(
-            lambda asked=asked: any(
+
+        def answered(asked: dict[str, Any] = asked) -> bool:
+            return any(
                 (m.get("message_reference") or {}).get("message_id") == asked["id"]
                 for m in sandbox.messages(section["id"])
             )
-        )
+
+        await sandbox.wait_until(answered)
         await settle(sandbox, bot, asked)
         reply = sandbox.messages(section["id"])[-1]
         assert sentence in reply["content"] and question not in reply["content"]
@@ -263,9 +266,9 @@ async def test_a_question_to_the_bot_is_not_quoted_back_as_an_answer(
 
 
 async def test_readers_markup_and_names_are_shown_as_text(
-    sandbox: Sandbox, seed: Seed, places: Places, bot: ReadalongBot
+    sandbox: Sandbox, seed: Seed, places: Places, bot: ReadalongBot, sample_path: Path
 ) -> None:
-    await post(sandbox, "ada", "general", "general")
+    await post(sandbox, "ada", "general", "general", sample_path=sample_path)
     sandbox.world.users[sandbox.world.find_user("cat")["id"]]["global_name"] = "**Cat** @everyone"
     said = sandbox.send("cat", sandbox.threads("general")[1], f"[jump](https://evil.example) {SECRET}")
     await settle(sandbox, bot, said)

@@ -32,7 +32,7 @@ async def test_commands_are_synced_to_the_guild_with_descriptions(
     assert "global" not in sandbox.world.commands  # global sync is a deliberate act
 
     def options(node: dict[str, object]) -> list[dict[str, object]]:
-        found = list(node.get("options") or [])  # type: ignore[call-overload]
+        found: list[dict[str, object]] = list(node.get("options") or [])  # type: ignore[call-overload]
         return found + [o for child in found for o in options(child)]
 
     for command in commands.values():
@@ -73,6 +73,7 @@ async def test_resume_replays_every_event_missed_while_disconnected(
     assert sandbox.gateway.resumes >= 1
 
 
+@pytest.mark.slow
 async def test_refused_resume_identifies_again(sandbox: Sandbox, seed: Seed, bot: ReadalongBot) -> None:
     sandbox.refuse_next_resume()
     await sandbox.drop_gateway()

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from bot.articles import Article, parse_article, read_article_file
 from bot.discordfmt.limits import EMBED_DESCRIPTION_LIMIT, MESSAGE_LIMIT, THREAD_NAME_LIMIT
 from bot.discordfmt.posting import (
+    Outgoing,
     commenter_names,
     render,
     split_comment,
@@ -21,15 +22,15 @@ from bot.domain.article import Comment
 from bot.posting.plan import plan_posting
 from bot.sandbox.state import webhook_name
 
-SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
-
 
 @pytest.fixture
-def sample() -> Article:
-    return dataclasses.replace(parse_article(read_article_file(SAMPLE), source=str(SAMPLE)), id="zhanaozen")
+def sample(sample_path: Path) -> Article:
+    return dataclasses.replace(
+        parse_article(read_article_file(sample_path), source=str(sample_path)), id="zhanaozen"
+    )
 
 
-def render_all(article: Article, pace: int = 0) -> list:
+def render_all(article: Article, pace: int = 0) -> list[Outgoing]:
     items = plan_posting(article, pace_minutes=pace, with_comments=True)
     return [
         render(

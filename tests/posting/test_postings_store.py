@@ -15,12 +15,10 @@ from bot.posting.plan import plan_posting
 from bot.store import Store
 from bot.store.postings import utcnow
 
-SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
-
 
 @pytest.fixture
-def article() -> Article:
-    return parse_article(read_article_file(SAMPLE), source=str(SAMPLE))
+def article(sample_path: Path) -> Article:
+    return parse_article(read_article_file(sample_path), source=str(sample_path))
 
 
 async def create(store: Store, article: Article, pace: int = 0) -> int:

@@ -10,12 +10,12 @@ import pytest
 from bot.articles import Article, parse_article, read_article_file
 from bot.store import Store
 
-SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
-
 
 @pytest.fixture
-async def stored(tmp_path: Path) -> AsyncIterator[tuple[Store, Article]]:
+async def stored(tmp_path: Path, sample_path: Path) -> AsyncIterator[tuple[Store, Article]]:
     async with Store(tmp_path / "r.db") as store:
-        article = await store.articles.add(parse_article(read_article_file(SAMPLE), source=SAMPLE.name))
+        article = await store.articles.add(
+            parse_article(read_article_file(sample_path), source=sample_path.name)
+        )
         await store.search.ensure_index(article)
         yield store, article

@@ -25,7 +25,6 @@ from bot.domain.viewer import Viewer
 from bot.settings import Secret, Settings
 from bot.store import Store
 from tests.openai_server import INVENTED, FakeOpenAI
-from tests.search.conftest import SAMPLE
 
 OPERATOR = Viewer.operator()
 
@@ -207,7 +206,9 @@ async def test_verification_catches_quotations_across_sentences_and_keeps_offset
     assert verify(article, reply("Sure.", ("P99", INVENTED)), candidates) is None
 
 
-async def test_the_cli_answers_with_the_model_like_ask(tmp_path: Path, server: FakeOpenAI) -> None:
+async def test_the_cli_answers_with_the_model_like_ask(
+    tmp_path: Path, server: FakeOpenAI, sample_path: Path
+) -> None:
     """``readalong ask`` goes through the same service as ``/ask``: with an API key set, the
     model writes the answer (it used to answer extractively whatever the settings said)."""
     db = str(tmp_path / "cli.db")
@@ -228,7 +229,7 @@ async def test_the_cli_answers_with_the_model_like_ask(tmp_path: Path, server: F
         assert process.returncode == 0, err.decode()
         return out.decode()
 
-    await readalong("import", str(SAMPLE))
+    await readalong("import", str(sample_path))
     answer = json.loads(await readalong("ask", "the-lessons-of-zhanaozen", QUESTION, "--json"))
     (request,) = server.requests
     assert request.authorization == f"Bearer {KEY}" and request.document["question"] == QUESTION

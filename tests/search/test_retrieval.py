@@ -18,13 +18,12 @@ from bot.domain.message import StoredMessage
 from bot.domain.viewer import Viewer
 from bot.search.query import match_expression
 from bot.store import Store
-from tests.search.conftest import SAMPLE
 
 OPERATOR = Viewer.operator()
 
 
-def test_passages_are_slices_of_their_source() -> None:
-    article = parse_article(read_article_file(SAMPLE), source=SAMPLE.name)
+def test_passages_are_slices_of_their_source(sample_path: Path) -> None:
+    article = parse_article(read_article_file(sample_path), source=sample_path.name)
     passages = article_passages(article)
     assert {p.source for p in passages} == {"body", "bio", "comment"}
     for passage in passages:
@@ -110,10 +109,10 @@ async def test_unanswerable_questions_are_refused(stored: tuple[Store, Article],
     assert answer.text.startswith("**Not found in the article.**")
 
 
-def test_cli_answers_one_json_line_per_question(tmp_path: Path) -> None:
+def test_cli_answers_one_json_line_per_question(tmp_path: Path, sample_path: Path) -> None:
     db = str(tmp_path / "cli.db")
     subprocess.run(
-        [sys.executable, "-m", "bot", "--db", db, "import", str(SAMPLE)], check=True, capture_output=True
+        [sys.executable, "-m", "bot", "--db", db, "import", str(sample_path)], check=True, capture_output=True
     )
     done = subprocess.run(
         [sys.executable, "-m", "bot", "--db", db, "ask", "the-lessons-of-zhanaozen", "--json"],

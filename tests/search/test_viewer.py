@@ -15,7 +15,6 @@ from bot.markup import defang, neutralise
 from bot.search.query import match_expression
 from bot.store import Store
 
-SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
 GUILD, OTHER_GUILD = 10, 20
 GENERAL, STAFF, THREAD, PRIVATE, LOUNGE = 100, 200, 101, 102, 300
 ASKER, READER = 7, 8
@@ -149,8 +148,8 @@ async def test_readers_markup_is_neutralised_in_the_rendering_only(stored: tuple
     assert neutralise("[jump](https://evil.example)") == r"\[jump\]\(https:\/\/evil.example\)"
 
 
-async def test_articles_are_listed_per_server(tmp_path: Path) -> None:
-    article = parse_article(read_article_file(SAMPLE), source=SAMPLE.name)
+async def test_articles_are_listed_per_server(tmp_path: Path, sample_path: Path) -> None:
+    article = parse_article(read_article_file(sample_path), source=sample_path.name)
     async with Store(tmp_path / "r.db") as store:
         shared = await store.articles.add(article, "shared")
         ours = await store.articles.add(article, "ours", guild_id=GUILD)

@@ -14,9 +14,9 @@ async def test_fresh_database_is_migrated_with_wal_and_foreign_keys(tmp_path: Pa
     async with Store(tmp_path / "r.db") as store:
         assert await store.schema_version() == len(load_migrations())
         async with store.db.execute("PRAGMA journal_mode") as cursor:
-            assert (await cursor.fetchone())[0] == "wal"
+            assert [tuple(row) for row in await cursor.fetchall()] == [("wal",)]
         async with store.db.execute("PRAGMA foreign_keys") as cursor:
-            assert (await cursor.fetchone())[0] == 1
+            assert [tuple(row) for row in await cursor.fetchall()] == [(1,)]
     async with Store(tmp_path / "r.db") as store:  # reopening applies nothing twice
         assert await store.schema_version() == len(load_migrations())
 

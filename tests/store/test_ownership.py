@@ -15,8 +15,6 @@ import pytest
 from bot.cli import main
 from bot.store import APPLICATION_ID, Store, load_migrations
 
-SAMPLE = Path(__file__).parents[2] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
-
 
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file in ``folder`` with its bytes: what a refusal must leave exactly as it was."""
@@ -80,14 +78,16 @@ def future_unmarked(db: Path) -> None:
     ],
     ids=["foreign", "foreign-wal", "foreign-marked", "not-sqlite", "future", "future-unmarked"],
 )
-@pytest.mark.parametrize("command", [["list"], ["show", "x"], ["import", str(SAMPLE)], ["ask", "x", "why?"]])
+@pytest.mark.parametrize("command", [["list"], ["show", "x"], ["import", "<sample>"], ["ask", "x", "why?"]])
 def test_a_file_that_is_not_ours_is_refused_unchanged(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     make: Callable[[Path], None],
     message: str,
     command: list[str],
+    sample_path: Path,
 ) -> None:
+    command = [str(sample_path) if arg == "<sample>" else arg for arg in command]
     db = tmp_path / "other.db"
     make(db)
     before = snapshot(tmp_path)
@@ -108,7 +108,7 @@ async def test_the_store_refuses_before_changing_anything(tmp_path: Path) -> Non
 
 @pytest.mark.parametrize("empty", ["missing", "zero-bytes", "empty-sqlite"])
 def test_an_empty_file_becomes_a_marked_readalong_database(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], empty: str
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], empty: str, sample_path: Path
 ) -> None:
     db = tmp_path / "r.db"
     if empty == "zero-bytes":
@@ -117,7 +117,7 @@ def test_an_empty_file_becomes_a_marked_readalong_database(
         with contextlib.closing(sqlite3.connect(db)) as c:
             c.execute("PRAGMA user_version = 0")
             c.execute("VACUUM")
-    assert main(["--db", str(db), "import", str(SAMPLE)]) == 0
+    assert main(["--db", str(db), "import", str(sample_path)]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "the-lessons-of-zhanaozen"
     assert header(db) == (APPLICATION_ID, len(load_migrations()), 2)
 
@@ -136,7 +136,7 @@ async def test_a_database_made_before_the_mark_is_adopted(tmp_path: Path) -> Non
     async with Store(db) as store:
         assert await store.schema_version() == len(load_migrations())
         async with store.db.execute("SELECT purge_deleted FROM guild_settings WHERE guild_id = 7") as cursor:
-            assert tuple(await cursor.fetchone()) == (1,)
+            assert [tuple(row) for row in await cursor.fetchall()] == [(1,)]
     assert header(db)[:2] == (APPLICATION_ID, len(load_migrations()))
 
 
@@ -149,13 +149,14 @@ async def test_reads_see_only_committed_rows(tmp_path: Path) -> None:
                 await db.execute("INSERT INTO guild_settings (guild_id, purge_deleted) VALUES (1, 1)")
                 # Inside the transaction, the store's reads are the transaction's own.
                 async with store.db.execute("SELECT count(*) FROM guild_settings") as cursor:
-                    assert (await cursor.fetchone())[0] == 1
+                    assert [tuple(row) for row in await cursor.fetchall()] == [(1,)]
                 inserted.set()
                 await release.wait()
 
         async def count() -> int:
             async with store.db.execute("SELECT count(*) FROM guild_settings") as cursor:
-                return int((await cursor.fetchone())[0])
+                ((found,),) = await cursor.fetchall()
+                return int(found)
 
         writer = asyncio.create_task(write())
         await inserted.wait()
@@ -172,4 +173,4 @@ async def test_a_failed_transaction_is_not_seen_either(tmp_path: Path) -> None:
                 await db.execute("INSERT INTO guild_settings (guild_id, purge_deleted) VALUES (1, 1)")
                 raise RuntimeError("changed my mind")
         async with store.db.execute("SELECT count(*) FROM guild_settings") as cursor:
-            assert (await cursor.fetchone())[0] == 0
+            assert [tuple(row) for row in await cursor.fetchall()] == [(0,)]

@@ -1,0 +1,21 @@
+"""What every test may use: the sample article's path, and the order tests are handed to workers in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def sample_path() -> Path:
+    """The article shipped with the bot (bot/data/the-lessons-of-zhanaozen.txt), as a user would
+    import it. (A parametrize list, which no fixture reaches, names it "<sample>".)"""
+    return Path(__file__).parents[1] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first: with pytest-xdist the longest tests then start at once, on different
+    workers, instead of one of them starting last and leaving the other workers idle at the end.
+    The order is deterministic (xdist requires every worker to collect the same order)."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
