@@ -122,9 +122,15 @@ class Sandbox(Driver, FaultInjection):
         add_routes(app, self)
         runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=0.5)
         await runner.setup()
+        site: web.BaseSite
         if self.port == 0:
-            self.port = _free_port()
-        site = web.TCPSite(runner, "127.0.0.1", self.port, reuse_address=True)
+            # Bound here and handed over, not probed then closed: two sandboxes starting at once
+            # (parallel test workers) could otherwise be given the same port.
+            listening = _listening_socket()
+            self.port = int(listening.getsockname()[1])
+            site = web.SockSite(runner, listening)
+        else:
+            site = web.TCPSite(runner, "127.0.0.1", self.port, reuse_address=True)
         await site.start()
         self._runner = runner
         self.world.base_url = self.base_url
@@ -176,10 +182,12 @@ class Sandbox(Driver, FaultInjection):
         self.touch()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+def _listening_socket() -> socket.socket:
+    """A socket on a port the system picks, reusable at once when the sandbox restarts on it."""
+    listening = socket.socket()
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listening.bind(("127.0.0.1", 0))
+    return listening
 
 
 __all__ = [
