@@ -10,11 +10,12 @@ from bot.articles.parse import MAX_ARTICLE_BYTES
 from bot.discord.client import ReadalongBot
 from bot.discord.interactions import article_autocomplete
 from bot.discord.publisher import Publisher
-from bot.discordfmt.limits import CHOICES_LIMIT, MESSAGE_LIMIT
-from bot.discordfmt.links import jump_url
-from bot.domain.posting import Posting
+from bot.discordfmt import articles as articles_fmt
+from bot.discordfmt.limits import CHOICES_LIMIT
 from bot.errors import ReadalongError
+from bot.services import articles as articles_service
 from bot.services import posting as posting_service
+from bot.services import settings as settings_service
 from bot.services.articles import import_article, parse_upload
 
 _ADMIN = discord.Permissions(manage_guild=True)
@@ -122,41 +123,15 @@ class Reading(commands.Cog):
     @app_commands.checks.has_permissions(manage_guild=True)
     async def status(self, interaction: discord.Interaction[ReadalongBot], article: str) -> None:
         """Sections posted and pending, the next one due, with links."""
-        stored = await self.bot.store.articles.in_guild(_guild_id(interaction), article)
-        postings = await self.bot.store.postings.for_guild(_guild_id(interaction), article)
-        if not postings:
-            raise ReadalongError(f"{stored.id!r} has not been posted in this server yet: use /article post.")
-        parts = [f"**{discord.utils.escape_markdown(stored.display_title)}** (`{stored.id}`)"]
-        for posting in postings:
-            parts.append(await self._describe(posting, len(stored.sections)))
-        await interaction.response.send_message("\n\n".join(parts)[:MESSAGE_LIMIT], ephemeral=True)
-
-    async def _describe(self, posting: Posting, total_sections: int) -> str:
-        items = await self.bot.store.postings.items(posting.id)
-        sections = [row for row in items if row.kind == "section"]
-        posted = [row for row in sections if row.status == "done"]
-        pending = [row for row in items if row.status != "done"]
-        lines = [
-            f"<#{posting.channel_id}> · {posting.state} · sections posted {len(posted)}/{total_sections}"
-        ]
-        if posting.state == "paused" and posting.paused_reason:
-            lines.append(f"⚠️ paused by me: {posting.paused_reason}. Fix it, then `/article resume`.")
-        trouble = self.publisher.trouble(posting.id) if posting.state == "active" else None
-        if trouble:
-            lines.append(f"⏳ {trouble}")
-        if pending:
-            due = pending[0].due_at
-            lines.append(
-                f"next due {discord.utils.format_dt(due, 'R')} ({discord.utils.format_dt(due, 'f')})"
-            )
-        links = [
-            f"[§{row.section}]({jump_url(posting.guild_id, row.container_id or posting.channel_id, row.message_id)})"
-            for row in posted
-            if row.message_id
-        ]
-        if links:
-            lines.append(" ".join(links))
-        return "\n".join(lines)
+        stored, statuses = await posting_service.status(self.bot.store, _guild_id(interaction), article)
+        trouble = {
+            s.posting.id: found
+            for s in statuses
+            if s.posting.state == "active" and (found := self.publisher.trouble(s.posting.id))
+        }
+        await interaction.response.send_message(
+            articles_fmt.status_message(stored, statuses, trouble), ephemeral=True
+        )
 
     @article.command(name="pause")
     @app_commands.describe(article="The article to pause (default: the latest posting in this server)")
@@ -197,48 +172,20 @@ class Reading(commands.Cog):
         self, interaction: discord.Interaction[ReadalongBot], purge_deleted: bool | None = None
     ) -> None:
         """This server's archive settings: show them, or change one."""
-        guild_id = _guild_id(interaction)
-        guilds = self.bot.store.guilds
-        if purge_deleted is None:
-            state = "forgotten" if await guilds.purge_deleted(guild_id) else "kept, marked deleted"
-            message = f"Deleted messages' words: **{state}**. Change it with `purge_deleted:`."
-        elif purge_deleted:
-            purged = await guilds.set_purge_deleted(guild_id, True)
-            message = (
-                "From now on, a deleted message's words are forgotten; the archive keeps only that "
-                f"a message was deleted. Forgotten now: {purged} already deleted."
-            )
-        else:
-            await guilds.set_purge_deleted(guild_id, False)
-            message = (
-                "From now on, deleted messages are kept in the archive, marked deleted "
-                "(words already forgotten stay forgotten)."
-            )
+        setting = await settings_service.purge_deleted(self.bot.store, _guild_id(interaction), purge_deleted)
+        message = articles_fmt.purge_setting_message(
+            setting.purge_deleted, changed=setting.changed, purged_now=setting.purged_now
+        )
         await interaction.response.send_message(message, ephemeral=True)
 
     @article.command(name="list")
     @app_commands.checks.has_permissions(manage_guild=True)
     async def list_(self, interaction: discord.Interaction[ReadalongBot]) -> None:
         """The imported articles, and where each is posted in this server."""
-        summaries = await self.bot.store.articles.list(_guild_id(interaction))
-        if not summaries:
+        listings = await articles_service.listing(self.bot.store, _guild_id(interaction))
+        if not listings:
             raise ReadalongError("No articles yet: import one with /article import.")
-        postings = await self.bot.store.postings.for_guild(_guild_id(interaction))
-        lines = []
-        for summary in summaries[:CHOICES_LIMIT]:
-            where = ", ".join(
-                f"<#{p.channel_id}> ({p.state}{f': {p.paused_reason}' if p.paused_reason else ''})"
-                for p in postings
-                if p.article_id == summary.id
-            )
-            title = discord.utils.escape_markdown(summary.title or "(untitled)")
-            lines.append(
-                f"`{summary.id}` · {title} · {summary.sections} sections, {summary.comments} comments"
-                + (f" · {where}" if where else "")
-            )
-        if len(summaries) > CHOICES_LIMIT:
-            lines.append(f"…and {len(summaries) - CHOICES_LIMIT} more (`readalong list` shows all).")
-        await interaction.response.send_message("\n".join(lines)[:MESSAGE_LIMIT], ephemeral=True)
+        await interaction.response.send_message(articles_fmt.listing_message(listings), ephemeral=True)
 
 
 def _guild_id(interaction: discord.Interaction[ReadalongBot]) -> int:

@@ -73,3 +73,26 @@ class Placement:
     posting_id: int
     article_id: str
     section: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PostingStatus:
+    """Where one posting of an article stands."""
+
+    posting: Posting
+    posted: tuple[ItemRow, ...]
+    """Its sections sent so far, in order."""
+    total_sections: int
+    next_due: dt.datetime | None
+    """When the next item (of any kind) falls due; None once everything is sent."""
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleListing:
+    """An imported article, and where it is posted in the server asking (``/article list``)."""
+
+    id: str
+    title: str | None
+    sections: int
+    comments: int
+    postings: tuple[Posting, ...] = ()

@@ -1,4 +1,5 @@
-"""Importing an article: ``/article import`` (an uploaded file) and ``readalong import`` (a path)."""
+"""Importing an article (``/article import`` an uploaded file, ``readalong import`` a path), and
+the articles there are (``/article list``, ``readalong list|show``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 from bot.articles.parse import decode_article_bytes, parse_article, read_article_file
 from bot.domain.article import Article
+from bot.domain.posting import ArticleListing
 from bot.store import Store
 
 
@@ -33,3 +35,24 @@ async def parse_upload(data: bytes, filename: str, target_chars: int) -> Article
 def parse_file(path: Path, target_chars: int) -> Article:
     """An article file from disk, parsed."""
     return parse_article(read_article_file(path), source=str(path), target_chars=target_chars)
+
+
+async def listing(store: Store, guild_id: int | None = None) -> list[ArticleListing]:
+    """The articles listed in a server with where each is posted there, newest import first;
+    every article, without postings, for ``None`` (the operator)."""
+    postings = await store.postings.for_guild(guild_id) if guild_id is not None else []
+    return [
+        ArticleListing(
+            id=summary.id,
+            title=summary.title,
+            sections=summary.sections,
+            comments=summary.comments,
+            postings=tuple(p for p in postings if p.article_id == summary.id),
+        )
+        for summary in await store.articles.list(guild_id)
+    ]
+
+
+async def article(store: Store, article_id: str) -> Article:
+    """One article as stored (the operator's view: any server's)."""
+    return await store.articles.get(article_id)

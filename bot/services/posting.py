@@ -1,9 +1,10 @@
-"""Pausing and resuming a posting (``/article pause|resume``). Posting itself needs Discord and
+"""Following a posting (``/article status``), pausing and resuming it (``/article pause|resume``). Posting itself needs Discord and
 is the publisher's (:mod:`bot.discord.publisher`); it is woken after a change here."""
 
 from __future__ import annotations
 
-from bot.domain.posting import Posting, PostingState
+from bot.domain.article import Article
+from bot.domain.posting import Posting, PostingState, PostingStatus
 from bot.errors import ReadalongError
 from bot.store import Store
 
@@ -31,3 +32,25 @@ async def resume(store: Store, guild_id: int, article: str | None) -> Posting:
     posting = await find_posting(store, guild_id, article, want="paused")
     await store.postings.set_state(posting.id, "active", reschedule_pace=posting.pace_minutes)
     return posting
+
+
+async def status(store: Store, guild_id: int, article: str) -> tuple[Article, list[PostingStatus]]:
+    """The article and each of its postings in this server, newest first; refused when it has
+    not been posted here."""
+    stored = await store.articles.in_guild(guild_id, article)
+    postings = await store.postings.for_guild(guild_id, article)
+    if not postings:
+        raise ReadalongError(f"{stored.id!r} has not been posted in this server yet: use /article post.")
+    statuses = []
+    for posting in postings:
+        items = await store.postings.items(posting.id)
+        pending = [row for row in items if row.status != "done"]
+        statuses.append(
+            PostingStatus(
+                posting=posting,
+                posted=tuple(row for row in items if row.kind == "section" and row.status == "done"),
+                total_sections=len(stored.sections),
+                next_due=pending[0].due_at if pending else None,
+            )
+        )
+    return stored, statuses
