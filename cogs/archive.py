@@ -4,7 +4,6 @@ the threads: the threads, a thread's transcript, and an export file."""
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import io
 import logging
 from typing import Literal
@@ -17,13 +16,11 @@ from bot.archive.export import ExportContext
 from bot.discord.client import ReadalongBot, defer_reply
 from bot.discord.interactions import article_autocomplete, send_paged
 from bot.discord.visibility import viewer_for
-from bot.discordfmt.limits import CHOICE_NAME_LIMIT, CHOICES_LIMIT, LISTING_PAGE_LIMIT
-from bot.discordfmt.links import jump_url
-from bot.discordfmt.posting import section_label
-from bot.discordfmt.transcripts import paginate, transcript_lines
+from bot.discordfmt import archive as archive_fmt
+from bot.discordfmt.limits import CHOICE_NAME_LIMIT, CHOICES_LIMIT
+from bot.discordfmt.transcripts import transcript_pages
 from bot.domain.viewer import Viewer
-from bot.errors import NotFoundError, ReadalongError
-from bot.markup import neutralise
+from bot.errors import ReadalongError
 from bot.services import archive as archive_service
 
 log = logging.getLogger(__name__)
@@ -57,25 +54,9 @@ class Archive(commands.Cog):
         await defer_reply(interaction, ephemeral=True)  # the viewer may take a lookup per private thread
         viewer = await self._viewer(interaction)
         stored, rows = await archive_service.threads(self.bot.store, viewer, article)
-        blocks = []
-        for row in rows:
-            thread = interaction.guild.get_thread(row.thread_id) if interaction.guild else None
-            state = "active" if thread is not None and not thread.archived else "archived"
-            summary = row.summary
-            label = discord.utils.escape_markdown(row.label)
-            if summary is None or summary.messages == 0:
-                blocks.append(f"<#{row.thread_id}> · {label}\n-# no replies yet · {state}")
-                continue
-            people = ", ".join(summary.participants[:5]) + (" …" if len(summary.participants) > 5 else "")
-            last = summary.last_activity
-            when = discord.utils.format_dt(dt.datetime.fromisoformat(last), "R") if last else "never"
-            blocks.append(
-                f"<#{row.thread_id}> · {label}\n"
-                f"-# {summary.messages} messages · {discord.utils.escape_markdown(people)} · last {when} · {state}"
-            )
-        header = f"**Threads of {discord.utils.escape_markdown(stored.display_title)}**"
-        pages = paginate(blocks or ["*(no threads yet)*"], limit=LISTING_PAGE_LIMIT)
-        await send_paged(interaction, [f"{header}\n\n{page}" for page in pages], ephemeral=True)
+        guild = interaction.guild
+        active = {t.id for t in guild.threads if not t.archived} if guild else set()
+        await send_paged(interaction, archive_fmt.threads_pages(stored, rows, active), ephemeral=True)
 
     async def thread_autocomplete(
         self, interaction: discord.Interaction[ReadalongBot], current: str
@@ -89,29 +70,11 @@ class Archive(commands.Cog):
         except TimeoutError:
             log.info("no thread suggestions: working out the viewer took over %.0f s", AUTOCOMPLETE_BUDGET)
             return []
-        needle = current.lower()
-        choices: list[app_commands.Choice[str]] = []
-        for posting in await self.bot.store.postings.for_guild(interaction.guild.id):
-            if not viewer.sees(posting.guild_id, posting.channel_id):
-                continue
-            article = await self.bot.store.articles.get(posting.article_id)
-            for item in await self.bot.store.postings.items(posting.id):
-                if item.thread_id is None or not viewer.sees(posting.guild_id, item.thread_id):
-                    continue
-                if item.kind == "section":
-                    section = next(s for s in article.sections if s.index == item.section)
-                    name = section_label(article, section)
-                else:
-                    name = (
-                        f"Comments: {article.display_title}"
-                        if item.kind == "comments"
-                        else article.display_title
-                    )
-                if needle in name.lower() and len(choices) < CHOICES_LIMIT:
-                    choices.append(
-                        app_commands.Choice(name=name[:CHOICE_NAME_LIMIT], value=str(item.thread_id))
-                    )
-        return choices
+        choices = await archive_service.thread_choices(self.bot.store, viewer, current, limit=CHOICES_LIMIT)
+        return [
+            app_commands.Choice(name=label[:CHOICE_NAME_LIMIT], value=str(thread_id))
+            for thread_id, label in choices
+        ]
 
     @archive.command(name="show")
     @app_commands.describe(thread="A section's thread or the comments thread (start typing the section)")
@@ -124,16 +87,8 @@ class Archive(commands.Cog):
         await defer_reply(interaction, ephemeral=True)
         viewer = await self._viewer(interaction)
         thread_id = int(raw)
-        unknown = NotFoundError(f"<#{raw}> is not the thread of a posted article.")
-        if not viewer.sees(viewer.guild_id, thread_id):
-            raise unknown  # the same answer whether it does not exist or may not be seen
-        messages = await self.bot.store.messages.in_channel(thread_id, viewer)
-        if not messages and await self.bot.store.postings.placement(thread_id) is None:
-            raise unknown
-        pages = paginate(transcript_lines(messages))
-        await send_paged(
-            interaction, [f"**Transcript of <#{raw}>**\n\n{page}" for page in pages], ephemeral=True
-        )
+        messages = await archive_service.transcript(self.bot.store, viewer, thread_id)
+        await send_paged(interaction, transcript_pages(thread_id, messages), ephemeral=True)
 
     @archive.command(name="search")
     @app_commands.describe(
@@ -163,17 +118,9 @@ class Archive(commands.Cog):
             limit=100,
             empty_query="Type some words to search for.",
         )
-        lines = []
-        for hit in hits:
-            snippet = neutralise(" ".join(hit.content.split())[:180])
-            where = f"§{hit.section}" if hit.section else "discussion"
-            link = jump_url(guild.id, hit.channel_id, hit.id)
-            lines.append(f"**{neutralise(hit.author_name)}** · {where} · [jump]({link})\n{snippet}")
-        if not lines:
+        if not hits:
             raise ReadalongError(f"Nothing found for {query!r}.")
-        pages = paginate(lines, limit=LISTING_PAGE_LIMIT)
-        header = f"**{len(lines)} result{'s' if len(lines) != 1 else ''} for** `{discord.utils.escape_markdown(query)}`"
-        await send_paged(interaction, [f"{header}\n\n{page}" for page in pages], ephemeral=True)
+        await send_paged(interaction, archive_fmt.search_pages(query, hits, guild.id), ephemeral=True)
 
     @archive.command(name="export")
     @app_commands.describe(

@@ -18,7 +18,7 @@ from bot.discordfmt.limits import (
     WEBHOOK_NAME_LIMIT,
 )
 from bot.domain.article import Article, Comment, Section
-from bot.domain.posting import PlanItem
+from bot.domain.posting import ItemRow, PlanItem
 from bot.markup import quote_paragraphs
 
 _COMMENT_BODY_LIMIT = 1800
@@ -59,6 +59,17 @@ def section_label(article: Article, section: Section) -> str:
     """``§N/M · heading or first words``, short enough to be a thread name."""
     words = section.heading or " ".join(section.text.split()[:10])
     return clip(f"§{section.index}/{len(article.sections)} · {words}", THREAD_NAME_LIMIT)
+
+
+def thread_label(article: Article, item: ItemRow, *, titled: bool) -> str:
+    """What a posting's thread is called when listed: the section's label, the comments thread
+    (``titled``: with the article's title, where threads of several articles are listed), or the
+    article's title for the intro's."""
+    if item.kind == "section" and item.section is not None:
+        return section_label(article, next(s for s in article.sections if s.index == item.section))
+    if item.kind == "comments":
+        return f"Comments: {article.display_title}" if titled else "Comments"
+    return article.display_title
 
 
 def comments_thread_name(article: Article) -> str:

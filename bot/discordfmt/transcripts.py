@@ -3,20 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from bot.discordfmt.limits import PAGE_LIMIT
-from bot.domain.message import StoredMessage
+from bot.domain.message import StoredMessage, ThreadSummary
 from bot.markup import neutralise, short_time
-
-
-@dataclass(frozen=True, slots=True)
-class ThreadSummary:
-    channel_id: int
-    section: int | None
-    messages: int
-    participants: tuple[str, ...]
-    last_activity: str | None
 
 
 def summarise(messages: Iterable[StoredMessage]) -> list[ThreadSummary]:
@@ -79,3 +69,8 @@ def paginate(blocks: list[str], limit: int = PAGE_LIMIT) -> list[str]:
     if current:
         pages.append(current)
     return pages or ["*(nothing here yet)*"]
+
+
+def transcript_pages(thread_id: int, messages: list[StoredMessage]) -> list[str]:
+    """``/archive show``: a thread's transcript, paged, each page headed with the thread."""
+    return [f"**Transcript of <#{thread_id}>**\n\n{page}" for page in paginate(transcript_lines(messages))]

@@ -1,4 +1,4 @@
-"""A reader's message as archived."""
+"""A reader's message as archived, and a thread's discussion summed up."""
 
 from __future__ import annotations
 
@@ -30,3 +30,23 @@ class StoredMessage:
     """Addressed to the bot (it mentions it): a question, never quoted as an answer."""
     thread_private: bool = False
     """In a thread: whether the thread is private (kept per thread, in the threads table)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadSummary:
+    channel_id: int
+    section: int | None
+    messages: int
+    participants: tuple[str, ...]
+    last_activity: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadRow:
+    """One thread of a posted article, as ``/archive threads`` lists it."""
+
+    thread_id: int
+    label: str
+    """The section's label, ``Comments``, or the article's title."""
+    summary: ThreadSummary | None
+    """None when no reader has written in it yet."""

@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.archive.export import ExportContext, to_html, to_json, to_markdown
-from bot.discordfmt.posting import section_label
-from bot.discordfmt.transcripts import ThreadSummary, summarise
+from bot.discordfmt.posting import thread_label
+from bot.discordfmt.transcripts import summarise
 from bot.domain.article import Article
-from bot.domain.message import StoredMessage
+from bot.domain.message import StoredMessage, ThreadRow
 from bot.domain.passage import MessageHit
 from bot.domain.posting import Posting
 from bot.domain.viewer import Viewer
-from bot.errors import ReadalongError
+from bot.errors import NotFoundError, ReadalongError
 from bot.search.query import match_expression
 from bot.store import Store
 
@@ -90,13 +90,36 @@ async def search(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class ThreadRow:
-    thread_id: int
-    label: str
-    """The section's label, ``Comments``, or the article's title."""
-    summary: ThreadSummary | None
-    """None when no reader has written in it yet."""
+async def transcript(store: Store, viewer: Viewer, thread_id: int) -> list[StoredMessage]:
+    """A posted article's thread's messages the viewer may see; the same refusal whether the
+    thread does not exist, is not an article's, or may not be seen."""
+    unknown = NotFoundError(f"<#{thread_id}> is not the thread of a posted article.")
+    if not viewer.sees(viewer.guild_id, thread_id):
+        raise unknown
+    messages = await store.messages.in_channel(thread_id, viewer)
+    if not messages and await store.postings.placement(thread_id) is None:
+        raise unknown
+    return messages
+
+
+async def labelled_threads(
+    store: Store, viewer: Viewer, postings: list[Posting], *, titled: bool
+) -> list[tuple[int, str]]:
+    """The threads of these postings the viewer can see, in posting order, each with its label
+    (:func:`thread_label`; ``titled`` where threads of several articles are listed together)."""
+    articles: dict[str, Article] = {}
+    found = []
+    for posting in postings:
+        if not viewer.sees(posting.guild_id, posting.channel_id):
+            continue
+        if posting.article_id not in articles:
+            articles[posting.article_id] = await store.articles.get(posting.article_id)
+        for item in await store.postings.items(posting.id):
+            if item.thread_id is not None and viewer.sees(posting.guild_id, item.thread_id):
+                found.append(
+                    (item.thread_id, thread_label(articles[posting.article_id], item, titled=titled))
+                )
+    return found
 
 
 async def threads(store: Store, viewer: Viewer, article: str | None) -> tuple[Article, list[ThreadRow]]:
@@ -104,20 +127,18 @@ async def threads(store: Store, viewer: Viewer, article: str | None) -> tuple[Ar
     article_id, postings = await visible_postings(store, viewer, article)
     stored = await store.articles.get(article_id)
     summaries = {s.channel_id: s for s in summarise(await discussion(store, viewer, postings))}
-    rows = []
-    for posting in postings:
-        for item in await store.postings.items(posting.id):
-            if item.thread_id is None or not viewer.sees(viewer.guild_id, item.thread_id):
-                continue
-            if item.kind == "section" and item.section is not None:
-                section = next(s for s in stored.sections if s.index == item.section)
-                label = section_label(stored, section)
-            elif item.kind == "comments":
-                label = "Comments"
-            else:
-                label = stored.display_title
-            rows.append(ThreadRow(item.thread_id, label, summaries.get(item.thread_id)))
-    return stored, rows
+    labelled = await labelled_threads(store, viewer, postings, titled=False)
+    return stored, [ThreadRow(thread_id, label, summaries.get(thread_id)) for thread_id, label in labelled]
+
+
+async def thread_choices(store: Store, viewer: Viewer, typed: str, *, limit: int) -> list[tuple[int, str]]:
+    """The threads of every posting in the viewer's server whose label contains ``typed`` (any
+    case), at most ``limit``: the suggestions of ``/archive show``."""
+    assert viewer.guild_id is not None
+    postings = await store.postings.for_guild(viewer.guild_id)
+    needle = typed.lower()
+    labelled = await labelled_threads(store, viewer, postings, titled=True)
+    return [(thread_id, label) for thread_id, label in labelled if needle in label.lower()][:limit]
 
 
 def export(

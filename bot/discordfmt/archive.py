@@ -1,0 +1,55 @@
+"""The replies of ``/archive threads`` and ``/archive search``, cut into pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+
+from bot.discordfmt.limits import LISTING_PAGE_LIMIT
+from bot.discordfmt.links import jump_url
+from bot.discordfmt.markdown import escape_markdown, timestamp
+from bot.discordfmt.transcripts import paginate
+from bot.domain.article import Article
+from bot.domain.message import ThreadRow
+from bot.domain.passage import MessageHit
+from bot.markup import neutralise
+
+_PARTICIPANTS_SHOWN = 5
+_SNIPPET_CHARS = 180
+
+
+def threads_pages(article: Article, rows: list[ThreadRow], active: Collection[int]) -> list[str]:
+    """A block per thread: its label, readers' messages, who took part, when last, and whether
+    Discord has archived it (``active``: the ids of the threads that are not)."""
+    blocks = []
+    for row in rows:
+        state = "active" if row.thread_id in active else "archived"
+        summary = row.summary
+        label = escape_markdown(row.label)
+        if summary is None or summary.messages == 0:
+            blocks.append(f"<#{row.thread_id}> · {label}\n-# no replies yet · {state}")
+            continue
+        people = ", ".join(summary.participants[:_PARTICIPANTS_SHOWN])
+        if len(summary.participants) > _PARTICIPANTS_SHOWN:
+            people += " …"
+        last = summary.last_activity
+        when = timestamp(dt.datetime.fromisoformat(last), "R") if last else "never"
+        blocks.append(
+            f"<#{row.thread_id}> · {label}\n"
+            f"-# {summary.messages} messages · {escape_markdown(people)} · last {when} · {state}"
+        )
+    header = f"**Threads of {escape_markdown(article.display_title)}**"
+    pages = paginate(blocks or ["*(no threads yet)*"], limit=LISTING_PAGE_LIMIT)
+    return [f"{header}\n\n{page}" for page in pages]
+
+
+def search_pages(query: str, hits: list[MessageHit], guild_id: int) -> list[str]:
+    """A block per message found: its author, where, a link to it and the start of its words."""
+    lines = []
+    for hit in hits:
+        snippet = neutralise(" ".join(hit.content.split())[:_SNIPPET_CHARS])
+        where = f"§{hit.section}" if hit.section else "discussion"
+        link = jump_url(guild_id, hit.channel_id, hit.id)
+        lines.append(f"**{neutralise(hit.author_name)}** · {where} · [jump]({link})\n{snippet}")
+    header = f"**{len(lines)} result{'s' if len(lines) != 1 else ''} for** `{escape_markdown(query)}`"
+    return [f"{header}\n\n{page}" for page in paginate(lines, limit=LISTING_PAGE_LIMIT)]
