@@ -22,8 +22,10 @@ from typing import TextIO
 import discord
 
 from bot.articles import Article
+from bot.domain.posting import ArticleListing
 from bot.errors import ReadalongError
 from bot.logs import setup_logging
+from bot.services import articles as articles_service
 from bot.services.articles import import_article, parse_file
 from bot.services.stores import open_existing_store
 from bot.settings import Settings
@@ -148,17 +150,17 @@ def describe_import(article: Article) -> str:
 
 
 def _cmd_list(args: argparse.Namespace, settings: Settings) -> int:
-    async def fetch() -> list[str]:
+    async def fetch() -> list[ArticleListing]:
         store = await open_existing_store(settings)
         try:
-            return [
-                f"{a.id}\t{a.title or '(untitled)'}\t{a.sections} sections\t{a.comments} comments"
-                for a in await store.articles.list()
-            ]
+            return await articles_service.listing(store)
         finally:
             await store.close()
 
-    lines = asyncio.run(fetch())
+    listings = asyncio.run(fetch())
+    lines = [
+        f"{a.id}\t{a.title or '(untitled)'}\t{a.sections} sections\t{a.comments} comments" for a in listings
+    ]
     print("\n".join(lines) if lines else "No articles yet: import one with `readalong import PATH`.")
     return 0
 
@@ -167,7 +169,7 @@ def _cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     async def fetch() -> Article:
         store = await open_existing_store(settings)
         try:
-            return await store.articles.get(args.article_id)
+            return await articles_service.article(store, args.article_id)
         finally:
             await store.close()
 
