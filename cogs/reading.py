@@ -52,13 +52,7 @@ class Reading(commands.Cog):
         data = await file.read()
         parsed = await parse_upload(data, file.filename, self.bot.settings.section_target_chars)
         stored = await import_article(self.bot.store, parsed, guild_id=_guild_id(interaction))
-        by = f" by {stored.author}" if stored.author else ""
-        await interaction.followup.send(
-            f"Imported **{discord.utils.escape_markdown(stored.display_title)}**{by}: "
-            f"{len(stored.sections)} sections, {len(stored.comments)} comments. Id: `{stored.id}`. "
-            f"Post it with `/article post article:{stored.id}`.",
-            ephemeral=True,
-        )
+        await interaction.followup.send(articles_fmt.imported_message(stored), ephemeral=True)
 
     @article.command(name="post")
     @app_commands.describe(
@@ -80,7 +74,7 @@ class Reading(commands.Cog):
         tag: str | None = None,
     ) -> None:
         """Post an article in sections, each with its own discussion thread."""
-        stored = await self.bot.store.articles.in_guild(_guild_id(interaction), article)
+        stored = await articles_service.article(self.bot.store, article, _guild_id(interaction))
         resolved = interaction.guild.get_channel(channel.id) if interaction.guild else None
         if not isinstance(resolved, discord.TextChannel | discord.ForumChannel):
             raise ReadalongError(f"I cannot see {channel.mention}; check that I have access to it.")
@@ -93,12 +87,8 @@ class Reading(commands.Cog):
             notify_channel_id=interaction.channel_id,
             tag=tag,
         )
-        when = "now" if pace == 0 else f"one every {pace} min"
-        extra = f" and {len(stored.comments)} original comments" if comments and stored.comments else ""
         await interaction.response.send_message(
-            f"Posting **{discord.utils.escape_markdown(stored.display_title)}** in {resolved.mention}: "
-            f"{len(stored.sections)} sections {when}{extra}. Follow it with `/article status article:{posting.article_id}`.",
-            ephemeral=True,
+            articles_fmt.posting_message(stored, posting, resolved.mention), ephemeral=True
         )
 
     @post.autocomplete("tag")
@@ -141,10 +131,7 @@ class Reading(commands.Cog):
         """Stop posting further sections until resumed."""
         posting = await posting_service.pause(self.bot.store, _guild_id(interaction), article)
         self.publisher.wake()
-        await interaction.response.send_message(
-            f"Paused `{posting.article_id}` in <#{posting.channel_id}>. `/article resume` picks it up.",
-            ephemeral=True,
-        )
+        await interaction.response.send_message(articles_fmt.paused_message(posting), ephemeral=True)
 
     @article.command(name="resume")
     @app_commands.describe(
@@ -158,9 +145,7 @@ class Reading(commands.Cog):
         """Resume a paused posting; the next section goes out now, the rest at the set pace."""
         posting = await posting_service.resume(self.bot.store, _guild_id(interaction), article)
         self.publisher.wake()
-        await interaction.response.send_message(
-            f"Resumed `{posting.article_id}` in <#{posting.channel_id}>.", ephemeral=True
-        )
+        await interaction.response.send_message(articles_fmt.resumed_message(posting), ephemeral=True)
 
     @article.command(name="settings")
     @app_commands.describe(

@@ -1,4 +1,4 @@
-"""The replies of ``/article status|list|settings``: what the services found, as Discord text."""
+"""The replies of ``/article …``: what the services found, as Discord text."""
 
 from __future__ import annotations
 
@@ -8,7 +8,40 @@ from bot.discordfmt.limits import CHOICES_LIMIT, MESSAGE_LIMIT
 from bot.discordfmt.links import jump_url
 from bot.discordfmt.markdown import escape_markdown, timestamp
 from bot.domain.article import Article
-from bot.domain.posting import ArticleListing, PostingStatus
+from bot.domain.posting import ArticleListing, Posting, PostingStatus
+
+
+def imported_message(article: Article) -> str:
+    """``/article import``: what was stored, under which id, and how to post it."""
+    by = f" by {article.author}" if article.author else ""
+    return (
+        f"Imported **{escape_markdown(article.display_title)}**{by}: "
+        f"{len(article.sections)} sections, {len(article.comments)} comments. Id: `{article.id}`. "
+        f"Post it with `/article post article:{article.id}`."
+    )
+
+
+def posting_message(article: Article, posting: Posting, channel_mention: str) -> str:
+    """``/article post``: what goes out where, at which pace, and how to follow it."""
+    pace = posting.pace_minutes
+    when = "now" if pace == 0 else f"one every {pace} min"
+    extra = (
+        f" and {len(article.comments)} original comments"
+        if posting.with_comments and article.comments
+        else ""
+    )
+    return (
+        f"Posting **{escape_markdown(article.display_title)}** in {channel_mention}: "
+        f"{len(article.sections)} sections {when}{extra}. Follow it with `/article status article:{posting.article_id}`."
+    )
+
+
+def paused_message(posting: Posting) -> str:
+    return f"Paused `{posting.article_id}` in <#{posting.channel_id}>. `/article resume` picks it up."
+
+
+def resumed_message(posting: Posting) -> str:
+    return f"Resumed `{posting.article_id}` in <#{posting.channel_id}>."
 
 
 def status_message(article: Article, statuses: list[PostingStatus], trouble: Mapping[int, str]) -> str:

@@ -53,6 +53,8 @@ async def listing(store: Store, guild_id: int | None = None) -> list[ArticleList
     ]
 
 
-async def article(store: Store, article_id: str) -> Article:
-    """One article as stored (the operator's view: any server's)."""
-    return await store.articles.get(article_id)
+async def article(store: Store, article_id: str, guild_id: int | None = None) -> Article:
+    """One article as stored: one listed in this server, or any for ``None`` (the operator)."""
+    if guild_id is None:
+        return await store.articles.get(article_id)
+    return await store.articles.in_guild(guild_id, article_id)
