@@ -137,9 +137,7 @@ class Archive(commands.Cog):
         """The article with its whole discussion, as a file."""
         await defer_reply(interaction, ephemeral=True)  # a big discussion takes a while to render
         viewer = await self._viewer(interaction)
-        article_id, postings = await archive_service.visible_postings(self.bot.store, viewer, article)
-        stored = await self.bot.store.articles.get(article_id)
-        messages = await archive_service.discussion(self.bot.store, viewer, postings)
+        stored, messages = await archive_service.exportable(self.bot.store, viewer, article)
         guild = interaction.guild
         names = {c.id: c.name for c in guild.channels if viewer.sees(guild.id, c.id)} if guild else {}
         names.update({t.id: t.name for t in guild.threads if viewer.sees(guild.id, t.id)} if guild else {})
@@ -147,17 +145,13 @@ class Archive(commands.Cog):
         exported = archive_service.export(
             stored, messages, format, context=context, exported_at=discord.utils.utcnow().isoformat()
         )
-        text, suffix = exported.text, exported.suffix
-        data = text.encode("utf-8")
+        data = exported.text.encode("utf-8")
         limit = interaction.guild.filesize_limit if interaction.guild else 10 * 1024 * 1024
         if len(data) > limit:
-            raise ReadalongError(
-                f"The export is {len(data) / 1e6:.1f} MB, over this server's upload limit; "
-                f"use `readalong export {article_id} --format {format}` on the bot's machine."
-            )
+            raise ReadalongError(archive_fmt.export_too_large(len(data), stored.id, format))
         await interaction.followup.send(
-            f"**{discord.utils.escape_markdown(stored.display_title)}**: {len(messages)} messages.",
-            file=discord.File(io.BytesIO(data), filename=f"{article_id}.{suffix}"),
+            archive_fmt.exported_message(stored, len(messages)),
+            file=discord.File(io.BytesIO(data), filename=f"{stored.id}.{exported.suffix}"),
             ephemeral=True,
         )
 

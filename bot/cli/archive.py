@@ -70,8 +70,7 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     async def build() -> str:
         store = await open_existing_store(settings)
         try:
-            article = await store.articles.get(args.article_id)
-            messages = await store.messages.in_article(article.id, Viewer.operator())
+            article, messages = await archive_service.exportable(store, Viewer.operator(), args.article_id)
         finally:
             await store.close()
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

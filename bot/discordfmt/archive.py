@@ -1,4 +1,4 @@
-"""The replies of ``/archive threads`` and ``/archive search``, cut into pages."""
+"""The replies of ``/archive threads|search`` (cut into pages) and ``/archive export``."""
 
 from __future__ import annotations
 
@@ -53,3 +53,15 @@ def search_pages(query: str, hits: list[MessageHit], guild_id: int) -> list[str]
         lines.append(f"**{neutralise(hit.author_name)}** · {where} · [jump]({link})\n{snippet}")
     header = f"**{len(lines)} result{'s' if len(lines) != 1 else ''} for** `{escape_markdown(query)}`"
     return [f"{header}\n\n{page}" for page in paginate(lines, limit=LISTING_PAGE_LIMIT)]
+
+
+def exported_message(article: Article, messages: int) -> str:
+    return f"**{escape_markdown(article.display_title)}**: {messages} messages."
+
+
+def export_too_large(size: int, article_id: str, format: str) -> str:
+    """The refusal of an export over the server's upload limit, with the way round it."""
+    return (
+        f"The export is {size / 1e6:.1f} MB, over this server's upload limit; "
+        f"use `readalong export {article_id} --format {format}` on the bot's machine."
+    )

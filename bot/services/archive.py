@@ -58,6 +58,17 @@ async def discussion(store: Store, viewer: Viewer, postings: list[Posting]) -> l
     return [m for m in rows if m.channel_id in channels or m.parent_id in channels]
 
 
+async def exportable(store: Store, viewer: Viewer, article: str) -> tuple[Article, list[StoredMessage]]:
+    """The article and the discussion of it the viewer may export: the operator (``readalong
+    export``) every message archived; a member (``/archive export``) what they can see in this
+    server's channels."""
+    if viewer.everything:
+        stored = await store.articles.get(article)
+        return stored, await store.messages.in_article(stored.id, viewer)
+    article_id, postings = await visible_postings(store, viewer, article)
+    return await store.articles.get(article_id), await discussion(store, viewer, postings)
+
+
 def check_query(query: str, empty_query: str = "the query has no words to search for") -> str:
     """The FTS5 expression for ``query``; refused (``empty_query``) when it has no words to search for."""
     match = match_expression(query)
