@@ -14,6 +14,7 @@ from bot.discord.visibility import answer_viewer
 from bot.discordfmt.limits import MESSAGE_LIMIT
 from bot.domain.answer import Answer
 from bot.errors import ReadalongError
+from bot.services import articles as articles_service
 from bot.services.ask import ask as ask_question
 from bot.services.ask import choose_article, section_urls
 
@@ -48,7 +49,7 @@ class Ask(commands.Cog):
         # The answer is public: it quotes only what everyone reading this channel may see too.
         viewer = await answer_viewer(self.bot, self.bot.store, member, channel_id)
         article_id, posting_id = await choose_article(self.bot.store, viewer, channel_id, article)
-        stored = await self.bot.store.articles.in_guild(member.guild.id, article_id)
+        stored = await articles_service.article(self.bot.store, article_id, member.guild.id)
         asked = await ask_question(
             self.bot.store,
             stored,

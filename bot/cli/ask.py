@@ -13,6 +13,7 @@ from bot.answers.llm import AnswerWriter
 from bot.domain.answer import Answer
 from bot.domain.viewer import Viewer
 from bot.errors import ReadalongError
+from bot.services import articles as articles_service
 from bot.services.ask import ask
 from bot.services.stores import open_existing_store
 from bot.settings import Settings
@@ -43,7 +44,7 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         status = 0
         log_questions = True
         try:
-            article = await store.articles.get(args.article_id)
+            article = await articles_service.article(store, args.article_id)
             questions = [question] if question is not None else stdin_lines()
             for asked in questions:
                 if not asked.strip():
