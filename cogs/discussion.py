@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 
 import discord
@@ -19,6 +18,7 @@ from bot.discordfmt.posting import commenter_names
 from bot.domain.message import StoredMessage
 from bot.domain.posting import Placement
 from bot.errors import NotFoundError
+from bot.services import archive as archive_service
 
 log = logging.getLogger(__name__)
 
@@ -200,23 +200,12 @@ class Discussion(commands.Cog):
     async def backfill(self) -> SyncCounts:
         """Bring the archive level with every tracked channel and thread, archived ones included."""
         counts = SyncCounts()
-        store = self.bot.store
         for guild in self.bot.guilds:
-            known = await store.guilds.threads(guild.id)
-            for posting in await store.postings.for_guild(guild.id):
+            for tracked in await archive_service.tracked_channels(self.bot.store, guild.id):
                 # In the article's channel, only what came after the posting; threads in full.
-                since = discord.utils.time_snowflake(dt.datetime.fromisoformat(posting.created_at)) - 1
-                containers = {posting.channel_id: since}
-                for item in await store.postings.items(posting.id):
-                    for container in (item.thread_id, item.container_id):
-                        if container is not None and container != posting.channel_id:
-                            containers[container] = 0
-                # Readers' own threads under the article's channel that the archive knows of.
-                for thread in known:
-                    if thread.parent_id == posting.channel_id:
-                        containers.setdefault(thread.id, 0)
-                for channel_id, after in sorted(containers.items()):
-                    counts += await self._backfill_channel(channel_id, after)
+                since = tracked.since
+                after = discord.utils.time_snowflake(since) - 1 if since is not None else 0
+                counts += await self._backfill_channel(tracked.channel_id, after)
         if counts != SyncCounts():
             log.info("backfill: %d added, %d edited, %d deleted", counts.added, counts.edited, counts.deleted)
         return counts

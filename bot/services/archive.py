@@ -4,6 +4,7 @@ either may see (the operator sees everything)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
@@ -67,6 +68,38 @@ async def exportable(store: Store, viewer: Viewer, article: str) -> tuple[Articl
         return stored, await store.messages.in_article(stored.id, viewer)
     article_id, postings = await visible_postings(store, viewer, article)
     return await store.articles.get(article_id), await discussion(store, viewer, postings)
+
+
+@dataclass(frozen=True, slots=True)
+class Tracked:
+    """A channel or thread whose messages belong to a posting's discussion."""
+
+    channel_id: int
+    since: dt.datetime | None
+    """Only what came after this (the article's own channel: from the posting on); None: all."""
+
+
+async def tracked_channels(store: Store, guild_id: int) -> list[Tracked]:
+    """What the archive follows in a server, posting by posting (newest first), each posting's
+    channels in id order: the article's channel from the posting on, its threads and the threads
+    readers opened under it in full. A channel shared by two postings comes once for each."""
+    known = await store.guilds.threads(guild_id)
+    tracked: list[Tracked] = []
+    for posting in await store.postings.for_guild(guild_id):
+        containers: dict[int, dt.datetime | None] = {
+            posting.channel_id: dt.datetime.fromisoformat(posting.created_at)
+        }
+        for item in await store.postings.items(posting.id):
+            for container in (item.thread_id, item.container_id):
+                if container is not None and container != posting.channel_id:
+                    containers[container] = None
+        for thread in known:
+            if thread.parent_id == posting.channel_id:
+                containers.setdefault(thread.id, None)
+        tracked.extend(
+            Tracked(channel_id, since) for channel_id, since in sorted(containers.items(), key=lambda c: c[0])
+        )
+    return tracked
 
 
 def check_query(query: str, empty_query: str = "the query has no words to search for") -> str:

@@ -4,6 +4,7 @@ from them."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,18 @@ async def test_one_label_per_thread_in_the_listing_and_the_suggestions(
     assert choices == [(SECTION_THREAD, section), (COMMENTS_THREAD, f"Comments: {article.display_title}")]
     assert sections_only == [(SECTION_THREAD, section)]
     assert none == [] and hidden == []
+
+
+async def test_the_archive_follows_the_articles_channel_from_the_posting_on_and_its_threads_whole(
+    tmp_path: Path, parsed: Article
+) -> None:
+    async with Store(tmp_path / "r.db") as store:
+        await post_first_section(store, parsed)
+        (posting,) = await store.postings.for_guild(GUILD)
+        tracked = await archive_service.tracked_channels(store, GUILD)
+        assert await archive_service.tracked_channels(store, GUILD + 1) == []
+    assert [(t.channel_id, t.since) for t in tracked] == [
+        (CHANNEL, dt.datetime.fromisoformat(posting.created_at)),
+        (SECTION_THREAD, None),
+        (COMMENTS_THREAD, None),
+    ]
