@@ -7,6 +7,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord.client import ReadalongBot, version
+from bot.discordfmt import articles as articles_fmt
+from bot.services import articles as articles_service
 
 
 class Admin(commands.Cog):
@@ -16,13 +18,8 @@ class Admin(commands.Cog):
     @app_commands.command()
     async def about(self, interaction: discord.Interaction[ReadalongBot]) -> None:
         """What Readalong is, its version and how many articles it holds."""
-        count = await self.bot.store.articles.count()
-        await interaction.response.send_message(
-            f"**Readalong {version()}**: read an article together. Sections are posted with a thread each, "
-            f"the original comments come along, `/ask` answers by quoting the article.\n"
-            f"Articles stored: {count}.",
-            ephemeral=True,
-        )
+        count = await articles_service.count(self.bot.store)
+        await interaction.response.send_message(articles_fmt.about_message(version(), count), ephemeral=True)
 
 
 async def setup(bot: ReadalongBot) -> None:

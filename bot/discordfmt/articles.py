@@ -11,6 +11,15 @@ from bot.domain.article import Article
 from bot.domain.posting import ArticleListing, Posting, PostingStatus
 
 
+def about_message(version: str, articles: int) -> str:
+    """``/about``: what Readalong is, its version and how many articles it holds."""
+    return (
+        f"**Readalong {version}**: read an article together. Sections are posted with a thread each, "
+        f"the original comments come along, `/ask` answers by quoting the article.\n"
+        f"Articles stored: {articles}."
+    )
+
+
 def imported_message(article: Article) -> str:
     """``/article import``: what was stored, under which id, and how to post it."""
     by = f" by {article.author}" if article.author else ""

@@ -58,3 +58,8 @@ async def article(store: Store, article_id: str, guild_id: int | None = None) ->
     if guild_id is None:
         return await store.articles.get(article_id)
     return await store.articles.in_guild(guild_id, article_id)
+
+
+async def count(store: Store) -> int:
+    """How many articles are stored, in every server (``/about``)."""
+    return await store.articles.count()
