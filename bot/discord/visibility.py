@@ -32,6 +32,13 @@ log = logging.getLogger(__name__)
 
 async def viewer_for(client: discord.Client, store: Store, member: discord.Member) -> Viewer:
     """The viewer for ``member`` in their server, now."""
+    return await _member_view(client, member, await _known_threads(store, member.guild))
+
+
+async def _member_view(
+    client: discord.Client, member: discord.Member, threads: dict[int, KnownThread]
+) -> Viewer:
+    """The channels of the member's server, and those of ``threads``, the member can view now."""
     guild = member.guild
     visible: set[int] = set()
     manages_threads: set[int] = set()
@@ -41,7 +48,6 @@ async def viewer_for(client: discord.Client, store: Store, member: discord.Membe
             visible.add(channel.id)
             if permissions.manage_threads:
                 manages_threads.add(channel.id)
-    threads = await _known_threads(store, guild)
     to_ask: list[int] = []
     for thread in threads.values():
         if thread.parent_id not in visible:
@@ -69,9 +75,13 @@ async def answer_viewer(
     (``@everyone`` may view them and no overwrite hides them from anyone), with their public
     threads. Anything else stays out of a public answer, even if the member could see it.
     """
-    viewer = await viewer_for(client, store, member)
     guild = member.guild
     threads = await _known_threads(store, guild)
+    # Of private threads, only the one the answer is posted in can be quoted: Discord is asked
+    # about the member's membership of that one alone, not of every private thread.
+    viewer = await _member_view(
+        client, member, {i: t for i, t in threads.items() if not t.private or i == channel_id}
+    )
     here = threads.get(channel_id)
     root = here.parent_id if here is not None else channel_id
     cached = guild.get_thread(channel_id)
