@@ -78,9 +78,6 @@ class Webhooks(Threads):
         files: Iterable[tuple[str, bytes, str | None]] = (),
     ) -> Payload:
         parent = self.channel(webhook["channel_id"])
-        if isinstance(body.get("content"), str):
-            # Discord keeps a message's content trimmed of surrounding whitespace.
-            body = dict(body) | {"content": body["content"].strip()}
         if parent["type"] in FORUMS and thread_id is None:
             name = body.get("thread_name")
             if not name:
