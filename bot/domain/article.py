@@ -60,6 +60,8 @@ class Article:
     sections: tuple[Section, ...]
     author_bio: str | None = None
     comments: tuple[Comment, ...] = field(default=())
+    url: str | None = None
+    """Where the article was published (a Markdown file's front matter ``url``), if known."""
 
     @property
     def display_title(self) -> str:
@@ -79,6 +81,7 @@ class Article:
             "published": self.published.isoformat() if self.published else None,
             "declared_comments": self.declared_comments,
             "source": self.source,
+            "url": self.url,
             "sections": [{"index": s.index, "heading": s.heading, "text": s.text} for s in self.sections],
             "author_bio": self.author_bio,
             "comments": [

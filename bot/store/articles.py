@@ -88,7 +88,7 @@ class ArticleQueries:
                     chosen = f"{base[: _MAX_SLUG - len(str(n)) - 1]}-{n}"
             await db.execute(
                 "INSERT INTO articles (id, title, author, published, declared_comments, source, format, body,"
-                " author_bio, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " author_bio, imported_at, url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     chosen,
                     article.title,
@@ -100,6 +100,7 @@ class ArticleQueries:
                     article.body,
                     article.author_bio,
                     dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                    article.url,
                 ),
             )
             await db.executemany(
@@ -143,6 +144,7 @@ class ArticleQueries:
             sections=article.sections,
             author_bio=article.author_bio,
             comments=article.comments,
+            url=article.url,
         )
 
     async def _exists(self, article_id: str) -> bool:
@@ -196,6 +198,7 @@ class ArticleQueries:
             sections=sections,
             author_bio=row["author_bio"],
             comments=comments,
+            url=row["url"],
         )
 
     async def listed_in(self, guild_id: int, article_id: str) -> bool:
