@@ -48,3 +48,25 @@ class MessageHit:
     content: str
     created_at: str
     score: float
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveHit:
+    """A result of archive search: a reader's message, or one of the article's original comments
+    (imported with it, posted under the commenter's name in its comments thread)."""
+
+    article_id: str | None
+    author_name: str
+    """The reader's name, or the commenter's as the article's page gave it."""
+    content: str
+    created_at: str | None
+    """When the message was sent (UTC); an original comment's time as its page showed it."""
+    place: str
+    """Where it was said: ``§3``, ``Comments`` (the comments thread) or ``discussion``."""
+    score: float
+    guild_id: int | None = None
+    channel_id: int | None = None
+    message_id: int | None = None
+    """The Discord message, when there is one the viewer can see (a comment not yet posted has none)."""
+    comment: int | None = None
+    """The original comment's index; None for a reader's message."""

@@ -13,7 +13,7 @@ from bot.discordfmt.posting import thread_label
 from bot.discordfmt.transcripts import summarise
 from bot.domain.article import Article
 from bot.domain.message import StoredMessage, ThreadRow
-from bot.domain.passage import MessageHit
+from bot.domain.passage import ArchiveHit
 from bot.domain.posting import Posting
 from bot.domain.viewer import Viewer
 from bot.errors import NotFoundError, ReadalongError
@@ -22,6 +22,21 @@ from bot.store import Store
 
 ExportFormat = Literal["markdown", "html", "json"]
 SUFFIXES: dict[ExportFormat, str] = {"markdown": "md", "html": "html", "json": "json"}
+FORMAT_NAMES: dict[str, ExportFormat] = {
+    "markdown": "markdown",
+    "md": "markdown",
+    "html": "html",
+    "json": "json",
+}
+"""What a user may type for each format: ``md`` (the file ending) is Markdown too."""
+
+
+def export_format(name: str) -> ExportFormat:
+    """The export format a user named (any case; ``md`` for Markdown), or a one-line refusal."""
+    found = FORMAT_NAMES.get(name.strip().lower())
+    if found is None:
+        raise ReadalongError(f"unknown export format {name!r}: use markdown (or md), html or json")
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,9 +134,11 @@ async def search(
     limit: int,
     author_id: int | None = None,
     empty_query: str = "the query has no words to search for",
-) -> list[MessageHit]:
-    """Readers' messages matching ``query`` that the viewer may see, best first; ``empty_query``
-    is the refusal when the query has no words to search for."""
+) -> list[ArchiveHit]:
+    """Readers' messages the viewer may see and the original comments of the articles listed in
+    their server, matching ``query``, best first, each with where it was said (``§N``,
+    ``Comments``, ``discussion``); ``author_id`` (a member) leaves the comments out.
+    ``empty_query`` is the refusal when the query has no words to search for."""
     match = check_query(query, empty_query)
     if article_id is not None:
         if viewer.everything:
@@ -129,9 +146,36 @@ async def search(
         else:
             assert viewer.guild_id is not None
             await store.articles.in_guild(viewer.guild_id, article_id)
-    return await store.search.search_messages(
+    said = await store.search.search_messages(
         match, viewer=viewer, article_id=article_id, author_id=author_id, limit=limit
     )
+    comments = (
+        []
+        if author_id is not None
+        else await store.search.search_comments(match, viewer=viewer, article_id=article_id, limit=limit)
+    )
+    in_comments = await store.search.comments_threads(h.channel_id for h in said)
+    hits = [
+        ArchiveHit(
+            article_id=h.article_id,
+            author_name=h.author_name,
+            content=h.content,
+            created_at=h.created_at,
+            place=f"§{h.section}"
+            if h.section
+            else "Comments"
+            if h.channel_id in in_comments
+            else "discussion",
+            score=h.score,
+            guild_id=h.guild_id,
+            channel_id=h.channel_id,
+            message_id=h.id,
+        )
+        for h in said
+    ]
+    # BM25 from the two indexes is on the same scale (same tokenizer, similar documents): merged
+    # by score, the best of either first.
+    return sorted([*hits, *comments], key=lambda h: h.score, reverse=True)[:limit]
 
 
 async def transcript(store: Store, viewer: Viewer, thread_id: int) -> list[StoredMessage]:

@@ -47,11 +47,14 @@ def check_article_id(article_id: str) -> str:
 
 _UNKNOWN = "unknown article {!r}: pick one from the list (see /article list)"
 
-_LISTED_IN = (
+LISTED_IN = (
     "(NOT EXISTS (SELECT 1 FROM article_guilds g WHERE g.article_id = a.id)"
     " OR EXISTS (SELECT 1 FROM article_guilds g WHERE g.article_id = a.id AND g.guild_id = ?)"
     " OR EXISTS (SELECT 1 FROM postings p WHERE p.article_id = a.id AND p.guild_id = ?))"
 )
+"""Whether article ``a`` is listed in a server (its id twice as parameters): the one definition,
+used by the article queries and by search over the original comments."""
+_LISTED_IN = LISTED_IN
 
 
 class ArticleQueries:

@@ -12,8 +12,9 @@ from aiosqlite import Row
 
 from bot.articles.passages import article_passages
 from bot.domain.article import Article
-from bot.domain.passage import Hit, MessageHit, Passage
+from bot.domain.passage import ArchiveHit, Hit, MessageHit, Passage
 from bot.domain.viewer import Viewer
+from bot.store.articles import LISTED_IN
 from bot.store.messages import visible_to
 
 if TYPE_CHECKING:
@@ -205,3 +206,63 @@ class SearchQueries:
             )
             for r in rows
         ]
+
+    # -- The archive's search and exports (issue 15) --------------------------------------------
+
+    async def search_comments(
+        self, match: str, *, viewer: Viewer, article_id: str | None = None, limit: int = 25
+    ) -> list[ArchiveHit]:
+        """The articles' original comments matching, best first: part of the article, so seen by
+        anyone in a server where the article is listed (the operator: every article's). Each comes
+        with its posted message in a comments thread the viewer can see, when there is one."""
+        listed_params: tuple[object, ...] = ()
+        posted_params: tuple[object, ...] = ()
+        if viewer.everything:
+            listed, posted = "1", "1"
+        else:
+            listed = f"EXISTS (SELECT 1 FROM articles a WHERE a.id = f.article_id AND {LISTED_IN})"
+            listed_params = (viewer.guild_id, viewer.guild_id)
+            posted = "p.guild_id = ? AND i.container_id IN (SELECT value FROM json_each(?))"
+            posted_params = (viewer.guild_id, json.dumps(sorted(viewer.channel_ids)))
+        sql = (
+            "SELECT f.article_id, f.idx, c.author, c.posted, c.text, bm25(comments_fts) AS rank,"
+            " (SELECT json_array(p.guild_id, i.container_id, i.message_id) FROM posting_items i"
+            "  JOIN postings p ON p.id = i.posting_id"
+            "  WHERE p.article_id = f.article_id AND i.kind = 'comment' AND i.comment = f.idx"
+            f"  AND i.message_id IS NOT NULL AND i.container_id IS NOT NULL AND {posted}"
+            "  ORDER BY p.id DESC LIMIT 1) AS posted_as"
+            " FROM comments_fts f JOIN comments c ON c.article_id = f.article_id AND c.idx = f.idx"
+            f" WHERE comments_fts MATCH ? AND (? IS NULL OR f.article_id = ?) AND {listed}"
+            " ORDER BY rank LIMIT ?"
+        )
+        params = (*posted_params, match, article_id, article_id, *listed_params, limit)
+        async with self._store.db.execute(sql, params) as cursor:
+            rows = await cursor.fetchall()
+        hits = []
+        for r in rows:
+            guild_id, channel_id, message_id = json.loads(r["posted_as"]) if r["posted_as"] else (None,) * 3
+            hits.append(
+                ArchiveHit(
+                    article_id=r["article_id"],
+                    author_name=r["author"],
+                    content=r["text"],
+                    created_at=r["posted"],
+                    place="Comments",
+                    score=-r["rank"],
+                    guild_id=guild_id,
+                    channel_id=channel_id,
+                    message_id=message_id,
+                    comment=r["idx"],
+                )
+            )
+        return hits
+
+    async def comments_threads(self, channel_ids: Iterable[int]) -> set[int]:
+        """Which of these channels are an article's comments thread (or forum post)."""
+        wanted = json.dumps(sorted(set(channel_ids)))
+        async with self._store.db.execute(
+            "SELECT DISTINCT thread_id FROM posting_items WHERE kind = 'comments'"
+            " AND thread_id IN (SELECT value FROM json_each(?))",
+            (wanted,),
+        ) as cursor:
+            return {int(r[0]) for r in await cursor.fetchall()}
