@@ -139,12 +139,18 @@ class Archive(commands.Cog):
         await defer_reply(interaction, ephemeral=True)  # a big discussion takes a while to render
         viewer = await self._viewer(interaction)
         stored, messages = await archive_service.exportable(self.bot.store, viewer, article)
+        asks = await archive_service.questions_asked(self.bot.store, viewer, stored.id)
         guild = interaction.guild
         names = {c.id: c.name for c in guild.channels if viewer.sees(guild.id, c.id)} if guild else {}
         names.update({t.id: t.name for t in guild.threads if viewer.sees(guild.id, t.id)} if guild else {})
         context = ExportContext(guild.id if guild else None, guild.name if guild else "", names)
         exported = archive_service.export(
-            stored, messages, chosen, context=context, exported_at=discord.utils.utcnow().isoformat()
+            stored,
+            messages,
+            chosen,
+            context=context,
+            exported_at=discord.utils.utcnow().isoformat(),
+            asks=asks,
         )
         data = exported.text.encode("utf-8")
         limit = interaction.guild.filesize_limit if interaction.guild else 10 * 1024 * 1024

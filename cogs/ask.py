@@ -58,6 +58,10 @@ class Ask(commands.Cog):
             writer=self.bot.writer,
             section_urls=await section_urls(self.bot.store, member.guild.id, posting_id),
             max_chars=max_chars,
+            # Both /ask and mention answers are posted for everyone in the channel.
+            channel_id=channel_id,
+            public=True,
+            asker_name=member.display_name,
         )
         return asked.answer
 

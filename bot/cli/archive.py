@@ -89,6 +89,7 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         store = await open_existing_store(settings)
         try:
             article, messages = await archive_service.exportable(store, Viewer.operator(), args.article_id)
+            asks = await archive_service.questions_asked(store, Viewer.operator(), article.id)
         finally:
             await store.close()
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -98,6 +99,7 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
             archive_service.export_format(args.format),
             context=ExportContext(),
             exported_at=now,
+            asks=asks,
         ).text
 
     text = asyncio.run(build())

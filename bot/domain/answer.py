@@ -63,3 +63,22 @@ class Answer:
             "answer": self.text,
             "quotes": [q.to_json() for q in self.quotes],
         }
+
+
+@dataclass(frozen=True, slots=True)
+class AskedQuestion:
+    """A question put with ``/ask`` (or a mention, or ``readalong ask``) as the log keeps it, for
+    the exports: who asked, when, where, and the answer shown."""
+
+    asked_at: str
+    """ISO 8601, UTC."""
+    asker: str | None
+    """The asker's name when they asked; None for questions logged before names were kept."""
+    user_id: int | None
+    """The member; None for the operator's ``readalong ask``."""
+    guild_id: int | None
+    channel_id: int | None
+    """The channel or thread it was asked in; None from the command line, and before it was kept."""
+    question: str
+    answer: str
+    answered: bool

@@ -5,12 +5,14 @@ either may see (the operator sees everything)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from bot.archive.export import ExportContext, to_html, to_json, to_markdown
 from bot.discordfmt.posting import thread_label
 from bot.discordfmt.transcripts import summarise
+from bot.domain.answer import AskedQuestion
 from bot.domain.article import Article
 from bot.domain.message import StoredMessage, ThreadRow
 from bot.domain.passage import ArchiveHit
@@ -83,6 +85,14 @@ async def exportable(store: Store, viewer: Viewer, article: str) -> tuple[Articl
         return stored, await store.messages.in_article(stored.id, viewer)
     article_id, postings = await visible_postings(store, viewer, article)
     return await store.articles.get(article_id), await discussion(store, viewer, postings)
+
+
+async def questions_asked(store: Store, viewer: Viewer, article_id: str) -> list[AskedQuestion]:
+    """The ``/ask`` questions about the article, with their answers, that go in the viewer's
+    export: a member's, those answered publicly in this server in a channel or thread they can
+    view now; the operator's, all of them (the command line's, and those logged before the channel
+    was kept, which no export made on Discord includes)."""
+    return await store.search.asked_about(article_id, viewer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,12 +246,13 @@ def export(
     *,
     context: ExportContext,
     exported_at: str,
+    asks: Sequence[AskedQuestion] = (),
 ) -> Export:
-    """The article with the discussion given, in one of the export formats."""
+    """The article with the discussion and the questions asked given, in one of the export formats."""
     if format == "markdown":
-        text = to_markdown(article, messages)
+        text = to_markdown(article, messages, asks)
     elif format == "html":
-        text = to_html(article, messages)
+        text = to_html(article, messages, asks)
     else:
-        text = to_json(article, messages, context, exported_at=exported_at)
+        text = to_json(article, messages, context, exported_at=exported_at, asks=asks)
     return Export(text, SUFFIXES[format])

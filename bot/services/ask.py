@@ -76,9 +76,14 @@ async def ask(
     top_k: int = 3,
     max_chars: int = MESSAGE_LIMIT,
     record: bool = True,
+    channel_id: int | None = None,
+    public: bool = False,
+    asker_name: str | None = None,
 ) -> Asked:
     """The answer to ``question`` (see :func:`bot.answers.extractive.answer_question`), and the
-    question logged with who asked it unless ``record`` is False."""
+    question logged with who asked it unless ``record`` is False. ``channel_id`` (where it was
+    asked), ``public`` (the answer is posted for everyone there) and ``asker_name`` go in the log:
+    exports show the question to those who could see it asked."""
     answer = await answer_question(
         store,
         article,
@@ -100,6 +105,10 @@ async def ask(
             latency_ms=answer.latency_ms,
             guild_id=viewer.guild_id,
             user_id=viewer.user_id,
+            channel_id=channel_id,
+            public=public,
+            user_name=asker_name,
+            answer=answer.text,
         )
     except (ReadalongError, sqlite3.Error) as error:
         if not is_read_only_error(error):

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from aiosqlite import Row
 
 from bot.articles.passages import article_passages
+from bot.domain.answer import AskedQuestion
 from bot.domain.article import Article
 from bot.domain.passage import ArchiveHit, Hit, MessageHit, Passage
 from bot.domain.viewer import Viewer
@@ -28,6 +29,11 @@ def _passage(row: Row) -> Passage:
     return Passage(
         row["source"], row["section"], row["comment"], row["position"], row["start"], row["end"], row["text"]
     )
+
+
+def _storable(text: str) -> str:
+    """``text`` with lone surrogates (from undecodable bytes) as U+FFFD: SQLite stores UTF-8."""
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 class SearchQueries:
@@ -141,13 +147,19 @@ class SearchQueries:
         latency_ms: float,
         guild_id: int | None = None,
         user_id: int | None = None,
+        channel_id: int | None = None,
+        public: bool = False,
+        user_name: str | None = None,
+        answer: str | None = None,
     ) -> None:
+        """Log a question. ``channel_id`` and ``public`` (the answer was posted for everyone in
+        that channel) decide who sees it in an export; ``user_name`` and ``answer`` are shown there."""
         # A lone surrogate (from undecodable bytes) cannot be stored as UTF-8: U+FFFD instead.
-        question = question.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+        question = _storable(question)
         async with self._store.transaction() as db:
             await db.execute(
-                "INSERT INTO asks (asked_at, guild_id, user_id, article_id, question, answered, quotes, latency_ms)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO asks (asked_at, guild_id, user_id, article_id, question, answered, quotes, latency_ms,"
+                " channel_id, public, user_name, answer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                     guild_id,
@@ -157,6 +169,10 @@ class SearchQueries:
                     int(answered),
                     json.dumps(quotes, ensure_ascii=False),
                     latency_ms,
+                    channel_id,
+                    int(public),
+                    _storable(user_name) if user_name is not None else None,
+                    _storable(answer) if answer is not None else None,
                 ),
             )
 
@@ -266,3 +282,39 @@ class SearchQueries:
             (wanted,),
         ) as cursor:
             return {int(r[0]) for r in await cursor.fetchall()}
+
+    async def asked_about(self, article_id: str, viewer: Viewer) -> list[AskedQuestion]:
+        """The questions asked about an article that ``viewer`` may see, oldest first: a member,
+        those answered publicly in a channel or thread of their server they can view now; the
+        operator, every one (the command line's and those logged before channels were kept too)."""
+        scope: tuple[object, ...] = ()
+        if viewer.everything:
+            visible = "1"
+        else:
+            visible = "guild_id = ? AND public = 1 AND channel_id IN (SELECT value FROM json_each(?))"
+            scope = (viewer.guild_id, json.dumps(sorted(viewer.channel_ids)))
+        async with self._store.db.execute(
+            "SELECT asked_at, user_name, user_id, guild_id, channel_id, question, answer, answered, quotes"
+            f" FROM asks WHERE article_id = ? AND {visible} ORDER BY asked_at, id",
+            (article_id, *scope),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            AskedQuestion(
+                asked_at=r["asked_at"],
+                asker=r["user_name"],
+                user_id=r["user_id"],
+                guild_id=r["guild_id"],
+                channel_id=r["channel_id"],
+                question=r["question"],
+                answer=r["answer"] if r["answer"] is not None else _answer_from_quotes(r["quotes"]),
+                answered=bool(r["answered"]),
+            )
+            for r in rows
+        ]
+
+
+def _answer_from_quotes(quotes: str) -> str:
+    """The answer of a question logged before answers were kept: the quotes it showed."""
+    texts = [str(q.get("text", "")) for q in json.loads(quotes) if isinstance(q, dict)]
+    return "\n\n".join(f"> {t}" for t in texts if t) or "(not found in the article)"
