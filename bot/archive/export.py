@@ -58,6 +58,20 @@ def asker_label(asked: AskedQuestion) -> str:
     return f"member {asked.user_id}"
 
 
+def answer_lines(answer: str, *, subtext: str) -> str:
+    """An answer as posted on Discord, for a page: Discord's small print (``-# …``, a quote's
+    source) written as ``subtext`` formats it (``*{}*`` in Markdown), in a paragraph of its own
+    after a quote; the quotes unchanged."""
+    lines: list[str] = []
+    for line in answer.split("\n"):
+        if line.startswith("-# "):
+            if lines and lines[-1].startswith(">"):
+                lines.append("")
+            line = subtext.format(line[3:])  # noqa: PLW2901 - the same line, reformatted
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def asked_where(asked: AskedQuestion) -> str | None:
     """A link to the channel or thread the question was asked in, when known."""
     if asked.guild_id is None or asked.channel_id is None:
@@ -162,7 +176,8 @@ def to_markdown(article: Article, messages: list[StoredMessage], asks: Sequence[
             where = asked_where(asked)
             place = f" · [where]({where})" if where else ""
             out.append(f"- **{asker_label(asked)}** asked · {utc_time(asked.asked_at)}{place}")
-            out += _indent(f"**Q:** {asked.question}\n\n**A:** {asked.answer}", 0)
+            answer = answer_lines(asked.answer, subtext="*{}*")
+            out += _indent(f"**Q:** {asked.question}\n\n**A:**\n\n{answer}", 0)
             out.append("")
     return "\n".join(out).rstrip() + "\n"
 
@@ -258,7 +273,7 @@ def _html_asks(asks: Sequence[AskedQuestion]) -> str:
             f'<div class="msg ask"><span class="who">{html.escape(asker_label(asked))}</span>'
             f'<span class="when">asked · {html.escape(utc_time(asked.asked_at))}{place}</span>'
             f'<p class="q"><b>Q:</b> {html.escape(asked.question)}</p>'
-            f'<div class="a"><b>A:</b>{_html_text(asked.answer)}</div></div>'
+            f'<div class="a"><b>A:</b>{_html_text(answer_lines(asked.answer, subtext="{}"))}</div></div>'
         )
     return f'<section class="part" id="asks"><h2>Questions asked</h2><div class="discussion">{"".join(items)}</div></section>'
 
