@@ -34,6 +34,7 @@ def test_import_then_show_json(tmp_path: Path, capsys: pytest.CaptureFixture[str
         "sections",
         "author_bio",
         "comments",
+        "url",
     ]
     assert shown["published"] == "2012-12-18" and shown["declared_comments"] == 2
     assert shown["comments"][1] == {

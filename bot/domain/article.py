@@ -81,7 +81,6 @@ class Article:
             "published": self.published.isoformat() if self.published else None,
             "declared_comments": self.declared_comments,
             "source": self.source,
-            "url": self.url,
             "sections": [{"index": s.index, "heading": s.heading, "text": s.text} for s in self.sections],
             "author_bio": self.author_bio,
             "comments": [
@@ -94,4 +93,5 @@ class Article:
                 }
                 for c in self.comments
             ],
+            "url": self.url,
         }
