@@ -236,20 +236,23 @@ class SearchQueries:
         if viewer.everything:
             listed, posted = "1", "1"
         else:
-            listed = f"EXISTS (SELECT 1 FROM articles a WHERE a.id = f.article_id AND {LISTED_IN})"
+            listed = f"EXISTS (SELECT 1 FROM articles a WHERE a.id = comments_fts.article_id AND {LISTED_IN})"
             listed_params = (viewer.guild_id, viewer.guild_id)
             posted = "p.guild_id = ? AND i.container_id IN (SELECT value FROM json_each(?))"
             posted_params = (viewer.guild_id, json.dumps(sorted(viewer.channel_ids)))
+        # The best matches first (FTS5 scores, sorts and cuts to ``limit``), then only those are
+        # joined to their comment and looked up among the postings.
         sql = (
-            "SELECT f.article_id, f.idx, c.author, c.posted, c.text, bm25(comments_fts) AS rank,"
+            "SELECT f.article_id, f.idx, c.author, c.posted, c.text, f.rank,"
             " (SELECT json_array(p.guild_id, i.container_id, i.message_id) FROM posting_items i"
             "  JOIN postings p ON p.id = i.posting_id"
             "  WHERE p.article_id = f.article_id AND i.kind = 'comment' AND i.comment = f.idx"
             f"  AND i.message_id IS NOT NULL AND i.container_id IS NOT NULL AND {posted}"
             "  ORDER BY p.id DESC LIMIT 1) AS posted_as"
-            " FROM comments_fts f JOIN comments c ON c.article_id = f.article_id AND c.idx = f.idx"
-            f" WHERE comments_fts MATCH ? AND (? IS NULL OR f.article_id = ?) AND {listed}"
-            " ORDER BY rank LIMIT ?"
+            " FROM (SELECT article_id, idx, bm25(comments_fts) AS rank FROM comments_fts"
+            "  WHERE comments_fts MATCH ? AND (? IS NULL OR article_id = ?)"
+            f"  AND {listed} ORDER BY rank LIMIT ?) AS f"
+            " JOIN comments c ON c.article_id = f.article_id AND c.idx = f.idx ORDER BY f.rank"
         )
         params = (*posted_params, match, article_id, article_id, *listed_params, limit)
         async with self._store.db.execute(sql, params) as cursor:
