@@ -14,9 +14,7 @@ from bot.discord.visibility import answer_viewer
 from bot.discordfmt.limits import MESSAGE_LIMIT
 from bot.domain.answer import Answer
 from bot.errors import ReadalongError
-from bot.services import articles as articles_service
-from bot.services.ask import ask as ask_question
-from bot.services.ask import choose_article, section_urls
+from bot.services.ask import ask_in_channel, in_article
 
 log = logging.getLogger(__name__)
 
@@ -24,18 +22,32 @@ _NO_MENTIONS = discord.AllowedMentions.none()
 THREAD_LOCKED = 160005
 CANNOT_REPLY_WITHOUT_HISTORY = 160002
 
-
-def _member_cooldown(interaction: discord.Interaction[ReadalongBot]) -> app_commands.Cooldown | None:
-    seconds = interaction.client.settings.ask_cooldown_seconds
-    return app_commands.Cooldown(1, seconds) if seconds > 0 else None
+Asker = tuple[int, int]
+"""(server, member): whose questions a cooldown counts."""
 
 
 class Ask(commands.Cog):
     def __init__(self, bot: ReadalongBot) -> None:
         self.bot = bot
-        self._mention_cooldown = commands.CooldownMapping.from_cooldown(
-            1, max(bot.settings.ask_cooldown_seconds, 0.001), commands.BucketType.member
-        )
+        self._cooldowns: dict[Asker, app_commands.Cooldown] = {}
+        """One per member who asked lately, for ``/ask`` and mentions alike."""
+
+    def _take_turn(self, asker: Asker) -> app_commands.Cooldown | None:
+        """Count a question against the member's cooldown: None if they may ask now, else their
+        bucket (on cooldown). A question that is not answered gives its turn back
+        (:meth:`_give_back`): a refused or failed question does not make anyone wait."""
+        seconds = self.bot.settings.ask_cooldown_seconds
+        if seconds <= 0:
+            return None
+        for stale in [k for k, b in self._cooldowns.items() if b.get_tokens() == b.rate]:
+            del self._cooldowns[stale]  # a fresh bucket holds nothing worth keeping
+        bucket = self._cooldowns.setdefault(asker, app_commands.Cooldown(1, seconds))
+        return bucket if bucket.update_rate_limit() is not None else None
+
+    def _give_back(self, asker: Asker) -> None:
+        bucket = self._cooldowns.get(asker)
+        if bucket is not None:
+            bucket.reset()
 
     async def answer(
         self,
@@ -44,36 +56,45 @@ class Ask(commands.Cog):
         question: str,
         article: str | None,
         *,
+        ahead: bool = False,
         max_chars: int = MESSAGE_LIMIT,
     ) -> Answer:
-        # The answer is public: it quotes only what everyone reading this channel may see too.
-        viewer = await answer_viewer(self.bot, self.bot.store, member, channel_id)
-        article_id, posting_id = await choose_article(self.bot.store, viewer, channel_id, article)
-        stored = await articles_service.article(self.bot.store, article_id, member.guild.id)
-        asked = await ask_question(
-            self.bot.store,
-            stored,
-            question,
-            viewer=viewer,
-            writer=self.bot.writer,
-            section_urls=await section_urls(self.bot.store, member.guild.id, posting_id),
-            max_chars=max_chars,
-        )
+        """The answer, counted against the member's cooldown only if it answers."""
+        asker = (member.guild.id, member.id)
+        answered = False
+        try:
+            # The answer is public: it quotes only what everyone reading this channel may see too.
+            viewer = await answer_viewer(self.bot, self.bot.store, member, channel_id)
+            asked = await ask_in_channel(
+                self.bot.store,
+                question,
+                viewer=viewer,
+                channel_id=channel_id,
+                article=article,
+                writer=self.bot.writer,
+                ahead=ahead,
+                max_chars=max_chars,
+            )
+            answered = asked.answer.answered
+        finally:
+            if not answered:
+                self._give_back(asker)
         return asked.answer
 
     @app_commands.command(name="ask")
     @app_commands.describe(
         question="Your question about the article (up to 300 characters)",
         article="Which article (default: the one whose thread you are in, else the latest posted here)",
+        ahead=("Also quote sections not posted here yet (default: only those already posted, no spoilers)"),
     )
     @app_commands.autocomplete(article=article_autocomplete)
-    @app_commands.checks.dynamic_cooldown(_member_cooldown, key=lambda i: (i.guild_id, i.user.id))
     @app_commands.guild_only()
     async def ask(
         self,
         interaction: discord.Interaction[ReadalongBot],
         question: app_commands.Range[str, 1, 300],
         article: str | None = None,
+        ahead: bool = False,
     ) -> None:
         """Ask the article a question; the answer quotes it word for word, with links to its sections."""
         if not question.strip():
@@ -81,15 +102,23 @@ class Ask(commands.Cog):
         assert interaction.channel_id is not None
         if not isinstance(interaction.user, discord.Member):
             raise ReadalongError("This command works in a server only.")
-        # Public, like the answer. Always: a model may take longer than Discord's 3 s, and so may
-        # working out the viewer (one Discord lookup per private thread).
-        await defer_reply(interaction, ephemeral=False)
+        on_cooldown = self._take_turn((interaction.user.guild.id, interaction.user.id))
+        if on_cooldown is not None:
+            raise app_commands.CommandOnCooldown(on_cooldown, on_cooldown.get_retry_after())
+        try:
+            # Public, like the answer. Always: a model may take longer than Discord's 3 s, and so
+            # may working out the viewer (one Discord lookup per private thread).
+            await defer_reply(interaction, ephemeral=False)
+        except BaseException:
+            self._give_back((interaction.user.guild.id, interaction.user.id))
+            raise
         heading = f"**Q:** {discord.utils.escape_mentions(question)}\n"
         answer = await self.answer(
             interaction.user,
             interaction.channel_id,
             question,
             article,
+            ahead=ahead,
             max_chars=MESSAGE_LIMIT - len(heading),
         )
         await interaction.followup.send(heading + answer.text, allowed_mentions=_NO_MENTIONS)
@@ -106,14 +135,11 @@ class Ask(commands.Cog):
             or not isinstance(message.author, discord.Member)
         ):
             return
-        placement = await self.bot.store.postings.placement(message.channel.id)
-        if placement is None:
+        if not await in_article(self.bot.store, message.channel.id):
             return
         question = message.content.replace(f"<@{me.id}>", "").replace(f"<@!{me.id}>", "").strip()
         if not question:
             return
-        if self._mention_cooldown.update_rate_limit(message):
-            return  # asked again too soon: stay quiet rather than scold in public
         channel = message.channel
         if (
             isinstance(channel, discord.Thread)
@@ -126,6 +152,8 @@ class Ask(commands.Cog):
                 "not answering a mention in locked thread %s: posting there needs Manage Threads", channel.id
             )
             return
+        if self._take_turn((message.guild.id, message.author.id)) is not None:
+            return  # asked again too soon: stay quiet rather than scold in public
         async with channel.typing():
             answer = await self.answer(message.author, channel.id, question[:300], None)
         try:
