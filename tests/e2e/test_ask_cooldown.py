@@ -35,7 +35,9 @@ async def test_only_an_answered_ask_starts_the_cooldown(
     await posted(sandbox, sample_path)
     refused = await sandbox.run("ben", "general", "/ask question:What is the capital of France?")
     assert "Not found in the article" in refused.text
-    failed = await sandbox.run("ben", "general", "/ask question:How many people died? article:no-such-article")
+    failed = await sandbox.run(
+        "ben", "general", "/ask question:How many people died? article:no-such-article"
+    )
     assert "unknown article" in failed.text, failed.text
     answered = await sandbox.run("ben", "general", "/ask question:How many people died?")
     assert "16 people died" in answered.text

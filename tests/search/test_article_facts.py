@@ -37,9 +37,7 @@ def assert_verbatim(article: Article, answer: Answer) -> None:
         "Who is the author?",
     ],
 )
-async def test_who_wrote_it_is_answered_from_the_byline(
-    stored: tuple[Store, Article], question: str
-) -> None:
+async def test_who_wrote_it_is_answered_from_the_byline(stored: tuple[Store, Article], question: str) -> None:
     store, article = stored
     answer = await answer_question(store, article, question, viewer=OPERATOR)
     assert answer.answered
@@ -62,7 +60,9 @@ async def test_who_wrote_it_is_answered_from_the_byline(
         "Tell me about the author",
     ],
 )
-async def test_who_the_author_is_is_answered_from_the_bio(stored: tuple[Store, Article], question: str) -> None:
+async def test_who_the_author_is_is_answered_from_the_bio(
+    stored: tuple[Store, Article], question: str
+) -> None:
     store, article = stored
     answer = await answer_question(store, article, question, viewer=OPERATOR)
     assert answer.answered
@@ -121,7 +121,9 @@ def test_questions_about_the_text_are_not_taken_for_questions_about_the_article(
 
 async def test_a_question_about_the_text_still_quotes_the_text(stored: tuple[Store, Article]) -> None:
     store, article = stored
-    answer = await answer_question(store, article, "What did President Nazabayev say last year?", viewer=OPERATOR)
+    answer = await answer_question(
+        store, article, "What did President Nazabayev say last year?", viewer=OPERATOR
+    )
     assert answer.answered and answer.quotes[0].source == "body"
     assert "tragic events in Zhanaozen were a trial for our whole country" in answer.quotes[0].text
 
@@ -142,7 +144,9 @@ async def test_a_byline_without_a_bio_gives_the_name_and_says_no_more(tmp_path: 
     text = "# Notes on the steppe\n\nby Aigerim Sadykova\n\nThe wind blows across the steppe every spring.\n"
     async with Store(tmp_path / "r.db") as store:
         article = await store.articles.add(parse_article(text, source="notes.md"))
-        answer = await answer_question(store, article, "What does the author do for a living?", viewer=OPERATOR)
+        answer = await answer_question(
+            store, article, "What does the author do for a living?", viewer=OPERATOR
+        )
     assert answer.answered and [q.source for q in answer.quotes] == ["byline"]
     assert "> Aigerim Sadykova" in answer.text
     assert "-# The article does not say more about its author than their name." in answer.text
