@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import discord
 from discord import app_commands
@@ -24,6 +27,11 @@ CANNOT_REPLY_WITHOUT_HISTORY = 160002
 
 Asker = tuple[int, int]
 """(server, member): whose questions a cooldown counts."""
+
+
+@dataclass
+class _Turn:
+    answered: bool = False
 
 
 class Ask(commands.Cog):
@@ -49,6 +57,18 @@ class Ask(commands.Cog):
         if bucket is not None:
             bucket.reset()
 
+    @contextlib.asynccontextmanager
+    async def _turn(self, asker: Asker) -> AsyncIterator[_Turn]:
+        """The member's turn, taken by :meth:`_take_turn` before, given back on leaving unless
+        the body marked the question answered: not found, not posted yet, an error, a reply
+        Discord refused all leave the member free to ask again at once."""
+        turn = _Turn()
+        try:
+            yield turn
+        finally:
+            if not turn.answered:
+                self._give_back(asker)
+
     async def answer(
         self,
         member: discord.Member,
@@ -59,33 +79,25 @@ class Ask(commands.Cog):
         ahead: bool = False,
         max_chars: int = MESSAGE_LIMIT,
     ) -> Answer:
-        """The answer, counted against the member's cooldown only if it answers."""
-        asker = (member.guild.id, member.id)
-        answered = False
-        try:
-            # The answer is public: it quotes only what everyone reading this channel may see too.
-            viewer = await answer_viewer(self.bot, self.bot.store, member, channel_id)
-            asked = await ask_in_channel(
-                self.bot.store,
-                question,
-                viewer=viewer,
-                channel_id=channel_id,
-                article=article,
-                writer=self.bot.writer,
-                ahead=ahead,
-                max_chars=max_chars,
-            )
-            answered = asked.answer.answered
-        finally:
-            if not answered:
-                self._give_back(asker)
+        # The answer is public: it quotes only what everyone reading this channel may see too.
+        viewer = await answer_viewer(self.bot, self.bot.store, member, channel_id)
+        asked = await ask_in_channel(
+            self.bot.store,
+            question,
+            viewer=viewer,
+            channel_id=channel_id,
+            article=article,
+            writer=self.bot.writer,
+            ahead=ahead,
+            max_chars=max_chars,
+        )
         return asked.answer
 
     @app_commands.command(name="ask")
     @app_commands.describe(
         question="Your question about the article (up to 300 characters)",
         article="Which article (default: the one whose thread you are in, else the latest posted here)",
-        ahead=("Also quote sections not posted here yet (default: only those already posted, no spoilers)"),
+        ahead="Also quote sections not posted here yet (default: only those already posted, no spoilers)",
     )
     @app_commands.autocomplete(article=article_autocomplete)
     @app_commands.guild_only()
@@ -102,26 +114,25 @@ class Ask(commands.Cog):
         assert interaction.channel_id is not None
         if not isinstance(interaction.user, discord.Member):
             raise ReadalongError("This command works in a server only.")
-        on_cooldown = self._take_turn((interaction.user.guild.id, interaction.user.id))
+        asker = (interaction.user.guild.id, interaction.user.id)
+        on_cooldown = self._take_turn(asker)
         if on_cooldown is not None:
             raise app_commands.CommandOnCooldown(on_cooldown, on_cooldown.get_retry_after())
-        try:
+        async with self._turn(asker) as turn:
             # Public, like the answer. Always: a model may take longer than Discord's 3 s, and so
             # may working out the viewer (one Discord lookup per private thread).
             await defer_reply(interaction, ephemeral=False)
-        except BaseException:
-            self._give_back((interaction.user.guild.id, interaction.user.id))
-            raise
-        heading = f"**Q:** {discord.utils.escape_mentions(question)}\n"
-        answer = await self.answer(
-            interaction.user,
-            interaction.channel_id,
-            question,
-            article,
-            ahead=ahead,
-            max_chars=MESSAGE_LIMIT - len(heading),
-        )
-        await interaction.followup.send(heading + answer.text, allowed_mentions=_NO_MENTIONS)
+            heading = f"**Q:** {discord.utils.escape_mentions(question)}\n"
+            answer = await self.answer(
+                interaction.user,
+                interaction.channel_id,
+                question,
+                article,
+                ahead=ahead,
+                max_chars=MESSAGE_LIMIT - len(heading),
+            )
+            await interaction.followup.send(heading + answer.text, allowed_mentions=_NO_MENTIONS)
+            turn.answered = answer.answered
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -152,20 +163,24 @@ class Ask(commands.Cog):
                 "not answering a mention in locked thread %s: posting there needs Manage Threads", channel.id
             )
             return
-        if self._take_turn((message.guild.id, message.author.id)) is not None:
+        asker = (message.guild.id, message.author.id)
+        if self._take_turn(asker) is not None:
             return  # asked again too soon: stay quiet rather than scold in public
-        async with channel.typing():
-            answer = await self.answer(message.author, channel.id, question[:300], None)
-        try:
-            await message.reply(answer.text, mention_author=False, allowed_mentions=_NO_MENTIONS)
-        except discord.HTTPException as error:
-            if error.code == CANNOT_REPLY_WITHOUT_HISTORY:
-                # A reply needs Read Message History; without it, answer as a plain message.
-                await channel.send(answer.text, allowed_mentions=_NO_MENTIONS)
-            elif error.code == THREAD_LOCKED:
-                log.info("not answering a mention in thread %s: it was locked meanwhile", channel.id)
-            else:
-                raise
+        async with self._turn(asker) as turn:
+            async with channel.typing():
+                answer = await self.answer(message.author, channel.id, question[:300], None)
+            try:
+                await message.reply(answer.text, mention_author=False, allowed_mentions=_NO_MENTIONS)
+            except discord.HTTPException as error:
+                if error.code == CANNOT_REPLY_WITHOUT_HISTORY:
+                    # A reply needs Read Message History; without it, answer as a plain message.
+                    await channel.send(answer.text, allowed_mentions=_NO_MENTIONS)
+                elif error.code == THREAD_LOCKED:
+                    log.info("not answering a mention in thread %s: it was locked meanwhile", channel.id)
+                    return
+                else:
+                    raise
+            turn.answered = answer.answered
 
 
 async def setup(bot: ReadalongBot) -> None:
