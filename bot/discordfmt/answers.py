@@ -68,7 +68,7 @@ def _later(unposted_section: int | None) -> list[str]:
     the answer is too long)."""
     if unposted_section is None:
         return []
-    return ["", f"-# §{unposted_section}, not posted yet, says more on this."]
+    return ["", f"-# §{unposted_section}, not posted yet, may say more on this."]
 
 
 _NOT_SAID = {
