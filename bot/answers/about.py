@@ -19,6 +19,7 @@ Quotes stay verbatim: the byline's name is quoted as stored in ``Article.author`
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from dataclasses import dataclass
@@ -97,6 +98,13 @@ _FIXED = {
 }
 
 
+@functools.lru_cache(maxsize=256)
+def _author_patterns(author: str | None) -> re.Pattern[str]:
+    """The questions about who the author is, naming this article's author too (one compiled
+    pattern per byline, kept: the same few articles are asked about again and again)."""
+    return _compiled(_AUTHOR_PATTERNS, _name_pattern(author))
+
+
 def _name_pattern(author: str | None) -> str:
     """The byline's name, or any of its parts of three letters or more, as a regex alternative."""
     if not author:
@@ -119,7 +127,7 @@ def about_kinds(question: str, author: str | None = None) -> frozenset[AboutKind
         kinds.add("writer")
     if _FIXED["date"].search(text):
         kinds.add("date")
-    if _compiled(_AUTHOR_PATTERNS, _name_pattern(author)).search(text):
+    if _author_patterns(author).search(text):
         kinds.add("author")
     return frozenset(kinds)
 
