@@ -25,8 +25,9 @@ _NO_MENTIONS = discord.AllowedMentions.none()
 THREAD_LOCKED = 160005
 CANNOT_REPLY_WITHOUT_HISTORY = 160002
 
-Asker = tuple[int, int]
-"""(server, member): whose questions a cooldown counts."""
+Asker = tuple[int, int, str]
+"""(server, member, ``"ask"`` or ``"mention"``): whose questions a cooldown counts. ``/ask`` and
+mentions have a cooldown each, as before: a member may ask in a thread and by command."""
 
 
 @dataclass
@@ -38,7 +39,7 @@ class Ask(commands.Cog):
     def __init__(self, bot: ReadalongBot) -> None:
         self.bot = bot
         self._cooldowns: dict[Asker, app_commands.Cooldown] = {}
-        """One per member who asked lately, for ``/ask`` and mentions alike."""
+        """One per member who asked lately, for ``/ask`` and for mentions."""
 
     def _take_turn(self, asker: Asker) -> app_commands.Cooldown | None:
         """Count a question against the member's cooldown: None if they may ask now, else their
@@ -114,7 +115,7 @@ class Ask(commands.Cog):
         assert interaction.channel_id is not None
         if not isinstance(interaction.user, discord.Member):
             raise ReadalongError("This command works in a server only.")
-        asker = (interaction.user.guild.id, interaction.user.id)
+        asker = (interaction.user.guild.id, interaction.user.id, "ask")
         on_cooldown = self._take_turn(asker)
         if on_cooldown is not None:
             raise app_commands.CommandOnCooldown(on_cooldown, on_cooldown.get_retry_after())
@@ -163,7 +164,7 @@ class Ask(commands.Cog):
                 "not answering a mention in locked thread %s: posting there needs Manage Threads", channel.id
             )
             return
-        asker = (message.guild.id, message.author.id)
+        asker = (message.guild.id, message.author.id, "mention")
         if self._take_turn(asker) is not None:
             return  # asked again too soon: stay quiet rather than scold in public
         async with self._turn(asker) as turn:
