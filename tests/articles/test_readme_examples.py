@@ -11,7 +11,9 @@ README = Path(__file__).parents[2] / "README.md"
 
 
 def test_each_documented_format_example_parses_as_documented() -> None:
-    section = README.read_text(encoding="utf-8").split("### Article files", 1)[1].split("### Exports", 1)[0]
+    section = (
+        README.read_text(encoding="utf-8").split("\n## Article files\n", 1)[1].split("\n## Exports\n", 1)[0]
+    )
     examples = re.findall(r"```(markdown|text)\n(.*?)```", section, re.S)
     parsed = [
         parse_article(text, source="a.md" if kind == "markdown" else "a.txt") for kind, text in examples
