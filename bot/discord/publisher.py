@@ -252,8 +252,10 @@ def _clip(text: str) -> str:
 
 
 class Publisher:
-    """Starts one supervised worker per active posting and stops caring about it when it is done
-    or paused; :meth:`wake` after a post, pause, resume or cancel."""
+    """Starts one supervised worker per active posting and stops caring about it when it is done,
+    paused or cancelled; :meth:`wake` after a post, pause, resume, cancel or delete (each worker
+    then reads its next item again: a resume has moved its due time one interval on, a cancel
+    or delete leaves it none)."""
 
     def __init__(
         self, bot: ReadalongBot, *, retry_first: float = RETRY_FIRST, retry_cap: float = RETRY_CAP
@@ -284,6 +286,11 @@ class Publisher:
         self._wake.set()
         for nudge in self._nudges.values():
             nudge.set()
+
+    def forget(self, article_id: str) -> None:
+        """Drop the cached article (``/article delete``): an article imported later under the
+        same id must be read afresh, not posted from the deleted one's text."""
+        self._articles.pop(article_id, None)
 
     def trouble(self, posting_id: int) -> str | None:
         """Why the posting's current item is being retried, if it is (for ``/article status``)."""
