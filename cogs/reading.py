@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -209,7 +211,7 @@ class Reading(commands.Cog):
             list(plan.postings),
             archive=archive,
             shared=plan.shared,
-            timeout_seconds=round(self.confirm_seconds),
+            expires=discord.utils.utcnow() + dt.timedelta(seconds=self.confirm_seconds),
         )
         await interaction.response.send_message(prompt, view=view, ephemeral=True)
         view.message = await interaction.original_response()

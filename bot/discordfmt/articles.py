@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 
 from bot.discordfmt.limits import CHOICES_LIMIT, MESSAGE_LIMIT
@@ -141,7 +142,7 @@ def purge_setting_message(purge_deleted: bool, *, changed: bool, purged_now: int
 
 
 def delete_prompt(
-    article: Article, postings: list[Posting], *, archive: bool, shared: bool, timeout_seconds: int
+    article: Article, postings: list[Posting], *, archive: bool, shared: bool, expires: dt.datetime
 ) -> str:
     """What ``/article delete`` will remove, above its Confirm and Cancel buttons."""
     title = f"**{escape_markdown(article.display_title)}** (`{article.id}`)"
@@ -161,7 +162,7 @@ def delete_prompt(
         lines.append("- The article stays in the shared library every server sees.")
     else:
         lines.append("- The article leaves this server's library (other servers keep theirs).")
-    lines.append(f"-# Only you can confirm; the buttons expire in {count(timeout_seconds, 'second')}.")
+    lines.append(f"-# Only you can confirm; the buttons expire {timestamp(expires, 'R')}.")
     return "\n".join(lines)[:MESSAGE_LIMIT]
 
 

@@ -14,7 +14,7 @@ from bot.domain.article import Article
 from bot.domain.posting import ArticleListing, Posting
 from bot.errors import ReadalongError
 from bot.store import Store
-from bot.store.articles import Removed, content_hash
+from bot.store.articles import Removed, check_article_id, content_hash
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +35,8 @@ async def import_article(
     second time under ``…-2``: the article already there is returned with ``created`` False. Only
     articles the importer can see count (this server's, the shared library; every one for the
     operator), so an identical import elsewhere neither blocks this one nor leaks."""
+    if article_id is not None:
+        check_article_id(article_id)
     digest = content_hash(article)
     for stale in await store.articles.unhashed():
         await store.articles.set_hash(stale, content_hash(await store.articles.get(stale)))
