@@ -310,7 +310,7 @@ async def test_an_unanswered_delete_prompt_expires_and_deletes_nothing(
 
     await sandbox.wait_until(expired, within=10)
     shown = sandbox.world.message(message["channel_id"], message["id"])
-    assert "The buttons expired: `long-heading-article` was not deleted." == shown["content"]
+    assert shown["content"] == "The buttons expired: `long-heading-article` was not deleted."
     assert [a.id for a in await bot.store.articles.list()] == ["long-heading-article"]
 
 
