@@ -170,7 +170,12 @@ class Reading(commands.Cog):
         """Stop a posting for good: nothing more of it is sent; what was posted stays."""
         posting = await posting_service.cancel(self.bot.store, _guild_id(interaction), article)
         self.publisher.wake()
-        await interaction.response.send_message(articles_fmt.cancelled_message(posting), ephemeral=True)
+        # A section being sent right now is finished and recorded, not cut off: wait (within
+        # Discord's 3 s for a first response) for the worker to stop, so the reply is true.
+        stopped = await self.publisher.wait_stopped(posting.id, within=2.0)
+        await interaction.response.send_message(
+            articles_fmt.cancelled_message(posting, in_flight=not stopped), ephemeral=True
+        )
 
     @article.command(name="delete")
     @app_commands.describe(

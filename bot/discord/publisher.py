@@ -287,6 +287,17 @@ class Publisher:
         for nudge in self._nudges.values():
             nudge.set()
 
+    async def wait_stopped(self, posting_id: int, within: float) -> bool:
+        """Until the posting's worker has ended (after a cancel or delete: it finishes the item it
+        is sending, if any, records it, and stops), or ``within`` seconds pass. True if it ended:
+        then nothing more of the posting goes out."""
+        deadline = asyncio.get_running_loop().time() + within
+        while f"posting {posting_id}" in self._tasks:
+            if asyncio.get_running_loop().time() >= deadline:
+                return False
+            await asyncio.sleep(0.02)
+        return True
+
     def forget(self, article_id: str) -> None:
         """Drop the cached article (``/article delete``): an article imported later under the
         same id must be read afresh, not posted from the deleted one's text."""

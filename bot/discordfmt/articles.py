@@ -63,11 +63,13 @@ def resumed_message(posting: Posting) -> str:
     return f"Resumed `{posting.article_id}` in <#{posting.channel_id}>{when}."
 
 
-def cancelled_message(posting: Posting) -> str:
-    """``/article cancel``: the posting is over for good; what was sent stays."""
+def cancelled_message(posting: Posting, *, in_flight: bool = False) -> str:
+    """``/article cancel``: the posting is over for good; what was sent stays. ``in_flight``: a
+    message Discord is slow to take was being sent and may still arrive (the last one)."""
+    last = " The message being sent as you cancelled may still arrive; it is the last." if in_flight else ""
     return (
         f"Cancelled the posting of `{posting.article_id}` in <#{posting.channel_id}>: nothing more of it "
-        "will be sent, after a restart either. What was posted stays, with its threads and archive."
+        f"will be sent, after a restart either. What was posted stays, with its threads and archive.{last}"
     )
 
 
