@@ -16,7 +16,7 @@ def test_one_is_singular_and_every_other_number_plural() -> None:
     assert count(2, "comment") == "2 comments"
     assert count(1, "reply", "replies") == "1 reply"
     assert count(3, "reply", "replies") == "3 replies"
-    assert count(12_500, "message") == "12,500 messages"
+    assert count(12_500, "message") == "12500 messages"
 
 
 def test_the_intro_links_the_source_when_the_article_has_an_address(sample_path: Path) -> None:

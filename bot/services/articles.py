@@ -5,6 +5,7 @@ deleting one (``/article delete``), and the articles there are (``/articles``, `
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 from bot.articles.parse import decode_article_bytes, parse_article, read_article_file
 from bot.domain.article import Article
 from bot.domain.posting import ArticleListing, Posting
-from bot.errors import ReadalongError
+from bot.errors import NotFoundError, ReadalongError
 from bot.store import Store
 from bot.store.articles import Removed, check_article_id, content_hash
 
@@ -34,15 +35,27 @@ async def import_article(
     The same content imported again (the same file, or the same text re-encoded) is not stored a
     second time under ``…-2``: the article already there is returned with ``created`` False. Only
     articles the importer can see count (this server's, the shared library; every one for the
-    operator), so an identical import elsewhere neither blocks this one nor leaks."""
-    if article_id is not None:
-        check_article_id(article_id)
+    operator), so an identical import elsewhere neither blocks this one nor leaks. With an id
+    chosen on purpose (``readalong import --id``) a copy under that new id is what was asked for;
+    the same article under the same id is already there."""
     digest = content_hash(article)
-    for stale in await store.articles.unhashed():
-        await store.articles.set_hash(stale, content_hash(await store.articles.get(stale)))
-    existing = await store.articles.same_content(digest, guild_id)
-    if existing is not None:
-        return Imported(await store.articles.get(existing), created=False)
+    if article_id is not None:
+        # An id chosen on purpose (``--id``): the same article under that id is already there;
+        # another one under it is a clash (refused by ``add``); a copy under a new id is stored.
+        check_article_id(article_id)
+        with contextlib.suppress(NotFoundError):
+            articles = store.articles
+            there = await (
+                articles.get(article_id) if guild_id is None else articles.in_guild(guild_id, article_id)
+            )
+            if content_hash(there) == digest:
+                return Imported(there, created=False)
+    else:
+        for stale in await store.articles.unhashed():
+            await store.articles.set_hash(stale, content_hash(await store.articles.get(stale)))
+        existing_id = await store.articles.same_content(digest, guild_id)
+        if existing_id is not None:
+            return Imported(await store.articles.get(existing_id), created=False)
     stored = await store.articles.add(article, article_id, guild_id=guild_id)
     await store.search.ensure_index(stored)
     return Imported(stored, created=True)
