@@ -9,13 +9,12 @@ from bot.discordfmt.limits import EMBED_DESCRIPTION_LIMIT
 
 EXAMPLES = {
     "ask": "/ask question:Who was prosecuted?",
-    "articles": "/articles",
     "archive search": "/archive search query:police",
     "archive show": "/archive show thread:#§1",
     "archive export": "/archive export article:the-lessons-of-zhanaozen format:html",
     "article import": "/article import file:(attach a .txt or .md file)",
     "article post": "/article post article:the-lessons-of-zhanaozen channel:#general pace:60",
-    "article status": "/article status",
+    "article status": "/article status article:the-lessons-of-zhanaozen",
     "article delete": "/article delete article:the-lessons-of-zhanaozen archive:True",
 }
 """A typed example for the commands that take options worth showing; the article id is the
@@ -52,8 +51,8 @@ def help_text(commands: Sequence[CommandHelp]) -> tuple[str, str]:
         lines.append("")
         lines.append(heading)
         for command in listed:
-            lines.append(f"`/{command.name}`: {command.description}")
             example = EXAMPLES.get(command.name)
-            if example:
-                lines.append(f"-# e.g. `{example}`")
+            lines.append(
+                f"`/{command.name}`: {command.description}" + (f" · e.g. `{example}`" if example else "")
+            )
     return "Readalong: read an article together", "\n".join(lines)[:EMBED_DESCRIPTION_LIMIT]

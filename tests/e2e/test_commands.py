@@ -138,7 +138,7 @@ async def test_help_lists_every_command_of_the_tree_with_examples_privately(
     everyone, admins = text.split("For admins")
     assert "`/articles`" in everyone and "`/ask`" in everyone and "`/article " not in everyone
     assert "`/article delete`" in admins
-    assert "e.g. `/ask question:" in everyone and "e.g. `/article post article:" in admins
+    assert "· e.g. `/ask question:" in everyone and "· e.g. `/article post article:" in admins
 
 
 # -- /articles and /article list ---------------------------------------------------------------
