@@ -14,11 +14,10 @@ from bot.archive.recorder import BatchRecorder
 from bot.archive.sync import SyncCounts, reconcile_channel
 from bot.discord.client import ReadalongBot
 from bot.discord.supervise import Backoff, supervise
-from bot.discordfmt.posting import commenter_names
 from bot.domain.message import StoredMessage
 from bot.domain.posting import Placement
-from bot.errors import NotFoundError
 from bot.services import archive as archive_service
+from bot.services.recording import Discussions
 
 log = logging.getLogger(__name__)
 
@@ -78,11 +77,7 @@ class Discussion(commands.Cog):
         self._backfill: asyncio.Task[SyncCounts] | None = None
         self._backfill_again = False
         self._backfill_started = asyncio.Event()
-        self._commenters: dict[str, dict[str, str]] = {}
-        """Per article: webhook username → the original commenter's name (see commenter_names)."""
-        self._placements: dict[int, asyncio.Future[Placement | None]] = {}
-        """Where a thread or posted message belongs never changes once known, and a burst of
-        replies in a thread shares one lookup instead of queueing a query each."""
+        self.discussions = Discussions(bot.store)
 
     async def cog_unload(self) -> None:
         if self._backfill is not None:
@@ -95,52 +90,21 @@ class Discussion(commands.Cog):
         return self.bot.user.id if self.bot.user is not None else None
 
     async def _archived(self, message: discord.Message, placement: Placement) -> StoredMessage:
-        """The message as archived; an original comment under its commenter's own name (Discord
-        shows the webhook name, which may have been changed to be one Discord accepts)."""
+        """The message as archived; an original comment under its commenter's own name."""
         original = None
         if message.webhook_id is not None:
-            names = self._commenters.get(placement.article_id)
-            if names is None:
-                try:
-                    article = await self.bot.store.articles.get(placement.article_id)
-                except NotFoundError:  # deleted meanwhile: the name as shown is all there is
-                    return stored_message(message, placement, self._bot_id())
-                names = self._commenters[placement.article_id] = commenter_names(article)
-            original = names.get(message.author.name)
+            original = await self.discussions.commenter(placement, message.author.name)
         return stored_message(message, placement, self._bot_id(), author_name=original)
 
     async def placement_of(self, message: discord.Message) -> Placement | None:
         """Where in an article a message belongs, or None if it is not part of a discussion."""
-        if isinstance(message.channel, discord.Thread):
-            placed = await self._placement(message.channel.id)
-            parent_id = message.channel.parent_id
-            if placed is None and parent_id is not None:
-                # Readers' own threads (private ones too) under the article's channel are part of
-                # its discussion: placed at the posting, in no section.
-                parent = await self.bot.store.postings.placement(parent_id)
-                if parent is not None:
-                    return Placement(parent.posting_id, parent.article_id, None)
-            return placed
-        if message.reference is not None and message.reference.message_id is not None:
-            placed = await self._placement(message.reference.message_id)
-            if placed is not None:
-                return placed
-        # Not cached: a newer posting in the same channel takes its messages over.
-        return await self.bot.store.postings.placement(message.channel.id)
-
-    async def _placement(self, channel_or_message_id: int) -> Placement | None:
-        lookup = self._placements.get(channel_or_message_id)
-        if lookup is None:
-            lookup = asyncio.ensure_future(self.bot.store.postings.placement(channel_or_message_id))
-            self._placements[channel_or_message_id] = lookup
-        try:
-            found = await asyncio.shield(lookup)
-        except Exception:
-            self._placements.pop(channel_or_message_id, None)
-            raise
-        if found is None:
-            self._placements.pop(channel_or_message_id, None)  # not part of an article yet; may become one
-        return found
+        channel = message.channel
+        reference = message.reference
+        return await self.discussions.placement(
+            channel.id,
+            thread_parent_id=channel.parent_id if isinstance(channel, discord.Thread) else None,
+            replied_to=reference.message_id if reference is not None else None,
+        )
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:

@@ -15,6 +15,8 @@ def source_text(article: Article, source: str, comment: int | None) -> str:
         return article.body
     if source == "bio":
         return article.author_bio or ""
+    if source == "byline":
+        return article.author or ""
     found = next((c for c in article.comments if c.index == comment), None)
     return found.text if found is not None else ""
 

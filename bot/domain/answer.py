@@ -54,6 +54,9 @@ class Answer:
     latency_ms: float
     written_by: str | None = None
     """The model that wrote the prose, or None for a purely extractive answer."""
+    unposted_section: int | None = None
+    """During a posting: the section, not posted yet in the asker's server, that answers better
+    than what has been posted. It is named, never quoted (no spoilers)."""
 
     def to_json(self) -> dict[str, object]:
         return {

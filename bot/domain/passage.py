@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Source = Literal["body", "bio", "comment"]
-"""Where a passage or quote comes from; a reader's quote is a ``comment`` with its ``reader`` set."""
+Source = Literal["body", "bio", "comment", "byline"]
+"""Where a passage or quote comes from; a reader's quote is a ``comment`` with its ``reader`` set.
+``byline`` (the author's name, ``Article.author``) is quoted only by answers about the article
+itself (:mod:`bot.answers.about`), never indexed."""
 
 
 @dataclass(frozen=True, slots=True)

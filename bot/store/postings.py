@@ -265,6 +265,16 @@ class PostingQueries:
                 row["section"]: (row["container_id"], row["message_id"]) for row in await cursor.fetchall()
             }
 
+    async def posted_sections(self, posting_id: int) -> tuple[frozenset[int], int]:
+        """The sections of a posting sent so far (their item done), and how many it has in all:
+        what ``/ask`` may quote without spoiling what readers have not been posted yet."""
+        async with self._store.db.execute(
+            "SELECT section, status FROM posting_items WHERE posting_id = ? AND kind = 'section'",
+            (posting_id,),
+        ) as cursor:
+            rows = list(await cursor.fetchall())
+        return frozenset(r["section"] for r in rows if r["status"] == "done"), len(rows)
+
     async def cancel(self, posting_id: int) -> bool:
         """Stop a posting for good (``/article cancel``): its state becomes ``done`` with the
         moment it was cancelled, so neither the publisher nor a restart ever picks it up again.

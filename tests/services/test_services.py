@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.articles import Article, parse_article, read_article_file
+from bot.articles import Article
 from bot.discordfmt.articles import listing_message, purge_setting_message, status_message
 from bot.discordfmt.posting import section_label
 from bot.domain.viewer import Viewer
@@ -23,11 +23,6 @@ from bot.store import Store
 from bot.store.postings import utcnow
 
 GUILD, CHANNEL, SECTION_THREAD, COMMENTS_THREAD = 1, 10, 500, 600
-
-
-@pytest.fixture
-def parsed(sample_path: Path) -> Article:
-    return parse_article(read_article_file(sample_path), source=str(sample_path))
 
 
 async def post_first_section(store: Store, parsed: Article) -> tuple[Article, int]:
