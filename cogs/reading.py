@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import discord
 from discord import app_commands
@@ -16,6 +17,7 @@ from bot.discord.interactions import article_autocomplete
 from bot.discord.publisher import Publisher
 from bot.discordfmt import articles as articles_fmt
 from bot.discordfmt.limits import CHOICES_LIMIT
+from bot.domain.posting import Posting
 from bot.errors import ReadalongError
 from bot.services import articles as articles_service
 from bot.services import posting as posting_service
@@ -192,8 +194,15 @@ class Reading(commands.Cog):
         store = self.bot.store
         plan = await articles_service.plan_deletion(store, guild_id, article, archive=archive)
 
+        async def settle(postings: Sequence[Posting]) -> None:
+            self.publisher.wake()
+            for posting in postings:  # within Discord's 3 s to answer the button
+                await self.publisher.wait_stopped(posting.id, within=2.0 / len(postings))
+
         async def delete_it() -> str:
-            removed = await articles_service.delete_article(store, guild_id, plan.article.id, archive=archive)
+            removed = await articles_service.delete_article(
+                store, guild_id, plan.article.id, archive=archive, settle=settle
+            )
             self.publisher.forget(plan.article.id)
             self.publisher.wake()
             return articles_fmt.deleted_message(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,12 +145,24 @@ async def plan_deletion(store: Store, guild_id: int, article_id: str, *, archive
     return Deletion(stored, postings, archive, shared)
 
 
-async def delete_article(store: Store, guild_id: int, article_id: str, *, archive: bool) -> Removed:
+async def delete_article(
+    store: Store,
+    guild_id: int,
+    article_id: str,
+    *,
+    archive: bool,
+    settle: Callable[[Sequence[Posting]], Awaitable[None]] | None = None,
+) -> Removed:
     """Delete the article in this server once the admin has confirmed: checked again (it may have
     been posted meanwhile), then its postings here (cancelled if still going: nothing more is
     sent), with ``archive`` their archived messages and questions, and its import here; the
-    article itself when no other server holds it (see ``ArticleQueries.remove_from_guild``)."""
+    article itself when no other server holds it (see ``ArticleQueries.remove_from_guild``).
+
+    ``settle`` is awaited between cancelling and removing: the publisher lets a message being
+    sent finish and be recorded, so nothing of a deleted posting arrives after the reply."""
     deletion = await plan_deletion(store, guild_id, article_id, archive=archive)
     for posting in deletion.postings:
         await store.postings.cancel(posting.id)
+    if settle is not None and deletion.postings:
+        await settle(deletion.postings)
     return await store.articles.remove_from_guild(deletion.article.id, guild_id, archive=archive)
