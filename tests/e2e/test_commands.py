@@ -417,3 +417,24 @@ async def test_intro_tells_who_the_author_is_and_continued_sections_keep_their_h
     ]
     starter = sandbox.messages(sandbox.threads("reading-room")[2]["id"])[0]
     assert starter["content"].startswith("**§2/5 · Background (cont.)**\n\n")
+
+
+async def test_cancelling_while_discord_is_slow_keeps_the_bookkeeping_exact(
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
+) -> None:
+    await import_file(sandbox, sample_path.name, sample_path.read_bytes())
+    await post(sandbox, "general", comments=False)
+    await sandbox.wait_until(lambda: len(sandbox.messages("general")) >= 1, within=15)
+    sandbox.stall(3.0)  # the section being sent now hangs in Discord
+    cancelled = await sandbox.run("ada", "general", "/article cancel")
+    assert "Cancelled the posting" in cancelled.text
+    assert "may still arrive; it is the last" in cancelled.text  # the worker was still sending
+    await sandbox.wait_idle(quiet=0.5)
+
+    (posting,) = await bot.store.postings.for_guild(int(seed.guild_id))
+    items = await bot.store.postings.items(posting.id)
+    sent = {int(m["id"]) for m in sandbox.messages("general")}
+    done = [row for row in items if row.status == "done"]
+    assert {row.message_id for row in done} == sent  # everything sent is recorded, once
+    assert all(row.message_id is None for row in items if row.status != "done")
+    assert 1 <= len(sent) < 7 and posting.state == "done" and posting.cancelled_at
