@@ -22,11 +22,12 @@ from typing import TextIO
 import discord
 
 from bot.articles import Article
+from bot.discordfmt.words import count
 from bot.domain.posting import ArticleListing
 from bot.errors import ReadalongError
 from bot.logs import setup_logging
 from bot.services import articles as articles_service
-from bot.services.articles import import_article, parse_file
+from bot.services.articles import Imported, import_article, parse_file
 from bot.services.stores import open_existing_store
 from bot.settings import Settings
 from bot.store import Store, describe_database_error
@@ -128,13 +129,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     article = parse_file(args.path, settings.section_target_chars)
 
-    async def store_it() -> Article:
+    async def store_it() -> Imported:
         async with Store(settings.db_path) as store:
             return await import_article(store, article, article_id=args.article_id)
 
-    stored = asyncio.run(store_it())
-    print(describe_import(stored))
-    print(stored.id)
+    imported = asyncio.run(store_it())
+    if imported.created:
+        print(describe_import(imported.article))
+    else:
+        print(
+            f"Already there: {imported.article.display_title!r} is stored as {imported.article.id} (the same text); nothing imported."
+        )
+    print(imported.article.id)
     return 0
 
 
@@ -144,8 +150,8 @@ def describe_import(article: Article) -> str:
     if article.declared_comments is not None and article.declared_comments != len(article.comments):
         declared = f" (the byline says {article.declared_comments})"
     return (
-        f"Imported {article.display_title!r}{by}: {len(article.sections)} sections, "
-        f"{len(article.comments)} comments{declared}."
+        f"Imported {article.display_title!r}{by}: {count(len(article.sections), 'section')}, "
+        f"{count(len(article.comments), 'comment')}{declared}."
     )
 
 
@@ -159,7 +165,8 @@ def _cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
     listings = asyncio.run(fetch())
     lines = [
-        f"{a.id}\t{a.title or '(untitled)'}\t{a.sections} sections\t{a.comments} comments" for a in listings
+        f"{a.id}\t{a.title or '(untitled)'}\t{count(a.sections, 'section')}\t{count(a.comments, 'comment')}"
+        for a in listings
     ]
     print("\n".join(lines) if lines else "No articles yet: import one with `readalong import PATH`.")
     return 0
@@ -189,7 +196,7 @@ def write_readable(article: Article, out: TextIO) -> None:
         meta.append(f"by {article.author}")
     if article.published:
         meta.append(article.published.isoformat())
-    meta.append(f"{len(article.sections)} sections, {len(article.comments)} comments")
+    meta.append(f"{count(len(article.sections), 'section')}, {count(len(article.comments), 'comment')}")
     out.write(" · ".join(meta) + "\n")
     for section in article.sections:
         heading = f" · {section.heading}" if section.heading else ""

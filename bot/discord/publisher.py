@@ -252,8 +252,10 @@ def _clip(text: str) -> str:
 
 
 class Publisher:
-    """Starts one supervised worker per active posting and stops caring about it when it is done
-    or paused; :meth:`wake` after a post, pause, resume or cancel."""
+    """Starts one supervised worker per active posting and stops caring about it when it is done,
+    paused or cancelled; :meth:`wake` after a post, pause, resume, cancel or delete (each worker
+    then reads its next item again: a resume has moved its due time one interval on, a cancel
+    or delete leaves it none)."""
 
     def __init__(
         self, bot: ReadalongBot, *, retry_first: float = RETRY_FIRST, retry_cap: float = RETRY_CAP
@@ -284,6 +286,22 @@ class Publisher:
         self._wake.set()
         for nudge in self._nudges.values():
             nudge.set()
+
+    async def wait_stopped(self, posting_id: int, within: float) -> bool:
+        """Until the posting's worker has ended (after a cancel or delete: it finishes the item it
+        is sending, if any, records it, and stops), or ``within`` seconds pass. True if it ended:
+        then nothing more of the posting goes out."""
+        deadline = asyncio.get_running_loop().time() + within
+        while f"posting {posting_id}" in self._tasks:
+            if asyncio.get_running_loop().time() >= deadline:
+                return False
+            await asyncio.sleep(0.02)
+        return True
+
+    def forget(self, article_id: str) -> None:
+        """Drop the cached article (``/article delete``): an article imported later under the
+        same id must be read afresh, not posted from the deleted one's text."""
+        self._articles.pop(article_id, None)
 
     def trouble(self, posting_id: int) -> str | None:
         """Why the posting's current item is being retried, if it is (for ``/article status``)."""

@@ -9,6 +9,7 @@ from bot.discordfmt.limits import LISTING_PAGE_LIMIT
 from bot.discordfmt.links import jump_url
 from bot.discordfmt.markdown import escape_markdown, timestamp
 from bot.discordfmt.transcripts import paginate
+from bot.discordfmt.words import count
 from bot.domain.article import Article
 from bot.domain.message import ThreadRow
 from bot.domain.passage import ArchiveHit
@@ -36,7 +37,7 @@ def threads_pages(article: Article, rows: list[ThreadRow], active: Collection[in
         when = timestamp(dt.datetime.fromisoformat(last), "R") if last else "never"
         blocks.append(
             f"<#{row.thread_id}> · {label}\n"
-            f"-# {summary.messages} messages · {escape_markdown(people)} · last {when} · {state}"
+            f"-# {count(summary.messages, 'message')} · {escape_markdown(people)} · last {when} · {state}"
         )
     header = f"**Threads of {escape_markdown(article.display_title)}**"
     pages = paginate(blocks or ["*(no threads yet)*"], limit=LISTING_PAGE_LIMIT)
@@ -62,7 +63,7 @@ def search_pages(query: str, hits: list[ArchiveHit], guild_id: int) -> list[str]
 
 
 def exported_message(article: Article, messages: int) -> str:
-    return f"**{escape_markdown(article.display_title)}**: {messages} messages."
+    return f"**{escape_markdown(article.display_title)}**: {count(messages, 'message')}."
 
 
 def export_too_large(size: int, article_id: str, format: str) -> str:

@@ -252,6 +252,12 @@ class Driver:
     ) -> CommandResult:
         """Press a button on a message (as it is now), named by its label or its custom id."""
         current = self.world.message(str(message["channel_id"]), str(message["id"]))
+        if int(current.get("flags") or 0) & EPHEMERAL:
+            # Discord shows an ephemeral message to the member it answered only: nobody else
+            # can see it, let alone press its buttons.
+            answered = ((current.get("interaction_metadata") or {}).get("user") or {}).get("id")
+            if answered is not None and answered != self._user_id(member):
+                raise CommandRejected("that message is visible only to the member it answered")
         buttons = [c for row in current.get("components") or [] for c in row.get("components") or []]
         button = next((b for b in buttons if button_name in (b.get("custom_id"), b.get("label"))), None)
         if button is None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -28,6 +30,39 @@ class ArticleSummary:
     imported_at: str
 
 
+@dataclass(frozen=True, slots=True)
+class Removed:
+    """What ``/article delete`` removed in one server."""
+
+    postings: int
+    """This server's postings of the article (cancelled first if still going)."""
+    messages: int
+    """Archived messages of those postings' discussions (with ``archive``), readers' included."""
+    questions: int
+    """Logged ``/ask`` questions about it in this server (with ``archive``)."""
+    article_deleted: bool
+    """The article itself is gone: no other server lists, posts or archives it."""
+
+
+def content_hash(article: Article) -> str:
+    """SHA-256 of what the article says: its title, author, date, address, body, author's bio and
+    original comments, not its id, file name or sectioning. The same file imported twice (or the
+    same text in another encoding) has the same hash; one changed word gives another."""
+    said = [
+        article.title,
+        article.author,
+        article.published.isoformat() if article.published else None,
+        article.url,
+        article.body,
+        article.author_bio,
+        [
+            [c.author, c.posted.isoformat(timespec="seconds") if c.posted else None, c.text]
+            for c in article.comments
+        ],
+    ]
+    return hashlib.sha256(json.dumps(said, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
 def slugify(text: str) -> str:
     """A lowercase ASCII id made of the words of ``text``, at most 60 characters."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
@@ -45,7 +80,7 @@ def check_article_id(article_id: str) -> str:
     return article_id
 
 
-_UNKNOWN = "unknown article {!r}: pick one from the list (see /article list)"
+_UNKNOWN = "unknown article {!r}: pick one from the list (see /articles)"
 
 LISTED_IN = (
     "(NOT EXISTS (SELECT 1 FROM article_guilds g WHERE g.article_id = a.id)"
@@ -54,7 +89,6 @@ LISTED_IN = (
 )
 """Whether article ``a`` is listed in a server (its id twice as parameters): the one definition,
 used by the article queries and by search over the original comments."""
-_LISTED_IN = LISTED_IN
 
 
 class ArticleQueries:
@@ -91,7 +125,7 @@ class ArticleQueries:
                     chosen = f"{base[: _MAX_SLUG - len(str(n)) - 1]}-{n}"
             await db.execute(
                 "INSERT INTO articles (id, title, author, published, declared_comments, source, format, body,"
-                " author_bio, imported_at, url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " author_bio, imported_at, url, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     chosen,
                     article.title,
@@ -104,6 +138,7 @@ class ArticleQueries:
                     article.author_bio,
                     dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                     article.url,
+                    content_hash(article),
                 ),
             )
             await db.executemany(
@@ -160,7 +195,7 @@ class ArticleQueries:
         async with db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)) as cursor:
             row = await cursor.fetchone()
         if row is None:
-            raise NotFoundError(f"no article with id {article_id!r} (see `readalong list` or /article list)")
+            raise NotFoundError(f"no article with id {article_id!r} (see `readalong list` or /articles)")
         body: str = row["body"]
         async with db.execute(
             "SELECT idx, heading, start, end FROM sections WHERE article_id = ? ORDER BY idx", (article_id,)
@@ -207,7 +242,7 @@ class ArticleQueries:
     async def listed_in(self, guild_id: int, article_id: str) -> bool:
         """Whether the article is listed in this server (imported or posted there, or shared)."""
         async with self._store.db.execute(
-            f"SELECT 1 FROM articles a WHERE a.id = ? AND {_LISTED_IN}", (article_id, guild_id, guild_id)
+            f"SELECT 1 FROM articles a WHERE a.id = ? AND {LISTED_IN}", (article_id, guild_id, guild_id)
         ) as cursor:
             return await cursor.fetchone() is not None
 
@@ -221,7 +256,7 @@ class ArticleQueries:
     async def list(self, guild_id: int | None = None) -> list[ArticleSummary]:
         """The articles listed in a server (every article for ``None``: the operator), newest
         import first."""
-        where, params = ("", ()) if guild_id is None else (f" WHERE {_LISTED_IN}", (guild_id, guild_id))
+        where, params = ("", ()) if guild_id is None else (f" WHERE {LISTED_IN}", (guild_id, guild_id))
         async with self._store.db.execute(
             "SELECT a.id, a.title, a.author, a.imported_at,"
             " (SELECT count(*) FROM sections s WHERE s.article_id = a.id) AS n_sections,"
@@ -240,3 +275,93 @@ class ArticleQueries:
         async with self._store.db.execute("SELECT count(*) FROM articles") as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
+
+    async def same_content(self, digest: str, guild_id: int | None) -> str | None:
+        """The id of the oldest article with this content hash that the asker can see: listed in
+        this server, or any for ``None`` (the operator). An identical article imported only in
+        another server is not reported, so what another server imported does not leak."""
+        where, params = ("", ()) if guild_id is None else (f" AND {LISTED_IN}", (guild_id, guild_id))
+        async with self._store.db.execute(
+            f"SELECT a.id FROM articles a WHERE a.content_hash = ?{where} ORDER BY a.rowid LIMIT 1",
+            (digest, *params),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return str(row["id"]) if row else None
+
+    async def unhashed(self) -> tuple[str, ...]:
+        """Articles stored before content hashes were kept (migration 0010)."""
+        async with self._store.db.execute("SELECT id FROM articles WHERE content_hash IS NULL") as cursor:
+            return tuple(str(row["id"]) for row in await cursor.fetchall())
+
+    async def set_hash(self, article_id: str, digest: str) -> None:
+        async with self._store.transaction() as db:
+            await db.execute("UPDATE articles SET content_hash = ? WHERE id = ?", (digest, article_id))
+
+    async def owners(self, article_id: str) -> set[int]:
+        """The servers the article was imported in; empty for the operator's shared library."""
+        async with self._store.db.execute(
+            "SELECT guild_id FROM article_guilds WHERE article_id = ?", (article_id,)
+        ) as cursor:
+            return {int(row["guild_id"]) for row in await cursor.fetchall()}
+
+    async def remove_from_guild(self, article_id: str, guild_id: int, *, archive: bool) -> Removed:
+        """Remove the article from one server, in one transaction: that server's postings of it
+        (and, with ``archive``, the messages archived from their channels and threads and the
+        questions asked about it there) and its import there. The article itself is deleted only
+        when nothing else holds it: no other server imported, posted or archived it, and it is not
+        the operator's shared library (an article no server imported). Other servers' postings,
+        archives and library entries are never touched."""
+        async with self._store.transaction() as db:
+            async with db.execute(
+                "SELECT id FROM postings WHERE article_id = ? AND guild_id = ?", (article_id, guild_id)
+            ) as cursor:
+                posting_ids = [int(row["id"]) for row in await cursor.fetchall()]
+            async with db.execute(
+                "SELECT 1 FROM article_guilds WHERE article_id = ? LIMIT 1", (article_id,)
+            ) as cursor:
+                owned = await cursor.fetchone() is not None
+            marks = ",".join("?" * len(posting_ids))
+            messages = questions = 0
+            if archive:
+                threads: list[int] = []
+                if posting_ids:
+                    async with db.execute(
+                        f"SELECT DISTINCT thread_id FROM posting_items WHERE posting_id IN ({marks})"
+                        " AND thread_id IS NOT NULL",
+                        posting_ids,
+                    ) as cursor:
+                        threads = [int(row["thread_id"]) for row in await cursor.fetchall()]
+                thread_marks = ",".join("?" * len(threads))
+                in_threads = f" OR channel_id IN ({thread_marks})" if threads else ""
+                cursor = await db.execute(
+                    f"DELETE FROM messages WHERE guild_id = ? AND (article_id = ?{in_threads})",
+                    (guild_id, article_id, *threads),
+                )
+                messages = cursor.rowcount
+                if threads:
+                    await db.execute(
+                        f"DELETE FROM threads WHERE guild_id = ? AND id IN ({thread_marks})",
+                        (guild_id, *threads),
+                    )
+                cursor = await db.execute(
+                    "DELETE FROM asks WHERE guild_id = ? AND article_id = ?", (guild_id, article_id)
+                )
+                questions = cursor.rowcount
+            if posting_ids:
+                await db.execute(f"DELETE FROM postings WHERE id IN ({marks})", posting_ids)
+            await db.execute(
+                "DELETE FROM article_guilds WHERE article_id = ? AND guild_id = ?", (article_id, guild_id)
+            )
+            async with db.execute(
+                "SELECT EXISTS (SELECT 1 FROM article_guilds WHERE article_id = ?)"
+                " OR EXISTS (SELECT 1 FROM postings WHERE article_id = ?)"
+                " OR EXISTS (SELECT 1 FROM messages WHERE article_id = ?) AS held",
+                (article_id, article_id, article_id),
+            ) as cursor:
+                row = await cursor.fetchone()
+            held = bool(row["held"]) if row else True
+            deleted = owned and not held
+            if deleted:
+                await db.execute("DELETE FROM asks WHERE article_id = ?", (article_id,))
+                await db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+        return Removed(len(posting_ids), messages, questions, deleted)

@@ -38,6 +38,7 @@ def _posting(row: aiosqlite.Row) -> Posting:
         row["paused_reason"],
         row["notify_channel_id"],
         row["tag_id"],
+        row["cancelled_at"],
     )
 
 
@@ -211,7 +212,9 @@ class PostingQueries:
         self, posting_id: int, state: PostingState, *, reschedule_pace: int | None = None
     ) -> None:
         """Pause or resume (either clears a stored reason for a pause: an admin acted on it);
-        resuming spreads the pending items from now at the posting's pace."""
+        resuming spreads the pending items from now at the posting's pace, keeping it: the next
+        section falls due one interval after resuming (what comes before it, such as an unsent
+        intro, at once), each later one an interval after that, the comments with the last."""
         async with self._store.transaction() as db:
             await db.execute(
                 "UPDATE postings SET state = ?, paused_reason = NULL WHERE id = ? AND state != 'done'",
@@ -226,12 +229,12 @@ class PostingQueries:
                 now = utcnow()
                 step = 0
                 for row in rows:
+                    if row["kind"] == "section":
+                        step += 1
                     await db.execute(
                         "UPDATE posting_items SET due_at = ? WHERE posting_id = ? AND seq = ?",
                         (_iso(now + dt.timedelta(minutes=step * reschedule_pace)), posting_id, row["seq"]),
                     )
-                    if row["kind"] == "section":
-                        step += 1
 
     async def placement(self, channel_or_message_id: int) -> Placement | None:
         """The article and section a thread, forum post or posted message belongs to."""
@@ -271,3 +274,16 @@ class PostingQueries:
         ) as cursor:
             rows = list(await cursor.fetchall())
         return frozenset(r["section"] for r in rows if r["status"] == "done"), len(rows)
+
+    async def cancel(self, posting_id: int) -> bool:
+        """Stop a posting for good (``/article cancel``): its state becomes ``done`` with the
+        moment it was cancelled, so neither the publisher nor a restart ever picks it up again.
+        Its items keep their status: those sent stay ``done`` with their message ids (the status
+        and the archive still link them), the rest stay unsent. False if it had already ended."""
+        async with self._store.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE postings SET state = 'done', paused_reason = NULL, cancelled_at = ?"
+                " WHERE id = ? AND state != 'done'",
+                (_iso(utcnow()), posting_id),
+            )
+            return cursor.rowcount > 0

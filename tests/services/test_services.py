@@ -28,7 +28,7 @@ GUILD, CHANNEL, SECTION_THREAD, COMMENTS_THREAD = 1, 10, 500, 600
 async def post_first_section(store: Store, parsed: Article) -> tuple[Article, int]:
     """The article imported in the server, posted into CHANNEL: its intro, first section (with its
     thread) and comments thread header sent, the rest pending."""
-    article = await articles_service.import_article(store, parsed, guild_id=GUILD)
+    article = (await articles_service.import_article(store, parsed, guild_id=GUILD)).article
     posting = await store.postings.create(
         article_id=article.id,
         guild_id=GUILD,
