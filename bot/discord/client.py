@@ -110,7 +110,12 @@ async def send_ephemeral(interaction: discord.Interaction[ReadalongBot], message
         log.warning("could not tell the user about an error in interaction %s", interaction.id, exc_info=True)
 
 
-class ReadalongBot(commands.Bot):
+class ReadalongBot(commands.AutoShardedBot):
+    """The bot. Sharded always, as discord.py's ``AutoShardedBot``: without shard settings it runs
+    every shard of the count Discord recommends (``GET /gateway/bot``; one for most bots) in this
+    process; with ``--shards 0-3 --shard-count 8`` only those, and :attr:`shard_set` tells the
+    background work (postings, backfill) which servers are this process's to serve."""
+
     def __init__(
         self,
         settings: Settings,
@@ -132,8 +137,12 @@ class ReadalongBot(commands.Bot):
             tree_cls=ReadalongTree,
             chunk_guilds_at_startup=False,
             guild_ready_timeout=guild_ready_timeout,
+            shard_count=settings.shards.count,
+            # None (every shard) is discord.py's own default; its typing only spells out a list.
+            shard_ids=settings.shards.shard_ids,  # type: ignore[arg-type]
         )
         self.settings = settings
+        self.shard_set = settings.shards
         self.store = store
         self.writer = writer
         """Writes /ask answers with a model when an OpenAI key is set; None means quotes alone."""
