@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 
 from bot.articles.sections import DEFAULT_TARGET_CHARS, MAX_SECTION_CHARS
-from bot.domain.shards import ShardSet
+from bot.domain.shards import EVERY_SHARD, ShardSet
 from bot.errors import SettingsError
 
 DEFAULT_DB = Path("readalong.db")
@@ -89,7 +89,7 @@ class Settings:
     ask_cooldown_seconds: float = 10.0
     discord_url: str | None = None
     """Base URL of a Discord-compatible server (the sandbox); None means Discord itself."""
-    shards: ShardSet = ShardSet()
+    shards: ShardSet = EVERY_SHARD
     """The shards this process runs (``--shards``/``--shard-count``); by default every shard of
     the count Discord recommends. A server's work is done only by the process holding its shard."""
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -153,7 +153,10 @@ class Settings:
             ),
             discord_url=discord_url,
             shards=parse_shards(
-                get("READALONG_SHARDS"), get("READALONG_SHARD_COUNT"), "READALONG_SHARDS", "READALONG_SHARD_COUNT"
+                get("READALONG_SHARDS"),
+                get("READALONG_SHARD_COUNT"),
+                "READALONG_SHARDS",
+                "READALONG_SHARD_COUNT",
             ),
             extra=_unknown_keys(values),
         )

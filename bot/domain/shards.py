@@ -105,3 +105,7 @@ def _ranges(ids: list[int]) -> str:
         if current is not None:
             start = previous = current
     return ",".join(parts)
+
+
+EVERY_SHARD = ShardSet()
+"""Every shard of Discord's recommended count: one process serving every server (the default)."""

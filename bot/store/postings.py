@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import aiosqlite
 
 from bot.domain.posting import ItemRow, Placement, Posting, PostingState
-from bot.domain.shards import ShardSet
+from bot.domain.shards import EVERY_SHARD, ShardSet
 from bot.errors import ConflictError, NotFoundError
 
 if TYPE_CHECKING:
@@ -166,7 +166,7 @@ class PostingQueries:
         item = _item(row)
         return await self.get(item.posting_id), item
 
-    async def active_ids(self, shards: ShardSet = ShardSet()) -> list[int]:
+    async def active_ids(self, shards: ShardSet = EVERY_SHARD) -> list[int]:
         """The postings with items still to send, each of which the publisher works on on its own;
         only those of servers on ``shards`` (a process sends only its own servers' postings)."""
         async with self._store.db.execute(

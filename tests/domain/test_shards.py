@@ -23,7 +23,9 @@ def test_shard_of_follows_discords_formula() -> None:
 
 
 @given(guild_id=SNOWFLAKES, count=st.integers(1, 64), cut=st.integers(0, 64))
-def test_processes_splitting_the_shards_serve_each_server_exactly_once(guild_id: int, count: int, cut: int) -> None:
+def test_processes_splitting_the_shards_serve_each_server_exactly_once(
+    guild_id: int, count: int, cut: int
+) -> None:
     cut = min(cut, count - 1)
     first = ShardSet.parse(f"0-{cut}", count)
     rest = [ShardSet.parse(str(n), count) for n in range(cut + 1, count)]

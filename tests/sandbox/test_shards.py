@@ -93,13 +93,17 @@ async def test_gateway_bot_recommends_the_configured_shard_count(sandbox: Sandbo
     assert plain == {"url": sandbox.ws_url}  # GET /gateway gives the address alone
     async with connect(sandbox, [0, 2]) as conn:
         await conn.read_until("READY")
-        async with aiohttp.ClientSession(headers=headers) as session:
-            async with session.get(f"{sandbox.base_url}/api/v10/gateway/bot") as response:
-                after = await response.json()
+    async with (
+        aiohttp.ClientSession(headers=headers) as session,
+        session.get(f"{sandbox.base_url}/api/v10/gateway/bot") as response,
+    ):
+        after = await response.json()
     assert after["session_start_limit"]["remaining"] == body["session_start_limit"]["remaining"] - 1
 
 
-@pytest.mark.parametrize("shard", [[2, 2], [5, 2], [-1, 2], [0, 0], [0], [0, 2, 1], ["0", 2], [True, 2], "0,2"])
+@pytest.mark.parametrize(
+    "shard", [[2, 2], [5, 2], [-1, 2], [0, 0], [0], [0, 2, 1], ["0", 2], [True, 2], "0,2"]
+)
 async def test_an_invalid_shard_is_closed_with_4010(sandbox: Sandbox, shard: object) -> None:
     server_on(sandbox, "Books", 0, 2)
     assert await refused_with(sandbox, shard) == (4010, "Invalid shard.")
@@ -128,7 +132,9 @@ async def test_each_shard_gets_only_its_servers_and_their_events(sandbox: Sandbo
     assert from_zero == ["in Books", "in Books again"]
     assert from_one == ["in News", "marker"]
     servers_seen = {
-        f["d"].get("guild_id", f["d"]["id"]) for f in zero.frames if f["t"] in ("GUILD_CREATE", "MESSAGE_CREATE")
+        f["d"].get("guild_id", f["d"]["id"])
+        for f in zero.frames
+        if f["t"] in ("GUILD_CREATE", "MESSAGE_CREATE")
     }
     assert servers_seen == {books["id"]}
 

@@ -32,7 +32,9 @@ async def get_gateway_bot(sandbox: Sandbox, request: web.Request) -> web.StreamR
         "reset_after": 24 * 3600 * 1000,
         "max_concurrency": gateway.max_concurrency,
     }
-    return json_response({"url": sandbox.ws_url, "shards": gateway.recommended_shards, "session_start_limit": limits})
+    return json_response(
+        {"url": sandbox.ws_url, "shards": gateway.recommended_shards, "session_start_limit": limits}
+    )
 
 
 async def me(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
