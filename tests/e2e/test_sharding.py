@@ -253,3 +253,22 @@ async def test_run_explains_discord_requiring_more_shards(
         "or run without the shard flags to use Discord's recommended count"
     ], err.decode()
     assert "Traceback" not in err.decode()
+
+
+async def test_a_shard_that_must_identify_again_catches_up_by_backfill(
+    sandbox: Sandbox, seed: Seed, settings: Settings, sample_path: Path
+) -> None:
+    """Discord refuses one shard's resume: it identifies afresh, and what was said in its servers
+    meanwhile (never to be replayed) is fetched by a backfill, while the other shard stays up."""
+    other = other_server(sandbox, seed, 1 - shard_of(int(seed.guild_id), 2))
+    async with running_bot(sharded(settings, "0-1")) as bot:
+        await post_in_both(sandbox, seed, other, sample_path)
+        await discussion(bot).wait_backfilled()
+        there = sandbox.threads("news")[0]
+        identified = sandbox.gateway.identifies
+        sandbox.refuse_next_resume()
+        assert await sandbox.drop(shard=shard_of(int(other), 2)) == 1
+        said = [sandbox.send("ben", there, f"while the shard was away {n}") for n in range(3)]
+        await sandbox.wait_until(lambda: sandbox.gateway.identifies == identified + 1, within=20)
+        await wait_archived(bot, *said)
+        assert sandbox.gateway.live_shards() == [(0, 2), (1, 2)]
