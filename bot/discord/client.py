@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import pkgutil
@@ -171,6 +172,11 @@ class ReadalongBot(commands.AutoShardedBot):
 
     async def close(self) -> None:
         try:
+            loop: object = self.loop  # discord.py's placeholder until started, typed as a loop
+            if not isinstance(loop, asyncio.AbstractEventLoop):
+                # Built but never started (the extension test): AutoShardedClient.close needs the
+                # event queue that starting makes, so make it the way ``async with bot`` does.
+                await self._async_setup_hook()
             await super().close()
         finally:
             if self.writer is not None:
