@@ -72,12 +72,7 @@ class Session:
 
     def routes(self, guild_id: str | None) -> bool:
         """Whether this session receives the events of ``guild_id`` (None: not a server's event)."""
-        if self.shard is None:
-            return True
-        shard_id, count = self.shard
-        if guild_id is None:
-            return shard_id == 0  # "DMs will only be sent to shard 0"
-        return (int(guild_id) >> 22) % count == shard_id
+        return _routes(self.shard, guild_id)
 
     def push(self, event: str, data: Payload) -> None:
         self.seq += 1
@@ -240,8 +235,7 @@ class Gateway:
             await connection.socket.close(code=CloseCode.INVALID_SHARD, message=b"Invalid shard.")
             return
         world = self.world
-        probe = Session("", 0, shard)
-        guild_ids = [g for g in world.guilds if world.bot_id in world.members[g] and probe.routes(g)]
+        guild_ids = [g for g in world.guilds if world.bot_id in world.members[g] and _routes(shard, g)]
         if len(guild_ids) > self.max_guilds_per_shard:
             await connection.socket.close(code=CloseCode.SHARDING_REQUIRED, message=b"Sharding required.")
             return
@@ -356,6 +350,16 @@ class Gateway:
 
     def forget_sessions(self) -> None:
         self.sessions.clear()
+
+
+def _routes(shard: tuple[int, int] | None, guild_id: str | None) -> bool:
+    """Whether a session identified with ``shard`` gets ``guild_id``'s events (Discord's formula)."""
+    if shard is None:
+        return True
+    shard_id, count = shard
+    if guild_id is None:
+        return shard_id == 0  # "DMs will only be sent to shard 0"
+    return (int(guild_id) >> 22) % count == shard_id
 
 
 def _shard(value: object) -> tuple[int, int] | None:
