@@ -3,6 +3,7 @@ bad values are one line, exit 2, and nothing is touched (no database made, nothi
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from bot.cli import main
 from bot.domain.shards import ShardSet
 from bot.errors import SettingsError
 from bot.settings import Settings
+from tests.cli.test_one_bot import holder
 
 
 @pytest.mark.parametrize(
@@ -64,3 +66,21 @@ def test_the_settings_read_the_same_keys() -> None:
     ):
         Settings.from_mapping({"READALONG_SHARDS": "4", "READALONG_SHARD_COUNT": "4"})
     assert Settings.from_mapping({"READALONG_SHARD_COUNT": "4"}).warnings() == []
+
+
+def test_a_second_process_for_other_shards_is_refused_on_sqlite(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shards split across processes need a shared database; SQLite's lock keeps one bot a file,
+    so a process for shard 1 beside the one holding the file is refused before connecting."""
+    db = tmp_path / "r.db"
+    process = holder(db)  # as `readalong run --shards 0 --shard-count 2` holds it
+    try:
+        monkeypatch.setenv("DISCORD_TOKEN", "not-a-real-token")
+        monkeypatch.setenv("READALONG_DISCORD_URL", "http://127.0.0.1:9")  # nothing listens there
+        assert main(["--db", str(db), "run", "--shards", "1", "--shard-count", "2"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"in use by another Readalong bot (pid {process.pid} on" in err, err
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
