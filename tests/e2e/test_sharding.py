@@ -135,10 +135,26 @@ async def test_one_process_running_both_shards_serves_both_servers(
         first, second = sandbox.threads("general")[0], sandbox.threads("news")[0]
         said = [sandbox.send("ben", first, "On §1 here"), sandbox.send("ben", second, "On §1 there")]
         await wait_archived(bot, *said)
-    # discord.py starts the shards one after another, a bucket's IDENTIFY window apart, as
-    # Discord requires with max_concurrency 1 (GET /gateway/bot).
+    # The shards start one after another, an IDENTIFY window apart: with max_concurrency 1
+    # (GET /gateway/bot) every shard is in the same bucket.
     (started, first_shard), (later, second_shard) = sandbox.gateway.identify_log
     assert (first_shard, second_shard) == ((0, 2), (1, 2)) and later - started >= IDENTIFY_WINDOW
+
+
+async def test_shards_identify_bucket_by_bucket_as_max_concurrency_allows(
+    sandbox: Sandbox, seed: Seed, settings: Settings
+) -> None:
+    """Discord's docs (Gateway, "Max Concurrency"): shards in different buckets
+    (``shard_id % max_concurrency``) may identify together, the buckets in order, each bucket
+    once every 5 s."""
+    sandbox.gateway.max_concurrency = 2
+    async with running_bot(dataclasses.replace(settings, shards=ShardSet.parse("0-3", 4))):
+        assert sandbox.gateway.live_shards() == [(n, 4) for n in range(4)]
+    log = sandbox.gateway.identify_log
+    assert [shard for _, shard in log] == [(n, 4) for n in range(4)]
+    at = {shard[0]: moment for moment, shard in log if shard is not None}
+    assert at[2] - at[0] >= IDENTIFY_WINDOW and at[3] - at[1] >= IDENTIFY_WINDOW  # same bucket
+    assert at[1] - at[0] < IDENTIFY_WINDOW  # another bucket: no need to wait for the first
 
 
 async def test_one_shard_dropped_and_resumed_alone_loses_no_message(
