@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 
 from bot.articles.sections import DEFAULT_TARGET_CHARS, MAX_SECTION_CHARS
+from bot.domain.shards import EVERY_SHARD, ShardSet
 from bot.errors import SettingsError
 
 DEFAULT_DB = Path("readalong.db")
@@ -35,6 +36,8 @@ KNOWN_KEYS = (
     "READALONG_DISCORD_URL",
     "READALONG_OPENAI_TIMEOUT",
     "READALONG_SECTION_CHARS",
+    "READALONG_SHARDS",
+    "READALONG_SHARD_COUNT",
 )
 """Every key Readalong reads. Any other ``READALONG_*`` key, or a key this close to one of these
 (``DISCORD_TOKN``), is a typo to warn about: the setting it meant is silently at its default."""
@@ -86,6 +89,9 @@ class Settings:
     ask_cooldown_seconds: float = 10.0
     discord_url: str | None = None
     """Base URL of a Discord-compatible server (the sandbox); None means Discord itself."""
+    shards: ShardSet = EVERY_SHARD
+    """The shards this process runs (``--shards``/``--shard-count``); by default every shard of
+    the count Discord recommends. A server's work is done only by the process holding its shard."""
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
     """Unrecognised keys that look like ours, each with the nearest known key ("" if none), kept
     so a typo can be reported (:meth:`warnings`). Their values are not kept: one may be a secret."""
@@ -146,6 +152,12 @@ class Settings:
                 get("READALONG_ASK_COOLDOWN"), "READALONG_ASK_COOLDOWN", 10.0, 0.0, 3600.0
             ),
             discord_url=discord_url,
+            shards=parse_shards(
+                get("READALONG_SHARDS"),
+                get("READALONG_SHARD_COUNT"),
+                "READALONG_SHARDS",
+                "READALONG_SHARD_COUNT",
+            ),
             extra=_unknown_keys(values),
         )
 
@@ -169,6 +181,28 @@ class Settings:
     @property
     def log_level_number(self) -> int:
         return int(logging.getLevelName(self.log_level))
+
+
+def parse_shards(spec: str | None, count: str | None, spec_name: str, count_name: str) -> ShardSet:
+    """The shards to run from their two settings (or flags), named in the one-line error:
+    ``spec`` such as ``0-3`` (None: every shard) of ``count`` (None: Discord's recommendation)."""
+    if count is None:
+        if spec is not None:
+            raise SettingsError(
+                f"{spec_name} needs {count_name}: the total number of shards across all processes"
+            )
+        return ShardSet()
+    try:
+        total = int(count)
+    except ValueError:
+        raise SettingsError(f"{count_name} must be a whole number, not {count!r}") from None
+    try:
+        if spec is None:
+            return ShardSet.parse(f"0-{total - 1}" if total >= 1 else "0", total)
+        return ShardSet.parse(spec, total)
+    except ValueError as error:
+        given = f"{count_name} {count}" if spec is None else f"{spec_name} {spec} {count_name} {count}"
+        raise SettingsError(f"{given}: {error}") from None
 
 
 def _unknown_keys(values: Mapping[str, str]) -> dict[str, str]:

@@ -130,7 +130,10 @@ class Discussion(commands.Cog):
     # -- backfill ----------------------------------------------------------------------------
 
     @commands.Cog.listener()
-    async def on_ready(self) -> None:
+    async def on_shard_ready(self, shard_id: int) -> None:
+        """Each shard's READY, at start and whenever Discord made it identify afresh: what its
+        servers said meanwhile will never be sent, so it is fetched. (``on_ready`` comes once,
+        after every shard, and not when one shard of several identifies again.)"""
         self.request_backfill()
 
     @commands.Cog.listener()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import importlib
 import json
 import logging
@@ -29,11 +30,14 @@ from bot.logs import setup_logging
 from bot.services import articles as articles_service
 from bot.services.articles import Imported, import_article, parse_file
 from bot.services.stores import open_existing_store
-from bot.settings import Settings
+from bot.settings import Settings, parse_shards
 from bot.store import Store, describe_database_error
 
 log = logging.getLogger(__name__)
 Handler = Callable[[argparse.Namespace, Settings], int]
+INVALID_SHARD = 4010
+SHARDING_REQUIRED = 4011
+"""Gateway close codes (Discord's docs, "Gateway Close Event Codes") the run command explains."""
 LONG_RUNNING = frozenset({"run", "sandbox"})
 """Subcommands that log at LOG_LEVEL; the others log only warnings, to keep their output clean."""
 
@@ -65,6 +69,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--sync-global",
         action="store_true",
         help="also sync slash commands globally (after changing commands)",
+    )
+    run.add_argument(
+        "--shards",
+        metavar="IDS",
+        help="run only these shards in this process, such as 0-3 or 0-1,4 (needs --shard-count; "
+        "default READALONG_SHARDS, else every shard)",
+    )
+    run.add_argument(
+        "--shard-count",
+        metavar="N",
+        help="the total number of shards across all processes (default READALONG_SHARD_COUNT, "
+        "else the count Discord recommends)",
     )
     run.set_defaults(handler=_cmd_run)
 
@@ -210,6 +226,10 @@ def write_readable(article: Article, out: TextIO) -> None:
 
 
 def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.shards is not None or args.shard_count is not None:
+        # The flags, when given, decide the shards together (not one flag and one setting).
+        shards = parse_shards(args.shards, args.shard_count, "--shards", "--shard-count")
+        settings = dataclasses.replace(settings, shards=shards)
     token = settings.require_token()
     from bot.discord.client import create_bot, point_discord_at
 
@@ -230,6 +250,7 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         except BaseException:
             await store.close()
             raise
+        log.info("running %s in this process", settings.shards.describe())
         async with bot:
             await bot.start(token.reveal())
 
@@ -243,4 +264,15 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         raise ReadalongError(
             "the MESSAGE CONTENT intent is not enabled: turn it on under Bot > Privileged Gateway Intents"
         ) from None
+    except discord.ConnectionClosed as error:
+        if error.code == INVALID_SHARD:
+            raise ReadalongError(
+                f"Discord refused {settings.shards.describe()} (4010 Invalid Shard): check --shards and --shard-count"
+            ) from None
+        if error.code == SHARDING_REQUIRED:
+            raise ReadalongError(
+                "Discord requires more shards (4011 Sharding Required): raise --shard-count, "
+                "or run without the shard flags to use Discord's recommended count"
+            ) from None
+        raise
     return 0

@@ -363,7 +363,8 @@ class Publisher:
         await self.bot.wait_until_ready()
         while True:
             self._wake.clear()
-            for posting_id in await self.store.postings.active_ids():
+            # Only this process's servers: another process sends those on the shards it holds.
+            for posting_id in await self.store.postings.active_ids(self.bot.shard_set):
                 name = f"posting {posting_id}"
                 if name not in self._tasks:
                     self._tasks.start(

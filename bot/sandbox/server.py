@@ -74,6 +74,8 @@ class Sandbox(Driver, FaultInjection):
         interaction_deadline: float = INTERACTION_DEADLINE,
         token_lifetime: float = TOKEN_LIFETIME,
         clock: Callable[[], float] = time.monotonic,
+        shards: int = 1,
+        max_concurrency: int = 1,
     ) -> None:
         if world is None and snapshot is not None and snapshot.exists():
             world = World.load(snapshot)
@@ -87,6 +89,10 @@ class Sandbox(Driver, FaultInjection):
         self.port = port
         self.faults = Faults()
         self.gateway = Gateway(self.world, lambda: self.token, lambda: self.ws_url, self.touch)
+        self.gateway.recommended_shards = shards
+        """``shards``: the count ``GET /gateway/bot`` recommends; ``max_concurrency``: how many
+        shards may identify at once (Discord gives most bots 1)."""
+        self.gateway.max_concurrency = max_concurrency
         self.interactions: dict[str, InteractionRecord] = {}
         self.interaction_deadline = interaction_deadline
         """Seconds an interaction waits for its first callback (Discord: 3); short in tests."""

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import aiosqlite
 
 from bot.domain.posting import ItemRow, Placement, Posting, PostingState
+from bot.domain.shards import EVERY_SHARD, ShardSet
 from bot.errors import ConflictError, NotFoundError
 
 if TYPE_CHECKING:
@@ -166,12 +167,13 @@ class PostingQueries:
         item = _item(row)
         return await self.get(item.posting_id), item
 
-    async def active_ids(self) -> list[int]:
-        """The postings with items still to send, each of which the publisher works on on its own."""
+    async def active_ids(self, shards: ShardSet = EVERY_SHARD) -> list[int]:
+        """The postings with items still to send, each of which the publisher works on on its own;
+        only those of servers on ``shards`` (a process sends only its own servers' postings)."""
         async with self._store.db.execute(
-            "SELECT id FROM postings WHERE state = 'active' ORDER BY id"
+            "SELECT id, guild_id FROM postings WHERE state = 'active' ORDER BY id"
         ) as cursor:
-            return [row["id"] for row in await cursor.fetchall()]
+            return [row["id"] for row in await cursor.fetchall() if shards.owns(row["guild_id"])]
 
     async def halt(self, posting_id: int, reason: str) -> None:
         """Pause a posting Discord refuses for good, keeping why (resuming clears it)."""

@@ -117,8 +117,15 @@ class Snowflakes:
         self._lock = threading.Lock()
         self._last = 0
 
-    def next(self) -> str:
+    def next(self, shard: tuple[int, int] | None = None) -> str:
+        """The next id; with ``shard`` (``(shard_id, num_shards)``) the next one Discord's sharding
+        formula, ``(id >> 22) % num_shards``, routes to that shard (a server made on a chosen shard)."""
         with self._lock:
             candidate = (int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22
             self._last = max(candidate, self._last + 1)
+            if shard is not None:
+                shard_id, count = shard
+                moment = self._last >> 22
+                moment += (shard_id - moment) % count
+                self._last = max(self._last, moment << 22)
             return str(self._last)

@@ -31,8 +31,10 @@ class Places(WorldCore):
         self.users[user["id"]] = user
         return user
 
-    def create_guild(self, name: str, owner_id: str) -> Payload:
-        guild_id = self.ids.next()
+    def create_guild(self, name: str, owner_id: str, *, shard: tuple[int, int] | None = None) -> Payload:
+        """A server; ``shard=(shard_id, num_shards)`` gives it an id on that shard (Discord's ids
+        fall on shards by their time; a test that needs a server on shard 1 of 2 asks for one)."""
+        guild_id = self.ids.next(shard)
         guild: Payload = {
             "id": guild_id,
             "name": name,
