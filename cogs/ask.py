@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.discord.client import ReadalongBot, defer_reply
+from bot.discord.cooldowns import AnsweredCooldowns
 from bot.discord.interactions import article_autocomplete
 from bot.discord.visibility import answer_viewer
 from bot.discordfmt.limits import MESSAGE_LIMIT
@@ -25,50 +23,13 @@ _NO_MENTIONS = discord.AllowedMentions.none()
 THREAD_LOCKED = 160005
 CANNOT_REPLY_WITHOUT_HISTORY = 160002
 
-Asker = tuple[int, int, str]
-"""(server, member, ``"ask"`` or ``"mention"``): whose questions a cooldown counts. ``/ask`` and
-mentions have a cooldown each, as before: a member may ask in a thread and by command."""
-
-
-@dataclass
-class _Turn:
-    answered: bool = False
-
 
 class Ask(commands.Cog):
     def __init__(self, bot: ReadalongBot) -> None:
         self.bot = bot
-        self._cooldowns: dict[Asker, app_commands.Cooldown] = {}
-        """One per member who asked lately, for ``/ask`` and for mentions."""
-
-    def _take_turn(self, asker: Asker) -> app_commands.Cooldown | None:
-        """Count a question against the member's cooldown: None if they may ask now, else their
-        bucket (on cooldown). A question that is not answered gives its turn back
-        (:meth:`_give_back`): a refused or failed question does not make anyone wait."""
-        seconds = self.bot.settings.ask_cooldown_seconds
-        if seconds <= 0:
-            return None
-        for stale in [k for k, b in self._cooldowns.items() if b.get_tokens() == b.rate]:
-            del self._cooldowns[stale]  # a fresh bucket holds nothing worth keeping
-        bucket = self._cooldowns.setdefault(asker, app_commands.Cooldown(1, seconds))
-        return bucket if bucket.update_rate_limit() is not None else None
-
-    def _give_back(self, asker: Asker) -> None:
-        bucket = self._cooldowns.get(asker)
-        if bucket is not None:
-            bucket.reset()
-
-    @contextlib.asynccontextmanager
-    async def _turn(self, asker: Asker) -> AsyncIterator[_Turn]:
-        """The member's turn, taken by :meth:`_take_turn` before, given back on leaving unless
-        the body marked the question answered: not found, not posted yet, an error, a reply
-        Discord refused all leave the member free to ask again at once."""
-        turn = _Turn()
-        try:
-            yield turn
-        finally:
-            if not turn.answered:
-                self._give_back(asker)
+        self.cooldowns = AnsweredCooldowns(bot.settings.ask_cooldown_seconds)
+        """Keyed (server, member, ``"ask"`` or ``"mention"``): ``/ask`` and mentions have a
+        cooldown each, so a member may ask in a thread and by command."""
 
     async def answer(
         self,
@@ -117,10 +78,10 @@ class Ask(commands.Cog):
         if not isinstance(interaction.user, discord.Member):
             raise ReadalongError("This command works in a server only.")
         asker = (interaction.user.guild.id, interaction.user.id, "ask")
-        on_cooldown = self._take_turn(asker)
+        on_cooldown = self.cooldowns.take(asker)
         if on_cooldown is not None:
             raise app_commands.CommandOnCooldown(on_cooldown, on_cooldown.get_retry_after())
-        async with self._turn(asker) as turn:
+        async with self.cooldowns.turn(asker) as turn:
             # Public, like the answer. Always: a model may take longer than Discord's 3 s, and so
             # may working out the viewer (one Discord lookup per private thread).
             await defer_reply(interaction, ephemeral=False)
@@ -166,9 +127,9 @@ class Ask(commands.Cog):
             )
             return
         asker = (message.guild.id, message.author.id, "mention")
-        if self._take_turn(asker) is not None:
+        if self.cooldowns.take(asker) is not None:
             return  # asked again too soon: stay quiet rather than scold in public
-        async with self._turn(asker) as turn:
+        async with self.cooldowns.turn(asker) as turn:
             async with channel.typing():
                 answer = await self.answer(message.author, channel.id, question[:300], None)
             try:
