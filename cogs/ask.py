@@ -36,6 +36,9 @@ class _Turn:
 
 
 class Ask(commands.Cog):
+    """``/ask`` and questions asked by mentioning the bot; each member has a cooldown, and a question that is
+    not answered gives its turn back."""
+
     def __init__(self, bot: ReadalongBot) -> None:
         self.bot = bot
         self._cooldowns: dict[Asker, app_commands.Cooldown] = {}
@@ -80,6 +83,8 @@ class Ask(commands.Cog):
         ahead: bool = False,
         max_chars: int = MESSAGE_LIMIT,
     ) -> Answer:
+        """Answer ``question`` in ``channel_id`` for ``member``. The answer is public, so it quotes only what
+        everyone reading that channel may see, never what only the asker may."""
         # The answer is public: it quotes only what everyone reading this channel may see too.
         viewer = await answer_viewer(self.bot, self.bot.store, member, channel_id)
         asked = await ask_in_channel(
@@ -186,4 +191,5 @@ class Ask(commands.Cog):
 
 
 async def setup(bot: ReadalongBot) -> None:
+    """Load the cog (``bot.load_extension`` calls this)."""
     await bot.add_cog(Ask(bot))
