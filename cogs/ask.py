@@ -25,6 +25,9 @@ CANNOT_REPLY_WITHOUT_HISTORY = 160002
 
 
 class Ask(commands.Cog):
+    """``/ask`` and questions asked by mentioning the bot; each member has a cooldown, and a question that is
+    not answered gives its turn back."""
+
     def __init__(self, bot: ReadalongBot) -> None:
         self.bot = bot
         self.cooldowns = AnsweredCooldowns(bot.settings.ask_cooldown_seconds)
@@ -41,6 +44,8 @@ class Ask(commands.Cog):
         ahead: bool = False,
         max_chars: int = MESSAGE_LIMIT,
     ) -> Answer:
+        """Answer ``question`` in ``channel_id`` for ``member``. The answer is public, so it quotes only what
+        everyone reading that channel may see, never what only the asker may."""
         # The answer is public: it quotes only what everyone reading this channel may see too.
         viewer = await answer_viewer(self.bot, self.bot.store, member, channel_id)
         asked = await ask_in_channel(
@@ -147,4 +152,5 @@ class Ask(commands.Cog):
 
 
 async def setup(bot: ReadalongBot) -> None:
+    """Load the cog (``bot.load_extension`` calls this)."""
     await bot.add_cog(Ask(bot))

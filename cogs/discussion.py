@@ -71,6 +71,9 @@ def _embed_text(embed: discord.Embed) -> str:
 
 
 class Discussion(commands.Cog):
+    """Records every message of an article's discussion as it happens (in batches, one writer) and backfills
+    from Discord what was said while the bot was away."""
+
     def __init__(self, bot: ReadalongBot) -> None:
         self.bot = bot
         self.recorder = BatchRecorder(bot.store, on_overflow=self.request_backfill)
@@ -80,6 +83,8 @@ class Discussion(commands.Cog):
         self.discussions = Discussions(bot.store)
 
     async def cog_unload(self) -> None:
+        """Stop the backfill and write what the recorder still holds (for up to 10 s; the rest is left to the
+        next start's backfill)."""
         if self._backfill is not None:
             self._backfill.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -108,6 +113,8 @@ class Discussion(commands.Cog):
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
+        """Queue a server message for the archive when it is part of an article's discussion; others (and DMs)
+        are not recorded."""
         if message.guild is None:
             return
         placement = await self.placement_of(message)
@@ -116,6 +123,8 @@ class Discussion(commands.Cog):
 
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        """Record the new text of an edited message (raw: the message may be too old for discord.py's cache);
+        edits without content (embeds unfurling) change nothing."""
         content = payload.data.get("content")
         if isinstance(content, str):
             edited = payload.data.get("edited_timestamp") or discord.utils.utcnow().isoformat(
@@ -125,6 +134,8 @@ class Discussion(commands.Cog):
 
     @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        """Mark the message deleted in the archive (its words are purged only where the server asked for
+        that)."""
         await self.recorder.delete(payload.message_id, discord.utils.utcnow().isoformat(timespec="seconds"))
 
     # -- backfill ----------------------------------------------------------------------------
@@ -132,12 +143,14 @@ class Discussion(commands.Cog):
     @commands.Cog.listener()
     async def on_shard_ready(self, shard_id: int) -> None:
         """Each shard's READY, at start and whenever Discord made it identify afresh: what its
-        servers said meanwhile will never be sent, so it is fetched. (``on_ready`` comes once,
-        after every shard, and not when one shard of several identifies again.)"""
+        servers said meanwhile will never be sent, so it is fetched. ``on_ready`` comes once,
+        after every shard, and not when one shard of several identifies again."""
         self.request_backfill()
 
     @commands.Cog.listener()
     async def on_resumed(self) -> None:
+        """Backfill after a resumed session too: a backfill only adds what is missing, so it is safe whenever
+        events may have been lost."""
         self.request_backfill()
 
     def request_backfill(self) -> None:
@@ -200,4 +213,5 @@ class Discussion(commands.Cog):
 
 
 async def setup(bot: ReadalongBot) -> None:
+    """Load the cog (``bot.load_extension`` calls this)."""
     await bot.add_cog(Discussion(bot))

@@ -27,6 +27,8 @@ def command_list(tree: app_commands.CommandTree[ReadalongBot]) -> list[CommandHe
 
 
 class Help(commands.Cog):
+    """``/help``: the command list, built from the tree, so it never lists a command that does not exist."""
+
     def __init__(self, bot: ReadalongBot) -> None:
         self.bot = bot
 
@@ -39,4 +41,5 @@ class Help(commands.Cog):
 
 
 async def setup(bot: ReadalongBot) -> None:
+    """Load the cog (``bot.load_extension`` calls this)."""
     await bot.add_cog(Help(bot))

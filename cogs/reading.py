@@ -30,6 +30,9 @@ CONFIRM_SECONDS = 60.0
 
 
 class Reading(commands.Cog):
+    """``/article …`` for admins (import, post, then follow, steer, cancel or delete a posting) and
+    ``/articles`` for everyone; the publisher it owns posts each item when it is due."""
+
     article = app_commands.Group(
         name="article",
         description="Import articles and post them for the server to read together (admins).",
@@ -43,9 +46,11 @@ class Reading(commands.Cog):
         self.confirm_seconds = CONFIRM_SECONDS
 
     async def cog_load(self) -> None:
+        """Start the publisher: postings left active by the last run carry on where they stopped."""
         self.publisher.start()
 
     async def cog_unload(self) -> None:
+        """Stop the publisher and its workers before the cog goes."""
         await self.publisher.stop()
 
     @article.command(name="import")
@@ -282,4 +287,5 @@ def _guild_id(interaction: discord.Interaction[ReadalongBot]) -> int:
 
 
 async def setup(bot: ReadalongBot) -> None:
+    """Load the cog (``bot.load_extension`` calls this)."""
     await bot.add_cog(Reading(bot))

@@ -148,10 +148,13 @@ class About:
 
     @property
     def answered(self) -> bool:
+        """Whether the page gives at least one of the facts asked for (else the answer says it does not)."""
         return bool(self.byline or self.bio or self.published)
 
     @property
     def quotes(self) -> tuple[Quote, ...]:
+        """The quoted facts (byline, bio), each a verbatim slice of the stored article; the date is written
+        out, not quoted."""
         return tuple(q for q in (self.byline, self.bio) if q is not None)
 
 

@@ -23,6 +23,9 @@ MAX_URL_CHARS = 2048
 
 @dataclass(frozen=True, slots=True)
 class FrontMatter:
+    """The fields a Markdown file's front matter may set; each is None when the file does not give it (the
+    title then comes from the body's first heading)."""
+
     title: str | None = None
     author: str | None = None
     date: dt.date | None = None

@@ -22,6 +22,8 @@ def source_text(article: Article, source: str, comment: int | None) -> str:
 
 
 def article_passages(article: Article) -> list[Passage]:
+    """Every sentence of the body (numbered across sections), of the bio and of each comment, in that order; a
+    passage's ``position`` is its place in this list for the body, within its own text otherwise."""
     passages: list[Passage] = []
     for section in article.sections:
         for start, end in sentence_spans(article.body, section.start, section.end):

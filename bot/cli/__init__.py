@@ -43,6 +43,8 @@ LONG_RUNNING = frozenset({"run", "sandbox"})
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``readalong`` command line: one subcommand per action, each calling its handler with the
+    settings."""
     parser = argparse.ArgumentParser(prog="readalong", description="Read an article together on Discord.")
     parser.add_argument(
         "--db", type=Path, help="SQLite database file (default: READALONG_DB, else ./readalong.db)"
@@ -104,6 +106,8 @@ def _extra_commands() -> list[Callable[[argparse._SubParsersAction[argparse.Argu
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one ``readalong`` command and return its exit status: an expected failure (bad input, a
+    database or file error) is one line on stderr and status 2."""
     parser = build_parser()
     args = parser.parse_args(argv)
     db_path: Path | None = args.db
@@ -161,6 +165,8 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def describe_import(article: Article) -> str:
+    """The one line ``readalong import`` prints: title, author, how many sections and comments, and the
+    byline's comment count when it differs from what was found."""
     by = f" by {article.author}" if article.author else ""
     declared = ""
     if article.declared_comments is not None and article.declared_comments != len(article.comments):
@@ -206,6 +212,8 @@ def _cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def write_readable(article: Article, out: TextIO) -> None:
+    """The article as a person reads it in a terminal (``readalong show``): header, numbered sections, bio,
+    comments."""
     out.write(f"{article.display_title}\n")
     meta = [f"id {article.id}"]
     if article.author:

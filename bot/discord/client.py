@@ -29,6 +29,8 @@ IDENTIFY_WINDOW = 5.0
 
 
 def version() -> str:
+    """The installed package's version, for ``/about``; ``0+unknown`` when run from a checkout that is not
+    installed."""
     try:
         return metadata.version("readalong")
     except metadata.PackageNotFoundError:
@@ -57,6 +59,8 @@ class ReadalongTree(app_commands.CommandTree["ReadalongBot"]):
     async def on_error(
         self, interaction: discord.Interaction[ReadalongBot], error: app_commands.AppCommandError
     ) -> None:
+        """Tell the member what went wrong, ephemerally: our own errors and Discord's check failures say why;
+        anything else is logged with an error id the member can give the admins."""
         cause: BaseException = error
         if isinstance(error, app_commands.CommandInvokeError):
             cause = error.original
@@ -164,8 +168,8 @@ class ReadalongBot(commands.AutoShardedBot):
         IDENTIFY per bucket ``shard_id % max_concurrency`` every 5 s, buckets started in order;
         and a random 1-5 s before identifying again after Discord invalidated a session.
         discord.py's own hook waits 5 s before every IDENTIFY but the first, which is right for
-        ``max_concurrency`` 1 and slower than needed above it. (Processes sharing a bucket do
-        not see each other's identifies: that needs the shared store.)"""
+        ``max_concurrency`` 1 and slower than needed above it. Processes sharing a bucket do
+        not see each other's identifies: that needs the shared store."""
         shard = shard_id or 0
         if shard in self._shards_identified:
             await asyncio.sleep(random.uniform(1.0, IDENTIFY_WINDOW))
@@ -191,6 +195,8 @@ class ReadalongBot(commands.AutoShardedBot):
         return f"<ReadalongBot user={self.user!s} db={str(self.settings.db_path)!r}>"
 
     async def setup_hook(self) -> None:
+        """Open the store (exclusively: a second bot on the same database would post everything twice), load
+        the cogs, and sync commands to the dev guild (and globally only when asked)."""
         # exclusive: one bot per database, or every comment would be posted twice.
         await self.store.open(exclusive=True)
         for name in extension_names():
@@ -205,6 +211,7 @@ class ReadalongBot(commands.AutoShardedBot):
             log.info("synced %d global commands (may take up to an hour to show everywhere)", len(synced))
 
     async def close(self) -> None:
+        """Disconnect, then close the answer writer and the store, even if disconnecting failed."""
         try:
             loop: object = self.loop  # discord.py's placeholder until started, typed as a loop
             if not isinstance(loop, asyncio.AbstractEventLoop):

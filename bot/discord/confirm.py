@@ -34,6 +34,7 @@ class Confirm(discord.ui.View):
         self.message: discord.InteractionMessage | None = None
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        """Let only the member who asked press the buttons; anyone else is told so, ephemerally."""
         if interaction.user.id != self.owner_id:
             await interaction.response.send_message(
                 "Only the admin who asked can confirm or cancel this.", ephemeral=True
@@ -43,6 +44,7 @@ class Confirm(discord.ui.View):
 
     @discord.ui.button(label="Confirm", style=discord.ButtonStyle.danger)
     async def confirm(self, interaction: discord.Interaction, button: discord.ui.Button[Confirm]) -> None:
+        """Run the action once and replace the prompt with its outcome (or our error's message)."""
         if self._settled:
             return
         self._settled = True
@@ -55,6 +57,7 @@ class Confirm(discord.ui.View):
 
     @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
     async def cancel(self, interaction: discord.Interaction, button: discord.ui.Button[Confirm]) -> None:
+        """Leave everything as it was and say so in place of the prompt."""
         if self._settled:
             return
         self._settled = True
@@ -64,6 +67,7 @@ class Confirm(discord.ui.View):
     async def on_error(
         self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Confirm]
     ) -> None:
+        """Log an unexpected failure and tell the member, in the prompt or a follow-up."""
         log.error("the confirmation of a command failed", exc_info=error)
         with contextlib.suppress(discord.HTTPException):
             if interaction.response.is_done():
@@ -76,6 +80,7 @@ class Confirm(discord.ui.View):
                 )
 
     async def on_timeout(self) -> None:
+        """Remove the buttons and say nothing was done, so an old prompt cannot be pressed."""
         if self._settled or self.message is None:
             return
         self._settled = True

@@ -189,6 +189,7 @@ def _no_tag_outside_forums(channel: discord.abc.GuildChannel, tag: str | None) -
 
 
 def to_embed(spec: EmbedSpec) -> discord.Embed:
+    """The discord.py embed for a spec made by ``bot.discordfmt`` (which never imports discord)."""
     embed = discord.Embed(title=spec.title, description=spec.description)
     for name, value in spec.fields:
         embed.add_field(name=name, value=value, inline=True)
@@ -199,6 +200,9 @@ def to_embed(spec: EmbedSpec) -> discord.Embed:
 
 @dataclass(frozen=True, slots=True)
 class Sent:
+    """Where a posted item landed: the message, the channel or thread it is in, and the thread it started (a
+    section's thread, a forum post), if any."""
+
     message_id: int
     container_id: int
     thread_id: int | None
@@ -275,9 +279,12 @@ class Publisher:
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> None:
+        """Start the supervised manager that runs one worker per active posting; :meth:`stop` ends it."""
         self._tasks.start("the publisher", self._manage)
 
     async def stop(self) -> None:
+        """Cancel the manager and every worker and wait for them. An item cut off while sending is
+        looked for in the channel on the next start, and sent again only if it is not there."""
         await self._tasks.close()
 
     def wake(self) -> None:
@@ -692,6 +699,8 @@ def as_discord_keeps_name(name: str) -> str:
 
 
 def item_plan(item: ItemRow) -> PlanItem:
+    """The plan item a stored posting item stands for, so rendering reads the same whether planned or
+    stored."""
     return PlanItem(item.seq, item.kind, section=item.section, comment=item.comment, part=item.part)
 
 

@@ -63,6 +63,7 @@ def search_pages(query: str, hits: list[ArchiveHit], guild_id: int) -> list[str]
 
 
 def exported_message(article: Article, messages: int) -> str:
+    """The reply to ``/archive export``: which article and how many messages the file holds."""
     return f"**{escape_markdown(article.display_title)}**: {count(messages, 'message')}."
 
 

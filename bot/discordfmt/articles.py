@@ -54,10 +54,12 @@ def posting_message(article: Article, posting: Posting, channel_mention: str) ->
 
 
 def paused_message(posting: Posting) -> str:
+    """The reply to ``/article pause``, naming the command that resumes it."""
     return f"Paused `{posting.article_id}` in <#{posting.channel_id}>. `/article resume` picks it up."
 
 
 def resumed_message(posting: Posting) -> str:
+    """The reply to ``/article resume``: when the next section is due, if the posting has a pace."""
     pace = posting.pace_minutes
     when = f"; the next section is due in {pace} min, at the set pace" if pace else ""
     return f"Resumed `{posting.article_id}` in <#{posting.channel_id}>{when}."
@@ -179,5 +181,6 @@ def deleted_message(article_id: str, *, postings: int, messages: int, questions:
 
 
 def delete_dropped_message(article_id: str, *, timed_out: bool) -> str:
+    """What replaces the delete prompt when the admin cancels or its buttons time out: nothing was deleted."""
     why = "The buttons expired" if timed_out else "Cancelled"
     return f"{why}: `{article_id}` was not deleted."

@@ -27,6 +27,9 @@ _COMMENT_BODY_LIMIT = 1800
 
 @dataclass(frozen=True, slots=True)
 class EmbedSpec:
+    """An embed described without discord.py, so formatting stays in the core; the publisher turns it into a
+    ``discord.Embed``."""
+
     title: str
     description: str
     fields: tuple[tuple[str, str], ...] = ()
@@ -52,6 +55,7 @@ class Outgoing:
 
 
 def clip(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, with an ellipsis when anything was cut."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
@@ -82,6 +86,7 @@ def thread_label(article: Article, item: ItemRow, *, titled: bool) -> str:
 
 
 def comments_thread_name(article: Article) -> str:
+    """The original comments' thread name, clipped to Discord's 100-character thread name limit."""
     return clip(f"Comments: {article.display_title}", THREAD_NAME_LIMIT)
 
 
@@ -136,12 +141,15 @@ def intro(article: Article, *, pace_minutes: int, with_comments: bool) -> Outgoi
 
 
 def section_message(article: Article, section: Section) -> Outgoing:
+    """A section as one message, clipped to Discord's 2,000 characters, under its ``§N/M`` label, which also
+    names its thread (or forum post)."""
     label = section_label(article, section)
     content = f"**{label}**\n\n{section.text}"
     return Outgoing(content=clip(content, MESSAGE_LIMIT), thread_name=label)
 
 
 def comments_header(article: Article) -> Outgoing:
+    """The message that opens the original comments' thread; it invites readers to add their own."""
     n = len(article.comments)
     return Outgoing(
         content=f"💬 **The original comments** ({n:,}), as the blog showed them. Add yours in the thread.",
@@ -281,6 +289,8 @@ def render(
     with_comments: bool,
     comment_jump_url: Callable[[int], str | None],
 ) -> Outgoing:
+    """The message for one plan item; the same item always renders the same, so a retry after a crash sends
+    what the first try would have."""
     if item.kind == "intro":
         return intro(article, pace_minutes=pace_minutes, with_comments=with_comments)
     if item.kind == "section":

@@ -20,6 +20,8 @@ class Reader:
 
 @dataclass(frozen=True, slots=True)
 class Quote:
+    """One verbatim excerpt an answer shows, with where it comes from so it can be checked and linked."""
+
     text: str
     """Verbatim: ``quoted_text(article, quote)[start:end]``."""
     source: Source
@@ -35,6 +37,8 @@ class Quote:
     """Set when the quote is from a reader's message in the discussion, not the original page."""
 
     def to_json(self) -> dict[str, object]:
+        """The fields ``readalong ask --json`` prints and the log of questions keeps; offsets and the reader
+        are left out."""
         return {
             "text": self.text,
             "source": self.source,
@@ -46,6 +50,9 @@ class Quote:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
+    """A question's answer: the quotes it stands on and the text shown; ``answered`` False means nothing in
+    the article answers it, and the text says so."""
+
     question: str
     article_id: str
     answered: bool
@@ -59,6 +66,7 @@ class Answer:
     than what has been posted. It is named, never quoted (no spoilers)."""
 
     def to_json(self) -> dict[str, object]:
+        """The machine-readable answer, one line of ``readalong ask --json``."""
         return {
             "question": self.question,
             "article": self.article_id,

@@ -13,6 +13,9 @@ itself (:mod:`bot.answers.about`), never indexed."""
 
 @dataclass(frozen=True, slots=True)
 class Passage:
+    """A sentence of an article that search ranks and an answer may quote; ``text`` is the slice
+    ``[start:end]`` of its source text."""
+
     source: Source
     """``body``, ``bio`` or ``comment``."""
     section: int | None

@@ -89,6 +89,7 @@ class ShardSet:
         return shard_of(guild_id, self.count) in self.ids
 
     def describe(self) -> str:
+        """The shard set in words, for the startup log and for Discord's refusal of it."""
         if self.ids is None:
             return "every shard" + (f" of {self.count}" if self.count is not None else " (Discord's count)")
         return f"shards {_ranges(sorted(self.ids))} of {self.count}"

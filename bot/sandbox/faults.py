@@ -38,6 +38,9 @@ class Exchange:
 
 @dataclass
 class Faults:
+    """What a test has set the sandbox to do wrong: stall every request until a monotonic time, call a hook
+    around each, answer the next matching requests with 429."""
+
     stall_until: float = 0.0
     hook: RequestHook | None = None
     forced_429: list[tuple[str, float, bool]] = field(default_factory=list)

@@ -61,6 +61,9 @@ _GUILD_EVENTS = {
 
 @dataclass(eq=False)
 class Session:
+    """A gateway session: what it identified with and every dispatch it was sent, so a resume can replay what
+    the bot missed (up to ``REPLAY_LIMIT``)."""
+
     id: str
     intents: int
     shard: tuple[int, int] | None = None
@@ -75,6 +78,7 @@ class Session:
         return _routes(self.shard, guild_id)
 
     def push(self, event: str, data: Payload) -> None:
+        """Number the dispatch, keep it for a resume, and send it if the session is connected."""
         self.seq += 1
         frame = json.dumps({"op": Opcode.DISPATCH, "t": event, "s": self.seq, "d": data})
         self.sent.append((self.seq, frame))
@@ -84,6 +88,8 @@ class Session:
 
 @dataclass(eq=False)
 class Connection:
+    """One websocket; it carries a session once the bot has identified or resumed on it."""
+
     socket: web.WebSocketResponse
     outbox: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
     session: Session | None = None
@@ -125,6 +131,9 @@ class Gateway:
     # -- events from the world ------------------------------------------------------------------
 
     def dispatch(self, event: str, data: Payload, channel_id: str | None) -> None:
+        """Send a world event to each session that should get it, as Discord routes them: nothing from a
+        channel the bot cannot view, only to the shard of the event's server, only with the intents it needs,
+        message text only with the content intent or a mention."""
         if channel_id is not None and not self.world.can_view(self.world.bot_id, channel_id):
             return
         guild_id = self._guild_of(data, channel_id)
@@ -168,6 +177,8 @@ class Gateway:
     # -- connections ----------------------------------------------------------------------------
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        """Serve one websocket connection: HELLO, then the bot's frames until it closes; its session stays
+        resumable after."""
         socket = web.WebSocketResponse(max_msg_size=16 * 1024 * 1024)
         await socket.prepare(request)
         connection = Connection(socket)
@@ -264,6 +275,8 @@ class Gateway:
             session.push("GUILD_CREATE", self.guild_payload(guild_id))
 
     def guild_payload(self, guild_id: str) -> Payload:
+        """The server as GUILD_CREATE sends it: channels, the active threads the bot can view, roles and
+        members."""
         world = self.world
         channels = [
             c for c in world.channels.values() if c["guild_id"] == guild_id and c["type"] not in THREADS
@@ -349,6 +362,8 @@ class Gateway:
             )
 
     def forget_sessions(self) -> None:
+        """Drop every session, as a restart of Discord's side would: the bot must identify afresh, not
+        resume."""
         self.sessions.clear()
 
 

@@ -117,13 +117,17 @@ class Sandbox(Driver, FaultInjection):
 
     @property
     def base_url(self) -> str:
+        """The REST root the bot is pointed at (``/api/v10`` goes after it)."""
         return f"http://127.0.0.1:{self.port}"
 
     @property
     def ws_url(self) -> str:
+        """The gateway URL that ``GET /gateway`` hands the bot."""
         return f"ws://127.0.0.1:{self.port}/gateway"
 
     async def start(self) -> None:
+        """Listen on 127.0.0.1 (a free port when ``port`` is 0, bound here so parallel tests never share
+        one)."""
         app = web.Application(middlewares=[api_middleware(self)], client_max_size=32 * 1024 * 1024)
         add_routes(app, self)
         runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=0.5)
@@ -143,6 +147,8 @@ class Sandbox(Driver, FaultInjection):
         log.info("sandbox listening on %s", self.base_url)
 
     async def stop(self) -> None:
+        """Close every gateway connection (resumably) and the HTTP server, then save the world if a snapshot
+        file is set."""
         if self._runner is None:
             return
         await self.gateway.drop(code=CloseCode.GOING_AWAY)

@@ -22,6 +22,9 @@ _MAX_SLUG = 60
 
 @dataclass(frozen=True, slots=True)
 class ArticleSummary:
+    """One line of an article list (``/articles``, ``readalong list``, the article autocomplete): enough to
+    choose one without loading its text."""
+
     id: str
     title: str | None
     author: str | None
@@ -73,6 +76,8 @@ def slugify(text: str) -> str:
 
 
 def check_article_id(article_id: str) -> str:
+    """``article_id`` if it is a valid id (1-64 lowercase letters, digits and dashes), else a ReadalongError
+    that says what is allowed."""
     if not ARTICLE_ID.match(article_id):
         raise ReadalongError(
             f"invalid article id {article_id!r}: use 1-64 lowercase letters, digits and dashes, starting with a letter or digit"
@@ -272,6 +277,7 @@ class ArticleQueries:
             ]
 
     async def count(self) -> int:
+        """How many articles are stored."""
         async with self._store.db.execute("SELECT count(*) FROM articles") as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
@@ -294,6 +300,8 @@ class ArticleQueries:
             return tuple(str(row["id"]) for row in await cursor.fetchall())
 
     async def set_hash(self, article_id: str, digest: str) -> None:
+        """Record the content hash of an article imported before hashes were kept, so a re-import of the same
+        content finds it."""
         async with self._store.transaction() as db:
             await db.execute("UPDATE articles SET content_hash = ? WHERE id = ?", (digest, article_id))
 

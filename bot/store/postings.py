@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 
 def utcnow() -> dt.datetime:
+    """The current time, aware and in UTC, as every due time is stored."""
     return dt.datetime.now(dt.UTC)
 
 
@@ -60,6 +61,9 @@ def _item(row: aiosqlite.Row) -> ItemRow:
 
 
 class PostingQueries:
+    """Postings and their items; state changes are single transactions, so a crash leaves each item pending,
+    sending or done."""
+
     def __init__(self, store: Store) -> None:
         self._store = store
 
@@ -124,6 +128,7 @@ class PostingQueries:
         return await self.get(posting_id)
 
     async def get(self, posting_id: int) -> Posting:
+        """The posting ``posting_id``, or NotFoundError."""
         async with self._store.db.execute("SELECT * FROM postings WHERE id = ?", (posting_id,)) as cursor:
             row = await cursor.fetchone()
         if row is None:
@@ -141,6 +146,7 @@ class PostingQueries:
             return [_posting(row) for row in await cursor.fetchall()]
 
     async def items(self, posting_id: int) -> list[ItemRow]:
+        """The posting's items in posting order (by ``seq``)."""
         async with self._store.db.execute(
             "SELECT * FROM posting_items WHERE posting_id = ? ORDER BY seq", (posting_id,)
         ) as cursor:
@@ -184,6 +190,8 @@ class PostingQueries:
             )
 
     async def mark_sending(self, posting_id: int, seq: int) -> None:
+        """Note that the item is about to be sent: after a crash, a ``sending`` item is looked for in the
+        channel before it is sent again, so nothing posts twice."""
         async with self._store.transaction() as db:
             await db.execute(
                 "UPDATE posting_items SET status = 'sending' WHERE posting_id = ? AND seq = ? AND status = 'pending'",
@@ -191,6 +199,8 @@ class PostingQueries:
             )
 
     async def record_message(self, posting_id: int, seq: int, message_id: int, container_id: int) -> None:
+        """Remember the message the item was sent as, and the channel or thread it is in, before the item is
+        marked done."""
         async with self._store.transaction() as db:
             await db.execute(
                 "UPDATE posting_items SET message_id = ?, container_id = ? WHERE posting_id = ? AND seq = ?",

@@ -37,6 +37,8 @@ def _storable(text: str) -> str:
 
 
 class SearchQueries:
+    """The full-text index over articles' passages and readers' messages, and the log of questions asked."""
+
     def __init__(self, store: Store) -> None:
         self._store = store
         self._indexed: set[str] = set()
@@ -177,6 +179,7 @@ class SearchQueries:
             )
 
     async def ask_count(self) -> int:
+        """How many questions the log holds, answered or not."""
         async with self._store.db.execute("SELECT count(*) FROM asks") as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0

@@ -38,12 +38,14 @@ async def get_gateway_bot(sandbox: Sandbox, request: web.Request) -> web.StreamR
 
 
 async def me(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    """``GET /users/@me``: the bot's user, with the account fields OAuth2 adds."""
     # The current user as OAuth2 sees it: the public user plus its account settings.
     account = {"mfa_enabled": False, "locale": "en-US", "verified": True, "email": None}
     return json_response(sandbox.world.user(sandbox.world.bot_id) | account)
 
 
 async def get_user(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    """``GET /users/{id}``: any user the world knows; 404 Unknown User (10013) otherwise."""
     return json_response(sandbox.world.user(request.match_info["user_id"]))
 
 
