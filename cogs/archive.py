@@ -124,7 +124,7 @@ class Archive(commands.Cog):
     @archive.command(name="export")
     @app_commands.describe(
         article="The article to export",
-        format="markdown (or md), html (one page) or json (DiscordChatExporter shape)",
+        format="markdown (or md), html (one page) or json (DiscordChatExporter's files, zipped)",
     )
     @app_commands.autocomplete(article=article_autocomplete)
     @app_commands.choices(format=[app_commands.Choice(name=n, value=n) for n in archive_service.FORMAT_NAMES])
@@ -152,13 +152,15 @@ class Archive(commands.Cog):
             exported_at=discord.utils.utcnow().isoformat(),
             asks=asks,
         )
-        data = exported.text.encode("utf-8")
-        limit = interaction.guild.filesize_limit if interaction.guild else 10 * 1024 * 1024
+        filename, data = exported.attachment()
+        # The limit Discord sends with the interaction (10 MiB by default for a bot, more in
+        # boosted servers); over it, one line saying how to get the export instead.
+        limit = interaction.filesize_limit
         if len(data) > limit:
-            raise ReadalongError(archive_fmt.export_too_large(len(data), stored.id, chosen))
+            raise ReadalongError(archive_fmt.export_too_large(len(data), limit, stored.id, chosen))
         await interaction.followup.send(
             archive_fmt.exported_message(stored, len(messages)),
-            file=discord.File(io.BytesIO(data), filename=f"{stored.id}.{exported.suffix}"),
+            file=discord.File(io.BytesIO(data), filename=filename),
             ephemeral=True,
         )
 

@@ -9,7 +9,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.archive.export import ExportContext, to_html, to_json, to_markdown
+from bot.archive.export import (
+    ExportContext,
+    html_index,
+    reader_messages,
+    to_dce,
+    to_html,
+    to_markdown,
+    zip_files,
+)
 from bot.discordfmt.posting import thread_label
 from bot.discordfmt.transcripts import summarise
 from bot.domain.answer import AskedQuestion
@@ -43,9 +51,19 @@ def export_format(name: str) -> ExportFormat:
 
 @dataclass(frozen=True, slots=True)
 class Export:
-    text: str
-    suffix: str
-    """The file name's ending for this format."""
+    """An export's files, name → text: one for Markdown and HTML; for JSON, DiscordChatExporter's
+    files (one per channel and thread) and Readalong's extras beside them."""
+
+    files: dict[str, str]
+    folder: str
+    """The name a folder of these files goes by (the article id, ``-dce`` for JSON)."""
+
+    def attachment(self) -> tuple[str, bytes]:
+        """The export as one file to send: the file itself, or the files in a zip."""
+        if len(self.files) == 1:
+            ((name, text),) = self.files.items()
+            return name, text.encode("utf-8")
+        return f"{self.folder}.zip", zip_files(self.files, folder=self.folder)
 
 
 async def visible_postings(store: Store, viewer: Viewer, article: str | None) -> tuple[str, list[Posting]]:
@@ -249,10 +267,23 @@ def export(
     asks: Sequence[AskedQuestion] = (),
 ) -> Export:
     """The article with the discussion and the questions asked given, in one of the export formats."""
-    if format == "markdown":
-        text = to_markdown(article, messages, asks)
-    elif format == "html":
-        text = to_html(article, messages, asks)
-    else:
-        text = to_json(article, messages, context, exported_at=exported_at, asks=asks)
-    return Export(text, SUFFIXES[format])
+    if format == "json":
+        files = to_dce(article, messages, context, exported_at=exported_at, asks=asks)
+        return Export(files, f"{article.id}-dce")
+    text = to_markdown(article, messages, asks) if format == "markdown" else to_html(article, messages, asks)
+    return Export({f"{article.id}.{SUFFIXES[format]}": text}, article.id)
+
+
+async def export_all(store: Store, *, exported_at: str) -> dict[str, str]:
+    """The operator's whole archive as web pages, file name → text: one page per article (its
+    id, ``.html``) with everything archived about it, and ``index.html`` listing them."""
+    viewer = Viewer.operator()
+    pages: dict[str, str] = {}
+    entries = []
+    for summary in await store.articles.list():
+        article, messages = await exportable(store, viewer, summary.id)
+        asks = await questions_asked(store, viewer, article.id)
+        name = f"{article.id}.html"
+        pages[name] = to_html(article, messages, asks)
+        entries.append((name, article, len(reader_messages(messages))))
+    return {"index.html": html_index(entries, exported_at=exported_at), **pages}
