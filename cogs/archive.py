@@ -143,7 +143,8 @@ class Archive(commands.Cog):
         guild = interaction.guild
         names = {c.id: c.name for c in guild.channels if viewer.sees(guild.id, c.id)} if guild else {}
         names.update({t.id: t.name for t in guild.threads if viewer.sees(guild.id, t.id)} if guild else {})
-        context = ExportContext(guild.id if guild else None, guild.name if guild else "", names)
+        private = await archive_service.private_threads(self.bot.store, messages)
+        context = ExportContext(guild.id if guild else None, guild.name if guild else "", names, private)
         exported = archive_service.export(
             stored,
             messages,

@@ -95,6 +95,8 @@ class ExportContext:
     guild_id: int | None = None
     guild_name: str = ""
     channel_names: Mapping[int, str] = field(default_factory=dict)
+    private_threads: frozenset[int] = frozenset()
+    """The private threads among the exported (``GuildPrivateThread`` in DCE's files)."""
 
 
 @dataclass
@@ -513,6 +515,13 @@ def _channel_name(
     return f"{'thread' if items[0].parent_id is not None else 'channel'} {channel_id}"
 
 
+def _channel_type(channel_id: int, parent: int | None, context: ExportContext) -> str:
+    """DCE's name for the kind of channel (its ``ChannelKind``)."""
+    if parent is None:
+        return "GuildTextChat"
+    return "GuildPrivateThread" if channel_id in context.private_threads else "GuildPublicThread"
+
+
 def to_dce(
     article: Article,
     messages: list[StoredMessage],
@@ -539,13 +548,15 @@ def to_dce(
         guild_name = context.guild_name or (f"server {guild_id}" if guild_id else "Readalong")
         parent = items[0].parent_id
         parent_name = (
-            (names.get(parent) or context.channel_names.get(parent) or f"channel {parent}") if parent else None
+            (names.get(parent) or context.channel_names.get(parent) or f"channel {parent}")
+            if parent
+            else None
         )
         document = {
             "guild": {"id": str(guild_id or 0), "name": guild_name, "iconUrl": DEFAULT_AVATAR},
             "channel": {
                 "id": str(channel_id),
-                "type": "GuildPublicThread" if parent else "GuildTextChat",
+                "type": _channel_type(channel_id, parent, context),
                 "categoryId": str(parent) if parent else None,
                 "category": parent_name,
                 "name": names[channel_id],

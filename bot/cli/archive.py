@@ -119,10 +119,12 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         try:
             article, messages = await archive_service.exportable(store, Viewer.operator(), args.article_id)
             asks = await archive_service.questions_asked(store, Viewer.operator(), article.id)
+            private = await archive_service.private_threads(store, messages)
         finally:
             await store.close()
+        context = ExportContext(private_threads=private)
         return archive_service.export(
-            article, messages, chosen, context=ExportContext(), exported_at=_now(), asks=asks
+            article, messages, chosen, context=context, exported_at=_now(), asks=asks
         )
 
     exported = asyncio.run(build())

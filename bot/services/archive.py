@@ -105,6 +105,14 @@ async def exportable(store: Store, viewer: Viewer, article: str) -> tuple[Articl
     return await store.articles.get(article_id), await discussion(store, viewer, postings)
 
 
+async def private_threads(store: Store, messages: list[StoredMessage]) -> frozenset[int]:
+    """Which of the threads these messages are in are private (as the archive knows them)."""
+    found: set[int] = set()
+    for guild_id in {m.guild_id for m in messages if m.guild_id is not None}:
+        found.update(t.id for t in await store.guilds.threads(guild_id) if t.private)
+    return frozenset(found)
+
+
 async def questions_asked(store: Store, viewer: Viewer, article_id: str) -> list[AskedQuestion]:
     """The ``/ask`` questions about the article, with their answers, that go in the viewer's
     export: a member's, those answered publicly in this server in a channel or thread they can

@@ -116,7 +116,9 @@ def test_html_is_one_escaped_self_contained_page(stored: tuple[Path, Article, li
 def test_json_is_discordchatexporters_files(stored: tuple[Path, Article, list[StoredMessage]]) -> None:
     _, article, messages = stored
     files = to_dce(article, messages, ExportContext(1, "Readers", {THREAD_1: "§1/6"}), exported_at="now")
-    documents = {json.loads(text)["channel"]["id"]: json.loads(text) for text in files.values() if "guild" in text}
+    documents = {
+        json.loads(text)["channel"]["id"]: json.loads(text) for text in files.values() if "guild" in text
+    }
     assert set(documents) == {str(CHANNEL), str(THREAD_1), str(COMMENTS_THREAD)}  # one file each
     first = documents[str(THREAD_1)]
     assert first["channel"]["name"] == "§1/6" and first["messageCount"] == 3
