@@ -52,6 +52,8 @@ def browser(pages: Path) -> Iterator[Browser]:
         pytest.skip("playwright is not installed: pip install -e '.[dev]'")
     path = browser_path()
     if path is None:
+        if os.environ.get("CI"):  # .ci/run installs it: missing there is a failure, not a skip
+            pytest.fail("no Chromium in CI: .ci/run should have installed it (apt-get install -y chromium)")
         pytest.skip("no Chromium here: apt-get install -y chromium (.ci/run installs it)")
     with sync_playwright() as playwright:
         # --no-sandbox: Chromium's own sandbox cannot start as root, as CI runs.
