@@ -274,7 +274,8 @@ _MARKDOWN = _markdown_renderer()
 
 def markdown_html(text: str) -> str:
     """Markdown rendered to HTML: links as links, everything else escaped."""
-    return _MARKDOWN.render(text)
+    rendered: str = _MARKDOWN.render(text)
+    return rendered
 
 
 def _jump_link(message: StoredMessage) -> str:

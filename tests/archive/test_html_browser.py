@@ -22,7 +22,7 @@ from bot.store import Store
 from tests.archive.test_export import CHANNEL, THREAD_1, message
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Dialog, Page
 
 HOSTILE = [
     "<script>window.pwned = 1</script>",
@@ -95,7 +95,12 @@ def open_page(browser: Browser, url: str, *, width: int = 1200, height: int = 80
     page = browser.new_page(viewport={"width": width, "height": height})
     seen: list[str] = []
     page.on("request", lambda request: seen.append(request.url))
-    page.on("dialog", lambda dialog: (seen.append(f"dialog:{dialog.message}"), dialog.dismiss()))
+
+    def on_dialog(dialog: Dialog) -> None:
+        seen.append(f"dialog:{dialog.message}")
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     page.goto(url)
     return page, seen
 
