@@ -145,7 +145,9 @@ class Archive(commands.Cog):
         names.update({t.id: t.name for t in guild.threads if viewer.sees(guild.id, t.id)} if guild else {})
         private = await archive_service.private_threads(self.bot.store, messages)
         context = ExportContext(guild.id if guild else None, guild.name if guild else "", names, private)
-        exported = archive_service.export(
+        # Rendering thousands of messages' Markdown takes a while: off the event loop.
+        exported = await asyncio.to_thread(
+            archive_service.export,
             stored,
             messages,
             chosen,
