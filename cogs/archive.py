@@ -11,7 +11,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.archive.export import ExportContext
 from bot.discord.client import ReadalongBot, defer_reply
 from bot.discord.interactions import article_autocomplete, send_paged
 from bot.discord.visibility import viewer_for
@@ -143,8 +142,15 @@ class Archive(commands.Cog):
         guild = interaction.guild
         names = {c.id: c.name for c in guild.channels if viewer.sees(guild.id, c.id)} if guild else {}
         names.update({t.id: t.name for t in guild.threads if viewer.sees(guild.id, t.id)} if guild else {})
-        private = await archive_service.private_threads(self.bot.store, messages)
-        context = ExportContext(guild.id if guild else None, guild.name if guild else "", names, private)
+        context = await archive_service.export_context(
+            self.bot.store,
+            viewer,
+            stored.id,
+            messages,
+            guild_id=guild.id if guild else None,
+            guild_name=guild.name if guild else "",
+            channel_names=names,
+        )
         # Rendering thousands of messages' Markdown takes a while: off the event loop.
         exported = await asyncio.to_thread(
             archive_service.export,

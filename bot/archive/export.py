@@ -97,6 +97,8 @@ class ExportContext:
     channel_names: Mapping[int, str] = field(default_factory=dict)
     private_threads: frozenset[int] = frozenset()
     """The private threads among the exported (``GuildPrivateThread`` in DCE's files)."""
+    section_links: Mapping[int, str] = field(default_factory=dict)
+    """Section number → the link to its message on Discord (the newest posting the viewer sees)."""
 
 
 @dataclass
@@ -305,15 +307,31 @@ def _html_nodes(nodes: list[_Node]) -> str:
     return "".join(parts)
 
 
-def _html_comment(comment: Comment, replies: list[Comment]) -> str:
+def _comment_posts(
+    comments: Sequence[Comment], messages: Iterable[StoredMessage]
+) -> dict[int, StoredMessage]:
+    """Each original comment's first message as posted on Discord (under the commenter's name,
+    through the webhook), found by name and opening words."""
+    posted = sorted((m for m in messages if m.webhook_id is not None), key=lambda m: m.id)
+    found: dict[int, StoredMessage] = {}
+    for comment in comments:
+        opening = " ".join(comment.text.split()[:8])
+        for message in posted:
+            if message.author_name == comment.author and opening in " ".join(message.content.split()):
+                found[comment.index] = message
+                break
+    return found
+
+
+def _html_comment(comment: Comment, replies: list[Comment], posts: Mapping[int, StoredMessage]) -> str:
     text = quote_paragraphs(comment.text, {q.text for q in comment.quotes})
     when = f"{comment.posted:%Y-%m-%d %H:%M} (page time)" if comment.posted else ""
-    nested = "".join(_html_comment(r, []) for r in replies)
+    nested = "".join(_html_comment(r, [], posts) for r in replies)
+    post = posts.get(comment.index)
     return (
         f'<div class="msg original" id="c{comment.index}"><span class="who">{html.escape(comment.author)}</span>'
-        f'<span class="when">original comment · {when}</span>{markdown_html(text)}'
-        + (f'<div class="replies">{nested}</div>' if nested else "")
-        + "</div>"
+        f'<span class="when">original comment · {when}</span>{_jump_link(post) if post else ""}'
+        f"{markdown_html(text)}" + (f'<div class="replies">{nested}</div>' if nested else "") + "</div>"
     )
 
 
@@ -331,19 +349,17 @@ def _html_asks(asks: Sequence[AskedQuestion]) -> str:
     return f'<section class="part" id="asks"><h2>Questions asked</h2><div class="discussion">{"".join(items)}</div></section>'
 
 
-def _section_posts(messages: Iterable[StoredMessage]) -> dict[int, StoredMessage]:
-    """Each section's first message posted by the bot: where its discussion is on Discord."""
-    posts: dict[int, StoredMessage] = {}
-    for message in sorted(messages, key=lambda m: m.id):
-        if message.author_bot and message.webhook_id is None and message.section is not None:
-            posts.setdefault(message.section, message)
-    return posts
-
-
-def to_html(article: Article, messages: list[StoredMessage], asks: Sequence[AskedQuestion] = ()) -> str:
+def to_html(
+    article: Article,
+    messages: list[StoredMessage],
+    asks: Sequence[AskedQuestion] = (),
+    *,
+    section_links: Mapping[int, str] | None = None,
+) -> str:
     """One self-contained page, readable on a phone: a table of contents, the article, each
-    section with its discussion (each message linked to Discord), the original comments, then
-    the questions asked with ``/ask``. Markdown is rendered; raw HTML from any text is escaped."""
+    section (linked to its message on Discord, from ``section_links``) with its discussion (each
+    message linked), the original comments, then the questions asked with ``/ask``. Markdown is
+    rendered; raw HTML from any text is escaped."""
     title = html.escape(article.display_title)
     meta = " · ".join(
         part
@@ -358,7 +374,7 @@ def to_html(article: Article, messages: list[StoredMessage], asks: Sequence[Aske
     )
     notes = " ".join([TIMES_NOTE, COMMENT_TIMES_NOTE] if article.comments else [TIMES_NOTE])
     discussion = _by_section(article, messages)
-    posts = _section_posts(messages)
+    links = section_links or {}
     has_comments = bool(article.comments or discussion.get(None))
     contents = [(f"s{s.index}", section_label(article, s)) for s in article.sections]
     if article.author_bio:
@@ -379,8 +395,8 @@ def to_html(article: Article, messages: list[StoredMessage], asks: Sequence[Aske
     for section in article.sections:
         heading = f" · {html.escape(section.heading)}" if section.heading else ""
         roots = discussion.get(section.index, [])
-        post = posts.get(section.index)
-        link = _jump_link(post) if post is not None else ""
+        url = links.get(section.index)
+        link = f'<a class="jump" href="{html.escape(url, quote=True)}">on Discord</a>' if url else ""
         talk = f'<div class="discussion"><h3>Discussion</h3>{_html_nodes(roots)}</div>' if roots else ""
         parts.append(
             f'<section class="part" id="s{section.index}"><h2>§{section.index}/{len(article.sections)}{heading}</h2>'
@@ -391,7 +407,8 @@ def to_html(article: Article, messages: list[StoredMessage], asks: Sequence[Aske
             f'<section class="part" id="about"><h2>About the author</h2>{markdown_html(article.author_bio)}</section>'
         )
     if has_comments:
-        comments = "".join(_html_comment(c, r) for c, r in _comment_tree(article.comments))
+        comment_posts = _comment_posts(article.comments, messages)
+        comments = "".join(_html_comment(c, r, comment_posts) for c, r in _comment_tree(article.comments))
         parts.append(
             f'<section class="part" id="comments"><h2>Comments</h2><div class="discussion">{comments}'
             f"{_html_nodes(discussion.get(None, []))}</div></section>"

@@ -10,7 +10,6 @@ import os
 import sys
 from pathlib import Path
 
-from bot.archive.export import ExportContext
 from bot.discordfmt.links import jump_url
 from bot.domain.passage import ArchiveHit
 from bot.domain.viewer import Viewer
@@ -119,10 +118,9 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         try:
             article, messages = await archive_service.exportable(store, Viewer.operator(), args.article_id)
             asks = await archive_service.questions_asked(store, Viewer.operator(), article.id)
-            private = await archive_service.private_threads(store, messages)
+            context = await archive_service.export_context(store, Viewer.operator(), article.id, messages)
         finally:
             await store.close()
-        context = ExportContext(private_threads=private)
         return archive_service.export(
             article, messages, chosen, context=context, exported_at=_now(), asks=asks
         )

@@ -5,7 +5,7 @@ either may see (the operator sees everything)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,6 +18,7 @@ from bot.archive.export import (
     to_markdown,
     zip_files,
 )
+from bot.discordfmt.links import jump_url
 from bot.discordfmt.posting import thread_label
 from bot.discordfmt.transcripts import summarise
 from bot.domain.answer import AskedQuestion
@@ -105,12 +106,32 @@ async def exportable(store: Store, viewer: Viewer, article: str) -> tuple[Articl
     return await store.articles.get(article_id), await discussion(store, viewer, postings)
 
 
-async def private_threads(store: Store, messages: list[StoredMessage]) -> frozenset[int]:
-    """Which of the threads these messages are in are private (as the archive knows them)."""
-    found: set[int] = set()
-    for guild_id in {m.guild_id for m in messages if m.guild_id is not None}:
-        found.update(t.id for t in await store.guilds.threads(guild_id) if t.private)
-    return frozenset(found)
+async def export_context(
+    store: Store,
+    viewer: Viewer,
+    article_id: str,
+    messages: list[StoredMessage],
+    *,
+    guild_id: int | None = None,
+    guild_name: str = "",
+    channel_names: Mapping[int, str] | None = None,
+) -> ExportContext:
+    """What an export says about Discord beside the messages: the server and the names of the
+    channels and threads (known on Discord only), which threads are private, and where each
+    section was posted (the newest posting the viewer can see)."""
+    guilds = {viewer.guild_id} if viewer.guild_id is not None else set()
+    guilds |= {m.guild_id for m in messages if m.guild_id is not None and viewer.everything}
+    private: set[int] = set()
+    links: dict[int, str] = {}
+    for guild in sorted(guilds):
+        private.update(t.id for t in await store.guilds.threads(guild) if t.private)
+        for posting in await store.postings.for_guild(guild, article_id):
+            if not viewer.sees(posting.guild_id, posting.channel_id):
+                continue
+            for section, (container, message) in (await store.postings.section_links(posting.id)).items():
+                if viewer.sees(posting.guild_id, container):
+                    links.setdefault(section, jump_url(posting.guild_id, container, message))
+    return ExportContext(guild_id, guild_name, dict(channel_names or {}), frozenset(private), links)
 
 
 async def questions_asked(store: Store, viewer: Viewer, article_id: str) -> list[AskedQuestion]:
@@ -278,7 +299,11 @@ def export(
     if format == "json":
         files = to_dce(article, messages, context, exported_at=exported_at, asks=asks)
         return Export(files, f"{article.id}-dce")
-    text = to_markdown(article, messages, asks) if format == "markdown" else to_html(article, messages, asks)
+    text = (
+        to_markdown(article, messages, asks)
+        if format == "markdown"
+        else to_html(article, messages, asks, section_links=context.section_links)
+    )
     return Export({f"{article.id}.{SUFFIXES[format]}": text}, article.id)
 
 
@@ -291,7 +316,8 @@ async def export_all(store: Store, *, exported_at: str) -> dict[str, str]:
     for summary in await store.articles.list():
         article, messages = await exportable(store, viewer, summary.id)
         asks = await questions_asked(store, viewer, article.id)
+        context = await export_context(store, viewer, article.id, messages)
         name = f"{article.id}.html"
-        pages[name] = to_html(article, messages, asks)
+        pages[name] = to_html(article, messages, asks, section_links=context.section_links)
         entries.append((name, article, len(reader_messages(messages))))
     return {"index.html": html_index(entries, exported_at=exported_at), **pages}
