@@ -11,7 +11,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.archive.export import ExportContext
 from bot.discord.client import ReadalongBot, defer_reply
 from bot.discord.interactions import article_autocomplete, send_paged
 from bot.discord.visibility import viewer_for
@@ -124,7 +123,7 @@ class Archive(commands.Cog):
     @archive.command(name="export")
     @app_commands.describe(
         article="The article to export",
-        format="markdown (or md), html (one page) or json (DiscordChatExporter shape)",
+        format="markdown (or md), html (one page) or json (DiscordChatExporter's files, zipped)",
     )
     @app_commands.autocomplete(article=article_autocomplete)
     @app_commands.choices(format=[app_commands.Choice(name=n, value=n) for n in archive_service.FORMAT_NAMES])
@@ -143,8 +142,18 @@ class Archive(commands.Cog):
         guild = interaction.guild
         names = {c.id: c.name for c in guild.channels if viewer.sees(guild.id, c.id)} if guild else {}
         names.update({t.id: t.name for t in guild.threads if viewer.sees(guild.id, t.id)} if guild else {})
-        context = ExportContext(guild.id if guild else None, guild.name if guild else "", names)
-        exported = archive_service.export(
+        context = await archive_service.export_context(
+            self.bot.store,
+            viewer,
+            stored.id,
+            messages,
+            guild_id=guild.id if guild else None,
+            guild_name=guild.name if guild else "",
+            channel_names=names,
+        )
+        # Rendering thousands of messages' Markdown takes a while: off the event loop.
+        exported = await asyncio.to_thread(
+            archive_service.export,
             stored,
             messages,
             chosen,
@@ -152,13 +161,15 @@ class Archive(commands.Cog):
             exported_at=discord.utils.utcnow().isoformat(),
             asks=asks,
         )
-        data = exported.text.encode("utf-8")
-        limit = interaction.guild.filesize_limit if interaction.guild else 10 * 1024 * 1024
+        filename, data = exported.attachment()
+        # The limit Discord sends with the interaction (10 MiB by default for a bot, more in
+        # boosted servers); over it, one line saying how to get the export instead.
+        limit = interaction.filesize_limit
         if len(data) > limit:
-            raise ReadalongError(archive_fmt.export_too_large(len(data), stored.id, chosen))
+            raise ReadalongError(archive_fmt.export_too_large(len(data), limit, stored.id, chosen))
         await interaction.followup.send(
             archive_fmt.exported_message(stored, len(messages)),
-            file=discord.File(io.BytesIO(data), filename=f"{stored.id}.{exported.suffix}"),
+            file=discord.File(io.BytesIO(data), filename=filename),
             ephemeral=True,
         )
 

@@ -1,4 +1,5 @@
-"""``readalong export``: an article's whole discussion as Markdown, HTML or JSON."""
+"""``readalong export``: an article's whole discussion as Markdown, HTML or DiscordChatExporter's
+JSON files; ``--all``: every article as web pages with an index page."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import os
 import sys
 from pathlib import Path
 
-from bot.archive.export import ExportContext
 from bot.discordfmt.links import jump_url
 from bot.domain.passage import ArchiveHit
 from bot.domain.viewer import Viewer
@@ -22,16 +22,31 @@ FORMATS = tuple(archive_service.FORMAT_NAMES)
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    export = commands.add_parser("export", help="an article's discussion as Markdown, HTML or JSON")
-    export.add_argument("article_id", metavar="ID")
+    export = commands.add_parser(
+        "export",
+        help="an article's discussion as Markdown, HTML or JSON (DiscordChatExporter's files); "
+        "--all: every article as web pages",
+    )
+    export.add_argument("article_id", metavar="ID", nargs="?", help="the article (leave out with --all)")
+    export.add_argument(
+        "--all",
+        action="store_true",
+        help="every article as HTML, one page each and index.html, into the folder given with -o",
+    )
     export.add_argument(
         "--format",
         choices=FORMATS,
         type=str.lower,
-        default="markdown",
-        help="markdown (or md), html or json; default: markdown",
+        default=None,
+        help="markdown (or md), html or json; default: markdown (html with --all)",
     )
-    export.add_argument("-o", "--output", type=Path, help="write to this file instead of standard output")
+    export.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="write to this file instead of standard output; for json and --all a folder "
+        "(json: or a FILE.zip)",
+    )
     export.set_defaults(handler=_cmd_export)
 
     archive = commands.add_parser("archive", help="the archive of readers' messages")
@@ -82,33 +97,104 @@ def _hit_line(hit: ArchiveHit) -> str:
 
 
 def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    if args.all:
+        return _export_all(args, settings)
+    if args.article_id is None:
+        raise ReadalongError("export: give an article ID, or --all -o FOLDER for every article")
+    chosen = archive_service.export_format(args.format or "markdown")
+    if chosen == "json" and args.output is None:
+        raise ReadalongError(
+            "--format json writes one file per channel and thread: give -o FOLDER or -o FILE.zip"
+        )
+    zipped = chosen == "json" and args.output.suffix.lower() == ".zip"
     if args.output is not None:
-        _check_writable(args.output)
+        if chosen == "json" and not zipped:
+            _check_folder(args.output)
+        else:
+            _check_writable(args.output)
 
-    async def build() -> str:
+    async def build() -> archive_service.Export:
         store = await open_existing_store(settings)
         try:
             article, messages = await archive_service.exportable(store, Viewer.operator(), args.article_id)
             asks = await archive_service.questions_asked(store, Viewer.operator(), article.id)
+            context = await archive_service.export_context(store, Viewer.operator(), article.id, messages)
         finally:
             await store.close()
-        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         return archive_service.export(
-            article,
-            messages,
-            archive_service.export_format(args.format),
-            context=ExportContext(),
-            exported_at=now,
-            asks=asks,
-        ).text
+            article, messages, chosen, context=context, exported_at=_now(), asks=asks
+        )
 
-    text = asyncio.run(build())
+    exported = asyncio.run(build())
+    if chosen == "json":
+        if zipped:
+            _, data = exported.attachment()
+            _write_whole(args.output, data)
+            print(f"Wrote {args.output} ({len(exported.files)} files, {len(data):,} bytes).")
+        else:
+            _write_folder(args.output, exported.files)
+        return 0
+    (text,) = exported.files.values()
     if args.output is None:
         sys.stdout.write(text)
     else:
-        _write_whole(args.output, text)
+        _write_whole(args.output, text.encode("utf-8"))
         print(f"Wrote {args.output} ({len(text.encode()):,} bytes).")
     return 0
+
+
+def _export_all(args: argparse.Namespace, settings: Settings) -> int:
+    """``readalong export --all -o DIR``: every article as a web page, and an index page."""
+    if args.article_id is not None:
+        raise ReadalongError(f"export --all: leave out the article ID ({args.article_id!r})")
+    if args.format not in (None, "html"):
+        raise ReadalongError(f"export --all writes HTML pages: leave out --format {args.format}")
+    if args.output is None:
+        raise ReadalongError("export --all: give the folder to write the pages in with -o FOLDER")
+    _check_folder(args.output)
+
+    async def build() -> dict[str, str]:
+        store = await open_existing_store(settings)
+        try:
+            return await archive_service.export_all(store, exported_at=_now())
+        finally:
+            await store.close()
+
+    _write_folder(args.output, asyncio.run(build()))
+    return 0
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _check_folder(folder: Path) -> None:
+    """Refuse, before any work, a folder that cannot be made or written in."""
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise ReadalongError(f"{folder}: is a file; give a folder")
+        if not folder.exists() and not folder.parent.is_dir():
+            raise ReadalongError(f"{folder.parent}: no such folder")
+    except OSError as error:
+        raise ReadalongError(f"{folder}: cannot write in it ({error.strerror})") from None
+    where = folder if folder.exists() else folder.parent
+    if not os.access(where, os.W_OK | os.X_OK, effective_ids=True):
+        raise ReadalongError(f"{folder}: cannot write in {where} (permission denied)")
+
+
+def _write_folder(folder: Path, files: dict[str, str]) -> None:
+    """Each file written whole into ``folder`` (made if missing); what the folder held besides
+    is left as it was."""
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as error:
+        raise ReadalongError(f"{folder}: cannot make it ({error.strerror})") from None
+    size = 0
+    for name, text in files.items():
+        data = text.encode("utf-8")
+        _write_whole(folder / name, data)
+        size += len(data)
+    print(f"Wrote {len(files)} files to {folder} ({size:,} bytes).")
 
 
 def _check_writable(output: Path) -> None:
@@ -130,12 +216,12 @@ def _check_writable(output: Path) -> None:
         raise ReadalongError(f"{output}: cannot write it in {folder} (permission denied)")
 
 
-def _write_whole(output: Path, text: str) -> None:
+def _write_whole(output: Path, data: bytes) -> None:
     """Write to a temporary file beside ``output``, then rename it: a failure leaves ``output`` as
     it was (and no half-written file), in one line."""
     temporary = output.with_name(f".{output.name}.{os.getpid()}.tmp")
     try:
-        temporary.write_text(text, encoding="utf-8")
+        temporary.write_bytes(data)
         temporary.replace(output)
     except OSError as error:
         temporary.unlink(missing_ok=True)

@@ -67,9 +67,10 @@ def exported_message(article: Article, messages: int) -> str:
     return f"**{escape_markdown(article.display_title)}**: {count(messages, 'message')}."
 
 
-def export_too_large(size: int, article_id: str, format: str) -> str:
-    """The refusal of an export over the server's upload limit, with the way round it."""
+def export_too_large(size: int, limit: int, article_id: str, format: str) -> str:
+    """The refusal of an export over the upload limit Discord gives the bot, with the way round it."""
+    output = f" -o {article_id}-dce.zip" if format == "json" else ""
     return (
-        f"The export is {size / 1e6:.1f} MB, over this server's upload limit; "
-        f"use `readalong export {article_id} --format {format}` on the bot's machine."
+        f"The export is {size / 2**20:.1f} MiB, over the {limit / 2**20:.0f} MiB upload limit here; "
+        f"use `readalong export {article_id} --format {format}{output}` on the bot's machine."
     )

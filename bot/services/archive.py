@@ -5,11 +5,20 @@ either may see (the operator sees everything)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.archive.export import ExportContext, to_html, to_json, to_markdown
+from bot.archive.export import (
+    ExportContext,
+    html_index,
+    reader_messages,
+    to_dce,
+    to_html,
+    to_markdown,
+    zip_files,
+)
+from bot.discordfmt.links import jump_url
 from bot.discordfmt.posting import thread_label
 from bot.discordfmt.transcripts import summarise
 from bot.domain.answer import AskedQuestion
@@ -43,9 +52,19 @@ def export_format(name: str) -> ExportFormat:
 
 @dataclass(frozen=True, slots=True)
 class Export:
-    text: str
-    suffix: str
-    """The file name's ending for this format."""
+    """An export's files, name → text: one for Markdown and HTML; for JSON, DiscordChatExporter's
+    files (one per channel and thread) and Readalong's extras beside them."""
+
+    files: dict[str, str]
+    folder: str
+    """The name a folder of these files goes by (the article id, ``-dce`` for JSON)."""
+
+    def attachment(self) -> tuple[str, bytes]:
+        """The export as one file to send: the file itself, or the files in a zip."""
+        if len(self.files) == 1:
+            ((name, text),) = self.files.items()
+            return name, text.encode("utf-8")
+        return f"{self.folder}.zip", zip_files(self.files, folder=self.folder)
 
 
 async def visible_postings(store: Store, viewer: Viewer, article: str | None) -> tuple[str, list[Posting]]:
@@ -85,6 +104,34 @@ async def exportable(store: Store, viewer: Viewer, article: str) -> tuple[Articl
         return stored, await store.messages.in_article(stored.id, viewer)
     article_id, postings = await visible_postings(store, viewer, article)
     return await store.articles.get(article_id), await discussion(store, viewer, postings)
+
+
+async def export_context(
+    store: Store,
+    viewer: Viewer,
+    article_id: str,
+    messages: list[StoredMessage],
+    *,
+    guild_id: int | None = None,
+    guild_name: str = "",
+    channel_names: Mapping[int, str] | None = None,
+) -> ExportContext:
+    """What an export says about Discord beside the messages: the server and the names of the
+    channels and threads (known on Discord only), which threads are private, and where each
+    section was posted (the newest posting the viewer can see)."""
+    guilds = {viewer.guild_id} if viewer.guild_id is not None else set()
+    guilds |= {m.guild_id for m in messages if m.guild_id is not None and viewer.everything}
+    private: set[int] = set()
+    links: dict[int, str] = {}
+    for guild in sorted(guilds):
+        private.update(t.id for t in await store.guilds.threads(guild) if t.private)
+        for posting in await store.postings.for_guild(guild, article_id):
+            if not viewer.sees(posting.guild_id, posting.channel_id):
+                continue
+            for section, (container, message) in (await store.postings.section_links(posting.id)).items():
+                if viewer.sees(posting.guild_id, container):
+                    links.setdefault(section, jump_url(posting.guild_id, container, message))
+    return ExportContext(guild_id, guild_name, dict(channel_names or {}), frozenset(private), links)
 
 
 async def questions_asked(store: Store, viewer: Viewer, article_id: str) -> list[AskedQuestion]:
@@ -249,10 +296,28 @@ def export(
     asks: Sequence[AskedQuestion] = (),
 ) -> Export:
     """The article with the discussion and the questions asked given, in one of the export formats."""
-    if format == "markdown":
-        text = to_markdown(article, messages, asks)
-    elif format == "html":
-        text = to_html(article, messages, asks)
-    else:
-        text = to_json(article, messages, context, exported_at=exported_at, asks=asks)
-    return Export(text, SUFFIXES[format])
+    if format == "json":
+        files = to_dce(article, messages, context, exported_at=exported_at, asks=asks)
+        return Export(files, f"{article.id}-dce")
+    text = (
+        to_markdown(article, messages, asks)
+        if format == "markdown"
+        else to_html(article, messages, asks, section_links=context.section_links)
+    )
+    return Export({f"{article.id}.{SUFFIXES[format]}": text}, article.id)
+
+
+async def export_all(store: Store, *, exported_at: str) -> dict[str, str]:
+    """The operator's whole archive as web pages, file name → text: one page per article (its
+    id, ``.html``) with everything archived about it, and ``index.html`` listing them."""
+    viewer = Viewer.operator()
+    pages: dict[str, str] = {}
+    entries = []
+    for summary in await store.articles.list():
+        article, messages = await exportable(store, viewer, summary.id)
+        asks = await questions_asked(store, viewer, article.id)
+        context = await export_context(store, viewer, article.id, messages)
+        name = f"{article.id}.html"
+        pages[name] = to_html(article, messages, asks, section_links=context.section_links)
+        entries.append((name, article, len(reader_messages(messages))))
+    return {"index.html": html_index(entries, exported_at=exported_at), **pages}

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.archive.export import ExportContext, to_html, to_json, to_markdown
+from bot.archive.export import ExportContext, to_dce, to_html, to_markdown
 from bot.articles import Article, parse_article, read_article_file
 from bot.cli import main
 from bot.domain.message import StoredMessage
 from bot.domain.viewer import Viewer
 from bot.store import Store
+from tests.archive.dce_reader import read_dce
 
 THREAD_1, COMMENTS_THREAD, CHANNEL = 501, 509, 500
 
@@ -112,29 +113,37 @@ def test_html_is_one_escaped_self_contained_page(stored: tuple[Path, Article, li
     assert "second draft" in text and "first draft" not in text and "Kuda has a point." not in text
 
 
-def test_json_has_discordchatexporter_shape(stored: tuple[Path, Article, list[StoredMessage]]) -> None:
+def test_json_is_discordchatexporters_files(stored: tuple[Path, Article, list[StoredMessage]]) -> None:
     _, article, messages = stored
-    document = json.loads(
-        to_json(article, messages, ExportContext(1, "Readers", {THREAD_1: "§1/6"}), exported_at="now")
-    )
-    assert {"guild", "channel", "dateRange", "exportedAt", "messages", "messageCount"} <= document.keys()
-    assert document["channel"]["id"] == str(CHANNEL)
-    threads = {t["channel"]["id"]: t for t in document["threads"]}
-    first = threads[str(THREAD_1)]
+    files = to_dce(article, messages, ExportContext(1, "Readers", {THREAD_1: "§1/6"}), exported_at="now")
+    documents = {
+        json.loads(text)["channel"]["id"]: json.loads(text) for text in files.values() if "guild" in text
+    }
+    assert set(documents) == {str(CHANNEL), str(THREAD_1), str(COMMENTS_THREAD)}  # one file each
+    first = documents[str(THREAD_1)]
     assert first["channel"]["name"] == "§1/6" and first["messageCount"] == 3
+    assert first["channel"]["type"] == "GuildPublicThread" and first["channel"]["categoryId"] == str(CHANNEL)
     ben = first["messages"][1]
     assert ben["author"]["name"] == "ben" and ben["type"] == "Reply"
-    assert ben["reference"] == {"messageId": "1002", "channelId": str(THREAD_1), "guildId": "1"}
+    assert ben["reference"] == {
+        "type": "Default",
+        "messageId": "1002",
+        "channelId": str(THREAD_1),
+        "guildId": "1",
+    }
     cy = first["messages"][2]
     assert cy["content"] == "second draft" and cy["timestampEdited"] == "2026-11-20T11:00:00+00:00"
 
 
 def test_cli_writes_each_format(stored: tuple[Path, Article, list[StoredMessage]], tmp_path: Path) -> None:
     db, _, _ = stored
-    for fmt, marker in (("markdown", "## §6/6"), ("html", "<!DOCTYPE html>"), ("json", '"messageCount"')):
+    for fmt, marker in (("markdown", "## §6/6"), ("html", "<!DOCTYPE html>")):
         out = tmp_path / f"export.{fmt}"
         assert main(["--db", str(db), "export", "zh", "--format", fmt, "-o", str(out)]) == 0
         assert marker in out.read_text(encoding="utf-8")
+    folder = tmp_path / "dce"
+    assert main(["--db", str(db), "export", "zh", "--format", "json", "-o", str(folder)]) == 0
+    assert len(read_dce(folder).channels) == 3
 
 
 def test_cli_refuses_an_unknown_article(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.archive.export import ExportContext, iso_utc, to_html, to_json, to_markdown, utc_time
+from bot.archive.export import DCE_EXTRAS, ExportContext, iso_utc, to_dce, to_html, to_markdown, utc_time
 from bot.articles import Article, parse_article, read_article_file
 from bot.domain.answer import AskedQuestion
 from bot.domain.message import StoredMessage
@@ -100,19 +100,18 @@ def test_html_shows_questions_escaped(article: Article) -> None:
 
 
 def test_json_keeps_the_questions_with_readalongs_extras(article: Article) -> None:
-    document = json.loads(
-        to_json(
-            article,
-            [reader("2026-11-20T15:44:00+05:00")],
-            ExportContext(1, "Readers"),
-            exported_at="2026-11-25T20:00:00+00:00",
-            asks=ASKS,
-        )
+    files = to_dce(
+        article,
+        [reader("2026-11-20T15:44:00+05:00")],
+        ExportContext(1, "Readers"),
+        exported_at="2026-11-25T20:00:00+00:00",
+        asks=ASKS,
     )
-    assert document["exportedAt"] == "2026-11-25T20:00:00+00:00"
-    everything = document["messages"] + [m for t in document["threads"] for m in t["messages"]]
+    documents = [json.loads(text) for name, text in files.items() if name != DCE_EXTRAS]
+    assert [d["exportedAt"] for d in documents] == ["2026-11-25T20:00:00+00:00"]
+    everything = [m for d in documents for m in d["messages"]]
     assert [m["timestamp"] for m in everything] == ["2026-11-20T10:44:00+00:00"]
-    extras = document["readalong"]
+    extras = json.loads(files[DCE_EXTRAS])["readalong"]
     assert extras["timeZone"] == "UTC"
     assert [(a["asker"]["name"], a["askedAt"], a["channelId"]) for a in extras["asks"]] == [
         ("Ben", "2026-11-25T18:00:00+00:00", "501"),

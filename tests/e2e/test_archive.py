@@ -4,7 +4,6 @@ downtime (archived threads included); review with pages; exports in three format
 from __future__ import annotations
 
 import html.parser
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -18,6 +17,7 @@ from bot.sandbox import CommandRejected, Limit, RateLimitConfig, Sandbox, Seed
 from bot.sandbox.harness import running_bot
 from bot.settings import Settings
 from bot.store import Store
+from tests.archive.dce_reader import read_dce
 from tests.e2e.conftest import wait_archived
 
 if TYPE_CHECKING:
@@ -167,10 +167,8 @@ async def test_exports_in_three_formats(
     text = " ".join(page.text)
     assert "Who was prosecuted?" in text and "Kuda" in text and "blockquote" in page.tags
     assert "script" not in page.tags and "link" not in page.tags  # one self-contained file
-    exported = json.loads(files["json"])
-    assert {"guild", "channel", "messages"} <= set(exported)
-    everything = exported["messages"] + [m for thread in exported["threads"] for m in thread["messages"]]
-    by_content = {m["content"]: m for m in everything}
+    exported = read_dce(files["json"])  # a zip of DiscordChatExporter's files
+    by_content = {m["content"]: m for m in exported.messages()}
     answer = by_content["Police and officials."]
     assert answer["author"]["name"] in ("ada", "Ada") and answer["timestamp"]
     assert answer["reference"]["messageId"] == question["id"]

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
+import io
 import re
+import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from bot.sandbox import permissions as perms
 from bot.sandbox.harness import running_bot, sandbox_settings
 from bot.settings import Settings
 from bot.store import Store
+from tests.archive.dce_reader import read_dce
 from tests.e2e.conftest import wait_archived
 
 ARTICLE = "the-lessons-of-zhanaozen"
@@ -124,10 +126,21 @@ async def test_archive_search_finds_the_original_comments_beside_readers(
     assert "§-" not in lines
 
 
-async def download(result_messages: list[dict[str, Any]]) -> tuple[str, str]:
+async def download_bytes(result_messages: list[dict[str, Any]]) -> bytes:
     (attachment,) = result_messages[0]["attachments"]
     async with aiohttp.ClientSession() as session, session.get(attachment["url"]) as response:
-        return attachment["filename"], (await response.read()).decode()
+        return await response.read()
+
+
+async def download(result_messages: list[dict[str, Any]]) -> tuple[str, str]:
+    """The attached export's name and text (a zip of DCE files: all their texts, one after another)."""
+    (attachment,) = result_messages[0]["attachments"]
+    async with aiohttp.ClientSession() as session, session.get(attachment["url"]) as response:
+        data = await response.read()
+    if attachment["filename"].endswith(".zip"):
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return attachment["filename"], "\n".join(archive.read(n).decode() for n in archive.namelist())
+    return attachment["filename"], data.decode()
 
 
 async def test_exports_carry_the_questions_asked_to_those_who_saw_them(
@@ -176,7 +189,7 @@ async def test_exports_carry_the_questions_asked_to_those_who_saw_them(
         _, text = await download(result.messages)
         assert PUBLIC_Q in text and STAFF_Q in text and "An old question?" not in text
         if fmt == "json":
-            extras = json.loads(text)["readalong"]
+            extras = read_dce(await download_bytes(result.messages)).others["readalong.json"]["readalong"]
             assert extras["timeZone"] == "UTC"
             by_question = {a["question"]: a for a in extras["asks"]}
             assert by_question[STAFF_Q]["asker"]["name"] in ("cat", "Cat")

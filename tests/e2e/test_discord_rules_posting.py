@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
-import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
 from bot.sandbox import permissions as perms
 from bot.sandbox.harness import running_bot
 from bot.settings import Settings
+from tests.archive.dce_reader import read_dce
 
 ARTICLE = "the-lessons-of-zhanaozen"
 NAMES = ["Discord Fan", "Clyde", "everyone", "", "N" * 120]
@@ -115,9 +115,8 @@ async def test_commenters_discord_refuses_as_webhook_names_are_posted_and_archiv
     )
     (attachment,) = result.messages[0]["attachments"]
     async with aiohttp.ClientSession() as session, session.get(attachment["url"]) as response:
-        exported = json.loads(await response.read())
-    everything = exported["messages"] + [m for t in exported["threads"] for m in t["messages"]]
-    by_text = {m["content"].rsplit("\n", 1)[-1]: m["author"]["name"] for m in everything}
+        exported = read_dce(await response.read())  # a zip of DiscordChatExporter's files
+    by_text = {m["content"].rsplit("\n", 1)[-1]: m["author"]["name"] for m in exported.messages()}
     assert [by_text[f"Comment number {n}."] for n in range(5)] == NAMES
 
 
