@@ -29,6 +29,9 @@ refuses an answer later than 3 s (10062), so past this the member gets no sugges
 
 
 class Archive(commands.Cog):
+    """``/archive threads|show|search|export``: the archive shown to a member, limited to what
+    they may view on Discord now."""
+
     archive = app_commands.Group(
         name="archive", description="Review and export the discussions of posted articles.", guild_only=True
     )
@@ -59,6 +62,7 @@ class Archive(commands.Cog):
     async def thread_autocomplete(
         self, interaction: discord.Interaction[ReadalongBot], current: str
     ) -> list[app_commands.Choice[str]]:
+        """Threads the member may view, matching what they typed; none rather than a late answer."""
         if interaction.guild is None or not isinstance(interaction.user, discord.Member):
             return []
         try:
@@ -175,4 +179,5 @@ class Archive(commands.Cog):
 
 
 async def setup(bot: ReadalongBot) -> None:
+    """Load the cog (``bot.load_extension`` calls this)."""
     await bot.add_cog(Archive(bot))

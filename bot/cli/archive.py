@@ -22,6 +22,7 @@ FORMATS = tuple(archive_service.FORMAT_NAMES)
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``readalong export`` and ``readalong archive search`` to the command line."""
     export = commands.add_parser(
         "export",
         help="an article's discussion as Markdown, HTML or JSON (DiscordChatExporter's files); "
