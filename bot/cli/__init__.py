@@ -98,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.db is not None:
             settings = settings.with_db(args.db)
         db_path = settings.db_path
-        if db_path == settings.data_dir / DB_NAME:
+        if args.command in ("import", "run") and db_path == settings.data_dir / DB_NAME:
             # Readalong's own folder, made on first use (a --db or READALONG_DB path is the user's).
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         quiet = args.command not in LONG_RUNNING

@@ -7,6 +7,8 @@ What a Discord member can do, each with a line (``?`` shows them all, :data:`HEL
   ``@Readalong what happened?`` asks the bot;
 - every message shown gets a number, ``(3)``: ``>3 text`` replies to it, ``3[Next]`` presses its
   button (``[Next]`` the newest message's), ``~3 text`` edits your message 3, ``-3`` deletes it;
+  ``^`` instead of the number is the newest message here by someone else (to edit or delete:
+  your newest here);
 - ``/name option:value …`` runs a slash command; an empty last option (``/archive show thread:``)
   lists what the bot suggests for it, ``:2`` picks the second; ``#place`` in an option is the
   channel or thread, as Discord's client inserts it;
@@ -43,7 +45,8 @@ from bot.sandbox.state import EPHEMERAL, FORUM, THREADS, ApiError, Payload
 
 HELP = """\
 Type a message to post it; @name in it mentions someone (@Readalong … asks the bot).
-Messages are numbered (3): >3 text replies · 3[Next] presses its button · ~3 text edits your message · -3 deletes it.
+Messages are numbered (3): >3 text replies · 3[Next] presses its button · ~3 text edits your message · -3 deletes it
+(^ instead of a number: the newest here by someone else, or your newest here).
 /command option:value … runs a slash command (/about, /article …, /ask …, /archive …); end with an empty
 option (/archive show thread:) to see its choices, then :2 picks the second; #§1 names a thread there.
 #name switches channel or thread (#general › §1 when two match) · @name switches member · # text is a comment
@@ -52,9 +55,9 @@ option (/archive show thread:) to see its choices, then :2 picks the second; #§
 _CHANNEL = re.compile(r"<#(\d+)>")
 _USER = re.compile(r"<@!?(\d+)>")
 _MENTION = re.compile(r"(?<![\w<@])@([\w.-]+)")
-_REPLY = re.compile(r">(\d+)\s+(.+)", re.DOTALL)
-_EDIT = re.compile(r"~(\d+)\s+(.+)", re.DOTALL)
-_DELETE = re.compile(r"-(\d+)")
+_REPLY = re.compile(r">(\d+|\^)\s+(.+)", re.DOTALL)
+_EDIT = re.compile(r"~(\d+|\^)\s+(.+)", re.DOTALL)
+_DELETE = re.compile(r"-(\d+|\^)")
 _PRESS = re.compile(r"(\d*)\[([^\]]+)\]")
 _PICK = re.compile(r":(\d+)")
 _QUALIFIED = re.compile(r"(.+?)\s*(?:›|>)\s*(.+)")
@@ -243,14 +246,15 @@ class Chat:
         elif line.startswith("/"):
             await self.command(line)
         elif match := _REPLY.fullmatch(line):
-            self.post(match[2], reply_to=self.numbered(int(match[1])))
+            self.post(match[2], reply_to=self.numbered(self.resolve(match[1], yours=False)))
         elif match := _EDIT.fullmatch(line):
-            message = self.numbered(int(match[1]))
-            self.sandbox.edit(self.member_id, message, self.with_mentions(match[2]))
-            self.say(f"  ({match[1]}) edited", _DIM)
+            number = self.resolve(match[1], yours=True)
+            self.sandbox.edit(self.member_id, self.numbered(number), self.with_mentions(match[2]))
+            self.say(f"  ({number}) edited", _DIM)
         elif match := _DELETE.fullmatch(line):
-            self.sandbox.delete(self.member_id, self.numbered(int(match[1])))
-            self.say(f"  ({match[1]}) deleted", _DIM)
+            number = self.resolve(match[1], yours=True)
+            self.sandbox.delete(self.member_id, self.numbered(number))
+            self.say(f"  ({number}) deleted", _DIM)
         elif match := _PRESS.fullmatch(line):
             await self.press(int(match[1]) if match[1] else None, match[2].strip())
         elif line.startswith("#"):
@@ -285,6 +289,22 @@ class Chat:
             return f"<@{user['id']}>" if user["id"] in members else match[0]
 
         return _MENTION.sub(mention, text)
+
+    def resolve(self, reference: str, *, yours: bool) -> int:
+        """A message number as typed: ``3``, or ``^``, the newest in the current channel or
+        thread: yours (``yours``, as Discord's up arrow edits your last message), else the newest
+        someone else wrote that everyone sees. A script names it so without counting."""
+        if reference != "^":
+            return int(reference)
+        for index in reversed(range(len(self.shown))):
+            message = self._message_or_none(index)
+            if message is None or str(message["channel_id"]) != self.channel_id:
+                continue
+            by_you = message["author"]["id"] == self.member_id
+            if by_you if yours else not by_you and not message["flags"] & EPHEMERAL:
+                return index + 1
+        where = self.place(self.channel_id)
+        raise KeyError(f"no message of yours in {where}" if yours else f"no message to reply to in {where}")
 
     def numbered(self, number: int) -> Payload:
         if not 1 <= number <= len(self.shown):
