@@ -32,6 +32,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, TextIO, cast
 
+from prompt_toolkit import PromptSession
+from prompt_toolkit.application import run_in_terminal
+from prompt_toolkit.formatted_text import ANSI
+from prompt_toolkit.history import FileHistory, History, InMemoryHistory
+
 from bot.sandbox.commands import (
     CHANNEL,
     STRING,
@@ -523,19 +528,14 @@ class Chat:
         """A person at a terminal: prompt_toolkit edits the line (arrows, Ctrl-R, history kept
         in ``history``), and every message arriving meanwhile is printed above the line being
         typed, which is drawn again, whole, below it."""
-        from prompt_toolkit import PromptSession
-        from prompt_toolkit.formatted_text import ANSI
-        from prompt_toolkit.history import FileHistory, History, InMemoryHistory
-        from prompt_toolkit.patch_stdout import StdoutProxy
-
         kept: History = InMemoryHistory()
         if history is not None:
             history.parent.mkdir(parents=True, exist_ok=True)
             kept = FileHistory(str(history))
         session: PromptSession[str] = PromptSession(history=kept)
-        proxy = StdoutProxy(raw=True, sleep_between_writes=0.05)
-        streams = _log_streams_to(cast(TextIO, proxy))
-        self.out, self.interactive = proxy, True
+        above = AbovePrompt(session, asyncio.get_running_loop())
+        streams = _log_streams_to(cast(TextIO, above))
+        self.out, self.interactive = above, True
         try:
             self.welcome()
             while True:
@@ -546,7 +546,58 @@ class Chat:
                 await self.handle(line)
         finally:
             _restore(streams)
-            proxy.close()
+            await above.drain()
+
+
+class AbovePrompt:
+    """Output for the chat at a terminal: text goes out in the event loop's thread, line by line;
+    while the prompt is on the screen, prompt_toolkit takes the line being typed away, prints the
+    text, and draws the line again below it (``run_in_terminal``), so a message arriving while
+    the member types never splits their line. prompt_toolkit's own ``StdoutProxy`` writes from a
+    thread of its own and, when it writes as a prompt is starting, lands on the prompt's row."""
+
+    def __init__(self, session: PromptSession[str], loop: asyncio.AbstractEventLoop) -> None:
+        self._session = session
+        self._loop = loop
+        self._output = session.app.output
+        self._pending: list[str] = []
+        self._lock = threading.Lock()
+        self._writing: set[asyncio.Future[None]] = set()
+
+    def write(self, text: str, /) -> int:
+        with self._lock:
+            self._pending.append(text)
+            first = len(self._pending) == 1
+        if first:
+            # From any thread (a log line may come from a worker thread): written in the loop.
+            self._loop.call_soon_threadsafe(self._flush_pending)
+        return len(text)
+
+    def flush(self) -> None:
+        """Text goes out in the loop's next turn."""
+
+    def _flush_pending(self) -> None:
+        with self._lock:
+            text, self._pending = "".join(self._pending), []
+        if not text:
+            return
+
+        def put() -> None:
+            self._output.write_raw(text)
+            self._output.flush()
+
+        if not self._session.app.is_running:
+            put()
+            return
+        writing = asyncio.ensure_future(run_in_terminal(put, in_executor=False))
+        self._writing.add(writing)
+        writing.add_done_callback(self._writing.discard)
+
+    async def drain(self) -> None:
+        """Everything written so far, out."""
+        self._flush_pending()
+        if self._writing:
+            await asyncio.gather(*self._writing, return_exceptions=True)
 
 
 _Streams = list[tuple["logging.StreamHandler[TextIO]", TextIO]]
@@ -557,7 +608,7 @@ def _log_streams_to(stream: TextIO) -> _Streams:
     types goes above their line too); returns what to put back with :func:`_restore`."""
     changed: _Streams = []
     for handler in logging.getLogger().handlers:
-        if isinstance(handler, logging.StreamHandler):
+        if isinstance(handler, logging.StreamHandler) and handler.stream in (sys.stderr, sys.stdout):
             changed.append((handler, handler.stream))
             handler.setStream(stream)
     return changed

@@ -33,7 +33,9 @@ class Typist:
 
 
 @pytest.fixture
-async def typist(sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path, tmp_path: Path) -> Typist:
+async def typist(
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path, tmp_path: Path
+) -> Typist:
     out = io.StringIO()
     chat = Chat(sandbox, seed, out, files_dir=tmp_path / "files", settle_seconds=0.2)
     member = Typist(chat, out)
@@ -208,7 +210,16 @@ async def test_comment_lines_do_nothing(typist: Typist, sandbox: Sandbox) -> Non
 
 async def test_help_lists_the_chat_syntax(typist: Typist) -> None:
     shown = await typist.type("?")
-    for syntax in (">3 text", "3[Next]", "~3 text", "-3", ":2", "@Readalong", "# text", "/archive show thread:"):
+    for syntax in (
+        ">3 text",
+        "3[Next]",
+        "~3 text",
+        "-3",
+        ":2",
+        "@Readalong",
+        "# text",
+        "/archive show thread:",
+    ):
         assert syntax in HELP and syntax in shown
     assert "@Readalong (the bot)" in shown
 

@@ -71,7 +71,9 @@ def test_a_script_mentions_replies_edits_deletes_pages_picks_and_saves_then_the_
     # The mention was sent as a mention and answered in the thread, as a reply.
     assert "↪ replying to Ben: @Readalong what did the special public commissio" in out
     # The reply, the edit and the deletion went through, each with its message's number.
-    assert re.search(r"@ben> >\^ Thanks, that answers it.\n  \(\d+\) sent\n", out), out[out.index("@ben> >"):][:600]
+    assert re.search(r"@ben> >\^ Thanks, that answers it.\n  \(\d+\) sent\n", out), out[
+        out.index("@ben> >") :
+    ][:600]
     assert re.search(r"@ben> ~\^ A first thought.\n  \(\d+\) edited\n", out)
     assert re.search(r"@ben> -\^\n  \(\d+\) deleted\n", out)
     # The choices were listed, the second picked, and the pager's buttons turned its pages.
@@ -80,7 +82,9 @@ def test_a_script_mentions_replies_edits_deletes_pages_picks_and_saves_then_the_
     assert re.search(r"page 1/\d+\n  \[Previous\] \[Next\]", transcript)
     assert "(updated)" in next_page and "page 2/" in next_page
     assert "page 1/" in previous_page
-    assert next_page.split("-# page")[0] != transcript.split("-# page")[0] == previous_page.split("-# page")[0]
+    assert (
+        next_page.split("-# page")[0] != transcript.split("-# page")[0] == previous_page.split("-# page")[0]
+    )
     # The export was saved in the data folder, and the path printed.
     saved = Path(re.search(r"saved to (\S+)", out)[1])  # type: ignore[index]
     assert saved.parent == data_folder() / "sandbox-files"
