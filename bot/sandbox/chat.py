@@ -536,17 +536,31 @@ class Chat:
         above = AbovePrompt(session, asyncio.get_running_loop())
         streams = _log_streams_to(cast(TextIO, above))
         self.out, self.interactive = above, True
+        # Lines are handled in order by a worker while the prompt stays up: the member may type
+        # the next line while the bot answers, and the terminal stays in the prompt's raw mode
+        # (a Ctrl-D typed while a line is being handled is a key, not the end of the input).
+        lines: asyncio.Queue[str | None] = asyncio.Queue()
+
+        async def work() -> None:
+            while (line := await lines.get()) is not None:
+                await self.handle(line)
+
+        worker = asyncio.create_task(work(), name="sandbox-chat")
         try:
             self.welcome()
-            while True:
+            while not worker.done():
                 try:
                     line = await session.prompt_async(lambda: ANSI(self.paint(self.prompt(), _BOLD)))
-                except EOFError:
+                except (EOFError, KeyboardInterrupt):
                     break
-                await self.handle(line)
+                lines.put_nowait(line)
         finally:
-            _restore(streams)
-            await above.drain()
+            lines.put_nowait(None)
+            try:
+                await worker
+            finally:
+                _restore(streams)
+                await above.drain()
 
 
 class AbovePrompt:

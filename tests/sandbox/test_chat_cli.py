@@ -4,10 +4,15 @@ data kept where ``readalong ask``, ``export`` and ``archive search`` find it, ``
 from __future__ import annotations
 
 import os
+import pty
 import re
+import select
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import pytest
 
 ARTICLE = "the-lessons-of-zhanaozen"
 LONG = "the commission's findings matter here. " * 40
@@ -159,3 +164,51 @@ def test_data_names_another_folder_and_says_how_to_read_it(tmp_path: Path) -> No
     assert (folder / "readalong.db").is_file() and (folder / "sandbox-world.json").is_file()
     assert f"readalong --db {folder / 'readalong.db'} … reads it." in done.stdout
     assert not data_folder().exists()
+
+
+@pytest.mark.parametrize("no_color", [False, True])
+def test_at_a_terminal_the_chat_prompts_in_colour_unless_no_color(tmp_path: Path, no_color: bool) -> None:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "READALONG_"))}
+    environment.pop("NO_COLOR", None)
+    environment |= {"TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"} | ({"NO_COLOR": "1"} if no_color else {})
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "sandbox", "--fresh"],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        cwd=tmp_path,
+        env=environment,
+        close_fds=True,
+    )
+    os.close(follower)
+    screen = b""
+
+    def read_until(wanted: bytes, within: float = 120) -> None:
+        nonlocal screen
+        deadline = time.monotonic() + within
+        while wanted not in screen:
+            assert time.monotonic() < deadline, screen.decode(errors="replace")
+            ready, _, _ = select.select([leader], [], [], 0.1)
+            if ready:
+                try:
+                    screen += os.read(leader, 65536)
+                except OSError:  # the other end closed
+                    break
+
+    try:
+        read_until(b"@ada>")
+        os.write(leader, b"/about\r")
+        read_until(b"Articles stored: 1.")
+        os.write(leader, b"\x04")
+        read_until(b"deleted now (--fresh)")
+        assert process.wait(60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(leader)
+    text = screen.decode(errors="replace")
+    assert "applying migration" not in text and "PyNaCl" not in text  # a quiet start
+    colours = re.findall(r"\x1b\[[0-9;]*3[0-9](?:;[0-9]+)*m", text)
+    assert bool(colours) is not no_color, colours
