@@ -240,7 +240,10 @@ class Chat:
             self.refuse(str(error.args[0] if error.args else error))
         except ApiError as error:
             self.refuse(f"Discord refused that: {error.message}")
-        await self.sandbox.wait_idle(quiet=self.settle_seconds, within=120)
+        try:
+            await self.sandbox.wait_idle(quiet=self.settle_seconds, within=120)
+        except TimeoutError as error:
+            self.refuse(str(error))  # the bot may still answer; the chat goes on meanwhile
 
     async def dispatch(self, line: str) -> None:
         if line == "?":

@@ -32,11 +32,13 @@ class Terminal:
         self.screen = pyte.Screen(COLUMNS, ROWS)
         self.stream = pyte.Stream(self.screen)
         self.raw: list[str] = []
+        self.changed = asyncio.Event()
 
     def write(self, data: str) -> int:
         self.raw.append(data)
         # The terminal driver's ONLCR (prompt_toolkit's raw mode leaves output processing on).
         self.stream.feed(data.replace("\r\n", "\n").replace("\n", "\r\n"))
+        self.changed.set()  # written from the event loop's thread, like everything prompt_toolkit draws
         return len(data)
 
     def flush(self) -> None:
@@ -52,7 +54,8 @@ class Terminal:
         try:
             async with asyncio.timeout(within):
                 while not found(self.rows()):
-                    await asyncio.sleep(0.02)
+                    self.changed.clear()
+                    await self.changed.wait()
         except TimeoutError:
             raise AssertionError("not on the screen:\n" + "\n".join(self.rows())) from None
         return self.rows()
