@@ -45,7 +45,20 @@ async def typist(
 
 
 async def post_article(member: Typist, channel: str = "#general") -> str:
-    return await member.type(f"/article post article:{ARTICLE} channel:{channel}")
+    """Posts the article and waits until all of it is there (the chat waits only for a quiet
+    spell, which a loaded machine can leave in the middle of a posting)."""
+    shown = await member.type(f"/article post article:{ARTICLE} channel:{channel}")
+    sandbox = member.chat.sandbox
+
+    def complete() -> bool:
+        comments = [t for t in sandbox.threads(channel.lstrip("#")) if t["name"].startswith("Comments")]
+        return bool(comments) and len(sandbox.messages(comments[0]["id"])) >= 2  # both original comments
+
+    await sandbox.wait_until(complete, within=60)
+    await sandbox.wait_idle(quiet=0.2)
+    rest = member.out.getvalue()[member.seen :]
+    member.seen += len(rest)
+    return shown + rest
 
 
 def number_of(text: str, predicate: str) -> int:
