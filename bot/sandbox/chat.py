@@ -614,7 +614,9 @@ class AbovePrompt:
         """Everything written so far, out."""
         self._flush_pending()
         if self._writing:
-            await asyncio.gather(*self._writing, return_exceptions=True)
+            # Bounded: a write queued just as the prompt closed may wait on an application that
+            # is gone; what it held is written directly instead.
+            await asyncio.wait(self._writing, timeout=1.0)
 
 
 _Streams = list[tuple["logging.StreamHandler[TextIO]", TextIO]]

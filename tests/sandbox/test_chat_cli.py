@@ -184,10 +184,16 @@ def test_at_a_terminal_the_chat_prompts_in_colour_unless_no_color(tmp_path: Path
     os.close(follower)
     screen = b""
 
-    def read_until(wanted: bytes, within: float = 120) -> None:
+    def read_until(wanted: bytes, *, after: bytes = b"", within: float = 120) -> None:
+        """Reads until ``wanted`` is on the screen (after ``after``, if given)."""
         nonlocal screen
         deadline = time.monotonic() + within
-        while wanted not in screen:
+
+        def seen() -> bool:
+            start = screen.find(after) if after else 0
+            return start >= 0 and wanted in screen[start + len(after) :]
+
+        while not seen():
             assert time.monotonic() < deadline, screen.decode(errors="replace")
             ready, _, _ = select.select([leader], [], [], 0.1)
             if ready:
@@ -199,7 +205,10 @@ def test_at_a_terminal_the_chat_prompts_in_colour_unless_no_color(tmp_path: Path
     try:
         read_until(b"@ada>")
         os.write(leader, b"/about\r")
-        read_until(b"Articles stored: 1.")
+        # The answer, then the prompt drawn again below it: the terminal is back in the prompt's
+        # raw mode (while printing, prompt_toolkit puts it in cooked mode, where Ctrl-D is the
+        # terminal's end of input rather than a key).
+        read_until(b"@ada>", after=b"Articles stored: 1.")
         os.write(leader, b"\x04")
         read_until(b"deleted now (--fresh)")
         assert process.wait(60) == 0
