@@ -52,6 +52,8 @@ class RedactingFormatter(logging.Formatter):
         self._secrets = tuple(s for s in secrets if s)
 
     def format(self, record: logging.LogRecord) -> str:
+        """Format as the inner formatter does, then replace every token-like string and each known secret with
+        ``[redacted]``."""
         return redact(self._inner.format(record), self._secrets)
 
 

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 
 from bot.articles.sections import DEFAULT_TARGET_CHARS, MAX_SECTION_CHARS
+from bot.domain.shards import EVERY_SHARD, ShardSet
 from bot.errors import SettingsError
 
 DEFAULT_DB = Path("readalong.db")
@@ -39,6 +40,8 @@ KNOWN_KEYS = (
     "READALONG_SECTION_CHARS",
     "NO_COLOR",
     "XDG_DATA_HOME",
+    "READALONG_SHARDS",
+    "READALONG_SHARD_COUNT",
 )
 """Every key Readalong reads. Any other ``READALONG_*`` key, or a key this close to one of these
 (``DISCORD_TOKN``), is a typo to warn about: the setting it meant is silently at its default."""
@@ -96,6 +99,9 @@ class Settings:
     there too, so every command finds what ``readalong sandbox`` left without being told where."""
     no_color: bool = False
     """``NO_COLOR`` set (https://no-color.org): no colour, even on a terminal."""
+    shards: ShardSet = EVERY_SHARD
+    """The shards this process runs (``--shards``/``--shard-count``); by default every shard of
+    the count Discord recommends. A server's work is done only by the process holding its shard."""
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
     """Unrecognised keys that look like ours, each with the nearest known key ("" if none), kept
     so a typo can be reported (:meth:`warnings`). Their values are not kept: one may be a secret."""
@@ -160,6 +166,12 @@ class Settings:
             data_dir=data_dir,
             # "when present and not an empty string": an empty NO_COLOR means nothing.
             no_color=bool(values.get("NO_COLOR")),
+            shards=parse_shards(
+                get("READALONG_SHARDS"),
+                get("READALONG_SHARD_COUNT"),
+                "READALONG_SHARDS",
+                "READALONG_SHARD_COUNT",
+            ),
             extra=_unknown_keys(values),
         )
 
@@ -192,6 +204,28 @@ def _data_dir(xdg_data_home: str | None, home: str | None) -> Path:
         return Path(xdg_data_home) / "readalong"
     base = Path(home) if home is not None else Path.home()
     return base / ".local" / "share" / "readalong"
+
+
+def parse_shards(spec: str | None, count: str | None, spec_name: str, count_name: str) -> ShardSet:
+    """The shards to run from their two settings (or flags), named in the one-line error:
+    ``spec`` such as ``0-3`` (None: every shard) of ``count`` (None: Discord's recommendation)."""
+    if count is None:
+        if spec is not None:
+            raise SettingsError(
+                f"{spec_name} needs {count_name}: the total number of shards across all processes"
+            )
+        return ShardSet()
+    try:
+        total = int(count)
+    except ValueError:
+        raise SettingsError(f"{count_name} must be a whole number, not {count!r}") from None
+    try:
+        if spec is None:
+            return ShardSet.parse(f"0-{total - 1}" if total >= 1 else "0", total)
+        return ShardSet.parse(spec, total)
+    except ValueError as error:
+        given = f"{count_name} {count}" if spec is None else f"{spec_name} {spec} {count_name} {count}"
+        raise SettingsError(f"{given}: {error}") from None
 
 
 def _unknown_keys(values: Mapping[str, str]) -> dict[str, str]:

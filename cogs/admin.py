@@ -12,6 +12,8 @@ from bot.services import articles as articles_service
 
 
 class Admin(commands.Cog):
+    """``/about``: what the bot is, for anyone who wonders what it is doing in the server."""
+
     def __init__(self, bot: ReadalongBot) -> None:
         self.bot = bot
 
@@ -23,4 +25,5 @@ class Admin(commands.Cog):
 
 
 async def setup(bot: ReadalongBot) -> None:
+    """Load the cog (``bot.load_extension`` calls this)."""
     await bot.add_cog(Admin(bot))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from typing import Literal
 
 import discord
 from discord import app_commands
@@ -125,30 +124,38 @@ class Archive(commands.Cog):
     @archive.command(name="export")
     @app_commands.describe(
         article="The article to export",
-        format="markdown, html (one page) or json (DiscordChatExporter shape)",
+        format="markdown (or md), html (one page) or json (DiscordChatExporter shape)",
     )
     @app_commands.autocomplete(article=article_autocomplete)
+    @app_commands.choices(format=[app_commands.Choice(name=n, value=n) for n in archive_service.FORMAT_NAMES])
     async def export(
         self,
         interaction: discord.Interaction[ReadalongBot],
         article: str,
-        format: Literal["markdown", "html", "json"] = "markdown",
+        format: str = "markdown",
     ) -> None:
         """The article with its whole discussion, as a file."""
+        chosen = archive_service.export_format(format)
         await defer_reply(interaction, ephemeral=True)  # a big discussion takes a while to render
         viewer = await self._viewer(interaction)
         stored, messages = await archive_service.exportable(self.bot.store, viewer, article)
+        asks = await archive_service.questions_asked(self.bot.store, viewer, stored.id)
         guild = interaction.guild
         names = {c.id: c.name for c in guild.channels if viewer.sees(guild.id, c.id)} if guild else {}
         names.update({t.id: t.name for t in guild.threads if viewer.sees(guild.id, t.id)} if guild else {})
         context = ExportContext(guild.id if guild else None, guild.name if guild else "", names)
         exported = archive_service.export(
-            stored, messages, format, context=context, exported_at=discord.utils.utcnow().isoformat()
+            stored,
+            messages,
+            chosen,
+            context=context,
+            exported_at=discord.utils.utcnow().isoformat(),
+            asks=asks,
         )
         data = exported.text.encode("utf-8")
         limit = interaction.guild.filesize_limit if interaction.guild else 10 * 1024 * 1024
         if len(data) > limit:
-            raise ReadalongError(archive_fmt.export_too_large(len(data), stored.id, format))
+            raise ReadalongError(archive_fmt.export_too_large(len(data), stored.id, chosen))
         await interaction.followup.send(
             archive_fmt.exported_message(stored, len(messages)),
             file=discord.File(io.BytesIO(data), filename=f"{stored.id}.{exported.suffix}"),

@@ -9,14 +9,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord.client import ReadalongBot, defer_reply
+from bot.discord.cooldowns import AnsweredCooldowns
 from bot.discord.interactions import article_autocomplete
 from bot.discord.visibility import answer_viewer
 from bot.discordfmt.limits import MESSAGE_LIMIT
 from bot.domain.answer import Answer
 from bot.errors import ReadalongError
-from bot.services import articles as articles_service
-from bot.services.ask import ask as ask_question
-from bot.services.ask import choose_article, section_urls
+from bot.services.ask import ask_in_channel, in_article
 
 log = logging.getLogger(__name__)
 
@@ -25,17 +24,15 @@ THREAD_LOCKED = 160005
 CANNOT_REPLY_WITHOUT_HISTORY = 160002
 
 
-def _member_cooldown(interaction: discord.Interaction[ReadalongBot]) -> app_commands.Cooldown | None:
-    seconds = interaction.client.settings.ask_cooldown_seconds
-    return app_commands.Cooldown(1, seconds) if seconds > 0 else None
-
-
 class Ask(commands.Cog):
+    """``/ask`` and questions asked by mentioning the bot; each member has a cooldown, and a question that is
+    not answered gives its turn back."""
+
     def __init__(self, bot: ReadalongBot) -> None:
         self.bot = bot
-        self._mention_cooldown = commands.CooldownMapping.from_cooldown(
-            1, max(bot.settings.ask_cooldown_seconds, 0.001), commands.BucketType.member
-        )
+        self.cooldowns = AnsweredCooldowns(bot.settings.ask_cooldown_seconds)
+        """Keyed (server, member, ``"ask"`` or ``"mention"``): ``/ask`` and mentions have a
+        cooldown each, so a member may ask in a thread and by command."""
 
     async def answer(
         self,
@@ -44,20 +41,23 @@ class Ask(commands.Cog):
         question: str,
         article: str | None,
         *,
+        ahead: bool = False,
         max_chars: int = MESSAGE_LIMIT,
     ) -> Answer:
+        """Answer ``question`` in ``channel_id`` for ``member``. The answer is public, so it quotes only what
+        everyone reading that channel may see, never what only the asker may."""
         # The answer is public: it quotes only what everyone reading this channel may see too.
         viewer = await answer_viewer(self.bot, self.bot.store, member, channel_id)
-        article_id, posting_id = await choose_article(self.bot.store, viewer, channel_id, article)
-        stored = await articles_service.article(self.bot.store, article_id, member.guild.id)
-        asked = await ask_question(
+        asked = await ask_in_channel(
             self.bot.store,
-            stored,
             question,
             viewer=viewer,
+            channel_id=channel_id,
+            article=article,
             writer=self.bot.writer,
-            section_urls=await section_urls(self.bot.store, member.guild.id, posting_id),
+            ahead=ahead,
             max_chars=max_chars,
+            asker_name=member.display_name,
         )
         return asked.answer
 
@@ -65,15 +65,16 @@ class Ask(commands.Cog):
     @app_commands.describe(
         question="Your question about the article (up to 300 characters)",
         article="Which article (default: the one whose thread you are in, else the latest posted here)",
+        ahead="Also quote sections not posted here yet (default: only those already posted, no spoilers)",
     )
     @app_commands.autocomplete(article=article_autocomplete)
-    @app_commands.checks.dynamic_cooldown(_member_cooldown, key=lambda i: (i.guild_id, i.user.id))
     @app_commands.guild_only()
     async def ask(
         self,
         interaction: discord.Interaction[ReadalongBot],
         question: app_commands.Range[str, 1, 300],
         article: str | None = None,
+        ahead: bool = False,
     ) -> None:
         """Ask the article a question; the answer quotes it word for word, with links to its sections."""
         if not question.strip():
@@ -81,18 +82,25 @@ class Ask(commands.Cog):
         assert interaction.channel_id is not None
         if not isinstance(interaction.user, discord.Member):
             raise ReadalongError("This command works in a server only.")
-        # Public, like the answer. Always: a model may take longer than Discord's 3 s, and so may
-        # working out the viewer (one Discord lookup per private thread).
-        await defer_reply(interaction, ephemeral=False)
-        heading = f"**Q:** {discord.utils.escape_mentions(question)}\n"
-        answer = await self.answer(
-            interaction.user,
-            interaction.channel_id,
-            question,
-            article,
-            max_chars=MESSAGE_LIMIT - len(heading),
-        )
-        await interaction.followup.send(heading + answer.text, allowed_mentions=_NO_MENTIONS)
+        asker = (interaction.user.guild.id, interaction.user.id, "ask")
+        on_cooldown = self.cooldowns.take(asker)
+        if on_cooldown is not None:
+            raise app_commands.CommandOnCooldown(on_cooldown, on_cooldown.get_retry_after())
+        async with self.cooldowns.turn(asker) as turn:
+            # Public, like the answer. Always: a model may take longer than Discord's 3 s, and so
+            # may working out the viewer (one Discord lookup per private thread).
+            await defer_reply(interaction, ephemeral=False)
+            heading = f"**Q:** {discord.utils.escape_mentions(question)}\n"
+            answer = await self.answer(
+                interaction.user,
+                interaction.channel_id,
+                question,
+                article,
+                ahead=ahead,
+                max_chars=MESSAGE_LIMIT - len(heading),
+            )
+            await interaction.followup.send(heading + answer.text, allowed_mentions=_NO_MENTIONS)
+            turn.answered = answer.answered
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -106,14 +114,11 @@ class Ask(commands.Cog):
             or not isinstance(message.author, discord.Member)
         ):
             return
-        placement = await self.bot.store.postings.placement(message.channel.id)
-        if placement is None:
+        if not await in_article(self.bot.store, message.channel.id):
             return
         question = message.content.replace(f"<@{me.id}>", "").replace(f"<@!{me.id}>", "").strip()
         if not question:
             return
-        if self._mention_cooldown.update_rate_limit(message):
-            return  # asked again too soon: stay quiet rather than scold in public
         channel = message.channel
         if (
             isinstance(channel, discord.Thread)
@@ -126,19 +131,26 @@ class Ask(commands.Cog):
                 "not answering a mention in locked thread %s: posting there needs Manage Threads", channel.id
             )
             return
-        async with channel.typing():
-            answer = await self.answer(message.author, channel.id, question[:300], None)
-        try:
-            await message.reply(answer.text, mention_author=False, allowed_mentions=_NO_MENTIONS)
-        except discord.HTTPException as error:
-            if error.code == CANNOT_REPLY_WITHOUT_HISTORY:
-                # A reply needs Read Message History; without it, answer as a plain message.
-                await channel.send(answer.text, allowed_mentions=_NO_MENTIONS)
-            elif error.code == THREAD_LOCKED:
-                log.info("not answering a mention in thread %s: it was locked meanwhile", channel.id)
-            else:
-                raise
+        asker = (message.guild.id, message.author.id, "mention")
+        if self.cooldowns.take(asker) is not None:
+            return  # asked again too soon: stay quiet rather than scold in public
+        async with self.cooldowns.turn(asker) as turn:
+            async with channel.typing():
+                answer = await self.answer(message.author, channel.id, question[:300], None)
+            try:
+                await message.reply(answer.text, mention_author=False, allowed_mentions=_NO_MENTIONS)
+            except discord.HTTPException as error:
+                if error.code == CANNOT_REPLY_WITHOUT_HISTORY:
+                    # A reply needs Read Message History; without it, answer as a plain message.
+                    await channel.send(answer.text, allowed_mentions=_NO_MENTIONS)
+                elif error.code == THREAD_LOCKED:
+                    log.info("not answering a mention in thread %s: it was locked meanwhile", channel.id)
+                    return
+                else:
+                    raise
+            turn.answered = answer.answered
 
 
 async def setup(bot: ReadalongBot) -> None:
+    """Load the cog (``bot.load_extension`` calls this)."""
     await bot.add_cog(Ask(bot))

@@ -14,11 +14,10 @@ from bot.archive.recorder import BatchRecorder
 from bot.archive.sync import SyncCounts, reconcile_channel
 from bot.discord.client import ReadalongBot
 from bot.discord.supervise import Backoff, supervise
-from bot.discordfmt.posting import commenter_names
 from bot.domain.message import StoredMessage
 from bot.domain.posting import Placement
-from bot.errors import NotFoundError
 from bot.services import archive as archive_service
+from bot.services.recording import Discussions
 
 log = logging.getLogger(__name__)
 
@@ -72,19 +71,20 @@ def _embed_text(embed: discord.Embed) -> str:
 
 
 class Discussion(commands.Cog):
+    """Records every message of an article's discussion as it happens (in batches, one writer) and backfills
+    from Discord what was said while the bot was away."""
+
     def __init__(self, bot: ReadalongBot) -> None:
         self.bot = bot
         self.recorder = BatchRecorder(bot.store, on_overflow=self.request_backfill)
         self._backfill: asyncio.Task[SyncCounts] | None = None
         self._backfill_again = False
         self._backfill_started = asyncio.Event()
-        self._commenters: dict[str, dict[str, str]] = {}
-        """Per article: webhook username → the original commenter's name (see commenter_names)."""
-        self._placements: dict[int, asyncio.Future[Placement | None]] = {}
-        """Where a thread or posted message belongs never changes once known, and a burst of
-        replies in a thread shares one lookup instead of queueing a query each."""
+        self.discussions = Discussions(bot.store)
 
     async def cog_unload(self) -> None:
+        """Stop the backfill and write what the recorder still holds (for up to 10 s; the rest is left to the
+        next start's backfill)."""
         if self._backfill is not None:
             self._backfill.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -95,55 +95,26 @@ class Discussion(commands.Cog):
         return self.bot.user.id if self.bot.user is not None else None
 
     async def _archived(self, message: discord.Message, placement: Placement) -> StoredMessage:
-        """The message as archived; an original comment under its commenter's own name (Discord
-        shows the webhook name, which may have been changed to be one Discord accepts)."""
+        """The message as archived; an original comment under its commenter's own name."""
         original = None
         if message.webhook_id is not None:
-            names = self._commenters.get(placement.article_id)
-            if names is None:
-                try:
-                    article = await self.bot.store.articles.get(placement.article_id)
-                except NotFoundError:  # deleted meanwhile: the name as shown is all there is
-                    return stored_message(message, placement, self._bot_id())
-                names = self._commenters[placement.article_id] = commenter_names(article)
-            original = names.get(message.author.name)
+            original = await self.discussions.commenter(placement, message.author.name)
         return stored_message(message, placement, self._bot_id(), author_name=original)
 
     async def placement_of(self, message: discord.Message) -> Placement | None:
         """Where in an article a message belongs, or None if it is not part of a discussion."""
-        if isinstance(message.channel, discord.Thread):
-            placed = await self._placement(message.channel.id)
-            parent_id = message.channel.parent_id
-            if placed is None and parent_id is not None:
-                # Readers' own threads (private ones too) under the article's channel are part of
-                # its discussion: placed at the posting, in no section.
-                parent = await self.bot.store.postings.placement(parent_id)
-                if parent is not None:
-                    return Placement(parent.posting_id, parent.article_id, None)
-            return placed
-        if message.reference is not None and message.reference.message_id is not None:
-            placed = await self._placement(message.reference.message_id)
-            if placed is not None:
-                return placed
-        # Not cached: a newer posting in the same channel takes its messages over.
-        return await self.bot.store.postings.placement(message.channel.id)
-
-    async def _placement(self, channel_or_message_id: int) -> Placement | None:
-        lookup = self._placements.get(channel_or_message_id)
-        if lookup is None:
-            lookup = asyncio.ensure_future(self.bot.store.postings.placement(channel_or_message_id))
-            self._placements[channel_or_message_id] = lookup
-        try:
-            found = await asyncio.shield(lookup)
-        except Exception:
-            self._placements.pop(channel_or_message_id, None)
-            raise
-        if found is None:
-            self._placements.pop(channel_or_message_id, None)  # not part of an article yet; may become one
-        return found
+        channel = message.channel
+        reference = message.reference
+        return await self.discussions.placement(
+            channel.id,
+            thread_parent_id=channel.parent_id if isinstance(channel, discord.Thread) else None,
+            replied_to=reference.message_id if reference is not None else None,
+        )
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
+        """Queue a server message for the archive when it is part of an article's discussion; others (and DMs)
+        are not recorded."""
         if message.guild is None:
             return
         placement = await self.placement_of(message)
@@ -152,6 +123,8 @@ class Discussion(commands.Cog):
 
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        """Record the new text of an edited message (raw: the message may be too old for discord.py's cache);
+        edits without content (embeds unfurling) change nothing."""
         content = payload.data.get("content")
         if isinstance(content, str):
             edited = payload.data.get("edited_timestamp") or discord.utils.utcnow().isoformat(
@@ -161,16 +134,23 @@ class Discussion(commands.Cog):
 
     @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        """Mark the message deleted in the archive (its words are purged only where the server asked for
+        that)."""
         await self.recorder.delete(payload.message_id, discord.utils.utcnow().isoformat(timespec="seconds"))
 
     # -- backfill ----------------------------------------------------------------------------
 
     @commands.Cog.listener()
-    async def on_ready(self) -> None:
+    async def on_shard_ready(self, shard_id: int) -> None:
+        """Each shard's READY, at start and whenever Discord made it identify afresh: what its
+        servers said meanwhile will never be sent, so it is fetched. ``on_ready`` comes once,
+        after every shard, and not when one shard of several identifies again."""
         self.request_backfill()
 
     @commands.Cog.listener()
     async def on_resumed(self) -> None:
+        """Backfill after a resumed session too: a backfill only adds what is missing, so it is safe whenever
+        events may have been lost."""
         self.request_backfill()
 
     def request_backfill(self) -> None:
@@ -233,4 +213,5 @@ class Discussion(commands.Cog):
 
 
 async def setup(bot: ReadalongBot) -> None:
+    """Load the cog (``bot.load_extension`` calls this)."""
     await bot.add_cog(Discussion(bot))

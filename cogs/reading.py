@@ -1,6 +1,10 @@
-"""``/article …``: import an article, post it into a channel, follow and steer the posting."""
+"""``/article …``: import an article, post it into a channel, follow, steer, cancel or delete it
+(admins); ``/articles``: the server's articles, for every member."""
 
 from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
 
 import discord
 from discord import app_commands
@@ -8,10 +12,12 @@ from discord.ext import commands
 
 from bot.articles.parse import MAX_ARTICLE_BYTES
 from bot.discord.client import ReadalongBot
+from bot.discord.confirm import Confirm
 from bot.discord.interactions import article_autocomplete
 from bot.discord.publisher import Publisher
 from bot.discordfmt import articles as articles_fmt
 from bot.discordfmt.limits import CHOICES_LIMIT
+from bot.domain.posting import Posting
 from bot.errors import ReadalongError
 from bot.services import articles as articles_service
 from bot.services import posting as posting_service
@@ -19,9 +25,14 @@ from bot.services import settings as settings_service
 from bot.services.articles import import_article, parse_upload
 
 _ADMIN = discord.Permissions(manage_guild=True)
+CONFIRM_SECONDS = 60.0
+"""How long ``/article delete``'s Confirm button stays pressable."""
 
 
 class Reading(commands.Cog):
+    """``/article …`` for admins (import, post, then follow, steer, cancel or delete a posting) and
+    ``/articles`` for everyone; the publisher it owns posts each item when it is due."""
+
     article = app_commands.Group(
         name="article",
         description="Import articles and post them for the server to read together (admins).",
@@ -32,11 +43,14 @@ class Reading(commands.Cog):
     def __init__(self, bot: ReadalongBot) -> None:
         self.bot = bot
         self.publisher = Publisher(bot)
+        self.confirm_seconds = CONFIRM_SECONDS
 
     async def cog_load(self) -> None:
+        """Start the publisher: postings left active by the last run carry on where they stopped."""
         self.publisher.start()
 
     async def cog_unload(self) -> None:
+        """Stop the publisher and its workers before the cog goes."""
         await self.publisher.stop()
 
     @article.command(name="import")
@@ -51,8 +65,10 @@ class Reading(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         data = await file.read()
         parsed = await parse_upload(data, file.filename, self.bot.settings.section_target_chars)
-        stored = await import_article(self.bot.store, parsed, guild_id=_guild_id(interaction))
-        await interaction.followup.send(articles_fmt.imported_message(stored), ephemeral=True)
+        imported = await import_article(self.bot.store, parsed, guild_id=_guild_id(interaction))
+        await interaction.followup.send(
+            articles_fmt.imported_message(imported.article, created=imported.created), ephemeral=True
+        )
 
     @article.command(name="post")
     @app_commands.describe(
@@ -108,10 +124,12 @@ class Reading(commands.Cog):
         ][:CHOICES_LIMIT]
 
     @article.command(name="status")
-    @app_commands.describe(article="The article whose postings to show")
+    @app_commands.describe(article="The article whose postings to show (default: the latest posting here)")
     @app_commands.autocomplete(article=article_autocomplete)
     @app_commands.checks.has_permissions(manage_guild=True)
-    async def status(self, interaction: discord.Interaction[ReadalongBot], article: str) -> None:
+    async def status(
+        self, interaction: discord.Interaction[ReadalongBot], article: str | None = None
+    ) -> None:
         """Sections posted and pending, the next one due, with links."""
         stored, statuses = await posting_service.status(self.bot.store, _guild_id(interaction), article)
         trouble = {
@@ -142,10 +160,80 @@ class Reading(commands.Cog):
     async def resume(
         self, interaction: discord.Interaction[ReadalongBot], article: str | None = None
     ) -> None:
-        """Resume a paused posting; the next section goes out now, the rest at the set pace."""
+        """Resume a paused posting at its pace: the next section one interval from now."""
         posting = await posting_service.resume(self.bot.store, _guild_id(interaction), article)
         self.publisher.wake()
         await interaction.response.send_message(articles_fmt.resumed_message(posting), ephemeral=True)
+
+    @article.command(name="cancel")
+    @app_commands.describe(
+        article="The article whose posting to stop (default: the latest active or paused posting here)"
+    )
+    @app_commands.autocomplete(article=article_autocomplete)
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def cancel(
+        self, interaction: discord.Interaction[ReadalongBot], article: str | None = None
+    ) -> None:
+        """Stop a posting for good: nothing more of it is sent; what was posted stays."""
+        posting = await posting_service.cancel(self.bot.store, _guild_id(interaction), article)
+        self.publisher.wake()
+        # A section being sent right now is finished and recorded, not cut off: wait (within
+        # Discord's 3 s for a first response) for the worker to stop, so the reply is true.
+        stopped = await self.publisher.wait_stopped(posting.id, within=2.0)
+        await interaction.response.send_message(
+            articles_fmt.cancelled_message(posting, in_flight=not stopped), ephemeral=True
+        )
+
+    @article.command(name="delete")
+    @app_commands.describe(
+        article="The article to delete in this server",
+        archive="Also delete its postings here and their archive (needed once it has been posted)",
+    )
+    @app_commands.autocomplete(article=article_autocomplete)
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def delete(
+        self, interaction: discord.Interaction[ReadalongBot], article: str, archive: bool = False
+    ) -> None:
+        """Delete an article in this server, after you confirm; a posting still going is cancelled."""
+        guild_id = _guild_id(interaction)
+        store = self.bot.store
+        plan = await articles_service.plan_deletion(store, guild_id, article, archive=archive)
+
+        async def settle(postings: Sequence[Posting]) -> None:
+            self.publisher.wake()
+            for posting in postings:  # within Discord's 3 s to answer the button
+                await self.publisher.wait_stopped(posting.id, within=2.0 / len(postings))
+
+        async def delete_it() -> str:
+            removed = await articles_service.delete_article(
+                store, guild_id, plan.article.id, archive=archive, settle=settle
+            )
+            self.publisher.forget(plan.article.id)
+            self.publisher.wake()
+            return articles_fmt.deleted_message(
+                plan.article.id,
+                postings=removed.postings,
+                messages=removed.messages,
+                questions=removed.questions,
+            )
+
+        view = Confirm(
+            interaction.user.id,
+            action=delete_it,
+            dropped=lambda timed_out: articles_fmt.delete_dropped_message(
+                plan.article.id, timed_out=timed_out
+            ),
+            timeout=self.confirm_seconds,
+        )
+        prompt = articles_fmt.delete_prompt(
+            plan.article,
+            list(plan.postings),
+            archive=archive,
+            shared=plan.shared,
+            expires=discord.utils.utcnow() + dt.timedelta(seconds=self.confirm_seconds),
+        )
+        await interaction.response.send_message(prompt, view=view, ephemeral=True)
+        view.message = await interaction.original_response()
 
     @article.command(name="settings")
     @app_commands.describe(
@@ -166,11 +254,30 @@ class Reading(commands.Cog):
     @article.command(name="list")
     @app_commands.checks.has_permissions(manage_guild=True)
     async def list_(self, interaction: discord.Interaction[ReadalongBot]) -> None:
-        """The imported articles, and where each is posted in this server."""
+        """The imported articles, where each is posted here, and why a posting is paused."""
         listings = await articles_service.listing(self.bot.store, _guild_id(interaction))
         if not listings:
             raise ReadalongError("No articles yet: import one with /article import.")
         await interaction.response.send_message(articles_fmt.listing_message(listings), ephemeral=True)
+
+    @app_commands.command(name="articles")
+    @app_commands.guild_only()
+    async def articles(self, interaction: discord.Interaction[ReadalongBot]) -> None:
+        """The articles of this server, and where each is posted (for every member)."""
+        guild = interaction.guild
+        member = interaction.user
+        if guild is None or not isinstance(member, discord.Member):
+            raise ReadalongError("This command works in a server only.")
+        # Discord applies default_member_permissions per top-level command only, so the members'
+        # list cannot be a subcommand of the admins' /article: it is a command of its own. A
+        # member is shown postings only in channels they can see.
+        visible = {c.id for c in guild.channels if c.permissions_for(member).view_channel}
+        listings = await articles_service.listing(self.bot.store, guild.id, channels=visible)
+        if not listings:
+            raise ReadalongError("No articles here yet: an admin imports one with /article import.")
+        await interaction.response.send_message(
+            articles_fmt.listing_message(listings, reasons=False), ephemeral=True
+        )
 
 
 def _guild_id(interaction: discord.Interaction[ReadalongBot]) -> int:
@@ -180,4 +287,5 @@ def _guild_id(interaction: discord.Interaction[ReadalongBot]) -> int:
 
 
 async def setup(bot: ReadalongBot) -> None:
+    """Load the cog (``bot.load_extension`` calls this)."""
     await bot.add_cog(Reading(bot))

@@ -34,6 +34,7 @@ def test_import_then_show_json(tmp_path: Path, capsys: pytest.CaptureFixture[str
         "sections",
         "author_bio",
         "comments",
+        "url",
     ]
     assert shown["published"] == "2012-12-18" and shown["declared_comments"] == 2
     assert shown["comments"][1] == {
@@ -43,8 +44,9 @@ def test_import_then_show_json(tmp_path: Path, capsys: pytest.CaptureFixture[str
         "text": shown["comments"][1]["text"],
         "quotes": [{"comment": 1, "text": shown["comments"][0]["text"].split("\n\n")[2]}],
     }
-    assert main(["--db", str(db), "import", str(sample_path)]) == 0
-    assert capsys.readouterr().out.splitlines()[-1] == "the-lessons-of-zhanaozen-2"
+    assert main(["--db", str(db), "import", str(sample_path)]) == 0  # the same file: already there
+    again = capsys.readouterr().out.splitlines()
+    assert again[-1] == "the-lessons-of-zhanaozen" and again[0].startswith("Already there:")
     assert main(["--db", str(db), "list"]) == 0
     assert (
         "the-lessons-of-zhanaozen\tThe Lessons of Zhanaozen\t6 sections\t2 comments"
@@ -61,6 +63,7 @@ def test_bad_input_is_one_line_exit_2_and_changes_nothing(
     (tmp_path / "empty.txt").write_bytes(b"")
     (tmp_path / "bin.dat").write_bytes(bytes(range(256)))
     (tmp_path / "latin1.txt").write_bytes("Título\n\ncafé".encode("latin-1"))
+    (tmp_path / "other.txt").write_text("Another article\n\nWith other words in it.\n", encoding="utf-8")
     before = snapshot(tmp_path)
     cases = [
         (["import", str(tmp_path / "missing.txt")], "no such file"),
@@ -68,7 +71,7 @@ def test_bad_input_is_one_line_exit_2_and_changes_nothing(
         (["import", str(tmp_path / "empty.txt")], "is empty"),
         (["import", str(tmp_path / "bin.dat")], "binary"),
         (["import", str(tmp_path / "latin1.txt")], "not UTF-8"),
-        (["import", str(sample_path), "--id", "zh"], "already taken"),
+        (["import", str(tmp_path / "other.txt"), "--id", "zh"], "already taken"),
         (["import", str(sample_path), "--id", "Bad Id!"], "invalid article id"),
         (["show", "nope"], "no article with id 'nope'"),
     ]

@@ -18,6 +18,7 @@ async def test_every_extension_loads_without_clashes(tmp_path: Path) -> None:
         names = [command.qualified_name for command in bot.tree.walk_commands()]
         assert len(names) == len(set(names))
         assert {"about", "article post", "article import", "archive export"} <= set(names)
+        assert {"help", "articles", "article cancel", "article delete"} <= set(names)
         for command in bot.tree.walk_commands():
             assert command.description and len(command.description) <= 100
     finally:

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from bot.answers.about import about_answer
+from bot.answers.spoilers import posted_only, quotable
 from bot.articles.passages import source_text
 from bot.articles.sentences import sentence_spans
 from bot.discordfmt.answers import render, render_written
@@ -55,31 +57,63 @@ async def answer_question(
     section_urls: Mapping[int, str] | None = None,
     writer: AnswerWriter | None = None,
     max_chars: int = MESSAGE_LIMIT,
+    posted: Collection[int] | None = None,
 ) -> Answer:
     """The best one to ``top_k`` quotes for ``question``, or a plain "not found"; with a
     ``writer``, a model's short answer citing verified quotes when it gives one in time.
-    Readers' messages are quoted only from what ``viewer`` may see (:mod:`bot.domain.viewer`)."""
+    Readers' messages are quoted only from what ``viewer`` may see (:mod:`bot.domain.viewer`).
+
+    A question about the article itself (who wrote it, when, who the author is) is answered
+    from its byline and bio (:mod:`bot.answers.about`). ``posted``: during a posting, the
+    sections posted so far; only they are quoted (and the bio, and readers' words), and a
+    section further on that answers better is named, not quoted. None: the whole article."""
     started = time.perf_counter()
     urls = section_urls or {}
+    about = about_answer(article, question, max_chars=max_chars)
+    if about is not None:
+        return about
     await store.search.ensure_index(article)
     ranked = await ranked_quotes(store, [article], question, readers=viewer)
+    ranked, withheld = posted_only(ranked, posted)
     quotes = best_of(ranked, top_k)
     has_content = any(t not in STOP_WORDS for t in query_terms(question))
     answered = has_content and bool(quotes) and quotes[0].coverage >= ANSWER_COVERAGE
+    later = (
+        withheld.section
+        if withheld is not None
+        and has_content
+        and withheld.coverage >= ANSWER_COVERAGE
+        and (not answered or withheld.score > quotes[0].score)
+        else None
+    )
     if answered and writer is not None:
         written = await writer.write(article, question, ranked[:MODEL_PASSAGES])
-        if written is not None:
-            cited = [c.quote for c in written.quotes][:top_k]
+        # The model is shown posted passages only, yet its quotes are looked up in the whole
+        # article: one from a section not posted yet (a model may know the article) is dropped.
+        cited = [c.quote for c in written.quotes if quotable(c.quote, posted)][:top_k] if written else []
+        if written is not None and cited:
             return Answer(
                 question,
                 article.id,
                 True,
                 tuple(cited),
-                render_written(article, written.prose, cited, section_urls=urls, max_chars=max_chars),
+                render_written(
+                    article,
+                    written.prose,
+                    cited,
+                    section_urls=urls,
+                    max_chars=max_chars,
+                    unposted_section=later,
+                ),
                 (time.perf_counter() - started) * 1000,
                 writer.model,
+                later,
             )
-    text = render(article, quotes, answered=answered, section_urls=urls, max_chars=max_chars)
+    if not answered and later is not None:
+        quotes = []  # the answer is further on: no closest passage from what is posted
+    text = render(
+        article, quotes, answered=answered, section_urls=urls, max_chars=max_chars, unposted_section=later
+    )
     return Answer(
         question,
         article.id,
@@ -87,6 +121,7 @@ async def answer_question(
         tuple(quotes if answered else quotes[:1]),
         text,
         (time.perf_counter() - started) * 1000,
+        unposted_section=later,
     )
 
 

@@ -101,6 +101,7 @@ class AnswerWriter:
         return f"<AnswerWriter model={self.model!r} timeout={self.timeout:g}s>"
 
     async def close(self) -> None:
+        """Close the HTTP client; the bot calls it when it closes."""
         await self._client.close()
 
     async def write(self, article: Article, question: str, candidates: Sequence[Quote]) -> Written | None:

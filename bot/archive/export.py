@@ -9,14 +9,74 @@ readers' replies to them. The JSON follows DiscordChatExporter's export shape (`
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from bot.domain.answer import AskedQuestion
 from bot.domain.article import Article, Comment
 from bot.domain.message import StoredMessage
-from bot.markup import quote_paragraphs, short_time
+from bot.markup import quote_paragraphs
+
+TIMES_NOTE = "Times are UTC."
+COMMENT_TIMES_NOTE = "Original comments keep the time their page showed (it gives no time zone)."
+
+
+def utc_time(iso: str) -> str:
+    """A stored timestamp as ``YYYY-MM-DD HH:MM UTC``: converted to UTC when it carries an offset,
+    taken as UTC when it does not (Readalong stores UTC); text that is not a time is kept."""
+    try:
+        when = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    if when.tzinfo is not None:
+        when = when.astimezone(dt.UTC)
+    return when.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def iso_utc(iso: str | None) -> str | None:
+    """A stored timestamp in ISO 8601 with its offset, ``+00:00`` (for the JSON export)."""
+    if iso is None:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    when = when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
+    return when.isoformat()
+
+
+def asker_label(asked: AskedQuestion) -> str:
+    """Who asked: their name then; a member's id for questions logged before names were kept;
+    the operator for the command line."""
+    if asked.asker:
+        return asked.asker
+    if asked.user_id is None:
+        return "the operator (command line)"
+    return f"member {asked.user_id}"
+
+
+def answer_lines(answer: str, *, subtext: str) -> str:
+    """An answer as posted on Discord, for a page: Discord's small print (``-# …``, a quote's
+    source) written as ``subtext`` formats it (``*{}*`` in Markdown), in a paragraph of its own
+    after a quote; the quotes unchanged."""
+    lines: list[str] = []
+    for line in answer.split("\n"):
+        if line.startswith("-# "):
+            if lines and lines[-1].startswith(">"):
+                lines.append("")
+            line = subtext.format(line[3:])  # noqa: PLW2901 - the same line, reformatted
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def asked_where(asked: AskedQuestion) -> str | None:
+    """A link to the channel or thread the question was asked in, when known."""
+    if asked.guild_id is None or asked.channel_id is None:
+        return None
+    return f"https://discord.com/channels/{asked.guild_id}/{asked.channel_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,14 +140,18 @@ def _content(message: StoredMessage) -> str:
 # -- Markdown -----------------------------------------------------------------------------------
 
 
-def to_markdown(article: Article, messages: list[StoredMessage]) -> str:
+def to_markdown(article: Article, messages: list[StoredMessage], asks: Sequence[AskedQuestion] = ()) -> str:
+    """The article, each section with its discussion, the original comments, then the questions
+    asked with ``/ask`` and their answers."""
     out = [f"# {article.display_title}", ""]
     meta = [
         f"by {article.author}" if article.author else "",
         article.published.isoformat() if article.published else "",
     ]
-    meta.append(f"source: {article.source}")
+    meta.append(f"source: [{article.url}]({article.url})" if article.url else f"source: {article.source}")
     out += ["*" + " · ".join(m for m in meta if m) + "*", ""]
+    notes = [TIMES_NOTE, COMMENT_TIMES_NOTE] if article.comments else [TIMES_NOTE]
+    out += ["*" + " ".join(notes) + "*", ""]
     discussion = _by_section(article, messages)
     for section in article.sections:
         heading = f" · {section.heading}" if section.heading else ""
@@ -106,6 +170,15 @@ def to_markdown(article: Article, messages: list[StoredMessage]) -> str:
             for reply in replies:
                 out += _markdown_comment(reply, 1)
         out += _markdown_nodes(discussion.get(None, []), 0)
+    if asks:
+        out += ["## Questions asked", ""]
+        for asked in asks:
+            where = asked_where(asked)
+            place = f" · [where]({where})" if where else ""
+            out.append(f"- **{asker_label(asked)}** asked · {utc_time(asked.asked_at)}{place}")
+            answer = answer_lines(asked.answer, subtext="*{}*")
+            out += _indent(f"**Q:** {asked.question}\n\n**A:**\n\n{answer}", 0)
+            out.append("")
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -115,7 +188,7 @@ def _indent(text: str, level: int) -> list[str]:
 
 
 def _markdown_comment(comment: Comment, level: int) -> list[str]:
-    when = f" · {comment.posted:%Y-%m-%d %H:%M}" if comment.posted else ""
+    when = f" · {comment.posted:%Y-%m-%d %H:%M} (page time)" if comment.posted else ""
     text = quote_paragraphs(comment.text, {q.text for q in comment.quotes})
     lines = [f"{'  ' * level}- **{comment.author}** (original comment){when}"]
     lines += _indent(text, level)
@@ -127,7 +200,7 @@ def _markdown_nodes(nodes: list[_Node], level: int) -> list[str]:
     for node in nodes:
         message = node.message
         edited = " (edited)" if message.edited_at else ""
-        lines.append(f"{'  ' * level}- **{message.author_name}** · {short_time(message.created_at)}{edited}")
+        lines.append(f"{'  ' * level}- **{message.author_name}** · {utc_time(message.created_at)}{edited}")
         lines += _indent(_content(message), level)
         lines.append("")
         lines += _markdown_nodes(node.replies, level + 1)
@@ -174,14 +247,14 @@ def _html_nodes(nodes: list[_Node]) -> str:
         replies = f'<div class="replies">{_html_nodes(node.replies)}</div>' if node.replies else ""
         parts.append(
             f'<div class="msg" id="m{m.id}"><span class="who">{html.escape(m.author_name)}</span>'
-            f'<span class="when">{html.escape(short_time(m.created_at))}{edited}</span>{body}{replies}</div>'
+            f'<span class="when">{html.escape(utc_time(m.created_at))}{edited}</span>{body}{replies}</div>'
         )
     return "".join(parts)
 
 
 def _html_comment(comment: Comment, replies: list[Comment]) -> str:
     text = quote_paragraphs(comment.text, {q.text for q in comment.quotes})
-    when = f"{comment.posted:%Y-%m-%d %H:%M}" if comment.posted else ""
+    when = f"{comment.posted:%Y-%m-%d %H:%M} (page time)" if comment.posted else ""
     nested = "".join(_html_comment(r, []) for r in replies)
     return (
         f'<div class="msg original"><span class="who">{html.escape(comment.author)}</span>'
@@ -191,24 +264,43 @@ def _html_comment(comment: Comment, replies: list[Comment]) -> str:
     )
 
 
-def to_html(article: Article, messages: list[StoredMessage]) -> str:
+def _html_asks(asks: Sequence[AskedQuestion]) -> str:
+    items = []
+    for asked in asks:
+        where = asked_where(asked)
+        place = f' · <a href="{html.escape(where, quote=True)}">where</a>' if where else ""
+        items.append(
+            f'<div class="msg ask"><span class="who">{html.escape(asker_label(asked))}</span>'
+            f'<span class="when">asked · {html.escape(utc_time(asked.asked_at))}{place}</span>'
+            f'<p class="q"><b>Q:</b> {html.escape(asked.question)}</p>'
+            f'<div class="a"><b>A:</b>{_html_text(answer_lines(asked.answer, subtext="{}"))}</div></div>'
+        )
+    return f'<section class="part" id="asks"><h2>Questions asked</h2><div class="discussion">{"".join(items)}</div></section>'
+
+
+def to_html(article: Article, messages: list[StoredMessage], asks: Sequence[AskedQuestion] = ()) -> str:
+    """One self-contained page: the article, each section with its discussion, the original
+    comments, then the questions asked with ``/ask``; everything from the text escaped."""
     title = html.escape(article.display_title)
     meta = " · ".join(
         part
         for part in (
             f"by {html.escape(article.author)}" if article.author else "",
             article.published.isoformat() if article.published else "",
-            f"source: {html.escape(article.source)}",
+            f'source: <a href="{html.escape(article.url, quote=True)}">{html.escape(article.url)}</a>'
+            if article.url
+            else f"source: {html.escape(article.source)}",
         )
         if part
     )
+    notes = " ".join([TIMES_NOTE, COMMENT_TIMES_NOTE] if article.comments else [TIMES_NOTE])
     discussion = _by_section(article, messages)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{title} · Readalong</title><style>{_STYLE}</style></head><body>",
-        f'<h1>{title}</h1><p class="meta">{meta}</p>',
+        f'<h1>{title}</h1><p class="meta">{meta}</p><p class="meta">{html.escape(notes)}</p>',
     ]
     for section in article.sections:
         heading = f" · {html.escape(section.heading)}" if section.heading else ""
@@ -228,6 +320,8 @@ def to_html(article: Article, messages: list[StoredMessage]) -> str:
             f'<section class="part" id="comments"><h2>Comments</h2><div class="discussion">{comments}'
             f"{_html_nodes(discussion.get(None, []))}</div></section>"
         )
+    if asks:
+        parts.append(_html_asks(asks))
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
@@ -239,8 +333,8 @@ def _dce_message(message: StoredMessage) -> dict[str, object]:
     document: dict[str, object] = {
         "id": str(message.id),
         "type": "Reply" if message.reply_to else "Default",
-        "timestamp": message.created_at,
-        "timestampEdited": message.edited_at,
+        "timestamp": iso_utc(message.created_at),
+        "timestampEdited": iso_utc(message.edited_at),
         "callEndedTimestamp": None,
         "isPinned": False,
         "content": "" if message.deleted_at else message.content,
@@ -273,9 +367,16 @@ def _dce_message(message: StoredMessage) -> dict[str, object]:
 
 
 def to_json(
-    article: Article, messages: list[StoredMessage], context: ExportContext, *, exported_at: str
+    article: Article,
+    messages: list[StoredMessage],
+    context: ExportContext,
+    *,
+    exported_at: str,
+    asks: Sequence[AskedQuestion] = (),
 ) -> str:
-    """One DiscordChatExporter document for the article's channel, with one per thread in ``threads``."""
+    """One DiscordChatExporter document for the article's channel, with one per thread in
+    ``threads``; Readalong's own (the article, the questions asked) under ``readalong``. Every
+    time is ISO 8601 in UTC with its offset."""
     by_channel: dict[int, list[StoredMessage]] = {}
     for message in sorted(messages, key=lambda m: m.id):
         by_channel.setdefault(message.channel_id, []).append(message)
@@ -296,13 +397,32 @@ def to_json(
                 "topic": None,
             },
             "dateRange": {"after": None, "before": None},
-            "exportedAt": exported_at,
+            "exportedAt": iso_utc(exported_at),
             "messages": [_dce_message(m) for m in items],
             "messageCount": len(items),
         }
 
     main = roots[0] if roots else next(iter(by_channel), 0)
     top = document(main, "GuildTextChat")
-    top["readalong"] = {"article": article.id, "title": article.title}
+    top["readalong"] = {
+        "article": article.id,
+        "title": article.title,
+        "url": article.url,
+        "timeZone": "UTC",
+        "asks": [
+            {
+                "askedAt": iso_utc(asked.asked_at),
+                "asker": {
+                    "id": str(asked.user_id) if asked.user_id is not None else None,
+                    "name": asker_label(asked),
+                },
+                "channelId": str(asked.channel_id) if asked.channel_id is not None else None,
+                "question": asked.question,
+                "answer": asked.answer,
+                "answered": asked.answered,
+            }
+            for asked in asks
+        ],
+    }
     top["threads"] = [document(c, "GuildPublicThread") for c in by_channel if c != main]
     return json.dumps(top, ensure_ascii=False, indent=2) + "\n"

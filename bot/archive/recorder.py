@@ -73,6 +73,8 @@ class BatchRecorder:
 
     @property
     def waiting(self) -> int:
+        """Changes queued but not written yet; at most the queue's limit (past it the oldest is dropped and
+        ``on_overflow`` asks for a backfill)."""
         return len(self._queue)
 
     async def add(self, message: StoredMessage) -> bool:

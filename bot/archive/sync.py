@@ -18,6 +18,8 @@ from bot.store import Store
 
 @dataclass(frozen=True, slots=True)
 class SyncCounts:
+    """What a catch-up pass changed in the stored discussion; counts of several channels add up with ``+``."""
+
     added: int = 0
     edited: int = 0
     deleted: int = 0

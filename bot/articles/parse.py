@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.articles.frontmatter import has_front_matter, split_front_matter
 from bot.articles.sections import DEFAULT_TARGET_CHARS, Block, make_sections
 from bot.domain.article import Article, Comment, CommentQuote
 from bot.errors import ArticleFormatError
@@ -157,7 +158,11 @@ def _checked_text(text: str, name: str) -> str:
 
 
 def detect_format(text: str, source: str) -> str:
+    """``markdown`` by the file's name or its front matter, ``blog`` by a byline near the top,
+    else ``text``."""
     if source.lower().endswith((".md", ".markdown")):
+        return "markdown"
+    if has_front_matter(text.split("\n", 1)[:1]) and "\n---" in text[3:]:
         return "markdown"
     head = [line.strip() for line in text.split("\n") if line.strip()][:3]
     return "blog" if any(BYLINE.match(line) for line in head) else "text"
@@ -176,7 +181,7 @@ def parse_article(
     if fmt == "blog":
         parsed = _parse_blog(lines)
     elif fmt == "markdown":
-        parsed = _parse_markdown(lines)
+        parsed = _parse_markdown(lines, _basename(source))
     else:
         parsed = _parse_plain(lines)
     body, blocks = _join_blocks(parsed.blocks)
@@ -195,6 +200,7 @@ def parse_article(
         sections=sections,
         author_bio="\n\n".join(parsed.bio) or None,
         comments=tuple(_find_quotes(parsed.comments)),
+        url=parsed.url,
     )
 
 
@@ -213,6 +219,7 @@ class _Parsed:
     declared_comments: int | None = None
     bio: tuple[str, ...] = ()
     comments: tuple[Comment, ...] = ()
+    url: str | None = None
 
 
 def _parse_blog(lines: list[str]) -> _Parsed:
@@ -289,8 +296,12 @@ def _parse_blog(lines: list[str]) -> _Parsed:
     )
 
 
-def _parse_markdown(lines: list[str]) -> _Parsed:
-    title: str | None = None
+def _parse_markdown(lines: list[str], name: str) -> _Parsed:
+    """Markdown: the front matter's fields (never part of the text), then the first ``#``
+    heading as the title unless the front matter gave one (a first heading repeating it is
+    dropped), ``##``… headings starting sections, and a "By …" first line as the author."""
+    front, lines = split_front_matter(lines, name)
+    title: str | None = front.title
     blocks: list[_RawBlock] = []
     paragraph: list[str] = []
 
@@ -308,7 +319,7 @@ def _parse_markdown(lines: list[str]) -> _Parsed:
         heading = None if in_fence else MARKDOWN_HEADING.match(line)
         if heading:
             end_paragraph()
-            if title is None and heading["hashes"] == "#" and not blocks:
+            if heading["hashes"] == "#" and not blocks and (title is None or heading["text"] == title):
                 title = heading["text"]
             else:
                 blocks.append(_RawBlock(line.strip(), heading=heading["text"]))
@@ -317,15 +328,16 @@ def _parse_markdown(lines: list[str]) -> _Parsed:
         else:
             paragraph.append(line)
     end_paragraph()
-    author = None
+    author = front.author
     if (
-        blocks
+        author is None
+        and blocks
         and blocks[0].heading is None
         and (byline := re.match(r"^by\s+(.{1,80})$", blocks[0].text, re.I))
     ):
         author = byline.group(1).strip()
         blocks.pop(0)
-    return _Parsed(title=title, blocks=blocks, author=author)
+    return _Parsed(title=title, blocks=blocks, author=author, published=front.date, url=front.url)
 
 
 def _parse_plain(lines: list[str]) -> _Parsed:

@@ -15,11 +15,15 @@ def source_text(article: Article, source: str, comment: int | None) -> str:
         return article.body
     if source == "bio":
         return article.author_bio or ""
+    if source == "byline":
+        return article.author or ""
     found = next((c for c in article.comments if c.index == comment), None)
     return found.text if found is not None else ""
 
 
 def article_passages(article: Article) -> list[Passage]:
+    """Every sentence of the body (numbered across sections), of the bio and of each comment, in that order; a
+    passage's ``position`` is its place in this list for the body, within its own text otherwise."""
     passages: list[Passage] = []
     for section in article.sections:
         for start, end in sentence_spans(article.body, section.start, section.end):

@@ -28,6 +28,9 @@ class Block:
 
 
 def make_sections(body: str, blocks: list[Block], target: int = DEFAULT_TARGET_CHARS) -> tuple[Section, ...]:
+    """Group ``blocks`` of ``body`` into sections of about ``target`` characters (200 to
+    ``MAX_SECTION_CHARS``, else ValueError), numbered from 1; the same input always gives the same
+    sections."""
     if target < 200 or target > MAX_SECTION_CHARS:
         raise ValueError(f"section target must be between 200 and {MAX_SECTION_CHARS} characters")
     groups: list[tuple[str | None, list[tuple[int, int]]]] = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import importlib
 import json
 import logging
@@ -22,22 +23,28 @@ from typing import TextIO
 import discord
 
 from bot.articles import Article
+from bot.discordfmt.words import count
 from bot.domain.posting import ArticleListing
 from bot.errors import ReadalongError
 from bot.logs import setup_logging
 from bot.services import articles as articles_service
-from bot.services.articles import import_article, parse_file
+from bot.services.articles import Imported, import_article, parse_file
 from bot.services.stores import open_existing_store
-from bot.settings import DB_NAME, Settings
+from bot.settings import DB_NAME, Settings, parse_shards
 from bot.store import Store, describe_database_error
 
 log = logging.getLogger(__name__)
 Handler = Callable[[argparse.Namespace, Settings], int]
+INVALID_SHARD = 4010
+SHARDING_REQUIRED = 4011
+"""Gateway close codes (Discord's docs, "Gateway Close Event Codes") the run command explains."""
 LONG_RUNNING = frozenset({"run", "sandbox"})
 """Subcommands that log at LOG_LEVEL; the others log only warnings, to keep their output clean."""
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``readalong`` command line: one subcommand per action, each calling its handler with the
+    settings."""
     parser = argparse.ArgumentParser(prog="readalong", description="Read an article together on Discord.")
     parser.add_argument(
         "--db",
@@ -68,6 +75,18 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also sync slash commands globally (after changing commands)",
     )
+    run.add_argument(
+        "--shards",
+        metavar="IDS",
+        help="run only these shards in this process, such as 0-3 or 0-1,4 (needs --shard-count; "
+        "default READALONG_SHARDS, else every shard)",
+    )
+    run.add_argument(
+        "--shard-count",
+        metavar="N",
+        help="the total number of shards across all processes (default READALONG_SHARD_COUNT, "
+        "else the count Discord recommends)",
+    )
     run.set_defaults(handler=_cmd_run)
 
     for register in _extra_commands():
@@ -90,6 +109,8 @@ def _extra_commands() -> list[Callable[[argparse._SubParsersAction[argparse.Argu
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one ``readalong`` command and return its exit status: an expected failure (bad input, a
+    database or file error) is one line on stderr and status 2."""
     parser = build_parser()
     args = parser.parse_args(argv)
     db_path: Path | None = args.db
@@ -134,24 +155,31 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     article = parse_file(args.path, settings.section_target_chars)
 
-    async def store_it() -> Article:
+    async def store_it() -> Imported:
         async with Store(settings.db_path) as store:
             return await import_article(store, article, article_id=args.article_id)
 
-    stored = asyncio.run(store_it())
-    print(describe_import(stored))
-    print(stored.id)
+    imported = asyncio.run(store_it())
+    if imported.created:
+        print(describe_import(imported.article))
+    else:
+        print(
+            f"Already there: {imported.article.display_title!r} is stored as {imported.article.id} (the same text); nothing imported."
+        )
+    print(imported.article.id)
     return 0
 
 
 def describe_import(article: Article) -> str:
+    """The one line ``readalong import`` prints: title, author, how many sections and comments, and the
+    byline's comment count when it differs from what was found."""
     by = f" by {article.author}" if article.author else ""
     declared = ""
     if article.declared_comments is not None and article.declared_comments != len(article.comments):
         declared = f" (the byline says {article.declared_comments})"
     return (
-        f"Imported {article.display_title!r}{by}: {len(article.sections)} sections, "
-        f"{len(article.comments)} comments{declared}."
+        f"Imported {article.display_title!r}{by}: {count(len(article.sections), 'section')}, "
+        f"{count(len(article.comments), 'comment')}{declared}."
     )
 
 
@@ -165,7 +193,8 @@ def _cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
     listings = asyncio.run(fetch())
     lines = [
-        f"{a.id}\t{a.title or '(untitled)'}\t{a.sections} sections\t{a.comments} comments" for a in listings
+        f"{a.id}\t{a.title or '(untitled)'}\t{count(a.sections, 'section')}\t{count(a.comments, 'comment')}"
+        for a in listings
     ]
     print("\n".join(lines) if lines else "No articles yet: import one with `readalong import PATH`.")
     return 0
@@ -189,13 +218,15 @@ def _cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def write_readable(article: Article, out: TextIO) -> None:
+    """The article as a person reads it in a terminal (``readalong show``): header, numbered sections, bio,
+    comments."""
     out.write(f"{article.display_title}\n")
     meta = [f"id {article.id}"]
     if article.author:
         meta.append(f"by {article.author}")
     if article.published:
         meta.append(article.published.isoformat())
-    meta.append(f"{len(article.sections)} sections, {len(article.comments)} comments")
+    meta.append(f"{count(len(article.sections), 'section')}, {count(len(article.comments), 'comment')}")
     out.write(" · ".join(meta) + "\n")
     for section in article.sections:
         heading = f" · {section.heading}" if section.heading else ""
@@ -209,6 +240,10 @@ def write_readable(article: Article, out: TextIO) -> None:
 
 
 def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.shards is not None or args.shard_count is not None:
+        # The flags, when given, decide the shards together (not one flag and one setting).
+        shards = parse_shards(args.shards, args.shard_count, "--shards", "--shard-count")
+        settings = dataclasses.replace(settings, shards=shards)
     token = settings.require_token()
     from bot.discord.client import create_bot, point_discord_at
 
@@ -229,6 +264,7 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         except BaseException:
             await store.close()
             raise
+        log.info("running %s in this process", settings.shards.describe())
         async with bot:
             await bot.start(token.reveal())
 
@@ -242,4 +278,15 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         raise ReadalongError(
             "the MESSAGE CONTENT intent is not enabled: turn it on under Bot > Privileged Gateway Intents"
         ) from None
+    except discord.ConnectionClosed as error:
+        if error.code == INVALID_SHARD:
+            raise ReadalongError(
+                f"Discord refused {settings.shards.describe()} (4010 Invalid Shard): check --shards and --shard-count"
+            ) from None
+        if error.code == SHARDING_REQUIRED:
+            raise ReadalongError(
+                "Discord requires more shards (4011 Sharding Required): raise --shard-count, "
+                "or run without the shard flags to use Discord's recommended count"
+            ) from None
+        raise
     return 0

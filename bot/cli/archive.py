@@ -11,19 +11,26 @@ from pathlib import Path
 
 from bot.archive.export import ExportContext
 from bot.discordfmt.links import jump_url
+from bot.domain.passage import ArchiveHit
 from bot.domain.viewer import Viewer
 from bot.errors import ReadalongError
 from bot.services import archive as archive_service
 from bot.services.stores import open_existing_store
 from bot.settings import Settings
 
-FORMATS = ("markdown", "html", "json")
+FORMATS = tuple(archive_service.FORMAT_NAMES)
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     export = commands.add_parser("export", help="an article's discussion as Markdown, HTML or JSON")
     export.add_argument("article_id", metavar="ID")
-    export.add_argument("--format", choices=FORMATS, default="markdown", help="default: markdown")
+    export.add_argument(
+        "--format",
+        choices=FORMATS,
+        type=str.lower,
+        default="markdown",
+        help="markdown (or md), html or json; default: markdown",
+    )
     export.add_argument("-o", "--output", type=Path, help="write to this file instead of standard output")
     export.set_defaults(handler=_cmd_export)
 
@@ -49,11 +56,7 @@ def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
             )
         finally:
             await store.close()
-        return [
-            f"{hit.created_at} {hit.author_name} [{hit.article_id} §{hit.section or '-'}]"
-            f" {jump_url(hit.guild_id, hit.channel_id, hit.id)}\n  {' '.join(hit.content.split())}"
-            for hit in hits
-        ]
+        return [_hit_line(hit) for hit in hits]
 
     lines = asyncio.run(find())
     if not lines:
@@ -61,6 +64,21 @@ def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     print("\n".join(lines))
     return 0
+
+
+def _hit_line(hit: ArchiveHit) -> str:
+    """``WHEN AUTHOR [ARTICLE PLACE] LINK`` and the words: PLACE is ``§N``, ``Comments`` or
+    ``discussion``; an original comment says so, with its number, and a link once posted."""
+    place = f"{hit.place}, original comment {hit.comment}" if hit.comment is not None else hit.place
+    link = (
+        f" {jump_url(hit.guild_id, hit.channel_id, hit.message_id)}"
+        if hit.channel_id is not None and hit.message_id is not None
+        else ""
+    )
+    return (
+        f"{hit.created_at or '-'} {hit.author_name} [{hit.article_id} {place}]{link}\n"
+        f"  {' '.join(hit.content.split())}"
+    )
 
 
 def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
@@ -71,11 +89,17 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         store = await open_existing_store(settings)
         try:
             article, messages = await archive_service.exportable(store, Viewer.operator(), args.article_id)
+            asks = await archive_service.questions_asked(store, Viewer.operator(), article.id)
         finally:
             await store.close()
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         return archive_service.export(
-            article, messages, args.format, context=ExportContext(), exported_at=now
+            article,
+            messages,
+            archive_service.export_format(args.format),
+            context=ExportContext(),
+            exported_at=now,
+            asks=asks,
         ).text
 
     text = asyncio.run(build())

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import pkgutil
+import random
 import secrets
 from importlib import metadata
 
+import aiohttp
 import discord
 import yarl
 from discord import app_commands
@@ -21,8 +24,13 @@ from bot.store import Store
 
 log = logging.getLogger(__name__)
 
+IDENTIFY_WINDOW = 5.0
+"""Seconds in which Discord allows one IDENTIFY per ``shard_id % max_concurrency`` bucket."""
+
 
 def version() -> str:
+    """The installed package's version, for ``/about``; ``0+unknown`` when run from a checkout that is not
+    installed."""
     try:
         return metadata.version("readalong")
     except metadata.PackageNotFoundError:
@@ -51,6 +59,8 @@ class ReadalongTree(app_commands.CommandTree["ReadalongBot"]):
     async def on_error(
         self, interaction: discord.Interaction[ReadalongBot], error: app_commands.AppCommandError
     ) -> None:
+        """Tell the member what went wrong, ephemerally: our own errors and Discord's check failures say why;
+        anything else is logged with an error id the member can give the admins."""
         cause: BaseException = error
         if isinstance(error, app_commands.CommandInvokeError):
             cause = error.original
@@ -110,7 +120,12 @@ async def send_ephemeral(interaction: discord.Interaction[ReadalongBot], message
         log.warning("could not tell the user about an error in interaction %s", interaction.id, exc_info=True)
 
 
-class ReadalongBot(commands.Bot):
+class ReadalongBot(commands.AutoShardedBot):
+    """The bot. Sharded always, as discord.py's ``AutoShardedBot``: without shard settings it runs
+    every shard of the count Discord recommends (``GET /gateway/bot``; one for most bots) in this
+    process; with ``--shards 0-3 --shard-count 8`` only those, and :attr:`shard_set` tells the
+    background work (postings, backfill) which servers are this process's to serve."""
+
     def __init__(
         self,
         settings: Settings,
@@ -132,12 +147,45 @@ class ReadalongBot(commands.Bot):
             tree_cls=ReadalongTree,
             chunk_guilds_at_startup=False,
             guild_ready_timeout=guild_ready_timeout,
+            shard_count=settings.shards.count,
+            # None (every shard) is discord.py's own default; its typing only spells out a list.
+            shard_ids=settings.shards.shard_ids,  # type: ignore[arg-type]
         )
         self.settings = settings
+        self.shard_set = settings.shards
         self.store = store
         self.writer = writer
         """Writes /ask answers with a model when an OpenAI key is set; None means quotes alone."""
         self.sync_global = sync_global
+        self._max_concurrency: int | None = None
+        self._identified_at: dict[int, float] = {}
+        """Loop time of the last IDENTIFY in each bucket (``shard_id % max_concurrency``)."""
+        self._identify_locks: dict[int, asyncio.Lock] = {}
+        self._shards_identified: set[int] = set()
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Wait as Discord's identify limit asks (Gateway, "Sharding", Max Concurrency): one
+        IDENTIFY per bucket ``shard_id % max_concurrency`` every 5 s, buckets started in order;
+        and a random 1-5 s before identifying again after Discord invalidated a session.
+        discord.py's own hook waits 5 s before every IDENTIFY but the first, which is right for
+        ``max_concurrency`` 1 and slower than needed above it. Processes sharing a bucket do
+        not see each other's identifies: that needs the shared store."""
+        shard = shard_id or 0
+        if shard in self._shards_identified:
+            await asyncio.sleep(random.uniform(1.0, IDENTIFY_WINDOW))
+        if self._max_concurrency is None:
+            try:
+                self._max_concurrency = max(1, (await self.fetch_session_start_limits()).max_concurrency)
+            except (discord.GatewayNotFound, aiohttp.ClientError, OSError):
+                self._max_concurrency = 1  # the safe assumption: one shard every 5 s
+        bucket = shard % self._max_concurrency
+        async with self._identify_locks.setdefault(bucket, asyncio.Lock()):
+            loop = asyncio.get_running_loop()
+            last = self._identified_at.get(bucket)
+            if last is not None:
+                await asyncio.sleep(max(0.0, last + IDENTIFY_WINDOW - loop.time()))
+            self._identified_at[bucket] = loop.time()
+            self._shards_identified.add(shard)
 
     async def on_message(self, message: discord.Message, /) -> None:
         """Readalong has slash commands only; mentions are answered by the ask cog, not parsed as
@@ -147,6 +195,8 @@ class ReadalongBot(commands.Bot):
         return f"<ReadalongBot user={self.user!s} db={str(self.settings.db_path)!r}>"
 
     async def setup_hook(self) -> None:
+        """Open the store (exclusively: a second bot on the same database would post everything twice), load
+        the cogs, and sync commands to the dev guild (and globally only when asked)."""
         # exclusive: one bot per database, or every comment would be posted twice.
         await self.store.open(exclusive=True)
         for name in extension_names():
@@ -161,7 +211,13 @@ class ReadalongBot(commands.Bot):
             log.info("synced %d global commands (may take up to an hour to show everywhere)", len(synced))
 
     async def close(self) -> None:
+        """Disconnect, then close the answer writer and the store, even if disconnecting failed."""
         try:
+            loop: object = self.loop  # discord.py's placeholder until started, typed as a loop
+            if not isinstance(loop, asyncio.AbstractEventLoop):
+                # Built but never started (the extension test): AutoShardedClient.close needs the
+                # event queue that starting makes, so make it the way ``async with bot`` does.
+                await self._async_setup_hook()
             await super().close()
         finally:
             if self.writer is not None:

@@ -26,6 +26,7 @@ class Pager(discord.ui.View):
         self._update_buttons()
 
     def render(self) -> str:
+        """The current page with its ``page i/n`` footer (none for a single page)."""
         footer = f"\n-# page {self.index + 1}/{len(self.pages)}" if len(self.pages) > 1 else ""
         return self.pages[self.index] + footer
 
@@ -34,6 +35,7 @@ class Pager(discord.ui.View):
         self.next.disabled = self.index >= len(self.pages) - 1
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        """Let only the member who asked turn the pages; anyone else is told so, ephemerally."""
         if interaction.user.id != self.owner_id:
             await interaction.response.send_message(
                 "Only the member who asked can turn these pages.", ephemeral=True
@@ -43,17 +45,20 @@ class Pager(discord.ui.View):
 
     @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary)
     async def previous(self, interaction: discord.Interaction, button: discord.ui.Button[Pager]) -> None:
+        """Show the previous page (the button is disabled on the first)."""
         self.index = max(0, self.index - 1)
         self._update_buttons()
         await interaction.response.edit_message(content=self.render(), view=self)
 
     @discord.ui.button(label="Next", style=discord.ButtonStyle.secondary)
     async def next(self, interaction: discord.Interaction, button: discord.ui.Button[Pager]) -> None:
+        """Show the next page (the button is disabled on the last)."""
         self.index = min(len(self.pages) - 1, self.index + 1)
         self._update_buttons()
         await interaction.response.edit_message(content=self.render(), view=self)
 
     async def on_timeout(self) -> None:
+        """Remove the buttons, so an old pager is not pressed into an error."""
         if self.message is not None:
             # The message may be gone or the token expired: then there is nothing left to tidy.
             with contextlib.suppress(discord.HTTPException):

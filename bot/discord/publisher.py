@@ -189,6 +189,7 @@ def _no_tag_outside_forums(channel: discord.abc.GuildChannel, tag: str | None) -
 
 
 def to_embed(spec: EmbedSpec) -> discord.Embed:
+    """The discord.py embed for a spec made by ``bot.discordfmt`` (which never imports discord)."""
     embed = discord.Embed(title=spec.title, description=spec.description)
     for name, value in spec.fields:
         embed.add_field(name=name, value=value, inline=True)
@@ -199,6 +200,9 @@ def to_embed(spec: EmbedSpec) -> discord.Embed:
 
 @dataclass(frozen=True, slots=True)
 class Sent:
+    """Where a posted item landed: the message, the channel or thread it is in, and the thread it started (a
+    section's thread, a forum post), if any."""
+
     message_id: int
     container_id: int
     thread_id: int | None
@@ -252,8 +256,10 @@ def _clip(text: str) -> str:
 
 
 class Publisher:
-    """Starts one supervised worker per active posting and stops caring about it when it is done
-    or paused; :meth:`wake` after a post, pause, resume or cancel."""
+    """Starts one supervised worker per active posting and stops caring about it when it is done,
+    paused or cancelled; :meth:`wake` after a post, pause, resume, cancel or delete (each worker
+    then reads its next item again: a resume has moved its due time one interval on, a cancel
+    or delete leaves it none)."""
 
     def __init__(
         self, bot: ReadalongBot, *, retry_first: float = RETRY_FIRST, retry_cap: float = RETRY_CAP
@@ -273,9 +279,12 @@ class Publisher:
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> None:
+        """Start the supervised manager that runs one worker per active posting; :meth:`stop` ends it."""
         self._tasks.start("the publisher", self._manage)
 
     async def stop(self) -> None:
+        """Cancel the manager and every worker and wait for them. An item cut off while sending is
+        looked for in the channel on the next start, and sent again only if it is not there."""
         await self._tasks.close()
 
     def wake(self) -> None:
@@ -284,6 +293,22 @@ class Publisher:
         self._wake.set()
         for nudge in self._nudges.values():
             nudge.set()
+
+    async def wait_stopped(self, posting_id: int, within: float) -> bool:
+        """Until the posting's worker has ended (after a cancel or delete: it finishes the item it
+        is sending, if any, records it, and stops), or ``within`` seconds pass. True if it ended:
+        then nothing more of the posting goes out."""
+        deadline = asyncio.get_running_loop().time() + within
+        while f"posting {posting_id}" in self._tasks:
+            if asyncio.get_running_loop().time() >= deadline:
+                return False
+            await asyncio.sleep(0.02)
+        return True
+
+    def forget(self, article_id: str) -> None:
+        """Drop the cached article (``/article delete``): an article imported later under the
+        same id must be read afresh, not posted from the deleted one's text."""
+        self._articles.pop(article_id, None)
 
     def trouble(self, posting_id: int) -> str | None:
         """Why the posting's current item is being retried, if it is (for ``/article status``)."""
@@ -345,7 +370,8 @@ class Publisher:
         await self.bot.wait_until_ready()
         while True:
             self._wake.clear()
-            for posting_id in await self.store.postings.active_ids():
+            # Only this process's servers: another process sends those on the shards it holds.
+            for posting_id in await self.store.postings.active_ids(self.bot.shard_set):
                 name = f"posting {posting_id}"
                 if name not in self._tasks:
                     self._tasks.start(
@@ -673,6 +699,8 @@ def as_discord_keeps_name(name: str) -> str:
 
 
 def item_plan(item: ItemRow) -> PlanItem:
+    """The plan item a stored posting item stands for, so rendering reads the same whether planned or
+    stored."""
     return PlanItem(item.seq, item.kind, section=item.section, comment=item.comment, part=item.part)
 
 

@@ -39,6 +39,7 @@ class Backoff:
         return delay
 
     def reset(self) -> None:
+        """Start again from ``first`` after a success."""
         self.failures = 0
 
 
@@ -81,6 +82,7 @@ class TaskSet:
         return task is not None and not task.done()
 
     def names(self) -> list[str]:
+        """The names of the tasks still running."""
         return [name for name, task in self._tasks.items() if not task.done()]
 
     def start(
@@ -108,6 +110,7 @@ class TaskSet:
         return task
 
     async def cancel(self, name: str) -> None:
+        """Cancel the task called ``name``, if any, and wait until it has stopped."""
         task = self._tasks.pop(name, None)
         if task is not None:
             task.cancel()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from bot.discordfmt.limits import MESSAGE_LIMIT
 from bot.discordfmt.links import jump_url
@@ -18,8 +18,19 @@ def render(
     answered: bool,
     section_urls: Mapping[int, str],
     max_chars: int = MESSAGE_LIMIT,
+    unposted_section: int | None = None,
 ) -> str:
-    """The answer as Discord shows it: block quotes, each labelled with where it comes from."""
+    """The answer as Discord shows it: block quotes, each labelled with where it comes from.
+    ``unposted_section``: a section not posted yet here that answers (better); it is named,
+    never quoted."""
+    if not answered and unposted_section is not None:
+        return _fit(
+            [
+                f"**§{unposted_section} answers this; it has not been posted here yet.** "
+                "Ask again once it is, or use `/ask` with `ahead:True` to have it quoted now.",
+            ],
+            max_chars,
+        )
     if not answered:
         lines = ["**Not found in the article.** It does not seem to answer that."]
         if quotes:
@@ -30,7 +41,7 @@ def render(
                 _label(article, quotes[0], section_urls),
             ]
         return _fit(lines, max_chars)
-    return _fit(_quote_lines(article, quotes, section_urls), max_chars)
+    return _fit(_quote_lines(article, quotes, section_urls) + _later(unposted_section), max_chars)
 
 
 def render_written(
@@ -40,6 +51,7 @@ def render_written(
     *,
     section_urls: Mapping[int, str],
     max_chars: int = MESSAGE_LIMIT,
+    unposted_section: int | None = None,
 ) -> str:
     """A model's answer: its prose, labelled as such, then the verified quotes it rests on."""
     # The prose was written from readers' words too: their links and mentions do not get through.
@@ -48,7 +60,47 @@ def render_written(
         if prose
         else []
     )
-    return _fit(lines + _quote_lines(article, quotes, section_urls), max_chars)
+    return _fit(lines + _quote_lines(article, quotes, section_urls) + _later(unposted_section), max_chars)
+
+
+def _later(unposted_section: int | None) -> list[str]:
+    """A last line pointing to the section, not posted yet, that says more (dropped first when
+    the answer is too long)."""
+    if unposted_section is None:
+        return []
+    return ["", f"-# §{unposted_section}, not posted yet, may say more on this."]
+
+
+_NOT_SAID = {
+    "writer": "who wrote it",
+    "author": "more about its author than their name",
+    "date": "when it was published",
+}
+
+
+def render_about(
+    *,
+    byline: Quote | None,
+    bio: Quote | None,
+    published: str | None,
+    missing: Sequence[str],
+    max_chars: int = MESSAGE_LIMIT,
+) -> str:
+    """An answer about the article itself, from its byline and its author's bio: the name and
+    the bio quoted exactly as stored, the date stated, and what the page does not give said."""
+    blocks: list[list[str]] = []
+    if byline is not None:
+        blocks.append([*_block(byline), "-# — the article's byline"])
+    if published is not None:
+        blocks.append([f"Published on **{published}** (the article's byline)."])
+    if bio is not None:
+        blocks.append([*_block(bio), "-# — the author's bio, on the article's page"])
+    said = [_NOT_SAID[kind] for kind in missing if kind in _NOT_SAID]
+    if said:
+        note = "The article does not say " + " or ".join(said) + "."
+        blocks.append([f"-# {note}" if blocks else f"**{note}**"])
+    lines = [line for block in blocks for line in ["", *block]][1:]
+    return _fit(lines, max_chars)
 
 
 def _quote_lines(article: Article, quotes: list[Quote], section_urls: Mapping[int, str]) -> list[str]:
@@ -81,6 +133,8 @@ def _label(article: Article, quote: Quote, section_urls: Mapping[int, str]) -> s
         return f"-# — {neutralise(author)}, in the original comments (a reader, not the article)"
     if quote.source == "bio":
         return "-# — the author's bio"
+    if quote.source == "byline":
+        return "-# — the article's byline"
     url = section_urls.get(quote.section or 0)
     label = f"§{quote.section}"
     return f"-# — {label} · [jump to it]({url})" if url else f"-# — {label}"

@@ -9,9 +9,10 @@ from bot.discordfmt.limits import LISTING_PAGE_LIMIT
 from bot.discordfmt.links import jump_url
 from bot.discordfmt.markdown import escape_markdown, timestamp
 from bot.discordfmt.transcripts import paginate
+from bot.discordfmt.words import count
 from bot.domain.article import Article
 from bot.domain.message import ThreadRow
-from bot.domain.passage import MessageHit
+from bot.domain.passage import ArchiveHit
 from bot.markup import neutralise
 
 _PARTICIPANTS_SHOWN = 5
@@ -36,27 +37,34 @@ def threads_pages(article: Article, rows: list[ThreadRow], active: Collection[in
         when = timestamp(dt.datetime.fromisoformat(last), "R") if last else "never"
         blocks.append(
             f"<#{row.thread_id}> · {label}\n"
-            f"-# {summary.messages} messages · {escape_markdown(people)} · last {when} · {state}"
+            f"-# {count(summary.messages, 'message')} · {escape_markdown(people)} · last {when} · {state}"
         )
     header = f"**Threads of {escape_markdown(article.display_title)}**"
     pages = paginate(blocks or ["*(no threads yet)*"], limit=LISTING_PAGE_LIMIT)
     return [f"{header}\n\n{page}" for page in pages]
 
 
-def search_pages(query: str, hits: list[MessageHit], guild_id: int) -> list[str]:
-    """A block per message found: its author, where, a link to it and the start of its words."""
+def search_pages(query: str, hits: list[ArchiveHit], guild_id: int) -> list[str]:
+    """A block per result found: its author, where (a section, the comments thread, the
+    discussion), a link to it when it is posted where the member can see it, and the start of its
+    words. An original comment is marked as one."""
     lines = []
     for hit in hits:
         snippet = neutralise(" ".join(hit.content.split())[:_SNIPPET_CHARS])
-        where = f"§{hit.section}" if hit.section else "discussion"
-        link = jump_url(guild_id, hit.channel_id, hit.id)
-        lines.append(f"**{neutralise(hit.author_name)}** · {where} · [jump]({link})\n{snippet}")
+        where = f"{hit.place} · original comment" if hit.comment is not None else hit.place
+        link = (
+            f" · [jump]({jump_url(guild_id, hit.channel_id, hit.message_id)})"
+            if hit.channel_id is not None and hit.message_id is not None
+            else ""
+        )
+        lines.append(f"**{neutralise(hit.author_name)}** · {where}{link}\n{snippet}")
     header = f"**{len(lines)} result{'s' if len(lines) != 1 else ''} for** `{escape_markdown(query)}`"
     return [f"{header}\n\n{page}" for page in paginate(lines, limit=LISTING_PAGE_LIMIT)]
 
 
 def exported_message(article: Article, messages: int) -> str:
-    return f"**{escape_markdown(article.display_title)}**: {messages} messages."
+    """The reply to ``/archive export``: which article and how many messages the file holds."""
+    return f"**{escape_markdown(article.display_title)}**: {count(messages, 'message')}."
 
 
 def export_too_large(size: int, article_id: str, format: str) -> str:

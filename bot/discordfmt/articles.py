@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 
 from bot.discordfmt.limits import CHOICES_LIMIT, MESSAGE_LIMIT
 from bot.discordfmt.links import jump_url
 from bot.discordfmt.markdown import escape_markdown, timestamp
+from bot.discordfmt.words import count
 from bot.domain.article import Article
 from bot.domain.posting import ArticleListing, Posting, PostingStatus
 
@@ -16,17 +18,23 @@ def about_message(version: str, articles: int) -> str:
     return (
         f"**Readalong {version}**: read an article together. Sections are posted with a thread each, "
         f"the original comments come along, `/ask` answers by quoting the article.\n"
-        f"Articles stored: {articles}."
+        f"Articles stored: {articles:,}. `/help` lists the commands."
     )
 
 
-def imported_message(article: Article) -> str:
-    """``/article import``: what was stored, under which id, and how to post it."""
-    by = f" by {article.author}" if article.author else ""
+def imported_message(article: Article, *, created: bool = True) -> str:
+    """``/article import``: what was stored, under which id, and how to post it; or that the
+    same article is already here (``created`` False), under which id."""
+    by = f" by {escape_markdown(article.author)}" if article.author else ""
+    if not created:
+        return (
+            f"**{escape_markdown(article.display_title)}**{by} is already here, as `{article.id}` "
+            f"(the same text): nothing was imported. Post it with `/article post article:{article.id}`."
+        )
     return (
         f"Imported **{escape_markdown(article.display_title)}**{by}: "
-        f"{len(article.sections)} sections, {len(article.comments)} comments. Id: `{article.id}`. "
-        f"Post it with `/article post article:{article.id}`."
+        f"{count(len(article.sections), 'section')}, {count(len(article.comments), 'comment')}. "
+        f"Id: `{article.id}`. Post it with `/article post article:{article.id}`."
     )
 
 
@@ -35,22 +43,40 @@ def posting_message(article: Article, posting: Posting, channel_mention: str) ->
     pace = posting.pace_minutes
     when = "now" if pace == 0 else f"one every {pace} min"
     extra = (
-        f" and {len(article.comments)} original comments"
+        f" and {count(len(article.comments), 'original comment')}"
         if posting.with_comments and article.comments
         else ""
     )
     return (
         f"Posting **{escape_markdown(article.display_title)}** in {channel_mention}: "
-        f"{len(article.sections)} sections {when}{extra}. Follow it with `/article status article:{posting.article_id}`."
+        f"{count(len(article.sections), 'section')} {when}{extra}. Follow it with `/article status article:{posting.article_id}`."
     )
 
 
 def paused_message(posting: Posting) -> str:
+    """The reply to ``/article pause``, naming the command that resumes it."""
     return f"Paused `{posting.article_id}` in <#{posting.channel_id}>. `/article resume` picks it up."
 
 
 def resumed_message(posting: Posting) -> str:
-    return f"Resumed `{posting.article_id}` in <#{posting.channel_id}>."
+    """The reply to ``/article resume``: when the next section is due, if the posting has a pace."""
+    pace = posting.pace_minutes
+    when = f"; the next section is due in {pace} min, at the set pace" if pace else ""
+    return f"Resumed `{posting.article_id}` in <#{posting.channel_id}>{when}."
+
+
+def cancelled_message(posting: Posting, *, in_flight: bool = False) -> str:
+    """``/article cancel``: the posting is over for good; what was sent stays. ``in_flight``: a
+    message Discord is slow to take was being sent and may still arrive (the last one)."""
+    last = " The message being sent as you cancelled may still arrive; it is the last." if in_flight else ""
+    return (
+        f"Cancelled the posting of `{posting.article_id}` in <#{posting.channel_id}>: nothing more of it "
+        f"will be sent, after a restart either. What was posted stays, with its threads and archive.{last}"
+    )
+
+
+def _state(posting: Posting) -> str:
+    return "cancelled" if posting.cancelled_at else posting.state
 
 
 def status_message(article: Article, statuses: list[PostingStatus], trouble: Mapping[int, str]) -> str:
@@ -64,7 +90,7 @@ def status_message(article: Article, statuses: list[PostingStatus], trouble: Map
 def _describe(status: PostingStatus, trouble: str | None) -> str:
     posting = status.posting
     lines = [
-        f"<#{posting.channel_id}> · {posting.state} · sections posted "
+        f"<#{posting.channel_id}> · {_state(posting)} · sections posted "
         f"{len(status.posted)}/{status.total_sections}"
     ]
     if posting.state == "paused" and posting.paused_reason:
@@ -84,21 +110,22 @@ def _describe(status: PostingStatus, trouble: str | None) -> str:
     return "\n".join(lines)
 
 
-def listing_message(listings: list[ArticleListing]) -> str:
-    """One line per article (the first 25), with where it is posted in this server."""
+def listing_message(listings: list[ArticleListing], *, reasons: bool = True) -> str:
+    """One line per article (the first 25), with where it is posted in this server; ``reasons``:
+    why a posting is paused (for admins, who can act on it)."""
     lines = []
     for listing in listings[:CHOICES_LIMIT]:
         where = ", ".join(
-            f"<#{p.channel_id}> ({p.state}{f': {p.paused_reason}' if p.paused_reason else ''})"
+            f"<#{p.channel_id}> ({_state(p)}{f': {p.paused_reason}' if reasons and p.paused_reason else ''})"
             for p in listing.postings
         )
         title = escape_markdown(listing.title or "(untitled)")
         lines.append(
-            f"`{listing.id}` · {title} · {listing.sections} sections, {listing.comments} comments"
-            + (f" · {where}" if where else "")
+            f"`{listing.id}` · {title} · {count(listing.sections, 'section')}, "
+            f"{count(listing.comments, 'comment')}" + (f" · {where}" if where else "")
         )
     if len(listings) > CHOICES_LIMIT:
-        lines.append(f"…and {len(listings) - CHOICES_LIMIT} more (`readalong list` shows all).")
+        lines.append(f"…and {len(listings) - CHOICES_LIMIT:,} more (`readalong list` shows all).")
     return "\n".join(lines)[:MESSAGE_LIMIT]
 
 
@@ -110,9 +137,50 @@ def purge_setting_message(purge_deleted: bool, *, changed: bool, purged_now: int
     if purge_deleted:
         return (
             "From now on, a deleted message's words are forgotten; the archive keeps only that "
-            f"a message was deleted. Forgotten now: {purged_now} already deleted."
+            f"a message was deleted. Forgotten now: {purged_now:,} already deleted."
         )
     return (
         "From now on, deleted messages are kept in the archive, marked deleted "
         "(words already forgotten stay forgotten)."
     )
+
+
+def delete_prompt(
+    article: Article, postings: list[Posting], *, archive: bool, shared: bool, expires: dt.datetime
+) -> str:
+    """What ``/article delete`` will remove, above its Confirm and Cancel buttons."""
+    title = f"**{escape_markdown(article.display_title)}** (`{article.id}`)"
+    lines = [f"Delete {title} in this server?"]
+    going = [p for p in postings if p.state != "done"]
+    if going:
+        where = ", ".join(f"<#{p.channel_id}>" for p in going)
+        lines.append(f"- Its {count(len(going), 'posting')} still going ({where}) will be cancelled first.")
+    if postings:
+        lines.append(
+            f"- This server's {count(len(postings), 'posting')} of it and their archive (readers' "
+            "messages, the questions asked) will be deleted; the messages on Discord stay."
+        )
+    elif archive:
+        lines.append("- Anything archived about it in this server will be deleted.")
+    if shared:
+        lines.append("- The article stays in the shared library every server sees.")
+    else:
+        lines.append("- The article leaves this server's library (other servers keep theirs).")
+    lines.append(f"-# Only you can confirm; the buttons expire {timestamp(expires, 'R')}.")
+    return "\n".join(lines)[:MESSAGE_LIMIT]
+
+
+def deleted_message(article_id: str, *, postings: int, messages: int, questions: int) -> str:
+    """``/article delete``, once confirmed: what was removed."""
+    removed = [f"`{article_id}` is deleted in this server"]
+    if postings:
+        removed.append(f"with {count(postings, 'posting')}")
+    if messages or questions:
+        removed.append(f"and its archive ({count(messages, 'message')}, {count(questions, 'question')})")
+    return " ".join(removed) + "."
+
+
+def delete_dropped_message(article_id: str, *, timed_out: bool) -> str:
+    """What replaces the delete prompt when the admin cancels or its buttons time out: nothing was deleted."""
+    why = "The buttons expired" if timed_out else "Cancelled"
+    return f"{why}: `{article_id}` was not deleted."

@@ -27,6 +27,9 @@ _COMMENT_BODY_LIMIT = 1800
 
 @dataclass(frozen=True, slots=True)
 class EmbedSpec:
+    """An embed described without discord.py, so formatting stays in the core; the publisher turns it into a
+    ``discord.Embed``."""
+
     title: str
     description: str
     fields: tuple[tuple[str, str], ...] = ()
@@ -52,12 +55,22 @@ class Outgoing:
 
 
 def clip(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, with an ellipsis when anything was cut."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def section_label(article: Article, section: Section) -> str:
-    """``§N/M · heading or first words``, short enough to be a thread name."""
-    words = section.heading or " ".join(section.text.split()[:10])
+    """``§N/M · heading or first words``, short enough to be a thread name.
+
+    A heading's text too long for one section continues in the next ones, which the sectioner
+    leaves without a heading of their own: they keep the heading they continue, marked
+    ``(cont.)``, so a reader landing in ``§4`` still knows which part of the article it is."""
+    heading = section.heading
+    if heading is None:
+        before = [s for s in article.sections if s.index < section.index and s.heading is not None]
+        if before:
+            heading = f"{clip(before[-1].heading or '', THREAD_NAME_LIMIT - 20)} (cont.)"
+    words = heading or " ".join(section.text.split()[:10])
     return clip(f"§{section.index}/{len(article.sections)} · {words}", THREAD_NAME_LIMIT)
 
 
@@ -73,16 +86,37 @@ def thread_label(article: Article, item: ItemRow, *, titled: bool) -> str:
 
 
 def comments_thread_name(article: Article) -> str:
+    """The original comments' thread name, clipped to Discord's 100-character thread name limit."""
     return clip(f"Comments: {article.display_title}", THREAD_NAME_LIMIT)
 
 
+_URL = re.compile(r"^https?://[^\s<>()\[\]]+$")
+_FIELD_LIMIT = 1024
+_BIO_LIMIT = 1000
+
+
+def source_link(article: Article) -> str:
+    """Where the article comes from: a link when it carries its address (a ``url`` given by the
+    file, or a source that is itself an address), else the file it was imported from."""
+    url = article.url  # the address a file format states (front matter's url:)
+    if not (url is not None and _URL.match(url)):
+        url = article.source if _URL.match(article.source) else None
+    if url is None:
+        return clip(article.source, _FIELD_LIMIT)
+    shown = url.split("://", 1)[1].removeprefix("www.").rstrip("/")
+    link = f"[{clip(shown, 80)}]({url})"
+    return link if len(link) <= _FIELD_LIMIT else clip(url, _FIELD_LIMIT)
+
+
 def intro(article: Article, *, pace_minutes: int, with_comments: bool) -> Outgoing:
+    """The first message of a posting: what the article is, who wrote it and who they are (the
+    bio tells readers whose voice they are reading), where it comes from, and how to take part."""
     facts = []
     if article.author:
-        facts.append(("Author", clip(article.author, 1024)))
+        facts.append(("Author", clip(article.author, _FIELD_LIMIT)))
     if article.published:
         facts.append(("Published", article.published.isoformat()))
-    facts.append(("Source", clip(article.source, 1024)))
+    facts.append(("Source", source_link(article)))
     facts.append(("Sections", str(len(article.sections))))
     if with_comments and article.comments:
         facts.append(("Original comments", str(len(article.comments))))
@@ -91,6 +125,9 @@ def intro(article: Article, *, pace_minutes: int, with_comments: bool) -> Outgoi
         f"We read this article together, one section at a time{pacing}. "
         "Reply in each section's thread to discuss it; use `/ask` to ask the article a question."
     )
+    if article.author_bio:
+        bio = " ".join(article.author_bio.split())
+        description += f"\n\n**About the author:** {clip(bio, _BIO_LIMIT)}"
     return Outgoing(
         content=clip(f"📖 **{article.display_title}**", MESSAGE_LIMIT),
         embed=EmbedSpec(
@@ -104,15 +141,18 @@ def intro(article: Article, *, pace_minutes: int, with_comments: bool) -> Outgoi
 
 
 def section_message(article: Article, section: Section) -> Outgoing:
+    """A section as one message, clipped to Discord's 2,000 characters, under its ``§N/M`` label, which also
+    names its thread (or forum post)."""
     label = section_label(article, section)
     content = f"**{label}**\n\n{section.text}"
     return Outgoing(content=clip(content, MESSAGE_LIMIT), thread_name=label)
 
 
 def comments_header(article: Article) -> Outgoing:
+    """The message that opens the original comments' thread; it invites readers to add their own."""
     n = len(article.comments)
     return Outgoing(
-        content=f"💬 **The original comments** ({n}), as the blog showed them. Add yours in the thread.",
+        content=f"💬 **The original comments** ({n:,}), as the blog showed them. Add yours in the thread.",
         thread_name=comments_thread_name(article),
     )
 
@@ -249,6 +289,8 @@ def render(
     with_comments: bool,
     comment_jump_url: Callable[[int], str | None],
 ) -> Outgoing:
+    """The message for one plan item; the same item always renders the same, so a retry after a crash sends
+    what the first try would have."""
     if item.kind == "intro":
         return intro(article, pace_minutes=pace_minutes, with_comments=with_comments)
     if item.kind == "section":

@@ -20,6 +20,8 @@ class Reader:
 
 @dataclass(frozen=True, slots=True)
 class Quote:
+    """One verbatim excerpt an answer shows, with where it comes from so it can be checked and linked."""
+
     text: str
     """Verbatim: ``quoted_text(article, quote)[start:end]``."""
     source: Source
@@ -35,6 +37,8 @@ class Quote:
     """Set when the quote is from a reader's message in the discussion, not the original page."""
 
     def to_json(self) -> dict[str, object]:
+        """The fields ``readalong ask --json`` prints and the log of questions keeps; offsets and the reader
+        are left out."""
         return {
             "text": self.text,
             "source": self.source,
@@ -46,6 +50,9 @@ class Quote:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
+    """A question's answer: the quotes it stands on and the text shown; ``answered`` False means nothing in
+    the article answers it, and the text says so."""
+
     question: str
     article_id: str
     answered: bool
@@ -54,8 +61,12 @@ class Answer:
     latency_ms: float
     written_by: str | None = None
     """The model that wrote the prose, or None for a purely extractive answer."""
+    unposted_section: int | None = None
+    """During a posting: the section, not posted yet in the asker's server, that answers better
+    than what has been posted. It is named, never quoted (no spoilers)."""
 
     def to_json(self) -> dict[str, object]:
+        """The machine-readable answer, one line of ``readalong ask --json``."""
         return {
             "question": self.question,
             "article": self.article_id,
@@ -63,3 +74,22 @@ class Answer:
             "answer": self.text,
             "quotes": [q.to_json() for q in self.quotes],
         }
+
+
+@dataclass(frozen=True, slots=True)
+class AskedQuestion:
+    """A question put with ``/ask`` (or a mention, or ``readalong ask``) as the log keeps it, for
+    the exports: who asked, when, where, and the answer shown."""
+
+    asked_at: str
+    """ISO 8601, UTC."""
+    asker: str | None
+    """The asker's name when they asked; None for questions logged before names were kept."""
+    user_id: int | None
+    """The member; None for the operator's ``readalong ask``."""
+    guild_id: int | None
+    channel_id: int | None
+    """The channel or thread it was asked in; None from the command line, and before it was kept."""
+    question: str
+    answer: str
+    answered: bool

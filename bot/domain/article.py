@@ -13,6 +13,8 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class Section:
+    """A piece of the body posted as one Discord message; ``text`` is ``body[start:end]``."""
+
     index: int
     """Position in the article, from 1."""
     heading: str | None
@@ -34,6 +36,9 @@ class CommentQuote:
 
 @dataclass(frozen=True, slots=True)
 class Comment:
+    """A comment from the article's original page, posted under the article as the blog showed it (numbered
+    from 1)."""
+
     index: int
     author: str
     posted: dt.datetime | None
@@ -48,6 +53,9 @@ class Comment:
 
 @dataclass(frozen=True, slots=True)
 class Article:
+    """An imported article as stored: its body and the sections cut from it, its bio and original comments.
+    Immutable; a re-import with different content is a new article."""
+
     id: str
     title: str | None
     author: str | None
@@ -60,6 +68,8 @@ class Article:
     sections: tuple[Section, ...]
     author_bio: str | None = None
     comments: tuple[Comment, ...] = field(default=())
+    url: str | None = None
+    """Where the article was published (a Markdown file's front matter ``url``), if known."""
 
     @property
     def display_title(self) -> str:
@@ -91,4 +101,5 @@ class Article:
                 }
                 for c in self.comments
             ],
+            "url": self.url,
         }

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True, slots=True)
 class StoredMessage:
+    """A message of an article's discussion as recorded from Discord (an original comment posted by our
+    webhook included); ``created_at`` is ISO 8601 in UTC, to the second. Reads of these take a Viewer."""
+
     id: int
     guild_id: int | None
     channel_id: int
@@ -34,6 +37,9 @@ class StoredMessage:
 
 @dataclass(frozen=True, slots=True)
 class ThreadSummary:
+    """One channel or thread of an article's discussion as the archive lists it: readers' messages (not bots',
+    webhooks' or deleted ones), who took part, when it was last active."""
+
     channel_id: int
     section: int | None
     messages: int

@@ -5,12 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Source = Literal["body", "bio", "comment"]
-"""Where a passage or quote comes from; a reader's quote is a ``comment`` with its ``reader`` set."""
+Source = Literal["body", "bio", "comment", "byline"]
+"""Where a passage or quote comes from; a reader's quote is a ``comment`` with its ``reader`` set.
+``byline`` (the author's name, ``Article.author``) is quoted only by answers about the article
+itself (:mod:`bot.answers.about`), never indexed."""
 
 
 @dataclass(frozen=True, slots=True)
 class Passage:
+    """A sentence of an article that search ranks and an answer may quote; ``text`` is the slice
+    ``[start:end]`` of its source text."""
+
     source: Source
     """``body``, ``bio`` or ``comment``."""
     section: int | None
@@ -48,3 +53,25 @@ class MessageHit:
     content: str
     created_at: str
     score: float
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveHit:
+    """A result of archive search: a reader's message, or one of the article's original comments
+    (imported with it, posted under the commenter's name in its comments thread)."""
+
+    article_id: str | None
+    author_name: str
+    """The reader's name, or the commenter's as the article's page gave it."""
+    content: str
+    created_at: str | None
+    """When the message was sent (UTC); an original comment's time as its page showed it."""
+    place: str
+    """Where it was said: ``§3``, ``Comments`` (the comments thread) or ``discussion``."""
+    score: float
+    guild_id: int | None = None
+    channel_id: int | None = None
+    message_id: int | None = None
+    """The Discord message, when there is one the viewer can see (a comment not yet posted has none)."""
+    comment: int | None = None
+    """The original comment's index; None for a reader's message."""

@@ -47,6 +47,8 @@ class Posting:
     """Where ``/article post`` was used: the admin is told there if the posting is paused."""
     tag_id: int | None = None
     """The forum tag put on each post (``/article post tag:``); None: the one matching the article."""
+    cancelled_at: str | None = None
+    """When ``/article cancel`` stopped it for good (its state is then ``done``); None otherwise."""
 
 
 @dataclass(frozen=True, slots=True)

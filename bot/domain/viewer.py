@@ -23,6 +23,9 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True, slots=True)
 class Viewer:
+    """Who is reading: every read of readers' words takes one and filters in the query, so a member never sees
+    a message from a channel they cannot view."""
+
     guild_id: int | None
     """The member's server; None only for the operator."""
     user_id: int | None
@@ -34,6 +37,8 @@ class Viewer:
 
     @classmethod
     def member(cls, guild_id: int, user_id: int, channel_ids: frozenset[int] | set[int]) -> Viewer:
+        """A member of ``guild_id`` who may view ``channel_ids`` (:mod:`bot.discord.visibility` works
+        them out from Discord's permissions)."""
         return cls(guild_id, user_id, frozenset(channel_ids))
 
     @classmethod

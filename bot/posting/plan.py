@@ -31,4 +31,5 @@ def plan_posting(article: Article, *, pace_minutes: int, with_comments: bool) ->
 
 
 def due_time(start: dt.datetime, item: PlanItem) -> dt.datetime:
+    """When ``item`` is due in a posting started at ``start``: its offset from the start, in ``start``'s zone."""
     return start + dt.timedelta(minutes=item.offset_minutes)

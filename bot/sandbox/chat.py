@@ -75,9 +75,11 @@ class Writer(Protocol):
     """Where the chat writes: standard output, a test's buffer, or prompt_toolkit's proxy that
     prints above the line being typed."""
 
-    def write(self, text: str, /) -> object: ...
+    def write(self, text: str, /) -> object:
+        """Writes ``text``, which may hold several lines."""
 
-    def flush(self) -> None: ...
+    def flush(self) -> None:
+        """Sends on what was written."""
 
 
 class Ambiguous(KeyError):
@@ -94,12 +96,17 @@ class Ambiguous(KeyError):
 
 @dataclass
 class Choice:
+    """One of a list the chat offers (``:N`` picks it): what is shown, and what picking it does."""
+
     label: str
     act: Callable[[], Awaitable[None]]
 
 
 @dataclass
 class Chat:
+    """A member's seat in the sandbox: shows what arrives, turns each line typed into what a Discord
+    member's client would do."""
+
     sandbox: Sandbox
     seed: Seed
     out: Writer
@@ -131,18 +138,22 @@ class Chat:
             self.say(f"  ✦ thread #{data['name']} opened in #{parent.get('name', '?')}", _DIM)
 
     def paint(self, text: str, *styles: str) -> str:
+        """``text`` in ANSI ``styles`` when colour is on, else as it is."""
         if not self.color or not styles:
             return text
         return f"\x1b[{';'.join(styles)}m{text}\x1b[0m"
 
     def say(self, line: str, *styles: str) -> None:
+        """Writes one line of the transcript."""
         self.out.write(self.paint(line, *styles) + "\n")
         self.out.flush()
 
     def refuse(self, reason: str) -> None:
+        """One line saying why a line typed did nothing."""
         self.say(f"  ! {reason}", _RED)
 
     def place(self, channel_id: str, *, short: bool = False) -> str:
+        """``#general``, or ``#general › §1/6 …`` for a thread (cut to fit a prompt with ``short``)."""
         channel = self.sandbox.world.channel(channel_id)
         if channel["type"] in THREADS:
             parent = self.sandbox.world.channel(channel["parent_id"])
@@ -172,6 +183,7 @@ class Chat:
         return self.shown.index(key) + 1
 
     def show(self, message: Payload, *, private: bool = False, updated: bool = False) -> None:
+        """A message as the transcript shows it: number, place, author, reply, body, buttons, files."""
         author = message["author"]
         name = author.get("global_name") or author["username"]
         tag = " [bot]" if author.get("bot") and not message.get("webhook_id") else ""
@@ -220,6 +232,8 @@ class Chat:
     # -- input ----------------------------------------------------------------------------------
 
     async def handle(self, line: str) -> None:
+        """Does what ``line`` asks, says in one line why not if it cannot, then waits for the bot to
+        fall quiet."""
         line = line.strip()
         if not line or line == "#" or line.startswith("# "):
             return  # nothing, or a comment
@@ -246,6 +260,7 @@ class Chat:
             self.refuse(str(error))  # the bot may still answer; the chat goes on meanwhile
 
     async def dispatch(self, line: str) -> None:
+        """The action a line stands for (the grammar in the module docstring)."""
         if line == "?":
             self.say(HELP)
             self.list_places()
@@ -315,6 +330,7 @@ class Chat:
         raise KeyError(f"no message of yours in {where}" if yours else f"no message to reply to in {where}")
 
     def numbered(self, number: int) -> Payload:
+        """The message shown with ``number``, as it is now."""
         if not 1 <= number <= len(self.shown):
             raise KeyError(
                 f"no message ({number}): messages are numbered as they are shown, 1 to {len(self.shown)}"
@@ -326,6 +342,7 @@ class Chat:
             raise KeyError(f"message ({number}) was deleted") from None
 
     async def press(self, number: int | None, label: str) -> None:
+        """Presses the button ``label`` of message ``number`` (None: the newest shown with one)."""
         if number is None:
             number = next(
                 (
@@ -349,6 +366,8 @@ class Chat:
         return self.sandbox.world.messages.get(channel_id, {}).get(message_id)
 
     async def command(self, line: str) -> None:
+        """Runs a slash command as typed, ``#place`` values turned into what the client sends; an
+        option left empty lists its choices instead."""
         names, options = split_command_line(line)
         guild_id = self.sandbox.world.channel(self.channel_id)["guild_id"]
         _, schema, _ = find_command(self.sandbox.world, guild_id, names)
@@ -412,12 +431,14 @@ class Chat:
         return label
 
     def offer(self, title: str, choices: list[Choice]) -> None:
+        """Shows numbered choices and keeps them for ``:N``."""
         self.pending = choices
         self.say(f"  {title} (pick one with :N)")
         for index, choice in enumerate(choices, 1):
             self.say(f"  {self.paint(f':{index}', _BOLD)} {self.readable(choice.label)}")
 
     async def pick(self, number: int) -> None:
+        """Does choice ``number`` of the last list shown."""
         if not self.pending:
             raise KeyError("nothing to pick from: :N picks from the last list of choices shown")
         if not 1 <= number <= len(self.pending):
@@ -426,6 +447,7 @@ class Chat:
         await choice.act()
 
     def show_result(self, result: CommandResult) -> None:
+        """What a command or a button press showed only to the member (public messages arrive as events)."""
         if result.failed:
             self.refuse("The application did not respond")
         for message in result.messages:
@@ -433,17 +455,21 @@ class Chat:
                 self.show(message, private=True)
 
     def switch_channel(self, wanted: str) -> None:
+        """Moves to the channel or thread named."""
         place = self.find_place(wanted)
         assert place is not None
         self.move_to_now(place)
 
     def mover(self, place: Payload) -> Callable[[], Awaitable[None]]:
+        """The action of moving to ``place``, for a list of choices."""
+
         async def move() -> None:
             self.move_to_now(place)
 
         return move
 
     def move_to_now(self, place: Payload) -> None:
+        """Moves to ``place``; a forum is refused, its posts are the places to talk."""
         if place["type"] == FORUM:
             posts = [t["name"] for t in self.sandbox.threads(place["id"])]
             raise KeyError(
@@ -487,6 +513,7 @@ class Chat:
         raise KeyError(f"no channel or thread matches {wanted!r}; ? lists them")
 
     def switch_member(self, wanted: str) -> None:
+        """Speaks as another member of the server (never as the bot)."""
         user = self.sandbox.world.find_user(wanted)
         if user["id"] not in self.sandbox.world.members[self.seed.guild_id] or user["bot"]:
             raise KeyError(f"{wanted!r} is not a member you can be")
@@ -494,6 +521,7 @@ class Chat:
         self.say(f"  → you are now @{user['username']}", _DIM)
 
     def list_places(self) -> None:
+        """The server's channels and threads, and who can be spoken as."""
         world = self.sandbox.world
         for channel in sorted(world.channels.values(), key=lambda c: int(c["id"])):
             kind = "forum" if channel["type"] == FORUM else "thread" if channel["type"] in THREADS else "text"
@@ -505,10 +533,12 @@ class Chat:
         self.say(f"  @{world.user(world.bot_id)['username']} (the bot)")
 
     def prompt(self) -> str:
+        """Where you are and who you are: ``#general @ada> ``."""
         who = self.sandbox.world.user(self.member_id)["username"]
         return f"{self.place(self.channel_id, short=True)} @{who}> "
 
     def welcome(self) -> None:
+        """The first lines of a session: who and where, the help, a first thing to try."""
         self.say(
             f"Readalong sandbox: you are @{self.sandbox.world.user(self.member_id)['username']} in {self.place(self.channel_id)}."
         )
@@ -582,6 +612,7 @@ class AbovePrompt:
         self._writing: set[asyncio.Future[None]] = set()
 
     def write(self, text: str, /) -> int:
+        """Queues ``text``; it goes out in the event loop, above the prompt if one is up."""
         with self._lock:
             self._pending.append(text)
             first = len(self._pending) == 1
@@ -646,6 +677,7 @@ def _button_labels(message: Payload | None) -> list[str]:
 
 
 def body_lines(message: Payload) -> list[str]:
+    """A message's content, embeds and buttons as indented transcript lines."""
     lines = []
     for line in (message.get("content") or "").splitlines() or ([] if message.get("embeds") else [""]):
         lines += textwrap.wrap(line, 100, initial_indent="  ", subsequent_indent="  ") or ["  "]
@@ -665,6 +697,7 @@ def body_lines(message: Payload) -> list[str]:
 
 
 async def lines_from(source: Iterable[str]) -> AsyncIterator[str]:
+    """The lines of a script, as an async iterator like the terminal."""
     for line in source:
         yield line
 

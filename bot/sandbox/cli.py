@@ -29,6 +29,7 @@ _VOICE_WARNING = "voice will NOT be supported"
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Adds ``readalong sandbox`` and its options to the CLI."""
     sandbox = commands.add_parser(
         "sandbox",
         help="try Readalong in a local Discord-like server, in the terminal (no token needed)",
@@ -135,6 +136,7 @@ async def _main(args: argparse.Namespace, settings: Settings, folder: Path) -> N
 
 
 def where_the_data_is(folder: Path, db_path: Path, settings: Settings, *, fresh: bool) -> str:
+    """The last line of a session: where its data is, and how the other commands read it."""
     if fresh:
         return f"The sandbox's data was in {folder}, deleted now (--fresh)."
     if db_path == settings.db_path:

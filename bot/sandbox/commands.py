@@ -44,6 +44,9 @@ class CommandRejected(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Invocation:
+    """A slash command as a member typed it in the terminal chat, resolved against the registered commands:
+    what the interaction sends the bot."""
+
     command: Payload
     """The registered top-level command."""
     data: Payload
@@ -121,6 +124,8 @@ def find_command(world: World, guild_id: str, names: list[str]) -> tuple[Payload
 
 
 def member_may_use(world: World, guild_id: str, user_id: str, command: Payload) -> bool:
+    """Whether the member has every permission in the command's ``default_member_permissions`` (None: anyone),
+    as Discord checks before showing or running it."""
     required = command.get("default_member_permissions")
     if required is None:
         return True

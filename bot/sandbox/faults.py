@@ -38,6 +38,9 @@ class Exchange:
 
 @dataclass
 class Faults:
+    """What a test has set the sandbox to do wrong: stall every request until a monotonic time, call a hook
+    around each, answer the next matching requests with 429."""
+
     stall_until: float = 0.0
     hook: RequestHook | None = None
     forced_429: list[tuple[str, float, bool]] = field(default_factory=list)
@@ -52,9 +55,14 @@ class FaultInjection:
     limiter: RateLimiter
     exchanges: list[Exchange] | None
 
-    async def drop_gateway(self) -> int:
-        """Cut every gateway connection; the bot resumes and gets what it missed replayed."""
-        return await self.gateway.drop()
+    async def drop_gateway(self, *, shard: int | None = None) -> int:
+        """Cut every gateway connection, or only shard ``shard``'s; the bot resumes it and gets
+        what it missed replayed. Returns how many connections were cut."""
+        return await self.gateway.drop(shard=shard)
+
+    async def drop(self, *, shard: int) -> int:
+        """Cut one shard's connection alone (the others stay up), as a network fault would."""
+        return await self.gateway.drop(shard=shard)
 
     def refuse_next_resume(self, count: int = 1) -> None:
         """Answer the next resumes with INVALID_SESSION: the bot must identify again."""

@@ -1,6 +1,13 @@
 """The gateway: HELLO, heartbeats, IDENTIFY → READY and GUILD_CREATE, dispatches with sequence
 numbers, RESUME with replay of what a dropped connection missed, INVALID_SESSION and RECONNECT.
 
+Sharding as Discord's docs describe it (Gateway, "Sharding"): IDENTIFY may carry
+``shard: [shard_id, num_shards]``; that session then gets READY, GUILD_CREATE and events only for
+the servers with ``(guild_id >> 22) % num_shards == shard_id``, and events without a server (DMs)
+only on shard 0. A shard outside ``0 ≤ shard_id < num_shards`` is closed with 4010 Invalid Shard;
+a session that would hold more than :attr:`Gateway.max_guilds_per_shard` servers (Discord: 2,500)
+with 4011 Sharding Required. ``GET /gateway/bot`` recommends :attr:`Gateway.recommended_shards`.
+
 Frames are JSON text; discord.py only inflates binary frames, so it reads these whatever
 ``compress=`` it asked for (the sandbox knowingly ignores compression).
 """
@@ -12,6 +19,7 @@ import contextlib
 import json
 import logging
 import secrets
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,14 +61,24 @@ _GUILD_EVENTS = {
 
 @dataclass(eq=False)
 class Session:
+    """A gateway session: what it identified with and every dispatch it was sent, so a resume can replay what
+    the bot missed (up to ``REPLAY_LIMIT``)."""
+
     id: str
     intents: int
+    shard: tuple[int, int] | None = None
+    """``(shard_id, num_shards)`` as identified, or None for an unsharded session (every server)."""
     seq: int = 0
     sent: deque[tuple[int, str]] = field(default_factory=lambda: deque(maxlen=REPLAY_LIMIT))
     outbox: asyncio.Queue[str] | None = None
     """The live connection's queue, or None while disconnected (dispatches still count and are kept)."""
 
+    def routes(self, guild_id: str | None) -> bool:
+        """Whether this session receives the events of ``guild_id`` (None: not a server's event)."""
+        return _routes(self.shard, guild_id)
+
     def push(self, event: str, data: Payload) -> None:
+        """Number the dispatch, keep it for a resume, and send it if the session is connected."""
         self.seq += 1
         frame = json.dumps({"op": Opcode.DISPATCH, "t": event, "s": self.seq, "d": data})
         self.sent.append((self.seq, frame))
@@ -70,6 +88,8 @@ class Session:
 
 @dataclass(eq=False)
 class Connection:
+    """One websocket; it carries a session once the bot has identified or resumed on it."""
+
     socket: web.WebSocketResponse
     outbox: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
     session: Session | None = None
@@ -97,14 +117,29 @@ class Gateway:
         would have them); a test turns one off to see the bot refused with 4014."""
         self.identifies = 0
         self.resumes = 0
+        self.recommended_shards = 1
+        """The shard count ``GET /gateway/bot`` recommends (Discord works it out from the bot's
+        number of servers); a test sets it to see the bot follow the recommendation."""
+        self.max_concurrency = 1
+        """Shards that may identify in the same 5 seconds (``GET /gateway/bot``); 1 for most bots."""
+        self.identify_log: list[tuple[float, tuple[int, int] | None]] = []
+        """When each session identified (monotonic seconds) and on which shard."""
+        self.max_guilds_per_shard = 2500
+        """Servers one session may hold; beyond it Discord closes the connection with 4011."""
         world.listeners.append(self.dispatch)
 
     # -- events from the world ------------------------------------------------------------------
 
     def dispatch(self, event: str, data: Payload, channel_id: str | None) -> None:
+        """Send a world event to each session that should get it, as Discord routes them: nothing from a
+        channel the bot cannot view, only to the shard of the event's server, only with the intents it needs,
+        message text only with the content intent or a mention."""
         if channel_id is not None and not self.world.can_view(self.world.bot_id, channel_id):
             return
+        guild_id = self._guild_of(data, channel_id)
         for session in self.sessions.values():
+            if not session.routes(guild_id):
+                continue
             if event in _GUILD_EVENTS and not session.intents & INTENT_GUILDS:
                 continue
             if (
@@ -118,6 +153,13 @@ class Gateway:
                     continue
                 data = self._content_for(session, data)
             session.push(event, data)
+
+    def _guild_of(self, data: Payload, channel_id: str | None) -> str | None:
+        """The server an event belongs to, which decides the shard it is sent on."""
+        guild_id = data.get("guild_id")
+        if guild_id is None and channel_id is not None:
+            guild_id = self.world.channels.get(channel_id, {}).get("guild_id")
+        return None if guild_id is None else str(guild_id)
 
     def _content_for(self, session: Session, message: Payload) -> Payload:
         """Without the message content intent, a bot sees others' text only where it is mentioned."""
@@ -135,6 +177,8 @@ class Gateway:
     # -- connections ----------------------------------------------------------------------------
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        """Serve one websocket connection: HELLO, then the bot's frames until it closes; its session stays
+        resumable after."""
         socket = web.WebSocketResponse(max_msg_size=16 * 1024 * 1024)
         await socket.prepare(request)
         connection = Connection(socket)
@@ -196,16 +240,27 @@ class Gateway:
         if int(data.get("intents") or 0) & PRIVILEGED_INTENTS & ~self.enabled_intents:
             await connection.socket.close(code=CloseCode.DISALLOWED_INTENTS, message=b"Disallowed intent(s).")
             return
+        try:
+            shard = _shard(data.get("shard"))
+        except ValueError:
+            await connection.socket.close(code=CloseCode.INVALID_SHARD, message=b"Invalid shard.")
+            return
+        world = self.world
+        guild_ids = [g for g in world.guilds if world.bot_id in world.members[g] and _routes(shard, g)]
+        if len(guild_ids) > self.max_guilds_per_shard:
+            await connection.socket.close(code=CloseCode.SHARDING_REQUIRED, message=b"Sharding required.")
+            return
         self.identifies += 1
-        session = Session(secrets.token_hex(16), int(data.get("intents") or 0))
+        self.identify_log.append((time.monotonic(), shard))
+        session = Session(secrets.token_hex(16), int(data.get("intents") or 0), shard)
         self.sessions[session.id] = session
         connection.session = session
         session.outbox = connection.outbox
-        world = self.world
-        guild_ids = [g for g in world.guilds if world.bot_id in world.members[g]]
+        shard_field = {} if session.shard is None else {"shard": list(session.shard)}
         session.push(
             "READY",
-            {
+            shard_field
+            | {
                 "v": 10,
                 "user": world.user(world.bot_id),
                 "guilds": [{"id": g, "unavailable": True} for g in guild_ids],
@@ -220,6 +275,8 @@ class Gateway:
             session.push("GUILD_CREATE", self.guild_payload(guild_id))
 
     def guild_payload(self, guild_id: str) -> Payload:
+        """The server as GUILD_CREATE sends it: channels, the active threads the bot can view, roles and
+        members."""
         world = self.world
         channels = [
             c for c in world.channels.values() if c["guild_id"] == guild_id and c["type"] not in THREADS
@@ -276,9 +333,21 @@ class Gateway:
 
     # -- faults ---------------------------------------------------------------------------------
 
-    async def drop(self, code: int = CloseCode.UNKNOWN_ERROR) -> int:
-        """Close every connection as a network fault would; sessions stay resumable."""
-        dropped = list(self.connections)
+    def live_shards(self) -> list[tuple[int, int] | None]:
+        """The shard of each connected, identified session (None for an unsharded one)."""
+        return sorted(
+            (c.session.shard for c in self.connections if c.session is not None),
+            key=lambda shard: (-1, 0) if shard is None else shard,
+        )
+
+    async def drop(self, code: int = CloseCode.UNKNOWN_ERROR, *, shard: int | None = None) -> int:
+        """Close every connection (or only shard ``shard``'s) as a network fault would; sessions
+        stay resumable."""
+        dropped = [
+            c
+            for c in self.connections
+            if shard is None or (c.session is not None and (c.session.shard or (0, 1))[0] == shard)
+        ]
         for connection in dropped:
             if connection.session is not None:
                 connection.session.outbox = None
@@ -293,4 +362,33 @@ class Gateway:
             )
 
     def forget_sessions(self) -> None:
+        """Drop every session, as a restart of Discord's side would: the bot must identify afresh, not
+        resume."""
         self.sessions.clear()
+
+
+def _routes(shard: tuple[int, int] | None, guild_id: str | None) -> bool:
+    """Whether a session identified with ``shard`` gets ``guild_id``'s events (Discord's formula)."""
+    if shard is None:
+        return True
+    shard_id, count = shard
+    if guild_id is None:
+        return shard_id == 0  # "DMs will only be sent to shard 0"
+    return (int(guild_id) >> 22) % count == shard_id
+
+
+def _shard(value: object) -> tuple[int, int] | None:
+    """IDENTIFY's ``shard``: None when absent, ``(shard_id, num_shards)`` when valid; ValueError
+    where Discord answers 4010 Invalid Shard (not two whole numbers, or ``shard_id`` out of range)."""
+    if value is None:
+        return None
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not all(isinstance(n, int) and not isinstance(n, bool) for n in value)
+    ):
+        raise ValueError("the shard is not two whole numbers")
+    shard_id, count = value
+    if not 0 <= shard_id < count:
+        raise ValueError("the shard id is outside 0 to num_shards - 1")
+    return (shard_id, count)

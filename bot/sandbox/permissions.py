@@ -106,6 +106,8 @@ def base_permissions(
     member_roles: Iterable[str],
     user_id: str,
 ) -> int:
+    """A member's server-wide permissions as Discord's Permissions topic computes them: the owner and
+    ADMINISTRATOR have all, else @everyone's role ORed with the member's roles."""
     if guild["owner_id"] == user_id:
         return ALL
     value = int(roles[guild["id"]]["permissions"])
@@ -123,6 +125,8 @@ def channel_permissions(
     member_roles: Iterable[str],
     user_id: str,
 ) -> int:
+    """The permissions in one channel, as Discord applies overwrites: @everyone's, then all the member's
+    roles' (deny, then allow), then the member's own; no VIEW_CHANNEL means none at all."""
     if base & ADMINISTRATOR:
         return ALL
     by_id = {str(o["id"]): o for o in overwrites}

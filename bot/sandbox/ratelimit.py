@@ -16,12 +16,17 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True, slots=True)
 class Limit:
+    """``requests`` per window of ``per_seconds`` in one bucket."""
+
     requests: int
     per_seconds: float
 
 
 @dataclass(frozen=True, slots=True)
 class RateLimitConfig:
+    """The figures the sandbox limits with (Discord publishes none: these are the commonly observed ones); a
+    test tightens them, or turns limiting off."""
+
     messages_per_channel: Limit = Limit(5, 5.0)
     webhook_executions: Limit = Limit(5, 2.0)
     other_routes: Limit = Limit(50, 1.0)
@@ -37,6 +42,9 @@ class _Window:
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
+    """Whether a request may go ahead, the ``X-RateLimit-*`` headers to answer with, and for a 429 how long to
+    wait and whether the global limit was hit."""
+
     allowed: bool
     headers: dict[str, str]
     retry_after: float = 0.0
@@ -56,6 +64,8 @@ class RateLimiter:
     """How many 429s were answered."""
 
     def limit_for(self, route: str) -> Limit:
+        """The limit of ``route``'s bucket: message creation per channel, webhook execution per webhook,
+        anything else shares one figure."""
         if route.startswith("POST /channels/{channel_id}/messages") and route.count("/") == 3:
             return self.config.messages_per_channel
         if route.startswith("POST /webhooks/{webhook_id}/{webhook_token}"):

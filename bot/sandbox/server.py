@@ -74,6 +74,8 @@ class Sandbox(Driver, FaultInjection):
         interaction_deadline: float = INTERACTION_DEADLINE,
         token_lifetime: float = TOKEN_LIFETIME,
         clock: Callable[[], float] = time.monotonic,
+        shards: int = 1,
+        max_concurrency: int = 1,
     ) -> None:
         if world is None and snapshot is not None and snapshot.exists():
             world = World.load(snapshot)
@@ -87,6 +89,10 @@ class Sandbox(Driver, FaultInjection):
         self.port = port
         self.faults = Faults()
         self.gateway = Gateway(self.world, lambda: self.token, lambda: self.ws_url, self.touch)
+        self.gateway.recommended_shards = shards
+        """``shards``: the count ``GET /gateway/bot`` recommends; ``max_concurrency``: how many
+        shards may identify at once (Discord gives most bots 1)."""
+        self.gateway.max_concurrency = max_concurrency
         self.interactions: dict[str, InteractionRecord] = {}
         self.interaction_deadline = interaction_deadline
         """Seconds an interaction waits for its first callback (Discord: 3); short in tests."""
@@ -111,13 +117,17 @@ class Sandbox(Driver, FaultInjection):
 
     @property
     def base_url(self) -> str:
+        """The REST root the bot is pointed at (``/api/v10`` goes after it)."""
         return f"http://127.0.0.1:{self.port}"
 
     @property
     def ws_url(self) -> str:
+        """The gateway URL that ``GET /gateway`` hands the bot."""
         return f"ws://127.0.0.1:{self.port}/gateway"
 
     async def start(self) -> None:
+        """Listen on 127.0.0.1 (a free port when ``port`` is 0, bound here so parallel tests never share
+        one)."""
         app = web.Application(middlewares=[api_middleware(self)], client_max_size=32 * 1024 * 1024)
         add_routes(app, self)
         runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=0.5)
@@ -137,6 +147,8 @@ class Sandbox(Driver, FaultInjection):
         log.info("sandbox listening on %s", self.base_url)
 
     async def stop(self) -> None:
+        """Close every gateway connection (resumably) and the HTTP server, then save the world if a snapshot
+        file is set."""
         if self._runner is None:
             return
         await self.gateway.drop(code=CloseCode.GOING_AWAY)

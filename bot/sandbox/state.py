@@ -81,6 +81,7 @@ class World(Places, Webhooks):
 
     @classmethod
     def load(cls, path: Path) -> World:
+        """A world written by :meth:`save`, to carry a sandbox's servers and messages over a restart."""
         data = json.loads(path.read_text(encoding="utf-8"))
         return cls(**{name: data[name] for name in cls._SAVED if name in data})
 

@@ -5,15 +5,17 @@ either may see (the operator sees everything)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from bot.archive.export import ExportContext, to_html, to_json, to_markdown
 from bot.discordfmt.posting import thread_label
 from bot.discordfmt.transcripts import summarise
+from bot.domain.answer import AskedQuestion
 from bot.domain.article import Article
 from bot.domain.message import StoredMessage, ThreadRow
-from bot.domain.passage import MessageHit
+from bot.domain.passage import ArchiveHit
 from bot.domain.posting import Posting
 from bot.domain.viewer import Viewer
 from bot.errors import NotFoundError, ReadalongError
@@ -22,6 +24,21 @@ from bot.store import Store
 
 ExportFormat = Literal["markdown", "html", "json"]
 SUFFIXES: dict[ExportFormat, str] = {"markdown": "md", "html": "html", "json": "json"}
+FORMAT_NAMES: dict[str, ExportFormat] = {
+    "markdown": "markdown",
+    "md": "markdown",
+    "html": "html",
+    "json": "json",
+}
+"""What a user may type for each format: ``md`` (the file ending) is Markdown too."""
+
+
+def export_format(name: str) -> ExportFormat:
+    """The export format a user named (any case; ``md`` for Markdown), or a one-line refusal."""
+    found = FORMAT_NAMES.get(name.strip().lower())
+    if found is None:
+        raise ReadalongError(f"unknown export format {name!r}: use markdown (or md), html or json")
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +85,14 @@ async def exportable(store: Store, viewer: Viewer, article: str) -> tuple[Articl
         return stored, await store.messages.in_article(stored.id, viewer)
     article_id, postings = await visible_postings(store, viewer, article)
     return await store.articles.get(article_id), await discussion(store, viewer, postings)
+
+
+async def questions_asked(store: Store, viewer: Viewer, article_id: str) -> list[AskedQuestion]:
+    """The ``/ask`` questions about the article, with their answers, that go in the viewer's
+    export: a member's, those answered publicly in this server in a channel or thread they can
+    view now; the operator's, all of them (the command line's, and those logged before the channel
+    was kept, which no export made on Discord includes)."""
+    return await store.search.asked_about(article_id, viewer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,9 +144,11 @@ async def search(
     limit: int,
     author_id: int | None = None,
     empty_query: str = "the query has no words to search for",
-) -> list[MessageHit]:
-    """Readers' messages matching ``query`` that the viewer may see, best first; ``empty_query``
-    is the refusal when the query has no words to search for."""
+) -> list[ArchiveHit]:
+    """Readers' messages the viewer may see and the original comments of the articles listed in
+    their server, matching ``query``, best first, each with where it was said (``§N``,
+    ``Comments``, ``discussion``); ``author_id`` (a member) leaves the comments out.
+    ``empty_query`` is the refusal when the query has no words to search for."""
     match = check_query(query, empty_query)
     if article_id is not None:
         if viewer.everything:
@@ -129,9 +156,36 @@ async def search(
         else:
             assert viewer.guild_id is not None
             await store.articles.in_guild(viewer.guild_id, article_id)
-    return await store.search.search_messages(
+    said = await store.search.search_messages(
         match, viewer=viewer, article_id=article_id, author_id=author_id, limit=limit
     )
+    comments = (
+        []
+        if author_id is not None
+        else await store.search.search_comments(match, viewer=viewer, article_id=article_id, limit=limit)
+    )
+    in_comments = await store.search.comments_threads(h.channel_id for h in said)
+    hits = [
+        ArchiveHit(
+            article_id=h.article_id,
+            author_name=h.author_name,
+            content=h.content,
+            created_at=h.created_at,
+            place=f"§{h.section}"
+            if h.section
+            else "Comments"
+            if h.channel_id in in_comments
+            else "discussion",
+            score=h.score,
+            guild_id=h.guild_id,
+            channel_id=h.channel_id,
+            message_id=h.id,
+        )
+        for h in said
+    ]
+    # BM25 from the two indexes is on the same scale (same tokenizer, similar documents): merged
+    # by score, the best of either first.
+    return sorted([*hits, *comments], key=lambda h: h.score, reverse=True)[:limit]
 
 
 async def transcript(store: Store, viewer: Viewer, thread_id: int) -> list[StoredMessage]:
@@ -192,12 +246,13 @@ def export(
     *,
     context: ExportContext,
     exported_at: str,
+    asks: Sequence[AskedQuestion] = (),
 ) -> Export:
-    """The article with the discussion given, in one of the export formats."""
+    """The article with the discussion and the questions asked given, in one of the export formats."""
     if format == "markdown":
-        text = to_markdown(article, messages)
+        text = to_markdown(article, messages, asks)
     elif format == "html":
-        text = to_html(article, messages)
+        text = to_html(article, messages, asks)
     else:
-        text = to_json(article, messages, context, exported_at=exported_at)
+        text = to_json(article, messages, context, exported_at=exported_at, asks=asks)
     return Export(text, SUFFIXES[format])

@@ -1,25 +1,64 @@
-"""Importing an article (``/article import`` an uploaded file, ``readalong import`` a path), and
-the articles there are (``/article list``, ``readalong list|show``)."""
+"""Importing an article (``/article import`` an uploaded file, ``readalong import`` a path),
+deleting one (``/article delete``), and the articles there are (``/articles``, ``/article list``,
+``readalong list|show``)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.articles.parse import decode_article_bytes, parse_article, read_article_file
 from bot.domain.article import Article
-from bot.domain.posting import ArticleListing
+from bot.domain.posting import ArticleListing, Posting
+from bot.errors import NotFoundError, ReadalongError
 from bot.store import Store
+from bot.store.articles import Removed, check_article_id, content_hash
+
+
+@dataclass(frozen=True, slots=True)
+class Imported:
+    """The article as stored, and whether this import stored it (False: it was already there)."""
+
+    article: Article
+    created: bool
 
 
 async def import_article(
     store: Store, article: Article, *, article_id: str | None = None, guild_id: int | None = None
-) -> Article:
+) -> Imported:
     """Store a parsed article and index it now rather than at the first question, which may come
-    when the database can no longer be written (a read-only copy)."""
+    when the database can no longer be written (a read-only copy).
+
+    The same content imported again (the same file, or the same text re-encoded) is not stored a
+    second time under ``…-2``: the article already there is returned with ``created`` False. Only
+    articles the importer can see count (this server's, the shared library; every one for the
+    operator), so an identical import elsewhere neither blocks this one nor leaks. With an id
+    chosen on purpose (``readalong import --id``) a copy under that new id is what was asked for;
+    the same article under the same id is already there."""
+    digest = content_hash(article)
+    if article_id is not None:
+        # An id chosen on purpose (``--id``): the same article under that id is already there;
+        # another one under it is a clash (refused by ``add``); a copy under a new id is stored.
+        check_article_id(article_id)
+        with contextlib.suppress(NotFoundError):
+            articles = store.articles
+            there = await (
+                articles.get(article_id) if guild_id is None else articles.in_guild(guild_id, article_id)
+            )
+            if content_hash(there) == digest:
+                return Imported(there, created=False)
+    else:
+        for stale in await store.articles.unhashed():
+            await store.articles.set_hash(stale, content_hash(await store.articles.get(stale)))
+        existing_id = await store.articles.same_content(digest, guild_id)
+        if existing_id is not None:
+            return Imported(await store.articles.get(existing_id), created=False)
     stored = await store.articles.add(article, article_id, guild_id=guild_id)
     await store.search.ensure_index(stored)
-    return stored
+    return Imported(stored, created=True)
 
 
 async def parse_upload(data: bytes, filename: str, target_chars: int) -> Article:
@@ -37,10 +76,15 @@ def parse_file(path: Path, target_chars: int) -> Article:
     return parse_article(read_article_file(path), source=str(path), target_chars=target_chars)
 
 
-async def listing(store: Store, guild_id: int | None = None) -> list[ArticleListing]:
+async def listing(
+    store: Store, guild_id: int | None = None, *, channels: Collection[int] | None = None
+) -> list[ArticleListing]:
     """The articles listed in a server with where each is posted there, newest import first;
-    every article, without postings, for ``None`` (the operator)."""
+    every article, without postings, for ``None`` (the operator). ``channels``: only postings in
+    these channels (those the member asking can see)."""
     postings = await store.postings.for_guild(guild_id) if guild_id is not None else []
+    if channels is not None:
+        postings = [p for p in postings if p.channel_id in channels]
     return [
         ArticleListing(
             id=summary.id,
@@ -63,3 +107,62 @@ async def article(store: Store, article_id: str, guild_id: int | None = None) ->
 async def count(store: Store) -> int:
     """How many articles are stored, in every server (``/about``)."""
     return await store.articles.count()
+
+
+@dataclass(frozen=True, slots=True)
+class Deletion:
+    """What deleting an article in a server will do, shown before the admin confirms."""
+
+    article: Article
+    postings: tuple[Posting, ...]
+    """This server's postings of it; those still going are cancelled by the delete."""
+    archive: bool
+    shared: bool
+    """It is the operator's shared library: the article stays, only this server's part goes."""
+
+
+async def plan_deletion(store: Store, guild_id: int, article_id: str, *, archive: bool) -> Deletion:
+    """Check that the article may be deleted in this server, and say what that would remove.
+
+    Refused, in one line: an article not listed here (worded as unknown); the shared library's
+    articles, which no server owns, unless there is this server's posting and archive to remove;
+    an article posted here without ``archive`` (its archived discussion is bound to it: the
+    sections it quotes, the links it shows)."""
+    stored = await store.articles.in_guild(guild_id, article_id)
+    postings = tuple(await store.postings.for_guild(guild_id, stored.id))
+    shared = not await store.articles.owners(stored.id)
+    if postings and not archive:
+        raise ReadalongError(
+            f"`{stored.id}` has been posted in this server and its archive depends on it: delete both "
+            f"with `/article delete article:{stored.id} archive:True`, or stop the posting only with "
+            f"`/article cancel article:{stored.id}`. Nothing was deleted."
+        )
+    if shared and not postings:
+        raise ReadalongError(
+            f"`{stored.id}` is in the shared library every server sees (imported with `readalong "
+            "import`); only the bot's operator can remove it. Nothing was deleted."
+        )
+    return Deletion(stored, postings, archive, shared)
+
+
+async def delete_article(
+    store: Store,
+    guild_id: int,
+    article_id: str,
+    *,
+    archive: bool,
+    settle: Callable[[Sequence[Posting]], Awaitable[None]] | None = None,
+) -> Removed:
+    """Delete the article in this server once the admin has confirmed: checked again (it may have
+    been posted meanwhile), then its postings here (cancelled if still going: nothing more is
+    sent), with ``archive`` their archived messages and questions, and its import here; the
+    article itself when no other server holds it (see ``ArticleQueries.remove_from_guild``).
+
+    ``settle`` is awaited between cancelling and removing: the publisher lets a message being
+    sent finish and be recorded, so nothing of a deleted posting arrives after the reply."""
+    deletion = await plan_deletion(store, guild_id, article_id, archive=archive)
+    for posting in deletion.postings:
+        await store.postings.cancel(posting.id)
+    if settle is not None and deletion.postings:
+        await settle(deletion.postings)
+    return await store.articles.remove_from_guild(deletion.article.id, guild_id, archive=archive)

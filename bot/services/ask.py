@@ -19,6 +19,7 @@ from bot.domain.answer import Answer
 from bot.domain.article import Article
 from bot.domain.viewer import Viewer
 from bot.errors import ReadalongError
+from bot.services import articles as articles_service
 from bot.store import Store, is_read_only_error
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,57 @@ async def section_urls(store: Store, guild_id: int, posting_id: int | None) -> d
     }
 
 
+async def in_article(store: Store, channel_id: int) -> bool:
+    """Whether a channel or thread belongs to a posted article: its thread (or forum post), or
+    the channel it is posted in. A mention of the bot there is a question about that article."""
+    return await store.postings.placement(channel_id) is not None
+
+
+async def posted_sections(store: Store, posting_id: int | None) -> frozenset[int] | None:
+    """The sections of a posting that may be quoted without spoiling what is still to come:
+    those sent so far; None (the whole article) when there is no posting or all are sent."""
+    if posting_id is None:
+        return None
+    posted, total = await store.postings.posted_sections(posting_id)
+    return None if len(posted) >= total else posted
+
+
+async def ask_in_channel(
+    store: Store,
+    question: str,
+    *,
+    viewer: Viewer,
+    channel_id: int,
+    article: str | None,
+    writer: AnswerWriter | None,
+    ahead: bool = False,
+    max_chars: int = MESSAGE_LIMIT,
+    asker_name: str | None = None,
+) -> Asked:
+    """``/ask`` and a mention: the article asked about in this channel (:func:`choose_article`),
+    answered with links to its posted sections, and logged as asked there in public (both post
+    their answer for everyone in the channel) by ``asker_name``. During a posting, only sections
+    already posted in this server are quoted unless ``ahead`` (the asker chose to read ahead); an
+    article not posted in the server, or not where the asker can see it, is quoted whole: nobody
+    is reading it along there."""
+    assert viewer.guild_id is not None
+    article_id, posting_id = await choose_article(store, viewer, channel_id, article)
+    stored = await articles_service.article(store, article_id, viewer.guild_id)
+    return await ask(
+        store,
+        stored,
+        question,
+        viewer=viewer,
+        writer=writer,
+        section_urls=await section_urls(store, viewer.guild_id, posting_id),
+        max_chars=max_chars,
+        posted=None if ahead else await posted_sections(store, posting_id),
+        channel_id=channel_id,
+        public=True,
+        asker_name=asker_name,
+    )
+
+
 async def ask(
     store: Store,
     article: Article,
@@ -76,9 +128,17 @@ async def ask(
     top_k: int = 3,
     max_chars: int = MESSAGE_LIMIT,
     record: bool = True,
+    posted: frozenset[int] | None = None,
+    channel_id: int | None = None,
+    public: bool = False,
+    asker_name: str | None = None,
 ) -> Asked:
     """The answer to ``question`` (see :func:`bot.answers.extractive.answer_question`), and the
-    question logged with who asked it unless ``record`` is False."""
+    question logged with who asked it unless ``record`` is False. Every question goes through
+    here: ``/ask`` and mentions (by :func:`ask_in_channel`) and ``readalong ask``, with the
+    same writer. ``posted``: the sections that may be quoted (None: all). ``channel_id`` (where
+    it was asked), ``public`` (the answer is posted for everyone there) and ``asker_name`` go in
+    the log: exports show the question to those who could see it asked."""
     answer = await answer_question(
         store,
         article,
@@ -88,6 +148,7 @@ async def ask(
         section_urls=section_urls,
         writer=writer,
         max_chars=max_chars,
+        posted=posted,
     )
     if not record:
         return Asked(answer, logged=False)
@@ -100,6 +161,10 @@ async def ask(
             latency_ms=answer.latency_ms,
             guild_id=viewer.guild_id,
             user_id=viewer.user_id,
+            channel_id=channel_id,
+            public=public,
+            user_name=asker_name,
+            answer=answer.text,
         )
     except (ReadalongError, sqlite3.Error) as error:
         if not is_read_only_error(error):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -20,12 +22,48 @@ _MAX_SLUG = 60
 
 @dataclass(frozen=True, slots=True)
 class ArticleSummary:
+    """One line of an article list (``/articles``, ``readalong list``, the article autocomplete): enough to
+    choose one without loading its text."""
+
     id: str
     title: str | None
     author: str | None
     sections: int
     comments: int
     imported_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Removed:
+    """What ``/article delete`` removed in one server."""
+
+    postings: int
+    """This server's postings of the article (cancelled first if still going)."""
+    messages: int
+    """Archived messages of those postings' discussions (with ``archive``), readers' included."""
+    questions: int
+    """Logged ``/ask`` questions about it in this server (with ``archive``)."""
+    article_deleted: bool
+    """The article itself is gone: no other server lists, posts or archives it."""
+
+
+def content_hash(article: Article) -> str:
+    """SHA-256 of what the article says: its title, author, date, address, body, author's bio and
+    original comments, not its id, file name or sectioning. The same file imported twice (or the
+    same text in another encoding) has the same hash; one changed word gives another."""
+    said = [
+        article.title,
+        article.author,
+        article.published.isoformat() if article.published else None,
+        article.url,
+        article.body,
+        article.author_bio,
+        [
+            [c.author, c.posted.isoformat(timespec="seconds") if c.posted else None, c.text]
+            for c in article.comments
+        ],
+    ]
+    return hashlib.sha256(json.dumps(said, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 def slugify(text: str) -> str:
@@ -38,6 +76,8 @@ def slugify(text: str) -> str:
 
 
 def check_article_id(article_id: str) -> str:
+    """``article_id`` if it is a valid id (1-64 lowercase letters, digits and dashes), else a ReadalongError
+    that says what is allowed."""
     if not ARTICLE_ID.match(article_id):
         raise ReadalongError(
             f"invalid article id {article_id!r}: use 1-64 lowercase letters, digits and dashes, starting with a letter or digit"
@@ -45,13 +85,15 @@ def check_article_id(article_id: str) -> str:
     return article_id
 
 
-_UNKNOWN = "unknown article {!r}: pick one from the list (see /article list)"
+_UNKNOWN = "unknown article {!r}: pick one from the list (see /articles)"
 
-_LISTED_IN = (
+LISTED_IN = (
     "(NOT EXISTS (SELECT 1 FROM article_guilds g WHERE g.article_id = a.id)"
     " OR EXISTS (SELECT 1 FROM article_guilds g WHERE g.article_id = a.id AND g.guild_id = ?)"
     " OR EXISTS (SELECT 1 FROM postings p WHERE p.article_id = a.id AND p.guild_id = ?))"
 )
+"""Whether article ``a`` is listed in a server (its id twice as parameters): the one definition,
+used by the article queries and by search over the original comments."""
 
 
 class ArticleQueries:
@@ -88,7 +130,7 @@ class ArticleQueries:
                     chosen = f"{base[: _MAX_SLUG - len(str(n)) - 1]}-{n}"
             await db.execute(
                 "INSERT INTO articles (id, title, author, published, declared_comments, source, format, body,"
-                " author_bio, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " author_bio, imported_at, url, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     chosen,
                     article.title,
@@ -100,6 +142,8 @@ class ArticleQueries:
                     article.body,
                     article.author_bio,
                     dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                    article.url,
+                    content_hash(article),
                 ),
             )
             await db.executemany(
@@ -143,6 +187,7 @@ class ArticleQueries:
             sections=article.sections,
             author_bio=article.author_bio,
             comments=article.comments,
+            url=article.url,
         )
 
     async def _exists(self, article_id: str) -> bool:
@@ -155,7 +200,7 @@ class ArticleQueries:
         async with db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)) as cursor:
             row = await cursor.fetchone()
         if row is None:
-            raise NotFoundError(f"no article with id {article_id!r} (see `readalong list` or /article list)")
+            raise NotFoundError(f"no article with id {article_id!r} (see `readalong list` or /articles)")
         body: str = row["body"]
         async with db.execute(
             "SELECT idx, heading, start, end FROM sections WHERE article_id = ? ORDER BY idx", (article_id,)
@@ -196,12 +241,13 @@ class ArticleQueries:
             sections=sections,
             author_bio=row["author_bio"],
             comments=comments,
+            url=row["url"],
         )
 
     async def listed_in(self, guild_id: int, article_id: str) -> bool:
         """Whether the article is listed in this server (imported or posted there, or shared)."""
         async with self._store.db.execute(
-            f"SELECT 1 FROM articles a WHERE a.id = ? AND {_LISTED_IN}", (article_id, guild_id, guild_id)
+            f"SELECT 1 FROM articles a WHERE a.id = ? AND {LISTED_IN}", (article_id, guild_id, guild_id)
         ) as cursor:
             return await cursor.fetchone() is not None
 
@@ -215,7 +261,7 @@ class ArticleQueries:
     async def list(self, guild_id: int | None = None) -> list[ArticleSummary]:
         """The articles listed in a server (every article for ``None``: the operator), newest
         import first."""
-        where, params = ("", ()) if guild_id is None else (f" WHERE {_LISTED_IN}", (guild_id, guild_id))
+        where, params = ("", ()) if guild_id is None else (f" WHERE {LISTED_IN}", (guild_id, guild_id))
         async with self._store.db.execute(
             "SELECT a.id, a.title, a.author, a.imported_at,"
             " (SELECT count(*) FROM sections s WHERE s.article_id = a.id) AS n_sections,"
@@ -231,6 +277,99 @@ class ArticleQueries:
             ]
 
     async def count(self) -> int:
+        """How many articles are stored."""
         async with self._store.db.execute("SELECT count(*) FROM articles") as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
+
+    async def same_content(self, digest: str, guild_id: int | None) -> str | None:
+        """The id of the oldest article with this content hash that the asker can see: listed in
+        this server, or any for ``None`` (the operator). An identical article imported only in
+        another server is not reported, so what another server imported does not leak."""
+        where, params = ("", ()) if guild_id is None else (f" AND {LISTED_IN}", (guild_id, guild_id))
+        async with self._store.db.execute(
+            f"SELECT a.id FROM articles a WHERE a.content_hash = ?{where} ORDER BY a.rowid LIMIT 1",
+            (digest, *params),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return str(row["id"]) if row else None
+
+    async def unhashed(self) -> tuple[str, ...]:
+        """Articles stored before content hashes were kept (migration 0010)."""
+        async with self._store.db.execute("SELECT id FROM articles WHERE content_hash IS NULL") as cursor:
+            return tuple(str(row["id"]) for row in await cursor.fetchall())
+
+    async def set_hash(self, article_id: str, digest: str) -> None:
+        """Record the content hash of an article imported before hashes were kept, so a re-import of the same
+        content finds it."""
+        async with self._store.transaction() as db:
+            await db.execute("UPDATE articles SET content_hash = ? WHERE id = ?", (digest, article_id))
+
+    async def owners(self, article_id: str) -> set[int]:
+        """The servers the article was imported in; empty for the operator's shared library."""
+        async with self._store.db.execute(
+            "SELECT guild_id FROM article_guilds WHERE article_id = ?", (article_id,)
+        ) as cursor:
+            return {int(row["guild_id"]) for row in await cursor.fetchall()}
+
+    async def remove_from_guild(self, article_id: str, guild_id: int, *, archive: bool) -> Removed:
+        """Remove the article from one server, in one transaction: that server's postings of it
+        (and, with ``archive``, the messages archived from their channels and threads and the
+        questions asked about it there) and its import there. The article itself is deleted only
+        when nothing else holds it: no other server imported, posted or archived it, and it is not
+        the operator's shared library (an article no server imported). Other servers' postings,
+        archives and library entries are never touched."""
+        async with self._store.transaction() as db:
+            async with db.execute(
+                "SELECT id FROM postings WHERE article_id = ? AND guild_id = ?", (article_id, guild_id)
+            ) as cursor:
+                posting_ids = [int(row["id"]) for row in await cursor.fetchall()]
+            async with db.execute(
+                "SELECT 1 FROM article_guilds WHERE article_id = ? LIMIT 1", (article_id,)
+            ) as cursor:
+                owned = await cursor.fetchone() is not None
+            marks = ",".join("?" * len(posting_ids))
+            messages = questions = 0
+            if archive:
+                threads: list[int] = []
+                if posting_ids:
+                    async with db.execute(
+                        f"SELECT DISTINCT thread_id FROM posting_items WHERE posting_id IN ({marks})"
+                        " AND thread_id IS NOT NULL",
+                        posting_ids,
+                    ) as cursor:
+                        threads = [int(row["thread_id"]) for row in await cursor.fetchall()]
+                thread_marks = ",".join("?" * len(threads))
+                in_threads = f" OR channel_id IN ({thread_marks})" if threads else ""
+                cursor = await db.execute(
+                    f"DELETE FROM messages WHERE guild_id = ? AND (article_id = ?{in_threads})",
+                    (guild_id, article_id, *threads),
+                )
+                messages = cursor.rowcount
+                if threads:
+                    await db.execute(
+                        f"DELETE FROM threads WHERE guild_id = ? AND id IN ({thread_marks})",
+                        (guild_id, *threads),
+                    )
+                cursor = await db.execute(
+                    "DELETE FROM asks WHERE guild_id = ? AND article_id = ?", (guild_id, article_id)
+                )
+                questions = cursor.rowcount
+            if posting_ids:
+                await db.execute(f"DELETE FROM postings WHERE id IN ({marks})", posting_ids)
+            await db.execute(
+                "DELETE FROM article_guilds WHERE article_id = ? AND guild_id = ?", (article_id, guild_id)
+            )
+            async with db.execute(
+                "SELECT EXISTS (SELECT 1 FROM article_guilds WHERE article_id = ?)"
+                " OR EXISTS (SELECT 1 FROM postings WHERE article_id = ?)"
+                " OR EXISTS (SELECT 1 FROM messages WHERE article_id = ?) AS held",
+                (article_id, article_id, article_id),
+            ) as cursor:
+                row = await cursor.fetchone()
+            held = bool(row["held"]) if row else True
+            deleted = owned and not held
+            if deleted:
+                await db.execute("DELETE FROM asks WHERE article_id = ?", (article_id,))
+                await db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+        return Removed(len(posting_ids), messages, questions, deleted)

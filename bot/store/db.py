@@ -65,13 +65,16 @@ class MigrationError(ReadalongError):
 
 @dataclass(frozen=True, slots=True)
 class Migration:
+    """One numbered ``NNNN_name.sql`` file; it is applied in one transaction and sets ``PRAGMA user_version``
+    to ``number``."""
+
     number: int
     name: str
     sql: str
 
 
 def load_migrations(folder: Path | None = None) -> list[Migration]:
-    """The migrations in ``folder`` (the packaged ones by default), in order, numbered 1, 2, 3…"""
+    """The migrations in ``folder`` (the packaged ones by default), in order, numbered 1, 2, 3 and so on."""
     root = resources.files("bot.store") / "migrations" if folder is None else folder
     found = []
     for entry in root.iterdir():
@@ -127,6 +130,9 @@ class _Kind(Enum):
 
 @dataclass(frozen=True, slots=True)
 class Inspection:
+    """What an existing database file is (ours, ours from before the mark, or new) and its schema version;
+    anything else is refused before it is touched."""
+
     kind: _Kind
     version: int
 
@@ -239,6 +245,8 @@ class DatabaseLock:
 
     @classmethod
     def acquire(cls, database: Path) -> DatabaseLock:
+        """Take the lock on ``database`` or raise DatabaseInUseError naming the bot that holds it; the
+        holder's pid, host and command are written into the lock file."""
         path = _side_file(database, ".lock")
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
@@ -267,6 +275,7 @@ class DatabaseLock:
         return cls(path, fd)
 
     def release(self) -> None:
+        """Give the lock up and empty the file; safe to call twice."""
         if self._fd is not None:
             fd, self._fd = self._fd, None
             with contextlib.suppress(OSError):
@@ -328,6 +337,7 @@ class Store:
 
     @property
     def read_only(self) -> bool:
+        """Whether the file could only be opened for reading (read-only to us): reads work, writes fail."""
         return self._reader is not None and self._writer is None
 
     async def open(self, *, exclusive: bool = False) -> None:
@@ -399,6 +409,8 @@ class Store:
         return db
 
     async def close(self) -> None:
+        """Close both connections (the reader first, so the writer can checkpoint and remove the WAL) and
+        release the lock, even when a close fails."""
         # The reader first: the last connection to close checkpoints and removes the WAL, which a
         # read-only one cannot do.
         reader, self._reader = self._reader, None
@@ -447,6 +459,7 @@ class Store:
                 _transaction_of.reset(token)
 
     async def schema_version(self) -> int:
+        """The number of the last migration applied (``PRAGMA user_version``)."""
         async with self.db.execute("PRAGMA user_version") as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0

@@ -27,6 +27,8 @@ class KnownThread:
 
 
 class GuildQueries:
+    """Per-server settings, and the threads of a server the archive knows of."""
+
     def __init__(self, store: Store) -> None:
         self._store = store
 
@@ -45,6 +47,8 @@ class GuildQueries:
             return [KnownThread(r[0], r[1], bool(r[2])) for r in await cursor.fetchall()]
 
     async def purge_deleted(self, guild_id: int) -> bool:
+        """Whether the server asked for deleted messages' words to be purged from the archive (off by
+        default)."""
         async with self._store.db.execute(
             "SELECT purge_deleted FROM guild_settings WHERE guild_id = ?", (guild_id,)
         ) as cursor:

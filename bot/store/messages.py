@@ -27,6 +27,8 @@ def visible_to(viewer: Viewer, alias: str = "messages") -> tuple[str, tuple[obje
 
 
 class MessageQueries:
+    """Readers' messages as recorded from Discord; every read takes a Viewer and filters in the query."""
+
     def __init__(self, store: Store) -> None:
         self._store = store
 
@@ -91,6 +93,7 @@ class MessageQueries:
         return await self._select("messages.channel_id = ?", (channel_id,), viewer)
 
     async def get(self, message_id: int, viewer: Viewer) -> StoredMessage | None:
+        """The message ``message_id`` if ``viewer`` may see it, else None (as if it did not exist)."""
         found = await self._select("messages.id = ?", (message_id,), viewer)
         return found[0] if found else None
 

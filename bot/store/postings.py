@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import aiosqlite
 
 from bot.domain.posting import ItemRow, Placement, Posting, PostingState
+from bot.domain.shards import EVERY_SHARD, ShardSet
 from bot.errors import ConflictError, NotFoundError
 
 if TYPE_CHECKING:
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 
 
 def utcnow() -> dt.datetime:
+    """The current time, aware and in UTC, as every due time is stored."""
     return dt.datetime.now(dt.UTC)
 
 
@@ -38,6 +40,7 @@ def _posting(row: aiosqlite.Row) -> Posting:
         row["paused_reason"],
         row["notify_channel_id"],
         row["tag_id"],
+        row["cancelled_at"],
     )
 
 
@@ -58,6 +61,9 @@ def _item(row: aiosqlite.Row) -> ItemRow:
 
 
 class PostingQueries:
+    """Postings and their items; state changes are single transactions, so a crash leaves each item pending,
+    sending or done."""
+
     def __init__(self, store: Store) -> None:
         self._store = store
 
@@ -122,6 +128,7 @@ class PostingQueries:
         return await self.get(posting_id)
 
     async def get(self, posting_id: int) -> Posting:
+        """The posting ``posting_id``, or NotFoundError."""
         async with self._store.db.execute("SELECT * FROM postings WHERE id = ?", (posting_id,)) as cursor:
             row = await cursor.fetchone()
         if row is None:
@@ -139,6 +146,7 @@ class PostingQueries:
             return [_posting(row) for row in await cursor.fetchall()]
 
     async def items(self, posting_id: int) -> list[ItemRow]:
+        """The posting's items in posting order (by ``seq``)."""
         async with self._store.db.execute(
             "SELECT * FROM posting_items WHERE posting_id = ? ORDER BY seq", (posting_id,)
         ) as cursor:
@@ -165,12 +173,13 @@ class PostingQueries:
         item = _item(row)
         return await self.get(item.posting_id), item
 
-    async def active_ids(self) -> list[int]:
-        """The postings with items still to send, each of which the publisher works on on its own."""
+    async def active_ids(self, shards: ShardSet = EVERY_SHARD) -> list[int]:
+        """The postings with items still to send, each of which the publisher works on on its own;
+        only those of servers on ``shards`` (a process sends only its own servers' postings)."""
         async with self._store.db.execute(
-            "SELECT id FROM postings WHERE state = 'active' ORDER BY id"
+            "SELECT id, guild_id FROM postings WHERE state = 'active' ORDER BY id"
         ) as cursor:
-            return [row["id"] for row in await cursor.fetchall()]
+            return [row["id"] for row in await cursor.fetchall() if shards.owns(row["guild_id"])]
 
     async def halt(self, posting_id: int, reason: str) -> None:
         """Pause a posting Discord refuses for good, keeping why (resuming clears it)."""
@@ -181,6 +190,8 @@ class PostingQueries:
             )
 
     async def mark_sending(self, posting_id: int, seq: int) -> None:
+        """Note that the item is about to be sent: after a crash, a ``sending`` item is looked for in the
+        channel before it is sent again, so nothing posts twice."""
         async with self._store.transaction() as db:
             await db.execute(
                 "UPDATE posting_items SET status = 'sending' WHERE posting_id = ? AND seq = ? AND status = 'pending'",
@@ -188,6 +199,8 @@ class PostingQueries:
             )
 
     async def record_message(self, posting_id: int, seq: int, message_id: int, container_id: int) -> None:
+        """Remember the message the item was sent as, and the channel or thread it is in, before the item is
+        marked done."""
         async with self._store.transaction() as db:
             await db.execute(
                 "UPDATE posting_items SET message_id = ?, container_id = ? WHERE posting_id = ? AND seq = ?",
@@ -211,7 +224,9 @@ class PostingQueries:
         self, posting_id: int, state: PostingState, *, reschedule_pace: int | None = None
     ) -> None:
         """Pause or resume (either clears a stored reason for a pause: an admin acted on it);
-        resuming spreads the pending items from now at the posting's pace."""
+        resuming spreads the pending items from now at the posting's pace, keeping it: the next
+        section falls due one interval after resuming (what comes before it, such as an unsent
+        intro, at once), each later one an interval after that, the comments with the last."""
         async with self._store.transaction() as db:
             await db.execute(
                 "UPDATE postings SET state = ?, paused_reason = NULL WHERE id = ? AND state != 'done'",
@@ -226,12 +241,12 @@ class PostingQueries:
                 now = utcnow()
                 step = 0
                 for row in rows:
+                    if row["kind"] == "section":
+                        step += 1
                     await db.execute(
                         "UPDATE posting_items SET due_at = ? WHERE posting_id = ? AND seq = ?",
                         (_iso(now + dt.timedelta(minutes=step * reschedule_pace)), posting_id, row["seq"]),
                     )
-                    if row["kind"] == "section":
-                        step += 1
 
     async def placement(self, channel_or_message_id: int) -> Placement | None:
         """The article and section a thread, forum post or posted message belongs to."""
@@ -261,3 +276,26 @@ class PostingQueries:
             return {
                 row["section"]: (row["container_id"], row["message_id"]) for row in await cursor.fetchall()
             }
+
+    async def posted_sections(self, posting_id: int) -> tuple[frozenset[int], int]:
+        """The sections of a posting sent so far (their item done), and how many it has in all:
+        what ``/ask`` may quote without spoiling what readers have not been posted yet."""
+        async with self._store.db.execute(
+            "SELECT section, status FROM posting_items WHERE posting_id = ? AND kind = 'section'",
+            (posting_id,),
+        ) as cursor:
+            rows = list(await cursor.fetchall())
+        return frozenset(r["section"] for r in rows if r["status"] == "done"), len(rows)
+
+    async def cancel(self, posting_id: int) -> bool:
+        """Stop a posting for good (``/article cancel``): its state becomes ``done`` with the
+        moment it was cancelled, so neither the publisher nor a restart ever picks it up again.
+        Its items keep their status: those sent stay ``done`` with their message ids (the status
+        and the archive still link them), the rest stay unsent. False if it had already ended."""
+        async with self._store.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE postings SET state = 'done', paused_reason = NULL, cancelled_at = ?"
+                " WHERE id = ? AND state != 'done'",
+                (_iso(utcnow()), posting_id),
+            )
+            return cursor.rowcount > 0

@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING
 from aiosqlite import Row
 
 from bot.articles.passages import article_passages
+from bot.domain.answer import AskedQuestion
 from bot.domain.article import Article
-from bot.domain.passage import Hit, MessageHit, Passage
+from bot.domain.passage import ArchiveHit, Hit, MessageHit, Passage
 from bot.domain.viewer import Viewer
+from bot.store.articles import LISTED_IN
 from bot.store.messages import visible_to
 
 if TYPE_CHECKING:
@@ -29,7 +31,14 @@ def _passage(row: Row) -> Passage:
     )
 
 
+def _storable(text: str) -> str:
+    """``text`` with lone surrogates (from undecodable bytes) as U+FFFD: SQLite stores UTF-8."""
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
 class SearchQueries:
+    """The full-text index over articles' passages and readers' messages, and the log of questions asked."""
+
     def __init__(self, store: Store) -> None:
         self._store = store
         self._indexed: set[str] = set()
@@ -140,13 +149,19 @@ class SearchQueries:
         latency_ms: float,
         guild_id: int | None = None,
         user_id: int | None = None,
+        channel_id: int | None = None,
+        public: bool = False,
+        user_name: str | None = None,
+        answer: str | None = None,
     ) -> None:
+        """Log a question. ``channel_id`` and ``public`` (the answer was posted for everyone in
+        that channel) decide who sees it in an export; ``user_name`` and ``answer`` are shown there."""
         # A lone surrogate (from undecodable bytes) cannot be stored as UTF-8: U+FFFD instead.
-        question = question.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+        question = _storable(question)
         async with self._store.transaction() as db:
             await db.execute(
-                "INSERT INTO asks (asked_at, guild_id, user_id, article_id, question, answered, quotes, latency_ms)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO asks (asked_at, guild_id, user_id, article_id, question, answered, quotes, latency_ms,"
+                " channel_id, public, user_name, answer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                     guild_id,
@@ -156,10 +171,15 @@ class SearchQueries:
                     int(answered),
                     json.dumps(quotes, ensure_ascii=False),
                     latency_ms,
+                    channel_id,
+                    int(public),
+                    _storable(user_name) if user_name is not None else None,
+                    _storable(answer) if answer is not None else None,
                 ),
             )
 
     async def ask_count(self) -> int:
+        """How many questions the log holds, answered or not."""
         async with self._store.db.execute("SELECT count(*) FROM asks") as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
@@ -205,3 +225,102 @@ class SearchQueries:
             )
             for r in rows
         ]
+
+    # -- The archive's search and exports (issue 15) --------------------------------------------
+
+    async def search_comments(
+        self, match: str, *, viewer: Viewer, article_id: str | None = None, limit: int = 25
+    ) -> list[ArchiveHit]:
+        """The articles' original comments matching, best first: part of the article, so seen by
+        anyone in a server where the article is listed (the operator: every article's). Each comes
+        with its posted message in a comments thread the viewer can see, when there is one."""
+        listed_params: tuple[object, ...] = ()
+        posted_params: tuple[object, ...] = ()
+        if viewer.everything:
+            listed, posted = "1", "1"
+        else:
+            listed = f"EXISTS (SELECT 1 FROM articles a WHERE a.id = comments_fts.article_id AND {LISTED_IN})"
+            listed_params = (viewer.guild_id, viewer.guild_id)
+            posted = "p.guild_id = ? AND i.container_id IN (SELECT value FROM json_each(?))"
+            posted_params = (viewer.guild_id, json.dumps(sorted(viewer.channel_ids)))
+        # The best matches first (FTS5 scores, sorts and cuts to ``limit``), then only those are
+        # joined to their comment and looked up among the postings.
+        sql = (
+            "SELECT f.article_id, f.idx, c.author, c.posted, c.text, f.rank,"
+            " (SELECT json_array(p.guild_id, i.container_id, i.message_id) FROM posting_items i"
+            "  JOIN postings p ON p.id = i.posting_id"
+            "  WHERE p.article_id = f.article_id AND i.kind = 'comment' AND i.comment = f.idx"
+            f"  AND i.message_id IS NOT NULL AND i.container_id IS NOT NULL AND {posted}"
+            "  ORDER BY p.id DESC LIMIT 1) AS posted_as"
+            " FROM (SELECT article_id, idx, bm25(comments_fts) AS rank FROM comments_fts"
+            "  WHERE comments_fts MATCH ? AND (? IS NULL OR article_id = ?)"
+            f"  AND {listed} ORDER BY rank LIMIT ?) AS f"
+            " JOIN comments c ON c.article_id = f.article_id AND c.idx = f.idx ORDER BY f.rank"
+        )
+        params = (*posted_params, match, article_id, article_id, *listed_params, limit)
+        async with self._store.db.execute(sql, params) as cursor:
+            rows = await cursor.fetchall()
+        hits = []
+        for r in rows:
+            guild_id, channel_id, message_id = json.loads(r["posted_as"]) if r["posted_as"] else (None,) * 3
+            hits.append(
+                ArchiveHit(
+                    article_id=r["article_id"],
+                    author_name=r["author"],
+                    content=r["text"],
+                    created_at=r["posted"],
+                    place="Comments",
+                    score=-r["rank"],
+                    guild_id=guild_id,
+                    channel_id=channel_id,
+                    message_id=message_id,
+                    comment=r["idx"],
+                )
+            )
+        return hits
+
+    async def comments_threads(self, channel_ids: Iterable[int]) -> set[int]:
+        """Which of these channels are an article's comments thread (or forum post)."""
+        wanted = json.dumps(sorted(set(channel_ids)))
+        async with self._store.db.execute(
+            "SELECT DISTINCT thread_id FROM posting_items WHERE kind = 'comments'"
+            " AND thread_id IN (SELECT value FROM json_each(?))",
+            (wanted,),
+        ) as cursor:
+            return {int(r[0]) for r in await cursor.fetchall()}
+
+    async def asked_about(self, article_id: str, viewer: Viewer) -> list[AskedQuestion]:
+        """The questions asked about an article that ``viewer`` may see, oldest first: a member,
+        those answered publicly in a channel or thread of their server they can view now; the
+        operator, every one (the command line's and those logged before channels were kept too)."""
+        scope: tuple[object, ...] = ()
+        if viewer.everything:
+            visible = "1"
+        else:
+            visible = "guild_id = ? AND public = 1 AND channel_id IN (SELECT value FROM json_each(?))"
+            scope = (viewer.guild_id, json.dumps(sorted(viewer.channel_ids)))
+        async with self._store.db.execute(
+            "SELECT asked_at, user_name, user_id, guild_id, channel_id, question, answer, answered, quotes"
+            f" FROM asks WHERE article_id = ? AND {visible} ORDER BY asked_at, id",
+            (article_id, *scope),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            AskedQuestion(
+                asked_at=r["asked_at"],
+                asker=r["user_name"],
+                user_id=r["user_id"],
+                guild_id=r["guild_id"],
+                channel_id=r["channel_id"],
+                question=r["question"],
+                answer=r["answer"] if r["answer"] is not None else _answer_from_quotes(r["quotes"]),
+                answered=bool(r["answered"]),
+            )
+            for r in rows
+        ]
+
+
+def _answer_from_quotes(quotes: str) -> str:
+    """The answer of a question logged before answers were kept: the quotes it showed."""
+    texts = [str(q.get("text", "")) for q in json.loads(quotes) if isinstance(q, dict)]
+    return "\n\n".join(f"> {t}" for t in texts if t) or "(not found in the article)"

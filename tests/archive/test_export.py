@@ -72,7 +72,7 @@ def test_markdown_reads_like_a_comment_section(stored: tuple[Path, Article, list
     s1 = text.index("## §1/6")
     s2 = text.index("## §2/6")
     assert s1 < text.index("- **ana**") < text.index("  - **ben**") < s2  # ben's reply nested under ana
-    assert "**cy** · 2026-11-20 10:44 (edited)\n  second draft" in text
+    assert "**cy** · 2026-11-20 10:44 UTC (edited)\n  second draft" in text
     assert "first draft" not in text
     assert "**Readalong**" not in text  # the bot's own posts are the article, shown once
     comments = text.index("## Comments")

@@ -102,7 +102,8 @@ def test_a_read_only_database_answers_but_does_not_write(
         out, err = capsys.readouterr()
         assert out.count("Q: ") == 2
         assert one_line(err, "read-only", "not logged"), err  # one warning for the whole batch
-        assert main(["--db", str(db), "import", str(sample_path)]) == 2
+        # (a copy under a new id: the same article without one is already there, nothing to write)
+        assert main(["--db", str(db), "import", str(sample_path), "--id", "copy"]) == 2
         err = capsys.readouterr().err
         assert one_line(err, "read-only"), err
         monkeypatch.setenv("DISCORD_TOKEN", "not-a-token")
@@ -133,7 +134,7 @@ def test_a_locked_database_waits_then_says_so(
         locker.execute("INSERT INTO guild_settings (guild_id) VALUES (1)")
         files = {name: (imported.parent / name).read_bytes() for name in ("r.db", "r.db-wal")}
         started = time.monotonic()
-        assert main(["--db", str(imported), "import", str(sample_path)]) == 2
+        assert main(["--db", str(imported), "import", str(sample_path), "--id", "copy"]) == 2
         waited = time.monotonic() - started
         assert one_line(capsys.readouterr().err, "locked by another process; try again")
         assert 4.0 <= waited < 30.0, waited

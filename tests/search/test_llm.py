@@ -38,17 +38,32 @@ async def server() -> AsyncIterator[FakeOpenAI]:
         yield running
 
 
-@pytest.fixture
-async def writer(server: FakeOpenAI) -> AsyncIterator[AnswerWriter]:
+def _writer(server: FakeOpenAI, timeout: float) -> AnswerWriter:
     settings = Settings(
         db_path=Path("unused.db"),
         openai_api_key=Secret(KEY),
         openai_base_url=server.url,
         openai_model="test-model",
-        openai_timeout_seconds=0.5,
+        openai_timeout_seconds=timeout,
     )
     built = AnswerWriter.from_settings(settings)
     assert built is not None
+    return built
+
+
+@pytest.fixture
+async def writer(server: FakeOpenAI) -> AsyncIterator[AnswerWriter]:
+    """A writer with time to spare: on a loaded machine a short timeout would expire before the
+    request reaches the server, and the test would see the fallback instead of the exchange."""
+    built = _writer(server, timeout=10.0)
+    yield built
+    await built.close()
+
+
+@pytest.fixture
+async def impatient_writer(server: FakeOpenAI) -> AsyncIterator[AnswerWriter]:
+    """A writer that gives up after half a second, for the model that never answers."""
+    built = _writer(server, timeout=0.5)
     yield built
     await built.close()
 
@@ -95,9 +110,10 @@ async def test_made_up_quotes_are_replaced_or_removed(
 
 
 async def test_a_model_that_never_answers_gives_the_extractive_answer_in_time(
-    stored: tuple[Store, Article], server: FakeOpenAI, writer: AnswerWriter
+    stored: tuple[Store, Article], server: FakeOpenAI, impatient_writer: AnswerWriter
 ) -> None:
     store, article = stored
+    writer = impatient_writer
     server.behaviour = "silent"
     extractive = await answer_question(store, article, QUESTION, viewer=OPERATOR)
     started = time.monotonic()

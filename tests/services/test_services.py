@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.articles import Article, parse_article, read_article_file
+from bot.articles import Article
 from bot.discordfmt.articles import listing_message, purge_setting_message, status_message
 from bot.discordfmt.posting import section_label
 from bot.domain.viewer import Viewer
@@ -25,15 +25,10 @@ from bot.store.postings import utcnow
 GUILD, CHANNEL, SECTION_THREAD, COMMENTS_THREAD = 1, 10, 500, 600
 
 
-@pytest.fixture
-def parsed(sample_path: Path) -> Article:
-    return parse_article(read_article_file(sample_path), source=str(sample_path))
-
-
 async def post_first_section(store: Store, parsed: Article) -> tuple[Article, int]:
     """The article imported in the server, posted into CHANNEL: its intro, first section (with its
     thread) and comments thread header sent, the rest pending."""
-    article = await articles_service.import_article(store, parsed, guild_id=GUILD)
+    article = (await articles_service.import_article(store, parsed, guild_id=GUILD)).article
     posting = await store.postings.create(
         article_id=article.id,
         guild_id=GUILD,

@@ -26,7 +26,7 @@ _WEBHOOK = "/webhooks/{webhook_id}/{webhook_token}"
 
 ROUTES: tuple[tuple[str, str, ApiHandler], ...] = (
     ("GET", "/gateway", users.get_gateway),
-    ("GET", "/gateway/bot", users.get_gateway),
+    ("GET", "/gateway/bot", users.get_gateway_bot),
     ("GET", "/users/@me", users.me),
     ("GET", "/users/{user_id}", users.get_user),
     ("GET", "/oauth2/applications/@me", applications.application),

@@ -20,6 +20,8 @@ CHAT_INPUT = CommandType.CHAT_INPUT
 
 
 async def application(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    """``GET /applications/@me`` (and the OAuth2 variant): the bot's application, owned by the world's first
+    human user."""
     world = sandbox.world
     bot = world.user(world.bot_id)
     owner = next((u for u in world.users.values() if not u["bot"]), bot)
@@ -62,6 +64,9 @@ def _scope(sandbox: Sandbox, request: web.Request) -> str:
 
 
 async def put_commands(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    """``PUT /applications/{id}/commands`` (or a guild's): replace the scope's commands, keeping the ids of
+    those of the same name. Discord refuses more than 100 (30032) and any command that breaks its schema
+    rules."""
     world = sandbox.world
     scope = _scope(sandbox, request)
     body = await request.json()
@@ -91,6 +96,7 @@ async def put_commands(sandbox: Sandbox, request: web.Request) -> web.StreamResp
 
 
 async def get_commands(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    """``GET /applications/{id}/commands`` (or a guild's): the scope's commands as Discord stored them."""
     return json_response(sandbox.world.commands.get(_scope(sandbox, request), []))
 
 

@@ -23,10 +23,13 @@ def visible_channel(sandbox: Sandbox, channel_id: str, needed: int = perms.VIEW_
 
 
 async def get_channel(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    """``GET /channels/{id}``: 404 if unknown, 403 if the bot cannot view it."""
     return json_response(visible_channel(sandbox, request.match_info["channel_id"]))
 
 
 async def patch_channel(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    """``PATCH /channels/{id}`` (Modify Channel): 403 without View Channel; a thread needs its owner or
+    Manage Threads, any other channel Manage Channels."""
     channel_id = request.match_info["channel_id"]
     visible_channel(sandbox, channel_id)
     world = sandbox.world
@@ -40,6 +43,8 @@ async def no_content(sandbox: Sandbox, request: web.Request) -> web.StreamRespon
 
 
 async def history(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    """``GET /channels/{id}/messages``: before/after/around paging, at most ``limit``; without Read Message
+    History Discord answers an empty list, not an error."""
     channel_id = request.match_info["channel_id"]
     channel = visible_channel(sandbox, channel_id)
     if channel["type"] in FORUMS:
@@ -60,6 +65,8 @@ async def history(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
 
 
 async def post_message(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    """``POST /channels/{id}/messages``: files need Attach Files (403); embeds without Embed Links are dropped
+    silently, as Discord does."""
     channel_id = request.match_info["channel_id"]
     world = sandbox.world
     body, files = await read_body(request)
@@ -71,6 +78,8 @@ async def post_message(sandbox: Sandbox, request: web.Request) -> web.StreamResp
 
 
 async def get_message(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    """``GET /channels/{id}/messages/{id}``: needs View Channel and Read Message History; an ephemeral message
+    is unknown (404)."""
     channel_id = request.match_info["channel_id"]
     visible_channel(sandbox, channel_id, perms.VIEW_CHANNEL | perms.READ_MESSAGE_HISTORY)
     message = sandbox.world.message(channel_id, request.match_info["message_id"])
@@ -80,6 +89,8 @@ async def get_message(sandbox: Sandbox, request: web.Request) -> web.StreamRespo
 
 
 async def patch_message(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    """``PATCH /channels/{id}/messages/{id}``: only the bot's own messages (50005), not in a locked or
+    archived thread."""
     info = request.match_info
     body, _ = await read_body(request)
     world = sandbox.world
@@ -87,6 +98,8 @@ async def patch_message(sandbox: Sandbox, request: web.Request) -> web.StreamRes
 
 
 async def delete_message(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    """``DELETE /channels/{id}/messages/{id}``: the bot's own, or anyone's with Manage Messages (403
+    otherwise)."""
     info = request.match_info
     sandbox.world.delete_message(info["channel_id"], info["message_id"], sandbox.world.bot_id)
     return web.Response(status=204)

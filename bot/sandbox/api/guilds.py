@@ -23,12 +23,14 @@ def _bot_in_guild(sandbox: Sandbox, request: web.Request) -> str:
 
 
 async def get_guild(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    """``GET /guilds/{id}`` with its roles; 403 Missing Access (50001) for a server the bot is not in."""
     guild_id = _bot_in_guild(sandbox, request)
     world = sandbox.world
     return json_response(world.guild(guild_id) | {"roles": list(world.roles[guild_id].values())})
 
 
 async def guild_channels(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    """``GET /guilds/{id}/channels``: the server's channels, threads excluded, as Discord lists them."""
     guild_id = _bot_in_guild(sandbox, request)
     channels = [
         c for c in sandbox.world.channels.values() if c["guild_id"] == guild_id and c["type"] not in THREADS
@@ -37,11 +39,13 @@ async def guild_channels(sandbox: Sandbox, request: web.Request) -> web.StreamRe
 
 
 async def get_member(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    """``GET /guilds/{id}/members/{user}``: 404 Unknown Member (10007) for a user who is not one."""
     guild_id = _bot_in_guild(sandbox, request)
     return json_response(sandbox.world.member(guild_id, request.match_info["user_id"]))
 
 
 async def active_threads(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    """``GET /guilds/{id}/threads/active``: the unarchived threads the bot can view, all in one answer."""
     guild_id = _bot_in_guild(sandbox, request)
     world = sandbox.world
     threads = [t for t in world.active_threads(guild_id) if world.can_view(world.bot_id, t["id"])]

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
 @dataclass
 class InteractionRecord:
+    """One interaction the sandbox sent the bot, and what the bot has done with it: how it responded, the
+    messages it sent, the choices or modal it answered with."""
+
     id: str
     token: str
     kind: InteractionType
@@ -67,6 +70,8 @@ def interaction_for(
 
 
 async def callback(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    """``POST /interactions/{id}/{token}/callback``: 404 (10062) for an unknown token or after the
+    deadline (Discord's 3 s), 400 (40060) for a second response, 50035 for an unknown type."""
     record = sandbox.interactions.get(request.match_info["interaction_token"])
     if record is None or record.id != request.match_info["interaction_id"]:
         raise ApiError(404, 10062, "Unknown interaction")

@@ -19,6 +19,7 @@ DEFAULT_ARCHIVE_MINUTES = 1440
 
 
 async def start_thread(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    """``POST /channels/{id}/messages/{id}/threads``: a thread from a message, which gets the message's id."""
     info = request.match_info
     body = await request.json()
     thread = sandbox.world.start_thread(
@@ -32,6 +33,8 @@ async def start_thread(sandbox: Sandbox, request: web.Request) -> web.StreamResp
 
 
 async def create_thread(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    """``POST /channels/{id}/threads``: in a forum, a post with its first message; elsewhere ``type`` is
+    required (v10), and only 10, 11 or 12 are accepted (50035)."""
     channel_id = request.match_info["channel_id"]
     world = sandbox.world
     body, files = await read_body(request)
@@ -63,18 +66,23 @@ async def create_thread(sandbox: Sandbox, request: web.Request) -> web.StreamRes
 
 
 async def add_thread_member(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    """``PUT /channels/{id}/thread-members/{user}``: refused in an archived thread, without the right to send
+    there, or in a private thread that is not invitable without Manage Threads."""
     info = request.match_info
     sandbox.world.add_thread_member(info["channel_id"], sandbox.world.bot_id, info["user_id"])
     return web.Response(status=204)
 
 
 async def get_thread_member(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    """``GET /channels/{id}/thread-members/{user}``: 404 if the user has not joined the thread."""
     info = request.match_info
     visible_channel(sandbox, info["channel_id"])
     return json_response(sandbox.world.thread_member(info["channel_id"], info["user_id"]))
 
 
 async def archived_threads(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    """``GET /channels/{id}/threads/archived/public``: latest archived first, paged by ``before``; needs View
+    Channel and Read Message History (403)."""
     channel_id = request.match_info["channel_id"]
     visible_channel(sandbox, channel_id, perms.VIEW_CHANNEL | perms.READ_MESSAGE_HISTORY)
     limit = max(2, min(int(request.query.get("limit", "50")), 100))

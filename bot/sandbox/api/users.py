@@ -11,19 +11,41 @@ from bot.sandbox.middleware import json_response
 if TYPE_CHECKING:
     from bot.sandbox.server import Sandbox
 
+SESSION_STARTS_PER_DAY = 1000
+"""Identifies a bot may send in 24 hours (Discord's docs, "Session Start Limit")."""
+
 
 async def get_gateway(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
-    limits = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
-    return json_response({"url": sandbox.ws_url, "shards": 1, "session_start_limit": limits})
+    """``GET /gateway``: where to connect, nothing more (Discord's docs, "Get Gateway")."""
+    return json_response({"url": sandbox.ws_url})
+
+
+async def get_gateway_bot(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    """``GET /gateway/bot``: where to connect, the recommended number of shards, and the session
+    start limit (identifies left today, and ``max_concurrency``: how many shards may identify in
+    the same 5 seconds, one per ``shard_id % max_concurrency`` bucket)."""
+    gateway = sandbox.gateway
+    total = SESSION_STARTS_PER_DAY
+    limits = {
+        "total": total,
+        "remaining": max(0, total - gateway.identifies),
+        "reset_after": 24 * 3600 * 1000,
+        "max_concurrency": gateway.max_concurrency,
+    }
+    return json_response(
+        {"url": sandbox.ws_url, "shards": gateway.recommended_shards, "session_start_limit": limits}
+    )
 
 
 async def me(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    """``GET /users/@me``: the bot's user, with the account fields OAuth2 adds."""
     # The current user as OAuth2 sees it: the public user plus its account settings.
     account = {"mfa_enabled": False, "locale": "en-US", "verified": True, "email": None}
     return json_response(sandbox.world.user(sandbox.world.bot_id) | account)
 
 
 async def get_user(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    """``GET /users/{id}``: any user the world knows; 404 Unknown User (10013) otherwise."""
     return json_response(sandbox.world.user(request.match_info["user_id"]))
 
 

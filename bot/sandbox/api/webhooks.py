@@ -18,12 +18,16 @@ if TYPE_CHECKING:
 
 
 async def channel_webhooks(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    """``GET /channels/{id}/webhooks``: needs Manage Webhooks (403), and the bot owner's 2FA where the server
+    requires it for moderation (60003)."""
     return json_response(
         sandbox.world.channel_webhooks(request.match_info["channel_id"], sandbox.world.bot_id)
     )
 
 
 async def create_webhook(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    """``POST /channels/{id}/webhooks``: needs Manage Webhooks; Discord refuses a bad name, a channel that
+    takes no webhooks, and more than ``MAX_WEBHOOKS`` per channel."""
     body = await request.json()
     hook = sandbox.world.create_webhook(
         request.match_info["channel_id"], sandbox.world.bot_id, str(body.get("name") or "")
@@ -32,6 +36,8 @@ async def create_webhook(sandbox: Sandbox, request: web.Request) -> web.StreamRe
 
 
 async def execute_webhook(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    """``POST /webhooks/{id}/{token}``: an interaction token's follow-up, or a real webhook's message (204
+    unless ``wait``); a forum needs ``thread_name`` or ``thread_id``."""
     info = request.match_info
     body, files = await read_body(request)
     record = interaction_for(sandbox, info["webhook_id"], info["webhook_token"], request)
@@ -44,6 +50,8 @@ async def execute_webhook(sandbox: Sandbox, request: web.Request) -> web.StreamR
 
 
 async def webhook_message(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+    """``GET|PATCH|DELETE /webhooks/{id}/{token}/messages/{id}``: a webhook's own message, or an interaction's
+    (``@original`` is its response); 404 for anything else."""
     info = request.match_info
     world = sandbox.world
     record = interaction_for(sandbox, info["webhook_id"], info["webhook_token"], request)

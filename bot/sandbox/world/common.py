@@ -48,6 +48,8 @@ class ApiError(Exception):
         self.errors = errors
 
     def body(self) -> Payload:
+        """The JSON error body Discord answers with: ``message``, ``code`` and, for a form error,
+        ``errors``."""
         body: Payload = {"message": self.message, "code": self.code}
         if self.errors is not None:
             body["errors"] = self.errors
@@ -55,6 +57,8 @@ class ApiError(Exception):
 
 
 def unknown(kind: str) -> ApiError:
+    """Discord's 404 for a missing ``kind`` of object, with its JSON error code (10003 Unknown Channel and so
+    on)."""
     codes = {
         "Channel": 10003,
         "Guild": 10004,
@@ -70,6 +74,8 @@ def unknown(kind: str) -> ApiError:
 
 
 def invalid_form(field_name: str, code: str, message: str) -> ApiError:
+    """Discord's 400 "Invalid Form Body" (50035), with ``code`` and ``message`` for the one field that is
+    wrong."""
     return ApiError(
         400, 50035, "Invalid Form Body", {field_name: {"_errors": [{"code": code, "message": message}]}}
     )
@@ -93,14 +99,17 @@ def webhook_name(field_name: str, name: str) -> str:
 
 
 def iso(moment: dt.datetime) -> str:
+    """A time as Discord writes timestamps (ISO 8601 with microseconds and offset)."""
     return moment.isoformat(timespec="microseconds")
 
 
 def now() -> dt.datetime:
+    """The current time, aware and in UTC."""
     return dt.datetime.now(dt.UTC)
 
 
 def snowflake_time(snowflake: int | str) -> dt.datetime:
+    """When a snowflake was made: its top 42 bits are milliseconds since Discord's epoch (2015)."""
     return dt.datetime.fromtimestamp(((int(snowflake) >> 22) + DISCORD_EPOCH_MS) / 1000, dt.UTC)
 
 
@@ -117,8 +126,15 @@ class Snowflakes:
         self._lock = threading.Lock()
         self._last = 0
 
-    def next(self) -> str:
+    def next(self, shard: tuple[int, int] | None = None) -> str:
+        """The next id; with ``shard`` (``(shard_id, num_shards)``) the next one Discord's sharding
+        formula, ``(id >> 22) % num_shards``, routes to that shard (a server made on a chosen shard)."""
         with self._lock:
             candidate = (int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22
             self._last = max(candidate, self._last + 1)
+            if shard is not None:
+                shard_id, count = shard
+                moment = self._last >> 22
+                moment += (shard_id - moment) % count
+                self._last = max(self._last, moment << 22)
             return str(self._last)

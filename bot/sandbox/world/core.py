@@ -64,30 +64,35 @@ class WorldCore:
     # -- lookups --------------------------------------------------------------------------------
 
     def user(self, user_id: str) -> Payload:
+        """The user ``user_id``, or Discord's 404 Unknown User (10013)."""
         try:
             return self.users[str(user_id)]
         except KeyError:
             raise unknown("User") from None
 
     def guild(self, guild_id: str) -> Payload:
+        """The server ``guild_id``, or Discord's 404 Unknown Guild (10004)."""
         try:
             return self.guilds[str(guild_id)]
         except KeyError:
             raise unknown("Guild") from None
 
     def channel(self, channel_id: str) -> Payload:
+        """The channel or thread ``channel_id``, or Discord's 404 Unknown Channel (10003)."""
         try:
             return self.channels[str(channel_id)]
         except KeyError:
             raise unknown("Channel") from None
 
     def member(self, guild_id: str, user_id: str) -> Payload:
+        """The member ``user_id`` of ``guild_id``, or Discord's 404 Unknown Member (10007)."""
         try:
             return self.members[str(guild_id)][str(user_id)]
         except KeyError:
             raise unknown("Member") from None
 
     def message(self, channel_id: str, message_id: str) -> Payload:
+        """The message ``message_id`` in ``channel_id``, or Discord's 404 Unknown Message (10008)."""
         try:
             return self.messages[str(channel_id)][str(message_id)]
         except KeyError:
@@ -114,9 +119,12 @@ class WorldCore:
         return max(found, key=lambda c: int(c["id"]))
 
     def parent_of(self, channel: Payload) -> Payload:
+        """The channel whose overwrites apply: a thread's parent, else the channel itself."""
         return self.channel(channel["parent_id"]) if channel["type"] in THREADS else channel
 
     def in_thread(self, thread_id: str, user_id: str) -> bool:
+        """Whether the user has joined the thread (a private thread is visible only to its members and
+        moderators)."""
         return str(user_id) in self.thread_members.get(str(thread_id), {})
 
     # -- permissions ----------------------------------------------------------------------------
@@ -158,6 +166,8 @@ class WorldCore:
             raise ApiError(403, 50013, "Missing Permissions")
 
     def can_view(self, user_id: str, channel_id: str) -> bool:
+        """Whether the user may see the channel (VIEW_CHANNEL after overwrites); events of channels they
+        cannot see are not sent to them."""
         return bool(self.permissions(user_id, channel_id) & perms.VIEW_CHANNEL)
 
     # -- thread state: what a message or a thread change does to a thread ----------------------

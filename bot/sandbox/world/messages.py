@@ -32,7 +32,8 @@ _ROLE_MENTION = re.compile(r"<@&(\d+)>")
 
 
 class Messages(WorldCore):
-    """Messages: posting (as a member, the bot or a webhook), attachments, mentions, editing,"""
+    """Messages: posting (as a member, the bot or a webhook), attachments, mentions, editing,
+    deleting and history, each refused as Discord refuses it."""
 
     # -- messages -------------------------------------------------------------------------------
 
@@ -151,8 +152,8 @@ class Messages(WorldCore):
         return message
 
     def _check_not_locked(self, thread: Payload, user_id: str) -> None:
-        """ "Users (including bot users) without the MANAGE_THREADS permission ... won't be able to
-        create or update messages in locked threads" (Threads topic, "Locked Threads"): 160005,
+        """Discord's Threads topic ("Locked Threads"): "Users (including bot users) without the
+        MANAGE_THREADS permission ... won't be able to create or update messages in locked threads": 160005,
         archived or not. The docs give the code, not the status; 403 is what is modelled."""
         if thread["thread_metadata"]["locked"] and not (
             self.permissions(user_id, thread["id"]) & perms.MANAGE_THREADS
@@ -246,6 +247,8 @@ class Messages(WorldCore):
     def edit_message(
         self, channel_id: str, message_id: str, editor_id: str, body: Mapping[str, Any]
     ) -> Payload:
+        """Edit a message as Discord does: only its author (or its webhook) may; not in a locked thread
+        without MANAGE_THREADS, nor in an archived one (50083); the result must pass the message limits."""
         message = self.message(channel_id, message_id)
         if message["author"]["id"] != editor_id and message.get("webhook_id") != editor_id:
             raise ApiError(403, 50005, "Cannot edit a message authored by another user")
@@ -270,6 +273,8 @@ class Messages(WorldCore):
         return message
 
     def delete_message(self, channel_id: str, message_id: str, deleter_id: str) -> None:
+        """Delete a message: anyone's own, others' only with MANAGE_MESSAGES; sends MESSAGE_DELETE to those
+        who can see the channel."""
         message = self.message(channel_id, message_id)
         own = message["author"]["id"] == deleter_id or message.get("webhook_id") == deleter_id
         if not own:

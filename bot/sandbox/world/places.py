@@ -16,6 +16,8 @@ class Places(WorldCore):
     # -- people and places ----------------------------------------------------------------------
 
     def create_user(self, name: str, *, bot: bool = False, display_name: str | None = None) -> Payload:
+        """Add a user (a member-to-be or a bot) with a fresh snowflake; a test's setup, not a Discord
+        route."""
         user: Payload = {
             "id": self.ids.next(),
             "username": name,
@@ -31,8 +33,10 @@ class Places(WorldCore):
         self.users[user["id"]] = user
         return user
 
-    def create_guild(self, name: str, owner_id: str) -> Payload:
-        guild_id = self.ids.next()
+    def create_guild(self, name: str, owner_id: str, *, shard: tuple[int, int] | None = None) -> Payload:
+        """A server; ``shard=(shard_id, num_shards)`` gives it an id on that shard (Discord's ids
+        fall on shards by their time; a test that needs a server on shard 1 of 2 asks for one)."""
+        guild_id = self.ids.next(shard)
         guild: Payload = {
             "id": guild_id,
             "name": name,
@@ -103,6 +107,7 @@ class Places(WorldCore):
         return role
 
     def create_role(self, guild_id: str, name: str, permissions: int) -> Payload:
+        """Add a role with ``permissions`` to the server and announce it (GUILD_ROLE_CREATE)."""
         self.guild(guild_id)
         role = self._add_role(
             guild_id, self.ids.next(), name, permissions, position=len(self.roles[guild_id])
@@ -111,6 +116,8 @@ class Places(WorldCore):
         return role
 
     def set_role_permissions(self, guild_id: str, role_id: str, permissions: int) -> None:
+        """Change a role's permissions and announce it (GUILD_ROLE_UPDATE), as a test does to take a right
+        away mid-run."""
         role = self.roles[guild_id][role_id]
         role["permissions"] = str(permissions)
         self.emit("GUILD_ROLE_UPDATE", {"guild_id": guild_id, "role": role})
@@ -118,6 +125,7 @@ class Places(WorldCore):
     def add_member(
         self, guild_id: str, user_id: str, roles: Iterable[str] = (), nick: str | None = None
     ) -> Payload:
+        """Make the user a member of the server with ``roles``; a test's setup, not a Discord route."""
         self.guild(guild_id)
         member = {
             "user": self.user(user_id),
@@ -145,6 +153,8 @@ class Places(WorldCore):
         overwrites: Iterable[Payload] = (),
         tags: Iterable[str] = (),
     ) -> Payload:
+        """Add a channel of ``kind`` (text by default) to the server; Discord refuses a name outside 1-100
+        characters (50035)."""
         self.guild(guild_id)
         if not 1 <= len(name) <= 100:
             raise invalid_form("name", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
@@ -190,6 +200,8 @@ class Places(WorldCore):
     def set_overwrite(
         self, channel_id: str, target_id: str, *, allow: int = 0, deny: int = 0, member: bool = False
     ) -> None:
+        """Set the channel's overwrite for a role (or a member, with ``member``), replacing any it had, and
+        announce it (CHANNEL_UPDATE)."""
         channel = self.channel(channel_id)
         rest = [o for o in channel["permission_overwrites"] if o["id"] != target_id]
         rest.append(

@@ -223,6 +223,8 @@ class Threads(Messages):
         return thread, message
 
     def update_thread(self, thread_id: str, user_id: str, body: Mapping[str, Any]) -> Payload:
+        """Change a thread as Discord's Modify Channel does: its owner, or with MANAGE_THREADS; a name outside
+        1-100 characters is refused (50035). A channel that is not a thread is updated as a channel."""
         thread = self.channel(thread_id)
         if thread["type"] not in THREADS:
             return self._update_channel(thread, user_id, body)
@@ -259,6 +261,8 @@ class Threads(Messages):
         self._set_archived(self.channel(thread_id), archived=True)
 
     def active_threads(self, guild_id: str) -> list[Payload]:
+        """The server's threads that are not archived (what List Active Guild Threads returns, before
+        visibility)."""
         return [
             c
             for c in self.channels.values()

@@ -30,6 +30,8 @@ class Webhooks(Threads):
     def create_webhook(
         self, channel_id: str, user_id: str, name: str, application_id: str | None = None
     ) -> Payload:
+        """Create an incoming webhook in a text or forum channel as Discord does: MANAGE_WEBHOOKS, the
+        bot owner's 2FA where the server requires it (60003), at most ``MAX_WEBHOOKS`` per channel (30007)."""
         channel = self.channel(channel_id)
         if channel["type"] not in (*TEXT_LIKE, *FORUMS):
             raise ApiError(400, 50024, "Cannot execute action on this channel type")
@@ -54,6 +56,7 @@ class Webhooks(Threads):
         return webhook
 
     def channel_webhooks(self, channel_id: str, user_id: str) -> list[Payload]:
+        """The channel's incoming webhooks (tokens included) for a user with MANAGE_WEBHOOKS."""
         channel = self.channel(channel_id)
         self.require(user_id, channel_id, perms.MANAGE_WEBHOOKS)
         self.require_owner_mfa(user_id, channel["guild_id"])
@@ -64,6 +67,8 @@ class Webhooks(Threads):
         ]
 
     def webhook(self, webhook_id: str, token: str | None = None) -> Payload:
+        """The webhook ``webhook_id``, checking ``token`` when given (in constant time); Discord's 404 Unknown
+        Webhook otherwise."""
         found = self.webhooks.get(str(webhook_id))
         if found is None or (token is not None and not secrets.compare_digest(found["token"], token)):
             raise unknown("Webhook")
@@ -77,6 +82,8 @@ class Webhooks(Threads):
         thread_id: str | None = None,
         files: Iterable[tuple[str, bytes, str | None]] = (),
     ) -> Payload:
+        """Post through the webhook, as Discord's Execute Webhook does: in a forum it starts a post and needs
+        ``thread_name`` or ``thread_id`` (220001)."""
         parent = self.channel(webhook["channel_id"])
         if parent["type"] in FORUMS and thread_id is None:
             name = body.get("thread_name")

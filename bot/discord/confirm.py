@@ -1,0 +1,89 @@
+"""A Confirm / Cancel prompt for destructive commands (``/article delete``)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+import discord
+
+from bot.errors import ReadalongError
+
+log = logging.getLogger(__name__)
+
+
+class Confirm(discord.ui.View):
+    """Two buttons under a prompt that says what will happen. Only the member who asked may press
+    them; the action runs once, on Confirm; Cancel or the timeout leaves everything as it was, and
+    either way the buttons are removed so an old prompt cannot be pressed later."""
+
+    def __init__(
+        self,
+        owner_id: int,
+        *,
+        action: Callable[[], Awaitable[str]],
+        dropped: Callable[[bool], str],
+        timeout: float = 60.0,
+    ) -> None:
+        super().__init__(timeout=timeout)
+        self.owner_id = owner_id
+        self._action = action
+        self._dropped = dropped
+        self._settled = False
+        self.message: discord.InteractionMessage | None = None
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        """Let only the member who asked press the buttons; anyone else is told so, ephemerally."""
+        if interaction.user.id != self.owner_id:
+            await interaction.response.send_message(
+                "Only the admin who asked can confirm or cancel this.", ephemeral=True
+            )
+            return False
+        return True
+
+    @discord.ui.button(label="Confirm", style=discord.ButtonStyle.danger)
+    async def confirm(self, interaction: discord.Interaction, button: discord.ui.Button[Confirm]) -> None:
+        """Run the action once and replace the prompt with its outcome (or our error's message)."""
+        if self._settled:
+            return
+        self._settled = True
+        self.stop()
+        try:
+            outcome = await self._action()
+        except ReadalongError as error:
+            outcome = f"{error}"
+        await interaction.response.edit_message(content=outcome, view=None)
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    async def cancel(self, interaction: discord.Interaction, button: discord.ui.Button[Confirm]) -> None:
+        """Leave everything as it was and say so in place of the prompt."""
+        if self._settled:
+            return
+        self._settled = True
+        self.stop()
+        await interaction.response.edit_message(content=self._dropped(False), view=None)
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Confirm]
+    ) -> None:
+        """Log an unexpected failure and tell the member, in the prompt or a follow-up."""
+        log.error("the confirmation of a command failed", exc_info=error)
+        with contextlib.suppress(discord.HTTPException):
+            if interaction.response.is_done():
+                await interaction.followup.send(
+                    "Something went wrong on our side; see the log.", ephemeral=True
+                )
+            else:
+                await interaction.response.edit_message(
+                    content="Something went wrong on our side; see the log.", view=None
+                )
+
+    async def on_timeout(self) -> None:
+        """Remove the buttons and say nothing was done, so an old prompt cannot be pressed."""
+        if self._settled or self.message is None:
+            return
+        self._settled = True
+        # The prompt may be gone or its token expired: then there is nothing left to tidy.
+        with contextlib.suppress(discord.HTTPException):
+            await self.message.edit(content=self._dropped(True), view=None)

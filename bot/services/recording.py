@@ -1,0 +1,78 @@
+"""Recording the discussion: which article a message belongs to, and under whose name.
+
+The discussion cog turns each Discord message into a few ids and asks :class:`Discussions` where
+it belongs; recording then goes through :class:`bot.archive.recorder.BatchRecorder`. Kept apart
+from the cog so that the rule of what counts as an article's discussion is written once, without
+Discord, and tested without it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.discordfmt.posting import commenter_names
+from bot.domain.posting import Placement
+from bot.errors import NotFoundError
+from bot.store import Store
+
+
+class Discussions:
+    """Where messages belong, remembered: a thread's or posted message's place in an article
+    never changes once known, and a burst of replies in one thread shares one lookup instead of
+    queueing a query each."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._placements: dict[int, asyncio.Future[Placement | None]] = {}
+        self._commenters: dict[str, dict[str, str]] = {}
+        """Per article: webhook username → the original commenter's name."""
+
+    async def placement(
+        self, channel_id: int, *, thread_parent_id: int | None = None, replied_to: int | None = None
+    ) -> Placement | None:
+        """Where a message belongs, or None if it is not part of an article's discussion.
+
+        ``thread_parent_id``: the channel of the thread the message is in (None outside a thread).
+        ``replied_to``: the message it replies to, if any."""
+        if thread_parent_id is not None:
+            placed = await self._remembered(channel_id)
+            if placed is None:
+                # Readers' own threads (private ones too) under the article's channel are part of
+                # its discussion: placed at the posting, in no section.
+                parent = await self._store.postings.placement(thread_parent_id)
+                if parent is not None:
+                    return Placement(parent.posting_id, parent.article_id, None)
+            return placed
+        if replied_to is not None:
+            placed = await self._remembered(replied_to)
+            if placed is not None:
+                return placed
+        # Not remembered: a newer posting in the same channel takes its messages over.
+        return await self._store.postings.placement(channel_id)
+
+    async def commenter(self, placement: Placement, webhook_name: str) -> str | None:
+        """The original commenter's own name for a comment posted under ``webhook_name`` (Discord
+        shows the webhook name, which may have been changed to one Discord accepts); None if the
+        article is gone or has no such commenter."""
+        names = self._commenters.get(placement.article_id)
+        if names is None:
+            try:
+                article = await self._store.articles.get(placement.article_id)
+            except NotFoundError:  # deleted meanwhile: the name as shown is all there is
+                return None
+            names = self._commenters[placement.article_id] = commenter_names(article)
+        return names.get(webhook_name)
+
+    async def _remembered(self, channel_or_message_id: int) -> Placement | None:
+        lookup = self._placements.get(channel_or_message_id)
+        if lookup is None:
+            lookup = asyncio.ensure_future(self._store.postings.placement(channel_or_message_id))
+            self._placements[channel_or_message_id] = lookup
+        try:
+            found = await asyncio.shield(lookup)
+        except Exception:
+            self._placements.pop(channel_or_message_id, None)
+            raise
+        if found is None:
+            self._placements.pop(channel_or_message_id, None)  # not part of an article yet; may become one
+        return found

@@ -1,0 +1,42 @@
+"""A process picks only the postings of the servers on its shards, from a real SQLite file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.articles import parse_article, read_article_file
+from bot.domain.shards import ShardSet, shard_of
+from bot.posting.plan import plan_posting
+from bot.store import Store
+from bot.store.postings import utcnow
+
+# Two server ids on different shards of 2: the shard is (id >> 22) % 2.
+ON_ZERO = (1_000 << 22) | 7
+ON_ONE = (1_001 << 22) | 7
+
+
+async def test_active_postings_are_filtered_by_the_shards_held(tmp_path: Path, sample_path: Path) -> None:
+    assert (shard_of(ON_ZERO, 2), shard_of(ON_ONE, 2)) == (0, 1)
+    parsed = parse_article(read_article_file(sample_path), source=str(sample_path))
+    async with Store(tmp_path / "r.db") as store:
+        ids = {}
+        for guild_id in (ON_ZERO, ON_ONE):
+            article = await store.articles.add(parsed, guild_id=guild_id)
+            posting = await store.postings.create(
+                article_id=article.id,
+                guild_id=guild_id,
+                channel_id=guild_id + 1,
+                channel_kind="text",
+                pace_minutes=0,
+                with_comments=False,
+                created_by=5,
+                items=plan_posting(article, pace_minutes=0, with_comments=False),
+                start=utcnow(),
+            )
+            ids[guild_id] = posting.id
+        assert await store.postings.active_ids() == [ids[ON_ZERO], ids[ON_ONE]]  # one process: all
+        assert await store.postings.active_ids(ShardSet.parse("0-1", 2)) == [ids[ON_ZERO], ids[ON_ONE]]
+        assert await store.postings.active_ids(ShardSet.parse("0", 2)) == [ids[ON_ZERO]]
+        assert await store.postings.active_ids(ShardSet.parse("1", 2)) == [ids[ON_ONE]]
+        # Four shards: the servers fall on shards 0 (1000 % 4) and 1 (1001 % 4).
+        assert await store.postings.active_ids(ShardSet.parse("2-3", 4)) == []

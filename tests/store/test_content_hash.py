@@ -1,0 +1,57 @@
+"""Re-importing the same article finds it by its content hash (migration 0010), per server."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from bot.articles.parse import decode_article_bytes, parse_article, read_article_file
+from bot.services.articles import import_article
+from bot.store import Store
+from bot.store.articles import content_hash
+
+GUILD, OTHER = 1, 2
+
+
+def test_the_hash_is_of_what_the_article_says_not_of_its_file(sample_path: Path) -> None:
+    text = read_article_file(sample_path)
+    article = parse_article(text, source=sample_path.name)
+    utf16 = parse_article(decode_article_bytes(text.encode("utf-16"), "copy.txt"), source="copy.txt")
+    resectioned = parse_article(text, source="x.txt", target_chars=400)
+    assert content_hash(article) == content_hash(utf16) == content_hash(resectioned)
+    edited = dataclasses.replace(article, body=article.body.replace("Zhanaozen", "Zhanaozen.", 1))
+    assert content_hash(edited) != content_hash(article)
+    other_comment = dataclasses.replace(article, comments=article.comments[:1])
+    assert content_hash(other_comment) != content_hash(article)
+
+
+async def test_importing_again_finds_the_article_the_importer_can_see(
+    tmp_path: Path, sample_path: Path
+) -> None:
+    article = parse_article(read_article_file(sample_path), source=sample_path.name)
+    async with Store(tmp_path / "r.db") as store:
+        first = await import_article(store, article, guild_id=GUILD)
+        again = await import_article(store, article, guild_id=GUILD)
+        assert first.created and not again.created and again.article.id == first.article.id
+        # Another server cannot see the first one's import: its own is a new article, and says so.
+        elsewhere = await import_article(store, article, guild_id=OTHER)
+        assert elsewhere.created and elsewhere.article.id == f"{first.article.id}-2"
+        # The operator sees every article: the command line finds the oldest.
+        operator = await import_article(store, article)
+        assert not operator.created and operator.article.id == first.article.id
+        assert await store.articles.count() == 2
+
+
+async def test_articles_stored_before_the_hash_get_one_at_the_next_import(
+    tmp_path: Path, sample_path: Path
+) -> None:
+    article = parse_article(read_article_file(sample_path), source=sample_path.name)
+    async with Store(tmp_path / "r.db") as store:
+        stored = await store.articles.add(article, "older")
+        async with store.transaction() as db:
+            await db.execute("UPDATE articles SET content_hash = NULL")
+        assert await store.articles.unhashed() == ("older",)
+        again = await import_article(store, article)
+        assert not again.created and again.article.id == "older"
+        assert await store.articles.unhashed() == ()
+        assert stored.id == "older"
