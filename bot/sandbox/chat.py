@@ -52,7 +52,7 @@ HELP = """\
 Type a message to post it; @name in it mentions someone (@Readalong … asks the bot).
 Messages are numbered (3): >3 text replies · 3[Next] presses its button · ~3 text edits your message · -3 deletes it
 (^ instead of a number: the newest here by someone else, or your newest here).
-/command option:value … runs a slash command (/about, /article …, /ask …, /archive …); end with an empty
+/command option:value … runs a slash command (/help lists them); end with an empty
 option (/archive show thread:) to see its choices, then :2 picks the second; #§1 names a thread there.
 #name switches channel or thread (#general › §1 when two match) · @name switches member · # text is a comment
 · ? lists this, the channels and members · files the bot sends are saved, their path shown · Ctrl-D leaves."""
