@@ -22,6 +22,8 @@ from bot.domain.shards import EVERY_SHARD, ShardSet
 from bot.errors import SettingsError
 
 DEFAULT_DB = Path("readalong.db")
+"""The database of a :class:`Settings` built in code; :meth:`Settings.from_env` puts it in the data folder."""
+DB_NAME = "readalong.db"
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 KNOWN_KEYS = (
@@ -36,6 +38,8 @@ KNOWN_KEYS = (
     "READALONG_DISCORD_URL",
     "READALONG_OPENAI_TIMEOUT",
     "READALONG_SECTION_CHARS",
+    "NO_COLOR",
+    "XDG_DATA_HOME",
     "READALONG_SHARDS",
     "READALONG_SHARD_COUNT",
 )
@@ -89,6 +93,12 @@ class Settings:
     ask_cooldown_seconds: float = 10.0
     discord_url: str | None = None
     """Base URL of a Discord-compatible server (the sandbox); None means Discord itself."""
+    data_dir: Path = Path("readalong-data")
+    """Readalong's folder for its data: ``$XDG_DATA_HOME/readalong``, else
+    ``~/.local/share/readalong``. The default database is in it, and the sandbox keeps its world
+    there too, so every command finds what ``readalong sandbox`` left without being told where."""
+    no_color: bool = False
+    """``NO_COLOR`` set (https://no-color.org): no colour, even on a terminal."""
     shards: ShardSet = EVERY_SHARD
     """The shards this process runs (``--shards``/``--shard-count``); by default every shard of
     the count Discord recommends. A server's work is done only by the process holding its shard."""
@@ -130,9 +140,10 @@ class Settings:
         level = (get("LOG_LEVEL") or "INFO").upper()
         if level not in _LOG_LEVELS:
             raise SettingsError(f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}, not {level!r}")
+        data_dir = _data_dir(get("XDG_DATA_HOME"), get("HOME"))
         return cls(
             discord_token=Secret(token) if token else None,
-            db_path=Path(get("READALONG_DB") or DEFAULT_DB),
+            db_path=Path(get("READALONG_DB") or data_dir / DB_NAME),
             dev_guild_id=_snowflake(get("DEV_GUILD_ID"), "DEV_GUILD_ID"),
             openai_api_key=Secret(api_key) if api_key else None,
             openai_base_url=base_url,
@@ -152,6 +163,9 @@ class Settings:
                 get("READALONG_ASK_COOLDOWN"), "READALONG_ASK_COOLDOWN", 10.0, 0.0, 3600.0
             ),
             discord_url=discord_url,
+            data_dir=data_dir,
+            # "when present and not an empty string": an empty NO_COLOR means nothing.
+            no_color=bool(values.get("NO_COLOR")),
             shards=parse_shards(
                 get("READALONG_SHARDS"),
                 get("READALONG_SHARD_COUNT"),
@@ -181,6 +195,15 @@ class Settings:
     @property
     def log_level_number(self) -> int:
         return int(logging.getLevelName(self.log_level))
+
+
+def _data_dir(xdg_data_home: str | None, home: str | None) -> Path:
+    """``$XDG_DATA_HOME/readalong``; the XDG spec says a relative value is to be ignored, and the
+    default is ``~/.local/share``."""
+    if xdg_data_home is not None and Path(xdg_data_home).is_absolute():
+        return Path(xdg_data_home) / "readalong"
+    base = Path(home) if home is not None else Path.home()
+    return base / ".local" / "share" / "readalong"
 
 
 def parse_shards(spec: str | None, count: str | None, spec_name: str, count_name: str) -> ShardSet:

@@ -7,6 +7,15 @@ from pathlib import Path
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def _no_real_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Readalong's default data folder is in the home folder: every test, and every process it
+    starts, gets a home of its own instead of the real one."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+
+
 @pytest.fixture(scope="session")
 def sample_path() -> Path:
     """The article shipped with the bot (bot/data/the-lessons-of-zhanaozen.txt), as a user would

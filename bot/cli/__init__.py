@@ -30,7 +30,7 @@ from bot.logs import setup_logging
 from bot.services import articles as articles_service
 from bot.services.articles import Imported, import_article, parse_file
 from bot.services.stores import open_existing_store
-from bot.settings import Settings, parse_shards
+from bot.settings import DB_NAME, Settings, parse_shards
 from bot.store import Store, describe_database_error
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     settings."""
     parser = argparse.ArgumentParser(prog="readalong", description="Read an article together on Discord.")
     parser.add_argument(
-        "--db", type=Path, help="SQLite database file (default: READALONG_DB, else ./readalong.db)"
+        "--db",
+        type=Path,
+        help="SQLite database file (default: READALONG_DB, else readalong.db in the data folder, "
+        "$XDG_DATA_HOME/readalong or ~/.local/share/readalong)",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -116,6 +119,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.db is not None:
             settings = settings.with_db(args.db)
         db_path = settings.db_path
+        if args.command in ("import", "run") and db_path == settings.data_dir / DB_NAME:
+            # Readalong's own folder, made on first use (a --db or READALONG_DB path is the user's).
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
         quiet = args.command not in LONG_RUNNING
         setup_logging(
             max(settings.log_level_number, logging.WARNING) if quiet else settings.log_level_number,

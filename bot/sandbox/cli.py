@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import logging
 import sys
 import tempfile
 from importlib import resources
@@ -14,16 +15,21 @@ from pathlib import Path
 
 from bot.articles import parse_article
 from bot.errors import NotFoundError, ReadalongError
-from bot.sandbox.chat import Chat, lines_from, terminal_lines
+from bot.sandbox.chat import Chat, lines_from, piped_lines
 from bot.sandbox.harness import running_bot, sandbox_settings
 from bot.sandbox.server import Sandbox, Seed
-from bot.settings import Settings
+from bot.settings import DB_NAME, Settings
 from bot.store import Store
 
 SAMPLE = "the-lessons-of-zhanaozen.txt"
+WORLD = "sandbox-world.json"
+FILES = "sandbox-files"
+HISTORY = "sandbox-history"
+_VOICE_WARNING = "voice will NOT be supported"
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Adds ``readalong sandbox`` and its options to the CLI."""
     sandbox = commands.add_parser(
         "sandbox",
         help="try Readalong in a local Discord-like server, in the terminal (no token needed)",
@@ -35,10 +41,23 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     sandbox.add_argument(
         "--script", type=Path, help="run the lines of this file, print what happens, and exit"
     )
-    sandbox.add_argument(
+    where = sandbox.add_mutually_exclusive_group()
+    where.add_argument(
         "--data",
         type=Path,
-        help="keep the database and the sandbox's world in this folder between runs (default: a fresh one each run)",
+        help="keep the database, the sandbox's server and files the bot sends in this folder "
+        "(default: Readalong's data folder, $XDG_DATA_HOME/readalong or ~/.local/share/readalong, "
+        "where readalong ask, export and archive search look too)",
+    )
+    where.add_argument(
+        "--fresh",
+        action="store_true",
+        help="a throwaway run: everything in a temporary folder, deleted at the end",
+    )
+    sandbox.add_argument(
+        "--verbose",
+        action="store_true",
+        help="log at LOG_LEVEL (migrations, connections, warnings about voice); by default only problems",
     )
     sandbox.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free one)")
     sandbox.add_argument(
@@ -58,10 +77,13 @@ def _cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
         raise ReadalongError(f"--port {args.port}: must be between 0 and 65535")
     if args.data is not None and args.data.exists() and not args.data.is_dir():
         raise ReadalongError(f"--data {args.data}: is not a folder")
+    if not args.verbose:
+        quiet_startup()
     with contextlib.ExitStack() as stack:
-        folder = args.data or Path(
-            stack.enter_context(tempfile.TemporaryDirectory(prefix="readalong-sandbox-"))
-        )
+        if args.fresh:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="readalong-sandbox-")))
+        else:
+            folder = args.data or settings.data_dir
         folder.mkdir(parents=True, exist_ok=True)
         try:
             asyncio.run(_main(args, settings, folder))
@@ -70,11 +92,17 @@ def _cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def quiet_startup() -> None:
+    """Only problems are logged: no migrations applied, no server listening, and not discord.py's
+    warning that voice needs PyNaCl (the sandbox has no voice, and Readalong never speaks)."""
+    logging.getLogger().setLevel(max(logging.getLogger().level, logging.WARNING))
+    logging.getLogger("discord.client").addFilter(lambda record: _VOICE_WARNING not in record.getMessage())
+
+
 async def _main(args: argparse.Namespace, settings: Settings, folder: Path) -> None:
-    snapshot = folder / "sandbox-world.json"
-    sandbox = Sandbox(snapshot=snapshot, port=args.port)
+    sandbox = Sandbox(snapshot=folder / WORLD, port=args.port)
     seed = _find_seed(sandbox) or sandbox.seed()
-    db_path = folder / "readalong.db"
+    db_path = folder / DB_NAME
     if not args.serve:
         # Before the server starts: a database held by another bot is refused in one line.
         await import_sample(db_path, settings)
@@ -90,12 +118,32 @@ async def _main(args: argparse.Namespace, settings: Settings, folder: Path) -> N
         )
         async with running_bot(bot_settings):
             await sandbox.wait_idle(quiet=0.2)
-            chat = Chat(sandbox, seed, sys.stdout)
+            chat = Chat(
+                sandbox,
+                seed,
+                sys.stdout,
+                files_dir=folder / FILES,
+                color=sys.stdout.isatty() and not settings.no_color,
+            )
             if args.script is not None:
                 lines = args.script.read_text(encoding="utf-8").splitlines()
                 await chat.run(lines_from(lines), echo=True)
+            elif sys.stdin.isatty() and sys.stdout.isatty():
+                await chat.interact(None if args.fresh else folder / HISTORY)
             else:
-                await chat.run(terminal_lines(), echo=not sys.stdin.isatty())
+                await chat.run(piped_lines(), echo=True)
+            print(where_the_data_is(folder, db_path, settings, fresh=args.fresh))
+
+
+def where_the_data_is(folder: Path, db_path: Path, settings: Settings, *, fresh: bool) -> str:
+    """The last line of a session: where its data is, and how the other commands read it."""
+    if fresh:
+        return f"The sandbox's data was in {folder}, deleted now (--fresh)."
+    if db_path == settings.db_path:
+        return (
+            f"The sandbox's data is in {folder}: readalong ask, export and archive search read it as it is."
+        )
+    return f"The sandbox's data is in {folder}: readalong --db {db_path} … reads it."
 
 
 async def import_sample(db_path: Path, settings: Settings) -> None:

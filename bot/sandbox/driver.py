@@ -31,6 +31,7 @@ class CommandResult:
 
     @property
     def messages(self) -> list[Payload]:
+        """The messages the interaction produced (response and follow-ups) as they are now; deleted ones left out."""
         found = []
         for message_id in self.record.message_ids:
             with contextlib.suppress(ApiError):
@@ -39,6 +40,7 @@ class CommandResult:
 
     @property
     def ephemeral(self) -> bool:
+        """Whether the response was only for the member who ran the command."""
         return self.record.ephemeral
 
     @property
@@ -58,10 +60,12 @@ class CommandResult:
 
     @property
     def choices(self) -> list[Payload]:
+        """An autocomplete's choices (``name`` and ``value``), empty for any other interaction."""
         return self.record.choices or []
 
 
 def message_text(message: Payload) -> str:
+    """A message's content, embed text and attachment names in one string, for reading and assertions."""
     parts = [message.get("content") or ""]
     for embed in message.get("embeds") or []:
         parts += [embed.get("title") or "", embed.get("description") or ""]
@@ -137,6 +141,7 @@ class Driver:
         return sorted(found, key=lambda c: int(c["id"]))
 
     def channel(self, name_or_id: str) -> Payload:
+        """A channel or thread by id or name."""
         return self.world.channel(self._channel_id(name_or_id))
 
     def _channel_id(self, channel: str | Mapping[str, Any]) -> str:
@@ -175,19 +180,23 @@ class Driver:
         )
 
     def edit(self, member: str, message: Mapping[str, Any], content: str) -> Payload:
+        """A member edits a message; the sandbox refuses another's (50005), as Discord does."""
         return self.world.edit_message(
             str(message["channel_id"]), str(message["id"]), self._user_id(member), {"content": content}
         )
 
     def delete(self, member: str, message: Mapping[str, Any]) -> None:
+        """A member deletes a message: their own, or another's with Manage Messages."""
         self.world.delete_message(str(message["channel_id"]), str(message["id"]), self._user_id(member))
 
     def start_thread(self, member: str, message: Mapping[str, Any], name: str) -> Payload:
+        """A member opens a thread from a message."""
         return self.world.start_thread(
             str(message["channel_id"]), str(message["id"]), self._user_id(member), name
         )
 
     def create_post(self, member: str, forum: str, name: str, content: str) -> tuple[Payload, Payload]:
+        """A member opens a forum post: the thread and its first message."""
         return self.world.create_forum_post(
             self._channel_id(forum), self._user_id(member), name, {"content": content}
         )
