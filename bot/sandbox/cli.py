@@ -14,10 +14,11 @@ from importlib import resources
 from pathlib import Path
 
 from bot.articles import parse_article
-from bot.errors import NotFoundError, ReadalongError
+from bot.errors import ReadalongError
 from bot.sandbox.chat import Chat, lines_from, piped_lines
 from bot.sandbox.harness import running_bot, sandbox_settings
 from bot.sandbox.server import Sandbox, Seed
+from bot.services.articles import import_article
 from bot.settings import DB_NAME, Settings
 from bot.store import Store
 
@@ -147,17 +148,15 @@ def where_the_data_is(folder: Path, db_path: Path, settings: Settings, *, fresh:
 
 
 async def import_sample(db_path: Path, settings: Settings) -> None:
-    """The sample article, imported once."""
+    """The sample article, imported once: through the import service, which knows it is already
+    there when a kept sandbox starts again."""
     text = (resources.files("bot") / "data" / SAMPLE).read_text(encoding="utf-8")
     article = parse_article(text, source=SAMPLE, target_chars=settings.section_target_chars)
     store = Store(db_path)
     # exclusive, as the bot will: a second sandbox on the same --data is refused before it writes.
     await store.open(exclusive=True)
     try:
-        try:
-            await store.articles.get("the-lessons-of-zhanaozen")
-        except NotFoundError:
-            await store.articles.add(article)
+        await import_article(store, article)
     finally:
         await store.close()
 
