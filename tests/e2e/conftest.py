@@ -11,15 +11,18 @@ import pytest
 
 from bot.discord.client import ReadalongBot
 from bot.domain.viewer import Viewer
-from bot.sandbox import RateLimitConfig, Sandbox, Seed
+from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
 from bot.sandbox.harness import running_bot, sandbox_settings
 from bot.settings import Settings
 
 
 @pytest.fixture
 def limits() -> RateLimitConfig:
-    """Discord's observed limits; a test overrides this fixture to make them tighter or looser."""
-    return RateLimitConfig()
+    """Discord's rate limits in their shape (5 messages per channel per window, 5 webhook
+    executions per window) with a twentieth of their windows, so that the bot is held to the same
+    headers and 429s as on Discord without a test waiting 5 s per channel. A test of the pacing
+    itself overrides this fixture (``RateLimitConfig()`` is Discord's own windows)."""
+    return RateLimitConfig(messages_per_channel=Limit(5, 0.25), webhook_executions=Limit(5, 0.1))
 
 
 @pytest.fixture

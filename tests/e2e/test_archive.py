@@ -13,7 +13,7 @@ import pytest
 from bot.archive.sync import SyncCounts
 from bot.discord.client import ReadalongBot
 from bot.domain.viewer import Viewer
-from bot.sandbox import CommandRejected, Limit, RateLimitConfig, Sandbox, Seed
+from bot.sandbox import CommandRejected, Sandbox, Seed
 from bot.sandbox.harness import running_bot
 from bot.settings import Settings
 from bot.store import Store
@@ -24,11 +24,6 @@ if TYPE_CHECKING:
     from cogs.discussion import Discussion
 
 ARTICLE = "the-lessons-of-zhanaozen"
-
-
-@pytest.fixture
-def limits() -> RateLimitConfig:
-    return RateLimitConfig(messages_per_channel=Limit(5, 0.25), webhook_executions=Limit(5, 0.1))
 
 
 async def post_sample(sandbox: Sandbox, *, sample_path: Path) -> None:

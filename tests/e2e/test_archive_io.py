@@ -19,7 +19,7 @@ import pytest
 
 from bot.cli import main
 from bot.discord.client import ReadalongBot
-from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
+from bot.sandbox import Sandbox, Seed
 from bot.sandbox import permissions as perms
 from bot.sandbox.harness import running_bot, sandbox_settings
 from bot.settings import Settings
@@ -32,11 +32,6 @@ COMMENT_WORDS = "embarassed bleeding obvious"
 """Words of two original comments (Kuda's, and Nathan Hamm's quoting it), not of the article."""
 PUBLIC_Q = "Who was prosecuted after the riots?"
 STAFF_Q = "What did the trials of the oil workers decide?"
-
-
-@pytest.fixture
-def limits() -> RateLimitConfig:
-    return RateLimitConfig(messages_per_channel=Limit(5, 0.25), webhook_executions=Limit(5, 0.1))
 
 
 @pytest.fixture

@@ -5,19 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
-
 from bot.discord.client import ReadalongBot
-from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
+from bot.sandbox import Sandbox, Seed
 from bot.sandbox.harness import running_bot
 from bot.settings import Secret, Settings
 from tests.e2e.conftest import wait_archived
 from tests.openai_server import INVENTED, FakeOpenAI
-
-
-@pytest.fixture
-def limits() -> RateLimitConfig:
-    return RateLimitConfig(messages_per_channel=Limit(5, 0.25), webhook_executions=Limit(5, 0.1))
 
 
 async def posted(sandbox: Sandbox, *, sample_path: Path) -> None:

@@ -5,18 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from bot.discord.client import ReadalongBot
-from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
+from bot.sandbox import Sandbox, Seed
 
 ARTICLE = "the-lessons-of-zhanaozen"
 SLOW_DOWN = "Slow down a little"
-
-
-@pytest.fixture
-def limits() -> RateLimitConfig:
-    return RateLimitConfig(messages_per_channel=Limit(5, 0.25), webhook_executions=Limit(5, 0.1))
 
 
 async def posted(sandbox: Sandbox, sample_path: Path) -> None:

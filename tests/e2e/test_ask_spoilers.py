@@ -12,7 +12,7 @@ import pytest
 
 from bot.cli import main
 from bot.discord.client import ReadalongBot
-from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
+from bot.sandbox import Sandbox, Seed
 from bot.sandbox.harness import sandbox_settings
 from bot.settings import Settings
 from tests.e2e.conftest import wait_archived
@@ -22,11 +22,6 @@ JOBS = "How many new jobs were created in 2012?"
 JOBS_ANSWER = "Over 5,000 new jobs have been created in 2012 alone"
 """In §4 of the sample article."""
 NOT_POSTED = "**§4 answers this; it has not been posted here yet.**"
-
-
-@pytest.fixture
-def limits() -> RateLimitConfig:
-    return RateLimitConfig(messages_per_channel=Limit(5, 0.25), webhook_executions=Limit(5, 0.1))
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 from bot.articles.parse import parse_article, read_article_file
 from bot.discord.client import ReadalongBot
 from bot.domain.viewer import Viewer
-from bot.sandbox import CommandRejected, Limit, RateLimitConfig, Sandbox, Seed
+from bot.sandbox import CommandRejected, Sandbox, Seed
 from bot.sandbox import permissions as perms
 from bot.sandbox.driver import CommandResult
 from bot.sandbox.harness import running_bot
@@ -45,11 +45,6 @@ _PARAGRAPH = " ".join(f"Sentence number {i} says something about the reform." fo
 LONG_HEADING = (
     f"# Long Heading Article\n\n## Background\n\n{_PARAGRAPH}\n\n{_PARAGRAPH}\n\n## Next part\n\nShort.\n"
 )
-
-
-@pytest.fixture
-def limits() -> RateLimitConfig:
-    return RateLimitConfig(messages_per_channel=Limit(5, 0.25), webhook_executions=Limit(5, 0.1))
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from bot.discord.client import ReadalongBot
-from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
+from bot.sandbox import Sandbox, Seed
 from bot.sandbox.harness import running_bot
 from bot.sandbox.server import Exchange
 from bot.sandbox.state import ANNOUNCEMENT, MEDIA
@@ -200,11 +200,6 @@ def request_problems(exchange: Exchange) -> list[str]:
         return []
     sent = ids_as_strings(as_the_spec_knows_it(exchange.request))
     return [f"{route} request {describe(error)}" for error in errors(entry["request"], sent)]
-
-
-@pytest.fixture
-def limits() -> RateLimitConfig:
-    return RateLimitConfig(messages_per_channel=Limit(5, 0.25), webhook_executions=Limit(5, 0.1))
 
 
 def discussion(bot: ReadalongBot) -> Discussion:

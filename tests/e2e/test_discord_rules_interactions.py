@@ -17,17 +17,12 @@ from bot.discord.client import ReadalongBot
 from bot.discord.publisher import to_embed
 from bot.discordfmt.posting import intro
 from bot.domain.article import Article, Comment, Section
-from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
+from bot.sandbox import Sandbox, Seed
 from bot.sandbox import permissions as perms
 from bot.sandbox.state import check_message, trimmed_embed
 from tests.e2e.test_archive import ARTICLE, discussion, post_sample
 
 ROOT = Path(__file__).parents[2]
-
-
-@pytest.fixture
-def limits() -> RateLimitConfig:
-    return RateLimitConfig(messages_per_channel=Limit(5, 0.25), webhook_executions=Limit(5, 0.1))
 
 
 async def _with_a_private_thread(

@@ -11,12 +11,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
-
-
-@pytest.fixture
-def limits() -> RateLimitConfig:
-    return RateLimitConfig(messages_per_channel=Limit(5, 0.25), webhook_executions=Limit(5, 0.1))
+from bot.sandbox import Sandbox, Seed
 
 
 def is_posting_request(route: str) -> bool:

@@ -5,17 +5,10 @@ posted, asked about and quoted, by a bot whose role may mention everyone, so onl
 
 from __future__ import annotations
 
-import pytest
-
 from bot.discord.client import ReadalongBot
-from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
+from bot.sandbox import Sandbox, Seed
 from bot.sandbox import permissions as perms
 from tests.e2e.test_posting import assert_no_pings
-
-
-@pytest.fixture
-def limits() -> RateLimitConfig:
-    return RateLimitConfig(messages_per_channel=Limit(5, 0.25), webhook_executions=Limit(5, 0.1))
 
 
 def hostile_article(seed: Seed, role_id: str) -> str:

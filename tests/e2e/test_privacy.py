@@ -15,7 +15,7 @@ import pytest
 
 from bot.articles.parse import parse_article, read_article_file
 from bot.discord.client import ReadalongBot
-from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
+from bot.sandbox import Sandbox, Seed
 from bot.sandbox import permissions as perms
 from bot.sandbox.harness import running_bot
 from bot.settings import Settings
@@ -35,11 +35,6 @@ class Places:
     staff_id: str
     other_guild_id: str
     lounge_id: str
-
-
-@pytest.fixture
-def limits() -> RateLimitConfig:
-    return RateLimitConfig(messages_per_channel=Limit(5, 0.25), webhook_executions=Limit(5, 0.1))
 
 
 @pytest.fixture

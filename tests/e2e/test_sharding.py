@@ -30,6 +30,9 @@ from tests.e2e.conftest import wait_archived
 if TYPE_CHECKING:
     from cogs.discussion import Discussion
 
+pytestmark = pytest.mark.slow
+"""Starting shards takes Discord's IDENTIFY windows (5 s each): queued first, run side by side."""
+
 ARTICLE = "the-lessons-of-zhanaozen"
 SECOND = "a-second-reading"
 IDENTIFY_WINDOW = 5.0

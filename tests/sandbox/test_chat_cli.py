@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow
+"""Whole `readalong sandbox` processes, with Discord's own rate limits: queued first."""
+
 ARTICLE = "the-lessons-of-zhanaozen"
 LONG = "the commission's findings matter here. " * 40
 
