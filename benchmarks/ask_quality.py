@@ -106,7 +106,7 @@ async def run(limit: int) -> None:
     )
     print(f"\nnot-found threshold (coverage of the question's words), {len(foreign):,} foreign questions:")
     print(f"{'threshold':>10}{'own answered':>14}{'foreign answered':>18}")
-    for threshold in (0.3, 0.4, 0.5, 0.6, 0.67, 0.75):
+    for threshold in (0.3, 0.32, 0.34, 0.36, 0.38, 0.4, 0.42, 0.44, 0.46, 0.48, 0.5, 0.6):
         mine = sum(c >= threshold for c in own) / len(own)
         theirs = sum(c >= threshold for c in foreign) / len(foreign)
         mark = "  ← in use" if abs(threshold - ANSWER_COVERAGE) < 1e-9 else ""
