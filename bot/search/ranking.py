@@ -113,15 +113,81 @@ class AnswerKind:
         ),
     )
     _NUMBER_WORDS = frozenset(
-        "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen"
-        " sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety"
-        " hundred hundreds thousand thousands million millions billion billions trillion dozen dozens"
-        " half third quarter percent".split()
+        [
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+            "thirty",
+            "forty",
+            "fifty",
+            "sixty",
+            "seventy",
+            "eighty",
+            "ninety",
+            "hundred",
+            "hundreds",
+            "thousand",
+            "thousands",
+            "million",
+            "millions",
+            "billion",
+            "billions",
+            "trillion",
+            "dozen",
+            "dozens",
+            "half",
+            "third",
+            "quarter",
+            "percent",
+        ]
     )
     _DATE_WORDS = frozenset(
-        "january february march april may june july august september october november december"
-        " monday tuesday wednesday thursday friday saturday sunday century centuries decade decades"
-        " bc ad bce ce".split()
+        [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+            "monday",
+            "tuesday",
+            "wednesday",
+            "thursday",
+            "friday",
+            "saturday",
+            "sunday",
+            "century",
+            "centuries",
+            "decade",
+            "decades",
+            "bc",
+            "ad",
+            "bce",
+            "ce",
+        ]
     )
     _YEAR = re.compile(r"^(?:1\d{3}|20\d{2}|\d{1,4}(?:st|nd|rd|th|s))$")
     _CAPITALISED = re.compile(r"(?<=[^\s.!?\"“(\[])\s+[\"“(]?([A-Z][^\W_]*)")
