@@ -229,13 +229,13 @@ async def run(limit: int) -> None:
         f"hit@1 among answered {answered_hit / max(answered, 1):.1%}"
     )
     print(f"\nreal and foreign questions answered ({len(foreign):,} foreign; target ≥ 90% and ≤ 3%):")
-    for name, real, other, cut in (
+    for name, real, alien, cut in (
         ("readalong", own, foreign, ANSWER_COVERAGE),
         ("readalong before issue 13", own_before, foreign_before, PREVIOUS_COVERAGE),
     ):
         print(
             f"  {name:<28}threshold {cut:<6}real {sum(c >= cut for c in real) / len(real):6.1%}"
-            f"   foreign {sum(c >= cut for c in other) / len(other):5.1%}"
+            f"   foreign {sum(c >= cut for c in alien) / len(alien):5.1%}"
         )
     print("\nreadalong's not-found threshold (weighted coverage of the question's words):")
     print(f"{'threshold':>10}{'own answered':>14}{'foreign answered':>18}")
