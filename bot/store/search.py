@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from bot.store.db import Store
 
 
+_TERMS_PER_QUERY = 256
 _PASSAGE_COLUMNS = "p.id, p.article_id, p.source, p.section, p.comment, p.position, p.start, p.end, p.text"
 
 
@@ -155,12 +156,16 @@ class SearchQueries:
             scope = f" AND rowid IN (SELECT id FROM passages WHERE article_id IN ({marks}))"
             params = counted = list(article_ids)
         each = f"SELECT ? AS term, count(*) AS n FROM passages_fts WHERE passages_fts MATCH ?{scope}"
-        sql = f"SELECT -1 AS term, ({total}) AS n" + f" UNION ALL {each}" * len(terms)
-        values: list[object] = list(counted)
-        for index, term in enumerate(terms):
-            values += [index, '"' + term.replace('"', '""') + '"', *params]
-        rows = await self._store.db.execute_fetchall(sql, values)
-        counts = {int(r["term"]): int(r["n"]) for r in rows}
+        counts: dict[int, int] = {}
+        # A compound SELECT holds at most 500 parts; a question has at most 32 terms, in one trip.
+        for first in range(0, len(terms), _TERMS_PER_QUERY):
+            chunk = terms[first : first + _TERMS_PER_QUERY]
+            sql = f"SELECT -1 AS term, ({total}) AS n" + f" UNION ALL {each}" * len(chunk)
+            values: list[object] = list(counted)
+            for index, term in enumerate(chunk, start=first):
+                values += [index, '"' + term.replace('"', '""') + '"', *params]
+            rows = await self._store.db.execute_fetchall(sql, values)
+            counts.update((int(r["term"]), int(r["n"])) for r in rows)
         return counts.pop(-1), [counts[i] for i in range(len(terms))]
 
     async def record_ask(
