@@ -1,10 +1,12 @@
 """Answering a question with the article's own words.
 
-FTS5's BM25 over sentences finds candidates; they are re-ranked by how many of the question's
-content words they cover (BM25 alone favours a short sentence repeating one word), widened to a
-neighbouring sentence when together they cover more, and accepted only if the best covers at
-least ``ANSWER_COVERAGE`` of the question's words: otherwise the article does not answer it, and
-we say so instead of quoting something unrelated.
+FTS5's BM25 over sentences finds candidates; they are re-ranked by how much of the question's
+content words they cover (BM25 alone favours a short sentence repeating one word), each word
+stemmed as the index stems it and weighed by how rare it is in the article, with a little extra
+for a sentence holding what the question word asks for (a number, a date, a name); widened to a
+neighbouring sentence when together they cover more (or the neighbour holds what was asked for);
+and accepted only if the best covers at least ``ANSWER_COVERAGE`` of the question's weight:
+otherwise the article does not answer it, and we say so instead of quoting something unrelated.
 
 With an :class:`~bot.answers.llm.AnswerWriter`, a model then writes a short answer from the
 retrieved passages; its quotes are verified there, and any failure leaves the extractive answer.
@@ -42,8 +44,8 @@ KIND_BONUS = 0.1
 """Added to a quote's score when it holds what the question word asks for (a number for "how
 many", a date for "when", a name for "who" or "where")."""
 CANDIDATES = 20
-"""BM25's best passages that are re-ranked. On SQuAD dev, hit@1 is the same from 10 to 40
-(74.6%); 20 keeps a margin at half the work of 40."""
+"""BM25's best passages that are re-ranked. On SQuAD dev, hit@1 was the same from 10 to 40
+(74.6%, before issue 13's weighting); 20 keeps a margin at half the work of 40."""
 MODEL_PASSAGES = 6
 """How many of the best retrieved passages a model may answer from."""
 NAME_WEIGHT = 1.5
