@@ -234,8 +234,8 @@ async def run(limit: int) -> None:
         ("readalong before issue 13", own_before, foreign_before, PREVIOUS_COVERAGE),
     ):
         print(
-            f"  {name:<28}threshold {cut:<6}real {sum(c >= cut for c in real) / len(real):6.1%}"
-            f"   foreign {sum(c >= cut for c in alien) / len(alien):5.1%}"
+            f"  {name:<28}threshold {cut:<6}real {sum(c >= cut for c in real) / len(real):7.2%}"
+            f"   foreign {sum(c >= cut for c in alien) / len(alien):6.2%}"
         )
     print("\nreadalong's not-found threshold (weighted coverage of the question's words):")
     print(f"{'threshold':>10}{'own answered':>14}{'foreign answered':>18}")

@@ -169,24 +169,26 @@ def _rank(
         article = by_id.get(hit.article_id)
         if article is None:
             continue
-        covered, start, end = _widen(article, hit, stems)
+        spans = [(_widen(article, hit, stems), hit.score)]
+        spans += [(span, max(hit.score, other.score)) for other, span in _bridged(article, hit, hits, stems)]
         passage = hit.passage
         weight = 1.0 if passage.source == "body" else 0.85
-        text = source_text(article, passage.source, passage.comment)[start:end]
-        kind = KIND_BONUS if stems.answers_kind(text) else 0.0
-        scored.append(
-            Quote(
-                text,
-                passage.source,
-                passage.section,
-                passage.comment,
-                start,
-                end,
-                weight * (covered + 0.25 * hit.score / top_bm25 + kind),
-                covered,
-                article.id,
+        for (covered, start, end), bm25 in spans:
+            text = source_text(article, passage.source, passage.comment)[start:end]
+            kind = KIND_BONUS if stems.answers_kind(text) else 0.0
+            scored.append(
+                Quote(
+                    text,
+                    passage.source,
+                    passage.section,
+                    passage.comment,
+                    start,
+                    end,
+                    weight * (covered + 0.25 * bm25 / top_bm25 + kind),
+                    covered,
+                    article.id,
+                )
             )
-        )
     scored.sort(key=lambda q: q.score, reverse=True)
     chosen: list[Quote] = []
     for quote in scored:
@@ -274,6 +276,33 @@ def _widen(article: Article, hit: Hit, stems: Stems) -> tuple[float, int, int]:
     ]
     text = source_text(article, passage.source, passage.comment)
     return _best_span(text, (passage.start, passage.end), neighbours, stems)
+
+
+def _bridged(
+    article: Article, hit: Hit, hits: list[Hit], stems: Stems
+) -> list[tuple[Hit, tuple[float, int, int]]]:
+    """Two retrieved sentences one sentence apart (``hit`` first, the one between known as its
+    neighbour) quoted together with it, when the three cover more of the question than either
+    alone and fit in a quote: an answer told over a few sentences ("NGOs were allowed to visit…
+    The trials were open… Foreign media were invited")."""
+    between = hit.after
+    if between is None or between.section != hit.passage.section:
+        return []
+    text = source_text(article, hit.passage.source, hit.passage.comment)
+    found = []
+    for other in hits:
+        if other.id != hit.id + 2 or other.article_id != hit.article_id:
+            continue
+        if (
+            other.passage.section != hit.passage.section
+            or other.passage.end - hit.passage.start > MAX_QUOTE_CHARS
+        ):
+            continue
+        words = [stems.of(text[p.start : p.end]) for p in (hit.passage, between, other.passage)]
+        covered = stems.covered(words[0] | words[1] | words[2])
+        if covered > max(stems.covered(words[0]), stems.covered(words[2])):
+            found.append((other, (covered, hit.passage.start, other.passage.end)))
+    return found
 
 
 def _best_span(
