@@ -256,7 +256,9 @@ class Stems:
 
     def covered(self, words: frozenset[str]) -> float:
         """Share of the question's (weighted) terms among ``words``."""
-        return self.share(sum(self._weights[w] for w in words if w in self._weights))
+        # Summed in the question's order, not the set's (which varies with string hashing): the
+        # same words always weigh exactly the same, so a pair covering no more is never "more".
+        return self.share(sum(weight for term, weight in self._weights.items() if term in words))
 
     def answers_kind(self, text: str) -> bool:
         """Whether ``text`` holds the kind of answer the question asks for (False if it asks none)."""
