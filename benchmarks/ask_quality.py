@@ -239,11 +239,12 @@ async def run(limit: int) -> None:
         )
     print("\nreadalong's not-found threshold (weighted coverage of the question's words):")
     print(f"{'threshold':>10}{'own answered':>14}{'foreign answered':>18}")
-    for threshold in (0.3, 0.32, 0.34, 0.36, 0.38, 0.4, 0.45, 0.5, 0.6):
+    near = [round(ANSWER_COVERAGE + step / 1000, 3) for step in range(-6, 8, 2)]
+    for threshold in sorted({0.3, 0.32, 0.34, 0.38, 0.4, 0.45, 0.5, 0.6, *near}):
         mine = sum(c >= threshold for c in own) / len(own)
         theirs = sum(c >= threshold for c in foreign) / len(foreign)
         mark = "  ← in use" if abs(threshold - ANSWER_COVERAGE) < 1e-9 else ""
-        print(f"{threshold:>10.2f}{mine:>14.1%}{theirs:>18.1%}{mark}")
+        print(f"{threshold:>10.3f}{mine:>14.2%}{theirs:>18.2%}{mark}")
 
 
 def main() -> None:
