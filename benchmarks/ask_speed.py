@@ -9,7 +9,9 @@
 
 Baselines in the same run, over the very same sentences: rank_bm25 (BM25Okapi.get_scores, then
 the best) and bm25s (retrieve k=1), per question, on an index built beforehand (build time not
-counted for anyone).
+counted for anyone). In the stores, the ranking alone (``ranked_quotes``: the document
+frequencies, FTS5, re-ranking, widening; no rendering) is timed next to the previous ranking
+(before issue 13, kept in ask_quality.py as ``previous_top``) on the same questions.
 
     .venv/bin/pip install -e '.[bench]'
     .venv/bin/python benchmarks/ask_speed.py [--questions 500]
@@ -29,7 +31,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 import squad
-from ask_quality import words
+from ask_quality import previous_top, words
 from rank_bm25 import BM25Okapi
 
 from bot.answers.extractive import answer_question, best_of, ranked_quotes
@@ -123,16 +125,26 @@ async def library_of(folder: Path, library: list[squad.SquadArticle], size: int,
         random.Random(13).shuffle(asked)
         asked = asked[:sample]
         one: list[float] = []
+        ranking: list[float] = []
+        previous: list[float] = []
         everywhere: list[float] = []
         for article, question in asked:
             answer = await answer_question(store, article, question, viewer=Viewer.operator())
             one.append(answer.latency_ms)
+            started = time.perf_counter()
+            best_of(await ranked_quotes(store, [article], question), 3)
+            ranking.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            await previous_top(store, article, question)
+            previous.append((time.perf_counter() - started) * 1000)
             started = time.perf_counter()
             best_of(await ranked_quotes(store, articles, question, everywhere=True), 3)
             everywhere.append((time.perf_counter() - started) * 1000)
     plain_ms, fast_ms = baselines(sentences, [q for _, q in asked])
     print(f"library of {len(sentences):,} passages ({len(articles)} articles), {len(asked)} questions:")
     print(row("readalong /ask (its article, in this store)", one))
+    print(row("  its ranking alone", ranking))
+    print(row("  the previous ranking (before issue 13)", previous))
     print(row("readalong, all passages at once", everywhere))
     print(row("rank_bm25, all passages at once", plain_ms))
     print(row("bm25s, all passages at once", fast_ms))

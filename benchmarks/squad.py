@@ -30,6 +30,8 @@ class Question:
     id: str
     text: str
     answers: tuple[str, ...]
+    context: str = ""
+    """The paragraph the question was written about (which holds its answer)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +66,7 @@ def load() -> list[SquadArticle]:
     for entry in json.loads(raw)["data"]:
         paragraphs = tuple(p["context"] for p in entry["paragraphs"])
         questions = tuple(
-            Question(qa["id"], qa["question"], tuple(a["text"] for a in qa["answers"]))
+            Question(qa["id"], qa["question"], tuple(a["text"] for a in qa["answers"]), p["context"])
             for p in entry["paragraphs"]
             for qa in p["qas"]
         )

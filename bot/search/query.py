@@ -148,6 +148,16 @@ STOP_WORDS = frozenset(
         "says",
         "also",
         "us",
+        # Words that frame a question about an event rather than say which ("where did the riots
+        # happen?"): the answer never holds them, so they would only count against it.
+        "happen",
+        "happened",
+        "happens",
+        "happening",
+        "occur",
+        "occurred",
+        "occurs",
+        "occurring",
     ]
 )
 

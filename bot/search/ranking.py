@@ -1,13 +1,17 @@
-"""Scoring text against a question: crude stems, which of the question's words a passage
-covers, and the best window of an over-long sentence. Plain computation, used by the answers."""
+"""Scoring text against a question: the index's own stems, which of the question's words a
+passage covers (each weighed by how rare it is in the article), and the best window of an
+over-long sentence. Plain computation, used by the answers."""
 
 from __future__ import annotations
 
 import bisect
 import functools
+import math
 import re
-from collections import Counter
-from collections.abc import Iterator
+import unicodedata
+from collections.abc import Iterator, Mapping
+
+import snowballstemmer
 
 MAX_QUOTE_CHARS = 400
 """The longest quote shown: a longer sentence is quoted by its best window."""
@@ -15,29 +19,233 @@ MAX_QUOTE_CHARS = 400
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _CHUNK = re.compile(r"\S+")
+_PORTER = snowballstemmer.stemmer("porter")
+_MAX_STEMMED = 64
+"""FTS5's porter leaves tokens shorter than 3 or longer than 64 characters as they are."""
+
+
+def _fold(char: str) -> str:
+    """One character as FTS5's unicode61 tokenizer (``remove_diacritics 1``) indexes it: a Latin
+    letter with one diacritic loses it; letters with two, and other scripts, keep theirs."""
+    if char == "ς":
+        return "σ"  # unicode61 folds Greek's final sigma too
+    if char.isascii():
+        return char
+    decomposed = unicodedata.normalize("NFD", char)
+    if len(decomposed) == 2 and decomposed[0] < "\u0250" and unicodedata.combining(decomposed[1]):
+        return decomposed[0]
+    return char
 
 
 @functools.lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
-    """A crude stem, for counting which question words a passage covers (FTS5 ranks with porter).
-    Memoised: the same few thousand words come back in every passage."""
-    for suffix in ("ations", "ation", "ings", "ing", "ies", "ied", "es", "ed", "s", "ly"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: len(word) - len(suffix)]
-    return word
+    """The stem FTS5's ``porter`` tokenizer indexes for ``word`` (lowercased), so a passage the
+    index matched covers the question's words here too (died and dies: di; policies: polici).
+
+    Snowball's ``porter`` is the original algorithm; FTS5 follows Porter's later revision, which
+    in step 2 turns "bli" into "ble" and "logi" into "log" (assembly: assembl, ideology: ideolog):
+    the two are applied here. Memoised: the same few thousand words come back in every passage."""
+    if not word.isascii():
+        word = "".join(map(_fold, word))
+    if len(word) < 3 or len(word) > _MAX_STEMMED:
+        return word
+    stemmed: str = _PORTER.stemWord(word)
+    if stemmed.endswith("bli"):
+        stemmed = _PORTER.stemWord(stemmed[:-3] + "ble")
+    elif stemmed.endswith("logi") and _measure(stemmed[:-4]) > 0:
+        stemmed = stemmed[:-1]
+    return stemmed
+
+
+def _measure(stem_: str) -> int:
+    """Porter's m: how many vowel-consonant sequences ``stem_`` holds."""
+    pattern = "".join("v" if _is_vowel(stem_, i) else "c" for i in range(len(stem_)))
+    return len(re.findall("v+c+", pattern))
+
+
+def _is_vowel(word: str, index: int) -> bool:
+    char = word[index]
+    if char in "aeiou":
+        return True
+    return char == "y" and index > 0 and not _is_vowel(word, index - 1)
+
+
+def idf(frequency: int, passages: int) -> float:
+    """How much covering a word says, as BM25 weighs it: high for a word few of the article's
+    ``passages`` hold (``frequency`` of them), low for one most hold, never zero."""
+    return math.log(1 + (passages - frequency + 0.5) / (frequency + 0.5))
+
+
+UNSEEN_WEIGHT = 1.0
+"""Added to a weighted question's whole weight, as if it held one more word no passage covers."""
+
+
+class AnswerKind:
+    """What a question word asks for, and whether a passage holds one: "how many" a number,
+    "when" a date, "who" and "where" a name. Cheap signs, not parsing: digits and number words;
+    month and day names, years and centuries; a capitalised word that does not start a sentence.
+    Words the question itself holds do not count (the name asked about is not the answer)."""
+
+    NUMBER = "number"
+    DATE = "date"
+    NAME = "name"
+
+    _ASKS = (
+        (
+            NUMBER,
+            re.compile(
+                r"\bhow (?:many|much|long|old|far|large|big|high|tall|often|deep|wide)\b"
+                r"|\b(?:what|which) (?:percentage|percent|number|amount|size|population)\b"
+            ),
+        ),
+        (
+            DATE,
+            re.compile(
+                r"\bwhen\b|\b(?:what|which|in what) (?:year|years|date|day|month|century|decade|time|era|period)\b"
+            ),
+        ),
+        (
+            NAME,
+            re.compile(
+                r"\b(?:who|whom|whose|where)\b"
+                r"|\b(?:what|which) (?:country|countries|city|state|place|region|town|company|team|person|people|organi[sz]ation|university|river|name)\b"
+            ),
+        ),
+    )
+    _NUMBER_WORDS = frozenset(
+        [
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+            "thirty",
+            "forty",
+            "fifty",
+            "sixty",
+            "seventy",
+            "eighty",
+            "ninety",
+            "hundred",
+            "hundreds",
+            "thousand",
+            "thousands",
+            "million",
+            "millions",
+            "billion",
+            "billions",
+            "trillion",
+            "dozen",
+            "dozens",
+            "half",
+            "third",
+            "quarter",
+            "percent",
+        ]
+    )
+    _DATE_WORDS = frozenset(
+        [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+            "monday",
+            "tuesday",
+            "wednesday",
+            "thursday",
+            "friday",
+            "saturday",
+            "sunday",
+            "century",
+            "centuries",
+            "decade",
+            "decades",
+            "bc",
+            "ad",
+            "bce",
+            "ce",
+        ]
+    )
+    _YEAR = re.compile(r"^(?:1\d{3}|20\d{2}|\d{1,4}(?:st|nd|rd|th|s))$")
+    _CAPITALISED = re.compile(r"(?<=[^\s.!?\"“(\[])\s+[\"“(]?([A-Z][^\W_]*)")
+
+    @classmethod
+    def asked(cls, question: str) -> str | None:
+        """The kind of answer ``question`` asks for, or None (what, why, how: anything)."""
+        lowered = question.lower()
+        for kind, pattern in cls._ASKS:
+            if pattern.search(lowered):
+                return kind
+        return None
+
+    @classmethod
+    def held(cls, kind: str, text: str, question_words: frozenset[str]) -> bool:
+        """Whether ``text`` holds an answer of this kind that the question does not already hold."""
+        if kind == cls.NAME:
+            return any(
+                stem(m.group(1).lower()) not in question_words for m in cls._CAPITALISED.finditer(text)
+            )
+        for word in _WORD.findall(text.lower()):
+            if stem(word) in question_words:
+                continue
+            if kind == cls.NUMBER and (word[0].isdigit() or word in cls._NUMBER_WORDS):
+                return True
+            if kind == cls.DATE and (word in cls._DATE_WORDS or cls._YEAR.match(word)):
+                return True
+        return False
 
 
 class Stems:
-    """The question's stemmed terms, and each passage's stemmed words, worked out once per question."""
+    """The question's stemmed terms and their weights, and each passage's stemmed words, worked
+    out once per question.
 
-    def __init__(self, terms: list[str]) -> None:
+    Without ``weights`` every term counts once (per time the question holds it). With them (a
+    weight per term, usually its :func:`idf` in the article), coverage is the share of the
+    question's weight a passage holds: covering only its most common word is not an answer."""
+
+    def __init__(
+        self, terms: list[str], weights: Mapping[str, float] | None = None, *, question: str = ""
+    ) -> None:
         self._wanted = [stem(t.lower()) for t in terms]
-        self._weights = Counter(self._wanted)
+        self.kind = AnswerKind.asked(question)
+        """What the question asks for (:class:`AnswerKind`), or None."""
+        self._asked = frozenset(stem(w) for w in _WORD.findall(question.lower()))
+        self._weights: dict[str, float] = {}
+        for term, stemmed in zip(terms, self._wanted, strict=True):
+            weight = 1.0 if weights is None else weights.get(term, weights.get(term.lower(), 1.0))
+            self._weights[stemmed] = self._weights.get(stemmed, 0.0) + weight
+        # Weighted, the whole is one word's weight more than the question's: one or two words
+        # covered are less evidence than many (on SQuAD dev, fewer foreign questions answered).
+        self._total = sum(self._weights.values()) + (UNSEEN_WEIGHT if weights is not None else 0.0)
         self._prefixes: re.Pattern[str] | None = None
         self._seen: dict[str, frozenset[str]] = {}
 
     @staticmethod
     def words(text: str) -> frozenset[str]:
+        """The stems of ``text``'s words, made as the index makes them (see :func:`stem`)."""
         return frozenset(map(stem, set(_WORD.findall(text.lower()))))
 
     def of(self, text: str) -> frozenset[str]:
@@ -48,8 +256,14 @@ class Stems:
         return found
 
     def covered(self, words: frozenset[str]) -> float:
-        """Share of the question's terms among ``words``."""
-        return self.share(sum(self._weights[w] for w in words if w in self._weights))
+        """Share of the question's (weighted) terms among ``words``."""
+        # Summed in the question's order, not the set's (which varies with string hashing): the
+        # same words always weigh exactly the same, so a pair covering no more is never "more".
+        return self.share(sum(weight for term, weight in self._weights.items() if term in words))
+
+    def answers_kind(self, text: str) -> bool:
+        """Whether ``text`` holds the kind of answer the question asks for (False if it asks none)."""
+        return self.kind is not None and AnswerKind.held(self.kind, text, self._asked)
 
     def candidates(self, text: str, start: int, end: int) -> Iterator[re.Match[str]]:
         """The words of ``text[start:end]`` that may be among the question's: those beginning like
@@ -63,13 +277,13 @@ class Stems:
                 return iter(())
         return self._prefixes.finditer(text, start, end)
 
-    def weight(self, term: str) -> int:
-        """How many times the question holds ``term``."""
-        return self._weights[term]
+    def weight(self, term: str) -> float:
+        """What ``term`` (a stem) weighs in the question; 0 if the question does not hold it."""
+        return self._weights.get(term, 0.0)
 
-    def share(self, covered: int) -> float:
-        """``covered`` of the question's terms (counted with repeats) as a share of them all."""
-        return covered / len(self._wanted) if self._wanted else 0.0
+    def share(self, covered: float) -> float:
+        """``covered`` weight of the question's terms as a share of their whole weight."""
+        return covered / self._total if self._total else 0.0
 
 
 def best_window(text: str, start: int, end: int, stems: Stems) -> tuple[float, int, int]:
@@ -164,7 +378,7 @@ def _score_windows(
         if term not in chunk:
             chunk.append(term)
     in_window: dict[str, int] = {}
-    covered = 0
+    covered = 0.0
     best = (-1.0, start, start)
     last = -1
     for first in range(bisect.bisect_left(starts, before)):

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from bot.store.db import Store
 
 
+_TERMS_PER_QUERY = 256
 _PASSAGE_COLUMNS = "p.id, p.article_id, p.source, p.section, p.comment, p.position, p.start, p.end, p.text"
 
 
@@ -138,6 +139,43 @@ class SearchQueries:
             hits.append(Hit(row["id"], row["article_id"], _passage(row), -row["score"], before, after))
         hits.sort(key=lambda h: h.score, reverse=True)
         return hits
+
+    async def document_frequencies(
+        self, article_ids: Sequence[str] | None, terms: Sequence[str]
+    ) -> tuple[int, list[int]]:
+        """How many passages these articles (or all) have, and how many of them hold each term,
+        as the index matches it (stemmed by FTS5 itself): what weighs a question's words by how
+        rare they are in the article. One query; each count is narrowed like :meth:`search`'s.
+
+        ``terms`` are plain words (``bot.search.query.query_terms``), each matched as a phrase."""
+        if not terms:
+            return 0, []
+        if article_ids is None:
+            total, scope, params, counted = "SELECT count(*) FROM passages", "", [], []
+        elif len(article_ids) == 1:
+            total = "SELECT count(*) FROM passages WHERE article_id = ?"
+            scope = (
+                " AND rowid BETWEEN (SELECT min(id) FROM passages WHERE article_id = ?)"
+                " AND (SELECT max(id) FROM passages WHERE article_id = ?)"
+            )
+            params, counted = [article_ids[0], article_ids[0]], [article_ids[0]]
+        else:
+            marks = ",".join("?" * len(article_ids))
+            total = f"SELECT count(*) FROM passages WHERE article_id IN ({marks})"
+            scope = f" AND rowid IN (SELECT id FROM passages WHERE article_id IN ({marks}))"
+            params = counted = list(article_ids)
+        each = f"SELECT ? AS term, count(*) AS n FROM passages_fts WHERE passages_fts MATCH ?{scope}"
+        counts: dict[int, int] = {}
+        # A compound SELECT holds at most 500 parts; a question has at most 32 terms, in one trip.
+        for first in range(0, len(terms), _TERMS_PER_QUERY):
+            chunk = terms[first : first + _TERMS_PER_QUERY]
+            sql = f"SELECT -1 AS term, ({total}) AS n" + f" UNION ALL {each}" * len(chunk)
+            values: list[object] = list(counted)
+            for index, term in enumerate(chunk, start=first):
+                values += [index, '"' + term.replace('"', '""') + '"', *params]
+            rows = await self._store.db.execute_fetchall(sql, values)
+            counts.update((int(r["term"]), int(r["n"])) for r in rows)
+        return counts.pop(-1), [counts[i] for i in range(len(terms))]
 
     async def record_ask(
         self,
