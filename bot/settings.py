@@ -22,6 +22,17 @@ from bot.errors import SettingsError
 
 DEFAULT_DB = Path("readalong.db")
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+DEFAULT_EMBEDDING_MODEL = "text-embedding-3-small"
+_SWITCH = {
+    "on": True,
+    "true": True,
+    "yes": True,
+    "1": True,
+    "off": False,
+    "false": False,
+    "no": False,
+    "0": False,
+}
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 KNOWN_KEYS = (
     "DISCORD_TOKEN",
@@ -33,8 +44,11 @@ KNOWN_KEYS = (
     "READALONG_ASK_COOLDOWN",
     "READALONG_DB",
     "READALONG_DISCORD_URL",
+    "READALONG_EMBEDDING_MODEL",
+    "READALONG_EMBEDDING_TIMEOUT",
     "READALONG_OPENAI_TIMEOUT",
     "READALONG_SECTION_CHARS",
+    "READALONG_SEMANTIC",
 )
 """Every key Readalong reads. Any other ``READALONG_*`` key, or a key this close to one of these
 (``DISCORD_TOKN``), is a typo to warn about: the setting it meant is silently at its default."""
@@ -84,6 +98,13 @@ class Settings:
     log_level: str = "INFO"
     section_target_chars: int = DEFAULT_TARGET_CHARS
     ask_cooldown_seconds: float = 10.0
+    semantic: bool = False
+    """Rank /ask's passages by meaning too (embeddings from the OpenAI-compatible endpoint). Off
+    unless ``READALONG_SEMANTIC`` turns it on: it sends the article's text to the endpoint and
+    costs a call per question, which an API key set for model-written answers does not consent to."""
+    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    embedding_timeout_seconds: float = 2.0
+    """How long /ask waits for the question's vector before answering by words alone."""
     discord_url: str | None = None
     """Base URL of a Discord-compatible server (the sandbox); None means Discord itself."""
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -121,6 +142,11 @@ class Settings:
                 raise SettingsError(
                     "READALONG_DISCORD_URL must be an http(s) URL such as http://127.0.0.1:8765"
                 )
+        semantic = _switch(get("READALONG_SEMANTIC"), "READALONG_SEMANTIC")
+        if semantic and api_key is None and base_url is None:
+            raise SettingsError(
+                "READALONG_SEMANTIC=on needs OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL (a local embeddings server)"
+            )
         level = (get("LOG_LEVEL") or "INFO").upper()
         if level not in _LOG_LEVELS:
             raise SettingsError(f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}, not {level!r}")
@@ -144,6 +170,11 @@ class Settings:
             ),
             ask_cooldown_seconds=_float_in(
                 get("READALONG_ASK_COOLDOWN"), "READALONG_ASK_COOLDOWN", 10.0, 0.0, 3600.0
+            ),
+            semantic=semantic,
+            embedding_model=get("READALONG_EMBEDDING_MODEL") or DEFAULT_EMBEDDING_MODEL,
+            embedding_timeout_seconds=_float_in(
+                get("READALONG_EMBEDDING_TIMEOUT"), "READALONG_EMBEDDING_TIMEOUT", 2.0, 0.1, 30.0
             ),
             discord_url=discord_url,
             extra=_unknown_keys(values),
@@ -187,6 +218,15 @@ def _unknown_keys(values: Mapping[str, str]) -> dict[str, str]:
             if nearest:
                 found[key] = nearest[0]
     return found
+
+
+def _switch(raw: str | None, key: str) -> bool:
+    if raw is None:
+        return False
+    value = _SWITCH.get(raw.lower())
+    if value is None:
+        raise SettingsError(f"{key} must be on or off, not {raw!r}")
+    return value
 
 
 def _snowflake(raw: str | None, key: str) -> int | None:

@@ -56,6 +56,7 @@ class Ask(commands.Cog):
             question,
             viewer=viewer,
             writer=self.bot.writer,
+            embedder=self.bot.embedder,
             section_urls=await section_urls(self.bot.store, member.guild.id, posting_id),
             max_chars=max_chars,
         )

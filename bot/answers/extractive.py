@@ -29,8 +29,10 @@ from bot.search.ranking import MAX_QUOTE_CHARS, Stems, best_window
 from bot.store import Store
 
 if TYPE_CHECKING:
+    from bot.answers.embeddings import Embedder
     from bot.answers.llm import AnswerWriter
     from bot.domain.viewer import Viewer
+    from bot.search.hybrid import Meaning
 
 ANSWER_COVERAGE = 0.5
 """Share of the question's content words the best quote must contain; below it, "not found"."""
@@ -55,6 +57,7 @@ async def answer_question(
     section_urls: Mapping[int, str] | None = None,
     writer: AnswerWriter | None = None,
     max_chars: int = MESSAGE_LIMIT,
+    embedder: Embedder | None = None,
 ) -> Answer:
     """The best one to ``top_k`` quotes for ``question``, or a plain "not found"; with a
     ``writer``, a model's short answer citing verified quotes when it gives one in time.
@@ -62,7 +65,7 @@ async def answer_question(
     started = time.perf_counter()
     urls = section_urls or {}
     await store.search.ensure_index(article)
-    ranked = await ranked_quotes(store, [article], question, readers=viewer)
+    ranked = await ranked_quotes(store, [article], question, readers=viewer, embedder=embedder)
     quotes = best_of(ranked, top_k)
     has_content = any(t not in STOP_WORDS for t in query_terms(question))
     answered = has_content and bool(quotes) and quotes[0].coverage >= ANSWER_COVERAGE
@@ -97,12 +100,15 @@ async def ranked_quotes(
     *,
     everywhere: bool = False,
     readers: Viewer | None = None,
+    embedder: Embedder | None = None,
 ) -> list[Quote]:
     """The best ``RANKED`` candidate quotes from these articles, widened and re-ranked, best
     first, none overlapping another. ``everywhere`` searches the whole index (the articles given
     must then be all of them) instead of filtering by article; ``readers`` also searches what
     readers wrote in the article's discussion (one article only), as far as that viewer may see
-    it, leaving out the viewer's own messages, messages addressed to the bot and questions."""
+    it, leaving out the viewer's own messages, messages addressed to the bot and questions.
+    With an ``embedder`` (one article), passages near the question by meaning join the candidates
+    and the scores are fused (:mod:`bot.search.hybrid`); if it fails, ranking is by words alone."""
     match = match_expression(question)
     if match is None or not articles:
         return []
@@ -114,9 +120,12 @@ async def ranked_quotes(
         said = await store.search.search_messages(
             match, viewer=readers, article_id=articles[0].id, limit=READER_CANDIDATES, quotable=True
         )
+    meaning = None
+    if embedder is not None and len(articles) == 1 and not everywhere:
+        meaning = await embedder.meaning(store, articles[0], question)
     # Scoring reads every hit's text, which may be a 1.5 MB comment: off the event loop, so other
     # members' commands are answered meanwhile.
-    return await asyncio.to_thread(_rank, by_id, hits, (articles[0].id, said), stems)
+    return await asyncio.to_thread(_rank, by_id, hits, (articles[0].id, said), stems, meaning)
 
 
 def _rank(
@@ -124,10 +133,13 @@ def _rank(
     hits: list[Hit],
     readers: tuple[str, list[MessageHit]],
     stems: Stems,
+    meaning: Meaning | None = None,
 ) -> list[Quote]:
     """``ranked_quotes``'s scoring, widening and choice, with no I/O; ``readers`` is the article
     discussed and what its readers said that matched."""
     discussed, said = readers
+    if meaning is not None:
+        hits = meaning.with_nearest(hits)
     scored: list[Quote] = []
     for message in said:
         quote = _reader_quote(discussed, message, stems, max(x.score for x in said))
@@ -154,6 +166,8 @@ def _rank(
                 article.id,
             )
         )
+    if meaning is not None:
+        scored = meaning.fuse(scored, ANSWER_COVERAGE)
     scored.sort(key=lambda q: q.score, reverse=True)
     chosen: list[Quote] = []
     for quote in scored:

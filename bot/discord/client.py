@@ -14,6 +14,7 @@ from discord import app_commands
 from discord.ext import commands
 
 import cogs
+from bot.answers.embeddings import Embedder
 from bot.answers.llm import AnswerWriter
 from bot.errors import ReadalongError
 from bot.settings import Settings
@@ -117,6 +118,7 @@ class ReadalongBot(commands.Bot):
         store: Store,
         *,
         writer: AnswerWriter | None = None,
+        embedder: Embedder | None = None,
         sync_global: bool = False,
         guild_ready_timeout: float = 2.0,
     ) -> None:
@@ -137,6 +139,8 @@ class ReadalongBot(commands.Bot):
         self.store = store
         self.writer = writer
         """Writes /ask answers with a model when an OpenAI key is set; None means quotes alone."""
+        self.embedder = embedder
+        """Ranks /ask's passages by meaning too when ``READALONG_SEMANTIC`` is on; None: by words."""
         self.sync_global = sync_global
 
     async def on_message(self, message: discord.Message, /) -> None:
@@ -166,6 +170,8 @@ class ReadalongBot(commands.Bot):
         finally:
             if self.writer is not None:
                 await self.writer.close()
+            if self.embedder is not None:
+                await self.embedder.close()
             await self.store.close()
 
 
@@ -185,6 +191,7 @@ def create_bot(
         settings,
         store if store is not None else Store(settings.db_path),
         writer=AnswerWriter.from_settings(settings),
+        embedder=Embedder.from_settings(settings),
         sync_global=sync_global,
         guild_ready_timeout=guild_ready_timeout,
     )

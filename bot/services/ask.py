@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bot.answers.embeddings import Embedder
 from bot.answers.extractive import answer_question
 from bot.answers.llm import AnswerWriter
 from bot.discordfmt.limits import MESSAGE_LIMIT
@@ -76,9 +77,11 @@ async def ask(
     top_k: int = 3,
     max_chars: int = MESSAGE_LIMIT,
     record: bool = True,
+    embedder: Embedder | None = None,
 ) -> Asked:
     """The answer to ``question`` (see :func:`bot.answers.extractive.answer_question`), and the
-    question logged with who asked it unless ``record`` is False."""
+    question logged with who asked it unless ``record`` is False. ``embedder``: rank by meaning
+    too (``READALONG_SEMANTIC``)."""
     answer = await answer_question(
         store,
         article,
@@ -88,6 +91,7 @@ async def ask(
         section_urls=section_urls,
         writer=writer,
         max_chars=max_chars,
+        embedder=embedder,
     )
     if not record:
         return Asked(answer, logged=False)
