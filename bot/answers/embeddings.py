@@ -165,7 +165,8 @@ class Embedder:
             )
             if len({len(v) for v in found.vectors}) > 1:
                 raise EmbeddingFailed(f"stored vectors of {self.model} differ in dimensions")
-            self._articles[article.id] = found
+            if found.ids:  # none yet: the article is not indexed yet, so look again next time
+                self._articles[article.id] = found
             return found
 
     async def _save(self, queries: EmbeddingQueries, made: list[tuple[bytes, int, bytes]]) -> None:

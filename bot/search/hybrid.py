@@ -30,10 +30,10 @@ SEMANTIC_WEIGHT = 0.6
 """Weight of the normalised cosine in the fused score (the rest is the lexical score's)."""
 SEMANTIC_CANDIDATES = 10
 """The passages nearest the question by meaning that join BM25's candidates."""
-SUPPORT_WORDS = 0.5
+SUPPORT_WORDS = 0.3
 """In a quote's support, the weight of the share of the question's words it holds; the cosine
 has the rest."""
-SUPPORT_THRESHOLD = 0.45
+SUPPORT_THRESHOLD = 0.36
 """Support at which a quote answers the question (mapped onto ``ANSWER_COVERAGE``)."""
 
 
