@@ -47,7 +47,7 @@ from bot.settings import Secret, Settings
 from bot.store import Store
 
 OPERATOR = Viewer.operator()
-WEIGHTS = (0.3, 0.5, 0.6, 0.7)
+WEIGHTS = (0.2, 0.3, 0.5, 0.7)
 SAMPLE = Path(__file__).parents[1] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
 
 
@@ -166,10 +166,12 @@ async def squad_part(server: EmbeddingServer, limit: int) -> None:
     )
     in_use = (SUPPORT_WORDS, SUPPORT_THRESHOLD)
     print(
-        f"  hybrid in use (support {SUPPORT_WORDS}·coverage + {1 - SUPPORT_WORDS:g}·cosine ≥ {SUPPORT_THRESHOLD}): "
+        f"  hybrid in use (coverage ≥ {ANSWER_COVERAGE} or {SUPPORT_WORDS}·coverage + {1 - SUPPORT_WORDS:g}·cosine ≥ {SUPPORT_THRESHOLD}): "
         f"real {_share(own, in_use):.1%}, foreign {_share(foreign, in_use):.1%}"
     )
-    print("  best blends with foreign ≤ 3% (words' weight, threshold: real, foreign):")
+    print(
+        "  best rules, foreign ≤ 3% (coverage ≥ 0.5 or a·coverage + (1 − a)·cosine ≥ t; a, t: real, foreign):"
+    )
     rules = [(a / 10, t / 100) for a in range(2, 9) for t in range(25, 80)]
     fine = [(r, _share(own, r), _share(foreign, r)) for r in rules]
     fine = [f for f in fine if f[2] <= 0.03]
@@ -208,7 +210,7 @@ def _share(found: list[tuple[float, float, bool]], rule: tuple[float, float] | N
     if rule is None:
         return sum(words for _, _, words in found) / len(found)
     a, t = rule
-    return sum(a * c + (1 - a) * max(s, 0.0) >= t for c, s, _ in found) / len(found)
+    return sum(c >= ANSWER_COVERAGE or a * c + (1 - a) * max(s, 0.0) >= t for c, s, _ in found) / len(found)
 
 
 async def paraphrase_part(server: EmbeddingServer) -> None:
