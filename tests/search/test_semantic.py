@@ -5,6 +5,7 @@ meanings, fails, or never answers; vectors in a real SQLite file."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import math
 import os
@@ -291,3 +292,21 @@ async def test_readalong_ask_uses_the_setting_and_a_second_run_embeds_no_passage
     server.embedded.clear()
     second = await _readalong(tmp_path, db, env, "ask", "z", PARAPHRASE)
     assert second == first and server.embedded == [[PARAPHRASE]]
+
+
+async def test_every_hybrid_quote_is_verbatim(stored: tuple[Store, Article], server: FakeOpenAI) -> None:
+    """The paraphrase benchmark's questions (benchmarks/paraphrases.json) with the test model."""
+    store, article = stored
+    spec = json.loads((Path(__file__).parents[2] / "benchmarks" / "paraphrases.json").read_text())
+    embedder = embedder_for(server)
+    try:
+        for item in spec["questions"]:
+            answer = await answer_question(
+                store, article, item["question"], viewer=OPERATOR, embedder=embedder
+            )
+            assert answer.quotes
+            assert_verbatim(article, answer)
+            for quote in answer.quotes:
+                assert f"> {quote.text.splitlines()[0]}" in answer.text
+    finally:
+        await embedder.close()
