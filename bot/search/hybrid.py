@@ -30,15 +30,18 @@ from bot.domain.answer import Quote
 from bot.domain.passage import Hit, Passage
 
 SEMANTIC_WEIGHT = 0.3
-"""Weight of the normalised cosine in the fused score (the rest is the lexical score's). On SQuAD
-dev (24 articles) with all-MiniLM-L6-v2, hit@1: 0.2 and 0.3 best, 0.5 less, 0.7 below words alone."""
+"""Weight of the normalised cosine in the fused score (the rest is the lexical score's). On all of
+SQuAD dev with all-MiniLM-L6-v2, hit@1 at 0.2 / 0.3 / 0.5 / 0.7: 76.5 / 76.7 / 75.2 / 72.7%
+(words alone 74.6%)."""
 SEMANTIC_CANDIDATES = 10
 """The passages nearest the question by meaning that join BM25's candidates."""
 SUPPORT_WORDS = 0.3
 """In a quote's support, the weight of the share of the question's words it holds; the cosine
 has the rest."""
 SUPPORT_THRESHOLD = 0.45
-"""Support at which a quote answers the question (mapped onto ``ANSWER_COVERAGE``)."""
+"""Support at which a quote answers the question (mapped onto ``ANSWER_COVERAGE``). On all of
+SQuAD dev with all-MiniLM-L6-v2: 97.5% of real questions answered (90.5% by words alone) and
+3.2% of questions put to another article, the same as by words alone."""
 
 
 def text_hash(text: str) -> bytes:
