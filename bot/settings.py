@@ -25,6 +25,17 @@ DEFAULT_DB = Path("readalong.db")
 """The database of a :class:`Settings` built in code; :meth:`Settings.from_env` puts it in the data folder."""
 DB_NAME = "readalong.db"
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+DEFAULT_EMBEDDING_MODEL = "text-embedding-3-small"
+_SWITCH = {
+    "on": True,
+    "true": True,
+    "yes": True,
+    "1": True,
+    "off": False,
+    "false": False,
+    "no": False,
+    "0": False,
+}
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 KNOWN_KEYS = (
     "DISCORD_TOKEN",
@@ -36,12 +47,15 @@ KNOWN_KEYS = (
     "READALONG_ASK_COOLDOWN",
     "READALONG_DB",
     "READALONG_DISCORD_URL",
+    "READALONG_EMBEDDING_MODEL",
+    "READALONG_EMBEDDING_TIMEOUT",
     "READALONG_OPENAI_TIMEOUT",
     "READALONG_SECTION_CHARS",
     "NO_COLOR",
     "XDG_DATA_HOME",
     "READALONG_SHARDS",
     "READALONG_SHARD_COUNT",
+    "READALONG_SEMANTIC",
 )
 """Every key Readalong reads. Any other ``READALONG_*`` key, or a key this close to one of these
 (``DISCORD_TOKN``), is a typo to warn about: the setting it meant is silently at its default."""
@@ -58,6 +72,7 @@ class Secret:
         self._value = value
 
     def reveal(self) -> str:
+        """The secret itself, for the one call that needs it (logging in, the API client)."""
         return self._value
 
     def __repr__(self) -> str:
@@ -80,6 +95,9 @@ class Secret:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
+    """Every setting Readalong has, read once (:meth:`from_env`) and passed to what needs it;
+    nothing else reads the environment."""
+
     discord_token: Secret | None = None
     db_path: Path = DEFAULT_DB
     dev_guild_id: int | None = None
@@ -91,6 +109,13 @@ class Settings:
     log_level: str = "INFO"
     section_target_chars: int = DEFAULT_TARGET_CHARS
     ask_cooldown_seconds: float = 10.0
+    semantic: bool = False
+    """Rank /ask's passages by meaning too (embeddings from the OpenAI-compatible endpoint). Off
+    unless ``READALONG_SEMANTIC`` turns it on: it sends the article's text to the endpoint and
+    costs a call per question, which an API key set for model-written answers does not consent to."""
+    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    embedding_timeout_seconds: float = 2.0
+    """How long /ask waits for the question's vector before answering by words alone."""
     discord_url: str | None = None
     """Base URL of a Discord-compatible server (the sandbox); None means Discord itself."""
     data_dir: Path = Path("readalong-data")
@@ -119,6 +144,9 @@ class Settings:
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, str]) -> Settings:
+        """Settings from keys and values already read; a bad value is one :class:`SettingsError`
+        naming its key."""
+
         def get(key: str) -> str | None:
             value = values.get(key, "").strip()
             return value or None
@@ -137,6 +165,11 @@ class Settings:
                 raise SettingsError(
                     "READALONG_DISCORD_URL must be an http(s) URL such as http://127.0.0.1:8765"
                 )
+        semantic = _switch(get("READALONG_SEMANTIC"), "READALONG_SEMANTIC")
+        if semantic and api_key is None and base_url is None:
+            raise SettingsError(
+                "READALONG_SEMANTIC=on needs OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL (a local embeddings server)"
+            )
         level = (get("LOG_LEVEL") or "INFO").upper()
         if level not in _LOG_LEVELS:
             raise SettingsError(f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}, not {level!r}")
@@ -162,6 +195,11 @@ class Settings:
             ask_cooldown_seconds=_float_in(
                 get("READALONG_ASK_COOLDOWN"), "READALONG_ASK_COOLDOWN", 10.0, 0.0, 3600.0
             ),
+            semantic=semantic,
+            embedding_model=get("READALONG_EMBEDDING_MODEL") or DEFAULT_EMBEDDING_MODEL,
+            embedding_timeout_seconds=_float_in(
+                get("READALONG_EMBEDDING_TIMEOUT"), "READALONG_EMBEDDING_TIMEOUT", 2.0, 0.1, 30.0
+            ),
             discord_url=discord_url,
             data_dir=data_dir,
             # "when present and not an empty string": an empty NO_COLOR means nothing.
@@ -183,9 +221,11 @@ class Settings:
         ]
 
     def with_db(self, path: Path) -> Settings:
+        """The same settings on another database (``--db``)."""
         return replace(self, db_path=path)
 
     def require_token(self) -> Secret:
+        """The bot token, or a one-line error saying where to put it (only ``readalong run`` needs one)."""
         if self.discord_token is None:
             raise SettingsError(
                 "DISCORD_TOKEN is not set: put it in .env or the environment (see .env.example)"
@@ -194,6 +234,7 @@ class Settings:
 
     @property
     def log_level_number(self) -> int:
+        """``LOG_LEVEL`` as the number :mod:`logging` takes."""
         return int(logging.getLevelName(self.log_level))
 
 
@@ -244,6 +285,15 @@ def _unknown_keys(values: Mapping[str, str]) -> dict[str, str]:
             if nearest:
                 found[key] = nearest[0]
     return found
+
+
+def _switch(raw: str | None, key: str) -> bool:
+    if raw is None:
+        return False
+    value = _SWITCH.get(raw.lower())
+    if value is None:
+        raise SettingsError(f"{key} must be on or off, not {raw!r}")
+    return value
 
 
 def _snowflake(raw: str | None, key: str) -> int | None:

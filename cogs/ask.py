@@ -56,6 +56,7 @@ class Ask(commands.Cog):
             article=article,
             writer=self.bot.writer,
             ahead=ahead,
+            embedder=self.bot.embedder,
             max_chars=max_chars,
             asker_name=member.display_name,
         )

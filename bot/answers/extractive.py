@@ -34,8 +34,10 @@ from bot.search.ranking import MAX_QUOTE_CHARS, Stems, best_window, idf
 from bot.store import Store
 
 if TYPE_CHECKING:
+    from bot.answers.embeddings import Embedder
     from bot.answers.llm import AnswerWriter
     from bot.domain.viewer import Viewer
+    from bot.search.hybrid import Meaning
 
 ANSWER_COVERAGE = 0.362
 """Share of the question's weighted content words (see :func:`question_stems`) the best quote
@@ -72,6 +74,7 @@ async def answer_question(
     writer: AnswerWriter | None = None,
     max_chars: int = MESSAGE_LIMIT,
     posted: Collection[int] | None = None,
+    embedder: Embedder | None = None,
 ) -> Answer:
     """The best one to ``top_k`` quotes for ``question``, or a plain "not found"; with a
     ``writer``, a model's short answer citing verified quotes when it gives one in time.
@@ -87,7 +90,7 @@ async def answer_question(
     if about is not None:
         return about
     await store.search.ensure_index(article)
-    ranked = await ranked_quotes(store, [article], question, readers=viewer)
+    ranked = await ranked_quotes(store, [article], question, readers=viewer, embedder=embedder)
     ranked, withheld = posted_only(ranked, posted)
     quotes = best_of(ranked, top_k)
     has_content = any(t not in STOP_WORDS for t in query_terms(question))
@@ -146,12 +149,15 @@ async def ranked_quotes(
     *,
     everywhere: bool = False,
     readers: Viewer | None = None,
+    embedder: Embedder | None = None,
 ) -> list[Quote]:
     """The best ``RANKED`` candidate quotes from these articles, widened and re-ranked, best
     first, none overlapping another. ``everywhere`` searches the whole index (the articles given
     must then be all of them) instead of filtering by article; ``readers`` also searches what
     readers wrote in the article's discussion (one article only), as far as that viewer may see
-    it, leaving out the viewer's own messages, messages addressed to the bot and questions."""
+    it, leaving out the viewer's own messages, messages addressed to the bot and questions.
+    With an ``embedder`` (one article), passages near the question by meaning join the candidates
+    and the scores are fused (:mod:`bot.search.hybrid`); if it fails, ranking is by words alone."""
     match = match_expression(question)
     if match is None or not articles:
         return []
@@ -164,9 +170,12 @@ async def ranked_quotes(
         said = await store.search.search_messages(
             match, viewer=readers, article_id=articles[0].id, limit=READER_CANDIDATES, quotable=True
         )
+    meaning = None
+    if embedder is not None and len(articles) == 1 and not everywhere:
+        meaning = await embedder.meaning(store, articles[0], question)
     # Scoring reads every hit's text, which may be a 1.5 MB comment: off the event loop, so other
     # members' commands are answered meanwhile.
-    return await asyncio.to_thread(_rank, by_id, hits, (articles[0].id, said), stems)
+    return await asyncio.to_thread(_rank, by_id, hits, (articles[0].id, said), stems, meaning)
 
 
 async def question_stems(store: Store, article_ids: Sequence[str] | None, question: str) -> Stems:
@@ -190,10 +199,13 @@ def _rank(
     hits: list[Hit],
     readers: tuple[str, list[MessageHit]],
     stems: Stems,
+    meaning: Meaning | None = None,
 ) -> list[Quote]:
     """``ranked_quotes``'s scoring, widening and choice, with no I/O; ``readers`` is the article
     discussed and what its readers said that matched."""
     discussed, said = readers
+    if meaning is not None:
+        hits = meaning.with_nearest(hits)
     scored: list[Quote] = []
     for message in said:
         quote = _reader_quote(discussed, message, stems, max(x.score for x in said))
@@ -224,6 +236,8 @@ def _rank(
                     article.id,
                 )
             )
+    if meaning is not None:
+        scored = meaning.fuse(scored, ANSWER_COVERAGE)
     scored.sort(key=lambda q: q.score, reverse=True)
     chosen: list[Quote] = []
     for quote in scored:

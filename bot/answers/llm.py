@@ -74,6 +74,16 @@ class Written:
     """How many of the model's quotes (in the list or the prose) were not verbatim."""
 
 
+def openai_client(settings: Settings, *, timeout: float) -> openai.AsyncOpenAI:
+    """A client for the configured OpenAI-compatible endpoint, imported only now (see above), with
+    no retries: every caller bounds its wait and has an answer without the model. A local server
+    (``OPENAI_BASE_URL``) may need no key; the client insists on one, so it gets a placeholder."""
+    import openai
+
+    key = settings.openai_api_key.reveal() if settings.openai_api_key is not None else "no-key"
+    return openai.AsyncOpenAI(api_key=key, base_url=settings.openai_base_url, timeout=timeout, max_retries=0)
+
+
 class AnswerWriter:
     """An OpenAI-compatible chat model, bounded in time, that writes answers from passages."""
 
@@ -87,14 +97,7 @@ class AnswerWriter:
         """The writer the settings ask for, or None when no API key is set (extractive answers)."""
         if settings.openai_api_key is None:
             return None
-        import openai
-
-        client = openai.AsyncOpenAI(
-            api_key=settings.openai_api_key.reveal(),
-            base_url=settings.openai_base_url,
-            timeout=settings.openai_timeout_seconds,
-            max_retries=0,
-        )
+        client = openai_client(settings, timeout=settings.openai_timeout_seconds)
         return cls(client, settings.openai_model, timeout=settings.openai_timeout_seconds)
 
     def __repr__(self) -> str:

@@ -9,6 +9,7 @@ import logging
 import sys
 from collections.abc import Iterator
 
+from bot.answers.embeddings import Embedder
 from bot.answers.llm import AnswerWriter
 from bot.domain.answer import Answer
 from bot.domain.viewer import Viewer
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``readalong ask`` to the command line."""
     ask = commands.add_parser("ask", help="answer questions about an article with verbatim quotes")
     ask.add_argument("article_id", metavar="ID")
     ask.add_argument("question", nargs="?", help="the question (default: one per line of standard input)")
@@ -41,6 +43,7 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         store = await open_existing_store(settings)
         # The same writer as /ask: with an API key set, a model writes the answer from the quotes.
         writer = AnswerWriter.from_settings(settings)
+        embedder = Embedder.from_settings(settings)
         status = 0
         log_questions = True
         try:
@@ -58,6 +61,7 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
                         writer=writer,
                         top_k=args.top,
                         record=log_questions,
+                        embedder=embedder,
                     )
                 except ReadalongError as error:
                     # One question refused; the rest of the batch is still answered.
@@ -69,6 +73,8 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         finally:
             if writer is not None:
                 await writer.close()
+            if embedder is not None:
+                await embedder.close()
             await store.close()
         return status
 

@@ -17,6 +17,7 @@ from discord import app_commands
 from discord.ext import commands
 
 import cogs
+from bot.answers.embeddings import Embedder
 from bot.answers.llm import AnswerWriter
 from bot.errors import ReadalongError
 from bot.settings import Settings
@@ -132,6 +133,7 @@ class ReadalongBot(commands.AutoShardedBot):
         store: Store,
         *,
         writer: AnswerWriter | None = None,
+        embedder: Embedder | None = None,
         sync_global: bool = False,
         guild_ready_timeout: float = 2.0,
     ) -> None:
@@ -156,6 +158,8 @@ class ReadalongBot(commands.AutoShardedBot):
         self.store = store
         self.writer = writer
         """Writes /ask answers with a model when an OpenAI key is set; None means quotes alone."""
+        self.embedder = embedder
+        """Ranks /ask's passages by meaning too when ``READALONG_SEMANTIC`` is on; None: by words."""
         self.sync_global = sync_global
         self._max_concurrency: int | None = None
         self._identified_at: dict[int, float] = {}
@@ -222,6 +226,8 @@ class ReadalongBot(commands.AutoShardedBot):
         finally:
             if self.writer is not None:
                 await self.writer.close()
+            if self.embedder is not None:
+                await self.embedder.close()
             await self.store.close()
 
 
@@ -241,6 +247,7 @@ def create_bot(
         settings,
         store if store is not None else Store(settings.db_path),
         writer=AnswerWriter.from_settings(settings),
+        embedder=Embedder.from_settings(settings),
         sync_global=sync_global,
         guild_ready_timeout=guild_ready_timeout,
     )

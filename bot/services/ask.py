@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bot.answers.embeddings import Embedder
 from bot.answers.extractive import answer_question
 from bot.answers.llm import AnswerWriter
 from bot.discordfmt.limits import MESSAGE_LIMIT
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Asked:
+    """An answer, and whether the question made it into the log that exports show."""
+
     answer: Answer
     logged: bool
     """False when the database is read-only: the question was answered but not logged."""
@@ -92,6 +95,7 @@ async def ask_in_channel(
     ahead: bool = False,
     max_chars: int = MESSAGE_LIMIT,
     asker_name: str | None = None,
+    embedder: Embedder | None = None,
 ) -> Asked:
     """``/ask`` and a mention: the article asked about in this channel (:func:`choose_article`),
     answered with links to its posted sections, and logged as asked there in public (both post
@@ -114,6 +118,7 @@ async def ask_in_channel(
         channel_id=channel_id,
         public=True,
         asker_name=asker_name,
+        embedder=embedder,
     )
 
 
@@ -132,13 +137,15 @@ async def ask(
     channel_id: int | None = None,
     public: bool = False,
     asker_name: str | None = None,
+    embedder: Embedder | None = None,
 ) -> Asked:
     """The answer to ``question`` (see :func:`bot.answers.extractive.answer_question`), and the
     question logged with who asked it unless ``record`` is False. Every question goes through
     here: ``/ask`` and mentions (by :func:`ask_in_channel`) and ``readalong ask``, with the
     same writer. ``posted``: the sections that may be quoted (None: all). ``channel_id`` (where
     it was asked), ``public`` (the answer is posted for everyone there) and ``asker_name`` go in
-    the log: exports show the question to those who could see it asked."""
+    the log: exports show the question to those who could see it asked. ``embedder``: rank
+    by meaning too (``READALONG_SEMANTIC``)."""
     answer = await answer_question(
         store,
         article,
@@ -149,6 +156,7 @@ async def ask(
         writer=writer,
         max_chars=max_chars,
         posted=posted,
+        embedder=embedder,
     )
     if not record:
         return Asked(answer, logged=False)
