@@ -12,6 +12,12 @@ kinds, threshold 0.5), kept below as ``previous_top``.
 hit@1 is reported on all questions and on the low-overlap ones: at most a third of the
 question's content words (stemmed) in the sentence that holds its answer.
 
+Trust, counted over every answer: quotes that are not an exact slice of the stored text (target
+0), and answers that quote the asker's own message (target 0). For the second, every tenth
+question's words with its answer are first posted in the article's discussion by the member
+who then asks it, and by another reader in a second run: the other reader's message is quotable (so the count can catch a
+leak), the asker's own never is.
+
 Calibration of the not-found threshold: every fifth question is also asked of another article,
 which does not answer it ("foreign"); the table shows, per threshold, how many real questions are
 still answered and how many foreign ones are wrongly answered (target: at most 3% of foreign
@@ -40,6 +46,8 @@ from rank_bm25 import BM25Okapi
 from bot.answers.extractive import ANSWER_COVERAGE, answer_question
 from bot.articles import Article
 from bot.articles.passages import article_passages, source_text
+from bot.domain.answer import Answer
+from bot.domain.message import StoredMessage
 from bot.domain.passage import Passage
 from bot.domain.viewer import Viewer
 from bot.search.query import MAX_TERMS, STOP_WORDS, match_expression, query_terms
@@ -158,6 +166,10 @@ async def run(limit: int) -> None:
     own_before: list[float] = []
     foreign_before: list[float] = []
     longest = 0
+    wrong_quotes = quotes_shown = 0
+    own_quoted = others_quoted = 0
+    to_plant: list[tuple[Article, str]] = []
+    said: list[str] = []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         async with Store(Path(folder) / "squad.db") as store:
@@ -172,6 +184,8 @@ async def run(limit: int) -> None:
                 for number, question in enumerate(source.questions):
                     found: dict[str, bool] = {}
                     answer = await answer_question(store, article, question.text, viewer=Viewer.operator())
+                    wrong_quotes += not_verbatim(article, answer)
+                    quotes_shown += len(answer.quotes)
                     top = answer.quotes[0].text if answer.quotes else ""
                     longest = max(longest, len(top))
                     found["readalong"] = squad.contains_answer(top, question.answers)
@@ -204,17 +218,34 @@ async def run(limit: int) -> None:
                         hits[name] += hit
                         low_hits[name] += bool(low) and hit
 
+                    if number % 10 == 0:
+                        to_plant.append((article, question.text))
+                        said.append(f"{question.text.rstrip('?')}: {question.answers[0]}, I read.")
+
                     if number % 5 == 0:
                         other = stored[(index + 1) % len(stored)]
                         wrong = await answer_question(store, other, question.text, viewer=Viewer.operator())
                         foreign.append(wrong.quotes[0].coverage if wrong.quotes else 0.0)
                         foreign_before.append((await previous_top(store, other, question.text))[1])
+            # After the measures above, so that the messages posted here change none of them.
+            for number, ((article, text), written) in enumerate(zip(to_plant, said, strict=True)):
+                own_quoted += await posted_then_asked(
+                    store, article, text, written, message_id=2 * number + 1, author=ASKER
+                )
+                others_quoted += await posted_then_asked(
+                    store, article, text, written, message_id=2 * number + 2, author=OTHER_READER
+                )
     elapsed = time.perf_counter() - started
 
     print(f"SQuAD v1.1 dev: {len(articles)} articles, {total:,} questions ({elapsed:.0f} s)")
     print(f"longest top quote: {longest} characters (limit {MAX_QUOTE_CHARS})")
     print(
         f"low-overlap questions (at most a third of their content words in the answer's sentence): {lows:,}"
+    )
+    print(f"quotes not verbatim: {wrong_quotes} of {quotes_shown:,} (target 0)")
+    print(
+        f"answers quoting the asker's own message: {own_quoted} of {len(to_plant):,} (target 0); the same words"
+        f" posted by another reader quoted in {others_quoted} of {len(to_plant):,} (the check can see a leak)"
     )
     print()
     print(f"{'ranking':<28}{'hit@1':>8}{'low-overlap':>13}")
@@ -245,6 +276,44 @@ async def run(limit: int) -> None:
         theirs = sum(c >= threshold for c in foreign) / len(foreign)
         mark = "  ← in use" if abs(threshold - ANSWER_COVERAGE) < 1e-9 else ""
         print(f"{threshold:>10.3f}{mine:>14.2%}{theirs:>18.2%}{mark}")
+
+
+GUILD, CHANNEL, ASKER, OTHER_READER = 1, 2, 77, 78
+
+
+def not_verbatim(article: Article, answer: Answer) -> int:
+    """How many of the answer's quotes are not the exact slice of stored text they claim to be."""
+    wrong = 0
+    for quote in answer.quotes:
+        stored = quote.reader.content if quote.reader else source_text(article, quote.source, quote.comment)
+        wrong += stored[quote.start : quote.end] != quote.text
+    return wrong
+
+
+async def posted_then_asked(
+    store: Store, article: Article, question: str, said: str, *, message_id: int, author: int
+) -> bool:
+    """Whether ``ASKER`` asking ``question`` is answered with the message ``said`` that ``author``
+    posted just before (the question's words and its answer, as a reader would write them)."""
+    await store.messages.record(
+        StoredMessage(
+            id=message_id,
+            guild_id=GUILD,
+            channel_id=CHANNEL,
+            parent_id=None,
+            article_id=article.id,
+            section=None,
+            author_id=author,
+            author_name=f"member {author}",
+            author_bot=False,
+            webhook_id=None,
+            content=said,
+            created_at="2026-11-25T12:00:00+00:00",
+        )
+    )
+    viewer = Viewer.member(GUILD, ASKER, {CHANNEL})
+    answer = await answer_question(store, article, question, viewer=viewer)
+    return any(q.reader is not None and q.reader.message_id == message_id for q in answer.quotes)
 
 
 def main() -> None:
