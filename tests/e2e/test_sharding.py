@@ -10,6 +10,7 @@ import dataclasses
 import datetime as dt
 import os
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -43,6 +44,14 @@ IDENTIFY_WINDOW = 5.0
 def limits() -> RateLimitConfig:
     # Discord's shape (5 messages per window per channel) with a tenth of its window.
     return RateLimitConfig(messages_per_channel=Limit(5, 0.5), webhook_executions=Limit(5, 0.2))
+
+
+@pytest.fixture
+async def sandbox(limits: RateLimitConfig) -> AsyncIterator[Sandbox]:
+    """Each shard in an IDENTIFY bucket of its own (``max_concurrency`` 16, as Discord gives large
+    bots), so shards start together; the tests of the IDENTIFY window set it to 1 or 2 first."""
+    async with Sandbox(limits=limits, max_concurrency=16) as server:
+        yield server
 
 
 def other_server(sandbox: Sandbox, seed: Seed, shard: int) -> str:
@@ -127,6 +136,7 @@ async def test_without_shard_flags_the_bot_runs_discords_recommended_count(
 async def test_one_process_running_both_shards_serves_both_servers(
     sandbox: Sandbox, seed: Seed, settings: Settings, sample_path: Path
 ) -> None:
+    sandbox.gateway.max_concurrency = 1  # as for most bots: every shard in one bucket
     other = other_server(sandbox, seed, 1 - shard_of(int(seed.guild_id), 2))
     async with running_bot(sharded(settings, "0-1")) as bot:
         assert sandbox.gateway.live_shards() == [(0, 2), (1, 2)]
