@@ -24,7 +24,7 @@ from bot.errors import ArticleFormatError
 MAX_ARTICLE_BYTES = 2_000_000
 """Far above any blog post; keeps a stray upload from filling the database."""
 
-_MONTHS = [
+MONTHS = (
     "january",
     "february",
     "march",
@@ -37,14 +37,15 @@ _MONTHS = [
     "october",
     "november",
     "december",
-]
+)
+"""Month names as bylines and comment headers spell them (and as questions about dates do)."""
 BYLINE = re.compile(
     r"^by\s+(?P<author>.+?)\s+on\s+(?P<month>\d{1,2})/(?P<day>\d{1,2})/(?P<year>\d{4})"
     r"(?:\s*[·•|-]\s*(?P<count>\d[\d,]*|no|one)\s+comments?)?\s*$",
     re.IGNORECASE,
 )
 COMMENT_HEADER = re.compile(
-    r"^(?P<name>\S.{0,99}?)\s+(?P<month>" + "|".join(_MONTHS) + r")\s+(?P<day>\d{1,2}),\s*(?P<year>\d{4})"
+    r"^(?P<name>\S.{0,99}?)\s+(?P<month>" + "|".join(MONTHS) + r")\s+(?P<day>\d{1,2}),\s*(?P<year>\d{4})"
     r"\s+at\s+(?P<hour>\d{1,2}):(?P<minute>\d{2})\s*(?P<ampm>[ap])\.?m\.?\s*$",
     re.IGNORECASE,
 )
@@ -453,7 +454,7 @@ def _comment_time(match: re.Match[str]) -> dt.datetime | None:
     try:
         return dt.datetime(
             int(match["year"]),
-            _MONTHS.index(match["month"].lower()) + 1,
+            MONTHS.index(match["month"].lower()) + 1,
             int(match["day"]),
             hour,
             int(match["minute"]),

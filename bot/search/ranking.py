@@ -13,6 +13,8 @@ from collections.abc import Iterator, Mapping
 
 import snowballstemmer
 
+from bot.articles.parse import MONTHS
+
 MAX_QUOTE_CHARS = 400
 """The longest quote shown: a longer sentence is quoted by its best window."""
 
@@ -160,18 +162,7 @@ class AnswerKind:
     )
     _DATE_WORDS = frozenset(
         [
-            "january",
-            "february",
-            "march",
-            "april",
-            "may",
-            "june",
-            "july",
-            "august",
-            "september",
-            "october",
-            "november",
-            "december",
+            *MONTHS,
             "monday",
             "tuesday",
             "wednesday",
