@@ -36,11 +36,11 @@ import squad
 from minilm import MODEL, EmbeddingServer, MiniLM
 
 from bot.answers.embeddings import Embedder
-from bot.answers.extractive import ANSWER_COVERAGE, answer_question, ranked_quotes
+from bot.answers.extractive import ANSWER_COVERAGE, answer_question, question_stems, ranked_quotes
 from bot.articles import Article, parse_article, read_article_file
 from bot.articles.passages import article_passages
 from bot.domain.viewer import Viewer
-from bot.search.hybrid import SEMANTIC_WEIGHT, SUPPORT_THRESHOLD, SUPPORT_WORDS
+from bot.search.hybrid import SEMANTIC_WEIGHT, SUPPORT_THRESHOLD, SUPPORT_WORDS, WORDS_ALONE
 from bot.search.query import STOP_WORDS, query_terms
 from bot.search.ranking import Stems
 from bot.settings import Secret, Settings
@@ -74,7 +74,7 @@ def percentiles(samples: list[float]) -> str:
     return f"{statistics.median(ordered):.2f} / {ordered[int(len(ordered) * 0.95)]:.2f} ms"
 
 
-async def squad_part(server: EmbeddingServer, limit: int) -> None:
+async def squad_part(server: EmbeddingServer, limit: int, dump: Path | None) -> None:
     articles = squad.load()[:limit]
     total = sum(len(a.questions) for a in articles)
     embedder = embedder_for(server.url)
@@ -164,19 +164,28 @@ async def squad_part(server: EmbeddingServer, limit: int) -> None:
     print(
         f"  lexical (coverage ≥ {ANSWER_COVERAGE}): real {_share(own, None):.1%}, foreign {_share(foreign, None):.1%}"
     )
-    in_use = (SUPPORT_WORDS, SUPPORT_THRESHOLD)
+    in_use = (WORDS_ALONE, SUPPORT_WORDS, SUPPORT_THRESHOLD)
     print(
-        f"  hybrid in use (coverage ≥ {ANSWER_COVERAGE} or {SUPPORT_WORDS}·coverage + {1 - SUPPORT_WORDS:g}·cosine ≥ {SUPPORT_THRESHOLD}): "
-        f"real {_share(own, in_use):.1%}, foreign {_share(foreign, in_use):.1%}"
+        f"  hybrid in use (coverage ≥ {WORDS_ALONE} or {SUPPORT_WORDS}·coverage + {1 - SUPPORT_WORDS:g}·cosine"
+        f" ≥ {SUPPORT_THRESHOLD}): real {_share(own, in_use):.1%}, foreign {_share(foreign, in_use):.1%}"
     )
     print(
-        "  best rules, foreign ≤ 3% (coverage ≥ 0.5 or a·coverage + (1 − a)·cosine ≥ t; a, t: real, foreign):"
+        "  best rules, foreign ≤ 3% (coverage ≥ w or a·coverage + (1 − a)·cosine ≥ t; w, a, t: real, foreign):"
     )
-    rules = [(a / 10, t / 100) for a in range(2, 9) for t in range(25, 80)]
+    rules = [
+        (w, a / 10, t / 100)
+        for w in (ANSWER_COVERAGE, 0.4, 0.45, 0.5, 0.6, 0.7, 9.0)
+        for a in range(10)
+        for t in range(25, 90)
+    ]
     fine = [(r, _share(own, r), _share(foreign, r)) for r in rules]
     fine = [f for f in fine if f[2] <= 0.03]
-    for (a, t), mine, theirs in sorted(fine, key=lambda f: -f[1])[:5]:
-        print(f"    {a:.1f}, {t:.2f}: real {mine:.1%}, foreign {theirs:.1%}")
+    for (w, a, t), mine, theirs in sorted(fine, key=lambda f: -f[1])[:8]:
+        words = "never" if w > 1 else f"{w:.3g}"
+        print(f"    {words:>6}, {a:.1f}, {t:.2f}: real {mine:.1%}, foreign {theirs:.1%}")
+    if dump is not None:
+        await asyncio.to_thread(dump.write_text, json.dumps({"real": own, "foreign": foreign}))
+        print(f"  (coverage and cosine of every top quote written to {dump})")
     print(f"\ncost per question: embedding call {percentiles(call_ms)} (p50 / p95)")
     print(
         f"  /ask lexical {percentiles(lexical_ms)}; hybrid with the vector in hand {percentiles(fusion_ms)}"
@@ -192,25 +201,29 @@ async def _evidence(
     *,
     words: bool,
 ) -> tuple[float, float, bool]:
-    """The hybrid's top quote: the share of the question's words it holds and its cosine."""
+    """The hybrid's top quote: the weighted share of the question's words it holds (as the
+    lexical ranking counts it, before the hybrid raises it) and its cosine."""
     from bot.domain.answer import Quote
 
     top = quotes[0] if quotes else None
     if not isinstance(top, Quote):
         return 0.0, 0.0, words
-    stems = Stems(query_terms(question))
+    stems = await question_stems(store, [article.id], question)  # weighted, as /ask weighs them
     meaning = await embedder.meaning(store, article, question)  # cached: no call
     cosine = meaning.cosine(top) if meaning is not None else None
     return stems.covered(stems.of(top.text)), cosine or 0.0, words
 
 
-def _share(found: list[tuple[float, float, bool]], rule: tuple[float, float] | None) -> float:
+def _share(found: list[tuple[float, float, bool]], rule: tuple[float, float, float] | None) -> float:
+    """The share of questions answered: by the words alone (None), or by a hybrid rule ``(w, a,
+    t)``: the top quote's weighted coverage reaches ``w``, or ``a``·coverage + (1 − a)·cosine
+    reaches ``t``."""
     if not found:
         return 0.0
     if rule is None:
         return sum(words for _, _, words in found) / len(found)
-    a, t = rule
-    return sum(c >= ANSWER_COVERAGE or a * c + (1 - a) * max(s, 0.0) >= t for c, s, _ in found) / len(found)
+    w, a, t = rule
+    return sum(c >= w or a * c + (1 - a) * max(s, 0.0) >= t for c, s, _ in found) / len(found)
 
 
 async def paraphrase_part(server: EmbeddingServer) -> None:
@@ -283,14 +296,14 @@ async def latency_part(server: EmbeddingServer, size: int, sample: int) -> None:
     print(f"  the embedding call (MiniLM here)  {percentiles(call_ms)}")
 
 
-async def run(limit: int, skip_squad: bool, latency: int) -> None:
+async def run(limit: int, skip_squad: bool, latency: int, dump: Path | None) -> None:
     model = MiniLM()
     async with EmbeddingServer(model) as server:
         await paraphrase_part(server)
         if latency:
             await latency_part(server, latency, 300)
         if not skip_squad:
-            await squad_part(server, limit)
+            await squad_part(server, limit, dump)
 
 
 def main() -> None:
@@ -308,8 +321,11 @@ def main() -> None:
         metavar="N",
         help="time /ask in a store of N passages (0: skip)",
     )
+    parser.add_argument(
+        "--dump", type=Path, metavar="FILE", help="write each top quote's coverage and cosine here (JSON)"
+    )
     args = parser.parse_args()
-    asyncio.run(run(args.articles, args.paraphrases_only, args.latency))
+    asyncio.run(run(args.articles, args.paraphrases_only, args.latency, args.dump))
 
 
 if __name__ == "__main__":

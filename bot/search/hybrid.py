@@ -35,6 +35,9 @@ SQuAD dev with all-MiniLM-L6-v2, hit@1 at 0.2 / 0.3 / 0.5 / 0.7: 76.5 / 76.7 / 7
 (words alone 74.6%)."""
 SEMANTIC_CANDIDATES = 10
 """The passages nearest the question by meaning that join BM25's candidates."""
+WORDS_ALONE = 0.362
+"""Weighted coverage at which a quote answers by its words alone, with vectors at hand (without
+them, :data:`bot.answers.extractive.ANSWER_COVERAGE` decides)."""
 SUPPORT_WORDS = 0.3
 """In a quote's support, the weight of the share of the question's words it holds; the cosine
 has the rest."""
@@ -155,17 +158,14 @@ class Meaning:
                 0.0 if cosine is None else (cosine - low_c) / (high_c - low_c) if high_c > low_c else 1.0
             )
             score = (1 - self.weight) * lexical + self.weight * meaning
-            coverage = (
-                quote.coverage
-                if cosine is None
-                else max(quote.coverage, support(quote.coverage, cosine, answer_coverage))
-            )
+            coverage = quote.coverage if cosine is None else support(quote.coverage, cosine, answer_coverage)
             fused.append(dataclasses.replace(quote, score=score, coverage=coverage))
         return fused
 
 
 def support(coverage: float, cosine: float, answer_coverage: float) -> float:
-    """How well a quote answers, from its words and its meaning, scaled so that
-    ``answer_coverage`` is the threshold for both."""
+    """How well a quote answers, from its words and its meaning, on the scale where
+    ``answer_coverage`` is the threshold: it reaches it when the words alone reach
+    ``WORDS_ALONE``, or their blend with the cosine reaches ``SUPPORT_THRESHOLD``."""
     blended = SUPPORT_WORDS * coverage + (1 - SUPPORT_WORDS) * max(cosine, 0.0)
-    return blended * answer_coverage / SUPPORT_THRESHOLD
+    return answer_coverage * max(coverage / WORDS_ALONE, blended / SUPPORT_THRESHOLD)
