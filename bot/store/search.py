@@ -191,15 +191,18 @@ class SearchQueries:
         public: bool = False,
         user_name: str | None = None,
         answer: str | None = None,
+        message_id: int | None = None,
     ) -> None:
         """Log a question. ``channel_id`` and ``public`` (the answer was posted for everyone in
-        that channel) decide who sees it in an export; ``user_name`` and ``answer`` are shown there."""
+        that channel) decide who sees it in an export; ``user_name`` and ``answer`` are shown there.
+        ``message_id``: the member's own message that asked it (a mention), whose deletion takes
+        the question out of members' exports (and, where the server purges, forgets its words)."""
         # A lone surrogate (from undecodable bytes) cannot be stored as UTF-8: U+FFFD instead.
         question = _storable(question)
         async with self._store.transaction() as db:
             await db.execute(
                 "INSERT INTO asks (asked_at, guild_id, user_id, article_id, question, answered, quotes, latency_ms,"
-                " channel_id, public, user_name, answer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " channel_id, public, user_name, answer, message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                     guild_id,
@@ -213,6 +216,7 @@ class SearchQueries:
                     int(public),
                     _storable(user_name) if user_name is not None else None,
                     _storable(answer) if answer is not None else None,
+                    message_id,
                 ),
             )
 
@@ -330,12 +334,20 @@ class SearchQueries:
     async def asked_about(self, article_id: str, viewer: Viewer) -> list[AskedQuestion]:
         """The questions asked about an article that ``viewer`` may see, oldest first: a member,
         those answered publicly in a channel or thread of their server they can view now; the
-        operator, every one (the command line's and those logged before channels were kept too)."""
+        operator, every one (the command line's and those logged before channels were kept too).
+
+        A question asked in a member's own message (a mention) that the member has deleted is left
+        out for members, as exports show no deleted message's words; the operator's export keeps
+        it unless the server purges deleted words (then its words are gone from the log too)."""
         scope: tuple[object, ...] = ()
         if viewer.everything:
             visible = "1"
         else:
-            visible = "guild_id = ? AND public = 1 AND channel_id IN (SELECT value FROM json_each(?))"
+            visible = (
+                "guild_id = ? AND public = 1 AND channel_id IN (SELECT value FROM json_each(?))"
+                " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = asks.message_id"
+                " AND m.deleted_at IS NOT NULL)"
+            )
             scope = (viewer.guild_id, json.dumps(sorted(viewer.channel_ids)))
         async with self._store.db.execute(
             "SELECT asked_at, user_name, user_id, guild_id, channel_id, question, answer, answered, quotes"
@@ -350,7 +362,7 @@ class SearchQueries:
                 user_id=r["user_id"],
                 guild_id=r["guild_id"],
                 channel_id=r["channel_id"],
-                question=r["question"],
+                question=r["question"] or "(deleted by its asker; its words forgotten)",
                 answer=r["answer"] if r["answer"] is not None else _answer_from_quotes(r["quotes"]),
                 answered=bool(r["answered"]),
             )
