@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -338,11 +339,18 @@ class SearchQueries:
 
         A question asked in a member's own message (a mention) that the member has deleted is left
         out for members, as exports show no deleted message's words; the operator's export keeps
-        it unless the server purges deleted words (then its words are gone from the log too)."""
+        it unless the server purges deleted words (then its words are gone from the log too).
+        One the member has edited since is shown to members as the message now reads, as exports
+        show every message (the operator's keeps the question as asked)."""
         scope: tuple[object, ...] = ()
+        now_reads = "NULL"
         if viewer.everything:
             visible = "1"
         else:
+            now_reads = (
+                "(SELECT m.content FROM messages m WHERE m.id = asks.message_id"
+                " AND m.edited_at IS NOT NULL AND m.deleted_at IS NULL)"
+            )
             visible = (
                 "guild_id = ? AND public = 1 AND channel_id IN (SELECT value FROM json_each(?))"
                 " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = asks.message_id"
@@ -350,8 +358,8 @@ class SearchQueries:
             )
             scope = (viewer.guild_id, json.dumps(sorted(viewer.channel_ids)))
         async with self._store.db.execute(
-            "SELECT asked_at, user_name, user_id, guild_id, channel_id, question, answer, answered, quotes"
-            f" FROM asks WHERE article_id = ? AND {visible} ORDER BY asked_at, id",
+            "SELECT asked_at, user_name, user_id, guild_id, channel_id, question, answer, answered, quotes,"
+            f" {now_reads} AS now_reads FROM asks WHERE article_id = ? AND {visible} ORDER BY asked_at, id",
             (article_id, *scope),
         ) as cursor:
             rows = await cursor.fetchall()
@@ -362,12 +370,18 @@ class SearchQueries:
                 user_id=r["user_id"],
                 guild_id=r["guild_id"],
                 channel_id=r["channel_id"],
-                question=r["question"] or "(deleted by its asker; its words forgotten)",
+                question=_LEADING_MENTIONS.sub("", r["now_reads"])
+                if r["now_reads"] is not None
+                else r["question"] or "(deleted by its asker; its words forgotten)",
                 answer=r["answer"] if r["answer"] is not None else _answer_from_quotes(r["quotes"]),
                 answered=bool(r["answered"]),
             )
             for r in rows
         ]
+
+
+_LEADING_MENTIONS = re.compile(r"^(?:\s*<@!?\d+>)+\s*")
+"""The mention of the bot that opens a question asked by mentioning it (not part of the question)."""
 
 
 def _answer_from_quotes(quotes: str) -> str:

@@ -74,3 +74,27 @@ async def test_attack_a_deleted_mention_question_leaves_the_exports(
     )
     capsys.readouterr()
     assert SECRET not in out.read_text(encoding="utf-8")
+
+
+async def test_attack_an_edited_mention_question_shows_as_it_now_stands(
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
+) -> None:
+    await post_sample(sandbox, sample_path)
+    thread = sandbox.threads("general")[1]
+    asked = sandbox.send("ben", thread, f"<@{seed.bot_id}> {QUESTION}")
+    await sandbox.wait_until(lambda: len(sandbox.messages(thread["id"])) >= 2, within=15)
+    await sandbox.wait_idle()
+    await wait_archived(bot, asked)
+    assert SECRET in await export_md(sandbox, "ada")  # control: the question as asked
+
+    # Ben takes the word back: exports show a message as it now stands, the question too.
+    sandbox.edit("ben", asked, f"<@{seed.bot_id}> Who was prosecuted after the riots?")
+    for _ in range(300):
+        stored = await bot.store.messages.get(int(asked["id"]), Viewer.operator())
+        if stored is not None and stored.edited_at:
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("the edit was not archived")
+    after = await export_md(sandbox, "ada")
+    assert SECRET not in after and "Who was prosecuted after the riots?" in after
