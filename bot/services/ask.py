@@ -178,6 +178,7 @@ async def ask(
             user_name=asker_name,
             answer=answer.text,
             message_id=message_id,
+            quoted_messages=[q.reader.message_id for q in answer.quotes if q.reader is not None],
         )
     except (ReadalongError, sqlite3.Error) as error:
         if not is_read_only_error(error):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from aiosqlite import Row
 
 from bot.articles.passages import article_passages
-from bot.domain.answer import AskedQuestion
+from bot.domain.answer import QUOTED_DELETED, AskedQuestion
 from bot.domain.article import Article
 from bot.domain.passage import ArchiveHit, Hit, MessageHit, Passage
 from bot.domain.viewer import Viewer
@@ -193,17 +193,20 @@ class SearchQueries:
         user_name: str | None = None,
         answer: str | None = None,
         message_id: int | None = None,
+        quoted_messages: Sequence[int] = (),
     ) -> None:
         """Log a question. ``channel_id`` and ``public`` (the answer was posted for everyone in
         that channel) decide who sees it in an export; ``user_name`` and ``answer`` are shown there.
         ``message_id``: the member's own message that asked it (a mention), whose deletion takes
-        the question out of members' exports (and, where the server purges, forgets its words)."""
+        the question out of members' exports (and, where the server purges, forgets its words);
+        ``quoted_messages``: the readers' messages the answer quotes, the same for the answer."""
         # A lone surrogate (from undecodable bytes) cannot be stored as UTF-8: U+FFFD instead.
         question = _storable(question)
         async with self._store.transaction() as db:
             await db.execute(
                 "INSERT INTO asks (asked_at, guild_id, user_id, article_id, question, answered, quotes, latency_ms,"
-                " channel_id, public, user_name, answer, message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " channel_id, public, user_name, answer, message_id, quoted_messages)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                     guild_id,
@@ -218,6 +221,7 @@ class SearchQueries:
                     _storable(user_name) if user_name is not None else None,
                     _storable(answer) if answer is not None else None,
                     message_id,
+                    json.dumps(sorted(set(quoted_messages))),
                 ),
             )
 
@@ -341,15 +345,22 @@ class SearchQueries:
         out for members, as exports show no deleted message's words; the operator's export keeps
         it unless the server purges deleted words (then its words are gone from the log too).
         One the member has edited since is shown to members as the message now reads, as exports
-        show every message (the operator's keeps the question as asked)."""
+        show every message (the operator's keeps the question as asked). An answer that quoted a
+        reader's message since deleted is shown to members without it (its words are the deleted
+        message's); where the server purges deleted words, they go from the log as well."""
         scope: tuple[object, ...] = ()
         now_reads = "NULL"
+        quoted_deleted = "0"
         if viewer.everything:
             visible = "1"
         else:
             now_reads = (
                 "(SELECT m.content FROM messages m WHERE m.id = asks.message_id"
                 " AND m.edited_at IS NOT NULL AND m.deleted_at IS NULL)"
+            )
+            quoted_deleted = (
+                "EXISTS (SELECT 1 FROM json_each(asks.quoted_messages) q JOIN messages m ON m.id = q.value"
+                " WHERE m.deleted_at IS NOT NULL)"
             )
             visible = (
                 "guild_id = ? AND public = 1 AND channel_id IN (SELECT value FROM json_each(?))"
@@ -359,7 +370,7 @@ class SearchQueries:
             scope = (viewer.guild_id, json.dumps(sorted(viewer.channel_ids)))
         async with self._store.db.execute(
             "SELECT asked_at, user_name, user_id, guild_id, channel_id, question, answer, answered, quotes,"
-            f" {now_reads} AS now_reads FROM asks WHERE article_id = ? AND {visible} ORDER BY asked_at, id",
+            f" {now_reads} AS now_reads, {quoted_deleted} AS quoted_deleted FROM asks WHERE article_id = ? AND {visible} ORDER BY asked_at, id",
             (article_id, *scope),
         ) as cursor:
             rows = await cursor.fetchall()
@@ -373,7 +384,11 @@ class SearchQueries:
                 question=_LEADING_MENTIONS.sub("", r["now_reads"])
                 if r["now_reads"] is not None
                 else r["question"] or "(deleted by its asker; its words forgotten)",
-                answer=r["answer"] if r["answer"] is not None else _answer_from_quotes(r["quotes"]),
+                answer=QUOTED_DELETED
+                if r["quoted_deleted"]
+                else r["answer"]
+                if r["answer"] is not None
+                else _answer_from_quotes(r["quotes"]),
                 answered=bool(r["answered"]),
             )
             for r in rows

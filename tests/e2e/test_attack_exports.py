@@ -98,3 +98,40 @@ async def test_attack_an_edited_mention_question_shows_as_it_now_stands(
         raise AssertionError("the edit was not archived")
     after = await export_md(sandbox, "ada")
     assert SECRET not in after and "Who was prosecuted after the riots?" in after
+
+
+READER_SAYS = "The zebra committee quietly settled the wrangling in secret meetings."
+READER_Q = "Who settled the wrangling in secret meetings?"
+
+
+async def test_attack_an_answer_quoting_a_deleted_message_leaves_its_words_out(
+    sandbox: Sandbox,
+    seed: Seed,
+    bot: ReadalongBot,
+    sample_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await post_sample(sandbox, sample_path)
+    thread = sandbox.threads("general")[1]
+    said = sandbox.send("ben", thread, READER_SAYS)
+    await sandbox.wait_idle()
+    await wait_archived(bot, said)
+    answer = await sandbox.run_command("ada", "general", "ask", {"question": READER_Q, "article": ARTICLE})
+    assert "zebra committee" in answer.text  # Ben's words answer it
+    assert "zebra committee" in await export_md(sandbox, "ada")  # control
+
+    sandbox.delete("ben", said)
+    await deleted(bot, int(said["id"]))
+    after = await export_md(sandbox, "ada")
+    assert SECRET not in after and READER_Q in after  # the question stays, the deleted words go
+
+    changed = await sandbox.run("ada", "general", "/article settings purge_deleted:True")
+    assert not changed.failed, changed.text
+    out = tmp_path / "all.md"
+    db = str(bot.settings.db_path)
+    assert (
+        await asyncio.to_thread(main, ["--db", db, "export", ARTICLE, "--format", "md", "-o", str(out)]) == 0
+    )
+    capsys.readouterr()
+    assert SECRET not in out.read_text(encoding="utf-8")
