@@ -20,7 +20,10 @@ class Admin(commands.Cog):
     @app_commands.command()
     async def about(self, interaction: discord.Interaction[ReadalongBot]) -> None:
         """What Readalong is, its version and how many articles it holds."""
-        count = await articles_service.count(self.bot.store)
+        # This server's articles only (in a DM the shared library's): another server's imports
+        # are theirs, and a count that moves would tell when they import.
+        guild_id = interaction.guild_id if interaction.guild_id is not None else articles_service.NO_SERVER
+        count = await articles_service.count(self.bot.store, guild_id)
         await interaction.response.send_message(articles_fmt.about_message(version(), count), ephemeral=True)
 
 

@@ -43,6 +43,7 @@ class Ask(commands.Cog):
         *,
         ahead: bool = False,
         max_chars: int = MESSAGE_LIMIT,
+        message_id: int | None = None,
     ) -> Answer:
         """Answer ``question`` in ``channel_id`` for ``member``. The answer is public, so it quotes only what
         everyone reading that channel may see, never what only the asker may."""
@@ -59,6 +60,7 @@ class Ask(commands.Cog):
             embedder=self.bot.embedder,
             max_chars=max_chars,
             asker_name=member.display_name,
+            message_id=message_id,
         )
         return asked.answer
 
@@ -137,7 +139,9 @@ class Ask(commands.Cog):
             return  # asked again too soon: stay quiet rather than scold in public
         async with self.cooldowns.turn(asker) as turn:
             async with channel.typing():
-                answer = await self.answer(message.author, channel.id, question[:300], None)
+                answer = await self.answer(
+                    message.author, channel.id, question[:300], None, message_id=message.id
+                )
             try:
                 await message.reply(answer.text, mention_author=False, allowed_mentions=_NO_MENTIONS)
             except discord.HTTPException as error:

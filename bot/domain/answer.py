@@ -76,6 +76,11 @@ class Answer:
         }
 
 
+QUOTED_DELETED = "(The answer quoted a reader's message that has since been deleted.)"
+"""Shown in place of a logged answer that quoted a reader's message since deleted (members'
+exports; the log itself, where the server purges deleted messages' words)."""
+
+
 @dataclass(frozen=True, slots=True)
 class AskedQuestion:
     """A question put with ``/ask`` (or a mention, or ``readalong ask``) as the log keeps it, for

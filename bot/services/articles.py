@@ -104,9 +104,17 @@ async def article(store: Store, article_id: str, guild_id: int | None = None) ->
     return await store.articles.in_guild(guild_id, article_id)
 
 
-async def count(store: Store) -> int:
-    """How many articles are stored, in every server (``/about``)."""
-    return await store.articles.count()
+NO_SERVER = 0
+"""The server of a command used outside any server (a DM): no server has id 0, so what is listed
+"in" it is the shared library alone."""
+
+
+async def count(store: Store, guild_id: int | None = None) -> int:
+    """How many articles there are: those listed in this server (``/about``: what other servers
+    imported is theirs, and their count must not tell when they import); every one for ``None``."""
+    if guild_id is None:
+        return await store.articles.count()
+    return len(await store.articles.list(guild_id))
 
 
 @dataclass(frozen=True, slots=True)

@@ -96,13 +96,14 @@ async def ask_in_channel(
     max_chars: int = MESSAGE_LIMIT,
     asker_name: str | None = None,
     embedder: Embedder | None = None,
+    message_id: int | None = None,
 ) -> Asked:
     """``/ask`` and a mention: the article asked about in this channel (:func:`choose_article`),
     answered with links to its posted sections, and logged as asked there in public (both post
     their answer for everyone in the channel) by ``asker_name``. During a posting, only sections
     already posted in this server are quoted unless ``ahead`` (the asker chose to read ahead); an
     article not posted in the server, or not where the asker can see it, is quoted whole: nobody
-    is reading it along there."""
+    is reading it along there. ``message_id``: the member's message that asked (a mention)."""
     assert viewer.guild_id is not None
     article_id, posting_id = await choose_article(store, viewer, channel_id, article)
     stored = await articles_service.article(store, article_id, viewer.guild_id)
@@ -119,6 +120,7 @@ async def ask_in_channel(
         public=True,
         asker_name=asker_name,
         embedder=embedder,
+        message_id=message_id,
     )
 
 
@@ -138,6 +140,7 @@ async def ask(
     public: bool = False,
     asker_name: str | None = None,
     embedder: Embedder | None = None,
+    message_id: int | None = None,
 ) -> Asked:
     """The answer to ``question`` (see :func:`bot.answers.extractive.answer_question`), and the
     question logged with who asked it unless ``record`` is False. Every question goes through
@@ -145,7 +148,8 @@ async def ask(
     same writer. ``posted``: the sections that may be quoted (None: all). ``channel_id`` (where
     it was asked), ``public`` (the answer is posted for everyone there) and ``asker_name`` go in
     the log: exports show the question to those who could see it asked. ``embedder``: rank
-    by meaning too (``READALONG_SEMANTIC``)."""
+    by meaning too (``READALONG_SEMANTIC``). ``message_id``: the member's own message that asked
+    (a mention): deleting it takes the question out of members' exports."""
     answer = await answer_question(
         store,
         article,
@@ -173,6 +177,8 @@ async def ask(
             public=public,
             user_name=asker_name,
             answer=answer.text,
+            message_id=message_id,
+            quoted_messages=[q.reader.message_id for q in answer.quotes if q.reader is not None],
         )
     except (ReadalongError, sqlite3.Error) as error:
         if not is_read_only_error(error):

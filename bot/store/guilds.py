@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.domain.answer import QUOTED_DELETED
+
 if TYPE_CHECKING:
     import aiosqlite
 
@@ -76,6 +78,17 @@ async def purge_deleted_words(
     purges; returns how many lost words now. Runs inside the caller's transaction."""
     parameters = (guild_id, message_id)
     await db.execute(f"DELETE FROM message_edits WHERE message_id IN ({_PURGED_TARGETS})", parameters)
+    # A question asked by mentioning the bot is the member's message too: its words go as well.
+    await db.execute(
+        f"UPDATE asks SET question = '' WHERE message_id IN ({_PURGED_TARGETS}) AND question != ''",
+        parameters,
+    )
+    # So are the answers that quoted it (the quotes kept with them too).
+    await db.execute(
+        "UPDATE asks SET answer = ?3, quotes = '[]' WHERE answer IS NOT ?3 AND EXISTS (SELECT 1"
+        f" FROM json_each(asks.quoted_messages) q WHERE q.value IN ({_PURGED_TARGETS}))",
+        (*parameters, QUOTED_DELETED),
+    )
     cursor = await db.execute(
         "UPDATE messages SET content = '', attachments = '[]', embeds = ''"
         f" WHERE id IN ({_PURGED_TARGETS}) AND (content != '' OR attachments != '[]' OR embeds != '')",

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from aiosqlite import Row
 
 from bot.articles.passages import article_passages
-from bot.domain.answer import AskedQuestion
+from bot.domain.answer import QUOTED_DELETED, AskedQuestion
 from bot.domain.article import Article
 from bot.domain.passage import ArchiveHit, Hit, MessageHit, Passage
 from bot.domain.viewer import Viewer
@@ -191,15 +192,21 @@ class SearchQueries:
         public: bool = False,
         user_name: str | None = None,
         answer: str | None = None,
+        message_id: int | None = None,
+        quoted_messages: Sequence[int] = (),
     ) -> None:
         """Log a question. ``channel_id`` and ``public`` (the answer was posted for everyone in
-        that channel) decide who sees it in an export; ``user_name`` and ``answer`` are shown there."""
+        that channel) decide who sees it in an export; ``user_name`` and ``answer`` are shown there.
+        ``message_id``: the member's own message that asked it (a mention), whose deletion takes
+        the question out of members' exports (and, where the server purges, forgets its words);
+        ``quoted_messages``: the readers' messages the answer quotes, the same for the answer."""
         # A lone surrogate (from undecodable bytes) cannot be stored as UTF-8: U+FFFD instead.
         question = _storable(question)
         async with self._store.transaction() as db:
             await db.execute(
                 "INSERT INTO asks (asked_at, guild_id, user_id, article_id, question, answered, quotes, latency_ms,"
-                " channel_id, public, user_name, answer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " channel_id, public, user_name, answer, message_id, quoted_messages)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                     guild_id,
@@ -213,6 +220,8 @@ class SearchQueries:
                     int(public),
                     _storable(user_name) if user_name is not None else None,
                     _storable(answer) if answer is not None else None,
+                    message_id,
+                    json.dumps(sorted(set(quoted_messages))),
                 ),
             )
 
@@ -330,16 +339,38 @@ class SearchQueries:
     async def asked_about(self, article_id: str, viewer: Viewer) -> list[AskedQuestion]:
         """The questions asked about an article that ``viewer`` may see, oldest first: a member,
         those answered publicly in a channel or thread of their server they can view now; the
-        operator, every one (the command line's and those logged before channels were kept too)."""
+        operator, every one (the command line's and those logged before channels were kept too).
+
+        A question asked in a member's own message (a mention) that the member has deleted is left
+        out for members, as exports show no deleted message's words; the operator's export keeps
+        it unless the server purges deleted words (then its words are gone from the log too).
+        One the member has edited since is shown to members as the message now reads, as exports
+        show every message (the operator's keeps the question as asked). An answer that quoted a
+        reader's message since deleted is shown to members without it (its words are the deleted
+        message's); where the server purges deleted words, they go from the log as well."""
         scope: tuple[object, ...] = ()
+        now_reads = "NULL"
+        quoted_deleted = "0"
         if viewer.everything:
             visible = "1"
         else:
-            visible = "guild_id = ? AND public = 1 AND channel_id IN (SELECT value FROM json_each(?))"
+            now_reads = (
+                "(SELECT m.content FROM messages m WHERE m.id = asks.message_id"
+                " AND m.edited_at IS NOT NULL AND m.deleted_at IS NULL)"
+            )
+            quoted_deleted = (
+                "EXISTS (SELECT 1 FROM json_each(asks.quoted_messages) q JOIN messages m ON m.id = q.value"
+                " WHERE m.deleted_at IS NOT NULL)"
+            )
+            visible = (
+                "guild_id = ? AND public = 1 AND channel_id IN (SELECT value FROM json_each(?))"
+                " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = asks.message_id"
+                " AND m.deleted_at IS NOT NULL)"
+            )
             scope = (viewer.guild_id, json.dumps(sorted(viewer.channel_ids)))
         async with self._store.db.execute(
-            "SELECT asked_at, user_name, user_id, guild_id, channel_id, question, answer, answered, quotes"
-            f" FROM asks WHERE article_id = ? AND {visible} ORDER BY asked_at, id",
+            "SELECT asked_at, user_name, user_id, guild_id, channel_id, question, answer, answered, quotes,"
+            f" {now_reads} AS now_reads, {quoted_deleted} AS quoted_deleted FROM asks WHERE article_id = ? AND {visible} ORDER BY asked_at, id",
             (article_id, *scope),
         ) as cursor:
             rows = await cursor.fetchall()
@@ -350,12 +381,22 @@ class SearchQueries:
                 user_id=r["user_id"],
                 guild_id=r["guild_id"],
                 channel_id=r["channel_id"],
-                question=r["question"],
-                answer=r["answer"] if r["answer"] is not None else _answer_from_quotes(r["quotes"]),
+                question=_LEADING_MENTIONS.sub("", r["now_reads"])
+                if r["now_reads"] is not None
+                else r["question"] or "(deleted by its asker; its words forgotten)",
+                answer=QUOTED_DELETED
+                if r["quoted_deleted"]
+                else r["answer"]
+                if r["answer"] is not None
+                else _answer_from_quotes(r["quotes"]),
                 answered=bool(r["answered"]),
             )
             for r in rows
         ]
+
+
+_LEADING_MENTIONS = re.compile(r"^(?:\s*<@!?\d+>)+\s*")
+"""The mention of the bot that opens a question asked by mentioning it (not part of the question)."""
 
 
 def _answer_from_quotes(quotes: str) -> str:
