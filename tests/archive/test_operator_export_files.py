@@ -1,0 +1,52 @@
+"""Exports written to a folder, as an operator publishing them meets failures: a write that fails
+part way leaves the folder as it was, all of it, with one line saying why; never a new index
+linking pages that were not written, nor temporary files left behind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.archive.export import DCE_EXTRAS
+from bot.articles import Article
+from bot.cli import main
+from bot.domain.message import StoredMessage
+from tests.archive.test_export import stored
+
+__all__ = ["stored"]  # the fixture, shared with test_export
+
+Stored = tuple[Path, Article, list[StoredMessage]]
+
+
+def contents(folder: Path) -> dict[str, bytes | None]:
+    return {p.name: p.read_bytes() if p.is_file() else None for p in sorted(folder.iterdir())}
+
+
+@pytest.mark.parametrize(("kind", "blocked"), [("all", "zh.html"), ("json", DCE_EXTRAS)])
+def test_operator_a_file_that_cannot_be_written_leaves_the_folder_as_it_was(
+    stored: Stored, tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str, blocked: str
+) -> None:
+    db, _, _ = stored
+    arguments = ["export", "--all"] if kind == "all" else ["export", "zh", "--format", "json"]
+    probe = tmp_path / "probe"
+    assert main(["--db", str(db), *arguments, "-o", str(probe)]) == 0
+    names = sorted(p.name for p in probe.iterdir())
+    assert blocked in names and len(names) >= 2
+    # The earlier export the operator published, and in it a folder where one file goes.
+    site = tmp_path / "site"
+    site.mkdir()
+    for name in names:
+        if name == blocked:
+            (site / name).mkdir()
+            (site / name / "kept").write_text("kept\n")
+        else:
+            (site / name).write_text(f"earlier {name}\n")
+    before = contents(site)
+    capsys.readouterr()
+    assert main(["--db", str(db), *arguments, "-o", str(site)]) == 2
+    out, err = capsys.readouterr()
+    assert err.count("\n") == 1 and blocked in err, err
+    assert "Wrote" not in out
+    assert contents(site) == before
+    assert (site / blocked / "kept").read_text() == "kept\n"
