@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.archive.export import DCE_EXTRAS
+from bot.archive.export import DCE_EXTRAS, dce_file_name
 from bot.articles import Article
 from bot.cli import main
 from bot.domain.message import StoredMessage
@@ -50,3 +50,13 @@ def test_operator_a_file_that_cannot_be_written_leaves_the_folder_as_it_was(
     assert "Wrote" not in out
     assert contents(site) == before
     assert (site / blocked / "kept").read_text() == "kept\n"
+
+
+def test_operator_long_non_latin_names_still_make_files_the_file_system_takes(tmp_path: Path) -> None:
+    """A server and a section thread with long Cyrillic names (100 characters each, Discord's
+    limit) made a DCE file name of ~400 bytes: the folder export failed with "File name too long"."""
+    name = dce_file_name("Сервер читателей " * 6, "reading-room", "§1/6 · " + "Ж" * 93, 1234567890123456789)
+    assert len(name.encode("utf-8")) <= 255
+    assert name.endswith(" [1234567890123456789].json") and name.startswith("Сервер читателей")
+    (tmp_path / name).write_text("{}")
+    assert [p.name for p in tmp_path.iterdir()] == [name]
