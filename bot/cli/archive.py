@@ -161,7 +161,16 @@ def _export_all(args: argparse.Namespace, settings: Settings) -> int:
         finally:
             await store.close()
 
-    _write_folder(args.output, asyncio.run(build()))
+    pages = asyncio.run(build())
+    _write_folder(args.output, pages)
+    # A page of an article deleted since an earlier export is still in the folder, published if the
+    # folder is: say so (the folder may hold the operator's own pages too, so nothing is removed).
+    left = sorted(p.name for p in args.output.glob("*.html") if p.name not in pages)
+    if left:
+        print(
+            f"Not in this export, left as they were: {', '.join(left)} (pages of articles deleted"
+            " since an earlier export? remove them if so)."
+        )
     return 0
 
 

@@ -60,3 +60,20 @@ def test_operator_long_non_latin_names_still_make_files_the_file_system_takes(tm
     assert name.endswith(" [1234567890123456789].json") and name.startswith("Сервер читателей")
     (tmp_path / name).write_text("{}")
     assert [p.name for p in tmp_path.iterdir()] == [name]
+
+
+def test_operator_export_all_names_pages_of_articles_no_longer_there(
+    stored: Stored, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An article deleted (with its archive) since the last `export --all -o site` still has its
+    page in the folder the operator publishes: the export says which pages it did not write."""
+    db, _, _ = stored
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "deleted-article.html").write_text("<p>readers' words</p>\n")
+    (site / "style.css").write_text("body {}\n")
+    assert main(["--db", str(db), "export", "--all", "-o", str(site)]) == 0
+    out = capsys.readouterr().out
+    assert "Not in this export, left as they were: deleted-article.html (" in out
+    assert "style.css" not in out and "zh.html" not in out.split("Not in this export")[1]
+    assert (site / "deleted-article.html").read_text() == "<p>readers' words</p>\n"
