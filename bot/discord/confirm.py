@@ -49,11 +49,14 @@ class Confirm(discord.ui.View):
             return
         self._settled = True
         self.stop()
+        # Acknowledged first: Discord wants an answer within 3 s, and the action may wait longer
+        # (a busy database, a message being sent); its outcome replaces the prompt when it is done.
+        await interaction.response.defer()
         try:
             outcome = await self._action()
         except ReadalongError as error:
             outcome = f"{error}"
-        await interaction.response.edit_message(content=outcome, view=None)
+        await interaction.edit_original_response(content=outcome, view=None)
 
     @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
     async def cancel(self, interaction: discord.Interaction, button: discord.ui.Button[Confirm]) -> None:
