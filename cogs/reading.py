@@ -225,6 +225,7 @@ class Reading(commands.Cog):
             dropped=lambda timed_out: articles_fmt.delete_dropped_message(
                 plan.article.id, timed_out=timed_out
             ),
+            working=f"Deleting `{plan.article.id}`…",
             timeout=self.confirm_seconds,
         )
         prompt = articles_fmt.delete_prompt(

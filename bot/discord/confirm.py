@@ -24,12 +24,14 @@ class Confirm(discord.ui.View):
         *,
         action: Callable[[], Awaitable[str]],
         dropped: Callable[[bool], str],
+        working: str = "Working on it…",
         timeout: float = 60.0,
     ) -> None:
         super().__init__(timeout=timeout)
         self.owner_id = owner_id
         self._action = action
         self._dropped = dropped
+        self._working = working
         self._settled = False
         self.message: discord.InteractionMessage | None = None
 
@@ -49,9 +51,9 @@ class Confirm(discord.ui.View):
             return
         self._settled = True
         self.stop()
-        # Acknowledged first: Discord wants an answer within 3 s, and the action may wait longer
-        # (a busy database, a message being sent); its outcome replaces the prompt when it is done.
-        await interaction.response.defer()
+        # Answered first, buttons removed: Discord wants an answer within 3 s, and the action may
+        # wait longer (a busy database, a message being sent); its outcome replaces this when done.
+        await interaction.response.edit_message(content=self._working, view=None)
         try:
             outcome = await self._action()
         except ReadalongError as error:

@@ -23,19 +23,22 @@ async def test_operator_confirm_answers_in_time_when_the_delete_waits_for_the_da
     prompt = await sandbox.run("ada", "general", "/article delete article:busy-day")
     (message,) = prompt.messages
 
+    def shown() -> str:
+        return str(sandbox.world.message(message["channel_id"], message["id"])["content"])
+
     other = sqlite3.connect(settings.db_path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another process's write, holding the lock for 4 s
     try:
         pressed = asyncio.create_task(sandbox.press("ada", message, "Confirm"))
         await asyncio.sleep(4.0)
+        # Answered in time, the buttons gone at once (the prompt cannot be pressed again), while
+        # the delete still waits for the database.
+        assert pressed.done() and not pressed.result().failed
+        assert not sandbox.world.message(message["channel_id"], message["id"]).get("components")
+        assert shown() == "Deleting `busy-day`…"
     finally:
         other.execute("COMMIT")
         other.close()
-    result = await pressed
-    assert not result.failed
-
-    def shown() -> str:
-        return str(sandbox.world.message(message["channel_id"], message["id"])["content"])
 
     await sandbox.wait_until(lambda: "is deleted" in shown(), within=15)
     assert "`busy-day` is deleted in this server" in shown()
