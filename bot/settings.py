@@ -24,6 +24,9 @@ from bot.errors import SettingsError
 DEFAULT_DB = Path("readalong.db")
 """The database of a :class:`Settings` built in code; :meth:`Settings.from_env` puts it in the data folder."""
 DB_NAME = "readalong.db"
+SANDBOX_WORLD = "sandbox-world.json"
+"""The sandbox's server, kept beside its database: a database with one beside it is the sandbox's,
+which the bot on Discord refuses to run on (it would resume the sandbox's postings on Discord)."""
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 DEFAULT_EMBEDDING_MODEL = "text-embedding-3-small"
 _SWITCH = {

@@ -201,8 +201,10 @@ class Reading(commands.Cog):
 
         async def settle(postings: Sequence[Posting]) -> None:
             self.publisher.wake()
-            for posting in postings:  # within Discord's 3 s to answer the button
-                await self.publisher.wait_stopped(posting.id, within=2.0 / len(postings))
+            # The button is answered already (Confirm defers): a message being sent, even one
+            # waiting out a rate limit, can finish and be recorded before the posting goes.
+            for posting in postings:
+                await self.publisher.wait_stopped(posting.id, within=10.0 / len(postings))
 
         async def delete_it() -> str:
             removed = await articles_service.delete_article(
@@ -223,6 +225,7 @@ class Reading(commands.Cog):
             dropped=lambda timed_out: articles_fmt.delete_dropped_message(
                 plan.article.id, timed_out=timed_out
             ),
+            working=f"Deleting `{plan.article.id}`…",
             timeout=self.confirm_seconds,
         )
         prompt = articles_fmt.delete_prompt(

@@ -450,14 +450,19 @@ def html_index(entries: Sequence[tuple[str, Article, int]], *, exported_at: str)
 DCE_EXTRAS = "readalong.json"
 """The file beside DCE's own with what only Readalong knows: the article and the questions asked."""
 DEFAULT_AVATAR = "https://cdn.discordapp.com/embed/avatars/0.png"
+MAX_FILE_NAME_BYTES = 255
 _UNSAFE_IN_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 
 def dce_file_name(guild: str, parent: str | None, channel: str, channel_id: int) -> str:
     """DCE's default file name: ``Server - Parent - Channel [id].json``, characters no file
     system takes replaced with ``_``."""
-    name = " - ".join([guild, *([parent] if parent else []), channel]) + f" [{channel_id}].json"
-    return _UNSAFE_IN_NAMES.sub("_", name)
+    suffix = f" [{channel_id}].json"
+    name = _UNSAFE_IN_NAMES.sub("_", " - ".join([guild, *([parent] if parent else []), channel]))
+    # File systems take 255 bytes a name: long names of a server and thread (100 characters each,
+    # non-Latin ones 2 to 4 bytes each) are cut, never the id that makes the name unique.
+    room = MAX_FILE_NAME_BYTES - len(suffix.encode("utf-8"))
+    return name.encode("utf-8")[:room].decode("utf-8", errors="ignore").rstrip() + suffix
 
 
 def _dce_user(message: StoredMessage) -> dict[str, object]:

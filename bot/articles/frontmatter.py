@@ -19,6 +19,8 @@ from bot.errors import ArticleFormatError
 OPEN = "---"
 CLOSE = ("---", "...")
 MAX_URL_CHARS = 2048
+MAX_FRONT_MATTER_CHARS = 64_000
+"""Front matter is a few lines; PyYAML (pure Python) takes seconds to read a megabyte of it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,11 @@ def split_front_matter(lines: list[str], name: str) -> tuple[FrontMatter, list[s
 
 def read_front_matter(block: str, name: str) -> FrontMatter:
     """The known keys of a front matter block (the text between the fences)."""
+    if len(block) > MAX_FRONT_MATTER_CHARS:
+        raise ArticleFormatError(
+            f"{name}: front matter is too long ({len(block):,} characters; the limit is"
+            f" {MAX_FRONT_MATTER_CHARS:,}): it is for title, author, date and url"
+        )
     try:
         data = yaml.safe_load(block)
     except yaml.MarkedYAMLError as error:
@@ -105,7 +112,12 @@ def _date(data: dict[object, object], name: str) -> dt.date | None:
             return dt.datetime.fromisoformat(value.strip()).date()
         except ValueError:
             pass
-    shown = _one_line(str(value))[:40]
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        # Never str() a list or mapping: aliases can make one that prints to gigabytes.
+        raise ArticleFormatError(
+            f"{name}: front matter `date` must be a date (YYYY-MM-DD), not {_kind(value)}"
+        )
+    shown = _one_line(str(value)[:200])[:40]
     raise ArticleFormatError(f"{name}: front matter `date` {shown!r} is not a date (write it as YYYY-MM-DD)")
 
 

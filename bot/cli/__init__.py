@@ -30,7 +30,7 @@ from bot.logs import setup_logging
 from bot.services import articles as articles_service
 from bot.services.articles import Imported, import_article, parse_file
 from bot.services.stores import open_existing_store
-from bot.settings import DB_NAME, Settings, parse_shards
+from bot.settings import DB_NAME, SANDBOX_WORLD, Settings, parse_shards
 from bot.store import Store, describe_database_error
 
 log = logging.getLogger(__name__)
@@ -119,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.db is not None:
             settings = settings.with_db(args.db)
         db_path = settings.db_path
+        if db_path == settings.data_dir / DB_NAME and args.command != "sandbox":
+            refuse_a_previous_default(db_path)
         if args.command in ("import", "run") and db_path == settings.data_dir / DB_NAME:
             # Readalong's own folder, made on first use (a --db or READALONG_DB path is the user's).
             settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -239,7 +241,31 @@ def write_readable(article: Article, out: TextIO) -> None:
         out.write(f"\n#{comment.index} {comment.author}{posted}{reply}\n{comment.text}\n")
 
 
+def refuse_a_previous_default(default: Path) -> None:
+    """The release before the data folder kept its database in ./readalong.db: an operator who
+    upgrades and starts it from the same folder would get an empty database (every posting left
+    unsent, every article "not found"), so the old file is named, not silently passed over."""
+    old = Path(DB_NAME)
+    if old.is_file() and not (default.exists() and default.samefile(old)):
+        raise ReadalongError(
+            f"./{DB_NAME} is here but the database is now {default}: to keep using this one, set"
+            f" READALONG_DB={old.resolve()} in .env (or --db), or move it to {default}"
+        )
+
+
+def refuse_the_sandboxs_database(settings: Settings) -> None:
+    """The data folder is shared with the sandbox so that the CLI reads its data without flags;
+    the bot on Discord must not run on it (it would resume the sandbox's postings on Discord)."""
+    world = settings.db_path.parent / SANDBOX_WORLD
+    if settings.discord_url is None and world.exists():
+        raise ReadalongError(
+            f"{settings.db_path}: is the sandbox's database ({SANDBOX_WORLD} is beside it); give the"
+            " bot on Discord its own: READALONG_DB=PATH in .env, or --db PATH"
+        )
+
+
 def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    refuse_the_sandboxs_database(settings)
     if args.shards is not None or args.shard_count is not None:
         # The flags, when given, decide the shards together (not one flag and one setting).
         shards = parse_shards(args.shards, args.shard_count, "--shards", "--shard-count")

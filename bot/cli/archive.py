@@ -161,7 +161,16 @@ def _export_all(args: argparse.Namespace, settings: Settings) -> int:
         finally:
             await store.close()
 
-    _write_folder(args.output, asyncio.run(build()))
+    pages = asyncio.run(build())
+    _write_folder(args.output, pages)
+    # A page of an article deleted since an earlier export is still in the folder, published if the
+    # folder is: say so (the folder may hold the operator's own pages too, so nothing is removed).
+    left = sorted(p.name for p in args.output.glob("*.html") if p.name not in pages)
+    if left:
+        print(
+            f"Not in this export, left as they were: {', '.join(left)} (pages of articles deleted"
+            " since an earlier export? remove them if so)."
+        )
     return 0
 
 
@@ -184,17 +193,35 @@ def _check_folder(folder: Path) -> None:
 
 
 def _write_folder(folder: Path, files: dict[str, str]) -> None:
-    """Each file written whole into ``folder`` (made if missing); what the folder held besides
-    is left as it was."""
+    """Every file written into ``folder`` (made if missing) or none: each is written whole beside
+    its place first, and only when all are written are they renamed into place, so a failure part
+    way (a full disk, a folder in the way) leaves the folder as it was, with no new index linking
+    pages that were not written. What the folder held besides is left as it was."""
     try:
         folder.mkdir(exist_ok=True)
+        in_the_way = next((name for name in files if (folder / name).is_dir()), None)
     except OSError as error:
         raise ReadalongError(f"{folder}: cannot make it ({error.strerror})") from None
+    if in_the_way is not None:
+        raise ReadalongError(f"{folder / in_the_way}: is a folder; the export writes a file there")
+    written: list[tuple[Path, Path]] = []
     size = 0
-    for name, text in files.items():
-        data = text.encode("utf-8")
-        _write_whole(folder / name, data)
-        size += len(data)
+    current = folder
+    try:
+        for name, text in files.items():
+            data = text.encode("utf-8")
+            output = current = folder / name
+            temporary = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+            written.append((temporary, output))
+            temporary.write_bytes(data)
+            size += len(data)
+        for temporary, output in written:
+            current = output
+            temporary.replace(output)
+    except OSError as error:
+        for temporary, _ in written:
+            temporary.unlink(missing_ok=True)
+        raise ReadalongError(f"{current}: cannot write it ({error.strerror})") from None
     print(f"Wrote {len(files)} files to {folder} ({size:,} bytes).")
 
 

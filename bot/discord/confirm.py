@@ -24,12 +24,14 @@ class Confirm(discord.ui.View):
         *,
         action: Callable[[], Awaitable[str]],
         dropped: Callable[[bool], str],
+        working: str = "Working on it…",
         timeout: float = 60.0,
     ) -> None:
         super().__init__(timeout=timeout)
         self.owner_id = owner_id
         self._action = action
         self._dropped = dropped
+        self._working = working
         self._settled = False
         self.message: discord.InteractionMessage | None = None
 
@@ -49,11 +51,14 @@ class Confirm(discord.ui.View):
             return
         self._settled = True
         self.stop()
+        # Answered first, buttons removed: Discord wants an answer within 3 s, and the action may
+        # wait longer (a busy database, a message being sent); its outcome replaces this when done.
+        await interaction.response.edit_message(content=self._working, view=None)
         try:
             outcome = await self._action()
         except ReadalongError as error:
             outcome = f"{error}"
-        await interaction.response.edit_message(content=outcome, view=None)
+        await interaction.edit_original_response(content=outcome, view=None)
 
     @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
     async def cancel(self, interaction: discord.Interaction, button: discord.ui.Button[Confirm]) -> None:

@@ -19,11 +19,11 @@ from bot.sandbox.chat import Chat, lines_from, piped_lines
 from bot.sandbox.harness import running_bot, sandbox_settings
 from bot.sandbox.server import Sandbox, Seed
 from bot.services.articles import import_article
-from bot.settings import DB_NAME, Settings
+from bot.settings import DB_NAME, SANDBOX_WORLD, Settings
 from bot.store import Store
 
 SAMPLE = "the-lessons-of-zhanaozen.txt"
-WORLD = "sandbox-world.json"
+WORLD = SANDBOX_WORLD
 FILES = "sandbox-files"
 HISTORY = "sandbox-history"
 _VOICE_WARNING = "voice will NOT be supported"
@@ -101,9 +101,12 @@ def quiet_startup() -> None:
 
 
 async def _main(args: argparse.Namespace, settings: Settings, folder: Path) -> None:
+    db_path = folder / DB_NAME
+    if not (folder / WORLD).exists():
+        # Before anything is written: another Discord's database is refused in one line.
+        await refuse_a_discord_bots_database(db_path)
     sandbox = Sandbox(snapshot=folder / WORLD, port=args.port)
     seed = _find_seed(sandbox) or sandbox.seed()
-    db_path = folder / DB_NAME
     if not args.serve:
         # Before the server starts: a database held by another bot is refused in one line.
         await import_sample(db_path, settings)
@@ -145,6 +148,25 @@ def where_the_data_is(folder: Path, db_path: Path, settings: Settings, *, fresh:
             f"The sandbox's data is in {folder}: readalong ask, export and archive search read it as it is."
         )
     return f"The sandbox's data is in {folder}: readalong --db {db_path} … reads it."
+
+
+async def refuse_a_discord_bots_database(db_path: Path) -> None:
+    """A database with postings but no sandbox server beside it is a bot's on Discord (the default
+    folder is shared so that the CLI reads the sandbox's data): the sandbox would pause its postings,
+    whose channels it does not have, and mix its made-up server into that archive."""
+    if not await asyncio.to_thread(db_path.exists):
+        return
+    store = Store(db_path)
+    await store.open()
+    try:
+        posted = await store.postings.any()
+    finally:
+        await store.close()
+    if posted:
+        raise ReadalongError(
+            f"{db_path}: holds a bot's postings on Discord and no sandbox server; the sandbox keeps"
+            " apart from it: readalong sandbox --data DIR (kept) or --fresh (thrown away)"
+        )
 
 
 async def import_sample(db_path: Path, settings: Settings) -> None:

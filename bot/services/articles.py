@@ -15,7 +15,7 @@ from bot.domain.article import Article
 from bot.domain.posting import ArticleListing, Posting
 from bot.errors import NotFoundError, ReadalongError
 from bot.store import Store
-from bot.store.articles import Removed, check_article_id, content_hash
+from bot.store.articles import Removed, SameContentError, check_article_id, content_hash
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +56,12 @@ async def import_article(
         existing_id = await store.articles.same_content(digest, guild_id)
         if existing_id is not None:
             return Imported(await store.articles.get(existing_id), created=False)
-    stored = await store.articles.add(article, article_id, guild_id=guild_id)
+    try:
+        stored = await store.articles.add(
+            article, article_id, guild_id=guild_id, unless_same_content=article_id is None
+        )
+    except SameContentError as same:  # imported by another import meanwhile
+        return Imported(await store.articles.get(same.article_id), created=False)
     await store.search.ensure_index(stored)
     return Imported(stored, created=True)
 

@@ -96,6 +96,14 @@ LISTED_IN = (
 used by the article queries and by search over the original comments."""
 
 
+class SameContentError(ConflictError):
+    """The article is already stored, under ``article_id``."""
+
+    def __init__(self, article_id: str) -> None:
+        super().__init__(f"the same article is already stored as {article_id}")
+        self.article_id = article_id
+
+
 class ArticleQueries:
     """Articles, listed per server.
 
@@ -110,11 +118,23 @@ class ArticleQueries:
         self._store = store
 
     async def add(
-        self, article: Article, article_id: str | None = None, *, guild_id: int | None = None
+        self,
+        article: Article,
+        article_id: str | None = None,
+        *,
+        guild_id: int | None = None,
+        unless_same_content: bool = False,
     ) -> Article:
         """Store ``article`` under ``article_id``, or under a fresh slug of its title; return it
-        with its id. ``guild_id``: the server it was imported in (None: the shared library)."""
+        with its id. ``guild_id``: the server it was imported in (None: the shared library).
+        ``unless_same_content``: raise :class:`SameContentError` if the importer can already see
+        an article with this content, checked in the same transaction as the insert (two imports
+        of one file at once store it once, not a second time under ``…-2``)."""
         async with self._store.transaction() as db:
+            if unless_same_content and article_id is None:
+                existing = await self.same_content(content_hash(article), guild_id)
+                if existing is not None:
+                    raise SameContentError(existing)
             if article_id is not None:
                 check_article_id(article_id)
                 if await self._exists(article_id):

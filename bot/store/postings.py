@@ -173,6 +173,11 @@ class PostingQueries:
         item = _item(row)
         return await self.get(item.posting_id), item
 
+    async def any(self) -> bool:
+        """Whether any posting was ever made in this database (active, paused or done)."""
+        async with self._store.db.execute("SELECT 1 FROM postings LIMIT 1") as cursor:
+            return await cursor.fetchone() is not None
+
     async def active_ids(self, shards: ShardSet = EVERY_SHARD) -> list[int]:
         """The postings with items still to send, each of which the publisher works on on its own;
         only those of servers on ``shards`` (a process sends only its own servers' postings)."""

@@ -92,11 +92,17 @@ async def callback(sandbox: Sandbox, request: web.Request) -> web.StreamResponse
         resource["message"] = _respond_message(sandbox, record, data, files)
     elif kind == CallbackType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE:
         record.ephemeral = bool(int(data.get("flags") or 0) & EPHEMERAL)
-    elif kind == CallbackType.UPDATE_MESSAGE:
+    elif kind in (CallbackType.UPDATE_MESSAGE, CallbackType.DEFERRED_UPDATE_MESSAGE):
         if record.source_message is None:
             raise ApiError(400, 40004, "Interaction has no message to update")
         channel_id, message_id = record.source_message
-        resource["message"] = sandbox.world.edit_message(channel_id, message_id, sandbox.world.bot_id, data)
+        # Discord: "for components, ACK an interaction and edit the original message later": the
+        # interaction's original response is the message the component is on (@original edits it).
+        record.original_id = message_id
+        if kind == CallbackType.UPDATE_MESSAGE:
+            resource["message"] = sandbox.world.edit_message(
+                channel_id, message_id, sandbox.world.bot_id, data
+            )
     elif kind == CallbackType.APPLICATION_COMMAND_AUTOCOMPLETE_RESULT:
         choices = list(data.get("choices") or [])
         if len(choices) > 25:
