@@ -8,15 +8,18 @@ from collections.abc import Awaitable, Callable
 
 import discord
 
+from bot.discord.views import OwnedView
 from bot.errors import ReadalongError
 
 log = logging.getLogger(__name__)
 
 
-class Confirm(discord.ui.View):
+class Confirm(OwnedView):
     """Two buttons under a prompt that says what will happen. Only the member who asked may press
     them; the action runs once, on Confirm; Cancel or the timeout leaves everything as it was, and
     either way the buttons are removed so an old prompt cannot be pressed later."""
+
+    refusal = "Only the admin who asked can confirm or cancel this."
 
     def __init__(
         self,
@@ -27,22 +30,12 @@ class Confirm(discord.ui.View):
         working: str = "Working on it…",
         timeout: float = 60.0,
     ) -> None:
-        super().__init__(timeout=timeout)
-        self.owner_id = owner_id
+        super().__init__(owner_id, timeout=timeout)
         self._action = action
         self._dropped = dropped
         self._working = working
         self._settled = False
         self.message: discord.InteractionMessage | None = None
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        """Let only the member who asked press the buttons; anyone else is told so, ephemerally."""
-        if interaction.user.id != self.owner_id:
-            await interaction.response.send_message(
-                "Only the admin who asked can confirm or cancel this.", ephemeral=True
-            )
-            return False
-        return True
 
     @discord.ui.button(label="Confirm", style=discord.ButtonStyle.danger)
     async def confirm(self, interaction: discord.Interaction, button: discord.ui.Button[Confirm]) -> None:

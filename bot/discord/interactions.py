@@ -8,19 +8,21 @@ import discord
 from discord import app_commands
 
 from bot.discord.client import ReadalongBot
+from bot.discord.views import OwnedView
 from bot.discordfmt.limits import CHOICE_NAME_LIMIT, CHOICES_LIMIT
 
 
-class Pager(discord.ui.View):
+class Pager(OwnedView):
     """Previous/next buttons over pre-cut pages; only the member who asked can turn them.
 
     On timeout the buttons are removed, so an old pager never answers with an error.
     """
 
+    refusal = "Only the member who asked can turn these pages."
+
     def __init__(self, pages: list[str], owner_id: int, *, timeout: float = 300.0) -> None:
-        super().__init__(timeout=timeout)
+        super().__init__(owner_id, timeout=timeout)
         self.pages = pages
-        self.owner_id = owner_id
         self.index = 0
         self.message: discord.Message | discord.InteractionMessage | None = None
         self._update_buttons()
@@ -33,15 +35,6 @@ class Pager(discord.ui.View):
     def _update_buttons(self) -> None:
         self.previous.disabled = self.index == 0
         self.next.disabled = self.index >= len(self.pages) - 1
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        """Let only the member who asked turn the pages; anyone else is told so, ephemerally."""
-        if interaction.user.id != self.owner_id:
-            await interaction.response.send_message(
-                "Only the member who asked can turn these pages.", ephemeral=True
-            )
-            return False
-        return True
 
     @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary)
     async def previous(self, interaction: discord.Interaction, button: discord.ui.Button[Pager]) -> None:
