@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 IDENTIFY_WINDOW = 5.0
 """Seconds in which Discord allows one IDENTIFY per ``shard_id % max_concurrency`` bucket."""
+IDENTIFY_MARGIN = 0.25
+"""Added to the window: the wait is timed from this hook, before the IDENTIFY is sent, and two
+IDENTIFYs do not take the same time to reach Discord; without it they may arrive 4.999 s apart."""
 
 
 def version() -> str:
@@ -187,7 +190,7 @@ class ReadalongBot(commands.AutoShardedBot):
             loop = asyncio.get_running_loop()
             last = self._identified_at.get(bucket)
             if last is not None:
-                await asyncio.sleep(max(0.0, last + IDENTIFY_WINDOW - loop.time()))
+                await asyncio.sleep(max(0.0, last + IDENTIFY_WINDOW + IDENTIFY_MARGIN - loop.time()))
             self._identified_at[bucket] = loop.time()
             self._shards_identified.add(shard)
 
