@@ -50,7 +50,7 @@ from bot.domain.answer import Answer
 from bot.domain.message import StoredMessage
 from bot.domain.passage import Passage
 from bot.domain.viewer import Viewer
-from bot.search.query import MAX_TERMS, STOP_WORDS, match_expression, query_terms
+from bot.search.query import EVENT_WORDS, MAX_TERMS, STOP_WORDS, match_expression, query_terms
 from bot.search.ranking import MAX_QUOTE_CHARS, Stems
 from bot.store import Store
 
@@ -64,16 +64,7 @@ def words(text: str) -> list[str]:
 # -- the previous ranking (before issue 13), the baseline -------------------------------------
 
 PREVIOUS_COVERAGE = 0.5
-_PREVIOUS_STOP_WORDS = STOP_WORDS - {
-    "happen",
-    "happened",
-    "happens",
-    "happening",
-    "occur",
-    "occurred",
-    "occurs",
-    "occurring",
-}
+_PREVIOUS_STOP_WORDS = STOP_WORDS - EVENT_WORDS
 _PREVIOUS_WORD = re.compile(r"[^\W_]+")
 
 

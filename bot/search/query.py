@@ -14,6 +14,11 @@ import re
 MAX_TERMS = 32
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
+EVENT_WORDS = frozenset(
+    ["happen", "happened", "happens", "happening", "occur", "occurred", "occurs", "occurring"]
+)
+"""Words that frame a question about an event rather than say which ("where did the riots
+happen?"): the answer never holds them, so they would only count against it."""
 STOP_WORDS = frozenset(
     [
         "a",
@@ -148,16 +153,7 @@ STOP_WORDS = frozenset(
         "says",
         "also",
         "us",
-        # Words that frame a question about an event rather than say which ("where did the riots
-        # happen?"): the answer never holds them, so they would only count against it.
-        "happen",
-        "happened",
-        "happens",
-        "happening",
-        "occur",
-        "occurred",
-        "occurs",
-        "occurring",
+        *EVENT_WORDS,
     ]
 )
 
