@@ -1,19 +1,17 @@
 """Storage: the one place that holds SQL.
 
-:class:`Store` owns the connections (one for reads, one for writes) and the migrations; each area
-of the product has a query object on it (``store.articles``, ...) defined in its own module here.
+:class:`Store` owns the connections (one for reads, one for writes) and the migrations, on
+SQLite or PostgreSQL; each area of the product has a query object on it (``store.articles``,
+...) defined in its own module here.
 """
 
-from bot.store.db import (
+from bot.store.db import Migration, MigrationError, Store, load_migrations
+from bot.store.sqlite import (
     APPLICATION_ID,
     DatabaseLock,
-    Migration,
-    MigrationError,
-    Store,
     describe_database_error,
     inspect_database,
     is_read_only_error,
-    load_migrations,
 )
 
 __all__ = [

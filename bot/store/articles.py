@@ -167,7 +167,7 @@ class ArticleQueries:
                 ),
             )
             await db.executemany(
-                "INSERT INTO sections (article_id, idx, heading, start, end) VALUES (?, ?, ?, ?, ?)",
+                'INSERT INTO sections (article_id, idx, heading, start, "end") VALUES (?, ?, ?, ?, ?)',
                 [(chosen, s.index, s.heading, s.start, s.end) for s in article.sections],
             )
             await db.executemany(
@@ -223,7 +223,7 @@ class ArticleQueries:
             raise NotFoundError(f"no article with id {article_id!r} (see `readalong list` or /articles)")
         body: str = row["body"]
         async with db.execute(
-            "SELECT idx, heading, start, end FROM sections WHERE article_id = ? ORDER BY idx", (article_id,)
+            'SELECT idx, heading, start, "end" FROM sections WHERE article_id = ? ORDER BY idx', (article_id,)
         ) as cursor:
             sections = tuple(
                 Section(r["idx"], r["heading"], r["start"], r["end"], body[r["start"] : r["end"]])

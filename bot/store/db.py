@@ -1,58 +1,39 @@
-"""The connections, transactions, numbered migrations, and the one-bot-per-database lock.
+"""The store: one interface over SQLite (the default) or PostgreSQL, its transactions and migrations.
 
-The store never changes a file that is not its own: a Readalong database carries
-``PRAGMA application_id`` :data:`APPLICATION_ID`, and a file is inspected read-only (its header,
-mark, schema version and tables) before anything in it is touched, journal mode included, so a
-foreign file or one from a newer Readalong is refused exactly as it was, byte for byte.
-
-Reads go through a read-only connection, which sees only committed data; writes go through
-:meth:`Store.transaction` on a second connection. Inside a transaction, ``store.db`` is that
+Reads go through a connection that sees only committed data; writes go through
+:meth:`Store.transaction`, one at a time. Inside a transaction, ``store.db`` is that
 transaction's connection, so a query module's read in the middle of its own write sees the rows
-it has just written.
+it has just written. The backends differ only in how they connect (:mod:`bot.store.sqlite`,
+:mod:`bot.store.postgres`), their migrations (``migrations/sqlite``, ``migrations/postgresql``) and
+the SQL they spell differently (:mod:`bot.store.dialect`, the full-text search).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import datetime as dt
-import fcntl
-import json
-import logging
-import os
 import re
-import socket
-import sqlite3
-import stat
-import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from enum import Enum
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
+from typing import cast
 
-import aiosqlite
-
-from bot.errors import DatabaseError, DatabaseInUseError, ReadalongError, ReadOnlyDatabaseError
+from bot.domain.database import Database, PostgresUrl
+from bot.errors import ReadalongError, ReadOnlyDatabaseError
 from bot.store.articles import ArticleQueries
+from bot.store.connection import Connection
+from bot.store.dialect import POSTGRESQL, SQLITE, Dialect
 from bot.store.guilds import GuildQueries
 from bot.store.messages import MessageQueries
+from bot.store.postgres import PostgresBackend
 from bot.store.postings import PostingQueries
 from bot.store.search import SearchQueries
+from bot.store.sqlite import BUSY_TIMEOUT_SECONDS, SqliteBackend
 
-log = logging.getLogger(__name__)
-
-APPLICATION_ID = 0x52414C47
-"""``PRAGMA application_id`` of every Readalong database: "RALG". Files made before the mark (user
-version 1 to 5, Readalong's tables, application id 0) are adopted and marked when opened."""
-BUSY_TIMEOUT_SECONDS = 5.0
-"""How long a write waits for another process's write lock before giving up."""
-_SQLITE_HEADER = b"SQLite format 3\x00"
 _MIGRATION_NAME = re.compile(r"^(?P<number>\d{4})_(?P<name>[a-z0-9_]+)\.sql$")
-_SIDE_FILES = ("-wal", "-shm", "-journal")
 
 _transaction_of: ContextVar[object | None] = ContextVar("readalong_store_transaction", default=None)
 """The write transaction the current task is inside, if any (a task created inside one inherits
@@ -73,9 +54,10 @@ class Migration:
     sql: str
 
 
-def load_migrations(folder: Path | None = None) -> list[Migration]:
-    """The migrations in ``folder`` (the packaged ones by default), in order, numbered 1, 2, 3 and so on."""
-    root = resources.files("bot.store") / "migrations" if folder is None else folder
+def load_migrations(folder: Path | None = None, dialect: Dialect = SQLITE) -> list[Migration]:
+    """The migrations in ``folder`` (by default the packaged ones of ``dialect``), in order,
+    numbered 1, 2, 3 and so on."""
+    root = resources.files("bot.store") / "migrations" / dialect.name if folder is None else folder
     found = []
     for entry in root.iterdir():
         match = _MIGRATION_NAME.match(entry.name)
@@ -90,340 +72,115 @@ def load_migrations(folder: Path | None = None) -> list[Migration]:
     return found
 
 
-def describe_database_error(error: sqlite3.Error, path: Path) -> DatabaseError:
-    """One line for an SQLite failure, by its result code rather than its wording."""
-    code = getattr(error, "sqlite_errorcode", None)
-    primary = code & 0xFF if isinstance(code, int) else None
-    if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "database is locked" in str(error):
-        return DatabaseError(f"{path}: database is locked by another process; try again")
-    if primary == sqlite3.SQLITE_READONLY:
-        return ReadOnlyDatabaseError(f"{path} is read-only: this command needs to write to it")
-    if primary == sqlite3.SQLITE_CORRUPT:
-        return DatabaseError(f"{path} is damaged ({error}); restore it from a backup")
-    if primary == sqlite3.SQLITE_NOTADB:
-        return DatabaseError(f"{path} is not a Readalong database (not an SQLite file)")
-    if primary == sqlite3.SQLITE_FULL:
-        return DatabaseError(f"{path}: the disk is full")
-    if primary == sqlite3.SQLITE_CANTOPEN:
-        return DatabaseError(f"cannot open database {path}: {error}")
-    return DatabaseError(f"{path}: {error}")
-
-
-def is_read_only_error(error: BaseException) -> bool:
-    """Whether a write failed only because the database cannot be written."""
-    if isinstance(error, ReadOnlyDatabaseError):
-        return True
-    code = getattr(error, "sqlite_errorcode", None)
-    return (
-        isinstance(error, sqlite3.Error) and isinstance(code, int) and code & 0xFF == sqlite3.SQLITE_READONLY
-    )
-
-
-class _Kind(Enum):
-    NEW = "new"
-    """No file, an empty file, or an SQLite file with nothing in it: ours to create."""
-    OURS = "ours"
-    """Marked as Readalong's."""
-    UNMARKED = "unmarked"
-    """Readalong's tables, made before the mark: adopted (marked) when next migrated."""
-
-
-@dataclass(frozen=True, slots=True)
-class Inspection:
-    """What an existing database file is (ours, ours from before the mark, or new) and its schema version;
-    anything else is refused before it is touched."""
-
-    kind: _Kind
-    version: int
-
-
-def _side_file(path: Path, suffix: str) -> Path:
-    return path.with_name(path.name + suffix)
-
-
-def _expected_tables(migrations: Sequence[Migration]) -> set[str]:
-    """The tables these migrations create, found by running them on an empty in-memory database."""
-    with contextlib.closing(sqlite3.connect(":memory:")) as memory:
-        try:
-            for migration in migrations:
-                memory.executescript(migration.sql)
-        except sqlite3.Error:
-            return set()
-        return {row[0] for row in memory.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
-
-
-def inspect_database(path: Path, migrations: Sequence[Migration]) -> Inspection:
-    """What ``path`` holds, read without changing it; a :class:`DatabaseError` if it is not ours.
-
-    Reads the header directly, then opens SQLite read-only (``immutable`` when there is no WAL,
-    so no ``-wal`` or ``-shm`` file appears); any side file the look created is removed again when
-    the file is refused.
-    """
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        if not path.parent.is_dir():
-            raise DatabaseError(f"database folder {path.parent} does not exist") from None
-        return Inspection(_Kind.NEW, 0)
-    except OSError as error:
-        raise DatabaseError(f"cannot open database {path}: {error.strerror}") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise DatabaseError(f"{path}: is a directory, not a database file")
-    if not stat.S_ISREG(info.st_mode):
-        raise DatabaseError(f"{path}: is not a regular file, not a database file")
-    wal = _side_file(path, "-wal")
-    if info.st_size == 0 and not wal.exists():
-        return Inspection(_Kind.NEW, 0)
-    try:
-        with path.open("rb") as file:
-            header = file.read(100)
-    except OSError as error:
-        raise DatabaseError(f"cannot read database {path}: {error.strerror}") from None
-    if info.st_size > 0 and not header.startswith(_SQLITE_HEADER):
-        raise DatabaseError(f"{path} is not a Readalong database (not an SQLite file)")
-    existed = {suffix for suffix in _SIDE_FILES if _side_file(path, suffix).exists()}
-    uri = path.resolve().as_uri() + ("?mode=ro" if "-wal" in existed else "?mode=ro&immutable=1")
-    try:
-        try:
-            with contextlib.closing(sqlite3.connect(uri, uri=True)) as connection:
-                application_id = int(connection.execute("PRAGMA application_id").fetchone()[0])
-                version = int(connection.execute("PRAGMA user_version").fetchone()[0])
-                tables = {
-                    row[0]
-                    for row in connection.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")
-                }
-        except sqlite3.Error as error:
-            raise describe_database_error(error, path) from None
-        return _judge(path, migrations, application_id, version, tables)
-    except DatabaseError:
-        for suffix in _SIDE_FILES:
-            if suffix not in existed:
-                _side_file(path, suffix).unlink(missing_ok=True)
-        raise
-
-
-def _judge(
-    path: Path, migrations: Sequence[Migration], application_id: int, version: int, tables: set[str]
-) -> Inspection:
-    known = len(migrations)
-    newer = f"{path} was written by a newer Readalong (schema {version}, this one knows {known})"
-    if application_id == APPLICATION_ID:
-        if version > known:
-            raise DatabaseError(newer)
-        return Inspection(_Kind.OURS, version)
-    if application_id != 0:
-        raise DatabaseError(f"{path} is not a Readalong database (application id 0x{application_id:08x})")
-    if not tables and version == 0:
-        return Inspection(_Kind.NEW, 0)
-    if version > known and "articles" in tables:
-        raise DatabaseError(newer)
-    if 1 <= version <= known and _expected_tables(migrations[:version]) <= tables:
-        return Inspection(_Kind.UNMARKED, version)
-    shown = ", ".join(sorted(tables)[:3]) + ("…" if len(tables) > 3 else "")
-    raise DatabaseError(f"{path} is not a Readalong database (it holds other tables: {shown or 'none'})")
-
-
-def _can_write(path: Path) -> bool:
-    """Whether this process (its effective user) may write the file and create its WAL beside it."""
-    folder = path.parent
-    if not os.access(folder, os.W_OK | os.X_OK, effective_ids=True):
-        return False
-    return not path.exists() or os.access(path, os.W_OK, effective_ids=True)
-
-
-class DatabaseLock:
-    """One bot process per database: an ``flock`` on ``<db>.lock``, which the kernel releases when
-    the process ends however it ends (SIGKILL included). The holder writes who it is into the file
-    so a refused second bot can name it."""
-
-    def __init__(self, path: Path, fd: int) -> None:
-        self.path = path
-        self._fd: int | None = fd
-
-    def __repr__(self) -> str:
-        return f"<DatabaseLock {str(self.path)!r} {'held' if self._fd is not None else 'released'}>"
-
-    @classmethod
-    def acquire(cls, database: Path) -> DatabaseLock:
-        """Take the lock on ``database`` or raise DatabaseInUseError naming the bot that holds it; the
-        holder's pid, host and command are written into the lock file."""
-        path = _side_file(database, ".lock")
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        except OSError as error:
-            raise DatabaseError(f"cannot create the lock file {path}: {error.strerror}") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            described = _describe_holder(fd)
-            os.close(fd)
-            raise DatabaseInUseError(
-                f"{database} is in use by another Readalong bot ({described}); stop it first or use another --db"
-            ) from None
-        except OSError as error:
-            os.close(fd)
-            raise DatabaseError(f"cannot lock {path}: {error.strerror}") from None
-        command = " ".join(["readalong", *sys.argv[1:]])[:120]
-        holder = {
-            "pid": os.getpid(),
-            "host": socket.gethostname(),
-            "command": command,
-            "since": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        }
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, (json.dumps(holder) + "\n").encode(), 0)
-        return cls(path, fd)
-
-    def release(self) -> None:
-        """Give the lock up and empty the file; safe to call twice."""
-        if self._fd is not None:
-            fd, self._fd = self._fd, None
-            with contextlib.suppress(OSError):
-                os.ftruncate(fd, 0)
-            os.close(fd)  # closing the descriptor releases the flock
-
-
-def _describe_holder(fd: int) -> str:
-    try:
-        holder = json.loads(os.pread(fd, 4096, 0).decode("utf-8", "replace") or "{}")
-        return f"pid {int(holder['pid'])} on {holder['host']}, `{holder['command']}`, since {holder['since']}"
-    except (OSError, ValueError, KeyError, TypeError):
-        return "holder unknown: it is starting"
-
-
 class Store:
     """The bot's database. Open it once, share it, close it on the way out.
 
-    Writes go through :meth:`transaction`, which serialises them: aiosqlite runs every call on one
-    worker thread, but two coroutines interleaving statements inside one transaction would still
-    commit each other's half-done work. A database that cannot be written opens for reading only:
-    :meth:`transaction` then raises :class:`ReadOnlyDatabaseError`.
+    ``Store(path)`` is an SQLite file, ``Store(PostgresUrl(...))`` a PostgreSQL schema; the query
+    objects (``store.articles``, ``store.postings``…) are the same on both. Writes go through
+    :meth:`transaction`, which serialises them within the process: two coroutines interleaving
+    statements inside one transaction would commit each other's half-done work. An SQLite file
+    that cannot be written opens for reading only: :meth:`transaction` then raises
+    :class:`ReadOnlyDatabaseError`.
     """
 
     def __init__(
         self,
-        path: Path,
+        target: Database,
         migrations: Sequence[Migration] | None = None,
         *,
         busy_timeout: float = BUSY_TIMEOUT_SECONDS,
     ) -> None:
-        self.path = path
-        self._migrations = migrations
-        self._busy_timeout_ms = int(busy_timeout * 1000)
-        self._reader: aiosqlite.Connection | None = None
-        self._writer: aiosqlite.Connection | None = None
-        self._lock: DatabaseLock | None = None
+        self.target = target
+        self.dialect = POSTGRESQL if isinstance(target, PostgresUrl) else SQLITE
+        chosen = migrations if migrations is not None else None
+        self._migrations = chosen
+        self._busy_timeout = busy_timeout
+        self._backend: SqliteBackend | PostgresBackend | None = None
         self._write_lock = asyncio.Lock()
         self._open_transaction: object | None = None
         self.articles = ArticleQueries(self)
         self.postings = PostingQueries(self)
         self.messages = MessageQueries(self)
-        self.search = SearchQueries(self)
+        self.search = _search_queries(self)
         self.guilds = GuildQueries(self)
 
-    def __repr__(self) -> str:
-        state = "closed" if self._reader is None else "open" if self._writer else "open read-only"
-        return f"<Store {str(self.path)!r} {state}>"
+    @property
+    def path(self) -> Path:
+        """The SQLite file (a PostgreSQL store has none: :class:`ReadalongError`)."""
+        if isinstance(self.target, PostgresUrl):
+            raise ReadalongError(f"{self.target.shown} is a PostgreSQL database, not a file")
+        return self.target
 
     @property
-    def db(self) -> aiosqlite.Connection:
+    def shown(self) -> str:
+        """Where the store is, as it may be shown (a URL without its password)."""
+        return str(self.target)
+
+    def __repr__(self) -> str:
+        backend = self._backend
+        state = (
+            "closed"
+            if backend is None or backend.reader is None
+            else "open"
+            if backend.writer
+            else "open read-only"
+        )
+        return f"<Store {self.shown!r} {state}>"
+
+    @property
+    def db(self) -> Connection:
         """The read connection (committed data only); inside :meth:`transaction`, its connection."""
-        current = self._open_transaction
-        if current is not None and _transaction_of.get() is current and self._writer is not None:
-            return self._writer
-        if self._reader is None:
+        backend = self._backend
+        if backend is None or backend.reader is None:
             raise RuntimeError("the store is not open")
-        return self._reader
+        current = self._open_transaction
+        if current is not None and _transaction_of.get() is current and backend.writer is not None:
+            return cast(Connection, backend.writer)
+        return cast(Connection, backend.reader)
 
     @property
     def read_only(self) -> bool:
         """Whether the file could only be opened for reading (read-only to us): reads work, writes fail."""
-        return self._reader is not None and self._writer is None
+        backend = self._backend
+        return backend is not None and backend.reader is not None and backend.writer is None
 
     async def open(self, *, exclusive: bool = False) -> None:
-        """Inspect the file, then connect, switch on WAL, apply pending migrations (marking the file).
+        """Connect and apply pending migrations.
 
-        ``exclusive`` (the bot): hold the database's lock for as long as the store is open, taken
-        before anything is written, so a second bot on the same file is refused.
+        ``exclusive`` (the bot): on SQLite, hold the file's lock for as long as the store is
+        open, so a second bot on the same file is refused. PostgreSQL takes any number of bots:
+        each holds its shards instead (:meth:`hold_shards`).
         """
-        if self._reader is not None:
-            if exclusive and self._lock is None:
-                if self._writer is None:
-                    raise ReadOnlyDatabaseError(f"{self.path} is read-only: the bot needs to write to it")
-                self._lock = await asyncio.to_thread(DatabaseLock.acquire, self.path)
+        if isinstance(self.target, PostgresUrl):
+            if self._backend is None:
+                migrations = self._migrations or load_migrations(dialect=POSTGRESQL)
+                backend = PostgresBackend(self.target, migrations)
+                await backend.open()
+                self._backend = backend
             return
-        migrations = self._migrations if self._migrations is not None else load_migrations()
-        found = await asyncio.to_thread(inspect_database, self.path, migrations)
-        writable = await asyncio.to_thread(_can_write, self.path)
-        if not writable:
-            if exclusive:
-                raise ReadOnlyDatabaseError(f"{self.path} is read-only: the bot needs to write to it")
-            if found.kind is _Kind.NEW:
-                raise ReadOnlyDatabaseError(f"cannot create database {self.path}: its folder is read-only")
-            if found.version < len(migrations):
-                raise ReadOnlyDatabaseError(
-                    f"{self.path} needs upgrading to schema {len(migrations)}, but it is read-only"
-                )
-        lock = await asyncio.to_thread(DatabaseLock.acquire, self.path) if exclusive else None
-        writer: aiosqlite.Connection | None = None
+        if self._backend is None:
+            migrations = self._migrations if self._migrations is not None else load_migrations()
+            self._backend = SqliteBackend(self.target, migrations, busy_timeout=self._busy_timeout)
+        assert isinstance(self._backend, SqliteBackend)
         try:
-            if writable:
-                writer = await self._connect(self.path, uri=False)
-                await writer.execute("PRAGMA journal_mode = WAL")
-                await writer.execute("PRAGMA synchronous = NORMAL")
-                await self._migrate(writer, migrations, found)
-            self._reader = await self._connect(self._reader_uri(writable), uri=True)
-            await self._reader.execute("PRAGMA query_only = ON")
-            # One read now, so a damaged schema is refused at open rather than mid-command.
-            await self._reader.execute_fetchall("SELECT count(*) FROM sqlite_schema")
-        except BaseException as error:
-            if self._reader is not None:
-                await self._reader.close()
-                self._reader = None
-            if writer is not None:
-                await writer.close()
-            if lock is not None:
-                lock.release()
-            if isinstance(error, sqlite3.Error):
-                raise describe_database_error(error, self.path) from None
-            raise
-        self._writer, self._lock = writer, lock
-
-    def _reader_uri(self, writable: bool) -> str:
-        uri = self.path.resolve().as_uri() + "?mode=ro"
-        if not writable and not _side_file(self.path, "-wal").exists():
-            # Without a WAL the file holds everything, and a read-only folder cannot hold the
-            # ``-shm`` a WAL reader needs.
-            uri += "&immutable=1"
-        return uri
-
-    async def _connect(self, target: Path | str, *, uri: bool) -> aiosqlite.Connection:
-        db = await aiosqlite.connect(target, isolation_level=None, uri=uri)
-        try:
-            db.row_factory = aiosqlite.Row
-            await db.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
-            await db.execute("PRAGMA foreign_keys = ON")
+            await self._backend.open(exclusive=exclusive)
         except BaseException:
-            await db.close()
+            if self._backend.reader is None:
+                self._backend = None
             raise
-        return db
+
+    async def hold_shards(self, shard_ids: Iterable[int], shard_count: int) -> None:
+        """Refuse to run shards another process runs. On PostgreSQL, a session advisory lock per
+        shard, released with the connection however the process ends; on SQLite the file's lock
+        (one bot per file) already says it."""
+        if isinstance(self._backend, PostgresBackend):
+            await self._backend.hold_shards(shard_ids, shard_count)
 
     async def close(self) -> None:
-        """Close both connections (the reader first, so the writer can checkpoint and remove the WAL) and
-        release the lock, even when a close fails."""
-        # The reader first: the last connection to close checkpoints and removes the WAL, which a
-        # read-only one cannot do.
-        reader, self._reader = self._reader, None
-        writer, self._writer = self._writer, None
-        lock, self._lock = self._lock, None
-        try:
-            if reader is not None:
-                await reader.close()
-            if writer is not None:
-                await writer.close()
-        finally:
-            if lock is not None:
-                lock.release()
+        """Close the connections (and release any lock), even when a close fails."""
+        backend, self._backend = self._backend, None
+        if backend is not None:
+            await backend.close()
 
     async def __aenter__(self) -> Store:
         await self.open()
@@ -435,61 +192,33 @@ class Store:
         await self.close()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """``BEGIN IMMEDIATE`` … ``COMMIT``, or ``ROLLBACK`` if the block raises."""
-        if self._reader is None:
+    async def transaction(self) -> AsyncIterator[Connection]:
+        """One write transaction (SQLite's ``BEGIN IMMEDIATE``, PostgreSQL's ``BEGIN``): committed
+        when the block ends, rolled back if it raises."""
+        backend = self._backend
+        if backend is None or backend.reader is None:
             raise RuntimeError("the store is not open")
-        if self._writer is None:
-            raise ReadOnlyDatabaseError(f"{self.path} is read-only: this needs to write to it")
-        async with self._write_lock:
-            db = self._writer
-            await db.execute("BEGIN IMMEDIATE")
+        if backend.writer is None:
+            raise ReadOnlyDatabaseError(f"{self.shown} is read-only: this needs to write to it")
+        async with self._write_lock, backend.transaction() as db:
             self._open_transaction = marker = object()
             token = _transaction_of.set(marker)
             try:
-                yield db
-            except BaseException:
-                if db.in_transaction:
-                    await db.execute("ROLLBACK")
-                raise
-            else:
-                await db.execute("COMMIT")
+                yield cast(Connection, db)
             finally:
                 self._open_transaction = None
                 _transaction_of.reset(token)
 
     async def schema_version(self) -> int:
-        """The number of the last migration applied (``PRAGMA user_version``)."""
-        async with self.db.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        """The number of the last migration applied."""
+        if self._backend is None:
+            raise RuntimeError("the store is not open")
+        return await self._backend.schema_version()
 
-    async def _migrate(
-        self, db: aiosqlite.Connection, migrations: Sequence[Migration], found: Inspection
-    ) -> None:
-        async with db.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        current = int(row[0]) if row else 0
-        if current > len(migrations):  # written since it was inspected
-            raise DatabaseError(
-                f"{self.path} was written by a newer Readalong (schema {current}, this one knows {len(migrations)})"
-            )
-        mark = f"PRAGMA application_id = {APPLICATION_ID};"
-        if found.kind is _Kind.UNMARKED:
-            log.info("adopting %s (a Readalong database made before the mark)", self.path)
-        if current == len(migrations) and found.kind is not _Kind.OURS:
-            await db.executescript(f"BEGIN IMMEDIATE;\n{mark}\nCOMMIT;")
-        for migration in migrations[current:]:
-            log.info("applying migration %04d_%s", migration.number, migration.name)
-            script = f"BEGIN IMMEDIATE;\n{migration.sql}\n;PRAGMA user_version = {migration.number};\n{mark}\nCOMMIT;"
-            try:
-                await db.executescript(script)
-            except sqlite3.Error as error:
-                if db.in_transaction:
-                    await db.execute("ROLLBACK")
-                code = getattr(error, "sqlite_errorcode", 0) & 0xFF
-                if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CORRUPT):
-                    raise
-                raise MigrationError(
-                    f"migration {migration.number:04d}_{migration.name} failed: {error}; the database is unchanged"
-                ) from None
+
+def _search_queries(store: Store) -> SearchQueries:
+    if store.dialect is POSTGRESQL:
+        from bot.store.postgres_search import PostgresSearchQueries
+
+        return PostgresSearchQueries(store)
+    return SearchQueries(store)

@@ -26,7 +26,7 @@ class EmbeddingQueries:
         """The article's indexed passages with their ids, in id order (an article's passages are
         inserted together, so a passage's neighbours in its text are one id away)."""
         rows = await self._store.db.execute_fetchall(
-            "SELECT id, source, section, comment, position, start, end, text FROM passages"
+            'SELECT id, source, section, comment, position, start, "end", text FROM passages'
             " WHERE article_id = ? ORDER BY id",
             (article_id,),
         )
@@ -65,13 +65,14 @@ class EmbeddingQueries:
         (another process got there first) keeps its vector."""
         async with self._store.transaction() as db:
             await db.executemany(
-                "INSERT OR IGNORE INTO embeddings (model, text_hash, dimensions, vector) VALUES (?, ?, ?, ?)",
+                "INSERT INTO embeddings (model, text_hash, dimensions, vector) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (model, text_hash) DO NOTHING",
                 [(model, text_hash, dims, vector) for text_hash, dims, vector in rows],
             )
 
     async def count(self, model: str | None = None) -> int:
         """How many vectors are stored (for ``model``, or for all)."""
         rows = await self._store.db.execute_fetchall(
-            "SELECT count(*) FROM embeddings WHERE ? IS NULL OR model = ?", (model, model)
+            "SELECT count(*) FROM embeddings WHERE CAST(? AS TEXT) IS NULL OR model = ?", (model, model)
         )
         return int(next(iter(rows))[0])

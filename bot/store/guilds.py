@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 from bot.domain.answer import QUOTED_DELETED
 
 if TYPE_CHECKING:
-    import aiosqlite
-
+    from bot.store.connection import Connection
     from bot.store.db import Store
+    from bot.store.dialect import Dialect
 
 _PURGED_TARGETS = (
     "SELECT m.id FROM messages m JOIN guild_settings g ON g.guild_id = m.guild_id"
@@ -68,11 +68,11 @@ class GuildQueries:
             )
             if not purge:
                 return 0
-            return await purge_deleted_words(db, guild_id=guild_id)
+            return await purge_deleted_words(db, self._store.dialect, guild_id=guild_id)
 
 
 async def purge_deleted_words(
-    db: aiosqlite.Connection, *, guild_id: int | None = None, message_id: int | None = None
+    db: Connection, dialect: Dialect, *, guild_id: int | None = None, message_id: int | None = None
 ) -> int:
     """Forget the words of deleted messages (of one server, or one message) where the server
     purges; returns how many lost words now. Runs inside the caller's transaction."""
@@ -85,8 +85,8 @@ async def purge_deleted_words(
     )
     # So are the answers that quoted it (the quotes kept with them too).
     await db.execute(
-        "UPDATE asks SET answer = ?3, quotes = '[]' WHERE answer IS NOT ?3 AND EXISTS (SELECT 1"
-        f" FROM json_each(asks.quoted_messages) q WHERE q.value IN ({_PURGED_TARGETS}))",
+        "UPDATE asks SET answer = ?3, quotes = '[]' WHERE answer IS DISTINCT FROM ?3 AND EXISTS (SELECT 1"
+        f" FROM {dialect.ids_from_json('asks.quoted_messages', 'q')} WHERE q.value IN ({_PURGED_TARGETS}))",
         (*parameters, QUOTED_DELETED),
     )
     cursor = await db.execute(

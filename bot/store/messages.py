@@ -7,21 +7,21 @@ from typing import TYPE_CHECKING
 
 from bot.domain.message import StoredMessage
 from bot.domain.viewer import Viewer
+from bot.store.connection import Row
 from bot.store.guilds import purge_deleted_words
 
 if TYPE_CHECKING:
-    import aiosqlite
-
     from bot.store.db import Store
+    from bot.store.dialect import Dialect
 
 
-def visible_to(viewer: Viewer, alias: str = "messages") -> tuple[str, tuple[object, ...]]:
+def visible_to(viewer: Viewer, dialect: Dialect, alias: str = "messages") -> tuple[str, tuple[object, ...]]:
     """The SQL condition (and its parameters) that keeps only messages ``viewer`` may see: their
     server, and the channels and threads they can view. Every read of readers' words uses it."""
     if viewer.everything:
-        return "1", ()
+        return "TRUE", ()
     return (
-        f"({alias}.guild_id = ? AND {alias}.channel_id IN (SELECT value FROM json_each(?)))",
+        f"({alias}.guild_id = ? AND {alias}.channel_id IN (SELECT j.value FROM {dialect.ids_from_json('?')}))",
         (viewer.guild_id, json.dumps(sorted(viewer.channel_ids))),
     )
 
@@ -62,7 +62,8 @@ class MessageQueries:
             if row is None or row["content"] == content:
                 return False
             await db.execute(
-                "INSERT OR IGNORE INTO message_edits (message_id, edited_at, content) VALUES (?, ?, ?)",
+                "INSERT INTO message_edits (message_id, edited_at, content) VALUES (?, ?, ?)"
+                " ON CONFLICT (message_id, edited_at) DO NOTHING",
                 (message_id, edited_at, row["content"]),
             )
             await db.execute(
@@ -81,7 +82,7 @@ class MessageQueries:
             )
             marked = cursor.rowcount == 1
             if marked:
-                await purge_deleted_words(db, message_id=message_id)
+                await purge_deleted_words(db, self._store.dialect, message_id=message_id)
             return marked
 
     async def in_article(self, article_id: str, viewer: Viewer) -> list[StoredMessage]:
@@ -101,7 +102,7 @@ class MessageQueries:
         self, condition: str, parameters: tuple[object, ...], viewer: Viewer
     ) -> list[StoredMessage]:
         db = self._store.db
-        visible, scope = visible_to(viewer)
+        visible, scope = visible_to(viewer, self._store.dialect)
         where = f"{condition} AND {visible}"
         parameters += scope
         history: dict[int, list[tuple[str, str]]] = {}
@@ -121,7 +122,7 @@ class MessageQueries:
         return [_stored(row, tuple(history.get(row["id"], ()))) for row in rows]
 
 
-def _stored(r: aiosqlite.Row, history: tuple[tuple[str, str], ...] = ()) -> StoredMessage:
+def _stored(r: Row, history: tuple[tuple[str, str], ...] = ()) -> StoredMessage:
     return StoredMessage(
         id=r["id"],
         guild_id=r["guild_id"],
@@ -153,7 +154,8 @@ _INSERT = (
 )
 _INSERT_THREAD = (
     "INSERT INTO threads (id, guild_id, parent_id, private) VALUES (?, ?, ?, ?)"
-    " ON CONFLICT (id) DO UPDATE SET private = max(private, excluded.private)"
+    " ON CONFLICT (id) DO UPDATE SET private = CASE WHEN excluded.private > threads.private"
+    " THEN excluded.private ELSE threads.private END"
 )
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-import aiosqlite
-
 from bot.domain.posting import ItemRow, Placement, Posting, PostingState
 from bot.domain.shards import EVERY_SHARD, ShardSet
 from bot.errors import ConflictError, NotFoundError
+from bot.store.connection import Row
 
 if TYPE_CHECKING:
     from bot.domain.posting import PlanItem
@@ -25,7 +24,7 @@ def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
-def _posting(row: aiosqlite.Row) -> Posting:
+def _posting(row: Row) -> Posting:
     return Posting(
         row["id"],
         row["article_id"],
@@ -44,7 +43,7 @@ def _posting(row: aiosqlite.Row) -> Posting:
     )
 
 
-def _item(row: aiosqlite.Row) -> ItemRow:
+def _item(row: Row) -> ItemRow:
     return ItemRow(
         row["posting_id"],
         row["seq"],
@@ -93,7 +92,8 @@ class PostingQueries:
                     )
             cursor = await db.execute(
                 "INSERT INTO postings (article_id, guild_id, channel_id, channel_kind, pace_minutes, with_comments,"
-                " created_by, created_at, notify_channel_id, tag_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " created_by, created_at, notify_channel_id, tag_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " RETURNING id",
                 (
                     article_id,
                     guild_id,
@@ -107,8 +107,9 @@ class PostingQueries:
                     tag_id,
                 ),
             )
-            posting_id = cursor.lastrowid
-            assert posting_id is not None
+            created = await cursor.fetchone()
+            assert created is not None
+            posting_id = int(created["id"])
             await db.executemany(
                 "INSERT INTO posting_items (posting_id, seq, kind, section, comment, part, due_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -9,14 +9,13 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from aiosqlite import Row
-
 from bot.articles.passages import article_passages
 from bot.domain.answer import QUOTED_DELETED, AskedQuestion
 from bot.domain.article import Article
 from bot.domain.passage import ArchiveHit, Hit, MessageHit, Passage
 from bot.domain.viewer import Viewer
 from bot.store.articles import LISTED_IN
+from bot.store.connection import Row
 from bot.store.messages import visible_to
 
 if TYPE_CHECKING:
@@ -24,7 +23,7 @@ if TYPE_CHECKING:
 
 
 _TERMS_PER_QUERY = 256
-_PASSAGE_COLUMNS = "p.id, p.article_id, p.source, p.section, p.comment, p.position, p.start, p.end, p.text"
+_PASSAGE_COLUMNS = 'p.id, p.article_id, p.source, p.section, p.comment, p.position, p.start, p."end", p.text'
 
 
 def _passage(row: Row) -> Passage:
@@ -87,7 +86,7 @@ class SearchQueries:
                 if await cursor.fetchone() is not None:
                     return
             await db.executemany(
-                "INSERT INTO passages (article_id, source, section, comment, position, start, end, text)"
+                'INSERT INTO passages (article_id, source, section, comment, position, start, "end", text)'
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
@@ -244,17 +243,17 @@ class SearchQueries:
         """Readers' messages (not the bot's, not deleted) that ``viewer`` may see, matching, best
         first. ``quotable``: only those fit to quote as an answer to the viewer, so not the
         viewer's own messages and not messages addressed to the bot (questions, not answers)."""
-        visible, scope = visible_to(viewer, "m")
+        visible, scope = visible_to(viewer, self._store.dialect, "m")
         sql = (
             "SELECT m.id, m.channel_id, m.guild_id, m.article_id, m.section, m.author_name, m.content,"
             " m.created_at, bm25(messages_fts) AS rank FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid"
             " WHERE messages_fts MATCH ? AND m.author_bot = 0 AND m.deleted_at IS NULL"
             f" AND {visible}"
-            " AND (? IS NULL OR m.article_id = ?) AND (? IS NULL OR m.author_id = ?)"
+            " AND (CAST(? AS TEXT) IS NULL OR m.article_id = ?) AND (CAST(? AS BIGINT) IS NULL OR m.author_id = ?)"
         )
         params: tuple[object, ...] = (match, *scope, article_id, article_id, author_id, author_id)
         if quotable:
-            sql += " AND m.to_bot = 0 AND (? IS NULL OR m.author_id != ?)"
+            sql += " AND m.to_bot = 0 AND (CAST(? AS BIGINT) IS NULL OR m.author_id != ?)"
             params += (viewer.user_id, viewer.user_id)
         async with self._store.db.execute(sql + " ORDER BY rank LIMIT ?", (*params, limit)) as cursor:
             rows = await cursor.fetchall()
@@ -281,26 +280,29 @@ class SearchQueries:
         """The articles' original comments matching, best first: part of the article, so seen by
         anyone in a server where the article is listed (the operator: every article's). Each comes
         with its posted message in a comments thread the viewer can see, when there is one."""
+        dialect = self._store.dialect
         listed_params: tuple[object, ...] = ()
         posted_params: tuple[object, ...] = ()
         if viewer.everything:
-            listed, posted = "1", "1"
+            listed, posted = "TRUE", "TRUE"
         else:
             listed = f"EXISTS (SELECT 1 FROM articles a WHERE a.id = comments_fts.article_id AND {LISTED_IN})"
             listed_params = (viewer.guild_id, viewer.guild_id)
-            posted = "p.guild_id = ? AND i.container_id IN (SELECT value FROM json_each(?))"
+            posted = (
+                f"p.guild_id = ? AND i.container_id IN (SELECT j.value FROM {dialect.ids_from_json('?')})"
+            )
             posted_params = (viewer.guild_id, json.dumps(sorted(viewer.channel_ids)))
         # The best matches first (FTS5 scores, sorts and cuts to ``limit``), then only those are
         # joined to their comment and looked up among the postings.
         sql = (
             "SELECT f.article_id, f.idx, c.author, c.posted, c.text, f.rank,"
-            " (SELECT json_array(p.guild_id, i.container_id, i.message_id) FROM posting_items i"
+            f" (SELECT {dialect.json_array('p.guild_id', 'i.container_id', 'i.message_id')} FROM posting_items i"
             "  JOIN postings p ON p.id = i.posting_id"
             "  WHERE p.article_id = f.article_id AND i.kind = 'comment' AND i.comment = f.idx"
             f"  AND i.message_id IS NOT NULL AND i.container_id IS NOT NULL AND {posted}"
             "  ORDER BY p.id DESC LIMIT 1) AS posted_as"
             " FROM (SELECT article_id, idx, bm25(comments_fts) AS rank FROM comments_fts"
-            "  WHERE comments_fts MATCH ? AND (? IS NULL OR article_id = ?)"
+            "  WHERE comments_fts MATCH ? AND (CAST(? AS TEXT) IS NULL OR article_id = ?)"
             f"  AND {listed} ORDER BY rank LIMIT ?) AS f"
             " JOIN comments c ON c.article_id = f.article_id AND c.idx = f.idx ORDER BY f.rank"
         )
@@ -331,7 +333,7 @@ class SearchQueries:
         wanted = json.dumps(sorted(set(channel_ids)))
         async with self._store.db.execute(
             "SELECT DISTINCT thread_id FROM posting_items WHERE kind = 'comments'"
-            " AND thread_id IN (SELECT value FROM json_each(?))",
+            f" AND thread_id IN (SELECT j.value FROM {self._store.dialect.ids_from_json('?')})",
             (wanted,),
         ) as cursor:
             return {int(r[0]) for r in await cursor.fetchall()}
@@ -348,22 +350,23 @@ class SearchQueries:
         show every message (the operator's keeps the question as asked). An answer that quoted a
         reader's message since deleted is shown to members without it (its words are the deleted
         message's); where the server purges deleted words, they go from the log as well."""
+        dialect = self._store.dialect
         scope: tuple[object, ...] = ()
         now_reads = "NULL"
         quoted_deleted = "0"
         if viewer.everything:
-            visible = "1"
+            visible = "TRUE"
         else:
             now_reads = (
                 "(SELECT m.content FROM messages m WHERE m.id = asks.message_id"
                 " AND m.edited_at IS NOT NULL AND m.deleted_at IS NULL)"
             )
             quoted_deleted = (
-                "EXISTS (SELECT 1 FROM json_each(asks.quoted_messages) q JOIN messages m ON m.id = q.value"
+                f"EXISTS (SELECT 1 FROM {dialect.ids_from_json('asks.quoted_messages', 'q')} JOIN messages m ON m.id = q.value"
                 " WHERE m.deleted_at IS NOT NULL)"
             )
             visible = (
-                "guild_id = ? AND public = 1 AND channel_id IN (SELECT value FROM json_each(?))"
+                f"guild_id = ? AND public = 1 AND channel_id IN (SELECT j.value FROM {dialect.ids_from_json('?')})"
                 " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = asks.message_id"
                 " AND m.deleted_at IS NOT NULL)"
             )

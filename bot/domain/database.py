@@ -1,0 +1,100 @@
+"""Where the database is: an SQLite file (the default) or a PostgreSQL server.
+
+``READALONG_DB`` and ``--db`` take either a path (or ``sqlite:///path``) or a
+``postgresql://`` URL; this module tells them apart and keeps a URL's password out of every
+repr, log line and error message.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from bot.errors import SettingsError
+
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+
+class PostgresUrl:
+    """A ``postgresql://`` URL whose password (if any) only :meth:`reveal` gives back.
+
+    Shown (``str``, ``repr``, f-strings) with the password replaced by ``***``, so a URL can be
+    named in an error message or a log line without leaking it."""
+
+    __slots__ = ("_url",)
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in POSTGRES_SCHEMES:
+            raise SettingsError(f"not a PostgreSQL URL (postgresql://…): {_redact(url)}")
+        try:
+            parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+        except ValueError:
+            raise SettingsError(f"bad port in the database URL {_redact(url)}") from None
+        self._url = url
+
+    def reveal(self) -> str:
+        """The URL with its password, for the database driver only."""
+        return self._url
+
+    @property
+    def shown(self) -> str:
+        """The URL as it may be shown: the password, if any, as ``***``."""
+        return _redact(self._url)
+
+    def __str__(self) -> str:
+        return self.shown
+
+    def __repr__(self) -> str:
+        return f"PostgresUrl({self.shown!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PostgresUrl) and other._url == self._url
+
+    def __hash__(self) -> int:
+        return hash(self._url)
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a PostgresUrl cannot be pickled: it may hold a password")
+
+
+Database = Path | PostgresUrl
+"""Where the store is: a file path (SQLite) or a PostgreSQL URL."""
+
+
+def parse_database(text: str) -> Database:
+    """``text`` (``READALONG_DB``, ``--db``) as a database: a ``postgresql://`` URL, a
+    ``sqlite:///`` URL, or a path. A one-line :class:`SettingsError` for another scheme."""
+    scheme = text.split("://", 1)[0].lower() if "://" in text else ""
+    if scheme in POSTGRES_SCHEMES:
+        return PostgresUrl(text)
+    if scheme == "sqlite":
+        # As SQLAlchemy writes them: sqlite:///relative.db, sqlite:////absolute/path.db.
+        path = text.split("://", 1)[1]
+        if not path.startswith("/") or path == "/":
+            raise SettingsError(
+                f"write an SQLite URL as sqlite:///file.db or sqlite:////abs/file.db, not {text!r}"
+            )
+        return Path(path[1:])
+    if scheme:
+        raise SettingsError(
+            f"unknown database scheme {scheme!r}: give a file path, sqlite:///path or postgresql://…"
+        )
+    return Path(text)
+
+
+_QUERY_PASSWORD = re.compile(r"(?i)((?:^|&)password=)[^&]*")
+
+
+def _redact(url: str) -> str:
+    """``url`` with its password (in the authority or a ``password=`` parameter) as ``***``."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        if ":" in userinfo:
+            netloc = f"{userinfo.split(':', 1)[0]}:***@{host}"
+    query = _QUERY_PASSWORD.sub(r"\1***", parts.query)
+    return urlunsplit(parts._replace(netloc=netloc, query=query))

@@ -1,0 +1,39 @@
+"""The SQL that SQLite and PostgreSQL write differently, in one place for each.
+
+Everything else the query modules say is written once, in the subset both understand
+(``ON CONFLICT``, ``RETURNING``, ``IS DISTINCT FROM``, ``CAST``); what is left is here, plus each
+backend's migrations and full-text search (``bot/store/search.py`` over FTS5,
+``bot/store/postgres_search.py`` over ``tsvector``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """One backend's spelling of what the two write differently."""
+
+    name: str
+
+    def ids_from_json(self, expression: str, alias: str = "j") -> str:
+        """A FROM item: the integers of a JSON array (``expression``, a column or ``?``) as rows
+        of one column, ``alias.value``."""
+        if self.name == "postgresql":
+            return (
+                f"(SELECT CAST(e.value AS BIGINT) AS value"
+                f" FROM json_array_elements_text(CAST({expression} AS json)) AS e(value)) AS {alias}"
+            )
+        return f"json_each({expression}) AS {alias}"
+
+    def json_array(self, *expressions: str) -> str:
+        """A JSON array of these values, as text."""
+        joined = ", ".join(expressions)
+        if self.name == "postgresql":
+            return f"CAST(json_build_array({joined}) AS TEXT)"
+        return f"json_array({joined})"
+
+
+SQLITE = Dialect("sqlite")
+POSTGRESQL = Dialect("postgresql")
