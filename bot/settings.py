@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 
 from bot.articles.sections import DEFAULT_TARGET_CHARS, MAX_SECTION_CHARS
+from bot.domain.database import Database, PostgresUrl, parse_database
 from bot.domain.shards import EVERY_SHARD, ShardSet
 from bot.errors import SettingsError
 
@@ -103,6 +104,10 @@ class Settings:
 
     discord_token: Secret | None = None
     db_path: Path = DEFAULT_DB
+    """The SQLite file, unless :attr:`db_url` names a PostgreSQL server instead."""
+    db_url: PostgresUrl | None = None
+    """``READALONG_DB=postgresql://…`` (or ``--db``): the store is on that PostgreSQL server,
+    shared by any number of bot processes (each running its own shards)."""
     dev_guild_id: int | None = None
     openai_api_key: Secret | None = None
     openai_base_url: str | None = None
@@ -179,7 +184,7 @@ class Settings:
         data_dir = _data_dir(get("XDG_DATA_HOME"), get("HOME"))
         return cls(
             discord_token=Secret(token) if token else None,
-            db_path=Path(get("READALONG_DB") or data_dir / DB_NAME),
+            **_database_fields(get("READALONG_DB"), data_dir),
             dev_guild_id=_snowflake(get("DEV_GUILD_ID"), "DEV_GUILD_ID"),
             openai_api_key=Secret(api_key) if api_key else None,
             openai_base_url=base_url,
@@ -223,9 +228,21 @@ class Settings:
             for key, nearest in sorted(self.extra.items())
         ]
 
-    def with_db(self, path: Path) -> Settings:
-        """The same settings on another database (``--db``)."""
-        return replace(self, db_path=path)
+    def with_db(self, database: Database) -> Settings:
+        """The same settings on another database (``--db``: a path or a PostgreSQL URL)."""
+        if isinstance(database, PostgresUrl):
+            return replace(self, db_url=database)
+        return replace(self, db_path=database, db_url=None)
+
+    @property
+    def database(self) -> Database:
+        """Where the store is: the PostgreSQL URL if one is set, else the SQLite file."""
+        return self.db_url if self.db_url is not None else self.db_path
+
+    @property
+    def on_default_file(self) -> bool:
+        """Whether the store is the data folder's own SQLite file (no ``READALONG_DB``, no ``--db``)."""
+        return self.db_url is None and self.db_path == self.data_dir / DB_NAME
 
     def require_token(self) -> Secret:
         """The bot token, or a one-line error saying where to put it (only ``readalong run`` needs one)."""
@@ -239,6 +256,16 @@ class Settings:
     def log_level_number(self) -> int:
         """``LOG_LEVEL`` as the number :mod:`logging` takes."""
         return int(logging.getLevelName(self.log_level))
+
+
+def _database_fields(raw: str | None, data_dir: Path) -> dict[str, Any]:
+    """``READALONG_DB`` as the fields it sets: a PostgreSQL URL, or the SQLite file."""
+    if raw is None:
+        return {"db_path": data_dir / DB_NAME}
+    database = parse_database(raw)
+    if isinstance(database, PostgresUrl):
+        return {"db_path": data_dir / DB_NAME, "db_url": database}
+    return {"db_path": database}
 
 
 def _data_dir(xdg_data_home: str | None, home: str | None) -> Path:

@@ -1,10 +1,25 @@
-"""What every test may use: the sample article's path, and the order tests are handed to workers in."""
+"""What every test may use: the sample article's path, the database on either backend, and the
+order tests are handed to workers in."""
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+
+from bot.domain.database import Database, PostgresUrl
+
+POSTGRES_ENV = "READALONG_TEST_POSTGRES"
+DEFAULT_TEST_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+REQUIRE_POSTGRES_ENV = "READALONG_REQUIRE_POSTGRES"
+"""Set (to 1) by .ci/run: a PostgreSQL server that does not answer fails the run instead of
+skipping the PostgreSQL tests."""
+BACKENDS = ("sqlite", "postgresql")
+both_backends = pytest.mark.parametrize("backend", BACKENDS)
+"""Run a test on SQLite and on PostgreSQL: it takes the ``database`` (or ``store``) fixture."""
 
 
 @pytest.fixture(autouse=True)
@@ -21,6 +36,48 @@ def sample_path() -> Path:
     """The article shipped with the bot (bot/data/the-lessons-of-zhanaozen.txt), as a user would
     import it. (A parametrize list, which no fixture reaches, names it "<sample>".)"""
     return Path(__file__).parents[1] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
+
+
+@pytest.fixture
+def backend() -> str:
+    """The store's backend; "sqlite" unless a test is parametrized with :data:`both_backends`."""
+    return "sqlite"
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[PostgresUrl]:
+    """A PostgreSQL schema of this test's own on the test server (``READALONG_TEST_POSTGRES``,
+    default ``postgresql://postgres@127.0.0.1:5432/test``), dropped after it. Where no server
+    answers the test is skipped with one line, unless ``READALONG_REQUIRE_POSTGRES`` is set."""
+    import asyncpg
+
+    server = os.environ.get(POSTGRES_ENV) or DEFAULT_TEST_POSTGRES
+    shown = PostgresUrl(server).shown
+    try:
+        admin = await asyncpg.connect(server, timeout=5)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+        message = f"no PostgreSQL at {shown} ({type(error).__name__}: {error}); set {POSTGRES_ENV}"
+        if os.environ.get(REQUIRE_POSTGRES_ENV):
+            pytest.fail(message)
+        pytest.skip(message)
+    schema = f"readalong_test_{uuid.uuid4().hex[:12]}"
+    try:
+        await admin.execute(f"CREATE SCHEMA {schema}")
+        joiner = "&" if "?" in server else "?"
+        yield PostgresUrl(f"{server}{joiner}search_path={schema}")
+    finally:
+        await admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        await admin.close()
+
+
+@pytest.fixture
+def database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Database:
+    """Where this test's store is: a fresh SQLite file, or (``backend`` "postgresql") a fresh
+    PostgreSQL schema."""
+    if backend == "postgresql":
+        url: PostgresUrl = request.getfixturevalue("postgres_url")
+        return url
+    return tmp_path / "readalong.db"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

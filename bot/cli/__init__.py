@@ -24,8 +24,9 @@ import discord
 
 from bot.articles import Article
 from bot.discordfmt.words import count
+from bot.domain.database import Database, parse_database
 from bot.domain.posting import ArticleListing
-from bot.errors import ReadalongError
+from bot.errors import ReadalongError, SettingsError
 from bot.logs import setup_logging
 from bot.services import articles as articles_service
 from bot.services.articles import Imported, import_article, parse_file
@@ -42,15 +43,24 @@ LONG_RUNNING = frozenset({"run", "sandbox"})
 """Subcommands that log at LOG_LEVEL; the others log only warnings, to keep their output clean."""
 
 
+def _database_argument(text: str) -> Database:
+    """``--db``: a path, ``sqlite:///path`` or a ``postgresql://`` URL (argparse's error otherwise)."""
+    try:
+        return parse_database(text)
+    except SettingsError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``readalong`` command line: one subcommand per action, each calling its handler with the
     settings."""
     parser = argparse.ArgumentParser(prog="readalong", description="Read an article together on Discord.")
     parser.add_argument(
         "--db",
-        type=Path,
-        help="SQLite database file (default: READALONG_DB, else readalong.db in the data folder, "
-        "$XDG_DATA_HOME/readalong or ~/.local/share/readalong)",
+        type=_database_argument,
+        metavar="PATH_OR_URL",
+        help="SQLite database file, or a postgresql:// URL (default: READALONG_DB, else readalong.db"
+        " in the data folder, $XDG_DATA_HOME/readalong or ~/.local/share/readalong)",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -113,21 +123,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     database or file error) is one line on stderr and status 2."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    db_path: Path | None = args.db
+    db_path: Path | None = args.db if isinstance(args.db, Path) else None
     try:
         settings = Settings.from_env()
         if args.db is not None:
             settings = settings.with_db(args.db)
         db_path = settings.db_path
-        if db_path == settings.data_dir / DB_NAME and args.command != "sandbox":
+        if settings.on_default_file and args.command != "sandbox":
             refuse_a_previous_default(db_path)
-        if args.command in ("import", "run") and db_path == settings.data_dir / DB_NAME:
+        if args.command in ("import", "run") and settings.on_default_file:
             # Readalong's own folder, made on first use (a --db or READALONG_DB path is the user's).
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         quiet = args.command not in LONG_RUNNING
         setup_logging(
             max(settings.log_level_number, logging.WARNING) if quiet else settings.log_level_number,
-            secrets=[s.reveal() for s in (settings.discord_token, settings.openai_api_key) if s is not None],
+            secrets=[
+                *(s.reveal() for s in (settings.discord_token, settings.openai_api_key) if s is not None),
+                *(settings.db_url.secrets() if settings.db_url is not None else ()),
+            ],
         )
         for warning in settings.warnings():
             log.warning("%s", warning)
@@ -158,7 +171,7 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     article = parse_file(args.path, settings.section_target_chars)
 
     async def store_it() -> Imported:
-        async with Store(settings.db_path) as store:
+        async with Store(settings.database) as store:
             return await import_article(store, article, article_id=args.article_id)
 
     imported = asyncio.run(store_it())
@@ -257,7 +270,7 @@ def refuse_the_sandboxs_database(settings: Settings) -> None:
     """The data folder is shared with the sandbox so that the CLI reads its data without flags;
     the bot on Discord must not run on it (it would resume the sandbox's postings on Discord)."""
     world = settings.db_path.parent / SANDBOX_WORLD
-    if settings.discord_url is None and world.exists():
+    if settings.db_url is None and settings.discord_url is None and world.exists():
         raise ReadalongError(
             f"{settings.db_path}: is the sandbox's database ({SANDBOX_WORLD} is beside it); give the"
             " bot on Discord its own: READALONG_DB=PATH in .env, or --db PATH"
@@ -281,9 +294,10 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     async def runner() -> None:
         # The store first, holding the database's lock: a second bot, a foreign or read-only file
         # is refused in one line before anything connects to Discord.
-        store = Store(settings.db_path)
+        store = Store(settings.database)
         await store.open(exclusive=True)
         try:
+            await store.hold_shards(settings.shards)
             bot = create_bot(
                 settings, store=store, sync_global=args.sync_global, guild_ready_timeout=ready_wait
             )

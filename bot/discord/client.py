@@ -199,7 +199,7 @@ class ReadalongBot(commands.AutoShardedBot):
         prefix commands (which would log "command not found" for every question)."""
 
     def __repr__(self) -> str:
-        return f"<ReadalongBot user={self.user!s} db={str(self.settings.db_path)!r}>"
+        return f"<ReadalongBot user={self.user!s} db={str(self.settings.database)!r}>"
 
     async def setup_hook(self) -> None:
         """Open the store (exclusively: a second bot on the same database would post everything twice), load
@@ -248,7 +248,7 @@ def create_bot(
     """
     return ReadalongBot(
         settings,
-        store if store is not None else Store(settings.db_path),
+        store if store is not None else Store(settings.database),
         writer=AnswerWriter.from_settings(settings),
         embedder=Embedder.from_settings(settings),
         sync_global=sync_global,

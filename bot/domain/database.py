@@ -39,6 +39,12 @@ class PostgresUrl:
         """The URL with its password, for the database driver only."""
         return self._url
 
+    def secrets(self) -> tuple[str, ...]:
+        """The password (in the authority or a ``password=`` parameter), for the log's redaction."""
+        found = [urlsplit(self._url).password or ""]
+        found += [m.group(2) for m in _QUERY_PASSWORD.finditer(urlsplit(self._url).query)]
+        return tuple(p for p in found if p)
+
     @property
     def shown(self) -> str:
         """The URL as it may be shown: the password, if any, as ``***``."""
@@ -85,7 +91,7 @@ def parse_database(text: str) -> Database:
     return Path(text)
 
 
-_QUERY_PASSWORD = re.compile(r"(?i)((?:^|&)password=)[^&]*")
+_QUERY_PASSWORD = re.compile(r"(?i)((?:^|&)password=)([^&]*)")
 
 
 def _redact(url: str) -> str:

@@ -10,10 +10,10 @@ from bot.store import Store
 async def open_existing_store(settings: Settings) -> Store:
     """The store, refusing to create a database just to report that it holds nothing."""
     path = settings.db_path
-    if not path.exists() or (path.is_file() and path.stat().st_size == 0):
+    if settings.db_url is None and (not path.exists() or (path.is_file() and path.stat().st_size == 0)):
         raise ReadalongError(
             f"no database at {settings.db_path}: import an article first (readalong import PATH)"
         )
-    store = Store(settings.db_path)
+    store = Store(settings.database)
     await store.open()
     return store

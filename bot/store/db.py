@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import cast
 
 from bot.domain.database import Database, PostgresUrl
+from bot.domain.shards import ShardSet
 from bot.errors import ReadalongError, ReadOnlyDatabaseError
 from bot.store.articles import ArticleQueries
 from bot.store.connection import Connection
@@ -169,12 +170,12 @@ class Store:
                 self._backend = None
             raise
 
-    async def hold_shards(self, shard_ids: Iterable[int], shard_count: int) -> None:
-        """Refuse to run shards another process runs. On PostgreSQL, a session advisory lock per
-        shard, released with the connection however the process ends; on SQLite the file's lock
-        (one bot per file) already says it."""
+    async def hold_shards(self, shards: ShardSet) -> None:
+        """Refuse to run shards another process runs. On PostgreSQL, session advisory locks,
+        released with the connection however the process ends; on SQLite the file's lock (one bot
+        per file) already says it."""
         if isinstance(self._backend, PostgresBackend):
-            await self._backend.hold_shards(shard_ids, shard_count)
+            await self._backend.hold_shards(shards)
 
     async def close(self) -> None:
         """Close the connections (and release any lock), even when a close fails."""

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import asyncpg
     from asyncpg.pool import PoolConnectionProxy
 
+    from bot.domain.shards import ShardSet
     from bot.store.db import Migration
 
 APPLICATION = "readalong"
@@ -258,28 +259,39 @@ class PostgresBackend:
         version = await self._pool.fetchval("SELECT version FROM readalong_schema")
         return int(version)
 
-    async def hold_shards(self, shard_ids: Iterable[int], shard_count: int) -> None:
-        """Take a session advisory lock on each shard this process runs, on a connection kept
-        for the purpose: a second process started for the same shard is refused, and the locks
-        go with the connection however this process ends (SIGKILL included)."""
+    async def hold_shards(self, shards: ShardSet) -> None:
+        """Take session advisory locks for the shards this process runs, on a connection kept for
+        the purpose, so that a second process started for the same servers is refused; the locks
+        go with the connection however this process ends (SIGKILL included).
+
+        A process running every shard holds the lock on "every shard" alone; one running some
+        shares that lock (so the two kinds exclude each other) and holds each of its shards alone.
+        """
         asyncpg = require_asyncpg()
         if self._shard_holder is None:
             self._shard_holder = await asyncpg.connect(self.url.reveal(), timeout=CONNECT_TIMEOUT_SECONDS)
-        taken: list[int] = []
-        for shard_id in shard_ids:
-            key = shard_count * 1024 + shard_id
-            if not await self._shard_holder.fetchval(
-                "SELECT pg_try_advisory_lock($1, $2)", SHARD_LOCK_CLASS, key
-            ):
-                for held in taken:
-                    await self._shard_holder.execute(
-                        "SELECT pg_advisory_unlock($1, $2)", SHARD_LOCK_CLASS, held
-                    )
+        holder = self._shard_holder
+        if shards.ids is None:
+            if not await holder.fetchval("SELECT pg_try_advisory_lock($1, -1)", SHARD_LOCK_CLASS):
                 raise DatabaseError(
-                    f"shard {shard_id} of {shard_count} is already run by another Readalong process on"
+                    f"another Readalong process already runs on {self.url.shown}; stop it first, or run"
+                    " each process with its own --shards and --shard-count"
+                )
+            return
+        if not await holder.fetchval("SELECT pg_try_advisory_lock_shared($1, -1)", SHARD_LOCK_CLASS):
+            raise DatabaseError(
+                f"a Readalong process running every shard already runs on {self.url.shown}; stop it first"
+            )
+        assert shards.count is not None
+        for shard_id in sorted(shards.ids):
+            if not await holder.fetchval(
+                "SELECT pg_try_advisory_lock($1, $2)", SHARD_LOCK_CLASS, shards.count * 1024 + shard_id
+            ):
+                await holder.execute("SELECT pg_advisory_unlock_all()")
+                raise DatabaseError(
+                    f"shard {shard_id} of {shards.count} is already run by another Readalong process on"
                     f" {self.url.shown}; stop it first or give this one other --shards"
                 )
-            taken.append(key)
 
     async def _migrate(self, connection: asyncpg.Connection[Any]) -> None:
         known = len(self._migrations)

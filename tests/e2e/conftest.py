@@ -42,8 +42,15 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def settings(sandbox: Sandbox, seed: Seed, db_path: Path) -> Settings:
-    return sandbox_settings(Settings(db_path=db_path), sandbox, seed.guild_id)
+def settings(
+    sandbox: Sandbox, seed: Seed, db_path: Path, backend: str, request: pytest.FixtureRequest
+) -> Settings:
+    """The bot's settings against this sandbox: on ``db_path`` (SQLite), or on a fresh
+    PostgreSQL schema where the test runs on both backends (``tests.conftest.both_backends``)."""
+    chosen = Settings(db_path=db_path)
+    if backend == "postgresql":
+        chosen = chosen.with_db(request.getfixturevalue("postgres_url"))
+    return sandbox_settings(chosen, sandbox, seed.guild_id)
 
 
 @pytest.fixture

@@ -1,0 +1,93 @@
+"""The same store on SQLite and PostgreSQL: articles, postings and the archive round-trip alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.articles.parse import parse_article, read_article_file
+from bot.domain.database import Database, PostgresUrl, parse_database
+from bot.domain.message import StoredMessage
+from bot.domain.viewer import Viewer
+from bot.errors import DatabaseError, SettingsError
+from bot.store import Store
+from tests.conftest import both_backends
+
+
+@both_backends
+async def test_an_article_and_its_discussion_round_trip(database: Database, sample_path: Path) -> None:
+    article = parse_article(read_article_file(sample_path), source=sample_path.name)
+    async with Store(database) as store:
+        stored = await store.articles.add(article, guild_id=7)
+        again = await store.articles.get(stored.id)
+        assert (again.body, again.sections, again.comments) == (
+            article.body,
+            article.sections,
+            article.comments,
+        )
+        message = StoredMessage(
+            id=1 << 60,
+            guild_id=7,
+            channel_id=70,
+            parent_id=None,
+            article_id=stored.id,
+            section=1,
+            author_id=5,
+            author_name="ada",
+            author_bot=False,
+            webhook_id=None,
+            content="The strike began in May \x00 2011",
+            created_at="2026-11-25T20:00:00+00:00",
+        )
+        assert await store.messages.record_many([message, message]) == 1
+        assert await store.messages.record_edit(message.id, "edited", "2026-11-25T20:01:00+00:00")
+        seen = await store.messages.get(message.id, Viewer.member(7, 5, {70}))
+        assert seen is not None and seen.content == "edited" and len(seen.history) == 1
+        assert await store.messages.get(message.id, Viewer.member(8, 5, {70})) is None
+        assert await store.messages.get(message.id, Viewer.member(7, 5, {71})) is None
+        assert await store.schema_version() >= 1
+
+
+@both_backends
+async def test_a_newer_schema_is_refused(database: Database) -> None:
+    async with Store(database) as store:
+        known = await store.schema_version()
+        async with store.transaction() as db:
+            if isinstance(database, PostgresUrl):
+                await db.execute("UPDATE readalong_schema SET version = ?", (known + 1,))
+            else:
+                await db.execute(f"PRAGMA user_version = {known + 1}")
+    with pytest.raises(DatabaseError, match="newer Readalong"):
+        async with Store(database):
+            pass
+
+
+async def test_a_postgres_schema_holding_other_tables_is_refused(postgres_url: PostgresUrl) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(postgres_url.reveal())
+    await connection.execute("CREATE TABLE invoices (id INTEGER)")
+    await connection.close()
+    with pytest.raises(DatabaseError, match=r"not a Readalong database \(it holds other tables: invoices\)"):
+        async with Store(postgres_url):
+            pass
+
+
+async def test_an_unreachable_server_is_one_line_without_the_password() -> None:
+    url = PostgresUrl("postgresql://ada:hunter2@127.0.0.1:1/test")
+    with pytest.raises(DatabaseError) as refused:
+        async with Store(url):
+            pass
+    assert "cannot connect to PostgreSQL at postgresql://ada:***@127.0.0.1:1/test" in str(refused.value)
+    assert "hunter2" not in str(refused.value) and "hunter2" not in repr(url)
+
+
+def test_database_urls_are_told_apart() -> None:
+    assert parse_database("sqlite:///r.db") == Path("r.db")
+    assert parse_database("sqlite:////tmp/r.db") == Path("/tmp/r.db")
+    assert parse_database("./r.db") == Path("r.db")
+    assert isinstance(parse_database("postgresql://u@h/db"), PostgresUrl)
+    assert str(parse_database("postgres://u:pw@h:5/db?password=x")) == "postgres://u:***@h:5/db?password=***"
+    with pytest.raises(SettingsError, match="unknown database scheme 'mysql'"):
+        parse_database("mysql://h/db")
