@@ -57,6 +57,8 @@ most every five minutes: never given up on, never hammered."""
 ITEM_TIMEOUT = 120.0
 """An item whose Discord calls hang longer than this is abandoned and retried (safe: the retry
 looks for the message in the channel first, as after a restart)."""
+LEASE_RETRY_SECONDS = 15.0
+"""How long a posting another process is sending waits before this process asks for it again."""
 _REASON_LIMIT = 300
 
 _REFUSALS = {
@@ -383,7 +385,21 @@ class Publisher:
             await self._wake.wait()
 
     async def _work(self, posting_id: int) -> None:
-        """Send one posting's items in order as they fall due; return when it is done or paused."""
+        """Send one posting's items in order as they fall due; return when it is done or paused.
+
+        Only while holding the posting's lease: on a database shared by several processes
+        (PostgreSQL), one that another process is sending (a second process started on the same
+        servers, an old one still stopping) is left to it and tried again later."""
+        if not await self.store.lease_posting(posting_id):
+            log.info("posting %d is being sent by another process; trying again later", posting_id)
+            await asyncio.sleep(LEASE_RETRY_SECONDS)
+            return
+        try:
+            await self._send_due(posting_id)
+        finally:
+            await self.store.release_posting(posting_id)
+
+    async def _send_due(self, posting_id: int) -> None:
         nudge = self._nudges.setdefault(posting_id, asyncio.Event())
         backoff = Backoff(self._retry_first, self._retry_cap)
         try:

@@ -177,6 +177,19 @@ class Store:
         if isinstance(self._backend, PostgresBackend):
             await self._backend.hold_shards(shards)
 
+    async def lease_posting(self, posting_id: int) -> bool:
+        """Whether this process may send the posting's items now: on PostgreSQL, a session advisory
+        lock that one process at a time holds (released by :meth:`release_posting`, or when the
+        process ends, however it ends); on SQLite always, as one bot holds the file."""
+        if isinstance(self._backend, PostgresBackend):
+            return await self._backend.lease_posting(posting_id)
+        return True
+
+    async def release_posting(self, posting_id: int) -> None:
+        """Let another process send the posting (after :meth:`lease_posting`)."""
+        if isinstance(self._backend, PostgresBackend):
+            await self._backend.release_posting(posting_id)
+
     async def close(self) -> None:
         """Close the connections (and release any lock), even when a close fails."""
         backend, self._backend = self._backend, None

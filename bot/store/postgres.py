@@ -35,6 +35,8 @@ MIGRATION_LOCK = 0x52414C47
 """The advisory lock key migrations hold ("RALG", as SQLite's ``application_id``)."""
 SHARD_LOCK_CLASS = 0x52414C48
 """The first key of the advisory locks on shards (the second is the shard's number)."""
+POSTING_LOCK_CLASS = 0x52414C49
+"""The first key of the advisory locks on postings (the second is the posting's id)."""
 CONNECT_TIMEOUT_SECONDS = 10.0
 READ_POOL_SIZE = 4
 
@@ -210,7 +212,9 @@ class PostgresBackend:
         self._migrations = migrations
         self._writer: asyncpg.Connection[Any] | None = None
         self._pool: asyncpg.Pool[Any] | None = None
-        self._shard_holder: asyncpg.Connection[Any] | None = None
+        self._lock_holder: asyncpg.Connection[Any] | None = None
+        self._holder_lock = asyncio.Lock()
+        self._leased: set[int] = set()
         self.reader: PgConnection | None = None
         self.writer: PgConnection | None = None
 
@@ -238,7 +242,8 @@ class PostgresBackend:
         """Close every connection (releasing the shards' locks with them)."""
         writer, self._writer = self._writer, None
         pool, self._pool = self._pool, None
-        holder, self._shard_holder = self._shard_holder, None
+        holder, self._lock_holder = self._lock_holder, None
+        self._leased.clear()
         self.reader = self.writer = None
         for connection in (holder, writer):
             if connection is not None:
@@ -267,10 +272,41 @@ class PostgresBackend:
         A process running every shard holds the lock on "every shard" alone; one running some
         shares that lock (so the two kinds exclude each other) and holds each of its shards alone.
         """
-        asyncpg = require_asyncpg()
-        if self._shard_holder is None:
-            self._shard_holder = await asyncpg.connect(self.url.reveal(), timeout=CONNECT_TIMEOUT_SECONDS)
-        holder = self._shard_holder
+        async with self._holder_lock:
+            await self._hold_shards(await self._holder(), shards)
+
+    async def lease_posting(self, posting_id: int) -> bool:
+        """Take the posting's session advisory lock; False if another process holds it (it is
+        sending that posting's items). Held until :meth:`release_posting` or the connection ends."""
+        if posting_id in self._leased:
+            return True
+        async with self._holder_lock:
+            holder = await self._holder()
+            taken = bool(
+                await holder.fetchval("SELECT pg_try_advisory_lock($1, $2)", POSTING_LOCK_CLASS, posting_id)
+            )
+        if taken:
+            self._leased.add(posting_id)
+        return taken
+
+    async def release_posting(self, posting_id: int) -> None:
+        """Give the posting's lock back (nothing if it was not held, or the connection is gone)."""
+        if posting_id not in self._leased:
+            return
+        self._leased.discard(posting_id)
+        async with self._holder_lock:
+            holder = self._lock_holder
+            if holder is not None and not holder.is_closed():
+                await holder.execute("SELECT pg_advisory_unlock($1, $2)", POSTING_LOCK_CLASS, posting_id)
+
+    async def _holder(self) -> asyncpg.Connection[Any]:
+        """The connection that holds this process's session locks (shards, postings)."""
+        if self._lock_holder is None:
+            asyncpg = require_asyncpg()
+            self._lock_holder = await asyncpg.connect(self.url.reveal(), timeout=CONNECT_TIMEOUT_SECONDS)
+        return self._lock_holder
+
+    async def _hold_shards(self, holder: asyncpg.Connection[Any], shards: ShardSet) -> None:
         if shards.ids is None:
             if not await holder.fetchval("SELECT pg_try_advisory_lock($1, -1)", SHARD_LOCK_CLASS):
                 raise DatabaseError(

@@ -1,0 +1,75 @@
+"""Several bot processes on one PostgreSQL database: each shard is run by one process, each
+posting sent by one process at a time, and both go with the process however it ends."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import pytest
+
+from bot.domain.database import PostgresUrl
+from bot.domain.shards import EVERY_SHARD, ShardSet
+from bot.errors import DatabaseError
+from bot.store import Store
+
+
+async def test_a_shard_is_run_by_one_process_only(postgres_url: PostgresUrl) -> None:
+    async with Store(postgres_url) as first, Store(postgres_url) as second, Store(postgres_url) as third:
+        await first.hold_shards(ShardSet.parse("0-1", 4))
+        with pytest.raises(DatabaseError, match=r"^shard 1 of 4 is already run by another Readalong process"):
+            await second.hold_shards(ShardSet.parse("1-2", 4))
+        await second.hold_shards(ShardSet.parse("2-3", 4))  # nothing kept from the refusal
+        with pytest.raises(DatabaseError, match=r"^another Readalong process already runs|^a Readalong process running every shard"):
+            await third.hold_shards(EVERY_SHARD)
+        await first.close()
+        await second.close()
+        await third.hold_shards(EVERY_SHARD)
+        async with Store(postgres_url) as fourth:
+            with pytest.raises(DatabaseError, match="process running every shard already runs"):
+                await fourth.hold_shards(ShardSet.parse("0", 4))
+
+
+async def test_a_posting_is_sent_by_one_process_at_a_time(postgres_url: PostgresUrl) -> None:
+    async with Store(postgres_url) as first, Store(postgres_url) as second:
+        assert await first.lease_posting(1)
+        assert await first.lease_posting(1)  # its own lease, again
+        assert not await second.lease_posting(1)
+        assert await second.lease_posting(2)
+        await first.release_posting(1)
+        assert await second.lease_posting(1)
+        assert not await first.lease_posting(2)
+
+
+async def test_a_killed_process_leaves_its_postings_and_shards_to_the_next(postgres_url: PostgresUrl) -> None:
+    holder = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        "import asyncio, sys\n"
+        "from bot.domain.database import PostgresUrl\n"
+        "from bot.domain.shards import ShardSet\n"
+        "from bot.store import Store\n"
+        "async def main():\n"
+        "    store = Store(PostgresUrl(sys.argv[1]))\n"
+        "    await store.open()\n"
+        "    await store.hold_shards(ShardSet.parse('0', 2))\n"
+        "    assert await store.lease_posting(7)\n"
+        "    print('held', flush=True)\n"
+        "    await asyncio.sleep(3600)\n"
+        "asyncio.run(main())\n",
+        postgres_url.reveal(),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert holder.stdout is not None
+    assert await asyncio.wait_for(holder.stdout.readline(), 30) == b"held\n"
+    async with Store(postgres_url) as store:
+        assert not await store.lease_posting(7)
+        holder.kill()
+        await holder.wait()
+        for _ in range(100):  # the server notices the closed connection at once; allow it a moment
+            if await store.lease_posting(7):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the killed process's posting lease was never released")
+        await store.hold_shards(ShardSet.parse("0", 2))
