@@ -521,6 +521,7 @@ class Publisher:
         if thread_id is None and self._opens_thread(posting, item):
             thread_id = await self._start_thread(sent, out)
         await self.store.postings.mark_done(posting.id, item.seq, thread_id)
+        log.info("posting %d item %d sent (message %d)", posting.id, item.seq, sent.message_id)
 
     @staticmethod
     def _opens_thread(posting: Posting, item: ItemRow) -> bool:
