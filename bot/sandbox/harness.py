@@ -6,10 +6,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import os
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from bot.client import ReadalongBot, create_bot, point_discord_at
+from bot.domain.database import Database, PostgresUrl
 from bot.errors import ReadalongError
 from bot.sandbox.server import Sandbox
 from bot.settings import Secret, Settings
@@ -51,3 +55,55 @@ async def running_bot(settings: Settings) -> AsyncIterator[ReadalongBot]:
         await bot.close()
         with contextlib.suppress(asyncio.CancelledError):
             await runner
+
+
+class ReadalongProcess:
+    """``readalong run`` in a process of its own against a sandbox (optionally some shards of
+    ``--shard-count``), its output in ``log``: what the tests and benchmarks of several processes,
+    and of a process killed with SIGKILL, start, kill and start again."""
+
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        guild_id: str,
+        database: Database,
+        log: Path,
+        *,
+        shards: tuple[str, int] | None = None,
+        log_level: str = "INFO",
+    ) -> None:
+        self.shards = shards
+        self.log = log
+        self.environment = {
+            k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "READALONG_", "OPENAI_"))
+        } | {
+            "DISCORD_TOKEN": sandbox.token,
+            "READALONG_DISCORD_URL": sandbox.base_url,
+            "DEV_GUILD_ID": guild_id,
+            "READALONG_DB": database.reveal() if isinstance(database, PostgresUrl) else str(database),
+            "LOG_LEVEL": log_level,
+        }
+        self.process: asyncio.subprocess.Process | None = None
+
+    def __repr__(self) -> str:
+        return f"<ReadalongProcess shards={self.shards} pid={self.process.pid if self.process else None}>"
+
+    async def start(self) -> None:
+        """Start it (again), appending to the log."""
+        flags = ["--shards", self.shards[0], "--shard-count", str(self.shards[1])] if self.shards else []
+        with self.log.open("a") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", *flags, env=self.environment, stdout=log, stderr=log
+            )
+
+    async def kill(self) -> None:
+        """SIGKILL, as the machine losing power or the OOM killer would; waits for it to be gone."""
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+
+    async def stop(self) -> None:
+        """SIGTERM, and wait: the bot shuts down as on Ctrl-C."""
+        if self.process is not None and self.process.returncode is None:
+            self.process.terminate()
+            await self.process.wait()

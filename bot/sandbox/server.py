@@ -190,6 +190,23 @@ class Sandbox(Driver, FaultInjection):
         forum = world.create_channel(guild["id"], "reading-room", kind=FORUM, tags=["Zhanaozen", "Readalong"])
         return Seed(guild["id"], general["id"], forum["id"], admin["id"], reader["id"], world.bot_id)
 
+    def add_server(
+        self, seed: Seed, name: str, channel: str, *, shard: tuple[int, int] | None = None
+    ) -> tuple[str, str]:
+        """Another server, on ``shard`` (id, count) if given, with the seed's admin (ada) and reader
+        (ben), the bot, and a text channel ``channel``; its commands are the seed server's (as if
+        synced there too). Returns the server's id and the channel's."""
+        world = self.world
+        guild = world.create_guild(name, owner_id=seed.admin_id, shard=shard)
+        admins = world.create_role(guild["id"], "Admin", perms.EVERYONE_DEFAULT | perms.MANAGE_GUILD)
+        bot_role = world.create_role(guild["id"], "Readalong", perms.BOT_DEFAULT)
+        world.add_member(guild["id"], seed.admin_id, [admins["id"]])
+        world.add_member(guild["id"], seed.reader_id)
+        world.add_member(guild["id"], seed.bot_id, [bot_role["id"]])
+        made = world.create_channel(guild["id"], channel)
+        world.commands[guild["id"]] = list(world.commands.get(seed.guild_id, []))
+        return str(guild["id"]), str(made["id"])
+
     def _on_world_event(self, event: str, data: Payload, channel_id: str | None) -> None:
         self.touch()
 

@@ -7,7 +7,6 @@ ends up in Discord exactly once, in order."""
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import sys
 from pathlib import Path
@@ -18,7 +17,7 @@ from bot.domain.database import PostgresUrl
 from bot.domain.shards import shard_of
 from bot.domain.viewer import Viewer
 from bot.sandbox import Sandbox, Seed
-from bot.sandbox import permissions as perms
+from bot.sandbox.harness import ReadalongProcess
 from bot.store import Store
 
 pytestmark = pytest.mark.slow
@@ -28,64 +27,9 @@ SHARDS = 2
 SENT = re.compile(r"posting (\d+) item (\d+) sent")
 
 
-class BotProcess:
-    """``readalong run --shards N --shard-count 2`` on the shared database, its log in a file."""
-
-    def __init__(self, sandbox: Sandbox, seed: Seed, database: PostgresUrl, shard: int, log: Path) -> None:
-        self.shard = shard
-        self.log = log
-        self.environment = {
-            k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "READALONG_", "OPENAI_"))
-        } | {
-            "DISCORD_TOKEN": sandbox.token,
-            "READALONG_DISCORD_URL": sandbox.base_url,
-            "DEV_GUILD_ID": seed.guild_id,
-            "READALONG_DB": database.reveal(),
-            "LOG_LEVEL": "INFO",
-        }
-        self.process: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        with self.log.open("a") as log:
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                "run",
-                "--shards",
-                str(self.shard),
-                "--shard-count",
-                str(SHARDS),
-                env=self.environment,
-                stdout=log,
-                stderr=log,
-            )
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.kill()
-
-    async def stop(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.terminate()
-            await self.process.wait()
-
-    def sent(self) -> set[int]:
-        """The postings this process logged sending an item of."""
-        return {int(m.group(1)) for m in SENT.finditer(self.log.read_text())}
-
-
-def add_server(sandbox: Sandbox, seed: Seed, shard: int, channel: str) -> tuple[str, str]:
-    """A server on ``shard`` of 2 with ada as admin, ben, the bot, and a text channel."""
-    world = sandbox.world
-    guild = world.create_guild(f"Server {channel}", owner_id=seed.admin_id, shard=(shard, SHARDS))
-    admins = world.create_role(guild["id"], "Admin", perms.EVERYONE_DEFAULT | perms.MANAGE_GUILD)
-    bot_role = world.create_role(guild["id"], "Readalong", perms.BOT_DEFAULT)
-    world.add_member(guild["id"], seed.admin_id, [admins["id"]])
-    world.add_member(guild["id"], seed.reader_id)
-    world.add_member(guild["id"], seed.bot_id, [bot_role["id"]])
-    made = world.create_channel(guild["id"], channel)
-    return str(guild["id"]), str(made["id"])
+def sent_postings(bot: ReadalongProcess) -> set[int]:
+    """The postings a process logged sending an item of."""
+    return {int(m.group(1)) for m in SENT.finditer(bot.log.read_text())}
 
 
 def guild_of_route(sandbox: Sandbox, route: str) -> str | None:
@@ -114,7 +58,7 @@ async def test_two_processes_share_the_servers_and_survive_a_kill(
     home_shard = shard_of(int(seed.guild_id), SHARDS)
     servers = {seed.guild_id: seed.general_id}
     for n, shard in enumerate([home_shard, 1 - home_shard, 1 - home_shard]):
-        guild_id, channel_id = add_server(sandbox, seed, shard, f"reading-{n}")
+        guild_id, channel_id = sandbox.add_server(seed, f"Server {n}", f"reading-{n}", shard=(shard, SHARDS))
         servers[guild_id] = channel_id
     owner = {guild_id: shard_of(int(guild_id), SHARDS) for guild_id in servers}
     assert sorted(owner.values()) == [0, 0, 1, 1]
@@ -127,9 +71,13 @@ async def test_two_processes_share_the_servers_and_survive_a_kill(
     assert importer.returncode == 0, errors
 
     bots = [
-        BotProcess(sandbox, seed, postgres_url, shard, tmp_path / f"shard-{shard}.log") for shard in (0, 1)
+        ReadalongProcess(
+            sandbox, seed.guild_id, postgres_url, tmp_path / f"shard-{shard}.log", shards=(str(shard), SHARDS)
+        )
+        for shard in (0, 1)
     ]
-    victim = bots[1 - home_shard]  # the process of the two added servers on the other shard
+    victim_shard = 1 - home_shard
+    victim = bots[victim_shard]  # the process of the two added servers on the other shard
     kill_after = 3
     """Once every posting is started, kill the victim when the third message it sends to its
     servers has reached Discord, before it hears back: the item is left ``sending``."""
@@ -141,13 +89,13 @@ async def test_two_processes_share_the_servers_and_survive_a_kill(
         nonlocal seen
         guild_id = guild_of_route(sandbox, route)
         sends_a_message = re.fullmatch(r"POST /channels/\d+/messages", route) is not None
-        if not armed or phase != "after" or not sends_a_message or owner.get(guild_id or "") != victim.shard:
+        if not armed or phase != "after" or not sends_a_message or owner.get(guild_id or "") != victim_shard:
             return
         if killed.is_set():
             return
         seen += 1
         if seen == kill_after:
-            victim.kill()
+            await victim.kill()
             killed.set()
 
     sandbox.faults.hook = hook
@@ -156,7 +104,7 @@ async def test_two_processes_share_the_servers_and_survive_a_kill(
     try:
         await sandbox.wait_until(lambda: len(sandbox.gateway.live_shards()) == SHARDS, within=30)
         await sandbox.wait_until(lambda: bool(sandbox.world.commands.get(seed.guild_id)), within=30)
-        for guild_id in servers:
+        for guild_id in servers:  # as if synced there too
             sandbox.world.commands[guild_id] = list(sandbox.world.commands[seed.guild_id])
         for channel_id in servers.values():
             result = await sandbox.run_command(
@@ -166,10 +114,8 @@ async def test_two_processes_share_the_servers_and_survive_a_kill(
         armed = True
 
         await asyncio.wait_for(killed.wait(), 60)
-        assert victim.process is not None
-        await victim.process.wait()
         # While it is down, the other process's servers carry on to the end.
-        survivors = [c for g, c in servers.items() if owner[g] != victim.shard]
+        survivors = [c for g, c in servers.items() if owner[g] != victim_shard]
         await sandbox.wait_until(lambda: all(finished(sandbox, c) for c in survivors), within=60)
         await victim.start()
         await sandbox.wait_until(lambda: all(finished(sandbox, c) for c in servers.values()), within=90)
@@ -214,10 +160,10 @@ async def test_two_processes_share_the_servers_and_survive_a_kill(
             await bot.stop()
 
     # Each posting was sent by the process holding its server's shard, and by no other.
-    for bot in bots:
-        sent_here = bot.sent()
+    for shard, bot in enumerate(bots):
+        sent_here = sent_postings(bot)
         assert sent_here, bot.log.read_text()
-        assert {owner[postings[p]] for p in sent_here} == {bot.shard}, bot.log.read_text()
-    assert victim.sent() == {p for p, g in postings.items() if owner[g] == victim.shard}
+        assert {owner[postings[p]] for p in sent_here} == {shard}, bot.log.read_text()
+    assert sent_postings(victim) == {p for p, g in postings.items() if owner[g] == victim_shard}
     # The item cut off was found in the channel on the restart, not sent again.
     assert "was sent before a restart; not sending again" in victim.log.read_text()

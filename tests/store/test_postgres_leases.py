@@ -20,7 +20,10 @@ async def test_a_shard_is_run_by_one_process_only(postgres_url: PostgresUrl) -> 
         with pytest.raises(DatabaseError, match=r"^shard 1 of 4 is already run by another Readalong process"):
             await second.hold_shards(ShardSet.parse("1-2", 4))
         await second.hold_shards(ShardSet.parse("2-3", 4))  # nothing kept from the refusal
-        with pytest.raises(DatabaseError, match=r"^another Readalong process already runs|^a Readalong process running every shard"):
+        with pytest.raises(
+            DatabaseError,
+            match=r"^another Readalong process already runs|^a Readalong process running every shard",
+        ):
             await third.hold_shards(EVERY_SHARD)
         await first.close()
         await second.close()
