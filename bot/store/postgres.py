@@ -40,6 +40,10 @@ POSTING_LOCK_CLASS = 0x52414C49
 CONNECT_TIMEOUT_SECONDS = 10.0
 READ_POOL_SIZE = 4
 
+ROWS_PER_INSERT = 500
+_MAX_PARAMETERS = 32_767
+"""PostgreSQL's limit on a statement's parameters."""
+_INSERT_VALUES = re.compile(r"(?is)^(\s*INSERT\s+INTO\s+.+?\s+VALUES\s*)(\((?:\s*\?\s*,)*\s*\?\s*\))(.*)$")
 _PARAMETER = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?(\d*)")
 
 
@@ -144,12 +148,28 @@ class PgConnection:
         return await cursor.fetchall()
 
     async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> PgCursor:
-        """Run one statement once per row of parameters; the row count is the total."""
+        """Run one statement once per row of parameters; the row count is the total.
+
+        An ``INSERT … VALUES (?, …)`` (without ``DO UPDATE``, which may not touch a row twice in
+        one statement) goes as multi-row inserts of up to :data:`ROWS_PER_INSERT` rows: one round
+        trip for a burst of messages rather than one per message."""
+        rows = [[_storable(v) for v in row] for row in parameters]
         total = 0
-        statement = _translate(sql)
+        split = _INSERT_VALUES.match(sql)
         async with self._connection() as connection:
-            for row in parameters:
-                status = await connection.execute(statement, *map(_storable, row))
+            if split is not None and "DO UPDATE" not in sql.upper() and rows:
+                head, group, tail = split.groups()
+                width = group.count("?")
+                per_statement = max(1, min(ROWS_PER_INSERT, _MAX_PARAMETERS // max(width, 1)))
+                for first in range(0, len(rows), per_statement):
+                    chunk = rows[first : first + per_statement]
+                    statement = _translate(head + ", ".join([group] * len(chunk)) + tail)
+                    status = await connection.execute(statement, *[v for row in chunk for v in row])
+                    total += max(_count(status), 0)
+                return PgCursor([], total)
+            statement = _translate(sql)
+            for row in rows:
+                status = await connection.execute(statement, *row)
                 total += max(_count(status), 0)
         return PgCursor([], total)
 
