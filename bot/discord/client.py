@@ -175,8 +175,8 @@ class ReadalongBot(commands.AutoShardedBot):
         IDENTIFY per bucket ``shard_id % max_concurrency`` every 5 s, buckets started in order;
         and a random 1-5 s before identifying again after Discord invalidated a session.
         discord.py's own hook waits 5 s before every IDENTIFY but the first, which is right for
-        ``max_concurrency`` 1 and slower than needed above it. Processes sharing a bucket do
-        not see each other's identifies: that needs the shared store."""
+        ``max_concurrency`` 1 and slower than needed above it. On PostgreSQL the slots are
+        reserved in the database, so processes sharing a bucket take turns too."""
         shard = shard_id or 0
         if shard in self._shards_identified:
             await asyncio.sleep(random.uniform(1.0, IDENTIFY_WINDOW))
@@ -191,6 +191,9 @@ class ReadalongBot(commands.AutoShardedBot):
             last = self._identified_at.get(bucket)
             if last is not None:
                 await asyncio.sleep(max(0.0, last + IDENTIFY_WINDOW + IDENTIFY_MARGIN - loop.time()))
+            shared = await self.store.identify_wait(bucket, IDENTIFY_WINDOW + IDENTIFY_MARGIN)
+            if shared > 0:
+                await asyncio.sleep(shared)
             self._identified_at[bucket] = loop.time()
             self._shards_identified.add(shard)
 

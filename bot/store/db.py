@@ -177,6 +177,14 @@ class Store:
         if isinstance(self._backend, PostgresBackend):
             await self._backend.hold_shards(shards)
 
+    async def identify_wait(self, bucket: int, window: float) -> float:
+        """Seconds until this process may send an IDENTIFY in ``bucket``, the slot now reserved
+        for it: on PostgreSQL shared by every process of the bot, as Discord counts them together;
+        on SQLite (one process) 0, the bot's own pacing being enough."""
+        if isinstance(self._backend, PostgresBackend):
+            return await self._backend.identify_wait(bucket, window)
+        return 0.0
+
     async def lease_posting(self, posting_id: int) -> bool:
         """Whether this process may send the posting's items now: on PostgreSQL, a session advisory
         lock that one process at a time holds (released by :meth:`release_posting`, or when the

@@ -33,10 +33,9 @@ APPLICATION = "readalong"
 """What ``readalong_schema.application`` holds in a Readalong schema."""
 MIGRATION_LOCK = 0x52414C47
 """The advisory lock key migrations hold ("RALG", as SQLite's ``application_id``)."""
-SHARD_LOCK_CLASS = 0x52414C48
-"""The first key of the advisory locks on shards (the second is the shard's number)."""
-POSTING_LOCK_CLASS = 0x52414C49
-"""The first key of the advisory locks on postings (the second is the posting's id)."""
+_LOCK_KEY = "hashtextextended(current_schema() || $1, 0)"
+"""An advisory lock's key: advisory locks are the database's, so the key names the schema as well
+as the thing locked (``:shard:8:3``, ``:posting:12``): two bots in two schemas never collide."""
 CONNECT_TIMEOUT_SECONDS = 10.0
 READ_POOL_SIZE = 4
 
@@ -303,7 +302,7 @@ class PostgresBackend:
         async with self._holder_lock:
             holder = await self._holder()
             taken = bool(
-                await holder.fetchval("SELECT pg_try_advisory_lock($1, $2)", POSTING_LOCK_CLASS, posting_id)
+                await holder.fetchval(f"SELECT pg_try_advisory_lock({_LOCK_KEY})", f":posting:{posting_id}")
             )
         if taken:
             self._leased.add(posting_id)
@@ -317,7 +316,23 @@ class PostgresBackend:
         async with self._holder_lock:
             holder = self._lock_holder
             if holder is not None and not holder.is_closed():
-                await holder.execute("SELECT pg_advisory_unlock($1, $2)", POSTING_LOCK_CLASS, posting_id)
+                await holder.execute(f"SELECT pg_advisory_unlock({_LOCK_KEY})", f":posting:{posting_id}")
+
+    async def identify_wait(self, bucket: int, window: float) -> float:
+        """Reserve the bucket's next IDENTIFY slot for this process and return how many seconds
+        to wait for it: one statement, atomic across processes, on the server's clock (so the
+        machines' clocks need not agree)."""
+        assert self._pool is not None
+        row = await self._pool.fetchrow(
+            "INSERT INTO identify_buckets AS b (bucket, next_at)"
+            " VALUES ($1, extract(epoch FROM clock_timestamp()) + $2)"
+            " ON CONFLICT (bucket) DO UPDATE"
+            " SET next_at = greatest(b.next_at, extract(epoch FROM clock_timestamp())) + $2"
+            " RETURNING next_at - $2 - extract(epoch FROM clock_timestamp()) AS wait",
+            bucket,
+            window,
+        )
+        return max(0.0, float(row["wait"])) if row is not None else 0.0
 
     async def _holder(self) -> asyncpg.Connection[Any]:
         """The connection that holds this process's session locks (shards, postings)."""
@@ -328,20 +343,20 @@ class PostgresBackend:
 
     async def _hold_shards(self, holder: asyncpg.Connection[Any], shards: ShardSet) -> None:
         if shards.ids is None:
-            if not await holder.fetchval("SELECT pg_try_advisory_lock($1, -1)", SHARD_LOCK_CLASS):
+            if not await holder.fetchval(f"SELECT pg_try_advisory_lock({_LOCK_KEY})", ":shards"):
                 raise DatabaseError(
                     f"another Readalong process already runs on {self.url.shown}; stop it first, or run"
                     " each process with its own --shards and --shard-count"
                 )
             return
-        if not await holder.fetchval("SELECT pg_try_advisory_lock_shared($1, -1)", SHARD_LOCK_CLASS):
+        if not await holder.fetchval(f"SELECT pg_try_advisory_lock_shared({_LOCK_KEY})", ":shards"):
             raise DatabaseError(
                 f"a Readalong process running every shard already runs on {self.url.shown}; stop it first"
             )
         assert shards.count is not None
         for shard_id in sorted(shards.ids):
             if not await holder.fetchval(
-                "SELECT pg_try_advisory_lock($1, $2)", SHARD_LOCK_CLASS, shards.count * 1024 + shard_id
+                f"SELECT pg_try_advisory_lock({_LOCK_KEY})", f":shard:{shards.count}:{shard_id}"
             ):
                 await holder.execute("SELECT pg_advisory_unlock_all()")
                 raise DatabaseError(

@@ -167,3 +167,26 @@ async def test_two_processes_share_the_servers_and_survive_a_kill(
     assert sent_postings(victim) == {p for p, g in postings.items() if owner[g] == victim_shard}
     # The item cut off was found in the channel on the restart, not sent again.
     assert "was sent before a restart; not sending again" in victim.log.read_text()
+
+
+async def test_processes_sharing_an_identify_bucket_take_turns(
+    sandbox: Sandbox, seed: Seed, postgres_url: PostgresUrl, tmp_path: Path
+) -> None:
+    """Discord counts IDENTIFYs per bucket whichever process sends them: two processes whose
+    shards share a bucket (max_concurrency 1) reserve their slots in the shared database."""
+    sandbox.gateway.max_concurrency = 1
+    bots = [
+        ReadalongProcess(
+            sandbox, seed.guild_id, postgres_url, tmp_path / f"shard-{shard}.log", shards=(str(shard), SHARDS)
+        )
+        for shard in (0, 1)
+    ]
+    for bot in bots:
+        await bot.start()
+    try:
+        await sandbox.wait_until(lambda: len(sandbox.gateway.live_shards()) == SHARDS, within=40)
+    finally:
+        for bot in bots:
+            await bot.stop()
+    (first, _), (second, _) = sandbox.gateway.identify_log
+    assert second - first >= 5.0, [bot.log.read_text() for bot in bots]

@@ -76,3 +76,21 @@ async def test_a_killed_process_leaves_its_postings_and_shards_to_the_next(postg
         else:
             raise AssertionError("the killed process's posting lease was never released")
         await store.hold_shards(ShardSet.parse("0", 2))
+
+
+async def test_two_bots_in_two_schemas_of_one_database_do_not_collide(postgres_url: PostgresUrl) -> None:
+    """Advisory locks are the whole database's: the keys name the schema too."""
+    import asyncpg
+
+    other = PostgresUrl(postgres_url.reveal().replace("search_path=", "search_path=other_"))
+    schema = other.reveal().rsplit("search_path=", 1)[1]
+    admin = await asyncpg.connect(postgres_url.reveal())
+    await admin.execute(f"CREATE SCHEMA {schema}")
+    try:
+        async with Store(postgres_url) as first, Store(other) as second:
+            await first.hold_shards(EVERY_SHARD)
+            await second.hold_shards(EVERY_SHARD)
+            assert await first.lease_posting(1) and await second.lease_posting(1)
+    finally:
+        await admin.execute(f"DROP SCHEMA {schema} CASCADE")
+        await admin.close()

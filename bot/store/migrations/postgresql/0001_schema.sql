@@ -185,3 +185,11 @@ CREATE TABLE embeddings (
     PRIMARY KEY (model, text_hash),
     CHECK (octet_length(vector) = 4 * dimensions)
 );
+
+-- Shards' IDENTIFY slots, shared by every process of the bot: Discord allows one IDENTIFY per
+-- bucket (shard_id % max_concurrency) every 5 s, whichever process sends it. ``next_at`` is the
+-- server clock's epoch seconds at which the bucket's next IDENTIFY may go.
+CREATE TABLE identify_buckets (
+    bucket  INTEGER PRIMARY KEY,
+    next_at DOUBLE PRECISION NOT NULL
+);
