@@ -21,7 +21,6 @@ from bot.domain.shards import ShardSet, shard_of
 from bot.domain.viewer import Viewer
 from bot.posting.plan import plan_posting
 from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
-from bot.sandbox import permissions as perms
 from bot.sandbox.harness import running_bot
 from bot.services.articles import parse_file
 from bot.settings import Settings
@@ -56,15 +55,8 @@ async def sandbox(limits: RateLimitConfig) -> AsyncIterator[Sandbox]:
 
 def other_server(sandbox: Sandbox, seed: Seed, shard: int) -> str:
     """A second server on shard ``shard`` of 2, with ada as admin, the bot and a #news channel."""
-    world = sandbox.world
-    guild = world.create_guild("Another Server", owner_id=seed.admin_id, shard=(shard, 2))
-    admins = world.create_role(guild["id"], "Admin", perms.EVERYONE_DEFAULT | perms.MANAGE_GUILD)
-    bot_role = world.create_role(guild["id"], "Readalong", perms.BOT_DEFAULT)
-    world.add_member(guild["id"], seed.admin_id, [admins["id"]])
-    world.add_member(guild["id"], seed.reader_id)
-    world.add_member(guild["id"], seed.bot_id, [bot_role["id"]])
-    world.create_channel(guild["id"], "news")
-    return str(guild["id"])
+    guild_id, _ = sandbox.add_server(seed, "Another Server", "news", shard=(shard, 2))
+    return guild_id
 
 
 def sharded(settings: Settings, spec: str) -> Settings:
