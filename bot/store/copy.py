@@ -33,7 +33,7 @@ import hashlib
 import os
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -140,25 +140,38 @@ class CopyReport:
 # -- canonical rows and their checksum ------------------------------------------------------------
 
 
+def _text(value: str) -> bytes:
+    encoded = value.encode("utf-8", "surrogatepass")
+    return b"s%d:%b" % (len(encoded), encoded)
+
+
+def _blob(value: bytes | bytearray | memoryview) -> bytes:
+    raw = bytes(value)
+    return b"b%d:%b" % (len(raw), raw)
+
+
+_ENCODERS: dict[type, Callable[[Any], bytes]] = {
+    type(None): lambda _: b"N;",
+    bool: lambda v: b"i%d;" % v,
+    int: lambda v: b"i%d;" % v,
+    float: lambda v: b"f%b;" % v.hex().encode(),
+    str: _text,
+    bytes: _blob,
+    bytearray: _blob,
+    memoryview: _blob,
+}
+
+
 def canonical_value(value: object) -> bytes:
-    """One value as bytes that are the same whichever backend it was read from: a tag for its kind
-    and its contents (an integer in decimal, a float in hexadecimal, text in UTF-8, bytes as they
-    are), length-prefixed so that no two rows serialise alike."""
-    if value is None:
-        body = b"N"
-    elif isinstance(value, bool):
-        body = b"i" + str(int(value)).encode()
-    elif isinstance(value, int):
-        body = b"i" + str(value).encode()
-    elif isinstance(value, float):
-        body = b"f" + value.hex().encode()
-    elif isinstance(value, str):
-        body = b"s" + value.encode("utf-8", "surrogatepass")
-    elif isinstance(value, bytes | bytearray | memoryview):
-        body = b"b" + bytes(value)
-    else:
+    """One value as bytes that are the same whichever backend it was read from, and that no other
+    value shares: a tag for its kind (``N`` NULL, ``i`` integer, ``f`` float, ``s`` text, ``b``
+    bytes), then the integer in decimal, the float in hexadecimal (exact), or the text's UTF-8 or
+    the bytes after their length; each ends where its length or ``;`` says, so no two rows
+    serialise alike."""
+    encode = _ENCODERS.get(type(value))
+    if encode is None:
         raise TypeError(f"cannot checksum a {type(value).__name__}")
-    return len(body).to_bytes(8, "big") + body
+    return encode(value)
 
 
 class RowHash:
@@ -170,10 +183,20 @@ class RowHash:
 
     def add(self, row: Sequence[object]) -> None:
         """Count and hash one row (its values in the table's canonical column order)."""
-        self.rows += 1
-        self._hash.update(len(row).to_bytes(4, "big"))
-        for value in row:
-            self._hash.update(canonical_value(value))
+        self.add_many((row,))
+
+    def add_many(self, rows: Sequence[Sequence[object]]) -> None:
+        """Count and hash rows, in order."""
+        encoders = _ENCODERS
+        parts: list[bytes] = []
+        try:
+            for row in rows:
+                parts.append(b"R%d;" % len(row))
+                parts.extend([encoders[type(value)](value) for value in row])
+        except KeyError as error:
+            raise TypeError(f"cannot checksum a {error.args[0].__name__}") from None
+        self.rows += len(rows)
+        self._hash.update(b"".join(parts))
 
     @property
     def checksum(self) -> str:
@@ -544,13 +567,11 @@ class _Copier:
         to_postgres = isinstance(self.target, _PostgresSide)
         async for read_batch in self.source.rows(table, columns):
             batch = [self._storable(table, columns, row) for row in read_batch] if to_postgres else read_batch
-            for row in batch:
-                read.add(row)
+            read.add_many(batch)
             await self.target.write(table, columns, batch)
         written = RowHash()
         async for batch in self.target.rows(table, columns):
-            for row in batch:
-                written.add(row)
+            written.add_many(batch)
         if (read.rows, read.checksum) != (written.rows, written.checksum):
             raise CopyError(
                 f"table {table.name}: the copy does not match the source ({read.rows} rows read,"
@@ -737,8 +758,7 @@ async def table_checksums(database: Database) -> dict[str, TableCopy]:
             columns = sorted(await side.columns(table))
             hashed = RowHash()
             async for batch in side.rows(table, columns):
-                for row in batch:
-                    hashed.add(row)
+                hashed.add_many(batch)
             result[table.name] = TableCopy(table.name, hashed.rows, hashed.checksum)
     return result
 
