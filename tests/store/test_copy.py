@@ -4,6 +4,7 @@ original does, and a refused or failed copy leaves the target as it was."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import signal
 import sqlite3
@@ -24,7 +25,7 @@ from bot.posting.plan import plan_posting
 from bot.search.query import match_expression
 from bot.services.ask import ask
 from bot.services.database import copy_database
-from bot.store import DatabaseLock, Store
+from bot.store import DatabaseLock, Store, load_migrations
 from bot.store.copy import TABLES, CopyError, canonical_value, table_checksums
 from bot.store.embeddings import EmbeddingQueries
 from bot.store.postings import utcnow
@@ -497,3 +498,88 @@ async def test_the_copy_knows_every_table_of_both_schemas(tmp_path: Path, postgr
             parents = {r[2] for r in db.execute(f"PRAGMA foreign_key_list({table.name})")}
             earlier = {t.name for t in TABLES[: TABLES.index(table)]}
             assert parents <= earlier, f"{table.name} refers to {parents - earlier}, listed after it"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_a_source_written_to_during_the_copy_is_copied_as_of_one_moment(
+    tmp_path: Path, database: Database, backend: str, sample_path: Path
+) -> None:
+    """A bot keeps writing a message and its edit in one transaction while the copy runs. The
+    messages are copied before the edits: read at different moments, the copy would hold edits of
+    messages it lacks (and their foreign key would refuse them). From one snapshot, each copied
+    message written then has its edit, and every edit its message."""
+    made = tmp_path / "made.db"
+    article = await populate(made, sample_path, messages=3_000)
+    if isinstance(database, PostgresUrl):
+        await copy_database(made, database)
+    else:
+        database = made
+    stop, going = asyncio.Event(), asyncio.Event()
+    written: list[int] = []
+
+    async def keep_writing(store: Store) -> None:
+        while not stop.is_set():
+            number = len(written)
+            row = message(number, article.id, id=(2 << 50) + number)
+            async with store.transaction() as db:
+                await db.execute(
+                    "INSERT INTO messages (id, guild_id, channel_id, article_id, author_id, author_name,"
+                    " content, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        row.id,
+                        GUILD,
+                        CHANNEL,
+                        article.id,
+                        row.author_id,
+                        row.author_name,
+                        row.content,
+                        row.created_at,
+                    ),
+                )
+                await db.execute(
+                    "INSERT INTO message_edits (message_id, edited_at, content) VALUES (?, ?, ?)",
+                    (row.id, row.created_at, "before"),
+                )
+            written.append(number)
+            if len(written) >= 5:
+                going.set()
+            await asyncio.sleep(0)
+
+    target = tmp_path / "copy.db"
+    async with Store(database) as store:
+        writer = asyncio.create_task(keep_writing(store))
+        try:
+            await going.wait()
+            before = len(written)
+            report = await copy_database(database, target)
+            during = len(written) - before
+        finally:
+            stop.set()
+            await writer
+    assert during > 0, "the writer made no progress while the copy ran"
+    with sqlite3.connect(target) as db:
+        late_messages = db.execute("SELECT count(*) FROM messages WHERE id >= ?", (2 << 50,)).fetchone()[0]
+        late_edits = db.execute(
+            "SELECT count(*) FROM message_edits WHERE message_id >= ?", (2 << 50,)
+        ).fetchone()[0]
+    assert late_messages == late_edits >= before
+    assert {t.name: t.rows for t in report.tables}["messages"] == 3_003 + late_messages
+
+
+async def test_a_source_from_an_earlier_release_is_brought_up_to_date_first(
+    tmp_path: Path, sample_path: Path
+) -> None:
+    """As every command does when it opens a database: the older schema is migrated, then copied."""
+    source = tmp_path / "old.db"
+    async with Store(source, load_migrations()[:10]) as store:
+        assert await store.schema_version() == 10
+    with sqlite3.connect(source) as db:  # as that release wrote it (no url column yet)
+        db.execute(
+            "INSERT INTO articles (id, title, source, format, body, imported_at)"
+            " VALUES ('old', 'Old', 'old.txt', 'text', ?, '2026-01-01T00:00:00+00:00')",
+            (sample_path.read_text(encoding="utf-8"),),
+        )
+    report = await copy_database(source, tmp_path / "new.db")
+    assert report.schema_version == len(load_migrations())
+    assert {t.name: t.rows for t in report.tables}["articles"] == 1
+    assert await table_checksums(tmp_path / "new.db") == await table_checksums(source)
