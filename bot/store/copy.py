@@ -238,8 +238,9 @@ class _Side:
 class _SqliteSide(_Side):
     dialect_name = SQLITE.name
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
         self.db = db
+        self.path = path
 
     async def tables(self) -> set[str]:
         rows = await self.db.execute_fetchall(
@@ -264,9 +265,12 @@ class _SqliteSide(_Side):
         return [r[0] for r in rows] + list(table.implicit)
 
     async def rows(self, table: CopiedTable, columns: Sequence[str]) -> AsyncIterator[list[tuple[Any, ...]]]:
-        async with self.db.execute(_select(table, columns)) as cursor:
-            while batch := await cursor.fetchmany(BATCH_ROWS):
-                yield [tuple(row) for row in batch]
+        try:
+            async with self.db.execute(_select(table, columns)) as cursor:
+                while batch := await cursor.fetchmany(BATCH_ROWS):
+                    yield [tuple(row) for row in batch]
+        except sqlite3.Error as error:  # this file's, named (the other end may be SQLite too)
+            raise describe_database_error(error, self.path) from None
 
     async def count(self, table: str) -> int:
         rows = list(await self.db.execute_fetchall(f"SELECT count(*) FROM {_quote(table)}"))
@@ -275,7 +279,10 @@ class _SqliteSide(_Side):
     async def write(self, table: CopiedTable, columns: Sequence[str], batch: list[tuple[Any, ...]]) -> None:
         listed = ", ".join(_quote(c) if c != "rowid" else "rowid" for c in columns)
         marks = ", ".join("?" for _ in columns)
-        await self.db.executemany(f"INSERT INTO {_quote(table.name)} ({listed}) VALUES ({marks})", batch)
+        try:
+            await self.db.executemany(f"INSERT INTO {_quote(table.name)} ({listed}) VALUES ({marks})", batch)
+        except sqlite3.Error as error:
+            raise describe_database_error(error, self.path) from None
 
 
 class _PostgresSide(_Side):
@@ -452,7 +459,7 @@ async def _check_target_empty(target: Database) -> None:
         return
     db = await _sqlite_reader(target)
     try:
-        held = await _rows_held(_SqliteSide(db))
+        held = await _rows_held(_SqliteSide(db, target))
     except sqlite3.Error as error:
         raise describe_database_error(error, target) from None
     finally:
@@ -620,7 +627,7 @@ async def _source_snapshot(source: Database) -> AsyncIterator[_Side]:
     try:
         await db.execute("BEGIN")
         try:
-            yield _SqliteSide(db)
+            yield _SqliteSide(db, source)
         finally:
             await db.execute("ROLLBACK")
     finally:
@@ -650,7 +657,7 @@ async def _target_transaction(target: Database) -> AsyncIterator[_SqliteSide | _
         await db.execute("PRAGMA foreign_keys = ON")
         await db.execute("BEGIN IMMEDIATE")
         try:
-            yield _SqliteSide(db)
+            yield _SqliteSide(db, target)
         except BaseException:
             if db.in_transaction:
                 await db.execute("ROLLBACK")

@@ -583,3 +583,22 @@ async def test_a_source_from_an_earlier_release_is_brought_up_to_date_first(
     assert report.schema_version == len(load_migrations())
     assert {t.name: t.rows for t in report.tables}["articles"] == 1
     assert await table_checksums(tmp_path / "new.db") == await table_checksums(source)
+
+
+async def test_a_source_row_that_cannot_be_read_fails_the_copy_naming_the_source(
+    tmp_path: Path, postgres_url: PostgresUrl, sample_path: Path
+) -> None:
+    """Text that is not UTF-8 (SQLite keeps what it is given) stops the copy part way; the error
+    names the source file, a new SQLite target is removed and PostgreSQL keeps no row."""
+    source = tmp_path / "a.db"
+    await populate(source, sample_path, messages=2)
+    with sqlite3.connect(source) as db:
+        db.execute("UPDATE messages SET content = CAST(X'80' AS TEXT) WHERE id = ?", (message(1, "").id,))
+    (tmp_path / "out").mkdir()
+    for target in (tmp_path / "out" / "b.db", postgres_url):
+        with pytest.raises(DatabaseError) as failed:
+            await copy_database(source, target)
+        assert str(failed.value).startswith(f"{source}: Could not decode to UTF-8 column"), failed.value
+        assert "\n" not in str(failed.value)
+    assert list((tmp_path / "out").iterdir()) == []
+    assert {t.rows for t in (await table_checksums(postgres_url)).values()} == {0}
