@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _extra_commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
     """Subcommands that live beside their feature (sandbox, ask, export...)."""
     found = []
-    for module_name in ("bot.sandbox.cli", "bot.cli.ask", "bot.cli.archive"):
+    for module_name in ("bot.sandbox.cli", "bot.cli.ask", "bot.cli.archive", "bot.cli.db"):
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as error:
@@ -129,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.db is not None:
             settings = settings.with_db(args.db)
         db_path = settings.db_path
-        if settings.on_default_file and args.command != "sandbox":
+        if settings.on_default_file and args.command not in ("sandbox", "db"):
             refuse_a_previous_default(db_path)
         if args.command in ("import", "run") and settings.on_default_file:
             # Readalong's own folder, made on first use (a --db or READALONG_DB path is the user's).
