@@ -91,3 +91,18 @@ def test_database_urls_are_told_apart() -> None:
     assert str(parse_database("postgres://u:pw@h:5/db?password=x")) == "postgres://u:***@h:5/db?password=***"
     with pytest.raises(SettingsError, match="unknown database scheme 'mysql'"):
         parse_database("mysql://h/db")
+
+
+@both_backends
+async def test_purging_deleted_words_works_on_both(database: Database) -> None:
+    async with Store(database) as store:
+        message = StoredMessage(
+            id=42, guild_id=7, channel_id=70, parent_id=None, article_id=None, section=None, author_id=5,
+            author_name="ada", author_bot=False, webhook_id=None, content="to be forgotten",
+            created_at="2026-11-25T20:00:00+00:00",
+        )  # fmt: skip
+        await store.messages.record(message)
+        assert await store.messages.mark_deleted(42, "2026-11-25T20:05:00+00:00")
+        assert await store.guilds.set_purge_deleted(7, True) == 1
+        gone = await store.messages.get(42, Viewer.operator())
+        assert gone is not None and gone.content == "" and gone.deleted_at is not None
