@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain.database import Database, PostgresUrl
+from bot.store import Store
 
 POSTGRES_ENV = "READALONG_TEST_POSTGRES"
 DEFAULT_TEST_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
@@ -78,6 +79,19 @@ def database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Da
         url: PostgresUrl = request.getfixturevalue("postgres_url")
         return url
     return tmp_path / "readalong.db"
+
+
+@pytest.fixture
+async def store(database: Database) -> AsyncIterator[Store]:
+    """An open store on ``database`` (SQLite unless the test runs on :data:`both_backends`)."""
+    async with Store(database) as opened:
+        yield opened
+
+
+def db_argument(database: Database) -> str:
+    """``database`` as ``--db`` or ``READALONG_DB`` takes it: the path, or the URL in full (the
+    test server's URL carries no password, but a command must be given the real one)."""
+    return database.reveal() if isinstance(database, PostgresUrl) else str(database)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

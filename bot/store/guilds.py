@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 _PURGED_TARGETS = (
     "SELECT m.id FROM messages m JOIN guild_settings g ON g.guild_id = m.guild_id"
     " WHERE g.purge_deleted = 1 AND m.deleted_at IS NOT NULL"
-    " AND (?1 IS NULL OR m.guild_id = ?1) AND (?2 IS NULL OR m.id = ?2)"
+    " AND (CAST(?1 AS BIGINT) IS NULL OR m.guild_id = ?1) AND (CAST(?2 AS BIGINT) IS NULL OR m.id = ?2)"
 )
 
 
