@@ -4,7 +4,6 @@ once: the second is told it is already there, not given a copy under `…-2`."""
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
 

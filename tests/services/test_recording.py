@@ -3,8 +3,6 @@ the rule the discussion cog records by, without Discord."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from bot.articles import Article
 from bot.domain.database import Database
 from bot.domain.posting import Placement

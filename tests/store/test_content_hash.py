@@ -5,9 +5,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from bot.domain.database import Database
-
 from bot.articles.parse import decode_article_bytes, parse_article, read_article_file
+from bot.domain.database import Database
 from bot.services.articles import import_article
 from bot.store import Store
 from bot.store.articles import content_hash
