@@ -19,8 +19,33 @@ REQUIRE_POSTGRES_ENV = "READALONG_REQUIRE_POSTGRES"
 """Set (to 1) by .ci/run: a PostgreSQL server that does not answer fails the run instead of
 skipping the PostgreSQL tests."""
 BACKENDS = ("sqlite", "postgresql")
-both_backends = pytest.mark.parametrize("backend", BACKENDS)
-"""Run a test on SQLite and on PostgreSQL: it takes the ``database`` (or ``store``) fixture."""
+both_backends = pytest.mark.both_backends
+"""Run a test (or, as ``pytestmark``, every test of a module) on SQLite and on PostgreSQL: the
+``backend`` fixture, and the ``database``, ``store`` and end-to-end ``settings`` that follow it,
+take each in turn. A test that uses none of them runs once."""
+sqlite_only = pytest.mark.sqlite_only
+"""Keep one test of a :data:`both_backends` module on SQLite; ``reason=`` says why (a test of
+SQLite's own locking, say, or one waiting for PostgreSQL's full-text search)."""
+waits_for_pgsearch = sqlite_only(reason="needs PostgreSQL full-text search (branch pgsearch)")
+"""A test of /ask or archive search, kept on SQLite until PostgreSQL's full-text search
+(bot/store/postgres_search.py) lands: then these marks go."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The markers :data:`both_backends` and :data:`sqlite_only`."""
+    config.addinivalue_line("markers", "both_backends: run on SQLite and on PostgreSQL")
+    config.addinivalue_line("markers", "sqlite_only(reason): keep on SQLite in a both_backends module")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """:data:`both_backends`: parametrize ``backend`` where the test reaches it (a test of the
+    module that never touches the database is not run twice), unless it is :data:`sqlite_only`."""
+    if (
+        metafunc.definition.get_closest_marker("both_backends") is not None
+        and metafunc.definition.get_closest_marker("sqlite_only") is None
+        and "backend" in metafunc.fixturenames
+    ):
+        metafunc.parametrize("backend", BACKENDS)
 
 
 @pytest.fixture(autouse=True)

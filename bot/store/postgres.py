@@ -33,8 +33,11 @@ APPLICATION = "readalong"
 """What ``readalong_schema.application`` holds in a Readalong schema."""
 MIGRATION_LOCK = 0x52414C47
 """The advisory lock key migrations hold ("RALG", as SQLite's ``application_id``)."""
-SHARD_LOCK_CLASS = 0x52414C48
-"""The first key of the advisory locks on shards (the second is the shard's number)."""
+SHARD_LOCK_NAME = "readalong shards of schema "
+"""The advisory locks on shards are keyed by this and the schema's name (hashed: the first key)
+and the shard's number (the second): advisory locks are per database, and two Readalongs in two
+schemas of one database are two bots, not one bot started twice."""
+_SHARD_LOCK = "hashtext($1 || current_schema())"
 CONNECT_TIMEOUT_SECONDS = 10.0
 READ_POOL_SIZE = 4
 
@@ -272,20 +275,24 @@ class PostgresBackend:
             self._shard_holder = await asyncpg.connect(self.url.reveal(), timeout=CONNECT_TIMEOUT_SECONDS)
         holder = self._shard_holder
         if shards.ids is None:
-            if not await holder.fetchval("SELECT pg_try_advisory_lock($1, -1)", SHARD_LOCK_CLASS):
+            if not await holder.fetchval(f"SELECT pg_try_advisory_lock({_SHARD_LOCK}, -1)", SHARD_LOCK_NAME):
                 raise DatabaseError(
                     f"another Readalong process already runs on {self.url.shown}; stop it first, or run"
                     " each process with its own --shards and --shard-count"
                 )
             return
-        if not await holder.fetchval("SELECT pg_try_advisory_lock_shared($1, -1)", SHARD_LOCK_CLASS):
+        if not await holder.fetchval(
+            f"SELECT pg_try_advisory_lock_shared({_SHARD_LOCK}, -1)", SHARD_LOCK_NAME
+        ):
             raise DatabaseError(
                 f"a Readalong process running every shard already runs on {self.url.shown}; stop it first"
             )
         assert shards.count is not None
         for shard_id in sorted(shards.ids):
             if not await holder.fetchval(
-                "SELECT pg_try_advisory_lock($1, $2)", SHARD_LOCK_CLASS, shards.count * 1024 + shard_id
+                f"SELECT pg_try_advisory_lock({_SHARD_LOCK}, $2)",
+                SHARD_LOCK_NAME,
+                shards.count * 1024 + shard_id,
             ):
                 await holder.execute("SELECT pg_advisory_unlock_all()")
                 raise DatabaseError(

@@ -13,7 +13,7 @@ from bot.domain.viewer import Viewer
 from bot.search.query import match_expression
 from bot.services import archive as archive_service
 from bot.store import Store, load_migrations
-from tests.conftest import both_backends
+from tests.conftest import both_backends, waits_for_pgsearch
 
 GUILD, OTHER = 10, 20
 GENERAL, STAFF, THREAD = 100, 200, 101
@@ -26,8 +26,12 @@ def match(words: str) -> str:
     return expression
 
 
-async def test_comments_are_found_where_their_article_is_listed(tmp_path: Path, sample_path: Path) -> None:
-    async with Store(tmp_path / "r.db") as store:
+@both_backends
+@waits_for_pgsearch
+async def test_comments_are_found_where_their_article_is_listed(
+    database: Database, sample_path: Path
+) -> None:
+    async with Store(database) as store:
         article = parse_article(read_article_file(sample_path), source=sample_path.name)
         # Imported with /article import in GUILD: listed there only.
         added = await store.articles.add(article, guild_id=GUILD)

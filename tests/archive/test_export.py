@@ -17,7 +17,7 @@ from bot.domain.message import StoredMessage
 from bot.domain.viewer import Viewer
 from bot.store import Store
 from tests.archive.dce_reader import read_dce
-from tests.conftest import both_backends, db_argument
+from tests.conftest import both_backends, db_argument, waits_for_pgsearch
 
 THREAD_1, COMMENTS_THREAD, CHANNEL = 501, 509, 500
 
@@ -166,11 +166,13 @@ def test_cli_refuses_an_unknown_article(
     assert err.count("\n") == 1 and "no article with id 'nope'" in err
 
 
-def test_cli_archive_search_finds_readers_words(tmp_path: Path) -> None:
+@both_backends
+@waits_for_pgsearch
+def test_cli_archive_search_finds_readers_words(database: Database) -> None:
     import subprocess
     import sys
 
-    db = tmp_path / "search.db"
+    db = database
 
     async def fill() -> None:
         async with Store(db) as store:
@@ -209,7 +211,7 @@ def test_cli_archive_search_finds_readers_words(tmp_path: Path) -> None:
 
     asyncio.run(fill())
     done = subprocess.run(
-        [sys.executable, "-m", "bot", "--db", str(db), "archive", "search", "strikes"],
+        [sys.executable, "-m", "bot", "--db", db_argument(db), "archive", "search", "strikes"],
         capture_output=True,
         text=True,
         check=False,
@@ -219,7 +221,7 @@ def test_cli_archive_search_finds_readers_words(tmp_path: Path) -> None:
         "Ben" in done.stdout and "The strike in Zhanaozen" in done.stdout and "bot's own" not in done.stdout
     )
     missing = subprocess.run(
-        [sys.executable, "-m", "bot", "--db", str(db), "archive", "search", "((("],
+        [sys.executable, "-m", "bot", "--db", db_argument(db), "archive", "search", "((("],
         capture_output=True,
         text=True,
         check=False,
