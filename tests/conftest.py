@@ -70,6 +70,10 @@ def backend() -> str:
     return "sqlite"
 
 
+_unreachable: dict[str, str] = {}
+"""Test servers that did not answer in this process, with the line saying so."""
+
+
 @pytest.fixture
 async def postgres_url() -> AsyncIterator[PostgresUrl]:
     """A PostgreSQL schema of this test's own on the test server (``READALONG_TEST_POSTGRES``,
@@ -79,10 +83,16 @@ async def postgres_url() -> AsyncIterator[PostgresUrl]:
 
     server = os.environ.get(POSTGRES_ENV) or DEFAULT_TEST_POSTGRES
     shown = PostgresUrl(server).shown
-    try:
-        admin = await asyncpg.connect(server, timeout=5)
-    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
-        message = f"no PostgreSQL at {shown} ({type(error).__name__}: {error}); set {POSTGRES_ENV}"
+    message = _unreachable.get(server)
+    if message is None:
+        try:
+            admin = await asyncpg.connect(server, timeout=5)
+        except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+            # Remembered: the next PostgreSQL tests of this worker are skipped without waiting.
+            message = _unreachable[server] = (
+                f"no PostgreSQL at {shown} ({type(error).__name__}: {error}); set {POSTGRES_ENV}"
+            )
+    if message is not None:
         if os.environ.get(REQUIRE_POSTGRES_ENV):
             pytest.fail(message)
         pytest.skip(message)
