@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain.database import Database, PostgresUrl
+from bot.store import Store
 
 POSTGRES_ENV = "READALONG_TEST_POSTGRES"
 DEFAULT_TEST_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
@@ -18,8 +19,33 @@ REQUIRE_POSTGRES_ENV = "READALONG_REQUIRE_POSTGRES"
 """Set (to 1) by .ci/run: a PostgreSQL server that does not answer fails the run instead of
 skipping the PostgreSQL tests."""
 BACKENDS = ("sqlite", "postgresql")
-both_backends = pytest.mark.parametrize("backend", BACKENDS)
-"""Run a test on SQLite and on PostgreSQL: it takes the ``database`` (or ``store``) fixture."""
+both_backends = pytest.mark.both_backends
+"""Run a test (or, as ``pytestmark``, every test of a module) on SQLite and on PostgreSQL: the
+``backend`` fixture, and the ``database``, ``store`` and end-to-end ``settings`` that follow it,
+take each in turn. A test that uses none of them runs once."""
+sqlite_only = pytest.mark.sqlite_only
+"""Keep one test of a :data:`both_backends` module on SQLite; ``reason=`` says why (a test of
+SQLite's own locking, say, or one waiting for PostgreSQL's full-text search)."""
+waits_for_pgsearch = sqlite_only(reason="needs PostgreSQL full-text search (branch pgsearch)")
+"""A test of /ask or archive search, kept on SQLite until PostgreSQL's full-text search
+(bot/store/postgres_search.py) lands: then these marks go."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The markers :data:`both_backends` and :data:`sqlite_only`."""
+    config.addinivalue_line("markers", "both_backends: run on SQLite and on PostgreSQL")
+    config.addinivalue_line("markers", "sqlite_only(reason): keep on SQLite in a both_backends module")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """:data:`both_backends`: parametrize ``backend`` where the test reaches it (a test of the
+    module that never touches the database is not run twice), unless it is :data:`sqlite_only`."""
+    if (
+        metafunc.definition.get_closest_marker("both_backends") is not None
+        and metafunc.definition.get_closest_marker("sqlite_only") is None
+        and "backend" in metafunc.fixturenames
+    ):
+        metafunc.parametrize("backend", BACKENDS)
 
 
 @pytest.fixture(autouse=True)
@@ -44,6 +70,10 @@ def backend() -> str:
     return "sqlite"
 
 
+_unreachable: dict[str, str] = {}
+"""Test servers that did not answer in this process, with the line saying so."""
+
+
 @pytest.fixture
 async def postgres_url() -> AsyncIterator[PostgresUrl]:
     """A PostgreSQL schema of this test's own on the test server (``READALONG_TEST_POSTGRES``,
@@ -53,10 +83,16 @@ async def postgres_url() -> AsyncIterator[PostgresUrl]:
 
     server = os.environ.get(POSTGRES_ENV) or DEFAULT_TEST_POSTGRES
     shown = PostgresUrl(server).shown
-    try:
-        admin = await asyncpg.connect(server, timeout=5)
-    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
-        message = f"no PostgreSQL at {shown} ({type(error).__name__}: {error}); set {POSTGRES_ENV}"
+    message = _unreachable.get(server)
+    if message is None:
+        try:
+            admin = await asyncpg.connect(server, timeout=5)
+        except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+            # Remembered: the next PostgreSQL tests of this worker are skipped without waiting.
+            message = _unreachable[server] = (
+                f"no PostgreSQL at {shown} ({type(error).__name__}: {error}); set {POSTGRES_ENV}"
+            )
+    if message is not None:
         if os.environ.get(REQUIRE_POSTGRES_ENV):
             pytest.fail(message)
         pytest.skip(message)
@@ -78,6 +114,19 @@ def database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Da
         url: PostgresUrl = request.getfixturevalue("postgres_url")
         return url
     return tmp_path / "readalong.db"
+
+
+@pytest.fixture
+async def store(database: Database) -> AsyncIterator[Store]:
+    """An open store on ``database`` (SQLite unless the test runs on :data:`both_backends`)."""
+    async with Store(database) as opened:
+        yield opened
+
+
+def db_argument(database: Database) -> str:
+    """``database`` as ``--db`` or ``READALONG_DB`` takes it: the path, or the URL in full (the
+    test server's URL carries no password, but a command must be given the real one)."""
+    return database.reveal() if isinstance(database, PostgresUrl) else str(database)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

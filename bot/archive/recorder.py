@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable
@@ -25,7 +24,7 @@ from dataclasses import dataclass, field
 
 from bot.discord.supervise import Backoff, TaskSet
 from bot.domain.message import StoredMessage
-from bot.store import Store
+from bot.store import Store, is_busy_error
 
 log = logging.getLogger(__name__)
 
@@ -119,21 +118,21 @@ class BatchRecorder:
             batch = self._head()
             try:
                 await self._commit(batch)
-            except sqlite3.OperationalError as error:
-                now = time.monotonic()
-                busy_since = busy_since or now
-                delay = self._backoff.next()
-                if now - last_log >= _BUSY_LOG_EVERY:
-                    last_log = now
-                    log.warning(
-                        "the database is busy (%s); %d changes wait in memory, retrying in %.1f s",
-                        error,
-                        len(self._queue),
-                        delay,
-                    )
-                await asyncio.sleep(delay)
-                continue
-            except Exception:
+            except Exception as error:
+                if is_busy_error(error):
+                    now = time.monotonic()
+                    busy_since = busy_since or now
+                    delay = self._backoff.next()
+                    if now - last_log >= _BUSY_LOG_EVERY:
+                        last_log = now
+                        log.warning(
+                            "the database is busy (%s); %d changes wait in memory, retrying in %.1f s",
+                            error,
+                            len(self._queue),
+                            delay,
+                        )
+                    await asyncio.sleep(delay)
+                    continue
                 if len(batch) == 1:
                     log.exception("could not record change of message %d; skipped", batch[0].message_id)
                     self._settle(batch, committed=False)
@@ -141,9 +140,9 @@ class BatchRecorder:
                 for change in batch:  # one bad row must not sink the rest: commit them one by one
                     try:
                         await self._commit([change])
-                    except sqlite3.OperationalError:
-                        break  # busy again: the outer loop waits and retries from here
-                    except Exception:
+                    except Exception as again:
+                        if is_busy_error(again):
+                            break  # busy again: the outer loop waits and retries from here
                         log.exception("could not record change of message %d; skipped", change.message_id)
                         self._settle([change], committed=False)
                     else:

@@ -24,7 +24,7 @@ import discord
 
 from bot.articles import Article
 from bot.discordfmt.words import count
-from bot.domain.database import Database, parse_database
+from bot.domain.database import Database, PostgresUrl, parse_database
 from bot.domain.posting import ArticleListing
 from bot.errors import ReadalongError, SettingsError
 from bot.logs import setup_logging
@@ -32,7 +32,8 @@ from bot.services import articles as articles_service
 from bot.services.articles import Imported, import_article, parse_file
 from bot.services.stores import open_existing_store
 from bot.settings import DB_NAME, SANDBOX_WORLD, Settings, parse_shards
-from bot.store import Store, describe_database_error
+from bot.store import Store, describe_database_error, is_postgres_error
+from bot.store.postgres import describe_postgres_error
 
 log = logging.getLogger(__name__)
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -124,11 +125,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     db_path: Path | None = args.db if isinstance(args.db, Path) else None
+    db_url: PostgresUrl | None = args.db if isinstance(args.db, PostgresUrl) else None
     try:
         settings = Settings.from_env()
         if args.db is not None:
             settings = settings.with_db(args.db)
-        db_path = settings.db_path
+        db_path, db_url = settings.db_path, settings.db_url
         if settings.on_default_file and args.command not in ("sandbox", "db"):
             refuse_a_previous_default(db_path)
         if args.command in ("import", "run") and settings.on_default_file:
@@ -162,6 +164,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         # A file the checks above did not foresee (permissions changed under us, a full disk).
         where = f"{error.filename}: " if error.filename else ""
         print(f"readalong: error: {where}{error.strerror or error}", file=sys.stderr)
+        return 2
+    except Exception as error:
+        # PostgreSQL's refusals beyond the store's own checks (the server gone, permissions, a
+        # constraint), named by the server without its password.
+        if db_url is None or not is_postgres_error(error):
+            raise
+        line = str(describe_postgres_error(error, db_url)).splitlines()[0]
+        print(f"readalong: error: {line}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

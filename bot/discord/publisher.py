@@ -22,7 +22,6 @@ import datetime as dt
 import functools
 import logging
 import re
-import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -37,6 +36,7 @@ from bot.domain.article import Article
 from bot.domain.posting import ItemRow, PlanItem, Posting
 from bot.errors import ReadalongError
 from bot.posting.plan import plan_posting
+from bot.store import is_busy_error
 from bot.store.postings import utcnow
 
 if TYPE_CHECKING:
@@ -248,7 +248,7 @@ def classify(error: BaseException) -> Verdict:
         return Verdict(False, "Discord did not answer in time")
     if isinstance(error, aiohttp.ClientError | OSError):
         return Verdict(False, f"network error ({type(error).__name__})")
-    if isinstance(error, sqlite3.OperationalError):
+    if is_busy_error(error):
         return Verdict(False, f"the database is busy ({error})")
     return Verdict(False, f"unexpected error ({type(error).__name__}; see the log)", expected=False)
 

@@ -183,6 +183,6 @@ async def ask(
     except (ReadalongError, sqlite3.Error) as error:
         if not is_read_only_error(error):
             raise
-        log.warning("%s is read-only: questions are answered but not logged", store.path)
+        log.warning("%s is read-only: questions are answered but not logged", store.shown)
         return Asked(answer, logged=False)
     return Asked(answer, logged=True)

@@ -6,6 +6,7 @@ SQLite or PostgreSQL; each area of the product has a query object on it (``store
 """
 
 from bot.store.db import Migration, MigrationError, Store, load_migrations
+from bot.store.errors import is_busy_error, is_postgres_error
 from bot.store.sqlite import (
     APPLICATION_ID,
     DatabaseLock,
@@ -22,6 +23,8 @@ __all__ = [
     "Store",
     "describe_database_error",
     "inspect_database",
+    "is_busy_error",
+    "is_postgres_error",
     "is_read_only_error",
     "load_migrations",
 ]

@@ -1,4 +1,4 @@
-"""Exports built from a real store: the article, readers' replies nested, edits and deletions."""
+"""Exports built from a real store (SQLite and PostgreSQL): the article, readers' replies nested, edits and deletions."""
 
 from __future__ import annotations
 
@@ -12,10 +12,12 @@ import pytest
 from bot.archive.export import ExportContext, to_dce, to_html, to_markdown
 from bot.articles import Article, parse_article, read_article_file
 from bot.cli import main
+from bot.domain.database import Database
 from bot.domain.message import StoredMessage
 from bot.domain.viewer import Viewer
 from bot.store import Store
 from tests.archive.dce_reader import read_dce
+from tests.conftest import both_backends, db_argument, waits_for_pgsearch
 
 THREAD_1, COMMENTS_THREAD, CHANNEL = 501, 509, 500
 
@@ -42,8 +44,8 @@ def message(
 
 
 @pytest.fixture
-async def stored(tmp_path: Path, sample_path: Path) -> tuple[Path, Article, list[StoredMessage]]:
-    db = tmp_path / "r.db"
+async def stored(database: Database, sample_path: Path) -> tuple[Database, Article, list[StoredMessage]]:
+    db = database
     article = parse_article(read_article_file(sample_path), source=str(sample_path))
     async with Store(db) as store:
         article = await store.articles.add(article, "zh")
@@ -66,7 +68,8 @@ async def stored(tmp_path: Path, sample_path: Path) -> tuple[Path, Article, list
     return db, article, messages
 
 
-def test_markdown_reads_like_a_comment_section(stored: tuple[Path, Article, list[StoredMessage]]) -> None:
+@both_backends
+def test_markdown_reads_like_a_comment_section(stored: tuple[Database, Article, list[StoredMessage]]) -> None:
     _, article, messages = stored
     text = to_markdown(article, messages)
     assert text.startswith("# The Lessons of Zhanaozen\n\n*by Erlan Idrissov · 2012-12-18")
@@ -99,7 +102,10 @@ class _Collector(HTMLParser):
         self.text.append(data)
 
 
-def test_html_is_one_escaped_self_contained_page(stored: tuple[Path, Article, list[StoredMessage]]) -> None:
+@both_backends
+def test_html_is_one_escaped_self_contained_page(
+    stored: tuple[Database, Article, list[StoredMessage]],
+) -> None:
     _, article, messages = stored
     page = to_html(article, messages)
     parser = _Collector()
@@ -113,7 +119,8 @@ def test_html_is_one_escaped_self_contained_page(stored: tuple[Path, Article, li
     assert "second draft" in text and "first draft" not in text and "Kuda has a point." not in text
 
 
-def test_json_is_discordchatexporters_files(stored: tuple[Path, Article, list[StoredMessage]]) -> None:
+@both_backends
+def test_json_is_discordchatexporters_files(stored: tuple[Database, Article, list[StoredMessage]]) -> None:
     _, article, messages = stored
     files = to_dce(article, messages, ExportContext(1, "Readers", {THREAD_1: "§1/6"}), exported_at="now")
     documents = {
@@ -135,31 +142,37 @@ def test_json_is_discordchatexporters_files(stored: tuple[Path, Article, list[St
     assert cy["content"] == "second draft" and cy["timestampEdited"] == "2026-11-20T11:00:00+00:00"
 
 
-def test_cli_writes_each_format(stored: tuple[Path, Article, list[StoredMessage]], tmp_path: Path) -> None:
+@both_backends
+def test_cli_writes_each_format(
+    stored: tuple[Database, Article, list[StoredMessage]], tmp_path: Path
+) -> None:
     db, _, _ = stored
     for fmt, marker in (("markdown", "## §6/6"), ("html", "<!DOCTYPE html>")):
         out = tmp_path / f"export.{fmt}"
-        assert main(["--db", str(db), "export", "zh", "--format", fmt, "-o", str(out)]) == 0
+        assert main(["--db", db_argument(db), "export", "zh", "--format", fmt, "-o", str(out)]) == 0
         assert marker in out.read_text(encoding="utf-8")
     folder = tmp_path / "dce"
-    assert main(["--db", str(db), "export", "zh", "--format", "json", "-o", str(folder)]) == 0
+    assert main(["--db", db_argument(db), "export", "zh", "--format", "json", "-o", str(folder)]) == 0
     assert len(read_dce(folder).channels) == 3
 
 
+@both_backends
 def test_cli_refuses_an_unknown_article(
-    stored: tuple[Path, Article, list[StoredMessage]], capsys: pytest.CaptureFixture[str]
+    stored: tuple[Database, Article, list[StoredMessage]], capsys: pytest.CaptureFixture[str]
 ) -> None:
     db, _, _ = stored
-    assert main(["--db", str(db), "export", "nope"]) == 2
+    assert main(["--db", db_argument(db), "export", "nope"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no article with id 'nope'" in err
 
 
-def test_cli_archive_search_finds_readers_words(tmp_path: Path) -> None:
+@both_backends
+@waits_for_pgsearch
+def test_cli_archive_search_finds_readers_words(database: Database) -> None:
     import subprocess
     import sys
 
-    db = tmp_path / "search.db"
+    db = database
 
     async def fill() -> None:
         async with Store(db) as store:
@@ -198,7 +211,7 @@ def test_cli_archive_search_finds_readers_words(tmp_path: Path) -> None:
 
     asyncio.run(fill())
     done = subprocess.run(
-        [sys.executable, "-m", "bot", "--db", str(db), "archive", "search", "strikes"],
+        [sys.executable, "-m", "bot", "--db", db_argument(db), "archive", "search", "strikes"],
         capture_output=True,
         text=True,
         check=False,
@@ -208,7 +221,7 @@ def test_cli_archive_search_finds_readers_words(tmp_path: Path) -> None:
         "Ben" in done.stdout and "The strike in Zhanaozen" in done.stdout and "bot's own" not in done.stdout
     )
     missing = subprocess.run(
-        [sys.executable, "-m", "bot", "--db", str(db), "archive", "search", "((("],
+        [sys.executable, "-m", "bot", "--db", db_argument(db), "archive", "search", "((("],
         capture_output=True,
         text=True,
         check=False,

@@ -1,6 +1,6 @@
-"""The recorder against a real SQLite file that another connection locks: nothing acknowledged is
-lost, nothing is acknowledged before it is on disk, order is kept, and an overflowing queue drops
-the oldest and asks for a backfill."""
+"""The recorder against a real database that another connection locks (an SQLite file's write
+lock, a PostgreSQL table lock): nothing acknowledged is lost, nothing is acknowledged before it is
+committed, order is kept, and an overflowing queue drops the oldest and asks for a backfill."""
 
 from __future__ import annotations
 
@@ -13,11 +13,14 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from bot.archive.recorder import BatchRecorder
+from bot.domain.database import Database, PostgresUrl
 from bot.domain.message import StoredMessage
 from bot.store import Store
+from tests.conftest import both_backends
 
 LOCK_SECONDS = 6.0
 """Longer than the store's busy timeout (5 s today), so the recorder's first commit fails; with a
@@ -41,9 +44,12 @@ def message(mid: int, article_id: str = "zh", content: str | None = None) -> Sto
     )
 
 
+pytestmark = both_backends
+
+
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    async with Store(tmp_path / "r.db") as opened:
+async def store(database: Database) -> AsyncIterator[Store]:
+    async with Store(database) as opened:
         async with opened.transaction() as db:
             await db.execute(
                 "INSERT INTO articles (id, title, source, format, body, imported_at)"
@@ -52,8 +58,37 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
         yield opened
 
 
+@contextlib.asynccontextmanager
+async def write_locked(store: Store, seconds: float) -> AsyncIterator[None]:
+    """Another connection keeps the recorder from writing for ``seconds`` from entry: on SQLite
+    it holds ``BEGIN IMMEDIATE`` on the file (the store's busy timeout runs out, the recorder
+    retries), on PostgreSQL an exclusive lock on the messages table (the recorder's write waits)."""
+    if isinstance(store.target, PostgresUrl):
+        url, locked = store.target, asyncio.Event()
+
+        async def hold() -> None:
+            other = await asyncpg.connect(url.reveal())
+            try:
+                async with other.transaction():
+                    await other.execute("LOCK TABLE messages IN EXCLUSIVE MODE")  # reads go on
+                    locked.set()
+                    await asyncio.sleep(seconds)
+            finally:
+                await other.close()
+
+        holder = asyncio.create_task(hold())
+        await asyncio.wait_for(locked.wait(), 5)
+        try:
+            yield
+        finally:
+            await holder
+        return
+    with sqlite_locked(store.path, seconds):
+        yield
+
+
 @contextlib.contextmanager
-def write_locked(path: Path, seconds: float) -> Iterator[threading.Event]:
+def sqlite_locked(path: Path, seconds: float) -> Iterator[threading.Event]:
     """Another connection holds ``BEGIN IMMEDIATE`` on ``path`` for ``seconds`` from entry."""
     locked = threading.Event()
 
@@ -73,11 +108,10 @@ def write_locked(path: Path, seconds: float) -> Iterator[threading.Event]:
         thread.join()
 
 
-def on_disk(path: Path) -> dict[int, tuple[str, str | None]]:
-    with contextlib.closing(sqlite3.connect(path)) as db:
-        return {
-            row[0]: (row[1], row[2]) for row in db.execute("SELECT id, content, deleted_at FROM messages")
-        }
+async def on_disk(store: Store) -> dict[int, tuple[str, str | None]]:
+    """The messages committed (the store's reads see nothing else)."""
+    rows = await store.db.execute_fetchall("SELECT id, content, deleted_at FROM messages")
+    return {row[0]: (row[1], row[2]) for row in rows}
 
 
 @pytest.mark.slow
@@ -87,18 +121,18 @@ async def test_a_locked_database_delays_acknowledgement_and_loses_nothing(
     caplog.set_level(logging.INFO, logger="bot")
     recorder = BatchRecorder(store)
     started = time.monotonic()
-    with write_locked(store.path, LOCK_SECONDS):
+    async with write_locked(store, LOCK_SECONDS):
         first = asyncio.create_task(recorder.add(message(1)))
         await asyncio.sleep(0.5)
         rest = [asyncio.create_task(recorder.add(message(n))) for n in range(2, 40)]
         edit = asyncio.create_task(recorder.edit(2, "message 2, edited", "2026-11-25T10:01:00+00:00"))
         delete = asyncio.create_task(recorder.delete(3, "2026-11-25T10:02:00+00:00"))
         await asyncio.sleep(1.0)
-        assert not first.done() and on_disk(store.path) == {}  # nothing acknowledged before it is on disk
+        assert not first.done() and await on_disk(store) == {}  # nothing acknowledged before it is on disk
         results = await asyncio.gather(first, *rest, edit, delete)
     assert all(results)
     assert time.monotonic() - started >= LOCK_SECONDS - 0.5
-    stored = on_disk(store.path)
+    stored = await on_disk(store)
     assert sorted(stored) == list(range(1, 40))
     assert stored[2] == ("message 2, edited", None) and stored[3][1] == "2026-11-25T10:02:00+00:00"
     # With a busy timeout shorter than the lock (5 s today) the first commit fails and is retried.
@@ -114,7 +148,7 @@ async def test_an_overflowing_queue_drops_the_oldest_and_asks_for_a_backfill(
     recorder = BatchRecorder(store, limit=5, on_overflow=lambda: asked.append(True))
     # The eight adds are queued within one turn of the loop, while the first commit waits on the lock:
     # the lock only has to outlast that, not the busy timeout (the test above covers a longer one).
-    with write_locked(store.path, 2.0):
+    async with write_locked(store, 2.0):
         pending = []
         for n in range(1, 9):
             pending.append(asyncio.create_task(recorder.add(message(n))))
@@ -123,7 +157,7 @@ async def test_an_overflowing_queue_drops_the_oldest_and_asks_for_a_backfill(
     kept = [n for n, ok in zip(range(1, 9), results, strict=True) if ok]
     assert len(kept) == 5 and kept == list(range(4, 9))
     assert len(asked) == 3 and recorder.dropped == 3
-    assert set(kept) <= set(on_disk(store.path))
+    assert set(kept) <= set(await on_disk(store))
     assert "queue is full" in caplog.text
     await recorder.close()
 
@@ -139,6 +173,6 @@ async def test_one_bad_message_does_not_sink_its_batch(
         recorder.add(message(3)),
     )
     assert list(results) == [True, False, True]
-    assert sorted(on_disk(store.path)) == [1, 3]
+    assert sorted(await on_disk(store)) == [1, 3]
     assert "could not record change of message 2" in caplog.text
     await recorder.close()

@@ -1,4 +1,4 @@
-"""Transcripts, pagination and backfill reconciliation against a real SQLite file."""
+"""Transcripts, pagination and backfill reconciliation against a real database (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from pathlib import Path
 from bot.archive.sync import SyncCounts, reconcile_channel
 from bot.articles import parse_article, read_article_file
 from bot.discordfmt.transcripts import paginate, summarise, transcript_lines
+from bot.domain.database import Database
 from bot.domain.message import StoredMessage
 from bot.domain.viewer import Viewer
 from bot.store import Store
+from tests.conftest import both_backends
 
 
 def row(mid: int, author: str, content: str, **extra: object) -> StoredMessage:
@@ -54,9 +56,10 @@ def test_pages_respect_the_limit_and_keep_every_block() -> None:
     assert paginate([]) == ["*(nothing here yet)*"]
 
 
-async def test_backfill_adds_edits_and_deletes_once(tmp_path: Path, sample_path: Path) -> None:
+@both_backends
+async def test_backfill_adds_edits_and_deletes_once(database: Database, sample_path: Path) -> None:
     article = parse_article(read_article_file(sample_path), source=str(sample_path))
-    async with Store(tmp_path / "r.db") as store:
+    async with Store(database) as store:
         await store.articles.add(article, "zh")
         await store.messages.record_many(
             [row(1, "ana", "first"), row(2, "ben", "second"), row(3, "cy", "third")]

@@ -18,7 +18,10 @@ from bot.sandbox.harness import running_bot
 from bot.settings import Settings
 from bot.store import Store
 from tests.archive.dce_reader import read_dce
+from tests.conftest import both_backends, waits_for_pgsearch
 from tests.e2e.conftest import wait_archived
+
+pytestmark = both_backends
 
 if TYPE_CHECKING:
     from cogs.discussion import Discussion
@@ -177,11 +180,12 @@ async def test_archive_survives_in_the_database(
         sandbox.send("ben", sandbox.threads("general")[0], "kept after the bot stops")
         await sandbox.wait_idle()
         await discussion(bot).recorder.drain()
-    async with Store(settings.db_path) as store:
+    async with Store(settings.database) as store:
         contents = [m.content for m in await store.messages.in_article(ARTICLE, Viewer.operator())]
     assert "kept after the bot stops" in contents
 
 
+@waits_for_pgsearch
 async def test_search_by_words_and_by_author(
     sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
 ) -> None:
@@ -203,6 +207,7 @@ async def test_search_by_words_and_by_author(
     assert nothing.ephemeral and "Nothing found" in nothing.text
 
 
+@waits_for_pgsearch
 async def test_a_server_can_choose_to_forget_deleted_words(
     sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
 ) -> None:

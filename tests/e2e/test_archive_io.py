@@ -19,13 +19,17 @@ import pytest
 
 from bot.cli import main
 from bot.discord.client import ReadalongBot
+from bot.domain.database import Database
 from bot.sandbox import Sandbox, Seed
 from bot.sandbox import permissions as perms
-from bot.sandbox.harness import running_bot, sandbox_settings
+from bot.sandbox.harness import running_bot
 from bot.settings import Settings
 from bot.store import Store
 from tests.archive.dce_reader import read_dce
+from tests.conftest import both_backends, db_argument, waits_for_pgsearch
 from tests.e2e.conftest import wait_archived
+
+pytestmark = both_backends
 
 ARTICLE = "the-lessons-of-zhanaozen"
 COMMENT_WORDS = "embarassed bleeding obvious"
@@ -35,10 +39,8 @@ STAFF_Q = "What did the trials of the oil workers decide?"
 
 
 @pytest.fixture
-def settings(sandbox: Sandbox, seed: Seed, db_path: Path) -> Settings:
-    return dataclasses.replace(
-        sandbox_settings(Settings(db_path=db_path), sandbox, seed.guild_id), ask_cooldown_seconds=0.0
-    )
+def settings(settings: Settings) -> Settings:
+    return dataclasses.replace(settings, ask_cooldown_seconds=0.0)
 
 
 @pytest.fixture
@@ -84,6 +86,7 @@ async def post_sample(sandbox: Sandbox, sample_path: Path) -> dict[str, Any]:
     return comments()[0]
 
 
+@waits_for_pgsearch
 async def test_archive_search_finds_the_original_comments_beside_readers(
     sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -112,7 +115,9 @@ async def test_archive_search_finds_the_original_comments_beside_readers(
 
     # The operator's command line, beside the running bot: the same results, labelled by name.
     assert (
-        await asyncio.to_thread(main, ["--db", str(bot.settings.db_path), "archive", "search", "embarassed"])
+        await asyncio.to_thread(
+            main, ["--db", db_argument(bot.settings.database), "archive", "search", "embarassed"]
+        )
         == 0
     )
     lines = capsys.readouterr().out
@@ -138,6 +143,7 @@ async def download(result_messages: list[dict[str, Any]]) -> tuple[str, str]:
     return attachment["filename"], data.decode()
 
 
+@waits_for_pgsearch
 async def test_exports_carry_the_questions_asked_to_those_who_saw_them(
     sandbox: Sandbox,
     seed: Seed,
@@ -195,7 +201,7 @@ async def test_exports_carry_the_questions_asked_to_those_who_saw_them(
 
     # The operator's export has every question, the old one too.
     out = tmp_path / "all.md"
-    db = str(bot.settings.db_path)
+    db = db_argument(bot.settings.database)
     assert (
         await asyncio.to_thread(main, ["--db", db, "export", ARTICLE, "--format", "md", "-o", str(out)]) == 0
     )
@@ -206,9 +212,9 @@ async def test_exports_carry_the_questions_asked_to_those_who_saw_them(
 
 
 async def test_md_is_markdown_and_other_names_are_refused(
-    tmp_path: Path, sample_path: Path, capsys: pytest.CaptureFixture[str]
+    database: Database, sample_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    db = str(tmp_path / "r.db")
+    db = db_argument(database)
     assert await asyncio.to_thread(main, ["--db", db, "import", str(sample_path)]) == 0
     outputs = []
     for name in ("markdown", "md", "MD"):
@@ -220,5 +226,5 @@ async def test_md_is_markdown_and_other_names_are_refused(
         main(["--db", db, "export", ARTICLE, "--format", "docx"])
     assert refused.value.code == 2
     assert "invalid choice: 'docx'" in capsys.readouterr().err
-    async with Store(Path(db)) as store:
+    async with Store(database) as store:
         assert await store.articles.count() == 1

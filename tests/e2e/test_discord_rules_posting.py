@@ -7,10 +7,8 @@ and recovery after Discord trimmed what the bot sent."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import datetime as dt
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +18,17 @@ import pytest
 from bot.articles.parse import decode_article_bytes, parse_article
 from bot.discord.client import ReadalongBot
 from bot.domain.article import Article, Comment
+from bot.domain.database import Database
 from bot.domain.viewer import Viewer
 from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
 from bot.sandbox import permissions as perms
 from bot.sandbox.harness import running_bot
 from bot.settings import Settings
+from bot.store import Store
 from tests.archive.dce_reader import read_dce
+from tests.conftest import both_backends
+
+pytestmark = both_backends
 
 ARTICLE = "the-lessons-of-zhanaozen"
 NAMES = ["Discord Fan", "Clyde", "everyone", "", "N" * 120]
@@ -255,11 +258,11 @@ async def test_a_moderated_tag_without_manage_threads_is_refused_up_front(
     assert {tuple(t["applied_tags"]) for t in sandbox.threads("reading-room")} == {(tag["id"],)}
 
 
-def bring_forward(path: Path) -> None:
+async def bring_forward(database: Database) -> None:
     """Make the posting's pending items fall due now (instead of at its pace)."""
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as db:
-        db.execute("UPDATE posting_items SET due_at = ? WHERE status != 'done'", (now,))
+    async with Store(database) as store, store.transaction() as db:
+        await db.execute("UPDATE posting_items SET due_at = ? WHERE status != 'done'", (now,))
 
 
 async def test_a_forums_chosen_tag_deleted_mid_posting_pauses_it_with_the_reason(
@@ -276,7 +279,7 @@ async def test_a_forums_chosen_tag_deleted_mid_posting_pauses_it_with_the_reason
     forum["available_tags"][0]["id"] = world.ids.next()  # every tag the posting could use is gone
     world.emit("CHANNEL_UPDATE", forum)
     await sandbox.wait_idle()
-    await asyncio.to_thread(bring_forward, settings.db_path)
+    await bring_forward(settings.database)
     bot.get_cog("Reading").publisher.wake()  # type: ignore[union-attr]
     await sandbox.wait_until(lambda: bool(notices(sandbox, seed)), within=20)
     (notice,) = notices(sandbox, seed)

@@ -11,7 +11,11 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
+from bot.domain.database import Database
 from bot.sandbox import Sandbox, Seed
+from tests.conftest import both_backends, db_argument
+
+pytestmark = both_backends
 
 
 def is_posting_request(route: str) -> bool:
@@ -29,7 +33,7 @@ def is_webhook_send(route: str) -> bool:
 class KilledBot:
     """``readalong run`` in a subprocess, pointed at the sandbox, killed at the chosen requests."""
 
-    def __init__(self, sandbox: Sandbox, seed: Seed, db: Path, log: Path) -> None:
+    def __init__(self, sandbox: Sandbox, seed: Seed, db: Database, log: Path) -> None:
         self.environment = {
             k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "READALONG_", "OPENAI_"))
         }
@@ -37,7 +41,7 @@ class KilledBot:
             "DISCORD_TOKEN": sandbox.token,
             "READALONG_DISCORD_URL": sandbox.base_url,
             "DEV_GUILD_ID": seed.guild_id,
-            "READALONG_DB": str(db),
+            "READALONG_DB": db_argument(db),
             "LOG_LEVEL": "INFO",
         }
         self.log = log
@@ -109,18 +113,19 @@ async def test_exactly_once_over_many_kill_points(
     sandbox: Sandbox,
     seed: Seed,
     tmp_path: Path,
+    database: Database,
     sample_path: Path,
     requests: range,
     webhook_sends: tuple[int, ...],
 ) -> None:
     """The kill points are shared out over three runs so that they run side by side."""
-    db = tmp_path / "readalong.db"
+    db = database
     importer = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
         "--db",
-        str(db),
+        db_argument(db),
         "import",
         str(sample_path),
         stderr=asyncio.subprocess.PIPE,

@@ -16,6 +16,9 @@ from bot.sandbox import permissions as perms
 from bot.sandbox.harness import running_bot
 from bot.settings import Settings
 from bot.store import Store
+from tests.conftest import both_backends
+
+pytestmark = both_backends
 
 ARTICLE = "the-lessons-of-zhanaozen"
 KUDA_QUOTED = "I was embarassed by my comments, as any like-minded Registan reader would not need telling the bleeding obvious."
@@ -154,10 +157,15 @@ async def test_pacing_survives_a_restart(
     assert [m["content"][:6] for m in sandbox.messages("general")] == ["📖 **Th", "**§1/6"]
 
     # Two and a half hours pass while the bot is down: sections 2 and 3 fall due meanwhile.
-    async with Store(settings.db_path) as store, store.transaction() as db:
-        await db.execute(
-            "UPDATE posting_items SET due_at = strftime('%Y-%m-%dT%H:%M:%S+00:00', due_at, '-150 minutes')"
-        )
+    async with Store(settings.database) as store, store.transaction() as db:
+        for posting_id, seq, due_at in await db.execute_fetchall(
+            "SELECT posting_id, seq, due_at FROM posting_items"
+        ):
+            earlier = dt.datetime.fromisoformat(due_at) - dt.timedelta(minutes=150)
+            await db.execute(
+                "UPDATE posting_items SET due_at = ? WHERE posting_id = ? AND seq = ?",
+                (earlier.isoformat(timespec="seconds"), posting_id, seq),
+            )
 
     async with running_bot(settings):
         await sandbox.wait_until(lambda: len(sandbox.messages("general")) == 4, within=10)

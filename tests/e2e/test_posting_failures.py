@@ -6,11 +6,9 @@ a commenter's name Discord refuses as a webhook name does not stall the comments
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import json
 import logging
-import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -21,11 +19,16 @@ import pytest
 from aiohttp import web
 
 from bot.discord.client import ReadalongBot
+from bot.domain.database import Database
 from bot.domain.viewer import Viewer
 from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
 from bot.sandbox import permissions as perms
 from bot.sandbox.harness import running_bot
 from bot.settings import Settings
+from bot.store import Store
+from tests.conftest import both_backends, sqlite_only
+
+pytestmark = both_backends
 
 ARTICLE = "the-lessons-of-zhanaozen"
 SECOND = "a-second-reading"
@@ -276,23 +279,22 @@ connection.execute("COMMIT")
 """
 
 
-def bring_forward(path: Path, seconds_apart: float) -> None:
+async def bring_forward(database: Database, seconds_apart: float) -> None:
     """Make the posting's pending items fall due one after the other from a second from now."""
     start = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
-    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as db:
-        rows = db.execute(
+    async with Store(database) as store, store.transaction() as db:
+        rows = await db.execute_fetchall(
             "SELECT posting_id, seq FROM posting_items WHERE status != 'done' ORDER BY seq"
-        ).fetchall()
-        db.execute("BEGIN IMMEDIATE")
+        )
         for index, (posting_id, seq) in enumerate(rows):
             due = (start + dt.timedelta(seconds=index * seconds_apart)).isoformat(timespec="seconds")
-            db.execute(
+            await db.execute(
                 "UPDATE posting_items SET due_at = ? WHERE posting_id = ? AND seq = ?", (due, posting_id, seq)
             )
-        db.execute("COMMIT")
 
 
 @pytest.mark.slow
+@sqlite_only(reason="SQLite's write lock, held by another process")
 async def test_a_ten_second_write_lock_costs_no_message_and_no_item(
     sandbox: Sandbox, seed: Seed, settings: Settings, caplog: pytest.LogCaptureFixture, sample_path: Path
 ) -> None:
@@ -304,7 +306,7 @@ async def test_a_ten_second_write_lock_costs_no_message_and_no_item(
         await sandbox.wait_idle()
         section_one = sandbox.threads("general")[0]
 
-        await asyncio.to_thread(bring_forward, settings.db_path, 0.5)
+        await bring_forward(settings.database, 0.5)
         bot.get_cog("Reading").publisher.wake()  # type: ignore[union-attr]
         holder = await asyncio.create_subprocess_exec(
             sys.executable, "-c", HOLD_LOCK, str(settings.db_path), "10", stdout=asyncio.subprocess.PIPE

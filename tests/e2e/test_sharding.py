@@ -25,12 +25,13 @@ from bot.sandbox.harness import running_bot
 from bot.services.articles import parse_file
 from bot.settings import Settings
 from bot.store import Store
+from tests.conftest import both_backends
 from tests.e2e.conftest import wait_archived
 
 if TYPE_CHECKING:
     from cogs.discussion import Discussion
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, both_backends]
 """Starting shards takes Discord's IDENTIFY windows (5 s each): queued first, run side by side."""
 
 ARTICLE = "the-lessons-of-zhanaozen"
@@ -202,7 +203,7 @@ async def test_a_process_holding_one_shard_does_only_its_servers_work(
     notes = world.create_channel(other, "notes")
     article = parse_file(sample_path, settings.section_target_chars)
     postings = {}
-    async with Store(db_path) as store:
+    async with Store(settings.database) as store:
         for guild_id, channel in ((seed.guild_id, books), (other, notes)):
             posting = await store.postings.create(
                 article_id=ARTICLE if guild_id == seed.guild_id else SECOND,

@@ -1,24 +1,27 @@
-"""A process picks only the postings of the servers on its shards, from a real SQLite file."""
+"""A process picks only the postings of the servers on its shards, from a real database (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from bot.articles import parse_article, read_article_file
+from bot.domain.database import Database
 from bot.domain.shards import ShardSet, shard_of
 from bot.posting.plan import plan_posting
 from bot.store import Store
 from bot.store.postings import utcnow
+from tests.conftest import both_backends
 
 # Two server ids on different shards of 2: the shard is (id >> 22) % 2.
 ON_ZERO = (1_000 << 22) | 7
 ON_ONE = (1_001 << 22) | 7
 
 
-async def test_active_postings_are_filtered_by_the_shards_held(tmp_path: Path, sample_path: Path) -> None:
+@both_backends
+async def test_active_postings_are_filtered_by_the_shards_held(database: Database, sample_path: Path) -> None:
     assert (shard_of(ON_ZERO, 2), shard_of(ON_ONE, 2)) == (0, 1)
     parsed = parse_article(read_article_file(sample_path), source=str(sample_path))
-    async with Store(tmp_path / "r.db") as store:
+    async with Store(database) as store:
         ids = {}
         for guild_id in (ON_ZERO, ON_ONE):
             article = await store.articles.add(parsed, guild_id=guild_id)

@@ -1,4 +1,4 @@
-"""The posting outbox in a real SQLite file: order, durability across reopen, pause and resume."""
+"""The posting outbox in a real database (SQLite and PostgreSQL): order, durability across reopen, pause and resume."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 
 from bot.articles import Article, parse_article, read_article_file
+from bot.domain.database import Database
 from bot.errors import ConflictError
 from bot.posting.plan import plan_posting
 from bot.store import Store
 from bot.store.postings import utcnow
+from tests.conftest import both_backends
 
 
 @pytest.fixture
@@ -40,8 +42,9 @@ async def create(store: Store, article: Article, pace: int = 0) -> int:
     return posting.id
 
 
-async def test_items_come_out_in_order_and_survive_a_reopen(tmp_path: Path, article: Article) -> None:
-    path = tmp_path / "r.db"
+@both_backends
+async def test_items_come_out_in_order_and_survive_a_reopen(database: Database, article: Article) -> None:
+    path = database
     async with Store(path) as store:
         posting_id = await create(store, article)
         found = await store.postings.next_item()
@@ -58,8 +61,9 @@ async def test_items_come_out_in_order_and_survive_a_reopen(tmp_path: Path, arti
         assert found is not None and found[1].seq == 2 and found[1].section == 1
 
 
-async def test_a_posting_is_done_with_its_last_item(tmp_path: Path, article: Article) -> None:
-    async with Store(tmp_path / "r.db") as store:
+@both_backends
+async def test_a_posting_is_done_with_its_last_item(database: Database, article: Article) -> None:
+    async with Store(database) as store:
         posting_id = await create(store, article)
         for row in await store.postings.items(posting_id):
             await store.postings.mark_sending(posting_id, row.seq)
@@ -74,10 +78,11 @@ async def test_a_posting_is_done_with_its_last_item(tmp_path: Path, article: Art
         assert (await store.postings.section_links(posting_id))[6] == (10, 2007)
 
 
+@both_backends
 async def test_the_same_article_cannot_be_posted_twice_in_one_channel(
-    tmp_path: Path, article: Article
+    database: Database, article: Article
 ) -> None:
-    async with Store(tmp_path / "r.db") as store:
+    async with Store(database) as store:
         await create(store, article)
         before = await store.postings.for_guild(1)
         with pytest.raises(ConflictError, match="already posted"):
@@ -85,10 +90,11 @@ async def test_the_same_article_cannot_be_posted_twice_in_one_channel(
         assert await store.postings.for_guild(1) == before
 
 
+@both_backends
 async def test_pause_holds_items_and_resume_reschedules_them_from_now(
-    tmp_path: Path, article: Article
+    database: Database, article: Article
 ) -> None:
-    async with Store(tmp_path / "r.db") as store:
+    async with Store(database) as store:
         posting_id = await create(store, article, pace=60)
         await store.postings.set_state(posting_id, "paused")
         assert await store.postings.next_item() is None
@@ -101,10 +107,11 @@ async def test_pause_holds_items_and_resume_reschedules_them_from_now(
         assert [round((b - a) / dt.timedelta(minutes=1)) for a, b in itertools.pairwise(sections)] == [60] * 5
 
 
+@both_backends
 async def test_a_refused_posting_keeps_its_reason_until_resumed_and_postings_are_read_one_by_one(
-    tmp_path: Path, article: Article
+    database: Database, article: Article
 ) -> None:
-    path = tmp_path / "r.db"
+    path = database
     async with Store(path) as store:
         first = await create(store, article)
         stored = (await store.postings.get(first)).article_id
@@ -136,8 +143,9 @@ async def test_a_refused_posting_keeps_its_reason_until_resumed_and_postings_are
         assert resumed.state == "active" and resumed.paused_reason is None
 
 
-async def test_the_chosen_forum_tag_is_kept_with_the_posting(tmp_path: Path, article: Article) -> None:
-    path = tmp_path / "r.db"
+@both_backends
+async def test_the_chosen_forum_tag_is_kept_with_the_posting(database: Database, article: Article) -> None:
+    path = database
     async with Store(path) as store:
         stored = await store.articles.add(article)
         posting = await store.postings.create(

@@ -1,4 +1,4 @@
-"""The ask service during a posting (issue 13, no spoilers), over a real SQLite file: only the
+"""The ask service during a posting (issue 13, no spoilers), over a real database: only the
 sections posted in the asker's server are quoted, a later section is named instead, the model is
 offered posted passages only, and the original comments wait for the last section."""
 
@@ -12,13 +12,17 @@ import pytest
 from bot.answers.extractive import quoted_text
 from bot.answers.llm import AnswerWriter
 from bot.articles import Article, parse_article, read_article_file
+from bot.domain.database import Database
 from bot.domain.viewer import Viewer
 from bot.posting.plan import plan_posting
 from bot.services import ask as ask_service
 from bot.settings import Secret, Settings
 from bot.store import Store
 from bot.store.postings import utcnow
+from tests.conftest import both_backends, waits_for_pgsearch
 from tests.openai_server import FakeOpenAI
+
+pytestmark = [both_backends, waits_for_pgsearch]
 
 GUILD, CHANNEL, OTHER_CHANNEL, SECTION_THREAD = 1, 10, 11, 500
 MEMBER = Viewer.member(GUILD, 7, {CHANNEL, SECTION_THREAD})
@@ -26,11 +30,11 @@ JOBS = "How many new jobs were created in 2012?"
 
 
 @pytest.fixture
-async def posting(tmp_path: Path, sample_path: Path) -> AsyncIterator[tuple[Store, Article, int]]:
+async def posting(database: Database, sample_path: Path) -> AsyncIterator[tuple[Store, Article, int]]:
     """The sample imported in GUILD and posted into CHANNEL at a 60-minute pace: the intro and
     §1 sent, the rest pending."""
     parsed = parse_article(read_article_file(sample_path), source=sample_path.name)
-    async with Store(tmp_path / "r.db") as store:
+    async with Store(database) as store:
         article = await store.articles.add(parsed, guild_id=GUILD)
         created = await store.postings.create(
             article_id=article.id,

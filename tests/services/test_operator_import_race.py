@@ -4,23 +4,25 @@ once: the second is told it is already there, not given a copy under `…-2`."""
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
 
 from bot.articles import parse_article
+from bot.domain.database import Database
 from bot.services.articles import import_article
 from bot.store import Store
+from tests.conftest import both_backends
 
 TEXT = "# A title\n\nBy Someone\n\nThe first paragraph of the article, long enough to be one.\n"
 
 
+@both_backends
 @pytest.mark.parametrize("guild_id", [5, None])
 async def test_operator_two_imports_of_the_same_file_at_once_store_it_once(
-    tmp_path: Path, guild_id: int | None
+    database: Database, guild_id: int | None
 ) -> None:
     """In a server (`/article import`) and as the operator (`readalong import`)."""
-    store = Store(tmp_path / "r.db")
+    store = Store(database)
     await store.open()
     try:
         article = parse_article(TEXT, source="a.md")

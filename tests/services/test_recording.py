@@ -1,23 +1,24 @@
-"""Where a message belongs (:class:`bot.services.recording.Discussions`), over a real SQLite file:
+"""Where a message belongs (:class:`bot.services.recording.Discussions`), over a real database (SQLite and PostgreSQL):
 the rule the discussion cog records by, without Discord."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from bot.articles import Article
+from bot.domain.database import Database
 from bot.domain.posting import Placement
 from bot.services.recording import Discussions
 from bot.store import Store
+from tests.conftest import both_backends
 from tests.services.test_services import CHANNEL, COMMENTS_THREAD, SECTION_THREAD, post_first_section
 
 READERS_THREAD, ELSEWHERE = 700, 11
 
 
+@both_backends
 async def test_section_threads_readers_threads_replies_and_the_channel_are_placed(
-    tmp_path: Path, parsed: Article
+    database: Database, parsed: Article
 ) -> None:
-    async with Store(tmp_path / "r.db") as store:
+    async with Store(database) as store:
         article, posting_id = await post_first_section(store, parsed)
         discussions = Discussions(store)
 
@@ -42,10 +43,11 @@ async def test_section_threads_readers_threads_replies_and_the_channel_are_place
         assert (await discussions.placement(COMMENTS_THREAD, thread_parent_id=CHANNEL)) is not None
 
 
+@both_backends
 async def test_an_original_comment_is_recorded_under_its_commenters_own_name(
-    tmp_path: Path, parsed: Article
+    database: Database, parsed: Article
 ) -> None:
-    async with Store(tmp_path / "r.db") as store:
+    async with Store(database) as store:
         article, posting_id = await post_first_section(store, parsed)
         placement = Placement(posting_id, article.id, None)
         discussions = Discussions(store)

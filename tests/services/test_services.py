@@ -1,17 +1,17 @@
 """The services behind ``/article status|list|settings``, ``/archive threads|show`` and the thread
-suggestions, over a real SQLite file: what they find, as plain values, and the replies written
+suggestions, over a real database (SQLite and PostgreSQL): what they find, as plain values, and the replies written
 from them."""
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
 from bot.articles import Article
 from bot.discordfmt.articles import listing_message, purge_setting_message, status_message
 from bot.discordfmt.posting import section_label
+from bot.domain.database import Database
 from bot.domain.viewer import Viewer
 from bot.errors import NotFoundError, ReadalongError
 from bot.posting.plan import plan_posting
@@ -21,6 +21,7 @@ from bot.services import posting as posting_service
 from bot.services import settings as settings_service
 from bot.store import Store
 from bot.store.postings import utcnow
+from tests.conftest import both_backends
 
 GUILD, CHANNEL, SECTION_THREAD, COMMENTS_THREAD = 1, 10, 500, 600
 
@@ -48,8 +49,9 @@ async def post_first_section(store: Store, parsed: Article) -> tuple[Article, in
     return article, posting.id
 
 
-async def test_status_counts_the_sections_posted_and_links_them(tmp_path: Path, parsed: Article) -> None:
-    async with Store(tmp_path / "r.db") as store:
+@both_backends
+async def test_status_counts_the_sections_posted_and_links_them(database: Database, parsed: Article) -> None:
+    async with Store(database) as store:
         with pytest.raises(ReadalongError, match="has not been posted in this server yet"):
             await posting_service.status(store, GUILD, (await store.articles.add(parsed, guild_id=GUILD)).id)
         article, posting_id = await post_first_section(store, parsed)
@@ -66,10 +68,11 @@ async def test_status_counts_the_sections_posted_and_links_them(tmp_path: Path, 
     assert "⏳ Discord is slow" in text
 
 
+@both_backends
 async def test_listing_says_where_an_article_is_posted_in_the_server_only(
-    tmp_path: Path, parsed: Article
+    database: Database, parsed: Article
 ) -> None:
-    async with Store(tmp_path / "r.db") as store:
+    async with Store(database) as store:
         article, _ = await post_first_section(store, parsed)
         in_server = await articles_service.listing(store, GUILD)
         operator = await articles_service.listing(store)
@@ -80,8 +83,9 @@ async def test_listing_says_where_an_article_is_posted_in_the_server_only(
     assert f"· <#{CHANNEL}> (active)" in listing_message(in_server)
 
 
-async def test_purge_setting_is_shown_then_changed(tmp_path: Path) -> None:
-    async with Store(tmp_path / "r.db") as store:
+@both_backends
+async def test_purge_setting_is_shown_then_changed(database: Database) -> None:
+    async with Store(database) as store:
         shown = await settings_service.purge_deleted(store, GUILD, None)
         changed = await settings_service.purge_deleted(store, GUILD, True)
         again = await settings_service.purge_deleted(store, GUILD, None)
@@ -92,13 +96,14 @@ async def test_purge_setting_is_shown_then_changed(tmp_path: Path) -> None:
     )
 
 
+@both_backends
 async def test_one_label_per_thread_in_the_listing_and_the_suggestions(
-    tmp_path: Path, parsed: Article
+    database: Database, parsed: Article
 ) -> None:
     """The suggestions of ``/archive show`` and ``/archive threads`` label a thread alike (the
     suggestions name the article in the comments thread's, as they span articles)."""
     viewer = Viewer.member(GUILD, 5, {CHANNEL, SECTION_THREAD, COMMENTS_THREAD})
-    async with Store(tmp_path / "r.db") as store:
+    async with Store(database) as store:
         article, _ = await post_first_section(store, parsed)
         _, rows = await archive_service.threads(store, viewer, article.id)
         choices = await archive_service.thread_choices(store, viewer, "", limit=25)
@@ -117,10 +122,11 @@ async def test_one_label_per_thread_in_the_listing_and_the_suggestions(
     assert none == [] and hidden == []
 
 
+@both_backends
 async def test_the_archive_follows_the_articles_channel_from_the_posting_on_and_its_threads_whole(
-    tmp_path: Path, parsed: Article
+    database: Database, parsed: Article
 ) -> None:
-    async with Store(tmp_path / "r.db") as store:
+    async with Store(database) as store:
         await post_first_section(store, parsed)
         (posting,) = await store.postings.for_guild(GUILD)
         tracked = await archive_service.tracked_channels(store, GUILD)

@@ -6,9 +6,11 @@ import dataclasses
 from pathlib import Path
 
 from bot.articles.parse import decode_article_bytes, parse_article, read_article_file
+from bot.domain.database import Database
 from bot.services.articles import import_article
 from bot.store import Store
 from bot.store.articles import content_hash
+from tests.conftest import both_backends
 
 GUILD, OTHER = 1, 2
 
@@ -25,11 +27,12 @@ def test_the_hash_is_of_what_the_article_says_not_of_its_file(sample_path: Path)
     assert content_hash(other_comment) != content_hash(article)
 
 
+@both_backends
 async def test_importing_again_finds_the_article_the_importer_can_see(
-    tmp_path: Path, sample_path: Path
+    database: Database, sample_path: Path
 ) -> None:
     article = parse_article(read_article_file(sample_path), source=sample_path.name)
-    async with Store(tmp_path / "r.db") as store:
+    async with Store(database) as store:
         first = await import_article(store, article, guild_id=GUILD)
         again = await import_article(store, article, guild_id=GUILD)
         assert first.created and not again.created and again.article.id == first.article.id
@@ -42,11 +45,12 @@ async def test_importing_again_finds_the_article_the_importer_can_see(
         assert await store.articles.count() == 2
 
 
+@both_backends
 async def test_articles_stored_before_the_hash_get_one_at_the_next_import(
-    tmp_path: Path, sample_path: Path
+    database: Database, sample_path: Path
 ) -> None:
     article = parse_article(read_article_file(sample_path), source=sample_path.name)
-    async with Store(tmp_path / "r.db") as store:
+    async with Store(database) as store:
         stored = await store.articles.add(article, "older")
         async with store.transaction() as db:
             await db.execute("UPDATE articles SET content_hash = NULL")

@@ -1,6 +1,7 @@
 """The store never touches a file that is not its own: foreign and future files are refused byte
 for byte unchanged (header included, no -wal or -shm left beside them); an empty file is created;
-a Readalong database made before the mark is adopted. Reads see only committed data."""
+a Readalong database made before the mark is adopted. Reads see only committed data, on either
+backend."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.domain.database import Database
 from bot.store import APPLICATION_ID, Store, load_migrations
+from tests.conftest import both_backends
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -140,8 +143,9 @@ async def test_a_database_made_before_the_mark_is_adopted(tmp_path: Path) -> Non
     assert header(db)[:2] == (APPLICATION_ID, len(load_migrations()))
 
 
-async def test_reads_see_only_committed_rows(tmp_path: Path) -> None:
-    async with Store(tmp_path / "r.db") as store:
+@both_backends
+async def test_reads_see_only_committed_rows(database: Database) -> None:
+    async with Store(database) as store:
         inserted, release = asyncio.Event(), asyncio.Event()
 
         async def write() -> None:
@@ -166,8 +170,9 @@ async def test_reads_see_only_committed_rows(tmp_path: Path) -> None:
         assert await count() == 1
 
 
-async def test_a_failed_transaction_is_not_seen_either(tmp_path: Path) -> None:
-    async with Store(tmp_path / "r.db") as store:
+@both_backends
+async def test_a_failed_transaction_is_not_seen_either(database: Database) -> None:
+    async with Store(database) as store:
         with pytest.raises(RuntimeError, match="changed my mind"):
             async with store.transaction() as db:
                 await db.execute("INSERT INTO guild_settings (guild_id, purge_deleted) VALUES (1, 1)")

@@ -1,0 +1,39 @@
+"""Database errors, whichever backend raised them: which ones pass (a write to retry), and which
+are PostgreSQL's (for the command line's one-line message).
+
+asyncpg is looked up where it is already imported, never imported here: a bot on SQLite does not
+need it installed, and an error cannot be asyncpg's if asyncpg was never loaded.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+
+
+def is_postgres_error(error: BaseException) -> bool:
+    """Whether ``error`` is asyncpg's: the server's refusal, or the connection's failure."""
+    asyncpg = sys.modules.get("asyncpg")
+    return asyncpg is not None and isinstance(error, asyncpg.PostgresError | asyncpg.InterfaceError)
+
+
+def is_busy_error(error: BaseException) -> bool:
+    """Whether a write failed for a reason that passes, so that it is retried rather than dropped:
+    on SQLite any operational error (the file locked by another process), on PostgreSQL a lock
+    not granted, a deadlock or serialization failure (the transaction rolled back, to run again),
+    a server starting, shutting down or out of connections, or the connection lost."""
+    if isinstance(error, sqlite3.OperationalError):
+        return True
+    asyncpg = sys.modules.get("asyncpg")
+    if asyncpg is None:
+        return False
+    return isinstance(
+        error,
+        asyncpg.TransactionRollbackError
+        | asyncpg.LockNotAvailableError
+        | asyncpg.OperatorInterventionError
+        | asyncpg.InsufficientResourcesError
+        | asyncpg.PostgresConnectionError
+        | asyncpg.InterfaceError
+        | ConnectionError,
+    )
