@@ -2,7 +2,16 @@
 -- after the last of them, in PostgreSQL's types. Discord ids are BIGINT; times stay ISO 8601 text
 -- (compared as text, as on SQLite); flags stay 0/1 integers. Text columns sort bytewise
 -- (COLLATE "C"), as SQLite's do, whatever the database's locale. Full-text search uses
--- tsvector columns (the 'english' configuration) with GIN indexes where SQLite has FTS5 tables.
+-- tsvector columns (the 'english' configuration) with GIN indexes where SQLite has FTS5 tables,
+-- and a row's count of words (``tokens``: runs of letters and digits, as FTS5's unicode61 cuts
+-- them, by the database's character classes) for FTS5's BM25 (bot/store/postgres_search.py).
+
+-- 'english' without its stop words: what a search term 'english' does not index (one of its stop
+-- words) is matched with, on the text itself, as FTS5 (which has no stop words) would match it.
+CREATE TEXT SEARCH DICTIONARY readalong_english_stem (TEMPLATE = snowball, Language = english);
+CREATE TEXT SEARCH CONFIGURATION readalong_english_all (COPY = english);
+ALTER TEXT SEARCH CONFIGURATION readalong_english_all
+    ALTER MAPPING REPLACE english_stem WITH readalong_english_stem;
 
 CREATE TABLE articles (
     id                TEXT COLLATE "C" PRIMARY KEY,
@@ -38,6 +47,10 @@ CREATE TABLE comments (
     posted     TEXT COLLATE "C",
     text       TEXT COLLATE "C" NOT NULL,
     tsv        tsvector GENERATED ALWAYS AS (to_tsvector('english', text)) STORED,
+    tokens     BIGINT GENERATED ALWAYS AS (
+        length(regexp_replace(text COLLATE "default", '[[:alnum:]]+', 'x', 'g'))
+        - length(regexp_replace(text COLLATE "default", '[[:alnum:]]+', '', 'g'))
+    ) STORED,
     PRIMARY KEY (article_id, idx)
 );
 CREATE INDEX comments_tsv ON comments USING GIN (tsv);
@@ -109,7 +122,11 @@ CREATE TABLE messages (
     edited_at   TEXT COLLATE "C",
     deleted_at  TEXT COLLATE "C",
     to_bot      BIGINT NOT NULL DEFAULT 0 CHECK (to_bot IN (0, 1)),
-    tsv         tsvector GENERATED ALWAYS AS (to_tsvector('english', content)) STORED
+    tsv         tsvector GENERATED ALWAYS AS (to_tsvector('english', content)) STORED,
+    tokens      BIGINT GENERATED ALWAYS AS (
+        length(regexp_replace(content COLLATE "default", '[[:alnum:]]+', 'x', 'g'))
+        - length(regexp_replace(content COLLATE "default", '[[:alnum:]]+', '', 'g'))
+    ) STORED
 );
 CREATE INDEX messages_channel ON messages (channel_id, id);
 CREATE INDEX messages_article ON messages (article_id, section);
@@ -133,6 +150,10 @@ CREATE TABLE passages (
     "end"      BIGINT NOT NULL,
     text       TEXT COLLATE "C" NOT NULL,
     tsv        tsvector GENERATED ALWAYS AS (to_tsvector('english', text)) STORED,
+    tokens     BIGINT GENERATED ALWAYS AS (
+        length(regexp_replace(text COLLATE "default", '[[:alnum:]]+', 'x', 'g'))
+        - length(regexp_replace(text COLLATE "default", '[[:alnum:]]+', '', 'g'))
+    ) STORED,
     CHECK (start < "end")
 );
 CREATE INDEX passages_by_article ON passages (article_id, source, comment, position);
