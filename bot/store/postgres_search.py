@@ -20,9 +20,10 @@ What still differs from FTS5 (``porter unicode61``), each small:
   three of them (``s``, ``t``, ``don``: from "author's", "don't") are also the question's stop
   words (:data:`bot.search.query.STOP_WORDS`), which are searched only when a question has no
   other word. A term that ``english`` does not index is matched instead against the text itself
-  under ``readalong_english_all`` (the schema's copy of ``english`` without stop words) (no index: each row of the scope is read), and only where the
-  search is narrowed to articles (passages; a reader's messages or the comments of one article);
-  its ``n`` is the scope's count scaled to the whole table. Searching everything, such a term
+  under ``readalong_english_all`` (the schema's copy of ``english`` without stop words; no index:
+  each row of the scope is read), and only where the search is narrowed to articles (passages; a
+  reader's messages or the comments of one article); its ``n`` is the scope's count scaled to the
+  whole table. Searching everything, such a term
   matches nothing (and counts as held by every passage in :meth:`document_frequencies`).
 - Words: PostgreSQL's parser keeps ``example.com``, ``u.s`` or ``1.5`` as one word where FTS5's
   unicode61 sees two, and adds the parts of a hyphenated word beside the whole; the ``tokens``
@@ -61,6 +62,7 @@ MIN_IDF = 1e-6
 _QUOTED = re.compile(r'"((?:[^"]|"")*)"')
 _PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?")
 _CACHED_TERMS = 65536
+_COLUMNS = ("id", "article_id", "source", "section", "comment", "position", "start", '"end"', "text")
 
 
 def match_terms(match: str) -> list[str]:
@@ -104,6 +106,7 @@ def _scored(
     key: Sequence[str],
     text: str,
     scope: str,
+    *,
     params: _Params,
     indexed: Sequence[str],
     plain: Sequence[str],
@@ -204,13 +207,9 @@ class PostgresSearchQueries(SearchQueries):
             scope = f"x.article_id = ANY(CAST({params.add(list(article_ids))} AS TEXT[]))"
         if not indexed and not plain:
             return []
-        with_clause = _scored("passages", ["id"], "text", scope, params, indexed, plain)
+        with_clause = _scored("passages", ["id"], "text", scope, params=params, indexed=indexed, plain=plain)
         # Each hit comes back with the passages just before and after it in the same text.
-        columns = ", ".join(
-            f'{a}.{c} AS {a}_{c.strip(chr(34))}'
-            for a in ("p", "n")
-            for c in ("id", "article_id", "source", "section", "comment", "position", "start", '"end"', "text")
-        )
+        columns = ", ".join(f"{a}.{c} AS {a}_{c.strip(chr(34))}" for a in ("p", "n") for c in _COLUMNS)
         sql = (
             f"{with_clause}, best AS (SELECT id, score FROM scored ORDER BY score DESC, id"
             f" LIMIT {params.add(limit)})"
@@ -303,7 +302,9 @@ class PostgresSearchQueries(SearchQueries):
             scope += " AND x.to_bot = 0"
             if viewer.user_id is not None:
                 scope += f" AND x.author_id <> {params.add(viewer.user_id)}"
-        with_clause = _scored("messages", ["id"], "content", scope, params, indexed, plain)
+        with_clause = _scored(
+            "messages", ["id"], "content", scope, params=params, indexed=indexed, plain=plain
+        )
         sql = (
             f"{with_clause} SELECT m.id, m.channel_id, m.guild_id, m.article_id, m.section, m.author_name,"
             " m.content, m.created_at, s.score FROM scored s JOIN messages m ON m.id = s.id"
@@ -349,7 +350,9 @@ class PostgresSearchQueries(SearchQueries):
             scope += f" AND EXISTS (SELECT 1 FROM articles a WHERE a.id = x.article_id AND {listed})"
             channels = params.add(json.dumps(sorted(viewer.channel_ids)))
             posted = f"p.guild_id = {guild} AND i.container_id IN (SELECT j.value FROM {dialect.ids_from_json(channels)})"
-        with_clause = _scored("comments", ["article_id", "idx"], "text", scope, params, indexed, plain)
+        with_clause = _scored(
+            "comments", ["article_id", "idx"], "text", scope, params=params, indexed=indexed, plain=plain
+        )
         sql = (
             f"{with_clause}, best AS (SELECT article_id, idx, score FROM scored"
             f" ORDER BY score DESC, article_id, idx LIMIT {params.add(limit)})"

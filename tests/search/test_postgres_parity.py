@@ -9,6 +9,7 @@ answers differ, each with the reason."""
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -129,8 +130,20 @@ DISCUSSION = [
     # (id, channel, guild, author id, text)
     (9001, SEEN, GUILD, 77, "My grandmother knitted forty scarves for the striking oil workers that winter."),
     (9002, SEEN, GUILD, 78, "The oil company sacked the workers and the police over-reacted, I think."),
-    (9003, SEEN, GUILD, 79, "Jobs were promised in 2012 but the loans for businesses never arrived in Zhanaozen."),
-    (9004, SEEN, GUILD, 500, "I asked about the scarves my grandmother knitted last winter."),  # the member's own
+    (
+        9003,
+        SEEN,
+        GUILD,
+        79,
+        "Jobs were promised in 2012 but the loans for businesses never arrived in Zhanaozen.",
+    ),
+    (
+        9004,
+        SEEN,
+        GUILD,
+        500,
+        "I asked about the scarves my grandmother knitted last winter.",
+    ),  # the member's own
     (9005, UNSEEN, GUILD, 80, "Secret: the striking workers' soup was brought to the square by my uncle."),
     (9006, ELSEWHERE, OTHER_GUILD, 81, "Another server: soup for the strikers in the square, and scarves."),
     (9007, SEEN, GUILD, 82, "Don't trust what the commission says; it's the government's report."),
@@ -181,7 +194,15 @@ def _shown(answer: Answer) -> tuple[object, ...]:
     return (
         answer.answered,
         [
-            (q.text, q.source, q.section, q.comment, q.start, q.end, q.reader.message_id if q.reader else None)
+            (
+                q.text,
+                q.source,
+                q.section,
+                q.comment,
+                q.start,
+                q.end,
+                q.reader.message_id if q.reader else None,
+            )
             for q in answer.quotes
         ],
         answer.text,
@@ -245,7 +266,15 @@ ARCHIVE_EXCEPTIONS = {
 
 
 def _hit(hit: ArchiveHit) -> tuple[object, ...]:
-    return (hit.author_name, hit.content, hit.place, hit.guild_id, hit.channel_id, hit.message_id, hit.comment)
+    return (
+        hit.author_name,
+        hit.content,
+        hit.place,
+        hit.guild_id,
+        hit.channel_id,
+        hit.message_id,
+        hit.comment,
+    )
 
 
 @pytest.mark.parametrize("viewer", [MEMBER, OPERATOR], ids=["member", "operator"])
@@ -256,8 +285,12 @@ async def test_archive_search_finds_the_same_on_both_backends(
     found = 0
     for query in ARCHIVE_QUERIES:
         for article_id in (None, article.id):
-            on_sqlite = await archive_service.search(lite, query, viewer=viewer, article_id=article_id, limit=25)
-            on_postgres = await archive_service.search(pg, query, viewer=viewer, article_id=article_id, limit=25)
+            on_sqlite = await archive_service.search(
+                lite, query, viewer=viewer, article_id=article_id, limit=25
+            )
+            on_postgres = await archive_service.search(
+                pg, query, viewer=viewer, article_id=article_id, limit=25
+            )
             found += len(on_postgres)
             if (query, article_id) in ARCHIVE_EXCEPTIONS:
                 assert [_hit(h) for h in on_postgres] != [_hit(h) for h in on_sqlite], "no longer differs"
@@ -276,7 +309,9 @@ async def test_archive_search_never_shows_what_the_member_may_not_see(
         article = await _fill(store, sample_path)
         for query in ("soup square scarves", "striking workers", "strikers scarves"):
             for article_id in (None, article.id):
-                seen = await archive_service.search(store, query, viewer=MEMBER, article_id=article_id, limit=25)
+                seen = await archive_service.search(
+                    store, query, viewer=MEMBER, article_id=article_id, limit=25
+                )
                 said = [h.message_id for h in seen if h.message_id is not None]
                 assert said, query
                 assert not {9005, 9006} & set(said), query
@@ -309,3 +344,33 @@ def test_match_terms_reads_back_what_match_expression_wrote() -> None:
         match = match_expression(text)
         assert match is not None
         assert match_terms(match) == [t.strip('"').replace('""', '"') for t in match.split(" OR ")]
+
+
+HOSTILE = ['"', '""', "OR", "AND NOT", "NEAR(a b)", "col:umn", "-x", "a*", "(((", "C++", "🙂🙂", "x" * 1000]
+HOSTILE += ["it's", "'", "\\", "a\\'b", "O'Brien's", "x² ½ Ⅻ", "İstanbul ǅ ß", "naïve café", "&|!<->:*"]
+
+
+async def test_any_text_searches_postgresql_without_error(
+    stores: tuple[tuple[Store, Article], tuple[Store, Article]],
+) -> None:
+    (_, _), (pg, article) = stores
+    rng = random.Random(16)
+    texts = HOSTILE + [
+        "".join(chr(rng.randrange(32, 0x3000)) for _ in range(rng.randrange(1, 40))) for _ in range(150)
+    ]
+    searched = 0
+    for text in texts:
+        match = match_expression(text)
+        if match is None:
+            continue
+        searched += 1
+        await pg.search.search([article.id], match, 5)
+        await pg.search.search(None, match, 5)
+        await pg.search.search_messages(match, viewer=MEMBER, article_id=article.id)
+        await pg.search.search_comments(match, viewer=MEMBER)
+        answer = (await ask(pg, article, text, viewer=MEMBER, writer=None, record=False)).answer
+        for quote in answer.quotes:
+            assert quote.reader is not None or quote.text in article.body + (
+                article.author_bio or ""
+            ) + "".join(c.text for c in article.comments)
+    assert searched > 100
