@@ -39,9 +39,11 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from bot.domain.article import Article
 from bot.domain.passage import ArchiveHit, Hit, MessageHit, Passage
 from bot.domain.viewer import Viewer
 from bot.store.articles import LISTED_IN
@@ -62,6 +64,10 @@ MIN_IDF = 1e-6
 _QUOTED = re.compile(r'"((?:[^"]|"")*)"')
 _PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?")
 _CACHED_TERMS = 65536
+PASSAGE_TOTALS_SECONDS = 30.0
+"""How long the passages' row count and average length are kept: counting them reads the whole
+table (9 ms at 6,400 passages); they change only when an article is imported or deleted, and a
+count some seconds old moves scores by little. This process's own imports refresh it at once."""
 _COLUMNS = ("id", "article_id", "source", "section", "comment", "position", "start", '"end"', "text")
 
 
@@ -110,6 +116,7 @@ def _scored(
     params: _Params,
     indexed: Sequence[str],
     plain: Sequence[str],
+    totals: tuple[int, float] | None = None,
 ) -> str:
     """The WITH clause of a search: ``scored`` holds each row of ``table`` within ``scope`` (a
     condition on ``x``) that matches a term, by its ``key`` columns, with FTS5's BM25 ``score``
@@ -130,6 +137,12 @@ def _scored(
             "(SELECT count(*) FROM found f WHERE f.plain_tsv @@ q.query) * totals.docs"
             f" / GREATEST((SELECT count(*) FROM {table} x WHERE {scope}), 1)"
         )
+    counted = (
+        f"SELECT count(*) AS docs, COALESCE(avg(x.tokens), 0) AS avgdl FROM {table} x"
+        if totals is None
+        else f"SELECT CAST({params.add(totals[0])} AS BIGINT) AS docs,"
+        f" CAST({params.add(totals[1])} AS DOUBLE PRECISION) AS avgdl"
+    )
     return (
         "WITH q AS ("
         " SELECT FALSE AS plain, plainto_tsquery('english', t.term) AS query,"
@@ -138,7 +151,7 @@ def _scored(
         " UNION ALL"
         " SELECT TRUE, plainto_tsquery('readalong_english_all', t.term), tsvector_to_array(to_tsvector('readalong_english_all', t.term))"
         f" FROM unnest(CAST({plain_p} AS TEXT[])) AS t(term)"
-        f"), totals AS (SELECT count(*) AS docs, COALESCE(avg(x.tokens), 0) AS avgdl FROM {table} x"
+        f"), totals AS ({counted}"
         f"), found AS (SELECT {keys}, x.tokens, x.tsv, {plain_tsv} AS plain_tsv FROM {table} x"
         f" WHERE ({scope}) AND {matches}"
         "), weights AS ("
@@ -178,6 +191,28 @@ class PostgresSearchQueries(SearchQueries):
         super().__init__(store)
         self._english: dict[str, bool] = {}
         """Whether 'english' indexes each term seen (False: one of its stop words)."""
+        self._passage_totals: tuple[float, int, float] | None = None
+        """When counted (monotonic seconds), how many passages, their average length in words."""
+
+    async def ensure_index(self, article: Article) -> None:
+        """Index the article's passages once (as on SQLite); the passages' totals are counted
+        afresh after."""
+        await super().ensure_index(article)
+        self._passage_totals = None
+
+    async def _totals(self) -> tuple[int, float]:
+        """The passages' row count and average length (FTS5's N and avgdl), counted at most every
+        :data:`PASSAGE_TOTALS_SECONDS`."""
+        known = self._passage_totals
+        if known is None or time.monotonic() - known[0] > PASSAGE_TOTALS_SECONDS:
+            row = await (
+                await self._store.db.execute(
+                    "SELECT count(*) AS n, COALESCE(avg(tokens), 0) AS avgdl FROM passages"
+                )
+            ).fetchone()
+            assert row is not None
+            known = self._passage_totals = (time.monotonic(), int(row["n"]), float(row["avgdl"]))
+        return known[1], known[2]
 
     async def _split(self, terms: Iterable[str]) -> tuple[list[str], list[str]]:
         """The terms 'english' indexes, and those it does not (its stop words), each in order.
@@ -207,7 +242,16 @@ class PostgresSearchQueries(SearchQueries):
             scope = f"x.article_id = ANY(CAST({params.add(list(article_ids))} AS TEXT[]))"
         if not indexed and not plain:
             return []
-        with_clause = _scored("passages", ["id"], "text", scope, params=params, indexed=indexed, plain=plain)
+        with_clause = _scored(
+            "passages",
+            ["id"],
+            "text",
+            scope,
+            params=params,
+            indexed=indexed,
+            plain=plain,
+            totals=await self._totals(),
+        )
         # Each hit comes back with the passages just before and after it in the same text.
         columns = ", ".join(f"{a}.{c} AS {a}_{c.strip(chr(34))}" for a in ("p", "n") for c in _COLUMNS)
         sql = (
