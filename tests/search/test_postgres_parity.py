@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.answers.extractive import ranked_quotes
 from bot.articles import Article, parse_article, read_article_file
 from bot.domain.answer import Answer
 from bot.domain.database import PostgresUrl
@@ -374,3 +375,78 @@ async def test_any_text_searches_postgresql_without_error(
                 article.author_bio or ""
             ) + "".join(c.text for c in article.comments)
     assert searched > 100
+
+
+OTHER_ARTICLES = {
+    "oil-towns": (
+        "Oil towns\n\nThe oil workers of the Caspian coast struck for better pay in 2011. The company"
+        " sacked hundreds of workers, and the police broke up the strike. Many towns depend on one"
+        " employer, and when the oil price fell the jobs went with it.\n\nNew loans were given to"
+        " small businesses in 2012, and the government promised investment in schools and hospitals."
+    ),
+    "bread": (
+        "Baking bread\n\nSourdough bread needs a starter, flour, water and salt. Bake it in a hot oven"
+        " for forty minutes. The capital of good bread is patience: the dough rises overnight."
+    ),
+}
+
+
+_STOP_WORDS_ONLY = (
+    "Only stop words of PostgreSQL's english: searching every article, PostgreSQL does not look"
+    " for them (it would read every passage), FTS5 does (its closest passage is then shown with"
+    " the not-found answer)."
+)
+_CAREFULLY = (
+    "'care' matches 'carefully' in PostgreSQL's english (FTS5's porter: 'carefulli'), which"
+    " changes the word's rarity and the order of quotes that tie closely across the library."
+)
+EVERYWHERE_EXCEPTIONS = {
+    "and or not": _STOP_WORDS_ONLY,
+    "Who was it?": _STOP_WORDS_ONLY,
+    "What was it about?": _STOP_WORDS_ONLY,
+    "How is the government helping towns that rely on one employer?": _ONE,
+    "How is the state helping settlements that rely on one employer?": _ONE,
+    "Were the troubles confined to one province?": _ONE,
+    "How much of the budget goes to towns built around one factory?": _ONE,
+    "What was built for schooling of small children and for health care?": _CAREFULLY,
+}
+"""Questions whose best quotes across the whole library (``ranked_quotes(everywhere=True)``, used
+by benchmarks only) differ, and why."""
+
+
+async def test_a_library_gives_the_same_answers_on_both_backends(
+    stores: tuple[tuple[Store, Article], tuple[Store, Article]],
+) -> None:
+    """With other articles in the store, FTS5's BM25 takes its statistics from every passage of
+    every article: so does PostgreSQL's, and the answers stay the same, asked of one article or
+    searched across all of them."""
+    (lite, article), (pg, same) = stores
+    libraries: list[list[Article]] = []
+    for store, sample in ((lite, article), (pg, same)):
+        others = [
+            await store.articles.add(parse_article(text, source=f"{name}.txt"), name)
+            for name, text in OTHER_ARTICLES.items()
+        ]
+        for other in others:
+            await store.search.ensure_index(other)
+        libraries.append([sample, *others])
+    differing = []
+    for question in _questions():
+        on_sqlite = (await ask(lite, article, question, viewer=MEMBER, writer=None, record=False)).answer
+        on_postgres = (await ask(pg, same, question, viewer=MEMBER, writer=None, record=False)).answer
+        if _shown(on_sqlite) != _shown(on_postgres):
+            differing.append(question)
+        terms = match_terms(match_expression(question) or "")
+        if {"s", "t", "don"} & set(terms):
+            continue  # not looked for across every article (see ARCHIVE_EXCEPTIONS)
+        everywhere = [
+            [
+                (q.article_id, q.text, q.start)
+                for q in await ranked_quotes(store, library, question, everywhere=True)
+            ]
+            for store, library in zip((lite, pg), libraries, strict=True)
+        ]
+        if everywhere[0] != everywhere[1]:
+            differing.append(f"{question} (everywhere)")
+    assert set(differing) <= {*EXCEPTIONS, *(f"{q} (everywhere)" for q in EVERYWHERE_EXCEPTIONS)}
+    assert len(differing) >= len(EVERYWHERE_EXCEPTIONS), "an exception listed no longer differs: remove it"
