@@ -64,10 +64,13 @@ MIN_IDF = 1e-6
 _QUOTED = re.compile(r'"((?:[^"]|"")*)"')
 _PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?")
 _CACHED_TERMS = 65536
-PASSAGE_TOTALS_SECONDS = 30.0
-"""How long the passages' row count and average length are kept: counting them reads the whole
-table (9 ms at 6,400 passages); they change only when an article is imported or deleted, and a
-count some seconds old moves scores by little. This process's own imports refresh it at once."""
+TOTALS_SECONDS = 30.0
+"""How long a table's row count and average length (FTS5's N and avgdl) are kept: counting them
+reads the whole table (9 ms at 6,400 passages; an archive of a million messages takes far
+longer), yet they change little from one question to the next. This process's own writes count
+them afresh at once: passages and comments when an article is indexed, messages when messages
+are stored. Another process's writes, an edit or a purge are seen within this many seconds;
+until then scores differ from FTS5's by the few rows' share of the average."""
 _COLUMNS = ("id", "article_id", "source", "section", "comment", "position", "start", '"end"', "text")
 
 
@@ -116,7 +119,7 @@ def _scored(
     params: _Params,
     indexed: Sequence[str],
     plain: Sequence[str],
-    totals: tuple[int, float] | None = None,
+    totals: tuple[int, float],
 ) -> str:
     """The WITH clause of a search: ``scored`` holds each row of ``table`` within ``scope`` (a
     condition on ``x``) that matches a term, by its ``key`` columns, with FTS5's BM25 ``score``
@@ -138,9 +141,7 @@ def _scored(
             f" / GREATEST((SELECT count(*) FROM {table} x WHERE {scope}), 1)"
         )
     counted = (
-        f"SELECT count(*) AS docs, COALESCE(avg(x.tokens), 0) AS avgdl FROM {table} x"
-        if totals is None
-        else f"SELECT CAST({params.add(totals[0])} AS BIGINT) AS docs,"
+        f"SELECT CAST({params.add(totals[0])} AS BIGINT) AS docs,"
         f" CAST({params.add(totals[1])} AS DOUBLE PRECISION) AS avgdl"
     )
     return (
@@ -191,27 +192,33 @@ class PostgresSearchQueries(SearchQueries):
         super().__init__(store)
         self._english: dict[str, bool] = {}
         """Whether 'english' indexes each term seen (False: one of its stop words)."""
-        self._passage_totals: tuple[float, int, float] | None = None
-        """When counted (monotonic seconds), how many passages, their average length in words."""
+        self._totals_of: dict[str, tuple[float, int, float]] = {}
+        """Per table: when counted (monotonic seconds), how many rows, their average length in words."""
 
     async def ensure_index(self, article: Article) -> None:
-        """Index the article's passages once (as on SQLite); the passages' totals are counted
-        afresh after."""
+        """Index the article's passages once (as on SQLite); the totals of passages and comments
+        (imported with the article) are counted afresh after."""
         await super().ensure_index(article)
-        self._passage_totals = None
+        self._totals_of.pop("passages", None)
+        self._totals_of.pop("comments", None)
 
-    async def _totals(self) -> tuple[int, float]:
-        """The passages' row count and average length (FTS5's N and avgdl), counted at most every
-        :data:`PASSAGE_TOTALS_SECONDS`."""
-        known = self._passage_totals
-        if known is None or time.monotonic() - known[0] > PASSAGE_TOTALS_SECONDS:
-            row = await (
-                await self._store.db.execute(
-                    "SELECT count(*) AS n, COALESCE(avg(tokens), 0) AS avgdl FROM passages"
-                )
-            ).fetchone()
+    def note_discussed(self, article_ids: Iterable[str | None]) -> None:
+        """Called by the message queries as readers' messages are stored: the messages' totals
+        are counted afresh."""
+        super().note_discussed(article_ids)
+        self._totals_of.pop("messages", None)
+
+    async def _totals(self, table: str) -> tuple[int, float]:
+        """A table's row count and average length (FTS5's N and avgdl), counted at most every
+        :data:`TOTALS_SECONDS`."""
+        known = self._totals_of.get(table)
+        if known is None or time.monotonic() - known[0] > TOTALS_SECONDS:
+            async with self._store.db.execute(
+                f"SELECT count(*) AS n, COALESCE(avg(tokens), 0) AS avgdl FROM {table}"
+            ) as cursor:
+                row = await cursor.fetchone()
             assert row is not None
-            known = self._passage_totals = (time.monotonic(), int(row["n"]), float(row["avgdl"]))
+            known = self._totals_of[table] = (time.monotonic(), int(row["n"]), float(row["avgdl"]))
         return known[1], known[2]
 
     async def _split(self, terms: Iterable[str]) -> tuple[list[str], list[str]]:
@@ -250,7 +257,7 @@ class PostgresSearchQueries(SearchQueries):
             params=params,
             indexed=indexed,
             plain=plain,
-            totals=await self._totals(),
+            totals=await self._totals("passages"),
         )
         # Each hit comes back with the passages just before and after it in the same text.
         columns = ", ".join(f"{a}.{c} AS {a}_{c.strip(chr(34))}" for a in ("p", "n") for c in _COLUMNS)
@@ -347,7 +354,14 @@ class PostgresSearchQueries(SearchQueries):
             if viewer.user_id is not None:
                 scope += f" AND x.author_id <> {params.add(viewer.user_id)}"
         with_clause = _scored(
-            "messages", ["id"], "content", scope, params=params, indexed=indexed, plain=plain
+            "messages",
+            ["id"],
+            "content",
+            scope,
+            params=params,
+            indexed=indexed,
+            plain=plain,
+            totals=await self._totals("messages"),
         )
         sql = (
             f"{with_clause} SELECT m.id, m.channel_id, m.guild_id, m.article_id, m.section, m.author_name,"
@@ -395,7 +409,14 @@ class PostgresSearchQueries(SearchQueries):
             channels = params.add(json.dumps(sorted(viewer.channel_ids)))
             posted = f"p.guild_id = {guild} AND i.container_id IN (SELECT j.value FROM {dialect.ids_from_json(channels)})"
         with_clause = _scored(
-            "comments", ["article_id", "idx"], "text", scope, params=params, indexed=indexed, plain=plain
+            "comments",
+            ["article_id", "idx"],
+            "text",
+            scope,
+            params=params,
+            indexed=indexed,
+            plain=plain,
+            totals=await self._totals("comments"),
         )
         sql = (
             f"{with_clause}, best AS (SELECT article_id, idx, score FROM scored"
