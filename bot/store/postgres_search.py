@@ -129,7 +129,8 @@ def _scored(
     plain_p = params.add(list(plain))
     keys = ", ".join(f"x.{k}" for k in key)
     found_keys = ", ".join(f"f.{k}" for k in key)
-    matches = f"x.tsv @@ to_tsquery('english', {params.add(_or_query(indexed))})"
+    # An empty query would match nothing anyway, with a NOTICE from the server.
+    matches = f"x.tsv @@ to_tsquery('english', {params.add(_or_query(indexed))})" if indexed else "FALSE"
     plain_tsv = "NULL::tsvector"
     plain_n = "0"
     if plain:
@@ -137,8 +138,8 @@ def _scored(
         matches = f"({matches} OR {plain_tsv} @@ to_tsquery('readalong_english_all', {params.add(_or_query(plain))}))"
         # Rows holding the term within the scope, scaled to the whole table.
         plain_n = (
-            "(SELECT count(*) FROM found f WHERE f.plain_tsv @@ q.query) * totals.docs"
-            f" / GREATEST((SELECT count(*) FROM {table} x WHERE {scope}), 1)"
+            "CAST((SELECT count(*) FROM found f WHERE f.plain_tsv @@ q.query) AS DOUBLE PRECISION)"
+            f" * totals.docs / GREATEST((SELECT count(*) FROM {table} x WHERE {scope}), 1)"
         )
     counted = (
         f"SELECT CAST({params.add(totals[0])} AS BIGINT) AS docs,"

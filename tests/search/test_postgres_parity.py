@@ -264,6 +264,14 @@ ARCHIVE_EXCEPTIONS = {
     ),
 }
 """Archive searches whose hits differ, and why."""
+SCORE_EXCEPTIONS = {
+    ("don't trust", "the-lessons-of-zhanaozen"): (
+        "The same hits in the same order. 'don' and 't' are looked for in the text of the"
+        " messages the member may see of this article; how many of all the archive's messages hold"
+        " them (FTS5's n) is estimated from that share, not counted (that would read every row)."
+    ),
+}
+"""Archive searches whose hits are the same but scores differ by more than the tolerance, and why."""
 
 
 def _hit(hit: ArchiveHit) -> tuple[object, ...]:
@@ -297,8 +305,13 @@ async def test_archive_search_finds_the_same_on_both_backends(
                 assert [_hit(h) for h in on_postgres] != [_hit(h) for h in on_sqlite], "no longer differs"
                 continue
             assert [_hit(h) for h in on_postgres] == [_hit(h) for h in on_sqlite], (query, article_id)
-            for a, b in zip(on_sqlite, on_postgres, strict=True):
-                assert abs(a.score - b.score) <= SCORE_TOLERANCE, (query, a.score, b.score)
+            close = all(
+                abs(a.score - b.score) <= SCORE_TOLERANCE for a, b in zip(on_sqlite, on_postgres, strict=True)
+            )
+            assert close != ((query, article_id) in SCORE_EXCEPTIONS and viewer is MEMBER), (
+                query,
+                article_id,
+            )
     assert found > 20
 
 
