@@ -156,11 +156,12 @@ def _scored(
         f"), totals AS ({counted}"
         f"), found AS (SELECT {keys}, x.tokens, x.tsv, {plain_tsv} AS plain_tsv FROM {table} x"
         f" WHERE ({scope}) AND {matches}"
-        "), weights AS ("
+        "), weights AS MATERIALIZED ("  # once per term, not once per row found
         " SELECT q.plain, q.query, q.lexemes,"
         f" GREATEST(ln(CAST((totals.docs - c.n + 0.5) / (c.n + 0.5) AS DOUBLE PRECISION)), {MIN_IDF}) AS idf"
         " FROM q CROSS JOIN totals CROSS JOIN LATERAL (SELECT CASE WHEN q.plain"
-        f" THEN {plain_n} ELSE (SELECT count(*) FROM {table} x WHERE x.tsv @@ q.query) END AS n) AS c"
+        f" THEN {plain_n} ELSE (SELECT count(*) FROM {table} x WHERE x.tsv @@ q.query) END AS n"
+        " OFFSET 0) AS c"  # OFFSET 0: counted once, not once for each use of n
         "), scored AS ("
         f" SELECT {found_keys}, sum(w.idf * tf.n * {K1 + 1} / (tf.n + {K1}"
         f" * ({1 - B} + {B} * f.tokens / GREATEST(totals.avgdl, 1e-9)))) AS score"
