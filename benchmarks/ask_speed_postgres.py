@@ -2,7 +2,8 @@
 
 The sample article (bot/data/the-lessons-of-zhanaozen.txt) is imported into a fresh SQLite file
 and a fresh PostgreSQL schema, alone and then in a library of ``--copies`` copies of it under
-other ids (its term statistics then those of a larger library); every question of
+other ids (its term statistics then those of a larger library; ``--analyze``: PostgreSQL's planner
+statistics gathered once filled, as autovacuum does soon after a large import); every question of
 benchmarks/paraphrases.json and the article's other test questions is asked through
 ``bot.services.ask.ask`` (the function /ask calls: search, re-ranking, rendering, the log),
 ``--rounds`` times, on each backend in turn. The answers are compared too: how many are the same
@@ -92,6 +93,11 @@ async def main() -> None:
     parser.add_argument("--postgres", required=True, help="a PostgreSQL URL (a schema is made and dropped)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--copies", type=int, default=100)
+    parser.add_argument(
+        "--analyze",
+        action="store_true",
+        help="ANALYZE the PostgreSQL schema once filled (as autovacuum does soon after an import)",
+    )
     args = parser.parse_args()
     asked = questions()
     admin = await asyncpg.connect(args.postgres)
@@ -108,6 +114,8 @@ async def main() -> None:
                         Store(PostgresUrl(f"{args.postgres}{joiner}search_path={schema}")) as pg,
                     ):
                         on_lite, on_pg = await fill(lite, copies), await fill(pg, copies)
+                        if args.analyze:
+                            await admin.execute(f"ANALYZE {schema}.passages")
                         await timed(lite, on_lite, asked[:5], 1)  # warm both (caches, prepared statements)
                         await timed(pg, on_pg, asked[:5], 1)
                         lite_ms, lite_answers = await timed(lite, on_lite, asked, args.rounds)
