@@ -135,6 +135,8 @@ def _scored(
     plain_p = params.add(list(plain))
     keys = ", ".join(f"x.{k}" for k in key)
     found_keys = ", ".join(f"f.{k}" for k in key)
+    held_keys = ", ".join(f"h.{k}" for k in key)
+    keys_only = ", ".join(key)
     # An empty query would match nothing anyway, with a NOTICE from the server.
     matches = f"x.tsv @@ to_tsquery('english', {params.add(_or_query(indexed))})" if indexed else "FALSE"
     plain_tsv = "NULL::tsvector"
@@ -157,26 +159,43 @@ def _scored(
         " tsvector_to_array(to_tsvector('english', t.term)) AS lexemes"
         f" FROM unnest(CAST({indexed_p} AS TEXT[])) AS t(term)"
         " UNION ALL"
-        " SELECT TRUE, plainto_tsquery('readalong_english_all', t.term), tsvector_to_array(to_tsvector('readalong_english_all', t.term))"
+        " SELECT TRUE, plainto_tsquery('readalong_english_all', t.term),"
+        " tsvector_to_array(to_tsvector('readalong_english_all', t.term))"
         f" FROM unnest(CAST({plain_p} AS TEXT[])) AS t(term)"
         f"), totals AS ({counted}"
+        "), wanted AS ("  # every lexeme asked for, by configuration
+        " SELECT array_agg(DISTINCT l.lexeme) FILTER (WHERE NOT q.plain) AS indexed,"
+        " array_agg(DISTINCT l.lexeme) FILTER (WHERE q.plain) AS plain"
+        " FROM q CROSS JOIN unnest(q.lexemes) AS l(lexeme)"
         f"), found AS (SELECT {keys}, x.tokens, x.tsv, {plain_tsv} AS plain_tsv FROM {table} x"
         f" WHERE ({scope}) AND {matches}"
         "), weights AS MATERIALIZED ("  # once per term, not once per row found
-        " SELECT q.plain, q.query, q.lexemes,"
+        " SELECT row_number() OVER () AS i, q.plain, q.lexemes,"
         f" GREATEST(ln(CAST((totals.docs - c.n + 0.5) / (c.n + 0.5) AS DOUBLE PRECISION)), {MIN_IDF}) AS idf"
         " FROM q CROSS JOIN totals CROSS JOIN LATERAL (SELECT CASE WHEN q.plain"
         f" THEN {plain_n} ELSE (SELECT count(*) FROM {table} x WHERE x.tsv @@ q.query) END AS n"
         " OFFSET 0) AS c"  # OFFSET 0: counted once, not once for each use of n
+        # Each row's positions of the lexemes asked for: setweight marks them, ts_filter keeps
+        # them (both in C), so only those few are unnested, not every word of the row.
+        "), held AS ("
+        f" SELECT {found_keys}, f.tokens, FALSE AS plain, e.lexeme, cardinality(e.positions) AS n"
+        " FROM found f CROSS JOIN wanted"
+        " CROSS JOIN LATERAL unnest(ts_filter(setweight(f.tsv, 'A', wanted.indexed), '{a}')) AS e"
+        " UNION ALL"
+        f" SELECT {found_keys}, f.tokens, TRUE, e.lexeme, cardinality(e.positions)"
+        " FROM found f CROSS JOIN wanted"
+        " CROSS JOIN LATERAL unnest(ts_filter(setweight(f.plain_tsv, 'A', wanted.plain), '{a}')) AS e"
+        # A term of several lexemes (a phrase to FTS5; all of them to plainto_tsquery) is held as
+        # often as its rarest lexeme.
+        "), per_term AS ("
+        f" SELECT {held_keys}, h.tokens, w.idf, min(h.n) AS n FROM held h"
+        " JOIN weights w ON w.plain = h.plain AND h.lexeme = ANY(w.lexemes)"
+        f" GROUP BY {held_keys}, h.tokens, w.i, w.idf, cardinality(w.lexemes)"
+        " HAVING count(*) = cardinality(w.lexemes)"
         "), scored AS ("
-        f" SELECT {found_keys}, sum(w.idf * tf.n * {K1 + 1} / (tf.n + {K1}"
-        f" * ({1 - B} + {B} * f.tokens / GREATEST(totals.avgdl, 1e-9)))) AS score"
-        " FROM found f CROSS JOIN totals"
-        " JOIN weights w ON (CASE WHEN w.plain THEN f.plain_tsv ELSE f.tsv END) @@ w.query"
-        " CROSS JOIN LATERAL (SELECT min(cardinality(e.positions)) AS n"
-        " FROM unnest(CASE WHEN w.plain THEN f.plain_tsv ELSE f.tsv END) AS e"
-        " WHERE e.lexeme = ANY(w.lexemes)) AS tf"
-        f" GROUP BY {found_keys})"
+        f" SELECT {keys_only}, sum(t.idf * t.n * {K1 + 1} / (t.n + {K1}"
+        f" * ({1 - B} + {B} * t.tokens / GREATEST(totals.avgdl, 1e-9)))) AS score"
+        f" FROM per_term t CROSS JOIN totals GROUP BY {keys_only})"
     )
 
 
