@@ -98,6 +98,9 @@ async def run(url: str, messages: int, queries: int) -> None:
     print(f"  SQLite (FTS5)                {percentiles(lite_ms)}")
     print(f"  PostgreSQL (tsvector, GIN)   {percentiles(pg_ms)}")
     print(f"  same hits in the same order: {same} of {queries}")
+    differing = sorted({q for q, a, b in zip(asked, lite_hits, pg_hits, strict=True) if a != b})
+    if differing:
+        print(f"  differing: {', '.join(differing)}")
 
 
 def main() -> None:
