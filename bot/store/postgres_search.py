@@ -6,7 +6,7 @@ in SQL exactly as FTS5's ``bm25()`` works it out (k1 = 1.2, b = 0.75; each quote
 ``idf = ln((N - n + 0.5) / (n + 0.5))``, at least 1e-6; N and the average length over the whole
 table, n the rows holding the term; a row's length its count of words, kept in a generated
 ``tokens`` column): a term's frequency in a row is the number of positions its lexeme has in the
-row's ``tsvector``. ``ts_rank_cd`` was not used: it weighs proximity and ignores rarity, so the
+row's ``tsvector`` (the lexemes asked for picked out by ``setweight`` and ``ts_filter``). ``ts_rank_cd`` was not used: it weighs proximity and ignores rarity, so the
 twenty candidates the answers re-rank would not be FTS5's.
 
 What still differs from FTS5 (``porter unicode61``), each small:
@@ -252,17 +252,20 @@ class PostgresSearchQueries(SearchQueries):
         """The terms 'english' indexes, and those it does not (its stop words), each in order.
         The server decides (its stop-word list), once per term."""
         terms = list(terms)
+        if len(self._english) > _CACHED_TERMS:
+            self._english.clear()
         unknown = [t for t in dict.fromkeys(terms) if t not in self._english]
+        known = dict(self._english)
         if unknown:
             rows = await self._store.db.execute_fetchall(
                 "SELECT t.term, length(to_tsvector('english', t.term)) > 0 AS indexed"
                 " FROM unnest(CAST(?1 AS TEXT[])) AS t(term)",
                 (unknown,),
             )
-            if len(self._english) + len(unknown) > _CACHED_TERMS:
-                self._english.clear()
-            self._english.update((r["term"], bool(r["indexed"])) for r in rows)
-        return [t for t in terms if self._english[t]], [t for t in terms if not self._english[t]]
+            found = {r["term"]: bool(r["indexed"]) for r in rows}
+            known.update(found)
+            self._english.update(found)
+        return [t for t in terms if known[t]], [t for t in terms if not known[t]]
 
     async def search(self, article_ids: Sequence[str] | None, match: str, limit: int) -> list[Hit]:
         """The best passages for a MATCH expression, best first: of these articles, or of all.
