@@ -1,13 +1,481 @@
 """Full-text search on PostgreSQL: ``tsvector`` columns (the 'english' configuration) and their
-GIN indexes, where SQLite has FTS5 tables.
+GIN indexes, where SQLite has FTS5 tables, ranked by FTS5's own BM25 so both backends answer alike.
 
-Being written: the lead's placeholder.
+PostgreSQL finds the rows (``tsv @@ query`` through the GIN index); the score is then worked out
+in SQL exactly as FTS5's ``bm25()`` works it out (k1 = 1.2, b = 0.75; each quoted term a phrase;
+``idf = ln((N - n + 0.5) / (n + 0.5))``, at least 1e-6; N and the average length over the whole
+table, n the rows holding the term; a row's length its count of words, kept in a generated
+``tokens`` column): a term's frequency in a row is the number of positions its lexeme has in the
+row's ``tsvector`` (the lexemes asked for picked out by ``setweight`` and ``ts_filter``). ``ts_rank_cd`` was not used: it weighs proximity and ignores rarity, so the
+twenty candidates the answers re-rank would not be FTS5's.
+
+What still differs from FTS5 (``porter unicode61``), each small:
+
+- Stems: PostgreSQL's ``english`` is Snowball's English stemmer (Porter 2), FTS5's ``porter`` the
+  original Porter. They agree on most words; where they conflate differently (``carefully``:
+  ``care`` here, ``carefulli`` in FTS5; ``one`` is ``on`` in FTS5, so it matches every "on") a
+  row can match on one backend only. The answers' re-ranking stems in Python as FTS5 does
+  (:func:`bot.search.ranking.stem`): which passages become candidates, and how much a question's
+  word weighs (how many passages hold it), can differ; what a candidate covers cannot. On the
+  sample article 95 of 98 test questions get the same quotes in the same order
+  (tests/search/test_postgres_parity.py lists the three, all for ``one``); a configuration on
+  Snowball's ``porter`` without stop words gave 98 of 98, but it is not ``english``.
+- Stop words: ``english`` indexes none of its 127 stop words; FTS5 indexes every word. All but
+  three of them (``s``, ``t``, ``don``: from "author's", "don't") are also the questions' stop
+  words (:data:`bot.search.query.STOP_WORDS`), which are searched only when a question has no
+  other word. A term that ``english`` does not index is matched instead against the text itself
+  under ``readalong_english_all`` (the schema's copy of ``english`` without stop words; no index:
+  each row of the scope is read), and only where the search is narrowed to articles (passages; a
+  reader's messages or the comments of one article); its ``n`` is the scope's count scaled to the
+  whole table (exact when the scope is the whole table). Searching everything, such a term
+  matches nothing (and counts as held by every passage in :meth:`document_frequencies`).
+- Words: PostgreSQL's parser keeps ``example.com``, ``u.s`` or ``1.5`` as one word where FTS5's
+  unicode61 sees two, and adds the parts of a hyphenated word beside the whole; the ``tokens``
+  column counts runs of letters and digits as unicode61 does, with the database's character
+  classes (under a ``C`` locale, letters outside ASCII are not letters, so a row in another
+  script counts short).
+- Totals: N and the average length are kept for :data:`TOTALS_SECONDS` (FTS5 reads them from its
+  index; counting them reads the whole table).
+- Positions: a ``tsvector`` keeps at most 256 positions per word, so a term said more than 256
+  times in one row counts 256 times (a passage is a sentence; a message at most 4,000 characters).
+- Ties: rows of equal score come lowest id first.
 """
 
 from __future__ import annotations
 
+import json
+import re
+import time
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from bot.domain.article import Article
+from bot.domain.passage import ArchiveHit, Hit, MessageHit, Passage
+from bot.domain.viewer import Viewer
+from bot.store.articles import LISTED_IN
+from bot.store.connection import Row
+from bot.store.messages import visible_to
 from bot.store.search import SearchQueries
+
+if TYPE_CHECKING:
+    from bot.store.db import Store
+
+K1 = 1.2
+"""FTS5's BM25 k1 (``fts5_aux.c``)."""
+B = 0.75
+"""FTS5's BM25 b."""
+MIN_IDF = 1e-6
+"""FTS5 gives a term held by more than half the rows this idf instead of a negative one."""
+
+_QUOTED = re.compile(r'"((?:[^"]|"")*)"')
+_PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?")
+_CACHED_TERMS = 65536
+TOTALS_SECONDS = 30.0
+"""How long a table's row count and average length (FTS5's N and avgdl) are kept: counting them
+reads the whole table (9 ms at 6,400 passages; an archive of a million messages takes far
+longer), yet they change little from one question to the next. This process's own writes count
+them afresh at once: passages and comments when an article is indexed, messages when messages
+are stored. Another process's writes, an edit or a purge are seen within this many seconds;
+until then scores differ from FTS5's by the few rows' share of the average."""
+_COLUMNS = ("id", "article_id", "source", "section", "comment", "position", "start", '"end"', "text")
+
+
+def match_terms(match: str) -> list[str]:
+    """The terms of a MATCH expression made by :func:`bot.search.query.match_expression`
+    (``"t1" OR "t2"``), in order, each once."""
+    return list(dict.fromkeys(t.replace('""', '"') for t in _QUOTED.findall(match)))
+
+
+class _Params:
+    """A statement's parameters, numbered as they are added (``?N``), so a value used twice is
+    passed once and conditions written with plain ``?`` can be embedded."""
+
+    def __init__(self) -> None:
+        self.values: list[object] = []
+
+    def add(self, value: object) -> str:
+        self.values.append(value)
+        return f"?{len(self.values)}"
+
+    def embed(self, sql: str, values: Sequence[object]) -> str:
+        """``sql`` with its plain ``?`` parameters numbered after those already added."""
+        given = iter(values)
+
+        def number(found: re.Match[str]) -> str:
+            return self.add(next(given)) if found.group(0) == "?" else found.group(0)
+
+        numbered = _PLACEHOLDER.sub(number, sql)
+        if next(given, None) is not None:
+            raise ValueError("more parameters than placeholders")
+        return numbered
+
+
+def _or_query(terms: Sequence[str]) -> str:
+    """The text of ``to_tsquery`` ORing these terms (each quoted; the terms are runs of letters and
+    digits, so they hold no quote)."""
+    return " | ".join("'" + term.replace("'", "''") + "'" for term in terms)
+
+
+def _scored(
+    table: str,
+    key: Sequence[str],
+    text: str,
+    scope: str,
+    *,
+    params: _Params,
+    indexed: Sequence[str],
+    plain: Sequence[str],
+    totals: tuple[int, float],
+) -> str:
+    """The WITH clause of a search: ``scored`` holds each row of ``table`` within ``scope`` (a
+    condition on ``x``) that matches a term, by its ``key`` columns, with FTS5's BM25 ``score``
+    (positive: higher is better). ``indexed`` terms are matched through the GIN index of ``tsv``;
+    ``plain`` ones (stop words of 'english') against the text's 'readalong_english_all' tsvector."""
+    indexed_p = params.add(list(indexed))
+    plain_p = params.add(list(plain))
+    keys = ", ".join(f"x.{k}" for k in key)
+    found_keys = ", ".join(f"f.{k}" for k in key)
+    held_keys = ", ".join(f"h.{k}" for k in key)
+    keys_only = ", ".join(key)
+    # An empty query would match nothing anyway, with a NOTICE from the server.
+    matches = f"x.tsv @@ to_tsquery('english', {params.add(_or_query(indexed))})" if indexed else "FALSE"
+    plain_tsv = "NULL::tsvector"
+    plain_n = "0"
+    if plain:
+        plain_tsv = f"to_tsvector('readalong_english_all', x.{text})"
+        matches = f"({matches} OR {plain_tsv} @@ to_tsquery('readalong_english_all', {params.add(_or_query(plain))}))"
+        # Rows holding the term within the scope, scaled to the whole table.
+        plain_n = (
+            "CAST((SELECT count(*) FROM found f WHERE f.plain_tsv @@ q.query) AS DOUBLE PRECISION)"
+            f" * totals.docs / GREATEST((SELECT count(*) FROM {table} x WHERE {scope}), 1)"
+        )
+    counted = (
+        f"SELECT CAST({params.add(totals[0])} AS BIGINT) AS docs,"
+        f" CAST({params.add(totals[1])} AS DOUBLE PRECISION) AS avgdl"
+    )
+    return (
+        "WITH q AS ("
+        " SELECT FALSE AS plain, plainto_tsquery('english', t.term) AS query,"
+        " tsvector_to_array(to_tsvector('english', t.term)) AS lexemes"
+        f" FROM unnest(CAST({indexed_p} AS TEXT[])) AS t(term)"
+        " UNION ALL"
+        " SELECT TRUE, plainto_tsquery('readalong_english_all', t.term),"
+        " tsvector_to_array(to_tsvector('readalong_english_all', t.term))"
+        f" FROM unnest(CAST({plain_p} AS TEXT[])) AS t(term)"
+        f"), totals AS ({counted}"
+        "), wanted AS ("  # every lexeme asked for, by configuration
+        " SELECT array_agg(DISTINCT l.lexeme) FILTER (WHERE NOT q.plain) AS indexed,"
+        " array_agg(DISTINCT l.lexeme) FILTER (WHERE q.plain) AS plain"
+        " FROM q CROSS JOIN unnest(q.lexemes) AS l(lexeme)"
+        f"), found AS (SELECT {keys}, x.tokens, x.tsv, {plain_tsv} AS plain_tsv FROM {table} x"
+        f" WHERE ({scope}) AND {matches}"
+        "), weights AS MATERIALIZED ("  # once per term, not once per row found
+        " SELECT row_number() OVER () AS i, q.plain, q.lexemes,"
+        f" GREATEST(ln(CAST((totals.docs - c.n + 0.5) / (c.n + 0.5) AS DOUBLE PRECISION)), {MIN_IDF}) AS idf"
+        " FROM q CROSS JOIN totals CROSS JOIN LATERAL (SELECT CASE WHEN q.plain"
+        f" THEN {plain_n} ELSE (SELECT count(*) FROM {table} x WHERE x.tsv @@ q.query) END AS n"
+        " OFFSET 0) AS c"  # OFFSET 0: counted once, not once for each use of n
+        # Each row's positions of the lexemes asked for: setweight marks them, ts_filter keeps
+        # them (both in C), so only those few are unnested, not every word of the row.
+        "), held AS ("
+        f" SELECT {found_keys}, f.tokens, FALSE AS plain, e.lexeme, cardinality(e.positions) AS n"
+        " FROM found f CROSS JOIN wanted"
+        " CROSS JOIN LATERAL unnest(ts_filter(setweight(f.tsv, 'A', wanted.indexed), '{a}')) AS e"
+        " UNION ALL"
+        f" SELECT {found_keys}, f.tokens, TRUE, e.lexeme, cardinality(e.positions)"
+        " FROM found f CROSS JOIN wanted"
+        " CROSS JOIN LATERAL unnest(ts_filter(setweight(f.plain_tsv, 'A', wanted.plain), '{a}')) AS e"
+        # A term of several lexemes (a phrase to FTS5; all of them to plainto_tsquery) is held as
+        # often as its rarest lexeme.
+        "), per_term AS ("
+        f" SELECT {held_keys}, h.tokens, w.idf, min(h.n) AS n FROM held h"
+        " JOIN weights w ON w.plain = h.plain AND h.lexeme = ANY(w.lexemes)"
+        f" GROUP BY {held_keys}, h.tokens, w.i, w.idf, cardinality(w.lexemes)"
+        " HAVING count(*) = cardinality(w.lexemes)"
+        "), scored AS ("
+        f" SELECT {keys_only}, sum(t.idf * t.n * {K1 + 1} / (t.n + {K1}"
+        f" * ({1 - B} + {B} * t.tokens / GREATEST(totals.avgdl, 1e-9)))) AS score"
+        f" FROM per_term t CROSS JOIN totals GROUP BY {keys_only})"
+    )
+
+
+def _passage(row: Row, prefix: str = "") -> Passage:
+    return Passage(
+        row[f"{prefix}source"],
+        row[f"{prefix}section"],
+        row[f"{prefix}comment"],
+        row[f"{prefix}position"],
+        row[f"{prefix}start"],
+        row[f"{prefix}end"],
+        row[f"{prefix}text"],
+    )
 
 
 class PostgresSearchQueries(SearchQueries):
-    """The search queries, with full-text search over ``tsvector`` instead of FTS5."""
+    """The search queries, with full-text search over ``tsvector`` instead of FTS5, scored by
+    FTS5's BM25 (see the module's notes for what still differs)."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store)
+        self._english: dict[str, bool] = {}
+        """Whether 'english' indexes each term seen (False: one of its stop words)."""
+        self._totals_of: dict[str, tuple[float, int, float]] = {}
+        """Per table: when counted (monotonic seconds), how many rows, their average length in words."""
+
+    async def ensure_index(self, article: Article) -> None:
+        """Index the article's passages once (as on SQLite); the totals of passages and comments
+        (imported with the article) are counted afresh after."""
+        await super().ensure_index(article)
+        self._totals_of.pop("passages", None)
+        self._totals_of.pop("comments", None)
+
+    def note_discussed(self, article_ids: Iterable[str | None]) -> None:
+        """Called by the message queries as readers' messages are stored: the messages' totals
+        are counted afresh."""
+        super().note_discussed(article_ids)
+        self._totals_of.pop("messages", None)
+
+    async def _totals(self, table: str) -> tuple[int, float]:
+        """A table's row count and average length (FTS5's N and avgdl), counted at most every
+        :data:`TOTALS_SECONDS`."""
+        known = self._totals_of.get(table)
+        if known is None or time.monotonic() - known[0] > TOTALS_SECONDS:
+            async with self._store.db.execute(
+                f"SELECT count(*) AS n, COALESCE(avg(tokens), 0) AS avgdl FROM {table}"
+            ) as cursor:
+                row = await cursor.fetchone()
+            assert row is not None
+            known = self._totals_of[table] = (time.monotonic(), int(row["n"]), float(row["avgdl"]))
+        return known[1], known[2]
+
+    async def _split(self, terms: Iterable[str]) -> tuple[list[str], list[str]]:
+        """The terms 'english' indexes, and those it does not (its stop words), each in order.
+        The server decides (its stop-word list), once per term."""
+        terms = list(terms)
+        if len(self._english) > _CACHED_TERMS:
+            self._english.clear()
+        unknown = [t for t in dict.fromkeys(terms) if t not in self._english]
+        known = dict(self._english)
+        if unknown:
+            rows = await self._store.db.execute_fetchall(
+                "SELECT t.term, length(to_tsvector('english', t.term)) > 0 AS indexed"
+                " FROM unnest(CAST(?1 AS TEXT[])) AS t(term)",
+                (unknown,),
+            )
+            found = {r["term"]: bool(r["indexed"]) for r in rows}
+            known.update(found)
+            self._english.update(found)
+        return [t for t in terms if known[t]], [t for t in terms if not known[t]]
+
+    async def search(self, article_ids: Sequence[str] | None, match: str, limit: int) -> list[Hit]:
+        """The best passages for a MATCH expression, best first: of these articles, or of all.
+        An article's passages are found through its index (``passages_by_article``) and the GIN
+        index together, so a question about one article stays fast in a large library."""
+        indexed, plain = await self._split(match_terms(match))
+        params = _Params()
+        if article_ids is None:
+            scope, plain = "TRUE", []
+        else:
+            scope = f"x.article_id = ANY(CAST({params.add(list(article_ids))} AS TEXT[]))"
+        if not indexed and not plain:
+            return []
+        with_clause = _scored(
+            "passages",
+            ["id"],
+            "text",
+            scope,
+            params=params,
+            indexed=indexed,
+            plain=plain,
+            totals=await self._totals("passages"),
+        )
+        # Each hit comes back with the passages just before and after it in the same text.
+        columns = ", ".join(f"{a}.{c} AS {a}_{c.strip(chr(34))}" for a in ("p", "n") for c in _COLUMNS)
+        sql = (
+            f"{with_clause}, best AS (SELECT id, score FROM scored ORDER BY score DESC, id"
+            f" LIMIT {params.add(limit)})"
+            f" SELECT {columns}, best.score FROM best JOIN passages p ON p.id = best.id"
+            " LEFT JOIN passages n ON n.article_id = p.article_id AND n.source = p.source"
+            " AND n.comment IS NOT DISTINCT FROM p.comment"
+            " AND n.position IN (p.position - 1, p.position + 1)"
+            " ORDER BY best.score DESC, best.id"
+        )
+        rows = await self._store.db.execute_fetchall(sql, params.values)
+        hits: dict[int, Hit] = {}
+        for row in rows:
+            hit = hits.get(row["p_id"])
+            if hit is None:
+                hit = hits[row["p_id"]] = Hit(
+                    row["p_id"], row["p_article_id"], _passage(row, "p_"), float(row["score"])
+                )
+            if row["n_id"] is None:
+                continue
+            side = "before" if row["n_position"] < row["p_position"] else "after"
+            hits[row["p_id"]] = Hit(
+                hit.id,
+                hit.article_id,
+                hit.passage,
+                hit.score,
+                _passage(row, "n_") if side == "before" else hit.before,
+                _passage(row, "n_") if side == "after" else hit.after,
+            )
+        return list(hits.values())
+
+    async def document_frequencies(
+        self, article_ids: Sequence[str] | None, terms: Sequence[str]
+    ) -> tuple[int, list[int]]:
+        """How many passages these articles (or all) have, and how many of them hold each term as
+        the index matches it ('english' stems), in one query. A term 'english' does not index
+        (a stop word) is looked for in the text itself within these articles; searching them all,
+        it counts as held by every passage (a stop word says nothing about which one answers)."""
+        if not terms:
+            return 0, []
+        indexed, _ = await self._split(terms)
+        params = _Params()
+        scope = (
+            "TRUE"
+            if article_ids is None
+            else f"x.article_id = ANY(CAST({params.add(list(article_ids))} AS TEXT[]))"
+        )
+        plain = (
+            "total.n"
+            if article_ids is None
+            else f"(SELECT count(*) FROM passages x WHERE {scope}"
+            " AND to_tsvector('readalong_english_all', x.text) @@ plainto_tsquery('readalong_english_all', t.term))"
+        )
+        sql = (
+            f"WITH total AS (SELECT count(*) AS n FROM passages x WHERE {scope})"
+            " SELECT t.i, CASE WHEN t.indexed THEN (SELECT count(*) FROM passages x WHERE"
+            f" {scope} AND x.tsv @@ plainto_tsquery('english', t.term)) ELSE {plain} END AS n, total.n AS total"
+            f" FROM total CROSS JOIN unnest(CAST({params.add(list(terms))} AS TEXT[]),"
+            f" CAST({params.add([t in set(indexed) for t in terms])} AS BOOLEAN[]))"
+            " WITH ORDINALITY AS t(term, indexed, i) ORDER BY t.i"
+        )
+        rows = list(await self._store.db.execute_fetchall(sql, params.values))
+        return int(rows[0]["total"]), [int(r["n"]) for r in rows]
+
+    async def search_messages(
+        self,
+        match: str,
+        *,
+        viewer: Viewer,
+        article_id: str | None = None,
+        author_id: int | None = None,
+        limit: int = 25,
+        quotable: bool = False,
+    ) -> list[MessageHit]:
+        """Readers' messages (not the bot's, not deleted) that ``viewer`` may see, matching, best
+        first. ``quotable``: only those fit to quote as an answer to the viewer, so not the
+        viewer's own messages and not messages addressed to the bot (questions, not answers)."""
+        indexed, plain = await self._split(match_terms(match))
+        if article_id is None:
+            plain = []
+        if not indexed and not plain:
+            return []
+        params = _Params()
+        visible, visible_params = visible_to(viewer, self._store.dialect, "x")
+        scope = f"x.author_bot = 0 AND x.deleted_at IS NULL AND {params.embed(visible, visible_params)}"
+        if article_id is not None:
+            scope += f" AND x.article_id = {params.add(article_id)}"
+        if author_id is not None:
+            scope += f" AND x.author_id = {params.add(author_id)}"
+        if quotable:
+            scope += " AND x.to_bot = 0"
+            if viewer.user_id is not None:
+                scope += f" AND x.author_id <> {params.add(viewer.user_id)}"
+        with_clause = _scored(
+            "messages",
+            ["id"],
+            "content",
+            scope,
+            params=params,
+            indexed=indexed,
+            plain=plain,
+            totals=await self._totals("messages"),
+        )
+        sql = (
+            f"{with_clause} SELECT m.id, m.channel_id, m.guild_id, m.article_id, m.section, m.author_name,"
+            " m.content, m.created_at, s.score FROM scored s JOIN messages m ON m.id = s.id"
+            f" ORDER BY s.score DESC, s.id LIMIT {params.add(limit)}"
+        )
+        rows = await self._store.db.execute_fetchall(sql, params.values)
+        return [
+            MessageHit(
+                r["id"],
+                r["channel_id"],
+                r["guild_id"],
+                r["article_id"],
+                r["section"],
+                r["author_name"],
+                r["content"],
+                r["created_at"],
+                float(r["score"]),
+            )
+            for r in rows
+        ]
+
+    async def search_comments(
+        self, match: str, *, viewer: Viewer, article_id: str | None = None, limit: int = 25
+    ) -> list[ArchiveHit]:
+        """The articles' original comments matching, best first: part of the article, so seen by
+        anyone in a server where the article is listed (the operator: every article's). Each comes
+        with its posted message in a comments thread the viewer can see, when there is one."""
+        indexed, plain = await self._split(match_terms(match))
+        if article_id is None:
+            plain = []
+        if not indexed and not plain:
+            return []
+        dialect = self._store.dialect
+        params = _Params()
+        scope = "TRUE"
+        if article_id is not None:
+            scope = f"x.article_id = {params.add(article_id)}"
+        if viewer.everything:
+            posted = "TRUE"
+        else:
+            guild = params.add(viewer.guild_id)
+            listed = LISTED_IN.replace("?", guild)
+            scope += f" AND EXISTS (SELECT 1 FROM articles a WHERE a.id = x.article_id AND {listed})"
+            channels = params.add(json.dumps(sorted(viewer.channel_ids)))
+            posted = f"p.guild_id = {guild} AND i.container_id IN (SELECT j.value FROM {dialect.ids_from_json(channels)})"
+        with_clause = _scored(
+            "comments",
+            ["article_id", "idx"],
+            "text",
+            scope,
+            params=params,
+            indexed=indexed,
+            plain=plain,
+            totals=await self._totals("comments"),
+        )
+        sql = (
+            f"{with_clause}, best AS (SELECT article_id, idx, score FROM scored"
+            f" ORDER BY score DESC, article_id, idx LIMIT {params.add(limit)})"
+            " SELECT f.article_id, f.idx, c.author, c.posted, c.text, f.score,"
+            f" (SELECT {dialect.json_array('p.guild_id', 'i.container_id', 'i.message_id')} FROM posting_items i"
+            "  JOIN postings p ON p.id = i.posting_id"
+            "  WHERE p.article_id = f.article_id AND i.kind = 'comment' AND i.comment = f.idx"
+            f"  AND i.message_id IS NOT NULL AND i.container_id IS NOT NULL AND {posted}"
+            "  ORDER BY p.id DESC LIMIT 1) AS posted_as"
+            " FROM best f JOIN comments c ON c.article_id = f.article_id AND c.idx = f.idx"
+            " ORDER BY f.score DESC, f.article_id, f.idx"
+        )
+        rows = await self._store.db.execute_fetchall(sql, params.values)
+        hits = []
+        for r in rows:
+            guild_id, channel_id, message_id = json.loads(r["posted_as"]) if r["posted_as"] else (None,) * 3
+            hits.append(
+                ArchiveHit(
+                    article_id=r["article_id"],
+                    author_name=r["author"],
+                    content=r["text"],
+                    created_at=r["posted"],
+                    place="Comments",
+                    score=float(r["score"]),
+                    guild_id=guild_id,
+                    channel_id=channel_id,
+                    message_id=message_id,
+                    comment=r["idx"],
+                )
+            )
+        return hits

@@ -1,0 +1,137 @@
+"""/ask on PostgreSQL next to SQLite (issue 16): p50 and p95 per question, same questions, same run.
+
+The sample article (bot/data/the-lessons-of-zhanaozen.txt) is imported into a fresh SQLite file
+and a fresh PostgreSQL schema, alone and then in a library of ``--copies`` copies of it under
+other ids (its term statistics then those of a larger library; ``--analyze``: PostgreSQL's planner
+statistics gathered once filled, as autovacuum does soon after a large import); every question of
+benchmarks/paraphrases.json and the article's other test questions is asked through
+``bot.services.ask.ask`` (the function /ask calls: search, re-ranking, rendering, the log),
+``--rounds`` times, on each backend in turn. The answers are compared too: how many are the same
+on both (quotes and order).
+
+    .venv/bin/python benchmarks/ask_speed_postgres.py --postgres postgresql://postgres@127.0.0.1:5432/test
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+
+from bot.articles import Article, parse_article, read_article_file
+from bot.domain.answer import Answer
+from bot.domain.database import PostgresUrl
+from bot.domain.viewer import Viewer
+from bot.services.ask import ask
+from bot.store import Store
+
+ROOT = Path(__file__).parents[1]
+SAMPLE = ROOT / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
+EXTRA = [
+    "How many people died?",
+    "How many new jobs were created in 2012?",
+    "How much is being spent on single-industry towns?",
+    "Who recommended strengthening employment laws?",
+    "What is the author's job?",
+    "Were NGOs allowed to visit detainees?",
+    "What is the capital of France?",
+    "How do I bake sourdough bread?",
+    "Who was it?",
+    "What did the police eat?",
+]
+VIEWER = Viewer.member(1, 500, {2})
+
+
+def questions() -> list[str]:
+    paraphrased = json.loads((ROOT / "benchmarks" / "paraphrases.json").read_text(encoding="utf-8"))
+    return list(dict.fromkeys([*EXTRA, *(q["question"] for q in paraphrased["questions"])]))
+
+
+def percentiles(samples_ms: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples_ms)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+
+
+async def fill(store: Store, copies: int) -> Article:
+    parsed = parse_article(read_article_file(SAMPLE), source=SAMPLE.name)
+    article = await store.articles.add(parsed)
+    await store.search.ensure_index(article)
+    for copy in range(1, copies):
+        other = await store.articles.add(parsed, f"copy-{copy}")
+        await store.search.ensure_index(other)
+    return article
+
+
+async def timed(
+    store: Store, article: Article, asked: list[str], rounds: int
+) -> tuple[list[float], list[Answer]]:
+    samples: list[float] = []
+    answers: list[Answer] = []
+    for round_ in range(rounds):
+        for question in asked:
+            started = time.perf_counter()
+            answer = (await ask(store, article, question, viewer=VIEWER, writer=None)).answer
+            samples.append((time.perf_counter() - started) * 1000)
+            if round_ == 0:
+                answers.append(answer)
+    return samples, answers
+
+
+def shown(answer: Answer) -> tuple[object, ...]:
+    return answer.answered, [(q.text, q.source, q.section, q.comment) for q in answer.quotes]
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--postgres", required=True, help="a PostgreSQL URL (a schema is made and dropped)")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--copies", type=int, default=100)
+    parser.add_argument(
+        "--analyze",
+        action="store_true",
+        help="ANALYZE the PostgreSQL schema once filled (as autovacuum does soon after an import)",
+    )
+    args = parser.parse_args()
+    asked = questions()
+    admin = await asyncpg.connect(args.postgres)
+    print(f"{len(asked)} questions x {args.rounds} rounds through bot.services.ask.ask")
+    try:
+        for copies in (1, args.copies):
+            schema = f"readalong_bench_{uuid.uuid4().hex[:12]}"
+            await admin.execute(f"CREATE SCHEMA {schema}")
+            joiner = "&" if "?" in args.postgres else "?"
+            try:
+                with tempfile.TemporaryDirectory() as folder:
+                    async with (
+                        Store(Path(folder) / "bench.db") as lite,
+                        Store(PostgresUrl(f"{args.postgres}{joiner}search_path={schema}")) as pg,
+                    ):
+                        on_lite, on_pg = await fill(lite, copies), await fill(pg, copies)
+                        if args.analyze:
+                            await admin.execute(f"ANALYZE {schema}.passages")
+                        await timed(lite, on_lite, asked[:5], 1)  # warm both (caches, prepared statements)
+                        await timed(pg, on_pg, asked[:5], 1)
+                        lite_ms, lite_answers = await timed(lite, on_lite, asked, args.rounds)
+                        pg_ms, pg_answers = await timed(pg, on_pg, asked, args.rounds)
+            finally:
+                await admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+            same = sum(shown(a) == shown(b) for a, b in zip(lite_answers, pg_answers, strict=True))
+            passages = copies * 64
+            print(f"library of {copies} article(s), about {passages} passages:")
+            for name, samples in (("SQLite (FTS5)", lite_ms), ("PostgreSQL (tsvector, GIN)", pg_ms)):
+                p50, p95 = percentiles(samples)
+                print(f"  {name:<28}p50 {p50:7.2f} ms   p95 {p95:7.2f} ms")
+            print(f"  same quotes in the same order: {same} of {len(asked)}")
+    finally:
+        await admin.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
