@@ -26,7 +26,6 @@ take each in turn. A test that uses none of them runs once."""
 sqlite_only = pytest.mark.sqlite_only
 """Keep one test of a :data:`both_backends` module on SQLite; ``reason=`` says why (a test of
 SQLite's own locking, say, or one waiting for PostgreSQL's full-text search)."""
-waits_for_pgsearch = sqlite_only(reason="needs PostgreSQL full-text search (branch pgsearch)")
 """A test of /ask or archive search, kept on SQLite until PostgreSQL's full-text search
 (bot/store/postgres_search.py) lands: then these marks go."""
 

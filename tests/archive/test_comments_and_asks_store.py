@@ -13,7 +13,7 @@ from bot.domain.viewer import Viewer
 from bot.search.query import match_expression
 from bot.services import archive as archive_service
 from bot.store import Store, load_migrations
-from tests.conftest import both_backends, waits_for_pgsearch
+from tests.conftest import both_backends
 
 GUILD, OTHER = 10, 20
 GENERAL, STAFF, THREAD = 100, 200, 101
@@ -27,7 +27,6 @@ def match(words: str) -> str:
 
 
 @both_backends
-@waits_for_pgsearch
 async def test_comments_are_found_where_their_article_is_listed(
     database: Database, sample_path: Path
 ) -> None:

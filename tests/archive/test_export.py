@@ -17,7 +17,7 @@ from bot.domain.message import StoredMessage
 from bot.domain.viewer import Viewer
 from bot.store import Store
 from tests.archive.dce_reader import read_dce
-from tests.conftest import both_backends, db_argument, waits_for_pgsearch
+from tests.conftest import both_backends, db_argument
 
 THREAD_1, COMMENTS_THREAD, CHANNEL = 501, 509, 500
 
@@ -167,7 +167,6 @@ def test_cli_refuses_an_unknown_article(
 
 
 @both_backends
-@waits_for_pgsearch
 def test_cli_archive_search_finds_readers_words(database: Database) -> None:
     import subprocess
     import sys

@@ -18,7 +18,7 @@ from bot.sandbox.harness import running_bot
 from bot.settings import Settings
 from bot.store import Store
 from tests.archive.dce_reader import read_dce
-from tests.conftest import both_backends, waits_for_pgsearch
+from tests.conftest import both_backends
 from tests.e2e.conftest import wait_archived
 
 pytestmark = both_backends
@@ -185,7 +185,6 @@ async def test_archive_survives_in_the_database(
     assert "kept after the bot stops" in contents
 
 
-@waits_for_pgsearch
 async def test_search_by_words_and_by_author(
     sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
 ) -> None:
@@ -207,7 +206,6 @@ async def test_search_by_words_and_by_author(
     assert nothing.ephemeral and "Nothing found" in nothing.text
 
 
-@waits_for_pgsearch
 async def test_a_server_can_choose_to_forget_deleted_words(
     sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
 ) -> None:

@@ -26,7 +26,7 @@ from bot.sandbox.harness import running_bot
 from bot.settings import Settings
 from bot.store import Store
 from tests.archive.dce_reader import read_dce
-from tests.conftest import both_backends, db_argument, waits_for_pgsearch
+from tests.conftest import both_backends, db_argument
 from tests.e2e.conftest import wait_archived
 
 pytestmark = both_backends
@@ -86,7 +86,6 @@ async def post_sample(sandbox: Sandbox, sample_path: Path) -> dict[str, Any]:
     return comments()[0]
 
 
-@waits_for_pgsearch
 async def test_archive_search_finds_the_original_comments_beside_readers(
     sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -143,7 +142,6 @@ async def download(result_messages: list[dict[str, Any]]) -> tuple[str, str]:
     return attachment["filename"], data.decode()
 
 
-@waits_for_pgsearch
 async def test_exports_carry_the_questions_asked_to_those_who_saw_them(
     sandbox: Sandbox,
     seed: Seed,

@@ -19,7 +19,7 @@ from bot.sandbox import Sandbox, Seed
 from bot.sandbox import permissions as perms
 from bot.sandbox.harness import running_bot
 from bot.settings import Settings
-from tests.conftest import both_backends, waits_for_pgsearch
+from tests.conftest import both_backends
 from tests.e2e.conftest import wait_archived
 
 pytestmark = both_backends
@@ -122,7 +122,6 @@ async def search(sandbox: Sandbox, member: str, where: str, query: str = "zebra"
     return (await sandbox.run_command(member, where, "archive search", {"query": query})).text
 
 
-@waits_for_pgsearch
 async def test_private_channel_is_not_quoted_to_members_who_cannot_see_it(
     sandbox: Sandbox, seed: Seed, places: Places, bot: ReadalongBot, sample_path: Path
 ) -> None:
@@ -152,7 +151,6 @@ async def test_private_channel_is_not_quoted_to_members_who_cannot_see_it(
         assert "zebra" not in shown.text and "not the thread of a posted article" in shown.text
 
 
-@waits_for_pgsearch
 async def test_a_second_server_never_sees_the_first_servers_discussion(
     sandbox: Sandbox, seed: Seed, places: Places, bot: ReadalongBot, sample_path: Path
 ) -> None:
@@ -204,7 +202,6 @@ async def _attachment(sandbox: Sandbox, message: dict[str, object]) -> str:
     return sandbox.world.files[path].decode("utf-8")
 
 
-@waits_for_pgsearch
 async def test_private_thread_archived_or_not_is_shown_to_its_members_only(
     sandbox: Sandbox, seed: Seed, places: Places, bot: ReadalongBot, sample_path: Path
 ) -> None:
@@ -236,7 +233,6 @@ async def test_private_thread_archived_or_not_is_shown_to_its_members_only(
         assert "zebra" not in shown.text and "not the thread of a posted article" in shown.text
 
 
-@waits_for_pgsearch
 async def test_a_question_to_the_bot_is_not_quoted_back_as_an_answer(
     sandbox: Sandbox, seed: Seed, places: Places, bot: ReadalongBot, sample_path: Path
 ) -> None:
@@ -263,7 +259,6 @@ async def test_a_question_to_the_bot_is_not_quoted_back_as_an_answer(
         assert question in heading and sentence in body and question not in body
 
 
-@waits_for_pgsearch
 async def test_readers_markup_and_names_are_shown_as_text(
     sandbox: Sandbox, seed: Seed, places: Places, bot: ReadalongBot, sample_path: Path
 ) -> None:

@@ -19,10 +19,10 @@ from bot.services import ask as ask_service
 from bot.settings import Secret, Settings
 from bot.store import Store
 from bot.store.postings import utcnow
-from tests.conftest import both_backends, waits_for_pgsearch
+from tests.conftest import both_backends
 from tests.openai_server import FakeOpenAI
 
-pytestmark = [both_backends, waits_for_pgsearch]
+pytestmark = both_backends
 
 GUILD, CHANNEL, OTHER_CHANNEL, SECTION_THREAD = 1, 10, 11, 500
 MEMBER = Viewer.member(GUILD, 7, {CHANNEL, SECTION_THREAD})
