@@ -413,6 +413,9 @@ class Publisher:
                 if delay > 0:
                     await _wait(nudge, min(delay, 3600.0))
                     continue
+                if not await self.store.lease_posting(posting_id):
+                    log.warning("posting %d was taken over by another process; leaving it to it", posting_id)
+                    return
                 try:
                     async with asyncio.timeout(ITEM_TIMEOUT):
                         await self._process(posting, item)

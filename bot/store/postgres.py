@@ -14,6 +14,7 @@ lock, so two processes starting at once apply each migration once.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import AsyncIterator, Generator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 
     from bot.domain.shards import ShardSet
     from bot.store.db import Migration
+
+log = logging.getLogger(__name__)
 
 APPLICATION = "readalong"
 """What ``readalong_schema.application`` holds in a Readalong schema."""
@@ -234,6 +237,7 @@ class PostgresBackend:
         self._lock_holder: asyncpg.Connection[Any] | None = None
         self._holder_lock = asyncio.Lock()
         self._leased: set[int] = set()
+        self._shards: ShardSet | None = None
         self.reader: PgConnection | None = None
         self.writer: PgConnection | None = None
 
@@ -272,8 +276,16 @@ class PostgresBackend:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PgConnection]:
-        """``BEGIN`` … ``COMMIT`` on the write connection, ``ROLLBACK`` if the block raises."""
-        assert self._writer is not None and self.writer is not None
+        """``BEGIN`` … ``COMMIT`` on the write connection, ``ROLLBACK`` if the block raises.
+
+        A write connection the server closed (a restart, a network cut) is opened again here, so
+        the writes waiting in the recorder's queue go through once the server is back."""
+        if self._writer is None or self._writer.is_closed():
+            asyncpg = require_asyncpg()
+            log.warning("reconnecting to %s for writes", self.url.shown)
+            self._writer = await asyncpg.connect(self.url.reveal(), timeout=CONNECT_TIMEOUT_SECONDS)
+            self.writer = PgConnection(self._writer)
+        assert self.writer is not None
         async with self._writer.transaction():
             yield self.writer
 
@@ -293,11 +305,13 @@ class PostgresBackend:
         """
         async with self._holder_lock:
             await self._hold_shards(await self._holder(), shards)
+            self._shards = shards
 
     async def lease_posting(self, posting_id: int) -> bool:
         """Take the posting's session advisory lock; False if another process holds it (it is
         sending that posting's items). Held until :meth:`release_posting` or the connection ends."""
-        if posting_id in self._leased:
+        holder = self._lock_holder
+        if posting_id in self._leased and holder is not None and not holder.is_closed():
             return True
         async with self._holder_lock:
             holder = await self._holder()
@@ -335,11 +349,26 @@ class PostgresBackend:
         return max(0.0, float(row["wait"])) if row is not None else 0.0
 
     async def _holder(self) -> asyncpg.Connection[Any]:
-        """The connection that holds this process's session locks (shards, postings)."""
-        if self._lock_holder is None:
-            asyncpg = require_asyncpg()
-            self._lock_holder = await asyncpg.connect(self.url.reveal(), timeout=CONNECT_TIMEOUT_SECONDS)
-        return self._lock_holder
+        """The connection that holds this process's session locks (shards, postings).
+
+        Its locks go with it: if the server closed it, the postings' leases are forgotten (a
+        worker asks for its lease again before each item, and stops if another process took it)
+        and the shards are taken again on a new connection, or this process is refused them."""
+        holder = self._lock_holder
+        if holder is not None and not holder.is_closed():
+            return holder
+        driver = require_asyncpg()
+        lost = holder is not None
+        self._leased.clear()
+        fresh: asyncpg.Connection[Any] = await driver.connect(
+            self.url.reveal(), timeout=CONNECT_TIMEOUT_SECONDS
+        )
+        self._lock_holder = holder = fresh
+        if lost:
+            log.warning("the connection holding this process's locks was lost; taking them again")
+            if self._shards is not None:
+                await self._hold_shards(holder, self._shards)
+        return holder
 
     async def _hold_shards(self, holder: asyncpg.Connection[Any], shards: ShardSet) -> None:
         if shards.ids is None:

@@ -94,3 +94,33 @@ async def test_two_bots_in_two_schemas_of_one_database_do_not_collide(postgres_u
     finally:
         await admin.execute(f"DROP SCHEMA {schema} CASCADE")
         await admin.close()
+
+
+async def test_connections_the_server_closed_are_opened_again(postgres_url: PostgresUrl) -> None:
+    """A PostgreSQL restart or a network cut closes the bot's connections: the next write opens
+    the write connection again, and the locks are taken again on a new connection (a lease
+    asked for again, as a worker does before each item, is given back only if still free)."""
+    import asyncpg
+
+    admin = await asyncpg.connect(postgres_url.reveal())
+    named = PostgresUrl(postgres_url.reveal() + "&application_name=readalong_victim")
+    try:
+        async with Store(named) as store, Store(postgres_url) as rival:
+            await store.hold_shards(ShardSet.parse("0", 2))
+            assert await store.lease_posting(3) and await store.lease_posting(4)
+            await store.guilds.set_purge_deleted(1, True)
+            # Every connection of the store's process, as a server restart would.
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = 'readalong_victim'"
+            )
+            await asyncio.sleep(0.2)
+            assert await rival.lease_posting(4)  # free while the other's locks were gone
+            await store.guilds.set_purge_deleted(2, True)  # the write connection, opened again
+            assert await store.guilds.purge_deleted(2)
+            assert await store.lease_posting(3)  # taken again
+            assert not await store.lease_posting(4)  # the rival holds it now: not sent twice
+            with pytest.raises(DatabaseError, match="shard 0 of 2 is already run"):
+                await rival.hold_shards(ShardSet.parse("0", 2))
+    finally:
+        await admin.close()
