@@ -63,6 +63,9 @@ KNOWN_KEYS = (
 )
 """Every key Readalong reads. Any other ``READALONG_*`` key, or a key this close to one of these
 (``DISCORD_TOKN``), is a typo to warn about: the setting it meant is silently at its default."""
+TEST_SUITE_KEYS = ("READALONG_TEST_POSTGRES", "READALONG_REQUIRE_POSTGRES")
+"""Keys the test suite reads (its PostgreSQL server, and whether it must answer), set in the
+environment of CI and of every process the tests start: not the bot's, and not typos either."""
 _NEAR_MISS = 0.85
 _PREFIX = "READALONG_"
 
@@ -302,7 +305,7 @@ def parse_shards(spec: str | None, count: str | None, spec_name: str, count_name
 def _unknown_keys(values: Mapping[str, str]) -> dict[str, str]:
     found = {}
     for key in values:
-        if key in KNOWN_KEYS:
+        if key in KNOWN_KEYS or key in TEST_SUITE_KEYS:
             continue
         upper = key.upper()
         if upper.startswith(_PREFIX):

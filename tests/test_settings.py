@@ -70,3 +70,11 @@ def test_misspelled_keys_are_named_with_the_nearest_known_one() -> None:
         "unknown setting READALONG_SECTON_CHARS (did you mean READALONG_SECTION_CHARS?); it is ignored",
     ]
     assert "SECRET" not in repr(settings) + repr(settings.extra)
+
+
+def test_the_test_suites_keys_are_not_taken_for_typos() -> None:
+    settings = Settings.from_mapping(
+        {"READALONG_TEST_POSTGRES": "postgresql://postgres@127.0.0.1/test", "READALONG_REQUIRE_POSTGRES": "1"}
+    )
+    assert settings.warnings() == []
+    assert Settings.from_mapping({"READALONG_REQUIRE_POSTGRESS": "1"}).warnings() != []
