@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import pytest
+
+# Bytecode caches on, for this process and the ones it starts, even under PYTHONDONTWRITEBYTECODE:
+# without them each of the workers rewrites the asserts of ~200 test modules again (2 s of CPU
+# each), and each of the ~60 `readalong` processes the tests start compiles the bot again. The
+# caches go in __pycache__ folders, which git ignores. (Set here, in the first conftest, before
+# any test module is imported.)
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
 @pytest.fixture(autouse=True)
