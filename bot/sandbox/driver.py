@@ -75,6 +75,12 @@ def message_text(message: Payload) -> str:
     return "\n".join(p for p in parts if p)
 
 
+RESPONSE_QUIET = 0.15
+"""Seconds without a request about an interaction after which its response is taken as complete."""
+HANDLED_QUIET = 0.02
+"""The same once the bot's handlers have all returned (see :attr:`Driver.handlers_running`)."""
+
+
 class Driver:
     """Acting as members, reading, and waiting; mixed into :class:`~bot.sandbox.Sandbox`."""
 
@@ -90,6 +96,10 @@ class Driver:
     last_activity: float
     changed: asyncio.Event
     """Set on every request and world change; :meth:`wait_until` re-checks then."""
+    handlers_running: Callable[[], bool] | None = None
+    """Set when the bot runs in this process and event loop (the tests' ``bot`` fixture): whether
+    it is still running an interaction's handler. Once it is not, nothing more will come for that
+    interaction, and waiting for a response need not wait out the whole quiet spell."""
 
     # -- waiting --------------------------------------------------------------------------------
 
@@ -346,7 +356,13 @@ class Driver:
                 await self.wait_until(
                     lambda: bool(record.message_ids) or record.original_id is not None, deadline
                 )
-        # Follow-ups come over HTTP with no end marker: a quiet spell is the only sign.
-        while (quiet := time.monotonic() - record.last_activity) < 0.15:  # noqa: ASYNC110
-            await asyncio.sleep(0.15 - quiet)
+        # Follow-ups come over HTTP with no end marker: a quiet spell is the only sign, unless the
+        # bot (in this process) has no handler running any more.
+        while (quiet := time.monotonic() - record.last_activity) < RESPONSE_QUIET:
+            if self.handlers_running is not None:
+                if quiet >= HANDLED_QUIET and not self.handlers_running():
+                    break
+                await asyncio.sleep(min(RESPONSE_QUIET - quiet, 0.01))
+            else:
+                await asyncio.sleep(RESPONSE_QUIET - quiet)
         return CommandResult(self, record)

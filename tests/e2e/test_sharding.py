@@ -23,7 +23,7 @@ from bot.domain.viewer import Viewer
 from bot.posting.plan import plan_posting
 from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
 from bot.sandbox import permissions as perms
-from bot.sandbox.harness import running_bot
+from bot.sandbox.harness import handlers_running, running_bot
 from bot.services.articles import parse_file
 from bot.settings import Settings
 from bot.store import Store
@@ -62,6 +62,7 @@ async def sandbox(limits: RateLimitConfig) -> AsyncIterator[Sandbox]:
     """Each shard in an IDENTIFY bucket of its own (``max_concurrency`` 16, as Discord gives large
     bots), so shards start together; the tests of the IDENTIFY window set it to 1 or 2 first."""
     async with Sandbox(limits=limits, max_concurrency=16) as server:
+        server.handlers_running = handlers_running  # as tests/e2e/conftest.py's sandbox
         yield server
 
 
