@@ -79,6 +79,8 @@ RESPONSE_QUIET = 0.15
 """Seconds without a request about an interaction after which its response is taken as complete."""
 HANDLED_QUIET = 0.02
 """The same once the bot's handlers have all returned (see :attr:`Driver.handlers_running`)."""
+HANDLER_PATIENCE = 2.0
+"""Seconds a response waits for the bot's handlers to return before a quiet spell ends it anyway."""
 
 
 class Driver:
@@ -356,13 +358,21 @@ class Driver:
                 await self.wait_until(
                     lambda: bool(record.message_ids) or record.original_id is not None, deadline
                 )
-        # Follow-ups come over HTTP with no end marker: a quiet spell is the only sign, unless the
-        # bot (in this process) has no handler running any more.
-        while (quiet := time.monotonic() - record.last_activity) < RESPONSE_QUIET:
-            if self.handlers_running is not None:
-                if quiet >= HANDLED_QUIET and not self.handlers_running():
+        # Follow-ups come over HTTP with no end marker: a quiet spell is the only sign. With the bot
+        # in this process, its handler returning is a better one: the response is complete then,
+        # or after the quiet spell once the handler has run HANDLER_PATIENCE longer (a Confirm
+        # whose action waits for a locked database, say).
+        patience = time.monotonic() + HANDLER_PATIENCE
+        while True:
+            quiet = time.monotonic() - record.last_activity
+            if self.handlers_running is None:
+                if quiet >= RESPONSE_QUIET:
                     break
-                await asyncio.sleep(min(RESPONSE_QUIET - quiet, 0.01))
-            else:
                 await asyncio.sleep(RESPONSE_QUIET - quiet)
+                continue
+            if quiet >= HANDLED_QUIET and not self.handlers_running():
+                break
+            if quiet >= RESPONSE_QUIET and time.monotonic() >= patience:
+                break
+            await asyncio.sleep(0.01)
         return CommandResult(self, record)
