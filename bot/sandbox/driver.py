@@ -99,9 +99,10 @@ class Driver:
     changed: asyncio.Event
     """Set on every request and world change; :meth:`wait_until` re-checks then."""
     handlers_running: Callable[[], bool] | None = None
-    """Set when the bot runs in this process and event loop (the tests' ``bot`` fixture): whether
-    it is still running an interaction's handler. Once it is not, nothing more will come for that
-    interaction, and waiting for a response need not wait out the whole quiet spell."""
+    """Set when the bot runs in this process and event loop (the tests' ``sandbox`` fixture):
+    whether it is still running a handler (of an interaction or a gateway event). Once it is not,
+    nothing more will come of what it was sent: waiting for a response need not wait out the
+    whole quiet spell, and waiting for quiet waits for the handlers too."""
 
     # -- waiting --------------------------------------------------------------------------------
 
@@ -120,8 +121,11 @@ class Driver:
 
     async def wait_idle(self, quiet: float = 0.2, within: float = 30.0) -> None:
         """Until the bot has made no request and been sent nothing for ``quiet`` seconds, with no
-        request in flight and no rate-limit bucket it is likely waiting on."""
+        request in flight and no rate-limit bucket it is likely waiting on; with the bot in this
+        process, also until its handlers have returned (for up to HANDLER_PATIENCE more: an answer
+        being worked out on a loaded machine makes no request for a while)."""
         deadline = time.monotonic() + within
+        patience: float | None = None
         while True:
             moment = time.monotonic()
             busy_until = max(
@@ -129,7 +133,12 @@ class Driver:
                 self.limiter.exhausted_until() + quiet,
             )
             if self.in_flight == 0 and self.gateway.pending() == 0 and moment >= busy_until:
-                return
+                if self.handlers_running is None or not self.handlers_running():
+                    return
+                patience = patience or moment + HANDLER_PATIENCE
+                if moment >= patience:
+                    return
+                busy_until = moment  # check the handlers again shortly
             if moment >= deadline:
                 raise TimeoutError(f"the bot was still busy after {within} s")
             await asyncio.sleep(min(max(busy_until - moment, 0.01), 0.1))

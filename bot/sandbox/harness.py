@@ -27,13 +27,19 @@ def sandbox_settings(base: Settings, sandbox: Sandbox, guild_id: str) -> Setting
     )
 
 
-_HANDLER_TASKS = ("CommandTree-invoker", "discord-ui-view-dispatch-", "discord-ui-modal-dispatch-")
-"""The names discord.py 2.7 gives the tasks that run a slash command, a button or a modal."""
+_HANDLER_TASKS = (
+    "CommandTree-invoker",
+    "discord-ui-view-dispatch-",
+    "discord-ui-modal-dispatch-",
+    "discord.py: ",
+)
+"""The names discord.py 2.7 gives the tasks that run a slash command, a button, a modal and an
+event listener (``on_message``...)."""
 
 
 def handlers_running() -> bool:
-    """Whether a bot in this event loop is running an interaction's handler (a slash command,
-    a button, a modal): for :attr:`Sandbox.handlers_running` when the bot runs in-process."""
+    """Whether a bot in this event loop is running a handler (a slash command, a button, a
+    modal, an event's listener): for :attr:`Sandbox.handlers_running` when the bot runs in-process."""
     return any(task.get_name().startswith(_HANDLER_TASKS) for task in asyncio.all_tasks())
 
 
