@@ -14,8 +14,6 @@ import logging
 import re
 from collections.abc import Iterable
 
-import discord
-
 REDACTED = "[redacted]"
 _TOKEN_PATTERNS = (
     # Group 1 is kept, the rest of the match goes.
@@ -57,6 +55,39 @@ class RedactingFormatter(logging.Formatter):
         return redact(self._inner.format(record), self._secrets)
 
 
+class _DiscordsFormatter(logging.Formatter):
+    """The formatter discord.utils.setup_logging gives ``handler`` (colour on a terminal, plain
+    otherwise), chosen when the first line is written: importing discord.py costs a quarter of a
+    second of CPU, and the commands that log only warnings (``list``, ``ask``...) mostly write none."""
+
+    def __init__(self, handler: logging.Handler) -> None:
+        super().__init__()
+        self._handler = handler
+        self._chosen: logging.Formatter | None = None
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Format as discord.py's own formatter for this handler would."""
+        if self._chosen is None:
+            self._chosen = _discords_choice(self._handler)
+        return self._chosen.format(record)
+
+
+def _discords_choice(handler: logging.Handler) -> logging.Formatter:
+    """discord.py's formatter for a handler like ``handler``, asked of discord.utils.setup_logging
+    itself (on a stand-in handler, removed again) rather than copied from it."""
+    import discord.utils
+
+    root = logging.getLogger()
+    stand_in: logging.Handler = (
+        logging.StreamHandler(handler.stream)
+        if isinstance(handler, logging.StreamHandler)
+        else logging.NullHandler()
+    )
+    discord.utils.setup_logging(level=root.level, handler=stand_in)
+    root.removeHandler(stand_in)
+    return stand_in.formatter or logging.Formatter()
+
+
 class _StandardError(logging.StreamHandler):  # type: ignore[type-arg]
     """The handler :func:`setup_logging` installs, told apart from others so it is installed once."""
 
@@ -69,7 +100,11 @@ def setup_logging(level: int, *, secrets: Iterable[str] = (), handler: logging.H
     root = logging.getLogger()
     for installed in [h for h in root.handlers if isinstance(h, _StandardError)]:
         root.removeHandler(installed)
-    discord.utils.setup_logging(level=level, handler=handler or _StandardError())
+    # What discord.utils.setup_logging does, with its formatter chosen when the first line is written.
+    handler = handler or _StandardError()
+    handler.setFormatter(_DiscordsFormatter(handler))
+    root.setLevel(level)
+    root.addHandler(handler)
     kept = tuple(secrets)
     for each in root.handlers:
         if not isinstance(each.formatter, RedactingFormatter):

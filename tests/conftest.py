@@ -4,6 +4,7 @@ order tests are handed to workers in."""
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,6 +13,14 @@ import pytest
 
 from bot.domain.database import Database, PostgresUrl
 from bot.store import Store
+
+# Bytecode caches on, for this process and the ones it starts, even under PYTHONDONTWRITEBYTECODE:
+# without them each of the workers rewrites the asserts of ~200 test modules again (2 s of CPU
+# each), and each of the ~60 `readalong` processes the tests start compiles the bot again. The
+# caches go in __pycache__ folders, which git ignores. (Set here, in the first conftest, before
+# any test module is imported.)
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 POSTGRES_ENV = "READALONG_TEST_POSTGRES"
 DEFAULT_TEST_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
@@ -26,8 +35,6 @@ take each in turn. A test that uses none of them runs once."""
 sqlite_only = pytest.mark.sqlite_only
 """Keep one test of a :data:`both_backends` module on SQLite; ``reason=`` says why (a test of
 SQLite's own locking, say, or one waiting for PostgreSQL's full-text search)."""
-"""A test of /ask or archive search, kept on SQLite until PostgreSQL's full-text search
-(bot/store/postgres_search.py) lands: then these marks go."""
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -18,9 +18,8 @@ import re
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-
-from markdown_it import MarkdownIt
-from markdown_it.rules_core import StateCore
+from functools import cache
+from typing import TYPE_CHECKING
 
 from bot.discordfmt.links import jump_url
 from bot.discordfmt.posting import comments_thread_name, section_label
@@ -28,6 +27,10 @@ from bot.domain.answer import AskedQuestion
 from bot.domain.article import Article, Comment
 from bot.domain.message import StoredMessage
 from bot.markup import quote_paragraphs
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.rules_core import StateCore
 
 TIMES_NOTE = "Times are UTC."
 COMMENT_TIMES_NOTE = "Original comments keep the time their page showed (it gives no time zone)."
@@ -259,11 +262,15 @@ def _outside_links(state: StateCore) -> None:
                 child.attrSet("rel", "nofollow noopener noreferrer")
 
 
+@cache
 def _markdown_renderer() -> MarkdownIt:
     """Discord's Markdown as markdown-it renders it: raw HTML is never passed through (``html``
     off: a reader's ``<script>`` is text), single line breaks kept as Discord shows them, bare
     URLs made links, ``~~strike~~``; no images (a page never fetches what a reader linked) and no
-    headings (a message's ``#`` lines would break the page's outline)."""
+    headings (a message's ``#`` lines would break the page's outline). Made on first use: only the
+    HTML export needs it, and markdown-it with linkify takes 50 ms to import."""
+    from markdown_it import MarkdownIt
+
     md = MarkdownIt("commonmark", {"html": False, "breaks": True, "linkify": True})
     md.enable(["linkify", "strikethrough"]).disable(["image", "heading", "lheading"])
     md.validateLink = safe_link  # type: ignore[method-assign]
@@ -271,12 +278,9 @@ def _markdown_renderer() -> MarkdownIt:
     return md
 
 
-_MARKDOWN = _markdown_renderer()
-
-
 def markdown_html(text: str) -> str:
     """Markdown rendered to HTML: links as links, everything else escaped."""
-    rendered: str = _MARKDOWN.render(text)
+    rendered: str = _markdown_renderer().render(text)
     return rendered
 
 

@@ -12,8 +12,6 @@ import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import yaml
-
 from bot.errors import ArticleFormatError
 
 OPEN = "---"
@@ -57,6 +55,8 @@ def read_front_matter(block: str, name: str) -> FrontMatter:
             f"{name}: front matter is too long ({len(block):,} characters; the limit is"
             f" {MAX_FRONT_MATTER_CHARS:,}): it is for title, author, date and url"
         )
+    import yaml  # here, not with the module: only a Markdown file with front matter needs it
+
     try:
         data = yaml.safe_load(block)
     except yaml.MarkedYAMLError as error:

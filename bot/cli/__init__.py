@@ -20,8 +20,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-import discord
-
 from bot.articles import Article
 from bot.discordfmt.words import count
 from bot.domain.database import Database, PostgresUrl, parse_database
@@ -108,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _extra_commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
     """Subcommands that live beside their feature (sandbox, ask, export...)."""
     found = []
-    for module_name in ("bot.sandbox.cli", "bot.cli.ask", "bot.cli.archive", "bot.cli.db"):
+    for module_name in ("bot.cli.sandbox", "bot.cli.ask", "bot.cli.archive", "bot.cli.db"):
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as error:
@@ -294,6 +292,9 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         shards = parse_shards(args.shards, args.shard_count, "--shards", "--shard-count")
         settings = dataclasses.replace(settings, shards=shards)
     token = settings.require_token()
+    # discord.py (and the bot on it) only for this command: the others start in a fraction of the time.
+    import discord
+
     from bot.discord.client import create_bot, point_discord_at
 
     if settings.discord_url is not None:

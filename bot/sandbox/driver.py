@@ -75,6 +75,14 @@ def message_text(message: Payload) -> str:
     return "\n".join(p for p in parts if p)
 
 
+RESPONSE_QUIET = 0.15
+"""Seconds without a request about an interaction after which its response is taken as complete."""
+HANDLED_QUIET = 0.02
+"""The same once the bot's handlers have all returned (see :attr:`Driver.handlers_running`)."""
+HANDLER_PATIENCE = 2.0
+"""Seconds a response waits for the bot's handlers to return before a quiet spell ends it anyway."""
+
+
 class Driver:
     """Acting as members, reading, and waiting; mixed into :class:`~bot.sandbox.Sandbox`."""
 
@@ -90,6 +98,11 @@ class Driver:
     last_activity: float
     changed: asyncio.Event
     """Set on every request and world change; :meth:`wait_until` re-checks then."""
+    handlers_running: Callable[[], bool] | None = None
+    """Set when the bot runs in this process and event loop (the tests' ``sandbox`` fixture):
+    whether it is still running a handler (of an interaction or a gateway event). Once it is not,
+    nothing more will come of what it was sent: waiting for a response need not wait out the
+    whole quiet spell, and waiting for quiet waits for the handlers too."""
 
     # -- waiting --------------------------------------------------------------------------------
 
@@ -108,8 +121,11 @@ class Driver:
 
     async def wait_idle(self, quiet: float = 0.2, within: float = 30.0) -> None:
         """Until the bot has made no request and been sent nothing for ``quiet`` seconds, with no
-        request in flight and no rate-limit bucket it is likely waiting on."""
+        request in flight and no rate-limit bucket it is likely waiting on; with the bot in this
+        process, also until its handlers have returned (for up to HANDLER_PATIENCE more: an answer
+        being worked out on a loaded machine makes no request for a while)."""
         deadline = time.monotonic() + within
+        patience: float | None = None
         while True:
             moment = time.monotonic()
             busy_until = max(
@@ -117,7 +133,12 @@ class Driver:
                 self.limiter.exhausted_until() + quiet,
             )
             if self.in_flight == 0 and self.gateway.pending() == 0 and moment >= busy_until:
-                return
+                if self.handlers_running is None or not self.handlers_running():
+                    return
+                patience = patience or moment + HANDLER_PATIENCE
+                if moment >= patience:
+                    return
+                busy_until = moment  # check the handlers again shortly
             if moment >= deadline:
                 raise TimeoutError(f"the bot was still busy after {within} s")
             await asyncio.sleep(min(max(busy_until - moment, 0.01), 0.1))
@@ -346,7 +367,21 @@ class Driver:
                 await self.wait_until(
                     lambda: bool(record.message_ids) or record.original_id is not None, deadline
                 )
-        # Follow-ups come over HTTP with no end marker: a quiet spell is the only sign.
-        while (quiet := time.monotonic() - record.last_activity) < 0.15:  # noqa: ASYNC110
-            await asyncio.sleep(0.15 - quiet)
+        # Follow-ups come over HTTP with no end marker: a quiet spell is the only sign. With the bot
+        # in this process, its handler returning is a better one: the response is complete then,
+        # or after the quiet spell once the handler has run HANDLER_PATIENCE longer (a Confirm
+        # whose action waits for a locked database, say).
+        patience = time.monotonic() + HANDLER_PATIENCE
+        while True:
+            quiet = time.monotonic() - record.last_activity
+            if self.handlers_running is None:
+                if quiet >= RESPONSE_QUIET:
+                    break
+                await asyncio.sleep(RESPONSE_QUIET - quiet)
+                continue
+            if quiet >= HANDLED_QUIET and not self.handlers_running():
+                break
+            if quiet >= RESPONSE_QUIET and time.monotonic() >= patience:
+                break
+            await asyncio.sleep(0.01)
         return CommandResult(self, record)

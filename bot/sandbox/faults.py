@@ -42,6 +42,8 @@ class Faults:
     around each, answer the next matching requests with 429."""
 
     stall_until: float = 0.0
+    stalled: int = 0
+    """Requests being held by the stall now."""
     hook: RequestHook | None = None
     forced_429: list[tuple[str, float, bool]] = field(default_factory=list)
     """(route prefix, retry_after, global) for the next matching requests."""

@@ -31,6 +31,22 @@ def sandbox_settings(base: Settings, sandbox: Sandbox, guild_id: str) -> Setting
     )
 
 
+_HANDLER_TASKS = (
+    "CommandTree-invoker",
+    "discord-ui-view-dispatch-",
+    "discord-ui-modal-dispatch-",
+    "discord.py: ",
+)
+"""The names discord.py 2.7 gives the tasks that run a slash command, a button, a modal and an
+event listener (``on_message``...)."""
+
+
+def handlers_running() -> bool:
+    """Whether a bot in this event loop is running a handler (a slash command, a button, a
+    modal, an event's listener): for :attr:`Sandbox.handlers_running` when the bot runs in-process."""
+    return any(task.get_name().startswith(_HANDLER_TASKS) for task in asyncio.all_tasks())
+
+
 @asynccontextmanager
 async def running_bot(settings: Settings) -> AsyncIterator[ReadalongBot]:
     """Start the bot against ``settings.discord_url``; yield it once ready; close it after."""

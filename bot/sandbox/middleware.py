@@ -81,7 +81,12 @@ def api_middleware(sandbox: Sandbox) -> Middleware:
         try:
             wait = sandbox.faults.stall_until - time.monotonic()
             if wait > 0:
-                await asyncio.sleep(wait)
+                sandbox.faults.stalled += 1
+                sandbox.touch()
+                try:
+                    await asyncio.sleep(wait)
+                finally:
+                    sandbox.faults.stalled -= 1
             route = f"{request.method} {request.path.removeprefix(API)}"
             if sandbox.faults.hook is not None:
                 await sandbox.faults.hook("before", route)

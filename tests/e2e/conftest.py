@@ -12,7 +12,7 @@ import pytest
 from bot.discord.client import ReadalongBot
 from bot.domain.viewer import Viewer
 from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
-from bot.sandbox.harness import running_bot, sandbox_settings
+from bot.sandbox.harness import handlers_running, running_bot, sandbox_settings
 from bot.settings import Settings
 
 
@@ -28,6 +28,9 @@ def limits() -> RateLimitConfig:
 @pytest.fixture
 async def sandbox(limits: RateLimitConfig) -> AsyncIterator[Sandbox]:
     async with Sandbox(limits=limits) as server:
+        # The bot runs in this event loop (running_bot): a response is complete once its handler
+        # returned. A test that runs the bot in another process sets this back to None.
+        server.handlers_running = handlers_running
         yield server
 
 

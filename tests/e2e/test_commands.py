@@ -421,6 +421,9 @@ async def test_cancelling_while_discord_is_slow_keeps_the_bookkeeping_exact(
     await post(sandbox, "general", comments=False)
     await sandbox.wait_until(lambda: len(sandbox.messages("general")) >= 1, within=15)
     sandbox.stall(3.0)  # the section being sent now hangs in Discord
+    # ...once the worker's next request is being held: cancelled before it starts, the worker
+    # would simply stop, with nothing in flight to report.
+    await sandbox.wait_until(lambda: sandbox.faults.stalled > 0, within=5)
     cancelled = await sandbox.run("ada", "general", "/article cancel")
     assert "Cancelled the posting" in cancelled.text
     assert "may still arrive; it is the last" in cancelled.text  # the worker was still sending
