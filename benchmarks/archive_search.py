@@ -21,7 +21,7 @@ from pathlib import Path
 
 from event_loop import WORDS, many_comments
 
-from bot.articles import parse_article
+from bot.articles import Article, parse_article
 from bot.domain.message import StoredMessage
 from bot.domain.viewer import Viewer
 from bot.search.query import match_expression
@@ -38,33 +38,40 @@ def percentiles(samples: list[float]) -> str:
     return f"{statistics.median(ordered) * 1000:6.2f} / {p95 * 1000:6.2f} ms"
 
 
+async def fill(store: Store, rng: random.Random, messages: int) -> tuple[Article, Viewer]:
+    """The benchmark's data in ``store``: the 6,000-comment scrape imported in one server and
+    ``messages`` readers' messages of random words in its threads; and a member who sees them."""
+    article = await store.articles.add(
+        parse_article(many_comments(rng), source="comments.txt"), guild_id=GUILD
+    )
+    await store.search.ensure_index(article)
+    rows = [
+        StoredMessage(
+            id=10_000 + n,
+            guild_id=GUILD,
+            channel_id=rng.choice(THREADS),
+            parent_id=CHANNEL,
+            article_id=article.id,
+            section=1,
+            author_id=1 + n % 50,
+            author_name=f"reader{n % 50}",
+            author_bot=False,
+            webhook_id=None,
+            content=" ".join(rng.choice(WORDS) for _ in range(20)) + ".",
+            created_at="2026-11-25T10:00:00+00:00",
+        )
+        for n in range(messages)
+    ]
+    for start in range(0, len(rows), 1000):
+        await store.messages.record_many(rows[start : start + 1000])
+    return article, Viewer.member(GUILD, 1, {CHANNEL, *THREADS})
+
+
 async def run(messages: int, queries: int) -> None:
     rng = random.Random(15)
     with tempfile.TemporaryDirectory() as folder:
         async with Store(Path(folder) / "bench.db") as store:
-            article = await store.articles.add(
-                parse_article(many_comments(rng), source="comments.txt"), guild_id=GUILD
-            )
-            rows = [
-                StoredMessage(
-                    id=10_000 + n,
-                    guild_id=GUILD,
-                    channel_id=rng.choice(THREADS),
-                    parent_id=CHANNEL,
-                    article_id=article.id,
-                    section=1,
-                    author_id=1 + n % 50,
-                    author_name=f"reader{n % 50}",
-                    author_bot=False,
-                    webhook_id=None,
-                    content=" ".join(rng.choice(WORDS) for _ in range(20)) + ".",
-                    created_at="2026-11-25T10:00:00+00:00",
-                )
-                for n in range(messages)
-            ]
-            for start in range(0, len(rows), 1000):
-                await store.messages.record_many(rows[start : start + 1000])
-            viewer = Viewer.member(GUILD, 1, {CHANNEL, *THREADS})
+            article, viewer = await fill(store, rng, messages)
             asked = [f"{rng.choice(WORDS)} {rng.choice(WORDS)}" for _ in range(queries)]
             both: list[float] = []
             readers: list[float] = []

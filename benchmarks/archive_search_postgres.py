@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import statistics
 import tempfile
@@ -21,13 +22,10 @@ import uuid
 from pathlib import Path
 
 import asyncpg
-from archive_search import CHANNEL, GUILD, THREADS
-from event_loop import WORDS, many_comments
+from archive_search import fill
+from event_loop import WORDS
 
-from bot.articles import parse_article
 from bot.domain.database import Database, PostgresUrl
-from bot.domain.message import StoredMessage
-from bot.domain.viewer import Viewer
 from bot.services import archive as archive_service
 from bot.store import Store
 
@@ -43,30 +41,7 @@ async def searched(
 ) -> tuple[list[float], list[list[tuple[object, ...]]]]:
     rng = random.Random(15)
     async with Store(target) as store:
-        article = await store.articles.add(
-            parse_article(many_comments(rng), source="comments.txt"), guild_id=GUILD
-        )
-        await store.search.ensure_index(article)
-        rows = [
-            StoredMessage(
-                id=10_000 + n,
-                guild_id=GUILD,
-                channel_id=rng.choice(THREADS),
-                parent_id=CHANNEL,
-                article_id=article.id,
-                section=1,
-                author_id=1 + n % 50,
-                author_name=f"reader{n % 50}",
-                author_bot=False,
-                webhook_id=None,
-                content=" ".join(rng.choice(WORDS) for _ in range(20)) + ".",
-                created_at="2026-11-25T10:00:00+00:00",
-            )
-            for n in range(messages)
-        ]
-        for start in range(0, len(rows), 1000):
-            await store.messages.record_many(rows[start : start + 1000])
-        viewer = Viewer.member(GUILD, 1, {CHANNEL, *THREADS})
+        _, viewer = await fill(store, rng, messages)
         samples: list[float] = []
         found: list[list[tuple[object, ...]]] = []
         for query in asked:
@@ -105,7 +80,12 @@ async def run(url: str, messages: int, queries: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--postgres", required=True, help="a PostgreSQL URL (a schema is made and dropped)")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("READALONG_TEST_POSTGRES") or "postgresql://postgres@127.0.0.1:5432/test",
+        help="a PostgreSQL URL (a schema is made there and dropped); default: READALONG_TEST_POSTGRES,"
+        " else the local test server",
+    )
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -90,7 +91,12 @@ def shown(answer: Answer) -> tuple[object, ...]:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--postgres", required=True, help="a PostgreSQL URL (a schema is made and dropped)")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("READALONG_TEST_POSTGRES") or "postgresql://postgres@127.0.0.1:5432/test",
+        help="a PostgreSQL URL (a schema is made there and dropped); default: READALONG_TEST_POSTGRES,"
+        " else the local test server",
+    )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--copies", type=int, default=100)
     parser.add_argument(
