@@ -191,7 +191,13 @@ class ReadalongBot(commands.AutoShardedBot):
             last = self._identified_at.get(bucket)
             if last is not None:
                 await asyncio.sleep(max(0.0, last + IDENTIFY_WINDOW + IDENTIFY_MARGIN - loop.time()))
-            shared = await self.store.identify_wait(bucket, IDENTIFY_WINDOW + IDENTIFY_MARGIN)
+            try:
+                shared = await self.store.identify_wait(bucket, IDENTIFY_WINDOW + IDENTIFY_MARGIN)
+            except Exception as error:  # discord.py would end every shard on an error here
+                log.warning(
+                    "IDENTIFY slot not reserved in the database (%s); pacing this process alone", error
+                )
+                shared = 0.0
             if shared > 0:
                 await asyncio.sleep(shared)
             self._identified_at[bucket] = loop.time()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 from bot.errors import SettingsError
 
@@ -26,13 +26,19 @@ class PostgresUrl:
     __slots__ = ("_url",)
 
     def __init__(self, url: str) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in POSTGRES_SCHEMES:
-            raise SettingsError(f"not a PostgreSQL URL (postgresql://…): {_redact(url)}")
         try:
+            parts = urlsplit(url)
             parts.port  # noqa: B018 - raises ValueError on a port that is not a number
         except ValueError:
-            raise SettingsError(f"bad port in the database URL {_redact(url)}") from None
+            raise SettingsError(
+                f"bad database URL {_redact(url)}: write it as postgresql://user:password@host:port/database,"
+                " with characters such as / ? # @ in the password percent-encoded"
+            ) from None
+        if parts.scheme not in POSTGRES_SCHEMES:
+            raise SettingsError(f"not a PostgreSQL URL (postgresql://…): {_redact(url)}")
+        if "@" in url.split("://", 1)[-1] and "@" in parts.path + parts.query + parts.fragment:
+            # The authority ended early: a / ? or # in the password, unencoded.
+            raise SettingsError(f"bad database URL {_redact(url)}: percent-encode / ? # @ in the password")
         self._url = url
 
     def reveal(self) -> str:
@@ -40,10 +46,16 @@ class PostgresUrl:
         return self._url
 
     def secrets(self) -> tuple[str, ...]:
-        """The password (in the authority or a ``password=`` parameter), for the log's redaction."""
-        found = [urlsplit(self._url).password or ""]
-        found += [m.group(2) for m in _QUERY_PASSWORD.finditer(urlsplit(self._url).query)]
-        return tuple(p for p in found if p)
+        """The passwords (of the user, in a ``password=`` or ``sslpassword=`` parameter), as
+        written and percent-decoded, for the log's redaction."""
+        rest = self._url.split("://", 1)[-1]
+        found = []
+        if "@" in rest:
+            userinfo = rest.rsplit("@", 1)[0]
+            if ":" in userinfo:
+                found.append(userinfo.split(":", 1)[1])
+        found += [m.group(2) for m in _QUERY_PASSWORD.finditer(rest)]
+        return tuple(dict.fromkeys(v for p in found if p for v in (p, unquote(p))))
 
     @property
     def shown(self) -> str:
@@ -91,16 +103,20 @@ def parse_database(text: str) -> Database:
     return Path(text)
 
 
-_QUERY_PASSWORD = re.compile(r"(?i)((?:^|&)password=)([^&]*)")
+_QUERY_PASSWORD = re.compile(r"(?i)([?&](?:ssl)?password=)([^&#]*)")
 
 
 def _redact(url: str) -> str:
-    """``url`` with its password (in the authority or a ``password=`` parameter) as ``***``."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, host = netloc.rsplit("@", 1)
-        if ":" in userinfo:
-            netloc = f"{userinfo.split(':', 1)[0]}:***@{host}"
-    query = _QUERY_PASSWORD.sub(r"\1***", parts.query)
-    return urlunsplit(parts._replace(netloc=netloc, query=query))
+    """``url`` with its passwords as ``***``: the user's (everything between the first ``:`` of
+    the user information and the last ``@``, read from the text itself, so a password holding an
+    unencoded ``/``, ``?`` or ``#`` is still hidden), and ``password=`` / ``sslpassword=``
+    parameters. Where in doubt it hides too much rather than too little."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    if "@" in rest:
+        userinfo, host = rest.rsplit("@", 1)
+        user = userinfo.split(":", 1)[0] if ":" in userinfo else userinfo
+        rest = f"{user}:***@{host}" if ":" in userinfo else f"{user}@{host}"
+    rest = _QUERY_PASSWORD.sub(r"\1***", rest)
+    return f"{scheme}{sep}{rest}"

@@ -40,6 +40,13 @@ _LOCK_KEY = "hashtextextended(current_schema() || $1, 0)"
 """An advisory lock's key: advisory locks are the database's, so the key names the schema as well
 as the thing locked (``:shard:8:3``, ``:posting:12``): two bots in two schemas never collide."""
 CONNECT_TIMEOUT_SECONDS = 10.0
+COMMAND_TIMEOUT_SECONDS = 60.0
+"""A statement of the bot's that has not answered in a minute is abandoned (a dead network
+otherwise holds the write connection, and every write behind it, until TCP gives up)."""
+_KEEPALIVE = {"tcp_keepalives_idle": "30", "tcp_keepalives_interval": "10", "tcp_keepalives_count": "3"}
+"""The server's keepalives on the connection holding the locks: a machine that vanishes (power,
+network) has its shards and postings freed within about a minute, not the server's default two
+hours, so its replacement is not refused meanwhile."""
 READ_POOL_SIZE = 4
 
 ROWS_PER_INSERT = 500
@@ -221,7 +228,9 @@ def describe_postgres_error(error: BaseException, url: PostgresUrl) -> DatabaseE
         message = error.args[0] if error.args else type(error).__name__
         return DatabaseError(f"{where}: {message}")
     if isinstance(error, OSError | asyncio.TimeoutError):
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else "no answer"
+        reason = (
+            error.strerror if isinstance(error, OSError) and error.strerror else str(error) or "no answer"
+        )
         return DatabaseError(f"cannot connect to PostgreSQL at {where}: {reason}")
     return DatabaseError(f"{where}: {error}")
 
@@ -246,10 +255,16 @@ class PostgresBackend:
         asyncpg = require_asyncpg()
         dsn = self.url.reveal()
         try:
-            self._writer = await asyncpg.connect(dsn, timeout=CONNECT_TIMEOUT_SECONDS)
+            self._writer = await asyncpg.connect(
+                dsn, timeout=CONNECT_TIMEOUT_SECONDS, command_timeout=COMMAND_TIMEOUT_SECONDS
+            )
             await self._migrate(self._writer)
             self._pool = await asyncpg.create_pool(
-                dsn, min_size=1, max_size=READ_POOL_SIZE, timeout=CONNECT_TIMEOUT_SECONDS
+                dsn,
+                min_size=1,
+                max_size=READ_POOL_SIZE,
+                timeout=CONNECT_TIMEOUT_SECONDS,
+                command_timeout=COMMAND_TIMEOUT_SECONDS,
             )
         except BaseException as error:
             await self.close()
@@ -283,7 +298,9 @@ class PostgresBackend:
         if self._writer is None or self._writer.is_closed():
             asyncpg = require_asyncpg()
             log.warning("reconnecting to %s for writes", self.url.shown)
-            self._writer = await asyncpg.connect(self.url.reveal(), timeout=CONNECT_TIMEOUT_SECONDS)
+            self._writer = await asyncpg.connect(
+                self.url.reveal(), timeout=CONNECT_TIMEOUT_SECONDS, command_timeout=COMMAND_TIMEOUT_SECONDS
+            )
             self.writer = PgConnection(self._writer)
         assert self.writer is not None
         async with self._writer.transaction():
@@ -315,6 +332,8 @@ class PostgresBackend:
             return True
         async with self._holder_lock:
             holder = await self._holder()
+            if posting_id in self._leased:  # taken meanwhile by another of this process's tasks
+                return True
             taken = bool(
                 await holder.fetchval(f"SELECT pg_try_advisory_lock({_LOCK_KEY})", f":posting:{posting_id}")
             )
@@ -361,14 +380,20 @@ class PostgresBackend:
         lost = holder is not None
         self._leased.clear()
         fresh: asyncpg.Connection[Any] = await driver.connect(
-            self.url.reveal(), timeout=CONNECT_TIMEOUT_SECONDS
+            self.url.reveal(), timeout=CONNECT_TIMEOUT_SECONDS, server_settings=_KEEPALIVE
         )
-        self._lock_holder = holder = fresh
         if lost:
             log.warning("the connection holding this process's locks was lost; taking them again")
             if self._shards is not None:
-                await self._hold_shards(holder, self._shards)
-        return holder
+                try:
+                    await self._hold_shards(fresh, self._shards)
+                except BaseException:
+                    # Not holding its shards, this process must not act as if it did: every
+                    # later lease asks again, and is refused while another process holds them.
+                    await fresh.close()
+                    raise
+        self._lock_holder = fresh
+        return fresh
 
     async def _hold_shards(self, holder: asyncpg.Connection[Any], shards: ShardSet) -> None:
         if shards.ids is None:

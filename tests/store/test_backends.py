@@ -106,3 +106,27 @@ async def test_purging_deleted_words_works_on_both(database: Database) -> None:
         assert await store.guilds.set_purge_deleted(7, True) == 1
         gone = await store.messages.get(42, Viewer.operator())
         assert gone is not None and gone.content == "" and gone.deleted_at is not None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://bob:ab#cd@127.0.0.1:5432/test",
+        "postgresql://bob:S3cret@[::1/test",
+        "postgresql://bob:a/b?c@h/db",
+        "postgresql://bob:12#34@h:5/db",
+    ],
+)
+def test_a_password_the_url_cannot_hold_is_refused_without_showing_it(url: str) -> None:
+    """Unencoded / ? # in a password end the URL's authority early: refused in one line that
+    never shows the password, whichever piece of it the parser took for a host or a port."""
+    with pytest.raises(SettingsError) as refused:
+        PostgresUrl(url)
+    secret = url.split("://", 1)[1].rsplit("@", 1)[0].split(":", 1)[1]
+    assert secret not in str(refused.value) and "bob:***@" in str(refused.value)
+
+
+def test_every_password_parameter_is_hidden_and_given_to_the_log_filter() -> None:
+    url = PostgresUrl("postgresql://b%40b:p%2Fw@h/db?sslpassword=KeyS3cret&password=x1")
+    assert str(url) == "postgresql://b%40b:***@h/db?sslpassword=***&password=***"
+    assert set(url.secrets()) == {"p%2Fw", "p/w", "KeyS3cret", "x1"}

@@ -124,3 +124,35 @@ async def test_connections_the_server_closed_are_opened_again(postgres_url: Post
                 await rival.hold_shards(ShardSet.parse("0", 2))
     finally:
         await admin.close()
+
+
+async def test_a_process_whose_shards_were_taken_while_its_connection_was_down_stays_refused(
+    postgres_url: PostgresUrl,
+) -> None:
+    """The locks go with a lost connection; if another process took the shards meanwhile, this one
+    is refused every time it asks again, never handed a lease as if it still held them."""
+    import asyncpg
+
+    admin = await asyncpg.connect(postgres_url.reveal())
+    named = PostgresUrl(postgres_url.reveal() + "&application_name=readalong_cut_off")
+    try:
+        async with Store(named) as store, Store(postgres_url) as rival:
+            await store.hold_shards(ShardSet.parse("0", 8))
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'readalong_cut_off'"
+            )
+            await asyncio.sleep(0.2)
+            await rival.hold_shards(ShardSet.parse("0", 8))
+            for _ in range(2):
+                with pytest.raises(DatabaseError, match="shard 0 of 8 is already run"):
+                    await store.lease_posting(5)
+            assert await rival.lease_posting(5)
+    finally:
+        await admin.close()
+
+
+async def test_one_posting_asked_for_twice_at_once_is_locked_once(postgres_url: PostgresUrl) -> None:
+    async with Store(postgres_url) as store, Store(postgres_url) as rival:
+        assert await asyncio.gather(store.lease_posting(9), store.lease_posting(9)) == [True, True]
+        await store.release_posting(9)
+        assert await rival.lease_posting(9)  # one release frees it: it was taken once
