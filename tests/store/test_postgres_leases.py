@@ -153,6 +153,6 @@ async def test_a_process_whose_shards_were_taken_while_its_connection_was_down_s
 
 async def test_one_posting_asked_for_twice_at_once_is_locked_once(postgres_url: PostgresUrl) -> None:
     async with Store(postgres_url) as store, Store(postgres_url) as rival:
-        assert await asyncio.gather(store.lease_posting(9), store.lease_posting(9)) == [True, True]
+        assert list(await asyncio.gather(store.lease_posting(9), store.lease_posting(9))) == [True, True]
         await store.release_posting(9)
         assert await rival.lease_posting(9)  # one release frees it: it was taken once
