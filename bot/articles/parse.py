@@ -470,11 +470,19 @@ def _date_or_none(year: int, month: int, day: int) -> dt.date | None:
         return None
 
 
+_MAX_DECLARED = 2**63 - 1
+"""The largest count a database column holds (SQLite's INTEGER, PostgreSQL's BIGINT)."""
+
+
 def _count(word: str | None) -> int | None:
+    """A byline's "N comments" as a number; a number no database holds is not a count, None."""
     if word is None:
         return None
     lowered = word.lower()
-    return {"no": 0, "one": 1}.get(lowered) if not lowered[0].isdigit() else int(lowered.replace(",", ""))
+    if not lowered[0].isdigit():
+        return {"no": 0, "one": 1}.get(lowered)
+    number = int(lowered.replace(",", ""))
+    return number if number <= _MAX_DECLARED else None
 
 
 def _basename(source: str) -> str:

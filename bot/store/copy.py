@@ -322,7 +322,13 @@ class _PostgresSide(_Side):
         return int(await self.connection.fetchval(f"SELECT count(*) FROM {_quote(table)}"))
 
     async def write(self, table: CopiedTable, columns: Sequence[str], batch: list[tuple[Any, ...]]) -> None:
-        await self.connection.copy_records_to_table(table.name, records=batch, columns=list(columns))
+        try:
+            await self.connection.copy_records_to_table(table.name, records=batch, columns=list(columns))
+        except (TypeError, ValueError, OverflowError) as error:
+            # A source SQLite file edited by hand can hold what its column's type does not.
+            raise CopyError(
+                f"table {table.name}: a value does not fit PostgreSQL's column ({error})"
+            ) from None
 
     async def identity_columns(self) -> list[tuple[str, str]]:
         rows = await self.connection.fetch(
