@@ -91,9 +91,9 @@ TABLES: tuple[CopiedTable, ...] = (
 list). A table the source holds and this list lacks is refused (a newer schema this copy does not
 know), never silently left behind."""
 _KNOWN = {table.name for table in TABLES}
-_PG_BOOKKEEPING = {"readalong_schema", "identify_buckets"}
-"""PostgreSQL's tables of the running bots rather than of the library: the schema's mark, and the
-shards' IDENTIFY slots (moments that mean nothing to another database)."""
+_PG_BOOKKEEPING = {"readalong_schema", "identify_buckets", "shard_layout"}
+"""PostgreSQL's tables of the running bots rather than of the library: the schema's mark, the
+shards' IDENTIFY slots (moments that mean nothing to another database) and their shard count."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -403,11 +403,8 @@ class PostgresBackend:
                     " each process with its own --shards and --shard-count"
                 )
             return
-        if not await holder.fetchval(f"SELECT pg_try_advisory_lock_shared({_LOCK_KEY})", ":shards"):
-            raise DatabaseError(
-                f"a Readalong process running every shard already runs on {self.url.shown}; stop it first"
-            )
         assert shards.count is not None
+        await self._join_layout(holder, shards.count)
         for shard_id in sorted(shards.ids):
             if not await holder.fetchval(
                 f"SELECT pg_try_advisory_lock({_LOCK_KEY})", f":shard:{shards.count}:{shard_id}"
@@ -417,6 +414,34 @@ class PostgresBackend:
                     f"shard {shard_id} of {shards.count} is already run by another Readalong process on"
                     f" {self.url.shown}; stop it first or give this one other --shards"
                 )
+
+    async def _join_layout(self, holder: asyncpg.Connection[Any], count: int) -> None:
+        """Share the "every shard" lock with the other sharded processes, and agree with them on
+        the shard count: processes with different counts would each own some of the same servers.
+        The first process (the one that finds the lock free) writes its count; each process then
+        reads the count back under the shared lock and is refused if it is not its own."""
+        for _ in range(20):
+            if await holder.fetchval(f"SELECT pg_try_advisory_lock({_LOCK_KEY})", ":shards"):
+                await holder.execute(
+                    "INSERT INTO shard_layout (only_row, shard_count) VALUES (TRUE, $1)"
+                    " ON CONFLICT (only_row) DO UPDATE SET shard_count = excluded.shard_count",
+                    count,
+                )
+                await holder.execute(f"SELECT pg_advisory_unlock({_LOCK_KEY})", ":shards")
+            if await holder.fetchval(f"SELECT pg_try_advisory_lock_shared({_LOCK_KEY})", ":shards"):
+                break
+            await asyncio.sleep(0.1)  # another process holds it alone for a moment, or for good
+        else:
+            raise DatabaseError(
+                f"a Readalong process running every shard already runs on {self.url.shown}; stop it first"
+            )
+        agreed = await holder.fetchval("SELECT shard_count FROM shard_layout")
+        if agreed is not None and agreed != count:
+            await holder.execute(f"SELECT pg_advisory_unlock_shared({_LOCK_KEY})", ":shards")
+            raise DatabaseError(
+                f"the Readalong processes running on {self.url.shown} use --shard-count {agreed}; give this"
+                f" one the same count (to change it, stop them all first)"
+            )
 
     async def _migrate(self, connection: asyncpg.Connection[Any]) -> None:
         known = len(self._migrations)

@@ -156,3 +156,15 @@ async def test_one_posting_asked_for_twice_at_once_is_locked_once(postgres_url: 
         assert list(await asyncio.gather(store.lease_posting(9), store.lease_posting(9))) == [True, True]
         await store.release_posting(9)
         assert await rival.lease_posting(9)  # one release frees it: it was taken once
+
+
+async def test_processes_must_agree_on_the_shard_count(postgres_url: PostgresUrl) -> None:
+    """With counts 8 and 2 both accepted, every server would be owned by two processes."""
+    async with Store(postgres_url) as first, Store(postgres_url) as second, Store(postgres_url) as third:
+        await first.hold_shards(ShardSet.parse("0-3", 8))
+        with pytest.raises(DatabaseError, match=r"use --shard-count 8; give this one the same count"):
+            await second.hold_shards(ShardSet.parse("0-1", 2))
+        await second.hold_shards(ShardSet.parse("4-7", 8))
+        await first.close()
+        await second.close()
+        await third.hold_shards(ShardSet.parse("0-1", 2))  # all stopped: a new layout may start

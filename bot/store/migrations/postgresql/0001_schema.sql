@@ -218,3 +218,10 @@ CREATE TABLE identify_buckets (
     bucket  INTEGER PRIMARY KEY,
     next_at DOUBLE PRECISION NOT NULL
 );
+
+-- The shard count the running sharded processes agreed on (written by the first to start): a
+-- process with another count would own some of the same servers, and is refused.
+CREATE TABLE shard_layout (
+    only_row    BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (only_row),
+    shard_count INTEGER NOT NULL
+);
