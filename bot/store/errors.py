@@ -21,7 +21,8 @@ def is_busy_error(error: BaseException) -> bool:
     """Whether a write failed for a reason that passes, so that it is retried rather than dropped:
     on SQLite any operational error (the file locked by another process), on PostgreSQL a lock
     not granted, a deadlock or serialization failure (the transaction rolled back, to run again),
-    a server starting, shutting down or out of connections, or the connection lost."""
+    a server starting, shutting down or out of connections, the connection lost, or a statement
+    that outlived its time (``COMMAND_TIMEOUT_SECONDS``: a network gone quiet)."""
     if isinstance(error, sqlite3.OperationalError):
         return True
     asyncpg = sys.modules.get("asyncpg")
@@ -35,5 +36,6 @@ def is_busy_error(error: BaseException) -> bool:
         | asyncpg.InsufficientResourcesError
         | asyncpg.PostgresConnectionError
         | asyncpg.InterfaceError
-        | ConnectionError,
+        | ConnectionError
+        | TimeoutError,
     )
