@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import datetime as dt
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -20,7 +19,6 @@ from bot.discord import client
 from bot.discord.client import ReadalongBot
 from bot.domain.shards import ShardSet, shard_of
 from bot.domain.viewer import Viewer
-from bot.posting.plan import plan_posting
 from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
 from bot.sandbox.harness import handlers_running, running_bot
 from bot.services.articles import parse_file
@@ -28,6 +26,7 @@ from bot.settings import Settings
 from bot.store import Store
 from tests.conftest import both_backends
 from tests.e2e.conftest import wait_archived
+from tests.postings import record_posting
 
 if TYPE_CHECKING:
     from cogs.discussion import Discussion
@@ -217,16 +216,13 @@ async def test_a_process_holding_one_shard_does_only_its_servers_work(
     postings = {}
     async with Store(settings.database) as store:
         for guild_id, channel in ((seed.guild_id, books), (other, notes)):
-            posting = await store.postings.create(
+            posting = await record_posting(
+                store,
+                article,
                 article_id=ARTICLE if guild_id == seed.guild_id else SECOND,
                 guild_id=int(guild_id),
                 channel_id=int(channel["id"]),
-                channel_kind="text",
-                pace_minutes=0,
-                with_comments=False,
                 created_by=int(seed.admin_id),
-                items=plan_posting(article, pace_minutes=0, with_comments=False),
-                start=dt.datetime.now(dt.UTC),
             )
             postings[guild_id] = posting.id
 

@@ -7,10 +7,9 @@ from pathlib import Path
 from bot.articles import parse_article, read_article_file
 from bot.domain.database import Database
 from bot.domain.shards import ShardSet, shard_of
-from bot.posting.plan import plan_posting
 from bot.store import Store
-from bot.store.postings import utcnow
 from tests.conftest import both_backends
+from tests.postings import record_posting
 
 # Two server ids on different shards of 2: the shard is (id >> 22) % 2.
 ON_ZERO = (1_000 << 22) | 7
@@ -25,17 +24,7 @@ async def test_active_postings_are_filtered_by_the_shards_held(database: Databas
         ids = {}
         for guild_id in (ON_ZERO, ON_ONE):
             article = await store.articles.add(parsed, guild_id=guild_id)
-            posting = await store.postings.create(
-                article_id=article.id,
-                guild_id=guild_id,
-                channel_id=guild_id + 1,
-                channel_kind="text",
-                pace_minutes=0,
-                with_comments=False,
-                created_by=5,
-                items=plan_posting(article, pace_minutes=0, with_comments=False),
-                start=utcnow(),
-            )
+            posting = await record_posting(store, article, guild_id=guild_id, channel_id=guild_id + 1)
             ids[guild_id] = posting.id
         assert await store.postings.active_ids() == [ids[ON_ZERO], ids[ON_ONE]]  # one process: all
         assert await store.postings.active_ids(ShardSet.parse("0-1", 2)) == [ids[ON_ZERO], ids[ON_ONE]]

@@ -12,10 +12,10 @@ import pytest
 from bot.articles import Article, parse_article, read_article_file
 from bot.domain.database import Database
 from bot.errors import ConflictError
-from bot.posting.plan import plan_posting
 from bot.store import Store
 from bot.store.postings import utcnow
 from tests.conftest import both_backends
+from tests.postings import record_posting
 
 
 @pytest.fixture
@@ -27,17 +27,8 @@ async def create(store: Store, article: Article, pace: int = 0) -> int:
     """Store the article if it is new, and plan its posting into channel 10."""
     if not article.id:
         article = await store.articles.add(article)
-    items = plan_posting(article, pace_minutes=pace, with_comments=True)
-    posting = await store.postings.create(
-        article_id=article.id,
-        guild_id=1,
-        channel_id=10,
-        channel_kind="text",
-        pace_minutes=pace,
-        with_comments=True,
-        created_by=5,
-        items=items,
-        start=utcnow(),
+    posting = await record_posting(
+        store, article, guild_id=1, channel_id=10, pace_minutes=pace, with_comments=True
     )
     return posting.id
 
@@ -116,16 +107,13 @@ async def test_a_refused_posting_keeps_its_reason_until_resumed_and_postings_are
         first = await create(store, article)
         stored = (await store.postings.get(first)).article_id
         second = (
-            await store.postings.create(
+            await record_posting(
+                store,
+                article,
                 article_id=stored,
                 guild_id=2,
                 channel_id=20,
-                channel_kind="text",
-                pace_minutes=0,
-                with_comments=False,
                 created_by=6,
-                items=plan_posting(article, pace_minutes=0, with_comments=False),
-                start=utcnow(),
                 notify_channel_id=21,
             )
         ).id
@@ -148,17 +136,8 @@ async def test_the_chosen_forum_tag_is_kept_with_the_posting(database: Database,
     path = database
     async with Store(path) as store:
         stored = await store.articles.add(article)
-        posting = await store.postings.create(
-            article_id=stored.id,
-            guild_id=1,
-            channel_id=20,
-            channel_kind="forum",
-            pace_minutes=0,
-            with_comments=False,
-            created_by=5,
-            items=plan_posting(stored, pace_minutes=0, with_comments=False),
-            start=utcnow(),
-            tag_id=777,
+        posting = await record_posting(
+            store, stored, guild_id=1, channel_id=20, channel_kind="forum", tag_id=777
         )
         untagged = await create(store, stored)
     async with Store(path) as store:  # a restart applies the same tag

@@ -14,13 +14,12 @@ from bot.answers.llm import AnswerWriter
 from bot.articles import Article, parse_article, read_article_file
 from bot.domain.database import Database
 from bot.domain.viewer import Viewer
-from bot.posting.plan import plan_posting
 from bot.services import ask as ask_service
 from bot.settings import Secret, Settings
 from bot.store import Store
-from bot.store.postings import utcnow
 from tests.conftest import both_backends
 from tests.openai_server import FakeOpenAI
+from tests.postings import record_posting
 
 pytestmark = both_backends
 
@@ -36,16 +35,8 @@ async def posting(database: Database, sample_path: Path) -> AsyncIterator[tuple[
     parsed = parse_article(read_article_file(sample_path), source=sample_path.name)
     async with Store(database) as store:
         article = await store.articles.add(parsed, guild_id=GUILD)
-        created = await store.postings.create(
-            article_id=article.id,
-            guild_id=GUILD,
-            channel_id=CHANNEL,
-            channel_kind="text",
-            pace_minutes=60,
-            with_comments=True,
-            created_by=5,
-            items=plan_posting(article, pace_minutes=60, with_comments=True),
-            start=utcnow(),
+        created = await record_posting(
+            store, article, guild_id=GUILD, channel_id=CHANNEL, pace_minutes=60, with_comments=True
         )
         for item in await store.postings.items(created.id):
             if item.kind == "intro" or (item.kind == "section" and item.section == 1):

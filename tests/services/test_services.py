@@ -14,14 +14,13 @@ from bot.discordfmt.posting import section_label
 from bot.domain.database import Database
 from bot.domain.viewer import Viewer
 from bot.errors import NotFoundError, ReadalongError
-from bot.posting.plan import plan_posting
 from bot.services import archive as archive_service
 from bot.services import articles as articles_service
 from bot.services import posting as posting_service
 from bot.services import settings as settings_service
 from bot.store import Store
-from bot.store.postings import utcnow
 from tests.conftest import both_backends
+from tests.postings import record_posting
 
 GUILD, CHANNEL, SECTION_THREAD, COMMENTS_THREAD = 1, 10, 500, 600
 
@@ -30,16 +29,8 @@ async def post_first_section(store: Store, parsed: Article) -> tuple[Article, in
     """The article imported in the server, posted into CHANNEL: its intro, first section (with its
     thread) and comments thread header sent, the rest pending."""
     article = (await articles_service.import_article(store, parsed, guild_id=GUILD)).article
-    posting = await store.postings.create(
-        article_id=article.id,
-        guild_id=GUILD,
-        channel_id=CHANNEL,
-        channel_kind="text",
-        pace_minutes=60,
-        with_comments=True,
-        created_by=5,
-        items=plan_posting(article, pace_minutes=60, with_comments=True),
-        start=utcnow(),
+    posting = await record_posting(
+        store, article, guild_id=GUILD, channel_id=CHANNEL, pace_minutes=60, with_comments=True
     )
     for item in await store.postings.items(posting.id):
         thread = {"section": SECTION_THREAD, "comments": COMMENTS_THREAD}.get(item.kind)

@@ -21,15 +21,14 @@ from bot.domain.database import Database, PostgresUrl
 from bot.domain.message import StoredMessage
 from bot.domain.viewer import Viewer
 from bot.errors import DatabaseError, DatabaseInUseError
-from bot.posting.plan import plan_posting
 from bot.search.query import match_expression
 from bot.services.ask import ask
 from bot.services.database import copy_database
 from bot.store import DatabaseLock, Store, load_migrations
 from bot.store.copy import TABLES, CopyError, canonical_value, table_checksums
 from bot.store.embeddings import EmbeddingQueries
-from bot.store.postings import utcnow
 from tests.cli.test_one_bot import holder
+from tests.postings import record_posting
 
 GUILD = 7
 CHANNEL = 70
@@ -77,16 +76,8 @@ async def populate(database: Database, sample_path: Path, *, messages: int = 40)
     async with Store(database) as store:
         article = await store.articles.add(parsed, guild_id=GUILD)
         await store.articles.add(parsed, "a-shared-copy")  # a second article, the shared library's
-        posting = await store.postings.create(
-            article_id=article.id,
-            guild_id=GUILD,
-            channel_id=CHANNEL,
-            channel_kind="text",
-            pace_minutes=10,
-            with_comments=True,
-            created_by=5,
-            items=plan_posting(article, pace_minutes=10, with_comments=True),
-            start=utcnow(),
+        posting = await record_posting(
+            store, article, guild_id=GUILD, channel_id=CHANNEL, pace_minutes=10, with_comments=True
         )
         await store.postings.mark_sending(posting.id, 1)
         await store.postings.record_message(posting.id, 1, 9001, CHANNEL)
@@ -215,17 +206,7 @@ async def test_the_postgresql_copy_reads_alike_and_takes_new_rows_after_the_copi
         parsed = parse_article(read_article_file(sample_path), source="again.txt")
         added = await second.articles.add(parsed, guild_id=GUILD + 2)
         assert (await second.articles.list())[0].id == added.id  # newest first, by rowid
-        posting = await second.postings.create(
-            article_id=added.id,
-            guild_id=GUILD + 2,
-            channel_id=CHANNEL + 1,
-            channel_kind="text",
-            pace_minutes=0,
-            with_comments=False,
-            created_by=5,
-            items=plan_posting(added, pace_minutes=0, with_comments=False),
-            start=utcnow(),
-        )
+        posting = await record_posting(second, added, guild_id=GUILD + 2, channel_id=CHANNEL + 1)
         assert posting.id > max(ids)
         await second.search.record_ask(
             article_id=added.id, question="q", answered=False, quotes=[], latency_ms=1.0
