@@ -13,19 +13,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-import asyncpg
 from archive_search import fill
 from event_loop import WORDS
+from scratch_postgres import add_server_option, scratch_schema
 
-from bot.domain.database import Database, PostgresUrl
+from bot.domain.database import Database
 from bot.services import archive as archive_service
 from bot.store import Store
 
@@ -55,17 +53,10 @@ async def searched(
 async def run(url: str, messages: int, queries: int) -> None:
     rng = random.Random(16)
     asked = [f"{rng.choice(WORDS)} {rng.choice(WORDS)}" for _ in range(queries)]
-    admin = await asyncpg.connect(url)
-    schema = f"readalong_bench_{uuid.uuid4().hex[:12]}"
-    await admin.execute(f"CREATE SCHEMA {schema}")
-    try:
-        with tempfile.TemporaryDirectory() as folder:
-            lite_ms, lite_hits = await searched(Path(folder) / "bench.db", messages, asked)
-        joiner = "&" if "?" in url else "?"
-        pg_ms, pg_hits = await searched(PostgresUrl(f"{url}{joiner}search_path={schema}"), messages, asked)
-    finally:
-        await admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        await admin.close()
+    with tempfile.TemporaryDirectory() as folder:
+        lite_ms, lite_hits = await searched(Path(folder) / "bench.db", messages, asked)
+    async with scratch_schema(url) as postgres:
+        pg_ms, pg_hits = await searched(postgres, messages, asked)
     same = sum(a == b for a, b in zip(lite_hits, pg_hits, strict=True))
     print(
         f"{messages:,} readers' messages and the 6,000 original comments, {queries} two-word queries, 25 hits each"
@@ -80,12 +71,7 @@ async def run(url: str, messages: int, queries: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument(
-        "--postgres",
-        default=os.environ.get("READALONG_TEST_POSTGRES") or "postgresql://postgres@127.0.0.1:5432/test",
-        help="a PostgreSQL URL (a schema is made there and dropped); default: READALONG_TEST_POSTGRES,"
-        " else the local test server",
-    )
+    add_server_option(parser)
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args()

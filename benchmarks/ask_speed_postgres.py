@@ -17,18 +17,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-import asyncpg
+from scratch_postgres import add_server_option, scratch_schema
 
 from bot.articles import Article, parse_article, read_article_file
 from bot.domain.answer import Answer
-from bot.domain.database import PostgresUrl
 from bot.domain.viewer import Viewer
 from bot.services.ask import ask
 from bot.store import Store
@@ -91,12 +88,7 @@ def shown(answer: Answer) -> tuple[object, ...]:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--postgres",
-        default=os.environ.get("READALONG_TEST_POSTGRES") or "postgresql://postgres@127.0.0.1:5432/test",
-        help="a PostgreSQL URL (a schema is made there and dropped); default: READALONG_TEST_POSTGRES,"
-        " else the local test server",
-    )
+    add_server_option(parser)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--copies", type=int, default=100)
     parser.add_argument(
@@ -106,37 +98,26 @@ async def main() -> None:
     )
     args = parser.parse_args()
     asked = questions()
-    admin = await asyncpg.connect(args.postgres)
     print(f"{len(asked)} questions x {args.rounds} rounds through bot.services.ask.ask")
-    try:
-        for copies in (1, args.copies):
-            schema = f"readalong_bench_{uuid.uuid4().hex[:12]}"
-            await admin.execute(f"CREATE SCHEMA {schema}")
-            joiner = "&" if "?" in args.postgres else "?"
-            try:
-                with tempfile.TemporaryDirectory() as folder:
-                    async with (
-                        Store(Path(folder) / "bench.db") as lite,
-                        Store(PostgresUrl(f"{args.postgres}{joiner}search_path={schema}")) as pg,
-                    ):
-                        on_lite, on_pg = await fill(lite, copies), await fill(pg, copies)
-                        if args.analyze:
-                            await admin.execute(f"ANALYZE {schema}.passages")
-                        await timed(lite, on_lite, asked[:5], 1)  # warm both (caches, prepared statements)
-                        await timed(pg, on_pg, asked[:5], 1)
-                        lite_ms, lite_answers = await timed(lite, on_lite, asked, args.rounds)
-                        pg_ms, pg_answers = await timed(pg, on_pg, asked, args.rounds)
-            finally:
-                await admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-            same = sum(shown(a) == shown(b) for a, b in zip(lite_answers, pg_answers, strict=True))
-            passages = copies * 64
-            print(f"library of {copies} article(s), about {passages} passages:")
-            for name, samples in (("SQLite (FTS5)", lite_ms), ("PostgreSQL (tsvector, GIN)", pg_ms)):
-                p50, p95 = percentiles(samples)
-                print(f"  {name:<28}p50 {p50:7.2f} ms   p95 {p95:7.2f} ms")
-            print(f"  same quotes in the same order: {same} of {len(asked)}")
-    finally:
-        await admin.close()
+    for copies in (1, args.copies):
+        async with scratch_schema(args.postgres) as postgres:
+            with tempfile.TemporaryDirectory() as folder:
+                async with Store(Path(folder) / "bench.db") as lite, Store(postgres) as pg:
+                    on_lite, on_pg = await fill(lite, copies), await fill(pg, copies)
+                    if args.analyze:
+                        async with pg.transaction() as db:
+                            await db.execute("ANALYZE passages")
+                    await timed(lite, on_lite, asked[:5], 1)  # warm both (caches, prepared statements)
+                    await timed(pg, on_pg, asked[:5], 1)
+                    lite_ms, lite_answers = await timed(lite, on_lite, asked, args.rounds)
+                    pg_ms, pg_answers = await timed(pg, on_pg, asked, args.rounds)
+        same = sum(shown(a) == shown(b) for a, b in zip(lite_answers, pg_answers, strict=True))
+        passages = copies * 64
+        print(f"library of {copies} article(s), about {passages} passages:")
+        for name, samples in (("SQLite (FTS5)", lite_ms), ("PostgreSQL (tsvector, GIN)", pg_ms)):
+            p50, p95 = percentiles(samples)
+            print(f"  {name:<28}p50 {p50:7.2f} ms   p95 {p95:7.2f} ms")
+        print(f"  same quotes in the same order: {same} of {len(asked)}")
 
 
 if __name__ == "__main__":

@@ -25,14 +25,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import re
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
+
+from scratch_postgres import add_server_option, scratch_schema
 
 from bot.domain.database import Database, PostgresUrl
 from bot.domain.shards import shard_of
@@ -196,28 +196,15 @@ async def run(label: str, database: Database, layout: list[str], folder: Path, m
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=10_000)
-    parser.add_argument(
-        "--postgres",
-        default=os.environ.get("READALONG_TEST_POSTGRES") or "postgresql://postgres@127.0.0.1:5432/test",
-    )
+    add_server_option(parser)
     args = parser.parse_args()
-    import asyncpg
-
-    admin = await asyncpg.connect(args.postgres)
-    schema = f"readalong_bench_{uuid.uuid4().hex[:10]}"
-    await admin.execute(f"CREATE SCHEMA {schema}")
-    joiner = "&" if "?" in args.postgres else "?"
-    postgres = PostgresUrl(f"{args.postgres}{joiner}search_path={schema}")
-    try:
+    async with scratch_schema(args.postgres) as postgres:
         with tempfile.TemporaryDirectory() as folder:
             base = Path(folder)
             results = [
                 await run("postgresql", postgres, ["0-3", "4-7"], base, args.messages),
                 await run("sqlite", base / "bench.db", ["0-7"], base, args.messages),
             ]
-    finally:
-        await admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        await admin.close()
 
     print(
         f"{SERVERS} servers, {SHARD_COUNT} shards, Discord's rate limits; one process SIGKILLed mid-posting"

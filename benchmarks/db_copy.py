@@ -14,25 +14,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sqlite3
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import asyncpg
+from scratch_postgres import add_server_option, scratch_schema
 
 from bot.articles import parse_article, read_article_file
-from bot.domain.database import Database, PostgresUrl
+from bot.domain.database import Database
 from bot.domain.message import StoredMessage
 from bot.services.database import copy_database
 from bot.store import Store
 from bot.store.copy import table_checksums
 
 SAMPLE = Path(__file__).parents[1] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
-DEFAULT_POSTGRES = os.environ.get("READALONG_TEST_POSTGRES") or "postgresql://postgres@127.0.0.1:5432/test"
 
 
 async def populate(path: Path, messages: int) -> int:
@@ -71,13 +68,7 @@ async def timed(run: Callable[[], Awaitable[object]]) -> float:
 
 
 async def main(messages: int, server: str) -> None:
-    admin = await asyncpg.connect(server)
-    schemas = [f"readalong_bench_{uuid.uuid4().hex[:10]}" for _ in range(2)]
-    joiner = "&" if "?" in server else "?"
-    first, second = (PostgresUrl(f"{server}{joiner}search_path={s}") for s in schemas)
-    try:
-        for schema in schemas:
-            await admin.execute(f"CREATE SCHEMA {schema}")
+    async with scratch_schema(server) as first, scratch_schema(server) as second:
         with tempfile.TemporaryDirectory() as folder:
             root = Path(folder)
             source = root / "source.db"
@@ -105,15 +96,11 @@ async def main(messages: int, server: str) -> None:
             for name, database in (("SQLite", source), ("PostgreSQL", first)):
                 seconds = await timed(lambda d=database: table_checksums(d))  # type: ignore[misc]
                 print(f"  checksum pass alone, {name:<11} {seconds:6.2f} s  {rows / seconds:>9,.0f} rows/s")
-    finally:
-        for schema in schemas:
-            await admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        await admin.close()
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--messages", type=int, default=10_000)
-    parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="a PostgreSQL server to make schemas on")
+    add_server_option(parser)
     arguments = parser.parse_args()
     asyncio.run(main(arguments.messages, arguments.postgres))

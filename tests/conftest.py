@@ -105,8 +105,7 @@ async def postgres_url() -> AsyncIterator[PostgresUrl]:
     schema = f"readalong_test_{uuid.uuid4().hex[:12]}"
     try:
         await admin.execute(f"CREATE SCHEMA {schema}")
-        joiner = "&" if "?" in server else "?"
-        yield PostgresUrl(f"{server}{joiner}search_path={schema}")
+        yield PostgresUrl(server).in_schema(schema)
     finally:
         await admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         await admin.close()

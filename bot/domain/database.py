@@ -57,6 +57,12 @@ class PostgresUrl:
         found += [m.group(2) for m in _QUERY_PASSWORD.finditer(rest)]
         return tuple(dict.fromkeys(v for p in found if p for v in (p, unquote(p))))
 
+    def in_schema(self, schema: str) -> PostgresUrl:
+        """The same server and database, with Readalong's tables in ``schema`` (the
+        ``search_path`` parameter, which asyncpg passes on as a server setting)."""
+        joiner = "&" if "?" in self._url else "?"
+        return PostgresUrl(f"{self._url}{joiner}search_path={schema}")
+
     @property
     def shown(self) -> str:
         """The URL as it may be shown: the password, if any, as ``***``."""
