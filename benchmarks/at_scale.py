@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
 import sys
 import tempfile
 import time
@@ -37,7 +36,7 @@ from scratch_postgres import add_server_option, scratch_schema
 from bot.domain.database import Database, PostgresUrl
 from bot.domain.shards import shard_of
 from bot.sandbox import RateLimitConfig, Sandbox
-from bot.sandbox.harness import ReadalongProcess
+from bot.sandbox.harness import KillOnMessage, ReadalongProcess, sample_posted
 from bot.store import Store
 
 SAMPLE = Path(__file__).parents[1] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
@@ -63,11 +62,6 @@ class Result:
     archived_per_second: float
     archived: int
     lost_messages: int
-
-
-def finished(sandbox: Sandbox, channel_id: str) -> bool:
-    threads = [t for t in sandbox.threads(channel_id) if t["name"].startswith("Comments:")]
-    return bool(threads) and len(sandbox.messages(threads[-1]["id"])) >= 2
 
 
 def tally(sandbox: Sandbox, channel_id: str) -> tuple[int, int]:
@@ -122,22 +116,8 @@ async def run(label: str, database: Database, layout: list[str], folder: Path, m
         victim = processes[-1]
         victim_shards = set(range(SHARD_COUNT)) if len(layout) == 1 else {4, 5, 6, 7}
         owned = {g for g in servers if shard_of(int(g), SHARD_COUNT) in victim_shards}
-        state = {"armed": False, "seen": 0, "killed": False}
-
-        async def hook(phase: str, route: str) -> None:
-            found = re.fullmatch(r"POST /channels/(\d+)/messages", route)
-            if not state["armed"] or phase != "after" or found is None or state["killed"]:
-                return
-            channel = sandbox.world.channels.get(found.group(1))
-            if channel is None or str(channel["guild_id"]) not in owned:
-                return
-            state["seen"] = int(state["seen"]) + 1
-            if state["seen"] == KILL_AT:
-                state["killed"] = True
-                await victim.kill()
-                asyncio.get_running_loop().call_later(0.5, lambda: asyncio.ensure_future(victim.start()))
-
-        sandbox.faults.hook = hook
+        killer = KillOnMessage(sandbox, victim, owned, KILL_AT, restart_after=0.5)
+        sandbox.faults.hook = killer
         for process in processes:
             await process.start()
         try:
@@ -146,7 +126,7 @@ async def run(label: str, database: Database, layout: list[str], folder: Path, m
             for guild_id in servers:
                 sandbox.world.commands[guild_id] = list(sandbox.world.commands[seed.guild_id])
             started = time.perf_counter()
-            state["armed"] = True
+            killer.armed = True
             answers = await asyncio.gather(
                 *(
                     sandbox.run_command("ada", c, "article post", {"article": ARTICLE, "channel": c})
@@ -156,10 +136,12 @@ async def run(label: str, database: Database, layout: list[str], folder: Path, m
             assert all("Posting" in a.text for a in answers), [
                 a.text for a in answers if "Posting" not in a.text
             ]
-            await sandbox.wait_until(lambda: all(finished(sandbox, c) for c in servers.values()), within=300)
+            await sandbox.wait_until(
+                lambda: all(sample_posted(sandbox, c) for c in servers.values()), within=300
+            )
             posting_seconds = time.perf_counter() - started
             await sandbox.wait_idle(quiet=1.0, within=60)
-            assert state["killed"], "the kill point was never reached"
+            assert killer.killed.is_set(), "the kill point was never reached"
             counts = [tally(sandbox, c) for c in servers.values()]
 
             threads = [t for c in servers.values() for t in sandbox.threads(c)[:6]]

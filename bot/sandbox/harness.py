@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import dataclasses
 import os
+import re
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -123,3 +124,51 @@ class ReadalongProcess:
         if self.process is not None and self.process.returncode is None:
             self.process.terminate()
             await self.process.wait()
+
+
+class KillOnMessage:
+    """A request hook (``sandbox.faults.hook = …``) that SIGKILLs ``process`` when the ``nth``
+    message it sends into a channel of ``guild_ids`` has reached Discord, before it hears back:
+    the item it was sending is left ``sending``, as a crash at the worst moment leaves it. Counts
+    only once :attr:`armed`; ``restart_after``: start the process again that many seconds later."""
+
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        process: ReadalongProcess,
+        guild_ids: set[str],
+        nth: int,
+        *,
+        restart_after: float | None = None,
+    ) -> None:
+        self.sandbox = sandbox
+        self.process = process
+        self.guild_ids = guild_ids
+        self.nth = nth
+        self.restart_after = restart_after
+        self.armed = False
+        self.seen = 0
+        self.killed = asyncio.Event()
+
+    async def __call__(self, phase: str, route: str) -> None:
+        """The hook: the sandbox calls it before and after each REST request."""
+        found = re.fullmatch(r"POST /channels/(\d+)/messages", route)
+        if not self.armed or phase != "after" or found is None or self.killed.is_set():
+            return
+        channel = self.sandbox.world.channels.get(found.group(1))
+        if channel is None or str(channel["guild_id"]) not in self.guild_ids:
+            return
+        self.seen += 1
+        if self.seen == self.nth:
+            await self.process.kill()
+            self.killed.set()
+            if self.restart_after is not None:
+                loop = asyncio.get_running_loop()
+                loop.call_later(self.restart_after, lambda: asyncio.ensure_future(self.process.start()))
+
+
+def sample_posted(sandbox: Sandbox, channel_id: str) -> bool:
+    """Whether the sample article's posting in the channel got to its end: both original
+    comments in its comments thread."""
+    threads = [t for t in sandbox.threads(channel_id) if t["name"].startswith("Comments:")]
+    return bool(threads) and len(sandbox.messages(threads[-1]["id"])) >= 2

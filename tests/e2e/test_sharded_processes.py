@@ -17,7 +17,7 @@ from bot.domain.database import PostgresUrl
 from bot.domain.shards import shard_of
 from bot.domain.viewer import Viewer
 from bot.sandbox import Sandbox, Seed
-from bot.sandbox.harness import ReadalongProcess
+from bot.sandbox.harness import KillOnMessage, ReadalongProcess, sample_posted
 from bot.store import Store
 
 pytestmark = pytest.mark.slow
@@ -30,25 +30,6 @@ SENT = re.compile(r"posting (\d+) item (\d+) sent")
 def sent_postings(bot: ReadalongProcess) -> set[int]:
     """The postings a process logged sending an item of."""
     return {int(m.group(1)) for m in SENT.finditer(bot.log.read_text())}
-
-
-def guild_of_route(sandbox: Sandbox, route: str) -> str | None:
-    """The server a posting request is about (a channel's, a thread's or a webhook's)."""
-    world = sandbox.world
-    found = re.match(r"(?:POST|PATCH|PUT|DELETE) /(channels|webhooks)/(\d+)", route)
-    if found is None:
-        return None
-    kind, ident = found.groups()
-    if kind == "webhooks":
-        hook = world.webhooks.get(ident)
-        ident = str(hook["channel_id"]) if hook else ""
-    channel = world.channels.get(ident)
-    return str(channel["guild_id"]) if channel else None
-
-
-def finished(sandbox: Sandbox, channel_id: str) -> bool:
-    threads = [t for t in sandbox.threads(channel_id) if t["name"].startswith("Comments:")]
-    return bool(threads) and len(sandbox.messages(threads[-1]["id"])) >= 2
 
 
 async def test_two_processes_share_the_servers_and_survive_a_kill(
@@ -78,27 +59,10 @@ async def test_two_processes_share_the_servers_and_survive_a_kill(
     ]
     victim_shard = 1 - home_shard
     victim = bots[victim_shard]  # the process of the two added servers on the other shard
-    kill_after = 3
-    """Once every posting is started, kill the victim when the third message it sends to its
-    servers has reached Discord, before it hears back: the item is left ``sending``."""
-    seen = 0
-    armed = False
-    killed = asyncio.Event()
-
-    async def hook(phase: str, route: str) -> None:
-        nonlocal seen
-        guild_id = guild_of_route(sandbox, route)
-        sends_a_message = re.fullmatch(r"POST /channels/\d+/messages", route) is not None
-        if not armed or phase != "after" or not sends_a_message or owner.get(guild_id or "") != victim_shard:
-            return
-        if killed.is_set():
-            return
-        seen += 1
-        if seen == kill_after:
-            await victim.kill()
-            killed.set()
-
-    sandbox.faults.hook = hook
+    # Once every posting is started, the victim is killed when the third message it sends to its
+    # servers has reached Discord, before it hears back: the item is left ``sending``.
+    killer = KillOnMessage(sandbox, victim, {g for g, shard in owner.items() if shard == victim_shard}, 3)
+    sandbox.faults.hook = killer
     for bot in bots:
         await bot.start()
     try:
@@ -111,14 +75,14 @@ async def test_two_processes_share_the_servers_and_survive_a_kill(
                 "ada", channel_id, "article post", {"article": ARTICLE, "channel": channel_id}
             )
             assert "Posting **The Lessons of Zhanaozen**" in result.text, result.text
-        armed = True
+        killer.armed = True
 
-        await asyncio.wait_for(killed.wait(), 60)
+        await asyncio.wait_for(killer.killed.wait(), 60)
         # While it is down, the other process's servers carry on to the end.
         survivors = [c for g, c in servers.items() if owner[g] != victim_shard]
-        await sandbox.wait_until(lambda: all(finished(sandbox, c) for c in survivors), within=60)
+        await sandbox.wait_until(lambda: all(sample_posted(sandbox, c) for c in survivors), within=60)
         await victim.start()
-        await sandbox.wait_until(lambda: all(finished(sandbox, c) for c in servers.values()), within=90)
+        await sandbox.wait_until(lambda: all(sample_posted(sandbox, c) for c in servers.values()), within=90)
         await sandbox.wait_idle(quiet=0.5)
 
         # Every posting exactly once, in order, in every server.
