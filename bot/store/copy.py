@@ -44,7 +44,7 @@ from bot.domain.database import Database, PostgresUrl
 from bot.errors import DatabaseError
 from bot.store.dialect import POSTGRESQL, SQLITE
 from bot.store.postgres import APPLICATION, CONNECT_TIMEOUT_SECONDS, describe_postgres_error, require_asyncpg
-from bot.store.sqlite import BUSY_TIMEOUT_SECONDS, DatabaseLock, describe_database_error, inspect_database
+from bot.store.sqlite import DatabaseLock, connect, describe_database_error, inspect_database
 
 if TYPE_CHECKING:
     import asyncpg
@@ -415,14 +415,7 @@ def _reader_target(path: Path) -> tuple[str, bool]:
 async def _sqlite_reader(path: Path) -> aiosqlite.Connection:
     """A connection that only reads ``path`` (``query_only``)."""
     where, uri = _reader_target(path)
-    db = await aiosqlite.connect(where, uri=uri, isolation_level=None)
-    try:
-        await db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
-        await db.execute("PRAGMA query_only = ON")
-    except BaseException:
-        await db.close()
-        raise
-    return db
+    return await connect(where, uri=uri, pragmas=("query_only = ON",))
 
 
 async def _rows_held(side: _Side) -> dict[str, int]:
@@ -659,10 +652,8 @@ async def _target_transaction(target: Database) -> AsyncIterator[_SqliteSide | _
         finally:
             await connection.close()
         return
-    db = await aiosqlite.connect(target, isolation_level=None)
+    db = await connect(target, pragmas=("foreign_keys = ON",))
     try:
-        await db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
-        await db.execute("PRAGMA foreign_keys = ON")
         await db.execute("BEGIN IMMEDIATE")
         try:
             yield _SqliteSide(db, target)

@@ -248,6 +248,26 @@ def _describe_holder(fd: int) -> str:
         return "holder unknown: it is starting"
 
 
+async def connect(
+    target: Path | str,
+    *,
+    uri: bool = False,
+    busy_timeout_ms: int = int(BUSY_TIMEOUT_SECONDS * 1000),
+    pragmas: Sequence[str] = (),
+) -> aiosqlite.Connection:
+    """A connection in autocommit mode (every transaction is begun explicitly) that waits up to
+    ``busy_timeout_ms`` for another process's lock, with ``pragmas`` set; closed again if setting
+    them fails, so a refused file leaves no connection open."""
+    db = await aiosqlite.connect(target, isolation_level=None, uri=uri)
+    try:
+        for pragma in (f"busy_timeout = {busy_timeout_ms}", *pragmas):
+            await db.execute(f"PRAGMA {pragma}")
+    except BaseException:
+        await db.close()
+        raise
+    return db
+
+
 class SqliteBackend:
     """The connections to one SQLite file: a read-only one, and one for writes (absent when the
     file cannot be written), and, for the bot, the file's lock."""
@@ -318,14 +338,10 @@ class SqliteBackend:
         return uri
 
     async def _connect(self, target: Path | str, *, uri: bool) -> aiosqlite.Connection:
-        db = await aiosqlite.connect(target, isolation_level=None, uri=uri)
-        try:
-            db.row_factory = aiosqlite.Row
-            await db.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
-            await db.execute("PRAGMA foreign_keys = ON")
-        except BaseException:
-            await db.close()
-            raise
+        db = await connect(
+            target, uri=uri, busy_timeout_ms=self._busy_timeout_ms, pragmas=("foreign_keys = ON",)
+        )
+        db.row_factory = aiosqlite.Row
         return db
 
     async def close(self) -> None:
