@@ -387,13 +387,9 @@ class Publisher:
     async def _work(self, posting_id: int) -> None:
         """Send one posting's items in order as they fall due; return when it is done or paused.
 
-        Only while holding the posting's lease: on a database shared by several processes
-        (PostgreSQL), one that another process is sending (a second process started on the same
-        servers, an old one still stopping) is left to it and tried again later."""
-        if not await self.store.lease_posting(posting_id):
-            log.info("posting %d is being sent by another process; trying again later", posting_id)
-            await asyncio.sleep(LEASE_RETRY_SECONDS)
-            return
+        Each item only while holding the posting's lease: on a database shared by several
+        processes (PostgreSQL), a posting another process is sending (a second process started on
+        the same servers, an old one still stopping) is left to it and tried again later."""
         try:
             await self._send_due(posting_id)
         finally:
@@ -414,7 +410,8 @@ class Publisher:
                     await _wait(nudge, min(delay, 3600.0))
                     continue
                 if not await self.store.lease_posting(posting_id):
-                    log.warning("posting %d was taken over by another process; leaving it to it", posting_id)
+                    log.info("posting %d is being sent by another process; trying again later", posting_id)
+                    await asyncio.sleep(LEASE_RETRY_SECONDS)
                     return
                 try:
                     async with asyncio.timeout(ITEM_TIMEOUT):
