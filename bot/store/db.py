@@ -174,29 +174,28 @@ class Store:
         """Refuse to run shards another process runs. On PostgreSQL, session advisory locks,
         released with the connection however the process ends; on SQLite the file's lock (one bot
         per file) already says it."""
-        if isinstance(self._backend, PostgresBackend):
-            await self._backend.hold_shards(shards)
+        await self._opened().hold_shards(shards)
 
     async def identify_wait(self, bucket: int, window: float) -> float:
         """Seconds until this process may send an IDENTIFY in ``bucket``, the slot now reserved
         for it: on PostgreSQL shared by every process of the bot, as Discord counts them together;
         on SQLite (one process) 0, the bot's own pacing being enough."""
-        if isinstance(self._backend, PostgresBackend):
-            return await self._backend.identify_wait(bucket, window)
-        return 0.0
+        return await self._opened().identify_wait(bucket, window)
 
     async def lease_posting(self, posting_id: int) -> bool:
         """Whether this process may send the posting's items now: on PostgreSQL, a session advisory
         lock that one process at a time holds (released by :meth:`release_posting`, or when the
         process ends, however it ends); on SQLite always, as one bot holds the file."""
-        if isinstance(self._backend, PostgresBackend):
-            return await self._backend.lease_posting(posting_id)
-        return True
+        return await self._opened().lease_posting(posting_id)
 
     async def release_posting(self, posting_id: int) -> None:
         """Let another process send the posting (after :meth:`lease_posting`)."""
-        if isinstance(self._backend, PostgresBackend):
-            await self._backend.release_posting(posting_id)
+        await self._opened().release_posting(posting_id)
+
+    def _opened(self) -> SqliteBackend | PostgresBackend:
+        if self._backend is None:
+            raise RuntimeError("the store is not open")
+        return self._backend
 
     async def close(self) -> None:
         """Close the connections (and release any lock), even when a close fails."""

@@ -34,6 +34,7 @@ import aiosqlite
 from bot.errors import DatabaseError, DatabaseInUseError, ReadOnlyDatabaseError
 
 if TYPE_CHECKING:
+    from bot.domain.shards import ShardSet
     from bot.store.db import Migration
 
 log = logging.getLogger(__name__)
@@ -375,6 +376,24 @@ class SqliteBackend:
             raise
         else:
             await db.execute("COMMIT")
+
+    # The coordination of several bot processes (see ``PostgresBackend``): one bot holds an SQLite
+    # file (its lock), so there is never another process to leave shards, postings or IDENTIFY
+    # slots to.
+
+    async def hold_shards(self, shards: ShardSet) -> None:
+        """Nothing to take: the file's lock already makes this the only bot."""
+
+    async def identify_wait(self, bucket: int, window: float) -> float:
+        """No other process identifies: the bot's own pacing is enough."""
+        return 0.0
+
+    async def lease_posting(self, posting_id: int) -> bool:
+        """Every posting is this process's to send."""
+        return True
+
+    async def release_posting(self, posting_id: int) -> None:
+        """Nothing was taken."""
 
     async def schema_version(self) -> int:
         """The number of the last migration applied (``PRAGMA user_version``)."""
