@@ -14,6 +14,7 @@ lock, so two processes starting at once apply each migration once.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 from collections.abc import AsyncIterator, Generator, Iterable, Sequence
@@ -73,16 +74,8 @@ def to_dollar_parameters(sql: str) -> str:
     return _PARAMETER.sub(replace, sql)
 
 
-_translated: dict[str, str] = {}
-
-
-def _translate(sql: str) -> str:
-    found = _translated.get(sql)
-    if found is None:
-        found = to_dollar_parameters(sql)
-        if len(_translated) < 4096:
-            _translated[sql] = found
-    return found
+_translate = functools.lru_cache(maxsize=4096)(to_dollar_parameters)
+"""Each statement translated once (the query modules' SQL is a few hundred strings)."""
 
 
 def _storable(value: Any) -> Any:
@@ -92,7 +85,9 @@ def _storable(value: Any) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=4096)
 def _returns_rows(sql: str) -> bool:
+    """Whether the statement answers with rows (read with ``fetch``) or only a status."""
     head = sql.lstrip()[:7].upper()
     return head.startswith(("SELECT", "WITH", "VALUES")) or " RETURNING " in sql.upper()
 
