@@ -3,9 +3,10 @@
 One function, :func:`viewer_for`, works out for a member the channels and threads they can read:
 a server channel if the member has both View Channel and Read Message History there (without the
 second, Discord shows them none of the channel's past messages, so neither does the archive); a
-public thread if its parent is readable (threads take their parent's permissions); a private thread if its parent is visible and the member either has Manage Threads there
-or is a member of the thread (asked of Discord: ``GET /channels/{id}/thread-members/{user}``, 404
-meaning "not a member"). Threads come from the archive (:meth:`GuildQueries.threads`) as well as
+public thread if its parent is readable (threads take their parent's permissions); a private
+thread if its parent is readable and the member either has Manage Threads there or is a member
+of the thread (asked of Discord: ``GET /channels/{id}/thread-members/{user}``, 404 meaning "not a
+member"). Threads come from the archive (:meth:`GuildQueries.threads`) as well as
 discord.py's cache, because Discord does not send archived threads over the gateway: a thread that
 is not cached is looked up, never assumed visible. Whatever cannot be established is hidden.
 The result is worked out per request and not kept.
@@ -73,7 +74,8 @@ async def answer_viewer(
     the member's view narrowed to what every reader of ``channel_id`` can see as well: the
     channel itself (or, in a thread, its parent channel) with its public threads; the private
     thread the answer is posted in, if it is one; and channels that the whole server can read
-    (:func:`open_to_all`), with their public threads. Anything else stays out of a public answer, even if the member could see it.
+    (:func:`open_to_all`), with their public threads. Anything else stays out of a public answer,
+    even if the member could see it.
     """
     guild = member.guild
     threads = await _known_threads(store, guild)
