@@ -12,7 +12,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord.client import ReadalongBot, defer_reply
-from bot.discord.interactions import article_autocomplete, send_paged
+from bot.discord.interactions import Page, article_autocomplete, page_of, send_paged
 from bot.discord.visibility import viewer_for
 from bot.discordfmt import archive as archive_fmt
 from bot.discordfmt.limits import CHOICE_NAME_LIMIT, CHOICES_LIMIT
@@ -40,7 +40,8 @@ class Archive(commands.Cog):
         self.bot = bot
 
     async def _viewer(self, interaction: discord.Interaction[ReadalongBot]) -> Viewer:
-        """Who asks, and what they may view now (see :mod:`bot.discord.visibility`)."""
+        """Who asks, and what they may read now (see :mod:`bot.discord.visibility`): worked out
+        for the command and again for every page turned."""
         if interaction.guild is None or not isinstance(interaction.user, discord.Member):
             raise ReadalongError("This command works in a server only.")
         return await viewer_for(self.bot, self.bot.store, interaction.user)
@@ -53,11 +54,18 @@ class Archive(commands.Cog):
     ) -> None:
         """An article's threads: messages, participants, last activity, archived or not."""
         await defer_reply(interaction, ephemeral=True)  # the viewer may take a lookup per private thread
-        viewer = await self._viewer(interaction)
-        stored, rows = await archive_service.threads(self.bot.store, viewer, article)
-        guild = interaction.guild
-        active = {t.id for t in guild.threads if not t.archived} if guild else set()
-        await send_paged(interaction, archive_fmt.threads_pages(stored, rows, active), ephemeral=True)
+
+        chosen = article  # the latest posted, once found, stays the one this reply is about
+
+        async def page(now: discord.Interaction[ReadalongBot], index: int) -> Page:
+            nonlocal chosen
+            stored, rows = await archive_service.threads(self.bot.store, await self._viewer(now), chosen)
+            chosen = stored.id
+            guild = now.guild
+            active = {t.id for t in guild.threads if not t.archived} if guild else set()
+            return page_of(archive_fmt.threads_pages(stored, rows, active), index)
+
+        await send_paged(interaction, page, ephemeral=True)
 
     async def thread_autocomplete(
         self, interaction: discord.Interaction[ReadalongBot], current: str
@@ -87,10 +95,14 @@ class Archive(commands.Cog):
         if not raw.isdigit():
             raise ReadalongError(f"{thread!r} is not a thread: pick one from the list.")
         await defer_reply(interaction, ephemeral=True)
-        viewer = await self._viewer(interaction)
         thread_id = int(raw)
-        messages = await archive_service.transcript(self.bot.store, viewer, thread_id)
-        await send_paged(interaction, transcript_pages(thread_id, messages), ephemeral=True)
+
+        async def page(now: discord.Interaction[ReadalongBot], index: int) -> Page:
+            viewer = await self._viewer(now)
+            messages = await archive_service.transcript(self.bot.store, viewer, thread_id)
+            return page_of(transcript_pages(thread_id, messages), index)
+
+        await send_paged(interaction, page, ephemeral=True)
 
     @archive.command(name="search")
     @app_commands.describe(
@@ -108,21 +120,25 @@ class Archive(commands.Cog):
     ) -> None:
         """Full-text search of what readers wrote, with links, in channels you can see."""
         await defer_reply(interaction, ephemeral=True)
-        viewer = await self._viewer(interaction)
-        guild = interaction.guild
-        assert guild is not None and viewer.guild_id is not None
-        hits = await archive_service.search(
-            self.bot.store,
-            query,
-            viewer=viewer,
-            article_id=article,
-            author_id=author.id if author else None,
-            limit=100,
-            empty_query="Type some words to search for.",
-        )
-        if not hits:
-            raise ReadalongError(f"Nothing found for {query!r}.")
-        await send_paged(interaction, archive_fmt.search_pages(query, hits, guild.id), ephemeral=True)
+        author_id = author.id if author else None
+
+        async def page(now: discord.Interaction[ReadalongBot], index: int) -> Page:
+            viewer = await self._viewer(now)
+            assert viewer.guild_id is not None
+            hits = await archive_service.search(
+                self.bot.store,
+                query,
+                viewer=viewer,
+                article_id=article,
+                author_id=author_id,
+                limit=100,
+                empty_query="Type some words to search for.",
+            )
+            if not hits:
+                raise ReadalongError(f"Nothing found for {query!r}.")
+            return page_of(archive_fmt.search_pages(query, hits, viewer.guild_id), index)
+
+        await send_paged(interaction, page, ephemeral=True)
 
     @archive.command(name="export")
     @app_commands.describe(

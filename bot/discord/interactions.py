@@ -1,8 +1,12 @@
-"""Discord-side presentation helpers shared by the cogs: article autocomplete, a pager."""
+"""Discord-side presentation helpers shared by the cogs: article autocomplete, a pager that
+re-reads on every press."""
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -10,45 +14,86 @@ from discord import app_commands
 from bot.discord.client import ReadalongBot
 from bot.discord.views import OwnedView
 from bot.discordfmt.limits import CHOICE_NAME_LIMIT, CHOICES_LIMIT
+from bot.errors import DatabaseError, ReadalongError
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a paged reply as it is now: its text, its number (from 0) and how many there are."""
+
+    text: str
+    index: int
+    count: int
+
+
+PageSource = Callable[[discord.Interaction[Any], int], Awaitable[Page]]
+"""How to show page ``n`` to the member of this interaction (the command, or a press of a button):
+works out their viewer afresh and reads the store again, so a page shows what they may read and
+what still exists at the moment it is shown. Raises :class:`ReadalongError` when there is nothing
+left for them to see."""
+
+
+def page_of(pages: list[str], index: int) -> Page:
+    """Page ``index`` of ``pages``, or the last one if there are fewer now than when it was asked."""
+    last = len(pages) - 1
+    chosen = max(0, min(index, last))
+    return Page(pages[chosen], chosen, len(pages))
 
 
 class Pager(OwnedView):
-    """Previous/next buttons over pre-cut pages; only the member who asked can turn them.
+    """Previous/next buttons over a paged reply; only the member who asked can turn them.
 
-    On timeout the buttons are removed, so an old pager never answers with an error.
+    The pager keeps how to compute a page, never the pages: a press works out the member's view
+    again and re-reads the archive (:data:`PageSource`), so a member who lost access to a channel,
+    or a message deleted since, is not shown by an old reply. If the pages are fewer now, the
+    pager shows the last; if nothing is left, it says so and drops its buttons. On timeout the
+    buttons are removed, so an old pager never answers with an error.
     """
 
     refusal = "Only the member who asked can turn these pages."
 
-    def __init__(self, pages: list[str], owner_id: int, *, timeout: float = 300.0) -> None:
+    def __init__(self, source: PageSource, first: Page, owner_id: int, *, timeout: float = 300.0) -> None:
         super().__init__(owner_id, timeout=timeout)
-        self.pages = pages
-        self.index = 0
+        self.source = source
+        self.page = first
         self.message: discord.Message | discord.InteractionMessage | None = None
         self._update_buttons()
 
     def render(self) -> str:
         """The current page with its ``page i/n`` footer (none for a single page)."""
-        footer = f"\n-# page {self.index + 1}/{len(self.pages)}" if len(self.pages) > 1 else ""
-        return self.pages[self.index] + footer
+        page = self.page
+        footer = f"\n-# page {page.index + 1}/{page.count}" if page.count > 1 else ""
+        return page.text + footer
 
     def _update_buttons(self) -> None:
-        self.previous.disabled = self.index == 0
-        self.next.disabled = self.index >= len(self.pages) - 1
+        self.previous.disabled = self.page.index == 0
+        self.next.disabled = self.page.index >= self.page.count - 1
+
+    async def _turn(self, interaction: discord.Interaction, index: int) -> None:
+        # Working out the viewer may take a Discord lookup per private thread: acknowledge first.
+        await interaction.response.defer()
+        try:
+            page = await self.source(interaction, index)
+        except DatabaseError as error:  # passing (busy, say): the page stays, the member is told
+            await interaction.followup.send(str(error), ephemeral=True)
+            return
+        except ReadalongError as gone:  # nothing left they may see: say so, no more buttons
+            self.stop()
+            await interaction.edit_original_response(content=str(gone), view=None)
+            return
+        self.page = page
+        self._update_buttons()
+        await interaction.edit_original_response(content=self.render(), view=self if page.count > 1 else None)
 
     @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary)
     async def previous(self, interaction: discord.Interaction, button: discord.ui.Button[Pager]) -> None:
         """Show the previous page (the button is disabled on the first)."""
-        self.index = max(0, self.index - 1)
-        self._update_buttons()
-        await interaction.response.edit_message(content=self.render(), view=self)
+        await self._turn(interaction, self.page.index - 1)
 
     @discord.ui.button(label="Next", style=discord.ButtonStyle.secondary)
     async def next(self, interaction: discord.Interaction, button: discord.ui.Button[Pager]) -> None:
         """Show the next page (the button is disabled on the last)."""
-        self.index = min(len(self.pages) - 1, self.index + 1)
-        self._update_buttons()
-        await interaction.response.edit_message(content=self.render(), view=self)
+        await self._turn(interaction, self.page.index + 1)
 
     async def on_timeout(self) -> None:
         """Remove the buttons, so an old pager is not pressed into an error."""
@@ -58,17 +103,20 @@ class Pager(OwnedView):
                 await self.message.edit(view=None)
 
 
-async def send_paged(interaction: discord.Interaction, pages: list[str], *, ephemeral: bool = False) -> None:
+async def send_paged(
+    interaction: discord.Interaction, source: PageSource, *, ephemeral: bool = False
+) -> None:
     """Answer with the first page, and buttons if there are more: as the response, or as the
-    follow-up that replaces a deferred one."""
+    follow-up that replaces a deferred one. Each later page is computed when it is asked for."""
     deferred = interaction.response.is_done()
-    if len(pages) == 1:
+    first = await source(interaction, 0)
+    if first.count == 1:
         if deferred:
-            await interaction.followup.send(pages[0], ephemeral=ephemeral)
+            await interaction.followup.send(first.text, ephemeral=ephemeral)
         else:
-            await interaction.response.send_message(pages[0], ephemeral=ephemeral)
+            await interaction.response.send_message(first.text, ephemeral=ephemeral)
         return
-    pager = Pager(pages, interaction.user.id)
+    pager = Pager(source, first, interaction.user.id)
     if deferred:
         pager.message = await interaction.followup.send(
             pager.render(), view=pager, ephemeral=ephemeral, wait=True

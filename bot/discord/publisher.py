@@ -29,9 +29,10 @@ import aiohttp
 import discord
 
 from bot.discord.supervise import Backoff, TaskSet
-from bot.discordfmt.limits import MESSAGE_LIMIT, THREAD_NAME_LIMIT
+from bot.discord.visibility import readers_see
+from bot.discordfmt.limits import THREAD_NAME_LIMIT
 from bot.discordfmt.links import jump_url
-from bot.discordfmt.posting import EmbedSpec, Outgoing, render
+from bot.discordfmt.posting import EmbedSpec, Outgoing, pause_notice, render
 from bot.domain.article import Article
 from bot.domain.posting import ItemRow, PlanItem, Posting
 from bot.errors import ReadalongError
@@ -458,11 +459,10 @@ class Publisher:
                 reason = f"I am missing these permissions in {where}: {', '.join(named)}"
         log.warning("posting %d paused at item %d: %s", posting.id, item.seq, reason)
         await self.store.postings.halt(posting.id, reason)
-        notice = (
-            f"⚠️ The posting of `{posting.article_id}` in {where} (started by <@{posting.created_by}>) "
-            f"is paused: {reason}. Fix it, then run `/article resume article:{posting.article_id}`."
-        )[:MESSAGE_LIMIT]
         target = posting.notify_channel_id or posting.channel_id
+        # Told where `/article post` was used: the channel named only if all who read there see it.
+        shown = readers_see(self.bot, target, posting.channel_id)
+        notice = pause_notice(posting.article_id, posting.channel_id, posting.created_by, reason, named=shown)
         try:
             async with asyncio.timeout(30.0):
                 channel = await self._channel(target)

@@ -1,10 +1,12 @@
 """What a member may view right now: the Discord side of the trust model (see :mod:`bot.domain.viewer`).
 
-One function, :func:`viewer_for`, works out for a member the channels and threads they can view:
-a server channel if ``permissions_for(member).view_channel``; a public thread if its parent is
-visible; a private thread if its parent is visible and the member either has Manage Threads there
-or is a member of the thread (asked of Discord: ``GET /channels/{id}/thread-members/{user}``, 404
-meaning "not a member"). Threads come from the archive (:meth:`GuildQueries.threads`) as well as
+One function, :func:`viewer_for`, works out for a member the channels and threads they can read:
+a server channel if the member has both View Channel and Read Message History there (without the
+second, Discord shows them none of the channel's past messages, so neither does the archive); a
+public thread if its parent is readable (threads take their parent's permissions); a private
+thread if its parent is readable and the member either has Manage Threads there or is a member
+of the thread (asked of Discord: ``GET /channels/{id}/thread-members/{user}``, 404 meaning "not a
+member"). Threads come from the archive (:meth:`GuildQueries.threads`) as well as
 discord.py's cache, because Discord does not send archived threads over the gateway: a thread that
 is not cached is looked up, never assumed visible. Whatever cannot be established is hidden.
 The result is worked out per request and not kept.
@@ -44,7 +46,7 @@ async def _member_view(
     manages_threads: set[int] = set()
     for channel in guild.channels:
         permissions = channel.permissions_for(member)
-        if permissions.view_channel:
+        if _reads(permissions):
             visible.add(channel.id)
             if permissions.manage_threads:
                 manages_threads.add(channel.id)
@@ -71,9 +73,9 @@ async def answer_viewer(
     asked: a member of #staff asking in #general must not have #staff quoted there. So this is
     the member's view narrowed to what every reader of ``channel_id`` can see as well: the
     channel itself (or, in a thread, its parent channel) with its public threads; the private
-    thread the answer is posted in, if it is one; and channels that the whole server can see
-    (``@everyone`` may view them and no overwrite hides them from anyone), with their public
-    threads. Anything else stays out of a public answer, even if the member could see it.
+    thread the answer is posted in, if it is one; and channels that the whole server can read
+    (:func:`open_to_all`), with their public threads. Anything else stays out of a public answer,
+    even if the member could see it.
     """
     guild = member.guild
     threads = await _known_threads(store, guild)
@@ -87,25 +89,45 @@ async def answer_viewer(
     cached = guild.get_thread(channel_id)
     if here is None and cached is not None and cached.parent_id is not None:
         root = cached.parent_id
-    open_to_all = {c.id for c in guild.channels if _everyone_sees(c, guild)}
+    everyones = {c.id for c in guild.channels if open_to_all(c)}
     shared: set[int] = set()
     for seen in viewer.channel_ids:
         thread = threads.get(seen)
         if thread is None:
-            ok = seen == root or seen in open_to_all
+            ok = seen == root or seen in everyones
         elif thread.private:
             ok = seen == channel_id
         else:
-            ok = thread.parent_id == root or thread.parent_id in open_to_all
+            ok = thread.parent_id == root or thread.parent_id in everyones
         if ok:
             shared.add(seen)
     return Viewer.member(guild.id, member.id, shared)
 
 
-def _everyone_sees(channel: discord.abc.GuildChannel, guild: discord.Guild) -> bool:
-    if not channel.permissions_for(guild.default_role).view_channel:
+def _reads(permissions: discord.Permissions) -> bool:
+    """View Channel and Read Message History: what it takes to read a channel's past messages."""
+    return permissions.view_channel and permissions.read_message_history
+
+
+def open_to_all(channel: discord.abc.GuildChannel) -> bool:
+    """Whether every member of the server can read the channel's history: ``@everyone`` may view
+    it and read its history, and no overwrite (a role's or a member's) takes either away."""
+    if not _reads(channel.permissions_for(channel.guild.default_role)):
         return False
-    return all(overwrite.view_channel is not False for overwrite in channel.overwrites.values())
+    return all(
+        overwrite.view_channel is not False and overwrite.read_message_history is not False
+        for overwrite in channel.overwrites.values()
+    )
+
+
+def readers_see(client: discord.Client, place_id: int, channel_id: int) -> bool:
+    """Whether everyone who reads ``place_id`` (a channel or thread) can see ``channel_id``, so that
+    a message there may name it: the same channel, a thread of it, or a channel open to all."""
+    place = client.get_channel(place_id)
+    if place_id == channel_id or (isinstance(place, discord.Thread) and place.parent_id == channel_id):
+        return True
+    channel = client.get_channel(channel_id)
+    return isinstance(channel, discord.abc.GuildChannel) and open_to_all(channel)
 
 
 async def _known_threads(store: Store, guild: discord.Guild) -> dict[int, KnownThread]:

@@ -1,9 +1,10 @@
 """Who is asking: the one value every read of readers' words is given.
 
 The trust model. Everything the bot shows from the archive (readers' quotes in ``/ask`` and in
-mention answers, ``/archive threads|show|search|export``) is limited to the asking member's
-server and to the channels and threads that member can view at the moment of asking, archived
-threads included. The Discord side (:mod:`bot.discord.visibility`) works the set out once per request;
+mention answers, ``/archive threads|show|search|export``, each page a pager turns to) is limited
+to the asking member's server and to the channels and threads that member can read at the moment
+it is shown (View Channel and Read Message History), archived threads included. The Discord side
+(:mod:`bot.discord.visibility`) works the set out once per request (and a pager once per page);
 the store filters by it in its SQL, so a query cannot return a message the viewer may not see.
 A viewer that is not told about a channel does not see it: unknown means hidden.
 
@@ -31,7 +32,8 @@ class Viewer:
     user_id: int | None
     """The member asking (their own messages are never quoted back to them)."""
     channel_ids: frozenset[int] = field(default=frozenset(), repr=False)
-    """Channels and threads (archived ones included) the member may view right now."""
+    """Channels and threads (archived ones included) the member may read right now: View Channel
+    and Read Message History."""
     everything: bool = False
     """The operator's view: every server, every channel."""
 

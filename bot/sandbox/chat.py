@@ -356,7 +356,9 @@ class Chat:
                 raise KeyError(f"no message shown has a button {label!r}")
         message = self.numbered(number)
         result = await self.sandbox.press(self.member_id, message, label)
-        if result.record.response_type == CallbackType.UPDATE_MESSAGE:
+        # The message itself changed: at once (UPDATE_MESSAGE) or after an acknowledgement (a
+        # pager works the page out afresh first: DEFERRED_UPDATE_MESSAGE, then an edit of @original).
+        if result.record.response_type in (CallbackType.UPDATE_MESSAGE, CallbackType.DEFERRED_UPDATE_MESSAGE):
             current = self.sandbox.world.message(str(message["channel_id"]), str(message["id"]))
             self.show(current, private=bool(current["flags"] & EPHEMERAL), updated=True)
         self.show_result(result)

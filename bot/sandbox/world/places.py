@@ -144,6 +144,12 @@ class Places(WorldCore):
         self.members[guild_id][user_id] = member
         return member
 
+    def set_member_roles(self, guild_id: str, user_id: str, roles: Iterable[str]) -> None:
+        """Give the member exactly ``roles``, as an admin does in the server settings. Not announced:
+        Discord sends GUILD_MEMBER_UPDATE only with the privileged members intent, which the bot does
+        not ask for; its next interaction carries the member's roles as they are now."""
+        self.members[guild_id][user_id]["roles"] = list(roles)
+
     def create_channel(
         self,
         guild_id: str,
