@@ -17,7 +17,7 @@ from bot.discord.supervise import Backoff, supervise
 from bot.domain.message import StoredMessage
 from bot.domain.posting import Placement
 from bot.services import archive as archive_service
-from bot.services.recording import Discussions
+from bot.services.recording import Discussions, redact_answers
 
 log = logging.getLogger(__name__)
 
@@ -131,12 +131,32 @@ class Discussion(commands.Cog):
                 timespec="seconds"
             )
             await self.recorder.edit(payload.message_id, content, str(edited))  # queued after the message
+            await self.redact_answers(payload.message_id, now_reads=content)
 
     @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
         """Mark the message deleted in the archive (its words are purged only where the server asked for
         that)."""
         await self.recorder.delete(payload.message_id, discord.utils.utcnow().isoformat(timespec="seconds"))
+        await self.redact_answers(payload.message_id)
+
+    async def redact_answers(self, message_id: int, *, now_reads: str | None = None) -> None:
+        """The bot's posted answers that quote this message, edited without the quote (deleted,
+        or its words edited away). Through Edit Message, as the message's author: a public
+        interaction response is the bot's own message, editable after its token's 15 minutes."""
+        for edit in await redact_answers(self.bot.store, message_id, now_reads=now_reads):
+            answer = self.bot.get_partial_messageable(edit.channel_id).get_partial_message(edit.message_id)
+            try:
+                await answer.edit(content=edit.content, allowed_mentions=discord.AllowedMentions.none())
+            except discord.HTTPException as error:
+                # Gone (deleted by a moderator), or in a thread archived or locked since: the
+                # archive and the log no longer hold the quote either way.
+                log.warning(
+                    "could not edit answer %d in %d without a deleted quote: %s",
+                    edit.message_id,
+                    edit.channel_id,
+                    error,
+                )
 
     # -- backfill ----------------------------------------------------------------------------
 

@@ -9,8 +9,12 @@ Discord, and tested without it.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+from dataclasses import dataclass
 
+from bot.discordfmt.answers import QUOTE_DELETED, QUOTE_EDITED, render_redacted
 from bot.discordfmt.posting import commenter_names
+from bot.domain.article import Article
 from bot.domain.posting import Placement
 from bot.errors import NotFoundError
 from bot.store import Store
@@ -76,3 +80,52 @@ class Discussions:
         if found is None:
             self._placements.pop(channel_or_message_id, None)  # not part of an article yet; may become one
         return found
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerEdit:
+    """A posted answer to edit on Discord: the bot's message and what it now reads."""
+
+    channel_id: int
+    message_id: int
+    content: str
+
+
+async def redact_answers(store: Store, message_id: int, *, now_reads: str | None = None) -> list[AnswerEdit]:
+    """A reader's message was deleted (``now_reads`` None) or edited to ``now_reads``: every
+    answer posted on Discord that quotes it and no longer may (deleted, or the quoted words
+    edited away) is rendered again from the log without that quote, and the log and the archived
+    copy of the bot's message changed to match, before Discord is. Returns the edits to make
+    there. Called once the deletion or edit is recorded, so nothing shown later reads the words."""
+    edits = []
+    for posted in await store.search.answers_quoting(message_id):
+        rendering = posted.rendering
+        kept = tuple(
+            q
+            for q in rendering.quotes
+            if q.reader is None
+            or q.reader.message_id != message_id
+            or (now_reads is not None and q.text in now_reads)
+        )
+        if len(kept) == len(rendering.quotes):
+            continue  # edited, and the quoted words still stand
+        article: Article | None
+        try:
+            article = await store.articles.get(posted.article_id)
+        except NotFoundError:
+            article = None  # deleted since: the note alone
+        note = QUOTE_DELETED if now_reads is None else QUOTE_EDITED
+        answer = render_redacted(
+            article,
+            list(kept),
+            answered=rendering.answered,
+            section_urls=rendering.section_urls,
+            note=note,
+            max_chars=rendering.max_chars,
+            unposted_section=rendering.unposted_section,
+        )
+        redone = dataclasses.replace(rendering, quotes=kept, written=False)
+        content = posted.head + answer
+        await store.search.redact_answer(posted, redone, answer, content)
+        edits.append(AnswerEdit(posted.channel_id, posted.message_id, content))
+    return edits

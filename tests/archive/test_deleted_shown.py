@@ -58,7 +58,10 @@ def test_a_reply_to_a_deleted_message_quotes_nothing_of_it() -> None:
 
 def test_a_reply_to_a_standing_message_quotes_its_opening() -> None:
     """Control: the snippet shows a standing message's words (so the test above tests the deletion)."""
-    standing = [message(2001, THREAD_1, 1, "Cat", WORDS), message(2002, THREAD_1, 1, "Dan", "ok", reply_to=2001)]
+    standing = [
+        message(2001, THREAD_1, 1, "Cat", WORDS),
+        message(2002, THREAD_1, 1, "Dan", "ok", reply_to=2001),
+    ]
     assert "↪ replying to Cat: Mango committee" in transcript_lines(standing)[1]
 
 
@@ -86,7 +89,9 @@ def test_no_export_keeps_a_deleted_messages_words_files_or_embeds(
     assert dce["messages"][0]["attachments"][0]["fileName"] == FILE and dce["messages"][0]["embeds"]
 
 
-def test_the_json_export_keeps_a_deleted_message_as_deleted_with_its_reply_reference(article: Article) -> None:
+def test_the_json_export_keeps_a_deleted_message_as_deleted_with_its_reply_reference(
+    article: Article,
+) -> None:
     files = _exports(article, _discussion())
     dce = next(json.loads(t) for n, t in files.items() if f"[{THREAD_1}]" in n)
     gone, reply = dce["messages"]
