@@ -229,7 +229,13 @@ class Discussion(commands.Cog):
         except (discord.NotFound, discord.Forbidden) as error:
             log.warning("backfill skips channel %d: %s", channel_id, error)  # retrying cannot help
             return SyncCounts()
-        return await reconcile_channel(self.bot.store, channel_id, rows, after_id=after)
+        counts = await reconcile_channel(self.bot.store, channel_id, rows, after_id=after)
+        # Deleted or edited while the bot was away: its answers quoting them follow, as live.
+        for message_id in counts.gone:
+            await self.redact_answers(message_id)
+        for message_id, now_reads in counts.rewritten:
+            await self.redact_answers(message_id, now_reads=now_reads)
+        return counts
 
 
 async def setup(bot: ReadalongBot) -> None:

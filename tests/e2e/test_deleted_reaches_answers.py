@@ -22,7 +22,7 @@ from bot.discord.client import ReadalongBot
 from bot.discordfmt.answers import QUOTE_DELETED, QUOTE_EDITED
 from bot.domain.viewer import Viewer
 from bot.sandbox import RateLimitConfig, Sandbox, Seed
-from bot.sandbox.harness import handlers_running
+from bot.sandbox.harness import handlers_running, running_bot
 from bot.sandbox.server import TOKEN_LIFETIME
 from bot.settings import Settings
 from tests.conftest import both_backends
@@ -157,3 +157,21 @@ async def test_an_edit_that_takes_the_quoted_words_away_reaches_the_answers(
     assert QUOTE_EDITED in _now(sandbox, ask_answer)
     await sandbox.wait_idle()
     assert WORDS not in await _export(sandbox, "json")
+
+
+async def test_a_deletion_while_the_bot_was_away_reaches_the_answers_at_backfill(
+    sandbox: Sandbox, seed: Seed, settings: Settings, sample_path: Path
+) -> None:
+    async with running_bot(settings) as bot:
+        _thread, said, _asked, ask_answer, mention_answer = await _answered(sandbox, seed, bot, sample_path)
+    sandbox.delete("ben", said)  # nobody hears it: the bot is down
+    assert WORDS in _now(sandbox, ask_answer)
+    async with running_bot(settings) as bot:
+        discussion = bot.get_cog("Discussion")
+        assert discussion is not None
+        counts = await discussion.wait_backfilled()  # type: ignore[attr-defined]
+        assert counts.deleted >= 1
+        await _until(
+            lambda: WORDS not in _now(sandbox, ask_answer) and WORDS not in _now(sandbox, mention_answer), 5.0
+        )
+        assert WORDS not in await _export(sandbox, "json")
