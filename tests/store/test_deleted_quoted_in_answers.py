@@ -1,0 +1,57 @@
+"""Issue 21, finding 4: the archived copy of a bot's answer quoting a reader's message loses the
+words when that message is deleted, in the deletion's own transaction, even where the log does
+not know where the answer was posted (answers from before it kept that): the JSON export, which
+carries the bot's messages, then has none of them. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.archive.export import ExportContext, to_dce
+from bot.articles import parse_article, read_article_file
+from bot.discordfmt.links import jump_url
+from bot.domain.answer import QUOTED_DELETED
+from bot.domain.database import Database
+from bot.domain.message import StoredMessage
+from bot.domain.viewer import Viewer
+from bot.store import Store
+from tests.archive.test_export import CHANNEL, THREAD_1, message
+from tests.conftest import both_backends
+
+WORDS = "The zebra committee settled it in secret."
+
+
+@both_backends
+async def test_an_archived_answer_quoting_a_deleted_message_loses_its_words(
+    database: Database, sample_path: Path
+) -> None:
+    article = parse_article(read_article_file(sample_path), source=str(sample_path))
+    async with Store(database) as store:
+        article = await store.articles.add(article, "zh")
+        said = message(3001, THREAD_1, 1, "ben", WORDS)
+        link = jump_url(1, THREAD_1, 3001)
+        answer = message(
+            3002,
+            CHANNEL,
+            None,
+            "Readalong",
+            f"**Q:** Who settled it?\n> {WORDS}\n"
+            f"-# — ben, a reader in this discussion (not the article) · [their message]({link})",
+            author_bot=True,
+        )
+        other = message(3003, CHANNEL, None, "Readalong", "> Sixteen dead\n-# — §1", author_bot=True)
+        for row in (said, answer, other):
+            assert await store.messages.record(row)
+        await store.messages.record_edit(3002, answer.content + "\n(edited)", "2026-11-20T10:59:00+00:00")
+
+        def exported(rows: list[StoredMessage]) -> str:
+            files = to_dce(article, rows, ExportContext(guild_id=1), exported_at="2026-11-21T00:00:00+00:00")
+            return "\n".join(files.values())
+
+        before = await store.messages.in_article("zh", Viewer.operator())
+        assert "zebra" in exported([m for m in before if m.id != 3001])  # control
+        assert await store.messages.mark_deleted(3001, "2026-11-20T12:00:00+00:00")
+        after = {m.id: m for m in await store.messages.in_article("zh", Viewer.operator())}
+        assert after[3002].content == QUOTED_DELETED and after[3002].history == ()
+        assert after[3003].content == other.content  # an answer quoting only the article stays
+        assert "zebra" not in exported(list(after.values()))
