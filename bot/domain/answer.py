@@ -39,8 +39,9 @@ class Quote:
     """Set when the quote is from a reader's message in the discussion, not the original page."""
 
     def to_record(self) -> dict[str, object]:
-        """Every field, the reader's included: what the log keeps to render the answer again
-        (without a quote whose reader's message was deleted since)."""
+        """Every field, and the reader's message it is from (not that message's whole text): what
+        the log keeps to render the answer again (without a quote whose reader's message was
+        deleted since)."""
         reader = self.reader
         return {
             "text": self.text,
@@ -59,7 +60,6 @@ class Quote:
                 "channel": reader.channel_id,
                 "guild": reader.guild_id,
                 "author": reader.author,
-                "content": reader.content,
             },
         }
 
@@ -70,7 +70,7 @@ class Quote:
         reader = (
             None
             if found is None
-            else Reader(found["message"], found["channel"], found["guild"], found["author"], found["content"])
+            else Reader(found["message"], found["channel"], found["guild"], found["author"], "")
         )
         return cls(
             record["text"],
@@ -165,15 +165,17 @@ class Rendering:
 
 @dataclass(frozen=True, slots=True)
 class PostedAnswer:
-    """An answer the bot posted on Discord (``/ask``'s follow-up, a mention's reply), as the log
-    keeps it: where it is, what the message shows before the answer, and what it was rendered from."""
+    """A logged answer that quotes readers' messages, as the log keeps it: where the bot posted
+    it (``/ask``'s follow-up, a mention's reply; None when not known), what the message shows
+    before the answer, and what it was rendered from (None: forgotten, where the server purges
+    deleted messages' words; only a note is shown then)."""
 
     ask_id: int
     article_id: str
-    channel_id: int
-    message_id: int
+    channel_id: int | None
+    message_id: int | None
     head: str
-    rendering: Rendering
+    rendering: Rendering | None
 
 
 QUOTED_DELETED = "(The answer quoted a reader's message that has since been deleted.)"

@@ -240,12 +240,12 @@ class SearchQueries:
             )
 
     async def answers_quoting(self, message_id: int) -> list[PostedAnswer]:
-        """The answers posted on Discord that quote the reader's message ``message_id``."""
+        """The logged answers that quote the reader's message ``message_id``, posted on Discord
+        or not (the log holds the quote either way)."""
         quoted = self._store.dialect.ids_from_json("asks.quoted_messages", "q")
         async with self._store.db.execute(
             "SELECT id, article_id, posted_channel_id, posted_message_id, posted_head, rendering FROM asks"
-            " WHERE posted_message_id IS NOT NULL AND rendering IS NOT NULL"
-            f" AND EXISTS (SELECT 1 FROM {quoted} WHERE q.value = ?) ORDER BY id",
+            f" WHERE EXISTS (SELECT 1 FROM {quoted} WHERE q.value = ?) ORDER BY id",
             (message_id,),
         ) as cursor:
             rows = await cursor.fetchall()
@@ -256,35 +256,37 @@ class SearchQueries:
                 r["posted_channel_id"],
                 r["posted_message_id"],
                 r["posted_head"],
-                Rendering.from_json(json.loads(r["rendering"])),
+                Rendering.from_json(json.loads(r["rendering"])) if r["rendering"] is not None else None,
             )
             for r in rows
         ]
 
     async def redact_answer(
-        self, posted: PostedAnswer, rendering: Rendering, answer: str, content: str
+        self, posted: PostedAnswer, rendering: Rendering | None, answer: str, content: str
     ) -> None:
-        """The answer rendered again (``answer``, from ``rendering``) in the log, and ``content``
-        (the posted message as edited) in the archived copy of the bot's message, in one
-        transaction; the copy's earlier versions go, as they hold the quote."""
-        quotes = [q.to_json() for q in rendering.quotes]
-        quoted = sorted({q.reader.message_id for q in rendering.quotes if q.reader is not None})
+        """The answer rendered again (``answer``, from ``rendering``; None: nothing left to render
+        from) in the log, and ``content`` (the posted message as edited) in the archived copy of
+        the bot's message where it was posted, in one transaction; the copy's earlier versions
+        go, as they hold the quote."""
+        quotes = rendering.quotes if rendering is not None else ()
+        quoted = sorted({q.reader.message_id for q in quotes if q.reader is not None})
         async with self._store.transaction() as db:
             await db.execute(
                 "UPDATE asks SET answer = ?, quotes = ?, quoted_messages = ?, rendering = ? WHERE id = ?",
                 (
                     _storable(answer),
-                    json.dumps(quotes, ensure_ascii=False),
+                    json.dumps([q.to_json() for q in quotes], ensure_ascii=False),
                     json.dumps(quoted),
-                    json.dumps(rendering.to_json(), ensure_ascii=False),
+                    json.dumps(rendering.to_json(), ensure_ascii=False) if rendering is not None else None,
                     posted.ask_id,
                 ),
             )
-            await db.execute("DELETE FROM message_edits WHERE message_id = ?", (posted.message_id,))
-            await db.execute(
-                "UPDATE messages SET content = ?, attachments = '[]', embeds = '' WHERE id = ?",
-                (_storable(content), posted.message_id),
-            )
+            if posted.message_id is not None:
+                await db.execute("DELETE FROM message_edits WHERE message_id = ?", (posted.message_id,))
+                await db.execute(
+                    "UPDATE messages SET content = ?, attachments = '[]', embeds = '' WHERE id = ?",
+                    (_storable(content), posted.message_id),
+                )
 
     async def ask_count(self) -> int:
         """How many questions the log holds, answered or not."""
