@@ -20,6 +20,7 @@ from bot.services import archive as archive_service
 from bot.services.recording import Discussions, redact_answers
 
 log = logging.getLogger(__name__)
+THREAD_ARCHIVED = 50083
 
 
 def stored_message(
@@ -145,18 +146,35 @@ class Discussion(commands.Cog):
         or its words edited away). Through Edit Message, as the message's author: a public
         interaction response is the bot's own message, editable after its token's 15 minutes."""
         for edit in await redact_answers(self.bot.store, message_id, now_reads=now_reads):
-            answer = self.bot.get_partial_messageable(edit.channel_id).get_partial_message(edit.message_id)
             try:
-                await answer.edit(content=edit.content, allowed_mentions=discord.AllowedMentions.none())
+                await self._edit_answer(edit.channel_id, edit.message_id, edit.content)
             except discord.HTTPException as error:
-                # Gone (deleted by a moderator), or in a thread archived or locked since: the
-                # archive and the log no longer hold the quote either way.
+                # Gone (deleted by a moderator), or in a thread locked since: the archive and the
+                # log no longer hold the quote either way.
                 log.warning(
                     "could not edit answer %d in %d without a deleted quote: %s",
                     edit.message_id,
                     edit.channel_id,
                     error,
                 )
+
+    async def _edit_answer(self, channel_id: int, message_id: int, content: str) -> None:
+        """Edit the bot's message; in a thread archived since (Discord refuses edits there, 50083),
+        unarchive it, edit, and archive it again."""
+        answer = self.bot.get_partial_messageable(channel_id).get_partial_message(message_id)
+        try:
+            await answer.edit(content=content, allowed_mentions=discord.AllowedMentions.none())
+        except discord.HTTPException as error:
+            if error.code != THREAD_ARCHIVED:
+                raise
+            thread = await self.bot.fetch_channel(channel_id)
+            if not isinstance(thread, discord.Thread):
+                raise
+            await thread.edit(archived=False)
+            try:
+                await answer.edit(content=content, allowed_mentions=discord.AllowedMentions.none())
+            finally:
+                await thread.edit(archived=True)
 
     # -- backfill ----------------------------------------------------------------------------
 

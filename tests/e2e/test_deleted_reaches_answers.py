@@ -175,3 +175,14 @@ async def test_a_deletion_while_the_bot_was_away_reaches_the_answers_at_backfill
             lambda: WORDS not in _now(sandbox, ask_answer) and WORDS not in _now(sandbox, mention_answer), 5.0
         )
         assert WORDS not in await _export(sandbox, "json")
+
+
+async def test_an_answer_in_a_thread_archived_since_is_edited_and_the_thread_archived_again(
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
+) -> None:
+    thread, said, _asked, _ask_answer, mention_answer = await _answered(sandbox, seed, bot, sample_path)
+    sandbox.archive(thread)  # Discord auto-archives a quiet thread; it refuses edits there (50083)
+    sandbox.delete("ben", said)
+    await _until(lambda: WORDS not in _now(sandbox, mention_answer), 5.0)
+    await sandbox.wait_idle()
+    assert sandbox.world.channel(thread["id"])["thread_metadata"]["archived"]
