@@ -4,7 +4,8 @@
 -- posted_channel_id, posted_message_id: the bot's message showing the answer (NULL for the
 -- command line's, and for answers logged before this migration).
 -- posted_head: what the posted message shows before the answer (``/ask``'s "**Q:** …" line).
--- rendering: the answer as data (JSON): its quotes with their readers' messages, whether it
+-- rendering: the answer as data (JSON): its quotes with the readers' messages they are from (ids
+-- and names, not the messages' text), whether it
 -- answered, the section links and the size it was cut to; NULL where not kept.
 ALTER TABLE asks ADD COLUMN posted_channel_id INTEGER;
 ALTER TABLE asks ADD COLUMN posted_message_id INTEGER;
