@@ -13,9 +13,8 @@ from bot.discord.cooldowns import AnsweredCooldowns
 from bot.discord.interactions import article_autocomplete
 from bot.discord.visibility import answer_viewer
 from bot.discordfmt.limits import MESSAGE_LIMIT
-from bot.domain.answer import Answer
 from bot.errors import ReadalongError
-from bot.services.ask import ask_in_channel, in_article
+from bot.services.ask import Asked, ask_in_channel, in_article, posted
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +43,12 @@ class Ask(commands.Cog):
         ahead: bool = False,
         max_chars: int = MESSAGE_LIMIT,
         message_id: int | None = None,
-    ) -> Answer:
+    ) -> Asked:
         """Answer ``question`` in ``channel_id`` for ``member``. The answer is public, so it quotes only what
         everyone reading that channel may see, never what only the asker may."""
         # The answer is public: it quotes only what everyone reading this channel may see too.
         viewer = await answer_viewer(self.bot, self.bot.store, member, channel_id)
-        asked = await ask_in_channel(
+        return await ask_in_channel(
             self.bot.store,
             question,
             viewer=viewer,
@@ -62,7 +61,6 @@ class Ask(commands.Cog):
             asker_name=member.display_name,
             message_id=message_id,
         )
-        return asked.answer
 
     @app_commands.command(name="ask")
     @app_commands.describe(
@@ -94,7 +92,7 @@ class Ask(commands.Cog):
             # may working out the viewer (one Discord lookup per private thread).
             await defer_reply(interaction, ephemeral=False)
             heading = f"**Q:** {discord.utils.escape_mentions(question)}\n"
-            answer = await self.answer(
+            asked = await self.answer(
                 interaction.user,
                 interaction.channel_id,
                 question,
@@ -102,8 +100,12 @@ class Ask(commands.Cog):
                 ahead=ahead,
                 max_chars=MESSAGE_LIMIT - len(heading),
             )
-            await interaction.followup.send(heading + answer.text, allowed_mentions=_NO_MENTIONS)
-            turn.answered = answer.answered
+            sent = await interaction.followup.send(
+                heading + asked.answer.text, allowed_mentions=_NO_MENTIONS, wait=True
+            )
+            # Kept so that a quoted reader's deletion reaches this answer, after the token expired too.
+            await posted(self.bot.store, asked, channel_id=sent.channel.id, message_id=sent.id, head=heading)
+            turn.answered = asked.answer.answered
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -139,20 +141,22 @@ class Ask(commands.Cog):
             return  # asked again too soon: stay quiet rather than scold in public
         async with self.cooldowns.turn(asker) as turn:
             async with channel.typing():
-                answer = await self.answer(
+                asked = await self.answer(
                     message.author, channel.id, question[:300], None, message_id=message.id
                 )
+            answer = asked.answer
             try:
-                await message.reply(answer.text, mention_author=False, allowed_mentions=_NO_MENTIONS)
+                sent = await message.reply(answer.text, mention_author=False, allowed_mentions=_NO_MENTIONS)
             except discord.HTTPException as error:
                 if error.code == CANNOT_REPLY_WITHOUT_HISTORY:
                     # A reply needs Read Message History; without it, answer as a plain message.
-                    await channel.send(answer.text, allowed_mentions=_NO_MENTIONS)
+                    sent = await channel.send(answer.text, allowed_mentions=_NO_MENTIONS)
                 elif error.code == THREAD_LOCKED:
                     log.info("not answering a mention in thread %s: it was locked meanwhile", channel.id)
                     return
                 else:
                     raise
+            await posted(self.bot.store, asked, channel_id=channel.id, message_id=sent.id)
             turn.answered = answer.answered
 
 

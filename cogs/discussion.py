@@ -17,9 +17,10 @@ from bot.discord.supervise import Backoff, supervise
 from bot.domain.message import StoredMessage
 from bot.domain.posting import Placement
 from bot.services import archive as archive_service
-from bot.services.recording import Discussions
+from bot.services.recording import Discussions, redact_answers
 
 log = logging.getLogger(__name__)
+THREAD_ARCHIVED = 50083
 
 
 def stored_message(
@@ -131,12 +132,49 @@ class Discussion(commands.Cog):
                 timespec="seconds"
             )
             await self.recorder.edit(payload.message_id, content, str(edited))  # queued after the message
+            await self.redact_answers(payload.message_id, now_reads=content)
 
     @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
         """Mark the message deleted in the archive (its words are purged only where the server asked for
         that)."""
         await self.recorder.delete(payload.message_id, discord.utils.utcnow().isoformat(timespec="seconds"))
+        await self.redact_answers(payload.message_id)
+
+    async def redact_answers(self, message_id: int, *, now_reads: str | None = None) -> None:
+        """The bot's posted answers that quote this message, edited without the quote (deleted,
+        or its words edited away). Through Edit Message, as the message's author: a public
+        interaction response is the bot's own message, editable after its token's 15 minutes."""
+        for edit in await redact_answers(self.bot.store, message_id, now_reads=now_reads):
+            try:
+                await self._edit_answer(edit.channel_id, edit.message_id, edit.content)
+            except discord.HTTPException as error:
+                # Gone (deleted by a moderator), or in a thread locked since: the archive and the
+                # log no longer hold the quote either way.
+                log.warning(
+                    "could not edit answer %d in %d without a deleted quote: %s",
+                    edit.message_id,
+                    edit.channel_id,
+                    error,
+                )
+
+    async def _edit_answer(self, channel_id: int, message_id: int, content: str) -> None:
+        """Edit the bot's message; in a thread archived since (Discord refuses edits there, 50083),
+        unarchive it, edit, and archive it again."""
+        answer = self.bot.get_partial_messageable(channel_id).get_partial_message(message_id)
+        try:
+            await answer.edit(content=content, allowed_mentions=discord.AllowedMentions.none())
+        except discord.HTTPException as error:
+            if error.code != THREAD_ARCHIVED:
+                raise
+            thread = await self.bot.fetch_channel(channel_id)
+            if not isinstance(thread, discord.Thread):
+                raise
+            await thread.edit(archived=False)
+            try:
+                await answer.edit(content=content, allowed_mentions=discord.AllowedMentions.none())
+            finally:
+                await thread.edit(archived=True)
 
     # -- backfill ----------------------------------------------------------------------------
 
@@ -209,7 +247,13 @@ class Discussion(commands.Cog):
         except (discord.NotFound, discord.Forbidden) as error:
             log.warning("backfill skips channel %d: %s", channel_id, error)  # retrying cannot help
             return SyncCounts()
-        return await reconcile_channel(self.bot.store, channel_id, rows, after_id=after)
+        counts = await reconcile_channel(self.bot.store, channel_id, rows, after_id=after)
+        # Deleted or edited while the bot was away: its answers quoting them follow, as live.
+        for message_id in counts.gone:
+            await self.redact_answers(message_id)
+        for message_id, now_reads in counts.rewritten:
+            await self.redact_answers(message_id, now_reads=now_reads)
+        return counts
 
 
 async def setup(bot: ReadalongBot) -> None:

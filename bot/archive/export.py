@@ -25,7 +25,7 @@ from bot.discordfmt.links import jump_url
 from bot.discordfmt.posting import comments_thread_name, section_label
 from bot.domain.answer import AskedQuestion
 from bot.domain.article import Article, Comment
-from bot.domain.message import StoredMessage
+from bot.domain.message import StoredMessage, as_shown
 from bot.markup import quote_paragraphs
 
 if TYPE_CHECKING:
@@ -159,6 +159,7 @@ def _content(message: StoredMessage) -> str:
 def to_markdown(article: Article, messages: list[StoredMessage], asks: Sequence[AskedQuestion] = ()) -> str:
     """The article, each section with its discussion, the original comments, then the questions
     asked with ``/ask`` and their answers."""
+    messages = [as_shown(m) for m in messages]
     out = [f"# {article.display_title}", ""]
     meta = [
         f"by {article.author}" if article.author else "",
@@ -364,6 +365,7 @@ def to_html(
     section (linked to its message on Discord, from ``section_links``) with its discussion (each
     message linked), the original comments, then the questions asked with ``/ask``. Markdown is
     rendered; raw HTML from any text is escaped."""
+    messages = [as_shown(m) for m in messages]
     title = html.escape(article.display_title)
     meta = " · ".join(
         part
@@ -563,7 +565,7 @@ def to_dce(
     own: the article, which file holds which section, and the questions asked. Every time is
     ISO 8601 in UTC with its offset."""
     by_channel: dict[int, list[StoredMessage]] = {}
-    for message in sorted(messages, key=lambda m: m.id):
+    for message in sorted(map(as_shown, messages), key=lambda m: m.id):
         by_channel.setdefault(message.channel_id, []).append(message)
     order = sorted(by_channel, key=lambda c: (by_channel[c][0].parent_id is not None, c))
     names = {c: _channel_name(article, c, by_channel[c], context) for c in order}

@@ -9,7 +9,7 @@ marked deleted. Running it twice changes nothing the second time.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.domain.message import StoredMessage
 from bot.domain.viewer import Viewer
@@ -23,9 +23,19 @@ class SyncCounts:
     added: int = 0
     edited: int = 0
     deleted: int = 0
+    gone: tuple[int, ...] = field(default=(), compare=False)
+    """The messages found deleted, and those found edited with what they now read: the bot's
+    posted answers quoting them are rendered again, as for a live deletion or edit."""
+    rewritten: tuple[tuple[int, str], ...] = field(default=(), compare=False)
 
     def __add__(self, other: SyncCounts) -> SyncCounts:
-        return SyncCounts(self.added + other.added, self.edited + other.edited, self.deleted + other.deleted)
+        return SyncCounts(
+            self.added + other.added,
+            self.edited + other.edited,
+            self.deleted + other.deleted,
+            self.gone + other.gone,
+            self.rewritten + other.rewritten,
+        )
 
 
 async def reconcile_channel(
@@ -38,15 +48,20 @@ async def reconcile_channel(
     }
     seen = {m.id for m in history}
     added = await store.messages.record_many([m for m in history if m.id not in known])
-    edited = 0
+    rewritten = []
     for message in history:
         before = known.get(message.id)
         if before is not None and before.deleted_at is None and before.content != message.content:
             stamp = message.edited_at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-            edited += await store.messages.record_edit(message.id, message.content, stamp)
+            if await store.messages.record_edit(message.id, message.content, stamp):
+                rewritten.append((message.id, message.content))
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    deleted = 0
+    gone = []
     for message_id, before in known.items():
-        if message_id not in seen and before.deleted_at is None:
-            deleted += await store.messages.mark_deleted(message_id, now)
-    return SyncCounts(added, edited, deleted)
+        if (
+            message_id not in seen
+            and before.deleted_at is None
+            and await store.messages.mark_deleted(message_id, now)
+        ):
+            gone.append(message_id)
+    return SyncCounts(added, len(rewritten), len(gone), tuple(gone), tuple(rewritten))

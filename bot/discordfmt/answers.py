@@ -44,6 +44,37 @@ def render(
     return _fit(_quote_lines(article, quotes, section_urls) + _later(unposted_section), max_chars)
 
 
+QUOTE_DELETED = "A reader's message quoted here was deleted."
+QUOTE_EDITED = "A reader's message quoted here was edited since."
+
+
+def render_redacted(
+    article: Article | None,
+    quotes: list[Quote],
+    *,
+    answered: bool,
+    section_urls: Mapping[int, str],
+    note: str,
+    max_chars: int = MESSAGE_LIMIT,
+    unposted_section: int | None = None,
+) -> str:
+    """An answer rendered again after a reader's message it quoted was deleted or edited away:
+    the quotes left, as :func:`render` shows them, then ``note``; only ``note`` when none is left
+    (or the article is gone). A model's prose is never kept: it was written from the quote."""
+    if article is None or not quotes:
+        return f"*{note}*"
+    line = f"-# {note}"
+    body = render(
+        article,
+        quotes,
+        answered=answered,
+        section_urls=section_urls,
+        max_chars=max(0, max_chars - len(line) - 2),
+        unposted_section=unposted_section,
+    )
+    return f"{body}\n\n{line}"
+
+
 def render_written(
     article: Article,
     prose: str,

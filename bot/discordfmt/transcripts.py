@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot.discordfmt.limits import PAGE_LIMIT
-from bot.domain.message import StoredMessage, ThreadSummary
+from bot.domain.message import StoredMessage, ThreadSummary, as_shown
 from bot.markup import neutralise, short_time
 
 
@@ -32,7 +32,9 @@ def summarise(messages: Iterable[StoredMessage]) -> list[ThreadSummary]:
 
 
 def transcript_lines(messages: list[StoredMessage]) -> list[str]:
-    """One block per message: author, time, reply context, edits marked, deletions shown."""
+    """One block per message: author, time, reply context, edits marked, deletions shown (as
+    :func:`as_shown` reduces them: a reply to a deleted message quotes nothing of it)."""
+    messages = [as_shown(m) for m in messages]
     by_id = {m.id: m for m in messages}
     blocks = []
     for message in messages:
@@ -43,8 +45,10 @@ def transcript_lines(messages: list[StoredMessage]) -> list[str]:
         if message.reply_to is not None:
             target = by_id.get(message.reply_to)
             if target is not None:
-                snippet = " ".join(target.content.split())[:60]
-                head += f"\n-# ↪ replying to {neutralise(target.author_name)}: {neutralise(snippet)}"
+                snippet = (
+                    "*(deleted)*" if target.deleted_at else neutralise(" ".join(target.content.split())[:60])
+                )
+                head += f"\n-# ↪ replying to {neutralise(target.author_name)}: {snippet}"
         if message.deleted_at:
             body = "*(deleted)*"
         else:

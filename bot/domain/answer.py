@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, cast
 
 from bot.domain.passage import Source
 
@@ -35,6 +37,53 @@ class Quote:
     article_id: str = ""
     reader: Reader | None = None
     """Set when the quote is from a reader's message in the discussion, not the original page."""
+
+    def to_record(self) -> dict[str, object]:
+        """Every field, and the reader's message it is from (not that message's whole text): what
+        the log keeps to render the answer again (without a quote whose reader's message was
+        deleted since)."""
+        reader = self.reader
+        return {
+            "text": self.text,
+            "source": self.source,
+            "section": self.section,
+            "comment": self.comment,
+            "start": self.start,
+            "end": self.end,
+            "score": self.score,
+            "coverage": self.coverage,
+            "article": self.article_id,
+            "reader": None
+            if reader is None
+            else {
+                "message": reader.message_id,
+                "channel": reader.channel_id,
+                "guild": reader.guild_id,
+                "author": reader.author,
+            },
+        }
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Quote:
+        """The quote :meth:`to_record` kept."""
+        found = record.get("reader")
+        reader = (
+            None
+            if found is None
+            else Reader(found["message"], found["channel"], found["guild"], found["author"], "")
+        )
+        return cls(
+            record["text"],
+            cast(Source, record["source"]),
+            record["section"],
+            record["comment"],
+            record["start"],
+            record["end"],
+            record["score"],
+            record["coverage"],
+            record.get("article", ""),
+            reader,
+        )
 
     def to_json(self) -> dict[str, object]:
         """The fields ``readalong ask --json`` prints and the log of questions keeps; offsets and the reader
@@ -74,6 +123,59 @@ class Answer:
             "answer": self.text,
             "quotes": [q.to_json() for q in self.quotes],
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Rendering:
+    """What an answer posted on Discord was rendered from, kept in the log with it: when a reader
+    deletes (or edits away) a message it quotes, the answer is rendered again from this, without
+    that quote, and the posted message edited to match."""
+
+    quotes: tuple[Quote, ...]
+    answered: bool
+    section_urls: Mapping[int, str] = field(default_factory=dict)
+    max_chars: int = 2000
+    unposted_section: int | None = None
+    written: bool = False
+    """A model wrote prose from the quotes: dropped with any of them (it may repeat their words)."""
+
+    def to_json(self) -> dict[str, object]:
+        """As the log keeps it (JSON)."""
+        return {
+            "quotes": [q.to_record() for q in self.quotes],
+            "answered": self.answered,
+            "section_urls": {str(k): v for k, v in self.section_urls.items()},
+            "max_chars": self.max_chars,
+            "unposted_section": self.unposted_section,
+            "written": self.written,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Rendering:
+        """The rendering :meth:`to_json` kept."""
+        return cls(
+            tuple(Quote.from_record(q) for q in data["quotes"]),
+            bool(data["answered"]),
+            {int(k): str(v) for k, v in data["section_urls"].items()},
+            int(data["max_chars"]),
+            data["unposted_section"],
+            bool(data["written"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PostedAnswer:
+    """A logged answer that quotes readers' messages, as the log keeps it: where the bot posted
+    it (``/ask``'s follow-up, a mention's reply; None when not known), what the message shows
+    before the answer, and what it was rendered from (None: forgotten, where the server purges
+    deleted messages' words; only a note is shown then)."""
+
+    ask_id: int
+    article_id: str
+    channel_id: int | None
+    message_id: int | None
+    head: str
+    rendering: Rendering | None
 
 
 QUOTED_DELETED = "(The answer quoted a reader's message that has since been deleted.)"

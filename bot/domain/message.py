@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +33,17 @@ class StoredMessage:
     """Addressed to the bot (it mentions it): a question, never quoted as an answer."""
     thread_private: bool = False
     """In a thread: whether the thread is private (kept per thread, in the threads table)."""
+
+
+def as_shown(message: StoredMessage) -> StoredMessage:
+    """The message as anything the bot shows may show it: a deleted one reduced to the fact of its
+    deletion (its author, time and place), with no words, attachments, embeds or earlier versions,
+    whatever its kind or author. Every reading of the archive (transcripts, reply snippets, every
+    export) goes through here, so no output decides for itself what a deleted message still shows;
+    where the server purges, the words are gone from the database too."""
+    if message.deleted_at is None:
+        return message
+    return replace(message, content="", attachments=(), embeds="", history=())
 
 
 @dataclass(frozen=True, slots=True)

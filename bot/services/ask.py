@@ -16,7 +16,7 @@ from bot.answers.extractive import answer_question
 from bot.answers.llm import AnswerWriter
 from bot.discordfmt.limits import MESSAGE_LIMIT
 from bot.discordfmt.links import jump_url
-from bot.domain.answer import Answer
+from bot.domain.answer import Answer, Rendering
 from bot.domain.article import Article
 from bot.domain.viewer import Viewer
 from bot.errors import ReadalongError
@@ -33,6 +33,8 @@ class Asked:
     answer: Answer
     logged: bool
     """False when the database is read-only: the question was answered but not logged."""
+    ask_id: int | None = None
+    """The question's id in the log (None when not logged): :func:`posted` notes where it was answered."""
 
 
 async def choose_article(
@@ -164,8 +166,16 @@ async def ask(
     )
     if not record:
         return Asked(answer, logged=False)
+    rendering = Rendering(
+        answer.quotes,
+        answer.answered,
+        dict(section_urls or {}),
+        max_chars,
+        answer.unposted_section,
+        written=answer.written_by is not None,
+    )
     try:
-        await store.search.record_ask(
+        ask_id = await store.search.record_ask(
             article_id=article.id,
             question=question,
             answered=answer.answered,
@@ -179,10 +189,20 @@ async def ask(
             answer=answer.text,
             message_id=message_id,
             quoted_messages=[q.reader.message_id for q in answer.quotes if q.reader is not None],
+            rendering=rendering,
         )
     except (ReadalongError, sqlite3.Error) as error:
         if not is_read_only_error(error):
             raise
         log.warning("%s is read-only: questions are answered but not logged", store.shown)
         return Asked(answer, logged=False)
-    return Asked(answer, logged=True)
+    return Asked(answer, logged=True, ask_id=ask_id)
+
+
+async def posted(store: Store, asked: Asked, *, channel_id: int, message_id: int, head: str = "") -> None:
+    """The answer was posted on Discord as ``message_id`` (``head`` before it): kept with the
+    question, so that the answer is edited there when a reader's message it quotes is deleted or
+    edited away (:func:`bot.services.recording.redact_answers`). Nothing to keep for an answer
+    not logged (a read-only database)."""
+    if asked.ask_id is not None:
+        await store.search.note_posted(asked.ask_id, channel_id, message_id, head)

@@ -9,8 +9,13 @@ Discord, and tested without it.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+from dataclasses import dataclass
 
+from bot.discordfmt.answers import QUOTE_DELETED, QUOTE_EDITED, render_redacted
+from bot.discordfmt.limits import MESSAGE_LIMIT
 from bot.discordfmt.posting import commenter_names
+from bot.domain.article import Article
 from bot.domain.posting import Placement
 from bot.errors import NotFoundError
 from bot.store import Store
@@ -76,3 +81,58 @@ class Discussions:
         if found is None:
             self._placements.pop(channel_or_message_id, None)  # not part of an article yet; may become one
         return found
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerEdit:
+    """A posted answer to edit on Discord: the bot's message and what it now reads."""
+
+    channel_id: int
+    message_id: int
+    content: str
+
+
+async def redact_answers(store: Store, message_id: int, *, now_reads: str | None = None) -> list[AnswerEdit]:
+    """A reader's message was deleted (``now_reads`` None) or edited to ``now_reads``: every
+    logged answer that quotes it and no longer may (deleted, or the quoted words edited away) is
+    rendered again from the log without that quote, and the log and the archived copy of the
+    bot's message changed to match, before Discord is. Returns the edits to make there (answers
+    whose posted message is known). Called once the deletion or edit is recorded, so nothing
+    shown later reads the words. Where the server purged the words, the log no longer has what
+    to render from: the answer becomes the note alone."""
+    edits = []
+    note = QUOTE_DELETED if now_reads is None else QUOTE_EDITED
+    for posted in await store.search.answers_quoting(message_id):
+        rendering = posted.rendering
+        redone = None
+        if rendering is not None:
+            kept = tuple(
+                q
+                for q in rendering.quotes
+                if q.reader is None
+                or q.reader.message_id != message_id
+                or (now_reads is not None and q.text in now_reads)
+            )
+            if len(kept) == len(rendering.quotes):
+                continue  # edited, and the quoted words still stand
+            redone = dataclasses.replace(rendering, quotes=kept, written=False)
+        article: Article | None = None
+        if redone is not None:
+            try:
+                article = await store.articles.get(posted.article_id)
+            except NotFoundError:
+                article = None  # deleted since: the note alone
+        answer = render_redacted(
+            article,
+            list(redone.quotes) if redone is not None else [],
+            answered=redone.answered if redone is not None else False,
+            section_urls=redone.section_urls if redone is not None else {},
+            note=note,
+            max_chars=redone.max_chars if redone is not None else MESSAGE_LIMIT,
+            unposted_section=redone.unposted_section if redone is not None else None,
+        )
+        content = posted.head + answer
+        await store.search.redact_answer(posted, redone, answer, content)
+        if posted.channel_id is not None and posted.message_id is not None:
+            edits.append(AnswerEdit(posted.channel_id, posted.message_id, content))
+    return edits

@@ -83,9 +83,9 @@ async def purge_deleted_words(
         f"UPDATE asks SET question = '' WHERE message_id IN ({_PURGED_TARGETS}) AND question != ''",
         parameters,
     )
-    # So are the answers that quoted it (the quotes kept with them too).
+    # So are the answers that quoted it (the quotes kept with them too, and what re-renders them).
     await db.execute(
-        "UPDATE asks SET answer = ?3, quotes = '[]' WHERE answer IS DISTINCT FROM ?3 AND EXISTS (SELECT 1"
+        "UPDATE asks SET answer = ?3, quotes = '[]', rendering = NULL WHERE answer IS DISTINCT FROM ?3 AND EXISTS (SELECT 1"
         f" FROM {dialect.ids_from_json('asks.quoted_messages', 'q')} WHERE q.value IN ({_PURGED_TARGETS}))",
         (*parameters, QUOTED_DELETED),
     )

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from bot.domain.answer import QUOTED_DELETED
 from bot.domain.message import StoredMessage
 from bot.domain.viewer import Viewer
-from bot.store.connection import Row
+from bot.store.connection import Connection, Row
 from bot.store.guilds import purge_deleted_words
 
 if TYPE_CHECKING:
@@ -83,6 +84,7 @@ class MessageQueries:
             marked = cursor.rowcount == 1
             if marked:
                 await purge_deleted_words(db, self._store.dialect, message_id=message_id)
+                await _forget_quoting_answers(db, message_id)
             return marked
 
     async def in_article(self, article_id: str, viewer: Viewer) -> list[StoredMessage]:
@@ -120,6 +122,26 @@ class MessageQueries:
         ) as cursor:
             rows = await cursor.fetchall()
         return [_stored(row, tuple(history.get(row["id"], ()))) for row in rows]
+
+
+async def _forget_quoting_answers(db: Connection, message_id: int) -> None:
+    """The archived copies of the bot's answers that quote the deleted message (each reader's
+    quote links to its message: ``…/{message_id})``) lose their words in the deletion's
+    transaction, whether or not the answer's question is in the log (answers posted before the
+    log kept where, or whose posting was not noted): what the bot posted is archived, and a
+    deleted message's words are shown nowhere. An answer the log knows is then rendered again
+    without the quote (:func:`bot.services.recording.redact_answers`), here and on Discord."""
+    # Among the article's messages (its index): an answer quotes the discussion of its article.
+    quoting = (
+        "SELECT id FROM messages WHERE article_id = (SELECT article_id FROM messages WHERE id = ?)"
+        " AND author_bot = 1 AND webhook_id IS NULL AND deleted_at IS NULL AND content LIKE ?"
+    )
+    pattern = (message_id, f"%/{message_id})%")
+    await db.execute(f"DELETE FROM message_edits WHERE message_id IN ({quoting})", pattern)
+    await db.execute(
+        f"UPDATE messages SET content = ?, attachments = '[]', embeds = '' WHERE id IN ({quoting})",
+        (QUOTED_DELETED, *pattern),
+    )
 
 
 def _stored(r: Row, history: tuple[tuple[str, str], ...] = ()) -> StoredMessage:

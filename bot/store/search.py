@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from bot.articles.passages import article_passages
-from bot.domain.answer import QUOTED_DELETED, AskedQuestion
+from bot.domain.answer import QUOTED_DELETED, AskedQuestion, PostedAnswer, Rendering
 from bot.domain.article import Article
 from bot.domain.passage import ArchiveHit, Hit, MessageHit, Passage
 from bot.domain.viewer import Viewer
@@ -193,19 +193,21 @@ class SearchQueries:
         answer: str | None = None,
         message_id: int | None = None,
         quoted_messages: Sequence[int] = (),
-    ) -> None:
-        """Log a question. ``channel_id`` and ``public`` (the answer was posted for everyone in
+        rendering: Rendering | None = None,
+    ) -> int:
+        """Log a question; returns its id in the log. ``channel_id`` and ``public`` (the answer was posted for everyone in
         that channel) decide who sees it in an export; ``user_name`` and ``answer`` are shown there.
         ``message_id``: the member's own message that asked it (a mention), whose deletion takes
         the question out of members' exports (and, where the server purges, forgets its words);
-        ``quoted_messages``: the readers' messages the answer quotes, the same for the answer."""
+        ``quoted_messages``: the readers' messages the answer quotes, the same for the answer;
+        ``rendering``: what the answer was rendered from, to render it again without a quote."""
         # A lone surrogate (from undecodable bytes) cannot be stored as UTF-8: U+FFFD instead.
         question = _storable(question)
         async with self._store.transaction() as db:
-            await db.execute(
+            cursor = await db.execute(
                 "INSERT INTO asks (asked_at, guild_id, user_id, article_id, question, answered, quotes, latency_ms,"
-                " channel_id, public, user_name, answer, message_id, quoted_messages)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " channel_id, public, user_name, answer, message_id, quoted_messages, rendering)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                     guild_id,
@@ -221,8 +223,70 @@ class SearchQueries:
                     _storable(answer) if answer is not None else None,
                     message_id,
                     json.dumps(sorted(set(quoted_messages))),
+                    json.dumps(rendering.to_json(), ensure_ascii=False) if rendering is not None else None,
                 ),
             )
+            row = await cursor.fetchone()
+        assert row is not None
+        return int(row[0])
+
+    async def note_posted(self, ask_id: int, channel_id: int, message_id: int, head: str) -> None:
+        """Where the answer to question ``ask_id`` was posted on Discord, and what the message shows
+        before it: the answer is edited there when a reader's message it quotes goes."""
+        async with self._store.transaction() as db:
+            await db.execute(
+                "UPDATE asks SET posted_channel_id = ?, posted_message_id = ?, posted_head = ? WHERE id = ?",
+                (channel_id, message_id, _storable(head), ask_id),
+            )
+
+    async def answers_quoting(self, message_id: int) -> list[PostedAnswer]:
+        """The logged answers that quote the reader's message ``message_id``, posted on Discord
+        or not (the log holds the quote either way)."""
+        quoted = self._store.dialect.ids_from_json("asks.quoted_messages", "q")
+        async with self._store.db.execute(
+            "SELECT id, article_id, posted_channel_id, posted_message_id, posted_head, rendering FROM asks"
+            f" WHERE EXISTS (SELECT 1 FROM {quoted} WHERE q.value = ?) ORDER BY id",
+            (message_id,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            PostedAnswer(
+                r["id"],
+                r["article_id"],
+                r["posted_channel_id"],
+                r["posted_message_id"],
+                r["posted_head"],
+                Rendering.from_json(json.loads(r["rendering"])) if r["rendering"] is not None else None,
+            )
+            for r in rows
+        ]
+
+    async def redact_answer(
+        self, posted: PostedAnswer, rendering: Rendering | None, answer: str, content: str
+    ) -> None:
+        """The answer rendered again (``answer``, from ``rendering``; None: nothing left to render
+        from) in the log, and ``content`` (the posted message as edited) in the archived copy of
+        the bot's message where it was posted, in one transaction; the copy's earlier versions
+        go, as they hold the quote."""
+        quotes = rendering.quotes if rendering is not None else ()
+        quoted = sorted({q.reader.message_id for q in quotes if q.reader is not None})
+        async with self._store.transaction() as db:
+            await db.execute(
+                "UPDATE asks SET answer = ?, quotes = ?, quoted_messages = ?, rendering = ? WHERE id = ?",
+                (
+                    _storable(answer),
+                    json.dumps([q.to_json() for q in quotes], ensure_ascii=False),
+                    json.dumps(quoted),
+                    json.dumps(rendering.to_json(), ensure_ascii=False) if rendering is not None else None,
+                    posted.ask_id,
+                ),
+            )
+            if posted.message_id is not None:
+                await db.execute("DELETE FROM message_edits WHERE message_id = ?", (posted.message_id,))
+                await db.execute(
+                    "UPDATE messages SET content = ?, attachments = '[]', embeds = '' WHERE id = ?",
+                    (_storable(content), posted.message_id),
+                )
 
     async def ask_count(self) -> int:
         """How many questions the log holds, answered or not."""

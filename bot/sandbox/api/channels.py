@@ -90,10 +90,14 @@ async def get_message(sandbox: Sandbox, request: web.Request) -> web.StreamRespo
 
 async def patch_message(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
     """``PATCH /channels/{id}/messages/{id}``: only the bot's own messages (50005), not in a locked or
-    archived thread."""
+    archived thread; an ephemeral message is not in the channel (404 Unknown Message: only its
+    interaction's token edits it, for the token's 15 minutes). A public interaction response is
+    the bot's own message: editable here after its token expired."""
     info = request.match_info
     body, _ = await read_body(request)
     world = sandbox.world
+    if world.message(info["channel_id"], info["message_id"])["flags"] & EPHEMERAL:
+        raise unknown("Message")
     return json_response(world.edit_message(info["channel_id"], info["message_id"], world.bot_id, body))
 
 
