@@ -149,7 +149,7 @@ def matching_tags(forum: discord.ForumChannel, article: Article) -> list[discord
 
     def fits(tag: discord.ForumTag) -> bool:
         name = tag.name.lower()
-        matches = name == article.id.lower() or (len(name) >= 4 and name in title_words)
+        matches = name == article.slug.lower() or (len(name) >= 4 and name in title_words)
         return matches and (may_moderate or not tag.moderated)
 
     return [tag for tag in forum.available_tags if fits(tag)]
@@ -459,8 +459,8 @@ class Publisher:
         log.warning("posting %d paused at item %d: %s", posting.id, item.seq, reason)
         await self.store.postings.halt(posting.id, reason)
         notice = (
-            f"⚠️ The posting of `{posting.article_id}` in {where} (started by <@{posting.created_by}>) "
-            f"is paused: {reason}. Fix it, then run `/article resume article:{posting.article_id}`."
+            f"⚠️ The posting of `{posting.article_slug}` in {where} (started by <@{posting.created_by}>) "
+            f"is paused: {reason}. Fix it, then run `/article resume article:{posting.article_slug}`."
         )[:MESSAGE_LIMIT]
         target = posting.notify_channel_id or posting.channel_id
         try:

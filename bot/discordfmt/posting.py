@@ -134,7 +134,7 @@ def intro(article: Article, *, pace_minutes: int, with_comments: bool) -> Outgoi
             title=clip(article.display_title, EMBED_TITLE_LIMIT),
             description=description,
             fields=tuple(facts),
-            footer=f"Readalong · article {article.id}",
+            footer=f"Readalong · article {article.slug}",
         ),
         thread_name=clip(article.display_title, THREAD_NAME_LIMIT),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.domain.article import article_slug
 from bot.domain.passage import Source
 
 
@@ -69,7 +70,7 @@ class Answer:
         """The machine-readable answer, one line of ``readalong ask --json``."""
         return {
             "question": self.question,
-            "article": self.article_id,
+            "article": article_slug(self.article_id),
             "answered": self.answered,
             "answer": self.text,
             "quotes": [q.to_json() for q in self.quotes],
