@@ -67,7 +67,7 @@ def test_an_id_in_two_servers_is_named_server_slash_id(
 
     assert main(["--db", str(db), "ask", f"{B}/{LAYOFFS}", "What will they close?", "--json"]) == 0
     answer = json.loads(capsys.readouterr().out)
-    assert answer["article"] == LAYOFFS and any("depot" in q["text"] for q in answer["quotes"])
+    assert answer["article"] == f"{B}/{LAYOFFS}" and any("depot" in q["text"] for q in answer["quotes"])
 
     out = tmp_path / "theirs.md"
     assert main(["--db", str(db), "export", f"{B}/{LAYOFFS}", "--format", "md", "-o", str(out)]) == 0
