@@ -17,6 +17,7 @@ from bot.errors import NotFoundError, ReadalongError
 from bot.services import articles as articles_service
 from bot.services import posting as posting_service
 from bot.services.articles import import_article
+from bot.services.database import copy_database
 from bot.store import Store, load_migrations
 from bot.store.dialect import POSTGRESQL
 from tests.conftest import both_backends
@@ -188,3 +189,25 @@ async def test_a_database_made_before_keeps_every_id_its_servers_use(database: D
         assert "Ours." in (await articles_service.article(store, LAYOFFS, A)).body
         assert "Theirs, new." in (await articles_service.article(store, LAYOFFS, B)).body
         assert "Theirs." in (await articles_service.article(store, f"{LAYOFFS}-2")).body
+
+
+async def test_db_copy_keeps_each_servers_id(tmp_path: Path, postgres_url: PostgresUrl) -> None:
+    """`readalong db copy` moves the keys as they are: after SQLite → PostgreSQL → SQLite each
+    server still finds its own article by the same id, and the operator by ``SERVER/ID``."""
+    original = tmp_path / "original.db"
+    async with Store(original) as store:
+        for guild in (A, B):
+            await import_article(
+                store, parse_article(memo(f"Server {guild}'s."), source="x.md"), guild_id=guild
+            )
+    back = tmp_path / "back.db"
+    await copy_database(original, postgres_url)
+    await copy_database(postgres_url, back)
+    for database in (postgres_url, back):
+        async with Store(database) as store:
+            for guild in (A, B):
+                assert await ids(store, guild) == [LAYOFFS]
+                assert f"Server {guild}'s." in (await articles_service.article(store, LAYOFFS, guild)).body
+                assert (
+                    f"Server {guild}'s." in (await articles_service.article(store, f"{guild}/{LAYOFFS}")).body
+                )
