@@ -6,6 +6,10 @@ every id its servers use."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -211,3 +215,75 @@ async def test_db_copy_keeps_each_servers_id(tmp_path: Path, postgres_url: Postg
                 assert (
                     f"Server {guild}'s." in (await articles_service.article(store, f"{guild}/{LAYOFFS}")).body
                 )
+
+
+BEFORE = "d2ea944"
+"""The last commit before ids were per server: its code stores a second server's copy of a title
+as `…-2`."""
+
+_OLD_IMPORTS = """
+import asyncio, sys
+from pathlib import Path
+from bot.articles import parse_article
+from bot.domain.database import PostgresUrl
+from bot.services.articles import import_article
+from bot.store import Store
+
+async def main(target):
+    database = PostgresUrl(target) if target.startswith("postgresql") else Path(target)
+    async with Store(database) as store:
+        for guild, words in ((101, "Ours."), (202, "Theirs.")):
+            text = "# Layoffs Plan Q3\\n\\nBy Someone\\n\\n" + words + " This paragraph is long enough to be one.\\n"
+            imported = await import_article(store, parse_article(text, source="x.md"), guild_id=guild)
+            print(imported.article.id)
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+@both_backends
+def test_a_database_made_by_the_code_before_keeps_the_ids_it_gave(database: Database, tmp_path: Path) -> None:
+    """The code before this change, run from git, imports the same title in two servers (B is
+    told `…-2`); this code opens the database, migrates it, and each server keeps its id."""
+    root = Path(__file__).parents[2]
+    found = subprocess.run(
+        ["git", "-C", str(root), "cat-file", "-e", f"{BEFORE}^{{commit}}"], check=False, capture_output=True
+    )
+    if found.returncode != 0:
+        pytest.skip(f"commit {BEFORE} is not in this checkout's history")
+    old = tmp_path / "old"
+    old.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(root), "archive", BEFORE, "bot"], check=True, capture_output=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(old)], input=archive.stdout, check=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("READALONG_")}
+    env["PYTHONPATH"] = str(old)
+    target = database.reveal() if isinstance(database, PostgresUrl) else str(database)
+    made = subprocess.run(
+        [sys.executable, "-c", _OLD_IMPORTS, target],
+        check=False,
+        cwd=old,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.split() == [LAYOFFS, f"{LAYOFFS}-2"]  # what the old code told each server
+
+    async def check() -> None:
+        async with Store(database) as store:
+            migrations = (
+                load_migrations(dialect=POSTGRESQL)
+                if isinstance(database, PostgresUrl)
+                else load_migrations()
+            )
+            assert await store.schema_version() == len(migrations)
+            assert await ids(store, A) == [LAYOFFS] and await ids(store, B) == [f"{LAYOFFS}-2"]
+            assert "Ours." in (await articles_service.article(store, LAYOFFS, A)).body
+            assert "Theirs." in (await articles_service.article(store, f"{LAYOFFS}-2", B)).body
+            with pytest.raises(NotFoundError):
+                await articles_service.article(store, LAYOFFS, B)
+
+    asyncio.run(check())
