@@ -97,6 +97,8 @@ def server_key(guild_id: int, slug: str) -> str:
 
 
 _REFERENCE = re.compile(r"^(?:(?P<server>[0-9]{1,20})/)?(?P<slug>[^/]+)$")
+"""An article as a command names it: ``ID``, or ``SERVER/ID`` (a server's id, then the article's
+id there)."""
 
 _UNKNOWN = "unknown article {!r}: pick one from the list (see /articles)"
 
@@ -125,6 +127,11 @@ class ArticleQueries:
     from the command line (``readalong import``, no server known) is the operator's shared
     library, listed in every server. Elsewhere an article is "unknown": the same answer as for an
     id that does not exist, so whether it exists does not leak from one server to another.
+
+    Ids are per server for the same reason: members name an article by its id there
+    (:meth:`resolve`), the operator by ``ID`` or ``SERVER/ID`` (:meth:`find`); the key the other
+    tables refer to (``articles.id``) is the id itself unless another server's article has it,
+    and is never shown (:func:`bot.domain.article.article_slug`).
     """
 
     def __init__(self, store: Store) -> None:
