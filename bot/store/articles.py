@@ -158,6 +158,8 @@ class ArticleQueries:
         an article with this content, checked in the same transaction as the insert (two imports
         of one file at once store it once, not a second time under ``…-2``)."""
         async with self._store.transaction() as db:
+            if (serialise := self._store.dialect.serialise_imports) is not None:
+                await db.execute(serialise)
             if unless_same_content and article_id is None:
                 existing = await self.same_content(content_hash(article), guild_id)
                 if existing is not None:

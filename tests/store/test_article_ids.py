@@ -287,3 +287,28 @@ def test_a_database_made_by_the_code_before_keeps_the_ids_it_gave(database: Data
                 await articles_service.article(store, LAYOFFS, B)
 
     asyncio.run(check())
+
+
+@both_backends
+async def test_imports_by_two_processes_at_once_never_give_one_server_an_id_twice(database: Database) -> None:
+    """The operator's `readalong import` and a server's `/article import` of the same title at the
+    same moment, from two processes (two stores on one database): each checks the ids taken in
+    its transaction, so one waits for the other and the server never lists two articles under one id."""
+    async with Store(database) as bot, Store(database) as command_line:
+        for round_ in range(3):
+            title = f"# Race {round_}\n\nBy Someone\n\n"
+            await asyncio.gather(
+                import_article(
+                    command_line, parse_article(f"{title}The operator's text, long enough.\n", source="s.md")
+                ),
+                import_article(
+                    bot,
+                    parse_article(f"{title}The server's text, long enough here.\n", source="g.md"),
+                    guild_id=A,
+                ),
+            )
+            listed = [listing.id for listing in await articles_service.listing(bot, A)]
+            assert sorted(i for i in listed if i.startswith(f"race-{round_}")) == [
+                f"race-{round_}",
+                f"race-{round_}-2",
+            ]
