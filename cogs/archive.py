@@ -186,7 +186,9 @@ class Archive(commands.Cog):
         # boosted servers); over it, one line saying how to get the export instead.
         limit = interaction.filesize_limit
         if len(data) > limit:
-            raise ReadalongError(archive_fmt.export_too_large(len(data), limit, stored.id, chosen))
+            raise ReadalongError(
+                archive_fmt.export_too_large(len(data), limit, stored, guild.id if guild else 0, chosen)
+            )
         await interaction.followup.send(
             archive_fmt.exported_message(stored, len(messages)),
             file=discord.File(io.BytesIO(data), filename=filename),

@@ -213,7 +213,7 @@ class Reading(commands.Cog):
             self.publisher.forget(plan.article.id)
             self.publisher.wake()
             return articles_fmt.deleted_message(
-                plan.article.id,
+                plan.article.slug,
                 postings=removed.postings,
                 messages=removed.messages,
                 questions=removed.questions,
@@ -223,9 +223,9 @@ class Reading(commands.Cog):
             interaction.user.id,
             action=delete_it,
             dropped=lambda timed_out: articles_fmt.delete_dropped_message(
-                plan.article.id, timed_out=timed_out
+                plan.article.slug, timed_out=timed_out
             ),
-            working=f"Deleting `{plan.article.id}`…",
+            working=f"Deleting `{plan.article.slug}`…",
             timeout=self.confirm_seconds,
         )
         prompt = articles_fmt.delete_prompt(

@@ -609,7 +609,7 @@ def to_dce(
         )
     extras = {
         "readalong": {
-            "article": article.id,
+            "article": article.slug,
             "title": article.title,
             "author": article.author,
             "url": article.url,

@@ -178,18 +178,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     article = parse_file(args.path, settings.section_target_chars)
 
-    async def store_it() -> Imported:
+    async def store_it() -> tuple[Imported, str]:
         async with Store(settings.database) as store:
-            return await import_article(store, article, article_id=args.article_id)
+            imported = await import_article(store, article, article_id=args.article_id)
+            return imported, await articles_service.operator_name(store, imported.article.id)
 
-    imported = asyncio.run(store_it())
+    imported, name = asyncio.run(store_it())
     if imported.created:
         print(describe_import(imported.article))
     else:
         print(
-            f"Already there: {imported.article.display_title!r} is stored as {imported.article.id} (the same text); nothing imported."
+            f"Already there: {imported.article.display_title!r} is stored as {name} (the same text); nothing imported."
         )
-    print(imported.article.id)
+    print(name)
     return 0
 
 
@@ -224,27 +225,28 @@ def _cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_show(args: argparse.Namespace, settings: Settings) -> int:
-    async def fetch() -> Article:
+    async def fetch() -> tuple[Article, str]:
         store = await open_existing_store(settings)
         try:
-            return await articles_service.article(store, args.article_id)
+            article = await articles_service.article(store, args.article_id)
+            return article, await articles_service.operator_name(store, article.id)
         finally:
             await store.close()
 
-    article = asyncio.run(fetch())
+    article, name = asyncio.run(fetch())
     if args.json:
-        json.dump(article.to_json(), sys.stdout, ensure_ascii=False, indent=2)
+        json.dump({**article.to_json(), "id": name}, sys.stdout, ensure_ascii=False, indent=2)
         print()
     else:
-        write_readable(article, sys.stdout)
+        write_readable(article, sys.stdout, name=name)
     return 0
 
 
-def write_readable(article: Article, out: TextIO) -> None:
+def write_readable(article: Article, out: TextIO, *, name: str | None = None) -> None:
     """The article as a person reads it in a terminal (``readalong show``): header, numbered sections, bio,
-    comments."""
+    comments. ``name``: its id as the command line takes it (default: its id)."""
     out.write(f"{article.display_title}\n")
-    meta = [f"id {article.id}"]
+    meta = [f"id {name or article.slug}"]
     if article.author:
         meta.append(f"by {article.author}")
     if article.published:

@@ -70,9 +70,10 @@ def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
             hits = await archive_service.search(
                 store, args.query, viewer=Viewer.operator(), article_id=args.article, limit=args.limit
             )
+            names = await store.articles.references()
         finally:
             await store.close()
-        return [_hit_line(hit) for hit in hits]
+        return [_hit_line(hit, names) for hit in hits]
 
     lines = asyncio.run(find())
     if not lines:
@@ -82,9 +83,11 @@ def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _hit_line(hit: ArchiveHit) -> str:
+def _hit_line(hit: ArchiveHit, names: dict[str, str]) -> str:
     """``WHEN AUTHOR [ARTICLE PLACE] LINK`` and the words: PLACE is ``§N``, ``Comments`` or
-    ``discussion``; an original comment says so, with its number, and a link once posted."""
+    ``discussion``; an original comment says so, with its number, and a link once posted.
+    ``names``: each article's key → its name on the command line (``ID`` or ``SERVER/ID``)."""
+    article = names.get(hit.article_id, hit.article_id) if hit.article_id is not None else None
     place = f"{hit.place}, original comment {hit.comment}" if hit.comment is not None else hit.place
     link = (
         f" {jump_url(hit.guild_id, hit.channel_id, hit.message_id)}"
@@ -92,7 +95,7 @@ def _hit_line(hit: ArchiveHit) -> str:
         else ""
     )
     return (
-        f"{hit.created_at or '-'} {hit.author_name} [{hit.article_id} {place}]{link}\n"
+        f"{hit.created_at or '-'} {hit.author_name} [{article} {place}]{link}\n"
         f"  {' '.join(hit.content.split())}"
     )
 

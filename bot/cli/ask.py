@@ -48,6 +48,7 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         log_questions = True
         try:
             article = await articles_service.article(store, args.article_id)
+            name = await articles_service.operator_name(store, article.id)
             questions = [question] if question is not None else stdin_lines()
             for asked in questions:
                 if not asked.strip():
@@ -68,7 +69,7 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
                     print(f"readalong: error: {error}", file=sys.stderr, flush=True)
                     status = 2
                     continue
-                _print(result.answer, as_json=args.json)
+                _print(result.answer, as_json=args.json, name=name)
                 log_questions = log_questions and result.logged
         finally:
             if writer is not None:
@@ -100,8 +101,9 @@ def stdin_lines() -> Iterator[str]:
         yield text.removeprefix("\ufeff") if index == 0 else text
 
 
-def _print(answer: Answer, *, as_json: bool) -> None:
+def _print(answer: Answer, *, as_json: bool, name: str) -> None:
+    """One answer; in JSON the article named as the command line takes it (``ID`` or ``SERVER/ID``)."""
     if as_json:
-        print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
+        print(json.dumps({**answer.to_json(), "article": name}, ensure_ascii=False), flush=True)
     else:
         print(f"Q: {answer.question}\n{answer.text}\n", flush=True)

@@ -137,9 +137,9 @@ async def article_autocomplete(
     needle = current.lower().strip()
     choices = []
     for summary in await client.store.articles.list(interaction.guild_id):
-        label = f"{summary.title or '(untitled)'} ({summary.id})"
+        label = f"{summary.title or '(untitled)'} ({summary.slug})"
         if needle in label.lower():
-            choices.append(app_commands.Choice(name=label[:CHOICE_NAME_LIMIT], value=summary.id))
+            choices.append(app_commands.Choice(name=label[:CHOICE_NAME_LIMIT], value=summary.slug))
         if len(choices) == CHOICES_LIMIT:
             break
     return choices

@@ -150,7 +150,7 @@ def matching_tags(forum: discord.ForumChannel, article: Article) -> list[discord
 
     def fits(tag: discord.ForumTag) -> bool:
         name = tag.name.lower()
-        matches = name == article.id.lower() or (len(name) >= 4 and name in title_words)
+        matches = name == article.slug.lower() or (len(name) >= 4 and name in title_words)
         return matches and (may_moderate or not tag.moderated)
 
     return [tag for tag in forum.available_tags if fits(tag)]
@@ -462,7 +462,7 @@ class Publisher:
         target = posting.notify_channel_id or posting.channel_id
         # Told where `/article post` was used: the channel named only if all who read there see it.
         shown = readers_see(self.bot, target, posting.channel_id)
-        notice = pause_notice(posting.article_id, posting.channel_id, posting.created_by, reason, named=shown)
+        notice = pause_notice(posting.article_slug, posting.channel_id, posting.created_by, reason, named=shown)
         try:
             async with asyncio.timeout(30.0):
                 channel = await self._channel(target)

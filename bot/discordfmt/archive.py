@@ -67,10 +67,12 @@ def exported_message(article: Article, messages: int) -> str:
     return f"**{escape_markdown(article.display_title)}**: {count(messages, 'message')}."
 
 
-def export_too_large(size: int, limit: int, article_id: str, format: str) -> str:
-    """The refusal of an export over the upload limit Discord gives the bot, with the way round it."""
-    output = f" -o {article_id}-dce.zip" if format == "json" else ""
+def export_too_large(size: int, limit: int, article: Article, guild_id: int, format: str) -> str:
+    """The refusal of an export over the upload limit Discord gives the bot, with the way round it:
+    the command line names the article ``SERVER/ID``, which always names this server's (a bare id
+    may be another server's too, and whether it is must not show here)."""
+    output = f" -o {article.slug}-dce.zip" if format == "json" else ""
     return (
         f"The export is {size / 2**20:.1f} MiB, over the {limit / 2**20:.0f} MiB upload limit here; "
-        f"use `readalong export {article_id} --format {format}{output}` on the bot's machine."
+        f"use `readalong export {guild_id}/{article.slug} --format {format}{output}` on the bot's machine."
     )

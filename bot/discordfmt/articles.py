@@ -28,13 +28,13 @@ def imported_message(article: Article, *, created: bool = True) -> str:
     by = f" by {escape_markdown(article.author)}" if article.author else ""
     if not created:
         return (
-            f"**{escape_markdown(article.display_title)}**{by} is already here, as `{article.id}` "
-            f"(the same text): nothing was imported. Post it with `/article post article:{article.id}`."
+            f"**{escape_markdown(article.display_title)}**{by} is already here, as `{article.slug}` "
+            f"(the same text): nothing was imported. Post it with `/article post article:{article.slug}`."
         )
     return (
         f"Imported **{escape_markdown(article.display_title)}**{by}: "
         f"{count(len(article.sections), 'section')}, {count(len(article.comments), 'comment')}. "
-        f"Id: `{article.id}`. Post it with `/article post article:{article.id}`."
+        f"Id: `{article.slug}`. Post it with `/article post article:{article.slug}`."
     )
 
 
@@ -49,20 +49,20 @@ def posting_message(article: Article, posting: Posting, channel_mention: str) ->
     )
     return (
         f"Posting **{escape_markdown(article.display_title)}** in {channel_mention}: "
-        f"{count(len(article.sections), 'section')} {when}{extra}. Follow it with `/article status article:{posting.article_id}`."
+        f"{count(len(article.sections), 'section')} {when}{extra}. Follow it with `/article status article:{posting.article_slug}`."
     )
 
 
 def paused_message(posting: Posting) -> str:
     """The reply to ``/article pause``, naming the command that resumes it."""
-    return f"Paused `{posting.article_id}` in <#{posting.channel_id}>. `/article resume` picks it up."
+    return f"Paused `{posting.article_slug}` in <#{posting.channel_id}>. `/article resume` picks it up."
 
 
 def resumed_message(posting: Posting) -> str:
     """The reply to ``/article resume``: when the next section is due, if the posting has a pace."""
     pace = posting.pace_minutes
     when = f"; the next section is due in {pace} min, at the set pace" if pace else ""
-    return f"Resumed `{posting.article_id}` in <#{posting.channel_id}>{when}."
+    return f"Resumed `{posting.article_slug}` in <#{posting.channel_id}>{when}."
 
 
 def cancelled_message(posting: Posting, *, in_flight: bool = False) -> str:
@@ -70,7 +70,7 @@ def cancelled_message(posting: Posting, *, in_flight: bool = False) -> str:
     message Discord is slow to take was being sent and may still arrive (the last one)."""
     last = " The message being sent as you cancelled may still arrive; it is the last." if in_flight else ""
     return (
-        f"Cancelled the posting of `{posting.article_id}` in <#{posting.channel_id}>: nothing more of it "
+        f"Cancelled the posting of `{posting.article_slug}` in <#{posting.channel_id}>: nothing more of it "
         f"will be sent, after a restart either. What was posted stays, with its threads and archive.{last}"
     )
 
@@ -82,7 +82,7 @@ def _state(posting: Posting) -> str:
 def status_message(article: Article, statuses: list[PostingStatus], trouble: Mapping[int, str]) -> str:
     """Each posting: channel, state, sections posted, the next due, links; ``trouble`` holds what
     is holding up an active posting now, by posting id."""
-    parts = [f"**{escape_markdown(article.display_title)}** (`{article.id}`)"]
+    parts = [f"**{escape_markdown(article.display_title)}** (`{article.slug}`)"]
     parts.extend(_describe(status, trouble.get(status.posting.id)) for status in statuses)
     return "\n\n".join(parts)[:MESSAGE_LIMIT]
 
@@ -149,7 +149,7 @@ def delete_prompt(
     article: Article, postings: list[Posting], *, archive: bool, shared: bool, expires: dt.datetime
 ) -> str:
     """What ``/article delete`` will remove, above its Confirm and Cancel buttons."""
-    title = f"**{escape_markdown(article.display_title)}** (`{article.id}`)"
+    title = f"**{escape_markdown(article.display_title)}** (`{article.slug}`)"
     lines = [f"Delete {title} in this server?"]
     going = [p for p in postings if p.state != "done"]
     if going:

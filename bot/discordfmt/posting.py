@@ -134,7 +134,7 @@ def intro(article: Article, *, pace_minutes: int, with_comments: bool) -> Outgoi
             title=clip(article.display_title, EMBED_TITLE_LIMIT),
             description=description,
             fields=tuple(facts),
-            footer=f"Readalong · article {article.id}",
+            footer=f"Readalong · article {article.slug}",
         ),
         thread_name=clip(article.display_title, THREAD_NAME_LIMIT),
     )
@@ -302,20 +302,20 @@ def render(
     return comment_message(article, comment, item.part, comment_jump_url)
 
 
-def pause_notice(article_id: str, channel_id: int, started_by: int, reason: str, *, named: bool) -> str:
+def pause_notice(slug: str, channel_id: int, started_by: int, reason: str, *, named: bool) -> str:
     """What the admin who started a posting is told when it pauses, where they used ``/article
     post``. ``named``: everyone who reads there can see the posting's channel, so the notice names
     it and gives the reason; otherwise it names neither (the reason may name the channel too) and
     points to ``/article status``, which shows the admin both privately."""
-    resume = f"`/article resume article:{article_id}`"
+    resume = f"`/article resume article:{slug}`"
     if named:
         text = (
-            f"⚠️ The posting of `{article_id}` in <#{channel_id}> (started by <@{started_by}>) "
+            f"⚠️ The posting of `{slug}` in <#{channel_id}> (started by <@{started_by}>) "
             f"is paused: {reason}. Fix it, then run {resume}."
         )
     else:
         text = (
-            f"⚠️ A posting of `{article_id}` (started by <@{started_by}>) is paused. "
-            f"`/article status article:{article_id}` shows where and why; fix it, then run {resume}."
+            f"⚠️ A posting of `{slug}` (started by <@{started_by}>) is paused. "
+            f"`/article status article:{slug}` shows where and why; fix it, then run {resume}."
         )
     return text[:MESSAGE_LIMIT]

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from bot.domain.article import article_slug
 from bot.domain.passage import Source
 
 
@@ -118,7 +119,7 @@ class Answer:
         """The machine-readable answer, one line of ``readalong ask --json``."""
         return {
             "question": self.question,
-            "article": self.article_id,
+            "article": article_slug(self.article_id),
             "answered": self.answered,
             "answer": self.text,
             "quotes": [q.to_json() for q in self.quotes],

@@ -11,6 +11,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+def article_slug(key: str) -> str:
+    """The id members see and type for the article stored under ``key``.
+
+    Ids are per server: two servers that import the same title both get its plain slug. The
+    store keys an article by that slug when no other article has it, else by ``SERVER/SLUG``
+    (the server that imported it); the key never reaches a member (the ``SERVER/`` part would
+    tell them another server holds the title), this does."""
+    return key.rpartition("/")[2]
+
+
 @dataclass(frozen=True, slots=True)
 class Section:
     """A piece of the body posted as one Discord message; ``text`` is ``body[start:end]``."""
@@ -72,6 +82,11 @@ class Article:
     """Where the article was published (a Markdown file's front matter ``url``), if known."""
 
     @property
+    def slug(self) -> str:
+        """The id shown and typed (``id`` is the store's key): see :func:`article_slug`."""
+        return article_slug(self.id)
+
+    @property
     def display_title(self) -> str:
         """A title to show even when the source had none."""
         if self.title:
@@ -83,7 +98,7 @@ class Article:
     def to_json(self) -> dict[str, Any]:
         """The documented ``readalong show --json`` shape."""
         return {
-            "id": self.id,
+            "id": self.slug,
             "title": self.title,
             "author": self.author,
             "published": self.published.isoformat() if self.published else None,

@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.domain.article import article_slug
+
 PostingState = Literal["active", "paused", "done"]
 """``postings.state`` in the database."""
 ItemKind = Literal["intro", "section", "comments", "comment"]
@@ -49,6 +51,11 @@ class Posting:
     """The forum tag put on each post (``/article post tag:``); None: the one matching the article."""
     cancelled_at: str | None = None
     """When ``/article cancel`` stopped it for good (its state is then ``done``); None otherwise."""
+
+    @property
+    def article_slug(self) -> str:
+        """The article's id as members see and type it (``article_id`` is the store's key)."""
+        return article_slug(self.article_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from bot.domain.posting import Posting
 from bot.domain.viewer import Viewer
 from bot.errors import NotFoundError, ReadalongError
 from bot.search.query import match_expression
+from bot.services import articles as articles_service
 from bot.store import Store
 
 ExportFormat = Literal["markdown", "html", "json"]
@@ -68,24 +69,23 @@ class Export:
 
 
 async def visible_postings(store: Store, viewer: Viewer, article: str | None) -> tuple[str, list[Posting]]:
-    """The article (given, else the latest posted in the viewer's server) and its postings the
-    viewer can see."""
+    """The article's key (given by its id there, else the latest posted in the viewer's server)
+    and its postings the viewer can see."""
     assert viewer.guild_id is not None
-    if article is not None:
-        await store.articles.in_guild(viewer.guild_id, article)
+    key = None if article is None else await store.articles.resolve(viewer.guild_id, article)
     postings = [
         p
-        for p in await store.postings.for_guild(viewer.guild_id, article)
+        for p in await store.postings.for_guild(viewer.guild_id, key)
         if viewer.sees(p.guild_id, p.channel_id)
     ]
-    if article is None:
+    if key is None:
         if not postings:
             raise ReadalongError("No article has been posted in this server yet.")
-        article = postings[0].article_id
-        postings = [p for p in postings if p.article_id == article]
+        key = postings[0].article_id
+        postings = [p for p in postings if p.article_id == key]
     if not postings:
         raise ReadalongError(f"`{article}` has no discussion in a channel you can see.")
-    return article, postings
+    return key, postings
 
 
 async def discussion(store: Store, viewer: Viewer, postings: list[Posting]) -> list[StoredMessage]:
@@ -100,7 +100,7 @@ async def exportable(store: Store, viewer: Viewer, article: str) -> tuple[Articl
     export``) every message archived; a member (``/archive export``) what they can see in this
     server's channels."""
     if viewer.everything:
-        stored = await store.articles.get(article)
+        stored = await articles_service.article(store, article)
         return stored, await store.messages.in_article(stored.id, viewer)
     article_id, postings = await visible_postings(store, viewer, article)
     return await store.articles.get(article_id), await discussion(store, viewer, postings)
@@ -199,10 +199,10 @@ async def search(
     match = check_query(query, empty_query)
     if article_id is not None:
         if viewer.everything:
-            await store.articles.get(article_id)
+            article_id = await store.articles.find(article_id)
         else:
             assert viewer.guild_id is not None
-            await store.articles.in_guild(viewer.guild_id, article_id)
+            article_id = await store.articles.resolve(viewer.guild_id, article_id)
     said = await store.search.search_messages(
         match, viewer=viewer, article_id=article_id, author_id=author_id, limit=limit
     )
@@ -298,26 +298,29 @@ def export(
     """The article with the discussion and the questions asked given, in one of the export formats."""
     if format == "json":
         files = to_dce(article, messages, context, exported_at=exported_at, asks=asks)
-        return Export(files, f"{article.id}-dce")
+        return Export(files, f"{article.slug}-dce")
     text = (
         to_markdown(article, messages, asks)
         if format == "markdown"
         else to_html(article, messages, asks, section_links=context.section_links)
     )
-    return Export({f"{article.id}.{SUFFIXES[format]}": text}, article.id)
+    return Export({f"{article.slug}.{SUFFIXES[format]}": text}, article.slug)
 
 
 async def export_all(store: Store, *, exported_at: str) -> dict[str, str]:
     """The operator's whole archive as web pages, file name → text: one page per article (its
-    id, ``.html``) with everything archived about it, and ``index.html`` listing them."""
+    id, ``.html``; ``SERVER_ID.html`` where several servers have that id) with everything
+    archived about it, and ``index.html`` listing them."""
     viewer = Viewer.operator()
     pages: dict[str, str] = {}
     entries = []
+    references = await store.articles.references()
     for summary in await store.articles.list():
-        article, messages = await exportable(store, viewer, summary.id)
+        article = await store.articles.get(summary.id)
+        messages = await store.messages.in_article(article.id, viewer)
         asks = await questions_asked(store, viewer, article.id)
         context = await export_context(store, viewer, article.id, messages)
-        name = f"{article.id}.html"
+        name = f"{references[article.id].replace('/', '_')}.html"
         pages[name] = to_html(article, messages, asks, section_links=context.section_links)
         entries.append((name, article, len(reader_messages(messages))))
     return {"index.html": html_index(entries, exported_at=exported_at), **pages}

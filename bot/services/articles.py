@@ -85,14 +85,16 @@ async def listing(
     store: Store, guild_id: int | None = None, *, channels: Collection[int] | None = None
 ) -> list[ArticleListing]:
     """The articles listed in a server with where each is posted there, newest import first;
-    every article, without postings, for ``None`` (the operator). ``channels``: only postings in
-    these channels (those the member asking can see)."""
+    every article, without postings, for ``None`` (the operator, who sees each named as the
+    command line takes it: ``SERVER/ID`` where several servers have the id). ``channels``: only
+    postings in these channels (those the member asking can see)."""
     postings = await store.postings.for_guild(guild_id) if guild_id is not None else []
+    names = await store.articles.references() if guild_id is None else {}
     if channels is not None:
         postings = [p for p in postings if p.channel_id in channels]
     return [
         ArticleListing(
-            id=summary.id,
+            id=names.get(summary.id, summary.slug),
             title=summary.title,
             sections=summary.sections,
             comments=summary.comments,
@@ -103,10 +105,17 @@ async def listing(
 
 
 async def article(store: Store, article_id: str, guild_id: int | None = None) -> Article:
-    """One article as stored: one listed in this server, or any for ``None`` (the operator)."""
+    """One article as stored: the one with this id in this server, or for ``None`` the one the
+    operator names (``ID``, or ``SERVER/ID`` where several servers have that id)."""
     if guild_id is None:
-        return await store.articles.get(article_id)
+        return await store.articles.get(await store.articles.find(article_id))
     return await store.articles.in_guild(guild_id, article_id)
+
+
+async def operator_name(store: Store, key: str) -> str:
+    """How the command line names the article stored under ``key``: its id, or ``SERVER/ID``
+    where several servers have that id."""
+    return (await store.articles.references()).get(key, key)
 
 
 NO_SERVER = 0
@@ -146,13 +155,13 @@ async def plan_deletion(store: Store, guild_id: int, article_id: str, *, archive
     shared = not await store.articles.owners(stored.id)
     if postings and not archive:
         raise ReadalongError(
-            f"`{stored.id}` has been posted in this server and its archive depends on it: delete both "
-            f"with `/article delete article:{stored.id} archive:True`, or stop the posting only with "
-            f"`/article cancel article:{stored.id}`. Nothing was deleted."
+            f"`{stored.slug}` has been posted in this server and its archive depends on it: delete both "
+            f"with `/article delete article:{stored.slug} archive:True`, or stop the posting only with "
+            f"`/article cancel article:{stored.slug}`. Nothing was deleted."
         )
     if shared and not postings:
         raise ReadalongError(
-            f"`{stored.id}` is in the shared library every server sees (imported with `readalong "
+            f"`{stored.slug}` is in the shared library every server sees (imported with `readalong "
             "import`); only the bot's operator can remove it. Nothing was deleted."
         )
     return Deletion(stored, postings, archive, shared)

@@ -55,10 +55,11 @@ async def choose_article(
         if not latest:
             raise ReadalongError("No article has been posted in this server yet: name one with `article:`.")
         return latest[0].article_id, latest[0].id
+    key = await store.articles.resolve(viewer.guild_id, article)
     found = [
-        p for p in await postings.for_guild(viewer.guild_id, article) if viewer.sees(p.guild_id, p.channel_id)
+        p for p in await postings.for_guild(viewer.guild_id, key) if viewer.sees(p.guild_id, p.channel_id)
     ]
-    return article, found[0].id if found else None
+    return key, found[0].id if found else None
 
 
 async def section_urls(store: Store, guild_id: int, posting_id: int | None) -> dict[int, str]:

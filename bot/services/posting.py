@@ -12,9 +12,8 @@ from bot.store import Store
 
 async def find_posting(store: Store, guild_id: int, article: str | None, *, want: PostingState) -> Posting:
     """The latest posting in this server in state ``want``, of ``article`` if given."""
-    if article is not None:
-        await store.articles.in_guild(guild_id, article)
-    postings = [p for p in await store.postings.for_guild(guild_id, article) if p.state == want]
+    key = None if article is None else await store.articles.resolve(guild_id, article)
+    postings = [p for p in await store.postings.for_guild(guild_id, key) if p.state == want]
     if not postings:
         what = f"`{article}`" if article else "any article"
         raise ReadalongError(f"There is no {want} posting of {what} in this server.")
@@ -40,9 +39,8 @@ async def cancel(store: Store, guild_id: int, article: str | None) -> Posting:
     """Stop the latest posting that is still going (active or paused), of ``article`` if given,
     for good: nothing more of it is sent, after a restart either. What was sent stays, and so does
     its archive; the article can be posted again elsewhere, or deleted."""
-    if article is not None:
-        await store.articles.in_guild(guild_id, article)
-    going = [p for p in await store.postings.for_guild(guild_id, article) if p.state != "done"]
+    key = None if article is None else await store.articles.resolve(guild_id, article)
+    going = [p for p in await store.postings.for_guild(guild_id, key) if p.state != "done"]
     if not going:
         what = f"`{article}`" if article else "any article"
         raise ReadalongError(f"There is no active or paused posting of {what} in this server to cancel.")
@@ -60,9 +58,9 @@ async def status(store: Store, guild_id: int, article: str | None) -> tuple[Arti
             raise ReadalongError("Nothing has been posted in this server yet: use /article post.")
         article = latest[0].article_id
     stored = await store.articles.in_guild(guild_id, article)
-    postings = await store.postings.for_guild(guild_id, article)
+    postings = await store.postings.for_guild(guild_id, stored.id)
     if not postings:
-        raise ReadalongError(f"{stored.id!r} has not been posted in this server yet: use /article post.")
+        raise ReadalongError(f"{stored.slug!r} has not been posted in this server yet: use /article post.")
     statuses = []
     for posting in postings:
         items = await store.postings.items(posting.id)

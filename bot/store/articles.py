@@ -10,7 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.domain.article import Article, Comment, CommentQuote, Section
+from bot.domain.article import Article, Comment, CommentQuote, Section, article_slug
 from bot.errors import ConflictError, NotFoundError, ReadalongError
 
 if TYPE_CHECKING:
@@ -31,6 +31,11 @@ class ArticleSummary:
     sections: int
     comments: int
     imported_at: str
+
+    @property
+    def slug(self) -> str:
+        """The id members see and type (``id`` is the store's key)."""
+        return article_slug(self.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +90,16 @@ def check_article_id(article_id: str) -> str:
     return article_id
 
 
+def server_key(guild_id: int, slug: str) -> str:
+    """The key of a server's article whose slug another article already has as its key; the
+    command line's ``SERVER/ID``."""
+    return f"{guild_id}/{slug}"
+
+
+_REFERENCE = re.compile(r"^(?:(?P<server>[0-9]{1,20})/)?(?P<slug>[^/]+)$")
+"""An article as a command names it: ``ID``, or ``SERVER/ID`` (a server's id, then the article's
+id there)."""
+
 _UNKNOWN = "unknown article {!r}: pick one from the list (see /articles)"
 
 LISTED_IN = (
@@ -112,6 +127,11 @@ class ArticleQueries:
     from the command line (``readalong import``, no server known) is the operator's shared
     library, listed in every server. Elsewhere an article is "unknown": the same answer as for an
     id that does not exist, so whether it exists does not leak from one server to another.
+
+    Ids are per server for the same reason: members name an article by its id there
+    (:meth:`resolve`), the operator by ``ID`` or ``SERVER/ID`` (:meth:`find`); the key the other
+    tables refer to (``articles.id``) is the id itself unless another server's article has it,
+    and is never shown (:func:`bot.domain.article.article_slug`).
     """
 
     def __init__(self, store: Store) -> None:
@@ -126,46 +146,66 @@ class ArticleQueries:
         unless_same_content: bool = False,
     ) -> Article:
         """Store ``article`` under ``article_id``, or under a fresh slug of its title; return it
-        with its id. ``guild_id``: the server it was imported in (None: the shared library).
+        with its key (see :func:`article_slug`). ``guild_id``: the server it was imported in
+        (None: the shared library).
+
+        Ids are per server, so that an id never tells one server what another imported: a slug
+        is taken in a server only by the articles listed there (its own, the shared library's,
+        those posted there), and the same title imported in two servers is the same plain id in
+        each. The shared library's ids are taken in every server, so a command-line import
+        avoids every server's ids (the operator sees them all anyway).
         ``unless_same_content``: raise :class:`SameContentError` if the importer can already see
         an article with this content, checked in the same transaction as the insert (two imports
         of one file at once store it once, not a second time under ``…-2``)."""
         async with self._store.transaction() as db:
+            if (serialise := self._store.dialect.serialise_imports) is not None:
+                await db.execute(serialise)
             if unless_same_content and article_id is None:
                 existing = await self.same_content(content_hash(article), guild_id)
                 if existing is not None:
                     raise SameContentError(existing)
+            taken = await self.taken_ids(guild_id)
             if article_id is not None:
                 check_article_id(article_id)
-                if await self._exists(article_id):
+                if article_id in taken:
                     raise ConflictError(
                         f"article id {article_id!r} is already taken; choose another with --id"
                     )
-                chosen = article_id
+                slug = article_id
             else:
                 base = slugify(article.title or article.display_title)
-                chosen, n = base, 1
-                while await self._exists(chosen):
+                slug, n = base, 1
+                while slug in taken:
                     n += 1
-                    chosen = f"{base[: _MAX_SLUG - len(str(n)) - 1]}-{n}"
-            await db.execute(
-                "INSERT INTO articles (id, title, author, published, declared_comments, source, format, body,"
-                " author_bio, imported_at, url, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    chosen,
-                    article.title,
-                    article.author,
-                    article.published.isoformat() if article.published else None,
-                    article.declared_comments,
-                    article.source,
-                    article.format,
-                    article.body,
-                    article.author_bio,
-                    dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                    article.url,
-                    content_hash(article),
-                ),
+                    slug = f"{base[: _MAX_SLUG - len(str(n)) - 1]}-{n}"
+            row = (
+                article.title,
+                article.author,
+                article.published.isoformat() if article.published else None,
+                article.declared_comments,
+                article.source,
+                article.format,
+                article.body,
+                article.author_bio,
+                dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                article.url,
+                content_hash(article),
             )
+            insert = (
+                "INSERT INTO articles (id, title, author, published, declared_comments, source, format, body,"
+                " author_bio, imported_at, url, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            )
+            chosen = slug
+            if guild_id is None:
+                await db.execute(insert, (chosen, *row))
+            elif not list(
+                await db.execute_fetchall(
+                    f"{insert} ON CONFLICT (id) DO NOTHING RETURNING id", (chosen, *row)
+                )
+            ):
+                # Another server's article has this slug as its key: this one is keyed by server.
+                chosen = server_key(guild_id, slug)
+                await db.execute(insert, (chosen, *row))
             await db.executemany(
                 'INSERT INTO sections (article_id, idx, heading, start, "end") VALUES (?, ?, ?, ?, ?)',
                 [(chosen, s.index, s.heading, s.start, s.end) for s in article.sections],
@@ -210,9 +250,82 @@ class ArticleQueries:
             url=article.url,
         )
 
-    async def _exists(self, article_id: str) -> bool:
-        async with self._store.db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)) as cursor:
-            return await cursor.fetchone() is not None
+    async def _keys(self, guild_id: int | None) -> list[str]:
+        """The keys of the articles listed in a server (every article for ``None``), oldest first."""
+        where, params = ("", ()) if guild_id is None else (f" WHERE {LISTED_IN}", (guild_id, guild_id))
+        async with self._store.db.execute(
+            f"SELECT a.id FROM articles a{where} ORDER BY a.rowid", params
+        ) as cursor:
+            return [str(row["id"]) for row in await cursor.fetchall()]
+
+    async def taken_ids(self, guild_id: int | None) -> set[str]:
+        """The ids a new article may not take: those listed in the server (the shared library's
+        included); for ``None`` (the shared library, listed everywhere) every server's."""
+        return {article_slug(key) for key in await self._keys(guild_id)}
+
+    async def resolve(self, guild_id: int, article_id: str) -> str:
+        """The key of the article a member of this server names ``article_id`` (its id there, or
+        ``SERVER/ID`` for this server); :class:`NotFoundError` worded as for an id that exists
+        nowhere when no article listed here has it (another server's are not looked at)."""
+        match = _REFERENCE.match(article_id)
+        if match is None or (match["server"] is not None and int(match["server"]) != guild_id):
+            raise NotFoundError(_UNKNOWN.format(article_id))
+        slug = match["slug"]
+        found = [
+            key for key in (server_key(guild_id, slug), slug) if await self.listed_in_by_key(guild_id, key)
+        ]
+        if not found:
+            raise NotFoundError(_UNKNOWN.format(article_id))
+        return found[0]
+
+    async def find(self, reference: str) -> str:
+        """The key of the article the operator names ``reference``: ``ID`` where one article has
+        that id (or the shared library has it: its ids are taken in every server), else
+        ``SERVER/ID``, the article with that id in that server; a one-line error listing the
+        choices when ``ID`` is in several servers."""
+        match = _REFERENCE.match(reference)
+        if match is None:
+            raise NotFoundError(f"no article with id {reference!r} (see `readalong list` or /articles)")
+        if match["server"] is not None:
+            try:
+                return await self.resolve(int(match["server"]), reference)
+            except NotFoundError:
+                raise NotFoundError(
+                    f"no article with id {match['slug']!r} in server {match['server']} (see `readalong list`)"
+                ) from None
+        slug = match["slug"]
+        async with self._store.db.execute(
+            "SELECT a.id, (SELECT min(g.guild_id) FROM article_guilds g WHERE g.article_id = a.id) AS owner"
+            " FROM articles a WHERE a.id = ? OR a.id LIKE ? ORDER BY a.rowid",
+            (slug, f"%/{slug}"),
+        ) as cursor:
+            rows = [(str(row["id"]), row["owner"]) for row in await cursor.fetchall()]
+        rows = [(key, owner) for key, owner in rows if article_slug(key) == slug]
+        shared = [key for key, owner in rows if owner is None]
+        if len(rows) == 1 or shared:
+            return shared[0] if shared else rows[0][0]
+        if not rows:
+            raise NotFoundError(f"no article with id {slug!r} (see `readalong list` or /articles)")
+        choices = ", ".join(server_key(int(owner), slug) for _, owner in rows)
+        raise ReadalongError(f"article id {slug!r} is in several servers: name one as SERVER/ID: {choices}")
+
+    async def references(self) -> dict[str, str]:
+        """Each article's key → how the operator names it: its id where no other article has it,
+        else ``SERVER/ID`` (see :meth:`find`)."""
+        async with self._store.db.execute(
+            "SELECT a.id, (SELECT min(g.guild_id) FROM article_guilds g WHERE g.article_id = a.id) AS owner"
+            " FROM articles a"
+        ) as cursor:
+            rows = [(str(row["id"]), row["owner"]) for row in await cursor.fetchall()]
+        counts: dict[str, int] = {}
+        for key, _ in rows:
+            counts[article_slug(key)] = counts.get(article_slug(key), 0) + 1
+        named = {}
+        for key, owner in rows:
+            slug = article_slug(key)
+            server = owner if owner is not None else key.partition("/")[0] if "/" in key else None
+            named[key] = slug if server is None or counts[slug] == 1 else server_key(int(server), slug)
+        return named
 
     async def get(self, article_id: str) -> Article:
         """The article, or :class:`NotFoundError` naming the id."""
@@ -264,19 +377,26 @@ class ArticleQueries:
             url=row["url"],
         )
 
-    async def listed_in(self, guild_id: int, article_id: str) -> bool:
-        """Whether the article is listed in this server (imported or posted there, or shared)."""
+    async def listed_in_by_key(self, guild_id: int, key: str) -> bool:
+        """Whether the article stored under ``key`` is listed in this server (imported or posted
+        there, or shared)."""
         async with self._store.db.execute(
-            f"SELECT 1 FROM articles a WHERE a.id = ? AND {LISTED_IN}", (article_id, guild_id, guild_id)
+            f"SELECT 1 FROM articles a WHERE a.id = ? AND {LISTED_IN}", (key, guild_id, guild_id)
         ) as cursor:
             return await cursor.fetchone() is not None
 
+    async def listed_in(self, guild_id: int, article_id: str) -> bool:
+        """Whether an article with this id is listed in this server."""
+        try:
+            await self.resolve(guild_id, article_id)
+        except NotFoundError:
+            return False
+        return True
+
     async def in_guild(self, guild_id: int, article_id: str) -> Article:
-        """The article if it is listed in this server; else :class:`NotFoundError`, worded as for
-        an article that does not exist."""
-        if not await self.listed_in(guild_id, article_id):
-            raise NotFoundError(_UNKNOWN.format(article_id))
-        return await self.get(article_id)
+        """The article with this id in this server (see :meth:`resolve`); else
+        :class:`NotFoundError`, worded as for an article that does not exist."""
+        return await self.get(await self.resolve(guild_id, article_id))
 
     async def list(self, guild_id: int | None = None) -> list[ArticleSummary]:
         """The articles listed in a server (every article for ``None``: the operator), newest

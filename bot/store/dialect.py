@@ -34,6 +34,16 @@ class Dialect:
             return f"CAST(json_build_array({joined}) AS TEXT)"
         return f"json_array({joined})"
 
+    @property
+    def serialise_imports(self) -> str | None:
+        """A statement that makes an import's transaction wait for any other process's import in
+        the same database to end, so that the ids each sees taken are still free when it writes
+        (ids are per server, checked in the transaction); None on SQLite, whose ``BEGIN
+        IMMEDIATE`` already lets one writer at a time."""
+        if self.name == "postgresql":
+            return "SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':articles', 0))"
+        return None
+
 
 SQLITE = Dialect("sqlite")
 POSTGRESQL = Dialect("postgresql")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from bot.domain.article import article_slug
 from bot.domain.posting import ItemRow, Placement, Posting, PostingState
 from bot.domain.shards import EVERY_SHARD, ShardSet
 from bot.errors import ConflictError, NotFoundError
@@ -88,7 +89,7 @@ class PostingQueries:
             ) as cursor:
                 if await cursor.fetchone() is not None:
                     raise ConflictError(
-                        f"article {article_id!r} is already posted in <#{channel_id}>: see /article status"
+                        f"article {article_slug(article_id)!r} is already posted in <#{channel_id}>: see /article status"
                     )
             cursor = await db.execute(
                 "INSERT INTO postings (article_id, guild_id, channel_id, channel_kind, pace_minutes, with_comments,"

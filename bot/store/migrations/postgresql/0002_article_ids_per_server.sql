@@ -1,0 +1,16 @@
+-- Article ids are per server (issue 21): an id never tells one server what another imported.
+--
+-- The id members see and type is the article's slug, unique among the articles listed in a
+-- server (its own, the shared library's, those posted there), so the same title imported in two
+-- servers is the same plain id in each. ``articles.id`` stays the key every other table refers to
+-- (sections, comments, postings, messages, passages, asks, article_guilds): an article is keyed by
+-- its slug when no other article has it as its key, else by ``SERVER/SLUG`` (the server that
+-- imported it), and the id shown is the part after the last ``/`` (bot/domain/article.py
+-- article_slug).
+--
+-- Nothing stored changes: every key written before this migration is a plain slug, unique
+-- across all servers, so it stays the id each server already uses (the second server's
+-- ``…-2`` included). What changes is what may be written from now on, which a release before
+-- this one would misread (it would show ``SERVER/SLUG`` keys as ids and not find them by id):
+-- the schema version moving on is what keeps such a release off this database.
+SELECT 1;
