@@ -462,7 +462,9 @@ class Publisher:
         target = posting.notify_channel_id or posting.channel_id
         # Told where `/article post` was used: the channel named only if all who read there see it.
         shown = readers_see(self.bot, target, posting.channel_id)
-        notice = pause_notice(posting.article_slug, posting.channel_id, posting.created_by, reason, named=shown)
+        notice = pause_notice(
+            posting.article_slug, posting.channel_id, posting.created_by, reason, named=shown
+        )
         try:
             async with asyncio.timeout(30.0):
                 channel = await self._channel(target)
