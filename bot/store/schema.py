@@ -194,10 +194,15 @@ async def sqlite_catalog(db: aiosqlite.Connection) -> dict[str, str]:
 
 
 @functools.lru_cache(maxsize=32)
-def derive_sqlite(migrations: tuple[Migration, ...]) -> Derived:
-    """What ``migrations`` make of an empty SQLite database, statement by statement (in memory,
-    a few milliseconds; once per process and list of migrations)."""
+def derive_sqlite(migrations: tuple[Migration, ...], *, per_statement: bool = False) -> Derived:
+    """What ``migrations`` make of an empty SQLite database (in memory, once per process and list
+    of migrations): the catalog alone (a few milliseconds, every opening), or ``per_statement``
+    which statement made what (a few tens of milliseconds, only when something is missing)."""
     with contextlib.closing(sqlite3.connect(":memory:", isolation_level=None)) as memory:
+        if not per_statement:
+            for migration in migrations:
+                memory.executescript(migration.sql)
+            return Derived(_sqlite_catalog_of(memory), ())
         before = _sqlite_catalog_of(memory)
         steps = []
         for migration in migrations:
@@ -227,6 +232,7 @@ async def check_sqlite(
     actual = await sqlite_catalog(db)
     if all(key in actual for key in derived.expected) and not _differing_indexes(derived.expected, actual):
         return
+    derived = derive_sqlite(tuple(migrations[:version]), per_statement=True)
     plan = plan_repair(derived, actual, add_columns=False)
     if plan.unrepairable or not repair:
         missing = plan.unrepairable or tuple(k for k in derived.expected if k not in actual)
@@ -335,15 +341,18 @@ async def postgres_catalog(connection: asyncpg.Connection[Any]) -> dict[str, str
     return catalog
 
 
-_derived_postgres: dict[tuple[Migration, ...], Derived] = {}
+_derived_postgres: dict[tuple[tuple[Migration, ...], bool], Derived] = {}
 """What each list of migrations makes on PostgreSQL, worked out once per process (a scratch
 schema costs a few hundred milliseconds)."""
 
 
-async def derive_postgres(connection: asyncpg.Connection[Any], migrations: tuple[Migration, ...]) -> Derived:
-    """What ``migrations`` make of an empty schema, statement by statement: played in a scratch
-    schema inside a savepoint that is rolled back, so nothing of it outlives the call."""
-    found = _derived_postgres.get(migrations)
+async def derive_postgres(
+    connection: asyncpg.Connection[Any], migrations: tuple[Migration, ...], *, per_statement: bool = False
+) -> Derived:
+    """What ``migrations`` make of an empty schema (``per_statement``: which statement made what):
+    played in a scratch schema inside a savepoint that is rolled back, so nothing of it outlives
+    the call."""
+    found = _derived_postgres.get((migrations, per_statement))
     if found is not None:
         return found
     scratch = f"readalong_scratch_{secrets.token_hex(6)}"
@@ -354,8 +363,11 @@ async def derive_postgres(connection: asyncpg.Connection[Any], migrations: tuple
             path = await connection.fetchval("SELECT current_setting('search_path')")
             await connection.execute(f"CREATE SCHEMA {scratch}")
             await connection.execute(f"SET LOCAL search_path TO {scratch}")
+            if not per_statement:
+                for migration in migrations:
+                    await connection.execute(migration.sql)
             before = await postgres_catalog(connection)
-            for migration in migrations:
+            for migration in migrations if per_statement else ():
                 for statement in split_postgres(migration.sql):
                     await connection.execute(statement)
                     after = await postgres_catalog(connection)
@@ -365,7 +377,7 @@ async def derive_postgres(connection: asyncpg.Connection[Any], migrations: tuple
             await connection.execute("SELECT set_config('search_path', $1, true)", path)
             raise _RolledBack
     assert derived is not None
-    _derived_postgres[migrations] = derived
+    _derived_postgres[migrations, per_statement] = derived
     return derived
 
 
@@ -385,6 +397,7 @@ async def check_postgres(
     actual = await postgres_catalog(connection)
     if all(key in actual for key in derived.expected) and not _differing_indexes(derived.expected, actual):
         return
+    derived = await derive_postgres(connection, tuple(migrations[:version]), per_statement=True)
     plan = plan_repair(derived, actual, add_columns=True)
     if plan.unrepairable:
         raise IncompleteSchemaError(describe_missing(where, version, plan.unrepairable))
