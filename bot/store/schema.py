@@ -134,7 +134,8 @@ def _quoted(name: str) -> str:
 
 
 def describe_missing(where: str, version: int, missing: Sequence[str], *, read_only: bool = False) -> str:
-    """One line naming what a database's schema lacks."""
+    """One line naming what a database's schema lacks (a missing table's columns go unsaid)."""
+    missing = _summary(sorted(missing)).split(", ")
     shown = ", ".join(missing[:_SHOWN]) + (f" and {len(missing) - _SHOWN} more" if len(missing) > _SHOWN else "")
     if read_only:
         return f"{where}: schema {version} lacks {shown}; it is read-only, so it cannot be repaired here"
