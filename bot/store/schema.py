@@ -136,7 +136,9 @@ def _quoted(name: str) -> str:
 def describe_missing(where: str, version: int, missing: Sequence[str], *, read_only: bool = False) -> str:
     """One line naming what a database's schema lacks (a missing table's columns go unsaid)."""
     missing = _summary(sorted(missing)).split(", ")
-    shown = ", ".join(missing[:_SHOWN]) + (f" and {len(missing) - _SHOWN} more" if len(missing) > _SHOWN else "")
+    shown = ", ".join(missing[:_SHOWN]) + (
+        f" and {len(missing) - _SHOWN} more" if len(missing) > _SHOWN else ""
+    )
     if read_only:
         return f"{where}: schema {version} lacks {shown}; it is read-only, so it cannot be repaired here"
     return (
@@ -216,7 +218,9 @@ def derive_sqlite(migrations: tuple[Migration, ...], *, per_statement: bool = Fa
 
 
 def _step(number: int, sql: str, before: Catalog, after: Catalog) -> Step:
-    added = frozenset(k for k in after if k not in before or (k.startswith("index ") and before[k] != after[k]))
+    added = frozenset(
+        k for k in after if k not in before or (k.startswith("index ") and before[k] != after[k])
+    )
     removed = frozenset(k for k in before if k not in after)
     return Step(number, sql, added, removed)
 
@@ -336,9 +340,10 @@ async def postgres_catalog(connection: asyncpg.Connection[Any]) -> dict[str, str
     qualified = re.compile(r" ON (ONLY )?(" + re.escape(_quoted(schema)) + "|" + re.escape(schema) + r")\.")
     catalog = {}
     for kind, name, definition in await connection.fetch(_PG_OBJECTS):
-        if kind == "index":
-            definition = qualified.sub(lambda m: f" ON {m.group(1) or ''}", definition)
-        catalog[f"{kind} {name}"] = definition
+        shown = (
+            qualified.sub(lambda m: f" ON {m.group(1) or ''}", definition) if kind == "index" else definition
+        )
+        catalog[f"{kind} {name}"] = shown
     return catalog
 
 

@@ -26,9 +26,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import shutil
 import sqlite3
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import asyncpg
@@ -40,7 +42,7 @@ from bot.store import Store, load_migrations
 from bot.store.dialect import POSTGRESQL, SQLITE
 from bot.store.errors import IncompleteSchemaError
 from bot.store.schema import postgres_catalog, split_postgres, split_sqlite
-from tests.cli.test_refusals import shared_folder, unprivileged  # noqa: F401 - a fixture, and a helper
+from tests.cli.test_refusals import unprivileged
 from tests.openai_server import FakeOpenAI
 
 ROOT = Path(__file__).parents[2]
@@ -102,7 +104,9 @@ async def test_an_earlier_sqlite_schema_opens_as_the_full_schema(tmp_path: Path,
         assert await store.schema_version() == len(load_migrations())
     with sqlite3.connect(old) as connection:
         # comments_fts was filled once (by 0011 or its repair), not once per opening
-        assert connection.execute("SELECT count(*) FROM comments_fts WHERE article_id = ?", (OLD,)).fetchone() == (1,)
+        assert connection.execute(
+            "SELECT count(*) FROM comments_fts WHERE article_id = ?", (OLD,)
+        ).fetchone() == (1,)
 
 
 def readalong(
@@ -110,7 +114,9 @@ def readalong(
 ) -> asyncio.Future[tuple[int, str, str]]:
     """``readalong [--db DB] ARGV`` in a subprocess, without Readalong's or Discord's settings from
     the environment; awaited for (status, stdout, stderr)."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "READALONG_", "OPENAI_"))}
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "READALONG_", "OPENAI_"))
+    }
     environment.update(env or {})
     command = [sys.executable, "-m", "bot", *(["--db", str(db)] if db is not None else []), *argv]
 
@@ -191,6 +197,17 @@ async def test_every_command_works_on_an_earlier_sqlite_database(tmp_path: Path,
         assert connection.execute("SELECT count(*) FROM embeddings").fetchone()[0] > 0
 
 
+@pytest.fixture
+def shared_folder() -> Iterator[Path]:
+    """A folder ``nobody`` can enter and read but not write (pytest's tmp_path is private to root)."""
+    folder = Path(tempfile.mkdtemp(prefix="readalong-ro-"))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder)
+
+
 async def current_sqlite(path: Path) -> None:
     async with Store(path):
         pass
@@ -240,7 +257,9 @@ async def test_a_read_only_database_with_a_gap_is_named_not_repaired(shared_fold
 # No placeholder migrations
 
 
-GRANDFATHERED = {("sqlite", "0002_search.sql"): "2a00dff2b7afe8c9b86188410731efa31799558f91ff32c5d794ef86ae256015"}
+GRANDFATHERED = {
+    ("sqlite", "0002_search.sql"): "2a00dff2b7afe8c9b86188410731efa31799558f91ff32c5d794ef86ae256015"
+}
 """Placeholders every existing database has applied, kept so the numbering stays: each pinned by
 its content's SHA-256, so the list cannot let a new one in."""
 
@@ -251,7 +270,12 @@ def sqlite_migrations_that_change_nothing(folder: Path) -> list[str]:
     idle = []
     with sqlite3.connect(":memory:", isolation_level=None) as connection:
         writes: list[int] = []
-        reads = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
+        reads = {
+            sqlite3.SQLITE_SELECT,
+            sqlite3.SQLITE_READ,
+            sqlite3.SQLITE_FUNCTION,
+            sqlite3.SQLITE_RECURSIVE,
+        }
 
         def authorize(action: int, *_: object) -> int:
             if action not in reads:
@@ -375,7 +399,7 @@ async def test_an_earlier_postgresql_schema_is_repaired_and_every_command_works(
                 (OLD, OLD_BODY),
             )
             await db.execute(
-                "INSERT INTO sections (article_id, idx, heading, start, \"end\") VALUES (?, 0, NULL, 0, ?)",
+                'INSERT INTO sections (article_id, idx, heading, start, "end") VALUES (?, 0, NULL, 0, ?)',
                 (OLD, len(OLD_BODY)),
             )
             await db.execute(
@@ -389,21 +413,23 @@ async def test_an_earlier_postgresql_schema_is_repaired_and_every_command_works(
         assert (await store.articles.get(OLD)).body == OLD_BODY
     assert await pg_catalog(postgres_url) == expected  # the same objects, the same index definitions
 
-    db = postgres_url.reveal()
+    env = {"READALONG_DB": postgres_url.reveal()}
     sample = ROOT / "bot" / "data" / f"{SAMPLE}.txt"
-    status, out, err = await readalong("import", str(sample), env={"READALONG_DB": db})
+    status, out, err = await readalong("import", str(sample), env=env)
     assert status == 0, err
-    status, out, err = await readalong("import", str(sample), env={"READALONG_DB": db})
+    status, out, err = await readalong("import", str(sample), env=env)
     assert status == 0 and out.startswith("Already there:"), err
-    status, out, err = await readalong("list", env={"READALONG_DB": db})
+    status, out, err = await readalong("list", env=env)
     assert status == 0 and f"{OLD}\tAn Older Article" in out and f"{SAMPLE}\t" in out, err
-    status, out, err = await readalong("show", OLD, env={"READALONG_DB": db})
+    status, out, err = await readalong("show", OLD, env=env)
     assert status == 0 and "The harbour froze in January." in out, err
-    status, out, err = await readalong("ask", SAMPLE, "What did the special public commission do?", env={"READALONG_DB": db})
+    status, out, err = await readalong("ask", SAMPLE, "What did the special public commission do?", env=env)
     assert status == 0 and "three-month" in out, err
-    status, out, err = await readalong("export", SAMPLE, "--format", "json", "-o", str(tmp_path / "j"), env={"READALONG_DB": db})
+    status, out, err = await readalong(
+        "export", SAMPLE, "--format", "json", "-o", str(tmp_path / "j"), env=env
+    )
     assert status == 0, err
-    status, out, err = await readalong("archive", "search", "skating", env={"READALONG_DB": db})
+    status, out, err = await readalong("archive", "search", "skating", env=env)
     assert status == 0 and "Skating to work sounds cold." in out, err
 
 
@@ -428,3 +454,20 @@ async def test_a_postgresql_gap_no_statement_can_fill_is_refused(postgres_url: P
     assert isinstance(refused.value, IncompleteSchemaError)
     assert "lacks column articles.source" in str(refused.value) and "\n" not in str(refused.value)
     assert await pg_catalog(postgres_url) == before  # guild_settings' repair was rolled back too
+
+
+async def test_the_sandbox_names_its_own_database_when_sqlite_refuses(tmp_path: Path) -> None:
+    """An SQLite error the store does not foresee (here an operator's trigger refusing inserts)
+    is named with the sandbox's database, not the default one the CLI would name."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    db = folder / "readalong.db"
+    await current_sqlite(db)
+    with sqlite3.connect(db) as connection:
+        connection.execute(
+            "CREATE TRIGGER no_new_articles BEFORE INSERT ON articles BEGIN SELECT RAISE(ABORT, 'frozen'); END"
+        )
+    script = tmp_path / "script.txt"
+    script.write_text("/about\n", encoding="utf-8")
+    status, _, err = await readalong("sandbox", "--data", str(folder), "--script", str(script))
+    assert (status, err) == (2, f"readalong: error: {db}: frozen\n")
