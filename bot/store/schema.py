@@ -399,7 +399,14 @@ async def check_postgres(
     :class:`IncompleteSchemaError` naming what is missing."""
     if version == 0:
         return
-    derived = await derive_postgres(connection, tuple(migrations[:version]))
+    import asyncpg
+
+    try:
+        derived = await derive_postgres(connection, tuple(migrations[:version]))
+    except asyncpg.InsufficientPrivilegeError as error:
+        # The scratch schema needs CREATE on the database; a user without it runs unchecked.
+        log.warning("cannot check the schema of %s (no scratch schema: %s)", where, error)
+        return
     actual = await postgres_catalog(connection)
     if all(key in actual for key in derived.expected) and not _differing_indexes(derived.expected, actual):
         return
@@ -407,8 +414,6 @@ async def check_postgres(
     plan = plan_repair(derived, actual, add_columns=True)
     if plan.unrepairable:
         raise IncompleteSchemaError(describe_missing(where, version, plan.unrepairable))
-    import asyncpg
-
     async with connection.transaction():
         for statement in plan.statements:
             try:

@@ -30,6 +30,7 @@ import shutil
 import sqlite3
 import sys
 import tempfile
+import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -39,6 +40,7 @@ import pytest
 from bot.domain.database import PostgresUrl
 from bot.errors import DatabaseError
 from bot.store import Store, load_migrations
+from bot.store import schema as schema_module
 from bot.store.dialect import POSTGRESQL, SQLITE
 from bot.store.errors import IncompleteSchemaError
 from bot.store.schema import postgres_catalog, split_postgres, split_sqlite
@@ -471,3 +473,27 @@ async def test_the_sandbox_names_its_own_database_when_sqlite_refuses(tmp_path: 
     script.write_text("/about\n", encoding="utf-8")
     status, _, err = await readalong("sandbox", "--data", str(folder), "--script", str(script))
     assert (status, err) == (2, f"readalong: error: {db}: frozen\n")
+
+
+async def test_a_user_who_may_not_create_schemas_runs_unchecked_with_a_warning(
+    postgres_url: PostgresUrl, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The expected schema is built in a scratch schema, which needs CREATE on the database; a bot
+    whose user may only use its own schema still starts, saying once that it could not check."""
+    monkeypatch.setattr(schema_module, "_derived_postgres", {})  # as in a process starting now
+    role = f"readalong_limited_{uuid.uuid4().hex[:8]}"
+    schema = postgres_url.reveal().rsplit("search_path=", 1)[1]
+    admin = await asyncpg.connect(postgres_url.reveal())
+    try:
+        await admin.execute(f"CREATE ROLE {role} LOGIN")
+        await admin.execute(f"GRANT USAGE, CREATE ON SCHEMA {schema} TO {role}")
+        limited = PostgresUrl(postgres_url.reveal().replace("://postgres@", f"://{role}@", 1))
+        async with Store(limited) as store:  # a fresh schema: migrated, nothing to check
+            assert await store.schema_version() == len(load_migrations(dialect=POSTGRESQL))
+        async with Store(limited) as store:
+            assert await store.schema_version() == len(load_migrations(dialect=POSTGRESQL))
+        assert [r.getMessage() for r in caplog.records if "cannot check the schema" in r.getMessage()]
+    finally:
+        await admin.execute(f"DROP OWNED BY {role} CASCADE")
+        await admin.execute(f"DROP ROLE {role}")
+        await admin.close()
