@@ -298,23 +298,23 @@ def split_postgres(script: str) -> list[str]:
 
 _PG_OBJECTS = """
 SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'view' ELSE 'table' END, c.relname, ''
-  FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm')
+  FROM pg_class c WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND c.relkind IN ('r', 'p', 'v', 'm')
 UNION ALL
 SELECT 'index', i.relname, pg_get_indexdef(x.indexrelid)
   FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
-  WHERE i.relnamespace = current_schema()::regnamespace
+  WHERE i.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())
     AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)
 UNION ALL
 SELECT 'trigger', t.tgname, '' FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-  WHERE c.relnamespace = current_schema()::regnamespace AND NOT t.tgisinternal
+  WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND NOT t.tgisinternal
 UNION ALL
-SELECT 'function', p.proname, '' FROM pg_proc p WHERE p.pronamespace = current_schema()::regnamespace
+SELECT 'function', p.proname, '' FROM pg_proc p WHERE p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())
 UNION ALL
 SELECT 'text search configuration', cfgname, '' FROM pg_ts_config
-  WHERE cfgnamespace = current_schema()::regnamespace
+  WHERE cfgnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())
 UNION ALL
 SELECT 'text search dictionary', dictname, '' FROM pg_ts_dict
-  WHERE dictnamespace = current_schema()::regnamespace
+  WHERE dictnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())
 UNION ALL
 SELECT 'column', c.relname || '.' || a.attname,
     format_type(a.atttypid, a.atttypmod)
@@ -328,7 +328,7 @@ SELECT 'column', c.relname || '.' || a.attname,
   FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_type t ON t.oid = a.atttypid
   LEFT JOIN pg_collation co ON co.oid = a.attcollation
   LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-  WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm')
+  WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND c.relkind IN ('r', 'p', 'v', 'm')
     AND a.attnum > 0 AND NOT a.attisdropped
 """
 
