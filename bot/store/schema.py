@@ -237,22 +237,26 @@ async def check_sqlite(
     actual = await sqlite_catalog(db)
     if all(key in actual for key in derived.expected) and not _differing_indexes(derived.expected, actual):
         return
+    if not repair:
+        raise IncompleteSchemaError(
+            describe_missing(where, version, _missing(derived, actual), read_only=True)
+        )
     derived = derive_sqlite(tuple(migrations[:version]), per_statement=True)
-    plan = plan_repair(derived, actual, add_columns=False)
-    if plan.unrepairable or not repair:
-        missing = plan.unrepairable or tuple(k for k in derived.expected if k not in actual)
-        raise IncompleteSchemaError(describe_missing(where, version, missing, read_only=not repair))
     await db.execute("BEGIN IMMEDIATE")
     try:
+        # Again under the write lock: another process opening it at the same time may have repaired it.
+        actual = await sqlite_catalog(db)
+        plan = plan_repair(derived, actual, add_columns=False)
+        if plan.unrepairable:
+            raise IncompleteSchemaError(describe_missing(where, version, plan.unrepairable))
         for statement in plan.statements:
             try:
                 await db.execute(statement)
             except sqlite3.Error as error:
-                missing = tuple(k for k in derived.expected if k not in actual)
                 raise IncompleteSchemaError(
-                    f"{describe_missing(where, version, missing)} (repairing it failed: {error})"
+                    f"{describe_missing(where, version, _missing(derived, actual))} (repairing it failed: {error})"
                 ) from None
-        still = [k for k in derived.expected if k not in await sqlite_catalog(db)]
+        still = _missing(derived, await sqlite_catalog(db))
         if still:
             raise IncompleteSchemaError(describe_missing(where, version, still))
     except BaseException:
@@ -260,7 +264,14 @@ async def check_sqlite(
             await db.execute("ROLLBACK")
         raise
     await db.execute("COMMIT")
-    log.warning("repaired %s: added %s, which an earlier version left out", where, _summary(plan.restored))
+    if plan.restored:
+        log.warning(
+            "repaired %s: restored %s, which an earlier version left out", where, _summary(plan.restored)
+        )
+
+
+def _missing(derived: Derived, actual: Catalog) -> tuple[str, ...]:
+    return tuple(key for key in derived.expected if key not in actual)
 
 
 def _differing_indexes(expected: Catalog, actual: Catalog) -> bool:
@@ -419,12 +430,10 @@ async def check_postgres(
             try:
                 await connection.execute(statement)
             except asyncpg.PostgresError as error:
-                missing = tuple(k for k in derived.expected if k not in actual)
                 raise IncompleteSchemaError(
-                    f"{describe_missing(where, version, missing)} (repairing it failed: {error})"
+                    f"{describe_missing(where, version, _missing(derived, actual))} (repairing it failed: {error})"
                 ) from None
-        after = await postgres_catalog(connection)
-        still = [k for k in derived.expected if k not in after]
+        still = _missing(derived, await postgres_catalog(connection))
         if still:
             raise IncompleteSchemaError(describe_missing(where, version, still))
-    log.warning("repaired %s: added %s, which an earlier version left out", where, _summary(plan.restored))
+    log.warning("repaired %s: restored %s, which an earlier version left out", where, _summary(plan.restored))
