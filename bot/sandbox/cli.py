@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import sqlite3
 import sys
 import tempfile
 from importlib import resources
@@ -20,7 +21,7 @@ from bot.sandbox.harness import running_bot, sandbox_settings
 from bot.sandbox.server import Sandbox, Seed
 from bot.services.articles import import_article
 from bot.settings import DB_NAME, SANDBOX_WORLD, Settings
-from bot.store import Store
+from bot.store import Store, describe_database_error
 
 SAMPLE = "the-lessons-of-zhanaozen.txt"
 WORLD = SANDBOX_WORLD
@@ -51,6 +52,9 @@ def run_sandbox(args: argparse.Namespace, settings: Settings) -> int:
             asyncio.run(_main(args, settings, folder))
         except KeyboardInterrupt:
             print(file=sys.stderr)
+        except sqlite3.Error as error:
+            # The CLI would name the default database; the sandbox's is in its own folder.
+            raise describe_database_error(error, folder / DB_NAME) from None
     return 0
 
 

@@ -10,6 +10,13 @@ from __future__ import annotations
 import sqlite3
 import sys
 
+from bot.errors import DatabaseError
+
+
+class IncompleteSchemaError(DatabaseError):
+    """The database lacks tables, columns or indexes its schema version claims, and they cannot
+    be added back (see :mod:`bot.store.schema`)."""
+
 
 def is_postgres_error(error: BaseException) -> bool:
     """Whether ``error`` is asyncpg's: the server's refusal, or the connection's failure."""

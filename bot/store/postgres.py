@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.domain.database import PostgresUrl
 from bot.errors import DatabaseError, ReadalongError
+from bot.store.schema import check_postgres
 
 if TYPE_CHECKING:
     import asyncpg
@@ -470,6 +471,9 @@ class PostgresBackend:
                     f"{self.url.shown} (schema {schema}) is not a Readalong database (it holds other"
                     f" tables: {shown}); give it a database or schema of its own"
                 )
+            # What the version claims is there before more is built on it (0001 was once edited
+            # in place): repaired, or refused naming what is missing.
+            await check_postgres(connection, f"{self.url.shown} (schema {schema})", self._migrations, current)
             for migration in self._migrations[current:]:
                 try:
                     async with connection.transaction():  # a savepoint: one migration at a time

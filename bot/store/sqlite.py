@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 import aiosqlite
 
 from bot.errors import DatabaseError, DatabaseInUseError, ReadOnlyDatabaseError
+from bot.store.schema import check_sqlite
 
 if TYPE_CHECKING:
     from bot.domain.shards import ShardSet
@@ -317,6 +318,8 @@ class SqliteBackend:
             await self.reader.execute("PRAGMA query_only = ON")
             # One read now, so a damaged schema is refused at open rather than mid-command.
             await self.reader.execute_fetchall("SELECT count(*) FROM sqlite_schema")
+            if writer is None:  # not migrated, so not checked yet: what it lacks is named now
+                await check_sqlite(self.reader, str(self.path), migrations, found.version, repair=False)
         except BaseException as error:
             if self.reader is not None:
                 await self.reader.close()
@@ -414,6 +417,9 @@ class SqliteBackend:
             raise DatabaseError(
                 f"{self.path} was written by a newer Readalong (schema {current}, this one knows {len(migrations)})"
             )
+        # What the version claims is there before more is built on it (placeholders once stood in
+        # for real migrations): repaired, or refused naming what is missing.
+        await check_sqlite(db, str(self.path), migrations, current, repair=True)
         mark = f"PRAGMA application_id = {APPLICATION_ID};"
         if found.kind is _Kind.UNMARKED:
             log.info("adopting %s (a Readalong database made before the mark)", self.path)
