@@ -1,3 +1,7 @@
+-- This version also marks article ids per server (issue 21): from it on an article may be keyed
+-- ``SERVER/SLUG`` when another server's article has its slug as key (bot/domain/article.py
+-- article_slug); keys written before are plain slugs and stay the ids servers use. A release
+-- before this one would show such keys as ids, so the version moving on keeps it off.
 -- Where each answer was posted on Discord, and what re-renders it: when a reader deletes (or
 -- edits away) a message an answer quotes, the bot edits its posted answer without the quote and
 -- the archived copy of that message changes with it (issue 21).
