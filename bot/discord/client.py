@@ -169,6 +169,7 @@ class ReadalongBot(commands.AutoShardedBot):
         """Loop time of the last IDENTIFY in each bucket (``shard_id % max_concurrency``)."""
         self._identify_locks: dict[int, asyncio.Lock] = {}
         self._shards_identified: set[int] = set()
+        self._stop_logged = False
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         """Wait as Discord's identify limit asks (Gateway, "Sharding", Max Concurrency): one
@@ -227,7 +228,10 @@ class ReadalongBot(commands.AutoShardedBot):
             log.info("synced %d global commands (may take up to an hour to show everywhere)", len(synced))
 
     async def close(self) -> None:
-        """Disconnect, then close the answer writer and the store, even if disconnecting failed."""
+        """Stop: the cogs are unloaded first (the publisher finishes the item it is sending, within
+        10 s, and starts no other; the recorder writes its queue), then the gateway is closed,
+        one line says what is left for the next start, and the answer writer and the store are
+        closed, even if disconnecting failed."""
         try:
             loop: object = self.loop  # discord.py's placeholder until started, typed as a loop
             if not isinstance(loop, asyncio.AbstractEventLoop):
@@ -235,12 +239,25 @@ class ReadalongBot(commands.AutoShardedBot):
                 # event queue that starting makes, so make it the way ``async with bot`` does.
                 await self._async_setup_hook()
             await super().close()
+            await self._log_stopped()
         finally:
             if self.writer is not None:
                 await self.writer.close()
             if self.embedder is not None:
                 await self.embedder.close()
             await self.store.close()
+
+    async def _log_stopped(self) -> None:
+        """The last line of a run, once: how many postings stopped with items still to send."""
+        if self._stop_logged or self.store.closed:
+            return
+        self._stop_logged = True
+        try:
+            left = len(await self.store.postings.active_ids(self.shard_set))
+        except Exception as error:  # the database gone: the line is still written
+            log.warning("stopped; the postings left could not be counted (%s)", error)
+            return
+        log.info("stopped: %d postings paused mid-way, resumed at next start", left)
 
 
 def create_bot(
