@@ -36,7 +36,7 @@ from bot.domain.article import Article
 from bot.domain.posting import ItemRow, PlanItem, Posting
 from bot.errors import ReadalongError
 from bot.posting.plan import plan_posting
-from bot.store import is_busy_error
+from bot.store import describe_trouble, is_busy_error
 from bot.store.postings import utcnow
 
 if TYPE_CHECKING:
@@ -256,7 +256,7 @@ def classify(error: BaseException) -> Verdict:
     if isinstance(error, aiohttp.ClientError | OSError):
         return Verdict(False, f"network error ({type(error).__name__})")
     if is_busy_error(error):
-        return Verdict(False, f"the database is busy ({error})")
+        return Verdict(False, describe_trouble(error))
     return Verdict(False, f"unexpected error ({type(error).__name__}; see the log)", expected=False)
 
 

@@ -62,7 +62,9 @@ def describe_database_error(error: sqlite3.Error, path: Path) -> DatabaseError:
     if primary == sqlite3.SQLITE_NOTADB:
         return DatabaseError(f"{path} is not a Readalong database (not an SQLite file)")
     if primary == sqlite3.SQLITE_FULL:
-        return DatabaseError(f"{path}: the disk is full")
+        return DatabaseError(
+            f"{path}: the database's disk is full; nothing was written: free some space, then try again"
+        )
     if primary == sqlite3.SQLITE_CANTOPEN:
         return DatabaseError(f"cannot open database {path}: {error}")
     return DatabaseError(f"{path}: {error}")
@@ -505,7 +507,12 @@ class SqliteBackend:
                 if db.in_transaction:
                     await db.execute("ROLLBACK")
                 code = getattr(error, "sqlite_errorcode", 0) & 0xFF
-                if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CORRUPT):
+                if code in (
+                    sqlite3.SQLITE_BUSY,
+                    sqlite3.SQLITE_READONLY,
+                    sqlite3.SQLITE_CORRUPT,
+                    sqlite3.SQLITE_FULL,
+                ):
                     raise
                 raise MigrationError(
                     f"migration {migration.number:04d}_{migration.name} failed: {error}; the database is unchanged"
