@@ -75,12 +75,12 @@ async def _main(args: argparse.Namespace, settings: Settings, folder: Path) -> N
         await import_sample(db_path, settings)
     async with sandbox:
         if args.serve:
-            print(f"READALONG_DISCORD_URL={sandbox.base_url}")
-            print(f"DISCORD_TOKEN={sandbox.token}")
-            print(f"DEV_GUILD_ID={seed.guild_id}")
-            print("Serving until Ctrl-C (or SIGTERM).", flush=True)
             # Both signals end the server the same way: its world saved, the port closed, exit 0.
             with StopSignals() as signals:
+                print(f"READALONG_DISCORD_URL={sandbox.base_url}")
+                print(f"DISCORD_TOKEN={sandbox.token}")
+                print(f"DEV_GUILD_ID={seed.guild_id}")
+                print("Serving until Ctrl-C (or SIGTERM).", flush=True)
                 await signals.requested.wait()
             return
         bot_settings = sandbox_settings(

@@ -203,3 +203,81 @@ async def test_sigterm_mid_burst_writes_what_was_acknowledged_and_exits_0(
     # Nothing posted twice: the intro and §1, each once.
     firsts = [m["content"].split("\n")[0] for m in sandbox.messages("general")]
     assert len(firsts) == 2 and firsts[0] == "📖 **The Lessons of Zhanaozen**", firsts
+
+
+async def test_a_second_sigterm_exits_at_once(
+    sandbox: Sandbox, seed: Seed, database: Database, tmp_path: Path, sample_path: Path
+) -> None:
+    """An item whose request hangs holds the stop for up to 10 s; a second SIGTERM ends the
+    process at once (status 128 + 15, as a shell reports SIGTERM), the item left ``sending``;
+    the next start looks for it in the channel before sending it: nothing is posted twice."""
+    await import_sample(database, sample_path)
+    log = tmp_path / "bot.log"
+    bot = await start(sandbox, seed, database, log)
+    release = asyncio.Event()
+    held = asyncio.Event()
+    posts = 0
+
+    async def hang_the_second_message(phase: str, route: str) -> None:
+        nonlocal posts
+        if phase != "before" or not re.fullmatch(r"POST /channels/\d+/messages", route):
+            return
+        posts += 1
+        if posts == 2:
+            held.set()
+            await release.wait()
+
+    sandbox.faults.hook = hang_the_second_message
+    try:
+        result = await sandbox.run("ada", "general", f"/article post article:{ARTICLE} channel:#general")
+        assert "Posting **The Lessons of Zhanaozen**" in result.text, result.text
+        await asyncio.wait_for(held.wait(), 30)
+        assert bot.process is not None
+        bot.process.send_signal(signal.SIGTERM)
+        await asyncio.sleep(1.0)
+        assert bot.process.returncode is None  # still finishing the item
+        began = time.monotonic()
+        bot.process.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(bot.process.wait(), STOP_WITHIN)
+        assert code == 128 + signal.SIGTERM, log.read_text()
+        assert time.monotonic() - began < 2.0
+        assert "SIGTERM again: exiting at once" in log.read_text()
+        release.set()
+        sandbox.faults.hook = None
+        async with Store(database) as store:
+            (posting,) = await store.postings.for_guild(int(seed.guild_id))
+            statuses = [i.status for i in await store.postings.items(posting.id)]
+        assert statuses[:3] == ["done", "sending", "pending"], statuses  # cut off mid-send
+
+        bot = await start(sandbox, seed, database, log)
+        await sandbox.wait_until(lambda: sample_posted(sandbox, seed.general_id), within=60)
+        await sandbox.wait_idle(quiet=0.5)
+        code, _ = await terminate(bot)
+    finally:
+        release.set()
+        sandbox.faults.hook = None
+        await bot.kill()
+    assert code == 0
+    await check_exactly_once(sandbox, seed.general_id, database)
+
+
+@pytest.mark.sqlite_only(reason="the sandbox's server alone: no bot, no database")
+async def test_the_sandbox_server_stops_on_sigterm(tmp_path: Path) -> None:
+    """``readalong sandbox --serve`` (what ``readalong run`` is pointed at without Discord) stops
+    on SIGTERM as on Ctrl-C: its world saved, exit 0."""
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "sandbox", "--serve", "--data", str(tmp_path / "sandbox"),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert server.stdout is not None
+    try:
+        lines = [(await asyncio.wait_for(server.stdout.readline(), 30)).decode() for _ in range(4)]
+        assert lines[0].startswith("READALONG_DISCORD_URL=http://127.0.0.1:"), lines
+        server.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(server.wait(), STOP_WITHIN)
+    finally:
+        if server.returncode is None:
+            server.kill()
+            await server.wait()
+    assert code == 0
+    assert (tmp_path / "sandbox" / "sandbox-world.json").is_file()
