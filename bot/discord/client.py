@@ -60,6 +60,14 @@ def extension_names() -> list[str]:
 class ReadalongTree(app_commands.CommandTree["ReadalongBot"]):
     """Turns expected errors into a short private reply; logs the rest with an id the user can quote."""
 
+    async def interaction_check(self, interaction: discord.Interaction[ReadalongBot], /) -> bool:
+        """No command is started once the bot is stopping (its cogs are being unloaded): the
+        member is told to try again, rather than "something went wrong"."""
+        if interaction.client.stopping:
+            await send_ephemeral(interaction, "Readalong is restarting: try again in a minute.")
+            return False
+        return True
+
     async def on_error(
         self, interaction: discord.Interaction[ReadalongBot], error: app_commands.AppCommandError
     ) -> None:
@@ -170,6 +178,8 @@ class ReadalongBot(commands.AutoShardedBot):
         self._identify_locks: dict[int, asyncio.Lock] = {}
         self._shards_identified: set[int] = set()
         self._stop_logged = False
+        self.stopping = False
+        """Set when :meth:`close` begins: commands are answered "restarting", not started."""
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         """Wait as Discord's identify limit asks (Gateway, "Sharding", Max Concurrency): one
@@ -228,16 +238,21 @@ class ReadalongBot(commands.AutoShardedBot):
             log.info("synced %d global commands (may take up to an hour to show everywhere)", len(synced))
 
     async def close(self) -> None:
-        """Stop: the cogs are unloaded first (the publisher finishes the item it is sending, within
-        10 s, and starts no other; the recorder writes its queue), then the gateway is closed,
-        one line says what is left for the next start, and the answer writer and the store are
-        closed, even if disconnecting failed."""
+        """Stop: commands are answered "restarting" from now on; the cogs are unloaded in the
+        reverse order of loading (the publisher first: it finishes the item it is sending, within
+        10 s, and starts no other, while the recorder still records; then the recorder writes its
+        queue); then the gateway is closed, one line says what is left for the next start, and
+        the answer writer and the store are closed, even if disconnecting failed."""
+        self.stopping = True
         try:
             loop: object = self.loop  # discord.py's placeholder until started, typed as a loop
             if not isinstance(loop, asyncio.AbstractEventLoop):
                 # Built but never started (the extension test): AutoShardedClient.close needs the
                 # event queue that starting makes, so make it the way ``async with bot`` does.
                 await self._async_setup_hook()
+            for name in reversed(list(self.extensions)):
+                with contextlib.suppress(Exception):  # as discord.py's own close: stop the others
+                    await self.unload_extension(name)
             await super().close()
             await self._log_stopped()
         finally:

@@ -43,11 +43,12 @@ async def test_six_admins_post_at_once_and_each_posting_starts(
             )
             refused = [r.text for r in results if "Posting **The Lessons of Zhanaozen**" not in r.text]
             assert not refused, f"round {round_ + 1}: {refused}"
+
             # The intro and §1 of every posting, at once (the rest is paced an hour apart).
-            await sandbox.wait_until(
-                lambda channels=channels: all(len(sandbox.messages(c)) >= 2 for c in channels),
-                within=20,
-            )
+            def started(channels: list[str] = channels) -> bool:
+                return all(len(sandbox.messages(c)) >= 2 for c in channels)
+
+            await sandbox.wait_until(started, within=20)
         await sandbox.wait_idle(quiet=0.3)
         for g in servers:
             assert len(await bot.store.postings.for_guild(int(g))) == ROUNDS

@@ -91,6 +91,7 @@ async def test_sigterm_mid_send_finishes_the_item_and_exits_0(
     bot = await start(sandbox, seed, database, log)
     signalled = asyncio.Event()
     posts = 0
+    asked: list[str] = []
 
     async def sigterm_while_sending(phase: str, route: str) -> None:
         nonlocal posts
@@ -100,7 +101,11 @@ async def test_sigterm_mid_send_finishes_the_item_and_exits_0(
         if posts == 3 and bot.process is not None:
             bot.process.send_signal(signal.SIGTERM)
             signalled.set()
-            await asyncio.sleep(1.0)  # the message reaches "Discord" after the signal
+            # The message reaches "Discord" after the signal; meanwhile a member's command is
+            # answered, not started.
+            await asyncio.sleep(0.5)
+            asked.append((await sandbox.run("ben", "general", "/articles", deadline=5)).text)
+            await asyncio.sleep(0.5)
 
     sandbox.faults.hook = sigterm_while_sending
     try:
@@ -116,6 +121,7 @@ async def test_sigterm_mid_send_finishes_the_item_and_exits_0(
         assert code == 0, text
         assert took < STOP_WITHIN, text
         assert [int(n) for n in STOPPED.findall(text)] == [1], text
+        assert asked == ["Readalong is restarting: try again in a minute."]
 
         # The message in flight was recorded, and nothing is left ``sending``: the restart has
         # nothing to look for.

@@ -127,7 +127,7 @@ async def test_the_recorder_names_a_full_disk_and_catches_up(
         await cap_pages(store, None)  # space freed
         assert await asyncio.wait_for(asyncio.gather(*adding), 30) == [True] * 59
         assert "caught up" in caplog.text
-        assert len(await store.db.execute_fetchall("SELECT id FROM messages")) == 59
+        assert len(list(await store.db.execute_fetchall("SELECT id FROM messages"))) == 59
     finally:
         await recorder.close()
         await store.close()
