@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from bot.discord.supervise import Backoff, TaskSet
 from bot.domain.message import StoredMessage
-from bot.store import Store, is_busy_error
+from bot.store import Store, describe_trouble, is_busy_error
 
 log = logging.getLogger(__name__)
 
@@ -126,8 +126,8 @@ class BatchRecorder:
                     if now - last_log >= _BUSY_LOG_EVERY:
                         last_log = now
                         log.warning(
-                            "the database is busy (%s); %d changes wait in memory, retrying in %.1f s",
-                            error,
+                            "%s; %d changes wait in memory, retrying in %.1f s",
+                            describe_trouble(error),
                             len(self._queue),
                             delay,
                         )

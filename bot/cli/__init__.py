@@ -30,6 +30,7 @@ from bot.services import articles as articles_service
 from bot.services.articles import Imported, import_article, parse_file
 from bot.services.stores import open_existing_store
 from bot.settings import DB_NAME, SANDBOX_WORLD, Settings, parse_shards
+from bot.stopping import StopSignals
 from bot.store import Store, describe_database_error, is_postgres_error
 from bot.store.postgres import describe_postgres_error
 
@@ -305,21 +306,25 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     ready_wait = 2.0 if settings.discord_url is None else 0.1
 
     async def runner() -> None:
-        # The store first, holding the database's lock: a second bot, a foreign or read-only file
-        # is refused in one line before anything connects to Discord.
-        store = Store(settings.database)
-        await store.open(exclusive=True)
-        try:
-            await store.hold_shards(settings.shards)
-            bot = create_bot(
-                settings, store=store, sync_global=args.sync_global, guild_ready_timeout=ready_wait
-            )
-        except BaseException:
-            await store.close()
-            raise
-        log.info("running %s in this process", settings.shards.describe())
-        async with bot:
-            await bot.start(token.reveal())
+        # SIGTERM (systemd, Docker, Kubernetes) and Ctrl-C stop the bot through its close: the
+        # item being sent finishes, the recorder's queue is written, then it exits 0.
+        with StopSignals() as signals:
+            # The store first, holding the database's lock: a second bot, a foreign or read-only
+            # file is refused in one line before anything connects to Discord.
+            store = Store(settings.database)
+            await store.open(exclusive=True)
+            try:
+                await store.hold_shards(settings.shards)
+                bot = create_bot(
+                    settings, store=store, sync_global=args.sync_global, guild_ready_timeout=ready_wait
+                )
+            except BaseException:
+                await store.close()
+                raise
+            log.info("running %s in this process", settings.shards.describe())
+            async with bot:
+                if not signals.requested.is_set():
+                    await signals.until_requested(bot.start(token.reveal()), bot.close)
 
     try:
         asyncio.run(runner())

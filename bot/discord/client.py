@@ -60,6 +60,14 @@ def extension_names() -> list[str]:
 class ReadalongTree(app_commands.CommandTree["ReadalongBot"]):
     """Turns expected errors into a short private reply; logs the rest with an id the user can quote."""
 
+    async def interaction_check(self, interaction: discord.Interaction[ReadalongBot], /) -> bool:
+        """No command is started once the bot is stopping (its cogs are being unloaded): the
+        member is told to try again, rather than "something went wrong"."""
+        if interaction.client.stopping:
+            await send_ephemeral(interaction, "Readalong is restarting: try again in a minute.")
+            return False
+        return True
+
     async def on_error(
         self, interaction: discord.Interaction[ReadalongBot], error: app_commands.AppCommandError
     ) -> None:
@@ -169,6 +177,9 @@ class ReadalongBot(commands.AutoShardedBot):
         """Loop time of the last IDENTIFY in each bucket (``shard_id % max_concurrency``)."""
         self._identify_locks: dict[int, asyncio.Lock] = {}
         self._shards_identified: set[int] = set()
+        self._stop_logged = False
+        self.stopping = False
+        """Set when :meth:`close` begins: commands are answered "restarting", not started."""
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         """Wait as Discord's identify limit asks (Gateway, "Sharding", Max Concurrency): one
@@ -227,20 +238,41 @@ class ReadalongBot(commands.AutoShardedBot):
             log.info("synced %d global commands (may take up to an hour to show everywhere)", len(synced))
 
     async def close(self) -> None:
-        """Disconnect, then close the answer writer and the store, even if disconnecting failed."""
+        """Stop: commands are answered "restarting" from now on; the cogs are unloaded in the
+        reverse order of loading (the publisher first: it finishes the item it is sending, within
+        10 s, and starts no other, while the recorder still records; then the recorder writes its
+        queue); then the gateway is closed, one line says what is left for the next start, and
+        the answer writer and the store are closed, even if disconnecting failed."""
+        self.stopping = True
         try:
             loop: object = self.loop  # discord.py's placeholder until started, typed as a loop
             if not isinstance(loop, asyncio.AbstractEventLoop):
                 # Built but never started (the extension test): AutoShardedClient.close needs the
                 # event queue that starting makes, so make it the way ``async with bot`` does.
                 await self._async_setup_hook()
+            for name in reversed(list(self.extensions)):
+                with contextlib.suppress(Exception):  # as discord.py's own close: stop the others
+                    await self.unload_extension(name)
             await super().close()
+            await self._log_stopped()
         finally:
             if self.writer is not None:
                 await self.writer.close()
             if self.embedder is not None:
                 await self.embedder.close()
             await self.store.close()
+
+    async def _log_stopped(self) -> None:
+        """The last line of a run, once: how many postings stopped with items still to send."""
+        if self._stop_logged or self.store.closed:
+            return
+        self._stop_logged = True
+        try:
+            left = len(await self.store.postings.active_ids(self.shard_set))
+        except Exception as error:  # the database gone: the line is still written
+            log.warning("stopped; the postings left could not be counted (%s)", error)
+            return
+        log.info("stopped: %d postings paused mid-way, resumed at next start", left)
 
 
 def create_bot(

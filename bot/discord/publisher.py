@@ -37,7 +37,7 @@ from bot.domain.article import Article
 from bot.domain.posting import ItemRow, PlanItem, Posting
 from bot.errors import ReadalongError
 from bot.posting.plan import plan_posting
-from bot.store import is_busy_error
+from bot.store import describe_trouble, is_busy_error
 from bot.store.postings import utcnow
 
 if TYPE_CHECKING:
@@ -59,6 +59,13 @@ ITEM_TIMEOUT = 120.0
 """An item whose Discord calls hang longer than this is abandoned and retried (safe: the retry
 looks for the message in the channel first, as after a restart)."""
 LEASE_RETRY_SECONDS = 15.0
+"""How long a posting another process is sending waits before this process asks for it again."""
+STOP_GRACE = 10.0
+"""On a stop (SIGTERM, Ctrl-C), how long the item being sent may take to finish; a worker still
+sending then is cut off (the restart looks for its message in the channel before sending it)."""
+LOOK_EVERY = 5.0
+"""The manager also looks for due postings this often, woken or not: a wake-up missed (or a
+posting committed by another process) never waits for someone else's command."""
 """How long a posting another process is sending waits before this process asks for it again."""
 _REASON_LIMIT = 300
 
@@ -250,7 +257,7 @@ def classify(error: BaseException) -> Verdict:
     if isinstance(error, aiohttp.ClientError | OSError):
         return Verdict(False, f"network error ({type(error).__name__})")
     if is_busy_error(error):
-        return Verdict(False, f"the database is busy ({error})")
+        return Verdict(False, describe_trouble(error))
     return Verdict(False, f"unexpected error ({type(error).__name__}; see the log)", expected=False)
 
 
@@ -278,6 +285,8 @@ class Publisher:
         self._retry_first = retry_first
         self._retry_cap = retry_cap
         self._trouble: dict[int, str] = {}
+        self._stopping = asyncio.Event()
+        """Set by :meth:`stop`: no worker starts another item."""
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -285,9 +294,22 @@ class Publisher:
         """Start the supervised manager that runs one worker per active posting; :meth:`stop` ends it."""
         self._tasks.start("the publisher", self._manage)
 
-    async def stop(self) -> None:
-        """Cancel the manager and every worker and wait for them. An item cut off while sending is
-        looked for in the channel on the next start, and sent again only if it is not there."""
+    async def stop(self, within: float = STOP_GRACE) -> None:
+        """Stop between items: no worker starts another item, the one being sent is given
+        ``within`` seconds to be sent and recorded, then the manager and every worker are
+        cancelled. An item cut off while sending (past ``within``) is looked for in the channel
+        on the next start, and sent again only if it is not there."""
+        self._stopping.set()
+        self.wake()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while any(name.startswith("posting ") for name in self._tasks.names()):
+            if loop.time() >= deadline:
+                log.warning(
+                    "items still sending after %.0f s; cut off (looked for at the next start)", within
+                )
+                break
+            await asyncio.sleep(0.02)
         await self._tasks.close()
 
     def wake(self) -> None:
@@ -371,10 +393,12 @@ class Publisher:
     async def _manage(self) -> None:
         """Give every active posting a worker of its own; wake on changes and when a worker ends."""
         await self.bot.wait_until_ready()
-        while True:
+        while not self._stopping.is_set():
             self._wake.clear()
             # Only this process's servers: another process sends those on the shards it holds.
             for posting_id in await self.store.postings.active_ids(self.bot.shard_set):
+                if self._stopping.is_set():
+                    return
                 name = f"posting {posting_id}"
                 if name not in self._tasks:
                     self._tasks.start(
@@ -383,7 +407,7 @@ class Publisher:
                         backoff=Backoff(self._retry_first, self._retry_cap),
                         on_exit=self._wake.set,
                     )
-            await self._wake.wait()
+            await _wait(self._wake, LOOK_EVERY)
 
     async def _work(self, posting_id: int) -> None:
         """Send one posting's items in order as they fall due; return when it is done or paused.
@@ -400,7 +424,7 @@ class Publisher:
         nudge = self._nudges.setdefault(posting_id, asyncio.Event())
         backoff = Backoff(self._retry_first, self._retry_cap)
         try:
-            while True:
+            while not self._stopping.is_set():
                 nudge.clear()
                 found = await self.store.postings.next_item(posting_id)
                 if found is None:
@@ -410,6 +434,8 @@ class Publisher:
                 if delay > 0:
                     await _wait(nudge, min(delay, 3600.0))
                     continue
+                if self._stopping.is_set():  # between items: the next one waits for the next start
+                    return
                 if not await self.store.lease_posting(posting_id):
                     log.info("posting %d is being sent by another process; trying again later", posting_id)
                     await asyncio.sleep(LEASE_RETRY_SECONDS)

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import signal
 import sqlite3
 import sys
 import tempfile
@@ -21,6 +22,7 @@ from bot.sandbox.harness import running_bot, sandbox_settings
 from bot.sandbox.server import Sandbox, Seed
 from bot.services.articles import import_article
 from bot.settings import DB_NAME, SANDBOX_WORLD, Settings
+from bot.stopping import StopSignals
 from bot.store import Store, describe_database_error
 
 SAMPLE = "the-lessons-of-zhanaozen.txt"
@@ -77,11 +79,14 @@ async def _main(args: argparse.Namespace, settings: Settings, folder: Path) -> N
         await import_sample(db_path, settings)
     async with sandbox:
         if args.serve:
-            print(f"READALONG_DISCORD_URL={sandbox.base_url}")
-            print(f"DISCORD_TOKEN={sandbox.token}")
-            print(f"DEV_GUILD_ID={seed.guild_id}")
-            print("Serving until Ctrl-C.", flush=True)
-            await asyncio.Event().wait()
+            # Both signals end the server the same way: its world saved, the port closed, exit 0.
+            with StopSignals() as signals:
+                print(f"READALONG_DISCORD_URL={sandbox.base_url}")
+                print(f"DISCORD_TOKEN={sandbox.token}")
+                print(f"DEV_GUILD_ID={seed.guild_id}")
+                print("Serving until Ctrl-C (or SIGTERM).", flush=True)
+                await signals.requested.wait()
+            return
         bot_settings = sandbox_settings(
             dataclasses.replace(settings, db_path=db_path), sandbox, seed.guild_id
         )
@@ -94,14 +99,28 @@ async def _main(args: argparse.Namespace, settings: Settings, folder: Path) -> N
                 files_dir=folder / FILES,
                 color=sys.stdout.isatty() and not settings.no_color,
             )
-            if args.script is not None:
-                lines = args.script.read_text(encoding="utf-8").splitlines()
-                await chat.run(lines_from(lines), echo=True)
-            elif sys.stdin.isatty() and sys.stdout.isatty():
-                await chat.interact(None if args.fresh else folder / HISTORY)
-            else:
-                await chat.run(piped_lines(), echo=True)
+            # SIGTERM ends the chat and closes the bot as leaving it does; Ctrl-C stays the
+            # terminal's (prompt_toolkit reads it as a key).
+            with StopSignals((signal.SIGTERM,)) as signals:
+                talking = asyncio.ensure_future(_talk(args, chat, folder))
+
+                async def leave() -> None:
+                    talking.cancel()
+
+                with contextlib.suppress(asyncio.CancelledError):
+                    await signals.until_requested(talking, leave)
             print(where_the_data_is(folder, db_path, settings, fresh=args.fresh))
+
+
+async def _talk(args: argparse.Namespace, chat: Chat, folder: Path) -> None:
+    """The session: a script's lines, a person at a terminal, or lines piped in."""
+    if args.script is not None:
+        lines = args.script.read_text(encoding="utf-8").splitlines()
+        await chat.run(lines_from(lines), echo=True)
+    elif sys.stdin.isatty() and sys.stdout.isatty():
+        await chat.interact(None if args.fresh else folder / HISTORY)
+    else:
+        await chat.run(piped_lines(), echo=True)
 
 
 def where_the_data_is(folder: Path, db_path: Path, settings: Settings, *, fresh: bool) -> str:

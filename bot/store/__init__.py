@@ -6,7 +6,7 @@ SQLite or PostgreSQL; each area of the product has a query object on it (``store
 """
 
 from bot.store.db import Migration, MigrationError, Store, load_migrations
-from bot.store.errors import is_busy_error, is_postgres_error
+from bot.store.errors import describe_trouble, is_busy_error, is_postgres_error
 from bot.store.sqlite import (
     APPLICATION_ID,
     DatabaseLock,
@@ -22,6 +22,7 @@ __all__ = [
     "MigrationError",
     "Store",
     "describe_database_error",
+    "describe_trouble",
     "inspect_database",
     "is_busy_error",
     "is_postgres_error",

@@ -140,6 +140,12 @@ class Store:
         return cast(Connection, backend.reader)
 
     @property
+    def closed(self) -> bool:
+        """Whether the store is not open (not yet, or no longer)."""
+        backend = self._backend
+        return backend is None or backend.reader is None
+
+    @property
     def read_only(self) -> bool:
         """Whether the file could only be opened for reading (read-only to us): reads work, writes fail."""
         backend = self._backend

@@ -46,3 +46,17 @@ def is_busy_error(error: BaseException) -> bool:
         | ConnectionError
         | TimeoutError,
     )
+
+
+def describe_trouble(error: BaseException) -> str:
+    """What a write that failed for a reason that may pass (:func:`is_busy_error`) is waiting
+    for, in words for the log and ``/article status``: a full disk and a file made read-only are
+    named as such (SQLite's result code, not its wording, which says "database or disk is
+    full" for both a full disk and a database at its size limit); anything else is busy."""
+    code = getattr(error, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(error, sqlite3.Error) and isinstance(code, int) else None
+    if primary == sqlite3.SQLITE_FULL:
+        return "the database's disk is full"
+    if primary == sqlite3.SQLITE_READONLY:
+        return "the database is read-only"
+    return f"the database is busy ({error})"

@@ -5,8 +5,9 @@ The store never changes a file that is not its own: a Readalong database carries
 mark, schema version and tables) before anything in it is touched, journal mode included, so a
 foreign file or one from a newer Readalong is refused exactly as it was, byte for byte.
 
-Reads go through a read-only connection, which sees only committed data; writes go through a
-second connection, one ``BEGIN IMMEDIATE`` transaction at a time.
+Reads go through a read-only connection, which sees only committed data (everything committed
+before the read: :class:`Reader`); writes go through a second connection, one ``BEGIN IMMEDIATE``
+transaction at a time.
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ import socket
 import sqlite3
 import stat
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Generator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
@@ -62,7 +63,9 @@ def describe_database_error(error: sqlite3.Error, path: Path) -> DatabaseError:
     if primary == sqlite3.SQLITE_NOTADB:
         return DatabaseError(f"{path} is not a Readalong database (not an SQLite file)")
     if primary == sqlite3.SQLITE_FULL:
-        return DatabaseError(f"{path}: the disk is full")
+        return DatabaseError(
+            f"{path}: the database's disk is full; nothing was written: free some space, then try again"
+        )
     if primary == sqlite3.SQLITE_CANTOPEN:
         return DatabaseError(f"cannot open database {path}: {error}")
     return DatabaseError(f"{path}: {error}")
@@ -270,6 +273,82 @@ async def connect(
     return db
 
 
+class _Rows:
+    """A read statement's result, read in full: the statement is over before anyone sees a row."""
+
+    def __init__(self, rows: list[aiosqlite.Row]) -> None:
+        self._rows = rows
+        self.rowcount = len(rows)
+
+    async def fetchone(self) -> aiosqlite.Row | None:
+        """The first row, or None."""
+        return self._rows[0] if self._rows else None
+
+    async def fetchall(self) -> list[aiosqlite.Row]:
+        """Every row."""
+        return self._rows
+
+    async def __aiter__(self) -> AsyncIterator[aiosqlite.Row]:
+        for row in self._rows:
+            yield row
+
+
+class _Read:
+    """``execute``'s result on the reader: awaited, or used in ``async with``, as aiosqlite's is."""
+
+    def __init__(self, reader: Reader, sql: str, parameters: Sequence[object]) -> None:
+        self._reader = reader
+        self._sql = sql
+        self._parameters = parameters
+
+    def __await__(self) -> Generator[Any, None, _Rows]:
+        return self._run().__await__()
+
+    async def _run(self) -> _Rows:
+        return _Rows(list(await self._reader.connection.execute_fetchall(self._sql, self._parameters)))
+
+    async def __aenter__(self) -> _Rows:
+        return await self._run()
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+class Reader:
+    """The read connection, shared by every coroutine, with read-your-writes.
+
+    SQLite's snapshot lasts as long as any statement on the connection is open: a cursor one
+    coroutine has not read to its end (between aiosqlite's ``execute`` and its ``fetchone``)
+    would hold every other coroutine's reads to what was committed before it began, so a command
+    could not find the posting it had just committed ("no posting N"). Here each statement is
+    run and read to its end in one call on the connection's thread, so no statement is left open
+    between two calls and every read sees everything committed before it (as PostgreSQL's
+    statements do)."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self.connection = connection
+
+    def __repr__(self) -> str:
+        return f"<Reader {self.connection!r}>"
+
+    def execute(self, sql: str, parameters: Sequence[object] = (), /) -> _Read:
+        """Run one statement, its rows read in full."""
+        return _Read(self, sql, parameters)
+
+    async def execute_fetchall(self, sql: str, parameters: Sequence[object] = (), /) -> list[aiosqlite.Row]:
+        """Run one statement and return its rows."""
+        return list(await self.connection.execute_fetchall(sql, parameters))
+
+    async def executemany(self, sql: str, parameters: Iterable[Sequence[object]], /) -> _Rows:
+        """Refused by the connection (``query_only``): the reader writes nothing."""
+        await self.connection.executemany(sql, parameters)
+        return _Rows([])
+
+    async def close(self) -> None:
+        """Close the connection."""
+        await self.connection.close()
+
+
 class SqliteBackend:
     """The connections to one SQLite file: a read-only one, and one for writes (absent when the
     file cannot be written), and, for the bot, the file's lock."""
@@ -278,7 +357,7 @@ class SqliteBackend:
         self.path = path
         self._migrations = migrations
         self._busy_timeout_ms = int(busy_timeout * 1000)
-        self.reader: aiosqlite.Connection | None = None
+        self.reader: Reader | None = None
         self.writer: aiosqlite.Connection | None = None
         self._lock: DatabaseLock | None = None
 
@@ -314,7 +393,7 @@ class SqliteBackend:
                 await writer.execute("PRAGMA journal_mode = WAL")
                 await writer.execute("PRAGMA synchronous = NORMAL")
                 await self._migrate(writer, migrations, found)
-            self.reader = await self._connect(self._reader_uri(writable), uri=True)
+            self.reader = Reader(await self._connect(self._reader_uri(writable), uri=True))
             await self.reader.execute("PRAGMA query_only = ON")
             # One read now, so a damaged schema is refused at open rather than mid-command.
             await self.reader.execute_fetchall("SELECT count(*) FROM sqlite_schema")
@@ -434,7 +513,12 @@ class SqliteBackend:
                 if db.in_transaction:
                     await db.execute("ROLLBACK")
                 code = getattr(error, "sqlite_errorcode", 0) & 0xFF
-                if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CORRUPT):
+                if code in (
+                    sqlite3.SQLITE_BUSY,
+                    sqlite3.SQLITE_READONLY,
+                    sqlite3.SQLITE_CORRUPT,
+                    sqlite3.SQLITE_FULL,
+                ):
                     raise
                 raise MigrationError(
                     f"migration {migration.number:04d}_{migration.name} failed: {error}; the database is unchanged"
