@@ -43,6 +43,8 @@ class Canary:
     message: dict[str, Any] | None = None
     thread_id: str = ""
     article: str = ""
+    asked: str = ""
+    """A mention question of Ben's with its words (the content changes take it back too)."""
     answers: list[tuple[str, str]] = field(default_factory=list)
     """The bot's answers (channel, message) that quoted it while it was visible."""
 
@@ -178,6 +180,16 @@ def bot_messages_seen(sandbox: Sandbox, member_id: str, guild_id: str, bot_id: s
             if message["author"]["id"] == bot_id and not message["flags"] & EPHEMERAL:
                 shown.append(message.get("content") or "")
     return "\n".join(shown)
+
+
+def every_bot_message(sandbox: Sandbox, bot_id: str) -> str:
+    """All the bot's messages anywhere (direct messages included), ephemeral ones too."""
+    return "\n".join(
+        message.get("content") or ""
+        for messages in list(sandbox.world.messages.values())
+        for message in messages.values()
+        if message["author"]["id"] == bot_id
+    )
 
 
 def remove_role(sandbox: Sandbox, guild_id: str, user_id: str, role_id: str) -> None:

@@ -13,6 +13,7 @@ whole matrix reported in one assertion at the end."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 from collections.abc import AsyncIterator, Iterable
@@ -34,6 +35,7 @@ from tests.e2e.privacy_world import (
     archived_as,
     attachment_text,
     bot_messages_seen,
+    every_bot_message,
     found,
     mention,
     pages,
@@ -63,7 +65,7 @@ A different ledger, kept by another server, about a different cooperative.
 """
 
 CHANGES = ("edited", "deleted", "purged", "threadremoved", "roleremoved", "nohistory", "articledeleted")
-CONTENT_CHANGES = {"edited", "deleted", "purged"}
+CONTENT_CHANGES = ("edited", "deleted", "purged")
 
 WORD_PATHS = (
     "/ask",
@@ -75,12 +77,14 @@ WORD_PATHS = (
     "/archive export html",
     "/archive export json",
 )
+NOTICES = "notices (pause notice)"
 PLACE_PATHS: dict[str, set[str]] = {
     # A listing shows places, not words: it is checked for the changes that hide a place.
     "/archive threads": {"threadremoved", "roleremoved", "articledeleted"},
     "/articles": {"roleremoved", "articledeleted"},
     "article autocomplete": {"articledeleted"},
-    "notices (pause notice)": {"roleremoved"},
+    "/archive show thread autocomplete": {"threadremoved", "roleremoved", "articledeleted"},
+    NOTICES: {"roleremoved"},
 }
 LISTS_ARTICLES = {"/articles", "article autocomplete"}
 """The listings that name articles; the others name threads and channels."""
@@ -90,10 +94,13 @@ NO_CONTROL = {
     ("mention answer", "threadremoved"): "the bot answers a mention only in an article's own threads "
     "(its posting's placement), and a member's private thread is not one",
     ("/archive threads", "threadremoved"): "it lists a posting's own threads, not members' private ones",
+    ("/archive show thread autocomplete", "threadremoved"): "it offers a posting's own threads only",
 }
 """Cells where the path cannot show the canary even before its change, with the reason: their
 leak is still checked, but there is no positive control to ask for."""
 POSTED = "answers already posted"
+POSTED_WITHIN = 3.0
+"""Seconds the bot has to edit an answer it posted once a message it quotes is gone."""
 """The bot's answers that quoted a canary before its change, as they stand now (content changes)."""
 
 
@@ -286,6 +293,18 @@ async def build(sandbox: Sandbox, seed: Seed, bot: ReadalongBot, world: World, s
     padding = " ".join(["filler"] * 30)
     sent_messages += [s.send("ben", general[4], f"{QUAGGA} {n} {padding}") for n in range(12)]
     await settle(s, bot, *sent_messages)
+    # Ben also asks the bot, by mentioning it, with the words the change takes back: the
+    # questions-asked section of the exports has them, and so does the bot's archived answer.
+    for change in CONTENT_CHANGES:
+        canary = c[change]
+        question = f"Was the {canary.word} committee right about the {canary.topic} dispute?"
+        replies = await mention(s, "ben", canary.thread_id, seed.bot_id, question)
+        assert replies, f"the bot did not answer the mention in {change}'s thread"
+        canary.asked = replies[0]["message_reference"]["message_id"]
+        canary.answers += [(r["channel_id"], r["id"]) for r in replies]
+    await settle(s, bot)
+    fresh = await s.run_command("vic", "general", "archive search", {"query": QUAGGA})
+    assert "page 1/" in fresh.text, f"one page of results: the pager path would check nothing\n{fresh.text}"
 
 
 async def check_round(
@@ -338,11 +357,18 @@ async def check_round(
 
     # The answers the bot posted while a canary stood, as they stand now.
     if just_hidden is not None and just_hidden.change in CONTENT_CHANGES:
-        posted = []
-        for channel_id, message_id in just_hidden.answers:
-            stored = s.world.messages.get(channel_id, {}).get(message_id)
-            posted.append((stored or {}).get("content") or "")
-        matrix.leak(just_hidden.change, POSTED, "\n".join(posted), just_hidden.words)
+
+        def posted(canary: Canary = just_hidden) -> str:
+            texts = []
+            for channel_id, message_id in canary.answers:
+                stored = s.world.messages.get(channel_id, {}).get(message_id)
+                texts.append((stored or {}).get("content") or "")
+            return "\n".join(texts)
+
+        # The bot edits what it posted once it hears of the change: a few seconds at most.
+        with contextlib.suppress(TimeoutError):
+            await s.wait_until(lambda: not found(posted(), just_hidden.words), within=POSTED_WITHIN)
+        matrix.leak(just_hidden.change, POSTED, posted(), just_hidden.words)
 
     # Search: a fresh one, and the pager of the one run before the change, turned now.
     if world.fresh_search is not None:
@@ -372,7 +398,11 @@ async def check_round(
     listing_texts["/articles"] = listed_articles.text if listed_articles else ""
     choices = await s.autocomplete(vic, "general", "ask", {"question": "x", "article": ""}, focused="article")
     listing_texts["article autocomplete"] = "\n".join(f"{c['name']} {c['value']}" for c in choices)
-    listing_texts["notices (pause notice)"] = bot_messages_seen(s, world.vic_id, seed.guild_id, seed.bot_id)
+    choices = await s.autocomplete(vic, "general", "archive show", {"thread": ""}, focused="thread")
+    listing_texts["/archive show thread autocomplete"] = "\n".join(
+        f"{c['name']} {c['value']}" for c in choices
+    )
+    listing_texts[NOTICES] = bot_messages_seen(s, world.vic_id, seed.guild_id, seed.bot_id)
 
     def tokens(c: Canary, path: str) -> list[str]:
         return c.listed if path in LISTS_ARTICLES and c.listed else c.places
@@ -382,25 +412,36 @@ async def check_round(
             if c.change in PLACE_PATHS[path]:
                 matrix.leak(c.change, path, text, tokens(c, path))
         if upcoming is not None and upcoming.change in PLACE_PATHS[path]:
-            matrix.control(upcoming.change, path, text, tokens(upcoming, path), before=True)
+            if path == NOTICES:
+                # The notice may rightly go where Vic never reads it (to the admin, say): its
+                # control is that it was sent at all, wherever.
+                matrix.control(
+                    upcoming.change, path, every_bot_message(s, seed.bot_id), ["paused"], before=True
+                )
+            else:
+                matrix.control(upcoming.change, path, text, tokens(upcoming, path), before=True)
 
 
 async def apply_change(s: Sandbox, seed: Seed, bot: ReadalongBot, world: World, canary: Canary) -> None:
     """Apply one change, and wait until the bot has heard of it."""
     message = canary.message
     assert message is not None
+    asked = s.world.message(canary.thread_id, canary.asked) if canary.asked else None
     match canary.change:
         case "edited":
             s.edit("ben", message, f"{QUAGGA} I took back what I said here.")
             await archived_as(bot, message["id"], edited=True)
-        case "deleted":
-            s.delete("ben", message)
-            await archived_as(bot, message["id"], deleted=True)
-        case "purged":
-            changed = await s.run("ada", "general", "/article settings purge_deleted:True")
-            assert not changed.failed, changed.text
-            s.delete("ben", message)
-            await archived_as(bot, message["id"], deleted=True)
+            assert asked is not None
+            s.edit("ben", asked, f"<@{seed.bot_id}> Never mind.")
+            await archived_as(bot, asked["id"], edited=True)
+        case "deleted" | "purged":
+            if canary.change == "purged":
+                changed = await s.run("ada", "general", "/article settings purge_deleted:True")
+                assert not changed.failed, changed.text
+            assert asked is not None
+            for gone in (message, asked):
+                s.delete("ben", gone)
+                await archived_as(bot, gone["id"], deleted=True)
         case "threadremoved":
             remove_from_thread(s, canary.thread_id, world.vic_id)
         case "roleremoved":
