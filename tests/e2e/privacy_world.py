@@ -111,13 +111,14 @@ async def attachment_text(result: CommandResult | list[dict[str, Any]]) -> str:
     return "\n".join(parts)
 
 
-async def pages(sandbox: Sandbox, member: str, result: CommandResult) -> str:
+async def pages(sandbox: Sandbox, member: str, result: CommandResult, *, pressed_only: bool = False) -> str:
     """Every page of a paged reply, turned now (Next to the end, then Previous to the start):
-    each is rendered by the press, after whatever changed since the reply was sent."""
+    each is rendered by the press, after whatever changed since the reply was sent. With
+    ``pressed_only``, without the page on screen before the first press."""
     if result.failed or not result.messages:
-        return result.text
+        return "" if pressed_only else result.text
     message = result.messages[0]
-    seen = [result.text]
+    seen = [] if pressed_only else [result.text]
     for button in ("Next", "Previous"):
         for _ in range(12):
             try:
