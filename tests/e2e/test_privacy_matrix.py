@@ -176,7 +176,21 @@ def world(sandbox: Sandbox, seed: Seed) -> World:
             {"id": bot_role["id"], "type": 0, "allow": str(perms.VIEW_CHANNEL), "deny": "0"},
         ],
     )
-    history = w.create_channel(seed.guild_id, "history")
+    # #history is for the Readers role (Vic and Ben are readers), not the whole server: an answer
+    # in #general then never quotes it (a public answer quotes only what every reader there may
+    # see), so once Vic may not read its history, no answer he can still read holds its words.
+    readers = w.create_role(seed.guild_id, "Readers", perms.EVERYONE_DEFAULT)
+    for member in (vic["id"], seed.reader_id):
+        w.members[seed.guild_id][member]["roles"].append(readers["id"])
+    history = w.create_channel(
+        seed.guild_id,
+        "history",
+        overwrites=[
+            {"id": seed.guild_id, "type": 0, "allow": "0", "deny": str(perms.VIEW_CHANNEL)},
+            {"id": readers["id"], "type": 0, "allow": str(perms.VIEW_CHANNEL), "deny": "0"},
+            {"id": bot_role["id"], "type": 0, "allow": str(perms.VIEW_CHANNEL), "deny": "0"},
+        ],
+    )
     # The second article is posted in a channel of its own: a private thread of #general belongs
     # to the latest article posted there, and must belong to the first.
     notes = w.create_channel(seed.guild_id, "notes")
