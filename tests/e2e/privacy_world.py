@@ -145,9 +145,11 @@ async def run(
 
 
 async def mention(
-    sandbox: Sandbox, member: str, where: str, bot_id: str, question: str
+    sandbox: Sandbox, member: str, where: str, bot_id: str, question: str, *, quiet: bool = False
 ) -> list[dict[str, Any]]:
-    """The member asks by mentioning the bot; the bot's replies to it (none if it stays quiet)."""
+    """The member asks by mentioning the bot; the bot's replies to it. In an article's thread the
+    bot always replies (an answer, or that none was found): wait for it. Where it should stay
+    quiet (``quiet``: no article's thread), wait until it is idle, then a moment more."""
     try:
         asked = sandbox.send(member, where, f"<@{bot_id}> {question}")
     except ApiError:
@@ -160,10 +162,9 @@ async def mention(
             if (m.get("message_reference") or {}).get("message_id") == asked["id"]
         ]
 
-    await sandbox.wait_idle()  # the bot's handlers have returned: it answered or stays quiet
-    if not replies():
-        with contextlib.suppress(TimeoutError):
-            await sandbox.wait_until(lambda: bool(replies()), within=2)
+    with contextlib.suppress(TimeoutError):
+        await sandbox.wait_until(lambda: bool(replies()), within=1 if quiet else 15)
+    await sandbox.wait_idle(quiet=0.05)
     return replies()
 
 

@@ -357,7 +357,13 @@ async def check_round(
         )
         text = asked.text if asked else ""
         judge("/ask", text, targets)
-        replies = await mention(s, vic, place(canary), seed.bot_id, canary.question)
+        # The bot stays quiet in a thread that is no article's: a member's private thread, and a
+        # section's thread once its article is deleted.
+        where = place(canary)
+        quiet = where == world.canaries["threadremoved"].thread_id or (
+            canary.change == "articledeleted" and canary in hidden
+        )
+        replies = await mention(s, vic, where, seed.bot_id, canary.question, quiet=quiet)
         judge("mention answer", "\n".join(r.get("content") or "" for r in replies), targets)
         if canary is upcoming and canary.change in CONTENT_CHANGES:
             canary.answers = [(m["channel_id"], m["id"]) for m in (asked.messages if asked else [])]
