@@ -99,9 +99,11 @@ NO_CONTROL = {
 """Cells where the path cannot show the canary even before its change, with the reason: their
 leak is still checked, but there is no positive control to ask for."""
 POSTED = "answers already posted"
+"""The bot's answers that quoted a canary before its change, as they stand now (content changes)."""
 POSTED_WITHIN = 3.0
 """Seconds the bot has to edit an answer it posted once a message it quotes is gone."""
-"""The bot's answers that quoted a canary before its change, as they stand now (content changes)."""
+EVERY_PATH = {*WORD_PATHS, *PLACE_PATHS, POSTED, "/archive show reply snippet"}
+"""What the matrix must have checked by its end: a path dropped by mistake fails the test."""
 
 
 @dataclass
@@ -110,9 +112,11 @@ class Matrix:
 
     failures: list[tuple[str, str, str]] = field(default_factory=list)
     checked: int = 0
+    paths: set[str] = field(default_factory=set)
 
     def leak(self, change: str, path: str, text: str, tokens: Iterable[str]) -> None:
         self.checked += 1
+        self.paths.add(path)
         shown = found(text, tokens)
         if shown:
             self.failures.append((change, path, "leaked " + "; ".join(shown)))
@@ -121,6 +125,7 @@ class Matrix:
         if (path, change) in NO_CONTROL:
             return
         self.checked += 1
+        self.paths.add(path)
         if not found(text, tokens):
             when = "before the change" if before else "(control canary, never hidden)"
             self.failures.append((change, path, f"control: not shown {when}: {text[:160]!r}"))
@@ -160,8 +165,9 @@ def settings(settings: Settings) -> Settings:
 
 @pytest.fixture
 def world(sandbox: Sandbox, seed: Seed) -> World:
-    """Made before the bot starts: Vic (Staff), a private #staff, a public #history, and a second
-    server (Eve its owner, Fay a member) with #lounge."""
+    """Made before the bot starts: Vic (Staff and Readers), a #staff for Staff, a #history for
+    Readers, a #notes for the second article, and a second server (Eve its owner, Fay a member)
+    with #lounge."""
     w = sandbox.world
     staff_role = w.create_role(seed.guild_id, "Staff", perms.EVERYONE_DEFAULT)
     bot_role = next(r for r in w.roles[seed.guild_id].values() if r["name"] == "Readalong")
@@ -232,8 +238,9 @@ async def import_file(sandbox: Sandbox, admin: str, where: str, name: str, data:
 
 
 async def build(sandbox: Sandbox, seed: Seed, bot: ReadalongBot, world: World, sample_path: Path) -> None:
-    """Articles imported and posted in #general, #staff (paused by a refusal, so that a notice
-    names it) and #history; the canaries, fillers, a reply and the private thread."""
+    """Articles imported and posted in #general, #notes, #history and #staff (paused by a refusal,
+    so that a notice names it); the private thread, the canaries, replies, fillers and mention
+    questions."""
     s = sandbox
     await import_file(s, "ada", "general", sample_path.name, sample_path.read_bytes())
     world.notes_id = await import_file(s, "ada", "general", "quokka.md", NOTES)
@@ -551,4 +558,5 @@ async def test_privacy_matrix(
         await check_round(sandbox, seed, world, matrix, hidden, canary, upcoming)
     took = time.monotonic() - started
     print(f"privacy matrix: {matrix.checked} checks, built in {built - started:.1f} s, all in {took:.1f} s")
+    assert matrix.paths >= EVERY_PATH, f"paths never checked: {sorted(EVERY_PATH - matrix.paths)}"
     assert not matrix.failures, f"failing cells:\n{matrix.report()}"
