@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import discord
 from discord import app_commands
@@ -48,6 +49,7 @@ class Ask(commands.Cog):
         """Answer ``question`` in ``channel_id`` for ``member``. The answer is public, so it quotes only what
         everyone reading that channel may see, never what only the asker may."""
         # The answer is public: it quotes only what everyone reading this channel may see too.
+        started = time.perf_counter()
         viewer = await answer_viewer(self.bot, self.bot.store, member, channel_id)
         asked = await ask_in_channel(
             self.bot.store,
@@ -62,6 +64,7 @@ class Ask(commands.Cog):
             asker_name=member.display_name,
             message_id=message_id,
         )
+        self.bot.metrics.ask_latency.observe(time.perf_counter() - started)
         return asked.answer
 
     @app_commands.command(name="ask")

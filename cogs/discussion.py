@@ -159,7 +159,13 @@ class Discussion(commands.Cog):
             self._backfill_again = True
             return
         self._backfill = asyncio.create_task(
-            supervise("backfill", self._backfill_loop, backoff=Backoff(1.0, 300.0)), name="readalong-backfill"
+            supervise(
+                "backfill",
+                self._backfill_loop,
+                backoff=Backoff(1.0, 300.0),
+                ready=self.bot.store.availability.wait,
+            ),
+            name="readalong-backfill",
         )
         self._backfill_started.set()
 

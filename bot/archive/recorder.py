@@ -127,7 +127,7 @@ class BatchRecorder:
                         last_log = now
                         log.warning(
                             "the database is busy (%s); %d changes wait in memory, retrying in %.1f s",
-                            error,
+                            getattr(error, "detail", error),
                             len(self._queue),
                             delay,
                         )

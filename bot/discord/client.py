@@ -19,6 +19,7 @@ from discord.ext import commands
 import cogs
 from bot.answers.embeddings import Embedder
 from bot.answers.llm import AnswerWriter
+from bot.discord.health import HealthServer, Metrics
 from bot.errors import ReadalongError
 from bot.settings import Settings
 from bot.store import Store
@@ -169,6 +170,20 @@ class ReadalongBot(commands.AutoShardedBot):
         """Loop time of the last IDENTIFY in each bucket (``shard_id % max_concurrency``)."""
         self._identify_locks: dict[int, asyncio.Lock] = {}
         self._shards_identified: set[int] = set()
+        self.metrics = Metrics.create(store)
+        """Counted always; served on ``READALONG_HEALTH_PORT`` when it is set (:attr:`health`)."""
+        self.health: HealthServer | None = None
+
+    def gateway_connected(self) -> bool:
+        """Whether every shard of this process is connected to Discord's gateway (the health check)."""
+        if self.is_closed() or not self.is_ready():
+            return False
+        return all(not shard.is_closed() for shard in self.shards.values())
+
+    def recorder_waiting(self) -> int:
+        """Discussion changes waiting in memory for the database (0 before the recorder exists)."""
+        recorder = getattr(self.get_cog("Discussion"), "recorder", None)
+        return int(getattr(recorder, "waiting", 0))
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         """Wait as Discord's identify limit asks (Gateway, "Sharding", Max Concurrency): one
@@ -225,6 +240,17 @@ class ReadalongBot(commands.AutoShardedBot):
         if self.sync_global:
             synced = await self.tree.sync()
             log.info("synced %d global commands (may take up to an hour to show everywhere)", len(synced))
+        if self.settings.health_port is not None:
+            self.health = HealthServer(
+                self.store,
+                self.metrics,
+                gateway_connected=self.gateway_connected,
+                recorder_queue=self.recorder_waiting,
+                behind_schedule=lambda grace: self.store.postings.behind_schedule(grace, self.shard_set),
+                host=self.settings.health_host,
+                port=self.settings.health_port,
+            )
+            await self.health.start()
 
     async def close(self) -> None:
         """Disconnect, then close the answer writer and the store, even if disconnecting failed."""
@@ -236,6 +262,8 @@ class ReadalongBot(commands.AutoShardedBot):
                 await self._async_setup_hook()
             await super().close()
         finally:
+            if self.health is not None:
+                await self.health.stop()
             if self.writer is not None:
                 await self.writer.close()
             if self.embedder is not None:

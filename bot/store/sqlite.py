@@ -395,6 +395,24 @@ class SqliteBackend:
     async def release_posting(self, posting_id: int) -> None:
         """Nothing was taken."""
 
+    async def ping(self) -> None:
+        """Touch the file (the write lock taken and given back, or a read of its schema when it is
+        read-only): raises the store's :class:`DatabaseUnavailableError` if its disk fails. The
+        store calls it under its write lock, never inside a transaction."""
+        from bot.store.errors import unavailable_from
+
+        try:
+            if self.writer is not None:
+                await self.writer.execute("BEGIN IMMEDIATE")
+                await self.writer.execute("ROLLBACK")
+            elif self.reader is not None:
+                await self.reader.execute_fetchall("SELECT count(*) FROM sqlite_schema")
+        except sqlite3.Error as error:
+            unavailable = unavailable_from(error)
+            if unavailable is None:
+                raise
+            raise unavailable from error
+
     async def schema_version(self) -> int:
         """The number of the last migration applied (``PRAGMA user_version``)."""
         assert self.reader is not None
