@@ -293,7 +293,9 @@ class PostgresBackend:
             await self._migrate(self._writer)
             self._pool = await asyncpg.create_pool(
                 dsn,
-                min_size=1,
+                # No floor: asyncpg restores one after an outage by logging a traceback per failed
+                # attempt; the store's probe says the outage once instead.
+                min_size=0,
                 max_size=READ_POOL_SIZE,
                 timeout=CONNECT_TIMEOUT_SECONDS,
                 command_timeout=COMMAND_TIMEOUT_SECONDS,
