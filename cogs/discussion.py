@@ -18,6 +18,7 @@ from bot.domain.message import StoredMessage
 from bot.domain.posting import Placement
 from bot.services import archive as archive_service
 from bot.services.recording import Discussions
+from bot.store import DatabaseUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -117,9 +118,17 @@ class Discussion(commands.Cog):
         are not recorded."""
         if message.guild is None:
             return
-        placement = await self.placement_of(message)
-        if placement is not None:
-            await self.recorder.add(await self._archived(message, placement))
+        while True:
+            try:
+                placement = await self.placement_of(message)
+                archived = await self._archived(message, placement) if placement is not None else None
+                break
+            except DatabaseUnavailableError:
+                # Where it belongs is in the database: wait for it (the store logs the outage
+                # once), so a message said during an outage is archived, not lost with a traceback.
+                await self.bot.store.availability.wait()
+        if archived is not None:
+            await self.recorder.add(archived)
 
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:

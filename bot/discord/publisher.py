@@ -520,6 +520,10 @@ class Publisher:
                 log.info(
                     "posting %d item %d was sent before a restart; not sending again", posting.id, item.seq
                 )
+                # Its message id too, or the archive's links and the comments' jump links lack it.
+                await self.store.postings.record_message(
+                    posting.id, item.seq, sent.message_id, sent.container_id
+                )
         if item.message_id is not None:
             sent = Sent(item.message_id, item.container_id or posting.channel_id, None)
         if sent is None:
