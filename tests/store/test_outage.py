@@ -93,8 +93,8 @@ def test_sqlite_disk_errors_are_unavailable_and_others_are_not() -> None:
     import sqlite3
 
     io = sqlite3.OperationalError("disk I/O error")
-    io.sqlite_errorcode = sqlite3.SQLITE_IOERR_WRITE  # type: ignore[attr-defined]
+    io.sqlite_errorcode = sqlite3.SQLITE_IOERR_WRITE
     assert isinstance(unavailable_from(io), DatabaseUnavailableError)
     syntax = sqlite3.OperationalError("near x: syntax error")
-    syntax.sqlite_errorcode = sqlite3.SQLITE_ERROR  # type: ignore[attr-defined]
+    syntax.sqlite_errorcode = sqlite3.SQLITE_ERROR
     assert unavailable_from(syntax) is None
