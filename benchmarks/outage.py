@@ -10,8 +10,8 @@ Reported for each drill:
 
 - messages lost: members' messages said during the outage that never reached the archive (0);
 - items sent twice and items missing (postings lost), counted from what the sandbox holds (0, 0);
-- log lines during the outage and its recovery (from the cut until every posting sent again),
-  and tracebacks among them;
+- log lines during the outage and its recovery (from the cut until every posting sent again):
+  warnings and errors (the routine "item sent" lines are not counted), and tracebacks;
 - seconds to resume: from the database's return to the first item sent, and until every posting
   has sent one.
 
@@ -115,6 +115,7 @@ async def drill(label: str, code: Path, outage: float, server: str, folder: Path
                     "DEV_GUILD_ID": seed.guild_id,
                     "READALONG_DB": database.reveal(),
                     "LOG_LEVEL": "INFO",
+                    "NO_COLOR": "1",
                 }
                 with log_path.open("w") as log:
                     process = await asyncio.create_subprocess_exec(
@@ -124,6 +125,8 @@ async def drill(label: str, code: Path, outage: float, server: str, folder: Path
                     await sandbox.wait_until(
                         lambda: bool(sandbox.world.commands.get(seed.guild_id)), within=60
                     )
+                    await sandbox.wait_until(lambda: len(sandbox.gateway.live_shards()) >= 1, within=60)
+                    await asyncio.sleep(2.0)  # on_ready: discord.py's guild_ready_timeout after GUILD_CREATE
                     for guild_id in list(sandbox.world.guilds):
                         sandbox.world.commands[guild_id] = list(sandbox.world.commands[seed.guild_id])
                     started = time.perf_counter()
@@ -184,7 +187,7 @@ async def drill(label: str, code: Path, outage: float, server: str, folder: Path
         lost,
         sum(t for t, _ in counts),
         sum(m for _, m in counts),
-        len(during),
+        sum(1 for line in during if " WARNING " in line or " ERROR " in line or " CRITICAL " in line),
         sum(1 for line in during if line.startswith("Traceback")),
         min(resumed.values(), default=float("nan")),
         max(resumed.values(), default=float("nan")),
@@ -223,7 +226,7 @@ async def main() -> None:
                 print(f"  {label}, {outage:.0f} s: done in {result.total_seconds:.0f} s", file=sys.stderr)
     print(
         f"{'code':<20} {'outage':>6} {'msgs lost':>9} {'sent twice':>10} {'items lost':>10}"
-        f" {'log lines':>9} {'tracebacks':>10} {'resume first':>12} {'resume all':>10}"
+        f" {'warn/err':>9} {'tracebacks':>10} {'resume first':>12} {'resume all':>10}"
     )
     for r in results:
         print(
