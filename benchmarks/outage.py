@@ -11,7 +11,8 @@ Reported for each drill:
 - messages lost: members' messages said during the outage that never reached the archive (0);
 - items sent twice and items missing (postings lost), counted from what the sandbox holds (0, 0);
 - log lines during the outage and its recovery (from the cut until every posting sent again):
-  warnings and errors (the routine "item sent" lines are not counted), and tracebacks;
+  all of them (the routine "item sent" ones included), the warnings and errors among them, and
+  the tracebacks;
 - seconds to resume: from the database's return to the first item sent, and until every posting
   has sent one.
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -50,6 +52,8 @@ SAMPLE = ROOT / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
 ARTICLE = "the-lessons-of-zhanaozen"
 SERVERS = 6
 MESSAGES = 120
+_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
+"""The terminal colours discord.py's log handler adds, taken off before the lines are counted."""
 """Members' messages said during the outage, spread over it, in the postings' first threads."""
 
 
@@ -63,6 +67,7 @@ class Result:
     sent_twice: int
     items_missing: int
     log_lines: int
+    warnings: int
     tracebacks: int
     first_resume: float
     all_resume: float
@@ -165,7 +170,7 @@ async def drill(label: str, code: Path, outage: float, server: str, folder: Path
                         await asyncio.sleep(0.05)
                     with log_path.open() as log:
                         log.seek(marked)
-                        during = log.read().splitlines()
+                        during = [_COLOUR.sub("", line) for line in log.read().splitlines()]
                     await sandbox.wait_until(
                         lambda: all(sample_posted(sandbox, c) for c in channels), within=400
                     )
@@ -187,6 +192,7 @@ async def drill(label: str, code: Path, outage: float, server: str, folder: Path
         lost,
         sum(t for t, _ in counts),
         sum(m for _, m in counts),
+        len(during),
         sum(1 for line in during if " WARNING " in line or " ERROR " in line or " CRITICAL " in line),
         sum(1 for line in during if line.startswith("Traceback")),
         min(resumed.values(), default=float("nan")),
@@ -226,12 +232,12 @@ async def main() -> None:
                 print(f"  {label}, {outage:.0f} s: done in {result.total_seconds:.0f} s", file=sys.stderr)
     print(
         f"{'code':<20} {'outage':>6} {'msgs lost':>9} {'sent twice':>10} {'items lost':>10}"
-        f" {'warn/err':>9} {'tracebacks':>10} {'resume first':>12} {'resume all':>10}"
+        f" {'log lines':>9} {'warn/err':>8} {'tracebacks':>10} {'resume first':>12} {'resume all':>10}"
     )
     for r in results:
         print(
             f"{r.label:<20} {r.outage:>5.0f}s {r.messages_lost:>9} {r.sent_twice:>10} {r.items_missing:>10}"
-            f" {r.log_lines:>9} {r.tracebacks:>10} {r.first_resume:>11.1f}s {r.all_resume:>9.1f}s"
+            f" {r.log_lines:>9} {r.warnings:>8} {r.tracebacks:>10} {r.first_resume:>11.1f}s {r.all_resume:>9.1f}s"
         )
 
 
