@@ -98,3 +98,20 @@ def test_sqlite_disk_errors_are_unavailable_and_others_are_not() -> None:
     syntax = sqlite3.OperationalError("near x: syntax error")
     syntax.sqlite_errorcode = sqlite3.SQLITE_ERROR
     assert unavailable_from(syntax) is None
+
+
+def test_nothing_above_the_store_names_a_driver() -> None:
+    """Driver exceptions never leave ``bot/store/``: no module above it imports sqlite3 or asyncpg
+    (it would be to look at their exceptions)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).parents[2]
+    driver = re.compile(r"^\s*(import|from)\s+(sqlite3|asyncpg|aiosqlite)\b", re.MULTILINE)
+    offenders = [
+        str(path.relative_to(root))
+        for folder in ("bot", "cogs")
+        for path in (root / folder).rglob("*.py")
+        if "store" not in path.relative_to(root).parts[:2] and driver.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
