@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from bot.discord.supervise import Backoff, TaskSet
 from bot.domain.message import StoredMessage
-from bot.store import Store, is_busy_error
+from bot.store import DatabaseUnavailableError, Store, is_busy_error
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +119,17 @@ class BatchRecorder:
             try:
                 await self._commit(batch)
             except Exception as error:
+                if isinstance(error, DatabaseUnavailableError):
+                    # An outage: the store has said so once, and says when it is back; the queue
+                    # waits for that (one line here too), rather than retrying every 5 s.
+                    if busy_since is None:
+                        log.warning("%d changes wait in memory until the database is back", len(self._queue))
+                    busy_since = busy_since or time.monotonic()
+                    if self._store.availability.available:  # not told to the store: back off instead
+                        await asyncio.sleep(self._backoff.next())
+                    else:
+                        await self._store.availability.wait()
+                    continue
                 if is_busy_error(error):
                     now = time.monotonic()
                     busy_since = busy_since or now
@@ -127,7 +138,7 @@ class BatchRecorder:
                         last_log = now
                         log.warning(
                             "the database is busy (%s); %d changes wait in memory, retrying in %.1f s",
-                            getattr(error, "detail", error),
+                            error,
                             len(self._queue),
                             delay,
                         )
