@@ -10,6 +10,7 @@ from discord import app_commands
 from bot.discord.client import ReadalongBot
 from bot.discord.views import OwnedView
 from bot.discordfmt.limits import CHOICE_NAME_LIMIT, CHOICES_LIMIT
+from bot.store import DatabaseUnavailableError
 
 
 class Pager(OwnedView):
@@ -88,7 +89,11 @@ async def article_autocomplete(
         return []
     needle = current.lower().strip()
     choices = []
-    for summary in await client.store.articles.list(interaction.guild_id):
+    try:
+        summaries = await client.store.articles.list(interaction.guild_id)
+    except DatabaseUnavailableError:
+        return []  # no choices while the database is away (the store logs the outage once)
+    for summary in summaries:
         label = f"{summary.title or '(untitled)'} ({summary.id})"
         if needle in label.lower():
             choices.append(app_commands.Choice(name=label[:CHOICE_NAME_LIMIT], value=summary.id))

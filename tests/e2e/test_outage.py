@@ -115,6 +115,13 @@ async def test_a_postgres_outage_mid_posting(
         assert body["gateway_connected"] is True
         answered = await sandbox.run_command("ada", "general", "article list")
         assert answered.text == UNAVAILABLE_MESSAGE and answered.ephemeral
+        # Autocomplete offers nothing rather than failing with a traceback.
+        assert (
+            await sandbox.autocomplete(
+                "ada", "general", "ask", {"question": "who", "article": "zh"}, "article"
+            )
+            == []
+        )
         # Members keep talking in the first section's thread: nothing they say is lost.
         thread = sandbox.threads(seed.general_id)[0]["id"]
         said = [sandbox.send("ben", thread, f"said during the outage {n}") for n in range(5)]
