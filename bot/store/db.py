@@ -200,28 +200,25 @@ class Store:
             await self._opened().release_posting(posting_id)
 
     async def ping(self) -> None:
-        """The readiness probe: one cheap statement (``SELECT 1`` on PostgreSQL; on SQLite the write
-        lock taken and given back, under the store's write lock). Raises
-        :class:`DatabaseUnavailableError` if the database cannot be reached."""
-        backend = self._opened()
-        if isinstance(backend, PostgresBackend):
-            await backend.ping()
-            return
-        async with self._write_lock:
-            await backend.ping()
+        """The readiness probe: one cheap statement (``SELECT 1`` on PostgreSQL, a read of the
+        schema on SQLite). Raises :class:`DatabaseUnavailableError` if the database cannot be
+        reached."""
+        await self._opened().ping()
 
     async def reachable(self, within: float) -> bool:
         """Whether the database answers :meth:`ping` within ``within`` seconds (the health check).
-        If it does not, the store's :attr:`availability` is told, so work waits for it too."""
+        If it cannot be reached, the store's :attr:`availability` is told, so work waits for it too."""
         try:
             async with asyncio.timeout(within):
                 await self.ping()
-        except (DatabaseUnavailableError, TimeoutError) as error:
-            self.availability.lost(
-                error
-                if isinstance(error, DatabaseUnavailableError)
-                else DatabaseUnavailableError("no answer")
-            )
+        except DatabaseUnavailableError as error:
+            self.availability.lost(error)
+            return False
+        except TimeoutError:
+            # PostgreSQL silent (a network dropping packets): unavailable. An SQLite file that is
+            # slow to answer is busy (a lock, a checkpoint), which passes: not ready, but no outage.
+            if self.dialect is POSTGRESQL:
+                self.availability.lost(DatabaseUnavailableError(f"no answer within {within:g} s"))
             return False
         return True
 

@@ -396,16 +396,12 @@ class SqliteBackend:
         """Nothing was taken."""
 
     async def ping(self) -> None:
-        """Touch the file (the write lock taken and given back, or a read of its schema when it is
-        read-only): raises the store's :class:`DatabaseUnavailableError` if its disk fails. The
-        store calls it under its write lock, never inside a transaction."""
+        """Read the file's schema through the read connection (no lock a writer could be holding
+        for long): raises the store's :class:`DatabaseUnavailableError` if its disk fails."""
         from bot.store.errors import unavailable_from
 
         try:
-            if self.writer is not None:
-                await self.writer.execute("BEGIN IMMEDIATE")
-                await self.writer.execute("ROLLBACK")
-            elif self.reader is not None:
+            if self.reader is not None:
                 await self.reader.execute_fetchall("SELECT count(*) FROM sqlite_schema")
         except sqlite3.Error as error:
             unavailable = unavailable_from(error)
