@@ -28,6 +28,7 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from bot.errors import SettingsError
 from bot.store import Store
 from bot.store.errors import DatabaseUnavailableError
 
@@ -167,8 +168,6 @@ class HealthServer:
             await web.TCPSite(runner, self._host, self._port).start()
         except OSError as error:
             await runner.cleanup()
-            from bot.errors import SettingsError
-
             raise SettingsError(
                 f"READALONG_HEALTH_PORT: cannot listen on {self._host}:{self._port} ({error.strerror or error})"
             ) from None
