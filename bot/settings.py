@@ -60,6 +60,8 @@ KNOWN_KEYS = (
     "READALONG_SHARDS",
     "READALONG_SHARD_COUNT",
     "READALONG_SEMANTIC",
+    "READALONG_HEALTH_PORT",
+    "READALONG_HEALTH_HOST",
 )
 """Every key Readalong reads. Any other ``READALONG_*`` key, or a key this close to one of these
 (``DISCORD_TOKN``), is a typo to warn about: the setting it meant is silently at its default."""
@@ -138,6 +140,11 @@ class Settings:
     shards: ShardSet = EVERY_SHARD
     """The shards this process runs (``--shards``/``--shard-count``); by default every shard of
     the count Discord recommends. A server's work is done only by the process holding its shard."""
+    health_port: int | None = None
+    """``READALONG_HEALTH_PORT``: serve ``/health`` and ``/metrics`` on this port (0: any free
+    one, logged); None (unset): no server."""
+    health_host: str = "127.0.0.1"
+    """``READALONG_HEALTH_HOST``: the address the health server binds (loopback unless set)."""
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
     """Unrecognised keys that look like ours, each with the nearest known key ("" if none), kept
     so a typo can be reported (:meth:`warnings`). Their values are not kept: one may be a secret."""
@@ -221,6 +228,10 @@ class Settings:
                 "READALONG_SHARDS",
                 "READALONG_SHARD_COUNT",
             ),
+            health_port=None
+            if get("READALONG_HEALTH_PORT") is None
+            else _int_in(get("READALONG_HEALTH_PORT"), "READALONG_HEALTH_PORT", 0, 0, 65535),
+            health_host=get("READALONG_HEALTH_HOST") or "127.0.0.1",
             extra=_unknown_keys(values),
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import discord
 from discord import app_commands
@@ -47,8 +48,9 @@ class Ask(commands.Cog):
         """Answer ``question`` in ``channel_id`` for ``member``. The answer is public, so it quotes only what
         everyone reading that channel may see, never what only the asker may."""
         # The answer is public: it quotes only what everyone reading this channel may see too.
+        started = time.perf_counter()
         viewer = await answer_viewer(self.bot, self.bot.store, member, channel_id)
-        return await ask_in_channel(
+        asked = await ask_in_channel(
             self.bot.store,
             question,
             viewer=viewer,
@@ -61,6 +63,8 @@ class Ask(commands.Cog):
             asker_name=member.display_name,
             message_id=message_id,
         )
+        self.bot.metrics.ask_latency.observe(time.perf_counter() - started)
+        return asked
 
     @app_commands.command(name="ask")
     @app_commands.describe(

@@ -18,6 +18,7 @@ from bot.domain.message import StoredMessage
 from bot.domain.posting import Placement
 from bot.services import archive as archive_service
 from bot.services.recording import Discussions, redact_answers
+from bot.store import DatabaseUnavailableError
 
 log = logging.getLogger(__name__)
 THREAD_ARCHIVED = 50083
@@ -118,9 +119,17 @@ class Discussion(commands.Cog):
         are not recorded."""
         if message.guild is None:
             return
-        placement = await self.placement_of(message)
-        if placement is not None:
-            await self.recorder.add(await self._archived(message, placement))
+        while True:
+            try:
+                placement = await self.placement_of(message)
+                archived = await self._archived(message, placement) if placement is not None else None
+                break
+            except DatabaseUnavailableError:
+                # Where it belongs is in the database: wait for it (the store logs the outage
+                # once), so a message said during an outage is archived, not lost with a traceback.
+                await self.bot.store.availability.wait()
+        if archived is not None:
+            await self.recorder.add(archived)
 
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
@@ -197,7 +206,13 @@ class Discussion(commands.Cog):
             self._backfill_again = True
             return
         self._backfill = asyncio.create_task(
-            supervise("backfill", self._backfill_loop, backoff=Backoff(1.0, 300.0)), name="readalong-backfill"
+            supervise(
+                "backfill",
+                self._backfill_loop,
+                backoff=Backoff(1.0, 300.0),
+                ready=self.bot.store.availability.wait,
+            ),
+            name="readalong-backfill",
         )
         self._backfill_started.set()
 

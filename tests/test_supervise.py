@@ -52,3 +52,39 @@ async def test_cancelling_stops_it_and_a_task_set_closes_what_it_owns() -> None:
     await started.wait()
     await tasks.close()
     assert first.cancelled() and tasks.names() == []
+
+
+async def test_a_database_outage_waits_for_the_database_not_a_backoff(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An outage is expected: no traceback, no growing delay; the work runs again as soon as the
+    database is back (``ready`` returns), however many times it failed before."""
+    from bot.store.errors import DatabaseUnavailableError
+
+    caplog.set_level(logging.INFO, logger="bot")
+    back = asyncio.Event()
+    runs = 0
+    waits = 0
+
+    async def ready() -> None:
+        nonlocal waits
+        waits += 1
+        await back.wait()
+
+    async def needs_the_database() -> str:
+        nonlocal runs
+        runs += 1
+        if runs <= 5:
+            raise DatabaseUnavailableError("connection refused")
+        return "done"
+
+    loop = asyncio.get_running_loop()
+    loop.call_later(0.3, back.set)
+    started = loop.time()
+    # The backoff would wait 100 s after the first failure: only ``ready`` may set the pace.
+    result = await asyncio.wait_for(
+        supervise("the work", needs_the_database, backoff=Backoff(100.0, 300.0), ready=ready), 5.0
+    )
+    assert (result, runs, waits) == ("done", 6, 5)
+    assert loop.time() - started < 2.0
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.WARNING]

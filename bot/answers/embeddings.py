@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.answers.llm import openai_client
 from bot.domain.article import Article
-from bot.errors import ReadalongError
 from bot.search.hybrid import SEMANTIC_WEIGHT, Meaning, PassageVectors, pack, text_hash, unpack
 from bot.settings import Settings
 from bot.store import Store, is_read_only_error
@@ -173,7 +171,7 @@ class Embedder:
     async def _save(self, queries: EmbeddingQueries, made: list[tuple[bytes, int, bytes]]) -> None:
         try:
             await queries.save(self.model, made)
-        except (ReadalongError, sqlite3.Error) as error:
+        except Exception as error:  # the store's read-only error, or the driver's
             if not is_read_only_error(error):
                 raise
             if not self._warned_read_only:

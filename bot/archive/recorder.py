@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from bot.discord.supervise import Backoff, TaskSet
 from bot.domain.message import StoredMessage
-from bot.store import Store, describe_trouble, is_busy_error
+from bot.store import DatabaseUnavailableError, Store, describe_trouble, is_busy_error
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +119,17 @@ class BatchRecorder:
             try:
                 await self._commit(batch)
             except Exception as error:
+                if isinstance(error, DatabaseUnavailableError):
+                    # An outage: the store has said so once, and says when it is back; the queue
+                    # waits for that (one line here too), rather than retrying every 5 s.
+                    if busy_since is None:
+                        log.warning("%d changes wait in memory until the database is back", len(self._queue))
+                    busy_since = busy_since or time.monotonic()
+                    if self._store.availability.available:  # not told to the store: back off instead
+                        await asyncio.sleep(self._backoff.next())
+                    else:
+                        await self._store.availability.wait()
+                    continue
                 if is_busy_error(error):
                     now = time.monotonic()
                     busy_since = busy_since or now

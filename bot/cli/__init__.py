@@ -14,7 +14,6 @@ import importlib
 import json
 import logging
 import os
-import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -31,8 +30,7 @@ from bot.services.articles import Imported, import_article, parse_file
 from bot.services.stores import open_existing_store
 from bot.settings import DB_NAME, SANDBOX_WORLD, Settings, parse_shards
 from bot.stopping import StopSignals
-from bot.store import Store, describe_database_error, is_postgres_error
-from bot.store.postgres import describe_postgres_error
+from bot.store import Store, describe_driver_error
 
 log = logging.getLogger(__name__)
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -154,22 +152,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ReadalongError as error:
         print(f"readalong: error: {error}", file=sys.stderr)
         return 2
-    except sqlite3.Error as error:
-        # Raised by a query beyond the store's own checks: locked, damaged pages, read-only...
-        described = describe_database_error(error, db_path or Path("readalong.db"))
-        print(f"readalong: error: {described}", file=sys.stderr)
-        return 2
     except OSError as error:
         # A file the checks above did not foresee (permissions changed under us, a full disk).
         where = f"{error.filename}: " if error.filename else ""
         print(f"readalong: error: {where}{error.strerror or error}", file=sys.stderr)
         return 2
     except Exception as error:
-        # PostgreSQL's refusals beyond the store's own checks (the server gone, permissions, a
-        # constraint), named by the server without its password.
-        if db_url is None or not is_postgres_error(error):
+        # A driver's refusal beyond the store's own checks: SQLite's (locked, damaged pages,
+        # read-only...) or PostgreSQL's (the server gone, permissions, a constraint), named by the
+        # server without its password.
+        described = describe_driver_error(error, db_url or db_path or Path("readalong.db"))
+        if described is None:
             raise
-        line = str(describe_postgres_error(error, db_url)).splitlines()[0]
+        line = str(described).splitlines()[0]
         print(f"readalong: error: {line}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -19,6 +19,7 @@ from discord.ext import commands
 import cogs
 from bot.answers.embeddings import Embedder
 from bot.answers.llm import AnswerWriter
+from bot.discord.health import HealthServer, Metrics
 from bot.errors import ReadalongError
 from bot.settings import Settings
 from bot.store import Store
@@ -180,6 +181,20 @@ class ReadalongBot(commands.AutoShardedBot):
         self._stop_logged = False
         self.stopping = False
         """Set when :meth:`close` begins: commands are answered "restarting", not started."""
+        self.metrics = Metrics.create(store)
+        """Counted always; served on ``READALONG_HEALTH_PORT`` when it is set (:attr:`health`)."""
+        self.health: HealthServer | None = None
+
+    def gateway_connected(self) -> bool:
+        """Whether every shard of this process is connected to Discord's gateway (the health check)."""
+        if self.is_closed() or not self.is_ready():
+            return False
+        return all(not shard.is_closed() for shard in self.shards.values())
+
+    def recorder_waiting(self) -> int:
+        """Discussion changes waiting in memory for the database (0 before the recorder exists)."""
+        recorder = getattr(self.get_cog("Discussion"), "recorder", None)
+        return int(getattr(recorder, "waiting", 0))
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         """Wait as Discord's identify limit asks (Gateway, "Sharding", Max Concurrency): one
@@ -236,6 +251,17 @@ class ReadalongBot(commands.AutoShardedBot):
         if self.sync_global:
             synced = await self.tree.sync()
             log.info("synced %d global commands (may take up to an hour to show everywhere)", len(synced))
+        if self.settings.health_port is not None:
+            self.health = HealthServer(
+                self.store,
+                self.metrics,
+                gateway_connected=self.gateway_connected,
+                recorder_queue=self.recorder_waiting,
+                behind_schedule=lambda grace: self.store.postings.behind_schedule(grace, self.shard_set),
+                host=self.settings.health_host,
+                port=self.settings.health_port,
+            )
+            await self.health.start()
 
     async def close(self) -> None:
         """Stop: commands are answered "restarting" from now on; the cogs are unloaded in the
@@ -256,6 +282,8 @@ class ReadalongBot(commands.AutoShardedBot):
             await super().close()
             await self._log_stopped()
         finally:
+            if self.health is not None:
+                await self.health.stop()
             if self.writer is not None:
                 await self.writer.close()
             if self.embedder is not None:

@@ -15,6 +15,7 @@ from bot.discord.client import ReadalongBot
 from bot.discord.views import OwnedView
 from bot.discordfmt.limits import CHOICE_NAME_LIMIT, CHOICES_LIMIT
 from bot.errors import DatabaseError, ReadalongError
+from bot.store import DatabaseUnavailableError
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +137,11 @@ async def article_autocomplete(
         return []
     needle = current.lower().strip()
     choices = []
-    for summary in await client.store.articles.list(interaction.guild_id):
+    try:
+        summaries = await client.store.articles.list(interaction.guild_id)
+    except DatabaseUnavailableError:
+        return []  # no choices while the database is away (the store logs the outage once)
+    for summary in summaries:
         label = f"{summary.title or '(untitled)'} ({summary.slug})"
         if needle in label.lower():
             choices.append(app_commands.Choice(name=label[:CHOICE_NAME_LIMIT], value=summary.slug))

@@ -38,6 +38,7 @@ from bot.domain.posting import ItemRow, PlanItem, Posting
 from bot.errors import ReadalongError
 from bot.posting.plan import plan_posting
 from bot.store import describe_trouble, is_busy_error
+from bot.store.errors import DatabaseUnavailableError
 from bot.store.postings import utcnow
 
 if TYPE_CHECKING:
@@ -278,7 +279,9 @@ class Publisher:
         self.store = bot.store
         self._wake = asyncio.Event()
         self._nudges: dict[int, asyncio.Event] = {}
-        self._tasks = TaskSet()
+        # A database outage ends a worker's run quietly; it runs again once the store's probe
+        # reaches the database (not after a backoff that grows with the outage).
+        self._tasks = TaskSet(ready=self.store.availability.wait)
         self._articles: dict[str, Article] = {}
         self._webhooks: dict[int, discord.Webhook] = {}
         self._webhook_locks: dict[int, asyncio.Lock] = {}
@@ -418,7 +421,9 @@ class Publisher:
         try:
             await self._send_due(posting_id)
         finally:
-            await self.store.release_posting(posting_id)
+            # Gone with the connection anyway when the database cannot be reached.
+            with contextlib.suppress(DatabaseUnavailableError):
+                await self.store.release_posting(posting_id)
 
     async def _send_due(self, posting_id: int) -> None:
         nudge = self._nudges.setdefault(posting_id, asyncio.Event())
@@ -443,7 +448,10 @@ class Publisher:
                 try:
                     async with asyncio.timeout(ITEM_TIMEOUT):
                         await self._process(posting, item)
+                except DatabaseUnavailableError:
+                    raise  # not this posting's failure: the supervisor waits for the database
                 except Exception as error:
+                    self.bot.metrics.items_failed.inc()
                     verdict = classify(error)
                     if verdict.permanent:
                         await self._halt(posting, item, verdict.reason)
@@ -540,6 +548,10 @@ class Publisher:
                 log.info(
                     "posting %d item %d was sent before a restart; not sending again", posting.id, item.seq
                 )
+                # Its message id too, or the archive's links and the comments' jump links lack it.
+                await self.store.postings.record_message(
+                    posting.id, item.seq, sent.message_id, sent.container_id
+                )
         if item.message_id is not None:
             sent = Sent(item.message_id, item.container_id or posting.channel_id, None)
         if sent is None:
@@ -549,6 +561,7 @@ class Publisher:
         if thread_id is None and self._opens_thread(posting, item):
             thread_id = await self._start_thread(sent, out)
         await self.store.postings.mark_done(posting.id, item.seq, thread_id)
+        self.bot.metrics.items_sent.inc()
         log.info("posting %d item %d sent (message %d)", posting.id, item.seq, sent.message_id)
 
     @staticmethod

@@ -16,6 +16,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from bot.store.errors import DatabaseUnavailableError
+
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
@@ -48,17 +50,30 @@ HEALTHY_AFTER = 60.0
 over, so a crash once a day does not inherit yesterday's five-minute delay."""
 
 
-async def supervise(name: str, work: Callable[[], Awaitable[T]], *, backoff: Backoff | None = None) -> T:
+_AFTER_OUTAGE = 0.1
+Ready = Callable[[], Awaitable[None]]
+"""Waits until the database is available again (the store's ``availability.wait``)."""
+
+
+async def supervise(
+    name: str, work: Callable[[], Awaitable[T]], *, backoff: Backoff | None = None, ready: Ready | None = None
+) -> T:
     """Run ``work()`` until it returns, and return what it returns. Any exception is logged with
     its traceback, then ``work`` runs again after a bounded delay; cancelling the caller stops it
-    (cancellation is never swallowed)."""
+    (cancellation is never swallowed). A database outage (:class:`DatabaseUnavailableError`) is
+    expected, not a bug: with ``ready`` given, ``work`` runs again as soon as ``ready()`` says the
+    database is back, with no traceback and no backoff (the store logs the outage, once)."""
     backoff = backoff or Backoff()
     restarts = 0
     while True:
         started = time.monotonic()
         try:
             result = await work()
-        except Exception:
+        except Exception as error:
+            if ready is not None and isinstance(error, DatabaseUnavailableError):
+                await ready()
+                await asyncio.sleep(_AFTER_OUTAGE)  # never a busy loop, should ready() not wait
+                continue
             if time.monotonic() - started >= HEALTHY_AFTER:
                 backoff.reset()
             delay = backoff.next()
@@ -74,8 +89,9 @@ class TaskSet:
     """Named background tasks with one owner: each is started supervised, replaced or cancelled
     by name, and :meth:`close` cancels and awaits them all. No task is fire-and-forget."""
 
-    def __init__(self) -> None:
+    def __init__(self, ready: Ready | None = None) -> None:
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._ready = ready
 
     def __contains__(self, name: str) -> bool:
         task = self._tasks.get(name)
@@ -97,7 +113,9 @@ class TaskSet:
         running = self._tasks.get(name)
         if running is not None and not running.done():
             return running
-        task = asyncio.create_task(supervise(name, work, backoff=backoff), name=f"readalong: {name}")
+        task = asyncio.create_task(
+            supervise(name, work, backoff=backoff, ready=self._ready), name=f"readalong: {name}"
+        )
         self._tasks[name] = task
 
         def finished(done: asyncio.Task[None]) -> None:

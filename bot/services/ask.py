@@ -7,7 +7,6 @@ log the question the same way.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -192,7 +191,7 @@ async def ask(
             quoted_messages=[q.reader.message_id for q in answer.quotes if q.reader is not None],
             rendering=rendering,
         )
-    except (ReadalongError, sqlite3.Error) as error:
+    except Exception as error:  # the store's read-only error, or the driver's
         if not is_read_only_error(error):
             raise
         log.warning("%s is read-only: questions are answered but not logged", store.shown)

@@ -5,8 +5,8 @@ SQLite or PostgreSQL; each area of the product has a query object on it (``store
 ...) defined in its own module here.
 """
 
-from bot.store.db import Migration, MigrationError, Store, load_migrations
-from bot.store.errors import describe_trouble, is_busy_error, is_postgres_error
+from bot.store.db import Migration, MigrationError, Store, describe_driver_error, load_migrations
+from bot.store.errors import DatabaseUnavailableError, describe_trouble, is_busy_error, is_postgres_error
 from bot.store.sqlite import (
     APPLICATION_ID,
     DatabaseLock,
@@ -18,10 +18,12 @@ from bot.store.sqlite import (
 __all__ = [
     "APPLICATION_ID",
     "DatabaseLock",
+    "DatabaseUnavailableError",
     "Migration",
     "MigrationError",
     "Store",
     "describe_database_error",
+    "describe_driver_error",
     "describe_trouble",
     "inspect_database",
     "is_busy_error",

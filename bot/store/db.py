@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+import sqlite3
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from importlib import resources
@@ -25,14 +26,16 @@ from bot.domain.database import Database, PostgresUrl
 from bot.domain.shards import ShardSet
 from bot.errors import ReadalongError, ReadOnlyDatabaseError
 from bot.store.articles import ArticleQueries
+from bot.store.availability import Availability
 from bot.store.connection import Connection
 from bot.store.dialect import POSTGRESQL, SQLITE, Dialect
+from bot.store.errors import DatabaseUnavailableError, is_postgres_error, unavailable_from
 from bot.store.guilds import GuildQueries
 from bot.store.messages import MessageQueries
-from bot.store.postgres import PostgresBackend
+from bot.store.postgres import PostgresBackend, describe_postgres_error
 from bot.store.postings import PostingQueries
 from bot.store.search import SearchQueries
-from bot.store.sqlite import BUSY_TIMEOUT_SECONDS, SqliteBackend
+from bot.store.sqlite import BUSY_TIMEOUT_SECONDS, SqliteBackend, describe_database_error
 
 _MIGRATION_NAME = re.compile(r"^(?P<number>\d{4})_(?P<name>[a-z0-9_]+)\.sql$")
 
@@ -104,6 +107,8 @@ class Store:
         self.messages = MessageQueries(self)
         self.search = _search_queries(self)
         self.guilds = GuildQueries(self)
+        self.availability = Availability(self.ping)
+        """Whether the database can be reached now; the event work waits on during an outage."""
 
     @property
     def path(self) -> Path:
@@ -161,7 +166,7 @@ class Store:
         if isinstance(self.target, PostgresUrl):
             if self._backend is None:
                 migrations = self._migrations or load_migrations(dialect=POSTGRESQL)
-                backend = PostgresBackend(self.target, migrations)
+                backend = PostgresBackend(self.target, migrations, self.availability.lost)
                 await backend.open()
                 self._backend = backend
             return
@@ -192,11 +197,51 @@ class Store:
         """Whether this process may send the posting's items now: on PostgreSQL, a session advisory
         lock that one process at a time holds (released by :meth:`release_posting`, or when the
         process ends, however it ends); on SQLite always, as one bot holds the file."""
-        return await self._opened().lease_posting(posting_id)
+        with self._reachable():
+            return await self._opened().lease_posting(posting_id)
 
     async def release_posting(self, posting_id: int) -> None:
         """Let another process send the posting (after :meth:`lease_posting`)."""
-        await self._opened().release_posting(posting_id)
+        with self._reachable():
+            await self._opened().release_posting(posting_id)
+
+    async def ping(self) -> None:
+        """The readiness probe: one cheap statement (``SELECT 1`` on PostgreSQL, a read of the
+        schema on SQLite). Raises :class:`DatabaseUnavailableError` if the database cannot be
+        reached."""
+        await self._opened().ping()
+
+    async def reachable(self, within: float) -> bool:
+        """Whether the database answers :meth:`ping` within ``within`` seconds (the health check).
+        If it cannot be reached, the store's :attr:`availability` is told, so work waits for it too."""
+        try:
+            async with asyncio.timeout(within):
+                await self.ping()
+        except DatabaseUnavailableError as error:
+            self.availability.lost(error)
+            return False
+        except TimeoutError:
+            # PostgreSQL silent (a network dropping packets): unavailable. An SQLite file that is
+            # slow to answer is busy (a lock, a checkpoint), which passes: not ready, but no outage.
+            if self.dialect is POSTGRESQL:
+                self.availability.lost(DatabaseUnavailableError(f"no answer within {within:g} s"))
+            return False
+        return True
+
+    @contextmanager
+    def _reachable(self) -> Iterator[None]:
+        """A driver's "cannot reach the database" as the store's :class:`DatabaseUnavailableError`,
+        told to :attr:`availability` (PostgreSQL's backend says it itself, where it happens)."""
+        try:
+            yield
+        except DatabaseUnavailableError:
+            raise
+        except Exception as error:
+            unavailable = unavailable_from(error) if not isinstance(error, OSError | TimeoutError) else None
+            if unavailable is None:
+                raise
+            self.availability.lost(unavailable)
+            raise unavailable from error
 
     def _opened(self) -> SqliteBackend | PostgresBackend:
         if self._backend is None:
@@ -206,6 +251,7 @@ class Store:
     async def close(self) -> None:
         """Close the connections (and release any lock), even when a close fails."""
         backend, self._backend = self._backend, None
+        await self.availability.close()
         if backend is not None:
             await backend.close()
 
@@ -227,20 +273,34 @@ class Store:
             raise RuntimeError("the store is not open")
         if backend.writer is None:
             raise ReadOnlyDatabaseError(f"{self.shown} is read-only: this needs to write to it")
-        async with self._write_lock, backend.transaction() as db:
-            self._open_transaction = marker = object()
-            token = _transaction_of.set(marker)
-            try:
-                yield cast(Connection, db)
-            finally:
-                self._open_transaction = None
-                _transaction_of.reset(token)
+        with self._reachable():
+            async with self._write_lock, backend.transaction() as db:
+                self._open_transaction = marker = object()
+                token = _transaction_of.set(marker)
+                try:
+                    yield cast(Connection, db)
+                finally:
+                    self._open_transaction = None
+                    _transaction_of.reset(token)
 
     async def schema_version(self) -> int:
         """The number of the last migration applied."""
         if self._backend is None:
             raise RuntimeError("the store is not open")
         return await self._backend.schema_version()
+
+
+def describe_driver_error(error: BaseException, database: Database) -> ReadalongError | None:
+    """One line for a driver's error that got past the store's own checks (the command line's
+    last resort), or None if ``error`` is not a driver's: above the store, no one names sqlite3
+    or asyncpg."""
+    if isinstance(error, sqlite3.Error):
+        if isinstance(database, PostgresUrl):
+            return None
+        return describe_database_error(error, database)
+    if isinstance(database, PostgresUrl) and is_postgres_error(error):
+        return describe_postgres_error(error, database)
+    return None
 
 
 def _search_queries(store: Store) -> SearchQueries:

@@ -30,7 +30,7 @@ def is_busy_error(error: BaseException) -> bool:
     not granted, a deadlock or serialization failure (the transaction rolled back, to run again),
     a server starting, shutting down or out of connections, the connection lost, or a statement
     that outlived its time (``COMMAND_TIMEOUT_SECONDS``: a network gone quiet)."""
-    if isinstance(error, sqlite3.OperationalError):
+    if isinstance(error, sqlite3.OperationalError | DatabaseUnavailableError):
         return True
     asyncpg = sys.modules.get("asyncpg")
     if asyncpg is None:
@@ -60,3 +60,61 @@ def describe_trouble(error: BaseException) -> str:
     if primary == sqlite3.SQLITE_READONLY:
         return "the database is read-only"
     return f"the database is busy ({error})"
+
+
+UNAVAILABLE_MESSAGE = "The database is unavailable; try again shortly."
+"""What a command answers, in one line, while the database cannot be reached."""
+
+
+class DatabaseUnavailableError(DatabaseError):
+    """The database cannot be reached now (PostgreSQL refusing or dropping connections, an SQLite
+    file whose disk fails its reads or writes): it may come back, so work waits for it rather than
+    failing. ``str(error)`` is the line a member sees; :attr:`detail` is the driver's reason, for
+    the operator's log."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(UNAVAILABLE_MESSAGE)
+        self.detail = detail
+
+
+def unavailable_from(error: BaseException) -> DatabaseUnavailableError | None:
+    """The store's own error for a driver's failure that means "the database cannot be reached
+    now", or None for any other failure. On PostgreSQL: a connection refused, reset or closed
+    (asyncpg's connection errors and ``InterfaceError``\\ s about a closed connection, an
+    ``OSError`` or a timeout on connect), the server shutting down or starting; on SQLite: the
+    file's disk failing (``SQLITE_IOERR``) or the file gone from under an open connection
+    (``SQLITE_CANTOPEN``)."""
+    if isinstance(error, DatabaseUnavailableError):
+        return error
+    if isinstance(error, sqlite3.Error):
+        code = getattr(error, "sqlite_errorcode", 0)
+        if isinstance(code, int) and code & 0xFF in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN):
+            return DatabaseUnavailableError(f"disk I/O error ({error})")
+        return None
+    asyncpg = sys.modules.get("asyncpg")
+    if asyncpg is not None:
+        if isinstance(
+            error,
+            asyncpg.PostgresConnectionError
+            | asyncpg.CannotConnectNowError
+            | asyncpg.AdminShutdownError
+            | asyncpg.CrashShutdownError,
+        ):
+            return DatabaseUnavailableError(f"{type(error).__name__}: {error}")
+        if isinstance(error, asyncpg.InterfaceError) and "closed" in str(error):
+            return DatabaseUnavailableError(f"connection closed ({error})")
+    if isinstance(error, OSError | TimeoutError):
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        return DatabaseUnavailableError(f"{type(error).__name__}: {reason or 'no answer'}")
+    return None
+
+
+def is_unavailable_error(error: BaseException) -> bool:
+    """Whether ``error`` means the database cannot be reached now (see :func:`unavailable_from`)."""
+    return unavailable_from(error) is not None
+
+
+def is_driver_error(error: BaseException) -> bool:
+    """Whether ``error`` is a driver's (sqlite3's or asyncpg's), for the command line's last
+    resort, so that nothing above the store names a driver."""
+    return isinstance(error, sqlite3.Error) or is_postgres_error(error)

@@ -17,12 +17,13 @@ import asyncio
 import functools
 import logging
 import re
-from collections.abc import AsyncIterator, Generator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 from bot.domain.database import PostgresUrl
 from bot.errors import DatabaseError, ReadalongError
+from bot.store.errors import DatabaseUnavailableError, unavailable_from
 from bot.store.schema import check_postgres
 
 if TYPE_CHECKING:
@@ -99,6 +100,32 @@ def _count(status: str) -> int:
     return int(last) if last.isdigit() else -1
 
 
+Notice = Callable[[DatabaseUnavailableError], None]
+"""Told each time the server cannot be reached (the store's :class:`~bot.store.availability.Availability`)."""
+
+
+def _ignore(error: DatabaseUnavailableError) -> None:
+    """No one to tell (a backend used on its own, as by ``readalong db copy``)."""
+
+
+@contextmanager
+def reachable(notice: Notice = _ignore) -> Iterator[None]:
+    """Turn asyncpg's "cannot reach the server" failures (refused, reset, closed, shutting down)
+    into the store's :class:`DatabaseUnavailableError`, and tell ``notice``: above the store no
+    one looks at asyncpg's exceptions."""
+    try:
+        yield
+    except DatabaseUnavailableError as error:
+        notice(error)
+        raise
+    except Exception as error:
+        unavailable = unavailable_from(error)
+        if unavailable is None:
+            raise
+        notice(unavailable)
+        raise unavailable from error
+
+
 class PgCursor:
     """A statement's result, read in full: its rows and the number of rows it changed."""
 
@@ -140,8 +167,9 @@ class PgConnection:
     """The query modules' :class:`~bot.store.connection.Connection` over asyncpg: one connection,
     or a pool from which each statement borrows one."""
 
-    def __init__(self, source: asyncpg.Connection[Any] | asyncpg.Pool[Any]) -> None:
+    def __init__(self, source: asyncpg.Connection[Any] | asyncpg.Pool[Any], notice: Notice = _ignore) -> None:
         self._source = source
+        self._notice = notice
 
     def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> _Pending:
         """Run one statement; the cursor holds its rows (read in full) and its row count."""
@@ -159,8 +187,12 @@ class PgConnection:
         one statement) goes as multi-row inserts of up to :data:`ROWS_PER_INSERT` rows: one round
         trip for a burst of messages rather than one per message."""
         rows = [[_storable(v) for v in row] for row in parameters]
-        total = 0
         split = _INSERT_VALUES.match(sql)
+        with reachable(self._notice):
+            return await self._executemany(sql, rows, split)
+
+    async def _executemany(self, sql: str, rows: list[list[Any]], split: re.Match[str] | None) -> PgCursor:
+        total = 0
         async with self._connection() as connection:
             if split is not None and "DO UPDATE" not in sql.upper() and rows:
                 head, group, tail = split.groups()
@@ -181,6 +213,10 @@ class PgConnection:
     async def _run(self, sql: str, parameters: Sequence[Any]) -> PgCursor:
         statement = _translate(sql)
         values = [_storable(v) for v in parameters]
+        with reachable(self._notice):
+            return await self._fetch(sql, statement, values)
+
+    async def _fetch(self, sql: str, statement: str, values: list[Any]) -> PgCursor:
         async with self._connection() as connection:
             if _returns_rows(sql):
                 rows = await connection.fetch(statement, *values)
@@ -234,8 +270,9 @@ def describe_postgres_error(error: BaseException, url: PostgresUrl) -> DatabaseE
 class PostgresBackend:
     """The connections to one PostgreSQL schema: a pool for reads, one connection for writes."""
 
-    def __init__(self, url: PostgresUrl, migrations: Sequence[Migration]) -> None:
+    def __init__(self, url: PostgresUrl, migrations: Sequence[Migration], notice: Notice = _ignore) -> None:
         self.url = url
+        self._notice = notice
         self._migrations = migrations
         self._writer: asyncpg.Connection[Any] | None = None
         self._pool: asyncpg.Pool[Any] | None = None
@@ -257,7 +294,9 @@ class PostgresBackend:
             await self._migrate(self._writer)
             self._pool = await asyncpg.create_pool(
                 dsn,
-                min_size=1,
+                # No floor: asyncpg restores one after an outage by logging a traceback per failed
+                # attempt; the store's probe says the outage once instead.
+                min_size=0,
                 max_size=READ_POOL_SIZE,
                 timeout=CONNECT_TIMEOUT_SECONDS,
                 command_timeout=COMMAND_TIMEOUT_SECONDS,
@@ -269,8 +308,8 @@ class PostgresBackend:
             if isinstance(error, asyncpg.PostgresError | OSError | asyncio.TimeoutError):
                 raise describe_postgres_error(error, self.url) from None
             raise
-        self.reader = PgConnection(self._pool)
-        self.writer = PgConnection(self._writer)
+        self.reader = PgConnection(self._pool, self._notice)
+        self.writer = PgConnection(self._writer, self._notice)
 
     async def close(self) -> None:
         """Close every connection (releasing the shards' locks with them)."""
@@ -290,17 +329,29 @@ class PostgresBackend:
         """``BEGIN`` … ``COMMIT`` on the write connection, ``ROLLBACK`` if the block raises.
 
         A write connection the server closed (a restart, a network cut) is opened again here, so
-        the writes waiting in the recorder's queue go through once the server is back."""
-        if self._writer is None or self._writer.is_closed():
-            asyncpg = require_asyncpg()
-            log.warning("reconnecting to %s for writes", self.url.shown)
-            self._writer = await asyncpg.connect(
-                self.url.reveal(), timeout=CONNECT_TIMEOUT_SECONDS, command_timeout=COMMAND_TIMEOUT_SECONDS
-            )
-            self.writer = PgConnection(self._writer)
-        assert self.writer is not None
-        async with self._writer.transaction():
-            yield self.writer
+        the writes waiting in the recorder's queue go through once the server is back. A server
+        that cannot be reached is :class:`DatabaseUnavailableError` (one line in the log, said by
+        the store's availability, not one per attempt here)."""
+        with reachable(self._notice):
+            if self._writer is None or self._writer.is_closed():
+                asyncpg = require_asyncpg()
+                self._writer = await asyncpg.connect(
+                    self.url.reveal(),
+                    timeout=CONNECT_TIMEOUT_SECONDS,
+                    command_timeout=COMMAND_TIMEOUT_SECONDS,
+                )
+                log.info("reconnected to %s for writes", self.url.shown)
+                self.writer = PgConnection(self._writer, self._notice)
+            assert self.writer is not None
+            async with self._writer.transaction():
+                yield self.writer
+
+    async def ping(self) -> None:
+        """One cheap statement (``SELECT 1``) through the read pool: returns if the server answers,
+        raises :class:`DatabaseUnavailableError` if it cannot be reached (the readiness probe)."""
+        assert self._pool is not None
+        with reachable():
+            await self._pool.fetchval("SELECT 1", timeout=CONNECT_TIMEOUT_SECONDS)
 
     async def schema_version(self) -> int:
         """The number of the last migration applied."""
@@ -326,13 +377,16 @@ class PostgresBackend:
         holder = self._lock_holder
         if posting_id in self._leased and holder is not None and not holder.is_closed():
             return True
-        async with self._holder_lock:
-            holder = await self._holder()
-            if posting_id in self._leased:  # taken meanwhile by another of this process's tasks
-                return True
-            taken = bool(
-                await holder.fetchval(f"SELECT pg_try_advisory_lock({_LOCK_KEY})", f":posting:{posting_id}")
-            )
+        with reachable(self._notice):
+            async with self._holder_lock:
+                holder = await self._holder()
+                if posting_id in self._leased:  # taken meanwhile by another of this process's tasks
+                    return True
+                taken = bool(
+                    await holder.fetchval(
+                        f"SELECT pg_try_advisory_lock({_LOCK_KEY})", f":posting:{posting_id}"
+                    )
+                )
         if taken:
             self._leased.add(posting_id)
         return taken
@@ -345,14 +399,21 @@ class PostgresBackend:
         async with self._holder_lock:
             holder = self._lock_holder
             if holder is not None and not holder.is_closed():
-                await holder.execute(f"SELECT pg_advisory_unlock({_LOCK_KEY})", f":posting:{posting_id}")
+                with reachable(self._notice):
+                    await holder.execute(f"SELECT pg_advisory_unlock({_LOCK_KEY})", f":posting:{posting_id}")
 
     async def identify_wait(self, bucket: int, window: float) -> float:
         """Reserve the bucket's next IDENTIFY slot for this process and return how many seconds
         to wait for it: one statement, atomic across processes, on the server's clock (so the
         machines' clocks need not agree)."""
         assert self._pool is not None
-        row = await self._pool.fetchrow(
+        with reachable(self._notice):
+            row = await self._identify_row(bucket, window)
+        return max(0.0, float(row["wait"])) if row is not None else 0.0
+
+    async def _identify_row(self, bucket: int, window: float) -> Any:
+        assert self._pool is not None
+        return await self._pool.fetchrow(
             "INSERT INTO identify_buckets AS b (bucket, next_at)"
             " VALUES ($1, extract(epoch FROM clock_timestamp()) + $2)"
             " ON CONFLICT (bucket) DO UPDATE"
@@ -361,7 +422,6 @@ class PostgresBackend:
             bucket,
             window,
         )
-        return max(0.0, float(row["wait"])) if row is not None else 0.0
 
     async def _holder(self) -> asyncpg.Connection[Any]:
         """The connection that holds this process's session locks (shards, postings).

@@ -306,3 +306,14 @@ class PostingQueries:
                 (_iso(utcnow()), posting_id),
             )
             return cursor.rowcount > 0
+
+    async def behind_schedule(self, grace_seconds: float, shards: ShardSet = EVERY_SHARD) -> int:
+        """How many active postings (of servers on ``shards``) have an unsent item due more than
+        ``grace_seconds`` ago: the health check's and the metrics' "postings behind schedule"."""
+        cutoff = _iso(utcnow() - dt.timedelta(seconds=grace_seconds))
+        async with self._store.db.execute(
+            "SELECT DISTINCT p.id, p.guild_id FROM postings p JOIN posting_items i ON i.posting_id = p.id"
+            " WHERE p.state = 'active' AND i.status != 'done' AND i.due_at < ?",
+            (cutoff,),
+        ) as cursor:
+            return sum(1 for row in await cursor.fetchall() if shards.owns(row["guild_id"]))

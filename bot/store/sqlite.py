@@ -398,7 +398,9 @@ class SqliteBackend:
             # One read now, so a damaged schema is refused at open rather than mid-command.
             await self.reader.execute_fetchall("SELECT count(*) FROM sqlite_schema")
             if writer is None:  # not migrated, so not checked yet: what it lacks is named now
-                await check_sqlite(self.reader.connection, str(self.path), migrations, found.version, repair=False)
+                await check_sqlite(
+                    self.reader.connection, str(self.path), migrations, found.version, repair=False
+                )
         except BaseException as error:
             if self.reader is not None:
                 await self.reader.close()
@@ -476,6 +478,20 @@ class SqliteBackend:
 
     async def release_posting(self, posting_id: int) -> None:
         """Nothing was taken."""
+
+    async def ping(self) -> None:
+        """Read the file's schema through the read connection (no lock a writer could be holding
+        for long): raises the store's :class:`DatabaseUnavailableError` if its disk fails."""
+        from bot.store.errors import unavailable_from
+
+        try:
+            if self.reader is not None:
+                await self.reader.execute_fetchall("SELECT count(*) FROM sqlite_schema")
+        except sqlite3.Error as error:
+            unavailable = unavailable_from(error)
+            if unavailable is None:
+                raise
+            raise unavailable from error
 
     async def schema_version(self) -> int:
         """The number of the last migration applied (``PRAGMA user_version``)."""
