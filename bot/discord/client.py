@@ -21,6 +21,7 @@ from bot.answers.embeddings import Embedder
 from bot.answers.llm import AnswerWriter
 from bot.discord.health import HealthServer, Metrics
 from bot.errors import ReadalongError
+from bot.services.ask import Asker
 from bot.settings import Settings
 from bot.store import Store
 
@@ -172,6 +173,8 @@ class ReadalongBot(commands.AutoShardedBot):
         """Writes /ask answers with a model when an OpenAI key is set; None means quotes alone."""
         self.embedder = embedder
         """Ranks /ask's passages by meaning too when ``READALONG_SEMANTIC`` is on; None: by words."""
+        self.asker = Asker(store, writer=writer, embedder=embedder)
+        """Answers ``/ask`` and mentions: one, holding what answering needs, for every question."""
         self.sync_global = sync_global
         self._max_concurrency: int | None = None
         self._identified_at: dict[int, float] = {}

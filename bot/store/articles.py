@@ -231,6 +231,7 @@ class ArticleQueries:
                     for position, q in enumerate(c.quotes)
                 ],
             )
+            await self._store.search.index(db, chosen, article)
             if guild_id is not None:
                 await db.execute(
                     "INSERT INTO article_guilds (article_id, guild_id) VALUES (?, ?)", (chosen, guild_id)

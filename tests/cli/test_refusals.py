@@ -277,7 +277,7 @@ def test_bad_bytes_in_questions_are_answered_and_the_batch_goes_on(imported: Pat
 
 async def test_record_ask_stores_a_lone_surrogate_as_a_replacement(tmp_path: Path) -> None:
     async with Store(tmp_path / "r.db") as store:
-        await store.search.record_ask(
+        await store.asks.record(
             article_id="a", question="why \ud800?", answered=False, quotes=[], latency_ms=1.0
         )
         async with store.db.execute("SELECT question FROM asks") as cursor:
