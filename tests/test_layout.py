@@ -94,3 +94,15 @@ def test_the_fake_discord_is_forbidden_the_bot_all_but_the_harness_and_the_comma
         or (path / "__init__.py").is_file()
     }
     assert set(forbidden["forbidden_modules"]) == top - {"bot.sandbox"} | {"cogs", "discord"}
+
+
+def test_the_routes_and_the_middleware_never_import_the_server_not_even_for_types() -> None:
+    sandbox = ROOT / "bot" / "sandbox"
+    for path in [*sorted((sandbox / "api").glob("*.py")), sandbox / "middleware.py"]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = {
+            node.module
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module is not None
+        } | {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        assert "bot.sandbox.server" not in imported, f"{path.relative_to(ROOT)} imports the server"
