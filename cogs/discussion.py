@@ -10,10 +10,10 @@ import logging
 import discord
 from discord.ext import commands
 
+from bot.aio import Backoff, supervise
 from bot.archive.recorder import BatchRecorder
 from bot.archive.sync import SyncCounts, reconcile_channel
 from bot.discord.client import ReadalongBot
-from bot.discord.supervise import Backoff, supervise
 from bot.domain.message import StoredMessage
 from bot.domain.posting import Placement
 from bot.services import archive as archive_service
