@@ -9,15 +9,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.archive.export import (
-    ExportContext,
-    html_index,
-    reader_messages,
-    to_dce,
-    to_html,
-    to_markdown,
-    zip_files,
-)
+from bot.archive.export.common import ExportContext, reader_messages
+from bot.archive.export.dce import to_dce, zip_files
+from bot.archive.export.html import html_index, to_html
+from bot.archive.export.markdown import to_markdown
 from bot.discordfmt.links import jump_url
 from bot.discordfmt.posting import thread_label
 from bot.discordfmt.transcripts import summarise
