@@ -83,10 +83,12 @@ class Discussion(commands.Cog):
         )
         self.recorder = BatchRecorder(bot.store, on_overflow=self.request_backfill)
         self.discussions = Discussions(bot.store)
+        self._stop_listening = bot.article_events.on_deleted(self.discussions.forget)
 
     async def cog_unload(self) -> None:
         """Stop the backfill and write what the recorder still holds (for up to 10 s; the rest is left to the
         next start's backfill)."""
+        self._stop_listening()
         await self.backfiller.close()
         await self.recorder.close()
 
