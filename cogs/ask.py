@@ -107,9 +107,10 @@ class Ask(commands.Cog):
             sent = await interaction.followup.send(
                 head + asked.shown, allowed_mentions=_NO_MENTIONS, wait=True
             )
-            # Kept so that a quoted reader's deletion reaches this answer, after the token expired too.
-            await self.bot.asker.posted(asked, channel_id=sent.channel.id, message_id=sent.id, head=head)
             turn.answered = asked.answer.answered
+        # Kept so that a quoted reader's deletion reaches this answer, after the token expired too;
+        # after the turn, so the member's next question is not taken for one asked too soon.
+        await self.bot.asker.posted(asked, channel_id=sent.channel.id, message_id=sent.id, head=head)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -164,8 +165,9 @@ class Ask(commands.Cog):
                     return
                 else:
                     raise
-            await self.bot.asker.posted(asked, channel_id=channel.id, message_id=sent.id)
             turn.answered = asked.answer.answered
+        # After the turn, so the member's next question is not taken for one asked too soon.
+        await self.bot.asker.posted(asked, channel_id=channel.id, message_id=sent.id)
 
 
 async def setup(bot: ReadalongBot) -> None:

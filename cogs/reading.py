@@ -43,6 +43,7 @@ class Reading(commands.Cog):
     def __init__(self, bot: ReadalongBot) -> None:
         self.bot = bot
         self.publisher = Publisher(bot)
+        self._stop_listening = bot.article_events.on_deleted(self.publisher.forget)
         self.confirm_seconds = CONFIRM_SECONDS
 
     async def cog_load(self) -> None:
@@ -51,6 +52,7 @@ class Reading(commands.Cog):
 
     async def cog_unload(self) -> None:
         """Stop the publisher and its workers before the cog goes."""
+        self._stop_listening()
         await self.publisher.stop()
 
     @article.command(name="import")
@@ -208,9 +210,13 @@ class Reading(commands.Cog):
 
         async def delete_it() -> str:
             removed = await articles_service.delete_article(
-                store, guild_id, plan.article.id, archive=archive, settle=settle
+                store,
+                guild_id,
+                plan.article.id,
+                archive=archive,
+                settle=settle,
+                events=self.bot.article_events,
             )
-            self.publisher.forget(plan.article.id)
             self.publisher.wake()
             return articles_fmt.deleted_message(
                 plan.article.slug,

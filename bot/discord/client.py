@@ -22,6 +22,7 @@ from bot.answers.llm import AnswerWriter
 from bot.discord.health import HealthServer, Metrics
 from bot.errors import ReadalongError
 from bot.services.ask import Asker
+from bot.services.events import ArticleEvents
 from bot.settings import Settings
 from bot.store import Store
 
@@ -175,6 +176,10 @@ class ReadalongBot(commands.AutoShardedBot):
         """Ranks /ask's passages by meaning too when ``READALONG_SEMANTIC`` is on; None: by words."""
         self.asker = Asker(store, writer=writer, embedder=embedder)
         """Answers ``/ask`` and mentions: one, holding what answering needs, for every question."""
+        self.article_events = ArticleEvents()
+        """Told when ``/article delete`` deletes an article; every cache of articles listens."""
+        if embedder is not None:
+            self.article_events.on_deleted(embedder.forget)
         self.sync_global = sync_global
         self._max_concurrency: int | None = None
         self._identified_at: dict[int, float] = {}

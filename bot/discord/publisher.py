@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Literal
 import aiohttp
 import discord
 
-from bot.discord.supervise import Backoff, TaskSet
+from bot.aio import Backoff, TaskSet
 from bot.discord.visibility import readers_see
 from bot.discordfmt.limits import THREAD_NAME_LIMIT
 from bot.discordfmt.links import jump_url

@@ -14,6 +14,7 @@ from bot.articles.parse import decode_article_bytes, parse_article, read_article
 from bot.domain.article import Article
 from bot.domain.posting import ArticleListing, Posting
 from bot.errors import NotFoundError, ReadalongError
+from bot.services.events import ArticleEvents
 from bot.store import Store
 from bot.store.articles import Removed, SameContentError, check_article_id, content_hash
 
@@ -174,6 +175,7 @@ async def delete_article(
     *,
     archive: bool,
     settle: Callable[[Sequence[Posting]], Awaitable[None]] | None = None,
+    events: ArticleEvents | None = None,
 ) -> Removed:
     """Delete the article in this server once the admin has confirmed: checked again (it may have
     been posted meanwhile), then its postings here (cancelled if still going: nothing more is
@@ -181,10 +183,14 @@ async def delete_article(
     article itself when no other server holds it (see ``ArticleQueries.remove_from_guild``).
 
     ``settle`` is awaited between cancelling and removing: the publisher lets a message being
-    sent finish and be recorded, so nothing of a deleted posting arrives after the reply."""
+    sent finish and be recorded, so nothing of a deleted posting arrives after the reply.
+    ``events`` is told once it is removed, so every cache of the article forgets it."""
     deletion = await plan_deletion(store, guild_id, article_id, archive=archive)
     for posting in deletion.postings:
         await store.postings.cancel(posting.id)
     if settle is not None and deletion.postings:
         await settle(deletion.postings)
-    return await store.articles.remove_from_guild(deletion.article.id, guild_id, archive=archive)
+    removed = await store.articles.remove_from_guild(deletion.article.id, guild_id, archive=archive)
+    if events is not None:
+        events.deleted(deletion.article.id)
+    return removed

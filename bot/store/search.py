@@ -36,7 +36,14 @@ class SearchQueries:
         self._store = store
         self._discussed: dict[str, bool] = {}
         """Whether each article asked about has readers' messages. Only this store's message
-        queries add messages, and archived messages are never removed, so it stays true."""
+        queries add messages, and archived messages go only with their article's archive in a
+        server (:meth:`forget`), so it stays true until then."""
+
+    def forget(self, article_id: str) -> None:
+        """Called by the article queries when an article is removed from a server (its archive
+        there perhaps, the article itself perhaps): whether it is discussed is looked up again. Its
+        passages go with it; one imported later under the same id is indexed as it is stored."""
+        self._discussed.pop(article_id, None)
 
     def note_discussed(self, article_ids: Iterable[str | None]) -> None:
         """Called by the message queries as readers' messages are stored."""
