@@ -31,7 +31,9 @@ comments stops there rather than fetching for minutes."""
 WAYBACK = re.compile(
     r"^https?://web\.archive\.org/web/(?P<time>\d{1,14})(?P<flag>[a-z]{2}_)?/(?P<original>.+)$", re.I
 )
-_WAYBACK_PREFIX = re.compile(r"(?:https?:)?(?://web\.archive\.org)?/web/\d{1,14}(?:[a-z]{2}_)?/(?=https?:)", re.I)
+_WAYBACK_PREFIX = re.compile(
+    r"(?:https?:)?(?://web\.archive\.org)?/web/\d{1,14}(?:[a-z]{2}_)?/(?=https?:)", re.I
+)
 _TOOLBAR = re.compile(r"<!-- BEGIN WAYBACK TOOLBAR INSERT -->.*?<!-- END WAYBACK TOOLBAR INSERT -->", re.S)
 _WAYBACK_HEAD = re.compile(
     r"<script[^>]*(?:archive\.org|wombat|__wm)[^>]*>.*?</script>|<link[^>]*archive\.org[^>]*>", re.S | re.I
@@ -434,11 +436,20 @@ def _wordpress_comment(body: Any, key: str, parent: str | None, skip: list[Any])
         posted = _shown_time(_flat(meta)) if meta is not None else None
     content = _first(body, ".//*[" + _cls("comment-content") + " or " + _cls("comment-text") + "]")
     if content is None:
-        furniture = ("comment-author", "comment-meta", "commentmetadata", "reply", "comment-awaiting-moderation")
+        furniture = (
+            "comment-author",
+            "comment-meta",
+            "commentmetadata",
+            "reply",
+            "comment-awaiting-moderation",
+        )
         content_children = [
             c
             for c in body
-            if isinstance(c.tag, str) and c not in skip and not _has_class(c, *furniture) and c.tag != "footer"
+            if isinstance(c.tag, str)
+            and c not in skip
+            and not _has_class(c, *furniture)
+            and c.tag != "footer"
         ]
     else:
         content_children = [content]
@@ -504,7 +515,12 @@ def _blogger_list(ol: Any, parent: str | None) -> Iterator[WebComment]:
                 paragraphs = [p for p in _flat(content).split("\n\n") if p]
                 posted = _blogger_time(when)
                 yield WebComment(
-                    key, _flat(name) if name is not None else "Anonymous", posted, tuple(paragraphs), (), parent
+                    key,
+                    _flat(name) if name is not None else "Anonymous",
+                    posted,
+                    tuple(paragraphs),
+                    (),
+                    parent,
                 )
         for replies in item.xpath("./*[" + _cls("comment-replies") + "]//ol"):
             yield from _blogger_list(replies, key)
@@ -538,7 +554,9 @@ def _blogger_classic(tree: Any) -> Iterator[WebComment]:
     paragraphs: list[str] = []
     for element in block:
         if element.tag == "dt":
-            author = re.sub(r"\s*(?:said|dijo|a dit|hat gesagt)\s*\.{0,3}:?\s*$", "", _flat(element), flags=re.I)
+            author = re.sub(
+                r"\s*(?:said|dijo|a dit|hat gesagt)\s*\.{0,3}:?\s*$", "", _flat(element), flags=re.I
+            )
             key = element.get("id") or _first(element, ".//a/@name") or f"c{len(paragraphs)}"
         elif element.tag == "dd" and _has_class(element, "comment-body"):
             paragraphs = [p for p in _flat(element).split("\n\n") if p]
@@ -560,7 +578,9 @@ def _schema_comments(tree: Any) -> Iterator[WebComment]:
         text = str(item.get("text") or "")
         paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip()]
         posted = _iso_time(str(item.get("dateCreated") or item.get("datePublished") or ""))
-        yield WebComment(key, _author(item.get("author")) or "Anonymous", posted, tuple(paragraphs), (), parent)
+        yield WebComment(
+            key, _author(item.get("author")) or "Anonymous", posted, tuple(paragraphs), (), parent
+        )
         replies = item.get("comment") or []
         for reply in replies if isinstance(replies, list) else [replies]:
             yield from walk(reply, key)
@@ -577,6 +597,7 @@ def _microdata_comments(tree: Any) -> Iterator[WebComment]:
     """schema.org ``Comment`` microdata (``itemtype=…/Comment``), a reply being nested in its parent."""
     items = tree.xpath('//*[@itemscope and contains(@itemtype, "schema.org/Comment")]')
     for number, item in enumerate(items, start=1):
+
         def own(prop: str, item: Any = item) -> Any:
             found = [
                 el
@@ -587,12 +608,18 @@ def _microdata_comments(tree: Any) -> Iterator[WebComment]:
 
         key = item.get("id") or f"md-{number}"
         parent_el = next((a for a in item.iterancestors() if a in items), None)
-        parent = (parent_el.get("id") or f"md-{items.index(parent_el) + 1}") if parent_el is not None else None
+        parent = (
+            (parent_el.get("id") or f"md-{items.index(parent_el) + 1}") if parent_el is not None else None
+        )
         author_el = own("author")
         name_el = _first(author_el, './/*[@itemprop="name"]') if author_el is not None else None
         author = _flat(name_el if name_el is not None else author_el) if author_el is not None else ""
         when = own("dateCreated") or own("datePublished")
-        posted = _iso_time(when.get("datetime") or when.get("content") or _flat(when)) if when is not None else None
+        posted = (
+            _iso_time(when.get("datetime") or when.get("content") or _flat(when))
+            if when is not None
+            else None
+        )
         text_el = own("text")
         paragraphs, quoted = _paragraphs([text_el]) if text_el is not None else ([], [])
         yield WebComment(key, author or "Anonymous", posted, tuple(paragraphs), tuple(quoted), parent)
@@ -652,14 +679,14 @@ def _comment_page_links(tree: Any, url: str) -> Iterator[str]:
             ("older comments" in text or "newer comments" in text) and "comment" in href
         ):
             address = href.split("#")[0]
-            if address not in seen and address.rstrip("/") != url.split("#")[0].rstrip("/"):
+            if address not in seen and address.rstrip("/") != url.split("#", maxsplit=1)[0].rstrip("/"):
                 seen.add(address)
                 yield address
 
 
 def comment_page_number(url: str) -> int | None:
     """The page number a comment page's address carries, if any."""
-    match = _COMMENT_PAGE.search(url.split("#")[0])
+    match = _COMMENT_PAGE.search(url.split("#", maxsplit=1)[0])
     if match is None:
         return None
     return int(match["n"] or match["q"])
@@ -691,12 +718,12 @@ def build_article(
     pages.sort(key=lambda p: p[0])
     ordered: list[WebComment] = []
     keys: set[str] = set()
-    for _, comments in pages:
-        for comment in comments:
-            if comment.key and comment.key in keys:
+    for _, on_page in pages:
+        for raw_comment in on_page:
+            if raw_comment.key and raw_comment.key in keys:
                 continue
-            keys.add(comment.key)
-            ordered.append(comment)
+            keys.add(raw_comment.key)
+            ordered.append(raw_comment)
     index_of = {c.key: number for number, c in enumerate(ordered, start=1) if c.key}
     threaded: list[Comment] = []
     unthreaded: list[Comment] = []
@@ -713,9 +740,7 @@ def build_article(
             unthreaded.append(comment)
     # A comment the page does not thread may still quote an earlier one in its text (as a scrape does).
     found = {c.index: c for c in _find_quotes(tuple(threaded)) if c.quotes}
-    comments = tuple(
-        found.get(c.index, c) if c in unthreaded else c for c in threaded
-    )
+    comments = tuple(found.get(c.index, c) if c in unthreaded else c for c in threaded)
     body, blocks = _join_blocks(_RawBlock(text, heading) for text, heading in first.blocks)
     sections = make_sections(body, blocks, target_chars)
     if not sections:
