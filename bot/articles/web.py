@@ -614,7 +614,8 @@ def _microdata_comments(tree: Any) -> Iterator[WebComment]:
         author_el = own("author")
         name_el = _first(author_el, './/*[@itemprop="name"]') if author_el is not None else None
         author = _flat(name_el if name_el is not None else author_el) if author_el is not None else ""
-        when = own("dateCreated") or own("datePublished")
+        when = own("dateCreated")
+        when = own("datePublished") if when is None else when
         posted = (
             _iso_time(when.get("datetime") or when.get("content") or _flat(when))
             if when is not None

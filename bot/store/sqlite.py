@@ -398,7 +398,9 @@ class SqliteBackend:
             # One read now, so a damaged schema is refused at open rather than mid-command.
             await self.reader.execute_fetchall("SELECT count(*) FROM sqlite_schema")
             if writer is None:  # not migrated, so not checked yet: what it lacks is named now
-                await check_sqlite(self.reader.connection, str(self.path), migrations, found.version, repair=False)
+                await check_sqlite(
+                    self.reader.connection, str(self.path), migrations, found.version, repair=False
+                )
         except BaseException as error:
             if self.reader is not None:
                 await self.reader.close()
