@@ -753,7 +753,8 @@ def build_article(
         published=first.published,
         declared_comments=None,
         source=source,
-        format="web",
+        # The store knows three formats; a web page is a blog post with its comments, as a scrape is.
+        format="blog",
         body=body,
         sections=sections,
         author_bio=first.bio,

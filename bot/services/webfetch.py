@@ -20,6 +20,7 @@ import ipaddress
 import logging
 import re
 import socket
+import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -89,8 +90,8 @@ def refused_address(ip: str) -> str | None:
         ("loopback", address.is_loopback),
         ("link-local", address.is_link_local),
         ("multicast", address.is_multicast),
-        ("private", address.is_private),
         ("reserved", address.is_reserved),
+        ("private", address.is_private),
     ):
         if test:
             return kind
@@ -185,8 +186,11 @@ class Fetcher:
         timeout: float = TIMEOUT_SECONDS,
         max_bytes: int = MAX_ARTICLE_BYTES,
         max_redirects: int = MAX_REDIRECTS,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.allow_private = allow_private
+        self._tls = tls
+        """Certificates trusted for https: the system's unless a test serves its own."""
         self._resolve = resolve
         self.timeout = timeout
         self.max_bytes = max_bytes
@@ -206,6 +210,7 @@ class Fetcher:
             resolver=GuardedResolver(self._resolve, allow_private=self.allow_private),
             use_dns_cache=False,
             limit=2,
+            ssl=self._tls if self._tls is not None else True,
         )
         headers = {"User-Agent": user_agent(), "Accept": "text/html, text/markdown;q=0.9, text/plain;q=0.8"}
         async with aiohttp.ClientSession(connector=connector, headers=headers) as session:

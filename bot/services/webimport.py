@@ -43,6 +43,7 @@ async def fetch_article(
     url = url.strip()
     capture = wayback_capture(url)
     address = capture.original if capture is not None else url
+    fetcher.check_url(url)  # a refused address is refused before anything is said or sent
     await say(f"fetching {page_name(address)}…")
     fetched = await fetcher.get(capture.raw if capture is not None else url)
     name = page_name(address)

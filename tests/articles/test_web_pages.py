@@ -47,7 +47,7 @@ def test_wordpress_lemire_comment_list_with_replies_and_bio() -> None:
     assert article.title == "JSON parsing: simdjson vs. JSON for Modern C++"
     assert article.author == "Daniel Lemire"
     assert article.published == dt.date(2019, 8, 2)
-    assert article.url == LEMIRE and article.format == "web"
+    assert article.url == LEMIRE and article.format == "blog"
     assert article.body.startswith("JSON is the ubiquitous data format on the Internet.")
     assert "\n\nLet us run some benchmarks" in article.body
     assert article.author_bio is not None and "University of Quebec" in article.author_bio
@@ -80,7 +80,7 @@ def test_wordpress_older_theme_german_dates_and_children() -> None:
         "Franziska Elea",
         dt.datetime(2019, 2, 10, 18, 7),
         1,
-    )  # noqa: DTZ001
+    )
     # The reply button, the date line and the author box are not comment text.
     assert all("Antworten" not in c.text and "Uhr" not in c.text.split("\n")[0] for c in article.comments)
     check_slices(article)

@@ -5,6 +5,10 @@ on in every test but its own). Nothing leaves 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
+import functools
+import ssl
+import subprocess
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -34,7 +38,10 @@ class Site:
     resolved: dict[str, str] = field(default_factory=dict)
     """Hosts that resolve to another (non-public) address, to test the guard."""
     port: int = 0
+    tls_port: int = 0
     hits: list[str] = field(default_factory=list)
+    client_tls: ssl.SSLContext | None = None
+    """What the fetcher trusts: the local server's own certificate, which names every routed host."""
 
     def html(
         self, host: str, path: str, body: str, status: int = 200, content_type: str = "text/html"
@@ -52,7 +59,8 @@ class Site:
     async def resolve(self, host: str, port: int) -> Sequence[Address]:
         """Every name resolves to the local server; the guard sees ``PUBLIC_IP`` (or a name's address
         in ``resolved``)."""
-        return [Address(self.resolved.get(host, PUBLIC_IP), "127.0.0.1", self.port)]
+        local = self.tls_port if port == 443 else self.port
+        return [Address(self.resolved.get(host, PUBLIC_IP), "127.0.0.1", local)]
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         host = request.host.split(":")[0]
@@ -63,19 +71,53 @@ class Site:
         return await handler(request)
 
 
+HOSTS = (
+    "lemire.me",
+    "web.archive.org",
+    "netzpolitik.org",
+    "registan.net",
+    "*.registan.net",
+    "notes.example.org",
+    "plentylife.blogspot.com",
+)
+
+
+@functools.cache
+def certificate() -> tuple[str, str]:
+    """A self-signed certificate (and its key) naming every routed host, made once per test process
+    with the system's openssl: https is served and checked as it is on the web."""
+    folder = tempfile.mkdtemp(prefix="readalong-tls-")
+    cert, key = f"{folder}/cert.pem", f"{folder}/key.pem"
+    names = ",".join(f"DNS:{h}" for h in HOSTS)
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+         "-days", "2", "-subj", "/CN=readalong-test", "-addext", f"subjectAltName={names}",
+         "-addext", "basicConstraints=critical,CA:TRUE"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
 @asynccontextmanager
 async def serving() -> AsyncIterator[Site]:
-    """A :class:`Site` served on a free port of 127.0.0.1 for the duration."""
+    """A :class:`Site` served on free ports of 127.0.0.1 for the duration, plain and TLS."""
     site = Site()
     app = web.Application()
     app.router.add_route("GET", "/{tail:.*}", site._dispatch)
     runner = web.AppRunner(app)
     await runner.setup()
-    tcp = web.TCPSite(runner, "127.0.0.1", 0)
-    await tcp.start()
-    server = tcp._server
-    assert server is not None
-    site.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+    cert, key = certificate()
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    site.client_tls = ssl.create_default_context(cafile=cert)
+    ports = []
+    for context in (None, server_tls):
+        tcp = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
+        await tcp.start()
+        server = tcp._server
+        assert server is not None
+        ports.append(server.sockets[0].getsockname()[1])  # type: ignore[attr-defined]
+    site.port, site.tls_port = ports
     try:
         yield site
     finally:
