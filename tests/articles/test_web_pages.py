@@ -78,7 +78,7 @@ def test_wordpress_older_theme_german_dates_and_children() -> None:
     assert first.text.endswith("Lieben Gruß\nJasmin")
     assert (second.author, second.posted, second.reply_to) == (
         "Franziska Elea",
-        dt.datetime(2019, 2, 10, 18, 7),
+        dt.datetime(2019, 2, 10, 18, 7),  # noqa: DTZ001
         1,
     )
     # The reply button, the date line and the author box are not comment text.
