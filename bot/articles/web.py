@@ -530,17 +530,20 @@ _SHOW_COMMENT = re.compile(r"showComment=(\d{10,13})")
 
 
 def _blogger_time(when: Any) -> dt.datetime | None:
-    """A Blogger comment's time: the link's ``showComment=`` milliseconds (UTC) are exact whatever the
-    blog's language; the shown text is the fallback."""
+    """A Blogger comment's time as the blog shows it (its own time, like WordPress's), else from the link's
+    ``showComment=`` milliseconds (UTC) when the shown text is in a language not read here."""
     if when is None:
         return None
+    shown = _shown_time(_flat(when))
+    if shown is not None:
+        return shown
     link = _first(when, ".//a/@href") or ""
     match = _SHOW_COMMENT.search(link)
     if match:
         stamp = int(match.group(1))
         seconds = stamp // 1000 if stamp > 10**11 else stamp
         return dt.datetime.fromtimestamp(seconds, dt.UTC).replace(tzinfo=None)
-    return _shown_time(_flat(when))
+    return None
 
 
 def _blogger_classic(tree: Any) -> Iterator[WebComment]:
@@ -637,15 +640,15 @@ def _iso_time(value: str | None) -> dt.datetime | None:
         return _shown_time(value)
 
 
-_SHOWN = re.compile(
-    r"(?P<month>" + "|".join(MONTHS) + r")\s+(?P<day>\d{1,2}),?\s*(?P<year>\d{4})"
-    r"(?:\s*(?:at|@|,)?\s*(?P<hour>\d{1,2}):(?P<minute>\d{2})\s*(?P<ampm>[ap])?\.?m?\.?)?",
-    re.I,
-)
 _GERMAN_MONTHS = (
     "januar", "februar", "märz", "april", "mai", "juni", "juli", "august", "september", "oktober",
     "november", "dezember",
 )  # fmt: skip
+_SHOWN = re.compile(
+    r"(?P<month>" + "|".join(MONTHS + _GERMAN_MONTHS) + r")\s+(?P<day>\d{1,2}),?\s*(?P<year>\d{4})"
+    r"(?:\s*(?:at|um|@|,)?\s*(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::\d{2})?\s*(?P<ampm>[ap])?\.?m?\.?)?",
+    re.I,
+)
 _SHOWN_DAY_FIRST = re.compile(
     r"(?P<day>\d{1,2})\.?\s+(?P<month>" + "|".join(MONTHS + _GERMAN_MONTHS) + r")\s+(?P<year>\d{4})"
     r"(?:\D{1,8}(?P<hour>\d{1,2}):(?P<minute>\d{2})\s*(?P<ampm>[ap])?\.?m?\.?)?",

@@ -46,6 +46,9 @@ PAGE_TYPES = {
 }
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 class FetchError(ReadalongError):
     """A page could not be fetched; the message says why in one line and what to do."""
 
@@ -83,6 +86,9 @@ def refused_address(ip: str) -> str | None:
         return "not an address"
     if isinstance(address, ipaddress.IPv6Address):
         mapped = address.ipv4_mapped or address.sixtofour or (address.teredo[1] if address.teredo else None)
+        if mapped is None and address in _NAT64:
+            # NAT64 (RFC 6052): the last 32 bits are the IPv4 address a gateway connects to.
+            mapped = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
         if mapped is not None:
             return refused_address(str(mapped)) or None
     for kind, test in (

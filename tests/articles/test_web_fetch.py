@@ -190,6 +190,8 @@ def test_the_guard_classifies_addresses() -> None:
     assert refused_address("2606:4700::6810:84e5") is None
     assert refused_address("100.64.0.1") is not None  # carrier-grade NAT: not public
     assert refused_address("::ffff:10.0.0.1") == "private"
+    assert refused_address("64:ff9b::a9fe:a9fe") == "link-local"  # NAT64 of 169.254.169.254
+    assert refused_address("2002:7f00:1::") == "loopback"  # 6to4 of 127.0.0.1
     assert literal_address("017700000001") == "127.0.0.1"
     assert literal_address("registan.net") is None
     assert user_agent().startswith("Readalong/")

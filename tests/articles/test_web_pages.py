@@ -127,8 +127,8 @@ def test_blogger_threaded_comments() -> None:
         "Great post, I like your blog and I just followed you. Would you like to visit my blog? :*\n"
         "mybeautydiary123.blogspot.com"
     )
-    # showComment=1494425649856: milliseconds since 1970, UTC.
-    assert comment.posted == dt.datetime(2017, 5, 10, 14, 14, 9)  # noqa: DTZ001
+    # Shown as "Mittwoch, Mai 10, 2017 4:14:00 PM": the blog's own time, like WordPress's.
+    assert comment.posted == dt.datetime(2017, 5, 10, 16, 14)  # noqa: DTZ001
 
 
 def split_comment_pages(html: str, url: str) -> tuple[str, str]:
