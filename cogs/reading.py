@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Sequence
@@ -87,7 +88,8 @@ class Reading(commands.Cog):
         if url is not None:
 
             async def progress(text: str) -> None:
-                await interaction.edit_original_response(content=text)
+                with contextlib.suppress(discord.HTTPException):  # progress is a courtesy, not the import
+                    await interaction.edit_original_response(content=text)
 
             parsed = await articles_service.fetch_article(self.fetcher, url, target, progress)
         else:

@@ -242,3 +242,14 @@ async def test_user_agent_is_sent() -> None:
         site.handle("lemire.me", "/p", handler)
         await fetch_article(fetcher(site), "https://lemire.me/p", TARGET)
     assert seen and seen[0].startswith("Readalong/")
+
+
+def test_the_setting_that_lifts_the_guard() -> None:
+    from bot.errors import SettingsError
+    from bot.settings import Settings
+
+    assert Settings.from_mapping({}).allow_private_urls is False
+    assert Settings.from_mapping({"READALONG_ALLOW_PRIVATE_URLS": "1"}).allow_private_urls is True
+    assert Settings.from_mapping({"READALONG_ALLOW_PRIVATE_URLS": "1"}).warnings() == []
+    with pytest.raises(SettingsError):
+        Settings.from_mapping({"READALONG_ALLOW_PRIVATE_URLS": "maybe"})
