@@ -5,12 +5,15 @@ as the original page; paged comments followed; ``readalong import URL`` end to e
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import os
 import sys
 from pathlib import Path
 
 import pytest
 from aiohttp import web
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.errors import ReadalongError
 from bot.services.articles import fetch_article, import_article
@@ -253,3 +256,31 @@ def test_the_setting_that_lifts_the_guard() -> None:
     assert Settings.from_mapping({"READALONG_ALLOW_PRIVATE_URLS": "1"}).warnings() == []
     with pytest.raises(SettingsError):
         Settings.from_mapping({"READALONG_ALLOW_PRIVATE_URLS": "maybe"})
+
+
+PRIVATE_V4 = ["127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "0.0.0.0/8"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    network=st.sampled_from(PRIVATE_V4),
+    offset=st.integers(min_value=0, max_value=2**24 - 1),
+    spelling=st.sampled_from(["dotted", "decimal", "hex", "octal", "mapped", "nat64", "short"]),
+)
+def test_every_spelling_of_an_inside_address_is_refused(network: str, offset: int, spelling: str) -> None:
+    """However a browser would read the host as an address, the guard reads the same address."""
+    net = ipaddress.ip_network(network)
+    address = net[offset % net.num_addresses]
+    number = int(address)
+    host = {
+        "dotted": str(address),
+        "decimal": str(number),
+        "hex": hex(number),
+        "octal": ".".join("0" + oct(int(part))[2:] for part in str(address).split(".")),
+        "mapped": f"[::ffff:{address}]",
+        "nat64": f"[64:ff9b::{number >> 16:x}:{number & 0xFFFF:x}]",
+        "short": f"{number >> 24}.{number & 0xFFFFFF}",
+    }[spelling]
+    with pytest.raises(ReadalongError) as refused:
+        Fetcher().check_url(f"http://{host}/post")
+    assert "only public web addresses are fetched" in str(refused.value)

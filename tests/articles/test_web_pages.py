@@ -324,3 +324,27 @@ def test_scrape_header_like_line_that_is_a_sentence_is_named() -> None:
 def test_web_page_dataclass_is_plain_data() -> None:
     empty = WebPage(None, None, None, None, (("Body.", None),), None, (), ())
     assert build_article(empty, url="https://x.org/", source="x").body == "Body."
+
+
+BLOGGER_CLASSIC = """<html><head><title>Steppe notes: The long road</title></head><body>
+<div class="post"><h3 class="post-title">The long road</h3>
+<div class="post-body"><p>The bus from Atyrau to Aktau takes a night and most of a morning, along the sea.</p>
+<p>Nobody sleeps much: the road is broken and the driver plays the radio loud the whole way.</p>
+<p>At dawn the camels stand by the road as if waiting for the bus, and then the city appears.</p></div></div>
+<div id="comments"><h4>2 comments:</h4><dl id="comments-block">
+<dt class="comment-author" id="c101"><a name="c101"></a><a href="https://www.blogger.com/profile/1">Aidos</a> said...</dt>
+<dd class="comment-body"><p>I took that bus in 2009.<br />It was worse then.</p></dd>
+<dd class="comment-footer"><span class="comment-timestamp"><a href="https://steppe.blogspot.com/2012/05/road.html?showComment=1337000000000#c101">May 14, 2012 at 7:33 PM</a></span></dd>
+<dt class="comment-author" id="c102"><a name="c102"></a>Anonymous said...</dt>
+<dd class="comment-body"><p>The camels are the best part.</p></dd>
+<dd class="comment-footer"><span class="comment-timestamp"><a href="#c102">May 15, 2012 at 8:01 AM</a></span></dd>
+</dl></div></body></html>"""
+
+
+def test_blogger_classic_comment_block() -> None:
+    url = "https://steppe.blogspot.com/2012/05/road.html"
+    article = build_article(read_page(BLOGGER_CLASSIC, url=url, name="x"), url=url, source="x")
+    assert [(c.author, c.posted, c.text) for c in article.comments] == [
+        ("Aidos", dt.datetime(2012, 5, 14, 19, 33), "I took that bus in 2009.\nIt was worse then."),  # noqa: DTZ001
+        ("Anonymous", dt.datetime(2012, 5, 15, 8, 1), "The camels are the best part."),  # noqa: DTZ001
+    ]
