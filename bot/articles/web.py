@@ -19,7 +19,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from bot.articles.parse import MONTHS, _find_quotes, _join_blocks, _RawBlock
+from bot.articles.parse import (
+    MIN_QUOTE_CHARS,
+    MONTHS,
+    _EarlierComments,
+    _join_blocks,
+    _RawBlock,
+    normalise_for_quotes,
+)
 from bot.articles.sections import DEFAULT_TARGET_CHARS, make_sections
 from bot.domain.article import Article, Comment, CommentQuote
 from bot.errors import ArticleFormatError
@@ -729,22 +736,23 @@ def build_article(
             keys.add(raw_comment.key)
             ordered.append(raw_comment)
     index_of = {c.key: number for number, c in enumerate(ordered, start=1) if c.key}
-    threaded: list[Comment] = []
-    unthreaded: list[Comment] = []
+    earlier = _EarlierComments()
+    comments: list[Comment] = []
     for number, raw in enumerate(ordered, start=1):
         text = "\n\n".join(raw.paragraphs)
         parent = index_of.get(raw.parent) if raw.parent else None
-        quotes: tuple[CommentQuote, ...] = ()
+        quotes: list[CommentQuote] = []
         if parent is not None and parent < number:
-            quote = raw.quoted[0] if raw.quoted else ""
-            quotes = (CommentQuote(comment=parent, text=quote),)
-        comment = Comment(index=number, author=raw.author, posted=raw.posted, text=text, quotes=quotes)
-        threaded.append(comment)
-        if parent is None:
-            unthreaded.append(comment)
-    # A comment the page does not thread may still quote an earlier one in its text (as a scrape does).
-    found = {c.index: c for c in _find_quotes(tuple(threaded)) if c.quotes}
-    comments = tuple(found.get(c.index, c) if c in unthreaded else c for c in threaded)
+            quotes.append(CommentQuote(comment=parent, text=raw.quoted[0] if raw.quoted else ""))
+        else:
+            # An unthreaded comment quoting an earlier one in a <blockquote>: the comment it quotes.
+            for paragraph in raw.quoted:
+                needle = normalise_for_quotes(paragraph).strip(" \"'>")
+                found = earlier.latest_containing(needle) if len(needle) >= MIN_QUOTE_CHARS else None
+                if found is not None:
+                    quotes.append(CommentQuote(comment=found, text=paragraph))
+        comments.append(Comment(number, raw.author, raw.posted, text, tuple(quotes)))
+        earlier.add(number, normalise_for_quotes(text))
     body, blocks = _join_blocks(_RawBlock(text, heading) for text, heading in first.blocks)
     sections = make_sections(body, blocks, target_chars)
     if not sections:
@@ -761,7 +769,7 @@ def build_article(
         body=body,
         sections=sections,
         author_bio=first.bio,
-        comments=comments,
+        comments=tuple(comments),
         url=url,
     )
 

@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import string
+from html import escape as html_escape
 
 import lxml.html
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.articles.parse import parse_article
 from bot.articles.web import (
@@ -348,3 +352,90 @@ def test_blogger_classic_comment_block() -> None:
         ("Aidos", dt.datetime(2012, 5, 14, 19, 33), "I took that bus in 2009.\nIt was worse then."),  # noqa: DTZ001
         ("Anonymous", dt.datetime(2012, 5, 15, 8, 1), "The camels are the best part."),  # noqa: DTZ001
     ]
+
+
+WORDS = st.text(alphabet=string.ascii_letters + "äöüéñ", min_size=1, max_size=10)
+
+
+@st.composite
+def threads(draw: st.DrawFn) -> list[tuple[int | None, str, str]]:
+    """Comments as (parent position or None, author, text), each parent before its replies."""
+    count = draw(st.integers(min_value=1, max_value=12))
+    made: list[tuple[int | None, str, str]] = []
+    for position in range(count):
+        parent = (
+            draw(st.one_of(st.none(), st.integers(min_value=0, max_value=position - 1))) if position else None
+        )
+        author = " ".join(draw(st.lists(WORDS, min_size=1, max_size=3)))
+        paragraphs = [
+            " ".join(draw(st.lists(WORDS, min_size=1, max_size=8))) for _ in range(draw(st.integers(1, 3)))
+        ]
+        made.append((parent, author, "\n\n".join(paragraphs)))
+    return made
+
+
+def wordpress_html(comments: list[tuple[int | None, str, str]]) -> tuple[str, list[int]]:
+    """The comments as WordPress's HTML5 comment list (replies in ``ol.children``), and the order the page
+    shows them in (each thread depth first)."""
+    shown: list[int] = []
+
+    def items(parent: int | None, depth: int) -> str:
+        out = []
+        for position, (of, author, text) in enumerate(comments):
+            if of != parent:
+                continue
+            shown.append(position)
+            body = "".join(f"<p>{html_escape(p)}</p>" for p in text.split("\n\n"))
+            replies = items(position, depth + 1)
+            out.append(
+                f'<li id="comment-{position + 100}" class="comment depth-{depth}">'
+                f'<article id="div-comment-{position + 100}" class="comment-body"><footer class="comment-meta">'
+                f'<div class="comment-author vcard"><b class="fn">{html_escape(author)}</b> <span class="says">says:</span></div>'
+                f'<div class="comment-metadata"><a href="#comment-{position + 100}"><time datetime="2019-08-0{1 + depth % 8}T10:0{position % 10}:00+00:00">'
+                f"then</time></a></div></footer>"
+                f'<div class="comment-content">{body}</div>'
+                f'<div class="reply"><a class="comment-reply-link" href="#">Reply</a></div></article>'
+                + (f'<ol class="children">{replies}</ol>' if replies else "")
+                + "</li>"
+            )
+        return "".join(out)
+
+    listing = items(None, 1)
+    article = "".join(
+        f"<p>{'Paragraph of the post with enough words to be the article. ' * 4}{n}</p>" for n in range(4)
+    )
+    page_html = (
+        "<html><head><title>A post</title></head><body><article><h1>A post</h1>"
+        f"{article}</article><section id='comments'><ol class='comment-list'>{listing}</ol></section></body></html>"
+    )
+    return page_html, shown
+
+
+@settings(max_examples=30, deadline=None)
+@given(comments=threads())
+def test_any_wordpress_thread_is_read_back_as_written(comments: list[tuple[int | None, str, str]]) -> None:
+    html, shown = wordpress_html(comments)
+    url = "https://example.org/a-post/"
+    article = build_article(read_page(html, url=url, name="x"), url=url, source="x")
+    number = {position: index for index, position in enumerate(shown, start=1)}
+    assert [(c.author, c.text) for c in article.comments] == [(comments[p][1], comments[p][2]) for p in shown]
+    assert [c.reply_to for c in article.comments] == [
+        number[parent] if (parent := comments[p][0]) is not None else None for p in shown
+    ]
+
+
+def test_an_unthreaded_comment_quoting_an_earlier_one_in_a_blockquote_points_at_it() -> None:
+    flat: list[tuple[int | None, str, str]] = [
+        (None, "Kuda", "The strike was about wages, nothing more.\n\nEveryone knew it."),
+        (None, "Ann", "I agree."),
+        (None, "Nathan", "The strike was about wages, nothing more.\n\nNot quite: it was about housing too."),
+    ]
+    html, _ = wordpress_html(flat)
+    html = html.replace(
+        "<p>The strike was about wages, nothing more.</p><p>Not quite",
+        "<blockquote><p>The strike was about wages, nothing more.</p></blockquote><p>Not quite",
+    )
+    url = "https://example.org/a-post/"
+    article = build_article(read_page(html, url=url, name="x"), url=url, source="x")
+    assert [c.reply_to for c in article.comments] == [None, None, 1]
+    assert article.comments[2].quotes[0].text == "The strike was about wages, nothing more."
