@@ -112,6 +112,9 @@ class WebPage:
     bio: str | None
     comments: tuple[WebComment, ...]
     comment_pages: tuple[str, ...]
+    shows_older_links: bool = False
+    """Whether this page links to older comment pages ("Older comments", page 1): it is then a later page
+    (the newest, where WordPress shows the article's own address)."""
 
 
 # --- refusals -------------------------------------------------------------------------------------------
@@ -227,6 +230,7 @@ def read_page(html: str, *, url: str, name: str) -> WebPage:
         bio=_bio(tree) if tree is not None else None,
         comments=comments,
         comment_pages=tuple(_comment_page_links(tree, url)) if tree is not None else (),
+        shows_older_links=_links_older(tree, url) if tree is not None else False,
     )
 
 
@@ -695,6 +699,23 @@ def _comment_page_links(tree: Any, url: str) -> Iterator[str]:
                 yield address
 
 
+_OLDER = re.compile(r"older|previous|earlier|ältere|vorherige|anciens|précédent", re.I)
+
+
+def _links_older(tree: Any, url: str) -> bool:
+    """Whether a comment-page link of this page leads back: its text or its box says "older"/"previous"
+    (WordPress's ``nav-previous``), or it is page 1."""
+    for link in tree.xpath("//a[@href]"):
+        href = urljoin(url, link.get("href"))
+        number = comment_page_number(href)
+        if number is None:
+            continue
+        boxes = " ".join((a.get("class") or "") for a in [link, *link.iterancestors()][:3])
+        if number == 1 or _OLDER.search(_flat(link)) or "nav-previous" in boxes or "prev" in boxes:
+            return True
+    return False
+
+
 def comment_page_number(url: str) -> int | None:
     """The page number a comment page's address carries, if any."""
     match = _COMMENT_PAGE.search(url.split("#", maxsplit=1)[0])
@@ -720,9 +741,9 @@ def build_article(
     numbers = [n for address, _ in more if (n := comment_page_number(address)) is not None]
     own = comment_page_number(url)
     if own is None:
-        # The article's address shows the newest comment page unless a linked page is newer.
-        missing = sorted(set(range(1, len(numbers) + 2)) - set(numbers))
-        own = missing[0] if missing else max(numbers, default=0) + 1
+        # The article's own address shows the newest page when it links back to older ones (WordPress's
+        # default), else the first page (a blog set to show the oldest comments first).
+        own = max(numbers, default=0) + 1 if first.shows_older_links else min(numbers, default=2) - 1
     pages.append((own, list(first.comments)))
     for address, page in more:
         pages.append((comment_page_number(address) or 0, list(page.comments)))

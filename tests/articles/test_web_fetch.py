@@ -284,3 +284,41 @@ def test_every_spelling_of_an_inside_address_is_refused(network: str, offset: in
     with pytest.raises(ReadalongError) as refused:
         Fetcher().check_url(f"http://{host}/post")
     assert "only public web addresses are fetched" in str(refused.value)
+
+
+async def test_a_wayback_capture_follows_its_comment_pages_inside_the_archive() -> None:
+    older, newest = split_comment_pages(page("netzpolitik.org.abmahnungen.html"), NETZ)
+    time = "20160701000000"
+    async with serving() as site:
+        site.html("web.archive.org", f"/web/{time}id_/{NETZ}", newest)
+        site.html("web.archive.org", f"/web/{time}id_/{NETZ}comment-page-1/", older)
+        article = await fetch_article(fetcher(site), f"https://web.archive.org/web/{time}/{NETZ}", TARGET)
+        assert article.url == NETZ and len(article.comments) == 74
+        assert all(hit.startswith("web.archive.org/") for hit in site.hits)  # never the live site
+
+
+async def test_comment_pages_are_followed_up_to_the_bound() -> None:
+    from bot.articles.web import MAX_COMMENT_PAGES
+    from tests.articles.test_web_pages import wordpress_html
+
+    base = "https://registan.net/2012/12/18/post/"
+    async with serving() as site:
+        pages = 15
+        for number in range(1, pages + 1):
+            html, _ = wordpress_html([(None, f"Reader {number}", f"Comment on page {number}.")])
+            html = html.replace('id="comment-100"', f'id="comment-{number}"')
+            older = (
+                f"<a href='{base}comment-page-{number - 1}/#comments'>Older Comments</a>"
+                if number > 1
+                else ""
+            )
+            html = html.replace("</section>", older + "</section>")
+            path = "/2012/12/18/post/" + (f"comment-page-{number}/" if number < pages else "")
+            site.html("registan.net", path, html)
+        article = await fetch_article(fetcher(site), base, TARGET)
+        assert len(site.hits) == 1 + MAX_COMMENT_PAGES
+        readers = [c.author for c in article.comments if c.author.startswith("Reader ")]
+        assert readers[-1] == f"Reader {pages}" and f"Reader {pages - MAX_COMMENT_PAGES}" in readers
+        assert f"Reader {pages - MAX_COMMENT_PAGES - 1}" not in readers
+        # Ordered as the blog numbers them: the oldest page read first, the article's own (newest) last.
+        assert readers == [f"Reader {n}" for n in range(pages - MAX_COMMENT_PAGES, pages + 1)]

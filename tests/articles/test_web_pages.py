@@ -439,3 +439,16 @@ def test_an_unthreaded_comment_quoting_an_earlier_one_in_a_blockquote_points_at_
     article = build_article(read_page(html, url=url, name="x"), url=url, source="x")
     assert [c.reply_to for c in article.comments] == [None, None, 1]
     assert article.comments[2].quotes[0].text == "The strike was about wages, nothing more."
+
+
+def test_a_blog_showing_its_oldest_comments_first_is_ordered_too() -> None:
+    """The article's address shows comment page 1 ("Newer Comments" leads on): its comments come first."""
+    older, newest = split_comment_pages(page("netzpolitik.org.abmahnungen.html"), NETZ)
+    first = read_page(older, url=NETZ, name="netz")
+    assert not first.shows_older_links and first.comment_pages == (NETZ + "comment-page-2/",)
+    two = read_page(newest, url=NETZ + "comment-page-2/", name="netz")
+    paged = build_article(first, [(NETZ + "comment-page-2/", two)], url=NETZ, source="netz")
+    whole = article_of("netzpolitik.org.abmahnungen.html", NETZ)
+    assert [(c.author, c.reply_to) for c in paged.comments] == [
+        (c.author, c.reply_to) for c in whole.comments
+    ]
