@@ -134,12 +134,15 @@ def parse_article(
     fmt = detect_format(text, source)
     lines = [line.rstrip() for line in text.split("\n")]
     if fmt == "blog":
-        parsed = parse_blog(lines)
+        try:
+            parsed = parse_blog(lines)
+        except ArticleFormatError as error:
+            raise ArticleFormatError(f"{_basename(source)}: {error}") from None
     elif fmt == "markdown":
         parsed = parse_markdown(lines, _basename(source))
     else:
         parsed = parse_plain(lines)
-    body, blocks = _join_blocks(parsed.blocks)
+    body, blocks = join_blocks(parsed.blocks)
     sections = make_sections(body, blocks, target_chars)
     if not sections:
         raise ArticleFormatError(f"{_basename(source)}: has no article text after its title")
@@ -159,7 +162,7 @@ def parse_article(
     )
 
 
-def _join_blocks(raw: Iterable[RawBlock]) -> tuple[str, list[Block]]:
+def join_blocks(raw: Iterable[RawBlock]) -> tuple[str, list[Block]]:
     """The body text (blocks joined by a blank line) and each block's span in it."""
     parts: list[str] = []
     blocks: list[Block] = []

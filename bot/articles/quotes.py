@@ -19,8 +19,8 @@ def normalise_for_quotes(text: str) -> str:
 
 def find_quotes(comments: tuple[Comment, ...]) -> list[Comment]:
     """Mark each comment paragraph that repeats an earlier comment's text as a quote of it (the
-    latest such comment). Linear in the size of the comments: see :class:`_EarlierComments`."""
-    earlier = _EarlierComments()
+    latest such comment). Linear in the size of the comments: see :class:`EarlierComments`."""
+    earlier = EarlierComments()
     result: list[Comment] = []
     for comment in comments:
         quotes: list[CommentQuote] = []
@@ -36,7 +36,7 @@ def find_quotes(comments: tuple[Comment, ...]) -> list[Comment]:
     return result
 
 
-class _EarlierComments:
+class EarlierComments:
     """The comments read so far, indexed by their words, to find which one a paragraph quotes.
 
     Comparing every paragraph with every earlier comment is quadratic: a scrape with 6,000
@@ -54,6 +54,7 @@ class _EarlierComments:
         self._holding: dict[str, list[int]] = {}
 
     def add(self, index: int, normalised: str) -> None:
+        """Remember comment ``index``'s normalised text, for later comments that quote it."""
         position = len(self._texts)
         self._texts.append((index, normalised))
         for key in _keys(normalised.split(" ")):

@@ -10,6 +10,7 @@ import re
 
 from bot.articles.parsed import Parsed, RawBlock
 from bot.domain.article import Comment
+from bot.errors import ArticleFormatError
 
 MONTHS = (
     "january",
@@ -32,7 +33,7 @@ BYLINE = re.compile(
     re.IGNORECASE,
 )
 COMMENT_HEADER = re.compile(
-    r"^(?P<name>\S.{0,99}?)\s+(?P<month>" + "|".join(MONTHS) + r")\s+(?P<day>\d{1,2}),\s*(?P<year>\d{4})"
+    r"^(?P<name>\S.{0,299}?)\s+(?P<month>" + "|".join(MONTHS) + r")\s+(?P<day>\d{1,2}),\s*(?P<year>\d{4})"
     r"\s+at\s+(?P<hour>\d{1,2}):(?P<minute>\d{2})\s*(?P<ampm>[ap])\.?m\.?\s*$",
     re.IGNORECASE,
 )
@@ -56,6 +57,12 @@ END_OF_COMMENTS = re.compile(
     r"^(?:Previous post:.*|Next post:.*|Comments on this entry are closed.*|Leave a Comment.*"
     r"|\{\s*[\d,]+\s+trackbacks?\s*\})$",
     re.IGNORECASE,
+)
+SHORT_NAME_CHARS = 100
+"""A header line's name up to this long is a name; a longer one (a name with an affiliation) must look
+like one (:func:`_comment_header`)."""
+_LOWER_WORDS = frozenset(
+    ["a", "an", "and", "at", "by", "de", "for", "from", "in", "of", "on", "the", "to", "und", "van", "von"]
 )
 
 
@@ -82,13 +89,13 @@ def parse_blog(lines: list[str]) -> Parsed:
     bio: list[str] = []
     raw_comments: list[tuple[re.Match[str], list[str]]] = []
     state = "body"
-    for line in lines[position:]:
+    for number, line in enumerate(lines[position:], start=position + 1):
         stripped = line.strip()
         if not stripped:
             continue
         if state == "body" and not body and POST_IMAGE.match(stripped):
             continue
-        header = COMMENT_HEADER.match(stripped)
+        header = _comment_header(stripped, number)
         if state == "comments":
             if header:
                 raw_comments.append((header, []))
@@ -169,3 +176,31 @@ def _count(word: str | None) -> int | None:
         return {"no": 0, "one": 1}.get(lowered)
     number = int(lowered.replace(",", ""))
     return number if number <= _MAX_DECLARED else None
+
+
+def _comment_header(line: str, number: int) -> re.Match[str] | None:
+    """The line as a comment's header (``NAME Month D, YYYY at H:MM pm``), or None.
+
+    A name of more than :data:`SHORT_NAME_CHARS` characters (a name with an affiliation) is a header
+    when it reads like a name: capitalised words, commas, initials, with a small word ("of", "and")
+    here and there but not last. Otherwise the line could be a comment's sentence ending in a date as
+    well as a header: it is refused in one line, naming the line, rather than guessed either way."""
+    header = COMMENT_HEADER.match(line)
+    if header is None or len(header["name"]) <= SHORT_NAME_CHARS:
+        return header
+    words = [w.strip(",.;:()'\"") for w in header["name"].split()]
+    words = [w for w in words if w]
+    capitalised = sum(1 for w in words if w[0].isupper() or w[0].isdigit())
+    small = sum(1 for w in words if w.lower() in _LOWER_WORDS)
+    if (
+        words
+        and words[-1].lower() not in _LOWER_WORDS
+        and capitalised + small == len(words)
+        and small * 3 <= len(words)
+    ):
+        return header
+    raise ArticleFormatError(
+        f"line {number} looks like a comment header but its name is {len(header['name'])} characters of"
+        " running text: if it is a comment's header, shorten the name; if it is text, end the line"
+        " with something other than the date"
+    )

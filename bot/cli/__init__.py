@@ -31,6 +31,7 @@ from bot.logs import setup_logging
 from bot.services import articles as articles_service
 from bot.services.articles import Imported, import_article, parse_file
 from bot.services.stores import open_existing_store
+from bot.services.webfetch import Fetcher
 from bot.settings import DB_NAME, SANDBOX_WORLD, Settings, parse_shards
 from bot.stopping import StopSignals
 from bot.store import Store, describe_driver_error
@@ -65,8 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    imp = commands.add_parser("import", help="store an article file; prints its id last")
-    imp.add_argument("path", type=Path, help="a blog-post text scrape, a Markdown file (.md) or plain text")
+    imp = commands.add_parser("import", help="store an article file or page; prints its id last")
+    imp.add_argument(
+        "path",
+        help="a blog-post text scrape, a Markdown file (.md), plain text, or the article's http(s):// address",
+    )
     imp.add_argument(
         "--id", dest="article_id", help="the id to store it under (default: a slug of its title)"
     )
@@ -162,7 +166,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
-    article = parse_file(args.path, settings.section_target_chars)
+    if articles_service.is_url(args.path):
+        article = asyncio.run(_fetch(args.path, settings))
+    else:
+        article = parse_file(Path(args.path), settings.section_target_chars)
 
     async def store_it() -> tuple[Imported, str]:
         async with Store(settings.database) as store:
@@ -178,6 +185,16 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         )
     print(name)
     return 0
+
+
+async def _fetch(url: str, settings: Settings) -> Article:
+    """The article at ``url``, fetched with the settings' address guard, progress on stderr."""
+
+    async def progress(text: str) -> None:
+        print(text, file=sys.stderr)
+
+    fetcher = Fetcher(allow_private=settings.allow_private_urls)
+    return await articles_service.fetch_article(fetcher, url, settings.section_target_chars, progress)
 
 
 def describe_import(article: Article) -> str:

@@ -15,6 +15,7 @@ from bot.domain.article import Article
 from bot.domain.posting import ArticleListing, Posting
 from bot.errors import NotFoundError, ReadalongError
 from bot.services.events import ArticleEvents
+from bot.services.webfetch import Fetcher
 from bot.store import Store
 from bot.store.articles import Removed, SameContentError, check_article_id, content_hash
 
@@ -80,6 +81,22 @@ async def parse_upload(data: bytes, filename: str, target_chars: int) -> Article
 def parse_file(path: Path, target_chars: int) -> Article:
     """An article file from disk, parsed."""
     return parse_article(read_article_file(path), source=str(path), target_chars=target_chars)
+
+
+def is_url(text: str) -> bool:
+    """Whether an import names a web address rather than a file."""
+    return text.strip().lower().startswith(("http://", "https://"))
+
+
+async def fetch_article(
+    fetcher: Fetcher, url: str, target_chars: int, progress: Callable[[str], Awaitable[None]] | None = None
+) -> Article:
+    """The article at ``url`` (``/article import url:``, ``readalong import URL``): see
+    :func:`bot.services.webimport.fetch_article`. Parsed, not stored: :func:`import_article` stores it
+    like a file's, with the same re-import rule."""
+    from bot.services.webimport import fetch_article as fetch
+
+    return await fetch(fetcher, url, target_chars, progress)
 
 
 async def listing(
