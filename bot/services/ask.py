@@ -79,8 +79,9 @@ class Asker:
     """Answers questions about articles; one per bot or command-line run, shared by every question.
 
     ``writer``: a model writes the answer from the quotes (an OpenAI key set); ``embedder``: rank
-    by meaning too (``READALONG_SEMANTIC``). The log is written unless the database is read-only;
-    once it refuses, the asker stops trying (and says so once)."""
+    by meaning too (``READALONG_SEMANTIC``). The log is written unless the database refuses (it
+    is read-only): the question is answered all the same, and the refusal logged; a store opened
+    read-only is not tried again (nothing but reopening it changes that)."""
 
     def __init__(
         self, store: Store, *, writer: AnswerWriter | None = None, embedder: Embedder | None = None
@@ -88,7 +89,7 @@ class Asker:
         self.store = store
         self.writer = writer
         self.embedder = embedder
-        self._log_refused = False
+        self._refused = False
 
     async def ask(self, question: Question, render: Render) -> Asked:
         """Answer ``question`` (during a posting, only sections already posted in this server
@@ -145,7 +146,7 @@ class Asker:
 
     async def _log(self, question: Question, answer: Answer, shown: str) -> int | None:
         """The question logged with who asked it and the answer as shown; None when not logged."""
-        if self._log_refused:
+        if self._refused and self.store.read_only:
             return None
         try:
             return await self.store.asks.record(
@@ -165,7 +166,7 @@ class Asker:
                 rendering=Rendering.of(answer),
             )
         except ReadOnlyDatabaseError:
-            self._log_refused = True
+            self._refused = True
             log.warning("%s is read-only: questions are answered but not logged", self.store.shown)
             return None
 
