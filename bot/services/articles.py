@@ -15,7 +15,8 @@ from bot.domain.article import Article
 from bot.domain.posting import ArticleListing, Posting
 from bot.errors import NotFoundError, ReadalongError
 from bot.store import Store
-from bot.store.articles import Removed, SameContentError, check_article_id, content_hash
+from bot.store.article_ids import SameContentError, check_article_id, content_hash
+from bot.store.articles import Removed
 
 
 @dataclass(frozen=True, slots=True)
