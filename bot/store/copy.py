@@ -43,8 +43,11 @@ import aiosqlite
 from bot.domain.database import Database, PostgresUrl
 from bot.errors import DatabaseError
 from bot.store.dialect import POSTGRESQL, SQLITE
-from bot.store.postgres import APPLICATION, CONNECT_TIMEOUT_SECONDS, describe_postgres_error, require_asyncpg
-from bot.store.sqlite import DatabaseLock, connect, describe_database_error, inspect_database
+from bot.store.errors import describe_database_error, describe_postgres_error
+from bot.store.postgres import APPLICATION, CONNECT_TIMEOUT_SECONDS
+from bot.store.postgres_connection import require_asyncpg
+from bot.store.sqlite import connect
+from bot.store.sqlite_file import DatabaseLock, inspect_database
 
 if TYPE_CHECKING:
     import asyncpg
@@ -378,7 +381,7 @@ async def _connect_postgres(url: PostgresUrl) -> asyncpg.Connection[Any]:
             url.reveal(), timeout=CONNECT_TIMEOUT_SECONDS
         )
     except (driver.PostgresError, OSError, TimeoutError) as error:
-        raise describe_postgres_error(error, url) from None
+        raise describe_postgres_error(error, url.shown) from None
     return connection
 
 
@@ -717,7 +720,7 @@ async def copy_store(source: Database, target: Database) -> CopyReport:
         if asyncpg is not None and isinstance(error, asyncpg.PostgresError):
             url = target if isinstance(target, PostgresUrl) else source
             assert isinstance(url, PostgresUrl)
-            raise describe_postgres_error(error, url) from None
+            raise describe_postgres_error(error, url.shown) from None
         raise
     finally:
         if lock is not None:

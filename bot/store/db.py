@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sqlite3
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
@@ -29,13 +28,13 @@ from bot.store.articles import ArticleQueries
 from bot.store.availability import Availability
 from bot.store.connection import Connection
 from bot.store.dialect import POSTGRESQL, SQLITE, Dialect
-from bot.store.errors import DatabaseUnavailableError, is_postgres_error, unavailable_from
+from bot.store.errors import DatabaseUnavailableError, driver_errors
 from bot.store.guilds import GuildQueries
 from bot.store.messages import MessageQueries
-from bot.store.postgres import PostgresBackend, describe_postgres_error
+from bot.store.postgres import PostgresBackend
 from bot.store.postings import PostingQueries
 from bot.store.search import SearchQueries
-from bot.store.sqlite import BUSY_TIMEOUT_SECONDS, SqliteBackend, describe_database_error
+from bot.store.sqlite import BUSY_TIMEOUT_SECONDS, SqliteBackend
 
 _MIGRATION_NAME = re.compile(r"^(?P<number>\d{4})_(?P<name>[a-z0-9_]+)\.sql$")
 
@@ -209,7 +208,9 @@ class Store:
         """The readiness probe: one cheap statement (``SELECT 1`` on PostgreSQL, a read of the
         schema on SQLite). Raises :class:`DatabaseUnavailableError` if the database cannot be
         reached."""
-        await self._opened().ping()
+        backend = self._opened()
+        with driver_errors(self.shown):
+            await backend.ping()
 
     async def reachable(self, within: float) -> bool:
         """Whether the database answers :meth:`ping` within ``within`` seconds (the health check).
@@ -230,18 +231,10 @@ class Store:
 
     @contextmanager
     def _reachable(self) -> Iterator[None]:
-        """A driver's "cannot reach the database" as the store's :class:`DatabaseUnavailableError`,
-        told to :attr:`availability` (PostgreSQL's backend says it itself, where it happens)."""
-        try:
+        """A driver's exception as the store's own (:mod:`bot.store.errors`), naming the database;
+        "cannot reach the database" is also told to :attr:`availability`."""
+        with driver_errors(self.shown, self.availability.lost):
             yield
-        except DatabaseUnavailableError:
-            raise
-        except Exception as error:
-            unavailable = unavailable_from(error) if not isinstance(error, OSError | TimeoutError) else None
-            if unavailable is None:
-                raise
-            self.availability.lost(unavailable)
-            raise unavailable from error
 
     def _opened(self) -> SqliteBackend | PostgresBackend:
         if self._backend is None:
@@ -287,20 +280,8 @@ class Store:
         """The number of the last migration applied."""
         if self._backend is None:
             raise RuntimeError("the store is not open")
-        return await self._backend.schema_version()
-
-
-def describe_driver_error(error: BaseException, database: Database) -> ReadalongError | None:
-    """One line for a driver's error that got past the store's own checks (the command line's
-    last resort), or None if ``error`` is not a driver's: above the store, no one names sqlite3
-    or asyncpg."""
-    if isinstance(error, sqlite3.Error):
-        if isinstance(database, PostgresUrl):
-            return None
-        return describe_database_error(error, database)
-    if isinstance(database, PostgresUrl) and is_postgres_error(error):
-        return describe_postgres_error(error, database)
-    return None
+        with self._reachable():
+            return await self._backend.schema_version()
 
 
 def _search_queries(store: Store) -> SearchQueries:
