@@ -276,6 +276,15 @@ class Store:
                     self._open_transaction = None
                     _transaction_of.reset(token)
 
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[Connection]:
+        """A read connection of its own in one read transaction: every statement reads the
+        database as it was at the first, whatever is written meanwhile (``readalong db copy``)."""
+        backend = self._opened()
+        with self._reachable():
+            async with backend.snapshot() as db:
+                yield cast(Connection, db)
+
     async def schema_version(self) -> int:
         """The number of the last migration applied."""
         if self._backend is None:

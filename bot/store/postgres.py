@@ -16,6 +16,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.domain.database import PostgresUrl
@@ -128,6 +129,18 @@ class PostgresBackend:
             assert self.writer is not None
             async with self._writer.transaction():
                 yield self.writer
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[PgConnection]:
+        """A connection of the read pool in one ``REPEATABLE READ`` read-only transaction: every
+        statement reads the schema as it was at the first (``readalong db copy``)."""
+        assert self._pool is not None
+        with driver_errors(self.url.shown, self._notice, network=True):
+            async with (
+                self._pool.acquire() as connection,
+                connection.transaction(isolation="repeatable_read", readonly=True),
+            ):
+                yield PgConnection(connection, self.url.shown, self._notice)
 
     async def ping(self) -> None:
         """One cheap statement (``SELECT 1``) through the read pool: returns if the server answers,
@@ -342,3 +355,65 @@ class PostgresBackend:
                             " the database is unchanged"
                         ) from None
                     raise
+
+
+@dataclass(frozen=True, slots=True)
+class PostgresInspection:
+    """What a PostgreSQL schema holds, looked at without changing it (as
+    :func:`~bot.store.sqlite_file.inspect_database` looks at a file)."""
+
+    schema: str
+    version: int | None
+    """The Readalong schema's version; None where there is no ``readalong_schema`` mark."""
+    foreign: bool
+    """A ``readalong_schema`` table that is not Readalong's."""
+    tables: frozenset[str]
+    """Its base tables, the running bots' bookkeeping (:data:`BOOKKEEPING`) left out."""
+    rows: dict[str, int]
+    """The rows of each table asked about that it holds (and has rows)."""
+    identity: tuple[Any, ...]
+    """What tells two schemas apart: the server, its start, the database and the schema."""
+
+
+BOOKKEEPING = frozenset({"readalong_schema", "identify_buckets", "shard_layout"})
+"""The tables of the running bots rather than of the library: the schema's mark, the shards'
+IDENTIFY slots and their shard count."""
+
+
+async def inspect_postgres(url: PostgresUrl, count: Sequence[str] = ()) -> PostgresInspection:
+    """Look at the schema ``url`` names, in one read-only connection: its mark, tables, the rows
+    of the tables named in ``count``, and who it is; nothing is created or migrated."""
+    driver = require_asyncpg()
+    try:
+        connection = await driver.connect(url.reveal(), timeout=CONNECT_TIMEOUT_SECONDS)
+    except (driver.PostgresError, OSError, TimeoutError) as error:
+        raise describe_postgres_error(error, url.shown) from None
+    try:
+        with driver_errors(url.shown, network=True):
+            schema = await connection.fetchval("SELECT current_schema()")
+            if schema is None:
+                raise DatabaseError(f"{url.shown}: the search_path names no schema that exists")
+            names = await connection.fetch(
+                "SELECT table_name FROM information_schema.tables"
+                " WHERE table_schema = $1 AND table_type = 'BASE TABLE'",
+                schema,
+            )
+            every = {str(row[0]) for row in names}
+            version: int | None = None
+            foreign = False
+            if "readalong_schema" in every:
+                row = await connection.fetchrow("SELECT application, version FROM readalong_schema")
+                foreign = row is None or row["application"] != APPLICATION
+                version = None if foreign or row is None else int(row["version"])
+            tables = frozenset(every - BOOKKEEPING)
+            rows = {}
+            for name in count:
+                if name in tables and (n := await connection.fetchval(f'SELECT count(*) FROM "{name}"')):
+                    rows[name] = int(n)
+            identity = await connection.fetchrow(
+                "SELECT inet_server_addr()::text, inet_server_port(), pg_postmaster_start_time()::text,"
+                " current_database(), current_schema()"
+            )
+    finally:
+        await connection.close()
+    return PostgresInspection(str(schema), version, foreign, tables, rows, tuple(identity or ()))

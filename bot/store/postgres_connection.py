@@ -119,7 +119,10 @@ class PgConnection:
     or a pool from which each statement borrows one."""
 
     def __init__(
-        self, source: asyncpg.Connection[Any] | asyncpg.Pool[Any], where: str, notice: Notice = ignore
+        self,
+        source: asyncpg.Connection[Any] | PoolConnectionProxy[Any] | asyncpg.Pool[Any],
+        where: str,
+        notice: Notice = ignore,
     ) -> None:
         self._source = source
         self._where = where

@@ -244,6 +244,20 @@ class SqliteBackend:
             raise
         self.writer, self._lock = writer, lock
 
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[Reader]:
+        """A read connection of its own, in one read transaction: every statement reads the file
+        as it was at the first (``readalong db copy`` reads a running bot's file this way)."""
+        reader = Reader(
+            await self._connect(self._reader_uri(self.writer is not None), uri=True), str(self.path)
+        )
+        try:
+            await reader.execute("PRAGMA query_only = ON")
+            await reader.execute("BEGIN")
+            yield reader
+        finally:
+            await reader.close()  # ends the read transaction with it
+
     def _reader_uri(self, writable: bool) -> str:
         uri = self.path.resolve().as_uri() + "?mode=ro"
         if not writable and not side_file(self.path, "-wal").exists():

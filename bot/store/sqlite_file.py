@@ -210,3 +210,45 @@ def _describe_holder(fd: int) -> str:
         return f"pid {int(holder['pid'])} on {holder['host']}, `{holder['command']}`, since {holder['since']}"
     except (OSError, ValueError, KeyError, TypeError):
         return "holder unknown: it is starting"
+
+
+def count_rows(path: Path, tables: Sequence[str]) -> dict[str, int]:
+    """The rows of each of ``tables`` that the file holds (and has rows), read without changing
+    it (``readalong db copy`` refuses a target that holds data before it touches it)."""
+    existed = {suffix for suffix in _SIDE_FILES if side_file(path, suffix).exists()}
+    uri = path.resolve().as_uri() + ("?mode=ro" if "-wal" in existed else "?mode=ro&immutable=1")
+    try:
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as connection:
+            present = {
+                row[0] for row in connection.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")
+            }
+            counted = {
+                name: int(connection.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0])
+                for name in tables
+                if name in present
+            }
+    except sqlite3.Error as error:
+        raise describe_database_error(error, path) from None
+    finally:
+        for suffix in _SIDE_FILES:
+            if suffix not in existed:
+                side_file(path, suffix).unlink(missing_ok=True)
+    return {name: n for name, n in counted.items() if n}
+
+
+def in_use(path: Path) -> bool:
+    """Whether a running bot holds ``path``'s lock (:class:`DatabaseLock`); looked at, not taken."""
+    lock = side_file(path, ".lock")
+    try:
+        fd = os.open(lock, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # releases the shared lock, if taken
+    return False
