@@ -7,6 +7,7 @@ password), with the driver's exception kept as its cause for the log.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sqlite3
 from pathlib import Path
@@ -103,3 +104,35 @@ async def test_a_postgres_lock_not_granted_is_busy_named_without_the_password(
         error = busy.value
         assert isinstance(error.__cause__, asyncpg.LockNotAvailableError)
         assert str(error).startswith(postgres_url.shown) and is_busy_error(error)
+
+
+@pytest.mark.slow
+def test_the_sandbox_names_its_own_database_when_it_is_locked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The sandbox's database is in its own folder, not the command line's default: the store
+    names it in its own error, so the sandbox catches nothing to say which file it was."""
+    from bot.cli import main
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    path = folder / "readalong.db"
+    asyncio.run(_create(path))
+    other = sqlite3.connect(path, isolation_level=None)
+    with contextlib.closing(other):
+        other.execute("BEGIN IMMEDIATE")  # another process writing, past the store's 5 s wait
+        assert main(["sandbox", "--data", str(folder), "--script", str(_script(tmp_path))]) == 2
+        other.execute("ROLLBACK")
+    err = capsys.readouterr().err
+    assert err == f"readalong: error: {path}: database is locked by another process; try again\n", err
+
+
+async def _create(path: Path) -> None:
+    async with Store(path):
+        pass
+
+
+def _script(folder: Path) -> Path:
+    script = folder / "script.txt"
+    script.write_text("", encoding="utf-8")
+    return script
