@@ -101,6 +101,7 @@ class Store:
         self._backend: SqliteBackend | PostgresBackend | None = None
         self._write_lock = asyncio.Lock()
         self._open_transaction: object | None = None
+        self._transaction_db: Connection | None = None
         self.articles = ArticleQueries(self)
         self.postings = PostingQueries(self)
         self.messages = MessageQueries(self)
@@ -138,9 +139,9 @@ class Store:
         backend = self._backend
         if backend is None or backend.reader is None:
             raise RuntimeError("the store is not open")
-        current = self._open_transaction
-        if current is not None and _transaction_of.get() is current and backend.writer is not None:
-            return cast(Connection, backend.writer)
+        current, inside = self._open_transaction, self._transaction_db
+        if current is not None and _transaction_of.get() is current and inside is not None:
+            return inside
         return cast(Connection, backend.reader)
 
     @property
@@ -269,11 +270,13 @@ class Store:
         with self._reachable():
             async with self._write_lock, backend.transaction() as db:
                 self._open_transaction = marker = object()
+                self._transaction_db = cast(Connection, db)
                 token = _transaction_of.set(marker)
                 try:
                     yield cast(Connection, db)
                 finally:
                     self._open_transaction = None
+                    self._transaction_db = None
                     _transaction_of.reset(token)
 
     @asynccontextmanager

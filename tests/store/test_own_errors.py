@@ -45,6 +45,11 @@ async def test_a_refused_statement_is_the_stores_error_naming_the_database(store
     with pytest.raises(StoreError) as unknown:
         await store.db.execute_fetchall("SELECT nothing FROM no_such_table")
     assert not isinstance(unknown.value, DRIVERS) and str(unknown.value).startswith(store.shown)
+    # So does a query module's read inside a transaction (``store.db`` is then the transaction's).
+    with pytest.raises(StoreError) as inside:
+        async with store.transaction():
+            await store.db.execute_fetchall("SELECT nothing FROM no_such_table")
+    assert not isinstance(inside.value, DRIVERS)
     # Nothing was written by the refused transaction.
     rows = await store.db.execute_fetchall("SELECT count(*) FROM guild_settings")
     assert next(iter(rows))[0] == 1
