@@ -29,6 +29,16 @@ from pathlib import Path
 from bot.errors import DatabaseError, ReadOnlyDatabaseError
 
 
+class ForeignDatabaseError(DatabaseError):
+    """The database is not Readalong's (another program's file or schema, not SQLite at all):
+    refused on opening, before anything in it is touched."""
+
+
+class NewerDatabaseError(DatabaseError):
+    """The database was written by a newer Readalong (a schema this one does not know): refused
+    on opening, unchanged."""
+
+
 class StoreError(Exception):
     """A statement the database refused, in the store's words: ``str(error)`` is one line naming
     the database (a file's path, a server without its password); the driver's exception is its
@@ -186,7 +196,7 @@ def describe_database_error(error: sqlite3.Error, path: Path | str) -> DatabaseE
     if primary == sqlite3.SQLITE_CORRUPT:
         return DatabaseError(f"{path} is damaged ({error}); restore it from a backup")
     if primary == sqlite3.SQLITE_NOTADB:
-        return DatabaseError(f"{path} is not a Readalong database (not an SQLite file)")
+        return ForeignDatabaseError(f"{path} is not a Readalong database (not an SQLite file)")
     if primary == sqlite3.SQLITE_FULL:
         return DatabaseError(
             f"{path}: the database's disk is full; nothing was written: free some space, then try again"

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.domain.database import PostgresUrl
 from bot.errors import DatabaseError, ReadalongError
-from bot.store.errors import describe_postgres_error, driver_errors
+from bot.store.errors import ForeignDatabaseError, NewerDatabaseError, describe_postgres_error, driver_errors
 from bot.store.postgres_connection import Notice, PgConnection, ignore, require_asyncpg
 from bot.store.schema import check_postgres
 
@@ -314,16 +314,18 @@ class PostgresBackend:
             if "readalong_schema" in tables:
                 row = await connection.fetchrow("SELECT application, version FROM readalong_schema")
                 if row is None or row["application"] != APPLICATION:
-                    raise DatabaseError(f"{self.url.shown} (schema {schema}) is not a Readalong database")
+                    raise ForeignDatabaseError(
+                        f"{self.url.shown} (schema {schema}) is not a Readalong database"
+                    )
                 current = int(row["version"])
                 if current > known:
-                    raise DatabaseError(
+                    raise NewerDatabaseError(
                         f"{self.url.shown} (schema {schema}) was written by a newer Readalong"
                         f" (schema {current}, this one knows {known})"
                     )
             elif tables:
                 shown = ", ".join(sorted(tables)[:3]) + ("…" if len(tables) > 3 else "")
-                raise DatabaseError(
+                raise ForeignDatabaseError(
                     f"{self.url.shown} (schema {schema}) is not a Readalong database (it holds other"
                     f" tables: {shown}); give it a database or schema of its own"
                 )

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
-from bot.errors import DatabaseError, ReadOnlyDatabaseError
-from bot.store.errors import StoreError, describe_database_error, driver_errors
+from bot.errors import ReadOnlyDatabaseError
+from bot.store.errors import NewerDatabaseError, StoreError, describe_database_error, driver_errors
 from bot.store.schema import check_sqlite
 from bot.store.sqlite_file import (
     APPLICATION_ID,
@@ -350,7 +350,7 @@ class SqliteBackend:
             row = await cursor.fetchone()
         current = int(row[0]) if row else 0
         if current > len(migrations):  # written since it was inspected
-            raise DatabaseError(
+            raise NewerDatabaseError(
                 f"{self.path} was written by a newer Readalong (schema {current}, this one knows {len(migrations)})"
             )
         # What the version claims is there before more is built on it (placeholders once stood in

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.errors import DatabaseError, DatabaseInUseError
-from bot.store.errors import describe_database_error
+from bot.store.errors import ForeignDatabaseError, NewerDatabaseError, describe_database_error
 
 if TYPE_CHECKING:
     from bot.store.db import Migration
@@ -101,7 +101,7 @@ def inspect_database(path: Path, migrations: Sequence[Migration]) -> Inspection:
     except OSError as error:
         raise DatabaseError(f"cannot read database {path}: {error.strerror}") from None
     if info.st_size > 0 and not header.startswith(_SQLITE_HEADER):
-        raise DatabaseError(f"{path} is not a Readalong database (not an SQLite file)")
+        raise ForeignDatabaseError(f"{path} is not a Readalong database (not an SQLite file)")
     existed = {suffix for suffix in _SIDE_FILES if side_file(path, suffix).exists()}
     uri = path.resolve().as_uri() + ("?mode=ro" if "-wal" in existed else "?mode=ro&immutable=1")
     try:
@@ -130,18 +130,22 @@ def _judge(
     newer = f"{path} was written by a newer Readalong (schema {version}, this one knows {known})"
     if application_id == APPLICATION_ID:
         if version > known:
-            raise DatabaseError(newer)
+            raise NewerDatabaseError(newer)
         return Inspection(Kind.OURS, version)
     if application_id != 0:
-        raise DatabaseError(f"{path} is not a Readalong database (application id 0x{application_id:08x})")
+        raise ForeignDatabaseError(
+            f"{path} is not a Readalong database (application id 0x{application_id:08x})"
+        )
     if not tables and version == 0:
         return Inspection(Kind.NEW, 0)
     if version > known and "articles" in tables:
-        raise DatabaseError(newer)
+        raise NewerDatabaseError(newer)
     if 1 <= version <= known and _expected_tables(migrations[:version]) <= tables:
         return Inspection(Kind.UNMARKED, version)
     shown = ", ".join(sorted(tables)[:3]) + ("…" if len(tables) > 3 else "")
-    raise DatabaseError(f"{path} is not a Readalong database (it holds other tables: {shown or 'none'})")
+    raise ForeignDatabaseError(
+        f"{path} is not a Readalong database (it holds other tables: {shown or 'none'})"
+    )
 
 
 def can_write(path: Path) -> bool:

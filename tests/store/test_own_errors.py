@@ -18,6 +18,8 @@ import pytest
 from bot.domain.database import Database, PostgresUrl
 from bot.store import (
     DatabaseBusyError,
+    ForeignDatabaseError,
+    NewerDatabaseError,
     Store,
     StoreError,
     WriteRefusedError,
@@ -141,3 +143,38 @@ def _script(folder: Path) -> Path:
     script = folder / "script.txt"
     script.write_text("", encoding="utf-8")
     return script
+
+
+async def test_a_foreign_or_newer_database_is_refused_as_such_on_both_backends(
+    tmp_path: Path, postgres_url: PostgresUrl
+) -> None:
+    """Foreign and future are the store's own kinds of refusal, whichever backend says them."""
+    other = tmp_path / "other.db"
+    with contextlib.closing(sqlite3.connect(other)) as db:
+        db.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
+    with pytest.raises(ForeignDatabaseError, match="is not a Readalong database"):
+        await Store(other).open()
+    (tmp_path / "text.db").write_text("not SQLite at all\n" * 10, encoding="utf-8")
+    with pytest.raises(ForeignDatabaseError, match="not an SQLite file"):
+        await Store(tmp_path / "text.db").open()
+    newer = tmp_path / "newer.db"
+    async with Store(newer):
+        pass
+    with contextlib.closing(sqlite3.connect(newer)) as db:
+        db.execute("PRAGMA user_version = 999")
+    with pytest.raises(NewerDatabaseError, match="newer Readalong"):
+        await Store(newer).open()
+
+    connection = await asyncpg.connect(postgres_url.reveal())
+    try:
+        await connection.execute("CREATE TABLE invoices (id BIGINT PRIMARY KEY)")
+        with pytest.raises(ForeignDatabaseError, match="is not a Readalong database"):
+            await Store(postgres_url).open()
+        await connection.execute("DROP TABLE invoices")
+        async with Store(postgres_url):
+            pass
+        await connection.execute("UPDATE readalong_schema SET version = 999")
+        with pytest.raises(NewerDatabaseError, match="newer Readalong"):
+            await Store(postgres_url).open()
+    finally:
+        await connection.close()
