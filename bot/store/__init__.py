@@ -6,7 +6,7 @@ SQLite or PostgreSQL; each area of the product has a query object on it (``store
 driver's exception leaves this package.
 """
 
-from bot.store.db import Migration, MigrationError, Store, load_migrations
+from bot.store.db import Store
 from bot.store.errors import (
     DatabaseBusyError,
     DatabaseCorruptError,
@@ -22,6 +22,7 @@ from bot.store.errors import (
     is_postgres_error,
     is_read_only_error,
 )
+from bot.store.migration import Migration, MigrationError, load_migrations
 from bot.store.sqlite_file import APPLICATION_ID, DatabaseLock, inspect_database
 
 __all__ = [

@@ -34,9 +34,10 @@ from bot.domain.database import Database, PostgresUrl
 from bot.errors import DatabaseError
 from bot.store.connection import Connection
 from bot.store.copy_rows import KNOWN, TABLES, CopiedTable, RowHash, TableCopy
-from bot.store.db import Store, load_migrations
+from bot.store.db import Store
 from bot.store.dialect import POSTGRESQL, SQLITE, Dialect
 from bot.store.errors import StoreError
+from bot.store.migration import load_migrations
 from bot.store.postgres import BOOKKEEPING, inspect_postgres
 from bot.store.sqlite_file import count_rows, in_use, inspect_database, side_file
 

@@ -11,12 +11,9 @@ the SQL they spell differently (:mod:`bot.store.dialect`, the full-text search).
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from types import TracebackType
 from typing import cast
@@ -27,52 +24,19 @@ from bot.errors import ReadalongError, ReadOnlyDatabaseError
 from bot.store.articles import ArticleQueries
 from bot.store.availability import Availability
 from bot.store.connection import Connection
-from bot.store.dialect import POSTGRESQL, SQLITE, Dialect
+from bot.store.dialect import POSTGRESQL, SQLITE
 from bot.store.errors import DatabaseUnavailableError, driver_errors
 from bot.store.guilds import GuildQueries
 from bot.store.messages import MessageQueries
+from bot.store.migration import Migration, load_migrations
 from bot.store.postgres import PostgresBackend
 from bot.store.postings import PostingQueries
 from bot.store.search import SearchQueries
 from bot.store.sqlite import BUSY_TIMEOUT_SECONDS, SqliteBackend
 
-_MIGRATION_NAME = re.compile(r"^(?P<number>\d{4})_(?P<name>[a-z0-9_]+)\.sql$")
-
 _transaction_of: ContextVar[object | None] = ContextVar("readalong_store_transaction", default=None)
 """The write transaction the current task is inside, if any (a task created inside one inherits
 the value, so it is compared with the store's transaction still open, not trusted alone)."""
-
-
-class MigrationError(ReadalongError):
-    """A migration failed; the database is left as it was before it."""
-
-
-@dataclass(frozen=True, slots=True)
-class Migration:
-    """One numbered ``NNNN_name.sql`` file; it is applied in one transaction and sets ``PRAGMA user_version``
-    to ``number``."""
-
-    number: int
-    name: str
-    sql: str
-
-
-def load_migrations(folder: Path | None = None, dialect: Dialect = SQLITE) -> list[Migration]:
-    """The migrations in ``folder`` (by default the packaged ones of ``dialect``), in order,
-    numbered 1, 2, 3 and so on."""
-    root = resources.files("bot.store") / "migrations" / dialect.name if folder is None else folder
-    found = []
-    for entry in root.iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append(Migration(int(match["number"]), match["name"], entry.read_text(encoding="utf-8")))
-    found.sort(key=lambda m: m.number)
-    for expected, migration in enumerate(found, start=1):
-        if migration.number != expected:
-            raise MigrationError(
-                f"migration {expected:04d} is missing (found {migration.number:04d}_{migration.name})"
-            )
-    return found
 
 
 class Store:

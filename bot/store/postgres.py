@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     import asyncpg
 
     from bot.domain.shards import ShardSet
-    from bot.store.db import Migration
+    from bot.store.migration import Migration
 
 log = logging.getLogger(__name__)
 
@@ -350,7 +350,7 @@ class PostgresBackend:
                 except Exception as error:
                     asyncpg = require_asyncpg()
                     if isinstance(error, asyncpg.PostgresError):
-                        from bot.store.db import MigrationError
+                        from bot.store.migration import MigrationError
 
                         raise MigrationError(
                             f"migration {migration.number:04d}_{migration.name} failed: {error};"

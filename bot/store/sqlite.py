@@ -34,7 +34,7 @@ from bot.store.sqlite_file import (
 
 if TYPE_CHECKING:
     from bot.domain.shards import ShardSet
-    from bot.store.db import Migration
+    from bot.store.migration import Migration
 
 log = logging.getLogger(__name__)
 
@@ -344,7 +344,7 @@ class SqliteBackend:
     async def _migrate(
         self, db: aiosqlite.Connection, migrations: Sequence[Migration], found: Inspection
     ) -> None:
-        from bot.store.db import MigrationError
+        from bot.store.migration import MigrationError
 
         async with db.execute("PRAGMA user_version") as cursor:
             row = await cursor.fetchone()

@@ -28,7 +28,7 @@ from bot.errors import DatabaseError, DatabaseInUseError
 from bot.store.errors import ForeignDatabaseError, NewerDatabaseError, describe_database_error
 
 if TYPE_CHECKING:
-    from bot.store.db import Migration
+    from bot.store.migration import Migration
 
 APPLICATION_ID = 0x52414C47
 """``PRAGMA application_id`` of every Readalong database: "RALG". Files made before the mark (user
