@@ -136,7 +136,9 @@ class Store:
             return
         if self._backend is None:
             migrations = self._migrations if self._migrations is not None else load_migrations()
-            self._backend = SqliteBackend(self.target, migrations, busy_timeout=self._busy_timeout)
+            self._backend = SqliteBackend(
+                self.target, migrations, busy_timeout=self._busy_timeout, notice=self.availability.lost
+            )
         assert isinstance(self._backend, SqliteBackend)
         try:
             await self._backend.open(exclusive=exclusive)

@@ -137,6 +137,10 @@ class DatabaseUnavailableError(DatabaseError):
         self.detail = detail
 
 
+Notice = Callable[[DatabaseUnavailableError], None]
+"""Told each time the database cannot be reached (the store's :class:`~bot.store.availability.Availability`)."""
+
+
 def unavailable_from(error: BaseException) -> DatabaseUnavailableError | None:
     """The store's own error for a driver's failure that means "the database cannot be reached
     now", or None for any other failure. On PostgreSQL: a connection refused, reset or closed
@@ -278,9 +282,7 @@ def store_error(
 
 
 @contextmanager
-def driver_errors(
-    where: str, notice: Callable[[DatabaseUnavailableError], None] | None = None, *, network: bool = False
-) -> Iterator[None]:
+def driver_errors(where: str, notice: Notice | None = None, *, network: bool = False) -> Iterator[None]:
     """Run a block of driver calls: a driver's exception leaves as the store's own
     (:func:`store_error`), chained to it; an outage is also told to ``notice`` (the store's
     availability)."""

@@ -21,8 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 from bot.domain.database import PostgresUrl
 from bot.errors import DatabaseError, ReadalongError
-from bot.store.errors import ForeignDatabaseError, NewerDatabaseError, describe_postgres_error, driver_errors
-from bot.store.postgres_connection import Notice, PgConnection, ignore, require_asyncpg
+from bot.store.errors import (
+    ForeignDatabaseError,
+    NewerDatabaseError,
+    Notice,
+    describe_postgres_error,
+    driver_errors,
+)
+from bot.store.postgres_connection import PgConnection, ignore, require_asyncpg
 from bot.store.schema import check_postgres
 
 if TYPE_CHECKING:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import AsyncIterator, Callable, Generator, Iterable, Sequence
+from collections.abc import AsyncIterator, Generator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import ReadalongError
-from bot.store.errors import DatabaseUnavailableError, driver_errors
+from bot.store.errors import DatabaseUnavailableError, Notice, driver_errors
 
 if TYPE_CHECKING:
     import asyncpg
@@ -67,10 +67,6 @@ def _count(status: str) -> int:
     """The row count of a command status (``UPDATE 3``, ``INSERT 0 1``); -1 if it has none."""
     last = status.rsplit(" ", 1)[-1]
     return int(last) if last.isdigit() else -1
-
-
-Notice = Callable[[DatabaseUnavailableError], None]
-"""Told each time the server cannot be reached (the store's :class:`~bot.store.availability.Availability`)."""
 
 
 def ignore(error: DatabaseUnavailableError) -> None:

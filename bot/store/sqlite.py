@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import aiosqlite
 
 from bot.errors import ReadOnlyDatabaseError
-from bot.store.errors import NewerDatabaseError, StoreError, describe_database_error, driver_errors
+from bot.store.errors import NewerDatabaseError, Notice, StoreError, describe_database_error, driver_errors
 from bot.store.schema import check_sqlite
 from bot.store.sqlite_file import (
     APPLICATION_ID,
@@ -110,9 +110,12 @@ class Reader:
     between two calls and every read sees everything committed before it (as PostgreSQL's
     statements do). SQLite's exceptions leave as the store's own, naming the file."""
 
-    def __init__(self, connection: aiosqlite.Connection, where: str = "the database") -> None:
+    def __init__(
+        self, connection: aiosqlite.Connection, where: str = "the database", notice: Notice | None = None
+    ) -> None:
         self.connection = connection
         self.where = where
+        self.notice = notice
 
     def __repr__(self) -> str:
         return f"<Reader {self.connection!r}>"
@@ -126,12 +129,12 @@ class Reader:
 
     async def execute_fetchall(self, sql: str, parameters: Sequence[object] = (), /) -> list[aiosqlite.Row]:
         """Run one statement and return its rows."""
-        with driver_errors(self.where):
+        with driver_errors(self.where, self.notice):
             return list(await self.connection.execute_fetchall(sql, parameters))
 
     async def executemany(self, sql: str, parameters: Iterable[Sequence[object]], /) -> _Rows:
         """Refused by the connection (``query_only``): the reader writes nothing."""
-        with driver_errors(self.where):
+        with driver_errors(self.where, self.notice):
             await self.connection.executemany(sql, parameters)
         return _Rows([])
 
@@ -145,16 +148,17 @@ class Writer:
     and read in full (its rows and the rows it changed), SQLite's exceptions turned into the
     store's own, naming the file."""
 
-    def __init__(self, connection: aiosqlite.Connection, where: str) -> None:
+    def __init__(self, connection: aiosqlite.Connection, where: str, notice: Notice | None = None) -> None:
         self.connection = connection
         self.where = where
+        self.notice = notice
 
     def execute(self, sql: str, parameters: Sequence[object] = (), /) -> _Read:
         """Run one statement; the cursor holds its rows and its row count."""
         return _Read(lambda: self._run(sql, parameters))
 
     async def _run(self, sql: str, parameters: Sequence[object]) -> _Rows:
-        with driver_errors(self.where):
+        with driver_errors(self.where, self.notice):
             cursor = await self.connection.execute(sql, parameters)
             try:
                 rows = _Rows(list(await cursor.fetchall()))
@@ -165,12 +169,12 @@ class Writer:
 
     async def execute_fetchall(self, sql: str, parameters: Sequence[object] = (), /) -> list[aiosqlite.Row]:
         """Run one statement and return its rows."""
-        with driver_errors(self.where):
+        with driver_errors(self.where, self.notice):
             return list(await self.connection.execute_fetchall(sql, parameters))
 
     async def executemany(self, sql: str, parameters: Iterable[Sequence[object]], /) -> _Rows:
         """Run one statement once per row of parameters; the row count is their total."""
-        with driver_errors(self.where):
+        with driver_errors(self.where, self.notice):
             cursor = await self.connection.executemany(sql, parameters)
             rows = _Rows([])
             rows.rowcount = cursor.rowcount
@@ -182,8 +186,16 @@ class SqliteBackend:
     """The connections to one SQLite file: a read-only one, and one for writes (absent when the
     file cannot be written), and, for the bot, the file's lock."""
 
-    def __init__(self, path: Path, migrations: Sequence[Migration], *, busy_timeout: float) -> None:
+    def __init__(
+        self,
+        path: Path,
+        migrations: Sequence[Migration],
+        *,
+        busy_timeout: float,
+        notice: Notice | None = None,
+    ) -> None:
         self.path = path
+        self._notice = notice
         self._migrations = migrations
         self._busy_timeout_ms = int(busy_timeout * 1000)
         self.reader: Reader | None = None
@@ -222,7 +234,9 @@ class SqliteBackend:
                 await writer.execute("PRAGMA journal_mode = WAL")
                 await writer.execute("PRAGMA synchronous = NORMAL")
                 await self._migrate(writer, migrations, found)
-            self.reader = Reader(await self._connect(self._reader_uri(writable), uri=True), str(self.path))
+            self.reader = Reader(
+                await self._connect(self._reader_uri(writable), uri=True), str(self.path), self._notice
+            )
             await self.reader.execute("PRAGMA query_only = ON")
             # One read now, so a damaged schema is refused at open rather than mid-command.
             await self.reader.execute_fetchall("SELECT count(*) FROM sqlite_schema")
@@ -300,7 +314,7 @@ class SqliteBackend:
         with driver_errors(where):
             await db.execute("BEGIN IMMEDIATE")
         try:
-            yield Writer(db, where)
+            yield Writer(db, where, self._notice)
         except BaseException:
             if db.in_transaction:
                 with driver_errors(where):
