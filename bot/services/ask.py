@@ -24,7 +24,7 @@ from bot.domain.article import Article
 from bot.domain.viewer import Viewer
 from bot.errors import ReadalongError, ReadOnlyDatabaseError
 from bot.services import articles as articles_service
-from bot.store import Store
+from bot.store import Store, WriteRefusedError
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ class Asker:
                 quoted_messages=[q.reader.message_id for q in answer.quotes if q.reader is not None],
                 rendering=Rendering.of(answer),
             )
-        except ReadOnlyDatabaseError:
+        except (ReadOnlyDatabaseError, WriteRefusedError):
             self._refused = True
             log.warning("%s is read-only: questions are answered but not logged", self.store.shown)
             return None

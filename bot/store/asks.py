@@ -12,8 +12,6 @@ from typing import TYPE_CHECKING
 
 from bot.domain.answer import QUOTED_DELETED, AskedQuestion, PostedAnswer, Rendering
 from bot.domain.viewer import Viewer
-from bot.errors import ReadOnlyDatabaseError
-from bot.store.sqlite import is_read_only_error
 
 if TYPE_CHECKING:
     from bot.store.db import Store
@@ -55,44 +53,34 @@ class AskQueries:
         the question out of members' exports (and, where the server purges, forgets its words);
         ``quoted_messages``: the readers' messages the answer quotes, the same for the answer;
         ``rendering``: what the answer was rendered from, to render it again without a quote.
-        A database that cannot be written raises :class:`ReadOnlyDatabaseError`, whichever way
-        it refused."""
+        A database that cannot be written raises the store's :class:`ReadOnlyDatabaseError` (opened
+        read-only) or :class:`WriteRefusedError` (made read-only since)."""
         # A lone surrogate (from undecodable bytes) cannot be stored as UTF-8: U+FFFD instead.
         question = _storable(question)
-        try:
-            async with self._store.transaction() as db:
-                cursor = await db.execute(
-                    "INSERT INTO asks (asked_at, guild_id, user_id, article_id, question, answered, quotes, latency_ms,"
-                    " channel_id, public, user_name, answer, message_id, quoted_messages, rendering)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                    (
-                        dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                        guild_id,
-                        user_id,
-                        article_id,
-                        question,
-                        int(answered),
-                        json.dumps(quotes, ensure_ascii=False),
-                        latency_ms,
-                        channel_id,
-                        int(public),
-                        _storable(user_name) if user_name is not None else None,
-                        _storable(answer) if answer is not None else None,
-                        message_id,
-                        json.dumps(sorted(set(quoted_messages))),
-                        json.dumps(rendering.to_json(), ensure_ascii=False)
-                        if rendering is not None
-                        else None,
-                    ),
-                )
-                row = await cursor.fetchone()
-        except ReadOnlyDatabaseError:
-            raise
-        except Exception as error:
-            # A file made read-only after it was opened: the driver's refusal, as the store's own.
-            if not is_read_only_error(error):
-                raise
-            raise ReadOnlyDatabaseError(f"{self._store.shown} is read-only: {error}") from error
+        async with self._store.transaction() as db:
+            cursor = await db.execute(
+                "INSERT INTO asks (asked_at, guild_id, user_id, article_id, question, answered, quotes, latency_ms,"
+                " channel_id, public, user_name, answer, message_id, quoted_messages, rendering)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (
+                    dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                    guild_id,
+                    user_id,
+                    article_id,
+                    question,
+                    int(answered),
+                    json.dumps(quotes, ensure_ascii=False),
+                    latency_ms,
+                    channel_id,
+                    int(public),
+                    _storable(user_name) if user_name is not None else None,
+                    _storable(answer) if answer is not None else None,
+                    message_id,
+                    json.dumps(sorted(set(quoted_messages))),
+                    json.dumps(rendering.to_json(), ensure_ascii=False) if rendering is not None else None,
+                ),
+            )
+            row = await cursor.fetchone()
         assert row is not None
         return int(row[0])
 
