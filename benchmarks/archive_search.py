@@ -44,7 +44,6 @@ async def fill(store: Store, rng: random.Random, messages: int) -> tuple[Article
     article = await store.articles.add(
         parse_article(many_comments(rng), source="comments.txt"), guild_id=GUILD
     )
-    await store.search.ensure_index(article)
     rows = [
         StoredMessage(
             id=10_000 + n,

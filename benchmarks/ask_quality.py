@@ -165,8 +165,6 @@ async def run(limit: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         async with Store(Path(folder) / "squad.db") as store:
             stored = [await store.articles.add(a.parse()) for a in articles]
-            for article in stored:
-                await store.search.ensure_index(article)
             for index, (source, article) in enumerate(zip(articles, stored, strict=True)):
                 sentences = [p.text for p in article_passages(article)]
                 plain = BM25Okapi([words(s) for s in sentences])

@@ -85,7 +85,6 @@ async def one_article(folder: Path, library: list[squad.SquadArticle], sample: i
         asked: list[tuple[Article, str]] = []
         for source in library:
             article = await store.articles.add(source.parse())
-            await store.search.ensure_index(article)
             asked += [(article, q.text) for q in source.questions]
         random.Random(7).shuffle(asked)
         asked = asked[:sample]
@@ -116,7 +115,6 @@ async def library_of(folder: Path, library: list[squad.SquadArticle], size: int,
         while len(sentences) < size:
             for source in library:  # again and again: each copy is stored under a fresh id
                 article = await store.articles.add(source.parse())
-                await store.search.ensure_index(article)
                 articles.append(article)
                 sentences += [p.text for p in article_passages(article)]
                 asked += [(article, q.text) for q in source.questions]

@@ -5,7 +5,7 @@ and a fresh PostgreSQL schema, alone and then in a library of ``--copies`` copie
 other ids (its term statistics then those of a larger library; ``--analyze``: PostgreSQL's planner
 statistics gathered once filled, as autovacuum does soon after a large import); every question of
 benchmarks/paraphrases.json and the article's other test questions is asked through
-``bot.services.ask.ask`` (the function /ask calls: search, re-ranking, rendering, the log),
+``bot.services.ask.Asker.ask`` (what /ask calls: search, re-ranking, rendering, the log),
 ``--rounds`` times, on each backend in turn. The answers are compared too: how many are the same
 on both (quotes and order).
 
@@ -25,9 +25,10 @@ from pathlib import Path
 from scratch_postgres import add_server_option, scratch_schema
 
 from bot.articles import Article, parse_article, read_article_file
+from bot.discordfmt.answers import answer_text
 from bot.domain.answer import Answer
 from bot.domain.viewer import Viewer
-from bot.services.ask import ask
+from bot.services.ask import Asker, Question
 from bot.store import Store
 
 ROOT = Path(__file__).parents[1]
@@ -60,10 +61,8 @@ def percentiles(samples_ms: list[float]) -> tuple[float, float]:
 async def fill(store: Store, copies: int) -> Article:
     parsed = parse_article(read_article_file(SAMPLE), source=SAMPLE.name)
     article = await store.articles.add(parsed)
-    await store.search.ensure_index(article)
     for copy in range(1, copies):
-        other = await store.articles.add(parsed, f"copy-{copy}")
-        await store.search.ensure_index(other)
+        await store.articles.add(parsed, f"copy-{copy}")
     return article
 
 
@@ -72,10 +71,11 @@ async def timed(
 ) -> tuple[list[float], list[Answer]]:
     samples: list[float] = []
     answers: list[Answer] = []
+    asker = Asker(store)
     for round_ in range(rounds):
         for question in asked:
             started = time.perf_counter()
-            answer = (await ask(store, article, question, viewer=VIEWER, writer=None)).answer
+            answer = (await asker.ask(Question(question, VIEWER, article=article.id), answer_text)).answer
             samples.append((time.perf_counter() - started) * 1000)
             if round_ == 0:
                 answers.append(answer)
@@ -98,7 +98,7 @@ async def main() -> None:
     )
     args = parser.parse_args()
     asked = questions()
-    print(f"{len(asked)} questions x {args.rounds} rounds through bot.services.ask.ask")
+    print(f"{len(asked)} questions x {args.rounds} rounds through bot.services.ask.Asker.ask")
     for copies in (1, args.copies):
         async with scratch_schema(args.postgres) as postgres:
             with tempfile.TemporaryDirectory() as folder:

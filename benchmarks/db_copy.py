@@ -36,7 +36,6 @@ async def populate(path: Path, messages: int) -> int:
     article = parse_article(read_article_file(SAMPLE), source=SAMPLE.name)
     async with Store(path) as store:
         stored = await store.articles.add(article, guild_id=1)
-        await store.search.ensure_index(stored)
         rows = [
             StoredMessage(
                 id=(1 << 50) + n,

@@ -92,7 +92,6 @@ async def squad_part(server: EmbeddingServer, limit: int, dump: Path | None) -> 
             stored = [await store.articles.add(a.parse()) for a in articles]
             indexing = time.perf_counter()
             for article in stored:
-                await store.search.ensure_index(article)
                 await embedder.passage_vectors(store, article)
             indexing = time.perf_counter() - indexing
             passages = server.texts
@@ -234,7 +233,6 @@ async def paraphrase_part(server: EmbeddingServer) -> None:
     with tempfile.TemporaryDirectory() as folder:
         async with Store(Path(folder) / "sample.db") as store:
             article = await store.articles.add(parse_article(read_article_file(SAMPLE), source=SAMPLE.name))
-            await store.search.ensure_index(article)
             for item in spec["questions"]:
                 for name, using in (("lexical", None), ("hybrid", embedder)):
                     ranked = await ranked_quotes(
@@ -267,7 +265,6 @@ async def latency_part(server: EmbeddingServer, size: int, sample: int) -> None:
             while count < size:
                 for number, source in enumerate(library):
                     article = await store.articles.add(source.parse())
-                    await store.search.ensure_index(article)
                     count += len(article_passages(article))
                     if number < 6:
                         asked += [(article, q.text) for q in source.questions]

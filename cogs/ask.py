@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 
@@ -13,9 +14,9 @@ from bot.discord.client import ReadalongBot, defer_reply
 from bot.discord.cooldowns import AnsweredCooldowns
 from bot.discord.interactions import article_autocomplete
 from bot.discord.visibility import answer_viewer
-from bot.discordfmt.limits import MESSAGE_LIMIT
+from bot.discordfmt.answers import answer_text, heading
 from bot.errors import ReadalongError
-from bot.services.ask import Asked, ask_in_channel, in_article, posted
+from bot.services.ask import Asked, Question, Render
 
 log = logging.getLogger(__name__)
 
@@ -41,27 +42,26 @@ class Ask(commands.Cog):
         question: str,
         article: str | None,
         *,
+        render: Render,
         ahead: bool = False,
-        max_chars: int = MESSAGE_LIMIT,
         message_id: int | None = None,
     ) -> Asked:
-        """Answer ``question`` in ``channel_id`` for ``member``. The answer is public, so it quotes only what
-        everyone reading that channel may see, never what only the asker may."""
-        # The answer is public: it quotes only what everyone reading this channel may see too.
+        """Answer ``question`` in ``channel_id`` for ``member``, shown as ``render`` shows it. The
+        answer is public, so it quotes only what everyone reading that channel may see, never
+        what only the asker may."""
         started = time.perf_counter()
         viewer = await answer_viewer(self.bot, self.bot.store, member, channel_id)
-        asked = await ask_in_channel(
-            self.bot.store,
-            question,
-            viewer=viewer,
-            channel_id=channel_id,
-            article=article,
-            writer=self.bot.writer,
-            ahead=ahead,
-            embedder=self.bot.embedder,
-            max_chars=max_chars,
-            asker_name=member.display_name,
-            message_id=message_id,
+        asked = await self.bot.asker.ask(
+            Question(
+                question,
+                viewer,
+                article=article,
+                ahead=ahead,
+                channel_id=channel_id,
+                message_id=message_id,
+                asker_name=member.display_name,
+            ),
+            render,
         )
         self.bot.metrics.ask_latency.observe(time.perf_counter() - started)
         return asked
@@ -95,22 +95,22 @@ class Ask(commands.Cog):
             # Public, like the answer. Always: a model may take longer than Discord's 3 s, and so
             # may working out the viewer (one Discord lookup per private thread).
             await defer_reply(interaction, ephemeral=False)
-            heading = f"**Q:** {discord.utils.escape_mentions(question)}\n"
+            head = heading(question)
             asked = await self.answer(
                 interaction.user,
                 interaction.channel_id,
                 question,
                 article,
                 ahead=ahead,
-                max_chars=MESSAGE_LIMIT - len(heading),
+                render=functools.partial(answer_text, head=head),
             )
             sent = await interaction.followup.send(
-                heading + asked.answer.text, allowed_mentions=_NO_MENTIONS, wait=True
+                head + asked.shown, allowed_mentions=_NO_MENTIONS, wait=True
             )
             turn.answered = asked.answer.answered
         # Kept so that a quoted reader's deletion reaches this answer, after the token expired too;
         # after the turn, so the member's next question is not taken for one asked too soon.
-        await posted(self.bot.store, asked, channel_id=sent.channel.id, message_id=sent.id, head=heading)
+        await self.bot.asker.posted(asked, channel_id=sent.channel.id, message_id=sent.id, head=head)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -124,7 +124,7 @@ class Ask(commands.Cog):
             or not isinstance(message.author, discord.Member)
         ):
             return
-        if not await in_article(self.bot.store, message.channel.id):
+        if not await self.bot.asker.in_article(message.channel.id):
             return
         question = message.content.replace(f"<@{me.id}>", "").replace(f"<@!{me.id}>", "").strip()
         if not question:
@@ -147,23 +147,27 @@ class Ask(commands.Cog):
         async with self.cooldowns.turn(asker) as turn:
             async with channel.typing():
                 asked = await self.answer(
-                    message.author, channel.id, question[:300], None, message_id=message.id
+                    message.author,
+                    channel.id,
+                    question[:300],
+                    None,
+                    render=answer_text,
+                    message_id=message.id,
                 )
-            answer = asked.answer
             try:
-                sent = await message.reply(answer.text, mention_author=False, allowed_mentions=_NO_MENTIONS)
+                sent = await message.reply(asked.shown, mention_author=False, allowed_mentions=_NO_MENTIONS)
             except discord.HTTPException as error:
                 if error.code == CANNOT_REPLY_WITHOUT_HISTORY:
                     # A reply needs Read Message History; without it, answer as a plain message.
-                    sent = await channel.send(answer.text, allowed_mentions=_NO_MENTIONS)
+                    sent = await channel.send(asked.shown, allowed_mentions=_NO_MENTIONS)
                 elif error.code == THREAD_LOCKED:
                     log.info("not answering a mention in thread %s: it was locked meanwhile", channel.id)
                     return
                 else:
                     raise
-            turn.answered = answer.answered
+            turn.answered = asked.answer.answered
         # After the turn, so the member's next question is not taken for one asked too soon.
-        await posted(self.bot.store, asked, channel_id=channel.id, message_id=sent.id)
+        await self.bot.asker.posted(asked, channel_id=channel.id, message_id=sent.id)
 
 
 async def setup(bot: ReadalongBot) -> None:

@@ -22,19 +22,11 @@ from __future__ import annotations
 import functools
 import re
 import time
-from dataclasses import dataclass
-from typing import Literal
 
 from bot.articles.sentences import sentence_spans
-from bot.discordfmt.answers import render_about
-from bot.discordfmt.limits import MESSAGE_LIMIT
-from bot.domain.answer import Answer, Quote
+from bot.domain.answer import About, AboutKind, Answer, Quote
 from bot.domain.article import Article
 from bot.search.ranking import MAX_QUOTE_CHARS
-
-AboutKind = Literal["writer", "author", "date"]
-"""``writer``: who wrote it; ``author``: who the author is, what they do; ``date``: when it was
-published."""
 
 _ARTICLE = r"(?:article|piece|post|blog\s+post|blog|essay|text|op-?ed|column|editorial|story|entry|writing)"
 _THIS = rf"(?:this|it|that|the\s+{_ARTICLE}|this\s+{_ARTICLE}|that\s+{_ARTICLE})"
@@ -132,32 +124,6 @@ def about_kinds(question: str, author: str | None = None) -> frozenset[AboutKind
     return frozenset(kinds)
 
 
-@dataclass(frozen=True, slots=True)
-class About:
-    """What the article's page says about the article, for the kinds of facts asked for."""
-
-    kinds: frozenset[AboutKind]
-    byline: Quote | None
-    """The author's name as stored (``Article.author``), when asked who wrote it or who they are."""
-    bio: Quote | None
-    """The start of the author's bio (``Article.author_bio``), when asked who the author is."""
-    published: str | None
-    """The date of publication, written out ("18 December 2012"), when asked when."""
-    missing: tuple[AboutKind, ...]
-    """The kinds asked for that the article's page does not give."""
-
-    @property
-    def answered(self) -> bool:
-        """Whether the page gives at least one of the facts asked for (else the answer says it does not)."""
-        return bool(self.byline or self.bio or self.published)
-
-    @property
-    def quotes(self) -> tuple[Quote, ...]:
-        """The quoted facts (byline, bio), each a verbatim slice of the stored article; the date is written
-        out, not quoted."""
-        return tuple(q for q in (self.byline, self.bio) if q is not None)
-
-
 def about_article(article: Article, question: str) -> About | None:
     """The answer from the byline and the bio if ``question`` is about the article itself (who
     wrote it, when, who the author is); None when it is a question for the text."""
@@ -201,19 +167,12 @@ def _bio_quote(article: Article) -> Quote | None:
     return Quote(bio[start:end], "bio", None, None, start, end, 1.0, 1.0, article.id)
 
 
-def about_answer(article: Article, question: str, *, max_chars: int = MESSAGE_LIMIT) -> Answer | None:
-    """The answer to a question about the article itself, as Discord shows it; None when the
-    question is one for the text."""
+def about_answer(article: Article, question: str) -> Answer | None:
+    """The answer to a question about the article itself, as data (:attr:`Answer.about`); None
+    when the question is one for the text."""
     started = time.perf_counter()
     about = about_article(article, question)
     if about is None:
         return None
-    text = render_about(
-        byline=about.byline,
-        bio=about.bio,
-        published=about.published,
-        missing=about.missing,
-        max_chars=max_chars,
-    )
     elapsed = (time.perf_counter() - started) * 1000
-    return Answer(question, article.id, about.answered, about.quotes, text, elapsed)
+    return Answer(question, article.id, about.answered, about.quotes, elapsed, about=about)

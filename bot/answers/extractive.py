@@ -24,9 +24,7 @@ from bot.answers.about import about_answer
 from bot.answers.spoilers import posted_only, quotable
 from bot.articles.passages import source_text
 from bot.articles.sentences import sentence_spans
-from bot.discordfmt.answers import render, render_written
-from bot.discordfmt.limits import MESSAGE_LIMIT
-from bot.domain.answer import Answer, Quote, Reader
+from bot.domain.answer import Answer, Quote, Reader, overlap
 from bot.domain.article import Article
 from bot.domain.passage import Hit, MessageHit
 from bot.search.query import STOP_WORDS, match_expression, query_terms
@@ -70,9 +68,7 @@ async def answer_question(
     *,
     viewer: Viewer,
     top_k: int = 3,
-    section_urls: Mapping[int, str] | None = None,
     writer: AnswerWriter | None = None,
-    max_chars: int = MESSAGE_LIMIT,
     posted: Collection[int] | None = None,
     embedder: Embedder | None = None,
 ) -> Answer:
@@ -83,13 +79,14 @@ async def answer_question(
     A question about the article itself (who wrote it, when, who the author is) is answered
     from its byline and bio (:mod:`bot.answers.about`). ``posted``: during a posting, the
     sections posted so far; only they are quoted (and the bio, and readers' words), and a
-    section further on that answers better is named, not quoted. None: the whole article."""
+    section further on that answers better is named, not quoted. None: the whole article.
+
+    Only reads: the article's passages were indexed when it was imported. The answer is data;
+    each front end renders it (for Discord, :mod:`bot.discordfmt.answers`)."""
     started = time.perf_counter()
-    urls = section_urls or {}
-    about = about_answer(article, question, max_chars=max_chars)
+    about = about_answer(article, question)
     if about is not None:
         return about
-    await store.search.ensure_index(article)
     ranked = await ranked_quotes(store, [article], question, readers=viewer, embedder=embedder)
     ranked, withheld = posted_only(ranked, posted)
     quotes = best_of(ranked, top_k)
@@ -114,29 +111,18 @@ async def answer_question(
                 article.id,
                 True,
                 tuple(cited),
-                render_written(
-                    article,
-                    written.prose,
-                    cited,
-                    section_urls=urls,
-                    max_chars=max_chars,
-                    unposted_section=later,
-                ),
                 (time.perf_counter() - started) * 1000,
                 writer.model,
                 later,
+                prose=written.prose,
             )
     if not answered and later is not None:
         quotes = []  # the answer is further on: no closest passage from what is posted
-    text = render(
-        article, quotes, answered=answered, section_urls=urls, max_chars=max_chars, unposted_section=later
-    )
     return Answer(
         question,
         article.id,
         answered,
         tuple(quotes if answered else quotes[:1]),
-        text,
         (time.perf_counter() - started) * 1000,
         unposted_section=later,
     )
@@ -246,25 +232,6 @@ def _rank(
             if len(chosen) == RANKED:
                 break
     return chosen
-
-
-def quoted_text(article: Article, quote: Quote) -> str:
-    """The stored text a quote is a slice of: the article's, or the reader's message."""
-    if quote.reader is not None:
-        return quote.reader.content
-    return source_text(article, quote.source, quote.comment)
-
-
-def overlap(a: Quote, b: Quote) -> bool:
-    """Whether two quotes share characters of the same stored text (then only one is shown)."""
-    return (
-        a.reader == b.reader
-        and a.article_id == b.article_id
-        and a.source == b.source
-        and a.comment == b.comment
-        and a.start < b.end
-        and b.start < a.end
-    )
 
 
 def best_of(ranked: list[Quote], top_k: int) -> list[Quote]:

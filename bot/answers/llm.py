@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.answers.extractive import overlap, quoted_text
-from bot.domain.answer import Quote
+from bot.articles.passages import quoted_text
+from bot.domain.answer import Quote, overlap
 from bot.domain.article import Article
 from bot.search.ranking import MAX_QUOTE_CHARS
 from bot.settings import Settings

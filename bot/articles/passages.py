@@ -5,6 +5,7 @@ the stored source and therefore verbatim."""
 from __future__ import annotations
 
 from bot.articles.sentences import sentence_spans
+from bot.domain.answer import Quote
 from bot.domain.article import Article
 from bot.domain.passage import Passage
 
@@ -19,6 +20,13 @@ def source_text(article: Article, source: str, comment: int | None) -> str:
         return article.author or ""
     found = next((c for c in article.comments if c.index == comment), None)
     return found.text if found is not None else ""
+
+
+def quoted_text(article: Article, quote: Quote) -> str:
+    """The stored text a quote is a slice of: the article's, or the reader's message."""
+    if quote.reader is not None:
+        return quote.reader.content
+    return source_text(article, quote.source, quote.comment)
 
 
 def article_passages(article: Article) -> list[Passage]:

@@ -11,11 +11,12 @@ from collections.abc import Iterator
 
 from bot.answers.embeddings import Embedder
 from bot.answers.llm import AnswerWriter
-from bot.domain.answer import Answer
+from bot.domain.answer import Answer, Quote
+from bot.domain.article import Article
 from bot.domain.viewer import Viewer
 from bot.errors import ReadalongError
 from bot.services import articles as articles_service
-from bot.services.ask import ask
+from bot.services.ask import Asked, Asker, Question
 from bot.services.stores import open_existing_store
 from bot.settings import Settings
 
@@ -44,33 +45,24 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         # The same writer as /ask: with an API key set, a model writes the answer from the quotes.
         writer = AnswerWriter.from_settings(settings)
         embedder = Embedder.from_settings(settings)
+        asker = Asker(store, writer=writer, embedder=embedder)
         status = 0
-        log_questions = True
         try:
             article = await articles_service.article(store, args.article_id)
             name = await articles_service.operator_name(store, article.id)
             questions = [question] if question is not None else stdin_lines()
-            for asked in questions:
-                if not asked.strip():
+            for text in questions:
+                if not text.strip():
                     continue
+                request = Question(text, Viewer.operator(), article=args.article_id, top_k=args.top)
                 try:
-                    result = await ask(
-                        store,
-                        article,
-                        asked,
-                        viewer=Viewer.operator(),
-                        writer=writer,
-                        top_k=args.top,
-                        record=log_questions,
-                        embedder=embedder,
-                    )
+                    asked = await asker.ask(request, plain_text)
                 except ReadalongError as error:
                     # One question refused; the rest of the batch is still answered.
                     print(f"readalong: error: {error}", file=sys.stderr, flush=True)
                     status = 2
                     continue
-                _print(result.answer, as_json=args.json, name=name)
-                log_questions = log_questions and result.logged
+                _print(asked, as_json=args.json, name=name)
         finally:
             if writer is not None:
                 await writer.close()
@@ -101,9 +93,76 @@ def stdin_lines() -> Iterator[str]:
         yield text.removeprefix("\ufeff") if index == 0 else text
 
 
-def _print(answer: Answer, *, as_json: bool, name: str) -> None:
+def _print(asked: Asked, *, as_json: bool, name: str) -> None:
     """One answer; in JSON the article named as the command line takes it (``ID`` or ``SERVER/ID``)."""
+    answer = asked.answer
     if as_json:
-        print(json.dumps({**answer.to_json(), "article": name}, ensure_ascii=False), flush=True)
+        shown = {**answer.to_json(), "article": name, "answer": asked.shown}
+        print(json.dumps(shown, ensure_ascii=False), flush=True)
     else:
-        print(f"Q: {answer.question}\n{answer.text}\n", flush=True)
+        print(f"Q: {answer.question}\n{asked.shown}\n", flush=True)
+
+
+_NOT_SAID = {
+    "writer": "who wrote it",
+    "author": "more about its author than their name",
+    "date": "when it was published",
+}
+
+
+def plain_text(answer: Answer, article: Article) -> str:
+    """An answer as the terminal shows it: each quote verbatim after ``> ``, with where it comes
+    from on the line below; no length limit and no markup (the article's words as stored)."""
+    blocks: list[list[str]] = []
+    about = answer.about
+    if about is not None:
+        if about.byline is not None:
+            blocks.append([*_quoted(about.byline), "  — the article's byline"])
+        if about.published is not None:
+            blocks.append([f"Published on {about.published} (the article's byline)."])
+        if about.bio is not None:
+            blocks.append([*_quoted(about.bio), "  — the author's bio, on the article's page"])
+        said = [_NOT_SAID[kind] for kind in about.missing if kind in _NOT_SAID]
+        if said:
+            blocks.append(["The article does not say " + " or ".join(said) + "."])
+        return _joined(blocks)
+    if not answer.answered:
+        if answer.unposted_section is not None:
+            return f"§{answer.unposted_section} answers this; it has not been posted yet."
+        blocks.append(["Not found in the article. It does not seem to answer that."])
+        if answer.quotes:
+            closest = answer.quotes[0]
+            blocks.append(
+                ["Closest passage, which may not answer it:", *_quoted(closest), _label(article, closest)]
+            )
+        return _joined(blocks)
+    if answer.written_by is not None and answer.prose:
+        blocks.append(
+            [answer.prose, "(Written by a language model from the passages below, quoted exactly.)"]
+        )
+    for quote in sorted(answer.quotes, key=lambda q: q.source != "body"):
+        blocks.append([*_quoted(quote), _label(article, quote)])
+    if answer.unposted_section is not None:
+        blocks.append([f"§{answer.unposted_section}, not posted yet, may say more on this."])
+    return _joined(blocks)
+
+
+def _quoted(quote: Quote) -> list[str]:
+    return [f"> {line}" if line.strip() else ">" for line in quote.text.splitlines()]
+
+
+def _label(article: Article, quote: Quote) -> str:
+    if quote.reader is not None:
+        return f"  — {quote.reader.author}, a reader in the discussion (not the article)"
+    if quote.source == "comment":
+        author = next((c.author for c in article.comments if c.index == quote.comment), "a commenter")
+        return f"  — {author}, in the original comments (a reader, not the article)"
+    if quote.source == "bio":
+        return "  — the author's bio"
+    if quote.source == "byline":
+        return "  — the article's byline"
+    return f"  — §{quote.section}"
+
+
+def _joined(blocks: list[list[str]]) -> str:
+    return "\n\n".join("\n".join(block) for block in blocks)

@@ -21,6 +21,7 @@ from bot.answers.embeddings import Embedder
 from bot.answers.llm import AnswerWriter
 from bot.discord.health import HealthServer, Metrics
 from bot.errors import ReadalongError
+from bot.services.ask import Asker
 from bot.services.events import ArticleEvents
 from bot.settings import Settings
 from bot.store import Store
@@ -173,6 +174,8 @@ class ReadalongBot(commands.AutoShardedBot):
         """Writes /ask answers with a model when an OpenAI key is set; None means quotes alone."""
         self.embedder = embedder
         """Ranks /ask's passages by meaning too when ``READALONG_SEMANTIC`` is on; None: by words."""
+        self.asker = Asker(store, writer=writer, embedder=embedder)
+        """Answers ``/ask`` and mentions: one, holding what answering needs, for every question."""
         self.article_events = ArticleEvents()
         """Told when ``/article delete`` deletes an article; every cache of articles listens."""
         if embedder is not None:

@@ -1,14 +1,53 @@
-"""An answer as Discord shows it: block quotes, each labelled with where it comes from."""
+"""An answer as Discord shows it: block quotes, each labelled with where it comes from.
+
+Discord's limits apply here and nowhere below: an answer is data (:class:`Answer`) until this
+module fits it in a message, after whatever the message shows before it (``head``: ``/ask``'s
+question)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Mapping
 
 from bot.discordfmt.limits import MESSAGE_LIMIT
 from bot.discordfmt.links import jump_url
-from bot.domain.answer import Quote
+from bot.domain.answer import About, Answer, Quote, Rendering
 from bot.domain.article import Article
 from bot.markup import defang, neutralise
+
+_MENTION = re.compile(r"@(everyone|here|[!&]?[0-9]{17,20})")
+
+
+def heading(question: str) -> str:
+    """What ``/ask``'s public reply shows before the answer: the question, its mentions broken
+    (as ``discord.utils.escape_mentions`` breaks them), so that quoting it pings no one."""
+    return "**Q:** " + _MENTION.sub("@\u200b\\1", question) + "\n"
+
+
+def answer_text(answer: Answer, article: Article, *, head: str = "") -> str:
+    """``answer`` as Discord shows it, in what is left of one message after ``head``: a question
+    about the article itself from its page, a model's prose with the quotes it rests on, or the
+    quotes alone (or "not found" with the closest passage)."""
+    max_chars = MESSAGE_LIMIT - len(head)
+    if answer.about is not None:
+        return render_about(answer.about, max_chars=max_chars)
+    if answer.written_by is not None:
+        return render_written(
+            article,
+            answer.prose,
+            list(answer.quotes),
+            section_urls=answer.section_urls,
+            max_chars=max_chars,
+            unposted_section=answer.unposted_section,
+        )
+    return render(
+        article,
+        list(answer.quotes),
+        answered=answer.answered,
+        section_urls=answer.section_urls,
+        max_chars=max_chars,
+        unposted_section=answer.unposted_section,
+    )
 
 
 def render(
@@ -48,29 +87,21 @@ QUOTE_DELETED = "A reader's message quoted here was deleted."
 QUOTE_EDITED = "A reader's message quoted here was edited since."
 
 
-def render_redacted(
-    article: Article | None,
-    quotes: list[Quote],
-    *,
-    answered: bool,
-    section_urls: Mapping[int, str],
-    note: str,
-    max_chars: int = MESSAGE_LIMIT,
-    unposted_section: int | None = None,
-) -> str:
-    """An answer rendered again after a reader's message it quoted was deleted or edited away:
-    the quotes left, as :func:`render` shows them, then ``note``; only ``note`` when none is left
-    (or the article is gone). A model's prose is never kept: it was written from the quote."""
-    if article is None or not quotes:
+def redacted_text(article: Article | None, rendering: Rendering | None, *, note: str, head: str = "") -> str:
+    """An answer rendered again after a reader's message it quoted was deleted or edited away,
+    to fit after ``head`` as the posted message did: the quotes left, as :func:`render` shows
+    them, then ``note``; only ``note`` when none is left (or the article is gone, or the log
+    kept nothing to render from). A model's prose is never kept: it was written from the quote."""
+    if article is None or rendering is None or not rendering.quotes:
         return f"*{note}*"
     line = f"-# {note}"
     body = render(
         article,
-        quotes,
-        answered=answered,
-        section_urls=section_urls,
-        max_chars=max(0, max_chars - len(line) - 2),
-        unposted_section=unposted_section,
+        list(rendering.quotes),
+        answered=rendering.answered,
+        section_urls=rendering.section_urls,
+        max_chars=max(0, MESSAGE_LIMIT - len(head) - len(line) - 2),
+        unposted_section=rendering.unposted_section,
     )
     return f"{body}\n\n{line}"
 
@@ -109,24 +140,17 @@ _NOT_SAID = {
 }
 
 
-def render_about(
-    *,
-    byline: Quote | None,
-    bio: Quote | None,
-    published: str | None,
-    missing: Sequence[str],
-    max_chars: int = MESSAGE_LIMIT,
-) -> str:
+def render_about(about: About, *, max_chars: int = MESSAGE_LIMIT) -> str:
     """An answer about the article itself, from its byline and its author's bio: the name and
     the bio quoted exactly as stored, the date stated, and what the page does not give said."""
     blocks: list[list[str]] = []
-    if byline is not None:
-        blocks.append([*_block(byline), "-# — the article's byline"])
-    if published is not None:
-        blocks.append([f"Published on **{published}** (the article's byline)."])
-    if bio is not None:
-        blocks.append([*_block(bio), "-# — the author's bio, on the article's page"])
-    said = [_NOT_SAID[kind] for kind in missing if kind in _NOT_SAID]
+    if about.byline is not None:
+        blocks.append([*_block(about.byline), "-# — the article's byline"])
+    if about.published is not None:
+        blocks.append([f"Published on **{about.published}** (the article's byline)."])
+    if about.bio is not None:
+        blocks.append([*_block(about.bio), "-# — the author's bio, on the article's page"])
+    said = [_NOT_SAID[kind] for kind in about.missing if kind in _NOT_SAID]
     if said:
         note = "The article does not say " + " or ".join(said) + "."
         blocks.append([f"-# {note}" if blocks else f"**{note}**"])

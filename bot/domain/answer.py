@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from bot.domain.article import article_slug
 from bot.domain.passage import Source
@@ -98,30 +98,79 @@ class Quote:
         }
 
 
+def overlap(a: Quote, b: Quote) -> bool:
+    """Whether two quotes share characters of the same stored text (then only one is shown)."""
+    return (
+        a.reader == b.reader
+        and a.article_id == b.article_id
+        and a.source == b.source
+        and a.comment == b.comment
+        and a.start < b.end
+        and b.start < a.end
+    )
+
+
+AboutKind = Literal["writer", "author", "date"]
+"""``writer``: who wrote it; ``author``: who the author is, what they do; ``date``: when it was
+published."""
+
+
+@dataclass(frozen=True, slots=True)
+class About:
+    """What the article's page says about the article, for the kinds of facts asked for."""
+
+    kinds: frozenset[AboutKind]
+    byline: Quote | None
+    """The author's name as stored (``Article.author``), when asked who wrote it or who they are."""
+    bio: Quote | None
+    """The start of the author's bio (``Article.author_bio``), when asked who the author is."""
+    published: str | None
+    """The date of publication, written out ("18 December 2012"), when asked when."""
+    missing: tuple[AboutKind, ...]
+    """The kinds asked for that the article's page does not give."""
+
+    @property
+    def answered(self) -> bool:
+        """Whether the page gives at least one of the facts asked for (else the answer says it does not)."""
+        return bool(self.byline or self.bio or self.published)
+
+    @property
+    def quotes(self) -> tuple[Quote, ...]:
+        """The quoted facts (byline, bio), each a verbatim slice of the stored article; the date is written
+        out, not quoted."""
+        return tuple(q for q in (self.byline, self.bio) if q is not None)
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """A question's answer: the quotes it stands on and the text shown; ``answered`` False means nothing in
-    the article answers it, and the text says so."""
+    """A question's answer as data: the quotes it stands on, with their places; ``answered`` False
+    means nothing in the article answers it. Each front end renders it its own way (Discord:
+    :mod:`bot.discordfmt.answers`; the command line: :mod:`bot.cli.ask`), within its own limits."""
 
     question: str
     article_id: str
     answered: bool
     quotes: tuple[Quote, ...]
-    text: str
+    """Answered: the quotes to show, best first. Not answered: at most the closest passage."""
     latency_ms: float
     written_by: str | None = None
     """The model that wrote the prose, or None for a purely extractive answer."""
     unposted_section: int | None = None
     """During a posting: the section, not posted yet in the asker's server, that answers better
     than what has been posted. It is named, never quoted (no spoilers)."""
+    prose: str = ""
+    """The model's answer in its own words (checked: no made-up quotation), when ``written_by``."""
+    about: About | None = None
+    """Set for a question about the article itself (who wrote it, when): answered from its page."""
+    section_urls: Mapping[int, str] = field(default_factory=dict)
+    """Where each posted section is on Discord, for the quotes' "jump to it" links (empty: none)."""
 
     def to_json(self) -> dict[str, object]:
-        """The machine-readable answer, one line of ``readalong ask --json``."""
+        """The machine-readable answer without its rendering (``readalong ask --json`` adds that)."""
         return {
             "question": self.question,
             "article": article_slug(self.article_id),
             "answered": self.answered,
-            "answer": self.text,
             "quotes": [q.to_json() for q in self.quotes],
         }
 
@@ -132,10 +181,20 @@ class Rendering:
     deletes (or edits away) a message it quotes, the answer is rendered again from this, without
     that quote, and the posted message edited to match."""
 
+    @classmethod
+    def of(cls, answer: Answer) -> Rendering:
+        """What the log keeps of ``answer`` to render it again."""
+        return cls(
+            answer.quotes,
+            answer.answered,
+            dict(answer.section_urls),
+            answer.unposted_section,
+            written=answer.written_by is not None,
+        )
+
     quotes: tuple[Quote, ...]
     answered: bool
     section_urls: Mapping[int, str] = field(default_factory=dict)
-    max_chars: int = 2000
     unposted_section: int | None = None
     written: bool = False
     """A model wrote prose from the quotes: dropped with any of them (it may repeat their words)."""
@@ -146,19 +205,18 @@ class Rendering:
             "quotes": [q.to_record() for q in self.quotes],
             "answered": self.answered,
             "section_urls": {str(k): v for k, v in self.section_urls.items()},
-            "max_chars": self.max_chars,
             "unposted_section": self.unposted_section,
             "written": self.written,
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Rendering:
-        """The rendering :meth:`to_json` kept."""
+        """The rendering :meth:`to_json` kept (an older row's ``max_chars`` is ignored: the room
+        left for the answer follows from what the message shows before it)."""
         return cls(
             tuple(Quote.from_record(q) for q in data["quotes"]),
             bool(data["answered"]),
             {int(k): str(v) for k, v in data["section_urls"].items()},
-            int(data["max_chars"]),
             data["unposted_section"],
             bool(data["written"]),
         )

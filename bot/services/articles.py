@@ -32,8 +32,9 @@ class Imported:
 async def import_article(
     store: Store, article: Article, *, article_id: str | None = None, guild_id: int | None = None
 ) -> Imported:
-    """Store a parsed article and index it now rather than at the first question, which may come
-    when the database can no longer be written (a read-only copy).
+    """Store a parsed article, indexed in the same transaction (:meth:`ArticleQueries.add`) rather
+    than at the first question, which may come when the database can no longer be written (a
+    read-only copy).
 
     The same content imported again (the same file, or the same text re-encoded) is not stored a
     second time under ``…-2``: the article already there is returned with ``created`` False. Only
@@ -65,7 +66,6 @@ async def import_article(
         )
     except SameContentError as same:  # imported by another import meanwhile
         return Imported(await store.articles.get(same.article_id), created=False)
-    await store.search.ensure_index(stored)
     return Imported(stored, created=True)
 
 

@@ -1,39 +1,174 @@
 """Asking an article a question: ``/ask``, a mention in an article's thread, and ``readalong ask``.
 
-All three answer the same way, with the model writer the settings name when there is one, and
-log the question the same way.
+All three go through one :class:`Asker`, built once with what answering needs (the store, the
+model writer and the embedder the settings name, if any), and put one :class:`Question` to it.
+The asker chooses the article, answers with data (:class:`~bot.domain.answer.Answer`), has the
+front end render it (Discord's message, the terminal's text) and logs the question with the answer
+as shown. Nothing here knows Discord's limits or markup; answering only reads (the article was
+indexed when it was imported), and the log is the one write.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.answers.embeddings import Embedder
 from bot.answers.extractive import answer_question
 from bot.answers.llm import AnswerWriter
-from bot.discordfmt.limits import MESSAGE_LIMIT
 from bot.discordfmt.links import jump_url
 from bot.domain.answer import Answer, Rendering
 from bot.domain.article import Article
 from bot.domain.viewer import Viewer
-from bot.errors import ReadalongError
+from bot.errors import ReadalongError, ReadOnlyDatabaseError
 from bot.services import articles as articles_service
-from bot.store import Store, is_read_only_error
+from bot.store import Store, WriteRefusedError
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
-class Asked:
-    """An answer, and whether the question made it into the log that exports show."""
+class Question:
+    """One question as a front end received it: what is asked, by whom, where, about what."""
 
+    text: str
+    viewer: Viewer
+    """Who asks, and so whose readers' words may be quoted (in public: what everyone in the
+    channel may see); :meth:`Viewer.operator` for the command line."""
+    article: str | None = None
+    """The article named by the asker (in a server its id there; on the command line ``ID`` or
+    ``SERVER/ID``); None in a channel: the one whose thread this is, else the latest posted."""
+    ahead: bool = False
+    """Quote sections not posted yet in this server too (the asker chose to read ahead)."""
+    channel_id: int | None = None
+    """The channel or thread it was asked in, where the answer is posted for everyone; None for
+    the command line (the whole article, logged as the operator's)."""
+    message_id: int | None = None
+    """The member's own message that asked (a mention): deleting it takes the question out of
+    members' exports."""
+    asker_name: str | None = None
+    """The asker's name as shown, kept in the log for the exports."""
+    top_k: int = 3
+    """At most this many quotes."""
+
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """A question answered: the answer as data, the article it quotes, the answer as the front end
+    showed it, and whether it made it into the log that exports show."""
+
+    question: Question
     answer: Answer
+    article: Article
+    shown: str
+    """The answer as rendered by the front end (what the log keeps and exports show)."""
     logged: bool
     """False when the database is read-only: the question was answered but not logged."""
     ask_id: int | None = None
-    """The question's id in the log (None when not logged): :func:`posted` notes where it was answered."""
+    """The question's id in the log (None when not logged): :meth:`Asker.posted` notes where it was
+    answered."""
+
+
+Render = Callable[[Answer, Article], str]
+"""How a front end shows an answer (for Discord, :func:`bot.discordfmt.answers.answer_text`)."""
+
+
+class Asker:
+    """Answers questions about articles; one per bot or command-line run, shared by every question.
+
+    ``writer``: a model writes the answer from the quotes (an OpenAI key set); ``embedder``: rank
+    by meaning too (``READALONG_SEMANTIC``). The log is written unless the database refuses (it
+    is read-only): the question is answered all the same, and the refusal logged; a store opened
+    read-only is not tried again (nothing but reopening it changes that)."""
+
+    def __init__(
+        self, store: Store, *, writer: AnswerWriter | None = None, embedder: Embedder | None = None
+    ) -> None:
+        self.store = store
+        self.writer = writer
+        self.embedder = embedder
+        self._refused = False
+
+    async def ask(self, question: Question, render: Render) -> Asked:
+        """Answer ``question`` (during a posting, only sections already posted in this server
+        are quoted unless ``question.ahead``; an article not posted in the server, or not where
+        the asker can see it, is quoted whole: nobody is reading it along there), render it with
+        ``render`` and log it as shown."""
+        article, posting_id = await self._article(question)
+        posted = None
+        urls: dict[int, str] = {}
+        if question.channel_id is not None:
+            assert question.viewer.guild_id is not None
+            posted = None if question.ahead else await posted_sections(self.store, posting_id)
+            urls = await section_urls(self.store, question.viewer.guild_id, posting_id)
+        answer = await answer_question(
+            self.store,
+            article,
+            question.text,
+            viewer=question.viewer,
+            top_k=question.top_k,
+            writer=self.writer,
+            posted=posted,
+            embedder=self.embedder,
+        )
+        answer = dataclasses.replace(answer, section_urls=urls)
+        shown = render(answer, article)
+        ask_id = await self._log(question, answer, shown)
+        return Asked(question, answer, article, shown, logged=ask_id is not None, ask_id=ask_id)
+
+    async def posted(self, asked: Asked, *, channel_id: int, message_id: int, head: str = "") -> None:
+        """The answer was posted on Discord as ``message_id`` (``head`` before it): kept with the
+        question, so that the answer is edited there when a reader's message it quotes is deleted
+        or edited away (:func:`bot.services.recording.redact_answers`). Nothing to keep for an
+        answer not logged (a read-only database)."""
+        if asked.ask_id is not None:
+            await self.store.asks.note_posted(asked.ask_id, channel_id, message_id, head)
+
+    async def in_article(self, channel_id: int) -> bool:
+        """Whether a channel or thread belongs to a posted article: its thread (or forum post), or
+        the channel it is posted in. A mention of the bot there is a question about that article."""
+        return await self.store.postings.placement(channel_id) is not None
+
+    async def _article(self, question: Question) -> tuple[Article, int | None]:
+        """The article asked about and the posting whose sections the answer links to (None: none)."""
+        if question.channel_id is None:
+            if question.article is None:
+                raise ReadalongError("name the article to ask about")
+            return await articles_service.article(self.store, question.article), None
+        viewer = question.viewer
+        assert viewer.guild_id is not None
+        article_id, posting_id = await choose_article(
+            self.store, viewer, question.channel_id, question.article
+        )
+        return await articles_service.article(self.store, article_id, viewer.guild_id), posting_id
+
+    async def _log(self, question: Question, answer: Answer, shown: str) -> int | None:
+        """The question logged with who asked it and the answer as shown; None when not logged."""
+        if self._refused and self.store.read_only:
+            return None
+        try:
+            return await self.store.asks.record(
+                article_id=answer.article_id,
+                question=question.text,
+                answered=answer.answered,
+                quotes=[q.to_json() for q in answer.quotes],
+                latency_ms=answer.latency_ms,
+                guild_id=question.viewer.guild_id,
+                user_id=question.viewer.user_id,
+                channel_id=question.channel_id,
+                public=question.channel_id is not None,
+                user_name=question.asker_name,
+                answer=shown,
+                message_id=question.message_id,
+                quoted_messages=[q.reader.message_id for q in answer.quotes if q.reader is not None],
+                rendering=Rendering.of(answer),
+            )
+        except (ReadOnlyDatabaseError, WriteRefusedError):
+            self._refused = True
+            log.warning("%s is read-only: questions are answered but not logged", self.store.shown)
+            return None
 
 
 async def choose_article(
@@ -71,12 +206,6 @@ async def section_urls(store: Store, guild_id: int, posting_id: int | None) -> d
     }
 
 
-async def in_article(store: Store, channel_id: int) -> bool:
-    """Whether a channel or thread belongs to a posted article: its thread (or forum post), or
-    the channel it is posted in. A mention of the bot there is a question about that article."""
-    return await store.postings.placement(channel_id) is not None
-
-
 async def posted_sections(store: Store, posting_id: int | None) -> frozenset[int] | None:
     """The sections of a posting that may be quoted without spoiling what is still to come:
     those sent so far; None (the whole article) when there is no posting or all are sent."""
@@ -84,125 +213,3 @@ async def posted_sections(store: Store, posting_id: int | None) -> frozenset[int
         return None
     posted, total = await store.postings.posted_sections(posting_id)
     return None if len(posted) >= total else posted
-
-
-async def ask_in_channel(
-    store: Store,
-    question: str,
-    *,
-    viewer: Viewer,
-    channel_id: int,
-    article: str | None,
-    writer: AnswerWriter | None,
-    ahead: bool = False,
-    max_chars: int = MESSAGE_LIMIT,
-    asker_name: str | None = None,
-    embedder: Embedder | None = None,
-    message_id: int | None = None,
-) -> Asked:
-    """``/ask`` and a mention: the article asked about in this channel (:func:`choose_article`),
-    answered with links to its posted sections, and logged as asked there in public (both post
-    their answer for everyone in the channel) by ``asker_name``. During a posting, only sections
-    already posted in this server are quoted unless ``ahead`` (the asker chose to read ahead); an
-    article not posted in the server, or not where the asker can see it, is quoted whole: nobody
-    is reading it along there. ``message_id``: the member's message that asked (a mention)."""
-    assert viewer.guild_id is not None
-    article_id, posting_id = await choose_article(store, viewer, channel_id, article)
-    stored = await articles_service.article(store, article_id, viewer.guild_id)
-    return await ask(
-        store,
-        stored,
-        question,
-        viewer=viewer,
-        writer=writer,
-        section_urls=await section_urls(store, viewer.guild_id, posting_id),
-        max_chars=max_chars,
-        posted=None if ahead else await posted_sections(store, posting_id),
-        channel_id=channel_id,
-        public=True,
-        asker_name=asker_name,
-        embedder=embedder,
-        message_id=message_id,
-    )
-
-
-async def ask(
-    store: Store,
-    article: Article,
-    question: str,
-    *,
-    viewer: Viewer,
-    writer: AnswerWriter | None,
-    section_urls: Mapping[int, str] | None = None,
-    top_k: int = 3,
-    max_chars: int = MESSAGE_LIMIT,
-    record: bool = True,
-    posted: frozenset[int] | None = None,
-    channel_id: int | None = None,
-    public: bool = False,
-    asker_name: str | None = None,
-    embedder: Embedder | None = None,
-    message_id: int | None = None,
-) -> Asked:
-    """The answer to ``question`` (see :func:`bot.answers.extractive.answer_question`), and the
-    question logged with who asked it unless ``record`` is False. Every question goes through
-    here: ``/ask`` and mentions (by :func:`ask_in_channel`) and ``readalong ask``, with the
-    same writer. ``posted``: the sections that may be quoted (None: all). ``channel_id`` (where
-    it was asked), ``public`` (the answer is posted for everyone there) and ``asker_name`` go in
-    the log: exports show the question to those who could see it asked. ``embedder``: rank
-    by meaning too (``READALONG_SEMANTIC``). ``message_id``: the member's own message that asked
-    (a mention): deleting it takes the question out of members' exports."""
-    answer = await answer_question(
-        store,
-        article,
-        question,
-        viewer=viewer,
-        top_k=top_k,
-        section_urls=section_urls,
-        writer=writer,
-        max_chars=max_chars,
-        posted=posted,
-        embedder=embedder,
-    )
-    if not record:
-        return Asked(answer, logged=False)
-    rendering = Rendering(
-        answer.quotes,
-        answer.answered,
-        dict(section_urls or {}),
-        max_chars,
-        answer.unposted_section,
-        written=answer.written_by is not None,
-    )
-    try:
-        ask_id = await store.search.record_ask(
-            article_id=article.id,
-            question=question,
-            answered=answer.answered,
-            quotes=[q.to_json() for q in answer.quotes],
-            latency_ms=answer.latency_ms,
-            guild_id=viewer.guild_id,
-            user_id=viewer.user_id,
-            channel_id=channel_id,
-            public=public,
-            user_name=asker_name,
-            answer=answer.text,
-            message_id=message_id,
-            quoted_messages=[q.reader.message_id for q in answer.quotes if q.reader is not None],
-            rendering=rendering,
-        )
-    except Exception as error:  # the store's read-only error, or the driver's
-        if not is_read_only_error(error):
-            raise
-        log.warning("%s is read-only: questions are answered but not logged", store.shown)
-        return Asked(answer, logged=False)
-    return Asked(answer, logged=True, ask_id=ask_id)
-
-
-async def posted(store: Store, asked: Asked, *, channel_id: int, message_id: int, head: str = "") -> None:
-    """The answer was posted on Discord as ``message_id`` (``head`` before it): kept with the
-    question, so that the answer is edited there when a reader's message it quotes is deleted or
-    edited away (:func:`bot.services.recording.redact_answers`). Nothing to keep for an answer
-    not logged (a read-only database)."""
-    if asked.ask_id is not None:
-        await store.search.note_posted(asked.ask_id, channel_id, message_id, head)

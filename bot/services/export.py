@@ -109,7 +109,7 @@ async def questions_asked(store: Store, viewer: Viewer, article_id: str) -> list
     export: a member's, those answered publicly in this server in a channel or thread they can
     view now; the operator's, all of them (the command line's, and those logged before the channel
     was kept, which no export made on Discord includes)."""
-    return await store.search.asked_about(article_id, viewer)
+    return await store.asks.asked_about(article_id, viewer)
 
 
 def render(

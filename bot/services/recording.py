@@ -12,8 +12,7 @@ import asyncio
 import dataclasses
 from dataclasses import dataclass
 
-from bot.discordfmt.answers import QUOTE_DELETED, QUOTE_EDITED, render_redacted
-from bot.discordfmt.limits import MESSAGE_LIMIT
+from bot.discordfmt.answers import QUOTE_DELETED, QUOTE_EDITED, redacted_text
 from bot.discordfmt.posting import commenter_names
 from bot.domain.article import Article
 from bot.domain.posting import Placement
@@ -116,7 +115,7 @@ async def redact_answers(store: Store, message_id: int, *, now_reads: str | None
     to render from: the answer becomes the note alone."""
     edits = []
     note = QUOTE_DELETED if now_reads is None else QUOTE_EDITED
-    for posted in await store.search.answers_quoting(message_id):
+    for posted in await store.asks.answers_quoting(message_id):
         rendering = posted.rendering
         redone = None
         if rendering is not None:
@@ -136,17 +135,9 @@ async def redact_answers(store: Store, message_id: int, *, now_reads: str | None
                 article = await store.articles.get(posted.article_id)
             except NotFoundError:
                 article = None  # deleted since: the note alone
-        answer = render_redacted(
-            article,
-            list(redone.quotes) if redone is not None else [],
-            answered=redone.answered if redone is not None else False,
-            section_urls=redone.section_urls if redone is not None else {},
-            note=note,
-            max_chars=redone.max_chars if redone is not None else MESSAGE_LIMIT,
-            unposted_section=redone.unposted_section if redone is not None else None,
-        )
+        answer = redacted_text(article, redone, note=note, head=posted.head)
         content = posted.head + answer
-        await store.search.redact_answer(posted, redone, answer, content)
+        await store.asks.redact_answer(posted, redone, answer, content)
         if posted.channel_id is not None and posted.message_id is not None:
             edits.append(AnswerEdit(posted.channel_id, posted.message_id, content))
     return edits

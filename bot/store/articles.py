@@ -92,9 +92,8 @@ class ArticleQueries:
         guild_id: int | None = None,
         unless_same_content: bool = False,
     ) -> Article:
-        """Store ``article`` under ``article_id``, or under a fresh slug of its title; return it
-        with its key (see :func:`article_slug`). ``guild_id``: the server it was imported in
-        (None: the shared library).
+        """Store ``article`` (its passages indexed with it) under ``article_id`` or a fresh slug of its
+        title; return it with its key (:func:`article_slug`). ``guild_id``: its server (None: the library).
 
         Ids are per server, so that an id never tells one server what another imported: a slug
         is taken in a server only by the articles listed there (its own, the shared library's,
@@ -178,6 +177,7 @@ class ArticleQueries:
                     for position, q in enumerate(c.quotes)
                 ],
             )
+            await self._store.search.index(db, chosen, article)
             if guild_id is not None:
                 await db.execute(
                     "INSERT INTO article_guilds (article_id, guild_id) VALUES (?, ?)", (chosen, guild_id)

@@ -22,6 +22,7 @@ from bot.domain.database import Database, PostgresUrl
 from bot.domain.shards import ShardSet
 from bot.errors import ReadalongError, ReadOnlyDatabaseError
 from bot.store.articles import ArticleQueries
+from bot.store.asks import AskQueries
 from bot.store.availability import Availability
 from bot.store.connection import Connection
 from bot.store.dialect import POSTGRESQL, SQLITE
@@ -70,6 +71,7 @@ class Store:
         self.postings = PostingQueries(self)
         self.messages = MessageQueries(self)
         self.search = _search_queries(self)
+        self.asks = AskQueries(self)
         self.guilds = GuildQueries(self)
         self.availability = Availability(self.ping)
         """Whether the database can be reached now; the event work waits on during an outage."""
@@ -133,6 +135,7 @@ class Store:
                 backend = PostgresBackend(self.target, migrations, self.availability.lost)
                 await backend.open()
                 self._backend = backend
+                await self._index_missing()
             return
         if self._backend is None:
             migrations = self._migrations if self._migrations is not None else load_migrations()
@@ -146,6 +149,14 @@ class Store:
             if self._backend.reader is None:
                 self._backend = None
             raise
+        await self._index_missing()
+
+    async def _index_missing(self) -> None:
+        """After the migrations, the passages of articles stored before they were indexed at
+        import (:meth:`SearchQueries.index_missing`); a read-only store answers without them, and a
+        store opened with migrations of its own (a test of an older schema) is left as it is."""
+        if not self.read_only and self._migrations is None:
+            await self.search.index_missing()
 
     async def hold_shards(self, shards: ShardSet) -> None:
         """Refuse to run shards another process runs. On PostgreSQL, session advisory locks,

@@ -52,7 +52,7 @@ from bot.domain.article import Article
 from bot.domain.passage import ArchiveHit, Hit, MessageHit, Passage
 from bot.domain.viewer import Viewer
 from bot.store.articles import LISTED_IN
-from bot.store.connection import Row
+from bot.store.connection import Connection, Row
 from bot.store.messages import visible_to
 from bot.store.postgres_bm25 import Params, match_terms, scored
 from bot.store.search import SearchQueries
@@ -94,10 +94,10 @@ class PostgresSearchQueries(SearchQueries):
         self._totals_of: dict[str, tuple[float, int, float]] = {}
         """Per table: when counted (monotonic seconds), how many rows, their average length in words."""
 
-    async def ensure_index(self, article: Article) -> None:
-        """Index the article's passages once (as on SQLite); the totals of passages and comments
-        (imported with the article) are counted afresh after."""
-        await super().ensure_index(article)
+    async def index(self, db: Connection, article_id: str, article: Article) -> None:
+        """Index the article's passages (as on SQLite); the totals of passages and comments
+        (stored with the article) are counted afresh after."""
+        await super().index(db, article_id, article)
         self._totals_of.pop("passages", None)
         self._totals_of.pop("comments", None)
 

@@ -1,21 +1,18 @@
-"""SQL for retrieval: the passage index, the FTS5 ranking, the log of questions, and full-text
-search over the archive of readers' messages."""
+"""SQL for retrieval: the passage index, the FTS5 ranking, and full-text search over the archive
+of readers' messages (the log of questions is :mod:`bot.store.asks`)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from bot.articles.passages import article_passages
-from bot.domain.answer import QUOTED_DELETED, AskedQuestion, PostedAnswer, Rendering
 from bot.domain.article import Article
 from bot.domain.passage import ArchiveHit, Hit, MessageHit, Passage
 from bot.domain.viewer import Viewer
 from bot.store.articles import LISTED_IN
-from bot.store.connection import Row
+from bot.store.connection import Connection, Row
 from bot.store.messages import visible_to
 
 if TYPE_CHECKING:
@@ -32,19 +29,11 @@ def _passage(row: Row) -> Passage:
     )
 
 
-def _storable(text: str) -> str:
-    """``text`` with lone surrogates (from undecodable bytes) as U+FFFD: SQLite stores UTF-8."""
-    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-
-
 class SearchQueries:
-    """The full-text index over articles' passages and readers' messages, and the log of questions asked."""
+    """The full-text index over articles' passages and readers' messages."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._indexed: set[str] = set()
-        """Articles known to be indexed: an article never changes once imported; one removed is
-        forgotten (:meth:`forget`), as its passages go with it."""
         self._discussed: dict[str, bool] = {}
         """Whether each article asked about has readers' messages. Only this store's message
         queries add messages, and archived messages go only with their article's archive in a
@@ -52,9 +41,8 @@ class SearchQueries:
 
     def forget(self, article_id: str) -> None:
         """Called by the article queries when an article is removed from a server (its archive
-        there perhaps, the article itself perhaps): whether it is indexed and discussed is looked
-        up again, so one imported later under the same id is indexed afresh."""
-        self._indexed.discard(article_id)
+        there perhaps, the article itself perhaps): whether it is discussed is looked up again. Its
+        passages go with it; one imported later under the same id is indexed as it is stored."""
         self._discussed.pop(article_id, None)
 
     def note_discussed(self, article_ids: Iterable[str | None]) -> None:
@@ -74,32 +62,43 @@ class SearchQueries:
             known = self._discussed.setdefault(article_id, found)
         return known
 
-    async def ensure_index(self, article: Article) -> None:
-        """Index the article's passages once (idempotent; articles never change after import)."""
-        if article.id in self._indexed:
-            return
-        async with self._store.db.execute(
-            "SELECT 1 FROM passages WHERE article_id = ? LIMIT 1", (article.id,)
-        ) as cursor:
-            if await cursor.fetchone() is not None:
-                self._indexed.add(article.id)
-                return
-        rows = [
-            (article.id, p.source, p.section, p.comment, p.position, p.start, p.end, p.text)
-            for p in article_passages(article)
-        ]
-        async with self._store.transaction() as db:
-            async with db.execute(
-                "SELECT 1 FROM passages WHERE article_id = ? LIMIT 1", (article.id,)
-            ) as cursor:
-                if await cursor.fetchone() is not None:
-                    return
-            await db.executemany(
-                'INSERT INTO passages (article_id, source, section, comment, position, start, "end", text)'
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-        self._indexed.add(article.id)
+    async def index(self, db: Connection, article_id: str, article: Article) -> None:
+        """Index the article's passages under ``article_id``, inside the transaction (``db``) that
+        stores it: an article is searchable from the moment it exists, and no question writes."""
+        await db.executemany(
+            'INSERT INTO passages (article_id, source, section, comment, position, start, "end", text)'
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (article_id, p.source, p.section, p.comment, p.position, p.start, p.end, p.text)
+                for p in article_passages(article)
+            ],
+        )
+
+    async def unindexed(self) -> list[str]:
+        """The articles without passages: stored before articles were indexed at import (their
+        first question indexed them then), or with no sentence at all."""
+        rows = await self._store.db.execute_fetchall(
+            "SELECT a.id FROM articles a WHERE NOT EXISTS (SELECT 1 FROM passages p WHERE p.article_id = a.id)"
+            " ORDER BY a.id"
+        )
+        return [r["id"] for r in rows]
+
+    async def index_missing(self) -> int:
+        """Index the articles a database from before indexing at import lacks (when the store is
+        opened for writing, after its migrations: a migration in SQL cannot cut sentences).
+        Returns how many were indexed."""
+        done = 0
+        for article_id in await self.unindexed():
+            article = await self._store.articles.get(article_id)
+            async with self._store.transaction() as db:
+                async with db.execute(
+                    "SELECT 1 FROM passages WHERE article_id = ? LIMIT 1", (article_id,)
+                ) as cursor:
+                    if await cursor.fetchone() is not None:
+                        continue  # another process indexed it meanwhile
+                await self.index(db, article_id, article)
+                done += 1
+        return done
 
     async def search(self, article_ids: Sequence[str] | None, match: str, limit: int) -> list[Hit]:
         """The best passages for a MATCH expression, best first: of these articles, or of all.
@@ -185,123 +184,6 @@ class SearchQueries:
             rows = await self._store.db.execute_fetchall(sql, values)
             counts.update((int(r["term"]), int(r["n"])) for r in rows)
         return counts.pop(-1), [counts[i] for i in range(len(terms))]
-
-    async def record_ask(
-        self,
-        *,
-        article_id: str,
-        question: str,
-        answered: bool,
-        quotes: list[dict[str, object]],
-        latency_ms: float,
-        guild_id: int | None = None,
-        user_id: int | None = None,
-        channel_id: int | None = None,
-        public: bool = False,
-        user_name: str | None = None,
-        answer: str | None = None,
-        message_id: int | None = None,
-        quoted_messages: Sequence[int] = (),
-        rendering: Rendering | None = None,
-    ) -> int:
-        """Log a question; returns its id in the log. ``channel_id`` and ``public`` (the answer was posted for everyone in
-        that channel) decide who sees it in an export; ``user_name`` and ``answer`` are shown there.
-        ``message_id``: the member's own message that asked it (a mention), whose deletion takes
-        the question out of members' exports (and, where the server purges, forgets its words);
-        ``quoted_messages``: the readers' messages the answer quotes, the same for the answer;
-        ``rendering``: what the answer was rendered from, to render it again without a quote."""
-        # A lone surrogate (from undecodable bytes) cannot be stored as UTF-8: U+FFFD instead.
-        question = _storable(question)
-        async with self._store.transaction() as db:
-            cursor = await db.execute(
-                "INSERT INTO asks (asked_at, guild_id, user_id, article_id, question, answered, quotes, latency_ms,"
-                " channel_id, public, user_name, answer, message_id, quoted_messages, rendering)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                (
-                    dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                    guild_id,
-                    user_id,
-                    article_id,
-                    question,
-                    int(answered),
-                    json.dumps(quotes, ensure_ascii=False),
-                    latency_ms,
-                    channel_id,
-                    int(public),
-                    _storable(user_name) if user_name is not None else None,
-                    _storable(answer) if answer is not None else None,
-                    message_id,
-                    json.dumps(sorted(set(quoted_messages))),
-                    json.dumps(rendering.to_json(), ensure_ascii=False) if rendering is not None else None,
-                ),
-            )
-            row = await cursor.fetchone()
-        assert row is not None
-        return int(row[0])
-
-    async def note_posted(self, ask_id: int, channel_id: int, message_id: int, head: str) -> None:
-        """Where the answer to question ``ask_id`` was posted on Discord, and what the message shows
-        before it: the answer is edited there when a reader's message it quotes goes."""
-        async with self._store.transaction() as db:
-            await db.execute(
-                "UPDATE asks SET posted_channel_id = ?, posted_message_id = ?, posted_head = ? WHERE id = ?",
-                (channel_id, message_id, _storable(head), ask_id),
-            )
-
-    async def answers_quoting(self, message_id: int) -> list[PostedAnswer]:
-        """The logged answers that quote the reader's message ``message_id``, posted on Discord
-        or not (the log holds the quote either way)."""
-        quoted = self._store.dialect.ids_from_json("asks.quoted_messages", "q")
-        async with self._store.db.execute(
-            "SELECT id, article_id, posted_channel_id, posted_message_id, posted_head, rendering FROM asks"
-            f" WHERE EXISTS (SELECT 1 FROM {quoted} WHERE q.value = ?) ORDER BY id",
-            (message_id,),
-        ) as cursor:
-            rows = await cursor.fetchall()
-        return [
-            PostedAnswer(
-                r["id"],
-                r["article_id"],
-                r["posted_channel_id"],
-                r["posted_message_id"],
-                r["posted_head"],
-                Rendering.from_json(json.loads(r["rendering"])) if r["rendering"] is not None else None,
-            )
-            for r in rows
-        ]
-
-    async def redact_answer(
-        self, posted: PostedAnswer, rendering: Rendering | None, answer: str, content: str
-    ) -> None:
-        """The answer rendered again (``answer``, from ``rendering``; None: nothing left to render
-        from) in the log, and ``content`` (the posted message as edited) in the archived copy of
-        the bot's message where it was posted, in one transaction; the copy's earlier versions
-        go, as they hold the quote."""
-        quotes = rendering.quotes if rendering is not None else ()
-        quoted = sorted({q.reader.message_id for q in quotes if q.reader is not None})
-        async with self._store.transaction() as db:
-            await db.execute(
-                "UPDATE asks SET answer = ?, quotes = ?, quoted_messages = ?, rendering = ? WHERE id = ?",
-                (
-                    _storable(answer),
-                    json.dumps([q.to_json() for q in quotes], ensure_ascii=False),
-                    json.dumps(quoted),
-                    json.dumps(rendering.to_json(), ensure_ascii=False) if rendering is not None else None,
-                    posted.ask_id,
-                ),
-            )
-            if posted.message_id is not None:
-                await db.execute("DELETE FROM message_edits WHERE message_id = ?", (posted.message_id,))
-                await db.execute(
-                    "UPDATE messages SET content = ?, attachments = '[]', embeds = '' WHERE id = ?",
-                    (_storable(content), posted.message_id),
-                )
-
-    async def ask_count(self) -> int:
-        """How many questions the log holds, answered or not."""
-        async with self._store.db.execute("SELECT count(*) FROM asks") as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
 
     async def search_messages(
         self,
@@ -410,72 +292,3 @@ class SearchQueries:
             (wanted,),
         ) as cursor:
             return {int(r[0]) for r in await cursor.fetchall()}
-
-    async def asked_about(self, article_id: str, viewer: Viewer) -> list[AskedQuestion]:
-        """The questions asked about an article that ``viewer`` may see, oldest first: a member,
-        those answered publicly in a channel or thread of their server they can view now; the
-        operator, every one (the command line's and those logged before channels were kept too).
-
-        A question asked in a member's own message (a mention) that the member has deleted is left
-        out for members, as exports show no deleted message's words; the operator's export keeps
-        it unless the server purges deleted words (then its words are gone from the log too).
-        One the member has edited since is shown to members as the message now reads, as exports
-        show every message (the operator's keeps the question as asked). An answer that quoted a
-        reader's message since deleted is shown to members without it (its words are the deleted
-        message's); where the server purges deleted words, they go from the log as well."""
-        dialect = self._store.dialect
-        scope: tuple[object, ...] = ()
-        now_reads = "NULL"
-        quoted_deleted = "0"
-        if viewer.everything:
-            visible = "TRUE"
-        else:
-            now_reads = (
-                "(SELECT m.content FROM messages m WHERE m.id = asks.message_id"
-                " AND m.edited_at IS NOT NULL AND m.deleted_at IS NULL)"
-            )
-            quoted_deleted = (
-                f"EXISTS (SELECT 1 FROM {dialect.ids_from_json('asks.quoted_messages', 'q')} JOIN messages m ON m.id = q.value"
-                " WHERE m.deleted_at IS NOT NULL)"
-            )
-            visible = (
-                f"guild_id = ? AND public = 1 AND channel_id IN (SELECT j.value FROM {dialect.ids_from_json('?')})"
-                " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = asks.message_id"
-                " AND m.deleted_at IS NOT NULL)"
-            )
-            scope = (viewer.guild_id, json.dumps(sorted(viewer.channel_ids)))
-        async with self._store.db.execute(
-            "SELECT asked_at, user_name, user_id, guild_id, channel_id, question, answer, answered, quotes,"
-            f" {now_reads} AS now_reads, {quoted_deleted} AS quoted_deleted FROM asks WHERE article_id = ? AND {visible} ORDER BY asked_at, id",
-            (article_id, *scope),
-        ) as cursor:
-            rows = await cursor.fetchall()
-        return [
-            AskedQuestion(
-                asked_at=r["asked_at"],
-                asker=r["user_name"],
-                user_id=r["user_id"],
-                guild_id=r["guild_id"],
-                channel_id=r["channel_id"],
-                question=_LEADING_MENTIONS.sub("", r["now_reads"])
-                if r["now_reads"] is not None
-                else r["question"] or "(deleted by its asker; its words forgotten)",
-                answer=QUOTED_DELETED
-                if r["quoted_deleted"]
-                else r["answer"]
-                if r["answer"] is not None
-                else _answer_from_quotes(r["quotes"]),
-                answered=bool(r["answered"]),
-            )
-            for r in rows
-        ]
-
-
-_LEADING_MENTIONS = re.compile(r"^(?:\s*<@!?\d+>)+\s*")
-"""The mention of the bot that opens a question asked by mentioning it (not part of the question)."""
-
-
-def _answer_from_quotes(quotes: str) -> str:
-    """The answer of a question logged before answers were kept: the quotes it showed."""
-    texts = [str(q.get("text", "")) for q in json.loads(quotes) if isinstance(q, dict)]
-    return "\n\n".join(f"> {t}" for t in texts if t) or "(not found in the article)"

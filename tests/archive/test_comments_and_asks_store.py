@@ -93,7 +93,7 @@ async def test_questions_are_exported_to_those_who_saw_them_asked(database: Data
     async with Store(database) as store:
 
         async def log(question: str, **where: object) -> None:
-            await store.search.record_ask(
+            await store.asks.record(
                 article_id="a", question=question, answered=True, quotes=[{"text": "Quoted."}], latency_ms=1.0,
                 **where,  # type: ignore[arg-type]
             )  # fmt: skip
@@ -113,17 +113,17 @@ async def test_questions_are_exported_to_those_who_saw_them_asked(database: Data
 
         ben = Viewer.member(GUILD, BEN, {GENERAL, THREAD})
         cat = Viewer.member(GUILD, CAT, {GENERAL, THREAD, STAFF})
-        seen_by_ben = await store.search.asked_about("a", ben)
+        seen_by_ben = await store.asks.asked_about("a", ben)
         assert [a.question for a in seen_by_ben] == ["in general?", "in a thread?"]
         assert [(a.asker, a.answer, a.channel_id) for a in seen_by_ben] == [
             ("Ben", "In general.", GENERAL),
             ("Ben", "In a thread.", THREAD),
         ]
         assert all(a.asked_at.endswith("+00:00") for a in seen_by_ben)
-        seen_by_cat = await store.search.asked_about("a", cat)
+        seen_by_cat = await store.asks.asked_about("a", cat)
         assert [a.question for a in seen_by_cat] == ["in general?", "in a thread?", "in staff?"]
-        everything = await store.search.asked_about("a", Viewer.operator())
+        everything = await store.asks.asked_about("a", Viewer.operator())
         assert len(everything) == 7
         old = next(a for a in everything if a.question == "old row?")
         assert old.asker is None and old.channel_id is None and old.answer == "> Quoted."
-        assert await store.search.asked_about("b", Viewer.operator()) == []
+        assert await store.asks.asked_about("b", Viewer.operator()) == []

@@ -10,6 +10,7 @@ kernel enforces them. A non-root run needs no switch.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import os
 import pwd
@@ -35,6 +36,11 @@ for _codec in ("utf-16", "utf-16-le", "utf-16-be", "utf-8-sig"):
     # Loaded now: as ``nobody`` the interpreter's own files under /root cannot be read, and the
     # codec registry would remember the failed lookup for the rest of the run.
     "".encode(_codec)
+# Loaded now too: what the commands import only when they need it (the log's formatter imports
+# discord.py at the first line written, ``readalong run`` the bot), which as ``nobody`` could not
+# read the interpreter's own modules (pkgutil, gzip).
+for _module in ("discord.utils", "bot.discord.client"):
+    importlib.import_module(_module)
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -277,7 +283,7 @@ def test_bad_bytes_in_questions_are_answered_and_the_batch_goes_on(imported: Pat
 
 async def test_record_ask_stores_a_lone_surrogate_as_a_replacement(tmp_path: Path) -> None:
     async with Store(tmp_path / "r.db") as store:
-        await store.search.record_ask(
+        await store.asks.record(
             article_id="a", question="why \ud800?", answered=False, quotes=[], latency_ms=1.0
         )
         async with store.db.execute("SELECT question FROM asks") as cursor:

@@ -157,7 +157,7 @@ async def test_exports_carry_the_questions_asked_to_those_who_saw_them(
     private = await sandbox.run_command("cat", "staff", "ask", {"question": STAFF_Q, "article": ARTICLE})
     assert not public.failed and not private.failed
     # Asked before channels were logged, and from the command line: no channel known.
-    await bot.store.search.record_ask(
+    await bot.store.asks.record(
         article_id=ARTICLE, question="An old question?", answered=False, quotes=[], latency_ms=1.0,
         guild_id=int(seed.guild_id), user_id=4242,
     )  # fmt: skip

@@ -38,7 +38,7 @@ async def test_ask_quotes_with_a_link_to_the_section(
         in message["content"]
     )
     assert message["mentions"] == [] and not message["mention_everyone"]
-    assert await bot.store.search.ask_count() == 1
+    assert await bot.store.asks.count() == 1
     refused = await sandbox.run("ada", "general", "/ask question:What is the capital of France?")
     assert "Not found in the article" in refused.text
 

@@ -17,5 +17,4 @@ async def stored(tmp_path: Path, sample_path: Path) -> AsyncIterator[tuple[Store
         article = await store.articles.add(
             parse_article(read_article_file(sample_path), source=sample_path.name)
         )
-        await store.search.ensure_index(article)
         yield store, article

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from bot.answers.about import about_kinds
-from bot.answers.extractive import answer_question, quoted_text
+from bot.answers.extractive import answer_question
 from bot.articles import Article, parse_article, read_article_file
+from bot.articles.passages import quoted_text
+from bot.discordfmt.answers import answer_text
 from bot.domain.answer import Answer
 from bot.domain.viewer import Viewer
 from bot.store import Store
@@ -22,7 +24,7 @@ BIO_START = "Erlan Idrissov is the Foreign Minister of the Republic of Kazakhsta
 def assert_verbatim(article: Article, answer: Answer) -> None:
     for quote in answer.quotes:
         assert quoted_text(article, quote)[quote.start : quote.end] == quote.text
-        assert f"> {quote.text.splitlines()[0]}" in answer.text
+        assert f"> {quote.text.splitlines()[0]}" in answer_text(answer, article)
 
 
 @pytest.mark.parametrize(
@@ -43,7 +45,7 @@ async def test_who_wrote_it_is_answered_from_the_byline(stored: tuple[Store, Art
     assert answer.answered
     byline = next(q for q in answer.quotes if q.source == "byline")
     assert byline.text == article.author == "Erlan Idrissov"
-    assert "> Erlan Idrissov\n-# — the article's byline" in answer.text
+    assert "> Erlan Idrissov\n-# — the article's byline" in answer_text(answer, article)
     assert_verbatim(article, answer)
 
 
@@ -69,8 +71,10 @@ async def test_who_the_author_is_is_answered_from_the_bio(
     bio = next(q for q in answer.quotes if q.source == "bio")
     assert bio.text.startswith(BIO_START) and article.author_bio is not None
     assert bio.text in article.author_bio
-    assert "-# — the author's bio, on the article's page" in answer.text
-    assert "policy" not in answer.text  # not the sentence about policy retrieval found before
+    assert "-# — the author's bio, on the article's page" in answer_text(answer, article)
+    assert "policy" not in answer_text(
+        answer, article
+    )  # not the sentence about policy retrieval found before
     assert_verbatim(article, answer)
 
 
@@ -90,13 +94,17 @@ async def test_when_it_was_published_is_answered_from_the_byline(
 ) -> None:
     store, article = stored
     answer = await answer_question(store, article, question, viewer=OPERATOR)
-    assert answer.answered and "Published on **18 December 2012** (the article's byline)." in answer.text
+    assert answer.answered and "Published on **18 December 2012** (the article's byline)." in answer_text(
+        answer, article
+    )
 
 
 async def test_who_and_when_together(stored: tuple[Store, Article]) -> None:
     store, article = stored
     answer = await answer_question(store, article, "Who wrote this and when?", viewer=OPERATOR)
-    assert "> Erlan Idrissov" in answer.text and "18 December 2012" in answer.text
+    assert "> Erlan Idrissov" in answer_text(answer, article) and "18 December 2012" in answer_text(
+        answer, article
+    )
 
 
 @pytest.mark.parametrize(
@@ -136,8 +144,11 @@ async def test_an_article_without_byline_or_bio_says_it_does_not_say(tmp_path: P
         who = await answer_question(store, article, "Who is the writer of this piece?", viewer=OPERATOR)
         when = await answer_question(store, article, "When was this published?", viewer=OPERATOR)
     assert not who.answered and who.quotes == ()
-    assert who.text == "**The article does not say who wrote it.**"
-    assert not when.answered and when.text == "**The article does not say when it was published.**"
+    assert answer_text(who, article) == "**The article does not say who wrote it.**"
+    assert (
+        not when.answered
+        and answer_text(when, article) == "**The article does not say when it was published.**"
+    )
 
 
 async def test_a_byline_without_a_bio_gives_the_name_and_says_no_more(tmp_path: Path) -> None:
@@ -148,8 +159,10 @@ async def test_a_byline_without_a_bio_gives_the_name_and_says_no_more(tmp_path: 
             store, article, "What does the author do for a living?", viewer=OPERATOR
         )
     assert answer.answered and [q.source for q in answer.quotes] == ["byline"]
-    assert "> Aigerim Sadykova" in answer.text
-    assert "-# The article does not say more about its author than their name." in answer.text
+    assert "> Aigerim Sadykova" in answer_text(answer, article)
+    assert "-# The article does not say more about its author than their name." in answer_text(
+        answer, article
+    )
     assert_verbatim(article, answer)
 
 

@@ -16,10 +16,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.answers.extractive import answer_question, quoted_text, ranked_quotes
+from bot.answers.extractive import answer_question, ranked_quotes
 from bot.answers.llm import SYSTEM_PROMPT, AnswerWriter, user_message, verify
 from bot.articles import Article
-from bot.articles.passages import source_text
+from bot.articles.passages import quoted_text, source_text
+from bot.discordfmt.answers import answer_text
 from bot.domain.answer import Answer, Quote
 from bot.domain.viewer import Viewer
 from bot.settings import Secret, Settings
@@ -72,7 +73,7 @@ def assert_verbatim(article: Article, answer: Answer) -> None:
     assert answer.quotes
     for quote in answer.quotes:
         assert source_text(article, quote.source, quote.comment)[quote.start : quote.end] == quote.text
-        assert f"> {quote.text.splitlines()[0]}" in answer.text
+        assert f"> {quote.text.splitlines()[0]}" in answer_text(answer, article)
 
 
 async def test_honest_model_writes_the_answer_and_cites_verbatim(
@@ -88,8 +89,8 @@ async def test_honest_model_writes_the_answer_and_cites_verbatim(
     assert answer.written_by == "test-model" and answer.answered
     assert answer.quotes[0].text == offered[0]["text"]
     opening = " ".join(offered[0]["text"].split()[:5])
-    assert f'The article says "{opening}", and explains why.' in answer.text
-    assert "Written by a language model" in answer.text
+    assert f'The article says "{opening}", and explains why.' in answer_text(answer, article)
+    assert "Written by a language model" in answer_text(answer, article)
     assert_verbatim(article, answer)
 
 
@@ -101,9 +102,11 @@ async def test_made_up_quotes_are_replaced_or_removed(
     answer = await answer_question(store, article, QUESTION, viewer=OPERATOR, writer=writer)
     offered = server.requests[0].document["passages"]
     assert answer.written_by == "test-model"
-    assert INVENTED not in answer.text
-    assert "never offered" not in answer.text
-    assert "It also names a cause." in answer.text  # the sentence without a made-up quotation stays
+    assert INVENTED not in answer_text(answer, article)
+    assert "never offered" not in answer_text(answer, article)
+    assert "It also names a cause." in answer_text(
+        answer, article
+    )  # the sentence without a made-up quotation stays
     # P1's invented words gave way to P1 itself; P2 was quoted exactly; the unknown P9 is gone.
     assert [q.text for q in answer.quotes] == [offered[0]["text"], offered[1]["text"]]
     assert_verbatim(article, answer)
@@ -121,7 +124,10 @@ async def test_a_model_that_never_answers_gives_the_extractive_answer_in_time(
     assert time.monotonic() - started < writer.timeout + 1.0
     assert len(server.requests) == 1
     assert answer.written_by is None
-    assert answer.text == extractive.text and answer.quotes == extractive.quotes
+    assert (
+        answer_text(answer, article) == answer_text(extractive, article)
+        and answer.quotes == extractive.quotes
+    )
     assert_verbatim(article, answer)
 
 
@@ -139,7 +145,7 @@ async def test_unusable_replies_give_the_extractive_answer(
     extractive = await answer_question(store, article, QUESTION, viewer=OPERATOR)
     answer = await answer_question(store, article, QUESTION, viewer=OPERATOR, writer=writer)
     assert len(server.requests) == 1
-    assert answer.written_by is None and answer.text == extractive.text
+    assert answer.written_by is None and answer_text(answer, article) == answer_text(extractive, article)
     assert KEY not in caplog.text and KEY not in repr(writer)
 
 

@@ -12,6 +12,7 @@ import pytest
 from bot.answers.extractive import ANSWER_COVERAGE, answer_question, ranked_quotes
 from bot.articles import Article
 from bot.articles.passages import article_passages, source_text
+from bot.discordfmt.answers import answer_text
 from bot.domain.viewer import Viewer
 from bot.search.ranking import AnswerKind, Stems, stem
 from bot.store import Store
@@ -92,7 +93,7 @@ async def test_sharing_only_common_words_with_the_article_is_not_an_answer(
     store, article = stored
     answer = await answer_question(store, article, question, viewer=OPERATOR)
     assert not answer.answered
-    assert answer.text.startswith("**Not found in the article.**")
+    assert answer_text(answer, article).startswith("**Not found in the article.**")
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ import pytest
 
 from bot.answers.extractive import ranked_quotes
 from bot.articles import Article, parse_article, read_article_file
+from bot.discordfmt.answers import answer_text
 from bot.domain.answer import Answer
 from bot.domain.database import PostgresUrl
 from bot.domain.message import StoredMessage
@@ -25,7 +26,7 @@ from bot.domain.viewer import Viewer
 from bot.errors import ReadalongError
 from bot.search.query import match_expression
 from bot.services import archive as archive_service
-from bot.services.ask import ask
+from bot.services.ask import Asked, Asker, Question
 from bot.store import Store
 from bot.store.postgres_bm25 import match_terms
 from tests.conftest import both_backends
@@ -170,7 +171,6 @@ def _message(id_: int, channel: int, guild: int, author: int, text: str, article
 
 async def _fill(store: Store, sample_path: Path) -> Article:
     article = await store.articles.add(parse_article(read_article_file(sample_path), source=sample_path.name))
-    await store.search.ensure_index(article)
     await store.messages.record_many([_message(*m, article.id) for m in DISCUSSION])
     return article
 
@@ -189,7 +189,12 @@ def _questions() -> list[str]:
     return list(dict.fromkeys([*QUESTIONS, *paraphrased]))
 
 
-def _shown(answer: Answer) -> tuple[object, ...]:
+async def ask(store: Store, article: Article, question: str) -> Asked:
+    """``question`` put by MEMBER about ``article``, named as in MEMBER's server."""
+    return await Asker(store).ask(Question(question, MEMBER, article=article.id), answer_text)
+
+
+def _shown(answer: Answer, article: Article) -> tuple[object, ...]:
     """What a member is shown: found or not, each quote (text, where from, whose) in order, and the
     reply's text."""
     return (
@@ -206,7 +211,7 @@ def _shown(answer: Answer) -> tuple[object, ...]:
             )
             for q in answer.quotes
         ],
-        answer.text,
+        answer_text(answer, article),
     )
 
 
@@ -219,11 +224,11 @@ async def test_ask_gives_the_same_quotes_in_the_same_order_on_both_backends(
     differing: dict[str, tuple[object, object]] = {}
     answered = 0
     for question in questions:
-        on_sqlite = (await ask(lite, article, question, viewer=MEMBER, writer=None)).answer
-        on_postgres = (await ask(pg, same, question, viewer=MEMBER, writer=None)).answer
+        on_sqlite = (await ask(lite, article, question)).answer
+        on_postgres = (await ask(pg, same, question)).answer
         answered += on_sqlite.answered
-        if _shown(on_sqlite) != _shown(on_postgres):
-            differing[question] = (_shown(on_sqlite), _shown(on_postgres))
+        if _shown(on_sqlite, article) != _shown(on_postgres, same):
+            differing[question] = (_shown(on_sqlite, article), _shown(on_postgres, same))
             continue
         for a, b in zip(on_sqlite.quotes, on_postgres.quotes, strict=True):
             assert abs(a.score - b.score) <= SCORE_TOLERANCE, (question, a.score, b.score)
@@ -235,7 +240,7 @@ async def test_ask_gives_the_same_quotes_in_the_same_order_on_both_backends(
     assert set(EXCEPTIONS) <= set(differing), "an exception listed no longer differs: remove it"
     # Both kinds are exercised: questions answered, and questions refused.
     assert 20 <= answered <= len(questions) - 15
-    assert await lite.search.ask_count() == await pg.search.ask_count() == len(questions)
+    assert await lite.asks.count() == await pg.asks.count() == len(questions)
 
 
 ARCHIVE_QUERIES = [
@@ -382,7 +387,7 @@ async def test_any_text_searches_postgresql_without_error(
         await pg.search.search(None, match, 5)
         await pg.search.search_messages(match, viewer=MEMBER, article_id=article.id)
         await pg.search.search_comments(match, viewer=MEMBER)
-        answer = (await ask(pg, article, text, viewer=MEMBER, writer=None, record=False)).answer
+        answer = (await ask(pg, article, text)).answer
         for quote in answer.quotes:
             assert quote.reader is not None or quote.text in article.body + (
                 article.author_bio or ""
@@ -440,14 +445,12 @@ async def test_a_library_gives_the_same_answers_on_both_backends(
             await store.articles.add(parse_article(text, source=f"{name}.txt"), name)
             for name, text in OTHER_ARTICLES.items()
         ]
-        for other in others:
-            await store.search.ensure_index(other)
         libraries.append([sample, *others])
     differing = []
     for question in _questions():
-        on_sqlite = (await ask(lite, article, question, viewer=MEMBER, writer=None, record=False)).answer
-        on_postgres = (await ask(pg, same, question, viewer=MEMBER, writer=None, record=False)).answer
-        if _shown(on_sqlite) != _shown(on_postgres):
+        on_sqlite = (await ask(lite, article, question)).answer
+        on_postgres = (await ask(pg, same, question)).answer
+        if _shown(on_sqlite, article) != _shown(on_postgres, same):
             differing.append(question)
         terms = match_terms(match_expression(question) or "")
         if {"s", "t", "don"} & set(terms):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from bot.answers.extractive import answer_question
 from bot.articles import Article, parse_article, read_article_file
 from bot.articles.passages import article_passages, source_text
+from bot.discordfmt.answers import answer_text
 from bot.domain.message import StoredMessage
 from bot.domain.viewer import Viewer
 from bot.search.query import match_expression
@@ -82,15 +84,16 @@ async def test_answers_quote_the_article_verbatim(
     stored: tuple[Store, Article], question: str, expected: str
 ) -> None:
     store, article = stored
-    answer = await answer_question(
-        store, article, question, viewer=OPERATOR, section_urls={4: "https://discord.com/channels/1/2/3"}
+    answer = dataclasses.replace(
+        await answer_question(store, article, question, viewer=OPERATOR),
+        section_urls={4: "https://discord.com/channels/1/2/3"},
     )
     assert answer.answered
     assert expected in answer.quotes[0].text
     for quote in answer.quotes:
         assert quote.text in source_text(article, quote.source, quote.comment)
-        assert f"> {quote.text.splitlines()[0]}" in answer.text
-    assert len(answer.text) <= 2000
+        assert f"> {quote.text.splitlines()[0]}" in answer_text(answer, article)
+    assert len(answer_text(answer, article)) <= 2000
 
 
 @pytest.mark.parametrize(
@@ -106,7 +109,7 @@ async def test_unanswerable_questions_are_refused(stored: tuple[Store, Article],
     store, article = stored
     answer = await answer_question(store, article, question, viewer=OPERATOR)
     assert not answer.answered
-    assert answer.text.startswith("**Not found in the article.**")
+    assert answer_text(answer, article).startswith("**Not found in the article.**")
 
 
 def test_cli_answers_one_json_line_per_question(tmp_path: Path, sample_path: Path) -> None:
@@ -183,8 +186,8 @@ async def test_readers_words_are_quoted_after_the_articles_and_labelled(
     (quote,) = [q for q in answer.quotes if q.reader is not None]
     assert said[quote.start : quote.end] == quote.text and "forty scarves" in quote.text
     assert quote.to_json()["source"] == "comment" and quote.to_json()["comment"] is None
-    assert "Dana, a reader in this discussion (not the article)" in answer.text
-    assert "(https://discord.com/channels/1/2/9001)" in answer.text
+    assert "Dana, a reader in this discussion (not the article)" in answer_text(answer, article)
+    assert "(https://discord.com/channels/1/2/9001)" in answer_text(answer, article)
     # The article's own words still come first when it answers.
     died = await answer_question(store, article, "How many people died in the strike?", viewer=OPERATOR)
     assert died.quotes[0].reader is None and "16 people died" in died.quotes[0].text

@@ -19,12 +19,13 @@ from bot.answers.embeddings import Embedder
 from bot.answers.extractive import answer_question, ranked_quotes
 from bot.articles import Article, parse_article, read_article_file
 from bot.articles.passages import article_passages, source_text
+from bot.discordfmt.answers import answer_text
 from bot.domain.answer import Answer
 from bot.domain.message import StoredMessage
 from bot.domain.viewer import Viewer
 from bot.errors import SettingsError
 from bot.search.hybrid import text_hash
-from bot.services.ask import ask
+from bot.services.ask import Asker, Question
 from bot.settings import Secret, Settings
 from bot.store import Store
 from bot.store.embeddings import EmbeddingQueries
@@ -96,7 +97,6 @@ async def test_vectors_are_computed_once_in_batches_and_reused_after_a_restart(
         article = await store.articles.add(
             parse_article(read_article_file(sample_path), source=sample_path.name)
         )
-        await store.search.ensure_index(article)
         texts = passage_texts(article)
         embedder = embedder_for(server, batch=16)
         try:
@@ -135,10 +135,10 @@ async def test_a_failing_endpoint_gives_the_lexical_answer_logged_once(
         for question in questions:
             lexical = await answer_question(store, article, question, viewer=OPERATOR)
             hybrid = await answer_question(store, article, question, viewer=OPERATOR, embedder=embedder)
-            assert (hybrid.answered, hybrid.quotes, hybrid.text) == (
+            assert (hybrid.answered, hybrid.quotes, answer_text(hybrid, article)) == (
                 lexical.answered,
                 lexical.quotes,
-                lexical.text,
+                answer_text(lexical, article),
             )
         assert len(server.embedded) == len(questions)  # it was asked each time, and failed
         warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
@@ -169,7 +169,10 @@ async def test_an_endpoint_that_never_answers_gives_the_lexical_answer_within_th
             again = await answer_question(
                 store, article, "Who was jailed?", viewer=OPERATOR, embedder=embedder
             )
-        assert (hybrid.quotes, hybrid.text) == (lexical.quotes, lexical.text)
+        assert (hybrid.quotes, answer_text(hybrid, article)) == (
+            lexical.quotes,
+            answer_text(lexical, article),
+        )
         assert (
             again.quotes == (await answer_question(store, article, "Who was jailed?", viewer=OPERATOR)).quotes
         )
@@ -227,7 +230,7 @@ async def test_without_the_setting_nothing_is_sent(stored: tuple[Store, Article]
     settings = settings_for(server, semantic=False)
     assert Embedder.from_settings(settings) is None
     assert not Settings.from_mapping({"OPENAI_API_KEY": KEY, "OPENAI_BASE_URL": server.url}).semantic
-    asked = await ask(store, article, PARAPHRASE, viewer=OPERATOR, writer=None, embedder=None)
+    asked = await Asker(store).ask(Question(PARAPHRASE, OPERATOR, article=article.id), answer_text)
     assert not asked.answer.answered and server.embedded == [] and server.requests == []
 
 
@@ -307,6 +310,6 @@ async def test_every_hybrid_quote_is_verbatim(stored: tuple[Store, Article], ser
             assert answer.quotes
             assert_verbatim(article, answer)
             for quote in answer.quotes:
-                assert f"> {quote.text.splitlines()[0]}" in answer.text
+                assert f"> {quote.text.splitlines()[0]}" in answer_text(answer, article)
     finally:
         await embedder.close()

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.answers.extractive import ANSWER_COVERAGE, answer_question, best_of, quoted_text
+from bot.answers.extractive import ANSWER_COVERAGE, answer_question, best_of
 from bot.articles import Article, parse_article, read_article_file
+from bot.articles.passages import quoted_text
+from bot.discordfmt.answers import answer_text
 from bot.domain.answer import Quote, Reader
 from bot.domain.message import StoredMessage
 from bot.domain.viewer import Viewer
@@ -92,7 +94,9 @@ async def test_answers_quote_only_what_the_asker_may_see(stored: tuple[Store, Ar
     question = "Where has the zebra committee met?"
     seen = await answer_question(store, article, question, viewer=Viewer.member(GUILD, ASKER, {GENERAL}))
     assert [q.reader.message_id for q in seen.quotes if q.reader] == [1]
-    assert "staff room" not in seen.text and "another server" not in seen.text
+    assert "staff room" not in answer_text(seen, article) and "another server" not in answer_text(
+        seen, article
+    )
 
 
 async def test_questions_own_messages_and_messages_to_the_bot_are_not_quoted(
@@ -142,9 +146,17 @@ async def test_readers_markup_is_neutralised_in_the_rendering_only(stored: tuple
     answer = await answer_question(store, article, "Where has the zebra committee met?", viewer=viewer)
     (quote,) = [q for q in answer.quotes if q.reader is not None]
     assert quote.text in content  # verbatim
-    assert "](https://evil" not in answer.text and "https://evil" not in answer.text
-    assert "<@&5>" not in answer.text and "@everyone" not in answer.text and "<@1>" not in answer.text
-    assert "**Bold**" not in answer.text and neutralise("**Bold** <@1>") in answer.text
+    assert "](https://evil" not in answer_text(answer, article) and "https://evil" not in answer_text(
+        answer, article
+    )
+    assert (
+        "<@&5>" not in answer_text(answer, article)
+        and "@everyone" not in answer_text(answer, article)
+        and "<@1>" not in answer_text(answer, article)
+    )
+    assert "**Bold**" not in answer_text(answer, article) and neutralise("**Bold** <@1>") in answer_text(
+        answer, article
+    )
     assert neutralise("[jump](https://evil.example)") == r"\[jump\]\(https:\/\/evil.example\)"
 
 

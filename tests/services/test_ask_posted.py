@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.answers.extractive import quoted_text
 from bot.answers.llm import AnswerWriter
 from bot.articles import Article, parse_article, read_article_file
+from bot.articles.passages import quoted_text
+from bot.discordfmt.answers import answer_text
 from bot.domain.database import Database
 from bot.domain.viewer import Viewer
 from bot.services import ask as ask_service
+from bot.services.ask import Asked, Asker, Question
 from bot.settings import Secret, Settings
 from bot.store import Store
 from tests.conftest import both_backends
@@ -26,6 +28,22 @@ pytestmark = both_backends
 GUILD, CHANNEL, OTHER_CHANNEL, SECTION_THREAD = 1, 10, 11, 500
 MEMBER = Viewer.member(GUILD, 7, {CHANNEL, SECTION_THREAD})
 JOBS = "How many new jobs were created in 2012?"
+
+
+async def ask_in_channel(
+    store: Store,
+    question: str,
+    *,
+    viewer: Viewer,
+    channel_id: int,
+    article: str | None,
+    writer: AnswerWriter | None,
+    ahead: bool = False,
+) -> Asked:
+    """The question put as ``/ask`` puts it, and the answer shown as Discord shows it."""
+    asker = Asker(store, writer=writer)
+    request = Question(question, viewer, article=article, ahead=ahead, channel_id=channel_id)
+    return await asker.ask(request, answer_text)
 
 
 @pytest.fixture
@@ -47,15 +65,13 @@ async def posting(database: Database, sample_path: Path) -> AsyncIterator[tuple[
 
 async def test_a_later_section_is_named_not_quoted(posting: tuple[Store, Article, int]) -> None:
     store, _, _ = posting
-    asked = await ask_service.ask_in_channel(
-        store, JOBS, viewer=MEMBER, channel_id=CHANNEL, article=None, writer=None
-    )
+    asked = await ask_in_channel(store, JOBS, viewer=MEMBER, channel_id=CHANNEL, article=None, writer=None)
     answer = asked.answer
     assert not answer.answered and answer.quotes == () and answer.unposted_section == 4
-    assert answer.text.startswith("**§4 answers this; it has not been posted here yet.**")
-    assert "5,000" not in answer.text
+    assert asked.shown.startswith("**§4 answers this; it has not been posted here yet.**")
+    assert "5,000" not in asked.shown
     ahead = (
-        await ask_service.ask_in_channel(
+        await ask_in_channel(
             store, JOBS, viewer=MEMBER, channel_id=CHANNEL, article=None, writer=None, ahead=True
         )
     ).answer
@@ -67,15 +83,14 @@ async def test_a_posted_answer_names_a_later_section_that_ranks_higher(
     posting: tuple[Store, Article, int],
 ) -> None:
     store, article, _ = posting
-    answer = (
-        await ask_service.ask_in_channel(
-            store, "What were the riots about?", viewer=MEMBER, channel_id=CHANNEL, article=None, writer=None
-        )
-    ).answer
+    asked = await ask_in_channel(
+        store, "What were the riots about?", viewer=MEMBER, channel_id=CHANNEL, article=None, writer=None
+    )
+    answer = asked.answer
     assert answer.answered and {q.section for q in answer.quotes} == {1}
     assert "industrial dispute between oil workers" in answer.quotes[0].text
-    assert f"/{GUILD}/{CHANNEL}/" in answer.text  # §1's link
-    assert answer.text.endswith("-# §4, not posted yet, may say more on this.")
+    assert f"/{GUILD}/{CHANNEL}/" in asked.shown  # §1's link
+    assert asked.shown.endswith("-# §4, not posted yet, may say more on this.")
     for quote in answer.quotes:
         assert quoted_text(article, quote)[quote.start : quote.end] == quote.text
 
@@ -85,12 +100,10 @@ async def test_the_original_comments_wait_for_the_last_section(
 ) -> None:
     store, _, posting_id = posting
     question = "Which Registan reader would not need telling the bleeding obvious?"
-    during = (
-        await ask_service.ask_in_channel(
-            store, question, viewer=MEMBER, channel_id=CHANNEL, article=None, writer=None
-        )
-    ).answer
-    assert all(q.source != "comment" for q in during.quotes) and "bleeding obvious" not in during.text
+    during = await ask_in_channel(
+        store, question, viewer=MEMBER, channel_id=CHANNEL, article=None, writer=None
+    )
+    assert all(q.source != "comment" for q in during.answer.quotes) and "bleeding obvious" not in during.shown
     assert await ask_service.posted_sections(store, posting_id) == frozenset({1})
     for item in await store.postings.items(posting_id):
         if item.kind == "section" and item.status != "done":
@@ -98,9 +111,7 @@ async def test_the_original_comments_wait_for_the_last_section(
             await store.postings.mark_done(posting_id, item.seq, None)
     assert await ask_service.posted_sections(store, posting_id) is None  # every section is out
     after = (
-        await ask_service.ask_in_channel(
-            store, question, viewer=MEMBER, channel_id=CHANNEL, article=None, writer=None
-        )
+        await ask_in_channel(store, question, viewer=MEMBER, channel_id=CHANNEL, article=None, writer=None)
     ).answer
     assert after.answered and after.quotes[0].source == "comment"
 
@@ -120,7 +131,7 @@ async def test_the_model_is_offered_posted_passages_only(posting: tuple[Store, A
         assert writer is not None
         try:
             answer = (
-                await ask_service.ask_in_channel(
+                await ask_in_channel(
                     store,
                     "What were the riots about?",
                     viewer=MEMBER,
@@ -146,7 +157,7 @@ async def test_an_article_not_posted_in_the_server_is_quoted_whole(
     store, article, _ = posting
     elsewhere = Viewer.member(GUILD, 8, {OTHER_CHANNEL})
     answer = (
-        await ask_service.ask_in_channel(
+        await ask_in_channel(
             store, JOBS, viewer=elsewhere, channel_id=OTHER_CHANNEL, article=article.id, writer=None
         )
     ).answer

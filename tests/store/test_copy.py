@@ -17,12 +17,13 @@ import asyncpg
 import pytest
 
 from bot.articles import Article, parse_article, read_article_file
+from bot.discordfmt.answers import answer_text
 from bot.domain.database import Database, PostgresUrl
 from bot.domain.message import StoredMessage
 from bot.domain.viewer import Viewer
 from bot.errors import DatabaseError, DatabaseInUseError
 from bot.search.query import match_expression
-from bot.services.ask import ask
+from bot.services.ask import Asker, Question
 from bot.services.database import copy_database
 from bot.store import DatabaseLock, Store, load_migrations
 from bot.store.copy import CopyError, table_checksums
@@ -108,8 +109,9 @@ async def populate(database: Database, sample_path: Path, *, messages: int = 40)
         )
         await store.messages.mark_deleted(batch[1].id, "2026-11-26T02:00:00+00:00")
         await store.guilds.set_purge_deleted(GUILD + 1, True)
-        await ask(store, article, "How many people died in Zhanaozen?", viewer=Viewer.operator(), writer=None)
-        await store.search.record_ask(
+        asking = Question("How many people died in Zhanaozen?", Viewer.operator(), article=article.id)
+        await Asker(store).ask(asking, answer_text)
+        await store.asks.record(
             article_id=article.id,
             question="What caused the riots?",
             answered=False,
@@ -174,10 +176,11 @@ async def test_sqlite_to_postgresql_and_back_keeps_every_row_and_answers_alike(
             )
         comments = await first.search.search_comments('"kazakhstan"', viewer=operator)
         assert comments == await second.search.search_comments('"kazakhstan"', viewer=operator)
-        asked = await ask(first, article, question, viewer=operator, writer=None, record=False)
-        again = await ask(second, article, question, viewer=operator, writer=None, record=False)
+        asking = Question(question, operator, article=article.id)
+        asked = await Asker(first).ask(asking, answer_text)
+        again = await Asker(second).ask(asking, answer_text)
         assert asked.answer.quotes and asked.answer.quotes == again.answer.quotes
-        assert asked.answer.text == again.answer.text
+        assert asked.shown == again.shown
         assert await EmbeddingQueries(second).count(MODEL) == before["embeddings"].rows
 
 
@@ -201,7 +204,7 @@ async def test_the_postgresql_copy_reads_alike_and_takes_new_rows_after_the_copi
             await second.guilds.threads(GUILD), key=str
         )
         assert await second.guilds.purge_deleted(GUILD + 1)
-        assert await first.search.ask_count() == await second.search.ask_count() == 2
+        assert await first.asks.count() == await second.asks.count() == 2
 
         # New rows go after the copied ones (the identity sequences were set past them).
         parsed = parse_article(read_article_file(sample_path), source="again.txt")
@@ -209,11 +212,8 @@ async def test_the_postgresql_copy_reads_alike_and_takes_new_rows_after_the_copi
         assert (await second.articles.list())[0].id == added.id  # newest first, by rowid
         posting = await record_posting(second, added, guild_id=GUILD + 2, channel_id=CHANNEL + 1)
         assert posting.id > max(ids)
-        await second.search.record_ask(
-            article_id=added.id, question="q", answered=False, quotes=[], latency_ms=1.0
-        )
-        assert await second.search.ask_count() == 3
-        await second.search.ensure_index(added)
+        await second.asks.record(article_id=added.id, question="q", answered=False, quotes=[], latency_ms=1.0)
+        assert await second.asks.count() == 3
         passages = await EmbeddingQueries(second).passages(added.id)
         copied = await EmbeddingQueries(second).passages(article.id)
         assert passages and min(i for i, _ in passages) > max(i for i, _ in copied)

@@ -88,7 +88,7 @@ async def test_the_log_forgets_a_deleted_quote_posted_or_not(
         assert await store.messages.record(posted_answer)
         quote = _reader_quote(3001)
         for posted in (True, False):
-            ask_id = await store.search.record_ask(
+            ask_id = await store.asks.record(
                 article_id="zh",
                 question="Who settled it?",
                 answered=True,
@@ -102,7 +102,7 @@ async def test_the_log_forgets_a_deleted_quote_posted_or_not(
                 rendering=Rendering((quote,), True),
             )
             if posted:
-                await store.search.note_posted(ask_id, CHANNEL, 3002, "**Q:** Who?\n")
+                await store.asks.note_posted(ask_id, CHANNEL, 3002, "**Q:** Who?\n")
         assert "zebra" in await _log_words(store)  # control
         assert await store.messages.mark_deleted(3001, "2026-11-20T12:00:00+00:00")
         edits = await redact_answers(store, 3001)
