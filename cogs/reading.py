@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 
 import discord
 from discord import app_commands
@@ -14,10 +13,9 @@ from bot.articles.parse import MAX_ARTICLE_BYTES
 from bot.discord.client import ReadalongBot
 from bot.discord.confirm import Confirm
 from bot.discord.interactions import article_autocomplete
-from bot.discord.publisher import Publisher
+from bot.discord.posting.checks import post_target
 from bot.discordfmt import articles as articles_fmt
 from bot.discordfmt.limits import CHOICES_LIMIT
-from bot.domain.posting import Posting
 from bot.errors import ReadalongError
 from bot.services import articles as articles_service
 from bot.services import posting as posting_service
@@ -31,7 +29,8 @@ CONFIRM_SECONDS = 60.0
 
 class Reading(commands.Cog):
     """``/article …`` for admins (import, post, then follow, steer, cancel or delete a posting) and
-    ``/articles`` for everyone; the publisher it owns posts each item when it is due."""
+    ``/articles`` for everyone. The bot's publisher posts each item when it is due; it hears of
+    every change from the posting service, so nothing here needs to know it is there."""
 
     article = app_commands.Group(
         name="article",
@@ -42,16 +41,7 @@ class Reading(commands.Cog):
 
     def __init__(self, bot: ReadalongBot) -> None:
         self.bot = bot
-        self.publisher = Publisher(bot)
         self.confirm_seconds = CONFIRM_SECONDS
-
-    async def cog_load(self) -> None:
-        """Start the publisher: postings left active by the last run carry on where they stopped."""
-        self.publisher.start()
-
-    async def cog_unload(self) -> None:
-        """Stop the publisher and its workers before the cog goes."""
-        await self.publisher.stop()
 
     @article.command(name="import")
     @app_commands.describe(file="The article: a blog-post text scrape, Markdown (.md) or plain text, UTF-8")
@@ -94,14 +84,15 @@ class Reading(commands.Cog):
         resolved = interaction.guild.get_channel(channel.id) if interaction.guild else None
         if not isinstance(resolved, discord.TextChannel | discord.ForumChannel):
             raise ReadalongError(f"I cannot see {channel.mention}; check that I have access to it.")
-        posting = await self.publisher.post(
+        posting = await posting_service.post(
+            self.bot.store,
             stored,
-            resolved,
+            post_target(resolved, stored, tag=tag, with_comments=comments),
             pace_minutes=pace,
             with_comments=comments,
             admin_id=interaction.user.id,
+            events=self.bot.posting_events,
             notify_channel_id=interaction.channel_id,
-            tag=tag,
         )
         await interaction.response.send_message(
             articles_fmt.posting_message(stored, posting, resolved.mention), ephemeral=True
@@ -135,7 +126,7 @@ class Reading(commands.Cog):
         trouble = {
             s.posting.id: found
             for s in statuses
-            if s.posting.state == "active" and (found := self.publisher.trouble(s.posting.id))
+            if s.posting.state == "active" and (found := self.bot.publisher.trouble(s.posting.id))
         }
         await interaction.response.send_message(
             articles_fmt.status_message(stored, statuses, trouble), ephemeral=True
@@ -147,8 +138,9 @@ class Reading(commands.Cog):
     @app_commands.checks.has_permissions(manage_guild=True)
     async def pause(self, interaction: discord.Interaction[ReadalongBot], article: str | None = None) -> None:
         """Stop posting further sections until resumed."""
-        posting = await posting_service.pause(self.bot.store, _guild_id(interaction), article)
-        self.publisher.wake()
+        posting = await posting_service.pause(
+            self.bot.store, _guild_id(interaction), article, events=self.bot.posting_events
+        )
         await interaction.response.send_message(articles_fmt.paused_message(posting), ephemeral=True)
 
     @article.command(name="resume")
@@ -161,8 +153,9 @@ class Reading(commands.Cog):
         self, interaction: discord.Interaction[ReadalongBot], article: str | None = None
     ) -> None:
         """Resume a paused posting at its pace: the next section one interval from now."""
-        posting = await posting_service.resume(self.bot.store, _guild_id(interaction), article)
-        self.publisher.wake()
+        posting = await posting_service.resume(
+            self.bot.store, _guild_id(interaction), article, events=self.bot.posting_events
+        )
         await interaction.response.send_message(articles_fmt.resumed_message(posting), ephemeral=True)
 
     @article.command(name="cancel")
@@ -175,13 +168,13 @@ class Reading(commands.Cog):
         self, interaction: discord.Interaction[ReadalongBot], article: str | None = None
     ) -> None:
         """Stop a posting for good: nothing more of it is sent; what was posted stays."""
-        posting = await posting_service.cancel(self.bot.store, _guild_id(interaction), article)
-        self.publisher.wake()
-        # A section being sent right now is finished and recorded, not cut off: wait (within
-        # Discord's 3 s for a first response) for the worker to stop, so the reply is true.
-        stopped = await self.publisher.wait_stopped(posting.id, within=2.0)
+        # A section being sent right now is finished and recorded, not cut off: the service
+        # waits for that within 2 s (Discord wants a first response within 3 s).
+        cancelled = await posting_service.cancel(
+            self.bot.store, _guild_id(interaction), article, events=self.bot.posting_events, within=2.0
+        )
         await interaction.response.send_message(
-            articles_fmt.cancelled_message(posting, in_flight=not stopped), ephemeral=True
+            articles_fmt.cancelled_message(cancelled.posting, in_flight=cancelled.in_flight), ephemeral=True
         )
 
     @article.command(name="delete")
@@ -199,19 +192,12 @@ class Reading(commands.Cog):
         store = self.bot.store
         plan = await articles_service.plan_deletion(store, guild_id, article, archive=archive)
 
-        async def settle(postings: Sequence[Posting]) -> None:
-            self.publisher.wake()
-            # The button is answered already (Confirm defers): a message being sent, even one
-            # waiting out a rate limit, can finish and be recorded before the posting goes.
-            for posting in postings:
-                await self.publisher.wait_stopped(posting.id, within=10.0 / len(postings))
-
         async def delete_it() -> str:
-            removed = await articles_service.delete_article(
-                store, guild_id, plan.article.id, archive=archive, settle=settle
+            # The button is answered already (Confirm defers): a message being sent, even one
+            # waiting out a rate limit, is given 10 s to finish and be recorded.
+            removed = await posting_service.delete(
+                store, guild_id, plan.article.id, archive=archive, events=self.bot.posting_events, within=10.0
             )
-            self.publisher.forget(plan.article.id)
-            self.publisher.wake()
             return articles_fmt.deleted_message(
                 plan.article.slug,
                 postings=removed.postings,
