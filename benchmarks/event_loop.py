@@ -25,7 +25,8 @@ import time
 from collections.abc import Awaitable
 from pathlib import Path
 
-from bot.articles.parse import MIN_QUOTE_CHARS, normalise_for_quotes, parse_article
+from bot.articles.parse import parse_article
+from bot.articles.quotes import MIN_QUOTE_CHARS, normalise_for_quotes
 from bot.domain.article import Comment, CommentQuote
 from bot.sandbox import Limit, RateLimitConfig, Sandbox
 from bot.sandbox.harness import running_bot, sandbox_settings

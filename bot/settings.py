@@ -62,6 +62,7 @@ KNOWN_KEYS = (
     "READALONG_SEMANTIC",
     "READALONG_HEALTH_PORT",
     "READALONG_HEALTH_HOST",
+    "READALONG_ALLOW_PRIVATE_URLS",
 )
 """Every key Readalong reads. Any other ``READALONG_*`` key, or a key this close to one of these
 (``DISCORD_TOKN``), is a typo to warn about: the setting it meant is silently at its default."""
@@ -145,6 +146,10 @@ class Settings:
     one, logged); None (unset): no server."""
     health_host: str = "127.0.0.1"
     """``READALONG_HEALTH_HOST``: the address the health server binds (loopback unless set)."""
+    allow_private_urls: bool = False
+    """``READALONG_ALLOW_PRIVATE_URLS=1``: importing by address may fetch from loopback and private
+    addresses (the sandbox, a page served on 127.0.0.1 by hand). Off: no admin can make the bot fetch
+    from inside its network."""
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
     """Unrecognised keys that look like ours, each with the nearest known key ("" if none), kept
     so a typo can be reported (:meth:`warnings`). Their values are not kept: one may be a secret."""
@@ -214,6 +219,7 @@ class Settings:
                 get("READALONG_ASK_COOLDOWN"), "READALONG_ASK_COOLDOWN", 10.0, 0.0, 3600.0
             ),
             semantic=semantic,
+            allow_private_urls=_switch(get("READALONG_ALLOW_PRIVATE_URLS"), "READALONG_ALLOW_PRIVATE_URLS"),
             embedding_model=get("READALONG_EMBEDDING_MODEL") or DEFAULT_EMBEDDING_MODEL,
             embedding_timeout_seconds=_float_in(
                 get("READALONG_EMBEDDING_TIMEOUT"), "READALONG_EMBEDDING_TIMEOUT", 2.0, 0.1, 30.0

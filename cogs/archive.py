@@ -20,6 +20,7 @@ from bot.discordfmt.transcripts import transcript_pages
 from bot.domain.viewer import Viewer
 from bot.errors import ReadalongError
 from bot.services import archive as archive_service
+from bot.services import export as export_service
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ class Archive(commands.Cog):
         format="markdown (or md), html (one page) or json (DiscordChatExporter's files, zipped)",
     )
     @app_commands.autocomplete(article=article_autocomplete)
-    @app_commands.choices(format=[app_commands.Choice(name=n, value=n) for n in archive_service.FORMAT_NAMES])
+    @app_commands.choices(format=[app_commands.Choice(name=n, value=n) for n in export_service.FORMAT_NAMES])
     async def export(
         self,
         interaction: discord.Interaction[ReadalongBot],
@@ -154,33 +155,22 @@ class Archive(commands.Cog):
         format: str = "markdown",
     ) -> None:
         """The article with its whole discussion, as a file."""
-        chosen = archive_service.export_format(format)
+        chosen = export_service.export_format(format)
         await defer_reply(interaction, ephemeral=True)  # a big discussion takes a while to render
         viewer = await self._viewer(interaction)
-        stored, messages = await archive_service.exportable(self.bot.store, viewer, article)
-        asks = await archive_service.questions_asked(self.bot.store, viewer, stored.id)
         guild = interaction.guild
         names = {c.id: c.name for c in guild.channels if viewer.sees(guild.id, c.id)} if guild else {}
         names.update({t.id: t.name for t in guild.threads if viewer.sees(guild.id, t.id)} if guild else {})
-        context = await archive_service.export_context(
+        exported = await export_service.export_article(
             self.bot.store,
             viewer,
-            stored.id,
-            messages,
-            guild_id=guild.id if guild else None,
+            article,
+            chosen,
+            exported_at=discord.utils.utcnow().isoformat(),
             guild_name=guild.name if guild else "",
             channel_names=names,
         )
-        # Rendering thousands of messages' Markdown takes a while: off the event loop.
-        exported = await asyncio.to_thread(
-            archive_service.export,
-            stored,
-            messages,
-            chosen,
-            context=context,
-            exported_at=discord.utils.utcnow().isoformat(),
-            asks=asks,
-        )
+        stored = exported.article
         filename, data = exported.attachment()
         # The limit Discord sends with the interaction (10 MiB by default for a bot, more in
         # boosted servers); over it, one line saying how to get the export instead.
@@ -190,7 +180,7 @@ class Archive(commands.Cog):
                 archive_fmt.export_too_large(len(data), limit, stored, guild.id if guild else 0, chosen)
             )
         await interaction.followup.send(
-            archive_fmt.exported_message(stored, len(messages)),
+            archive_fmt.exported_message(stored, len(exported.messages)),
             file=discord.File(io.BytesIO(data), filename=filename),
             ephemeral=True,
         )

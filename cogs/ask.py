@@ -107,9 +107,10 @@ class Ask(commands.Cog):
             sent = await interaction.followup.send(
                 heading + asked.answer.text, allowed_mentions=_NO_MENTIONS, wait=True
             )
-            # Kept so that a quoted reader's deletion reaches this answer, after the token expired too.
-            await posted(self.bot.store, asked, channel_id=sent.channel.id, message_id=sent.id, head=heading)
             turn.answered = asked.answer.answered
+        # Kept so that a quoted reader's deletion reaches this answer, after the token expired too;
+        # after the turn, so the member's next question is not taken for one asked too soon.
+        await posted(self.bot.store, asked, channel_id=sent.channel.id, message_id=sent.id, head=heading)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -160,8 +161,9 @@ class Ask(commands.Cog):
                     return
                 else:
                     raise
-            await posted(self.bot.store, asked, channel_id=channel.id, message_id=sent.id)
             turn.answered = answer.answered
+        # After the turn, so the member's next question is not taken for one asked too soon.
+        await posted(self.bot.store, asked, channel_id=channel.id, message_id=sent.id)
 
 
 async def setup(bot: ReadalongBot) -> None:

@@ -3,20 +3,17 @@ forum posts, replies in the article's channel), live and, after downtime, by bac
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 
 import discord
 from discord.ext import commands
 
+from bot.archive.backfill import Backfill
 from bot.archive.recorder import BatchRecorder
-from bot.archive.sync import SyncCounts, reconcile_channel
+from bot.archive.sync import SyncCounts
 from bot.discord.client import ReadalongBot
-from bot.discord.supervise import Backoff, supervise
 from bot.domain.message import StoredMessage
 from bot.domain.posting import Placement
-from bot.services import archive as archive_service
 from bot.services.recording import Discussions, redact_answers
 from bot.store import DatabaseUnavailableError
 
@@ -78,19 +75,21 @@ class Discussion(commands.Cog):
 
     def __init__(self, bot: ReadalongBot) -> None:
         self.bot = bot
+        self.backfiller = Backfill(
+            bot.store,
+            guilds=lambda: [guild.id for guild in bot.guilds],
+            history=self._history,
+            redact=lambda message_id, now_reads: self.redact_answers(message_id, now_reads=now_reads),
+        )
         self.recorder = BatchRecorder(bot.store, on_overflow=self.request_backfill)
-        self._backfill: asyncio.Task[SyncCounts] | None = None
-        self._backfill_again = False
-        self._backfill_started = asyncio.Event()
         self.discussions = Discussions(bot.store)
+        self._stop_listening = bot.article_events.on_deleted(self.discussions.forget)
 
     async def cog_unload(self) -> None:
         """Stop the backfill and write what the recorder still holds (for up to 10 s; the rest is left to the
         next start's backfill)."""
-        if self._backfill is not None:
-            self._backfill.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._backfill
+        self._stop_listening()
+        await self.backfiller.close()
         await self.recorder.close()
 
     def _bot_id(self) -> int | None:
@@ -201,57 +200,28 @@ class Discussion(commands.Cog):
         self.request_backfill()
 
     def request_backfill(self) -> None:
-        """Start a backfill, or run one more after the current one (events may have been missed)."""
-        if self._backfill is not None and not self._backfill.done():
-            self._backfill_again = True
-            return
-        self._backfill = asyncio.create_task(
-            supervise(
-                "backfill",
-                self._backfill_loop,
-                backoff=Backoff(1.0, 300.0),
-                ready=self.bot.store.availability.wait,
-            ),
-            name="readalong-backfill",
-        )
-        self._backfill_started.set()
-
-    async def _backfill_loop(self) -> SyncCounts:
-        total = SyncCounts()
-        while True:  # any failure (Discord, network, a busy database) is logged and retried by supervise
-            self._backfill_again = False
-            total += await self.backfill()
-            if not self._backfill_again:
-                return total
+        """Start a backfill, or run one more after the current one (see :mod:`bot.archive.backfill`)."""
+        self.backfiller.request()
 
     async def wait_backfilled(self) -> SyncCounts:
         """The result of the backfill under way (for tests and the sandbox)."""
-        await self._backfill_started.wait()
-        assert self._backfill is not None
-        return await self._backfill
+        return await self.backfiller.wait()
 
     async def backfill(self) -> SyncCounts:
         """Bring the archive level with every tracked channel and thread, archived ones included."""
-        counts = SyncCounts()
-        for guild in self.bot.guilds:
-            for tracked in await archive_service.tracked_channels(self.bot.store, guild.id):
-                # In the article's channel, only what came after the posting; threads in full.
-                since = tracked.since
-                after = discord.utils.time_snowflake(since) - 1 if since is not None else 0
-                counts += await self._backfill_channel(tracked.channel_id, after)
-        if counts != SyncCounts():
-            log.info("backfill: %d added, %d edited, %d deleted", counts.added, counts.edited, counts.deleted)
-        return counts
+        return await self.backfiller.run()
 
-    async def _backfill_channel(self, channel_id: int, after: int) -> SyncCounts:
+    async def _history(self, channel_id: int, after: int) -> list[StoredMessage] | None:
+        """The channel's or thread's messages after ``after`` that belong to a discussion, as
+        archived (:data:`bot.archive.backfill.History`); None when it cannot be read."""
         channel = self.bot.get_channel(channel_id)
         if channel is None:
             try:
                 channel = await self.bot.fetch_channel(channel_id)  # archived threads are not cached
             except (discord.NotFound, discord.Forbidden):
-                return SyncCounts()
+                return None
         if not isinstance(channel, discord.TextChannel | discord.Thread):
-            return SyncCounts()  # a forum has no messages of its own, only posts (threads)
+            return None  # a forum has no messages of its own, only posts (threads)
         rows = []
         start = discord.Object(after) if after else None
         try:
@@ -261,14 +231,8 @@ class Discussion(commands.Cog):
                     rows.append(await self._archived(message, placement))
         except (discord.NotFound, discord.Forbidden) as error:
             log.warning("backfill skips channel %d: %s", channel_id, error)  # retrying cannot help
-            return SyncCounts()
-        counts = await reconcile_channel(self.bot.store, channel_id, rows, after_id=after)
-        # Deleted or edited while the bot was away: its answers quoting them follow, as live.
-        for message_id in counts.gone:
-            await self.redact_answers(message_id)
-        for message_id, now_reads in counts.rewritten:
-            await self.redact_answers(message_id, now_reads=now_reads)
-        return counts
+            return None
+        return rows
 
 
 async def setup(bot: ReadalongBot) -> None:

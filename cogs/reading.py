@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import logging
 
 import discord
 from discord import app_commands
@@ -21,6 +23,9 @@ from bot.services import articles as articles_service
 from bot.services import posting as posting_service
 from bot.services import settings as settings_service
 from bot.services.articles import import_article, parse_upload
+from bot.services.webfetch import Fetcher
+
+log = logging.getLogger(__name__)
 
 _ADMIN = discord.Permissions(manage_guild=True)
 CONFIRM_SECONDS = 60.0
@@ -42,19 +47,44 @@ class Reading(commands.Cog):
     def __init__(self, bot: ReadalongBot) -> None:
         self.bot = bot
         self.confirm_seconds = CONFIRM_SECONDS
+        self.fetcher = Fetcher(allow_private=bot.settings.allow_private_urls)
+        """Fetches ``/article import url:`` pages (tests give one routing names to a local server)."""
+        if bot.settings.allow_private_urls:
+            log.warning(
+                "READALONG_ALLOW_PRIVATE_URLS is on: /article import url: may fetch private addresses"
+            )
 
     @article.command(name="import")
-    @app_commands.describe(file="The article: a blog-post text scrape, Markdown (.md) or plain text, UTF-8")
+    @app_commands.describe(
+        file="The article: a blog-post text scrape, Markdown (.md) or plain text, UTF-8",
+        url="Or the article's web address (http/https; a web.archive.org capture too), with its comments",
+    )
     @app_commands.checks.has_permissions(manage_guild=True)
-    async def import_(self, interaction: discord.Interaction[ReadalongBot], file: discord.Attachment) -> None:
-        """Import an article file so it can be posted and asked about."""
-        if file.size > MAX_ARTICLE_BYTES:
+    async def import_(
+        self,
+        interaction: discord.Interaction[ReadalongBot],
+        file: discord.Attachment | None = None,
+        url: app_commands.Range[str, 1, 2048] | None = None,
+    ) -> None:
+        """Import an article file, or a page by its address, so it can be posted and asked about."""
+        if (file is None) == (url is None):
+            raise ReadalongError("Give either file: (an article file) or url: (its web address), not both.")
+        if file is not None and file.size > MAX_ARTICLE_BYTES:
             raise ReadalongError(
                 f"{file.filename}: is too large (the limit is {MAX_ARTICLE_BYTES // 1_000_000} MB)"
             )
         await interaction.response.defer(ephemeral=True, thinking=True)
-        data = await file.read()
-        parsed = await parse_upload(data, file.filename, self.bot.settings.section_target_chars)
+        target = self.bot.settings.section_target_chars
+        if url is not None:
+
+            async def progress(text: str) -> None:
+                with contextlib.suppress(discord.HTTPException):  # progress is a courtesy, not the import
+                    await interaction.edit_original_response(content=text)
+
+            parsed = await articles_service.fetch_article(self.fetcher, url, target, progress)
+        else:
+            assert file is not None
+            parsed = await parse_upload(await file.read(), file.filename, target)
         imported = await import_article(self.bot.store, parsed, guild_id=_guild_id(interaction))
         await interaction.followup.send(
             articles_fmt.imported_message(imported.article, created=imported.created), ephemeral=True
@@ -196,7 +226,13 @@ class Reading(commands.Cog):
             # The button is answered already (Confirm defers): a message being sent, even one
             # waiting out a rate limit, is given 10 s to finish and be recorded.
             removed = await posting_service.delete(
-                store, guild_id, plan.article.id, archive=archive, events=self.bot.posting_events, within=10.0
+                store,
+                guild_id,
+                plan.article.id,
+                archive=archive,
+                events=self.bot.posting_events,
+                article_events=self.bot.article_events,
+                within=10.0,
             )
             return articles_fmt.deleted_message(
                 plan.article.slug,

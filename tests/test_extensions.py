@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot import create_bot
-from bot.discord.client import extension_names
+from bot.discord.client import create_bot, extension_names
 from bot.settings import Settings
 
 

@@ -9,7 +9,7 @@ import sqlite3
 
 import pytest
 
-from bot.discord.supervise import Backoff, TaskSet, supervise
+from bot.aio import Backoff, TaskSet, supervise
 
 
 def test_backoff_doubles_up_to_its_cap_and_starts_over_after_a_reset() -> None:

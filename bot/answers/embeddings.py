@@ -125,6 +125,11 @@ class Embedder:
             self._failed_at = None
         return Meaning(passages, vector, weight=self.weight)
 
+    def forget(self, article_id: str) -> None:
+        """The article was deleted (``/article delete``): its vectors are read afresh from the
+        store, so an article imported later under the same id is not ranked by the old passages."""
+        self._articles.pop(article_id, None)
+
     async def passage_vectors(self, store: Store, article: Article) -> PassageVectors:
         """Every passage of the (indexed) article with its vector: read from the store, and those
         missing embedded in batches and stored, within ``index_timeout``. Kept in memory after."""

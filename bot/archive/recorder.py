@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot.discord.supervise import Backoff, TaskSet
+from bot.aio import Backoff, TaskSet
 from bot.domain.message import StoredMessage
 from bot.store import DatabaseUnavailableError, Store, describe_trouble, is_busy_error
 

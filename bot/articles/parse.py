@@ -1,4 +1,7 @@
-"""Reading article files: the scraped blog-post format, Markdown and plain text.
+"""Reading article files: the scraped blog-post format, Markdown and plain text, each parsed in a
+module of its own (:mod:`~bot.articles.scrape`, :mod:`~bot.articles.markdown`,
+:mod:`~bot.articles.plain`); here the file is read and decoded, its format told, and the body
+joined and sectioned.
 
 The body is rebuilt from its paragraphs joined by one blank line, each paragraph kept exactly as
 written: quotes are later checked verbatim against it, so only the whitespace *between*
@@ -8,72 +11,23 @@ in the middle of a comment gives the comments that are there.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-import re
 import stat
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
-from bot.articles.frontmatter import has_front_matter, split_front_matter
+from bot.articles.frontmatter import has_front_matter
+from bot.articles.markdown import parse_markdown
+from bot.articles.parsed import RawBlock
+from bot.articles.plain import parse_plain
+from bot.articles.quotes import find_quotes
+from bot.articles.scrape import BYLINE, parse_blog
 from bot.articles.sections import DEFAULT_TARGET_CHARS, Block, make_sections
-from bot.domain.article import Article, Comment, CommentQuote
+from bot.domain.article import Article
 from bot.errors import ArticleFormatError
 
 MAX_ARTICLE_BYTES = 2_000_000
 """Far above any blog post; keeps a stray upload from filling the database."""
-
-MONTHS = (
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-)
-"""Month names as bylines and comment headers spell them (and as questions about dates do)."""
-BYLINE = re.compile(
-    r"^by\s+(?P<author>.+?)\s+on\s+(?P<month>\d{1,2})/(?P<day>\d{1,2})/(?P<year>\d{4})"
-    r"(?:\s*[·•|-]\s*(?P<count>\d[\d,]*|no|one)\s+comments?)?\s*$",
-    re.IGNORECASE,
-)
-COMMENT_HEADER = re.compile(
-    r"^(?P<name>\S.{0,99}?)\s+(?P<month>" + "|".join(MONTHS) + r")\s+(?P<day>\d{1,2}),\s*(?P<year>\d{4})"
-    r"\s+at\s+(?P<hour>\d{1,2}):(?P<minute>\d{2})\s*(?P<ampm>[ap])\.?m\.?\s*$",
-    re.IGNORECASE,
-)
-COMMENTS_HEADING = re.compile(
-    r"^\{\s*(?P<count>\d[\d,]*|no|one)\s+comments?\s*(?:…|\.\.\.)?\s*\}$", re.IGNORECASE
-)
-POST_IMAGE = re.compile(r"^Post image for\b", re.IGNORECASE)
-# Site furniture: text the blog's theme adds around every post, never part of the article.
-FURNITURE = re.compile(
-    r"^(?:Subscribe to receive updates from\b.*"
-    r"|This post was written by.*"
-    r"|(?:.*\s)?[–—-]\s*author of [\d,]+ posts? on\b.*"
-    r"|For information on reproducing this article, see our Terms of Use.*"
-    r"|Previous post:.*|Next post:.*"
-    r"|Tagged as:.*|Filed under.*"
-    r"|\{\s*[\d,]+\s+trackbacks?\s*\}"
-    r"|Comments on this entry are closed.*|Leave a Comment.*)$",
-    re.IGNORECASE,
-)
-END_OF_COMMENTS = re.compile(
-    r"^(?:Previous post:.*|Next post:.*|Comments on this entry are closed.*|Leave a Comment.*"
-    r"|\{\s*[\d,]+\s+trackbacks?\s*\})$",
-    re.IGNORECASE,
-)
-MARKDOWN_HEADING = re.compile(r"^(?P<hashes>#{1,6})\s+(?P<text>.+?)\s*#*\s*$")
-MIN_QUOTE_CHARS = 20
-_QUOTE_MARKS = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "‟": '"'})
-_WHITESPACE = re.compile(r"\s+")
 
 
 def read_article_file(path: Path) -> str:
@@ -180,12 +134,15 @@ def parse_article(
     fmt = detect_format(text, source)
     lines = [line.rstrip() for line in text.split("\n")]
     if fmt == "blog":
-        parsed = _parse_blog(lines)
+        try:
+            parsed = parse_blog(lines)
+        except ArticleFormatError as error:
+            raise ArticleFormatError(f"{_basename(source)}: {error}") from None
     elif fmt == "markdown":
-        parsed = _parse_markdown(lines, _basename(source))
+        parsed = parse_markdown(lines, _basename(source))
     else:
-        parsed = _parse_plain(lines)
-    body, blocks = _join_blocks(parsed.blocks)
+        parsed = parse_plain(lines)
+    body, blocks = join_blocks(parsed.blocks)
     sections = make_sections(body, blocks, target_chars)
     if not sections:
         raise ArticleFormatError(f"{_basename(source)}: has no article text after its title")
@@ -200,167 +157,12 @@ def parse_article(
         body=body,
         sections=sections,
         author_bio="\n\n".join(parsed.bio) or None,
-        comments=tuple(_find_quotes(parsed.comments)),
+        comments=tuple(find_quotes(parsed.comments)),
         url=parsed.url,
     )
 
 
-@dataclass
-class _RawBlock:
-    text: str
-    heading: str | None = None
-
-
-@dataclass
-class _Parsed:
-    title: str | None
-    blocks: list[_RawBlock]
-    author: str | None = None
-    published: dt.date | None = None
-    declared_comments: int | None = None
-    bio: tuple[str, ...] = ()
-    comments: tuple[Comment, ...] = ()
-    url: str | None = None
-
-
-def _parse_blog(lines: list[str]) -> _Parsed:
-    position = 0
-    before_byline: list[str] = []
-    byline: re.Match[str] | None = None
-    while position < len(lines) and byline is None:
-        stripped = lines[position].strip()
-        position += 1
-        if not stripped:
-            continue
-        byline = BYLINE.match(stripped)
-        if byline is None:
-            before_byline.append(stripped)
-    assert byline is not None, "detect_format saw a byline in the first lines"
-    title = " ".join(before_byline) or None
-    published = _date_or_none(int(byline["year"]), int(byline["month"]), int(byline["day"]))
-    declared = _count(byline["count"])
-
-    body: list[_RawBlock] = []
-    bio: list[str] = []
-    raw_comments: list[tuple[re.Match[str], list[str]]] = []
-    state = "body"
-    for line in lines[position:]:
-        stripped = line.strip()
-        if not stripped:
-            continue
-        if state == "body" and not body and POST_IMAGE.match(stripped):
-            continue
-        header = COMMENT_HEADER.match(stripped)
-        if state == "comments":
-            if header:
-                raw_comments.append((header, []))
-            elif END_OF_COMMENTS.match(stripped):
-                state = "end"
-            else:
-                raw_comments[-1][1].append(stripped)
-            continue
-        if state == "end":
-            if header:
-                raw_comments.append((header, []))
-                state = "comments"
-            continue
-        heading = COMMENTS_HEADING.match(stripped)
-        if header or heading:
-            state = "comments" if header else "tail"
-            if header:
-                raw_comments.append((header, []))
-            if heading and declared is None:
-                declared = _count(heading["count"])
-            continue
-        if FURNITURE.match(stripped):
-            state = "tail"
-            continue
-        if state == "body":
-            body.append(_RawBlock(stripped))
-        else:
-            bio.append(stripped)
-
-    comments = tuple(
-        Comment(
-            index=number, author=match["name"].strip(), posted=_comment_time(match), text="\n\n".join(paras)
-        )
-        for number, (match, paras) in enumerate(raw_comments, start=1)
-    )
-    return _Parsed(
-        title=title,
-        blocks=body,
-        author=byline["author"].strip(),
-        published=published,
-        declared_comments=declared,
-        bio=tuple(bio),
-        comments=comments,
-    )
-
-
-def _parse_markdown(lines: list[str], name: str) -> _Parsed:
-    """Markdown: the front matter's fields (never part of the text), then the first ``#``
-    heading as the title unless the front matter gave one (a first heading repeating it is
-    dropped), ``##``… headings starting sections, and a "By …" first line as the author."""
-    front, lines = split_front_matter(lines, name)
-    title: str | None = front.title
-    blocks: list[_RawBlock] = []
-    paragraph: list[str] = []
-
-    def end_paragraph() -> None:
-        if paragraph:
-            blocks.append(_RawBlock("\n".join(paragraph).strip("\n")))
-            paragraph.clear()
-
-    in_fence = False
-    for line in lines:
-        if line.lstrip().startswith("```"):
-            in_fence = not in_fence
-            paragraph.append(line)
-            continue
-        heading = None if in_fence else MARKDOWN_HEADING.match(line)
-        if heading:
-            end_paragraph()
-            if heading["hashes"] == "#" and not blocks and (title is None or heading["text"] == title):
-                title = heading["text"]
-            else:
-                blocks.append(_RawBlock(line.strip(), heading=heading["text"]))
-        elif not line.strip() and not in_fence:
-            end_paragraph()
-        else:
-            paragraph.append(line)
-    end_paragraph()
-    author = front.author
-    if (
-        author is None
-        and blocks
-        and blocks[0].heading is None
-        and (byline := re.match(r"^by\s+(.{1,80})$", blocks[0].text, re.I))
-    ):
-        author = byline.group(1).strip()
-        blocks.pop(0)
-    return _Parsed(title=title, blocks=blocks, author=author, published=front.date, url=front.url)
-
-
-def _parse_plain(lines: list[str]) -> _Parsed:
-    title: str | None = None
-    blocks: list[_RawBlock] = []
-    paragraph: list[str] = []
-    for line in lines:
-        if title is None:
-            if line.strip():
-                title = line.strip()
-            continue
-        if line.strip():
-            paragraph.append(line)
-        elif paragraph:
-            blocks.append(_RawBlock("\n".join(paragraph)))
-            paragraph = []
-    if paragraph:
-        blocks.append(_RawBlock("\n".join(paragraph)))
-    return _Parsed(title=title, blocks=blocks)
-
-
-def _join_blocks(raw: Iterable[_RawBlock]) -> tuple[str, list[Block]]:
+def join_blocks(raw: Iterable[RawBlock]) -> tuple[str, list[Block]]:
     """The body text (blocks joined by a blank line) and each block's span in it."""
     parts: list[str] = []
     blocks: list[Block] = []
@@ -375,114 +177,6 @@ def _join_blocks(raw: Iterable[_RawBlock]) -> tuple[str, list[Block]]:
         parts.append(text)
         offset += len(text)
     return "\n\n".join(parts), blocks
-
-
-def normalise_for_quotes(text: str) -> str:
-    """Text compared up to whitespace and the style of quote marks."""
-    return _WHITESPACE.sub(" ", text.translate(_QUOTE_MARKS)).strip()
-
-
-def _find_quotes(comments: tuple[Comment, ...]) -> list[Comment]:
-    """Mark each comment paragraph that repeats an earlier comment's text as a quote of it (the
-    latest such comment). Linear in the size of the comments: see :class:`_EarlierComments`."""
-    earlier = _EarlierComments()
-    result: list[Comment] = []
-    for comment in comments:
-        quotes: list[CommentQuote] = []
-        for paragraph in comment.text.split("\n\n"):
-            needle = normalise_for_quotes(paragraph).strip(" \"'>")
-            if len(needle) < MIN_QUOTE_CHARS:
-                continue
-            found = earlier.latest_containing(needle)
-            if found is not None:
-                quotes.append(CommentQuote(comment=found, text=paragraph))
-        result.append(Comment(comment.index, comment.author, comment.posted, comment.text, tuple(quotes)))
-        earlier.add(comment.index, normalise_for_quotes(comment.text))
-    return result
-
-
-class _EarlierComments:
-    """The comments read so far, indexed by their words, to find which one a paragraph quotes.
-
-    Comparing every paragraph with every earlier comment is quadratic: a scrape with 6,000
-    comments took seconds. A quoted paragraph's inner words (those with a space on both sides in
-    it) are whole words of the comment it quotes, and so are its runs of three inner words; only
-    the comments holding its rarest such word or run are candidates, and only the latest
-    ``MAX_CANDIDATES`` of those are compared. A paragraph of fewer than three words is never a
-    quote: it has no inner word.
-    """
-
-    MAX_CANDIDATES = 64
-
-    def __init__(self) -> None:
-        self._texts: list[tuple[int, str]] = []
-        self._holding: dict[str, list[int]] = {}
-
-    def add(self, index: int, normalised: str) -> None:
-        position = len(self._texts)
-        self._texts.append((index, normalised))
-        for key in _keys(normalised.split(" ")):
-            self._holding.setdefault(key, []).append(position)
-
-    def latest_containing(self, needle: str) -> int | None:
-        """The index of the latest comment whose normalised text contains ``needle``, if any."""
-        inner = needle.split(" ")[1:-1]
-        if not inner:
-            return None
-        rarest: list[int] | None = None
-        for key in _keys(inner):
-            holding = self._holding.get(key)
-            if holding is None:
-                return None  # no earlier comment has this word or run: none holds the paragraph
-            if rarest is None or len(holding) < len(rarest):
-                rarest = holding
-        assert rarest is not None
-        for position in reversed(rarest[-self.MAX_CANDIDATES :]):
-            index, text = self._texts[position]
-            if needle in text:
-                return index
-        return None
-
-
-def _keys(words: list[str]) -> set[str]:
-    """Each word, and each run of three (joined by spaces, so never equal to a word)."""
-    return {*words, *map(" ".join, zip(words, words[1:], words[2:], strict=False))}
-
-
-def _comment_time(match: re.Match[str]) -> dt.datetime | None:
-    hour = int(match["hour"]) % 12 + (12 if match["ampm"].lower() == "p" else 0)
-    try:
-        return dt.datetime(
-            int(match["year"]),
-            MONTHS.index(match["month"].lower()) + 1,
-            int(match["day"]),
-            hour,
-            int(match["minute"]),
-        )
-    except ValueError:
-        return None
-
-
-def _date_or_none(year: int, month: int, day: int) -> dt.date | None:
-    try:
-        return dt.date(year, month, day)
-    except ValueError:
-        return None
-
-
-_MAX_DECLARED = 2**63 - 1
-"""The largest count a database column holds (SQLite's INTEGER, PostgreSQL's BIGINT)."""
-
-
-def _count(word: str | None) -> int | None:
-    """A byline's "N comments" as a number; a number no database holds is not a count, None."""
-    if word is None:
-        return None
-    lowered = word.lower()
-    if not lowered[0].isdigit():
-        return {"no": 0, "one": 1}.get(lowered)
-    number = int(lowered.replace(",", ""))
-    return number if number <= _MAX_DECLARED else None
 
 
 def _basename(source: str) -> str:

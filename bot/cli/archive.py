@@ -15,10 +15,11 @@ from bot.domain.passage import ArchiveHit
 from bot.domain.viewer import Viewer
 from bot.errors import ReadalongError
 from bot.services import archive as archive_service
+from bot.services import export as export_service
 from bot.services.stores import open_existing_store
 from bot.settings import Settings
 
-FORMATS = tuple(archive_service.FORMAT_NAMES)
+FORMATS = tuple(export_service.FORMAT_NAMES)
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -105,7 +106,7 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         return _export_all(args, settings)
     if args.article_id is None:
         raise ReadalongError("export: give an article ID, or --all -o FOLDER for every article")
-    chosen = archive_service.export_format(args.format or "markdown")
+    chosen = export_service.export_format(args.format or "markdown")
     if chosen == "json" and args.output is None:
         raise ReadalongError(
             "--format json writes one file per channel and thread: give -o FOLDER or -o FILE.zip"
@@ -117,17 +118,14 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         else:
             _check_writable(args.output)
 
-    async def build() -> archive_service.Export:
+    async def build() -> export_service.Export:
         store = await open_existing_store(settings)
         try:
-            article, messages = await archive_service.exportable(store, Viewer.operator(), args.article_id)
-            asks = await archive_service.questions_asked(store, Viewer.operator(), article.id)
-            context = await archive_service.export_context(store, Viewer.operator(), article.id, messages)
+            return await export_service.export_article(
+                store, Viewer.operator(), args.article_id, chosen, exported_at=_now()
+            )
         finally:
             await store.close()
-        return archive_service.export(
-            article, messages, chosen, context=context, exported_at=_now(), asks=asks
-        )
 
     exported = asyncio.run(build())
     if chosen == "json":
@@ -160,7 +158,7 @@ def _export_all(args: argparse.Namespace, settings: Settings) -> int:
     async def build() -> dict[str, str]:
         store = await open_existing_store(settings)
         try:
-            return await archive_service.export_all(store, exported_at=_now())
+            return await export_service.export_all(store, exported_at=_now())
         finally:
             await store.close()
 

@@ -22,6 +22,7 @@ from bot.answers.llm import AnswerWriter
 from bot.discord.health import HealthServer, Metrics
 from bot.discord.posting.worker import Publisher
 from bot.errors import ReadalongError
+from bot.services.events import ArticleEvents
 from bot.services.posting import PostingEvents
 from bot.settings import Settings
 from bot.store import Store
@@ -174,6 +175,10 @@ class ReadalongBot(commands.AutoShardedBot):
         """Writes /ask answers with a model when an OpenAI key is set; None means quotes alone."""
         self.embedder = embedder
         """Ranks /ask's passages by meaning too when ``READALONG_SEMANTIC`` is on; None: by words."""
+        self.article_events = ArticleEvents()
+        """Told when ``/article delete`` deletes an article; every cache of articles listens."""
+        if embedder is not None:
+            self.article_events.on_deleted(embedder.forget)
         self.sync_global = sync_global
         self._max_concurrency: int | None = None
         self._identified_at: dict[int, float] = {}
@@ -256,7 +261,12 @@ class ReadalongBot(commands.AutoShardedBot):
         for name in extension_names():
             await self.load_extension(name)
         self._publisher = Publisher(
-            self, self.store, events=self.posting_events, metrics=self.metrics, shards=self.shard_set
+            self,
+            self.store,
+            events=self.posting_events,
+            article_events=self.article_events,
+            metrics=self.metrics,
+            shards=self.shard_set,
         )
         self._publisher.start()  # postings left active by the last run carry on where they stopped
         if self.settings.dev_guild_id is not None:

@@ -2,10 +2,12 @@
 
 Layout: ``server`` (the :class:`Sandbox`: state and lifecycle), ``driver`` (acting as members and
 waiting, the Python API tests use), ``faults`` (fault injection and recorded exchanges),
-``middleware`` (auth, rate limits, errors), ``api/`` (one module per Discord resource and one route
-table), ``gateway``, ``state`` with ``world/`` (the world's data and rules), ``protocol`` (Discord's
-numbers as IntEnums), ``permissions``, ``ratelimit``, ``commands`` (slash command lines), ``chat``
-and ``cli`` (``readalong sandbox``), ``harness`` (a bot running against a sandbox).
+``middleware`` (auth, rate limits, errors), ``host`` (the server as routes and middleware see
+it), ``api/`` (one module per Discord resource and one route table), ``gateway``, ``state`` with
+``world/`` (the world's data and rules), ``protocol`` (Discord's numbers as IntEnums),
+``permissions``, ``ratelimit``, ``commands`` (slash command lines), ``chat`` (with
+``chat_commands``, what a line typed does, and ``chat_screen``, what the terminal draws) and
+``cli`` (``readalong sandbox``), ``harness`` (a bot running against a sandbox).
 """
 
 from bot.sandbox.commands import CommandRejected

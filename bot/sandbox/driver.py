@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.sandbox.api.interactions import InteractionRecord
 from bot.sandbox.commands import CommandRejected, Resolver, build_invocation, split_command_line
 from bot.sandbox.faults import Faults
 from bot.sandbox.gateway import Gateway
+from bot.sandbox.host import InteractionRecord
 from bot.sandbox.protocol import DEFERRED, ComponentType, InteractionType
 from bot.sandbox.ratelimit import RateLimiter
 from bot.sandbox.state import EPHEMERAL, THREADS, ApiError, Payload, World

@@ -1,5 +1,5 @@
-"""Running the real bot, built by ``bot.create_bot``, against a sandbox: for the terminal chat,
-the end-to-end tests and the benchmarks alike."""
+"""Running the real bot, built by ``bot.discord.client.create_bot``, against a sandbox: for the
+terminal chat, the end-to-end tests and the benchmarks alike."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from bot.client import ReadalongBot, create_bot, point_discord_at
+from bot.discord.client import ReadalongBot, create_bot, point_discord_at
 from bot.domain.database import Database, PostgresUrl
 from bot.errors import ReadalongError
 from bot.sandbox.server import Sandbox

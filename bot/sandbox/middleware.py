@@ -9,16 +9,14 @@ import json
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from bot.sandbox.faults import record_exchange
+from bot.sandbox.host import Host
 from bot.sandbox.state import ApiError, Payload
-
-if TYPE_CHECKING:
-    from bot.sandbox.server import Sandbox
 
 API = "/api/v10"
 Files = list[tuple[str, bytes, str | None]]
@@ -68,7 +66,7 @@ async def read_body(request: web.Request) -> tuple[Payload, Files]:
     return await request.json(), []
 
 
-def api_middleware(sandbox: Sandbox) -> Middleware:
+def api_middleware(sandbox: Host) -> Middleware:
     """The middleware for ``sandbox``'s app; requests outside ``/api/v10`` pass straight through."""
 
     @web.middleware
@@ -104,7 +102,7 @@ def api_middleware(sandbox: Sandbox) -> Middleware:
     return middleware
 
 
-async def _handle_api(sandbox: Sandbox, request: web.Request, handler: Handler) -> web.StreamResponse:
+async def _handle_api(sandbox: Host, request: web.Request, handler: Handler) -> web.StreamResponse:
     resource = request.match_info.route.resource
     template = resource.canonical.removeprefix(API) if resource is not None else request.path
     route = f"{request.method} {template}"
@@ -136,6 +134,6 @@ async def _handle_api(sandbox: Sandbox, request: web.Request, handler: Handler) 
     return response
 
 
-def _authorised(sandbox: Sandbox, request: web.Request) -> bool:
+def _authorised(sandbox: Host, request: web.Request) -> bool:
     given = request.headers.get("Authorization", "")
     return secrets.compare_digest(given.encode(), f"Bot {sandbox.token}".encode())

@@ -24,11 +24,11 @@ from aiohttp import web
 
 from bot.sandbox import permissions as perms
 from bot.sandbox.api import add_routes
-from bot.sandbox.api.interactions import InteractionRecord
 from bot.sandbox.commands import CommandRejected
 from bot.sandbox.driver import CommandResult, Driver, message_text
 from bot.sandbox.faults import Exchange, FaultInjection, Faults
 from bot.sandbox.gateway import Gateway
+from bot.sandbox.host import InteractionRecord
 from bot.sandbox.middleware import API, api_middleware, json_response, read_body
 from bot.sandbox.protocol import CloseCode
 from bot.sandbox.ratelimit import RateLimitConfig, RateLimiter

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 
 import snowballstemmer
 
-from bot.articles.parse import MONTHS
+from bot.articles.scrape import MONTHS
 
 MAX_QUOTE_CHARS = 400
 """The longest quote shown: a longer sentence is quoted by its best window."""

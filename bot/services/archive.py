@@ -1,27 +1,14 @@
-"""Reading the archive back: an article's visible discussion, search of readers' messages, and
-export. ``/archive`` and ``readalong archive|export`` both come here; the viewer decides what
-either may see (the operator sees everything)."""
+"""Reading the archive back: an article's visible discussion, its threads and transcripts, and
+search of readers' messages. ``/archive`` and ``readalong archive`` both come here; the viewer
+decides what either may see (the operator sees everything). Exporting is :mod:`bot.services.export`'s."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
-from bot.archive.export import (
-    ExportContext,
-    html_index,
-    reader_messages,
-    to_dce,
-    to_html,
-    to_markdown,
-    zip_files,
-)
-from bot.discordfmt.links import jump_url
 from bot.discordfmt.posting import thread_label
 from bot.discordfmt.transcripts import summarise
-from bot.domain.answer import AskedQuestion
 from bot.domain.article import Article
 from bot.domain.message import StoredMessage, ThreadRow
 from bot.domain.passage import ArchiveHit
@@ -29,43 +16,7 @@ from bot.domain.posting import Posting
 from bot.domain.viewer import Viewer
 from bot.errors import NotFoundError, ReadalongError
 from bot.search.query import match_expression
-from bot.services import articles as articles_service
 from bot.store import Store
-
-ExportFormat = Literal["markdown", "html", "json"]
-SUFFIXES: dict[ExportFormat, str] = {"markdown": "md", "html": "html", "json": "json"}
-FORMAT_NAMES: dict[str, ExportFormat] = {
-    "markdown": "markdown",
-    "md": "markdown",
-    "html": "html",
-    "json": "json",
-}
-"""What a user may type for each format: ``md`` (the file ending) is Markdown too."""
-
-
-def export_format(name: str) -> ExportFormat:
-    """The export format a user named (any case; ``md`` for Markdown), or a one-line refusal."""
-    found = FORMAT_NAMES.get(name.strip().lower())
-    if found is None:
-        raise ReadalongError(f"unknown export format {name!r}: use markdown (or md), html or json")
-    return found
-
-
-@dataclass(frozen=True, slots=True)
-class Export:
-    """An export's files, name → text: one for Markdown and HTML; for JSON, DiscordChatExporter's
-    files (one per channel and thread) and Readalong's extras beside them."""
-
-    files: dict[str, str]
-    folder: str
-    """The name a folder of these files goes by (the article id, ``-dce`` for JSON)."""
-
-    def attachment(self) -> tuple[str, bytes]:
-        """The export as one file to send: the file itself, or the files in a zip."""
-        if len(self.files) == 1:
-            ((name, text),) = self.files.items()
-            return name, text.encode("utf-8")
-        return f"{self.folder}.zip", zip_files(self.files, folder=self.folder)
 
 
 async def visible_postings(store: Store, viewer: Viewer, article: str | None) -> tuple[str, list[Posting]]:
@@ -93,53 +44,6 @@ async def discussion(store: Store, viewer: Viewer, postings: list[Posting]) -> l
     channels = {p.channel_id for p in postings}
     rows = await store.messages.in_article(postings[0].article_id, viewer)
     return [m for m in rows if m.channel_id in channels or m.parent_id in channels]
-
-
-async def exportable(store: Store, viewer: Viewer, article: str) -> tuple[Article, list[StoredMessage]]:
-    """The article and the discussion of it the viewer may export: the operator (``readalong
-    export``) every message archived; a member (``/archive export``) what they can see in this
-    server's channels."""
-    if viewer.everything:
-        stored = await articles_service.article(store, article)
-        return stored, await store.messages.in_article(stored.id, viewer)
-    article_id, postings = await visible_postings(store, viewer, article)
-    return await store.articles.get(article_id), await discussion(store, viewer, postings)
-
-
-async def export_context(
-    store: Store,
-    viewer: Viewer,
-    article_id: str,
-    messages: list[StoredMessage],
-    *,
-    guild_id: int | None = None,
-    guild_name: str = "",
-    channel_names: Mapping[int, str] | None = None,
-) -> ExportContext:
-    """What an export says about Discord beside the messages: the server and the names of the
-    channels and threads (known on Discord only), which threads are private, and where each
-    section was posted (the newest posting the viewer can see)."""
-    guilds = {viewer.guild_id} if viewer.guild_id is not None else set()
-    guilds |= {m.guild_id for m in messages if m.guild_id is not None and viewer.everything}
-    private: set[int] = set()
-    links: dict[int, str] = {}
-    for guild in sorted(guilds):
-        private.update(t.id for t in await store.guilds.threads(guild) if t.private)
-        for posting in await store.postings.for_guild(guild, article_id):
-            if not viewer.sees(posting.guild_id, posting.channel_id):
-                continue
-            for section, (container, message) in (await store.postings.section_links(posting.id)).items():
-                if viewer.sees(posting.guild_id, container):
-                    links.setdefault(section, jump_url(posting.guild_id, container, message))
-    return ExportContext(guild_id, guild_name, dict(channel_names or {}), frozenset(private), links)
-
-
-async def questions_asked(store: Store, viewer: Viewer, article_id: str) -> list[AskedQuestion]:
-    """The ``/ask`` questions about the article, with their answers, that go in the viewer's
-    export: a member's, those answered publicly in this server in a channel or thread they can
-    view now; the operator's, all of them (the command line's, and those logged before the channel
-    was kept, which no export made on Discord includes)."""
-    return await store.search.asked_about(article_id, viewer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,43 +188,3 @@ async def thread_choices(store: Store, viewer: Viewer, typed: str, *, limit: int
     needle = typed.lower()
     labelled = await labelled_threads(store, viewer, postings, titled=True)
     return [(thread_id, label) for thread_id, label in labelled if needle in label.lower()][:limit]
-
-
-def export(
-    article: Article,
-    messages: list[StoredMessage],
-    format: ExportFormat,
-    *,
-    context: ExportContext,
-    exported_at: str,
-    asks: Sequence[AskedQuestion] = (),
-) -> Export:
-    """The article with the discussion and the questions asked given, in one of the export formats."""
-    if format == "json":
-        files = to_dce(article, messages, context, exported_at=exported_at, asks=asks)
-        return Export(files, f"{article.slug}-dce")
-    text = (
-        to_markdown(article, messages, asks)
-        if format == "markdown"
-        else to_html(article, messages, asks, section_links=context.section_links)
-    )
-    return Export({f"{article.slug}.{SUFFIXES[format]}": text}, article.slug)
-
-
-async def export_all(store: Store, *, exported_at: str) -> dict[str, str]:
-    """The operator's whole archive as web pages, file name → text: one page per article (its
-    id, ``.html``; ``SERVER_ID.html`` where several servers have that id) with everything
-    archived about it, and ``index.html`` listing them."""
-    viewer = Viewer.operator()
-    pages: dict[str, str] = {}
-    entries = []
-    references = await store.articles.references()
-    for summary in await store.articles.list():
-        article = await store.articles.get(summary.id)
-        messages = await store.messages.in_article(article.id, viewer)
-        asks = await questions_asked(store, viewer, article.id)
-        context = await export_context(store, viewer, article.id, messages)
-        name = f"{references[article.id].replace('/', '_')}.html"
-        pages[name] = to_html(article, messages, asks, section_links=context.section_links)
-        entries.append((name, article, len(reader_messages(messages))))
-    return {"index.html": html_index(entries, exported_at=exported_at), **pages}

@@ -14,6 +14,8 @@ from bot.articles.parse import decode_article_bytes, parse_article, read_article
 from bot.domain.article import Article
 from bot.domain.posting import ArticleListing, Posting
 from bot.errors import NotFoundError, ReadalongError
+from bot.services.events import ArticleEvents
+from bot.services.webfetch import Fetcher
 from bot.store import Store
 from bot.store.articles import Removed, SameContentError, check_article_id, content_hash
 
@@ -79,6 +81,22 @@ async def parse_upload(data: bytes, filename: str, target_chars: int) -> Article
 def parse_file(path: Path, target_chars: int) -> Article:
     """An article file from disk, parsed."""
     return parse_article(read_article_file(path), source=str(path), target_chars=target_chars)
+
+
+def is_url(text: str) -> bool:
+    """Whether an import names a web address rather than a file."""
+    return text.strip().lower().startswith(("http://", "https://"))
+
+
+async def fetch_article(
+    fetcher: Fetcher, url: str, target_chars: int, progress: Callable[[str], Awaitable[None]] | None = None
+) -> Article:
+    """The article at ``url`` (``/article import url:``, ``readalong import URL``): see
+    :func:`bot.services.webimport.fetch_article`. Parsed, not stored: :func:`import_article` stores it
+    like a file's, with the same re-import rule."""
+    from bot.services.webimport import fetch_article as fetch
+
+    return await fetch(fetcher, url, target_chars, progress)
 
 
 async def listing(
@@ -174,6 +192,7 @@ async def delete_article(
     *,
     archive: bool,
     settle: Callable[[Sequence[Posting]], Awaitable[None]] | None = None,
+    events: ArticleEvents | None = None,
 ) -> Removed:
     """Delete the article in this server once the admin has confirmed: checked again (it may have
     been posted meanwhile), then its postings here (cancelled if still going: nothing more is
@@ -181,10 +200,14 @@ async def delete_article(
     article itself when no other server holds it (see ``ArticleQueries.remove_from_guild``).
 
     ``settle`` is awaited between cancelling and removing: the publisher lets a message being
-    sent finish and be recorded, so nothing of a deleted posting arrives after the reply."""
+    sent finish and be recorded, so nothing of a deleted posting arrives after the reply.
+    ``events`` is told once it is removed, so every cache of the article forgets it."""
     deletion = await plan_deletion(store, guild_id, article_id, archive=archive)
     for posting in deletion.postings:
         await store.postings.cancel(posting.id)
     if settle is not None and deletion.postings:
         await settle(deletion.postings)
-    return await store.articles.remove_from_guild(deletion.article.id, guild_id, archive=archive)
+    removed = await store.articles.remove_from_guild(deletion.article.id, guild_id, archive=archive)
+    if events is not None:
+        events.deleted(deletion.article.id)
+    return removed

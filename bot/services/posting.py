@@ -18,6 +18,7 @@ from bot.domain.posting import Posting, PostingState, PostingStatus
 from bot.errors import ReadalongError
 from bot.posting.plan import plan_posting
 from bot.services import articles as articles_service
+from bot.services.events import ArticleEvents
 from bot.store import Store
 from bot.store.articles import Removed
 from bot.store.postings import utcnow
@@ -173,14 +174,21 @@ async def cancel(
 
 
 async def delete(
-    store: Store, guild_id: int, article_id: str, *, archive: bool, events: PostingEvents, within: float
+    store: Store,
+    guild_id: int,
+    article_id: str,
+    *,
+    archive: bool,
+    events: PostingEvents,
+    article_events: ArticleEvents,
+    within: float,
 ) -> Removed:
     """Delete an article in this server once the admin has confirmed (see
     :func:`bot.services.articles.delete_article`): its postings here are cancelled first, and a
     message being sent (even one waiting out a rate limit) is given ``within`` seconds in all to
-    finish and be recorded, so nothing of a deleted posting arrives after the reply. Then the
-    deletion is announced: nothing keeps the deleted article's text (an article imported later
-    under the same id is read afresh)."""
+    finish and be recorded, so nothing of a deleted posting arrives after the reply. Then every
+    cache of the article hears of the deletion (``article_events``), and the publisher looks at
+    its postings again."""
 
     async def settle(postings: Sequence[Posting]) -> None:
         events.announce(PostingChange("cancelled", article_id, tuple(p.id for p in postings)))

@@ -68,6 +68,20 @@ class Discussions:
             names = self._commenters[placement.article_id] = commenter_names(article)
         return names.get(webhook_name)
 
+    def forget(self, article_id: str) -> None:
+        """The article was deleted in a server (its postings there gone): where its threads and
+        messages belonged is no longer known, and its commenters are read afresh, so a reader
+        going on in a deleted posting's thread is not recorded as part of it. Lookups under way
+        are dropped too: they may have read the posting before it went."""
+        self._commenters.pop(article_id, None)
+        for key, lookup in list(self._placements.items()):
+            if not lookup.done() or lookup.cancelled() or lookup.exception() is not None:
+                self._placements.pop(key, None)
+                continue
+            placed = lookup.result()
+            if placed is None or placed.article_id == article_id:
+                self._placements.pop(key, None)
+
     async def _remembered(self, channel_or_message_id: int) -> Placement | None:
         lookup = self._placements.get(channel_or_message_id)
         if lookup is None:

@@ -512,4 +512,5 @@ class ArticleQueries:
             if deleted:
                 await db.execute("DELETE FROM asks WHERE article_id = ?", (article_id,))
                 await db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+        self._store.search.forget(article_id)
         return Removed(len(posting_ids), messages, questions, deleted)

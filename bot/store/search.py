@@ -43,10 +43,19 @@ class SearchQueries:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._indexed: set[str] = set()
-        """Articles known to be indexed: articles never change or go once imported."""
+        """Articles known to be indexed: an article never changes once imported; one removed is
+        forgotten (:meth:`forget`), as its passages go with it."""
         self._discussed: dict[str, bool] = {}
         """Whether each article asked about has readers' messages. Only this store's message
-        queries add messages, and archived messages are never removed, so it stays true."""
+        queries add messages, and archived messages go only with their article's archive in a
+        server (:meth:`forget`), so it stays true until then."""
+
+    def forget(self, article_id: str) -> None:
+        """Called by the article queries when an article is removed from a server (its archive
+        there perhaps, the article itself perhaps): whether it is indexed and discussed is looked
+        up again, so one imported later under the same id is indexed afresh."""
+        self._indexed.discard(article_id)
+        self._discussed.pop(article_id, None)
 
     def note_discussed(self, article_ids: Iterable[str | None]) -> None:
         """Called by the message queries as readers' messages are stored."""

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.archive.export import DCE_EXTRAS, ExportContext, dce_file_name, to_dce
+from bot.archive.export.common import ExportContext
+from bot.archive.export.dce import DCE_EXTRAS, dce_file_name, to_dce
 from bot.articles import Article
 from bot.cli import main
 from bot.domain.message import StoredMessage

@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.archive.export import ExportContext, to_dce, to_html, to_markdown
+from bot.archive.export.common import ExportContext
+from bot.archive.export.dce import to_dce
+from bot.archive.export.html import to_html
+from bot.archive.export.markdown import to_markdown
 from bot.articles import Article, parse_article, read_article_file
 from bot.cli import main
 from bot.domain.database import Database

@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.archive.export import DCE_EXTRAS, ExportContext, iso_utc, to_dce, to_html, to_markdown, utc_time
+from bot.archive.export.common import ExportContext, iso_utc, utc_time
+from bot.archive.export.dce import DCE_EXTRAS, to_dce
+from bot.archive.export.html import to_html
+from bot.archive.export.markdown import to_markdown
 from bot.articles import Article, parse_article, read_article_file
 from bot.domain.answer import AskedQuestion
 from bot.domain.message import StoredMessage

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.archive.export import markdown_html, safe_link
+from bot.archive.export.html import markdown_html, safe_link
 
 
 class Links(HTMLParser):

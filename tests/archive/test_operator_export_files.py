@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.archive.export import DCE_EXTRAS, dce_file_name
+from bot.archive.export.dce import DCE_EXTRAS, dce_file_name
 from bot.articles import Article
 from bot.cli import main
 from bot.domain.message import StoredMessage

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.articles.parse import MIN_QUOTE_CHARS, _find_quotes, normalise_for_quotes
+from bot.articles.quotes import MIN_QUOTE_CHARS, find_quotes, normalise_for_quotes
 from bot.domain.article import Comment
 
 WORDS = ["gas", "pipeline", "oil", "the", "of", "Zhanaozen", "strike", "wages", "court", "“quoted”"]
@@ -45,5 +45,5 @@ def test_same_quotes_as_comparing_every_pair(texts: list[str], data: st.DataObje
             source = data.draw(st.sampled_from(texts[:position])).split("\n\n")[0]
             texts[position] += "\n\n> " + source.replace(" ", "  ").replace("“", '"')
     comments = tuple(Comment(i + 1, f"c{i}", None, text) for i, text in enumerate(texts))
-    got = [[q.comment for q in c.quotes] for c in _find_quotes(comments)]
+    got = [[q.comment for q in c.quotes] for c in find_quotes(comments)]
     assert got == compare_with_every_earlier_comment(comments)

@@ -1,4 +1,4 @@
-"""A sandbox and the real bot (``bot.create_bot``) on a free port, for every end-to-end test."""
+"""A sandbox and the real bot (``bot.discord.client.create_bot``) on a free port, for every end-to-end test."""
 
 from __future__ import annotations
 

@@ -58,8 +58,13 @@ def _imported_top_level(path: Path) -> set[str]:
     return found
 
 
+def _normalized(name: str) -> str:
+    """A distribution's name as PEP 503 compares them: ``prometheus_client`` is ``prometheus-client``."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 def _declared(requirements: list[str]) -> set[str]:
-    return {re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0].lower() for requirement in requirements}
+    return {_normalized(re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0]) for requirement in requirements}
 
 
 def test_every_third_party_module_the_bot_imports_is_a_declared_dependency() -> None:
@@ -76,7 +81,7 @@ def test_every_third_party_module_the_bot_imports_is_a_declared_dependency() -> 
     undeclared = {
         module: distributions.get(module, [module])
         for module in sorted(third_party)
-        if not any(name.lower() in declared for name in distributions.get(module, [module]))
+        if not any(_normalized(name) in declared for name in distributions.get(module, [module]))
     }
     assert "aiohttp" in third_party and "yarl" in third_party  # what this test is about is looked at
     assert undeclared == {}

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.archive.export import ExportContext, to_dce
+from bot.archive.export.common import ExportContext
+from bot.archive.export.dce import to_dce
 from bot.articles import parse_article, read_article_file
 from bot.discordfmt.answers import QUOTE_DELETED
 from bot.discordfmt.links import jump_url

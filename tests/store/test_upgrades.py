@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import os
 import shutil
 import sqlite3
@@ -137,6 +138,51 @@ def readalong(
     return asyncio.ensure_future(run())
 
 
+_MANY = """\
+import contextlib, io, json, os, sys
+from bot.cli import main
+results = []
+for argv, env in json.load(sys.stdin):
+    os.environ.update(env)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = main(argv)
+        except SystemExit as exit:
+            status = exit.code if isinstance(exit.code, int) else 1
+    for key in env:
+        del os.environ[key]
+    results.append((status, out.getvalue(), err.getvalue()))
+json.dump(results, sys.__stdout__)
+"""
+
+
+async def readalong_many(
+    calls: Sequence[tuple[Sequence[str], dict[str, str]]], *, db: Path
+) -> list[tuple[int, str, str]]:
+    """Several ``readalong --db DB ARGV`` commands, each with its own extra environment, run one after
+    the other by ``bot.cli.main`` in one process (a Python start-up each would be most of the
+    test's time): a list of (status, stdout, stderr)."""
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "READALONG_", "OPENAI_"))
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        _MANY,
+        cwd=ROOT,
+        env=environment,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    request = json.dumps([(["--db", str(db), *argv], env) for argv, env in calls]).encode()
+    async with asyncio.timeout(180):
+        out, err = await process.communicate(request)
+    assert process.returncode == 0, err.decode()
+    return [(status, stdout, stderr) for status, stdout, stderr in json.loads(out)]
+
+
 SCRIPT = f"""\
 /article post article:{SAMPLE} channel:#general
 #§1
@@ -164,37 +210,38 @@ async def test_every_command_works_on_an_earlier_sqlite_database(tmp_path: Path,
     ], err
     assert "three-month" in out and "  ! " not in out  # the mention was answered, nothing refused
 
-    status, out, err = await readalong("list", db=db)
-    assert status == 0, err
-    assert f"{OLD}\tAn Older Article" in out and f"{SAMPLE}\t" in out
-    status, out, err = await readalong("show", OLD, db=db)
-    assert status == 0 and "The harbour froze in January." in out, err
-    status, out, err = await readalong("import", str(ROOT / "bot" / "data" / f"{SAMPLE}.txt"), db=db)
-    assert status == 0 and out.startswith("Already there:"), (out, err)
-    status, out, err = await readalong("ask", SAMPLE, "What did the special public commission do?", db=db)
-    assert status == 0 and "three-month" in out, err
-    for kind, expected in (("markdown", "long overdue"), ("html", "long overdue"), ("json", "long overdue")):
-        target = tmp_path / f"export-{kind}"
-        status, out, err = await readalong("export", SAMPLE, "--format", kind, "-o", str(target), db=db)
-        assert status == 0, (kind, err)
-        written = [target] if target.is_file() else sorted(target.rglob("*.*"))
-        assert any(expected in path.read_text(encoding="utf-8") for path in written), kind
-    status, out, err = await readalong("archive", "search", "overdue", db=db)
-    assert status == 0 and "The commission's visit was long overdue." in out, err
-    status, out, err = await readalong("archive", "search", "skating", db=db)
-    assert status == 0 and "Skating to work sounds cold." in out, err
-
+    question = "What did the special public commission do?"
+    exports = {kind: tmp_path / f"export-{kind}" for kind in ("markdown", "html", "json")}
     async with FakeOpenAI() as server:
-        status, out, err = await readalong(
-            "ask",
-            SAMPLE,
-            "What did the special public commission do?",
+        semantic = {"READALONG_SEMANTIC": "on", "OPENAI_BASE_URL": server.url, "OPENAI_API_KEY": "sk-test"}
+        results = await readalong_many(
+            [
+                (["list"], {}),
+                (["show", OLD], {}),
+                (["import", str(ROOT / "bot" / "data" / f"{SAMPLE}.txt")], {}),
+                (["ask", SAMPLE, question], {}),
+                *(
+                    (["export", SAMPLE, "--format", kind, "-o", str(target)], {})
+                    for kind, target in exports.items()
+                ),
+                (["archive", "search", "overdue"], {}),
+                (["archive", "search", "skating"], {}),
+                (["ask", SAMPLE, question], semantic),
+            ],
             db=db,
-            env={"READALONG_SEMANTIC": "on", "OPENAI_BASE_URL": server.url, "OPENAI_API_KEY": "sk-test"},
         )
-        assert status == 0, err
-        assert "three-month" in out
         assert server.embedded, "semantic retrieval was not used"
+    listed, shown, imported, asked, *_exported, overdue, skating, asked_by_meaning = results
+    assert all(status == 0 for status, _, _ in results), [err for status, _, err in results if status]
+    assert f"{OLD}\tAn Older Article" in listed[1] and f"{SAMPLE}\t" in listed[1]
+    assert "The harbour froze in January." in shown[1]
+    assert imported[1].startswith("Already there:"), imported
+    assert "three-month" in asked[1] and "three-month" in asked_by_meaning[1]
+    for kind, target in exports.items():
+        written = [target] if target.is_file() else sorted(target.rglob("*.*"))
+        assert any("long overdue" in path.read_text(encoding="utf-8") for path in written), kind
+    assert "The commission's visit was long overdue." in overdue[1]
+    assert "Skating to work sounds cold." in skating[1]
     with sqlite3.connect(db) as connection:
         assert connection.execute("SELECT count(*) FROM embeddings").fetchone()[0] > 0
 

@@ -24,16 +24,16 @@ import contextlib
 import dataclasses
 import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import aiohttp
 import discord
 
+from bot.aio import Backoff, TaskSet
 from bot.discord.health import Metrics
 from bot.discord.posting.checks import missing_permissions
 from bot.discord.posting.policy import RETRY_CAP, RETRY_FIRST, PostingHalted, classify
 from bot.discord.posting.sender import Sender, Sent
-from bot.discord.supervise import Backoff, TaskSet
 from bot.discord.visibility import readers_see
 from bot.discordfmt import refusals
 from bot.discordfmt.links import jump_url
@@ -41,6 +41,7 @@ from bot.discordfmt.posting import pause_notice, render
 from bot.domain.article import Article
 from bot.domain.posting import ItemRow, ItemStatus, PlanItem, Posting
 from bot.domain.shards import ShardSet
+from bot.services.events import ArticleEvents
 from bot.services.posting import PostingChange, PostingEvents
 from bot.store import Store
 from bot.store.errors import DatabaseUnavailableError
@@ -73,6 +74,7 @@ class Publisher:
         store: Store,
         *,
         events: PostingEvents,
+        article_events: ArticleEvents,
         metrics: Metrics,
         shards: ShardSet,
         retry_first: float = RETRY_FIRST,
@@ -81,6 +83,8 @@ class Publisher:
         self.client = client
         self.store = store
         self.events = events
+        self.article_events = article_events
+        self._stop_forgetting: Callable[[], None] | None = None
         self.metrics = metrics
         self.shards = shards
         self.sender = Sender(client)
@@ -99,9 +103,12 @@ class Publisher:
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Listen to posting changes and start the supervised manager that runs one worker per
-        active posting (postings left active by the last run carry on where they stopped)."""
+        """Listen to posting changes (and to articles deleted: an article imported later under
+        the same id must be read afresh, not posted from the deleted one's text) and start the
+        supervised manager that runs one worker per active posting (postings left active by the
+        last run carry on where they stopped)."""
         self.events.subscribe(self)
+        self._stop_forgetting = self.article_events.on_deleted(self._forget)
         self._tasks.start("the publisher", self._manage)
 
     async def stop(self, within: float = STOP_GRACE) -> None:
@@ -110,6 +117,8 @@ class Publisher:
         cancelled. An item cut off while sending (past ``within``) is looked for in the channel
         on the next start, and sent again only if it is not there."""
         self.events.unsubscribe(self)
+        if self._stop_forgetting is not None:
+            self._stop_forgetting()
         self._stopping.set()
         self.wake()
         loop = asyncio.get_running_loop()
@@ -125,10 +134,7 @@ class Publisher:
 
     def posting_changed(self, change: PostingChange, /) -> None:
         """A posting was created, paused, resumed or cancelled, or an article deleted: look at
-        the postings again, and every worker at its next item. A deleted article's cached text is
-        dropped: one imported later under the same id is read afresh."""
-        if change.kind == "deleted":
-            self._articles.pop(change.article_id, None)
+        the postings again, and every worker at its next item."""
         self.wake()
 
     async def settled(self, posting_id: int, within: float, /) -> bool:
@@ -141,6 +147,10 @@ class Publisher:
                 return False
             await asyncio.sleep(0.02)
         return True
+
+    def _forget(self, article_id: str) -> None:
+        """Drop the cached article (deleted in a server)."""
+        self._articles.pop(article_id, None)
 
     def trouble(self, posting_id: int) -> str | None:
         """Why the posting's current item is being retried, if it is (for ``/article status``)."""

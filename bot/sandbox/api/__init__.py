@@ -8,17 +8,14 @@ what Discord refuses, and the middleware turns that into Discord's JSON error.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from bot.sandbox.api import applications, channels, guilds, interactions, threads, users, webhooks
+from bot.sandbox.host import Host
 from bot.sandbox.middleware import API
 
-if TYPE_CHECKING:
-    from bot.sandbox.server import Sandbox
-
-ApiHandler = Callable[["Sandbox", web.Request], Awaitable[web.StreamResponse]]
+ApiHandler = Callable[[Host, web.Request], Awaitable[web.StreamResponse]]
 
 _APP = "/applications/{application_id}"
 _CHANNEL = "/channels/{channel_id}"
@@ -64,7 +61,7 @@ ROUTES: tuple[tuple[str, str, ApiHandler], ...] = (
 """Every REST route, in the order aiohttp matches them (``@me`` before ``{user_id}``)."""
 
 
-def add_routes(app: web.Application, sandbox: Sandbox) -> None:
+def add_routes(app: web.Application, sandbox: Host) -> None:
     """Register the gateway, attachments and every REST route on ``app``, bound to ``sandbox``."""
     app.router.add_get("/gateway", sandbox.gateway.handle)
     app.router.add_get(
@@ -74,7 +71,7 @@ def add_routes(app: web.Application, sandbox: Sandbox) -> None:
         app.router.add_route(method, f"{API}{path}", _bind(handler, sandbox))
 
 
-def _bind(handler: ApiHandler, sandbox: Sandbox) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+def _bind(handler: ApiHandler, sandbox: Host) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def bound(request: web.Request) -> web.StreamResponse:
         return await handler(sandbox, request)
 

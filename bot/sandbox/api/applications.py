@@ -4,22 +4,20 @@ and per guild), with what Discord refuses when commands are registered."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
+from bot.sandbox.host import Host
 from bot.sandbox.middleware import json_response
 from bot.sandbox.protocol import CommandType
 from bot.sandbox.state import ApiError, unknown
-
-if TYPE_CHECKING:
-    from bot.sandbox.server import Sandbox
 
 CHAT_INPUT = CommandType.CHAT_INPUT
 """A slash command: an application command's ``type`` when none is given."""
 
 
-async def application(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+async def application(sandbox: Host, request: web.Request) -> web.StreamResponse:
     """``GET /applications/@me`` (and the OAuth2 variant): the bot's application, owned by the world's first
     human user."""
     world = sandbox.world
@@ -54,7 +52,7 @@ async def application(sandbox: Sandbox, request: web.Request) -> web.StreamRespo
     )
 
 
-def _scope(sandbox: Sandbox, request: web.Request) -> str:
+def _scope(sandbox: Host, request: web.Request) -> str:
     if request.match_info["application_id"] != sandbox.world.application_id:
         raise unknown("Application")
     guild_id = request.match_info.get("guild_id")
@@ -63,7 +61,7 @@ def _scope(sandbox: Sandbox, request: web.Request) -> str:
     return guild_id or "global"
 
 
-async def put_commands(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+async def put_commands(sandbox: Host, request: web.Request) -> web.StreamResponse:
     """``PUT /applications/{id}/commands`` (or a guild's): replace the scope's commands, keeping the ids of
     those of the same name. Discord refuses more than 100 (30032) and any command that breaks its schema
     rules."""
@@ -95,7 +93,7 @@ async def put_commands(sandbox: Sandbox, request: web.Request) -> web.StreamResp
     return json_response(stored)
 
 
-async def get_commands(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+async def get_commands(sandbox: Host, request: web.Request) -> web.StreamResponse:
     """``GET /applications/{id}/commands`` (or a guild's): the scope's commands as Discord stored them."""
     return json_response(sandbox.world.commands.get(_scope(sandbox, request), []))
 

@@ -3,31 +3,27 @@ deleting messages, and typing."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from aiohttp import web
 
 from bot.sandbox import permissions as perms
+from bot.sandbox.host import Host
 from bot.sandbox.middleware import json_response, read_body
 from bot.sandbox.state import EPHEMERAL, FORUMS, Payload, unknown
 
-if TYPE_CHECKING:
-    from bot.sandbox.server import Sandbox
 
-
-def visible_channel(sandbox: Sandbox, channel_id: str, needed: int = perms.VIEW_CHANNEL) -> Payload:
+def visible_channel(sandbox: Host, channel_id: str, needed: int = perms.VIEW_CHANNEL) -> Payload:
     """The channel, if the bot has ``needed`` there (404 if unknown, 403 50001 or 50013 if not)."""
     channel = sandbox.world.channel(channel_id)
     sandbox.world.require(sandbox.world.bot_id, channel_id, needed)
     return channel
 
 
-async def get_channel(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+async def get_channel(sandbox: Host, request: web.Request) -> web.StreamResponse:
     """``GET /channels/{id}``: 404 if unknown, 403 if the bot cannot view it."""
     return json_response(visible_channel(sandbox, request.match_info["channel_id"]))
 
 
-async def patch_channel(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+async def patch_channel(sandbox: Host, request: web.Request) -> web.StreamResponse:
     """``PATCH /channels/{id}`` (Modify Channel): 403 without View Channel; a thread needs its owner or
     Manage Threads, any other channel Manage Channels."""
     channel_id = request.match_info["channel_id"]
@@ -36,13 +32,13 @@ async def patch_channel(sandbox: Sandbox, request: web.Request) -> web.StreamRes
     return json_response(world.update_thread(channel_id, world.bot_id, await request.json()))
 
 
-async def no_content(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+async def no_content(sandbox: Host, request: web.Request) -> web.StreamResponse:
     """Typing, or joining a thread: nothing to answer once the channel is known."""
     sandbox.world.channel(request.match_info["channel_id"])
     return web.Response(status=204)
 
 
-async def history(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+async def history(sandbox: Host, request: web.Request) -> web.StreamResponse:
     """``GET /channels/{id}/messages``: before/after/around paging, at most ``limit``; without Read Message
     History Discord answers an empty list, not an error."""
     channel_id = request.match_info["channel_id"]
@@ -64,7 +60,7 @@ async def history(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
     )
 
 
-async def post_message(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+async def post_message(sandbox: Host, request: web.Request) -> web.StreamResponse:
     """``POST /channels/{id}/messages``: files need Attach Files (403); embeds without Embed Links are dropped
     silently, as Discord does."""
     channel_id = request.match_info["channel_id"]
@@ -77,7 +73,7 @@ async def post_message(sandbox: Sandbox, request: web.Request) -> web.StreamResp
     return json_response(world.create_message(channel_id, world.bot_id, body, files=files))
 
 
-async def get_message(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+async def get_message(sandbox: Host, request: web.Request) -> web.StreamResponse:
     """``GET /channels/{id}/messages/{id}``: needs View Channel and Read Message History; an ephemeral message
     is unknown (404)."""
     channel_id = request.match_info["channel_id"]
@@ -88,7 +84,7 @@ async def get_message(sandbox: Sandbox, request: web.Request) -> web.StreamRespo
     return json_response(message)
 
 
-async def patch_message(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+async def patch_message(sandbox: Host, request: web.Request) -> web.StreamResponse:
     """``PATCH /channels/{id}/messages/{id}``: only the bot's own messages (50005), not in a locked or
     archived thread; an ephemeral message is not in the channel (404 Unknown Message: only its
     interaction's token edits it, for the token's 15 minutes). A public interaction response is
@@ -101,7 +97,7 @@ async def patch_message(sandbox: Sandbox, request: web.Request) -> web.StreamRes
     return json_response(world.edit_message(info["channel_id"], info["message_id"], world.bot_id, body))
 
 
-async def delete_message(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+async def delete_message(sandbox: Host, request: web.Request) -> web.StreamResponse:
     """``DELETE /channels/{id}/messages/{id}``: the bot's own, or anyone's with Manage Messages (403
     otherwise)."""
     info = request.match_info

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from aiohttp import web
 
+from bot.sandbox.host import Host
 from bot.sandbox.middleware import json_response
 from bot.sandbox.state import THREADS, ApiError
 
-if TYPE_CHECKING:
-    from bot.sandbox.server import Sandbox
 
-
-def _bot_in_guild(sandbox: Sandbox, request: web.Request) -> str:
+def _bot_in_guild(sandbox: Host, request: web.Request) -> str:
     """The guild's id; 404 for an unknown guild, 403 50001 for one the bot is not in."""
     guild_id = request.match_info["guild_id"]
     sandbox.world.guild(guild_id)
@@ -22,14 +18,14 @@ def _bot_in_guild(sandbox: Sandbox, request: web.Request) -> str:
     return guild_id
 
 
-async def get_guild(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+async def get_guild(sandbox: Host, request: web.Request) -> web.StreamResponse:
     """``GET /guilds/{id}`` with its roles; 403 Missing Access (50001) for a server the bot is not in."""
     guild_id = _bot_in_guild(sandbox, request)
     world = sandbox.world
     return json_response(world.guild(guild_id) | {"roles": list(world.roles[guild_id].values())})
 
 
-async def guild_channels(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+async def guild_channels(sandbox: Host, request: web.Request) -> web.StreamResponse:
     """``GET /guilds/{id}/channels``: the server's channels, threads excluded, as Discord lists them."""
     guild_id = _bot_in_guild(sandbox, request)
     channels = [
@@ -38,13 +34,13 @@ async def guild_channels(sandbox: Sandbox, request: web.Request) -> web.StreamRe
     return json_response(channels)
 
 
-async def get_member(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+async def get_member(sandbox: Host, request: web.Request) -> web.StreamResponse:
     """``GET /guilds/{id}/members/{user}``: 404 Unknown Member (10007) for a user who is not one."""
     guild_id = _bot_in_guild(sandbox, request)
     return json_response(sandbox.world.member(guild_id, request.match_info["user_id"]))
 
 
-async def active_threads(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+async def active_threads(sandbox: Host, request: web.Request) -> web.StreamResponse:
     """``GET /guilds/{id}/threads/active``: the unarchived threads the bot can view, all in one answer."""
     guild_id = _bot_in_guild(sandbox, request)
     world = sandbox.world

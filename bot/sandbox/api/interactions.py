@@ -1,57 +1,22 @@
-"""Interactions: the record of each one a member starts, ``POST /interactions/{id}/{token}/callback``,
-and the messages an answer or a follow-up makes (follow-ups and edits come through the webhook
-routes with the interaction's token, see :mod:`bot.sandbox.api.webhooks`)."""
+"""Interactions (each one's record is :class:`~bot.sandbox.host.InteractionRecord`):
+``POST /interactions/{id}/{token}/callback``, and the messages an answer or a follow-up makes
+(follow-ups and edits come through the webhook routes with the interaction's token, see
+:mod:`bot.sandbox.api.webhooks`)."""
 
 from __future__ import annotations
 
-import asyncio
 import time
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from bot.sandbox.host import Host, InteractionRecord
 from bot.sandbox.middleware import ARRIVED_AT, Files, json_response, read_body
-from bot.sandbox.protocol import CallbackType, InteractionType
+from bot.sandbox.protocol import CallbackType
 from bot.sandbox.state import CHAT_INPUT_COMMAND, EPHEMERAL, ApiError, Payload, unknown
-
-if TYPE_CHECKING:
-    from bot.sandbox.server import Sandbox
-
-
-@dataclass
-class InteractionRecord:
-    """One interaction the sandbox sent the bot, and what the bot has done with it: how it responded, the
-    messages it sent, the choices or modal it answered with."""
-
-    id: str
-    token: str
-    kind: InteractionType
-    user_id: str
-    channel_id: str
-    name: str
-    response_type: CallbackType | None = None
-    original_id: str | None = None
-    ephemeral: bool = False
-    message_ids: list[str] = field(default_factory=list)
-    choices: list[Payload] | None = None
-    modal: Payload | None = None
-    source_message: tuple[str, str] | None = None
-    answered: asyncio.Event = field(default_factory=asyncio.Event)
-    last_activity: float = field(default_factory=time.monotonic)
-    created_at: float = field(default_factory=time.monotonic)
-    answered_at: float | None = None
-    original_deleted: bool = False
-    """The deferred ("thinking…") response was deleted before any follow-up replaced it."""
-
-    @property
-    def deferred_message(self) -> bool:
-        """Answered with "thinking…" (type 5): the first follow-up replaces it."""
-        return self.response_type == CallbackType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE
 
 
 def interaction_for(
-    sandbox: Sandbox, application_id: str, token: str, request: web.Request
+    sandbox: Host, application_id: str, token: str, request: web.Request
 ) -> InteractionRecord | None:
     """The interaction whose token this webhook call uses, or None for a real webhook.
 
@@ -69,7 +34,7 @@ def interaction_for(
     return record
 
 
-async def callback(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+async def callback(sandbox: Host, request: web.Request) -> web.StreamResponse:
     """``POST /interactions/{id}/{token}/callback``: 404 (10062) for an unknown token or after the
     deadline (Discord's 3 s), 400 (40060) for a second response, 50035 for an unknown type."""
     record = sandbox.interactions.get(request.match_info["interaction_token"])
@@ -125,7 +90,7 @@ async def callback(sandbox: Sandbox, request: web.Request) -> web.StreamResponse
     return json_response({"interaction": interaction, "resource": resource})
 
 
-def _respond_message(sandbox: Sandbox, record: InteractionRecord, data: Payload, files: Files) -> Payload:
+def _respond_message(sandbox: Host, record: InteractionRecord, data: Payload, files: Files) -> Payload:
     flags = int(data.get("flags") or 0)
     record.ephemeral = bool(flags & EPHEMERAL)
     message = _interaction_message(sandbox, record, data, files, flags)
@@ -133,7 +98,7 @@ def _respond_message(sandbox: Sandbox, record: InteractionRecord, data: Payload,
     return message
 
 
-def follow_up(sandbox: Sandbox, record: InteractionRecord, body: Payload, files: Files) -> Payload:
+def follow_up(sandbox: Host, record: InteractionRecord, body: Payload, files: Files) -> Payload:
     """A follow-up message; after a deferral the first one replaces "thinking…"."""
     if record.response_type is None:
         raise ApiError(400, 10015, "Unknown Webhook: the interaction was not answered yet")
@@ -148,7 +113,7 @@ def follow_up(sandbox: Sandbox, record: InteractionRecord, body: Payload, files:
 
 
 def _interaction_message(
-    sandbox: Sandbox, record: InteractionRecord, data: Payload, files: Files, flags: int
+    sandbox: Host, record: InteractionRecord, data: Payload, files: Files, flags: int
 ) -> Payload:
     world = sandbox.world
     metadata = {

@@ -3,22 +3,18 @@ a public or a private thread), thread members, and archived threads."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from aiohttp import web
 
 from bot.sandbox import permissions as perms
 from bot.sandbox.api.channels import visible_channel
+from bot.sandbox.host import Host
 from bot.sandbox.middleware import json_response, read_body
 from bot.sandbox.state import ANNOUNCEMENT_THREAD, FORUMS, PRIVATE_THREAD, PUBLIC_THREAD, invalid_form
-
-if TYPE_CHECKING:
-    from bot.sandbox.server import Sandbox
 
 DEFAULT_ARCHIVE_MINUTES = 1440
 
 
-async def start_thread(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+async def start_thread(sandbox: Host, request: web.Request) -> web.StreamResponse:
     """``POST /channels/{id}/messages/{id}/threads``: a thread from a message, which gets the message's id."""
     info = request.match_info
     body = await request.json()
@@ -32,7 +28,7 @@ async def start_thread(sandbox: Sandbox, request: web.Request) -> web.StreamResp
     return json_response(thread, 201)
 
 
-async def create_thread(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+async def create_thread(sandbox: Host, request: web.Request) -> web.StreamResponse:
     """``POST /channels/{id}/threads``: in a forum, a post with its first message; elsewhere ``type`` is
     required (v10), and only 10, 11 or 12 are accepted (50035)."""
     channel_id = request.match_info["channel_id"]
@@ -65,7 +61,7 @@ async def create_thread(sandbox: Sandbox, request: web.Request) -> web.StreamRes
     return json_response(world.create_thread(channel_id, world.bot_id, name, minutes), 201)
 
 
-async def add_thread_member(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+async def add_thread_member(sandbox: Host, request: web.Request) -> web.StreamResponse:
     """``PUT /channels/{id}/thread-members/{user}``: refused in an archived thread, without the right to send
     there, or in a private thread that is not invitable without Manage Threads."""
     info = request.match_info
@@ -73,14 +69,14 @@ async def add_thread_member(sandbox: Sandbox, request: web.Request) -> web.Strea
     return web.Response(status=204)
 
 
-async def get_thread_member(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+async def get_thread_member(sandbox: Host, request: web.Request) -> web.StreamResponse:
     """``GET /channels/{id}/thread-members/{user}``: 404 if the user has not joined the thread."""
     info = request.match_info
     visible_channel(sandbox, info["channel_id"])
     return json_response(sandbox.world.thread_member(info["channel_id"], info["user_id"]))
 
 
-async def archived_threads(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+async def archived_threads(sandbox: Host, request: web.Request) -> web.StreamResponse:
     """``GET /channels/{id}/threads/archived/public``: latest archived first, paged by ``before``; needs View
     Channel and Read Message History (403)."""
     channel_id = request.match_info["channel_id"]

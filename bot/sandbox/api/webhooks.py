@@ -5,19 +5,16 @@ interaction's token in place of a webhook's (see :func:`~bot.sandbox.api.interac
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from bot.sandbox.api.interactions import follow_up, interaction_for
+from bot.sandbox.host import Host
 from bot.sandbox.middleware import json_response, read_body
 from bot.sandbox.state import unknown
 
-if TYPE_CHECKING:
-    from bot.sandbox.server import Sandbox
 
-
-async def channel_webhooks(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+async def channel_webhooks(sandbox: Host, request: web.Request) -> web.StreamResponse:
     """``GET /channels/{id}/webhooks``: needs Manage Webhooks (403), and the bot owner's 2FA where the server
     requires it for moderation (60003)."""
     return json_response(
@@ -25,7 +22,7 @@ async def channel_webhooks(sandbox: Sandbox, request: web.Request) -> web.Stream
     )
 
 
-async def create_webhook(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+async def create_webhook(sandbox: Host, request: web.Request) -> web.StreamResponse:
     """``POST /channels/{id}/webhooks``: needs Manage Webhooks; Discord refuses a bad name, a channel that
     takes no webhooks, and more than ``MAX_WEBHOOKS`` per channel."""
     body = await request.json()
@@ -35,7 +32,7 @@ async def create_webhook(sandbox: Sandbox, request: web.Request) -> web.StreamRe
     return json_response(hook)
 
 
-async def execute_webhook(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+async def execute_webhook(sandbox: Host, request: web.Request) -> web.StreamResponse:
     """``POST /webhooks/{id}/{token}``: an interaction token's follow-up, or a real webhook's message (204
     unless ``wait``); a forum needs ``thread_name`` or ``thread_id``."""
     info = request.match_info
@@ -49,7 +46,7 @@ async def execute_webhook(sandbox: Sandbox, request: web.Request) -> web.StreamR
     return json_response(message) if wait else web.Response(status=204)
 
 
-async def webhook_message(sandbox: Sandbox, request: web.Request) -> web.StreamResponse:
+async def webhook_message(sandbox: Host, request: web.Request) -> web.StreamResponse:
     """``GET|PATCH|DELETE /webhooks/{id}/{token}/messages/{id}``: a webhook's own message, or an interaction's
     (``@original`` is its response); 404 for anything else."""
     info = request.match_info

@@ -5,6 +5,9 @@ and their tasks are owned by a :class:`TaskSet` that cancels and awaits them on 
 unexpected exception (a locked database, a bug, a network error nobody foresaw) costs a logged
 traceback and a bounded pause, never the work itself: "the publisher stopped" is not a state the
 bot can be in while it runs.
+
+Plain asyncio, no discord: it sits low in the layers (above the store, whose outage error it
+knows) so that the archive's recorder and backfill use it without belonging to the Discord layer.
 """
 
 from __future__ import annotations

@@ -1,0 +1,99 @@
+"""The Markdown export: the article, each section followed by its discussion (replies nested under
+what they answer), the original comments, then the questions asked with ``/ask``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.archive.export.common import (
+    COMMENT_TIMES_NOTE,
+    TIMES_NOTE,
+    Node,
+    answer_lines,
+    asked_where,
+    asker_label,
+    by_section,
+    comment_tree,
+    utc_time,
+)
+from bot.domain.answer import AskedQuestion
+from bot.domain.article import Article, Comment
+from bot.domain.message import StoredMessage, as_shown
+from bot.markup import quote_paragraphs
+
+
+def to_markdown(article: Article, messages: list[StoredMessage], asks: Sequence[AskedQuestion] = ()) -> str:
+    """The article, each section with its discussion, the original comments, then the questions
+    asked with ``/ask`` and their answers."""
+    messages = [as_shown(m) for m in messages]
+    out = [f"# {article.display_title}", ""]
+    meta = [
+        f"by {article.author}" if article.author else "",
+        article.published.isoformat() if article.published else "",
+    ]
+    meta.append(f"source: [{article.url}]({article.url})" if article.url else f"source: {article.source}")
+    out += ["*" + " · ".join(m for m in meta if m) + "*", ""]
+    notes = [TIMES_NOTE, COMMENT_TIMES_NOTE] if article.comments else [TIMES_NOTE]
+    out += ["*" + " ".join(notes) + "*", ""]
+    discussion = by_section(article, messages)
+    for section in article.sections:
+        heading = f" · {section.heading}" if section.heading else ""
+        out += [f"## §{section.index}/{len(article.sections)}{heading}", "", section.text, ""]
+        roots = discussion.get(section.index, [])
+        if roots:
+            out += [f"### Discussion of §{section.index}", ""]
+            out += _markdown_nodes(roots, 0)
+            out.append("")
+    if article.author_bio:
+        out += ["## About the author", "", article.author_bio, ""]
+    if article.comments or discussion.get(None):
+        out += ["## Comments", ""]
+        for comment, replies in comment_tree(article.comments):
+            out += _markdown_comment(comment, 0)
+            for reply in replies:
+                out += _markdown_comment(reply, 1)
+        out += _markdown_nodes(discussion.get(None, []), 0)
+    if asks:
+        out += ["## Questions asked", ""]
+        for asked in asks:
+            where = asked_where(asked)
+            place = f" · [where]({where})" if where else ""
+            out.append(f"- **{asker_label(asked)}** asked · {utc_time(asked.asked_at)}{place}")
+            answer = answer_lines(asked.answer, subtext="*{}*")
+            out += _indent(f"**Q:** {asked.question}\n\n**A:**\n\n{answer}", 0)
+            out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _indent(text: str, level: int) -> list[str]:
+    pad = "  " * level
+    return [f"{pad}  {line}" if line else "" for line in text.split("\n")]
+
+
+def _markdown_comment(comment: Comment, level: int) -> list[str]:
+    when = f" · {comment.posted:%Y-%m-%d %H:%M} (page time)" if comment.posted else ""
+    text = quote_paragraphs(comment.text, {q.text for q in comment.quotes})
+    lines = [f"{'  ' * level}- **{comment.author}** (original comment){when}"]
+    lines += _indent(text, level)
+    return [*lines, ""]
+
+
+def _markdown_nodes(nodes: list[Node], level: int) -> list[str]:
+    lines: list[str] = []
+    for node in nodes:
+        message = node.message
+        edited = " (edited)" if message.edited_at else ""
+        lines.append(f"{'  ' * level}- **{message.author_name}** · {utc_time(message.created_at)}{edited}")
+        lines += _indent(_content(message), level)
+        lines.append("")
+        lines += _markdown_nodes(node.replies, level + 1)
+    return lines
+
+
+def _content(message: StoredMessage) -> str:
+    if message.deleted_at:
+        return "*(message deleted)*"
+    text = message.content
+    for name, url, _size in message.attachments:
+        text += f"\n[{name}]({url})"
+    return text or "*(no text)*"

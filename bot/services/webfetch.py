@@ -1,0 +1,331 @@
+"""Fetching an article's page for ``/article import url:`` and ``readalong import URL``: safe to offer
+every admin of every server the bot is in.
+
+Any admin can make the bot fetch an address, so the bot must not become a way into the network it runs
+in (server-side request forgery): every host is resolved and each of its addresses checked before the
+connection is made (:class:`GuardedResolver` is the connector's resolver, so what is checked is what is
+connected to, and a redirect is checked again the same way); loopback, private, link-local (cloud
+metadata), multicast, reserved and unspecified addresses are refused in IPv4, IPv6 and IPv4-mapped forms,
+and so are the spellings a browser reads as an address (``http://2130706433/``, ``http://0x7f.1/``).
+``READALONG_ALLOW_PRIVATE_URLS=1`` lifts that for the sandbox and hand tests.
+
+The rest bounds what one fetch may cost: 10 s in all, the 2 MB of files (counted while reading, not
+from ``Content-Length``), 5 redirects, HTML, Markdown and plain text only, no credentials in the URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import re
+import socket
+import ssl
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+
+from bot.articles.parse import MAX_ARTICLE_BYTES
+from bot.errors import ReadalongError
+
+log = logging.getLogger(__name__)
+
+TIMEOUT_SECONDS = 10.0
+MAX_REDIRECTS = 5
+PAGE_TYPES = {
+    "text/html": "html",
+    "application/xhtml+xml": "html",
+    "text/markdown": "markdown",
+    "text/x-markdown": "markdown",
+    "text/plain": "text",
+}
+
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+class FetchError(ReadalongError):
+    """A page could not be fetched; the message says why in one line and what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """One address a host resolves to: ``ip`` is what the guard checks and what is connected to, unless
+    a test's resolver routes it elsewhere (``connect_host``/``connect_port``: the local server standing
+    in for a real site, while the guard still checks the site's public address)."""
+
+    ip: str
+    connect_host: str | None = None
+    connect_port: int | None = None
+
+
+Resolve = Callable[[str, int], Awaitable[Sequence[Address]]]
+"""Host and port to the addresses to connect to."""
+
+
+async def system_resolve(host: str, port: int) -> Sequence[Address]:
+    """The system resolver (``getaddrinfo``), every address it gives."""
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        raise FetchError(f"{host}: no such host (its name does not resolve)") from None
+    return [Address(str(info[4][0])) for info in infos]
+
+
+def refused_address(ip: str) -> str | None:
+    """Why connecting to ``ip`` is refused (``loopback``, ``private``…), or None for a public address."""
+    try:
+        address = ipaddress.ip_address(ip.split("%", maxsplit=1)[0])
+    except ValueError:
+        return "not an address"
+    if isinstance(address, ipaddress.IPv6Address):
+        mapped = address.ipv4_mapped or address.sixtofour or (address.teredo[1] if address.teredo else None)
+        if mapped is None and address in _NAT64:
+            # NAT64 (RFC 6052): the last 32 bits are the IPv4 address a gateway connects to.
+            mapped = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if mapped is not None:
+            return refused_address(str(mapped)) or None
+    for kind, test in (
+        ("unspecified", address.is_unspecified),
+        ("loopback", address.is_loopback),
+        ("link-local", address.is_link_local),
+        ("multicast", address.is_multicast),
+        ("reserved", address.is_reserved),
+        ("private", address.is_private),
+    ):
+        if test:
+            return kind
+    if not address.is_global:
+        return "not public"
+    return None
+
+
+def literal_address(host: str) -> str | None:
+    """The address a host written as one means, however it is spelled: ``127.0.0.1``, ``[::1]``,
+    and the forms browsers and ``inet_aton`` accept (``2130706433``, ``0x7f.1``, ``0177.0.0.1``)."""
+    host = host.strip("[]")
+    try:
+        return str(ipaddress.ip_address(host.split("%")[0]))
+    except ValueError:
+        pass
+    if re.fullmatch(r"(?:0x[0-9a-f]+|\d+)(?:\.(?:0x[0-9a-f]+|\d+)){0,3}\.?", host, re.I):
+        try:
+            return socket.inet_ntoa(socket.inet_aton(host.rstrip(".")))
+        except OSError:
+            return host  # a number no address reads: refused as "not an address"
+    return None
+
+
+class GuardedResolver(AbstractResolver):
+    """The connector's resolver: resolves with ``resolve`` and refuses the host if any of its addresses is
+    not public (one bad address is enough: the connection could go to it)."""
+
+    def __init__(self, resolve: Resolve, *, allow_private: bool) -> None:
+        self._resolve = resolve
+        self._allow_private = allow_private
+
+    async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET) -> list[ResolveResult]:
+        """The checked addresses of ``host``, as aiohttp's connector wants them."""
+        addresses = await self._resolve(host, port)
+        if not addresses:
+            raise FetchError(f"{host}: no such host (its name does not resolve)")
+        for address in addresses:
+            why = None if self._allow_private else refused_address(address.ip)
+            if why is not None:
+                raise FetchError(
+                    f"{host}: resolves to a {why} address ({address.ip}); only public web addresses are fetched"
+                )
+        results: list[ResolveResult] = []
+        for address in addresses:
+            target = address.connect_host or address.ip
+            results.append(
+                ResolveResult(
+                    hostname=host,
+                    host=target,
+                    port=address.connect_port or port,
+                    family=socket.AF_INET6 if ":" in target else socket.AF_INET,
+                    proto=0,
+                    flags=socket.AI_NUMERICHOST,
+                )
+            )
+        return results
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """A page as fetched: the address it ended at (after redirects), what kind it is, its text."""
+
+    url: str
+    kind: str
+    """``html``, ``markdown`` or ``text``."""
+    text: str
+    status: int = 200
+
+
+def user_agent() -> str:
+    """``Readalong/<version>``, so a site's operator can see who fetched and why."""
+    try:
+        own = version("readalong")
+    except PackageNotFoundError:
+        own = "0"
+    return f"Readalong/{own} (+a Discord bot fetching an article a server's admin asked for)"
+
+
+class Fetcher:
+    """Fetches pages with the guard and the bounds of this module; one per import (or per bot), closed
+    with :meth:`close`. ``resolve`` is the system resolver unless a test routes names to a local server."""
+
+    def __init__(
+        self,
+        *,
+        allow_private: bool = False,
+        resolve: Resolve = system_resolve,
+        timeout: float = TIMEOUT_SECONDS,
+        max_bytes: int = MAX_ARTICLE_BYTES,
+        max_redirects: int = MAX_REDIRECTS,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
+        self.allow_private = allow_private
+        self._tls = tls
+        """Certificates trusted for https: the system's unless a test serves its own."""
+        self._resolve = resolve
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        self.max_redirects = max_redirects
+
+    async def get(self, url: str) -> Fetched:
+        """The page at ``url``; a :class:`FetchError` saying in one line why not."""
+        try:
+            return await asyncio.wait_for(self._get(url), self.timeout)
+        except TimeoutError:
+            raise FetchError(
+                f"{_name(url)}: too slow (no whole page within {self.timeout:g} s); try again later"
+            ) from None
+
+    async def _get(self, url: str) -> Fetched:
+        connector = aiohttp.TCPConnector(
+            resolver=GuardedResolver(self._resolve, allow_private=self.allow_private),
+            use_dns_cache=False,
+            limit=2,
+            ssl=self._tls if self._tls is not None else True,
+        )
+        headers = {"User-Agent": user_agent(), "Accept": "text/html, text/markdown;q=0.9, text/plain;q=0.8"}
+        async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
+            current = url
+            for _ in range(self.max_redirects + 1):
+                self.check_url(current)
+                try:
+                    async with session.get(current, allow_redirects=False) as response:
+                        if response.status in (301, 302, 303, 307, 308):
+                            location = response.headers.get("Location")
+                            if not location:
+                                raise FetchError(f"{_name(current)}: redirects without saying where")
+                            current = urljoin(current, location)
+                            continue
+                        return await self._read(current, response)
+                except FetchError:
+                    raise
+                except aiohttp.ClientConnectorError as error:
+                    cause = error.os_error
+                    if isinstance(cause, FetchError):
+                        raise cause from None
+                    raise FetchError(
+                        f"{_name(current)}: cannot connect ({error.strerror or cause})"
+                    ) from None
+                except (aiohttp.ClientError, OSError) as error:
+                    if isinstance(error.__cause__, FetchError):
+                        raise error.__cause__ from None
+                    raise FetchError(f"{_name(current)}: the fetch failed ({_one_line(error)})") from None
+            raise FetchError(
+                f"{_name(url)}: more than {self.max_redirects} redirects; give the final address"
+            )
+
+    def check_url(self, url: str) -> None:
+        """Refuse an address before connecting: not http(s), credentials in it, a host written as an
+        address that is not public."""
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            raise FetchError(f"{_name(url)}: is not a web address (http:// or https://)")
+        if parts.username is not None or parts.password is not None:
+            raise FetchError(
+                f"{_name(url)}: has a user name or password in it; give the address without them"
+            )
+        literal = literal_address(parts.hostname)
+        if literal is not None and not self.allow_private:
+            why = refused_address(literal)
+            if why is not None:
+                raise FetchError(
+                    f"{_name(url)}: is a {why} address ({literal}); only public web addresses are fetched"
+                )
+
+    async def _read(self, url: str, response: aiohttp.ClientResponse) -> Fetched:
+        if response.status in {404, 410}:
+            raise FetchError(f"{_name(url)}: not found (HTTP {response.status}); check the address")
+        content_type = response.content_type.lower()
+        kind = PAGE_TYPES.get(content_type)
+        if response.status >= 400:
+            if response.status in (401, 403, 429, 503) and kind == "html":
+                body = await self._body(url, response)
+                return Fetched(url, kind, body, response.status)
+            raise FetchError(f"{_name(url)}: the site answered HTTP {response.status}, not the page")
+        if kind is None:
+            raise FetchError(
+                f"{_name(url)}: is {content_type or 'of no stated type'}, not a web page (HTML, Markdown or"
+                " plain text)"
+            )
+        declared = response.content_length
+        if declared is not None and declared > self.max_bytes:
+            raise FetchError(_too_large(url, declared, self.max_bytes))
+        return Fetched(url, kind, await self._body(url, response), response.status)
+
+    async def _body(self, url: str, response: aiohttp.ClientResponse) -> str:
+        data = bytearray()
+        async for chunk in response.content.iter_chunked(64 * 1024):
+            data += chunk
+            if len(data) > self.max_bytes:
+                raise FetchError(_too_large(url, len(data), self.max_bytes))
+        return _decode(bytes(data), response.charset)
+
+
+def _decode(data: bytes, charset: str | None) -> str:
+    if charset is None:
+        declared = re.search(rb"<meta[^>]+charset=[\"']?([A-Za-z0-9_-]+)", data[:4096], re.I)
+        charset = declared.group(1).decode("ascii") if declared else "utf-8"
+    try:
+        return data.decode(charset, errors="replace")
+    except LookupError:
+        return data.decode("utf-8", errors="replace")
+
+
+def _too_large(url: str, size: int, limit: int) -> str:
+    return (
+        f"{_name(url)}: is too large (over {limit / 1e6:.0f} MB; the limit is {limit / 1e6:.0f} MB)"
+        if (size > limit)
+        else f"{_name(url)}: is too large"
+    )
+
+
+def _name(url: str) -> str:
+    parts = urlsplit(url)
+    shown = (parts.hostname or "") + (f":{parts.port}" if _port(parts) else "") + parts.path
+    return (shown or url)[:120]
+
+
+def _port(parts: Any) -> int | None:
+    try:
+        return int(parts.port) if parts.port else None
+    except ValueError:
+        return None
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())[:160] or type(error).__name__
