@@ -196,7 +196,7 @@ async def delete(
             await events.settled(posting.id, within / len(postings))
 
     removed = await articles_service.delete_article(
-        store, guild_id, article_id, archive=archive, settle=settle
+        store, guild_id, article_id, archive=archive, settle=settle, events=article_events
     )
     events.announce(PostingChange("deleted", article_id))
     return removed
