@@ -24,7 +24,7 @@ from bot.cli import ask as ask_cli
 from bot.cli import db as db_cli
 from bot.cli import sandbox as sandbox_cli
 from bot.discordfmt.words import count
-from bot.domain.database import Database, PostgresUrl, parse_database
+from bot.domain.database import Database, parse_database
 from bot.domain.posting import ArticleListing
 from bot.errors import ReadalongError, SettingsError
 from bot.logs import setup_logging
@@ -34,7 +34,7 @@ from bot.services.stores import open_existing_store
 from bot.services.webfetch import Fetcher
 from bot.settings import DB_NAME, SANDBOX_WORLD, Settings, parse_shards
 from bot.stopping import StopSignals
-from bot.store import Store, describe_driver_error
+from bot.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -115,13 +115,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     database or file error) is one line on stderr and status 2."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    db_path: Path | None = args.db if isinstance(args.db, Path) else None
-    db_url: PostgresUrl | None = args.db if isinstance(args.db, PostgresUrl) else None
     try:
         settings = Settings.from_env()
         if args.db is not None:
             settings = settings.with_db(args.db)
-        db_path, db_url = settings.db_path, settings.db_url
+        db_path = settings.db_path
         if settings.on_default_file and args.command not in ("sandbox", "db"):
             refuse_a_previous_default(db_path)
         if args.command in ("import", "run") and settings.on_default_file:
@@ -151,15 +149,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{error.filename}: " if error.filename else ""
         print(f"readalong: error: {where}{error.strerror or error}", file=sys.stderr)
         return 2
-    except Exception as error:
-        # A driver's refusal beyond the store's own checks: SQLite's (locked, damaged pages,
-        # read-only...) or PostgreSQL's (the server gone, permissions, a constraint), named by the
-        # server without its password.
-        described = describe_driver_error(error, db_url or db_path or Path("readalong.db"))
-        if described is None:
-            raise
-        line = str(described).splitlines()[0]
-        print(f"readalong: error: {line}", file=sys.stderr)
+    except StoreError as error:
+        # A statement the database refused beyond the store's own checks (locked, damaged pages,
+        # a full disk, a constraint), named by the store: its file, or its server without the password.
+        print(f"readalong: error: {str(error).splitlines()[0]}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -22,7 +22,7 @@ from bot.sandbox.server import Sandbox, Seed
 from bot.services.articles import import_article
 from bot.settings import DB_NAME, SANDBOX_WORLD, Settings
 from bot.stopping import StopSignals
-from bot.store import Store, describe_driver_error
+from bot.store import Store
 
 SAMPLE = "the-lessons-of-zhanaozen.txt"
 WORLD = SANDBOX_WORLD
@@ -53,12 +53,6 @@ def run_sandbox(args: argparse.Namespace, settings: Settings) -> int:
             asyncio.run(_main(args, settings, folder))
         except KeyboardInterrupt:
             print(file=sys.stderr)
-        except Exception as error:
-            # The CLI would name the default database; the sandbox's is in its own folder.
-            described = describe_driver_error(error, folder / DB_NAME)
-            if described is None:
-                raise
-            raise described from None
     return 0
 
 

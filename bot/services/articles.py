@@ -17,7 +17,8 @@ from bot.errors import NotFoundError, ReadalongError
 from bot.services.events import ArticleEvents
 from bot.services.webfetch import Fetcher
 from bot.store import Store
-from bot.store.articles import Removed, SameContentError, check_article_id, content_hash
+from bot.store.article_ids import SameContentError, check_article_id, content_hash
+from bot.store.articles import Removed
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import hashlib
-import json
-import re
-import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.domain.article import Article, Comment, CommentQuote, Section, article_slug
 from bot.errors import ConflictError, NotFoundError, ReadalongError
+from bot.store.article_ids import (
+    MAX_SLUG,
+    REFERENCE,
+    SameContentError,
+    check_article_id,
+    content_hash,
+    server_key,
+    slugify,
+)
 
 if TYPE_CHECKING:
     from bot.store.db import Store
-
-ARTICLE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-_MAX_SLUG = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,54 +55,6 @@ class Removed:
     """The article itself is gone: no other server lists, posts or archives it."""
 
 
-def content_hash(article: Article) -> str:
-    """SHA-256 of what the article says: its title, author, date, address, body, author's bio and
-    original comments, not its id, file name or sectioning. The same file imported twice (or the
-    same text in another encoding) has the same hash; one changed word gives another."""
-    said = [
-        article.title,
-        article.author,
-        article.published.isoformat() if article.published else None,
-        article.url,
-        article.body,
-        article.author_bio,
-        [
-            [c.author, c.posted.isoformat(timespec="seconds") if c.posted else None, c.text]
-            for c in article.comments
-        ],
-    ]
-    return hashlib.sha256(json.dumps(said, ensure_ascii=False).encode("utf-8")).hexdigest()
-
-
-def slugify(text: str) -> str:
-    """A lowercase ASCII id made of the words of ``text``, at most 60 characters."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    if len(slug) > _MAX_SLUG:
-        slug = slug[:_MAX_SLUG].rsplit("-", 1)[0]
-    return slug or "article"
-
-
-def check_article_id(article_id: str) -> str:
-    """``article_id`` if it is a valid id (1-64 lowercase letters, digits and dashes), else a ReadalongError
-    that says what is allowed."""
-    if not ARTICLE_ID.match(article_id):
-        raise ReadalongError(
-            f"invalid article id {article_id!r}: use 1-64 lowercase letters, digits and dashes, starting with a letter or digit"
-        )
-    return article_id
-
-
-def server_key(guild_id: int, slug: str) -> str:
-    """The key of a server's article whose slug another article already has as its key; the
-    command line's ``SERVER/ID``."""
-    return f"{guild_id}/{slug}"
-
-
-_REFERENCE = re.compile(r"^(?:(?P<server>[0-9]{1,20})/)?(?P<slug>[^/]+)$")
-"""An article as a command names it: ``ID``, or ``SERVER/ID`` (a server's id, then the article's
-id there)."""
-
 _UNKNOWN = "unknown article {!r}: pick one from the list (see /articles)"
 
 LISTED_IN = (
@@ -109,14 +64,6 @@ LISTED_IN = (
 )
 """Whether article ``a`` is listed in a server (its id twice as parameters): the one definition,
 used by the article queries and by search over the original comments."""
-
-
-class SameContentError(ConflictError):
-    """The article is already stored, under ``article_id``."""
-
-    def __init__(self, article_id: str) -> None:
-        super().__init__(f"the same article is already stored as {article_id}")
-        self.article_id = article_id
 
 
 class ArticleQueries:
@@ -177,7 +124,7 @@ class ArticleQueries:
                 slug, n = base, 1
                 while slug in taken:
                     n += 1
-                    slug = f"{base[: _MAX_SLUG - len(str(n)) - 1]}-{n}"
+                    slug = f"{base[: MAX_SLUG - len(str(n)) - 1]}-{n}"
             row = (
                 article.title,
                 article.author,
@@ -235,20 +182,7 @@ class ArticleQueries:
                 await db.execute(
                     "INSERT INTO article_guilds (article_id, guild_id) VALUES (?, ?)", (chosen, guild_id)
                 )
-        return Article(
-            id=chosen,
-            title=article.title,
-            author=article.author,
-            published=article.published,
-            declared_comments=article.declared_comments,
-            source=article.source,
-            format=article.format,
-            body=article.body,
-            sections=article.sections,
-            author_bio=article.author_bio,
-            comments=article.comments,
-            url=article.url,
-        )
+        return dataclasses.replace(article, id=chosen)
 
     async def _keys(self, guild_id: int | None) -> list[str]:
         """The keys of the articles listed in a server (every article for ``None``), oldest first."""
@@ -267,7 +201,7 @@ class ArticleQueries:
         """The key of the article a member of this server names ``article_id`` (its id there, or
         ``SERVER/ID`` for this server); :class:`NotFoundError` worded as for an id that exists
         nowhere when no article listed here has it (another server's are not looked at)."""
-        match = _REFERENCE.match(article_id)
+        match = REFERENCE.match(article_id)
         if match is None or (match["server"] is not None and int(match["server"]) != guild_id):
             raise NotFoundError(_UNKNOWN.format(article_id))
         slug = match["slug"]
@@ -283,7 +217,7 @@ class ArticleQueries:
         that id (or the shared library has it: its ids are taken in every server), else
         ``SERVER/ID``, the article with that id in that server; a one-line error listing the
         choices when ``ID`` is in several servers."""
-        match = _REFERENCE.match(reference)
+        match = REFERENCE.match(reference)
         if match is None:
             raise NotFoundError(f"no article with id {reference!r} (see `readalong list` or /articles)")
         if match["server"] is not None:

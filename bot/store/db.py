@@ -11,13 +11,9 @@ the SQL they spell differently (:mod:`bot.store.dialect`, the full-text search).
 from __future__ import annotations
 
 import asyncio
-import re
-import sqlite3
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from types import TracebackType
 from typing import cast
@@ -28,52 +24,19 @@ from bot.errors import ReadalongError, ReadOnlyDatabaseError
 from bot.store.articles import ArticleQueries
 from bot.store.availability import Availability
 from bot.store.connection import Connection
-from bot.store.dialect import POSTGRESQL, SQLITE, Dialect
-from bot.store.errors import DatabaseUnavailableError, is_postgres_error, unavailable_from
+from bot.store.dialect import POSTGRESQL, SQLITE
+from bot.store.errors import DatabaseUnavailableError, driver_errors
 from bot.store.guilds import GuildQueries
 from bot.store.messages import MessageQueries
-from bot.store.postgres import PostgresBackend, describe_postgres_error
+from bot.store.migration import Migration, load_migrations
+from bot.store.postgres import PostgresBackend
 from bot.store.postings import PostingQueries
 from bot.store.search import SearchQueries
-from bot.store.sqlite import BUSY_TIMEOUT_SECONDS, SqliteBackend, describe_database_error
-
-_MIGRATION_NAME = re.compile(r"^(?P<number>\d{4})_(?P<name>[a-z0-9_]+)\.sql$")
+from bot.store.sqlite import BUSY_TIMEOUT_SECONDS, SqliteBackend
 
 _transaction_of: ContextVar[object | None] = ContextVar("readalong_store_transaction", default=None)
 """The write transaction the current task is inside, if any (a task created inside one inherits
 the value, so it is compared with the store's transaction still open, not trusted alone)."""
-
-
-class MigrationError(ReadalongError):
-    """A migration failed; the database is left as it was before it."""
-
-
-@dataclass(frozen=True, slots=True)
-class Migration:
-    """One numbered ``NNNN_name.sql`` file; it is applied in one transaction and sets ``PRAGMA user_version``
-    to ``number``."""
-
-    number: int
-    name: str
-    sql: str
-
-
-def load_migrations(folder: Path | None = None, dialect: Dialect = SQLITE) -> list[Migration]:
-    """The migrations in ``folder`` (by default the packaged ones of ``dialect``), in order,
-    numbered 1, 2, 3 and so on."""
-    root = resources.files("bot.store") / "migrations" / dialect.name if folder is None else folder
-    found = []
-    for entry in root.iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append(Migration(int(match["number"]), match["name"], entry.read_text(encoding="utf-8")))
-    found.sort(key=lambda m: m.number)
-    for expected, migration in enumerate(found, start=1):
-        if migration.number != expected:
-            raise MigrationError(
-                f"migration {expected:04d} is missing (found {migration.number:04d}_{migration.name})"
-            )
-    return found
 
 
 class Store:
@@ -102,6 +65,7 @@ class Store:
         self._backend: SqliteBackend | PostgresBackend | None = None
         self._write_lock = asyncio.Lock()
         self._open_transaction: object | None = None
+        self._transaction_db: Connection | None = None
         self.articles = ArticleQueries(self)
         self.postings = PostingQueries(self)
         self.messages = MessageQueries(self)
@@ -139,9 +103,9 @@ class Store:
         backend = self._backend
         if backend is None or backend.reader is None:
             raise RuntimeError("the store is not open")
-        current = self._open_transaction
-        if current is not None and _transaction_of.get() is current and backend.writer is not None:
-            return cast(Connection, backend.writer)
+        current, inside = self._open_transaction, self._transaction_db
+        if current is not None and _transaction_of.get() is current and inside is not None:
+            return inside
         return cast(Connection, backend.reader)
 
     @property
@@ -172,7 +136,9 @@ class Store:
             return
         if self._backend is None:
             migrations = self._migrations if self._migrations is not None else load_migrations()
-            self._backend = SqliteBackend(self.target, migrations, busy_timeout=self._busy_timeout)
+            self._backend = SqliteBackend(
+                self.target, migrations, busy_timeout=self._busy_timeout, notice=self.availability.lost
+            )
         assert isinstance(self._backend, SqliteBackend)
         try:
             await self._backend.open(exclusive=exclusive)
@@ -209,7 +175,9 @@ class Store:
         """The readiness probe: one cheap statement (``SELECT 1`` on PostgreSQL, a read of the
         schema on SQLite). Raises :class:`DatabaseUnavailableError` if the database cannot be
         reached."""
-        await self._opened().ping()
+        backend = self._opened()
+        with driver_errors(self.shown):
+            await backend.ping()
 
     async def reachable(self, within: float) -> bool:
         """Whether the database answers :meth:`ping` within ``within`` seconds (the health check).
@@ -230,18 +198,10 @@ class Store:
 
     @contextmanager
     def _reachable(self) -> Iterator[None]:
-        """A driver's "cannot reach the database" as the store's :class:`DatabaseUnavailableError`,
-        told to :attr:`availability` (PostgreSQL's backend says it itself, where it happens)."""
-        try:
+        """A driver's exception as the store's own (:mod:`bot.store.errors`), naming the database;
+        "cannot reach the database" is also told to :attr:`availability`."""
+        with driver_errors(self.shown, self.availability.lost):
             yield
-        except DatabaseUnavailableError:
-            raise
-        except Exception as error:
-            unavailable = unavailable_from(error) if not isinstance(error, OSError | TimeoutError) else None
-            if unavailable is None:
-                raise
-            self.availability.lost(unavailable)
-            raise unavailable from error
 
     def _opened(self) -> SqliteBackend | PostgresBackend:
         if self._backend is None:
@@ -276,31 +236,30 @@ class Store:
         with self._reachable():
             async with self._write_lock, backend.transaction() as db:
                 self._open_transaction = marker = object()
+                self._transaction_db = cast(Connection, db)
                 token = _transaction_of.set(marker)
                 try:
                     yield cast(Connection, db)
                 finally:
                     self._open_transaction = None
+                    self._transaction_db = None
                     _transaction_of.reset(token)
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[Connection]:
+        """A read connection of its own in one read transaction: every statement reads the
+        database as it was at the first, whatever is written meanwhile (``readalong db copy``)."""
+        backend = self._opened()
+        with self._reachable():
+            async with backend.snapshot() as db:
+                yield cast(Connection, db)
 
     async def schema_version(self) -> int:
         """The number of the last migration applied."""
         if self._backend is None:
             raise RuntimeError("the store is not open")
-        return await self._backend.schema_version()
-
-
-def describe_driver_error(error: BaseException, database: Database) -> ReadalongError | None:
-    """One line for a driver's error that got past the store's own checks (the command line's
-    last resort), or None if ``error`` is not a driver's: above the store, no one names sqlite3
-    or asyncpg."""
-    if isinstance(error, sqlite3.Error):
-        if isinstance(database, PostgresUrl):
-            return None
-        return describe_database_error(error, database)
-    if isinstance(database, PostgresUrl) and is_postgres_error(error):
-        return describe_postgres_error(error, database)
-    return None
+        with self._reachable():
+            return await self._backend.schema_version()
 
 
 def _search_queries(store: Store) -> SearchQueries:

@@ -1,9 +1,8 @@
 """The PostgreSQL backend: connections through :mod:`asyncpg`, migrations, the schema's mark.
 
-The query modules speak the small :class:`~bot.store.connection.Connection` surface with ``?``
-parameters; :class:`PgConnection` gives it to them over asyncpg, translating ``?`` (and ``?N``)
-to PostgreSQL's ``$N``. Reads go through a small pool (several commands read at once); writes
-through one connection, one transaction at a time, as on SQLite.
+The query modules speak to it through :class:`~bot.store.postgres_connection.PgConnection`.
+Reads go through a small pool (several commands read at once); writes through one connection,
+one transaction at a time, as on SQLite.
 
 A Readalong schema is marked by its ``readalong_schema`` table (the application's name and the
 number of the last migration applied); a schema holding other tables and no mark is refused
@@ -14,24 +13,29 @@ lock, so two processes starting at once apply each migration once.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
-import re
-from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.domain.database import PostgresUrl
 from bot.errors import DatabaseError, ReadalongError
-from bot.store.errors import DatabaseUnavailableError, unavailable_from
+from bot.store.errors import (
+    ForeignDatabaseError,
+    NewerDatabaseError,
+    Notice,
+    describe_postgres_error,
+    driver_errors,
+)
+from bot.store.postgres_connection import PgConnection, ignore, require_asyncpg
 from bot.store.schema import check_postgres
 
 if TYPE_CHECKING:
     import asyncpg
-    from asyncpg.pool import PoolConnectionProxy
 
     from bot.domain.shards import ShardSet
-    from bot.store.db import Migration
+    from bot.store.migration import Migration
 
 log = logging.getLogger(__name__)
 
@@ -52,225 +56,11 @@ network) has its shards and postings freed within about a minute, not the server
 hours, so its replacement is not refused meanwhile."""
 READ_POOL_SIZE = 4
 
-ROWS_PER_INSERT = 500
-_MAX_PARAMETERS = 32_767
-"""PostgreSQL's limit on a statement's parameters."""
-_INSERT_VALUES = re.compile(r"(?is)^(\s*INSERT\s+INTO\s+.+?\s+VALUES\s*)(\((?:\s*\?\s*,)*\s*\?\s*\))(.*)$")
-_PARAMETER = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?(\d*)")
-
-
-def to_dollar_parameters(sql: str) -> str:
-    """``sql`` with SQLite's ``?`` and ``?N`` parameters as PostgreSQL's ``$N`` (quoted strings
-    and identifiers left alone)."""
-    counter = 0
-
-    def replace(match: re.Match[str]) -> str:
-        nonlocal counter
-        if not match.group(0).startswith("?"):
-            return match.group(0)
-        if match.group(1):
-            return f"${match.group(1)}"
-        counter += 1
-        return f"${counter}"
-
-    return _PARAMETER.sub(replace, sql)
-
-
-_translate = functools.lru_cache(maxsize=4096)(to_dollar_parameters)
-"""Each statement translated once (the query modules' SQL is a few hundred strings)."""
-
-
-def _storable(value: Any) -> Any:
-    """PostgreSQL's text cannot hold NUL, which SQLite's can: a NUL is stored as U+FFFD."""
-    if isinstance(value, str) and "\x00" in value:
-        return value.replace("\x00", "\ufffd")
-    return value
-
-
-@functools.lru_cache(maxsize=4096)
-def _returns_rows(sql: str) -> bool:
-    """Whether the statement answers with rows (read with ``fetch``) or only a status."""
-    head = sql.lstrip()[:7].upper()
-    return head.startswith(("SELECT", "WITH", "VALUES")) or " RETURNING " in sql.upper()
-
-
-def _count(status: str) -> int:
-    """The row count of a command status (``UPDATE 3``, ``INSERT 0 1``); -1 if it has none."""
-    last = status.rsplit(" ", 1)[-1]
-    return int(last) if last.isdigit() else -1
-
-
-Notice = Callable[[DatabaseUnavailableError], None]
-"""Told each time the server cannot be reached (the store's :class:`~bot.store.availability.Availability`)."""
-
-
-def _ignore(error: DatabaseUnavailableError) -> None:
-    """No one to tell (a backend used on its own, as by ``readalong db copy``)."""
-
-
-@contextmanager
-def reachable(notice: Notice = _ignore) -> Iterator[None]:
-    """Turn asyncpg's "cannot reach the server" failures (refused, reset, closed, shutting down)
-    into the store's :class:`DatabaseUnavailableError`, and tell ``notice``: above the store no
-    one looks at asyncpg's exceptions."""
-    try:
-        yield
-    except DatabaseUnavailableError as error:
-        notice(error)
-        raise
-    except Exception as error:
-        unavailable = unavailable_from(error)
-        if unavailable is None:
-            raise
-        notice(unavailable)
-        raise unavailable from error
-
-
-class PgCursor:
-    """A statement's result, read in full: its rows and the number of rows it changed."""
-
-    def __init__(self, rows: list[Any], rowcount: int) -> None:
-        self._rows = rows
-        self.rowcount = rowcount
-
-    async def fetchone(self) -> Any:
-        """The first row, or None."""
-        return self._rows[0] if self._rows else None
-
-    async def fetchall(self) -> list[Any]:
-        """Every row."""
-        return self._rows
-
-    async def __aiter__(self) -> AsyncIterator[Any]:
-        for row in self._rows:
-            yield row
-
-
-class _Pending:
-    """``execute``'s result: awaited, or used in ``async with``, as aiosqlite's is."""
-
-    def __init__(self, run: Any) -> None:
-        self._run = run
-
-    def __await__(self) -> Generator[Any, None, PgCursor]:
-        return self._run().__await__()  # type: ignore[no-any-return]
-
-    async def __aenter__(self) -> PgCursor:
-        cursor: PgCursor = await self._run()
-        return cursor
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
-
-class PgConnection:
-    """The query modules' :class:`~bot.store.connection.Connection` over asyncpg: one connection,
-    or a pool from which each statement borrows one."""
-
-    def __init__(self, source: asyncpg.Connection[Any] | asyncpg.Pool[Any], notice: Notice = _ignore) -> None:
-        self._source = source
-        self._notice = notice
-
-    def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> _Pending:
-        """Run one statement; the cursor holds its rows (read in full) and its row count."""
-        return _Pending(lambda: self._run(sql, parameters))
-
-    async def execute_fetchall(self, sql: str, parameters: Sequence[Any] = (), /) -> list[Any]:
-        """Run one statement and return its rows."""
-        cursor = await self._run(sql, parameters)
-        return await cursor.fetchall()
-
-    async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> PgCursor:
-        """Run one statement once per row of parameters; the row count is the total.
-
-        An ``INSERT … VALUES (?, …)`` (without ``DO UPDATE``, which may not touch a row twice in
-        one statement) goes as multi-row inserts of up to :data:`ROWS_PER_INSERT` rows: one round
-        trip for a burst of messages rather than one per message."""
-        rows = [[_storable(v) for v in row] for row in parameters]
-        split = _INSERT_VALUES.match(sql)
-        with reachable(self._notice):
-            return await self._executemany(sql, rows, split)
-
-    async def _executemany(self, sql: str, rows: list[list[Any]], split: re.Match[str] | None) -> PgCursor:
-        total = 0
-        async with self._connection() as connection:
-            if split is not None and "DO UPDATE" not in sql.upper() and rows:
-                head, group, tail = split.groups()
-                width = group.count("?")
-                per_statement = max(1, min(ROWS_PER_INSERT, _MAX_PARAMETERS // max(width, 1)))
-                for first in range(0, len(rows), per_statement):
-                    chunk = rows[first : first + per_statement]
-                    statement = _translate(head + ", ".join([group] * len(chunk)) + tail)
-                    status = await connection.execute(statement, *[v for row in chunk for v in row])
-                    total += max(_count(status), 0)
-                return PgCursor([], total)
-            statement = _translate(sql)
-            for row in rows:
-                status = await connection.execute(statement, *row)
-                total += max(_count(status), 0)
-        return PgCursor([], total)
-
-    async def _run(self, sql: str, parameters: Sequence[Any]) -> PgCursor:
-        statement = _translate(sql)
-        values = [_storable(v) for v in parameters]
-        with reachable(self._notice):
-            return await self._fetch(sql, statement, values)
-
-    async def _fetch(self, sql: str, statement: str, values: list[Any]) -> PgCursor:
-        async with self._connection() as connection:
-            if _returns_rows(sql):
-                rows = await connection.fetch(statement, *values)
-                return PgCursor(list(rows), len(rows))
-            status = await connection.execute(statement, *values)
-            return PgCursor([], _count(status))
-
-    @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[asyncpg.Connection[Any] | PoolConnectionProxy[Any]]:
-        import asyncpg
-
-        if isinstance(self._source, asyncpg.Pool):
-            async with self._source.acquire() as connection:
-                yield connection
-        else:
-            yield self._source
-
-
-def require_asyncpg() -> Any:
-    """The :mod:`asyncpg` module, or a one-line error saying how to install it."""
-    try:
-        import asyncpg
-    except ImportError:
-        raise ReadalongError(
-            "PostgreSQL needs the asyncpg driver: pip install 'readalong[postgres]'"
-        ) from None
-    return asyncpg
-
-
-def describe_postgres_error(error: BaseException, url: PostgresUrl) -> DatabaseError:
-    """One line for a PostgreSQL failure, naming the server without its password."""
-    asyncpg = require_asyncpg()
-    where = url.shown
-    if isinstance(error, asyncpg.InvalidCatalogNameError):
-        return DatabaseError(f"{where}: that database does not exist (createdb it first)")
-    if isinstance(error, asyncpg.InvalidAuthorizationSpecificationError | asyncpg.InvalidPasswordError):
-        return DatabaseError(f"{where}: the server refused the user or password")
-    if isinstance(error, asyncpg.InsufficientPrivilegeError):
-        return DatabaseError(f"{where}: permission denied ({error.args[0] if error.args else error})")
-    if isinstance(error, asyncpg.PostgresError):
-        message = error.args[0] if error.args else type(error).__name__
-        return DatabaseError(f"{where}: {message}")
-    if isinstance(error, OSError | asyncio.TimeoutError):
-        reason = (
-            error.strerror if isinstance(error, OSError) and error.strerror else str(error) or "no answer"
-        )
-        return DatabaseError(f"cannot connect to PostgreSQL at {where}: {reason}")
-    return DatabaseError(f"{where}: {error}")
-
 
 class PostgresBackend:
     """The connections to one PostgreSQL schema: a pool for reads, one connection for writes."""
 
-    def __init__(self, url: PostgresUrl, migrations: Sequence[Migration], notice: Notice = _ignore) -> None:
+    def __init__(self, url: PostgresUrl, migrations: Sequence[Migration], notice: Notice = ignore) -> None:
         self.url = url
         self._notice = notice
         self._migrations = migrations
@@ -306,10 +96,10 @@ class PostgresBackend:
             if isinstance(error, ReadalongError):
                 raise
             if isinstance(error, asyncpg.PostgresError | OSError | asyncio.TimeoutError):
-                raise describe_postgres_error(error, self.url) from None
+                raise describe_postgres_error(error, self.url.shown) from None
             raise
-        self.reader = PgConnection(self._pool, self._notice)
-        self.writer = PgConnection(self._writer, self._notice)
+        self.reader = PgConnection(self._pool, self.url.shown, self._notice)
+        self.writer = PgConnection(self._writer, self.url.shown, self._notice)
 
     async def close(self) -> None:
         """Close every connection (releasing the shards' locks with them)."""
@@ -332,7 +122,7 @@ class PostgresBackend:
         the writes waiting in the recorder's queue go through once the server is back. A server
         that cannot be reached is :class:`DatabaseUnavailableError` (one line in the log, said by
         the store's availability, not one per attempt here)."""
-        with reachable(self._notice):
+        with driver_errors(self.url.shown, self._notice, network=True):
             if self._writer is None or self._writer.is_closed():
                 asyncpg = require_asyncpg()
                 self._writer = await asyncpg.connect(
@@ -341,16 +131,28 @@ class PostgresBackend:
                     command_timeout=COMMAND_TIMEOUT_SECONDS,
                 )
                 log.info("reconnected to %s for writes", self.url.shown)
-                self.writer = PgConnection(self._writer, self._notice)
+                self.writer = PgConnection(self._writer, self.url.shown, self._notice)
             assert self.writer is not None
             async with self._writer.transaction():
                 yield self.writer
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[PgConnection]:
+        """A connection of the read pool in one ``REPEATABLE READ`` read-only transaction: every
+        statement reads the schema as it was at the first (``readalong db copy``)."""
+        assert self._pool is not None
+        with driver_errors(self.url.shown, self._notice, network=True):
+            async with (
+                self._pool.acquire() as connection,
+                connection.transaction(isolation="repeatable_read", readonly=True),
+            ):
+                yield PgConnection(connection, self.url.shown, self._notice)
 
     async def ping(self) -> None:
         """One cheap statement (``SELECT 1``) through the read pool: returns if the server answers,
         raises :class:`DatabaseUnavailableError` if it cannot be reached (the readiness probe)."""
         assert self._pool is not None
-        with reachable():
+        with driver_errors(self.url.shown, network=True):
             await self._pool.fetchval("SELECT 1", timeout=CONNECT_TIMEOUT_SECONDS)
 
     async def schema_version(self) -> int:
@@ -377,7 +179,7 @@ class PostgresBackend:
         holder = self._lock_holder
         if posting_id in self._leased and holder is not None and not holder.is_closed():
             return True
-        with reachable(self._notice):
+        with driver_errors(self.url.shown, self._notice, network=True):
             async with self._holder_lock:
                 holder = await self._holder()
                 if posting_id in self._leased:  # taken meanwhile by another of this process's tasks
@@ -399,7 +201,7 @@ class PostgresBackend:
         async with self._holder_lock:
             holder = self._lock_holder
             if holder is not None and not holder.is_closed():
-                with reachable(self._notice):
+                with driver_errors(self.url.shown, self._notice, network=True):
                     await holder.execute(f"SELECT pg_advisory_unlock({_LOCK_KEY})", f":posting:{posting_id}")
 
     async def identify_wait(self, bucket: int, window: float) -> float:
@@ -407,7 +209,7 @@ class PostgresBackend:
         to wait for it: one statement, atomic across processes, on the server's clock (so the
         machines' clocks need not agree)."""
         assert self._pool is not None
-        with reachable(self._notice):
+        with driver_errors(self.url.shown, self._notice, network=True):
             row = await self._identify_row(bucket, window)
         return max(0.0, float(row["wait"])) if row is not None else 0.0
 
@@ -518,16 +320,18 @@ class PostgresBackend:
             if "readalong_schema" in tables:
                 row = await connection.fetchrow("SELECT application, version FROM readalong_schema")
                 if row is None or row["application"] != APPLICATION:
-                    raise DatabaseError(f"{self.url.shown} (schema {schema}) is not a Readalong database")
+                    raise ForeignDatabaseError(
+                        f"{self.url.shown} (schema {schema}) is not a Readalong database"
+                    )
                 current = int(row["version"])
                 if current > known:
-                    raise DatabaseError(
+                    raise NewerDatabaseError(
                         f"{self.url.shown} (schema {schema}) was written by a newer Readalong"
                         f" (schema {current}, this one knows {known})"
                     )
             elif tables:
                 shown = ", ".join(sorted(tables)[:3]) + ("…" if len(tables) > 3 else "")
-                raise DatabaseError(
+                raise ForeignDatabaseError(
                     f"{self.url.shown} (schema {schema}) is not a Readalong database (it holds other"
                     f" tables: {shown}); give it a database or schema of its own"
                 )
@@ -552,10 +356,72 @@ class PostgresBackend:
                 except Exception as error:
                     asyncpg = require_asyncpg()
                     if isinstance(error, asyncpg.PostgresError):
-                        from bot.store.db import MigrationError
+                        from bot.store.migration import MigrationError
 
                         raise MigrationError(
                             f"migration {migration.number:04d}_{migration.name} failed: {error};"
                             " the database is unchanged"
                         ) from None
                     raise
+
+
+@dataclass(frozen=True, slots=True)
+class PostgresInspection:
+    """What a PostgreSQL schema holds, looked at without changing it (as
+    :func:`~bot.store.sqlite_file.inspect_database` looks at a file)."""
+
+    schema: str
+    version: int | None
+    """The Readalong schema's version; None where there is no ``readalong_schema`` mark."""
+    foreign: bool
+    """A ``readalong_schema`` table that is not Readalong's."""
+    tables: frozenset[str]
+    """Its base tables, the running bots' bookkeeping (:data:`BOOKKEEPING`) left out."""
+    rows: dict[str, int]
+    """The rows of each table asked about that it holds (and has rows)."""
+    identity: tuple[Any, ...]
+    """What tells two schemas apart: the server, its start, the database and the schema."""
+
+
+BOOKKEEPING = frozenset({"readalong_schema", "identify_buckets", "shard_layout"})
+"""The tables of the running bots rather than of the library: the schema's mark, the shards'
+IDENTIFY slots and their shard count."""
+
+
+async def inspect_postgres(url: PostgresUrl, count: Sequence[str] = ()) -> PostgresInspection:
+    """Look at the schema ``url`` names, in one read-only connection: its mark, tables, the rows
+    of the tables named in ``count``, and who it is; nothing is created or migrated."""
+    driver = require_asyncpg()
+    try:
+        connection = await driver.connect(url.reveal(), timeout=CONNECT_TIMEOUT_SECONDS)
+    except (driver.PostgresError, OSError, TimeoutError) as error:
+        raise describe_postgres_error(error, url.shown) from None
+    try:
+        with driver_errors(url.shown, network=True):
+            schema = await connection.fetchval("SELECT current_schema()")
+            if schema is None:
+                raise DatabaseError(f"{url.shown}: the search_path names no schema that exists")
+            names = await connection.fetch(
+                "SELECT table_name FROM information_schema.tables"
+                " WHERE table_schema = $1 AND table_type = 'BASE TABLE'",
+                schema,
+            )
+            every = {str(row[0]) for row in names}
+            version: int | None = None
+            foreign = False
+            if "readalong_schema" in every:
+                row = await connection.fetchrow("SELECT application, version FROM readalong_schema")
+                foreign = row is None or row["application"] != APPLICATION
+                version = None if foreign or row is None else int(row["version"])
+            tables = frozenset(every - BOOKKEEPING)
+            rows = {}
+            for name in count:
+                if name in tables and (n := await connection.fetchval(f'SELECT count(*) FROM "{name}"')):
+                    rows[name] = int(n)
+            identity = await connection.fetchrow(
+                "SELECT inet_server_addr()::text, inet_server_port(), pg_postmaster_start_time()::text,"
+                " current_database(), current_schema()"
+            )
+    finally:
+        await connection.close()
+    return PostgresInspection(str(schema), version, foreign, tables, rows, tuple(identity or ()))

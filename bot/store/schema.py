@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     import aiosqlite
     import asyncpg
 
-    from bot.store.db import Migration
+    from bot.store.migration import Migration
 
 log = logging.getLogger(__name__)
 

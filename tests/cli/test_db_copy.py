@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from bot.domain.database import PostgresUrl
-from bot.store.copy import TABLES
+from bot.store.copy_rows import TABLES
 
 READALONG = Path(sys.executable).parent / "readalong"
 PASSWORD = "s3cret-not-shown"

@@ -27,7 +27,7 @@ from bot.search.query import match_expression
 from bot.services import archive as archive_service
 from bot.services.ask import ask
 from bot.store import Store
-from bot.store.postgres_search import match_terms
+from bot.store.postgres_bm25 import match_terms
 from tests.conftest import both_backends
 
 GUILD, OTHER_GUILD = 1, 9

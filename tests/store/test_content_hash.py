@@ -6,10 +6,11 @@ import dataclasses
 from pathlib import Path
 
 from bot.articles.parse import decode_article_bytes, parse_article, read_article_file
+from bot.domain.article import Article
 from bot.domain.database import Database
 from bot.services.articles import import_article
 from bot.store import Store
-from bot.store.articles import content_hash
+from bot.store.article_ids import content_hash
 from tests.conftest import both_backends
 
 GUILD, OTHER = 1, 2
@@ -62,3 +63,23 @@ async def test_articles_stored_before_the_hash_get_one_at_the_next_import(
         assert not again.created and again.article.id == "older"
         assert await store.articles.unhashed() == ()
         assert stored.id == "older"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _ArticleWithMore(Article):
+    """An article with a field the store does not know of (as a field added to Article tomorrow)."""
+
+    reading_minutes: int = 0
+
+
+async def test_add_returns_the_article_whole_with_its_key(tmp_path: Path, sample_path: Path) -> None:
+    """``ArticleQueries.add`` gives back the article it was given with its key set, every field
+    kept: not a copy that lists the fields it knew of when it was written."""
+    article = parse_article(read_article_file(sample_path), source=sample_path.name)
+    richer = _ArticleWithMore(
+        **{f.name: getattr(article, f.name) for f in dataclasses.fields(article)}, reading_minutes=7
+    )
+    async with Store(tmp_path / "readalong.db") as store:
+        stored = await store.articles.add(richer, "lessons", guild_id=GUILD)
+    assert stored == dataclasses.replace(richer, id="lessons")
+    assert isinstance(stored, _ArticleWithMore) and stored.reading_minutes == 7

@@ -25,7 +25,8 @@ from bot.search.query import match_expression
 from bot.services.ask import ask
 from bot.services.database import copy_database
 from bot.store import DatabaseLock, Store, load_migrations
-from bot.store.copy import TABLES, CopyError, canonical_value, table_checksums
+from bot.store.copy import CopyError, table_checksums
+from bot.store.copy_rows import TABLES, canonical_value
 from bot.store.embeddings import EmbeddingQueries
 from tests.cli.test_one_bot import holder
 from tests.postings import record_posting

@@ -22,7 +22,7 @@ import pytest
 from bot.archive.recorder import BatchRecorder
 from bot.discord.posting.policy import classify
 from bot.domain.message import StoredMessage
-from bot.store import Store, describe_trouble, is_busy_error
+from bot.store import DatabaseFullError, Store, describe_trouble, is_busy_error
 
 FULL = "the database's disk is full"
 
@@ -139,7 +139,9 @@ async def test_the_publisher_names_a_full_disk_and_a_read_only_file(tmp_path: Pa
     try:
         await cap_pages(store, 1)
         full = await a_failed_write(store, 1)
-        assert isinstance(full, sqlite3.Error) and is_busy_error(full)
+        # The store's own error, naming the file; SQLite's is only its cause.
+        assert isinstance(full, DatabaseFullError) and is_busy_error(full)
+        assert isinstance(full.__cause__, sqlite3.Error) and str(full).startswith(str(store.path))
         assert describe_trouble(full) == FULL
         verdict = classify(full)
         assert (verdict.permanent, verdict.reason, verdict.expected) == (False, FULL, True)

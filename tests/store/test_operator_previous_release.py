@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.store.db import load_migrations
+from bot.store.migration import load_migrations
 
 ROOT = Path(__file__).parents[2]
 PREVIOUS = "1f70194"

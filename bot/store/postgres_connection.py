@@ -1,0 +1,199 @@
+"""The query modules' connection over :mod:`asyncpg`, and asyncpg's errors as the store's own.
+
+The query modules speak the small :class:`~bot.store.connection.Connection` surface with ``?``
+parameters; :class:`PgConnection` gives it to them over asyncpg, translating ``?`` (and ``?N``)
+to PostgreSQL's ``$N``, and turning asyncpg's exceptions into the store's own
+(:func:`~bot.store.errors.driver_errors`), naming the server without its password.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import AsyncIterator, Generator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from bot.errors import ReadalongError
+from bot.store.errors import DatabaseUnavailableError, Notice, driver_errors
+
+if TYPE_CHECKING:
+    import asyncpg
+    from asyncpg.pool import PoolConnectionProxy
+
+ROWS_PER_INSERT = 500
+_MAX_PARAMETERS = 32_767
+"""PostgreSQL's limit on a statement's parameters."""
+_INSERT_VALUES = re.compile(r"(?is)^(\s*INSERT\s+INTO\s+.+?\s+VALUES\s*)(\((?:\s*\?\s*,)*\s*\?\s*\))(.*)$")
+_PARAMETER = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?(\d*)")
+
+
+def to_dollar_parameters(sql: str) -> str:
+    """``sql`` with SQLite's ``?`` and ``?N`` parameters as PostgreSQL's ``$N`` (quoted strings
+    and identifiers left alone)."""
+    counter = 0
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal counter
+        if not match.group(0).startswith("?"):
+            return match.group(0)
+        if match.group(1):
+            return f"${match.group(1)}"
+        counter += 1
+        return f"${counter}"
+
+    return _PARAMETER.sub(replace, sql)
+
+
+_translate = functools.lru_cache(maxsize=4096)(to_dollar_parameters)
+"""Each statement translated once (the query modules' SQL is a few hundred strings)."""
+
+
+def _storable(value: Any) -> Any:
+    """PostgreSQL's text cannot hold NUL, which SQLite's can: a NUL is stored as U+FFFD."""
+    if isinstance(value, str) and "\x00" in value:
+        return value.replace("\x00", "\ufffd")
+    return value
+
+
+@functools.lru_cache(maxsize=4096)
+def _returns_rows(sql: str) -> bool:
+    """Whether the statement answers with rows (read with ``fetch``) or only a status."""
+    head = sql.lstrip()[:7].upper()
+    return head.startswith(("SELECT", "WITH", "VALUES")) or " RETURNING " in sql.upper()
+
+
+def _count(status: str) -> int:
+    """The row count of a command status (``UPDATE 3``, ``INSERT 0 1``); -1 if it has none."""
+    last = status.rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else -1
+
+
+def ignore(error: DatabaseUnavailableError) -> None:
+    """No one to tell (a backend used on its own, as by ``readalong db copy``)."""
+
+
+class PgCursor:
+    """A statement's result, read in full: its rows and the number of rows it changed."""
+
+    def __init__(self, rows: list[Any], rowcount: int) -> None:
+        self._rows = rows
+        self.rowcount = rowcount
+
+    async def fetchone(self) -> Any:
+        """The first row, or None."""
+        return self._rows[0] if self._rows else None
+
+    async def fetchall(self) -> list[Any]:
+        """Every row."""
+        return self._rows
+
+    async def __aiter__(self) -> AsyncIterator[Any]:
+        for row in self._rows:
+            yield row
+
+
+class _Pending:
+    """``execute``'s result: awaited, or used in ``async with``, as aiosqlite's is."""
+
+    def __init__(self, run: Any) -> None:
+        self._run = run
+
+    def __await__(self) -> Generator[Any, None, PgCursor]:
+        return self._run().__await__()  # type: ignore[no-any-return]
+
+    async def __aenter__(self) -> PgCursor:
+        cursor: PgCursor = await self._run()
+        return cursor
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+class PgConnection:
+    """The query modules' :class:`~bot.store.connection.Connection` over asyncpg: one connection,
+    or a pool from which each statement borrows one."""
+
+    def __init__(
+        self,
+        source: asyncpg.Connection[Any] | PoolConnectionProxy[Any] | asyncpg.Pool[Any],
+        where: str,
+        notice: Notice = ignore,
+    ) -> None:
+        self._source = source
+        self._where = where
+        self._notice = notice
+
+    def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> _Pending:
+        """Run one statement; the cursor holds its rows (read in full) and its row count."""
+        return _Pending(lambda: self._run(sql, parameters))
+
+    async def execute_fetchall(self, sql: str, parameters: Sequence[Any] = (), /) -> list[Any]:
+        """Run one statement and return its rows."""
+        cursor = await self._run(sql, parameters)
+        return await cursor.fetchall()
+
+    async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> PgCursor:
+        """Run one statement once per row of parameters; the row count is the total.
+
+        An ``INSERT … VALUES (?, …)`` (without ``DO UPDATE``, which may not touch a row twice in
+        one statement) goes as multi-row inserts of up to :data:`ROWS_PER_INSERT` rows: one round
+        trip for a burst of messages rather than one per message."""
+        rows = [[_storable(v) for v in row] for row in parameters]
+        split = _INSERT_VALUES.match(sql)
+        with driver_errors(self._where, self._notice, network=True):
+            return await self._executemany(sql, rows, split)
+
+    async def _executemany(self, sql: str, rows: list[list[Any]], split: re.Match[str] | None) -> PgCursor:
+        total = 0
+        async with self._connection() as connection:
+            if split is not None and "DO UPDATE" not in sql.upper() and rows:
+                head, group, tail = split.groups()
+                width = group.count("?")
+                per_statement = max(1, min(ROWS_PER_INSERT, _MAX_PARAMETERS // max(width, 1)))
+                for first in range(0, len(rows), per_statement):
+                    chunk = rows[first : first + per_statement]
+                    statement = _translate(head + ", ".join([group] * len(chunk)) + tail)
+                    status = await connection.execute(statement, *[v for row in chunk for v in row])
+                    total += max(_count(status), 0)
+                return PgCursor([], total)
+            statement = _translate(sql)
+            for row in rows:
+                status = await connection.execute(statement, *row)
+                total += max(_count(status), 0)
+        return PgCursor([], total)
+
+    async def _run(self, sql: str, parameters: Sequence[Any]) -> PgCursor:
+        statement = _translate(sql)
+        values = [_storable(v) for v in parameters]
+        with driver_errors(self._where, self._notice, network=True):
+            return await self._fetch(sql, statement, values)
+
+    async def _fetch(self, sql: str, statement: str, values: list[Any]) -> PgCursor:
+        async with self._connection() as connection:
+            if _returns_rows(sql):
+                rows = await connection.fetch(statement, *values)
+                return PgCursor(list(rows), len(rows))
+            status = await connection.execute(statement, *values)
+            return PgCursor([], _count(status))
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[asyncpg.Connection[Any] | PoolConnectionProxy[Any]]:
+        import asyncpg
+
+        if isinstance(self._source, asyncpg.Pool):
+            async with self._source.acquire() as connection:
+                yield connection
+        else:
+            yield self._source
+
+
+def require_asyncpg() -> Any:
+    """The :mod:`asyncpg` module, or a one-line error saying how to install it."""
+    try:
+        import asyncpg
+    except ImportError:
+        raise ReadalongError(
+            "PostgreSQL needs the asyncpg driver: pip install 'readalong[postgres]'"
+        ) from None
+    return asyncpg
