@@ -7,7 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord.client import ReadalongBot
-from bot.discord.publisher import to_embed
+from bot.discord.posting.sender import to_embed
 from bot.discordfmt.help import CommandHelp, help_text
 from bot.discordfmt.posting import EmbedSpec
 

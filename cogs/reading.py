@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Sequence
 
 import discord
 from discord import app_commands
@@ -16,10 +15,9 @@ from bot.articles.parse import MAX_ARTICLE_BYTES
 from bot.discord.client import ReadalongBot
 from bot.discord.confirm import Confirm
 from bot.discord.interactions import article_autocomplete
-from bot.discord.publisher import Publisher
+from bot.discord.posting.checks import post_target
 from bot.discordfmt import articles as articles_fmt
 from bot.discordfmt.limits import CHOICES_LIMIT
-from bot.domain.posting import Posting
 from bot.errors import ReadalongError
 from bot.services import articles as articles_service
 from bot.services import posting as posting_service
@@ -36,7 +34,8 @@ CONFIRM_SECONDS = 60.0
 
 class Reading(commands.Cog):
     """``/article …`` for admins (import, post, then follow, steer, cancel or delete a posting) and
-    ``/articles`` for everyone; the publisher it owns posts each item when it is due."""
+    ``/articles`` for everyone. The bot's publisher posts each item when it is due; it hears of
+    every change from the posting service, so nothing here needs to know it is there."""
 
     article = app_commands.Group(
         name="article",
@@ -47,8 +46,6 @@ class Reading(commands.Cog):
 
     def __init__(self, bot: ReadalongBot) -> None:
         self.bot = bot
-        self.publisher = Publisher(bot)
-        self._stop_listening = bot.article_events.on_deleted(self.publisher.forget)
         self.confirm_seconds = CONFIRM_SECONDS
         self.fetcher = Fetcher(allow_private=bot.settings.allow_private_urls)
         """Fetches ``/article import url:`` pages (tests give one routing names to a local server)."""
@@ -56,15 +53,6 @@ class Reading(commands.Cog):
             log.warning(
                 "READALONG_ALLOW_PRIVATE_URLS is on: /article import url: may fetch private addresses"
             )
-
-    async def cog_load(self) -> None:
-        """Start the publisher: postings left active by the last run carry on where they stopped."""
-        self.publisher.start()
-
-    async def cog_unload(self) -> None:
-        """Stop the publisher and its workers before the cog goes."""
-        self._stop_listening()
-        await self.publisher.stop()
 
     @article.command(name="import")
     @app_commands.describe(
@@ -126,14 +114,15 @@ class Reading(commands.Cog):
         resolved = interaction.guild.get_channel(channel.id) if interaction.guild else None
         if not isinstance(resolved, discord.TextChannel | discord.ForumChannel):
             raise ReadalongError(f"I cannot see {channel.mention}; check that I have access to it.")
-        posting = await self.publisher.post(
+        posting = await posting_service.post(
+            self.bot.store,
             stored,
-            resolved,
+            post_target(resolved, stored, tag=tag, with_comments=comments),
             pace_minutes=pace,
             with_comments=comments,
             admin_id=interaction.user.id,
+            events=self.bot.posting_events,
             notify_channel_id=interaction.channel_id,
-            tag=tag,
         )
         await interaction.response.send_message(
             articles_fmt.posting_message(stored, posting, resolved.mention), ephemeral=True
@@ -167,7 +156,7 @@ class Reading(commands.Cog):
         trouble = {
             s.posting.id: found
             for s in statuses
-            if s.posting.state == "active" and (found := self.publisher.trouble(s.posting.id))
+            if s.posting.state == "active" and (found := self.bot.publisher.trouble(s.posting.id))
         }
         await interaction.response.send_message(
             articles_fmt.status_message(stored, statuses, trouble), ephemeral=True
@@ -179,8 +168,9 @@ class Reading(commands.Cog):
     @app_commands.checks.has_permissions(manage_guild=True)
     async def pause(self, interaction: discord.Interaction[ReadalongBot], article: str | None = None) -> None:
         """Stop posting further sections until resumed."""
-        posting = await posting_service.pause(self.bot.store, _guild_id(interaction), article)
-        self.publisher.wake()
+        posting = await posting_service.pause(
+            self.bot.store, _guild_id(interaction), article, events=self.bot.posting_events
+        )
         await interaction.response.send_message(articles_fmt.paused_message(posting), ephemeral=True)
 
     @article.command(name="resume")
@@ -193,8 +183,9 @@ class Reading(commands.Cog):
         self, interaction: discord.Interaction[ReadalongBot], article: str | None = None
     ) -> None:
         """Resume a paused posting at its pace: the next section one interval from now."""
-        posting = await posting_service.resume(self.bot.store, _guild_id(interaction), article)
-        self.publisher.wake()
+        posting = await posting_service.resume(
+            self.bot.store, _guild_id(interaction), article, events=self.bot.posting_events
+        )
         await interaction.response.send_message(articles_fmt.resumed_message(posting), ephemeral=True)
 
     @article.command(name="cancel")
@@ -207,13 +198,13 @@ class Reading(commands.Cog):
         self, interaction: discord.Interaction[ReadalongBot], article: str | None = None
     ) -> None:
         """Stop a posting for good: nothing more of it is sent; what was posted stays."""
-        posting = await posting_service.cancel(self.bot.store, _guild_id(interaction), article)
-        self.publisher.wake()
-        # A section being sent right now is finished and recorded, not cut off: wait (within
-        # Discord's 3 s for a first response) for the worker to stop, so the reply is true.
-        stopped = await self.publisher.wait_stopped(posting.id, within=2.0)
+        # A section being sent right now is finished and recorded, not cut off: the service
+        # waits for that within 2 s (Discord wants a first response within 3 s).
+        cancelled = await posting_service.cancel(
+            self.bot.store, _guild_id(interaction), article, events=self.bot.posting_events, within=2.0
+        )
         await interaction.response.send_message(
-            articles_fmt.cancelled_message(posting, in_flight=not stopped), ephemeral=True
+            articles_fmt.cancelled_message(cancelled.posting, in_flight=cancelled.in_flight), ephemeral=True
         )
 
     @article.command(name="delete")
@@ -231,23 +222,18 @@ class Reading(commands.Cog):
         store = self.bot.store
         plan = await articles_service.plan_deletion(store, guild_id, article, archive=archive)
 
-        async def settle(postings: Sequence[Posting]) -> None:
-            self.publisher.wake()
-            # The button is answered already (Confirm defers): a message being sent, even one
-            # waiting out a rate limit, can finish and be recorded before the posting goes.
-            for posting in postings:
-                await self.publisher.wait_stopped(posting.id, within=10.0 / len(postings))
-
         async def delete_it() -> str:
-            removed = await articles_service.delete_article(
+            # The button is answered already (Confirm defers): a message being sent, even one
+            # waiting out a rate limit, is given 10 s to finish and be recorded.
+            removed = await posting_service.delete(
                 store,
                 guild_id,
                 plan.article.id,
                 archive=archive,
-                settle=settle,
-                events=self.bot.article_events,
+                events=self.bot.posting_events,
+                article_events=self.bot.article_events,
+                within=10.0,
             )
-            self.publisher.wake()
             return articles_fmt.deleted_message(
                 plan.article.slug,
                 postings=removed.postings,

@@ -20,9 +20,11 @@ import cogs
 from bot.answers.embeddings import Embedder
 from bot.answers.llm import AnswerWriter
 from bot.discord.health import HealthServer, Metrics
+from bot.discord.posting.worker import Publisher
 from bot.errors import ReadalongError
 from bot.services.ask import Asker
 from bot.services.events import ArticleEvents
+from bot.services.posting import PostingEvents
 from bot.settings import Settings
 from bot.store import Store
 
@@ -192,6 +194,16 @@ class ReadalongBot(commands.AutoShardedBot):
         self.metrics = Metrics.create(store)
         """Counted always; served on ``READALONG_HEALTH_PORT`` when it is set (:attr:`health`)."""
         self.health: HealthServer | None = None
+        self.posting_events = PostingEvents()
+        """Posts, pauses, resumes, cancels and deletes, announced by the posting service."""
+        self._publisher: Publisher | None = None
+
+    @property
+    def publisher(self) -> Publisher:
+        """Sends the postings' items when they fall due; made and started in :meth:`setup_hook`."""
+        if self._publisher is None:
+            raise RuntimeError("the publisher is started in setup_hook: the bot has not been started")
+        return self._publisher
 
     def gateway_connected(self) -> bool:
         """Whether every shard of this process is connected to Discord's gateway (the health check)."""
@@ -246,11 +258,20 @@ class ReadalongBot(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         """Open the store (exclusively: a second bot on the same database would post everything twice), load
-        the cogs, and sync commands to the dev guild (and globally only when asked)."""
+        the cogs, start the publisher, and sync commands to the dev guild (and globally only when asked)."""
         # exclusive: one bot per database, or every comment would be posted twice.
         await self.store.open(exclusive=True)
         for name in extension_names():
             await self.load_extension(name)
+        self._publisher = Publisher(
+            self,
+            self.store,
+            events=self.posting_events,
+            article_events=self.article_events,
+            metrics=self.metrics,
+            shards=self.shard_set,
+        )
+        self._publisher.start()  # postings left active by the last run carry on where they stopped
         if self.settings.dev_guild_id is not None:
             guild = discord.Object(self.settings.dev_guild_id)
             self.tree.copy_global_to(guild=guild)
@@ -272,11 +293,11 @@ class ReadalongBot(commands.AutoShardedBot):
             await self.health.start()
 
     async def close(self) -> None:
-        """Stop: commands are answered "restarting" from now on; the cogs are unloaded in the
-        reverse order of loading (the publisher first: it finishes the item it is sending, within
-        10 s, and starts no other, while the recorder still records; then the recorder writes its
-        queue); then the gateway is closed, one line says what is left for the next start, and
-        the answer writer and the store are closed, even if disconnecting failed."""
+        """Stop: commands are answered "restarting" from now on; the publisher stops first (it
+        finishes the item it is sending, within 10 s, and starts no other, while the recorder
+        still records); then the cogs are unloaded in the reverse order of loading (the recorder
+        writes its queue); then the gateway is closed, one line says what is left for the next
+        start, and the answer writer and the store are closed, even if disconnecting failed."""
         self.stopping = True
         try:
             loop: object = self.loop  # discord.py's placeholder until started, typed as a loop
@@ -284,6 +305,9 @@ class ReadalongBot(commands.AutoShardedBot):
                 # Built but never started (the extension test): AutoShardedClient.close needs the
                 # event queue that starting makes, so make it the way ``async with bot`` does.
                 await self._async_setup_hook()
+            if self._publisher is not None:
+                with contextlib.suppress(Exception):  # as discord.py's own close: stop the rest
+                    await self._publisher.stop()
             for name in reversed(list(self.extensions)):
                 with contextlib.suppress(Exception):  # as discord.py's own close: stop the others
                     await self.unload_extension(name)

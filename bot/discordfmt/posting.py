@@ -50,8 +50,8 @@ class Outgoing:
     thread_name: str | None = None
     """Start a thread from this message (text channel) or post it as this forum post."""
     username: str | None = None
-    """Send it through the channel's webhook under this name (an original commenter's)."""
-    in_comments_thread: bool = False
+    """Send it through the channel's webhook under this name (an original commenter's), in the
+    comments thread."""
 
 
 def clip(text: str, limit: int) -> str:
@@ -272,7 +272,6 @@ def comment_message(
     return Outgoing(
         content=clip("\n".join(lines) + "\n" + body, MESSAGE_LIMIT),
         username=username,
-        in_comments_thread=True,
     )
 
 

@@ -1,13 +1,119 @@
-"""Following a posting (``/article status``), pausing, resuming and cancelling it
-(``/article pause|resume|cancel``). Posting itself needs Discord and
-is the publisher's (:mod:`bot.discord.publisher`); it is woken after a change here."""
+"""Posting an article and steering it: ``/article post|pause|resume|cancel|delete`` and
+``/article status``. Each action is one function here, and each change is announced through
+:class:`PostingEvents`, which the publisher (:mod:`bot.discord.posting.worker`) listens to: it
+looks at its postings again at once, so no front end has to know there is a publisher to wake.
+
+Sending needs Discord and is the publisher's; what Discord would refuse for a whole posting
+(the channel's kind, a tag, a permission) is checked on the Discord side first
+(:mod:`bot.discord.posting.checks`), which hands over a plain :class:`PostTarget`."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
 
 from bot.domain.article import Article
 from bot.domain.posting import Posting, PostingState, PostingStatus
 from bot.errors import ReadalongError
+from bot.posting.plan import plan_posting
+from bot.services import articles as articles_service
+from bot.services.events import ArticleEvents
 from bot.store import Store
+from bot.store.articles import Removed
+from bot.store.postings import utcnow
+
+ChangeKind = Literal["posted", "paused", "resumed", "cancelled", "deleted"]
+
+
+@dataclass(frozen=True, slots=True)
+class PostingChange:
+    """What changed: postings created, paused, resumed or cancelled, or an article deleted (its
+    postings cancelled first, with a change of their own)."""
+
+    kind: ChangeKind
+    article_id: str
+    posting_ids: tuple[int, ...] = ()
+
+
+class PostingListener(Protocol):
+    """What listens to postings' changes (the publisher)."""
+
+    def posting_changed(self, change: PostingChange, /) -> None:
+        """Take note at once (without awaiting anything): the change is committed already."""
+
+    async def settled(self, posting_id: int, within: float, /) -> bool:
+        """Until nothing more of the posting is being sent, or ``within`` seconds pass; True if so."""
+
+
+class PostingEvents:
+    """The one channel through which posting changes reach whoever sends postings. A front
+    end with no publisher (the CLI, a test of the services) simply has no listener: then nothing
+    is being sent, and every posting is settled."""
+
+    def __init__(self) -> None:
+        self._listeners: list[PostingListener] = []
+
+    def subscribe(self, listener: PostingListener) -> None:
+        """Hear of every change from now on (the publisher, when it starts)."""
+        if listener not in self._listeners:
+            self._listeners.append(listener)
+
+    def unsubscribe(self, listener: PostingListener) -> None:
+        """Hear of no more changes (the publisher, when it stops)."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def announce(self, change: PostingChange) -> None:
+        """Tell every listener of a change that is committed already."""
+        for listener in list(self._listeners):
+            listener.posting_changed(change)
+
+    async def settled(self, posting_id: int, within: float) -> bool:
+        """Whether every listener has stopped sending the posting, waiting at most ``within`` s for each."""
+        results = [await listener.settled(posting_id, within) for listener in list(self._listeners)]
+        return all(results)
+
+
+@dataclass(frozen=True, slots=True)
+class PostTarget:
+    """Where a posting goes, checked on the Discord side: the channel, its kind and the forum tag
+    every post carries."""
+
+    guild_id: int
+    channel_id: int
+    channel_kind: Literal["text", "forum"]
+    tag_id: int | None = None
+
+
+async def post(
+    store: Store,
+    article: Article,
+    target: PostTarget,
+    *,
+    pace_minutes: int,
+    with_comments: bool,
+    admin_id: int,
+    events: PostingEvents,
+    notify_channel_id: int | None = None,
+) -> Posting:
+    """Record the whole plan (after this the posting survives any restart) and announce it: the
+    publisher sends each item when it falls due."""
+    posting = await store.postings.create(
+        article_id=article.id,
+        guild_id=target.guild_id,
+        channel_id=target.channel_id,
+        channel_kind=target.channel_kind,
+        pace_minutes=pace_minutes,
+        with_comments=with_comments,
+        created_by=admin_id,
+        items=plan_posting(article, pace_minutes=pace_minutes, with_comments=with_comments),
+        start=utcnow(),
+        notify_channel_id=notify_channel_id,
+        tag_id=target.tag_id,
+    )
+    events.announce(PostingChange("posted", article.id, (posting.id,)))
+    return posting
 
 
 async def find_posting(store: Store, guild_id: int, article: str | None, *, want: PostingState) -> Posting:
@@ -20,25 +126,40 @@ async def find_posting(store: Store, guild_id: int, article: str | None, *, want
     return postings[0]
 
 
-async def pause(store: Store, guild_id: int, article: str | None) -> Posting:
+async def pause(store: Store, guild_id: int, article: str | None, *, events: PostingEvents) -> Posting:
     """Stop posting further sections of the latest active posting until it is resumed."""
     posting = await find_posting(store, guild_id, article, want="active")
     await store.postings.set_state(posting.id, "paused")
+    events.announce(PostingChange("paused", posting.article_id, (posting.id,)))
     return posting
 
 
-async def resume(store: Store, guild_id: int, article: str | None) -> Posting:
+async def resume(store: Store, guild_id: int, article: str | None, *, events: PostingEvents) -> Posting:
     """Resume the latest paused posting at its pace: the next section is due one interval from
     now (at once for an unpaced posting), the rest an interval apart."""
     posting = await find_posting(store, guild_id, article, want="paused")
     await store.postings.set_state(posting.id, "active", reschedule_pace=posting.pace_minutes)
+    events.announce(PostingChange("resumed", posting.article_id, (posting.id,)))
     return posting
 
 
-async def cancel(store: Store, guild_id: int, article: str | None) -> Posting:
+@dataclass(frozen=True, slots=True)
+class Cancelled:
+    """The cancelled posting, and whether an item of it was still being sent when the answer was due."""
+
+    posting: Posting
+    in_flight: bool
+
+
+async def cancel(
+    store: Store, guild_id: int, article: str | None, *, events: PostingEvents, within: float
+) -> Cancelled:
     """Stop the latest posting that is still going (active or paused), of ``article`` if given,
     for good: nothing more of it is sent, after a restart either. What was sent stays, and so does
-    its archive; the article can be posted again elsewhere, or deleted."""
+    its archive; the article can be posted again elsewhere, or deleted.
+
+    An item being sent right now is finished and recorded, not cut off: this waits up to
+    ``within`` seconds for that, so that what the admin is told is true."""
     key = None if article is None else await store.articles.resolve(guild_id, article)
     going = [p for p in await store.postings.for_guild(guild_id, key) if p.state != "done"]
     if not going:
@@ -46,7 +167,39 @@ async def cancel(store: Store, guild_id: int, article: str | None) -> Posting:
         raise ReadalongError(f"There is no active or paused posting of {what} in this server to cancel.")
     posting = going[0]
     await store.postings.cancel(posting.id)
-    return await store.postings.get(posting.id)
+    cancelled = await store.postings.get(posting.id)
+    events.announce(PostingChange("cancelled", posting.article_id, (posting.id,)))
+    stopped = await events.settled(posting.id, within)
+    return Cancelled(cancelled, in_flight=not stopped)
+
+
+async def delete(
+    store: Store,
+    guild_id: int,
+    article_id: str,
+    *,
+    archive: bool,
+    events: PostingEvents,
+    article_events: ArticleEvents,
+    within: float,
+) -> Removed:
+    """Delete an article in this server once the admin has confirmed (see
+    :func:`bot.services.articles.delete_article`): its postings here are cancelled first, and a
+    message being sent (even one waiting out a rate limit) is given ``within`` seconds in all to
+    finish and be recorded, so nothing of a deleted posting arrives after the reply. Then every
+    cache of the article hears of the deletion (``article_events``), and the publisher looks at
+    its postings again."""
+
+    async def settle(postings: Sequence[Posting]) -> None:
+        events.announce(PostingChange("cancelled", article_id, tuple(p.id for p in postings)))
+        for posting in postings:
+            await events.settled(posting.id, within / len(postings))
+
+    removed = await articles_service.delete_article(
+        store, guild_id, article_id, archive=archive, settle=settle, events=article_events
+    )
+    events.announce(PostingChange("deleted", article_id))
+    return removed
 
 
 async def status(store: Store, guild_id: int, article: str | None) -> tuple[Article, list[PostingStatus]]:

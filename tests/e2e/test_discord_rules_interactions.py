@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.discord.client import ReadalongBot
-from bot.discord.publisher import to_embed
+from bot.discord.posting.sender import to_embed
 from bot.discordfmt.posting import intro
 from bot.domain.article import Article, Comment, Section
 from bot.sandbox import Sandbox, Seed

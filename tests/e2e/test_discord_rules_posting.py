@@ -280,7 +280,7 @@ async def test_a_forums_chosen_tag_deleted_mid_posting_pauses_it_with_the_reason
     world.emit("CHANNEL_UPDATE", forum)
     await sandbox.wait_idle()
     await bring_forward(settings.database)
-    bot.get_cog("Reading").publisher.wake()  # type: ignore[union-attr]
+    bot.publisher.wake()
     await sandbox.wait_until(lambda: bool(notices(sandbox, seed)), within=20)
     (notice,) = notices(sandbox, seed)
     assert "requires a tag" in notice and "chosen tag" in notice, notice

@@ -308,7 +308,7 @@ async def test_a_ten_second_write_lock_costs_no_message_and_no_item(
         section_one = sandbox.threads("general")[0]
 
         await bring_forward(settings.database, 0.5)
-        bot.get_cog("Reading").publisher.wake()  # type: ignore[union-attr]
+        bot.publisher.wake()
         holder = await asyncio.create_subprocess_exec(
             sys.executable, "-c", HOLD_LOCK, str(settings.db_path), "10", stdout=asyncio.subprocess.PIPE
         )

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from bot.discord.client import ReadalongBot
-from bot.discord.publisher import LOOK_EVERY
+from bot.discord.posting.worker import LOOK_EVERY
 from bot.sandbox import Sandbox, Seed
 from bot.services.articles import import_article, parse_file
 from tests.conftest import both_backends

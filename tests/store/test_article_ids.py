@@ -22,6 +22,7 @@ from bot.services import articles as articles_service
 from bot.services import posting as posting_service
 from bot.services.articles import import_article
 from bot.services.database import copy_database
+from bot.services.posting import PostingEvents
 from bot.store import Store, load_migrations
 from bot.store.dialect import POSTGRESQL
 from tests.conftest import both_backends
@@ -99,7 +100,7 @@ async def test_postings_and_deletes_follow_each_servers_own_article(database: Da
         await record_posting(store, theirs, guild_id=B, channel_id=22)
         stored, statuses = await posting_service.status(store, B, LAYOFFS)
         assert stored.id == theirs.id and [s.posting.channel_id for s in statuses] == [22]
-        paused = await posting_service.pause(store, A, LAYOFFS)
+        paused = await posting_service.pause(store, A, LAYOFFS, events=PostingEvents())
         assert paused.channel_id == 11 and paused.article_slug == LAYOFFS
         assert [p.state for p in await store.postings.for_guild(B)] == ["active"]
         # Deleting A's leaves B's, id and all.

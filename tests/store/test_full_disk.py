@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from bot.archive.recorder import BatchRecorder
-from bot.discord.publisher import classify
+from bot.discord.posting.policy import classify
 from bot.domain.message import StoredMessage
 from bot.store import DatabaseFullError, Store, describe_trouble, is_busy_error
 
