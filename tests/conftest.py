@@ -1,5 +1,5 @@
-"""What every test may use: the sample article's path, the database on either backend, and the
-order tests are handed to workers in."""
+"""What every test may use: the sample article (its path, its text, its parse), the database on
+either backend, and the order tests are handed to workers in."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.articles import Article, parse_article, read_article_file
 from bot.domain.database import Database, PostgresUrl
 from bot.store import Store
 
@@ -68,6 +69,30 @@ def sample_path() -> Path:
     """The article shipped with the bot (bot/data/the-lessons-of-zhanaozen.txt), as a user would
     import it. (A parametrize list, which no fixture reaches, names it "<sample>".)"""
     return Path(__file__).parents[1] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
+
+
+@pytest.fixture(scope="session")
+def sample_text(sample_path: Path) -> str:
+    """The sample article's text as the importer reads it (decoded, newlines normalised)."""
+    return read_article_file(sample_path)
+
+
+@pytest.fixture(scope="session")
+def sample_article(sample_text: str, sample_path: Path) -> Article:
+    """The sample article parsed once for the whole session, not yet stored (its ``id`` is
+    empty). An :class:`Article` is frozen, so tests share it safely; one that needs another
+    source or id uses ``dataclasses.replace``."""
+    return parse_article(sample_text, source=sample_path.name)
+
+
+@pytest.fixture
+async def stored(tmp_path: Path, sample_article: Article) -> AsyncIterator[tuple[Store, Article]]:
+    """The sample article imported into a fresh SQLite file and indexed: the store, open, and
+    the article as stored."""
+    async with Store(tmp_path / "r.db") as store:
+        article = await store.articles.add(sample_article)
+        await store.search.ensure_index(article)
+        yield store, article
 
 
 @pytest.fixture

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
 from bot.archive.export import DCE_EXTRAS, ExportContext, iso_utc, to_dce, to_html, to_markdown, utc_time
-from bot.articles import Article, parse_article, read_article_file
+from bot.articles import Article
 from bot.domain.answer import AskedQuestion
 from bot.domain.message import StoredMessage
 
@@ -40,8 +39,8 @@ ASKS = (
 
 
 @pytest.fixture(scope="module")
-def article(sample_path: Path) -> Article:
-    return parse_article(read_article_file(sample_path), source=str(sample_path))
+def article(sample_article: Article) -> Article:
+    return sample_article
 
 
 def reader(created_at: str) -> StoredMessage:

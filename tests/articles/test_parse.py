@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.articles import parse_article, read_article_file
+from bot.articles import Article, parse_article, read_article_file
 from bot.articles.sections import MAX_SECTION_CHARS, Block, make_sections
 from bot.errors import ArticleFormatError
 
@@ -49,8 +49,8 @@ Anonymous March 6, 2011 at 1:15 am
 This scrape stops in the mid"""
 
 
-def test_the_sample_parses_with_every_field_right(sample_path: Path) -> None:
-    article = parse_article(read_article_file(sample_path), source=str(sample_path))
+def test_the_sample_parses_with_every_field_right(sample_article: Article) -> None:
+    article = sample_article
     assert article.title == "The Lessons of Zhanaozen"
     assert article.author == "Erlan Idrissov"
     assert article.published == dt.date(2012, 12, 18)

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.answers.extractive import answer_question
-from bot.articles import Article, parse_article, read_article_file
+from bot.articles import Article, parse_article
 from bot.articles.passages import article_passages, source_text
 from bot.domain.message import StoredMessage
 from bot.domain.viewer import Viewer
@@ -22,8 +22,8 @@ from bot.store import Store
 OPERATOR = Viewer.operator()
 
 
-def test_passages_are_slices_of_their_source(sample_path: Path) -> None:
-    article = parse_article(read_article_file(sample_path), source=sample_path.name)
+def test_passages_are_slices_of_their_source(sample_article: Article) -> None:
+    article = sample_article
     passages = article_passages(article)
     assert {p.source for p in passages} == {"body", "bio", "comment"}
     for passage in passages:

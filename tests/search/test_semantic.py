@@ -17,7 +17,7 @@ import pytest
 
 from bot.answers.embeddings import Embedder
 from bot.answers.extractive import answer_question, ranked_quotes
-from bot.articles import Article, parse_article, read_article_file
+from bot.articles import Article
 from bot.articles.passages import article_passages, source_text
 from bot.domain.answer import Answer
 from bot.domain.message import StoredMessage
@@ -89,13 +89,11 @@ async def test_a_paraphrase_is_found_by_meaning_and_quoted_verbatim(
 
 
 async def test_vectors_are_computed_once_in_batches_and_reused_after_a_restart(
-    tmp_path: Path, sample_path: Path, server: FakeOpenAI
+    tmp_path: Path, sample_article: Article, server: FakeOpenAI
 ) -> None:
     path = tmp_path / "r.db"
     async with Store(path) as store:
-        article = await store.articles.add(
-            parse_article(read_article_file(sample_path), source=sample_path.name)
-        )
+        article = await store.articles.add(sample_article)
         await store.search.ensure_index(article)
         texts = passage_texts(article)
         embedder = embedder_for(server, batch=16)

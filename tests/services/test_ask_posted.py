@@ -11,7 +11,7 @@ import pytest
 
 from bot.answers.extractive import quoted_text
 from bot.answers.llm import AnswerWriter
-from bot.articles import Article, parse_article, read_article_file
+from bot.articles import Article
 from bot.domain.database import Database
 from bot.domain.viewer import Viewer
 from bot.services import ask as ask_service
@@ -29,10 +29,10 @@ JOBS = "How many new jobs were created in 2012?"
 
 
 @pytest.fixture
-async def posting(database: Database, sample_path: Path) -> AsyncIterator[tuple[Store, Article, int]]:
+async def posting(database: Database, sample_article: Article) -> AsyncIterator[tuple[Store, Article, int]]:
     """The sample imported in GUILD and posted into CHANNEL at a 60-minute pace: the intro and
     §1 sent, the rest pending."""
-    parsed = parse_article(read_article_file(sample_path), source=sample_path.name)
+    parsed = sample_article
     async with Store(database) as store:
         article = await store.articles.add(parsed, guild_id=GUILD)
         created = await record_posting(
