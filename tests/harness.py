@@ -107,9 +107,8 @@ class ReadalongProcess:
             "LOG_LEVEL": log_level,
         }
         self.pid: int | None = None
-        """The bot's process while it runs (None before the first start and once it has ended)."""
-        self.returncode: int | None = None
-        """How the last process ended (negative: the signal that ended it); None while it runs."""
+        """The bot's process, from its start until :meth:`wait` saw it end."""
+        self._returncode: int | None = None
         self._starter: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task[None] | None = None
         self._started: asyncio.Queue[int] = asyncio.Queue()
@@ -120,7 +119,16 @@ class ReadalongProcess:
 
     @property
     def running(self) -> bool:
+        """Whether the bot's process was started and not yet seen to end by :meth:`wait`."""
         return self.pid is not None
+
+    @property
+    def returncode(self) -> int | None:
+        """How the last process ended (negative: the signal that ended it); None while it runs."""
+        if self.pid is None:
+            return self._returncode
+        ended = self._exits.get(self.pid)
+        return ended.result() if ended is not None and ended.done() else None
 
     async def _read(self) -> None:
         """The starter's answers: the ids of the processes started, and how each ended."""
@@ -154,7 +162,7 @@ class ReadalongProcess:
         self._starter.stdin.write(" ".join(["start", str(self.log), *flags]).encode() + b"\n")
         await self._starter.stdin.drain()
         self.pid = await asyncio.wait_for(self._started.get(), 30)
-        self.returncode = None
+        self._returncode = None
 
     def send_signal(self, number: int) -> None:
         """Send a signal to the running bot (none if it is not running)."""
@@ -163,12 +171,11 @@ class ReadalongProcess:
 
     async def wait(self) -> int:
         """Wait for the bot's process to end; its exit code (negative: the signal that ended it)."""
-        assert self.pid is not None or self.returncode is not None, "never started"
         if self.pid is not None:
-            self.returncode = await asyncio.shield(self._exit(self.pid))
+            self._returncode = await asyncio.shield(self._exit(self.pid))
             self.pid = None
-        assert self.returncode is not None
-        return self.returncode
+        assert self._returncode is not None, "never started"
+        return self._returncode
 
     async def kill(self) -> None:
         """SIGKILL, as the machine losing power or the OOM killer would; waits for it to be gone."""
@@ -183,8 +190,9 @@ class ReadalongProcess:
             await self.wait()
 
     async def close(self) -> None:
-        """Stop the bot if it runs, and end the process that starts it."""
-        await self.stop()
+        """Kill the bot if it still runs (a test that failed half-way), and end the process that
+        starts it."""
+        await self.kill()
         if self._starter is not None:
             assert self._starter.stdin is not None
             self._starter.stdin.close()

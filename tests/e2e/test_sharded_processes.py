@@ -17,8 +17,8 @@ from bot.domain.database import PostgresUrl
 from bot.domain.shards import shard_of
 from bot.domain.viewer import Viewer
 from bot.sandbox import Sandbox, Seed
-from bot.sandbox.harness import KillOnMessage, ReadalongProcess, sample_posted
 from bot.store import Store
+from tests.harness import ReadalongProcess, kill_on_message, sample_posted
 
 pytestmark = pytest.mark.slow
 
@@ -61,7 +61,7 @@ async def test_two_processes_share_the_servers_and_survive_a_kill(
     victim = bots[victim_shard]  # the process of the two added servers on the other shard
     # Once every posting is started, the victim is killed when the third message it sends to its
     # servers has reached Discord, before it hears back: the item is left ``sending``.
-    killer = KillOnMessage(sandbox, victim, {g for g, shard in owner.items() if shard == victim_shard}, 3)
+    killer = kill_on_message(sandbox, victim, {g for g, shard in owner.items() if shard == victim_shard}, 3)
     sandbox.faults.hook = killer
     for bot in bots:
         await bot.start()
@@ -122,6 +122,7 @@ async def test_two_processes_share_the_servers_and_survive_a_kill(
     finally:
         for bot in bots:
             await bot.stop()
+            await bot.close()
 
     # Each posting was sent by the process holding its server's shard, and by no other.
     for shard, bot in enumerate(bots):
@@ -152,5 +153,6 @@ async def test_processes_sharing_an_identify_bucket_take_turns(
     finally:
         for bot in bots:
             await bot.stop()
+            await bot.close()
     (first, _), (second, _) = sandbox.gateway.identify_log
     assert second - first >= 5.0, [bot.log.read_text() for bot in bots]
