@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from bot.articles import Article, parse_article, read_article_file
 from bot.domain.database import Database, PostgresUrl
@@ -22,6 +23,20 @@ from bot.store import Store
 # any test module is imported.)
 sys.dont_write_bytecode = False
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
+IN_CI = bool(os.environ.get("CI"))
+"""Set by CI (and by ``.ci/run``'s callers): the property-based tests run their full number of
+examples there, a fifth of it locally."""
+settings.register_profile("ci")  # Hypothesis's defaults, as before
+settings.register_profile("dev", max_examples=20)
+settings.load_profile("ci" if IN_CI else "dev")
+
+
+def examples(full: int) -> int:
+    """``max_examples`` for a property-based test that asks for ``full`` examples: all of them
+    in CI, a fifth (at least 10) locally, for a quicker loop."""
+    return full if IN_CI else max(10, full // 5)
+
 
 POSTGRES_ENV = "READALONG_TEST_POSTGRES"
 DEFAULT_TEST_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from bot.articles import Article, parse_article, read_article_file
 from bot.articles.sections import MAX_SECTION_CHARS, Block, make_sections
 from bot.errors import ArticleFormatError
+from tests.conftest import examples
 
 OTHER_POST = """Turkmen Gas Goes East
 
@@ -145,7 +146,7 @@ paragraph = (
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.lists(paragraph, min_size=1, max_size=12), st.integers(200, 1800))
 def test_sections_are_exact_bounded_and_deterministic(paragraphs: list[str], target: int) -> None:
     body = "\n\n".join(paragraphs)

@@ -18,6 +18,7 @@ from bot.domain.message import StoredMessage
 from bot.domain.viewer import Viewer
 from bot.search.query import match_expression
 from bot.store import Store
+from tests.conftest import examples
 
 OPERATOR = Viewer.operator()
 
@@ -57,7 +58,9 @@ async def test_hostile_questions_never_raise(stored: tuple[Store, Article], text
     assert isinstance(answer.answered, bool)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.text(max_size=300))
 async def test_any_text_makes_a_valid_match_or_none(stored: tuple[Store, Article], text: str) -> None:
     store, article = stored
