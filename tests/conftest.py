@@ -3,16 +3,20 @@ either backend, and the order tests are handed to workers in."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
 
 from bot.articles import Article, parse_article, read_article_file
+from bot.cli import main
 from bot.domain.database import Database, PostgresUrl
 from bot.store import Store
 
@@ -179,3 +183,41 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     workers, instead of one of them starting last and leaving the other workers idle at the end.
     The order is deterministic (xdist requires every worker to collect the same order)."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+@contextlib.contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    """``os.environ`` replaced by ``values`` for the block, restored after."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def readalong(
+    *args: str, cwd: Path, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``readalong ARGS`` as the console script runs it (``bot.cli.main``), but in this process:
+    its exit status and what it printed, in ``cwd`` (where a ``.env`` would be read) and with
+    ``env`` as the whole environment (default: this one without Readalong's and Discord's
+    settings). For the tests where the process is not the point: a process of its own costs
+    ~0.5 s of CPU to import the bot. Not for ``readalong run`` (signals) or from a running loop
+    (``asyncio.to_thread`` it)."""
+    if env is None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "READALONG_", "OPENAI_"))}
+    out, err = io.StringIO(), io.StringIO()
+    with (
+        _environment(env),
+        contextlib.chdir(cwd),
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+    ):
+        try:
+            code = main(list(args))
+        except SystemExit as exit_:  # argparse: --help, or a usage error
+            code = exit_.code if isinstance(exit_.code, int) else 2
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())

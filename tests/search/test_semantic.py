@@ -9,7 +9,6 @@ import json
 import logging
 import math
 import os
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from bot.services.ask import ask
 from bot.settings import Secret, Settings
 from bot.store import Store
 from bot.store.embeddings import EmbeddingQueries
+from tests.conftest import readalong
 from tests.openai_server import FakeOpenAI
 
 OPERATOR = Viewer.operator()
@@ -254,21 +254,11 @@ def test_the_setting_is_one_key_and_bad_values_are_one_line() -> None:
 
 
 async def _readalong(tmp_path: Path, db: Path, env: dict[str, str], *args: str) -> str:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "--db",
-        str(db),
-        *args,
-        cwd=tmp_path,  # no .env of the repository's
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode == 0, err.decode()
-    return out.decode()
+    """``readalong --db DB ARGS`` with ``env`` as its environment (the CLI's ``main``, in a
+    thread of this process while the embeddings server answers in this loop); its output."""
+    done = await asyncio.to_thread(readalong, "--db", str(db), *args, cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 async def test_readalong_ask_uses_the_setting_and_a_second_run_embeds_no_passage(
