@@ -46,7 +46,11 @@ async def start(
     sandbox.handlers_running = None  # the bot runs in a process of its own
     sandbox.world.commands.pop(seed.guild_id, None)
     identified = sandbox.gateway.identifies
-    bot = bot or ReadalongProcess(sandbox, seed.guild_id, database, log)
+    if bot is None:
+        # Stopping is the point here, not the wait to identify again after it (on PostgreSQL the
+        # restart waits out the window of the process stopped): a short window.
+        sandbox.gateway.identify_window = 0.25
+        bot = ReadalongProcess(sandbox, seed.guild_id, database, log)
     await bot.start()
     await sandbox.wait_until(lambda: sandbox.gateway.identifies > identified, within=30)
     await sandbox.wait_until(lambda: bool(sandbox.world.commands.get(seed.guild_id)), within=30)

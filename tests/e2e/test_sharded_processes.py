@@ -36,6 +36,9 @@ async def test_two_processes_share_the_servers_and_survive_a_kill(
     sandbox: Sandbox, seed: Seed, postgres_url: PostgresUrl, tmp_path: Path, sample_path: Path
 ) -> None:
     sandbox.gateway.max_concurrency = SHARDS  # each shard in its own IDENTIFY bucket
+    # The kill is the point here, not the wait to identify again after it: a short window (the
+    # next test waits Discord's own 5 s between processes).
+    sandbox.gateway.identify_window = 0.25
     home_shard = shard_of(int(seed.guild_id), SHARDS)
     servers = {seed.guild_id: seed.general_id}
     for n, shard in enumerate([home_shard, 1 - home_shard, 1 - home_shard]):
