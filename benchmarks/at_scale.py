@@ -36,8 +36,10 @@ from scratch_postgres import add_server_option, scratch_schema
 from bot.domain.database import Database, PostgresUrl
 from bot.domain.shards import shard_of
 from bot.sandbox import RateLimitConfig, Sandbox
-from bot.sandbox.harness import KillOnMessage, ReadalongProcess, sample_posted
 from bot.store import Store
+
+sys.path.insert(0, str(Path(__file__).parents[1]))  # the tests' process harness
+from tests.harness import ReadalongProcess, kill_on_message, sample_posted
 
 SAMPLE = Path(__file__).parents[1] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
 ARTICLE = "the-lessons-of-zhanaozen"
@@ -116,7 +118,7 @@ async def run(label: str, database: Database, layout: list[str], folder: Path, m
         victim = processes[-1]
         victim_shards = set(range(SHARD_COUNT)) if len(layout) == 1 else {4, 5, 6, 7}
         owned = {g for g in servers if shard_of(int(g), SHARD_COUNT) in victim_shards}
-        killer = KillOnMessage(sandbox, victim, owned, KILL_AT, restart_after=0.5)
+        killer = kill_on_message(sandbox, victim, owned, KILL_AT, restart_after=0.5)
         sandbox.faults.hook = killer
         for process in processes:
             await process.start()
@@ -162,6 +164,7 @@ async def run(label: str, database: Database, layout: list[str], folder: Path, m
         finally:
             for process in processes:
                 await process.stop()
+                await process.close()
     floor = max(5.0, SERVERS * REQUESTS_PER_POSTING / DISCORD_GLOBAL_PER_SECOND)
     return Result(
         label,

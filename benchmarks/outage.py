@@ -43,9 +43,9 @@ from scratch_postgres import add_server_option, scratch_schema
 from bot.domain.database import PostgresUrl
 from bot.domain.viewer import Viewer
 from bot.sandbox import RateLimitConfig, Sandbox
-from bot.sandbox.harness import sample_posted
 from bot.sandbox.tcpproxy import TcpProxy
 from bot.store import Store
+from tests.harness import sample_posted
 
 ROOT = Path(__file__).parents[1]
 SAMPLE = ROOT / "bot" / "data" / "the-lessons-of-zhanaozen.txt"

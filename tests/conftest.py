@@ -1,16 +1,22 @@
-"""What every test may use: the sample article's path, the database on either backend, and the
-order tests are handed to workers in."""
+"""What every test may use: the sample article (its path, its text, its parse), the database on
+either backend, and the order tests are handed to workers in."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
+from bot.articles import Article, parse_article, read_article_file
+from bot.cli import main
 from bot.domain.database import Database, PostgresUrl
 from bot.store import Store
 
@@ -21,6 +27,20 @@ from bot.store import Store
 # any test module is imported.)
 sys.dont_write_bytecode = False
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
+IN_CI = bool(os.environ.get("CI"))
+"""Set by CI (and by ``.ci/run``'s callers): the property-based tests run their full number of
+examples there, a fifth of it locally."""
+settings.register_profile("ci")  # Hypothesis's defaults, as before
+settings.register_profile("dev", max_examples=20)
+settings.load_profile("ci" if IN_CI else "dev")
+
+
+def examples(full: int) -> int:
+    """``max_examples`` for a property-based test that asks for ``full`` examples: all of them
+    in CI, a fifth (at least 10) locally, for a quicker loop."""
+    return full if IN_CI else max(10, full // 5)
+
 
 POSTGRES_ENV = "READALONG_TEST_POSTGRES"
 DEFAULT_TEST_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
@@ -68,6 +88,28 @@ def sample_path() -> Path:
     """The article shipped with the bot (bot/data/the-lessons-of-zhanaozen.txt), as a user would
     import it. (A parametrize list, which no fixture reaches, names it "<sample>".)"""
     return Path(__file__).parents[1] / "bot" / "data" / "the-lessons-of-zhanaozen.txt"
+
+
+@pytest.fixture(scope="session")
+def sample_text(sample_path: Path) -> str:
+    """The sample article's text as the importer reads it (decoded, newlines normalised)."""
+    return read_article_file(sample_path)
+
+
+@pytest.fixture(scope="session")
+def sample_article(sample_text: str, sample_path: Path) -> Article:
+    """The sample article parsed once for the whole session, not yet stored (its ``id`` is
+    empty). An :class:`Article` is frozen, so tests share it safely; one that needs another
+    source or id uses ``dataclasses.replace``."""
+    return parse_article(sample_text, source=sample_path.name)
+
+
+@pytest.fixture
+async def stored(tmp_path: Path, sample_article: Article) -> AsyncIterator[tuple[Store, Article]]:
+    """The sample article imported into a fresh SQLite file (indexed as it is stored): the store,
+    open, and the article as stored."""
+    async with Store(tmp_path / "r.db") as store:
+        yield store, await store.articles.add(sample_article)
 
 
 @pytest.fixture
@@ -139,3 +181,41 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     workers, instead of one of them starting last and leaving the other workers idle at the end.
     The order is deterministic (xdist requires every worker to collect the same order)."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+@contextlib.contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    """``os.environ`` replaced by ``values`` for the block, restored after."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def readalong(
+    *args: str, cwd: Path, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``readalong ARGS`` as the console script runs it (``bot.cli.main``), but in this process:
+    its exit status and what it printed, in ``cwd`` (where a ``.env`` would be read) and with
+    ``env`` as the whole environment (default: this one without Readalong's and Discord's
+    settings). For the tests where the process is not the point: a process of its own costs
+    ~0.5 s of CPU to import the bot. Not for ``readalong run`` (signals) or from a running loop
+    (``asyncio.to_thread`` it)."""
+    if env is None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "READALONG_", "OPENAI_"))}
+    out, err = io.StringIO(), io.StringIO()
+    with (
+        _environment(env),
+        contextlib.chdir(cwd),
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+    ):
+        try:
+            code = main(list(args))
+        except SystemExit as exit_:  # argparse: --help, or a usage error
+            code = exit_.code if isinstance(exit_.code, int) else 2
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())

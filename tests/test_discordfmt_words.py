@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
-from bot.articles.parse import parse_article, read_article_file
+from bot.articles import Article
 from bot.discordfmt.posting import intro, source_link
 from bot.discordfmt.words import count
 
@@ -19,8 +18,8 @@ def test_one_is_singular_and_every_other_number_plural() -> None:
     assert count(12_500, "message") == "12500 messages"
 
 
-def test_the_intro_links_the_source_when_the_article_has_an_address(sample_path: Path) -> None:
-    article = parse_article(read_article_file(sample_path), source=sample_path.name)
+def test_the_intro_links_the_source_when_the_article_has_an_address(sample_article: Article) -> None:
+    article = sample_article
     assert source_link(article) == "the-lessons-of-zhanaozen.txt"  # a file: its name
     online = dataclasses.replace(article, source="https://registan.net/2012/12/18/the-lessons-of-zhanaozen/")
     link = "[registan.net/2012/12/18/the-lessons-of-zhanaozen](https://registan.net/2012/12/18/the-lessons-of-zhanaozen/)"

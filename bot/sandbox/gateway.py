@@ -124,6 +124,10 @@ class Gateway:
         """Shards that may identify in the same 5 seconds (``GET /gateway/bot``); 1 for most bots."""
         self.identify_log: list[tuple[float, tuple[int, int] | None]] = []
         """When each session identified (monotonic seconds) and on which shard."""
+        self.identify_window = 5.0
+        """Seconds in which one IDENTIFY per bucket may be sent (Discord's: 5). Tests shorten it
+        where the bot is killed and started again many times, and start the bot with the same
+        window (tests/harness.py); :meth:`identifies_too_soon` checks it was kept."""
         self.max_guilds_per_shard = 2500
         """Servers one session may hold; beyond it Discord closes the connection with 4011."""
         world.listeners.append(self.dispatch)
@@ -273,6 +277,18 @@ class Gateway:
         )
         for guild_id in guild_ids:
             session.push("GUILD_CREATE", self.guild_payload(guild_id))
+
+    def identifies_too_soon(self) -> list[float]:
+        """The gaps, in seconds, between two IDENTIFYs of one bucket (``shard_id %
+        max_concurrency``) that were shorter than :attr:`identify_window`."""
+        last: dict[int, float] = {}
+        gaps = []
+        for at, shard in self.identify_log:
+            bucket = (shard[0] if shard else 0) % max(1, self.max_concurrency)
+            if bucket in last and at - last[bucket] < self.identify_window:
+                gaps.append(at - last[bucket])
+            last[bucket] = at
+        return gaps
 
     def guild_payload(self, guild_id: str) -> Payload:
         """The server as GUILD_CREATE sends it: channels, the active threads the bot can view, roles and

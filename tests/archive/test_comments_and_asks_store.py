@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.articles import parse_article, read_article_file
+from bot.articles import Article
 from bot.domain.database import Database
 from bot.domain.viewer import Viewer
 from bot.search.query import match_expression
@@ -28,10 +28,10 @@ def match(words: str) -> str:
 
 @both_backends
 async def test_comments_are_found_where_their_article_is_listed(
-    database: Database, sample_path: Path
+    database: Database, sample_article: Article
 ) -> None:
     async with Store(database) as store:
-        article = parse_article(read_article_file(sample_path), source=sample_path.name)
+        article = sample_article
         # Imported with /article import in GUILD: listed there only.
         added = await store.articles.add(article, guild_id=GUILD)
         here = Viewer.member(GUILD, BEN, {GENERAL})
@@ -64,11 +64,11 @@ async def test_comments_are_found_where_their_article_is_listed(
 
 
 async def test_comments_imported_before_migration_0011_are_searchable(
-    tmp_path: Path, sample_path: Path
+    tmp_path: Path, sample_article: Article
 ) -> None:
     db = tmp_path / "old.db"
     before = load_migrations()[:10]
-    article = parse_article(read_article_file(sample_path), source=sample_path.name)
+    article = sample_article
     async with Store(db, before) as store, store.transaction() as connection:  # as that version wrote it
         await connection.execute(
             "INSERT INTO articles (id, source, format, body, imported_at) VALUES ('zh', 'zh.txt', 'blog', ?, ?)",

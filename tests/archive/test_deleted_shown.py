@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from pathlib import Path
 
 import pytest
 
@@ -14,7 +13,7 @@ from bot.archive.export.common import ExportContext
 from bot.archive.export.dce import to_dce
 from bot.archive.export.html import to_html
 from bot.archive.export.markdown import to_markdown
-from bot.articles import Article, parse_article, read_article_file
+from bot.articles import Article
 from bot.discordfmt.transcripts import transcript_lines
 from bot.domain.message import StoredMessage
 from tests.archive.test_export import CHANNEL, THREAD_1, message
@@ -28,8 +27,8 @@ SECRETS = ("Mango", "mango", FILE, LINK)
 
 
 @pytest.fixture
-def article(sample_path: Path) -> Article:
-    return parse_article(read_article_file(sample_path), source=str(sample_path))
+def article(sample_article: Article) -> Article:
+    return sample_article
 
 
 def _discussion(*, author_bot: bool = False, webhook_id: int | None = None) -> list[StoredMessage]:

@@ -13,7 +13,7 @@ from bot.archive.export.common import ExportContext
 from bot.archive.export.dce import to_dce
 from bot.archive.export.html import to_html
 from bot.archive.export.markdown import to_markdown
-from bot.articles import Article, parse_article, read_article_file
+from bot.articles import Article
 from bot.cli import main
 from bot.domain.database import Database
 from bot.domain.message import StoredMessage
@@ -47,9 +47,11 @@ def message(
 
 
 @pytest.fixture
-async def stored(database: Database, sample_path: Path) -> tuple[Database, Article, list[StoredMessage]]:
+async def stored(
+    database: Database, sample_article: Article
+) -> tuple[Database, Article, list[StoredMessage]]:
     db = database
-    article = parse_article(read_article_file(sample_path), source=str(sample_path))
+    article = sample_article
     async with Store(db) as store:
         article = await store.articles.add(article, "zh")
         rows = [

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
@@ -13,7 +12,7 @@ from bot.archive.export.common import ExportContext, iso_utc, utc_time
 from bot.archive.export.dce import DCE_EXTRAS, to_dce
 from bot.archive.export.html import to_html
 from bot.archive.export.markdown import to_markdown
-from bot.articles import Article, parse_article, read_article_file
+from bot.articles import Article
 from bot.domain.answer import AskedQuestion
 from bot.domain.message import StoredMessage
 
@@ -43,8 +42,8 @@ ASKS = (
 
 
 @pytest.fixture(scope="module")
-def article(sample_path: Path) -> Article:
-    return parse_article(read_article_file(sample_path), source=str(sample_path))
+def article(sample_article: Article) -> Article:
+    return sample_article
 
 
 def reader(created_at: str) -> StoredMessage:

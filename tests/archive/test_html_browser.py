@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from bot.articles import parse_article, read_article_file
+from bot.articles import Article
 from bot.cli import main
 from bot.discordfmt.posting import section_label
 from bot.store import Store
@@ -63,14 +63,14 @@ def browser(pages: Path) -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="module")
-def pages(tmp_path_factory: pytest.TempPathFactory, sample_path: Path) -> Path:
+def pages(tmp_path_factory: pytest.TempPathFactory, sample_article: Article) -> Path:
     """``readalong export --all -o DIR`` of a store holding the sample article, a discussion with
     Markdown, and the hostile messages."""
     folder = tmp_path_factory.mktemp("export")
     db = folder / "r.db"
 
     async def fill() -> None:
-        article = parse_article(read_article_file(sample_path), source=str(sample_path))
+        article = sample_article
         async with Store(db) as store:
             await store.articles.add(article, "zh")
             rows = [
@@ -106,9 +106,9 @@ def open_page(browser: Browser, url: str, *, width: int = 1200, height: int = 80
 
 
 def test_a_reader_sees_headings_and_a_contents_list_that_jumps(
-    browser: Browser, pages: Path, sample_path: Path
+    browser: Browser, pages: Path, sample_article: Article
 ) -> None:
-    article = parse_article(read_article_file(sample_path), source=str(sample_path))
+    article = sample_article
     page, seen = open_page(browser, (pages / "zh.html").as_uri())
     assert page.locator("h1").inner_text() == article.display_title
     headings = page.locator("section.part > h2").all_inner_texts()

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 from bot.archive.sync import SyncCounts, reconcile_channel
-from bot.articles import parse_article, read_article_file
+from bot.articles import Article
 from bot.discordfmt.transcripts import paginate, summarise, transcript_lines
 from bot.domain.database import Database
 from bot.domain.message import StoredMessage
@@ -57,8 +56,8 @@ def test_pages_respect_the_limit_and_keep_every_block() -> None:
 
 
 @both_backends
-async def test_backfill_adds_edits_and_deletes_once(database: Database, sample_path: Path) -> None:
-    article = parse_article(read_article_file(sample_path), source=str(sample_path))
+async def test_backfill_adds_edits_and_deletes_once(database: Database, sample_article: Article) -> None:
+    article = sample_article
     async with Store(database) as store:
         await store.articles.add(article, "zh")
         await store.messages.record_many(

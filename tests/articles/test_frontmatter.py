@@ -18,6 +18,7 @@ from bot.articles.frontmatter import read_front_matter
 from bot.cli import main
 from bot.errors import ArticleFormatError
 from bot.store import Store
+from tests.conftest import examples
 
 ARTICLE = """---
 title: "Kazakhstan: the lessons of Zhanaozen"
@@ -136,7 +137,7 @@ _TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, ma
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(
     title=_TEXT,
     author=_TEXT,
@@ -156,7 +157,7 @@ def test_any_front_matter_written_by_yaml_is_read_back(
     assert article.body == body.strip()
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.text(max_size=200))
 def test_any_block_is_read_or_refused_in_one_line(block: str) -> None:
     try:

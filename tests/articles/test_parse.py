@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.articles import parse_article, read_article_file
+from bot.articles import Article, parse_article, read_article_file
 from bot.articles.sections import MAX_SECTION_CHARS, Block, make_sections
 from bot.errors import ArticleFormatError
+from tests.conftest import examples
 
 OTHER_POST = """Turkmen Gas Goes East
 
@@ -49,8 +50,8 @@ Anonymous March 6, 2011 at 1:15 am
 This scrape stops in the mid"""
 
 
-def test_the_sample_parses_with_every_field_right(sample_path: Path) -> None:
-    article = parse_article(read_article_file(sample_path), source=str(sample_path))
+def test_the_sample_parses_with_every_field_right(sample_article: Article) -> None:
+    article = sample_article
     assert article.title == "The Lessons of Zhanaozen"
     assert article.author == "Erlan Idrissov"
     assert article.published == dt.date(2012, 12, 18)
@@ -145,7 +146,7 @@ paragraph = (
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.lists(paragraph, min_size=1, max_size=12), st.integers(200, 1800))
 def test_sections_are_exact_bounded_and_deterministic(paragraphs: list[str], target: int) -> None:
     body = "\n\n".join(paragraphs)

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from bot.articles.quotes import MIN_QUOTE_CHARS, find_quotes, normalise_for_quotes
 from bot.domain.article import Comment
+from tests.conftest import examples
 
 WORDS = ["gas", "pipeline", "oil", "the", "of", "Zhanaozen", "strike", "wages", "court", "“quoted”"]
 
@@ -36,7 +37,7 @@ comment_texts = st.lists(
 
 @pytest.mark.slow
 @given(comment_texts, st.data())
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 def test_same_quotes_as_comparing_every_pair(texts: list[str], data: st.DataObject) -> None:
     # Make some comments quote a paragraph of an earlier one, with other spacing and quote marks.
     texts = list(texts)

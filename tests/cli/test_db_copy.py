@@ -1,5 +1,6 @@
-"""``readalong db copy`` as an operator runs it: the installed command in a process of its own,
-SQLite to PostgreSQL and back, and a refusal (one line, exit 2, the target untouched)."""
+"""``readalong db copy`` as an operator runs it: SQLite to PostgreSQL and back, and a refusal (one
+line, exit 2, the target untouched), through the CLI's ``main``; its help and usage errors from
+the installed command in a process of its own."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 from bot.domain.database import PostgresUrl
 from bot.store.copy_rows import TABLES
+from tests.conftest import readalong
 
 READALONG = Path(sys.executable).parent / "readalong"
 PASSWORD = "s3cret-not-shown"
 
 
-def readalong(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def installed(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The ``readalong`` console script, in a process of its own."""
     return subprocess.run(
         [str(READALONG), *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
     )
@@ -71,15 +74,15 @@ def test_a_round_trip_through_postgresql_and_a_refusal(
 
 
 def test_the_command_explains_itself_and_requires_both_ends(tmp_path: Path) -> None:
-    shown = readalong("db", "copy", "--help", cwd=tmp_path)
+    shown = installed("db", "copy", "--help", cwd=tmp_path)
     assert shown.returncode == 0
     text = " ".join(shown.stdout.split())
     assert "--from PATH_OR_URL the database to copy" in text
     assert "--to PATH_OR_URL where to copy it" in text
     assert "verify it by row counts and checksums" in text
-    missing = readalong("db", "copy", "--from", "a.db", cwd=tmp_path)
+    missing = installed("db", "copy", "--from", "a.db", cwd=tmp_path)
     assert missing.returncode == 2 and "the following arguments are required: --to" in missing.stderr
-    nowhere = readalong("db", "copy", "--from", "a.db", "--to", "b.db", cwd=tmp_path)
+    nowhere = installed("db", "copy", "--from", "a.db", "--to", "b.db", cwd=tmp_path)
     assert nowhere.returncode == 2
     assert nowhere.stderr == "readalong: error: no database at a.db to copy\n"
     assert list(tmp_path.iterdir()) == []

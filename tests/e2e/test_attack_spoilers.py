@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.articles.parse import parse_article, read_article_file
+from bot.articles import Article
 from bot.discord.client import ReadalongBot
 from bot.sandbox import Sandbox, Seed
 from tests.e2e import test_privacy
@@ -36,9 +36,14 @@ async def ask(sandbox: Sandbox, member: str, where: str) -> str:
 
 
 async def test_attack_another_servers_posting_neither_limits_nor_unlocks(
-    sandbox: Sandbox, seed: Seed, places: Places, bot: ReadalongBot, sample_path: Path
+    sandbox: Sandbox,
+    seed: Seed,
+    places: Places,
+    bot: ReadalongBot,
+    sample_path: Path,
+    sample_article: Article,
 ) -> None:
-    await bot.store.articles.add(parse_article(read_article_file(sample_path), source=sample_path.name))
+    await bot.store.articles.add(sample_article)
     await paced(sandbox, "ada", "general", "general")
     # The second server has not posted it: quoted whole, nothing of the first server's posting.
     theirs = await ask(sandbox, "fay", "lounge")

@@ -13,7 +13,7 @@ from typing import cast
 
 import pytest
 
-from bot.articles.parse import parse_article, read_article_file
+from bot.articles import Article
 from bot.discord.client import ReadalongBot
 from bot.domain.viewer import Viewer
 from bot.sandbox import CommandRejected, Sandbox, Seed
@@ -342,10 +342,10 @@ async def test_delete_of_a_posted_article_takes_its_archive_and_cancels_the_post
 
 
 async def test_deleting_in_one_server_leaves_what_another_server_uses(
-    sandbox: Sandbox, seed: Seed, places: Places, bot: ReadalongBot, sample_path: Path
+    sandbox: Sandbox, seed: Seed, places: Places, bot: ReadalongBot, sample_article: Article
 ) -> None:
     # The operator's shared library (readalong import): listed in both servers, posted in both.
-    await bot.store.articles.add(parse_article(read_article_file(sample_path), source=sample_path.name))
+    await bot.store.articles.add(sample_article)
     await post(sandbox, "general", comments=False)
     await post(sandbox, places.lounge_id, member="eve", comments=False)
     await sandbox.wait_until(

@@ -18,11 +18,12 @@ import pytest
 from bot.discord.client import ReadalongBot
 from bot.domain.database import PostgresUrl
 from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
-from bot.sandbox.harness import running_bot, sample_posted
+from bot.sandbox.harness import running_bot
 from bot.sandbox.tcpproxy import TcpProxy
 from bot.settings import Settings
 from bot.store.errors import UNAVAILABLE_MESSAGE
 from tests.e2e.conftest import wait_archived
+from tests.harness import sample_posted
 from tests.store.test_outage import proxy_for, through
 
 ARTICLE = "the-lessons-of-zhanaozen"

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
-from bot.articles.parse import parse_article, read_article_file
+from bot.articles import Article
 from bot.discord.client import ReadalongBot
 from bot.sandbox import Sandbox, Seed
 from bot.sandbox import permissions as perms
@@ -152,10 +152,15 @@ async def test_private_channel_is_not_quoted_to_members_who_cannot_see_it(
 
 
 async def test_a_second_server_never_sees_the_first_servers_discussion(
-    sandbox: Sandbox, seed: Seed, places: Places, bot: ReadalongBot, sample_path: Path
+    sandbox: Sandbox,
+    seed: Seed,
+    places: Places,
+    bot: ReadalongBot,
+    sample_path: Path,
+    sample_article: Article,
 ) -> None:
     # The operator's shared library (imported from the command line) is offered to both servers.
-    await bot.store.articles.add(parse_article(read_article_file(sample_path), source=sample_path.name))
+    await bot.store.articles.add(sample_article)
     await post(sandbox, "ada", "general", "general", imported=True, sample_path=sample_path)
     await post(sandbox, "eve", "lounge", "lounge", imported=True, sample_path=sample_path)
     section = sandbox.threads("general")[1]
@@ -179,7 +184,7 @@ async def test_a_second_server_never_sees_the_first_servers_discussion(
 
     # An article imported in the first server is listed there only.
     own = await bot.store.articles.add(
-        parse_article(read_article_file(sample_path), source=sample_path.name),
+        sample_article,
         "staff-notes",
         guild_id=int(seed.guild_id),
     )

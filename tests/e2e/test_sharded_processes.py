@@ -17,8 +17,8 @@ from bot.domain.database import PostgresUrl
 from bot.domain.shards import shard_of
 from bot.domain.viewer import Viewer
 from bot.sandbox import Sandbox, Seed
-from bot.sandbox.harness import KillOnMessage, ReadalongProcess, sample_posted
 from bot.store import Store
+from tests.harness import ReadalongProcess, kill_on_message, sample_posted
 
 pytestmark = pytest.mark.slow
 
@@ -36,6 +36,9 @@ async def test_two_processes_share_the_servers_and_survive_a_kill(
     sandbox: Sandbox, seed: Seed, postgres_url: PostgresUrl, tmp_path: Path, sample_path: Path
 ) -> None:
     sandbox.gateway.max_concurrency = SHARDS  # each shard in its own IDENTIFY bucket
+    # The kill is the point here, not the wait to identify again after it: a short window (the
+    # next test waits Discord's own 5 s between processes).
+    sandbox.gateway.identify_window = 0.25
     home_shard = shard_of(int(seed.guild_id), SHARDS)
     servers = {seed.guild_id: seed.general_id}
     for n, shard in enumerate([home_shard, 1 - home_shard, 1 - home_shard]):
@@ -61,7 +64,7 @@ async def test_two_processes_share_the_servers_and_survive_a_kill(
     victim = bots[victim_shard]  # the process of the two added servers on the other shard
     # Once every posting is started, the victim is killed when the third message it sends to its
     # servers has reached Discord, before it hears back: the item is left ``sending``.
-    killer = KillOnMessage(sandbox, victim, {g for g, shard in owner.items() if shard == victim_shard}, 3)
+    killer = kill_on_message(sandbox, victim, {g for g, shard in owner.items() if shard == victim_shard}, 3)
     sandbox.faults.hook = killer
     for bot in bots:
         await bot.start()
@@ -122,6 +125,7 @@ async def test_two_processes_share_the_servers_and_survive_a_kill(
     finally:
         for bot in bots:
             await bot.stop()
+            await bot.close()
 
     # Each posting was sent by the process holding its server's shard, and by no other.
     for shard, bot in enumerate(bots):
@@ -152,5 +156,6 @@ async def test_processes_sharing_an_identify_bucket_take_turns(
     finally:
         for bot in bots:
             await bot.stop()
+            await bot.close()
     (first, _), (second, _) = sandbox.gateway.identify_log
     assert second - first >= 5.0, [bot.log.read_text() for bot in bots]

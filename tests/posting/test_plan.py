@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.articles import Article, parse_article, read_article_file
+from bot.articles import Article
 from bot.discordfmt.limits import EMBED_DESCRIPTION_LIMIT, MESSAGE_LIMIT, THREAD_NAME_LIMIT
 from bot.discordfmt.posting import (
     Outgoing,
@@ -24,10 +23,8 @@ from bot.sandbox.state import webhook_name
 
 
 @pytest.fixture
-def sample(sample_path: Path) -> Article:
-    return dataclasses.replace(
-        parse_article(read_article_file(sample_path), source=str(sample_path)), id="zhanaozen"
-    )
+def sample(sample_article: Article) -> Article:
+    return dataclasses.replace(sample_article, id="zhanaozen")
 
 
 def render_all(article: Article, pace: int = 0) -> list[Outgoing]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from bot.articles import parse_article, read_article_file
+from bot.articles import Article
 from bot.domain.database import Database
 from bot.domain.shards import ShardSet, shard_of
 from bot.store import Store
@@ -17,9 +15,11 @@ ON_ONE = (1_001 << 22) | 7
 
 
 @both_backends
-async def test_active_postings_are_filtered_by_the_shards_held(database: Database, sample_path: Path) -> None:
+async def test_active_postings_are_filtered_by_the_shards_held(
+    database: Database, sample_article: Article
+) -> None:
     assert (shard_of(ON_ZERO, 2), shard_of(ON_ONE, 2)) == (0, 1)
-    parsed = parse_article(read_article_file(sample_path), source=str(sample_path))
+    parsed = sample_article
     async with Store(database) as store:
         ids = {}
         for guild_id in (ON_ZERO, ON_ONE):

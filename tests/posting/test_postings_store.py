@@ -5,11 +5,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
-from pathlib import Path
 
 import pytest
 
-from bot.articles import Article, parse_article, read_article_file
+from bot.articles import Article
 from bot.domain.database import Database
 from bot.errors import ConflictError
 from bot.store import Store
@@ -19,8 +18,8 @@ from tests.postings import record_posting
 
 
 @pytest.fixture
-def article(sample_path: Path) -> Article:
-    return parse_article(read_article_file(sample_path), source=str(sample_path))
+def article(sample_article: Article) -> Article:
+    return sample_article
 
 
 async def create(store: Store, article: Article, pace: int = 0) -> int:

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import readalong as in_process
+
 pytestmark = pytest.mark.slow
-"""Whole `readalong sandbox` processes, with Discord's own rate limits: queued first."""
+"""Whole `readalong sandbox` runs, with Discord's own rate limits: queued first."""
 
 ARTICLE = "the-lessons-of-zhanaozen"
 LONG = "the commission's findings matter here. " * 40
@@ -44,16 +46,25 @@ Point 3: {LONG}
 """
 
 
-def readalong(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """The command as a user types it: no Readalong or Discord settings in the environment (the
-    tests' own HOME and XDG_DATA_HOME, set for every test, are kept)."""
+def readalong(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The command as a user types it (the CLI's ``main``, in this process: the terminal is not
+    the point here): no Readalong or Discord settings in the environment (the tests' own HOME
+    and XDG_DATA_HOME, set for every test, are kept)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "READALONG_"))}
+    environment.pop("NO_COLOR", None)
+    return in_process(*args, cwd=cwd, env=environment)
+
+
+def as_a_process(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The command in a process of its own, for what a process shows once (discord.py's start
+    warnings)."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "READALONG_"))}
     environment.pop("NO_COLOR", None)
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         capture_output=True,
         text=True,
-        timeout=timeout,
+        timeout=120,
         cwd=cwd,
         env=environment,
         check=False,
@@ -146,7 +157,7 @@ def test_fresh_runs_in_a_folder_deleted_after(tmp_path: Path) -> None:
 def test_verbose_shows_the_startup_logs(tmp_path: Path) -> None:
     script = tmp_path / "s.txt"
     script.write_text("# nothing to do\n", encoding="utf-8")
-    done = readalong("sandbox", "--fresh", "--verbose", "--script", str(script), cwd=tmp_path)
+    done = as_a_process("sandbox", "--fresh", "--verbose", "--script", str(script), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "applying migration 0001_articles" in done.stderr
     assert "PyNaCl is not installed" in done.stderr

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.answers.extractive import ranked_quotes
-from bot.articles import Article, parse_article, read_article_file
+from bot.articles import Article, parse_article
 from bot.discordfmt.answers import answer_text
 from bot.domain.answer import Answer
 from bot.domain.database import PostgresUrl
@@ -46,7 +46,7 @@ was built for schooling of small children and for health care?" scores 0.0055 ap
 
 PARAPHRASES = Path(__file__).parents[2] / "benchmarks" / "paraphrases.json"
 QUESTIONS = [
-    # From tests/search, tests/services and tests/e2e/test_ask*.py.
+    # From tests/search, tests/answers, tests/services and tests/e2e/test_ask*.py.
     "How many people died?",
     "How many people died in the strike?",
     "How many new jobs were created in 2012?",
@@ -169,19 +169,19 @@ def _message(id_: int, channel: int, guild: int, author: int, text: str, article
     )
 
 
-async def _fill(store: Store, sample_path: Path) -> Article:
-    article = await store.articles.add(parse_article(read_article_file(sample_path), source=sample_path.name))
+async def _fill(store: Store, sample_article: Article) -> Article:
+    article = await store.articles.add(sample_article)
     await store.messages.record_many([_message(*m, article.id) for m in DISCUSSION])
     return article
 
 
 @pytest.fixture
 async def stores(
-    tmp_path: Path, sample_path: Path, postgres_url: PostgresUrl
+    tmp_path: Path, sample_article: Article, postgres_url: PostgresUrl
 ) -> AsyncIterator[tuple[tuple[Store, Article], tuple[Store, Article]]]:
     """The sample article and its discussion on SQLite and on PostgreSQL."""
     async with Store(tmp_path / "r.db") as lite, Store(postgres_url) as pg:
-        yield (lite, await _fill(lite, sample_path)), (pg, await _fill(pg, sample_path))
+        yield (lite, await _fill(lite, sample_article)), (pg, await _fill(pg, sample_article))
 
 
 def _questions() -> list[str]:
@@ -322,10 +322,10 @@ async def test_archive_search_finds_the_same_on_both_backends(
 
 @both_backends
 async def test_archive_search_never_shows_what_the_member_may_not_see(
-    database: Path | PostgresUrl, sample_path: Path
+    database: Path | PostgresUrl, sample_article: Article
 ) -> None:
     async with Store(database) as store:
-        article = await _fill(store, sample_path)
+        article = await _fill(store, sample_article)
         for query in ("soup square scarves", "striking workers", "strikers scarves"):
             for article_id in (None, article.id):
                 seen = await archive_service.search(

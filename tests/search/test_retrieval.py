@@ -13,19 +13,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.answers.extractive import answer_question
-from bot.articles import Article, parse_article, read_article_file
+from bot.articles import Article, parse_article
 from bot.articles.passages import article_passages, source_text
 from bot.discordfmt.answers import answer_text
 from bot.domain.message import StoredMessage
 from bot.domain.viewer import Viewer
 from bot.search.query import match_expression
 from bot.store import Store
+from tests.conftest import examples
 
 OPERATOR = Viewer.operator()
 
 
-def test_passages_are_slices_of_their_source(sample_path: Path) -> None:
-    article = parse_article(read_article_file(sample_path), source=sample_path.name)
+def test_passages_are_slices_of_their_source(sample_article: Article) -> None:
+    article = sample_article
     passages = article_passages(article)
     assert {p.source for p in passages} == {"body", "bio", "comment"}
     for passage in passages:
@@ -59,7 +60,9 @@ async def test_hostile_questions_never_raise(stored: tuple[Store, Article], text
     assert isinstance(answer.answered, bool)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.text(max_size=300))
 async def test_any_text_makes_a_valid_match_or_none(stored: tuple[Store, Article], text: str) -> None:
     store, article = stored

@@ -9,7 +9,6 @@ import json
 import logging
 import math
 import os
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pytest
 
 from bot.answers.embeddings import Embedder
 from bot.answers.extractive import answer_question, ranked_quotes
-from bot.articles import Article, parse_article, read_article_file
+from bot.articles import Article
 from bot.articles.passages import article_passages, source_text
 from bot.discordfmt.answers import answer_text
 from bot.domain.answer import Answer
@@ -29,6 +28,7 @@ from bot.services.ask import Asker, Question
 from bot.settings import Secret, Settings
 from bot.store import Store
 from bot.store.embeddings import EmbeddingQueries
+from tests.conftest import readalong
 from tests.openai_server import FakeOpenAI
 
 OPERATOR = Viewer.operator()
@@ -90,13 +90,11 @@ async def test_a_paraphrase_is_found_by_meaning_and_quoted_verbatim(
 
 
 async def test_vectors_are_computed_once_in_batches_and_reused_after_a_restart(
-    tmp_path: Path, sample_path: Path, server: FakeOpenAI
+    tmp_path: Path, sample_article: Article, server: FakeOpenAI
 ) -> None:
     path = tmp_path / "r.db"
     async with Store(path) as store:
-        article = await store.articles.add(
-            parse_article(read_article_file(sample_path), source=sample_path.name)
-        )
+        article = await store.articles.add(sample_article)
         texts = passage_texts(article)
         embedder = embedder_for(server, batch=16)
         try:
@@ -259,21 +257,11 @@ def test_the_setting_is_one_key_and_bad_values_are_one_line() -> None:
 
 
 async def _readalong(tmp_path: Path, db: Path, env: dict[str, str], *args: str) -> str:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "--db",
-        str(db),
-        *args,
-        cwd=tmp_path,  # no .env of the repository's
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode == 0, err.decode()
-    return out.decode()
+    """``readalong --db DB ARGS`` with ``env`` as its environment (the CLI's ``main``, in a
+    thread of this process while the embeddings server answers in this loop); its output."""
+    done = await asyncio.to_thread(readalong, "--db", str(db), *args, cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 async def test_readalong_ask_uses_the_setting_and_a_second_run_embeds_no_passage(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.answers.extractive import ANSWER_COVERAGE, answer_question, best_of
-from bot.articles import Article, parse_article, read_article_file
+from bot.articles import Article
 from bot.articles.passages import quoted_text
 from bot.discordfmt.answers import answer_text
 from bot.domain.answer import Quote, Reader
@@ -160,8 +160,8 @@ async def test_readers_markup_is_neutralised_in_the_rendering_only(stored: tuple
     assert neutralise("[jump](https://evil.example)") == r"\[jump\]\(https:\/\/evil.example\)"
 
 
-async def test_articles_are_listed_per_server(tmp_path: Path, sample_path: Path) -> None:
-    article = parse_article(read_article_file(sample_path), source=sample_path.name)
+async def test_articles_are_listed_per_server(tmp_path: Path, sample_article: Article) -> None:
+    article = sample_article
     async with Store(tmp_path / "r.db") as store:
         shared = await store.articles.add(article, "shared")
         ours = await store.articles.add(article, "ours", guild_id=GUILD)

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.search.ranking import Stems, best_window
+from tests.conftest import examples
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))
 from event_loop import previous_window as every_window
@@ -39,7 +40,7 @@ WORDS = [
     st.lists(st.sampled_from(["pipeline", "gas", "strike", "wages", "zhanaozen", "price"]), max_size=5),
     st.sampled_from([" ", "  ", "\n"]),
 )
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 def test_one_pass_finds_the_window_every_window_finds(words: list[str], terms: list[str], gap: str) -> None:
     text = "Lead. " + gap.join(words) + " tail"
     start, end = 6, len(text) - 5

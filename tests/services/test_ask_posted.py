@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.answers.llm import AnswerWriter
-from bot.articles import Article, parse_article, read_article_file
+from bot.articles import Article
 from bot.articles.passages import quoted_text
 from bot.discordfmt.answers import answer_text
 from bot.domain.database import Database
@@ -47,10 +47,10 @@ async def ask_in_channel(
 
 
 @pytest.fixture
-async def posting(database: Database, sample_path: Path) -> AsyncIterator[tuple[Store, Article, int]]:
+async def posting(database: Database, sample_article: Article) -> AsyncIterator[tuple[Store, Article, int]]:
     """The sample imported in GUILD and posted into CHANNEL at a 60-minute pace: the intro and
     §1 sent, the rest pending."""
-    parsed = parse_article(read_article_file(sample_path), source=sample_path.name)
+    parsed = sample_article
     async with Store(database) as store:
         article = await store.articles.add(parsed, guild_id=GUILD)
         created = await record_posting(

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.articles import parse_article
-from bot.articles.parse import read_article_file
+from bot.articles import Article, parse_article
 from bot.domain.database import Database, PostgresUrl
 from bot.errors import NotFoundError, ReadalongError
 from bot.services import articles as articles_service
@@ -78,9 +77,9 @@ async def test_two_servers_importing_the_same_title_get_the_same_plain_id(databa
 
 @both_backends
 async def test_the_identical_sample_file_in_two_servers_is_the_same_id_in_each(
-    database: Database, sample_path: Path
+    database: Database, sample_article: Article
 ) -> None:
-    article = parse_article(read_article_file(sample_path), source=sample_path.name)
+    article = sample_article
     async with Store(database) as store:
         first = await import_article(store, article, guild_id=A)
         second = await import_article(store, article, guild_id=B)

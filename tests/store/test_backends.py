@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.articles.parse import parse_article, read_article_file
+from bot.articles import Article
 from bot.domain.database import Database, PostgresUrl, parse_database
 from bot.domain.message import StoredMessage
 from bot.domain.viewer import Viewer
@@ -16,8 +16,8 @@ from tests.conftest import both_backends
 
 
 @both_backends
-async def test_an_article_and_its_discussion_round_trip(database: Database, sample_path: Path) -> None:
-    article = parse_article(read_article_file(sample_path), source=sample_path.name)
+async def test_an_article_and_its_discussion_round_trip(database: Database, sample_article: Article) -> None:
+    article = sample_article
     async with Store(database) as store:
         stored = await store.articles.add(article, guild_id=7)
         again = await store.articles.get(stored.id)

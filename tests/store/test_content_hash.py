@@ -16,8 +16,8 @@ from tests.conftest import both_backends
 GUILD, OTHER = 1, 2
 
 
-def test_the_hash_is_of_what_the_article_says_not_of_its_file(sample_path: Path) -> None:
-    text = read_article_file(sample_path)
+def test_the_hash_is_of_what_the_article_says_not_of_its_file(sample_path: Path, sample_text: str) -> None:
+    text = sample_text
     article = parse_article(text, source=sample_path.name)
     utf16 = parse_article(decode_article_bytes(text.encode("utf-16"), "copy.txt"), source="copy.txt")
     resectioned = parse_article(text, source="x.txt", target_chars=400)
@@ -30,9 +30,9 @@ def test_the_hash_is_of_what_the_article_says_not_of_its_file(sample_path: Path)
 
 @both_backends
 async def test_importing_again_finds_the_article_the_importer_can_see(
-    database: Database, sample_path: Path
+    database: Database, sample_article: Article
 ) -> None:
-    article = parse_article(read_article_file(sample_path), source=sample_path.name)
+    article = sample_article
     async with Store(database) as store:
         first = await import_article(store, article, guild_id=GUILD)
         again = await import_article(store, article, guild_id=GUILD)
@@ -51,9 +51,9 @@ async def test_importing_again_finds_the_article_the_importer_can_see(
 
 @both_backends
 async def test_articles_stored_before_the_hash_get_one_at_the_next_import(
-    database: Database, sample_path: Path
+    database: Database, sample_article: Article
 ) -> None:
-    article = parse_article(read_article_file(sample_path), source=sample_path.name)
+    article = sample_article
     async with Store(database) as store:
         stored = await store.articles.add(article, "older")
         async with store.transaction() as db:

@@ -5,6 +5,7 @@ original does, and a refused or failed copy leaves the target as it was."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import signal
 import sqlite3
@@ -16,7 +17,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from bot.articles import Article, parse_article, read_article_file
+from bot.articles import Article
 from bot.discordfmt.answers import answer_text
 from bot.domain.database import Database, PostgresUrl
 from bot.domain.message import StoredMessage
@@ -70,11 +71,11 @@ def message(number: int, article_id: str, **changes: object) -> StoredMessage:
     return StoredMessage(**fields)  # type: ignore[arg-type]
 
 
-async def populate(database: Database, sample_path: Path, *, messages: int = 40) -> Article:
+async def populate(database: Database, sample_article: Article, *, messages: int = 40) -> Article:
     """Every table of the schema with rows in it: the sample article (imported in a server), a
     posting part sent, readers' messages in a public and a private thread with an edit and a
     deletion, questions asked, a server's setting and passage embeddings."""
-    parsed = parse_article(read_article_file(sample_path), source=sample_path.name)
+    parsed = sample_article
     async with Store(database) as store:
         article = await store.articles.add(parsed, guild_id=GUILD)
         await store.articles.add(parsed, "a-shared-copy")  # a second article, the shared library's
@@ -139,10 +140,10 @@ def assert_every_table_has_rows(counts: dict[str, int]) -> None:
 
 
 async def test_sqlite_to_postgresql_and_back_keeps_every_row_and_answers_alike(
-    tmp_path: Path, postgres_url: PostgresUrl, sample_path: Path
+    tmp_path: Path, postgres_url: PostgresUrl, sample_article: Article
 ) -> None:
     original = tmp_path / "original.db"
-    article = await populate(original, sample_path)
+    article = await populate(original, sample_article)
     before = await table_checksums(original)
     assert_every_table_has_rows({name: t.rows for name, t in before.items()})
 
@@ -185,10 +186,10 @@ async def test_sqlite_to_postgresql_and_back_keeps_every_row_and_answers_alike(
 
 
 async def test_the_postgresql_copy_reads_alike_and_takes_new_rows_after_the_copied_ids(
-    tmp_path: Path, postgres_url: PostgresUrl, sample_path: Path
+    tmp_path: Path, postgres_url: PostgresUrl, sample_article: Article
 ) -> None:
     original = tmp_path / "original.db"
-    article = await populate(original, sample_path)
+    article = await populate(original, sample_article)
     await copy_database(original, postgres_url)
     member = Viewer.member(GUILD, 501, {CHANNEL, 9100})
     async with Store(original) as first, Store(postgres_url) as second:
@@ -207,7 +208,7 @@ async def test_the_postgresql_copy_reads_alike_and_takes_new_rows_after_the_copi
         assert await first.asks.count() == await second.asks.count() == 2
 
         # New rows go after the copied ones (the identity sequences were set past them).
-        parsed = parse_article(read_article_file(sample_path), source="again.txt")
+        parsed = dataclasses.replace(sample_article, source="again.txt")
         added = await second.articles.add(parsed, guild_id=GUILD + 2)
         assert (await second.articles.list())[0].id == added.id  # newest first, by rowid
         posting = await record_posting(second, added, guild_id=GUILD + 2, channel_id=CHANNEL + 1)
@@ -220,10 +221,10 @@ async def test_the_postgresql_copy_reads_alike_and_takes_new_rows_after_the_copi
 
 
 async def test_sqlite_to_sqlite_and_postgresql_to_postgresql(
-    tmp_path: Path, postgres_url: PostgresUrl, other_postgres_url: PostgresUrl, sample_path: Path
+    tmp_path: Path, postgres_url: PostgresUrl, other_postgres_url: PostgresUrl, sample_article: Article
 ) -> None:
     original = tmp_path / "original.db"
-    await populate(original, sample_path)
+    await populate(original, sample_article)
     before = await table_checksums(original)
     copied = await copy_database(original, tmp_path / "copy.db")
     assert {t.name: t for t in copied.tables} == before and copied.created
@@ -237,11 +238,11 @@ async def test_sqlite_to_sqlite_and_postgresql_to_postgresql(
 
 
 async def test_ten_thousand_messages_round_trip(
-    tmp_path: Path, postgres_url: PostgresUrl, sample_path: Path
+    tmp_path: Path, postgres_url: PostgresUrl, sample_article: Article
 ) -> None:
     """More rows than one batch, in each table that grows (messages, passages)."""
     original = tmp_path / "original.db"
-    await populate(original, sample_path, messages=10_000)
+    await populate(original, sample_article, messages=10_000)
     there = await copy_database(original, postgres_url)
     back = await copy_database(postgres_url, tmp_path / "back.db")
     rows = {t.name: t.rows for t in there.tables}
@@ -250,10 +251,10 @@ async def test_ten_thousand_messages_round_trip(
 
 
 async def test_a_nul_in_sqlite_text_is_stored_as_u_fffd_in_postgresql_and_named(
-    tmp_path: Path, postgres_url: PostgresUrl, sample_path: Path
+    tmp_path: Path, postgres_url: PostgresUrl, sample_article: Article
 ) -> None:
     original = tmp_path / "original.db"
-    article = await populate(original, sample_path, messages=2)
+    article = await populate(original, sample_article, messages=2)
     odd = message(99, article.id, content="before\x00after", author_name="nul\x00name")
     async with Store(original) as store:
         await store.messages.record_many([odd])
@@ -279,10 +280,10 @@ async def test_a_nul_in_sqlite_text_is_stored_as_u_fffd_in_postgresql_and_named(
 
 
 async def test_a_running_bot_on_the_sqlite_source_is_copied_from_a_snapshot(
-    tmp_path: Path, sample_path: Path
+    tmp_path: Path, sample_article: Article
 ) -> None:
     original = tmp_path / "original.db"
-    await populate(original, sample_path, messages=3)
+    await populate(original, sample_article, messages=3)
     bot = holder(original)  # a process holding the file as `readalong run` does
     try:
         report = await copy_database(original, tmp_path / "copy.db")
@@ -301,11 +302,11 @@ def files(folder: Path) -> dict[str, bytes]:
 
 
 async def test_a_target_holding_data_is_refused_and_left_as_it_was(
-    tmp_path: Path, postgres_url: PostgresUrl, sample_path: Path
+    tmp_path: Path, postgres_url: PostgresUrl, sample_article: Article
 ) -> None:
     source = tmp_path / "source" / "a.db"
     source.parent.mkdir()
-    await populate(source, sample_path, messages=2)
+    await populate(source, sample_article, messages=2)
     target = tmp_path / "target" / "b.db"
     target.parent.mkdir()
     async with Store(target) as store:
@@ -325,10 +326,10 @@ async def test_a_target_holding_data_is_refused_and_left_as_it_was(
 
 
 async def test_an_empty_readalong_target_is_accepted(
-    tmp_path: Path, postgres_url: PostgresUrl, sample_path: Path
+    tmp_path: Path, postgres_url: PostgresUrl, sample_article: Article
 ) -> None:
     source = tmp_path / "a.db"
-    await populate(source, sample_path, messages=2)
+    await populate(source, sample_article, messages=2)
     for target in (tmp_path / "b.db", postgres_url):
         async with Store(target):
             pass  # a fresh store: its schema, no rows
@@ -355,10 +356,10 @@ async def test_sources_that_are_not_readalong_databases_are_refused(
 
 
 async def test_a_newer_source_and_the_same_database_are_refused(
-    tmp_path: Path, postgres_url: PostgresUrl, sample_path: Path
+    tmp_path: Path, postgres_url: PostgresUrl, sample_article: Article
 ) -> None:
     source = tmp_path / "a.db"
-    await populate(source, sample_path, messages=2)
+    await populate(source, sample_article, messages=2)
     with pytest.raises(CopyError, match="--from and --to are the same database"):
         await copy_database(source, tmp_path / "." / "a.db")
     await copy_database(source, postgres_url)
@@ -378,9 +379,9 @@ async def test_a_newer_source_and_the_same_database_are_refused(
     assert not (tmp_path / "b.db").exists()
 
 
-async def test_a_target_a_bot_holds_is_refused(tmp_path: Path, sample_path: Path) -> None:
+async def test_a_target_a_bot_holds_is_refused(tmp_path: Path, sample_article: Article) -> None:
     source = tmp_path / "a.db"
-    await populate(source, sample_path, messages=2)
+    await populate(source, sample_article, messages=2)
     target = tmp_path / "b.db"
     async with Store(target):
         pass
@@ -393,10 +394,10 @@ async def test_a_target_a_bot_holds_is_refused(tmp_path: Path, sample_path: Path
 
 
 async def test_a_postgresql_target_with_other_tables_is_refused(
-    tmp_path: Path, postgres_url: PostgresUrl, sample_path: Path
+    tmp_path: Path, postgres_url: PostgresUrl, sample_article: Article
 ) -> None:
     source = tmp_path / "a.db"
-    await populate(source, sample_path, messages=2)
+    await populate(source, sample_article, messages=2)
     connection = await asyncpg.connect(postgres_url.reveal())
     try:
         await connection.execute("CREATE TABLE invoices (id INT)")
@@ -410,12 +411,12 @@ async def test_a_postgresql_target_with_other_tables_is_refused(
 
 
 async def test_a_failed_copy_into_a_new_sqlite_file_removes_it(
-    tmp_path: Path, postgres_url: PostgresUrl, sample_path: Path
+    tmp_path: Path, postgres_url: PostgresUrl, sample_article: Article
 ) -> None:
     """PostgreSQL's double precision holds NaN; SQLite stores NaN as NULL, which ``asks.latency_ms``
     refuses: the copy fails part way, and the file it was making is removed."""
     source = tmp_path / "a.db"
-    await populate(source, sample_path, messages=2)
+    await populate(source, sample_article, messages=2)
     await copy_database(source, postgres_url)
     connection = await asyncpg.connect(postgres_url.reveal())
     try:
@@ -431,11 +432,11 @@ async def test_a_failed_copy_into_a_new_sqlite_file_removes_it(
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 async def test_a_target_that_changes_what_it_is_given_fails_verification_and_keeps_nothing(
-    tmp_path: Path, database: Database, backend: str, sample_path: Path
+    tmp_path: Path, database: Database, backend: str, sample_article: Article
 ) -> None:
     """A target whose trigger rewrites messages: the checksums differ, the copy is rolled back."""
     source = tmp_path / "a.db"
-    await populate(source, sample_path, messages=2)
+    await populate(source, sample_article, messages=2)
     async with Store(database) as store, store.transaction() as db:
         if isinstance(database, PostgresUrl):
             await db.execute(
@@ -484,14 +485,14 @@ async def test_the_copy_knows_every_table_of_both_schemas(tmp_path: Path, postgr
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 async def test_a_source_written_to_during_the_copy_is_copied_as_of_one_moment(
-    tmp_path: Path, database: Database, backend: str, sample_path: Path
+    tmp_path: Path, database: Database, backend: str, sample_article: Article
 ) -> None:
     """A bot keeps writing a message and its edit in one transaction while the copy runs. The
     messages are copied before the edits: read at different moments, the copy would hold edits of
     messages it lacks (and their foreign key would refuse them). From one snapshot, each copied
     message written then has its edit, and every edit its message."""
     made = tmp_path / "made.db"
-    article = await populate(made, sample_path, messages=3_000)
+    article = await populate(made, sample_article, messages=3_000)
     if isinstance(database, PostgresUrl):
         await copy_database(made, database)
     else:
@@ -568,12 +569,12 @@ async def test_a_source_from_an_earlier_release_is_brought_up_to_date_first(
 
 
 async def test_a_source_row_that_cannot_be_read_fails_the_copy_naming_the_source(
-    tmp_path: Path, postgres_url: PostgresUrl, sample_path: Path
+    tmp_path: Path, postgres_url: PostgresUrl, sample_article: Article
 ) -> None:
     """Text that is not UTF-8 (SQLite keeps what it is given) stops the copy part way; the error
     names the source file, a new SQLite target is removed and PostgreSQL keeps no row."""
     source = tmp_path / "a.db"
-    await populate(source, sample_path, messages=2)
+    await populate(source, sample_article, messages=2)
     with sqlite3.connect(source) as db:
         db.execute("UPDATE messages SET content = CAST(X'80' AS TEXT) WHERE id = ?", (message(1, "").id,))
     (tmp_path / "out").mkdir()

@@ -5,13 +5,11 @@ carries the bot's messages, then has none of them. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bot.archive.export.common import ExportContext
 from bot.archive.export.dce import to_dce
-from bot.articles import parse_article, read_article_file
+from bot.articles import Article
 from bot.discordfmt.answers import QUOTE_DELETED
 from bot.discordfmt.links import jump_url
 from bot.domain.answer import QUOTED_DELETED, Quote, Reader, Rendering
@@ -28,9 +26,9 @@ WORDS = "The zebra committee settled it in secret."
 
 @both_backends
 async def test_an_archived_answer_quoting_a_deleted_message_loses_its_words(
-    database: Database, sample_path: Path
+    database: Database, sample_article: Article
 ) -> None:
-    article = parse_article(read_article_file(sample_path), source=str(sample_path))
+    article = sample_article
     async with Store(database) as store:
         article = await store.articles.add(article, "zh")
         said = message(3001, THREAD_1, 1, "ben", WORDS)
@@ -76,9 +74,9 @@ async def _log_words(store: Store) -> str:
 @both_backends
 @pytest.mark.parametrize("purge", [False, True], ids=["kept", "purged"])
 async def test_the_log_forgets_a_deleted_quote_posted_or_not(
-    database: Database, sample_path: Path, purge: bool
+    database: Database, sample_article: Article, purge: bool
 ) -> None:
-    article = parse_article(read_article_file(sample_path), source=str(sample_path))
+    article = sample_article
     async with Store(database) as store:
         await store.articles.add(article, "zh")
         if purge:

@@ -46,6 +46,7 @@ from bot.store.dialect import POSTGRESQL, SQLITE
 from bot.store.errors import IncompleteSchemaError
 from bot.store.schema import postgres_catalog, split_postgres, split_sqlite
 from tests.cli.test_refusals import unprivileged
+from tests.conftest import readalong as in_process
 from tests.openai_server import FakeOpenAI
 
 ROOT = Path(__file__).parents[2]
@@ -115,17 +116,28 @@ async def test_an_earlier_sqlite_schema_opens_as_the_full_schema(tmp_path: Path,
 def readalong(
     *argv: str, db: Path | None = None, env: dict[str, str] | None = None, timeout: float = 180
 ) -> asyncio.Future[tuple[int, str, str]]:
-    """``readalong [--db DB] ARGV`` in a subprocess, without Readalong's or Discord's settings from
-    the environment; awaited for (status, stdout, stderr)."""
+    """``readalong [--db DB] ARGV`` without Readalong's or Discord's settings from the
+    environment; awaited for (status, stdout, stderr). The CLI's ``main`` in a thread of this
+    process (the earlier database is the point, not the process), but ``readalong sandbox`` in a
+    process of its own: it listens for SIGTERM, which only a main thread may."""
     environment = {
         k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "READALONG_", "OPENAI_"))
     }
     environment.update(env or {})
-    command = [sys.executable, "-m", "bot", *(["--db", str(db)] if db is not None else []), *argv]
+    arguments = [*(["--db", str(db)] if db is not None else []), *argv]
 
-    async def run() -> tuple[int, str, str]:
+    async def in_a_thread() -> tuple[int, str, str]:
+        done = await asyncio.wait_for(
+            asyncio.to_thread(in_process, *arguments, cwd=ROOT, env=environment), timeout
+        )
+        return done.returncode, done.stdout, done.stderr
+
+    async def in_a_process() -> tuple[int, str, str]:
         process = await asyncio.create_subprocess_exec(
-            *command,
+            sys.executable,
+            "-m",
+            "bot",
+            *arguments,
             cwd=ROOT,
             env=environment,
             stdout=asyncio.subprocess.PIPE,
@@ -135,7 +147,7 @@ def readalong(
         assert process.returncode is not None
         return process.returncode, out.decode(), err.decode()
 
-    return asyncio.ensure_future(run())
+    return asyncio.ensure_future(in_a_process() if "sandbox" in argv else in_a_thread())
 
 
 _MANY = """\

@@ -10,7 +10,7 @@ import pytest
 
 from bot.answers.about import about_kinds
 from bot.answers.extractive import answer_question
-from bot.articles import Article, parse_article, read_article_file
+from bot.articles import Article, parse_article
 from bot.articles.passages import quoted_text
 from bot.discordfmt.answers import answer_text
 from bot.domain.answer import Answer
@@ -166,8 +166,8 @@ async def test_a_byline_without_a_bio_gives_the_name_and_says_no_more(tmp_path: 
     assert_verbatim(article, answer)
 
 
-def test_sample_bio_is_stored_from_the_scrape(sample_path: Path) -> None:
+def test_sample_bio_is_stored_from_the_scrape(sample_article: Article, sample_text: str) -> None:
     """The bio quoted above is the text the blog's page shows under "This post was written by…"."""
-    article = parse_article(read_article_file(sample_path), source=sample_path.name)
+    article = sample_article
     assert article.author_bio is not None and article.author_bio.startswith(BIO_START)
-    assert article.author_bio in read_article_file(sample_path)
+    assert article.author_bio in sample_text

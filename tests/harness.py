@@ -1,0 +1,291 @@
+"""``readalong run`` in processes of its own against a sandbox, killed (SIGKILL) at chosen
+requests, stopped (SIGTERM) and started again: the one harness for the tests where the process is
+the point (exactly once across kills, graceful stop, several shards' processes), and for
+``benchmarks/at_scale.py`` (which puts the repository's root on ``sys.path`` to import it).
+
+Test code, not product code: the bot run in-process for the terminal chat and most end-to-end
+tests is ``bot.sandbox.harness.running_bot``."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.domain.database import Database, PostgresUrl
+from bot.sandbox import Sandbox
+
+STARTER = """
+import importlib, os, pkgutil, select, sys
+
+import cogs
+import bot.discord.client
+from bot.cli import main
+
+for extension in pkgutil.iter_modules(cogs.__path__):  # what `readalong run` imports, imported once
+    importlib.import_module(f"cogs.{extension.name}")
+bot.discord.client.IDENTIFY_WINDOW = float(sys.argv[1])  # the sandbox's window (Discord's: 5 s)
+
+def reap():
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        os.write(1, f"exited {pid} {os.waitstatus_to_exitcode(status)}\\n".encode())
+
+pending = b""
+while True:
+    reap()
+    if b"\\n" not in pending:
+        if select.select([0], [], [], 0.02)[0]:
+            chunk = os.read(0, 65536)
+            if not chunk:
+                break
+            pending += chunk
+        continue
+    line, pending = pending.split(b"\\n", 1)
+    command, *arguments = line.decode().split()
+    if command == "start":
+        pid = os.fork()
+        if pid == 0:
+            log = os.open(arguments[0], os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+            os.dup2(log, 1)
+            os.dup2(log, 2)
+            os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+            status = 1
+            try:
+                status = main(["run", *arguments[1:]])
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(status)
+        os.write(1, f"started {pid}\\n".encode())
+"""
+"""Starts ``readalong run`` (the console script's ``bot.cli.main``) in a new process, forked from
+one that imported the bot once: a start then costs the bot's start, not Python's and
+discord.py's (0.4 s of CPU each, and the exactly-once tests start the bot twenty-odd times).
+``start LOG [FLAGS]`` answers ``started PID``; each child's end is told as ``exited PID CODE``
+(the code negative for a signal, as ``subprocess`` gives it)."""
+
+
+class ReadalongProcess:
+    """``readalong run`` in a process of its own against a sandbox (optionally some shards of
+    ``--shard-count``), its output appended to ``log``; started again after a kill or a stop
+    with :meth:`start`, and ended for good with :meth:`close`. It waits the sandbox's IDENTIFY
+    window (``sandbox.gateway.identify_window``, Discord's 5 s unless a test shortens it)."""
+
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        guild_id: str,
+        database: Database,
+        log: Path,
+        *,
+        shards: tuple[str, int] | None = None,
+        log_level: str = "INFO",
+    ) -> None:
+        self.sandbox = sandbox
+        self.shards = shards
+        self.log = log
+        self.environment = {
+            k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "READALONG_", "OPENAI_"))
+        } | {
+            "DISCORD_TOKEN": sandbox.token,
+            "READALONG_DISCORD_URL": sandbox.base_url,
+            "DEV_GUILD_ID": guild_id,
+            "READALONG_DB": database.reveal() if isinstance(database, PostgresUrl) else str(database),
+            "LOG_LEVEL": log_level,
+        }
+        self.pid: int | None = None
+        """The bot's process, from its start until :meth:`wait` saw it end."""
+        self._returncode: int | None = None
+        self._starter: asyncio.subprocess.Process | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._started: asyncio.Queue[int] = asyncio.Queue()
+        self._exits: dict[int, asyncio.Future[int]] = {}
+
+    def __repr__(self) -> str:
+        return f"<ReadalongProcess shards={self.shards} pid={self.pid}>"
+
+    @property
+    def running(self) -> bool:
+        """Whether the bot's process was started and not yet seen to end by :meth:`wait`."""
+        return self.pid is not None
+
+    @property
+    def returncode(self) -> int | None:
+        """How the last process ended (negative: the signal that ended it); None while it runs."""
+        if self.pid is None:
+            return self._returncode
+        ended = self._exits.get(self.pid)
+        return ended.result() if ended is not None and ended.done() else None
+
+    async def _read(self) -> None:
+        """The starter's answers: the ids of the processes started, and how each ended."""
+        assert self._starter is not None and self._starter.stdout is not None
+        while line := await self._starter.stdout.readline():
+            kind, pid, *code = line.decode().split()
+            if kind == "started":
+                self._started.put_nowait(int(pid))
+            else:
+                self._exit(int(pid)).set_result(int(code[0]))
+
+    def _exit(self, pid: int) -> asyncio.Future[int]:
+        return self._exits.setdefault(pid, asyncio.get_running_loop().create_future())
+
+    async def start(self) -> None:
+        """Start it (again), appending to the log."""
+        assert self.pid is None, "already running"
+        if self._starter is None:
+            self._starter = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-c",
+                STARTER,
+                str(self.sandbox.gateway.identify_window),
+                env=self.environment,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+            )
+            self._reader = asyncio.create_task(self._read(), name="readalong-starter")
+        assert self._starter.stdin is not None
+        flags = ["--shards", self.shards[0], "--shard-count", str(self.shards[1])] if self.shards else []
+        self._starter.stdin.write(" ".join(["start", str(self.log), *flags]).encode() + b"\n")
+        await self._starter.stdin.drain()
+        self.pid = await asyncio.wait_for(self._started.get(), 30)
+        self._returncode = None
+
+    def send_signal(self, number: int) -> None:
+        """Send a signal to the running bot (none if it is not running)."""
+        if self.pid is not None:
+            os.kill(self.pid, number)
+
+    async def wait(self) -> int:
+        """Wait for the bot's process to end; its exit code (negative: the signal that ended it)."""
+        if self.pid is not None:
+            self._returncode = await asyncio.shield(self._exit(self.pid))
+            self.pid = None
+        assert self._returncode is not None, "never started"
+        return self._returncode
+
+    async def kill(self) -> None:
+        """SIGKILL, as the machine losing power or the OOM killer would; waits for it to be gone."""
+        if self.pid is not None:
+            self.send_signal(signal.SIGKILL)
+            await self.wait()
+
+    async def stop(self) -> None:
+        """SIGTERM, and wait: the bot shuts down as on Ctrl-C."""
+        if self.pid is not None:
+            self.send_signal(signal.SIGTERM)
+            await self.wait()
+
+    async def close(self) -> None:
+        """Kill the bot if it still runs (a test that failed half-way), and end the process that
+        starts it."""
+        await self.kill()
+        if self._starter is not None:
+            assert self._starter.stdin is not None
+            self._starter.stdin.close()
+            await self._starter.wait()
+            if self._reader is not None:
+                await self._reader
+            self._starter = None
+
+
+@dataclass
+class KillPoints:
+    """Which requests to count, and at which of them (numbered from 1) to kill the bot: in the
+    ``before`` phase (the request never reaches "Discord") or ``after`` it (Discord did the work,
+    the bot never hears back)."""
+
+    counts: Callable[[str], bool]
+    at: dict[int, str]
+    counted_in: str = "before"
+    """The phase in which a request is counted."""
+    seen: int = 0
+
+    @property
+    def left(self) -> int:
+        """Kill points not yet reached."""
+        return len([n for n in self.at if n > self.seen])
+
+
+@dataclass
+class Killer:
+    """A request hook (``sandbox.faults.hook = killer``) that SIGKILLs ``process`` at its
+    :class:`KillPoints`, once :attr:`armed`; ``restart_after``: start the process again that
+    many seconds later."""
+
+    process: ReadalongProcess
+    points: tuple[KillPoints, ...]
+    restart_after: float | None = None
+    armed: bool = True
+    kills: int = 0
+    killed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def __call__(self, phase: str, route: str) -> None:
+        """The hook: the sandbox calls it before and after each REST request."""
+        if not self.armed:
+            return
+        wanted = set()
+        for points in self.points:
+            if points.counts(route):
+                if phase == points.counted_in:
+                    points.seen += 1
+                wanted.add(points.at.get(points.seen))
+        if phase not in wanted or not self.process.running:
+            return
+        await self.process.kill()
+        self.kills += 1
+        self.killed.set()
+        if self.restart_after is not None:
+            asyncio.get_running_loop().call_later(
+                self.restart_after, lambda: asyncio.ensure_future(self.process.start())
+            )
+        if phase == "before":
+            raise web.HTTPServiceUnavailable  # the request never reached "Discord"
+
+
+def messages_sent_in(sandbox: Sandbox, guild_ids: set[str]) -> Callable[[str], bool]:
+    """Counts the messages the bot sends into a channel of one of ``guild_ids``."""
+
+    def counts(route: str) -> bool:
+        found = re.fullmatch(r"POST /channels/(\d+)/messages", route)
+        if found is None:
+            return False
+        channel = sandbox.world.channels.get(found.group(1))
+        return channel is not None and str(channel["guild_id"]) in guild_ids
+
+    return counts
+
+
+def kill_on_message(
+    sandbox: Sandbox,
+    process: ReadalongProcess,
+    guild_ids: set[str],
+    nth: int,
+    *,
+    restart_after: float | None = None,
+) -> Killer:
+    """SIGKILL ``process`` when the ``nth`` message it sends into a channel of ``guild_ids`` has
+    reached Discord, before it hears back: the item it was sending is left ``sending``, as a crash
+    at the worst moment leaves it. Counts only once armed (``killer.armed = True``)."""
+    points = KillPoints(messages_sent_in(sandbox, guild_ids), {nth: "after"}, counted_in="after")
+    return Killer(process, (points,), restart_after=restart_after, armed=False)
+
+
+def sample_posted(sandbox: Sandbox, channel_id: str) -> bool:
+    """Whether the sample article's posting in the channel got to its end: both original
+    comments in its comments thread."""
+    threads = [t for t in sandbox.threads(channel_id) if t["name"].startswith("Comments:")]
+    return bool(threads) and len(sandbox.messages(threads[-1]["id"])) >= 2
