@@ -41,8 +41,6 @@ log = logging.getLogger(__name__)
 
 APPLICATION = "readalong"
 """What ``readalong_schema.application`` holds in a Readalong schema."""
-MIGRATION_LOCK = 0x52414C47
-"""The advisory lock key migrations hold ("RALG", as SQLite's ``application_id``)."""
 _LOCK_KEY = "hashtextextended(current_schema() || $1, 0)"
 """An advisory lock's key: advisory locks are the database's, so the key names the schema as well
 as the thing locked (``:shard:8:3``, ``:posting:12``): two bots in two schemas never collide."""
@@ -304,7 +302,9 @@ class PostgresBackend:
     async def _migrate(self, connection: asyncpg.Connection[Any]) -> None:
         known = len(self._migrations)
         async with connection.transaction():
-            await connection.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+            # Per schema, like every other lock here: processes opening one schema take turns;
+            # stores in other schemas (other bots, the tests' own schemas) never wait on each other.
+            await connection.execute(f"SELECT pg_advisory_xact_lock({_LOCK_KEY})", ":migrations")
             schema = await connection.fetchval("SELECT current_schema()")
             if schema is None:
                 raise DatabaseError(

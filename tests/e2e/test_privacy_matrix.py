@@ -220,15 +220,23 @@ async def bot(settings: Settings, world: World, sandbox: Sandbox, seed: Seed) ->
         yield running
 
 
-async def post(sandbox: Sandbox, admin: str, where: str, article: str, channel: str) -> list[dict[str, Any]]:
-    """Post an article (no comments) into ``channel``; the threads it made."""
+async def post(
+    sandbox: Sandbox, admin: str, where: str, article: str, channel: str, *, threads: int = 1
+) -> list[dict[str, Any]]:
+    """Post an article (no comments) into ``channel``; the threads it made, once there are at least
+    ``threads`` of them (a loaded machine can be quiet for a moment between two sections)."""
     before = {t["id"] for t in sandbox.threads(channel)}
+
+    def made() -> list[dict[str, Any]]:
+        return [t for t in sandbox.threads(channel) if t["id"] not in before]
+
     result = await sandbox.run_command(
         admin, where, "article post", {"article": article, "channel": channel, "comments": False}
     )
     assert not result.failed and "Posting" in result.text, result.text
+    await sandbox.wait_until(lambda: len(made()) >= threads, within=30)
     await sandbox.wait_idle()
-    return [t for t in sandbox.threads(channel) if t["id"] not in before]
+    return made()
 
 
 async def import_file(sandbox: Sandbox, admin: str, where: str, name: str, data: bytes) -> str:
@@ -244,9 +252,9 @@ async def build(sandbox: Sandbox, seed: Seed, bot: ReadalongBot, world: World, s
     s = sandbox
     await import_file(s, "ada", "general", sample_path.name, sample_path.read_bytes())
     world.notes_id = await import_file(s, "ada", "general", "quokka.md", NOTES)
-    general = await post(s, "ada", "general", ARTICLE, "general")
+    general = await post(s, "ada", "general", ARTICLE, "general", threads=5)
     notes = await post(s, "ada", "general", world.notes_id, "notes")
-    history = await post(s, "ada", "general", ARTICLE, "history")
+    history = await post(s, "ada", "general", ARTICLE, "history", threads=1)
 
     # The #staff posting is refused after its second section (the bot loses Send Messages
     # there), so it pauses and a notice is posted where /article post was used.
