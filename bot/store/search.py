@@ -3,6 +3,7 @@ of readers' messages (the log of questions is :mod:`bot.store.asks`)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
@@ -64,13 +65,16 @@ class SearchQueries:
 
     async def index(self, db: Connection, article_id: str, article: Article) -> None:
         """Index the article's passages under ``article_id``, inside the transaction (``db``) that
-        stores it: an article is searchable from the moment it exists, and no question writes."""
+        stores it: an article is searchable from the moment it exists, and no question writes.
+        Its sentences are cut in a thread: thousands of comments take a second or more of CPU,
+        which would hold every other coroutine (the gateway's heartbeat too)."""
+        passages = await asyncio.to_thread(article_passages, article)
         await db.executemany(
             'INSERT INTO passages (article_id, source, section, comment, position, start, "end", text)'
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (article_id, p.source, p.section, p.comment, p.position, p.start, p.end, p.text)
-                for p in article_passages(article)
+                for p in passages
             ],
         )
 
