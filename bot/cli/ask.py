@@ -103,13 +103,6 @@ def _print(asked: Asked, *, as_json: bool, name: str) -> None:
         print(f"Q: {answer.question}\n{asked.shown}\n", flush=True)
 
 
-_NOT_SAID = {
-    "writer": "who wrote it",
-    "author": "more about its author than their name",
-    "date": "when it was published",
-}
-
-
 def plain_text(answer: Answer, article: Article) -> str:
     """An answer as the terminal shows it: each quote verbatim after ``> ``, with where it comes
     from on the line below; no length limit and no markup (the article's words as stored)."""
@@ -122,9 +115,8 @@ def plain_text(answer: Answer, article: Article) -> str:
             blocks.append([f"Published on {about.published} (the article's byline)."])
         if about.bio is not None:
             blocks.append([*_quoted(about.bio), "  — the author's bio, on the article's page"])
-        said = [_NOT_SAID[kind] for kind in about.missing if kind in _NOT_SAID]
-        if said:
-            blocks.append(["The article does not say " + " or ".join(said) + "."])
+        if about.not_said is not None:
+            blocks.append([about.not_said])
         return _joined(blocks)
     if not answer.answered:
         if answer.unposted_section is not None:

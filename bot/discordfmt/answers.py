@@ -133,13 +133,6 @@ def _later(unposted_section: int | None) -> list[str]:
     return ["", f"-# §{unposted_section}, not posted yet, may say more on this."]
 
 
-_NOT_SAID = {
-    "writer": "who wrote it",
-    "author": "more about its author than their name",
-    "date": "when it was published",
-}
-
-
 def render_about(about: About, *, max_chars: int = MESSAGE_LIMIT) -> str:
     """An answer about the article itself, from its byline and its author's bio: the name and
     the bio quoted exactly as stored, the date stated, and what the page does not give said."""
@@ -150,9 +143,8 @@ def render_about(about: About, *, max_chars: int = MESSAGE_LIMIT) -> str:
         blocks.append([f"Published on **{about.published}** (the article's byline)."])
     if about.bio is not None:
         blocks.append([*_block(about.bio), "-# — the author's bio, on the article's page"])
-    said = [_NOT_SAID[kind] for kind in about.missing if kind in _NOT_SAID]
-    if said:
-        note = "The article does not say " + " or ".join(said) + "."
+    note = about.not_said
+    if note is not None:
         blocks.append([f"-# {note}" if blocks else f"**{note}**"])
     lines = [line for block in blocks for line in ["", *block]][1:]
     return _fit(lines, max_chars)

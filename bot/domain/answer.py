@@ -140,6 +140,20 @@ class About:
         out, not quoted."""
         return tuple(q for q in (self.byline, self.bio) if q is not None)
 
+    @property
+    def not_said(self) -> str | None:
+        """The sentence saying what was asked and the page does not give ("The article does not say
+        who wrote it."), the same words on Discord and on a terminal; None if it gives it all."""
+        said = [_NOT_SAID[kind] for kind in self.missing if kind in _NOT_SAID]
+        return "The article does not say " + " or ".join(said) + "." if said else None
+
+
+_NOT_SAID = {
+    "writer": "who wrote it",
+    "author": "more about its author than their name",
+    "date": "when it was published",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Answer:
