@@ -173,11 +173,6 @@ def unavailable_from(error: BaseException) -> DatabaseUnavailableError | None:
     return None
 
 
-def is_unavailable_error(error: BaseException) -> bool:
-    """Whether ``error`` means the database cannot be reached now (see :func:`unavailable_from`)."""
-    return unavailable_from(error) is not None
-
-
 def is_read_only_error(error: BaseException) -> bool:
     """Whether a write failed only because the database cannot be written (the store opened it
     read-only, or it became read-only under it)."""
