@@ -235,7 +235,7 @@ async def check_sqlite(
         return
     derived = derive_sqlite(tuple(migrations[:version]))
     actual = await sqlite_catalog(db)
-    if all(key in actual for key in derived.expected) and not _differing_indexes(derived.expected, actual):
+    if _complete(derived, actual):
         return
     if not repair:
         raise IncompleteSchemaError(
@@ -268,6 +268,11 @@ async def check_sqlite(
         log.warning(
             "repaired %s: restored %s, which an earlier version left out", where, _summary(plan.restored)
         )
+
+
+def _complete(derived: Derived, actual: Catalog) -> bool:
+    """Whether the database has all that the migrations make, each index as they define it."""
+    return all(key in actual for key in derived.expected) and not _differing_indexes(derived.expected, actual)
 
 
 def _missing(derived: Derived, actual: Catalog) -> tuple[str, ...]:
@@ -419,7 +424,7 @@ async def check_postgres(
         log.warning("cannot check the schema of %s (no scratch schema: %s)", where, error)
         return
     actual = await postgres_catalog(connection)
-    if all(key in actual for key in derived.expected) and not _differing_indexes(derived.expected, actual):
+    if _complete(derived, actual):
         return
     derived = await derive_postgres(connection, tuple(migrations[:version]), per_statement=True)
     plan = plan_repair(derived, actual, add_columns=True)
