@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from collections.abc import Iterable
+from typing import Any
 
 REDACTED = "[redacted]"
 _TOKEN_PATTERNS = (
@@ -89,7 +91,18 @@ def _discords_choice(handler: logging.Handler) -> logging.Formatter:
 
 
 class _StandardError(logging.StreamHandler):  # type: ignore[type-arg]
-    """The handler :func:`setup_logging` installs, told apart from others so it is installed once."""
+    """The handler :func:`setup_logging` installs, told apart from others so it is installed once.
+    It writes to whatever ``sys.stderr`` is when a line is written (as logging's own last-resort
+    handler does), not the stream of the moment it was made: a process that swaps its standard
+    error (the tests' capture, a daemon) would otherwise write to a closed file."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        """StreamHandler's constructor sets a stream; the current standard error is always used."""
 
 
 def setup_logging(level: int, *, secrets: Iterable[str] = (), handler: logging.Handler | None = None) -> None:
