@@ -54,13 +54,12 @@ from bot.domain.viewer import Viewer
 from bot.store.articles import LISTED_IN
 from bot.store.connection import Connection, Row
 from bot.store.messages import visible_to
-from bot.store.postgres_bm25 import Params, match_terms, scored
+from bot.store.postgres_bm25 import Params, match_terms, scored, terms_cte
 from bot.store.search import SearchQueries
 
 if TYPE_CHECKING:
     from bot.store.db import Store
 
-_CACHED_TERMS = 65536
 TOTALS_SECONDS = 30.0
 """How long a table's row count and average length (FTS5's N and avgdl) are kept: counting them
 reads the whole table (9 ms at 6,400 passages; an archive of a million messages takes far
@@ -89,16 +88,14 @@ class PostgresSearchQueries(SearchQueries):
 
     def __init__(self, store: Store) -> None:
         super().__init__(store)
-        self._english: dict[str, bool] = {}
-        """Whether 'english' indexes each term seen (False: one of its stop words)."""
         self._totals_of: dict[str, tuple[float, int, float]] = {}
-        """Per table: when counted (monotonic seconds), how many rows, their average length in words."""
+        """Per table (messages, comments): when counted (monotonic seconds), how many rows, their
+        average length in words."""
 
     async def index(self, db: Connection, article_id: str, article: Article) -> None:
-        """Index the article's passages (as on SQLite); the totals of passages and comments
-        (stored with the article) are counted afresh after."""
+        """Index the article's passages (as on SQLite; the triggers count their words); the
+        totals of comments (stored with the article) are counted afresh after."""
         await super().index(db, article_id, article)
-        self._totals_of.pop("passages", None)
         self._totals_of.pop("comments", None)
 
     def note_discussed(self, article_ids: Iterable[str | None]) -> None:
@@ -120,47 +117,20 @@ class PostgresSearchQueries(SearchQueries):
             known = self._totals_of[table] = (time.monotonic(), int(row["n"]), float(row["avgdl"]))
         return known[1], known[2]
 
-    async def _split(self, terms: Iterable[str]) -> tuple[list[str], list[str]]:
-        """The terms 'english' indexes, and those it does not (its stop words), each in order.
-        The server decides (its stop-word list), once per term."""
-        terms = list(terms)
-        if len(self._english) > _CACHED_TERMS:
-            self._english.clear()
-        unknown = [t for t in dict.fromkeys(terms) if t not in self._english]
-        known = dict(self._english)
-        if unknown:
-            rows = await self._store.db.execute_fetchall(
-                "SELECT t.term, length(to_tsvector('english', t.term)) > 0 AS indexed"
-                " FROM unnest(CAST(?1 AS TEXT[])) AS t(term)",
-                (unknown,),
-            )
-            found = {r["term"]: bool(r["indexed"]) for r in rows}
-            known.update(found)
-            self._english.update(found)
-        return [t for t in terms if known[t]], [t for t in terms if not known[t]]
-
     async def search(self, article_ids: Sequence[str] | None, match: str, limit: int) -> list[Hit]:
         """The best passages for a MATCH expression, best first: of these articles, or of all.
-        An article's passages are found through its index (``passages_by_article``) and the GIN
-        index together, so a question about one article stays fast in a large library."""
-        indexed, plain = await self._split(match_terms(match))
+        An article's passages are read through its index (``passages_by_article``) before any
+        is matched, so a question about one article costs the same in a library of any size; the
+        statistics BM25 needs are the few rows the triggers keep (one statement, one trip)."""
+        terms = match_terms(match)
+        if not terms:
+            return []
         params = Params()
         if article_ids is None:
-            scope, plain = "TRUE", []
+            scope = "TRUE"
         else:
             scope = f"x.article_id = ANY(CAST({params.add(list(article_ids))} AS TEXT[]))"
-        if not indexed and not plain:
-            return []
-        with_clause = scored(
-            "passages",
-            ["id"],
-            "text",
-            scope,
-            params=params,
-            indexed=indexed,
-            plain=plain,
-            totals=await self._totals("passages"),
-        )
+        with_clause = scored("passages", ["id"], scope, params=params, terms=terms, totals=None)
         # Each hit comes back with the passages just before and after it in the same text.
         columns = ", ".join(f"{a}.{c} AS {a}_{c.strip(chr(34))}" for a in ("p", "n") for c in _COLUMNS)
         sql = (
@@ -197,31 +167,29 @@ class PostgresSearchQueries(SearchQueries):
         self, article_ids: Sequence[str] | None, terms: Sequence[str]
     ) -> tuple[int, list[int]]:
         """How many passages these articles (or all) have, and how many of them hold each term as
-        the index matches it ('english' stems), in one query. A term 'english' does not index
-        (a stop word) is looked for in the text itself within these articles; searching them all,
-        it counts as held by every passage (a stop word says nothing about which one answers)."""
+        the index matches it, in one query that reads the counts the triggers keep (a term of
+        several lexemes, rare, is counted among the articles' passages)."""
         if not terms:
             return 0, []
-        indexed, _ = await self._split(terms)
         params = Params()
-        scope = (
-            "TRUE"
-            if article_ids is None
-            else f"x.article_id = ANY(CAST({params.add(list(article_ids))} AS TEXT[]))"
-        )
-        plain = (
-            "total.n"
-            if article_ids is None
-            else f"(SELECT count(*) FROM passages x WHERE {scope}"
-            " AND to_tsvector('readalong_english_all', x.text) @@ plainto_tsquery('readalong_english_all', t.term))"
-        )
+        if article_ids is None:
+            total = "SELECT COALESCE(sum(passages), 0) FROM passage_counts"
+            held = "SELECT s.passages FROM passage_lexemes s WHERE s.lexeme = q.lexemes[1]"
+            scope = "TRUE"
+        else:
+            ids = params.add(list(article_ids))
+            total = f"SELECT COALESCE(sum(passages), 0) FROM article_passage_counts WHERE article_id = ANY(CAST({ids} AS TEXT[]))"
+            held = (
+                "SELECT sum(s.passages) FROM article_lexemes s"
+                f" WHERE s.article_id = ANY(CAST({ids} AS TEXT[])) AND s.lexeme = q.lexemes[1]"
+            )
+            scope = f"x.article_id = ANY(CAST({ids} AS TEXT[]))"
         sql = (
-            f"WITH total AS (SELECT count(*) AS n FROM passages x WHERE {scope})"
-            " SELECT t.i, CASE WHEN t.indexed THEN (SELECT count(*) FROM passages x WHERE"
-            f" {scope} AND x.tsv @@ plainto_tsquery('english', t.term)) ELSE {plain} END AS n, total.n AS total"
-            f" FROM total CROSS JOIN unnest(CAST({params.add(list(terms))} AS TEXT[]),"
-            f" CAST({params.add([t in set(indexed) for t in terms])} AS BOOLEAN[]))"
-            " WITH ORDINALITY AS t(term, indexed, i) ORDER BY t.i"
+            f"WITH q AS ({terms_cte(params.add(list(terms)))})"
+            f" SELECT q.i, ({total}) AS total, CASE WHEN cardinality(q.lexemes) = 0 THEN 0"
+            f" WHEN cardinality(q.lexemes) = 1 THEN COALESCE(({held}), 0)"
+            f" ELSE (SELECT count(*) FROM passages x WHERE {scope} AND x.tsv @@ q.query) END AS n"
+            " FROM q ORDER BY q.i"
         )
         rows = list(await self._store.db.execute_fetchall(sql, params.values))
         return int(rows[0]["total"]), [int(r["n"]) for r in rows]
@@ -239,10 +207,8 @@ class PostgresSearchQueries(SearchQueries):
         """Readers' messages (not the bot's, not deleted) that ``viewer`` may see, matching, best
         first. ``quotable``: only those fit to quote as an answer to the viewer, so not the
         viewer's own messages and not messages addressed to the bot (questions, not answers)."""
-        indexed, plain = await self._split(match_terms(match))
-        if article_id is None:
-            plain = []
-        if not indexed and not plain:
+        terms = match_terms(match)
+        if not terms:
             return []
         params = Params()
         visible, visible_params = visible_to(viewer, self._store.dialect, "x")
@@ -258,11 +224,9 @@ class PostgresSearchQueries(SearchQueries):
         with_clause = scored(
             "messages",
             ["id"],
-            "content",
             scope,
             params=params,
-            indexed=indexed,
-            plain=plain,
+            terms=terms,
             totals=await self._totals("messages"),
         )
         sql = (
@@ -292,10 +256,8 @@ class PostgresSearchQueries(SearchQueries):
         """The articles' original comments matching, best first: part of the article, so seen by
         anyone in a server where the article is listed (the operator: every article's). Each comes
         with its posted message in a comments thread the viewer can see, when there is one."""
-        indexed, plain = await self._split(match_terms(match))
-        if article_id is None:
-            plain = []
-        if not indexed and not plain:
+        terms = match_terms(match)
+        if not terms:
             return []
         dialect = self._store.dialect
         params = Params()
@@ -313,11 +275,9 @@ class PostgresSearchQueries(SearchQueries):
         with_clause = scored(
             "comments",
             ["article_id", "idx"],
-            "text",
             scope,
             params=params,
-            indexed=indexed,
-            plain=plain,
+            terms=terms,
             totals=await self._totals("comments"),
         )
         sql = (
