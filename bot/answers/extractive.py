@@ -149,8 +149,9 @@ async def ranked_quotes(
         return []
     by_id = {a.id: a for a in articles}
     scope = None if everywhere else list(by_id)
-    stems = await question_stems(store, scope, question)
-    hits = await store.search.search(scope, match, CANDIDATES)
+    terms = query_terms(question)
+    passages, frequencies, hits = await store.search.candidates(scope, terms, match, CANDIDATES)
+    stems = weighed_stems(question, terms, passages, frequencies)
     said: list[MessageHit] = []
     if readers is not None and len(articles) == 1 and await store.search.discussed(articles[0].id):
         said = await store.search.search_messages(
@@ -172,6 +173,12 @@ async def question_stems(store: Store, article_ids: Sequence[str] | None, questi
     the article lacking it is the surest sign the question is about another subject."""
     terms = query_terms(question)
     passages, frequencies = await store.search.document_frequencies(article_ids, terms)
+    return weighed_stems(question, terms, passages, frequencies)
+
+
+def weighed_stems(question: str, terms: Sequence[str], passages: int, frequencies: Sequence[int]) -> Stems:
+    """:func:`question_stems` from the counts already read (``passages`` in scope, how many hold
+    each of ``terms``)."""
     names = {word.lower() for word in _NAME_IN_QUESTION.findall(question)}
     weights = {
         term: idf(frequency, passages) * (NAME_WEIGHT if term in names and not frequency else 1.0)

@@ -38,7 +38,7 @@ from bot.store.db import Store
 from bot.store.dialect import POSTGRESQL, SQLITE, Dialect
 from bot.store.errors import StoreError
 from bot.store.migration import load_migrations
-from bot.store.postgres import BOOKKEEPING, inspect_postgres
+from bot.store.postgres import BOOKKEEPING, DERIVED, inspect_postgres
 from bot.store.sqlite_file import count_rows, in_use, inspect_database, side_file
 
 BATCH_ROWS = 1000
@@ -109,7 +109,7 @@ class _End:
                 "SELECT table_name FROM information_schema.tables"
                 " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
             )
-            return {str(r[0]) for r in rows} - BOOKKEEPING
+            return {str(r[0]) for r in rows} - BOOKKEEPING - DERIVED
         rows = list(
             await self.db.execute_fetchall(
                 "SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"

@@ -386,6 +386,9 @@ class PostgresInspection:
 BOOKKEEPING = frozenset({"readalong_schema", "identify_buckets", "shard_layout"})
 """The tables of the running bots rather than of the library: the schema's mark, the shards'
 IDENTIFY slots and their shard count."""
+DERIVED = frozenset({"passage_counts", "passage_lexemes", "article_passage_counts", "article_lexemes"})
+"""Tables kept by triggers from ``passages`` (migration 0003), as SQLite's full-text tables are
+kept from theirs: neither copied nor looked at as the library's."""
 
 
 async def inspect_postgres(url: PostgresUrl, count: Sequence[str] = ()) -> PostgresInspection:
@@ -413,7 +416,7 @@ async def inspect_postgres(url: PostgresUrl, count: Sequence[str] = ()) -> Postg
                 row = await connection.fetchrow("SELECT application, version FROM readalong_schema")
                 foreign = row is None or row["application"] != APPLICATION
                 version = None if foreign or row is None else int(row["version"])
-            tables = frozenset(every - BOOKKEEPING)
+            tables = frozenset(every - BOOKKEEPING - DERIVED)
             rows = {}
             for name in count:
                 if name in tables and (n := await connection.fetchval(f'SELECT count(*) FROM "{name}"')):

@@ -82,6 +82,80 @@ def _passage(row: Row, prefix: str = "") -> Passage:
     )
 
 
+def _best(params: Params, article_ids: Sequence[str] | None, terms: Sequence[str], limit: int) -> str:
+    """The WITH clause whose ``hit`` holds the best ``limit`` passages matching ``terms`` (of
+    these articles, or of all), each row a hit (``p_``) beside one of its neighbours (``n_``) in
+    the same text, if any. The page is cut before any text is joined."""
+    if article_ids is None:
+        scope = "TRUE"
+    else:
+        scope = f"x.article_id = ANY(CAST({params.add(list(article_ids))} AS TEXT[]))"
+    with_clause = scored("passages", ["id"], scope, params=params, terms=terms, totals=None)
+    columns = ", ".join(f"{a}.{c} AS {a}_{c.strip(chr(34))}" for a in ("p", "n") for c in _COLUMNS)
+    return (
+        f"{with_clause}, best AS (SELECT id, score FROM scored ORDER BY score DESC, id"
+        f" LIMIT {params.add(limit)}), hit AS ("
+        f" SELECT {columns}, best.score FROM best JOIN passages p ON p.id = best.id"
+        " LEFT JOIN passages n ON n.article_id = p.article_id AND n.source = p.source"
+        " AND n.comment IS NOT DISTINCT FROM p.comment"
+        " AND n.position IN (p.position - 1, p.position + 1))"
+    )
+
+
+def _hits(rows: Iterable[Row]) -> list[Hit]:
+    """The hits of ``_best``'s rows (in order; rows without a hit skipped), each with the
+    passages before and after it."""
+    hits: dict[int, Hit] = {}
+    for row in rows:
+        if row["p_id"] is None:
+            continue
+        hit = hits.get(row["p_id"])
+        if hit is None:
+            hit = hits[row["p_id"]] = Hit(
+                row["p_id"], row["p_article_id"], _passage(row, "p_"), float(row["score"])
+            )
+        if row["n_id"] is None:
+            continue
+        side = "before" if row["n_position"] < row["p_position"] else "after"
+        hits[row["p_id"]] = Hit(
+            hit.id,
+            hit.article_id,
+            hit.passage,
+            hit.score,
+            _passage(row, "n_") if side == "before" else hit.before,
+            _passage(row, "n_") if side == "after" else hit.after,
+        )
+    return list(hits.values())
+
+
+def _frequencies(params: Params, article_ids: Sequence[str] | None, terms: Sequence[str]) -> tuple[str, str]:
+    """How many passages these articles (or all) have (a scalar subquery), and the CTEs ``dq``
+    and ``df`` (``i``, ``n``: how many of those passages hold each term), from the counts the
+    triggers keep; a term of several lexemes (rare) is counted among the passages."""
+    if article_ids is None:
+        total = "SELECT COALESCE(sum(passages), 0) FROM passage_counts"
+        held = "SELECT s.passages FROM passage_lexemes s WHERE s.lexeme = dq.lexemes[1]"
+        scope = "TRUE"
+    else:
+        ids = params.add(list(article_ids))
+        total = (
+            "SELECT COALESCE(sum(passages), 0) FROM article_passage_counts"
+            f" WHERE article_id = ANY(CAST({ids} AS TEXT[]))"
+        )
+        held = (
+            "SELECT sum(s.passages) FROM article_lexemes s"
+            f" WHERE s.article_id = ANY(CAST({ids} AS TEXT[])) AND s.lexeme = dq.lexemes[1]"
+        )
+        scope = f"x.article_id = ANY(CAST({ids} AS TEXT[]))"
+    counted = (
+        f"dq AS ({terms_cte(params.add(list(terms)))}), df AS (SELECT dq.i,"
+        " CASE WHEN cardinality(dq.lexemes) = 0 THEN 0"
+        f" WHEN cardinality(dq.lexemes) = 1 THEN COALESCE(({held}), 0)"
+        f" ELSE (SELECT count(*) FROM passages x WHERE {scope} AND x.tsv @@ dq.query) END AS n FROM dq)"
+    )
+    return total, counted
+
+
 class PostgresSearchQueries(SearchQueries):
     """The search queries, with full-text search over ``tsvector`` instead of FTS5, scored by
     FTS5's BM25 (see the module's notes for what still differs)."""
@@ -126,42 +200,8 @@ class PostgresSearchQueries(SearchQueries):
         if not terms:
             return []
         params = Params()
-        if article_ids is None:
-            scope = "TRUE"
-        else:
-            scope = f"x.article_id = ANY(CAST({params.add(list(article_ids))} AS TEXT[]))"
-        with_clause = scored("passages", ["id"], scope, params=params, terms=terms, totals=None)
-        # Each hit comes back with the passages just before and after it in the same text.
-        columns = ", ".join(f"{a}.{c} AS {a}_{c.strip(chr(34))}" for a in ("p", "n") for c in _COLUMNS)
-        sql = (
-            f"{with_clause}, best AS (SELECT id, score FROM scored ORDER BY score DESC, id"
-            f" LIMIT {params.add(limit)})"
-            f" SELECT {columns}, best.score FROM best JOIN passages p ON p.id = best.id"
-            " LEFT JOIN passages n ON n.article_id = p.article_id AND n.source = p.source"
-            " AND n.comment IS NOT DISTINCT FROM p.comment"
-            " AND n.position IN (p.position - 1, p.position + 1)"
-            " ORDER BY best.score DESC, best.id"
-        )
-        rows = await self._store.db.execute_fetchall(sql, params.values)
-        hits: dict[int, Hit] = {}
-        for row in rows:
-            hit = hits.get(row["p_id"])
-            if hit is None:
-                hit = hits[row["p_id"]] = Hit(
-                    row["p_id"], row["p_article_id"], _passage(row, "p_"), float(row["score"])
-                )
-            if row["n_id"] is None:
-                continue
-            side = "before" if row["n_position"] < row["p_position"] else "after"
-            hits[row["p_id"]] = Hit(
-                hit.id,
-                hit.article_id,
-                hit.passage,
-                hit.score,
-                _passage(row, "n_") if side == "before" else hit.before,
-                _passage(row, "n_") if side == "after" else hit.after,
-            )
-        return list(hits.values())
+        sql = f"{_best(params, article_ids, terms, limit)} SELECT * FROM hit ORDER BY score DESC, p_id"
+        return _hits(await self._store.db.execute_fetchall(sql, params.values))
 
     async def document_frequencies(
         self, article_ids: Sequence[str] | None, terms: Sequence[str]
@@ -172,27 +212,30 @@ class PostgresSearchQueries(SearchQueries):
         if not terms:
             return 0, []
         params = Params()
-        if article_ids is None:
-            total = "SELECT COALESCE(sum(passages), 0) FROM passage_counts"
-            held = "SELECT s.passages FROM passage_lexemes s WHERE s.lexeme = q.lexemes[1]"
-            scope = "TRUE"
-        else:
-            ids = params.add(list(article_ids))
-            total = f"SELECT COALESCE(sum(passages), 0) FROM article_passage_counts WHERE article_id = ANY(CAST({ids} AS TEXT[]))"
-            held = (
-                "SELECT sum(s.passages) FROM article_lexemes s"
-                f" WHERE s.article_id = ANY(CAST({ids} AS TEXT[])) AND s.lexeme = q.lexemes[1]"
-            )
-            scope = f"x.article_id = ANY(CAST({ids} AS TEXT[]))"
-        sql = (
-            f"WITH q AS ({terms_cte(params.add(list(terms)))})"
-            f" SELECT q.i, ({total}) AS total, CASE WHEN cardinality(q.lexemes) = 0 THEN 0"
-            f" WHEN cardinality(q.lexemes) = 1 THEN COALESCE(({held}), 0)"
-            f" ELSE (SELECT count(*) FROM passages x WHERE {scope} AND x.tsv @@ q.query) END AS n"
-            " FROM q ORDER BY q.i"
-        )
+        total, counted = _frequencies(params, article_ids, terms)
+        sql = f"WITH {counted} SELECT ({total}) AS total, df.n FROM df ORDER BY df.i"
         rows = list(await self._store.db.execute_fetchall(sql, params.values))
         return int(rows[0]["total"]), [int(r["n"]) for r in rows]
+
+    async def candidates(
+        self, article_ids: Sequence[str] | None, terms: Sequence[str], match: str, limit: int
+    ) -> tuple[int, list[int], list[Hit]]:
+        """:meth:`document_frequencies` and :meth:`search` in one statement: one round trip to
+        the server per question instead of two."""
+        searched = match_terms(match)
+        if not terms or not searched:
+            passages, frequencies = await self.document_frequencies(article_ids, terms)
+            return passages, frequencies, await self.search(article_ids, match, limit)
+        params = Params()
+        best = _best(params, article_ids, searched, limit)
+        total, counted = _frequencies(params, article_ids, terms)
+        sql = (
+            f"{best}, {counted} SELECT ({total}) AS df_total,"
+            " (SELECT array_agg(df.n ORDER BY df.i) FROM df) AS df_n, hit.*"
+            " FROM (SELECT 1) AS one LEFT JOIN hit ON TRUE ORDER BY hit.score DESC, hit.p_id"
+        )
+        rows = await self._store.db.execute_fetchall(sql, params.values)
+        return int(rows[0]["df_total"]), [int(n) for n in rows[0]["df_n"]], _hits(rows)
 
     async def search_messages(
         self,
