@@ -184,7 +184,7 @@ def weighed_stems(question: str, terms: Sequence[str], passages: int, frequencie
         term: idf(frequency, passages) * (NAME_WEIGHT if term in names and not frequency else 1.0)
         for term, frequency in zip(terms, frequencies, strict=True)
     }
-    return Stems(terms, weights, question=question)
+    return Stems(list(terms), weights, question=question)
 
 
 def _rank(

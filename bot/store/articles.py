@@ -266,14 +266,14 @@ class ArticleQueries:
         """The article, or :class:`NotFoundError` naming the id: with its sections, comments and
         their quotes, in one statement (one trip to a server; each question reads it)."""
         rows = self._store.dialect.json_rows
-        sections = rows('idx, heading, start, "end"', "FROM sections WHERE article_id = ?1", "idx")
+        parts = rows('idx, heading, start, "end"', "FROM sections WHERE article_id = ?1", "idx")
         quoted = rows(
             "comment_idx, quoted_idx, text",
             "FROM comment_quotes WHERE article_id = ?1",
             "comment_idx, position",
         )
         said = rows("idx, author, posted, text", "FROM comments WHERE article_id = ?1", "idx")
-        sql = f"SELECT a.*, {sections} AS sections_, {quoted} AS quotes_, {said} AS comments_ FROM articles a WHERE a.id = ?1"
+        sql = f"SELECT a.*, {parts} AS sections_, {quoted} AS quotes_, {said} AS comments_ FROM articles a WHERE a.id = ?1"
         async with self._store.db.execute(sql, (article_id,)) as cursor:
             row = await cursor.fetchone()
         if row is None:

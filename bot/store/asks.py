@@ -57,32 +57,29 @@ class AskQueries:
         read-only) or :class:`WriteRefusedError` (made read-only since)."""
         # A lone surrogate (from undecodable bytes) cannot be stored as UTF-8: U+FFFD instead.
         question = _storable(question)
-        async with self._store.transaction() as db:
-            cursor = await db.execute(
-                "INSERT INTO asks (asked_at, guild_id, user_id, article_id, question, answered, quotes, latency_ms,"
-                " channel_id, public, user_name, answer, message_id, quoted_messages, rendering)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                (
-                    dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                    guild_id,
-                    user_id,
-                    article_id,
-                    question,
-                    int(answered),
-                    json.dumps(quotes, ensure_ascii=False),
-                    latency_ms,
-                    channel_id,
-                    int(public),
-                    _storable(user_name) if user_name is not None else None,
-                    _storable(answer) if answer is not None else None,
-                    message_id,
-                    json.dumps(sorted(set(quoted_messages))),
-                    json.dumps(rendering.to_json(), ensure_ascii=False) if rendering is not None else None,
-                ),
-            )
-            row = await cursor.fetchone()
-        assert row is not None
-        return int(row[0])
+        rows = await self._store.write_one(
+            "INSERT INTO asks (asked_at, guild_id, user_id, article_id, question, answered, quotes, latency_ms,"
+            " channel_id, public, user_name, answer, message_id, quoted_messages, rendering)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (
+                dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                guild_id,
+                user_id,
+                article_id,
+                question,
+                int(answered),
+                json.dumps(quotes, ensure_ascii=False),
+                latency_ms,
+                channel_id,
+                int(public),
+                _storable(user_name) if user_name is not None else None,
+                _storable(answer) if answer is not None else None,
+                message_id,
+                json.dumps(sorted(set(quoted_messages))),
+                json.dumps(rendering.to_json(), ensure_ascii=False) if rendering is not None else None,
+            ),
+        )
+        return int(rows[0][0])
 
     async def note_posted(self, ask_id: int, channel_id: int, message_id: int, head: str) -> None:
         """Where the answer to question ``ask_id`` was posted on Discord, and what the message shows

@@ -53,6 +53,20 @@ _KEEPALIVE = {"tcp_keepalives_idle": "30", "tcp_keepalives_interval": "10", "tcp
 network) has its shards and postings freed within about a minute, not the server's default two
 hours, so its replacement is not refused meanwhile."""
 READ_POOL_SIZE = 4
+SESSION = {"jit": "off", "synchronous_commit": "off"}
+"""Every connection's settings. JIT compiling is for long analytical queries: the planner,
+costing a search before the tables' statistics exist (right after an import), compiled it for
+3.7 s to run it in 1 ms. A commit does not wait for the server's disk: it is durable once the
+server has it (a bot killed loses nothing it was told was written; the server's own crash may lose
+its last fraction of a second), the guarantee SQLite's WAL with ``synchronous = NORMAL`` gives,
+for a commit that costs a trip rather than a disk flush (a logged question, a batch archived)."""
+
+
+async def _keep_session(connection: asyncpg.Connection[Any]) -> None:
+    """What the read pool does to a connection given back: nothing beyond asyncpg's own rollback
+    of a transaction left open. Its default reset (unlocking advisory locks, closing cursors,
+    ``RESET ALL``) is one more trip to the server per statement, and the pool's connections never
+    take a session lock, a cursor or a setting (the locks are held on their own connection)."""
 
 
 class PostgresBackend:
@@ -77,7 +91,10 @@ class PostgresBackend:
         dsn = self.url.reveal()
         try:
             self._writer = await asyncpg.connect(
-                dsn, timeout=CONNECT_TIMEOUT_SECONDS, command_timeout=COMMAND_TIMEOUT_SECONDS
+                dsn,
+                timeout=CONNECT_TIMEOUT_SECONDS,
+                command_timeout=COMMAND_TIMEOUT_SECONDS,
+                server_settings=SESSION,
             )
             await self._migrate(self._writer)
             self._pool = await asyncpg.create_pool(
@@ -86,6 +103,8 @@ class PostgresBackend:
                 # attempt; the store's probe says the outage once instead.
                 min_size=0,
                 max_size=READ_POOL_SIZE,
+                reset=_keep_session,
+                server_settings=SESSION,
                 timeout=CONNECT_TIMEOUT_SECONDS,
                 command_timeout=COMMAND_TIMEOUT_SECONDS,
             )
@@ -121,18 +140,32 @@ class PostgresBackend:
         that cannot be reached is :class:`DatabaseUnavailableError` (one line in the log, said by
         the store's availability, not one per attempt here)."""
         with driver_errors(self.url.shown, self._notice, network=True):
-            if self._writer is None or self._writer.is_closed():
-                asyncpg = require_asyncpg()
-                self._writer = await asyncpg.connect(
-                    self.url.reveal(),
-                    timeout=CONNECT_TIMEOUT_SECONDS,
-                    command_timeout=COMMAND_TIMEOUT_SECONDS,
-                )
-                log.info("reconnected to %s for writes", self.url.shown)
-                self.writer = PgConnection(self._writer, self.url.shown, self._notice)
-            assert self.writer is not None
+            await self._writable()
+            assert self.writer is not None and self._writer is not None
             async with self._writer.transaction():
                 yield self.writer
+
+    async def write_one(self, sql: str, parameters: Sequence[Any]) -> list[Any]:
+        """One statement, committed on its own: PostgreSQL runs a statement outside a transaction
+        block atomically, so it needs one trip to the server, not three (``BEGIN``, it, ``COMMIT``);
+        its rows (``RETURNING``)."""
+        with driver_errors(self.url.shown, self._notice, network=True):
+            await self._writable()
+        assert self.writer is not None
+        return await self.writer.execute_fetchall(sql, parameters)
+
+    async def _writable(self) -> None:
+        """Open the write connection again if the server closed it."""
+        if self._writer is None or self._writer.is_closed():
+            asyncpg = require_asyncpg()
+            self._writer = await asyncpg.connect(
+                self.url.reveal(),
+                timeout=CONNECT_TIMEOUT_SECONDS,
+                command_timeout=COMMAND_TIMEOUT_SECONDS,
+                server_settings=SESSION,
+            )
+            log.info("reconnected to %s for writes", self.url.shown)
+            self.writer = PgConnection(self._writer, self.url.shown, self._notice)
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[PgConnection]:

@@ -91,8 +91,6 @@ def scored(
     (``passage_counts``, ``passage_lexemes``): a few rows read, whatever the table's size."""
     keys = ", ".join(f"x.{k}" for k in key)
     found_keys = ", ".join(f"f.{k}" for k in key)
-    held_keys = ", ".join(f"h.{k}" for k in key)
-    keys_only = ", ".join(key)
     matches = f"x.tsv @@ to_tsquery('{CONFIG}', {params.add(or_query(terms))})"
     counted_n = f"(SELECT count(*) FROM {table} x WHERE x.tsv @@ q.query)"
     if totals is None:
@@ -113,29 +111,20 @@ def scored(
     return (
         f"WITH q AS ({terms_cte(params.add(list(terms)))}"
         f"), totals AS ({counted}"
-        "), wanted AS ("  # every lexeme asked for
-        " SELECT array_agg(DISTINCT l.lexeme) AS lexemes FROM q CROSS JOIN unnest(q.lexemes) AS l(lexeme)"
         f"), found AS (SELECT {keys}, x.tokens, x.tsv FROM {table} x WHERE ({scope}) AND {matches}"
         "), weights AS MATERIALIZED ("  # once per term, not once per row found
         " SELECT q.i, q.lexemes,"
         f" GREATEST(ln(CAST((totals.docs - c.n + 0.5) / (c.n + 0.5) AS DOUBLE PRECISION)), {MIN_IDF}) AS idf"
         f" FROM q CROSS JOIN totals CROSS JOIN LATERAL (SELECT {n} AS n OFFSET 0) AS c"
         " WHERE cardinality(q.lexemes) > 0"
-        # Each row's positions of the lexemes asked for: setweight marks them, ts_filter keeps
-        # them (both in C), so only those few are unnested, not every word of the row.
-        "), held AS ("
-        f" SELECT {found_keys}, f.tokens, e.lexeme, cardinality(e.positions) AS n"
-        " FROM found f CROSS JOIN wanted"
-        " CROSS JOIN LATERAL unnest(ts_filter(setweight(f.tsv, 'A', wanted.lexemes), '{a}')) AS e"
-        # A term of several lexemes (a phrase to FTS5; all of them to plainto_tsquery) is held as
-        # often as its rarest lexeme.
-        "), per_term AS ("
-        f" SELECT {held_keys}, h.tokens, w.idf, min(h.n) AS n FROM held h"
-        " JOIN weights w ON h.lexeme = ANY(w.lexemes)"
-        f" GROUP BY {held_keys}, h.tokens, w.i, w.idf, cardinality(w.lexemes)"
-        " HAVING count(*) = cardinality(w.lexemes)"
-        "), scored AS ("
-        f" SELECT {keys_only}, sum(t.idf * t.n * {K1 + 1} / (t.n + {K1}"
-        f" * ({1 - B} + {B} * t.tokens / GREATEST(totals.avgdl, 1e-9)))) AS score"
-        f" FROM per_term t CROSS JOIN totals GROUP BY {keys_only})"
+        # Each row scored on its own (no sort or hash of every row found): per term, the
+        # positions of its lexemes in the row (setweight marks them, ts_filter keeps them, both
+        # in C); a term of several lexemes (a phrase to FTS5, all of them to plainto_tsquery) is
+        # held as often as its rarest lexeme, and only if the row holds them all.
+        f"), scored AS (SELECT {found_keys}, (SELECT sum(w.idf * h.n * {K1 + 1} / (h.n + {K1}"
+        f" * ({1 - B} + {B} * f.tokens / GREATEST(totals.avgdl, 1e-9))))"
+        " FROM weights w CROSS JOIN LATERAL (SELECT min(cardinality(e.positions)) AS n, count(*) AS lexemes"
+        " FROM unnest(ts_filter(setweight(f.tsv, 'A', w.lexemes), '{a}')) AS e) AS h"
+        " WHERE h.lexemes = cardinality(w.lexemes)) AS score"
+        " FROM found f CROSS JOIN totals)"
     )

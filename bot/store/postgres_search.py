@@ -234,7 +234,7 @@ class PostgresSearchQueries(SearchQueries):
             " (SELECT array_agg(df.n ORDER BY df.i) FROM df) AS df_n, hit.*"
             " FROM (SELECT 1) AS one LEFT JOIN hit ON TRUE ORDER BY hit.score DESC, hit.p_id"
         )
-        rows = await self._store.db.execute_fetchall(sql, params.values)
+        rows = list(await self._store.db.execute_fetchall(sql, params.values))
         return int(rows[0]["df_total"]), [int(n) for n in rows[0]["df_n"]], _hits(rows)
 
     async def search_messages(
@@ -273,9 +273,10 @@ class PostgresSearchQueries(SearchQueries):
             totals=await self._totals("messages"),
         )
         sql = (
-            f"{with_clause} SELECT m.id, m.channel_id, m.guild_id, m.article_id, m.section, m.author_name,"
-            " m.content, m.created_at, s.score FROM scored s JOIN messages m ON m.id = s.id"
-            f" ORDER BY s.score DESC, s.id LIMIT {params.add(limit)}"
+            f"{with_clause}, best AS (SELECT id, score FROM scored ORDER BY score DESC, id"
+            f" LIMIT {params.add(limit)}) SELECT m.id, m.channel_id, m.guild_id, m.article_id, m.section,"
+            " m.author_name, m.content, m.created_at, s.score FROM best s JOIN messages m ON m.id = s.id"
+            " ORDER BY s.score DESC, s.id"
         )
         rows = await self._store.db.execute_fetchall(sql, params.values)
         return [

@@ -17,6 +17,7 @@ from bot.search.query import query_terms
 from bot.services import articles as articles_service
 from bot.services.articles import import_article
 from bot.store import Store
+from bot.store.connection import Row
 from bot.store.errors import StoreError
 
 GUILD = 101
@@ -43,13 +44,17 @@ _RECOUNTED = {
 }
 
 
+async def _rows(store: Store, sql: str, parameters: tuple[object, ...] = ()) -> list[Row]:
+    return list(await store.db.execute_fetchall(sql, parameters))
+
+
 async def assert_counts_kept(store: Store) -> int:
     """Each kept table holds what counting the passages gives; how many passages there are."""
     for table, (counted, kept) in _RECOUNTED.items():
-        expected = sorted(tuple(r) for r in await store.db.execute_fetchall(counted))
-        actual = sorted(tuple(r) for r in await store.db.execute_fetchall(kept))
+        expected = sorted(tuple(r) for r in await _rows(store, counted))
+        actual = sorted(tuple(r) for r in await _rows(store, kept))
         assert actual == expected, table
-    rows = await store.db.execute_fetchall("SELECT count(*) FROM passages")
+    rows = await _rows(store, "SELECT count(*) FROM passages")
     return int(rows[0][0])
 
 
@@ -74,25 +79,27 @@ async def test_counts_follow_imports_and_deletions(
         removed = await articles_service.delete_article(store, GUILD, first.article.id, archive=True)
         assert removed.article_deleted
         await assert_counts_kept(store)
-        lexemes = await store.db.execute_fetchall(
-            "SELECT count(*) FROM article_lexemes WHERE article_id = ?", (first.article.id,)
+        lexemes = await _rows(
+            store, "SELECT count(*) FROM article_lexemes WHERE article_id = ?", (first.article.id,)
         )
         assert lexemes[0][0] == 0  # an article gone leaves no row behind
-        assert not await store.db.execute_fetchall(
-            "SELECT 1 FROM passage_lexemes WHERE lexeme = 'walrus'"
+        assert not await _rows(
+            store, "SELECT 1 FROM passage_lexemes WHERE lexeme = 'walrus'"
         )  # nor a word only it held
 
         # The kept counts are what a question reads: FTS5's counts, within the article and over all.
         terms = query_terms(QUESTION)
         for scope in ([sample.id], [sample.id, second.article.id], None):
-            counted = await store.db.execute_fetchall(
+            counted = await _rows(
+                store,
                 "SELECT count(*) FROM passages x WHERE (CAST(?1 AS TEXT[]) IS NULL OR x.article_id = ANY(?1))",
                 (scope,),
             )
             total, frequencies = await store.search.document_frequencies(scope, terms)
             assert total == counted[0][0]
             for term, frequency in zip(terms, frequencies, strict=True):
-                held = await store.db.execute_fetchall(
+                held = await _rows(
+                    store,
                     "SELECT count(*) FROM passages x WHERE (CAST(?1 AS TEXT[]) IS NULL OR x.article_id = ANY(?1))"
                     " AND x.tsv @@ plainto_tsquery('readalong_porter', ?2)",
                     (scope, term),
