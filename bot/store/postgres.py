@@ -28,7 +28,7 @@ from bot.store.errors import (
     describe_postgres_error,
     driver_errors,
 )
-from bot.store.postgres_connection import PgConnection, ignore, require_asyncpg
+from bot.store.postgres_connection import SESSION, PgConnection, ignore, keep_session, require_asyncpg
 from bot.store.schema import check_postgres
 
 if TYPE_CHECKING:
@@ -53,20 +53,6 @@ _KEEPALIVE = {"tcp_keepalives_idle": "30", "tcp_keepalives_interval": "10", "tcp
 network) has its shards and postings freed within about a minute, not the server's default two
 hours, so its replacement is not refused meanwhile."""
 READ_POOL_SIZE = 4
-SESSION = {"jit": "off", "synchronous_commit": "off"}
-"""Every connection's settings. JIT compiling is for long analytical queries: the planner,
-costing a search before the tables' statistics exist (right after an import), compiled it for
-3.7 s to run it in 1 ms. A commit does not wait for the server's disk: it is durable once the
-server has it (a bot killed loses nothing it was told was written; the server's own crash may lose
-its last fraction of a second), the guarantee SQLite's WAL with ``synchronous = NORMAL`` gives,
-for a commit that costs a trip rather than a disk flush (a logged question, a batch archived)."""
-
-
-async def _keep_session(connection: asyncpg.Connection[Any]) -> None:
-    """What the read pool does to a connection given back: nothing beyond asyncpg's own rollback
-    of a transaction left open. Its default reset (unlocking advisory locks, closing cursors,
-    ``RESET ALL``) is one more trip to the server per statement, and the pool's connections never
-    take a session lock, a cursor or a setting (the locks are held on their own connection)."""
 
 
 class PostgresBackend:
@@ -103,7 +89,7 @@ class PostgresBackend:
                 # attempt; the store's probe says the outage once instead.
                 min_size=0,
                 max_size=READ_POOL_SIZE,
-                reset=_keep_session,
+                reset=keep_session,
                 server_settings=SESSION,
                 timeout=CONNECT_TIMEOUT_SECONDS,
                 command_timeout=COMMAND_TIMEOUT_SECONDS,
