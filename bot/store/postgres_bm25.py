@@ -117,14 +117,44 @@ def scored(
         f" GREATEST(ln(CAST((totals.docs - c.n + 0.5) / (c.n + 0.5) AS DOUBLE PRECISION)), {MIN_IDF}) AS idf"
         f" FROM q CROSS JOIN totals CROSS JOIN LATERAL (SELECT {n} AS n OFFSET 0) AS c"
         " WHERE cardinality(q.lexemes) > 0"
-        # Each row scored on its own (no sort or hash of every row found): per term, the
-        # positions of its lexemes in the row (setweight marks them, ts_filter keeps them, both
-        # in C); a term of several lexemes (a phrase to FTS5, all of them to plainto_tsquery) is
-        # held as often as its rarest lexeme, and only if the row holds them all.
-        f"), scored AS (SELECT {found_keys}, (SELECT sum(w.idf * h.n * {K1 + 1} / (h.n + {K1}"
-        f" * ({1 - B} + {B} * f.tokens / GREATEST(totals.avgdl, 1e-9))))"
-        " FROM weights w CROSS JOIN LATERAL (SELECT min(cardinality(e.positions)) AS n, count(*) AS lexemes"
-        " FROM unnest(ts_filter(setweight(f.tsv, 'A', w.lexemes), '{a}')) AS e) AS h"
-        " WHERE h.lexemes = cardinality(w.lexemes)) AS score"
-        " FROM found f CROSS JOIN totals)"
+        f"), per_term AS ({_per_term(len(terms))}"
+        f"), scored AS (SELECT {found_keys}, {_score(len(terms))} AS score"
+        " FROM found f CROSS JOIN totals CROSS JOIN per_term w"
+        f" CROSS JOIN LATERAL (SELECT {_held(len(terms))} OFFSET 0) AS h)"
     )
+
+
+def _per_term(count: int) -> str:
+    """One row: each term's lexemes (``l1``…) and idf (``w1``…), as columns."""
+    return "SELECT " + ", ".join(
+        f"(SELECT lexemes FROM weights WHERE i = {i}) AS l{i}, (SELECT idf FROM weights WHERE i = {i}) AS w{i}"
+        for i in range(1, count + 1)
+    )
+
+
+def _held(count: int) -> str:
+    """Per term, the row's own entries for its lexemes, as text (``'oil':3A,7A 'wage':5A``): the
+    row's ``tsv`` with those lexemes marked (setweight) and the rest dropped (ts_filter), in C."""
+    return ", ".join(
+        f"CAST(ts_filter(setweight(f.tsv, 'A', w.l{i}), '{{a}}') AS TEXT) AS s{i}"
+        for i in range(1, count + 1)
+    )
+
+
+def _score(count: int) -> str:
+    """FTS5's BM25 of a row, one expression (no subquery, sort or hash per row found): per term,
+    how often the row holds it, from its entries' text (a lexeme is a run of letters and digits,
+    so each ``:`` starts a lexeme's positions and each ``,`` adds one), counted only if the row
+    holds every lexeme of the term, as often as it holds them on average (a term of several
+    lexemes is a phrase to FTS5)."""
+    norm = f"{K1} * ({1 - B} + {B} * f.tokens / GREATEST(totals.avgdl, 1e-9))"
+    parts = []
+    for i in range(1, count + 1):
+        lexemes = f"(length(h.s{i}) - length(replace(h.s{i}, ':', '')))"
+        positions = f"(length(h.s{i}) - length(translate(h.s{i}, ':,', '')))"
+        held = (
+            f"CASE WHEN {lexemes} = cardinality(w.l{i}) AND {lexemes} > 0"
+            f" THEN CAST({positions} AS DOUBLE PRECISION) / {lexemes} ELSE 0 END"
+        )
+        parts.append(f"COALESCE(w.w{i} * ({held}) * {K1 + 1} / (({held}) + {norm}), 0)")
+    return "(" + " + ".join(parts) + ")"
