@@ -220,12 +220,12 @@ async def main() -> None:
             f" {r.lost_items:5d} {r.archived_per_second:11,.0f} {r.lost_messages:6d}"
         )
     print(f"archive burst: {args.messages:,} members' messages across {SERVERS} servers' section threads")
-    postgres, sqlite = results
-    ratio = postgres.archived_per_second / sqlite.archived_per_second
-    share = postgres.archived_per_second / postgres.delivered_per_second
+    on_postgres, on_sqlite = results
+    ratio = on_postgres.archived_per_second / on_sqlite.archived_per_second
+    share = on_postgres.archived_per_second / on_postgres.delivered_per_second
     print(
-        f"sandbox delivery ceiling (same run): {postgres.delivered_per_second:,.0f} msg/s with PostgreSQL,"
-        f" {sqlite.delivered_per_second:,.0f} with SQLite"
+        f"sandbox delivery ceiling (same run): {on_postgres.delivered_per_second:,.0f} msg/s with PostgreSQL,"
+        f" {on_sqlite.delivered_per_second:,.0f} with SQLite"
     )
     met = ratio >= TARGET_RATIO or share >= TARGET_CEILING_SHARE
     print(
