@@ -81,6 +81,7 @@ def scored(
     params: Params,
     terms: Sequence[str],
     totals: tuple[int, float] | None,
+    held: Sequence[int | None] = (),
 ) -> str:
     """The WITH clause of a search: ``scored`` holds each row of ``table`` within ``scope`` (a
     condition on ``x``) that matches a term, by its ``key`` columns, with FTS5's BM25 ``score``
@@ -107,13 +108,14 @@ def scored(
             f"SELECT CAST({params.add(totals[0])} AS BIGINT) AS docs,"
             f" CAST({params.add(totals[1])} AS DOUBLE PRECISION) AS avgdl"
         )
-        n = counted_n
+        # A count already known (``held``, by term) is not made again.
+        n = f"COALESCE((CAST({params.add(list(held) or [None] * len(terms))} AS BIGINT[]))[q.i], {counted_n})"
     return (
         f"WITH q AS ({terms_cte(params.add(list(terms)))}"
         f"), totals AS ({counted}"
         f"), found AS (SELECT {keys}, x.tokens, x.tsv FROM {table} x WHERE ({scope}) AND {matches}"
         "), weights AS MATERIALIZED ("  # once per term, not once per row found
-        " SELECT q.i, q.lexemes,"
+        " SELECT q.i, q.lexemes, c.n,"
         f" GREATEST(ln(CAST((totals.docs - c.n + 0.5) / (c.n + 0.5) AS DOUBLE PRECISION)), {MIN_IDF}) AS idf"
         f" FROM q CROSS JOIN totals CROSS JOIN LATERAL (SELECT {n} AS n OFFSET 0) AS c"
         " WHERE cardinality(q.lexemes) > 0"

@@ -67,6 +67,8 @@ longer), yet they change little from one question to the next. This process's ow
 them afresh at once: passages and comments when an article is indexed, messages when messages
 are stored. Another process's writes, an edit or a purge are seen within this many seconds;
 until then scores differ from FTS5's by the few rows' share of the average."""
+COUNTED = "(SELECT CAST(json_object_agg(w.i, w.n) AS TEXT) FROM weights w)"
+"""Each term's n as the search counted it (or was given it), for the next searches."""
 _COLUMNS = ("id", "article_id", "source", "section", "comment", "position", "start", '"end"', "text")
 
 
@@ -165,18 +167,23 @@ class PostgresSearchQueries(SearchQueries):
         self._totals_of: dict[str, tuple[float, int, float]] = {}
         """Per table (messages, comments): when counted (monotonic seconds), how many rows, their
         average length in words."""
+        self._held_of: dict[str, dict[str, int]] = {}
+        """Per table: how many rows hold each term searched since the totals were counted (FTS5's
+        n; counting it reads every row that holds the term), forgotten with the totals."""
 
     async def index(self, db: Connection, article_id: str, article: Article) -> None:
         """Index the article's passages (as on SQLite; the triggers count their words); the
         totals of comments (stored with the article) are counted afresh after."""
         await super().index(db, article_id, article)
         self._totals_of.pop("comments", None)
+        self._held_of.pop("comments", None)
 
     def note_discussed(self, article_ids: Iterable[str | None]) -> None:
         """Called by the message queries as readers' messages are stored: the messages' totals
         are counted afresh."""
         super().note_discussed(article_ids)
         self._totals_of.pop("messages", None)
+        self._held_of.pop("messages", None)
 
     async def _totals(self, table: str) -> tuple[int, float]:
         """A table's row count and average length (FTS5's N and avgdl), counted at most every
@@ -189,7 +196,19 @@ class PostgresSearchQueries(SearchQueries):
                 row = await cursor.fetchone()
             assert row is not None
             known = self._totals_of[table] = (time.monotonic(), int(row["n"]), float(row["avgdl"]))
+            self._held_of[table] = {}
         return known[1], known[2]
+
+    def _held(self, table: str, terms: Sequence[str]) -> list[int | None]:
+        """How many rows of ``table`` hold each term, where known (None: counted by the search)."""
+        held = self._held_of.setdefault(table, {})
+        return [held.get(term) for term in terms]
+
+    def _note_held(self, table: str, terms: Sequence[str], counted: str | None) -> None:
+        """Keep the counts a search made (``{"i": n}``, 1-based, as JSON) for the next ones."""
+        if counted:
+            held = self._held_of.setdefault(table, {})
+            held.update((terms[int(i) - 1], int(n)) for i, n in json.loads(counted).items())
 
     async def search(self, article_ids: Sequence[str] | None, match: str, limit: int) -> list[Hit]:
         """The best passages for a MATCH expression, best first: of these articles, or of all.
@@ -271,14 +290,17 @@ class PostgresSearchQueries(SearchQueries):
             params=params,
             terms=terms,
             totals=await self._totals("messages"),
+            held=self._held("messages", terms),
         )
         sql = (
             f"{with_clause}, best AS (SELECT id, score FROM scored ORDER BY score DESC, id"
             f" LIMIT {params.add(limit)}) SELECT m.id, m.channel_id, m.guild_id, m.article_id, m.section,"
-            " m.author_name, m.content, m.created_at, s.score FROM best s JOIN messages m ON m.id = s.id"
-            " ORDER BY s.score DESC, s.id"
+            f" m.author_name, m.content, m.created_at, s.score, {COUNTED} AS counted"
+            " FROM best s JOIN messages m ON m.id = s.id ORDER BY s.score DESC, s.id"
         )
-        rows = await self._store.db.execute_fetchall(sql, params.values)
+        rows = list(await self._store.db.execute_fetchall(sql, params.values))
+        if rows:
+            self._note_held("messages", terms, rows[0]["counted"])
         return [
             MessageHit(
                 r["id"],
@@ -323,11 +345,12 @@ class PostgresSearchQueries(SearchQueries):
             params=params,
             terms=terms,
             totals=await self._totals("comments"),
+            held=self._held("comments", terms),
         )
         sql = (
             f"{with_clause}, best AS (SELECT article_id, idx, score FROM scored"
             f" ORDER BY score DESC, article_id, idx LIMIT {params.add(limit)})"
-            " SELECT f.article_id, f.idx, c.author, c.posted, c.text, f.score,"
+            f" SELECT f.article_id, f.idx, c.author, c.posted, c.text, f.score, {COUNTED} AS counted,"
             f" (SELECT {dialect.json_array('p.guild_id', 'i.container_id', 'i.message_id')} FROM posting_items i"
             "  JOIN postings p ON p.id = i.posting_id"
             "  WHERE p.article_id = f.article_id AND i.kind = 'comment' AND i.comment = f.idx"
@@ -336,7 +359,9 @@ class PostgresSearchQueries(SearchQueries):
             " FROM best f JOIN comments c ON c.article_id = f.article_id AND c.idx = f.idx"
             " ORDER BY f.score DESC, f.article_id, f.idx"
         )
-        rows = await self._store.db.execute_fetchall(sql, params.values)
+        rows = list(await self._store.db.execute_fetchall(sql, params.values))
+        if rows:
+            self._note_held("comments", terms, rows[0]["counted"])
         hits = []
         for r in rows:
             guild_id, channel_id, message_id = json.loads(r["posted_as"]) if r["posted_as"] else (None,) * 3
