@@ -1,41 +1,32 @@
-"""Full-text search on PostgreSQL: ``tsvector`` columns (the 'english' configuration) and their
-GIN indexes, where SQLite has FTS5 tables, ranked by FTS5's own BM25 so both backends answer alike.
+"""Full-text search on PostgreSQL: ``tsvector`` columns under ``readalong_porter`` (FTS5's porter
+stemmer, no stop words; PostgreSQL migration 0003) and their GIN indexes, where SQLite has FTS5
+tables, ranked by FTS5's own BM25 so both backends answer alike.
 
-PostgreSQL finds the rows (``tsv @@ query`` through the GIN index); the score is then worked out
-in SQL exactly as FTS5's ``bm25()`` works it out (k1 = 1.2, b = 0.75; each quoted term a phrase;
-``idf = ln((N - n + 0.5) / (n + 0.5))``, at least 1e-6; N and the average length over the whole
-table, n the rows holding the term; a row's length its count of words, kept in a generated
-``tokens`` column): a term's frequency in a row is the number of positions its lexeme has in the
-row's ``tsvector`` (the lexemes asked for picked out by ``setweight`` and ``ts_filter``). ``ts_rank_cd`` was not used: it weighs proximity and ignores rarity, so the
-twenty candidates the answers re-rank would not be FTS5's.
+PostgreSQL finds the rows (``tsv @@ query`` through the GIN index, or an article's passages through
+``passages_by_article`` first); the score is then worked out in SQL exactly as FTS5's ``bm25()``
+works it out (k1 = 1.2, b = 0.75; each quoted term a phrase; ``idf = ln((N - n + 0.5) / (n +
+0.5))``, at least 1e-6; N and the average length over the whole table, n the rows holding the
+term; a row's length its count of words, kept in a generated ``tokens`` column): a term's
+frequency in a row is the number of positions its lexeme has in the row's ``tsvector``.
+``ts_rank_cd`` was not used: it weighs proximity and ignores rarity.
+
+A question (:meth:`PostgresSearchQueries.candidates`) is one statement: the question's word
+counts within the article and the best passages, BM25's N, average length and n read from the
+counts migration 0003's triggers keep as passages are written (a few rows, whatever the
+library's size). Archive searches (messages, comments) count N, the average length and each
+term's n over their table, kept for :data:`TOTALS_SECONDS`.
 
 What still differs from FTS5 (``porter unicode61``), each small:
 
-- Stems: PostgreSQL's ``english`` is Snowball's English stemmer (Porter 2), FTS5's ``porter`` the
-  original Porter. They agree on most words; where they conflate differently (``carefully``:
-  ``care`` here, ``carefulli`` in FTS5; ``one`` is ``on`` in FTS5, so it matches every "on") a
-  row can match on one backend only. The answers' re-ranking stems in Python as FTS5 does
-  (:func:`bot.search.ranking.stem`): which passages become candidates, and how much a question's
-  word weighs (how many passages hold it), can differ; what a candidate covers cannot. On the
-  sample article 95 of 98 test questions get the same quotes in the same order
-  (tests/search/test_postgres_parity.py lists the three, all for ``one``); a configuration on
-  Snowball's ``porter`` without stop words gave 98 of 98, but it is not ``english``.
-- Stop words: ``english`` indexes none of its 127 stop words; FTS5 indexes every word. All but
-  three of them (``s``, ``t``, ``don``: from "author's", "don't") are also the questions' stop
-  words (:data:`bot.search.query.STOP_WORDS`), which are searched only when a question has no
-  other word. A term that ``english`` does not index is matched instead against the text itself
-  under ``readalong_english_all`` (the schema's copy of ``english`` without stop words; no index:
-  each row of the scope is read), and only where the search is narrowed to articles (passages; a
-  reader's messages or the comments of one article); its ``n`` is the scope's count scaled to the
-  whole table (exact when the scope is the whole table). Searching everything, such a term
-  matches nothing (and counts as held by every passage in :meth:`document_frequencies`).
 - Words: PostgreSQL's parser keeps ``example.com``, ``u.s`` or ``1.5`` as one word where FTS5's
-  unicode61 sees two, and adds the parts of a hyphenated word beside the whole; the ``tokens``
-  column counts runs of letters and digits as unicode61 does, with the database's character
-  classes (under a ``C`` locale, letters outside ASCII are not letters, so a row in another
-  script counts short).
-- Totals: N and the average length are kept for :data:`TOTALS_SECONDS` (FTS5 reads them from its
-  index; counting them reads the whole table).
+  unicode61 sees two (a hyphenated word is indexed as its parts, as unicode61 does); unicode61
+  also folds diacritics (``café`` is ``cafe``), PostgreSQL does not. The ``tokens`` column counts
+  runs of letters and digits as unicode61 does, with the database's character classes (under a
+  ``C`` locale, letters outside ASCII are not letters, so a row in another script counts short).
+- A term of several lexemes (rare: the question's terms are runs of letters and digits) is held
+  as often as its lexemes are on average, where FTS5 counts the phrase's occurrences.
+- Archive totals: N, the average length and each term's n of messages and comments are kept for
+  :data:`TOTALS_SECONDS` (this process's own writes count them afresh at once).
 - Positions: a ``tsvector`` keeps at most 256 positions per word, so a term said more than 256
   times in one row counts 256 times (a passage is a sentence; a message at most 4,000 characters).
 - Ties: rows of equal score come lowest id first.
@@ -61,12 +52,12 @@ if TYPE_CHECKING:
     from bot.store.db import Store
 
 TOTALS_SECONDS = 30.0
-"""How long a table's row count and average length (FTS5's N and avgdl) are kept: counting them
-reads the whole table (9 ms at 6,400 passages; an archive of a million messages takes far
-longer), yet they change little from one question to the next. This process's own writes count
-them afresh at once: passages and comments when an article is indexed, messages when messages
-are stored. Another process's writes, an edit or a purge are seen within this many seconds;
-until then scores differ from FTS5's by the few rows' share of the average."""
+"""How long, for archive searches, a table's row count and average length (FTS5's N and avgdl)
+and the number of rows holding each term searched (n) are kept: counting them reads every row
+(or every row holding the term), yet they change little from one search to the next. This
+process's own writes count them afresh at once: comments when an article is indexed, messages
+when messages are stored. Another process's writes, an edit or a purge are seen within this
+many seconds; until then scores differ from FTS5's by the few rows' share."""
 COUNTED = "(SELECT CAST(json_object_agg(w.i, w.n) AS TEXT) FROM weights w)"
 """Each term's n as the search counted it (or was given it), for the next searches."""
 _COLUMNS = ("id", "article_id", "source", "section", "comment", "position", "start", '"end"', "text")
