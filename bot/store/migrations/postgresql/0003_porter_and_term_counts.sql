@@ -75,7 +75,8 @@ INSERT INTO article_lexemes (article_id, lexeme, passages)
 CREATE FUNCTION readalong_count_passages(changed_ids TEXT[], changed_tokens BIGINT[], changed_tsvs tsvector[], sign BIGINT)
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_advisory_xact_lock(7269616, 26);
+    -- The schema's own lock (advisory locks are the database's), as the store keys its others.
+    PERFORM pg_advisory_xact_lock(hashtextextended(current_schema() || ':passage_counts', 0));
     UPDATE passage_counts t
         SET passages = t.passages + sign * cardinality(changed_ids),
             tokens = t.tokens + sign * (SELECT COALESCE(sum(n), 0) FROM unnest(changed_tokens) AS n);
