@@ -22,6 +22,7 @@ NOT_COMMANDS = frozenset({"health", "healthz", "readyz", "metrics", "dev", "v1"}
 """Paths that start with ``/`` and are no slash command: the health server's routes
 (docs/operations.md), ``/dev/zero``, ``/v1/embeddings``."""
 _SLASH = re.compile(r"/([a-z][\w-]*)(?=\s|$|\|)")
+_BARE = re.compile(r"(?<![/\w])readalong (?:run|sandbox|ask|export|import|list|show|archive|db)\b")
 _CLI = re.compile(r"(?:^|\s)(?:\.venv/bin/)?readalong(?=\s|$)")
 Tree = dict[str, set[str]]
 """A command's qualified name (``article post``) → its options' names."""
@@ -159,3 +160,14 @@ def test_the_checks_see_what_they_look_for(tree: Tree) -> None:
     assert cli_problems("readalong exprot ID", parser) == [
         "readalong exprot ID: readalong has no subcommand exprot"
     ]
+
+
+@pytest.mark.parametrize(
+    "page", [p for p in PAGES if p.name != "CHANGELOG.md"], ids=lambda p: str(p.relative_to(ROOT))
+)
+def test_commands_are_written_as_they_run(page: Path) -> None:
+    # `readalong …` alone fails outside an activated venv (issue 22, finding 6): a page writes
+    # `.venv/bin/readalong …`, or says once to activate the venv first. (The changelog is history.)
+    text = page.read_text(encoding="utf-8")
+    if _BARE.search(text):
+        assert "activate the venv first" in text, f"{page.name}: bare `readalong …` and no word of the venv"
