@@ -40,6 +40,7 @@ _DELETE = re.compile(r"-(\d+|\^)")
 _PRESS = re.compile(r"(\d*)\[([^\]]+)\]")
 _PICK = re.compile(r":(\d+)")
 _ATTACH = re.compile(r"\+(\S+)(?:\s+(.*))?", re.DOTALL)
+_EXTENSION = re.compile(r"\w\.[A-Za-z]\w*$")
 _QUALIFIED = re.compile(r"(.+?)\s*(?:›|>)\s*(.+)")
 
 
@@ -66,6 +67,12 @@ class Choice:
 
     label: str
     act: Callable[[], Awaitable[None]]
+
+
+def _names_a_file(word: str) -> bool:
+    """Whether ``+word`` attaches a file: a file is there, or ``word`` is written as a path (a
+    ``/`` or an extension), so a typo is refused rather than said; ``+1 agreed`` is a message."""
+    return "/" in word or bool(_EXTENSION.search(word)) or Path(word).expanduser().is_file()
 
 
 def _bound(action: Callable[[Payload], Awaitable[None]], place: Payload) -> Callable[[], Awaitable[None]]:
@@ -142,7 +149,7 @@ class ChatCommands(ChatScreen):
             self.switch_channel(line[1:])
         elif line.startswith("@") and " " not in line:
             self.switch_member(line[1:])
-        elif match := _ATTACH.fullmatch(line):
+        elif (match := _ATTACH.fullmatch(line)) and _names_a_file(match[1]):
             self.attach(match[1], match[2] or "")
         else:
             self.post(line)

@@ -63,3 +63,8 @@ async def test_a_file_is_attached_with_plus_and_a_missing_one_sends_nothing(
 
     alone = await typist.type(f"+{plain}")
     assert "sent with map.png" in alone and sandbox.messages(channel)[-1]["content"] == ""
+    # A plus that names no file is a message, as members write it.
+    for said in ("+1 agreed", "+1.5 on that"):
+        assert "sent" in await typist.type(said)
+        assert sandbox.messages(channel)[-1]["content"] == said
+    assert "no such file to attach" in await typist.type("+photo.png Look")
