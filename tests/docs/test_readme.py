@@ -35,3 +35,14 @@ def test_the_license_is_mit_as_pyproject_says() -> None:
     assert text.startswith("MIT License\n")
     assert "Copyright (c) 2026 the Readalong contributors" in text
     assert 'THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND' in text
+
+
+def test_the_invite_link_asks_for_the_permissions_integer_it_names() -> None:
+    text = (ROOT / "docs" / "operators.md").read_text(encoding="utf-8")
+    integer = re.search(r"permissions integer\s+\*\*(\d+)\*\*", text)
+    link = re.search(
+        r"https://discord\.com/oauth2/authorize\?client_id=\w+&scope=([^&]+)&permissions=(\d+)", text
+    )
+    assert integer is not None and link is not None
+    assert link[2] == integer[1]
+    assert link[1].split("%20") == ["bot", "applications.commands"]
