@@ -48,6 +48,7 @@ class ChatScreen:
     files_dir: Path | None
     color: bool
     shown: list[tuple[str, str]]
+    refusals: list[str]
 
     def paint(self, text: str, *styles: str) -> str:
         """``text`` in ANSI ``styles`` when colour is on, else as it is."""
@@ -61,7 +62,8 @@ class ChatScreen:
         self.out.flush()
 
     def refuse(self, reason: str) -> None:
-        """One line saying why a line typed did nothing."""
+        """One line saying why a line typed did nothing (kept: a script stops at the first)."""
+        self.refusals.append(reason)
         self.say(f"  ! {reason}", RED)
 
     def place(self, channel_id: str, *, short: bool = False) -> str:
