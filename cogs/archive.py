@@ -13,6 +13,7 @@ from discord.ext import commands
 
 from bot.discord.client import ReadalongBot, defer_reply
 from bot.discord.interactions import Page, article_autocomplete, page_of, send_paged
+from bot.discord.names import guild_names
 from bot.discord.visibility import viewer_for
 from bot.discordfmt import archive as archive_fmt
 from bot.discordfmt.limits import CHOICE_NAME_LIMIT, CHOICES_LIMIT
@@ -159,8 +160,7 @@ class Archive(commands.Cog):
         await defer_reply(interaction, ephemeral=True)  # a big discussion takes a while to render
         viewer = await self._viewer(interaction)
         guild = interaction.guild
-        names = {c.id: c.name for c in guild.channels if viewer.sees(guild.id, c.id)} if guild else {}
-        names.update({t.id: t.name for t in guild.threads if viewer.sees(guild.id, t.id)} if guild else {})
+        known = guild_names(guild, viewer)
         exported = await export_service.export_article(
             self.bot.store,
             viewer,
@@ -168,7 +168,8 @@ class Archive(commands.Cog):
             chosen,
             exported_at=discord.utils.utcnow().isoformat(),
             guild_name=guild.name if guild else "",
-            channel_names=names,
+            channel_names=known.channels,
+            known=known,
         )
         stored = exported.article
         filename, data = exported.attachment()
@@ -180,7 +181,7 @@ class Archive(commands.Cog):
                 archive_fmt.export_too_large(len(data), limit, stored, guild.id if guild else 0, chosen)
             )
         await interaction.followup.send(
-            archive_fmt.exported_message(stored, len(exported.messages)),
+            archive_fmt.exported_message(stored, exported.summary),
             file=discord.File(io.BytesIO(data), filename=filename),
             ephemeral=True,
         )
