@@ -55,7 +55,9 @@ def _dce_mention(user_id: int, context: ExportContext) -> dict[str, object]:
         "name": name,
         "discriminator": "0000",
         "nickname": name,
+        "color": None,
         "isBot": False,
+        "roles": [],
         "avatarUrl": DEFAULT_AVATAR,
     }
 
