@@ -102,7 +102,10 @@ class Archive(commands.Cog):
         async def page(now: discord.Interaction[ReadalongBot], index: int) -> Page:
             viewer = await self._viewer(now)
             messages = await archive_service.transcript(self.bot.store, viewer, thread_id)
-            return page_of(transcript_pages(thread_id, messages), index)
+            known = guild_names(now.guild, viewer)
+            names = await archive_service.names_in(self.bot.store, viewer, messages, known=known)
+            own = frozenset(i for i in (self.bot.application_id, self.bot.user and self.bot.user.id) if i)
+            return page_of(transcript_pages(thread_id, messages, names, own), index)
 
         await send_paged(interaction, page, ephemeral=True)
 
