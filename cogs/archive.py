@@ -13,7 +13,7 @@ from discord.ext import commands
 
 from bot.discord.client import ReadalongBot, defer_reply
 from bot.discord.interactions import Page, article_autocomplete, page_of, send_paged
-from bot.discord.names import guild_names
+from bot.discord.names import guild_names, names_for
 from bot.discord.visibility import viewer_for
 from bot.discordfmt import archive as archive_fmt
 from bot.discordfmt.limits import CHOICE_NAME_LIMIT, CHOICES_LIMIT
@@ -102,7 +102,7 @@ class Archive(commands.Cog):
         async def page(now: discord.Interaction[ReadalongBot], index: int) -> Page:
             viewer = await self._viewer(now)
             messages = await archive_service.transcript(self.bot.store, viewer, thread_id)
-            known = guild_names(now.guild, viewer)
+            known = await names_for(now.guild, viewer, (m.content for m in messages))
             names = await archive_service.names_in(self.bot.store, viewer, messages, known=known)
             own = frozenset(i for i in (self.bot.application_id, self.bot.user and self.bot.user.id) if i)
             return page_of(transcript_pages(thread_id, messages, names, own), index)
@@ -163,7 +163,7 @@ class Archive(commands.Cog):
         await defer_reply(interaction, ephemeral=True)  # a big discussion takes a while to render
         viewer = await self._viewer(interaction)
         guild = interaction.guild
-        known = guild_names(guild, viewer)
+        known = guild_names(guild, viewer)  # the archive names those the cache does not hold
         exported = await export_service.export_article(
             self.bot.store,
             viewer,
