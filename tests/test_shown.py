@@ -112,3 +112,24 @@ def test_a_transcript_shows_names_and_the_bots_answers_as_markdown() -> None:
     assert "<@" not in first and "‹@" not in first
     # The bot's own answer in the Markdown it was posted in, not escaped.
     assert second.endswith("\n**Q:** who?\n> police\n-# — [§2](https://discord.com/channels/1/2/3)")
+
+
+def test_the_module_imports_nothing_of_the_bot_or_discord() -> None:
+    """The sandbox's fake Discord draws with it, and must not import the bot it serves."""
+    import ast
+    from pathlib import Path
+
+    import bot.shown
+
+    tree = ast.parse(Path(bot.shown.__file__).read_text(encoding="utf-8"))
+    imported = {
+        alias.name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    } | {
+        node.module.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module
+    }
+    assert imported <= {"__future__", "datetime", "re", "collections", "dataclasses"}, imported
