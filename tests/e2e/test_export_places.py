@@ -81,6 +81,7 @@ async def test_every_export_says_where_with_two_postings(
     assert f"### Discussion of §1 in #general › {section}" in markdown
     assert f"### Discussion of §1 in #reading-room › {section}" in markdown
     assert "*Discussed in #general, #reading-room (forum).*" in markdown
+    assert "asked · " in markdown and f"[in #general › {section}](" in markdown  # where it was asked
     assert reply.endswith(
         f"2 messages from readers, {markdown.count('(original comment)')} original comments, 1 question asked."
     )

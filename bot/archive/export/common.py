@@ -146,6 +146,14 @@ class ExportContext:
             return f"#{self.channel_name(channel_id)}"
         return f"#{self.channel_name(parent_id)} › {self.channel_name(channel_id, thread=True)}"
 
+    def asked_in(self, channel_id: int | None) -> str:
+        """Where a question was asked (``#general › §1/6 · …``), as far as the export knows;
+        empty for the command line's."""
+        if channel_id is None:
+            return ""
+        posted = self.threads.get(channel_id)
+        return self.place(channel_id, posted.parent_id if posted is not None else None)
+
     def text(self, content: str) -> str:
         """Words as Discord shows them: mentions as names, custom emoji as ``:name:``, times in UTC."""
         return shown(content, self.names, clock=in_utc)

@@ -164,7 +164,9 @@ def _html_asks(asks: Sequence[AskedQuestion], context: ExportContext) -> str:
     items = []
     for asked in asks:
         where = asked_where(asked)
-        place = f' · <a href="{html.escape(where, quote=True)}">where</a>' if where else ""
+        named = context.asked_in(asked.channel_id)
+        label = f"in {html.escape(named)}" if named else "where"
+        place = f' · <a href="{html.escape(where, quote=True)}">{label}</a>' if where else ""
         items.append(
             f'<div class="msg ask"><span class="who">{html.escape(asker_label(asked))}</span>'
             f'<span class="when">asked · {html.escape(utc_time(asked.asked_at))}{place}</span>'

@@ -71,7 +71,8 @@ def to_markdown(
         out += ["## Questions asked", ""]
         for asked in asks:
             where = asked_where(asked)
-            place = f" · [where]({where})" if where else ""
+            named = context.asked_in(asked.channel_id)
+            place = f" · [in {named}]({where})" if where else f" · in {named}" if named else ""
             out.append(f"- **{asker_label(asked)}** asked · {utc_time(asked.asked_at)}{place}")
             answer = answer_lines(context.text(asked.answer), subtext="*{}*")
             out += _indent(f"**Q:** {context.text(asked.question)}\n\n**A:**\n\n{answer}", 0)
