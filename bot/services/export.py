@@ -128,7 +128,10 @@ async def export_context(
                 if viewer.sees(posting.guild_id, container):
                     links.setdefault(section, jump_url(posting.guild_id, container, message))
     thread_names = {thread_id: posted.name for thread_id, posted in threads.items()}
-    names = await names_in(store, viewer, messages, known=Names(channels=thread_names).over(known or Names()))
+    # Discord's names first (a thread renamed there is shown as it is called now), then the store's.
+    names = await names_in(
+        store, viewer, messages, known=(known or Names()).over(Names(channels=thread_names))
+    )
     return ExportContext(
         guild_id,
         guild_name,
