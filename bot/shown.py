@@ -145,6 +145,8 @@ def shown(
     mentions as ``/name``, timestamps through ``clock``; code left as written. ``escape`` is
     applied to everything else and to each name (a transcript's escaping for Discord; none for an
     export, whose renderer escapes what it writes)."""
+    if "<" not in text:
+        return escape(text)  # nothing to render: most messages, at no cost
     out: list[str] = []
     for index, piece in enumerate(_CODE.split(text)):
         if index % 2:
