@@ -181,15 +181,6 @@ def _threads(messages: list[StoredMessage]) -> list[Node]:
     return roots
 
 
-def by_section(article: Article, messages: list[StoredMessage]) -> dict[int | None, list[Node]]:
-    """The readers' messages as reply trees, by section (None: the comments and anything not in a section)."""
-    grouped: dict[int | None, list[StoredMessage]] = {}
-    for message in reader_messages(messages):
-        section = message.section if message.section in {s.index for s in article.sections} else None
-        grouped.setdefault(section, []).append(message)
-    return {key: _threads(value) for key, value in grouped.items()}
-
-
 @dataclass(frozen=True, slots=True)
 class Discussion:
     """The readers' messages of one channel or thread, as reply trees, with where they were written."""
