@@ -156,6 +156,22 @@ _NOT_SAID = {
 
 
 @dataclass(frozen=True, slots=True)
+class Chosen:
+    """Which article a question was answered from when the asker did not name it and the place
+    did not settle it (a channel holding several articles' postings, or none): said in the
+    answer, never chosen silently."""
+
+    article_id: str
+    title: str
+    others: tuple[str, ...] = ()
+    """The ids (as members type them) of the other articles posted where it was asked, newest
+    first: the choices the answer offers."""
+    in_place: bool = True
+    """True: the latest article posted in the channel asked in; False: none is posted there, so
+    the latest posted in the server (that the asker can see)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     """A question's answer as data: the quotes it stands on, with their places; ``answered`` False
     means nothing in the article answers it. Each front end renders it its own way (Discord:
@@ -178,15 +194,21 @@ class Answer:
     """Set for a question about the article itself (who wrote it, when): answered from its page."""
     section_urls: Mapping[int, str] = field(default_factory=dict)
     """Where each posted section is on Discord, for the quotes' "jump to it" links (empty: none)."""
+    chosen: Chosen | None = None
+    """Set when the article was not named and the place did not settle it: the answer says
+    which article it answered from, and which others it could have."""
 
     def to_json(self) -> dict[str, object]:
         """The machine-readable answer without its rendering (``readalong ask --json`` adds that)."""
-        return {
+        found: dict[str, object] = {
             "question": self.question,
             "article": article_slug(self.article_id),
             "answered": self.answered,
             "quotes": [q.to_json() for q in self.quotes],
         }
+        if self.chosen is not None:
+            found["chosen"] = {"others": list(self.chosen.others), "in_place": self.chosen.in_place}
+        return found
 
 
 @dataclass(frozen=True, slots=True)
