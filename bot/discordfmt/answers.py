@@ -11,8 +11,9 @@ from collections.abc import Mapping
 
 from bot.discordfmt.limits import MESSAGE_LIMIT
 from bot.discordfmt.links import jump_url
-from bot.domain.answer import About, Answer, Quote, Rendering
-from bot.domain.article import Article
+from bot.discordfmt.markdown import escape_markdown
+from bot.domain.answer import About, Answer, Chosen, Quote, Rendering
+from bot.domain.article import Article, article_slug
 from bot.markup import defang, neutralise
 
 _MENTION = re.compile(r"@(everyone|here|[!&]?[0-9]{17,20})")
@@ -28,7 +29,33 @@ def answer_text(answer: Answer, article: Article, *, head: str = "") -> str:
     """``answer`` as Discord shows it, in what is left of one message after ``head``: a question
     about the article itself from its page, a model's prose with the quotes it rests on, or the
     quotes alone (or "not found" with the closest passage)."""
-    max_chars = MESSAGE_LIMIT - len(head)
+    note = "" if answer.chosen is None else chosen_note(answer.chosen) + "\n"
+    return note + _answer_body(answer, article, max_chars=MESSAGE_LIMIT - len(head) - len(note))
+
+
+def chosen_note(chosen: Chosen) -> str:
+    """The line saying which article an answer is from, when the asker did not name it and the
+    place did not settle it: the others posted there are named as choices."""
+    title = escape_markdown(chosen.title)
+    slug = article_slug(chosen.article_id)
+    if not chosen.in_place:
+        return (
+            f"-# Answered from **{title}**, the latest article posted in this server"
+            f" (none is posted here); for another, add `article:` to `/ask`."
+        )
+    others = ", ".join(f"`{o}`" for o in chosen.others[:_OTHERS_SHOWN])
+    more = " …" if len(chosen.others) > _OTHERS_SHOWN else ""
+    return (
+        f"-# Answered from **{title}** (`{slug}`), the latest of {len(chosen.others) + 1} articles"
+        f" posted here; also here: {others}{more}; add `article:` to `/ask` to pick one."
+    )
+
+
+_OTHERS_SHOWN = 5
+
+
+def _answer_body(answer: Answer, article: Article, *, max_chars: int) -> str:
+    """The answer itself, in ``max_chars``."""
     if answer.about is not None:
         return render_about(answer.about, max_chars=max_chars)
     if answer.written_by is not None:

@@ -125,7 +125,11 @@ class PostingPlace:
         last = f"§{self.posted[-1]}" if self.posted else "the start"
         posting = self.posting
         if posting.cancelled_at is not None:
-            return f"cancelled at {last}" if len(self.posted) < self.total else "cancelled after the last section"
+            return (
+                f"cancelled at {last}"
+                if len(self.posted) < self.total
+                else "cancelled after the last section"
+            )
         if posting.state == "done":
             return "done"
         if posting.state == "paused":

@@ -81,7 +81,11 @@ async def posting(store: Store, viewer: Viewer, posting_id: int) -> Posting:
         found = await store.postings.get(posting_id)
     except NotFoundError:
         found = None
-    if found is None or found.guild_id != viewer.guild_id or not viewer.sees(found.guild_id, found.channel_id):
+    if (
+        found is None
+        or found.guild_id != viewer.guild_id
+        or not viewer.sees(found.guild_id, found.channel_id)
+    ):
         raise NotFoundError(f"There is no posting #{posting_id} in a channel you can see.")
     return found
 
@@ -115,8 +119,12 @@ async def resolve(
     if here:
         articles = list(dict.fromkeys(p.article_id for p in here))
         others = tuple(next(p.article_slug for p in here if p.article_id == a) for a in articles[1:])
-        mine = tuple(p for p in here if p.article_id == articles[0])
-        return Resolved(articles[0], mine, settled=not others, others=others)
+        return Resolved(
+            articles[0],
+            tuple(p for p in here if p.article_id == articles[0]),
+            settled=not others,
+            others=others,
+        )
     latest = await visible_postings(store, viewer)
     if not latest or not fallback:
         raise ReadalongError(

@@ -10,8 +10,10 @@ import pytest
 
 from bot.articles import Article
 from bot.domain.database import Database
+from bot.domain.posting import PostingState
 from bot.errors import ConflictError
 from bot.store import Store
+from bot.store.errors import StoreError
 from bot.store.postings import utcnow
 from tests.conftest import both_backends
 from tests.postings import record_posting
@@ -78,8 +80,9 @@ async def test_a_posting_still_going_refuses_another_in_its_channel_and_an_ended
     async with Store(database) as store:
         first = await create(store, article)
         again = dataclasses.replace(article, id="the-lessons-of-zhanaozen")
-        for state in ("active", "paused"):
-            await store.postings.set_state(first, state)  # type: ignore[arg-type]
+        states: tuple[PostingState, ...] = ("active", "paused")
+        for state in states:
+            await store.postings.set_state(first, state)
             before = await store.postings.for_guild(1)
             with pytest.raises(ConflictError) as refused:
                 await create(store, again)
@@ -99,7 +102,7 @@ async def test_a_posting_still_going_refuses_another_in_its_channel_and_an_ended
         third = await create(store, again)  # after a finished one too
         assert [p.id for p in await store.postings.for_guild(1)] == [third, second, first]
         # The database itself refuses a second posting still going (not only the check above).
-        with pytest.raises(Exception, match="(?i)unique"):
+        with pytest.raises(StoreError, match=r"(?i)unique|duplicate key"):
             async with store.transaction() as db:
                 await db.execute("UPDATE postings SET state = 'active' WHERE id = ?", (second,))
 

@@ -1,0 +1,178 @@
+"""Postings as first-class places (issue 22): the sample posted in a channel (#general), a
+forum (#reading-room) and a second channel (#book-club) cancelled at §2. Every command used in a
+posting's channel or threads resolves that posting first: ``/ask``'s spoilers, links and "not
+posted yet" follow it (finding 1), an article not named is said (finding 2), ``/archive threads``
+is grouped by posting with each one's channel (finding 4), and the bot's suggestions run as
+written (finding 6)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.discord.client import ReadalongBot
+from bot.sandbox import Sandbox, Seed
+from bot.sandbox.harness import sandbox_settings
+from bot.settings import Settings
+
+ARTICLE = "the-lessons-of-zhanaozen"
+ILO = "What did the International Labour Organisation recommend?"
+ILO_QUOTE = "on the recommendation of the International Labour Organisation"
+"""In §5 of the sample article."""
+DIED = "How many people died?"
+"""§1 answers it."""
+NOT_POSTED_5 = "§5 answers this; it has not been posted here yet"
+HARBOUR = """# The Frozen Harbour
+
+The harbour froze in January. Fishermen walked to their boats across the ice, and the ferry
+to the island stopped for six weeks while the town waited for the thaw.
+"""
+
+
+@pytest.fixture
+def seed(sandbox: Sandbox) -> Seed:
+    """The usual server, with a second text channel for a second read-along."""
+    made = sandbox.seed()
+    sandbox.world.create_channel(made.guild_id, "book-club")
+    return made
+
+
+@pytest.fixture
+def settings(sandbox: Sandbox, seed: Seed, db_path: Path) -> Settings:
+    # Many questions by one member in a row: the cooldown is tested on its own.
+    return dataclasses.replace(
+        sandbox_settings(Settings(db_path=db_path), sandbox, seed.guild_id), ask_cooldown_seconds=0.0
+    )
+
+
+def channel_id(sandbox: Sandbox, name: str) -> str:
+    return str(sandbox.world.find_channel(name)["id"])
+
+
+async def post_sample(sandbox: Sandbox, bot: ReadalongBot, sample_path: Path) -> None:
+    """The sample imported, posted whole in #general and #reading-room, and in #book-club at a
+    pace, cancelled once its §2 is out."""
+    imported = await sandbox.run_command(
+        "ada", "general", "article import", {"file": (sample_path.name, sample_path.read_bytes())}
+    )
+    assert not imported.failed, imported.text
+    for place in ("general", "reading-room"):
+        posted = await sandbox.run_command(
+            "ada", "general", "article post", {"article": ARTICLE, "channel": place, "comments": False}
+        )
+        assert not posted.failed, posted.text
+    posted = await sandbox.run_command(
+        "ada",
+        "general",
+        "article post",
+        {"article": ARTICLE, "channel": "book-club", "pace": 60, "comments": False},
+    )
+    assert not posted.failed, posted.text
+    await sandbox.wait_until(lambda: len(sandbox.threads("book-club")) == 1, within=20)  # intro, §1
+    # §2 falls due now rather than in an hour.
+    book_club = int(channel_id(sandbox, "book-club"))
+    guild_id = int(sandbox.world.channel(str(book_club))["guild_id"])
+    (going,) = [p for p in await bot.store.postings.for_guild(guild_id) if p.channel_id == book_club]
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    async with bot.store.transaction() as db:
+        await db.execute(
+            "UPDATE posting_items SET due_at = ? WHERE posting_id = ? AND kind = 'section' AND section = 2",
+            (now, going.id),
+        )
+    bot.publisher.wake()
+    await sandbox.wait_until(lambda: len(sandbox.threads("book-club")) == 2, within=20)
+    await sandbox.wait_until(lambda: len(sandbox.threads("general")) == 6, within=20)
+    await sandbox.wait_until(lambda: len(sandbox.threads("reading-room")) >= 6, within=20)
+    cancelled = await sandbox.run_command("ada", "general", "article cancel", {"article": ARTICLE})
+    assert not cancelled.failed, cancelled.text
+    await sandbox.wait_idle()
+
+
+def links_into(text: str, guild_id: str) -> set[str]:
+    """The channels or threads the answer's links point into."""
+    return set(re.findall(rf"/channels/{guild_id}/(\d+)/\d+", text))
+
+
+def places_of(sandbox: Sandbox, channel: str) -> set[str]:
+    """A channel and its threads (or a forum's posts)."""
+    return {channel_id(sandbox, channel), *(t["id"] for t in sandbox.threads(channel))}
+
+
+async def test_ask_follows_the_posting_where_it_is_asked(
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
+) -> None:
+    """Finding 1: in #general, where §5 is posted, a posting cancelled at §2 in #book-club
+    neither hides §5 nor takes the links; in #book-club, it is that posting that counts."""
+    await post_sample(sandbox, bot, sample_path)
+    guild = seed.guild_id
+
+    general = await sandbox.run("ben", "general", f"/ask question:{ILO} article:{ARTICLE}")
+    assert not general.failed, general.text
+    assert NOT_POSTED_5 not in general.text and ILO_QUOTE in general.text, general.text
+    assert "-# — §5" in general.text
+    assert links_into(general.text, guild) and links_into(general.text, guild) <= places_of(
+        sandbox, "general"
+    )
+    assert "Answered from" not in general.text  # the article was named
+
+    died = await sandbox.run("ben", "general", f"/ask question:{DIED} article:{ARTICLE}")
+    assert "16 people died" in died.text
+    assert links_into(died.text, guild) <= places_of(sandbox, "general"), died.text
+
+    ahead = await sandbox.run("ben", "general", f"/ask question:{ILO} article:{ARTICLE} ahead:True")
+    assert ILO_QUOTE in ahead.text
+    section_five = next(line for line in ahead.text.splitlines() if line.startswith("-# — §5"))
+    assert links_into(section_five, guild) <= places_of(sandbox, "general")
+    assert links_into(section_five, guild), section_five
+
+    # In #book-club the posting cancelled at §2 is the one read there: §5 is not posted there.
+    club = await sandbox.run("ben", "book-club", f"/ask question:{ILO}")
+    assert NOT_POSTED_5 in club.text and ILO_QUOTE not in club.text, club.text
+    club_ahead = await sandbox.run("ben", "book-club", f"/ask question:{ILO} ahead:True")
+    assert ILO_QUOTE in club_ahead.text
+    five = next(line for line in club_ahead.text.splitlines() if line.startswith("-# — §5"))
+    assert not links_into(five, guild)  # never posted in #book-club: no link elsewhere either
+    club_died = await sandbox.run("ben", "book-club", f"/ask question:{DIED}")
+    assert "16 people died" in club_died.text
+    assert links_into(club_died.text, guild) and links_into(club_died.text, guild) <= places_of(
+        sandbox, "book-club"
+    )
+
+    # In the forum, §1's post: the forum's posting, whole.
+    post = sandbox.threads("reading-room")[1]
+    forum = await sandbox.run("ben", post["id"], f"/ask question:{ILO}")
+    assert ILO_QUOTE in forum.text and NOT_POSTED_5 not in forum.text
+    assert links_into(forum.text, guild) <= places_of(sandbox, "reading-room"), forum.text
+    assert "Answered from" not in forum.text  # a posting's thread settles it
+
+
+async def test_an_article_not_named_is_said_with_the_others_as_choices(
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
+) -> None:
+    """Finding 2: in a channel holding two articles' postings, ``/ask`` without ``article:``
+    says which article it answered from and names the other, never silently the newest."""
+    await post_sample(sandbox, bot, sample_path)
+    imported = await sandbox.run_command(
+        "ada", "general", "article import", {"file": ("the-frozen-harbour.md", HARBOUR.encode())}
+    )
+    assert not imported.failed, imported.text
+    posted = await sandbox.run("ada", "general", "/article post article:the-frozen-harbour channel:#general")
+    assert not posted.failed, posted.text
+    await sandbox.wait_idle()
+
+    asked = await sandbox.run("ben", "general", f"/ask question:{DIED}")
+    assert "Answered from **The Frozen Harbour** (`the-frozen-harbour`)" in asked.text, asked.text
+    assert f"`{ARTICLE}`" in asked.text and "article:" in asked.text
+    # The choice offered runs as written, and answers from the other article, unannounced.
+    chosen = await sandbox.run("ben", "general", f"/ask question:{DIED} article:{ARTICLE}")
+    assert "16 people died" in chosen.text and "Answered from" not in chosen.text
+
+    # Where no article is posted, the server's latest is said too.
+    sandbox.world.create_channel(seed.guild_id, "lounge")
+    await sandbox.wait_idle()
+    elsewhere = await sandbox.run("ben", "lounge", f"/ask question:{DIED}")
+    assert "Answered from **The Frozen Harbour**, the latest article posted in this server" in elsewhere.text
