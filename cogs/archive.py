@@ -12,7 +12,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord.client import ReadalongBot, defer_reply
-from bot.discord.interactions import Page, article_autocomplete, page_of, send_paged
+from bot.discord.interactions import (
+    Page,
+    article_autocomplete,
+    page_of,
+    posting_autocomplete,
+    posting_option,
+    send_paged,
+)
 from bot.discord.visibility import viewer_for
 from bot.discordfmt import archive as archive_fmt
 from bot.discordfmt.limits import CHOICE_NAME_LIMIT, CHOICES_LIMIT
@@ -48,23 +55,32 @@ class Archive(commands.Cog):
         return await viewer_for(self.bot, self.bot.store, interaction.user)
 
     @archive.command(name="threads")
-    @app_commands.describe(article="The article (default: the latest posted in this server)")
-    @app_commands.autocomplete(article=article_autocomplete)
+    @app_commands.describe(
+        article="The article (default: the one posted where you use this, else the latest posted here)",
+        posting="Only this posting of it (one channel or forum)",
+    )
+    @app_commands.autocomplete(article=posting_autocomplete, posting=posting_autocomplete)
     async def threads(
-        self, interaction: discord.Interaction[ReadalongBot], article: str | None = None
+        self,
+        interaction: discord.Interaction[ReadalongBot],
+        article: str | None = None,
+        posting: str | None = None,
     ) -> None:
-        """An article's threads: messages, participants, last activity, archived or not."""
+        """An article's threads by posting: messages, participants, last activity, archived or not."""
         await defer_reply(interaction, ephemeral=True)  # the viewer may take a lookup per private thread
-
-        chosen = article  # the latest posted, once found, stays the one this reply is about
+        posting_id = posting_option(posting)
 
         async def page(now: discord.Interaction[ReadalongBot], index: int) -> Page:
-            nonlocal chosen
-            stored, rows = await archive_service.threads(self.bot.store, await self._viewer(now), chosen)
-            chosen = stored.id
+            listing = await archive_service.threads(
+                self.bot.store,
+                await self._viewer(now),
+                article,
+                channel_id=now.channel_id,
+                posting_id=posting_id,
+            )
             guild = now.guild
             active = {t.id for t in guild.threads if not t.archived} if guild else set()
-            return page_of(archive_fmt.threads_pages(stored, rows, active), index)
+            return page_of(archive_fmt.threads_pages(listing, active, guild.id if guild else 0), index)
 
         await send_paged(interaction, page, ephemeral=True)
 

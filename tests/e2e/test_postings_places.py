@@ -16,6 +16,7 @@ import pytest
 
 from bot.discord.client import ReadalongBot
 from bot.sandbox import Sandbox, Seed
+from bot.sandbox.driver import CommandResult
 from bot.sandbox.harness import sandbox_settings
 from bot.settings import Settings
 
@@ -90,6 +91,22 @@ async def post_sample(sandbox: Sandbox, bot: ReadalongBot, sample_path: Path) ->
     cancelled = await sandbox.run_command("ada", "general", "article cancel", {"article": ARTICLE})
     assert not cancelled.failed, cancelled.text
     await sandbox.wait_idle()
+
+
+async def every_page(sandbox: Sandbox, member: str, result: CommandResult) -> str:
+    """A paged reply's text, every page of it (pressing Next until it is disabled)."""
+    (message,) = result.messages
+    pages = [result.text]
+    while any(
+        b.get("label") == "Next" and not b.get("disabled")
+        for row in message.get("components") or []
+        for b in row.get("components") or []
+    ):
+        turned = await sandbox.press(member, message, "Next")
+        assert not turned.failed
+        message = sandbox.world.message(str(message["channel_id"]), str(message["id"]))
+        pages.append(message["content"])
+    return "\n".join(pages)
 
 
 def links_into(text: str, guild_id: str) -> set[str]:
@@ -176,3 +193,49 @@ async def test_an_article_not_named_is_said_with_the_others_as_choices(
     await sandbox.wait_idle()
     elsewhere = await sandbox.run("ben", "lounge", f"/ask question:{DIED}")
     assert "Answered from **The Frozen Harbour**, the latest article posted in this server" in elsewhere.text
+
+
+async def test_archive_threads_are_grouped_by_posting_each_with_its_channel(
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
+) -> None:
+    """Finding 4: ``/archive threads`` showed two "§1/6 …" entries with no channel, each name
+    twice. Now a heading per posting names its channel and how far it went, the posting where
+    the command is used first; each thread's name is shown once, as a link to it."""
+    await post_sample(sandbox, bot, sample_path)
+    general, forum, club = (channel_id(sandbox, n) for n in ("general", "reading-room", "book-club"))
+    listed = await sandbox.run("ben", "general", f"/archive threads article:{ARTICLE}")
+    assert not listed.failed, listed.text
+    text = await every_page(sandbox, "ben", listed)
+    headings = [line for line in text.splitlines() if line.startswith("__<#")]
+    assert headings == [
+        f"__<#{general}> · done · here__",
+        f"__<#{club}> · cancelled at §2__",
+        f"__<#{forum}> · done__",
+    ], text
+    for thread in [
+        *sandbox.threads("general"),
+        *sandbox.threads("book-club"),
+        *sandbox.threads("reading-room"),
+    ]:
+        link = f"/channels/{seed.guild_id}/{thread['id']})"
+        assert text.count(link) == 1, (thread["name"], text)
+        assert f"<#{thread['id']}>" not in text  # the name once: as the link's text
+    # Each group lists its own threads, under its own heading.
+    club_part = text[text.index(headings[1]) : text.index(headings[2])]
+    assert {t["id"] for t in sandbox.threads("book-club")} == set(
+        re.findall(rf"/channels/{seed.guild_id}/(\d+)\)", club_part)
+    )
+    # In #book-club's §1 thread, without naming anything: that posting first, marked here.
+    thread = sandbox.threads("book-club")[0]
+    there = await sandbox.run("ben", thread["id"], "/archive threads")
+    assert [line for line in there.text.splitlines() if line.startswith("__<#")][0] == (
+        f"__<#{club}> · cancelled at §2 · here__"
+    ), there.text
+    # One posting named: that posting alone.
+    (cancelled,) = [
+        p for p in await bot.store.postings.for_guild(int(seed.guild_id)) if p.channel_id == int(club)
+    ]
+    alone = await sandbox.run("ben", "general", f"/archive threads posting:{ARTICLE}#{cancelled.id}")
+    assert [line for line in alone.text.splitlines() if line.startswith("__<#")] == [
+        f"__<#{club}> · cancelled at §2__"
+    ], alone.text
