@@ -228,7 +228,7 @@ async def test_archive_threads_are_grouped_by_posting_each_with_its_channel(
     # In #book-club's §1 thread, without naming anything: that posting first, marked here.
     thread = sandbox.threads("book-club")[0]
     there = await sandbox.run("ben", thread["id"], "/archive threads")
-    assert [line for line in there.text.splitlines() if line.startswith("__<#")][0] == (
+    assert next(line for line in there.text.splitlines() if line.startswith("__<#")) == (
         f"__<#{club}> · cancelled at §2 · here__"
     ), there.text
     # One posting named: that posting alone.
