@@ -159,32 +159,46 @@ class Archive(commands.Cog):
 
     @archive.command(name="export")
     @app_commands.describe(
-        article="The article to export",
+        article="The article (default: the one posted where you use this)",
         format="markdown (or md), html (one page) or json (DiscordChatExporter's files, zipped)",
+        posting="Which posting of it (default: the one where you use this, else every one)",
+        every_posting="All the postings of the article you can see, not only this one (default: no)",
     )
-    @app_commands.autocomplete(article=article_autocomplete)
+    @app_commands.autocomplete(article=posting_autocomplete, posting=posting_autocomplete)
     @app_commands.choices(format=[app_commands.Choice(name=n, value=n) for n in export_service.FORMAT_NAMES])
     async def export(
         self,
         interaction: discord.Interaction[ReadalongBot],
-        article: str,
+        article: str | None = None,
         format: str = "markdown",
+        posting: str | None = None,
+        every_posting: bool = False,
     ) -> None:
-        """The article with its whole discussion, as a file."""
+        """An article with its discussion, as a file: the posting where you use it, or all of them."""
         chosen = export_service.export_format(format)
+        posting_id = posting_option(posting)
         await defer_reply(interaction, ephemeral=True)  # a big discussion takes a while to render
         viewer = await self._viewer(interaction)
+        picked = await export_service.selection(
+            self.bot.store,
+            viewer,
+            interaction.channel_id,
+            article,
+            posting_id=posting_id,
+            every_posting=every_posting,
+        )
         guild = interaction.guild
         names = {c.id: c.name for c in guild.channels if viewer.sees(guild.id, c.id)} if guild else {}
         names.update({t.id: t.name for t in guild.threads if viewer.sees(guild.id, t.id)} if guild else {})
         exported = await export_service.export_article(
             self.bot.store,
             viewer,
-            article,
+            picked.article,
             chosen,
             exported_at=discord.utils.utcnow().isoformat(),
             guild_name=guild.name if guild else "",
             channel_names=names,
+            posting_ids=picked.posting_ids,
         )
         stored = exported.article
         filename, data = exported.attachment()

@@ -19,6 +19,7 @@ from bot.sandbox import Sandbox, Seed
 from bot.sandbox.driver import CommandResult
 from bot.sandbox.harness import sandbox_settings
 from bot.settings import Settings
+from tests.archive.dce_reader import read_dce
 
 ARTICLE = "the-lessons-of-zhanaozen"
 ILO = "What did the International Labour Organisation recommend?"
@@ -239,3 +240,36 @@ async def test_archive_threads_are_grouped_by_posting_each_with_its_channel(
     assert [line for line in alone.text.splitlines() if line.startswith("__<#")] == [
         f"__<#{club}> · cancelled at §2__"
     ], alone.text
+
+
+async def exported_channels(sandbox: Sandbox, result: CommandResult) -> set[str]:
+    """The channels and threads a DiscordChatExporter export holds messages of."""
+    assert not result.failed, result.text
+    (attachment,) = result.messages[0]["attachments"]
+    export = read_dce(sandbox.world.files[attachment["url"].removeprefix(sandbox.world.base_url)])
+    return {str(channel["channel"]["id"]) for channel in export.channels if channel["messages"]}
+
+
+async def test_archive_export_defaults_to_the_posting_where_it_is_used(
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
+) -> None:
+    """Finding 6: ``/archive export`` required ``article:`` even inside a posting's thread. Now
+    it exports that posting; ``every_posting:True`` exports all the article's postings."""
+    await post_sample(sandbox, bot, sample_path)
+    thread = sandbox.threads("book-club")[0]
+    sandbox.send("ben", thread, "The strike in Zhanaozen lasted seven months.")
+    await sandbox.wait_idle()
+    here = await sandbox.run("ben", thread["id"], "/archive export format:json")
+    assert await exported_channels(sandbox, here) <= places_of(sandbox, "book-club")
+    assert thread["id"] in await exported_channels(sandbox, here)
+    everywhere = await sandbox.run("ben", thread["id"], "/archive export format:json every_posting:True")
+    spans = await exported_channels(sandbox, everywhere)
+    assert spans & places_of(sandbox, "general") and spans & places_of(sandbox, "reading-room")
+    assert thread["id"] in spans
+    # Outside any posting, with nothing named: one line saying what to name.
+    sandbox.world.create_channel(seed.guild_id, "lounge")
+    await sandbox.wait_idle()
+    outside = await sandbox.run("ben", "lounge", "/archive export")
+    assert outside.failed or "name the article with `article:`" in outside.text, outside.text
+    named = await sandbox.run("ben", "lounge", f"/archive export article:{ARTICLE} format:json")
+    assert await exported_channels(sandbox, named) >= {thread["id"]}
