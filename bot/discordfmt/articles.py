@@ -22,19 +22,22 @@ def about_message(version: str, articles: int) -> str:
     )
 
 
-def imported_message(article: Article, *, created: bool = True) -> str:
+def imported_message(article: Article, *, created: bool = True, channel: str = "general") -> str:
     """``/article import``: what was stored, under which id, and how to post it; or that the
-    same article is already here (``created`` False), under which id."""
+    same article is already here (``created`` False), under which id. The command suggested
+    runs as written: ``channel`` (the channel it was imported in, where the admin is) fills its
+    required ``channel:``."""
     by = f" by {escape_markdown(article.author)}" if article.author else ""
+    post = f"`/article post article:{article.slug} channel:#{channel}`"
     if not created:
         return (
             f"**{escape_markdown(article.display_title)}**{by} is already here, as `{article.slug}` "
-            f"(the same text): nothing was imported. Post it with `/article post article:{article.slug}`."
+            f"(the same text): nothing was imported. Post it with {post}."
         )
     return (
         f"Imported **{escape_markdown(article.display_title)}**{by}: "
         f"{count(len(article.sections), 'section')}, {count(len(article.comments), 'comment')}. "
-        f"Id: `{article.slug}`. Post it with `/article post article:{article.slug}`."
+        f"Id: `{article.slug}`. Post it with {post}."
     )
 
 

@@ -95,7 +95,7 @@ class PostingQueries:
                 raise ConflictError(
                     f"{article_slug(article_id)!r} is already being posted in <#{channel_id}>"
                     f" ({'paused' if going['state'] == 'paused' else 'still posting'}):"
-                    f" cancel it first with `/article cancel article:{article_slug(article_id)}`"
+                    f" cancel it first with `/article cancel article:{article_slug(article_id)}#{going['id']}`"
                 )
             cursor = await db.execute(
                 "INSERT INTO postings (article_id, guild_id, channel_id, channel_kind, pace_minutes, with_comments,"

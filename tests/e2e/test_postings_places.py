@@ -89,8 +89,10 @@ async def post_sample(sandbox: Sandbox, bot: ReadalongBot, sample_path: Path) ->
     await sandbox.wait_until(lambda: len(sandbox.threads("book-club")) == 2, within=20)
     await sandbox.wait_until(lambda: len(sandbox.threads("general")) == 6, within=20)
     await sandbox.wait_until(lambda: len(sandbox.threads("reading-room")) >= 6, within=20)
-    cancelled = await sandbox.run_command("ada", "general", "article cancel", {"article": ARTICLE})
+    # Used in #book-club, /article cancel stops #book-club's posting (not the latest elsewhere).
+    cancelled = await sandbox.run_command("ada", "book-club", "article cancel", {"article": ARTICLE})
     assert not cancelled.failed, cancelled.text
+    assert f"<#{book_club}>" in cancelled.text or "book-club" in cancelled.text, cancelled.text
     await sandbox.wait_idle()
 
 

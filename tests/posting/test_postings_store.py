@@ -89,7 +89,7 @@ async def test_a_posting_still_going_refuses_another_in_its_channel_and_an_ended
             message = str(refused.value)
             assert "\n" not in message and "'the-lessons-of-zhanaozen'" in message and "<#10>" in message
             assert ("paused" in message) is (state == "paused")
-            assert "/article cancel article:the-lessons-of-zhanaozen" in message
+            assert f"/article cancel article:the-lessons-of-zhanaozen#{first}`" in message
             assert await store.postings.for_guild(1) == before
         assert await store.postings.cancel(first)
         second = await create(store, again)
