@@ -40,14 +40,14 @@ def chosen_note(chosen: Chosen) -> str:
     slug = article_slug(chosen.article_id)
     if not chosen.in_place:
         return (
-            f"-# Answered from **{title}**, the latest article posted in this server"
-            f" (none is posted here); for another, add `article:` to `/ask`."
+            f"-# Answered from **{title}** (`{slug}`), the latest article posted in this server"
+            " (none is posted here); name another with `article:`."
         )
     others = ", ".join(f"`{o}`" for o in chosen.others[:_OTHERS_SHOWN])
     more = " …" if len(chosen.others) > _OTHERS_SHOWN else ""
     return (
         f"-# Answered from **{title}** (`{slug}`), the latest of {len(chosen.others) + 1} articles"
-        f" posted here; also here: {others}{more}; add `article:` to `/ask` to pick one."
+        f" posted here; also here: {others}{more}. Name one with `article:`."
     )
 
 
@@ -74,7 +74,16 @@ def _answer_body(answer: Answer, article: Article, *, max_chars: int) -> str:
         section_urls=answer.section_urls,
         max_chars=max_chars,
         unposted_section=answer.unposted_section,
+        ask_ahead=ask_ahead(answer, article),
     )
+
+
+def ask_ahead(answer: Answer, article: Article) -> str | None:
+    """The command that asks the same question again reading ahead, as it runs (None where the
+    question cannot sit in a code span)."""
+    if "`" in answer.question or "\n" in answer.question:
+        return None
+    return f"/ask question:{answer.question} article:{article.slug} ahead:True"
 
 
 def render(
@@ -85,15 +94,17 @@ def render(
     section_urls: Mapping[int, str],
     max_chars: int = MESSAGE_LIMIT,
     unposted_section: int | None = None,
+    ask_ahead: str | None = None,
 ) -> str:
     """The answer as Discord shows it: block quotes, each labelled with where it comes from.
     ``unposted_section``: a section not posted yet here that answers (better); it is named,
-    never quoted."""
+    never quoted. ``ask_ahead``: the command that asks again reading ahead, shown as it runs."""
     if not answered and unposted_section is not None:
+        again = f"`{ask_ahead}`" if ask_ahead else "`/ask` with `ahead:True`"
         return _fit(
             [
                 f"**§{unposted_section} answers this; it has not been posted here yet.** "
-                "Ask again once it is, or use `/ask` with `ahead:True` to have it quoted now.",
+                f"Ask again once it is, or use {again} to have it quoted now.",
             ],
             max_chars,
         )

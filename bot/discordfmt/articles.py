@@ -58,7 +58,10 @@ def posting_message(article: Article, posting: Posting, channel_mention: str) ->
 
 def paused_message(posting: Posting) -> str:
     """The reply to ``/article pause``, naming the command that resumes it."""
-    return f"Paused `{posting.article_slug}` in <#{posting.channel_id}>. `/article resume` picks it up."
+    return (
+        f"Paused `{posting.article_slug}` in <#{posting.channel_id}>."
+        f" `/article resume article:{posting.article_slug}#{posting.id}` picks it up."
+    )
 
 
 def resumed_message(posting: Posting) -> str:
@@ -97,7 +100,10 @@ def _describe(status: PostingStatus, trouble: str | None) -> str:
         f"{len(status.posted)}/{status.total_sections}"
     ]
     if posting.state == "paused" and posting.paused_reason:
-        lines.append(f"⚠️ paused by me: {posting.paused_reason}. Fix it, then `/article resume`.")
+        lines.append(
+            f"⚠️ paused by me: {posting.paused_reason}. Fix it, then"
+            f" `/article resume article:{posting.article_slug}#{posting.id}`."
+        )
     if trouble and posting.state == "active":
         lines.append(f"⏳ {trouble}")
     if status.next_due is not None:

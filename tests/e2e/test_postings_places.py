@@ -195,7 +195,10 @@ async def test_an_article_not_named_is_said_with_the_others_as_choices(
     sandbox.world.create_channel(seed.guild_id, "lounge")
     await sandbox.wait_idle()
     elsewhere = await sandbox.run("ben", "lounge", f"/ask question:{DIED}")
-    assert "Answered from **The Frozen Harbour**, the latest article posted in this server" in elsewhere.text
+    assert (
+        "Answered from **The Frozen Harbour** (`the-frozen-harbour`), the latest article posted in this server"
+        in (elsewhere.text)
+    )
 
 
 async def test_archive_threads_are_grouped_by_posting_each_with_its_channel(
