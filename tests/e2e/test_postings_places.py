@@ -16,6 +16,7 @@ import pytest
 
 from bot.discord.client import ReadalongBot
 from bot.sandbox import Sandbox, Seed
+from bot.sandbox import permissions as perms
 from bot.sandbox.driver import CommandResult
 from bot.sandbox.harness import sandbox_settings
 from bot.settings import Settings
@@ -237,6 +238,12 @@ async def test_archive_threads_are_grouped_by_posting_each_with_its_channel(
     assert next(line for line in there.text.splitlines() if line.startswith("__<#")) == (
         f"__<#{club}> · cancelled at §2 · here__"
     ), there.text
+    # In a forum post: the forum's posting first.
+    post = sandbox.threads("reading-room")[2]
+    in_forum = await sandbox.run("ben", post["id"], "/archive threads")
+    assert next(line for line in in_forum.text.splitlines() if line.startswith("__<#")) == (
+        f"__<#{forum}> · done · here__"
+    ), in_forum.text
     # One posting named: that posting alone.
     (cancelled,) = [
         p for p in await bot.store.postings.for_guild(int(seed.guild_id)) if p.channel_id == int(club)
@@ -278,3 +285,47 @@ async def test_archive_export_defaults_to_the_posting_where_it_is_used(
     assert outside.failed or "name the article with `article:`" in outside.text, outside.text
     named = await sandbox.run("ben", "lounge", f"/archive export article:{ARTICLE} format:json")
     assert await exported_channels(sandbox, named) >= {thread["id"]}
+
+
+async def test_article_suggestions_are_postings_as_members_see_them(
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
+) -> None:
+    """``article:`` (and ``posting:``) suggest postings as members see them, those of the place
+    first, and only in channels the member can view: a posting in #staff is not offered to a
+    reader who cannot see #staff."""
+    staff = sandbox.world.create_channel(
+        seed.guild_id,
+        "staff",
+        overwrites=[{"id": seed.guild_id, "type": 0, "allow": "0", "deny": str(perms.VIEW_CHANNEL)}],
+    )
+    seen = perms.VIEW_CHANNEL | perms.READ_MESSAGE_HISTORY | perms.SEND_MESSAGES
+    for user in (seed.bot_id, seed.admin_id):
+        sandbox.world.set_overwrite(staff["id"], user, allow=seen, member=True)
+    await post_sample(sandbox, bot, sample_path)
+    posted = await sandbox.run("ada", "general", f"/article post article:{ARTICLE} channel:#staff")
+    assert not posted.failed, posted.text
+    await sandbox.wait_until(lambda: len(sandbox.threads("staff")) == 6, within=20)
+    await sandbox.wait_idle()
+
+    choices = await sandbox.autocomplete(
+        "ben", "book-club", "ask", {"question": "x", "article": ""}, "article"
+    )
+    names = [c["name"] for c in choices]
+    assert names[0] == "The Lessons of Zhanaozen — #book-club, cancelled at §2", names  # the place's first
+    assert set(names) == {
+        "The Lessons of Zhanaozen — #book-club, cancelled at §2",
+        "The Lessons of Zhanaozen — #general, done",
+        "The Lessons of Zhanaozen — #reading-room, done",
+    }, names
+    # Each value names its posting, and runs as the option's value.
+    value = choices[0]["value"]
+    asked = await sandbox.run("ben", "general", f"/ask question:{ILO} article:{value}")
+    assert NOT_POSTED_5 in asked.text, asked.text  # #book-club's posting, asked from #general
+    # What they typed narrows them down; the admin who can see #staff is offered its posting too.
+    narrowed = await sandbox.autocomplete(
+        "ben", "general", "archive export", {"posting": "reading"}, "posting"
+    )
+    assert [c["name"] for c in narrowed] == ["The Lessons of Zhanaozen — #reading-room, done"]
+    admin = await sandbox.autocomplete("ada", "general", "article status", {"article": ""}, "article")
+    assert "The Lessons of Zhanaozen — #staff, done" in [c["name"] for c in admin]
+    assert all("#staff" not in c["name"] for c in choices)
