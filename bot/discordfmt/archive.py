@@ -28,7 +28,9 @@ def threads_pages(listing: ThreadListing, active: Collection[int], guild_id: int
     header = f"**Threads of {escape_markdown(listing.title)}**"
     if listing.others:
         header += "\n-# Also posted here: " + ", ".join(f"`{o}`" for o in listing.others)
-        header += "; add `article:` to pick one."
+        header += ". Name one with `article:`."
+    if listing.latest:
+        header += "\n-# The latest article posted in this server (none is posted here); name another with `article:`."
     room = LISTING_PAGE_LIMIT - len(header) - 2
     chunks = []
     for group in listing.groups:

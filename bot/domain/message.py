@@ -91,3 +91,5 @@ class ThreadListing:
     title: str
     groups: tuple[PostingThreads, ...]
     others: tuple[str, ...] = ()
+    latest: bool = False
+    """Nothing named, used outside every posting: the server's latest article was taken."""

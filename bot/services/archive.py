@@ -201,7 +201,9 @@ async def threads(
         labelled = await labelled_threads(store, viewer, [place.posting], titled=False)
         rows = tuple(ThreadRow(thread_id, label, summaries.get(thread_id)) for thread_id, label in labelled)
         groups.append(PostingThreads(place, place.posting.id in here, rows))
-    return ThreadListing(resolved.article_id, shown[0].title, tuple(groups), resolved.others)
+    return ThreadListing(
+        resolved.article_id, shown[0].title, tuple(groups), resolved.others, latest=not resolved.in_place
+    )
 
 
 async def thread_choices(store: Store, viewer: Viewer, typed: str, *, limit: int) -> list[tuple[int, str]]:

@@ -244,6 +244,11 @@ async def test_archive_threads_are_grouped_by_posting_each_with_its_channel(
     assert next(line for line in in_forum.text.splitlines() if line.startswith("__<#")) == (
         f"__<#{forum}> · done · here__"
     ), in_forum.text
+    # Outside every posting: the server's latest article, said.
+    sandbox.world.create_channel(seed.guild_id, "lounge")
+    await sandbox.wait_idle()
+    outside = await sandbox.run("ben", "lounge", "/archive threads")
+    assert "The latest article posted in this server (none is posted here)" in outside.text, outside.text
     # One posting named: that posting alone.
     (cancelled,) = [
         p for p in await bot.store.postings.for_guild(int(seed.guild_id)) if p.channel_id == int(club)
