@@ -64,14 +64,22 @@ async def visible_postings(store: Store, viewer: Viewer, article_id: str | None 
 
 async def postings_here(store: Store, viewer: Viewer, channel_id: int) -> list[Posting]:
     """The postings of the place a command is used in, newest first: a posting's thread (or
-    forum post) is that posting's alone; a channel is every posting made in it."""
+    forum post) is that posting's alone; a channel is every posting made in it, and so is a
+    thread a reader opened in that channel."""
     if not viewer.sees(viewer.guild_id, channel_id):
         return []
     placement = await store.postings.placement_of_thread(channel_id)
     if placement is not None:
         posting = await store.postings.get(placement)
         return [posting] if viewer.sees(posting.guild_id, posting.channel_id) else []
-    return [p for p in await visible_postings(store, viewer) if p.channel_id == channel_id]
+    postings = await visible_postings(store, viewer)
+    here = [p for p in postings if p.channel_id == channel_id]
+    if here or viewer.guild_id is None:
+        return here
+    parent = next(
+        (t.parent_id for t in await store.guilds.threads(viewer.guild_id) if t.id == channel_id), None
+    )
+    return [p for p in postings if p.channel_id == parent]
 
 
 async def posting(store: Store, viewer: Viewer, posting_id: int) -> Posting:

@@ -334,3 +334,16 @@ async def test_article_suggestions_are_postings_as_members_see_them(
     admin = await sandbox.autocomplete("ada", "general", "article status", {"article": ""}, "article")
     assert "The Lessons of Zhanaozen — #staff, done" in [c["name"] for c in admin]
     assert all("#staff" not in c["name"] for c in choices)
+
+
+async def test_a_thread_a_reader_opened_in_a_postings_channel_is_in_that_posting(
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
+) -> None:
+    """A reader's own thread under #book-club's messages belongs to #book-club's postings."""
+    await post_sample(sandbox, bot, sample_path)
+    said = sandbox.send("ben", "book-club", "Shall we read §3 together tomorrow?")
+    thread = sandbox.start_thread("ben", said, "Tomorrow")
+    sandbox.send("ben", thread, "Yes, at noon.")
+    await sandbox.wait_idle()
+    asked = await sandbox.run("ben", thread["id"], f"/ask question:{ILO}")
+    assert NOT_POSTED_5 in asked.text and "Answered from" not in asked.text, asked.text
