@@ -133,12 +133,13 @@ def redacted_text(article: Article | None, rendering: Rendering | None, *, note:
     if article is None or rendering is None or not rendering.quotes:
         return f"*{note}*"
     line = f"-# {note}"
-    body = render(
+    said = "" if rendering.chosen is None else chosen_note(rendering.chosen) + "\n"
+    body = said + render(
         article,
         list(rendering.quotes),
         answered=rendering.answered,
         section_urls=rendering.section_urls,
-        max_chars=max(0, MESSAGE_LIMIT - len(head) - len(line) - 2),
+        max_chars=max(0, MESSAGE_LIMIT - len(head) - len(said) - len(line) - 2),
         unposted_section=rendering.unposted_section,
     )
     return f"{body}\n\n{line}"

@@ -226,6 +226,7 @@ class Rendering:
             dict(answer.section_urls),
             answer.unposted_section,
             written=answer.written_by is not None,
+            chosen=answer.chosen,
         )
 
     quotes: tuple[Quote, ...]
@@ -234,27 +235,42 @@ class Rendering:
     unposted_section: int | None = None
     written: bool = False
     """A model wrote prose from the quotes: dropped with any of them (it may repeat their words)."""
+    chosen: Chosen | None = None
+    """The article the answer said it answered from (the asker named none): said again."""
 
     def to_json(self) -> dict[str, object]:
         """As the log keeps it (JSON)."""
-        return {
+        kept: dict[str, object] = {
             "quotes": [q.to_record() for q in self.quotes],
             "answered": self.answered,
             "section_urls": {str(k): v for k, v in self.section_urls.items()},
             "unposted_section": self.unposted_section,
             "written": self.written,
         }
+        if self.chosen is not None:
+            chosen = self.chosen
+            kept["chosen"] = {
+                "article": chosen.article_id,
+                "title": chosen.title,
+                "others": list(chosen.others),
+                "in_place": chosen.in_place,
+            }
+        return kept
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Rendering:
         """The rendering :meth:`to_json` kept (an older row's ``max_chars`` is ignored: the room
         left for the answer follows from what the message shows before it)."""
+        chosen = data.get("chosen")  # rows written before issue 22 have none
         return cls(
             tuple(Quote.from_record(q) for q in data["quotes"]),
             bool(data["answered"]),
             {int(k): str(v) for k, v in data["section_urls"].items()},
             data["unposted_section"],
             bool(data["written"]),
+            None
+            if chosen is None
+            else Chosen(chosen["article"], chosen["title"], tuple(chosen["others"]), chosen["in_place"]),
         )
 
 
