@@ -12,7 +12,7 @@ from discord.ext import commands
 
 from bot.discord.client import ReadalongBot, defer_reply
 from bot.discord.cooldowns import AnsweredCooldowns
-from bot.discord.interactions import article_autocomplete
+from bot.discord.interactions import posting_autocomplete
 from bot.discord.visibility import answer_viewer
 from bot.discordfmt.answers import answer_text, heading
 from bot.errors import ReadalongError
@@ -69,10 +69,10 @@ class Ask(commands.Cog):
     @app_commands.command(name="ask")
     @app_commands.describe(
         question="Your question about the article (up to 300 characters)",
-        article="Which article (default: the one whose thread you are in, else the latest posted here)",
+        article="Which article or posting (default: the one posted where you ask, else the latest posted here)",
         ahead="Also quote sections not posted here yet (default: only those already posted, no spoilers)",
     )
-    @app_commands.autocomplete(article=article_autocomplete)
+    @app_commands.autocomplete(article=posting_autocomplete)
     @app_commands.guild_only()
     async def ask(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import logging
 import sys
@@ -128,7 +129,13 @@ def markdown_text(answer: Answer, article: Article) -> str:
 
 def plain_text(answer: Answer, article: Article) -> str:
     """An answer as the terminal shows it: each quote verbatim after ``> ``, with where it comes
-    from on the line below; no length limit and no markup (the article's words as stored)."""
+    from on the line below; no length limit and no markup (the article's words as stored). An
+    article the asker did not name is said first (:attr:`Answer.chosen`)."""
+    if answer.chosen is not None:
+        others = ", ".join(answer.chosen.others)
+        where = f"also posted there: {others}" if others else "none is posted where it was asked"
+        said = f"Answered from {answer.chosen.title} ({article.slug}); {where}."
+        return said + "\n\n" + plain_text(dataclasses.replace(answer, chosen=None), article)
     blocks: list[list[str]] = []
     about = answer.about
     if about is not None:

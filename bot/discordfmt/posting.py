@@ -18,7 +18,7 @@ from bot.discordfmt.limits import (
     WEBHOOK_NAME_LIMIT,
 )
 from bot.domain.article import Article, Comment, Section
-from bot.domain.posting import ItemRow, PlanItem
+from bot.domain.posting import ItemRow, PlanItem, PostingPlace
 from bot.markup import quote_paragraphs
 
 _COMMENT_BODY_LIMIT = 1800
@@ -329,3 +329,9 @@ def pause_notice(slug: str, channel_id: int, started_by: int, reason: str, *, na
             f"`/article status article:{slug}` shows where and why; fix it, then run {resume}."
         )
     return text[:MESSAGE_LIMIT]
+
+
+def posting_label(place: PostingPlace, channel_name: str) -> str:
+    """A posting as members pick it: ``The Lessons of Zhanaozen — #general, done``,
+    ``… — #reading-room, cancelled at §2``."""
+    return f"{place.title} — #{channel_name}, {place.progress}"

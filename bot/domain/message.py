@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from bot.domain.posting import PostingPlace
+
 
 @dataclass(frozen=True, slots=True)
 class StoredMessage:
@@ -67,3 +69,27 @@ class ThreadRow:
     """The section's label, ``Comments``, or the article's title."""
     summary: ThreadSummary | None
     """None when no reader has written in it yet."""
+
+
+@dataclass(frozen=True, slots=True)
+class PostingThreads:
+    """One posting's threads, as ``/archive threads`` groups them: the posting as members see it
+    (its channel, how far it went), whether it is the one of the place the command was used in,
+    and its threads the viewer can see."""
+
+    place: PostingPlace
+    here: bool
+    rows: tuple[ThreadRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadListing:
+    """``/archive threads``: an article's postings the viewer can see, each with its threads;
+    ``others``: the other articles posted where it was used (the article was not named)."""
+
+    article_id: str
+    title: str
+    groups: tuple[PostingThreads, ...]
+    others: tuple[str, ...] = ()
+    latest: bool = False
+    """Nothing named, used outside every posting: the server's latest article was taken."""

@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from bot.answers.embeddings import Embedder
 from bot.answers.extractive import answer_question
 from bot.answers.llm import AnswerWriter
-from bot.discordfmt.links import jump_url
-from bot.domain.answer import Answer, Rendering
+from bot.domain.answer import Answer, Chosen, Rendering
 from bot.domain.article import Article
 from bot.domain.viewer import Viewer
 from bot.errors import ReadalongError, ReadOnlyDatabaseError
 from bot.services import articles as articles_service
+from bot.services import places
 from bot.store import Store, WriteRefusedError
 
 log = logging.getLogger(__name__)
@@ -38,8 +38,9 @@ class Question:
     """Who asks, and so whose readers' words may be quoted (in public: what everyone in the
     channel may see); :meth:`Viewer.operator` for the command line."""
     article: str | None = None
-    """The article named by the asker (in a server its id there; on the command line ``ID`` or
-    ``SERVER/ID``); None in a channel: the one whose thread this is, else the latest posted."""
+    """The article named by the asker (in a server its id there, or ``ID#POSTING`` for one posting
+    of it; on the command line ``ID`` or ``SERVER/ID``); None in a channel: the posting's whose
+    channel or thread this is, else the latest posted (see :mod:`bot.services.places`)."""
     ahead: bool = False
     """Quote sections not posted yet in this server too (the asker chose to read ahead)."""
     channel_id: int | None = None
@@ -92,17 +93,19 @@ class Asker:
         self._refused = False
 
     async def ask(self, question: Question, render: Render) -> Asked:
-        """Answer ``question`` (during a posting, only sections already posted in this server
+        """Answer ``question`` (during a posting, only sections already posted where it is asked
         are quoted unless ``question.ahead``; an article not posted in the server, or not where
         the asker can see it, is quoted whole: nobody is reading it along there), render it with
         ``render`` and log it as shown."""
-        article, posting_id = await self._article(question)
+        article, resolved = await self._article(question)
         posted = None
         urls: dict[int, str] = {}
-        if question.channel_id is not None:
-            assert question.viewer.guild_id is not None
-            posted = None if question.ahead else await posted_sections(self.store, posting_id)
-            urls = await section_urls(self.store, question.viewer.guild_id, posting_id)
+        chosen = None
+        if resolved is not None:
+            posted = None if question.ahead else await places.posted_sections(self.store, resolved.postings)
+            urls = await places.section_urls(self.store, question.viewer, resolved.postings)
+            if not resolved.settled:
+                chosen = Chosen(article.id, article.display_title, resolved.others, resolved.in_place)
         answer = await answer_question(
             self.store,
             article,
@@ -113,7 +116,7 @@ class Asker:
             posted=posted,
             embedder=self.embedder,
         )
-        answer = dataclasses.replace(answer, section_urls=urls)
+        answer = dataclasses.replace(answer, section_urls=urls, chosen=chosen)
         shown = render(answer, article)
         ask_id = await self._log(question, answer, shown)
         return Asked(question, answer, article, shown, logged=ask_id is not None, ask_id=ask_id)
@@ -131,18 +134,18 @@ class Asker:
         the channel it is posted in. A mention of the bot there is a question about that article."""
         return await self.store.postings.placement(channel_id) is not None
 
-    async def _article(self, question: Question) -> tuple[Article, int | None]:
-        """The article asked about and the posting whose sections the answer links to (None: none)."""
+    async def _article(self, question: Question) -> tuple[Article, places.Resolved | None]:
+        """The article asked about and, asked on Discord, the postings it was resolved to where
+        it was asked (:func:`bot.services.places.resolve`): their sections are linked, and only
+        theirs are quoted without ``ahead``."""
         if question.channel_id is None:
             if question.article is None:
                 raise ReadalongError("name the article to ask about")
             return await articles_service.article(self.store, question.article), None
         viewer = question.viewer
         assert viewer.guild_id is not None
-        article_id, posting_id = await choose_article(
-            self.store, viewer, question.channel_id, question.article
-        )
-        return await articles_service.article(self.store, article_id, viewer.guild_id), posting_id
+        resolved = await places.resolve(self.store, viewer, question.channel_id, question.article)
+        return await articles_service.article(self.store, resolved.article_id, viewer.guild_id), resolved
 
     async def _log(self, question: Question, answer: Answer, shown: str) -> int | None:
         """The question logged with who asked it and the answer as shown; None when not logged."""
@@ -169,47 +172,3 @@ class Asker:
             self._refused = True
             log.warning("%s is read-only: questions are answered but not logged", self.store.shown)
             return None
-
-
-async def choose_article(
-    store: Store, viewer: Viewer, channel_id: int, article: str | None
-) -> tuple[str, int | None]:
-    """The article asked about (given, if listed in this server; else the one whose thread
-    this is; else the latest posted in a channel the member can see) and the posting whose
-    section messages the answer links to (one the member can see)."""
-    assert viewer.guild_id is not None
-    postings = store.postings
-    if article is None:
-        placement = await postings.placement(channel_id)
-        if placement is not None and viewer.sees(viewer.guild_id, channel_id):
-            return placement.article_id, placement.posting_id
-        latest = [
-            p for p in await postings.for_guild(viewer.guild_id) if viewer.sees(p.guild_id, p.channel_id)
-        ]
-        if not latest:
-            raise ReadalongError("No article has been posted in this server yet: name one with `article:`.")
-        return latest[0].article_id, latest[0].id
-    key = await store.articles.resolve(viewer.guild_id, article)
-    found = [
-        p for p in await postings.for_guild(viewer.guild_id, key) if viewer.sees(p.guild_id, p.channel_id)
-    ]
-    return key, found[0].id if found else None
-
-
-async def section_urls(store: Store, guild_id: int, posting_id: int | None) -> dict[int, str]:
-    """Where each posted section of a posting is, for the answer's "jump to it" links."""
-    if posting_id is None:
-        return {}
-    return {
-        section: jump_url(guild_id, container, message)
-        for section, (container, message) in (await store.postings.section_links(posting_id)).items()
-    }
-
-
-async def posted_sections(store: Store, posting_id: int | None) -> frozenset[int] | None:
-    """The sections of a posting that may be quoted without spoiling what is still to come:
-    those sent so far; None (the whole article) when there is no posting or all are sent."""
-    if posting_id is None:
-        return None
-    posted, total = await store.postings.posted_sections(posting_id)
-    return None if len(posted) >= total else posted

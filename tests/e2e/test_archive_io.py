@@ -181,10 +181,11 @@ async def test_exports_carry_the_questions_asked_to_those_who_saw_them(
     assert STAFF_Q not in markdown and "An old question?" not in markdown
     assert "*Times are UTC." in markdown
 
-    # ada (admin: she can view #staff) gets both questions, in HTML and JSON too; never the old one.
+    # ada (admin: she can view #staff) gets both questions, in HTML and JSON too; never the old
+    # one. Of every posting: #staff's question was asked outside #general's posting (issue 22).
     for fmt in ("html", "json"):
         result = await sandbox.run_command(
-            "ada", "general", "archive export", {"article": ARTICLE, "format": fmt}
+            "ada", "general", "archive export", {"article": ARTICLE, "format": fmt, "every_posting": True}
         )
         _, text = await download(result.messages)
         assert PUBLIC_Q in text and STAFF_Q in text and "An old question?" not in text

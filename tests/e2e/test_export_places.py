@@ -23,7 +23,7 @@ ARTICLE = "the-lessons-of-zhanaozen"
 
 async def _export(sandbox: Sandbox, format: str) -> tuple[str, bytes]:
     result = await sandbox.run_command(
-        "ada", "general", "archive export", {"article": ARTICLE, "format": format}
+        "ada", "general", "archive export", {"article": ARTICLE, "format": format, "every_posting": True}
     )
     (message,) = result.messages
     (attachment,) = message["attachments"]

@@ -421,7 +421,15 @@ async def check_round(
     for fmt in ("markdown", "html", "json"):
         texts = []
         for article in sorted(articles):
-            exported = await run(s, vic, "general", "archive export", {"article": article, "format": fmt})
+            # Every posting of the article (by default an export is of the posting where it is
+            # used: issue 22): all the victim may see is at stake.
+            exported = await run(
+                s,
+                vic,
+                "general",
+                "archive export",
+                {"article": article, "format": fmt, "every_posting": True},
+            )
             texts.append(await attachment_text(exported) if exported else "")
         judge(f"/archive export {fmt}", "\n".join(texts), shown)
 
@@ -530,7 +538,11 @@ async def check_other_server(
     texts["/archive search"] = await pages(s, "eve", searched) if searched else ""
     for fmt in ("markdown", "json"):
         exported = await run(
-            s, "eve", "lounge", "archive export", {"article": world.their_notes_id, "format": fmt}
+            s,
+            "eve",
+            "lounge",
+            "archive export",
+            {"article": world.their_notes_id, "format": fmt, "every_posting": True},
         )
         texts[f"/archive export {fmt}"] = await attachment_text(exported) if exported else ""
     for path, text in texts.items():
