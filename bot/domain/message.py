@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from bot.domain.files import KeptFile
+
 
 @dataclass(frozen=True, slots=True)
 class StoredMessage:
@@ -33,6 +35,10 @@ class StoredMessage:
     """Addressed to the bot (it mentions it): a question, never quoted as an answer."""
     thread_private: bool = False
     """In a thread: whether the thread is private (kept per thread, in the threads table)."""
+    files: tuple[KeptFile, ...] = field(default=(), repr=False)
+    """The attachments' bytes (or why not kept) as fetched when recorded; written with the message
+    in its transaction. Reads of messages leave it empty: the bytes are read apart
+    (``store.files``), by what needs them (exports)."""
 
 
 def as_shown(message: StoredMessage) -> StoredMessage:
@@ -43,7 +49,7 @@ def as_shown(message: StoredMessage) -> StoredMessage:
     where the server purges, the words are gone from the database too."""
     if message.deleted_at is None:
         return message
-    return replace(message, content="", attachments=(), embeds="", history=())
+    return replace(message, content="", attachments=(), embeds="", history=(), files=())
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from bot.domain.answer import QUOTED_DELETED
 from bot.domain.message import StoredMessage
 from bot.domain.viewer import Viewer
 from bot.store.connection import Connection, Row
+from bot.store.files import forget_files, write_files
 from bot.store.guilds import purge_deleted_words
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ class MessageQueries:
                 await db.executemany(_INSERT_THREAD, list(threads.values()))
             cursor = await db.executemany(_INSERT, [_row(m) for m in messages])
             added: int = cursor.rowcount
+            await write_files(db, messages)
         self._store.search.note_discussed(m.article_id for m in messages if not m.author_bot)
         return added
 
@@ -83,6 +85,7 @@ class MessageQueries:
             )
             marked = cursor.rowcount == 1
             if marked:
+                await forget_files(db, message_id)
                 await purge_deleted_words(db, self._store.dialect, message_id=message_id)
                 await _forget_quoting_answers(db, message_id)
             return marked
