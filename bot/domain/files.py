@@ -50,6 +50,7 @@ class KeptFile:
 
     @property
     def kept(self) -> bool:
+        """Whether the archive holds the bytes."""
         return self.data is not None
 
     @property

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.archive.export.common import ExportContext, reader_messages
-from bot.archive.export.dce import to_dce, zip_files
+from bot.archive.export.dce import DCE_EXTRAS, to_dce
 from bot.archive.export.html import html_index, to_html
 from bot.archive.export.markdown import to_markdown
+from bot.archive.export.media import KeptFiles, bundle_dce, zip_bundle
 from bot.discordfmt.links import jump_url
 from bot.domain.answer import AskedQuestion
 from bot.domain.article import Article
@@ -56,13 +57,16 @@ class Export:
     article: Article
     messages: tuple[StoredMessage, ...]
     """The discussion exported (the bot's and the original comments' posts included)."""
+    media: dict[str, bytes] = field(default_factory=dict, repr=False)
+    """Readers' kept attachments beside the files (JSON: DCE's ``…_Files/`` folders), path → bytes;
+    HTML embeds them in its page instead."""
 
     def attachment(self) -> tuple[str, bytes]:
-        """The export as one file to send: the file itself, or the files in a zip."""
-        if len(self.files) == 1:
+        """The export as one file to send: the file itself, or the files (and media) in a zip."""
+        if len(self.files) == 1 and not self.media:
             ((name, text),) = self.files.items()
             return name, text.encode("utf-8")
-        return f"{self.folder}.zip", zip_files(self.files, folder=self.folder)
+        return f"{self.folder}.zip", zip_bundle(self.files, self.media, folder=self.folder)
 
 
 async def exportable(store: Store, viewer: Viewer, article: str) -> tuple[Article, list[StoredMessage]]:
@@ -120,15 +124,19 @@ def render(
     context: ExportContext,
     exported_at: str,
     asks: Sequence[AskedQuestion] = (),
+    files: KeptFiles | None = None,
 ) -> Export:
-    """The article with the discussion and the questions asked given, in one of the export formats."""
+    """The article with the discussion and the questions asked given, in one of the export formats;
+    ``files``, the readers' kept attachments, bundled in (HTML, JSON)."""
+    kept = files or {}
     if format == "json":
-        files = to_dce(article, messages, context, exported_at=exported_at, asks=asks)
-        return Export(files, f"{article.slug}-dce", article, tuple(messages))
+        dce = to_dce(article, messages, context, exported_at=exported_at, asks=asks)
+        dce, media = bundle_dce(dce, kept, extras=DCE_EXTRAS)
+        return Export(dce, f"{article.slug}-dce", article, tuple(messages), media)
     text = (
         to_markdown(article, messages, asks)
         if format == "markdown"
-        else to_html(article, messages, asks, section_links=context.section_links)
+        else to_html(article, messages, asks, section_links=context.section_links, files=kept)
     )
     return Export({f"{article.slug}.{SUFFIXES[format]}": text}, article.slug, article, tuple(messages))
 
@@ -158,8 +166,11 @@ async def export_article(
         guild_name=guild_name,
         channel_names=channel_names,
     )
+    # The kept files of the messages the viewer may export (read through the same viewer).
+    with_files = [m.id for m in messages if m.attachments and m.deleted_at is None]
+    files = await store.files.of_messages(with_files, viewer) if format != "markdown" else {}
     return await asyncio.to_thread(
-        render, stored, messages, format, context=context, exported_at=exported_at, asks=asks
+        render, stored, messages, format, context=context, exported_at=exported_at, asks=asks, files=files
     )
 
 

@@ -98,6 +98,14 @@ class MessageQueries:
         """Every stored message of one channel or thread, if ``viewer`` may see it, oldest first."""
         return await self._select("messages.channel_id = ?", (channel_id,), viewer)
 
+    async def ids_in_channel(self, channel_id: int) -> set[int]:
+        """The ids of the messages archived in one channel or thread (no words: the bot's own
+        bookkeeping, which messages a backfill need not fetch files for)."""
+        async with self._store.db.execute(
+            "SELECT id FROM messages WHERE channel_id = ?", (channel_id,)
+        ) as cursor:
+            return {row["id"] for row in await cursor.fetchall()}
+
     async def get(self, message_id: int, viewer: Viewer) -> StoredMessage | None:
         """The message ``message_id`` if ``viewer`` may see it, else None (as if it did not exist)."""
         found = await self._select("messages.id = ?", (message_id,), viewer)

@@ -65,7 +65,9 @@ async def test_kept_bytes_are_read_back_only_where_the_message_may_be_seen(datab
 async def test_a_deleted_messages_bytes_go_in_the_deletion(database: Database) -> None:
     async with Store(database) as store:
         article = await article_id(store)
-        await store.messages.record_many([said(1, CHANNEL, (KeptFile(0, "a.png", 3, "image/png", b"abc"),), article)])
+        await store.messages.record_many(
+            [said(1, CHANNEL, (KeptFile(0, "a.png", 3, "image/png", b"abc"),), article)]
+        )
         assert await store.files.count(1) == 1
         assert await store.messages.mark_deleted(1, "2026-12-01T11:00:00")
         assert await store.files.count(1) == 0

@@ -20,6 +20,7 @@ from bot.archive.export.common import (
     comment_tree,
     utc_time,
 )
+from bot.archive.export.media import KeptFiles, html_files
 from bot.discordfmt.links import jump_url
 from bot.discordfmt.posting import section_label
 from bot.domain.answer import AskedQuestion
@@ -43,7 +44,7 @@ section.part{margin:2rem 0;border-top:1px solid #ddd}:target{scroll-margin-top:.
 .msg:target{background:#fff7d6}.msg .replies{margin-left:1.2rem}
 .who{font-weight:600}.when,.jump{color:#777;font-size:13px;margin-left:.4rem}
 .original{border-left-color:#e2c48a}blockquote{margin:.4rem 0;padding-left:.8rem;border-left:3px solid #ccc;color:#555}
-.deleted{color:#999;font-style:italic}p{margin:.4rem 0}img,video{max-width:100%;height:auto}
+.deleted,.not-kept{color:#999;font-style:italic}figure.file{margin:.4rem 0}p{margin:.4rem 0}img,video{max-width:100%;height:auto}
 pre{overflow-x:auto;white-space:pre-wrap}code{font-size:.9em;background:#f1f1f1;padding:0 .2em}
 ul.articles{padding-left:1.2rem}ul.articles li{margin:.4rem 0}
 @media (max-width:40rem){body{margin:1rem auto;font-size:16px;padding:0 .7rem}h1{font-size:1.5rem}
@@ -97,18 +98,24 @@ def _jump_link(message: StoredMessage) -> str:
     return f'<a class="jump" href="{html.escape(url, quote=True)}">on Discord</a>'
 
 
-def _html_nodes(nodes: list[Node]) -> str:
+def _html_nodes(nodes: list[Node], files: KeptFiles) -> str:
     parts = []
     for node in nodes:
         m = node.message
         body = '<p class="deleted">message deleted</p>' if m.deleted_at else markdown_html(m.content)
-        body += "".join(
-            f'<p><a href="{html.escape(url, quote=True)}">{html.escape(name)}</a></p>'
-            for name, url, _ in m.attachments
-            if safe_link(url)
+        held = files.get(m.id) if m.deleted_at is None else None
+        # Kept files are in the page itself; Discord's own links expire (issue 22).
+        body += (
+            html_files(held)
+            if held
+            else "".join(
+                f'<p><a href="{html.escape(url, quote=True)}">{html.escape(name)}</a></p>'
+                for name, url, _ in m.attachments
+                if safe_link(url)
+            )
         )
         edited = " · edited" if m.edited_at else ""
-        replies = f'<div class="replies">{_html_nodes(node.replies)}</div>' if node.replies else ""
+        replies = f'<div class="replies">{_html_nodes(node.replies, files)}</div>' if node.replies else ""
         parts.append(
             f'<div class="msg" id="m{m.id}"><span class="who">{html.escape(m.author_name)}</span>'
             f'<span class="when">{html.escape(utc_time(m.created_at))}{edited}</span>{_jump_link(m)}'
@@ -165,12 +172,14 @@ def to_html(
     asks: Sequence[AskedQuestion] = (),
     *,
     section_links: Mapping[int, str] | None = None,
+    files: KeptFiles | None = None,
 ) -> str:
     """One self-contained page, readable on a phone: a table of contents, the article, each
     section (linked to its message on Discord, from ``section_links``) with its discussion (each
     message linked), the original comments, then the questions asked with ``/ask``. Markdown is
-    rendered; raw HTML from any text is escaped."""
+    rendered; raw HTML from any text is escaped. ``files``: the readers' kept attachments, embedded."""
     messages = [as_shown(m) for m in messages]
+    kept = files or {}
     title = html.escape(article.display_title)
     meta = " · ".join(
         part
@@ -208,7 +217,7 @@ def to_html(
         roots = discussion.get(section.index, [])
         url = links.get(section.index)
         link = f'<a class="jump" href="{html.escape(url, quote=True)}">on Discord</a>' if url else ""
-        talk = f'<div class="discussion"><h3>Discussion</h3>{_html_nodes(roots)}</div>' if roots else ""
+        talk = f'<div class="discussion"><h3>Discussion</h3>{_html_nodes(roots, kept)}</div>' if roots else ""
         parts.append(
             f'<section class="part" id="s{section.index}"><h2>§{section.index}/{len(article.sections)}{heading}</h2>'
             f"{link}{markdown_html(section.text)}{talk}</section>"
@@ -222,7 +231,7 @@ def to_html(
         comments = "".join(_html_comment(c, r, comment_posts) for c, r in comment_tree(article.comments))
         parts.append(
             f'<section class="part" id="comments"><h2>Comments</h2><div class="discussion">{comments}'
-            f"{_html_nodes(discussion.get(None, []))}</div></section>"
+            f"{_html_nodes(discussion.get(None, []), kept)}</div></section>"
         )
     if asks:
         parts.append(_html_asks(asks))

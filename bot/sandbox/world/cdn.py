@@ -34,6 +34,7 @@ class Cdn:
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
 
     def now(self) -> float:
+        """The CDN's clock (the real one, moved on by :meth:`advance`)."""
         return time.time() + self.skew
 
     def advance(self, seconds: float) -> None:
