@@ -98,7 +98,10 @@ async def populate(database: Database, sample_article: Article, *, messages: int
                 parent_id=CHANNEL,
                 thread_private=True,
                 content="A private word on the strike",
-                attachments=(("map.png", "https://cdn.example/map.png", 4), ("film.mp4", "https://cdn.example/f", 9)),
+                attachments=(
+                    ("map.png", "https://cdn.example/map.png", 4),
+                    ("film.mp4", "https://cdn.example/f", 9),
+                ),
                 files=(
                     KeptFile(0, "map.png", 4, "image/png", b"\x89PNG"),
                     KeptFile(1, "film.mp4", 9, "video/mp4", None, "over the 8 MiB cap"),
