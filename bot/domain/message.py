@@ -37,8 +37,16 @@ class StoredMessage:
     """In a thread: whether the thread is private (kept per thread, in the threads table)."""
     files: tuple[KeptFile, ...] = field(default=(), repr=False)
     """The attachments' bytes (or why not kept) as fetched when recorded; written with the message
-    in its transaction. Reads of messages leave it empty: the bytes are read apart
-    (``store.files``), by what needs them (exports)."""
+    in its transaction. Reads of messages carry only the files *not* kept (no bytes, with why),
+    so every rendering can say so; the bytes are read apart (``store.files``), by the exports."""
+
+    def not_kept(self, index: int) -> str | None:
+        """Why the archive does not hold attachment ``index``: "over the 8 MiB cap"; None when it
+        does (or the message was archived before files were kept)."""
+        for file in self.files:
+            if file.index == index and file.data is None:
+                return file.note or "not fetched"
+        return None
 
 
 def as_shown(message: StoredMessage) -> StoredMessage:

@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING
 
 from bot.domain.answer import QUOTED_DELETED
+from bot.domain.files import KeptFile
 from bot.domain.message import StoredMessage
 from bot.domain.viewer import Viewer
 from bot.store.connection import Connection, Row
@@ -126,13 +127,26 @@ class MessageQueries:
         ) as cursor:
             async for row in cursor:
                 history.setdefault(row["message_id"], []).append((row["edited_at"], row["content"]))
+        not_kept: dict[int, list[KeptFile]] = {}
+        async with db.execute(
+            "SELECT message_id, idx, name, size, content_type, note FROM message_files WHERE data IS NULL"
+            f" AND message_id IN (SELECT id FROM messages WHERE {where}) ORDER BY message_id, idx",
+            parameters,
+        ) as cursor:
+            async for row in cursor:
+                not_kept.setdefault(row["message_id"], []).append(
+                    KeptFile(row["idx"], row["name"], row["size"], row["content_type"], None, row["note"])
+                )
         async with db.execute(
             "SELECT messages.*, coalesce(t.private, 0) AS thread_private FROM messages"
             f" LEFT JOIN threads t ON t.id = messages.channel_id WHERE {where} ORDER BY messages.id",
             parameters,
         ) as cursor:
             rows = await cursor.fetchall()
-        return [_stored(row, tuple(history.get(row["id"], ()))) for row in rows]
+        return [
+            _stored(row, tuple(history.get(row["id"], ())), tuple(not_kept.get(row["id"], ())))
+            for row in rows
+        ]
 
 
 async def _forget_quoting_answers(db: Connection, message_id: int) -> None:
@@ -155,7 +169,9 @@ async def _forget_quoting_answers(db: Connection, message_id: int) -> None:
     )
 
 
-def _stored(r: Row, history: tuple[tuple[str, str], ...] = ()) -> StoredMessage:
+def _stored(
+    r: Row, history: tuple[tuple[str, str], ...] = (), not_kept: tuple[KeptFile, ...] = ()
+) -> StoredMessage:
     return StoredMessage(
         id=r["id"],
         guild_id=r["guild_id"],
@@ -177,6 +193,7 @@ def _stored(r: Row, history: tuple[tuple[str, str], ...] = ()) -> StoredMessage:
         history=history,
         to_bot=bool(r["to_bot"]),
         thread_private=bool(r["thread_private"]),
+        files=not_kept,
     )
 
 

@@ -162,5 +162,10 @@ async def test_a_file_over_the_cap_is_named_as_not_kept(
     extras = json.loads(files["readalong.json"])["readalong"]["filesNotKept"]
     assert [(e["fileName"], e["note"]) for e in extras] == [("report.pdf", "over the 1 MiB cap")]
     assert [files.get(str(a["url"])) for a in attachments] == [None, b"notes"]
+    transcript = await sandbox.run_command("ben", "general", "archive show", {"thread": thread["id"]})
+    assert "report.pdf *(file not kept: over the 1 MiB cap)*" in transcript.text
+    assert "small.txt\n" in transcript.text + "\n" and "small.txt *(" not in transcript.text
+    _, markdown = await export(sandbox, "ben", "markdown")
+    assert b"*(file not kept: over the 1 MiB cap)*" in markdown
     shown = await sandbox.run("ada", "general", "/article settings")
     assert "0.0 MiB kept now" in shown.text  # five bytes
