@@ -169,3 +169,30 @@ async def test_a_file_over_the_cap_is_named_as_not_kept(
     assert b"*(file not kept: over the 1 MiB cap)*" in markdown
     shown = await sandbox.run("ada", "general", "/article settings")
     assert "0.0 MiB kept now" in shown.text  # five bytes
+
+
+async def test_a_slow_download_delays_no_other_message(
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
+) -> None:
+    """The bytes are fetched before their own message is queued, awaiting the network: while
+    Discord's CDN is slow to serve one reader's picture, other messages are archived meanwhile."""
+    await post_sample(sandbox, sample_path=sample_path)
+    thread = sandbox.threads("general")[0]
+    held, asked = asyncio.Event(), asyncio.Event()
+
+    async def slow_cdn(phase: str, route: str) -> None:
+        if route.startswith("GET /attachments/"):
+            asked.set()
+            await held.wait()
+
+    sandbox.faults.hook = slow_cdn
+    picture = sandbox.send("ben", thread, "a picture, slow to download", files=[("slow.png", PICTURE)])
+    await asyncio.wait_for(asked.wait(), 15)
+    after = [sandbox.send("ada", thread, f"said while it downloads {n}") for n in range(3)]
+    await wait_archived(bot, *after)
+    assert await bot.store.messages.get(int(picture["id"]), Viewer.operator()) is None  # still fetching
+    held.set()
+    sandbox.faults.hook = None
+    await wait_archived(bot, picture)
+    kept = await bot.store.files.of_messages([int(picture["id"])], Viewer.operator())
+    assert kept[int(picture["id"])][0].data == PICTURE

@@ -50,6 +50,8 @@ async def attachment(sandbox: Host, request: web.Request) -> web.StreamResponse:
     """An attachment's bytes, at the URL its message gave (outside ``/api/v10``, as Discord's CDN):
     only while the link's signature holds and it has not expired; else 404, as Discord answers."""
     world = sandbox.world
+    if sandbox.faults.hook is not None:  # a test may hold the CDN (a slow download)
+        await sandbox.faults.hook("before", f"GET {request.path}")
     data = world.files.get(request.path)
     if data is None or not world.cdn.valid(request.path, request.query):
         return web.Response(status=404, text=GONE)
