@@ -1,4 +1,4 @@
--- SQLite's 0014 (see there): readers' attachments kept in the archive, and the caps per server.
+-- SQLite's kept_files migration (see there): readers' attachments kept in the archive, and the caps per server.
 CREATE TABLE message_files (
     message_id   BIGINT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
     idx          BIGINT NOT NULL,
