@@ -20,7 +20,9 @@ import pytest
 from bot.discord.client import ReadalongBot
 from bot.domain.viewer import Viewer
 from bot.sandbox import CommandRejected, Sandbox, Seed
+from bot.sandbox.harness import running_bot
 from bot.sandbox.world.cdn import LIFETIME
+from bot.settings import Settings
 from tests.archive.test_html_browser import browser_path
 from tests.e2e.conftest import wait_archived
 from tests.e2e.test_archive import ARTICLE, discussion, post_sample
@@ -145,6 +147,10 @@ async def test_a_file_over_the_cap_is_named_as_not_kept(
     await post_sample(sandbox, sample_path=sample_path)
     with pytest.raises(CommandRejected):  # readers do not set the caps
         await sandbox.run("ben", "general", "/article settings file_cap_mib:1000")
+    with pytest.raises(CommandRejected, match="file_cap_mib: must be between 0 and 1024"):
+        await sandbox.run(
+            "ada", "general", "/article settings file_cap_mib:-1"
+        )  # as Discord's client refuses
     changed = await sandbox.run("ada", "general", "/article settings file_cap_mib:1")
     assert "**1 MiB** a file" in changed.text
     thread = sandbox.threads("general")[0]
@@ -196,3 +202,31 @@ async def test_a_slow_download_delays_no_other_message(
     await wait_archived(bot, picture)
     kept = await bot.store.files.of_messages([int(picture["id"])], Viewer.operator())
     assert kept[int(picture["id"])][0].data == PICTURE
+
+
+async def test_the_backfill_keeps_files_said_while_the_bot_was_away(
+    sandbox: Sandbox, seed: Seed, settings: Settings, sample_path: Path
+) -> None:
+    """A picture posted while the bot is down, its link expired by the time the bot is back: the
+    backfill reads the thread's history, which Discord gives with fresh links, and keeps it; a
+    second backfill fetches nothing again."""
+    async with running_bot(settings) as bot:
+        await post_sample(sandbox, sample_path=sample_path)
+        thread = sandbox.threads("general")[0]
+    away = sandbox.send("ben", thread, "posted while the bot was away", files=[("away.png", PICTURE)])
+    sandbox.world.cdn.advance(LIFETIME * 2)
+    assert (await fetch(away["attachments"][0]["url"]))[0] == 404
+    async with running_bot(settings) as bot:
+        await discussion(bot).wait_backfilled()
+        kept = await bot.store.files.of_messages([int(away["id"])], Viewer.operator())
+        assert [f.data for f in kept[int(away["id"])]] == [PICTURE]
+        downloads: list[str] = []
+
+        async def count(phase: str, route: str) -> None:
+            if route.startswith("GET /attachments/"):
+                downloads.append(route)
+
+        sandbox.faults.hook = count
+        assert (await discussion(bot).backfill()).added == 0
+        sandbox.faults.hook = None
+        assert downloads == []  # the archive has it: not fetched again
