@@ -13,6 +13,7 @@ from discord.ext import commands
 
 from bot.discord.client import ReadalongBot, defer_reply
 from bot.discord.interactions import Page, article_autocomplete, page_of, send_paged
+from bot.discord.names import guild_names, names_for
 from bot.discord.visibility import viewer_for
 from bot.discordfmt import archive as archive_fmt
 from bot.discordfmt.limits import CHOICE_NAME_LIMIT, CHOICES_LIMIT
@@ -101,7 +102,10 @@ class Archive(commands.Cog):
         async def page(now: discord.Interaction[ReadalongBot], index: int) -> Page:
             viewer = await self._viewer(now)
             messages = await archive_service.transcript(self.bot.store, viewer, thread_id)
-            return page_of(transcript_pages(thread_id, messages), index)
+            known = await names_for(now.guild, viewer, (m.content for m in messages))
+            names = await archive_service.names_in(self.bot.store, viewer, messages, known=known)
+            own = frozenset(i for i in (self.bot.application_id, self.bot.user and self.bot.user.id) if i)
+            return page_of(transcript_pages(thread_id, messages, names, own), index)
 
         await send_paged(interaction, page, ephemeral=True)
 
@@ -159,8 +163,7 @@ class Archive(commands.Cog):
         await defer_reply(interaction, ephemeral=True)  # a big discussion takes a while to render
         viewer = await self._viewer(interaction)
         guild = interaction.guild
-        names = {c.id: c.name for c in guild.channels if viewer.sees(guild.id, c.id)} if guild else {}
-        names.update({t.id: t.name for t in guild.threads if viewer.sees(guild.id, t.id)} if guild else {})
+        known = guild_names(guild, viewer)  # the archive names those the cache does not hold
         exported = await export_service.export_article(
             self.bot.store,
             viewer,
@@ -168,7 +171,8 @@ class Archive(commands.Cog):
             chosen,
             exported_at=discord.utils.utcnow().isoformat(),
             guild_name=guild.name if guild else "",
-            channel_names=names,
+            channel_names=known.channels,
+            known=known,
         )
         stored = exported.article
         filename, data = exported.attachment()
@@ -180,7 +184,7 @@ class Archive(commands.Cog):
                 archive_fmt.export_too_large(len(data), limit, stored, guild.id if guild else 0, chosen)
             )
         await interaction.followup.send(
-            archive_fmt.exported_message(stored, len(exported.messages)),
+            archive_fmt.exported_message(stored, exported.summary),
             file=discord.File(io.BytesIO(data), filename=filename),
             ephemeral=True,
         )

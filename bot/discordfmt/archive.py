@@ -62,9 +62,10 @@ def search_pages(query: str, hits: list[ArchiveHit], guild_id: int) -> list[str]
     return [f"{header}\n\n{page}" for page in paginate(lines, limit=LISTING_PAGE_LIMIT)]
 
 
-def exported_message(article: Article, messages: int) -> str:
-    """The reply to ``/archive export``: which article and how many messages the file holds."""
-    return f"**{escape_markdown(article.display_title)}**: {count(messages, 'message')}."
+def exported_message(article: Article, summary: str) -> str:
+    """The reply to ``/archive export``: which article, and what the file holds (its
+    ``summary``, counted as the file shows it)."""
+    return f"**{escape_markdown(article.display_title)}**: {summary}."
 
 
 def export_too_large(size: int, limit: int, article: Article, guild_id: int, format: str) -> str:

@@ -85,6 +85,17 @@ def thread_label(article: Article, item: ItemRow, *, titled: bool) -> str:
     return article.display_title
 
 
+def posted_thread_name(article: Article, item: ItemRow) -> str:
+    """The name a posting's item gave the thread or forum post it opened on Discord: a section's
+    label, the comments thread's name, the article's title (a forum's first post); the same
+    :class:`Outgoing` ``thread_name`` that :func:`render` gives it."""
+    if item.kind == "section" and item.section is not None:
+        return section_label(article, next(s for s in article.sections if s.index == item.section))
+    if item.kind == "comments":
+        return comments_thread_name(article)
+    return clip(article.display_title, THREAD_NAME_LIMIT)
+
+
 def comments_thread_name(article: Article) -> str:
     """The original comments' thread name, clipped to Discord's 100-character thread name limit."""
     return clip(f"Comments: {article.display_title}", THREAD_NAME_LIMIT)

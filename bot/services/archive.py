@@ -16,6 +16,7 @@ from bot.domain.posting import Posting
 from bot.domain.viewer import Viewer
 from bot.errors import NotFoundError, ReadalongError
 from bot.search.query import match_expression
+from bot.shown import Names, mentioned
 from bot.store import Store
 
 
@@ -37,6 +38,21 @@ async def visible_postings(store: Store, viewer: Viewer, article: str | None) ->
     if not postings:
         raise ReadalongError(f"`{article}` has no discussion in a channel you can see.")
     return key, postings
+
+
+async def names_in(
+    store: Store, viewer: Viewer, messages: list[StoredMessage], *, known: Names | None = None
+) -> Names:
+    """The names of the members, roles and channels these messages mention: ``known`` first (what
+    Discord knows now, when asked on Discord), then the name each mentioned member last wrote
+    under in what the viewer may see; a mention of anyone else shows as ``@unknown-user``."""
+    known = known or Names()
+    users: set[int] = set()
+    for message in messages:
+        users |= mentioned(message.content)[0]
+    wanted = users - set(known.users)
+    archived = await store.messages.author_names(wanted, viewer) if wanted else {}
+    return known.over(Names(users=archived))
 
 
 async def discussion(store: Store, viewer: Viewer, postings: list[Posting]) -> list[StoredMessage]:

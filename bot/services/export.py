@@ -8,23 +8,32 @@ The formats themselves are :mod:`bot.archive.export`'s, one module each."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from bot.archive.export.common import ExportContext, reader_messages
+from bot.archive.export.common import (
+    ExportContext,
+    PostedThread,
+    files_summary,
+    page_summary,
+    reader_messages,
+)
 from bot.archive.export.dce import DCE_EXTRAS, to_dce
 from bot.archive.export.html import html_index, to_html
 from bot.archive.export.markdown import to_markdown
-from bot.archive.export.media import KeptFiles, bundle_dce, zip_bundle
+from bot.archive.export.media import bundle_dce, zip_bundle
 from bot.discordfmt.links import jump_url
+from bot.discordfmt.posting import posted_thread_name
 from bot.domain.answer import AskedQuestion
 from bot.domain.article import Article
 from bot.domain.message import StoredMessage
 from bot.domain.viewer import Viewer
 from bot.errors import ReadalongError
 from bot.services import articles as articles_service
-from bot.services.archive import discussion, visible_postings
+from bot.services.archive import discussion, names_in, visible_postings
+from bot.shown import Names
 from bot.store import Store
 
 ExportFormat = Literal["markdown", "html", "json"]
@@ -57,6 +66,10 @@ class Export:
     article: Article
     messages: tuple[StoredMessage, ...]
     """The discussion exported (the bot's and the original comments' posts included)."""
+    summary: str = ""
+    """What the files hold, counted as they show it (``6 messages from readers, 27 original
+    comments``; for JSON ``33 messages in 5 files``): the reply to ``/archive export`` and the
+    index of ``readalong export --all`` say this, so no count disagrees with the export."""
     media: dict[str, bytes] = field(default_factory=dict, repr=False)
     """Readers' kept attachments beside the files (JSON: DCE's ``…_Files/`` folders), path → bytes;
     HTML embeds them in its page instead."""
@@ -89,23 +102,51 @@ async def export_context(
     guild_id: int | None = None,
     guild_name: str = "",
     channel_names: Mapping[int, str] | None = None,
+    known: Names | None = None,
 ) -> ExportContext:
-    """What an export says about Discord beside the messages: the server and the names of the
-    channels and threads (known on Discord only), which threads are private, and where each
-    section was posted (the newest posting the viewer can see)."""
+    """What an export says about Discord beside the messages: the server, the names of the
+    channels (known on Discord only) and of the threads and forum posts the postings opened
+    (what the store knows of each: a section's, the comments', a forum's first post), which
+    threads are private, where each section was posted (the newest posting the viewer can see),
+    and the names of whom and what the messages mention (``known``: Discord's, first)."""
     guilds = {viewer.guild_id} if viewer.guild_id is not None else set()
     guilds |= {m.guild_id for m in messages if m.guild_id is not None and viewer.everything}
+    article = await store.articles.get(article_id)
     private: set[int] = set()
     links: dict[int, str] = {}
+    threads: dict[int, PostedThread] = {}
+    forums: set[int] = set()
     for guild in sorted(guilds):
         private.update(t.id for t in await store.guilds.threads(guild) if t.private)
         for posting in await store.postings.for_guild(guild, article_id):
             if not viewer.sees(posting.guild_id, posting.channel_id):
                 continue
+            forum = posting.channel_kind == "forum"
+            if forum:
+                forums.add(posting.channel_id)
+            for item in await store.postings.items(posting.id):
+                if item.thread_id is not None and item.thread_id != posting.channel_id:
+                    threads[item.thread_id] = PostedThread(
+                        posted_thread_name(article, item), posting.channel_id, item.kind, item.section, forum
+                    )
             for section, (container, message) in (await store.postings.section_links(posting.id)).items():
                 if viewer.sees(posting.guild_id, container):
                     links.setdefault(section, jump_url(posting.guild_id, container, message))
-    return ExportContext(guild_id, guild_name, dict(channel_names or {}), frozenset(private), links)
+    thread_names = {thread_id: posted.name for thread_id, posted in threads.items()}
+    # Discord's names first (a thread renamed there is shown as it is called now), then the store's.
+    names = await names_in(
+        store, viewer, messages, known=(known or Names()).over(Names(channels=thread_names))
+    )
+    return ExportContext(
+        guild_id,
+        guild_name,
+        dict(channel_names or {}),
+        frozenset(private),
+        links,
+        threads,
+        frozenset(forums),
+        Names(channels=dict(channel_names or {})).over(names),
+    )
 
 
 async def questions_asked(store: Store, viewer: Viewer, article_id: str) -> list[AskedQuestion]:
@@ -124,21 +165,24 @@ def render(
     context: ExportContext,
     exported_at: str,
     asks: Sequence[AskedQuestion] = (),
-    files: KeptFiles | None = None,
 ) -> Export:
     """The article with the discussion and the questions asked given, in one of the export formats;
-    ``files``, the readers' kept attachments, bundled in (HTML, JSON)."""
-    kept = files or {}
+    the readers' kept attachments (``context.files``) bundled in: HTML embeds them, JSON lays
+    them out as DCE's media folders."""
     if format == "json":
-        dce = to_dce(article, messages, context, exported_at=exported_at, asks=asks)
-        dce, media = bundle_dce(dce, kept, extras=DCE_EXTRAS)
-        return Export(dce, f"{article.slug}-dce", article, tuple(messages), media)
+        files = to_dce(article, messages, context, exported_at=exported_at, asks=asks)
+        summary = files_summary(len(messages), len(files) - 1)
+        files, media = bundle_dce(files, context.files, extras=DCE_EXTRAS)
+        return Export(files, f"{article.slug}-dce", article, tuple(messages), summary, media)
     text = (
-        to_markdown(article, messages, asks)
+        to_markdown(article, messages, asks, context=context)
         if format == "markdown"
-        else to_html(article, messages, asks, section_links=context.section_links, files=kept)
+        else to_html(article, messages, asks, context=context)
     )
-    return Export({f"{article.slug}.{SUFFIXES[format]}": text}, article.slug, article, tuple(messages))
+    summary = page_summary(len(reader_messages(messages)), len(article.comments), len(asks))
+    return Export(
+        {f"{article.slug}.{SUFFIXES[format]}": text}, article.slug, article, tuple(messages), summary
+    )
 
 
 async def export_article(
@@ -150,10 +194,12 @@ async def export_article(
     exported_at: str,
     guild_name: str = "",
     channel_names: Mapping[int, str] | None = None,
+    known: Names | None = None,
 ) -> Export:
     """The article ``article`` (as the viewer names it) with what of its discussion and of the
     questions asked about it the viewer may export, in ``format``. ``guild_name`` and
-    ``channel_names`` are what Discord knows (the names a member sees; none on the command line).
+    ``channel_names`` are what Discord knows (the names a member sees; none on the command line),
+    ``known`` the names of members, roles and channels Discord knows, for mentions.
     Rendering thousands of messages' Markdown takes a while: it runs off the event loop."""
     stored, messages = await exportable(store, viewer, article)
     asks = await questions_asked(store, viewer, stored.id)
@@ -165,12 +211,13 @@ async def export_article(
         guild_id=viewer.guild_id,
         guild_name=guild_name,
         channel_names=channel_names,
+        known=known,
     )
-    # The kept files of the messages the viewer may export (read through the same viewer).
-    with_files = [m.id for m in messages if m.attachments and m.deleted_at is None]
-    files = await store.files.of_messages(with_files, viewer) if format != "markdown" else {}
+    if format != "markdown":  # the kept files of the messages exported, read through the same viewer
+        with_files = [m.id for m in messages if m.attachments and m.deleted_at is None]
+        context = dataclasses.replace(context, files=await store.files.of_messages(with_files, viewer))
     return await asyncio.to_thread(
-        render, stored, messages, format, context=context, exported_at=exported_at, asks=asks, files=files
+        render, stored, messages, format, context=context, exported_at=exported_at, asks=asks
     )
 
 
@@ -186,5 +233,5 @@ async def export_all(store: Store, *, exported_at: str) -> dict[str, str]:
         exported = await export_article(store, Viewer.operator(), reference, "html", exported_at=exported_at)
         name = f"{reference.replace('/', '_')}.html"
         ((_, pages[name]),) = exported.files.items()
-        entries.append((name, exported.article, len(reader_messages(exported.messages))))
+        entries.append((name, exported.article, exported.summary))
     return {"index.html": html_index(entries, exported_at=exported_at), **pages}

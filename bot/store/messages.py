@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from bot.domain.answer import QUOTED_DELETED
@@ -111,6 +112,25 @@ class MessageQueries:
         """The message ``message_id`` if ``viewer`` may see it, else None (as if it did not exist)."""
         found = await self._select("messages.id = ?", (message_id,), viewer)
         return found[0] if found else None
+
+    async def author_names(self, author_ids: Iterable[int], viewer: Viewer) -> dict[int, str]:
+        """The name each of these members last wrote under, in messages ``viewer`` may see: what
+        the archive knows of the people a message mentions (webhooks' names left out: a comment
+        persona is no member)."""
+        wanted = sorted(set(author_ids))
+        if not wanted:
+            return {}
+        visible, scope = visible_to(viewer, self._store.dialect)
+        names: dict[int, str] = {}
+        async with self._store.db.execute(
+            "SELECT author_id, author_name FROM messages WHERE webhook_id IS NULL AND author_id IN"
+            f" (SELECT w.value FROM {self._store.dialect.ids_from_json('?', 'w')}) AND {visible}"
+            " ORDER BY id",
+            (json.dumps(wanted), *scope),
+        ) as cursor:
+            async for row in cursor:
+                names[row["author_id"]] = row["author_name"]
+        return names
 
     async def _select(
         self, condition: str, parameters: tuple[object, ...], viewer: Viewer
