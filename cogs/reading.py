@@ -294,17 +294,28 @@ class Reading(commands.Cog):
     @article.command(name="settings")
     @app_commands.describe(
         purge_deleted="When a member deletes a message, also forget its words in the archive "
-        "(default: keep them, marked deleted)"
+        "(default: keep them, marked deleted)",
+        file_cap_mib="Largest reader's file the archive keeps, in MiB (default 8; 0 keeps none)",
+        server_cap_mib="Most this server's archive keeps in files, in MiB (default 500; 0 keeps none)",
     )
     @app_commands.checks.has_permissions(manage_guild=True)
     async def settings(
-        self, interaction: discord.Interaction[ReadalongBot], purge_deleted: bool | None = None
+        self,
+        interaction: discord.Interaction[ReadalongBot],
+        purge_deleted: bool | None = None,
+        file_cap_mib: app_commands.Range[int, 0, 1024] | None = None,
+        server_cap_mib: app_commands.Range[int, 0, 1_000_000] | None = None,
     ) -> None:
         """This server's archive settings: show them, or change one."""
-        setting = await settings_service.purge_deleted(self.bot.store, _guild_id(interaction), purge_deleted)
+        guild_id = _guild_id(interaction)
+        setting = await settings_service.purge_deleted(self.bot.store, guild_id, purge_deleted)
+        files = await settings_service.file_caps(
+            self.bot.store, guild_id, file_mib=file_cap_mib, server_mib=server_cap_mib
+        )
         message = articles_fmt.purge_setting_message(
             setting.purge_deleted, changed=setting.changed, purged_now=setting.purged_now
         )
+        message += "\n" + articles_fmt.file_caps_message(files.caps, changed=files.changed, used=files.used)
         await interaction.response.send_message(message, ephemeral=True)
 
     @article.command(name="list")

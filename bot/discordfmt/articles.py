@@ -10,6 +10,7 @@ from bot.discordfmt.links import jump_url
 from bot.discordfmt.markdown import escape_markdown, timestamp
 from bot.discordfmt.words import count
 from bot.domain.article import Article
+from bot.domain.files import MIB, FileCaps
 from bot.domain.posting import ArticleListing, Posting, PostingStatus
 
 
@@ -152,6 +153,19 @@ def purge_setting_message(purge_deleted: bool, *, changed: bool, purged_now: int
         "From now on, deleted messages are kept in the archive, marked deleted "
         "(words already forgotten stay forgotten)."
     )
+
+
+def file_caps_message(caps: FileCaps, *, changed: bool, used: int) -> str:
+    """The kept-attachments part of ``/article settings``: the caps, what the server keeps now."""
+    kept = f"{used / MIB:,.1f} MiB kept now"
+    if caps.file_mib == 0 or caps.server_mib == 0:
+        state = f"Readers' files: **not kept** ({kept}). Keep them with `file_cap_mib:` and `server_cap_mib:` above 0."
+    else:
+        state = (
+            f"Readers' files: **kept** up to **{caps.file_mib} MiB** a file and **{caps.server_mib:,} MiB** "
+            f"for this server ({kept}); larger ones are noted as not kept."
+        )
+    return ("Changed. " if changed else "") + state
 
 
 def delete_prompt(

@@ -65,7 +65,9 @@ def transcript_lines(
         else:
             escape = (lambda text: text) if is_own(message, own) else neutralise
             body = shown(message.content, names, escape=escape) if message.content else "*(no text)*"
-            body += "".join(f"\n📎 {neutralise(name)}" for name, _url, _size in message.attachments)
+            for index, (name, _url, _size) in enumerate(message.attachments):
+                note = message.not_kept(index)
+                body += f"\n📎 {neutralise(name)}" + (f" *(file not kept: {note})*" if note else "")
         blocks.append(f"{head}\n{body}")
     return blocks
 

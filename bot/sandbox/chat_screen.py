@@ -127,7 +127,7 @@ class ChatScreen:
         """Saves a file the bot sent into :attr:`files_dir`; says where, or why not."""
         if self.files_dir is None:
             return ""
-        path = str(attachment["url"]).removeprefix(self.sandbox.world.base_url)
+        path = str(attachment["url"]).removeprefix(self.sandbox.world.base_url).split("?", 1)[0]
         data = self.sandbox.world.files.get(path)
         if data is None:
             return " (its content is gone)"

@@ -8,8 +8,9 @@ The formats themselves are :mod:`bot.archive.export`'s, one module each."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.archive.export.common import (
@@ -19,9 +20,10 @@ from bot.archive.export.common import (
     page_summary,
     reader_messages,
 )
-from bot.archive.export.dce import to_dce, zip_files
+from bot.archive.export.dce import DCE_EXTRAS, to_dce
 from bot.archive.export.html import html_index, to_html
 from bot.archive.export.markdown import to_markdown
+from bot.archive.export.media import bundle_dce, zip_bundle
 from bot.discordfmt.links import jump_url
 from bot.discordfmt.posting import posted_thread_name
 from bot.domain.answer import AskedQuestion
@@ -69,13 +71,16 @@ class Export:
     """What the files hold, counted as they show it (``6 messages from readers, 27 original
     comments``; for JSON ``33 messages in 5 files``): the reply to ``/archive export`` and the
     index of ``readalong export --all`` say this, so no count disagrees with the export."""
+    media: dict[str, bytes] = field(default_factory=dict, repr=False)
+    """Readers' kept attachments beside the files (JSON: DCE's ``…_Files/`` folders), path → bytes;
+    HTML embeds them in its page instead."""
 
     def attachment(self) -> tuple[str, bytes]:
-        """The export as one file to send: the file itself, or the files in a zip."""
-        if len(self.files) == 1:
+        """The export as one file to send: the file itself, or the files (and media) in a zip."""
+        if len(self.files) == 1 and not self.media:
             ((name, text),) = self.files.items()
             return name, text.encode("utf-8")
-        return f"{self.folder}.zip", zip_files(self.files, folder=self.folder)
+        return f"{self.folder}.zip", zip_bundle(self.files, self.media, folder=self.folder)
 
 
 async def exportable(
@@ -229,11 +234,14 @@ def render(
     exported_at: str,
     asks: Sequence[AskedQuestion] = (),
 ) -> Export:
-    """The article with the discussion and the questions asked given, in one of the export formats."""
+    """The article with the discussion and the questions asked given, in one of the export formats;
+    the readers' kept attachments (``context.files``) bundled in: HTML embeds them, JSON lays
+    them out as DCE's media folders."""
     if format == "json":
         files = to_dce(article, messages, context, exported_at=exported_at, asks=asks)
         summary = files_summary(len(messages), len(files) - 1)
-        return Export(files, f"{article.slug}-dce", article, tuple(messages), summary)
+        files, media = bundle_dce(files, context.files, extras=DCE_EXTRAS)
+        return Export(files, f"{article.slug}-dce", article, tuple(messages), summary, media)
     text = (
         to_markdown(article, messages, asks, context=context)
         if format == "markdown"
@@ -282,6 +290,9 @@ async def export_article(
         known=known,
         posting_ids=posting_ids,
     )
+    if format != "markdown":  # the kept files of the messages exported, read through the same viewer
+        with_files = [m.id for m in messages if m.attachments and m.deleted_at is None]
+        context = dataclasses.replace(context, files=await store.files.of_messages(with_files, viewer))
     return await asyncio.to_thread(
         render, stored, messages, format, context=context, exported_at=exported_at, asks=asks
     )

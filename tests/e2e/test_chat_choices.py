@@ -59,7 +59,7 @@ async def test_a_file_is_attached_with_plus_and_a_missing_one_sends_nothing(
     assert message["content"] == "Where it happened"
     (attachment,) = message["attachments"]
     assert attachment["filename"] == "map.png"
-    assert sandbox.world.files[attachment["url"].removeprefix(sandbox.world.base_url)] == plain.read_bytes()
+    assert sandbox.world.file_at(attachment["url"]) == plain.read_bytes()
 
     alone = await typist.type(f"+{plain}")
     assert "sent with map.png" in alone and sandbox.messages(channel)[-1]["content"] == ""

@@ -27,7 +27,7 @@ async def _export(sandbox: Sandbox, format: str) -> tuple[str, bytes]:
     )
     (message,) = result.messages
     (attachment,) = message["attachments"]
-    return message["content"], sandbox.world.files[attachment["url"].removeprefix(sandbox.world.base_url)]
+    return message["content"], sandbox.world.file_at(attachment["url"])
 
 
 async def test_every_export_says_where_with_two_postings(

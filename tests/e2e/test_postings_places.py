@@ -263,7 +263,7 @@ async def exported_channels(sandbox: Sandbox, result: CommandResult) -> set[str]
     """The channels and threads a DiscordChatExporter export holds messages of."""
     assert not result.failed, result.text
     (attachment,) = result.messages[0]["attachments"]
-    export = read_dce(sandbox.world.files[attachment["url"].removeprefix(sandbox.world.base_url)])
+    export = read_dce(sandbox.world.file_at(attachment["url"]))
     return {str(channel["channel"]["id"]) for channel in export.channels if channel["messages"]}
 
 

@@ -205,8 +205,7 @@ async def test_a_second_server_never_sees_the_first_servers_discussion(
 
 async def _attachment(sandbox: Sandbox, message: dict[str, object]) -> str:
     (attachment,) = cast("list[dict[str, str]]", message["attachments"])
-    path = attachment["url"].removeprefix(sandbox.world.base_url)
-    return sandbox.world.files[path].decode("utf-8")
+    return sandbox.world.file_at(attachment["url"]).decode("utf-8")
 
 
 async def test_private_thread_archived_or_not_is_shown_to_its_members_only(

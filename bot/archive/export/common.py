@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from bot.archive.export.media import KeptFiles
 from bot.domain.answer import AskedQuestion
 from bot.domain.article import Article, Comment
 from bot.domain.message import StoredMessage
@@ -127,6 +128,9 @@ class ExportContext:
     """The postings' channels that are forums."""
     names: Names = NO_NAMES
     """Members', roles' and channels' names, for the mentions in what is exported."""
+    files: KeptFiles = field(default_factory=dict)
+    """Readers' kept attachments (bytes, or why not kept) by message id, bundled into the HTML
+    and JSON exports (:mod:`.media`)."""
 
     def channel_name(self, channel_id: int, *, thread: bool = False) -> str:
         """A channel's or ``thread``'s name: Discord's when known, else the name Readalong gave

@@ -23,6 +23,7 @@ from bot.archive.export.common import (
     posted_in,
     utc_time,
 )
+from bot.archive.export.media import html_files
 from bot.discordfmt.links import jump_url
 from bot.discordfmt.posting import section_label
 from bot.domain.answer import AskedQuestion
@@ -46,7 +47,7 @@ section.part{margin:2rem 0;border-top:1px solid #ddd}:target{scroll-margin-top:.
 .msg:target{background:#fff7d6}.msg .replies{margin-left:1.2rem}
 .who{font-weight:600}.when,.jump{color:#777;font-size:13px;margin-left:.4rem}
 .original{border-left-color:#e2c48a}blockquote{margin:.4rem 0;padding-left:.8rem;border-left:3px solid #ccc;color:#555}
-.deleted{color:#999;font-style:italic}p{margin:.4rem 0}img,video{max-width:100%;height:auto}
+.deleted,.not-kept{color:#999;font-style:italic}figure.file{margin:.4rem 0}p{margin:.4rem 0}img,video{max-width:100%;height:auto}
 pre{overflow-x:auto;white-space:pre-wrap}code{font-size:.9em;background:#f1f1f1;padding:0 .2em}
 ul.articles{padding-left:1.2rem}ul.articles li{margin:.4rem 0}
 @media (max-width:40rem){body{margin:1rem auto;font-size:16px;padding:0 .7rem}h1{font-size:1.5rem}
@@ -109,10 +110,16 @@ def _html_nodes(nodes: list[Node], context: ExportContext) -> str:
             if m.deleted_at
             else markdown_html(context.text(m.content))
         )
-        body += "".join(
-            f'<p><a href="{html.escape(url, quote=True)}">{html.escape(name)}</a></p>'
-            for name, url, _ in m.attachments
-            if safe_link(url)
+        held = context.files.get(m.id) if m.deleted_at is None else None
+        # Kept files are in the page itself; Discord's own links expire (issue 22).
+        body += (
+            html_files(held)
+            if held
+            else "".join(
+                f'<p><a href="{html.escape(url, quote=True)}">{html.escape(name)}</a></p>'
+                for name, url, _ in m.attachments
+                if safe_link(url)
+            )
         )
         edited = " · edited" if m.edited_at else ""
         replies = f'<div class="replies">{_html_nodes(node.replies, context)}</div>' if node.replies else ""

@@ -115,6 +115,7 @@ def _content(message: StoredMessage, context: ExportContext) -> str:
     if message.deleted_at:
         return "*(message deleted)*"
     text = context.text(message.content)
-    for name, url, _size in message.attachments:
-        text += f"\n[{name}]({url})"
+    for index, (name, url, _size) in enumerate(message.attachments):
+        note = message.not_kept(index)
+        text += f"\n[{name}]({url})" + (f" *(file not kept: {note})*" if note else "")
     return text or "*(no text)*"

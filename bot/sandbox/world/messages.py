@@ -191,8 +191,8 @@ class Messages(WorldCore):
                     "id": attachment_id,
                     "filename": name,
                     "size": len(data),
-                    "url": self.base_url + path,
-                    "proxy_url": self.base_url + path,
+                    "url": self.cdn.sign(self.base_url, path),
+                    "proxy_url": self.cdn.sign(self.base_url, path),
                 }
                 # Discord leaves out what is unknown rather than sending null.
                 | ({} if content_type is None else {"content_type": content_type})
