@@ -10,6 +10,7 @@ indexed when it was imported), and the log is the one write.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Callable
@@ -108,8 +109,12 @@ class Asker:
         urls: dict[int, str] = {}
         if question.channel_id is not None:
             assert question.viewer.guild_id is not None
-            posted = None if question.ahead else await posted_sections(self.store, posting_id)
-            urls = await section_urls(self.store, question.viewer.guild_id, posting_id)
+            # Two reads at once, not one after the other: under a burst of questions each
+            # awaited read waits its turn through a busy event loop.
+            posted, urls = await asyncio.gather(
+                posted_sections(self.store, None if question.ahead else posting_id),
+                section_urls(self.store, question.viewer.guild_id, posting_id),
+            )
         answer = await answer_question(
             self.store,
             article,
