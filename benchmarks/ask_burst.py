@@ -153,7 +153,11 @@ async def main() -> None:
             finally:
                 await process.stop()
                 await process.close()
-            errors = (Path(folder) / "bot.log").read_text().count("failed (error id")
+            log_text = (Path(folder) / "bot.log").read_text()
+            errors = log_text.count("failed (error id")
+            if errors:  # what went wrong, for whoever runs this
+                first = log_text.index("failed (error id")
+                print(log_text[first - 200 : first + 3000], file=sys.stderr)
 
     # Answered: the member sees the bot's one public answer to their question (the heading and
     # what follows); one message each, none posted twice.
