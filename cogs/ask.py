@@ -12,6 +12,7 @@ from discord.ext import commands
 
 from bot.discord.client import ReadalongBot, defer_reply
 from bot.discord.cooldowns import AnsweredCooldowns
+from bot.discord.followups import send_follow_up
 from bot.discord.interactions import posting_autocomplete
 from bot.discord.visibility import answer_viewer
 from bot.discordfmt.answers import answer_text, heading
@@ -104,9 +105,8 @@ class Ask(commands.Cog):
                 ahead=ahead,
                 render=functools.partial(answer_text, head=head),
             )
-            sent = await interaction.followup.send(
-                head + asked.shown, allowed_mentions=_NO_MENTIONS, wait=True
-            )
+            # Past discord.py's own retries of a 429 too: the answer is worked out, never lost.
+            sent = await send_follow_up(interaction, head + asked.shown, allowed_mentions=_NO_MENTIONS)
             turn.answered = asked.answer.answered
         # Kept so that a quoted reader's deletion reaches this answer, after the token expired too;
         # after the turn, so the member's next question is not taken for one asked too soon.

@@ -149,10 +149,16 @@ async def ranked_quotes(
         return []
     by_id = {a.id: a for a in articles}
     scope = None if everywhere else list(by_id)
-    stems = await question_stems(store, scope, question)
-    hits = await store.search.search(scope, match, CANDIDATES)
+    # The reads at once, not one after the other: under a burst of questions each awaited read
+    # waits its turn through a busy event loop.
+    discussion = readers is not None and len(articles) == 1
+    stems, hits, discussed = await asyncio.gather(
+        question_stems(store, scope, question),
+        store.search.search(scope, match, CANDIDATES),
+        store.search.discussed(articles[0].id) if discussion else _false(),
+    )
     said: list[MessageHit] = []
-    if readers is not None and len(articles) == 1 and await store.search.discussed(articles[0].id):
+    if readers is not None and discussed:
         said = await store.search.search_messages(
             match, viewer=readers, article_id=articles[0].id, limit=READER_CANDIDATES, quotable=True
         )
@@ -162,6 +168,10 @@ async def ranked_quotes(
     # Scoring reads every hit's text, which may be a 1.5 MB comment: off the event loop, so other
     # members' commands are answered meanwhile.
     return await asyncio.to_thread(_rank, by_id, hits, (articles[0].id, said), stems, meaning)
+
+
+async def _false() -> bool:
+    return False
 
 
 async def question_stems(store: Store, article_ids: Sequence[str] | None, question: str) -> Stems:

@@ -10,21 +10,24 @@ indexed when it was imported), and the log is the one write.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.aio import GroupCommit
 from bot.answers.embeddings import Embedder
 from bot.answers.extractive import answer_question
 from bot.answers.llm import AnswerWriter
 from bot.domain.answer import Answer, Chosen, Rendering
 from bot.domain.article import Article
 from bot.domain.viewer import Viewer
-from bot.errors import ReadalongError, ReadOnlyDatabaseError
+from bot.errors import DatabaseError, ReadalongError, ReadOnlyDatabaseError
 from bot.services import articles as articles_service
 from bot.services import places
-from bot.store import Store, WriteRefusedError
+from bot.store import DatabaseBusyError, DatabaseCorruptError, Store, WriteRefusedError
+from bot.store.asks import NewAsk, PostedAsk
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +94,11 @@ class Asker:
         self.writer = writer
         self.embedder = embedder
         self._refused = False
+        # A burst of questions (a section just posted, everyone asking) is logged in a few
+        # transactions, not one each, queued one behind the other: each caller still waits
+        # for its own question to be committed before its answer is posted.
+        self._logs = GroupCommit(self._record_many, alone_may_pass=_not_the_database)
+        self._posted = GroupCommit(self._note_posted_many, alone_may_pass=_not_the_database)
 
     async def ask(self, question: Question, render: Render) -> Asked:
         """Answer ``question`` (during a posting, only sections already posted where it is asked
@@ -102,8 +110,13 @@ class Asker:
         urls: dict[int, str] = {}
         chosen = None
         if resolved is not None:
-            posted = None if question.ahead else await places.posted_sections(self.store, resolved.postings)
-            urls = await places.section_urls(self.store, question.viewer, resolved.postings)
+            # Two reads at once, not one after the other: under a burst of questions each
+            # awaited read waits its turn through a busy event loop.
+            sent, urls = await asyncio.gather(
+                places.posted_sections(self.store, resolved.postings),
+                places.section_urls(self.store, question.viewer, resolved.postings),
+            )
+            posted = None if question.ahead else sent
             if not resolved.settled:
                 chosen = Chosen(article.id, article.display_title, resolved.others, resolved.in_place)
         answer = await answer_question(
@@ -127,7 +140,7 @@ class Asker:
         or edited away (:func:`bot.services.recording.redact_answers`). Nothing to keep for an
         answer not logged (a read-only database)."""
         if asked.ask_id is not None:
-            await self.store.asks.note_posted(asked.ask_id, channel_id, message_id, head)
+            await self._posted.submit(PostedAsk(asked.ask_id, channel_id, message_id, head))
 
     async def in_article(self, channel_id: int) -> bool:
         """Whether a channel or thread belongs to a posted article: its thread (or forum post), or
@@ -152,23 +165,39 @@ class Asker:
         if self._refused and self.store.read_only:
             return None
         try:
-            return await self.store.asks.record(
-                article_id=answer.article_id,
-                question=question.text,
-                answered=answer.answered,
-                quotes=[q.to_json() for q in answer.quotes],
-                latency_ms=answer.latency_ms,
-                guild_id=question.viewer.guild_id,
-                user_id=question.viewer.user_id,
-                channel_id=question.channel_id,
-                public=question.channel_id is not None,
-                user_name=question.asker_name,
-                answer=shown,
-                message_id=question.message_id,
-                quoted_messages=[q.reader.message_id for q in answer.quotes if q.reader is not None],
-                rendering=Rendering.of(answer),
+            return await self._logs.submit(
+                NewAsk(
+                    article_id=answer.article_id,
+                    question=question.text,
+                    answered=answer.answered,
+                    quotes=[q.to_json() for q in answer.quotes],
+                    latency_ms=answer.latency_ms,
+                    guild_id=question.viewer.guild_id,
+                    user_id=question.viewer.user_id,
+                    channel_id=question.channel_id,
+                    public=question.channel_id is not None,
+                    user_name=question.asker_name,
+                    answer=shown,
+                    message_id=question.message_id,
+                    quoted_messages=tuple(q.reader.message_id for q in answer.quotes if q.reader is not None),
+                    rendering=Rendering.of(answer),
+                )
             )
         except (ReadOnlyDatabaseError, WriteRefusedError):
             self._refused = True
             log.warning("%s is read-only: questions are answered but not logged", self.store.shown)
             return None
+
+    async def _record_many(self, asks: list[NewAsk]) -> list[int]:
+        return await self.store.asks.record_many(asks)
+
+    async def _note_posted_many(self, posted: list[PostedAsk]) -> list[None]:
+        await self.store.asks.note_posted_many(posted)
+        return [None] * len(posted)
+
+
+def _not_the_database(error: Exception) -> bool:
+    """Whether a batch's failure may be one row's (tried alone, the others may pass), not the
+    database's (busy, full, read-only, damaged or unreachable: the same for every row)."""
+    return not isinstance(error, DatabaseError | DatabaseBusyError | DatabaseCorruptError)
+
