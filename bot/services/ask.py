@@ -200,4 +200,3 @@ def _not_the_database(error: Exception) -> bool:
     """Whether a batch's failure may be one row's (tried alone, the others may pass), not the
     database's (busy, full, read-only, damaged or unreachable: the same for every row)."""
     return not isinstance(error, DatabaseError | DatabaseBusyError | DatabaseCorruptError)
-
