@@ -6,6 +6,9 @@ unexpected exception (a locked database, a bug, a network error nobody foresaw) 
 traceback and a bounded pause, never the work itself: "the publisher stopped" is not a state the
 bot can be in while it runs.
 
+Also here, :class:`GroupCommit`: writes of one kind that arrive together (a burst of questions
+logged), committed in one transaction rather than queued one behind the other.
+
 Plain asyncio, no discord: it sits low in the layers (above the store, whose outage error it
 knows) so that the archive's recorder and backfill use it without belonging to the Discord layer.
 """
@@ -16,8 +19,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Generic, TypeVar
 
 from bot.store.errors import DatabaseUnavailableError
 
@@ -147,3 +150,71 @@ class TaskSet:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+R = TypeVar("R")
+
+
+class GroupCommit(Generic[T, R]):
+    """Writes of one kind that arrive together, committed together (a "group commit").
+
+    Each caller of :meth:`submit` waits for its own item to be committed, as with one transaction
+    each, but the items handed in while a commit is under way go in the next one, all at once:
+    under a burst (200 members asking at once, each answer logged) the database sees a few
+    transactions, not one per item queued behind each other, each statement a round trip through
+    a busy event loop. Nothing runs in the background: the first caller to find no commit under
+    way commits what is waiting, its own item included; the commit is shielded, so a caller
+    cancelled meanwhile does not take the others' items down with it.
+
+    ``write_many`` commits a list of items in one transaction and returns one result per item, in
+    order. If it raises for a batch, each item is tried alone (one bad row must not sink the
+    others) unless ``alone_may_pass(error)`` says the error is the database's, not the row's."""
+
+    def __init__(
+        self,
+        write_many: Callable[[list[T]], Awaitable[Sequence[R]]],
+        *,
+        alone_may_pass: Callable[[Exception], bool] = lambda error: True,
+    ) -> None:
+        self._write_many = write_many
+        self._alone_may_pass = alone_may_pass
+        self._waiting: list[tuple[T, asyncio.Future[R]]] = []
+        self._turn = asyncio.Lock()
+
+    async def submit(self, item: T) -> R:
+        """Commit ``item`` (with whatever else is waiting); its result, or the error that stopped it."""
+        done: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._waiting.append((item, done))
+        try:
+            async with self._turn:
+                if not done.done():  # no commit took it while this caller waited its turn
+                    batch, self._waiting = self._waiting, []
+                    await asyncio.shield(self._commit(batch))
+        except asyncio.CancelledError:
+            done.add_done_callback(_retrieved)  # its outcome is nobody's now; not logged as lost
+            raise
+        return await done
+
+    async def _commit(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
+        try:
+            results = await self._write_many([item for item, _ in batch])
+        except Exception as error:
+            if len(batch) == 1 or not self._alone_may_pass(error):
+                for _, done in batch:
+                    done.set_exception(error)
+                return
+            for item, done in batch:
+                try:
+                    (result,) = await self._write_many([item])
+                except Exception as alone:
+                    done.set_exception(alone)
+                else:
+                    done.set_result(result)
+            return
+        for (_, done), result in zip(batch, results, strict=True):
+            done.set_result(result)
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()

@@ -12,7 +12,15 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord.client import ReadalongBot, defer_reply
-from bot.discord.interactions import Page, article_autocomplete, page_of, send_paged
+from bot.discord.interactions import (
+    Page,
+    article_autocomplete,
+    page_of,
+    posting_autocomplete,
+    posting_option,
+    send_paged,
+)
+from bot.discord.names import guild_names, names_for
 from bot.discord.visibility import viewer_for
 from bot.discordfmt import archive as archive_fmt
 from bot.discordfmt.limits import CHOICE_NAME_LIMIT, CHOICES_LIMIT
@@ -48,23 +56,32 @@ class Archive(commands.Cog):
         return await viewer_for(self.bot, self.bot.store, interaction.user)
 
     @archive.command(name="threads")
-    @app_commands.describe(article="The article (default: the latest posted in this server)")
-    @app_commands.autocomplete(article=article_autocomplete)
+    @app_commands.describe(
+        article="The article (default: the one posted where you use this, else the latest posted here)",
+        posting="Only this posting of it (one channel or forum)",
+    )
+    @app_commands.autocomplete(article=posting_autocomplete, posting=posting_autocomplete)
     async def threads(
-        self, interaction: discord.Interaction[ReadalongBot], article: str | None = None
+        self,
+        interaction: discord.Interaction[ReadalongBot],
+        article: str | None = None,
+        posting: str | None = None,
     ) -> None:
-        """An article's threads: messages, participants, last activity, archived or not."""
+        """An article's threads by posting: messages, participants, last activity, archived or not."""
         await defer_reply(interaction, ephemeral=True)  # the viewer may take a lookup per private thread
-
-        chosen = article  # the latest posted, once found, stays the one this reply is about
+        posting_id = posting_option(posting)
 
         async def page(now: discord.Interaction[ReadalongBot], index: int) -> Page:
-            nonlocal chosen
-            stored, rows = await archive_service.threads(self.bot.store, await self._viewer(now), chosen)
-            chosen = stored.id
+            listing = await archive_service.threads(
+                self.bot.store,
+                await self._viewer(now),
+                article,
+                channel_id=now.channel_id,
+                posting_id=posting_id,
+            )
             guild = now.guild
             active = {t.id for t in guild.threads if not t.archived} if guild else set()
-            return page_of(archive_fmt.threads_pages(stored, rows, active), index)
+            return page_of(archive_fmt.threads_pages(listing, active, guild.id if guild else 0), index)
 
         await send_paged(interaction, page, ephemeral=True)
 
@@ -101,7 +118,10 @@ class Archive(commands.Cog):
         async def page(now: discord.Interaction[ReadalongBot], index: int) -> Page:
             viewer = await self._viewer(now)
             messages = await archive_service.transcript(self.bot.store, viewer, thread_id)
-            return page_of(transcript_pages(thread_id, messages), index)
+            known = await names_for(now.guild, viewer, (m.content for m in messages))
+            names = await archive_service.names_in(self.bot.store, viewer, messages, known=known)
+            own = frozenset(i for i in (self.bot.application_id, self.bot.user and self.bot.user.id) if i)
+            return page_of(transcript_pages(thread_id, messages, names, own), index)
 
         await send_paged(interaction, page, ephemeral=True)
 
@@ -143,32 +163,46 @@ class Archive(commands.Cog):
 
     @archive.command(name="export")
     @app_commands.describe(
-        article="The article to export",
+        article="The article (default: the one posted where you use this)",
         format="markdown (or md), html (one page) or json (DiscordChatExporter's files, zipped)",
+        posting="Which posting of it (default: the one where you use this, else every one)",
+        every_posting="All the postings of the article you can see, not only this one (default: no)",
     )
-    @app_commands.autocomplete(article=article_autocomplete)
+    @app_commands.autocomplete(article=posting_autocomplete, posting=posting_autocomplete)
     @app_commands.choices(format=[app_commands.Choice(name=n, value=n) for n in export_service.FORMAT_NAMES])
     async def export(
         self,
         interaction: discord.Interaction[ReadalongBot],
-        article: str,
+        article: str | None = None,
         format: str = "markdown",
+        posting: str | None = None,
+        every_posting: bool = False,
     ) -> None:
-        """The article with its whole discussion, as a file."""
+        """An article with its discussion, as a file: the posting where you use it, or all of them."""
         chosen = export_service.export_format(format)
+        posting_id = posting_option(posting)
         await defer_reply(interaction, ephemeral=True)  # a big discussion takes a while to render
         viewer = await self._viewer(interaction)
+        picked = await export_service.selection(
+            self.bot.store,
+            viewer,
+            interaction.channel_id,
+            article,
+            posting_id=posting_id,
+            every_posting=every_posting,
+        )
         guild = interaction.guild
-        names = {c.id: c.name for c in guild.channels if viewer.sees(guild.id, c.id)} if guild else {}
-        names.update({t.id: t.name for t in guild.threads if viewer.sees(guild.id, t.id)} if guild else {})
+        known = guild_names(guild, viewer)  # the archive names those the cache does not hold
         exported = await export_service.export_article(
             self.bot.store,
             viewer,
-            article,
+            picked.article,
             chosen,
             exported_at=discord.utils.utcnow().isoformat(),
             guild_name=guild.name if guild else "",
-            channel_names=names,
+            channel_names=known.channels,
+            known=known,
+            posting_ids=picked.posting_ids,
         )
         stored = exported.article
         filename, data = exported.attachment()
@@ -180,7 +214,7 @@ class Archive(commands.Cog):
                 archive_fmt.export_too_large(len(data), limit, stored, guild.id if guild else 0, chosen)
             )
         await interaction.followup.send(
-            archive_fmt.exported_message(stored, len(exported.messages)),
+            archive_fmt.exported_message(stored, exported.summary),
             file=discord.File(io.BytesIO(data), filename=filename),
             ephemeral=True,
         )

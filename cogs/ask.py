@@ -12,7 +12,8 @@ from discord.ext import commands
 
 from bot.discord.client import ReadalongBot, defer_reply
 from bot.discord.cooldowns import AnsweredCooldowns
-from bot.discord.interactions import article_autocomplete
+from bot.discord.followups import send_follow_up
+from bot.discord.interactions import posting_autocomplete
 from bot.discord.visibility import answer_viewer
 from bot.discordfmt.answers import answer_text, heading
 from bot.errors import ReadalongError
@@ -69,10 +70,10 @@ class Ask(commands.Cog):
     @app_commands.command(name="ask")
     @app_commands.describe(
         question="Your question about the article (up to 300 characters)",
-        article="Which article (default: the one whose thread you are in, else the latest posted here)",
+        article="Which article or posting (default: the one posted where you ask, else the latest posted here)",
         ahead="Also quote sections not posted here yet (default: only those already posted, no spoilers)",
     )
-    @app_commands.autocomplete(article=article_autocomplete)
+    @app_commands.autocomplete(article=posting_autocomplete)
     @app_commands.guild_only()
     async def ask(
         self,
@@ -104,9 +105,8 @@ class Ask(commands.Cog):
                 ahead=ahead,
                 render=functools.partial(answer_text, head=head),
             )
-            sent = await interaction.followup.send(
-                head + asked.shown, allowed_mentions=_NO_MENTIONS, wait=True
-            )
+            # Past discord.py's own retries of a 429 too: the answer is worked out, never lost.
+            sent = await send_follow_up(interaction, head + asked.shown, allowed_mentions=_NO_MENTIONS)
             turn.answered = asked.answer.answered
         # Kept so that a quoted reader's deletion reaches this answer, after the token expired too;
         # after the turn, so the member's next question is not taken for one asked too soon.

@@ -3,8 +3,10 @@ forum posts, replies in the article's channel), live and, after downtime, by bac
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
+import aiohttp
 import discord
 from discord.ext import commands
 
@@ -14,6 +16,7 @@ from bot.archive.sync import SyncCounts
 from bot.discord.client import ReadalongBot
 from bot.domain.message import StoredMessage
 from bot.domain.posting import Placement
+from bot.services.keeping import FileKeeper, FileUnavailable, Offered
 from bot.services.recording import Discussions, redact_answers
 from bot.store import DatabaseUnavailableError
 
@@ -63,6 +66,24 @@ def stored_message(
     )
 
 
+def offered_files(message: discord.Message) -> list[Offered]:
+    """A reader's attachments as :class:`FileKeeper` takes them: name, size, type, and how to
+    read the bytes (from Discord's CDN, through discord.py, while the link is valid)."""
+
+    def reader(attachment: discord.Attachment) -> Offered:
+        async def read() -> bytes:
+            try:
+                return await attachment.read()
+            except discord.HTTPException as error:
+                raise FileUnavailable(f"Discord did not serve it ({error.status})") from None
+            except (TimeoutError, aiohttp.ClientError, OSError) as error:
+                raise FileUnavailable(f"could not fetch it ({type(error).__name__})") from None
+
+        return Offered(attachment.filename, attachment.size, attachment.content_type, read)
+
+    return [reader(a) for a in message.attachments]
+
+
 def _embed_text(embed: discord.Embed) -> str:
     parts = [embed.title or "", embed.description or ""]
     parts += [f"{field.name}: {field.value}" for field in embed.fields]
@@ -83,6 +104,7 @@ class Discussion(commands.Cog):
         )
         self.recorder = BatchRecorder(bot.store, on_overflow=self.request_backfill)
         self.discussions = Discussions(bot.store)
+        self.keeper = FileKeeper(bot.store)
         self._stop_listening = bot.article_events.on_deleted(self.discussions.forget)
 
     async def cog_unload(self) -> None:
@@ -95,12 +117,21 @@ class Discussion(commands.Cog):
     def _bot_id(self) -> int | None:
         return self.bot.user.id if self.bot.user is not None else None
 
-    async def _archived(self, message: discord.Message, placement: Placement) -> StoredMessage:
-        """The message as archived; an original comment under its commenter's own name."""
+    async def _archived(
+        self, message: discord.Message, placement: Placement, *, keep_files: bool = True
+    ) -> StoredMessage:
+        """The message as archived; an original comment under its commenter's own name; a
+        reader's attachments with their bytes (within the server's caps), which outlive Discord's
+        expiring links."""
         original = None
         if message.webhook_id is not None:
             original = await self.discussions.commenter(placement, message.author.name)
-        return stored_message(message, placement, self._bot_id(), author_name=original)
+        archived = stored_message(message, placement, self._bot_id(), author_name=original)
+        if keep_files and message.attachments and not message.author.bot:
+            guild_id = message.guild.id if message.guild else None
+            files = await self.keeper.keep(guild_id, offered_files(message))
+            archived = dataclasses.replace(archived, files=files)
+        return archived
 
     async def placement_of(self, message: discord.Message) -> Placement | None:
         """Where in an article a message belongs, or None if it is not part of a discussion."""
@@ -224,11 +255,13 @@ class Discussion(commands.Cog):
             return None  # a forum has no messages of its own, only posts (threads)
         rows = []
         start = discord.Object(after) if after else None
+        # Files are fetched for messages the archive lacks only: a backfill reads whole threads.
+        known = await self.bot.store.messages.ids_in_channel(channel_id)
         try:
             async for message in channel.history(limit=None, after=start, oldest_first=True):
                 placement = await self.placement_of(message)
                 if placement is not None:
-                    rows.append(await self._archived(message, placement))
+                    rows.append(await self._archived(message, placement, keep_files=message.id not in known))
         except (discord.NotFound, discord.Forbidden) as error:
             log.warning("backfill skips channel %d: %s", channel_id, error)  # retrying cannot help
             return None

@@ -14,7 +14,7 @@ from discord.ext import commands
 from bot.articles.parse import MAX_ARTICLE_BYTES
 from bot.discord.client import ReadalongBot
 from bot.discord.confirm import Confirm
-from bot.discord.interactions import article_autocomplete
+from bot.discord.interactions import article_autocomplete, posting_autocomplete, posting_option
 from bot.discord.posting.checks import post_target
 from bot.discordfmt import articles as articles_fmt
 from bot.discordfmt.limits import CHOICES_LIMIT
@@ -87,7 +87,10 @@ class Reading(commands.Cog):
             parsed = await parse_upload(await file.read(), file.filename, target)
         imported = await import_article(self.bot.store, parsed, guild_id=_guild_id(interaction))
         await interaction.followup.send(
-            articles_fmt.imported_message(imported.article, created=imported.created), ephemeral=True
+            articles_fmt.imported_message(
+                imported.article, created=imported.created, channel=_postable_channel(interaction)
+            ),
+            ephemeral=True,
         )
 
     @article.command(name="post")
@@ -145,14 +148,27 @@ class Reading(commands.Cog):
         ][:CHOICES_LIMIT]
 
     @article.command(name="status")
-    @app_commands.describe(article="The article whose postings to show (default: the latest posting here)")
-    @app_commands.autocomplete(article=article_autocomplete)
+    @app_commands.describe(
+        article="The article whose postings to show (default: the one posted where you use this, else the latest)",
+        posting="Only this posting of it (one channel or forum)",
+    )
+    @app_commands.autocomplete(article=posting_autocomplete, posting=posting_autocomplete)
     @app_commands.checks.has_permissions(manage_guild=True)
     async def status(
-        self, interaction: discord.Interaction[ReadalongBot], article: str | None = None
+        self,
+        interaction: discord.Interaction[ReadalongBot],
+        article: str | None = None,
+        posting: str | None = None,
     ) -> None:
         """Sections posted and pending, the next one due, with links."""
-        stored, statuses = await posting_service.status(self.bot.store, _guild_id(interaction), article)
+        posting_id = posting_option(posting)
+        stored, statuses = await posting_service.status(
+            self.bot.store,
+            _guild_id(interaction),
+            article if posting_id is None else f"{article or ''}#{posting_id}",
+            channel_id=interaction.channel_id,
+            channel_name=_postable_channel(interaction),
+        )
         trouble = {
             s.posting.id: found
             for s in statuses
@@ -163,36 +179,46 @@ class Reading(commands.Cog):
         )
 
     @article.command(name="pause")
-    @app_commands.describe(article="The article to pause (default: the latest posting in this server)")
-    @app_commands.autocomplete(article=article_autocomplete)
+    @app_commands.describe(
+        article="The posting to pause (default: the one where you use this, else the latest)"
+    )
+    @app_commands.autocomplete(article=posting_autocomplete)
     @app_commands.checks.has_permissions(manage_guild=True)
     async def pause(self, interaction: discord.Interaction[ReadalongBot], article: str | None = None) -> None:
         """Stop posting further sections until resumed."""
         posting = await posting_service.pause(
-            self.bot.store, _guild_id(interaction), article, events=self.bot.posting_events
+            self.bot.store,
+            _guild_id(interaction),
+            article,
+            events=self.bot.posting_events,
+            channel_id=interaction.channel_id,
         )
         await interaction.response.send_message(articles_fmt.paused_message(posting), ephemeral=True)
 
     @article.command(name="resume")
     @app_commands.describe(
-        article="The article to resume (default: the latest paused posting in this server)"
+        article="The posting to resume (default: the paused one where you use this, else the latest)"
     )
-    @app_commands.autocomplete(article=article_autocomplete)
+    @app_commands.autocomplete(article=posting_autocomplete)
     @app_commands.checks.has_permissions(manage_guild=True)
     async def resume(
         self, interaction: discord.Interaction[ReadalongBot], article: str | None = None
     ) -> None:
         """Resume a paused posting at its pace: the next section one interval from now."""
         posting = await posting_service.resume(
-            self.bot.store, _guild_id(interaction), article, events=self.bot.posting_events
+            self.bot.store,
+            _guild_id(interaction),
+            article,
+            events=self.bot.posting_events,
+            channel_id=interaction.channel_id,
         )
         await interaction.response.send_message(articles_fmt.resumed_message(posting), ephemeral=True)
 
     @article.command(name="cancel")
     @app_commands.describe(
-        article="The article whose posting to stop (default: the latest active or paused posting here)"
+        article="The posting to stop (default: the one going where you use this, else the latest)"
     )
-    @app_commands.autocomplete(article=article_autocomplete)
+    @app_commands.autocomplete(article=posting_autocomplete)
     @app_commands.checks.has_permissions(manage_guild=True)
     async def cancel(
         self, interaction: discord.Interaction[ReadalongBot], article: str | None = None
@@ -201,7 +227,12 @@ class Reading(commands.Cog):
         # A section being sent right now is finished and recorded, not cut off: the service
         # waits for that within 2 s (Discord wants a first response within 3 s).
         cancelled = await posting_service.cancel(
-            self.bot.store, _guild_id(interaction), article, events=self.bot.posting_events, within=2.0
+            self.bot.store,
+            _guild_id(interaction),
+            article,
+            events=self.bot.posting_events,
+            within=2.0,
+            channel_id=interaction.channel_id,
         )
         await interaction.response.send_message(
             articles_fmt.cancelled_message(cancelled.posting, in_flight=cancelled.in_flight), ephemeral=True
@@ -263,17 +294,28 @@ class Reading(commands.Cog):
     @article.command(name="settings")
     @app_commands.describe(
         purge_deleted="When a member deletes a message, also forget its words in the archive "
-        "(default: keep them, marked deleted)"
+        "(default: keep them, marked deleted)",
+        file_cap_mib="Largest reader's file the archive keeps, in MiB (default 8; 0 keeps none)",
+        server_cap_mib="Most this server's archive keeps in files, in MiB (default 500; 0 keeps none)",
     )
     @app_commands.checks.has_permissions(manage_guild=True)
     async def settings(
-        self, interaction: discord.Interaction[ReadalongBot], purge_deleted: bool | None = None
+        self,
+        interaction: discord.Interaction[ReadalongBot],
+        purge_deleted: bool | None = None,
+        file_cap_mib: app_commands.Range[int, 0, 1024] | None = None,
+        server_cap_mib: app_commands.Range[int, 0, 1_000_000] | None = None,
     ) -> None:
         """This server's archive settings: show them, or change one."""
-        setting = await settings_service.purge_deleted(self.bot.store, _guild_id(interaction), purge_deleted)
+        guild_id = _guild_id(interaction)
+        setting = await settings_service.purge_deleted(self.bot.store, guild_id, purge_deleted)
+        files = await settings_service.file_caps(
+            self.bot.store, guild_id, file_mib=file_cap_mib, server_mib=server_cap_mib
+        )
         message = articles_fmt.purge_setting_message(
             setting.purge_deleted, changed=setting.changed, purged_now=setting.purged_now
         )
+        message += "\n" + articles_fmt.file_caps_message(files.caps, changed=files.changed, used=files.used)
         await interaction.response.send_message(message, ephemeral=True)
 
     @article.command(name="list")
@@ -303,6 +345,18 @@ class Reading(commands.Cog):
         await interaction.response.send_message(
             articles_fmt.listing_message(listings, reasons=False), ephemeral=True
         )
+
+
+def _postable_channel(interaction: discord.Interaction[ReadalongBot]) -> str:
+    """The channel an article can be posted in, named as ``/article post channel:`` takes it:
+    the one the command was used in (a thread's parent), else the server's first text channel."""
+    channel = interaction.channel
+    if isinstance(channel, discord.Thread):
+        channel = channel.parent
+    if isinstance(channel, discord.TextChannel | discord.ForumChannel):
+        return channel.name
+    guild = interaction.guild
+    return guild.text_channels[0].name if guild is not None and guild.text_channels else "general"
 
 
 def _guild_id(interaction: discord.Interaction[ReadalongBot]) -> int:

@@ -149,11 +149,17 @@ async def ranked_quotes(
         return []
     by_id = {a.id: a for a in articles}
     scope = None if everywhere else list(by_id)
+    # The reads at once, not one after the other: under a burst of questions each awaited read
+    # waits its turn through a busy event loop.
     terms = query_terms(question)
-    passages, frequencies, hits = await store.search.candidates(scope, terms, match, CANDIDATES)
+    discussion = readers is not None and len(articles) == 1
+    (passages, frequencies, hits), discussed = await asyncio.gather(
+        store.search.candidates(scope, terms, match, CANDIDATES),
+        store.search.discussed(articles[0].id) if discussion else _false(),
+    )
     stems = weighed_stems(question, terms, passages, frequencies)
     said: list[MessageHit] = []
-    if readers is not None and len(articles) == 1 and await store.search.discussed(articles[0].id):
+    if readers is not None and discussed:
         said = await store.search.search_messages(
             match, viewer=readers, article_id=articles[0].id, limit=READER_CANDIDATES, quotable=True
         )
@@ -163,6 +169,10 @@ async def ranked_quotes(
     # Scoring reads every hit's text, which may be a 1.5 MB comment: off the event loop, so other
     # members' commands are answered meanwhile.
     return await asyncio.to_thread(_rank, by_id, hits, (articles[0].id, said), stems, meaning)
+
+
+async def _false() -> bool:
+    return False
 
 
 async def question_stems(store: Store, article_ids: Sequence[str] | None, question: str) -> Stems:

@@ -8,6 +8,7 @@ import asyncio
 import datetime as dt
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from bot.discordfmt.links import jump_url
@@ -134,7 +135,7 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
             _write_whole(args.output, data)
             print(f"Wrote {args.output} ({len(exported.files)} files, {len(data):,} bytes).")
         else:
-            _write_folder(args.output, exported.files)
+            _write_folder(args.output, {**exported.files, **exported.media})
         return 0
     (text,) = exported.files.values()
     if args.output is None:
@@ -193,7 +194,7 @@ def _check_folder(folder: Path) -> None:
         raise ReadalongError(f"{folder}: cannot write in {where} (permission denied)")
 
 
-def _write_folder(folder: Path, files: dict[str, str]) -> None:
+def _write_folder(folder: Path, files: Mapping[str, str | bytes]) -> None:
     """Every file written into ``folder`` (made if missing) or none: each is written whole beside
     its place first, and only when all are written are they renamed into place, so a failure part
     way (a full disk, a folder in the way) leaves the folder as it was, with no new index linking
@@ -210,8 +211,9 @@ def _write_folder(folder: Path, files: dict[str, str]) -> None:
     current = folder
     try:
         for name, text in files.items():
-            data = text.encode("utf-8")
+            data = text.encode("utf-8") if isinstance(text, str) else text
             output = current = folder / name
+            output.parent.mkdir(parents=True, exist_ok=True)  # DCE's media folders
             temporary = output.with_name(f".{output.name}.{os.getpid()}.tmp")
             written.append((temporary, output))
             temporary.write_bytes(data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import logging
 import sys
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 
 from bot.answers.embeddings import Embedder
 from bot.answers.llm import AnswerWriter
+from bot.discordfmt.answers import answer_text
 from bot.domain.answer import Answer, Quote
 from bot.domain.article import Article
 from bot.domain.viewer import Viewer
@@ -29,13 +31,29 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     ask.add_argument("article_id", metavar="ID")
     ask.add_argument("question", nargs="?", help="the question (default: one per line of standard input)")
     ask.add_argument("--top", type=int, default=3, metavar="K", help="at most K quotes (1-10, default 3)")
-    ask.add_argument("--json", action="store_true", help="one JSON object per question")
+    ask.add_argument(
+        "--format",
+        choices=FORMATS,
+        type=str.lower,
+        default=None,
+        help="plain (text for a terminal, the default), markdown (as /ask posts it on Discord) "
+        "or json (one object per question)",
+    )
+    ask.add_argument("--json", action="store_true", help="the same as --format json")
     ask.set_defaults(handler=_cmd_ask)
+
+
+FORMATS = ("plain", "markdown", "json")
+"""``readalong ask --format``: a terminal reads plain text; Discord's markup only when asked for."""
 
 
 def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if not 1 <= args.top <= 10:
         raise ReadalongError(f"--top {args.top}: must be between 1 and 10")
+    if args.json and args.format not in (None, "json"):
+        raise ReadalongError(f"--json and --format {args.format}: give one of them")
+    chosen = "json" if args.json else args.format or "plain"
+    render = markdown_text if chosen == "markdown" else plain_text
     question = None if args.question is None else safe_text(args.question)
     if question is not None and not question.strip():
         raise ReadalongError("the question is empty")
@@ -56,13 +74,13 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
                     continue
                 request = Question(text, Viewer.operator(), article=args.article_id, top_k=args.top)
                 try:
-                    asked = await asker.ask(request, plain_text)
+                    asked = await asker.ask(request, render)
                 except ReadalongError as error:
                     # One question refused; the rest of the batch is still answered.
                     print(f"readalong: error: {error}", file=sys.stderr, flush=True)
                     status = 2
                     continue
-                _print(asked, as_json=args.json, name=name)
+                _print(asked, as_json=chosen == "json", name=name)
         finally:
             if writer is not None:
                 await writer.close()
@@ -103,9 +121,21 @@ def _print(asked: Asked, *, as_json: bool, name: str) -> None:
         print(f"Q: {answer.question}\n{asked.shown}\n", flush=True)
 
 
+def markdown_text(answer: Answer, article: Article) -> str:
+    """An answer in Discord's Markdown, as ``/ask`` posts it (``--format markdown``): for pasting
+    where that markup is read, not for a terminal."""
+    return answer_text(answer, article)
+
+
 def plain_text(answer: Answer, article: Article) -> str:
     """An answer as the terminal shows it: each quote verbatim after ``> ``, with where it comes
-    from on the line below; no length limit and no markup (the article's words as stored)."""
+    from on the line below; no length limit and no markup (the article's words as stored). An
+    article the asker did not name is said first (:attr:`Answer.chosen`)."""
+    if answer.chosen is not None:
+        others = ", ".join(answer.chosen.others)
+        where = f"also posted there: {others}" if others else "none is posted where it was asked"
+        said = f"Answered from {answer.chosen.title} ({article.slug}); {where}."
+        return said + "\n\n" + plain_text(dataclasses.replace(answer, chosen=None), article)
     blocks: list[list[str]] = []
     about = answer.about
     if about is not None:

@@ -19,6 +19,7 @@ from discord.ext import commands
 import cogs
 from bot.answers.embeddings import Embedder
 from bot.answers.llm import AnswerWriter
+from bot.discord import heartbeat
 from bot.discord.health import HealthServer, Metrics
 from bot.discord.posting.worker import Publisher
 from bot.errors import ReadalongError
@@ -347,6 +348,7 @@ def create_bot(
     ``guild_ready_timeout`` is how long discord.py waits after the last GUILD_CREATE before
     ``on_ready``; the sandbox sends them all at once, so it passes a fraction of a second.
     """
+    heartbeat.install()  # heartbeat latency measured from the right heartbeat (issue 22, finding 7)
     return ReadalongBot(
         settings,
         store if store is not None else Store(settings.database),

@@ -9,6 +9,7 @@ unless the question was answered.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import AsyncIterator, Hashable
 from dataclasses import dataclass
 
@@ -29,14 +30,20 @@ class AnsweredCooldowns:
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self._buckets: dict[Hashable, app_commands.Cooldown] = {}
+        self._swept_at = 0.0
 
     def take(self, key: Hashable) -> app_commands.Cooldown | None:
         """Count a question: None if the asker may ask now, else their bucket (on cooldown, with
         :meth:`~app_commands.Cooldown.get_retry_after`)."""
         if self.seconds <= 0:
             return None
-        for stale in [k for k, b in self._buckets.items() if b.get_tokens() == b.rate]:
-            del self._buckets[stale]  # a fresh bucket holds nothing worth keeping
+        now = time.monotonic()
+        if now - self._swept_at >= self.seconds:
+            # A fresh bucket holds nothing worth keeping (a new one would say the same). Swept
+            # once a cooldown, not at every question: a burst of n questions would cost n².
+            self._swept_at = now
+            for stale in [k for k, b in self._buckets.items() if b.get_tokens() == b.rate]:
+                del self._buckets[stale]
         bucket = self._buckets.setdefault(key, app_commands.Cooldown(1, self.seconds))
         return bucket if bucket.update_rate_limit() is not None else None
 

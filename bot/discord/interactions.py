@@ -3,7 +3,9 @@ re-reads on every press."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -13,9 +15,14 @@ from discord import app_commands
 
 from bot.discord.client import ReadalongBot
 from bot.discord.views import OwnedView
+from bot.discord.visibility import viewer_for
 from bot.discordfmt.limits import CHOICE_NAME_LIMIT, CHOICES_LIMIT
+from bot.discordfmt.posting import clip, posting_label
 from bot.errors import DatabaseError, ReadalongError
+from bot.services import places
 from bot.store import DatabaseUnavailableError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,3 +155,58 @@ async def article_autocomplete(
         if len(choices) == CHOICES_LIMIT:
             break
     return choices
+
+
+AUTOCOMPLETE_BUDGET = 2.0
+"""Seconds an autocomplete may spend working out the viewer: it cannot be deferred, and Discord
+refuses an answer later than 3 s (10062), so past this the member gets no suggestions instead."""
+
+
+async def posting_autocomplete(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """Where a posting is meant: the postings the member can see in this server, as they see
+    them (``The Lessons of Zhanaozen — #general, done``), those of the channel or thread used in
+    first, then the articles listed here with no posting they can see; what they typed matched
+    against title, id and channel, at most 25. A posting's value is ``ID#POSTING``
+    (:func:`bot.services.places.split_reference`), an article's its id."""
+    client = interaction.client
+    member = interaction.user
+    guild = interaction.guild
+    if not isinstance(client, ReadalongBot) or guild is None or not isinstance(member, discord.Member):
+        return []
+    try:
+        viewer = await asyncio.wait_for(viewer_for(client, client.store, member), AUTOCOMPLETE_BUDGET)
+        found = await places.places(client.store, viewer)
+        here = {p.id for p in await places.postings_here(client.store, viewer, interaction.channel_id or 0)}
+        summaries = await client.store.articles.list(guild.id)
+    except DatabaseUnavailableError:
+        return []  # no choices while the database is away (the store logs the outage once)
+    except TimeoutError:
+        log.info("no posting suggestions: working out the viewer took over %.0f s", AUTOCOMPLETE_BUDGET)
+        return []
+    needle = current.lower().strip()
+    found.sort(key=lambda p: p.posting.id not in here)
+    options: list[tuple[str, str]] = []
+    for place in found:
+        channel = guild.get_channel(place.posting.channel_id)
+        label = posting_label(place, channel.name if channel is not None else str(place.posting.channel_id))
+        options.append((label, f"{place.posting.article_slug}#{place.posting.id}"))
+    posted = {p.posting.article_id for p in found}
+    options += [(f"{s.title or '(untitled)'} ({s.slug})", s.slug) for s in summaries if s.id not in posted]
+    return [
+        app_commands.Choice(name=clip(label, CHOICE_NAME_LIMIT), value=value)
+        for label, value in options
+        if needle in label.lower() or needle in value
+    ][:CHOICES_LIMIT]
+
+
+def posting_option(value: str | None) -> int | None:
+    """The posting a ``posting:`` option names (a suggestion's ``ID#POSTING``, or the number
+    alone); a one-line refusal for anything else."""
+    if value is None:
+        return None
+    _, posting_id = places.split_reference(value)
+    if posting_id is None:
+        raise ReadalongError(f"{value!r} is not a posting: pick one from the list.")
+    return posting_id

@@ -11,8 +11,9 @@ from collections.abc import Mapping
 
 from bot.discordfmt.limits import MESSAGE_LIMIT
 from bot.discordfmt.links import jump_url
-from bot.domain.answer import About, Answer, Quote, Rendering
-from bot.domain.article import Article
+from bot.discordfmt.markdown import escape_markdown
+from bot.domain.answer import About, Answer, Chosen, Quote, Rendering
+from bot.domain.article import Article, article_slug
 from bot.markup import defang, neutralise
 
 _MENTION = re.compile(r"@(everyone|here|[!&]?[0-9]{17,20})")
@@ -28,7 +29,33 @@ def answer_text(answer: Answer, article: Article, *, head: str = "") -> str:
     """``answer`` as Discord shows it, in what is left of one message after ``head``: a question
     about the article itself from its page, a model's prose with the quotes it rests on, or the
     quotes alone (or "not found" with the closest passage)."""
-    max_chars = MESSAGE_LIMIT - len(head)
+    note = "" if answer.chosen is None else chosen_note(answer.chosen) + "\n"
+    return note + _answer_body(answer, article, max_chars=MESSAGE_LIMIT - len(head) - len(note))
+
+
+def chosen_note(chosen: Chosen) -> str:
+    """The line saying which article an answer is from, when the asker did not name it and the
+    place did not settle it: the others posted there are named as choices."""
+    title = escape_markdown(chosen.title)
+    slug = article_slug(chosen.article_id)
+    if not chosen.in_place:
+        return (
+            f"-# Answered from **{title}** (`{slug}`), the latest article posted in this server"
+            " (none is posted here); name another with `article:`."
+        )
+    others = ", ".join(f"`{o}`" for o in chosen.others[:_OTHERS_SHOWN])
+    more = " …" if len(chosen.others) > _OTHERS_SHOWN else ""
+    return (
+        f"-# Answered from **{title}** (`{slug}`), the latest of {len(chosen.others) + 1} articles"
+        f" posted here; also here: {others}{more}. Name one with `article:`."
+    )
+
+
+_OTHERS_SHOWN = 5
+
+
+def _answer_body(answer: Answer, article: Article, *, max_chars: int) -> str:
+    """The answer itself, in ``max_chars``."""
     if answer.about is not None:
         return render_about(answer.about, max_chars=max_chars)
     if answer.written_by is not None:
@@ -47,7 +74,16 @@ def answer_text(answer: Answer, article: Article, *, head: str = "") -> str:
         section_urls=answer.section_urls,
         max_chars=max_chars,
         unposted_section=answer.unposted_section,
+        ask_ahead=ask_ahead(answer, article),
     )
+
+
+def ask_ahead(answer: Answer, article: Article) -> str | None:
+    """The command that asks the same question again reading ahead, as it runs (None where the
+    question cannot sit in a code span)."""
+    if "`" in answer.question or "\n" in answer.question:
+        return None
+    return f"/ask question:{answer.question} article:{article.slug} ahead:True"
 
 
 def render(
@@ -58,15 +94,17 @@ def render(
     section_urls: Mapping[int, str],
     max_chars: int = MESSAGE_LIMIT,
     unposted_section: int | None = None,
+    ask_ahead: str | None = None,
 ) -> str:
     """The answer as Discord shows it: block quotes, each labelled with where it comes from.
     ``unposted_section``: a section not posted yet here that answers (better); it is named,
-    never quoted."""
+    never quoted. ``ask_ahead``: the command that asks again reading ahead, shown as it runs."""
     if not answered and unposted_section is not None:
+        again = f"`{ask_ahead}`" if ask_ahead else "`/ask` with `ahead:True`"
         return _fit(
             [
                 f"**§{unposted_section} answers this; it has not been posted here yet.** "
-                "Ask again once it is, or use `/ask` with `ahead:True` to have it quoted now.",
+                f"Ask again once it is, or use {again} to have it quoted now.",
             ],
             max_chars,
         )
@@ -95,12 +133,13 @@ def redacted_text(article: Article | None, rendering: Rendering | None, *, note:
     if article is None or rendering is None or not rendering.quotes:
         return f"*{note}*"
     line = f"-# {note}"
-    body = render(
+    said = "" if rendering.chosen is None else chosen_note(rendering.chosen) + "\n"
+    body = said + render(
         article,
         list(rendering.quotes),
         answered=rendering.answered,
         section_urls=rendering.section_urls,
-        max_chars=max(0, MESSAGE_LIMIT - len(head) - len(line) - 2),
+        max_chars=max(0, MESSAGE_LIMIT - len(head) - len(said) - len(line) - 2),
         unposted_section=rendering.unposted_section,
     )
     return f"{body}\n\n{line}"

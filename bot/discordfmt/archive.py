@@ -6,12 +6,12 @@ import datetime as dt
 from collections.abc import Collection
 
 from bot.discordfmt.limits import LISTING_PAGE_LIMIT
-from bot.discordfmt.links import jump_url
+from bot.discordfmt.links import channel_url, jump_url
 from bot.discordfmt.markdown import escape_markdown, timestamp
 from bot.discordfmt.transcripts import paginate
 from bot.discordfmt.words import count
 from bot.domain.article import Article
-from bot.domain.message import ThreadRow
+from bot.domain.message import ThreadListing, ThreadRow
 from bot.domain.passage import ArchiveHit
 from bot.markup import neutralise
 
@@ -19,29 +19,52 @@ _PARTICIPANTS_SHOWN = 5
 _SNIPPET_CHARS = 180
 
 
-def threads_pages(article: Article, rows: list[ThreadRow], active: Collection[int]) -> list[str]:
-    """A block per thread: its label, readers' messages, who took part, when last, and whether
-    Discord has archived it (``active``: the ids of the threads that are not)."""
-    blocks = []
-    for row in rows:
-        state = "active" if row.thread_id in active else "archived"
-        summary = row.summary
-        label = escape_markdown(row.label)
-        if summary is None or summary.messages == 0:
-            blocks.append(f"<#{row.thread_id}> · {label}\n-# no replies yet · {state}")
-            continue
-        people = ", ".join(summary.participants[:_PARTICIPANTS_SHOWN])
-        if len(summary.participants) > _PARTICIPANTS_SHOWN:
-            people += " …"
-        last = summary.last_activity
-        when = timestamp(dt.datetime.fromisoformat(last), "R") if last else "never"
-        blocks.append(
-            f"<#{row.thread_id}> · {label}\n"
-            f"-# {count(summary.messages, 'message')} · {escape_markdown(people)} · last {when} · {state}"
-        )
-    header = f"**Threads of {escape_markdown(article.display_title)}**"
-    pages = paginate(blocks or ["*(no threads yet)*"], limit=LISTING_PAGE_LIMIT)
+def threads_pages(listing: ThreadListing, active: Collection[int], guild_id: int) -> list[str]:
+    """The article's threads grouped by posting: a heading per posting (its channel, how far
+    it went, ``here`` for the place the command was used in), then a block per thread: its
+    label as a link to it (shown once: a mention would show Discord's name for it beside it),
+    readers' messages, who took part, when last, and whether Discord has archived it
+    (``active``: the ids of the threads that are not)."""
+    header = f"**Threads of {escape_markdown(listing.title)}**"
+    if listing.others:
+        header += "\n-# Also posted here: " + ", ".join(f"`{o}`" for o in listing.others)
+        header += ". Name one with `article:`."
+    if listing.latest:
+        header += "\n-# The latest article posted in this server (none is posted here); name another with `article:`."
+    room = LISTING_PAGE_LIMIT - len(header) - 2
+    chunks = []
+    for group in listing.groups:
+        here = " · here" if group.here else ""
+        heading = f"__<#{group.place.posting.channel_id}> · {group.place.progress}{here}__"
+        blocks = [_thread_block(row, active, guild_id) for row in group.rows] or ["-# no threads yet"]
+        # Each page of a posting's threads carries its heading: a page never shows a thread
+        # without saying which posting (and channel) it is of.
+        chunks += [f"{heading}\n\n{page}" for page in paginate(blocks, limit=room - len(heading) - 2)]
+    pages = paginate(chunks or ["*(no threads yet)*"], limit=room)
     return [f"{header}\n\n{page}" for page in pages]
+
+
+def _thread_block(row: ThreadRow, active: Collection[int], guild_id: int) -> str:
+    """One thread: its label linking to it, then what was said there."""
+    state = "active" if row.thread_id in active else "archived"
+    summary = row.summary
+    label = f"[{_link_text(row.label)}]({channel_url(guild_id, row.thread_id)})"
+    if summary is None or summary.messages == 0:
+        return f"{label}\n-# no replies yet · {state}"
+    people = ", ".join(summary.participants[:_PARTICIPANTS_SHOWN])
+    if len(summary.participants) > _PARTICIPANTS_SHOWN:
+        people += " …"
+    last = summary.last_activity
+    when = timestamp(dt.datetime.fromisoformat(last), "R") if last else "never"
+    return (
+        f"{label}\n"
+        f"-# {count(summary.messages, 'message')} · {escape_markdown(people)} · last {when} · {state}"
+    )
+
+
+def _link_text(label: str) -> str:
+    """A label as a link's text: its markup escaped, and brackets that would end the link."""
+    return escape_markdown(label).replace("[", "\\[").replace("]", "\\]")
 
 
 def search_pages(query: str, hits: list[ArchiveHit], guild_id: int) -> list[str]:
@@ -62,9 +85,10 @@ def search_pages(query: str, hits: list[ArchiveHit], guild_id: int) -> list[str]
     return [f"{header}\n\n{page}" for page in paginate(lines, limit=LISTING_PAGE_LIMIT)]
 
 
-def exported_message(article: Article, messages: int) -> str:
-    """The reply to ``/archive export``: which article and how many messages the file holds."""
-    return f"**{escape_markdown(article.display_title)}**: {count(messages, 'message')}."
+def exported_message(article: Article, summary: str) -> str:
+    """The reply to ``/archive export``: which article, and what the file holds (its
+    ``summary``, counted as the file shows it)."""
+    return f"**{escape_markdown(article.display_title)}**: {summary}."
 
 
 def export_too_large(size: int, limit: int, article: Article, guild_id: int, format: str) -> str:

@@ -10,6 +10,7 @@ from bot.discordfmt.links import jump_url
 from bot.discordfmt.markdown import escape_markdown, timestamp
 from bot.discordfmt.words import count
 from bot.domain.article import Article
+from bot.domain.files import MIB, FileCaps
 from bot.domain.posting import ArticleListing, Posting, PostingStatus
 
 
@@ -22,19 +23,22 @@ def about_message(version: str, articles: int) -> str:
     )
 
 
-def imported_message(article: Article, *, created: bool = True) -> str:
+def imported_message(article: Article, *, created: bool = True, channel: str = "general") -> str:
     """``/article import``: what was stored, under which id, and how to post it; or that the
-    same article is already here (``created`` False), under which id."""
+    same article is already here (``created`` False), under which id. The command suggested
+    runs as written: ``channel`` (the channel it was imported in, where the admin is) fills its
+    required ``channel:``."""
     by = f" by {escape_markdown(article.author)}" if article.author else ""
+    post = f"`/article post article:{article.slug} channel:#{channel}`"
     if not created:
         return (
             f"**{escape_markdown(article.display_title)}**{by} is already here, as `{article.slug}` "
-            f"(the same text): nothing was imported. Post it with `/article post article:{article.slug}`."
+            f"(the same text): nothing was imported. Post it with {post}."
         )
     return (
         f"Imported **{escape_markdown(article.display_title)}**{by}: "
         f"{count(len(article.sections), 'section')}, {count(len(article.comments), 'comment')}. "
-        f"Id: `{article.slug}`. Post it with `/article post article:{article.slug}`."
+        f"Id: `{article.slug}`. Post it with {post}."
     )
 
 
@@ -55,7 +59,10 @@ def posting_message(article: Article, posting: Posting, channel_mention: str) ->
 
 def paused_message(posting: Posting) -> str:
     """The reply to ``/article pause``, naming the command that resumes it."""
-    return f"Paused `{posting.article_slug}` in <#{posting.channel_id}>. `/article resume` picks it up."
+    return (
+        f"Paused `{posting.article_slug}` in <#{posting.channel_id}>."
+        f" `/article resume article:{posting.article_slug}#{posting.id}` picks it up."
+    )
 
 
 def resumed_message(posting: Posting) -> str:
@@ -94,7 +101,10 @@ def _describe(status: PostingStatus, trouble: str | None) -> str:
         f"{len(status.posted)}/{status.total_sections}"
     ]
     if posting.state == "paused" and posting.paused_reason:
-        lines.append(f"⚠️ paused by me: {posting.paused_reason}. Fix it, then `/article resume`.")
+        lines.append(
+            f"⚠️ paused by me: {posting.paused_reason}. Fix it, then"
+            f" `/article resume article:{posting.article_slug}#{posting.id}`."
+        )
     if trouble and posting.state == "active":
         lines.append(f"⏳ {trouble}")
     if status.next_due is not None:
@@ -143,6 +153,19 @@ def purge_setting_message(purge_deleted: bool, *, changed: bool, purged_now: int
         "From now on, deleted messages are kept in the archive, marked deleted "
         "(words already forgotten stay forgotten)."
     )
+
+
+def file_caps_message(caps: FileCaps, *, changed: bool, used: int) -> str:
+    """The kept-attachments part of ``/article settings``: the caps, what the server keeps now."""
+    kept = f"{used / MIB:,.1f} MiB kept now"
+    if caps.file_mib == 0 or caps.server_mib == 0:
+        state = f"Readers' files: **not kept** ({kept}). Keep them with `file_cap_mib:` and `server_cap_mib:` above 0."
+    else:
+        state = (
+            f"Readers' files: **kept** up to **{caps.file_mib} MiB** a file and **{caps.server_mib:,} MiB** "
+            f"for this server ({kept}); larger ones are noted as not kept."
+        )
+    return ("Changed. " if changed else "") + state
 
 
 def delete_prompt(

@@ -18,7 +18,7 @@ from bot.discordfmt.limits import (
     WEBHOOK_NAME_LIMIT,
 )
 from bot.domain.article import Article, Comment, Section
-from bot.domain.posting import ItemRow, PlanItem
+from bot.domain.posting import ItemRow, PlanItem, PostingPlace
 from bot.markup import quote_paragraphs
 
 _COMMENT_BODY_LIMIT = 1800
@@ -83,6 +83,17 @@ def thread_label(article: Article, item: ItemRow, *, titled: bool) -> str:
     if item.kind == "comments":
         return f"Comments: {article.display_title}" if titled else "Comments"
     return article.display_title
+
+
+def posted_thread_name(article: Article, item: ItemRow) -> str:
+    """The name a posting's item gave the thread or forum post it opened on Discord: a section's
+    label, the comments thread's name, the article's title (a forum's first post); the same
+    :class:`Outgoing` ``thread_name`` that :func:`render` gives it."""
+    if item.kind == "section" and item.section is not None:
+        return section_label(article, next(s for s in article.sections if s.index == item.section))
+    if item.kind == "comments":
+        return comments_thread_name(article)
+    return clip(article.display_title, THREAD_NAME_LIMIT)
 
 
 def comments_thread_name(article: Article) -> str:
@@ -318,3 +329,9 @@ def pause_notice(slug: str, channel_id: int, started_by: int, reason: str, *, na
             f"`/article status article:{slug}` shows where and why; fix it, then run {resume}."
         )
     return text[:MESSAGE_LIMIT]
+
+
+def posting_label(place: PostingPlace, channel_name: str) -> str:
+    """A posting as members pick it: ``The Lessons of Zhanaozen — #general, done``,
+    ``… — #reading-room, cancelled at §2``."""
+    return f"{place.title} — #{channel_name}, {place.progress}"

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from bot.discordfmt.limits import PAGE_LIMIT
 from bot.domain.message import StoredMessage, ThreadSummary, as_shown
 from bot.markup import neutralise, short_time
+from bot.shown import NO_NAMES, Names, shown
 
 
 def summarise(messages: Iterable[StoredMessage]) -> list[ThreadSummary]:
@@ -31,9 +32,20 @@ def summarise(messages: Iterable[StoredMessage]) -> list[ThreadSummary]:
     return sorted(summaries, key=lambda s: (s.section is None, s.section or 0, s.channel_id))
 
 
-def transcript_lines(messages: list[StoredMessage]) -> list[str]:
+def is_own(message: StoredMessage, own: frozenset[int]) -> bool:
+    """Whether the bot wrote the message: its own (``own``: its user's and application's ids;
+    an ``/ask`` answer is its interaction's reply) or posted through a webhook (the original
+    comments, which the bot posts under each commenter's name)."""
+    return message.author_id in own or message.webhook_id is not None
+
+
+def transcript_lines(
+    messages: list[StoredMessage], names: Names = NO_NAMES, own: frozenset[int] = frozenset()
+) -> list[str]:
     """One block per message: author, time, reply context, edits marked, deletions shown (as
-    :func:`as_shown` reduces them: a reply to a deleted message quotes nothing of it)."""
+    :func:`as_shown` reduces them: a reply to a deleted message quotes nothing of it). Mentions,
+    custom emoji and times as Discord shows them (``names``; times in UTC); readers' words as
+    text, the bot's own messages (:func:`is_own`) in the Markdown it posted them in."""
     messages = [as_shown(m) for m in messages]
     by_id = {m.id: m for m in messages}
     blocks = []
@@ -45,15 +57,17 @@ def transcript_lines(messages: list[StoredMessage]) -> list[str]:
         if message.reply_to is not None:
             target = by_id.get(message.reply_to)
             if target is not None:
-                snippet = (
-                    "*(deleted)*" if target.deleted_at else neutralise(" ".join(target.content.split())[:60])
-                )
+                words = " ".join(shown(target.content, names).split())[:60]
+                snippet = "*(deleted)*" if target.deleted_at else neutralise(words)
                 head += f"\n-# ↪ replying to {neutralise(target.author_name)}: {snippet}"
         if message.deleted_at:
             body = "*(deleted)*"
         else:
-            body = neutralise(message.content) if message.content else "*(no text)*"
-            body += "".join(f"\n📎 {neutralise(name)}" for name, _url, _size in message.attachments)
+            escape = (lambda text: text) if is_own(message, own) else neutralise
+            body = shown(message.content, names, escape=escape) if message.content else "*(no text)*"
+            for index, (name, _url, _size) in enumerate(message.attachments):
+                note = message.not_kept(index)
+                body += f"\n📎 {neutralise(name)}" + (f" *(file not kept: {note})*" if note else "")
         blocks.append(f"{head}\n{body}")
     return blocks
 
@@ -75,6 +89,9 @@ def paginate(blocks: list[str], limit: int = PAGE_LIMIT) -> list[str]:
     return pages or ["*(nothing here yet)*"]
 
 
-def transcript_pages(thread_id: int, messages: list[StoredMessage]) -> list[str]:
+def transcript_pages(
+    thread_id: int, messages: list[StoredMessage], names: Names = NO_NAMES, own: frozenset[int] = frozenset()
+) -> list[str]:
     """``/archive show``: a thread's transcript, paged, each page headed with the thread."""
-    return [f"**Transcript of <#{thread_id}>**\n\n{page}" for page in paginate(transcript_lines(messages))]
+    lines = transcript_lines(messages, names, own)
+    return [f"**Transcript of <#{thread_id}>**\n\n{page}" for page in paginate(lines)]

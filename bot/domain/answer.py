@@ -156,6 +156,22 @@ _NOT_SAID = {
 
 
 @dataclass(frozen=True, slots=True)
+class Chosen:
+    """Which article a question was answered from when the asker did not name it and the place
+    did not settle it (a channel holding several articles' postings, or none): said in the
+    answer, never chosen silently."""
+
+    article_id: str
+    title: str
+    others: tuple[str, ...] = ()
+    """The ids (as members type them) of the other articles posted where it was asked, newest
+    first: the choices the answer offers."""
+    in_place: bool = True
+    """True: the latest article posted in the channel asked in; False: none is posted there, so
+    the latest posted in the server (that the asker can see)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     """A question's answer as data: the quotes it stands on, with their places; ``answered`` False
     means nothing in the article answers it. Each front end renders it its own way (Discord:
@@ -178,15 +194,21 @@ class Answer:
     """Set for a question about the article itself (who wrote it, when): answered from its page."""
     section_urls: Mapping[int, str] = field(default_factory=dict)
     """Where each posted section is on Discord, for the quotes' "jump to it" links (empty: none)."""
+    chosen: Chosen | None = None
+    """Set when the article was not named and the place did not settle it: the answer says
+    which article it answered from, and which others it could have."""
 
     def to_json(self) -> dict[str, object]:
         """The machine-readable answer without its rendering (``readalong ask --json`` adds that)."""
-        return {
+        found: dict[str, object] = {
             "question": self.question,
             "article": article_slug(self.article_id),
             "answered": self.answered,
             "quotes": [q.to_json() for q in self.quotes],
         }
+        if self.chosen is not None:
+            found["chosen"] = {"others": list(self.chosen.others), "in_place": self.chosen.in_place}
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +226,7 @@ class Rendering:
             dict(answer.section_urls),
             answer.unposted_section,
             written=answer.written_by is not None,
+            chosen=answer.chosen,
         )
 
     quotes: tuple[Quote, ...]
@@ -212,27 +235,42 @@ class Rendering:
     unposted_section: int | None = None
     written: bool = False
     """A model wrote prose from the quotes: dropped with any of them (it may repeat their words)."""
+    chosen: Chosen | None = None
+    """The article the answer said it answered from (the asker named none): said again."""
 
     def to_json(self) -> dict[str, object]:
         """As the log keeps it (JSON)."""
-        return {
+        kept: dict[str, object] = {
             "quotes": [q.to_record() for q in self.quotes],
             "answered": self.answered,
             "section_urls": {str(k): v for k, v in self.section_urls.items()},
             "unposted_section": self.unposted_section,
             "written": self.written,
         }
+        if self.chosen is not None:
+            chosen = self.chosen
+            kept["chosen"] = {
+                "article": chosen.article_id,
+                "title": chosen.title,
+                "others": list(chosen.others),
+                "in_place": chosen.in_place,
+            }
+        return kept
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Rendering:
         """The rendering :meth:`to_json` kept (an older row's ``max_chars`` is ignored: the room
         left for the answer follows from what the message shows before it)."""
+        chosen = data.get("chosen")  # rows written before issue 22 have none
         return cls(
             tuple(Quote.from_record(q) for q in data["quotes"]),
             bool(data["answered"]),
             {int(k): str(v) for k, v in data["section_urls"].items()},
             data["unposted_section"],
             bool(data["written"]),
+            None
+            if chosen is None
+            else Chosen(chosen["article"], chosen["title"], tuple(chosen["others"]), chosen["in_place"]),
         )
 
 

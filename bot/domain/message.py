@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from bot.domain.files import KeptFile
+from bot.domain.posting import PostingPlace
+
 
 @dataclass(frozen=True, slots=True)
 class StoredMessage:
@@ -33,6 +36,18 @@ class StoredMessage:
     """Addressed to the bot (it mentions it): a question, never quoted as an answer."""
     thread_private: bool = False
     """In a thread: whether the thread is private (kept per thread, in the threads table)."""
+    files: tuple[KeptFile, ...] = field(default=(), repr=False)
+    """The attachments' bytes (or why not kept) as fetched when recorded; written with the message
+    in its transaction. Reads of messages carry only the files *not* kept (no bytes, with why),
+    so every rendering can say so; the bytes are read apart (``store.files``), by the exports."""
+
+    def not_kept(self, index: int) -> str | None:
+        """Why the archive does not hold attachment ``index``: "over the 8 MiB cap"; None when it
+        does (or the message was archived before files were kept)."""
+        for file in self.files:
+            if file.index == index and file.data is None:
+                return file.note or "not fetched"
+        return None
 
 
 def as_shown(message: StoredMessage) -> StoredMessage:
@@ -43,7 +58,7 @@ def as_shown(message: StoredMessage) -> StoredMessage:
     where the server purges, the words are gone from the database too."""
     if message.deleted_at is None:
         return message
-    return replace(message, content="", attachments=(), embeds="", history=())
+    return replace(message, content="", attachments=(), embeds="", history=(), files=())
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,3 +82,27 @@ class ThreadRow:
     """The section's label, ``Comments``, or the article's title."""
     summary: ThreadSummary | None
     """None when no reader has written in it yet."""
+
+
+@dataclass(frozen=True, slots=True)
+class PostingThreads:
+    """One posting's threads, as ``/archive threads`` groups them: the posting as members see it
+    (its channel, how far it went), whether it is the one of the place the command was used in,
+    and its threads the viewer can see."""
+
+    place: PostingPlace
+    here: bool
+    rows: tuple[ThreadRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadListing:
+    """``/archive threads``: an article's postings the viewer can see, each with its threads;
+    ``others``: the other articles posted where it was used (the article was not named)."""
+
+    article_id: str
+    title: str
+    groups: tuple[PostingThreads, ...]
+    others: tuple[str, ...] = ()
+    latest: bool = False
+    """Nothing named, used outside every posting: the server's latest article was taken."""

@@ -105,3 +105,33 @@ class ArticleListing:
     sections: int
     comments: int
     postings: tuple[Posting, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PostingPlace:
+    """A posting as members see and pick it: the article's title, where it is, and how far it
+    went (``The Lessons of Zhanaozen — #general, done``; ``— #reading-room, cancelled at §2``)."""
+
+    posting: Posting
+    title: str
+    posted: tuple[int, ...]
+    """Its sections sent so far, in order."""
+    total: int
+    """How many sections the article has."""
+
+    @property
+    def progress(self) -> str:
+        """How far it went, in words: ``done``, ``cancelled at §2``, ``paused at §3``, ``posting, §1 of 6``."""
+        last = f"§{self.posted[-1]}" if self.posted else "the start"
+        posting = self.posting
+        if posting.cancelled_at is not None:
+            return (
+                f"cancelled at {last}"
+                if len(self.posted) < self.total
+                else "cancelled after the last section"
+            )
+        if posting.state == "done":
+            return "done"
+        if posting.state == "paused":
+            return f"paused at {last}"
+        return f"posting, §{len(self.posted)} of {self.total}" if self.posted else "posting, starting"

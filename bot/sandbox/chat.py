@@ -12,6 +12,8 @@ What a Discord member can do, each with a line (``?`` shows them all, :data:`HEL
 - ``/name option:value …`` runs a slash command; an empty last option (``/archive show thread:``)
   lists what the bot suggests for it, ``:2`` picks the second; ``#place`` in an option is the
   channel or thread, as Discord's client inserts it;
+- ``+PATH text`` sends a message with the file at PATH attached (``text`` optional), as a file
+  dropped on Discord's message box;
 - ``#name`` switches channel or thread (``#general › §1`` when two match), ``@name`` member;
 - ``# text`` is a comment; files the bot sends (exports) are saved to a folder, their path shown.
 
@@ -52,11 +54,25 @@ __all__ = [
     "Ambiguous",
     "Chat",
     "Choice",
+    "ScriptFailed",
     "Writer",
     "body_lines",
     "lines_from",
     "piped_lines",
 ]
+
+
+@dataclass(frozen=True)
+class ScriptFailed:
+    """The line of a script (or of lines piped in) the chat refused: its number from 1, as typed,
+    and why."""
+
+    number: int
+    line: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.number}: {self.line}: {self.reason}"
 
 
 @dataclass
@@ -79,6 +95,8 @@ class Chat(ChatCommands):
     """(channel id, message id) of message number N at index N - 1."""
     pending: list[Choice] = field(default_factory=list)
     """What ``:N`` picks from: the last list of choices shown."""
+    refusals: list[str] = field(default_factory=list)
+    """Every one-line refusal shown, in order: a script stops at its first."""
 
     def __post_init__(self) -> None:
         self.member_id = self.member_id or self.seed.admin_id
@@ -108,14 +126,22 @@ class Chat(ChatCommands):
             DIM,
         )
 
-    async def run(self, lines: AsyncIterator[str], *, echo: bool) -> None:
-        """Lines from a script or a pipe, each echoed after the prompt it was typed at."""
+    async def run(self, lines: AsyncIterator[str], *, echo: bool) -> ScriptFailed | None:
+        """Lines from a script or a pipe, each echoed after the prompt it was typed at. The first
+        line the chat refuses ends the run, and is returned with its number (a script that goes on
+        past an error acts on a state it was not written for, and its exit status said nothing)."""
         self.welcome()
+        number = 0
         async for line in lines:
+            number += 1
             stripped = line.strip()
             if echo and stripped and not (stripped == "#" or stripped.startswith("# ")):
                 self.say(f"{self.prompt()}{stripped}")
+            before = len(self.refusals)
             await self.handle(line)
+            if len(self.refusals) > before:
+                return ScriptFailed(number, stripped, self.refusals[before])
+        return None
 
     async def interact(self, history: Path | None = None) -> None:
         """A person at a terminal: prompt_toolkit edits the line (arrows, Ctrl-R, history kept

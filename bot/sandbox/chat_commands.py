@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.sandbox.chat_screen import BOLD, DIM, ChatScreen, button_labels
 from bot.sandbox.commands import (
@@ -28,7 +29,8 @@ Messages are numbered (3): >3 text replies · 3[Next] presses its button · ~3 t
 (^ instead of a number: the newest here by someone else, or your newest here).
 /command option:value … runs a slash command (/help lists them); end with an empty
 option (/archive show thread:) to see its choices, then :2 picks the second; #§1 names a thread there.
-#name switches channel or thread (#general › §1 when two match) · @name switches member · # text is a comment
++PATH text sends a message with that file attached (+photo.png Look at this) · # text is a comment
+#name switches channel or thread (#general › §1 when two match) · @name switches member
 · ? lists this, the channels and members · files the bot sends are saved, their path shown · Ctrl-D leaves."""
 
 _MENTION = re.compile(r"(?<![\w<@])@([\w.-]+)")
@@ -37,11 +39,17 @@ _EDIT = re.compile(r"~(\d+|\^)\s+(.+)", re.DOTALL)
 _DELETE = re.compile(r"-(\d+|\^)")
 _PRESS = re.compile(r"(\d*)\[([^\]]+)\]")
 _PICK = re.compile(r":(\d+)")
+_ATTACH = re.compile(r"\+(\S+)(?:\s+(.*))?", re.DOTALL)
+_EXTENSION = re.compile(r"\w\.[A-Za-z]\w*$")
 _QUALIFIED = re.compile(r"(.+?)\s*(?:›|>)\s*(.+)")
 
 
 class Ambiguous(KeyError):
-    """A name that fits several places: the chat asks which (a script gets one line)."""
+    """A name that fits several places: the chat asks which (a script gets one line).
+
+    ``then`` is what picking one does: by default the chat moves there (``#§1`` typed alone), but a
+    name given in a command's option sets it to run that command with the place picked, so ``:2``
+    completes what was asked instead of changing the channel under it."""
 
     def __init__(self, wanted: str, places: list[Payload], labels: list[str]) -> None:
         super().__init__(
@@ -50,6 +58,7 @@ class Ambiguous(KeyError):
         self.wanted = wanted
         self.places = places
         self.labels = labels
+        self.then: Callable[[Payload], Awaitable[None]] | None = None
 
 
 @dataclass
@@ -58,6 +67,21 @@ class Choice:
 
     label: str
     act: Callable[[], Awaitable[None]]
+
+
+def _names_a_file(word: str) -> bool:
+    """Whether ``+word`` attaches a file: a file is there, or ``word`` is written as a path (a
+    ``/`` or an extension), so a typo is refused rather than said; ``+1 agreed`` is a message."""
+    return "/" in word or bool(_EXTENSION.search(word)) or Path(word).expanduser().is_file()
+
+
+def _bound(action: Callable[[Payload], Awaitable[None]], place: Payload) -> Callable[[], Awaitable[None]]:
+    """``action`` with ``place`` given: a choice's act."""
+
+    async def act() -> None:
+        await action(place)
+
+    return act
 
 
 class ChatCommands(ChatScreen):
@@ -83,10 +107,11 @@ class ChatCommands(ChatScreen):
             if not self.interactive:
                 self.refuse(str(question.args[0]))
             else:
+                then = question.then
                 self.offer(
                     f"#{question.wanted} could be any of these:",
                     [
-                        Choice(label, self.mover(place))
+                        Choice(label, self.mover(place) if then is None else _bound(then, place))
                         for label, place in zip(question.labels, question.places, strict=True)
                     ],
                 )
@@ -124,8 +149,21 @@ class ChatCommands(ChatScreen):
             self.switch_channel(line[1:])
         elif line.startswith("@") and " " not in line:
             self.switch_member(line[1:])
+        elif (match := _ATTACH.fullmatch(line)) and _names_a_file(match[1]):
+            self.attach(match[1], match[2] or "")
         else:
             self.post(line)
+
+    def attach(self, path: str, text: str) -> None:
+        """A message with the file at ``path`` attached (as dropped on Discord's message box) and
+        ``text``, if any, as its words; a path that is no file is refused, nothing sent."""
+        file = Path(path).expanduser()
+        if not file.is_file():
+            raise KeyError(f"+{path}: no such file to attach (+PATH [text] sends a file; ? lists the rest)")
+        sent = self.sandbox.send(
+            self.member_id, self.channel_id, self.with_mentions(text), files=[(file.name, file.read_bytes())]
+        )
+        self.say(f"  ({self.number(sent)}) sent with {file.name}", DIM)
 
     def post(self, text: str, *, reply_to: Payload | None = None) -> None:
         """A message in the current channel, or a reply in the replied message's channel."""
@@ -211,6 +249,12 @@ class ChatCommands(ChatScreen):
         """Runs a slash command as typed, ``#place`` values turned into what the client sends; an
         option left empty lists its choices instead."""
         names, options = split_command_line(line)
+        await self.complete(names, options, {})
+
+    async def complete(self, names: list[str], options: dict[str, str], picked: dict[str, Payload]) -> None:
+        """:meth:`command` once the line is split; ``picked`` holds the places already chosen from a
+        list for options whose ``#name`` fits several, so a second ambiguous option asks in turn."""
+        options = dict(options)
         guild_id = self.sandbox.world.channel(self.channel_id)["guild_id"]
         _, schema, _ = find_command(self.sandbox.world, guild_id, names)
         by_name = {o["name"]: o for o in schema}
@@ -219,7 +263,11 @@ class ChatCommands(ChatScreen):
             option = by_name.get(name)
             if option is None or not value.startswith("#"):
                 continue
-            place = self.find_place(value[1:], missing_ok=option["type"] == STRING)
+            try:
+                place = picked.get(name) or self.find_place(value[1:], missing_ok=option["type"] == STRING)
+            except Ambiguous as question:
+                question.then = self.completer(names, options, picked, name)
+                raise
             if place is None:
                 continue
             # What Discord's client inserts for a #channel picked in an option.
@@ -301,6 +349,16 @@ class ChatCommands(ChatScreen):
         place = self.find_place(wanted)
         assert place is not None
         self.move_to_now(place)
+
+    def completer(
+        self, names: list[str], options: dict[str, str], picked: dict[str, Payload], option: str
+    ) -> Callable[[Payload], Awaitable[None]]:
+        """The action of running the command typed with ``option`` naming the place picked."""
+
+        async def run(place: Payload) -> None:
+            await self.complete(names, options, picked | {option: place})
+
+        return run
 
     def mover(self, place: Payload) -> Callable[[], Awaitable[None]]:
         """The action of moving to ``place``, for a list of choices."""

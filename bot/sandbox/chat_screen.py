@@ -6,12 +6,12 @@ line being typed at a terminal. What a line typed does is :mod:`bot.sandbox.chat
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
-import re
 import sys
 import textwrap
 import threading
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 from typing import Protocol, TextIO
 
@@ -20,9 +20,8 @@ from prompt_toolkit.application import run_in_terminal
 
 from bot.sandbox.server import Sandbox
 from bot.sandbox.state import THREADS, Payload
-
-_CHANNEL = re.compile(r"<#(\d+)>")
-_USER = re.compile(r"<@!?(\d+)>")
+from bot.shown import Names, as_client
+from bot.shown import shown as drawn
 
 # ANSI styles, used only when colour is on.
 BOLD, DIM, RED, CYAN, GREEN, MAGENTA, YELLOW = "1", "2", "31", "36", "32", "35", "33"
@@ -48,6 +47,7 @@ class ChatScreen:
     files_dir: Path | None
     color: bool
     shown: list[tuple[str, str]]
+    refusals: list[str]
 
     def paint(self, text: str, *styles: str) -> str:
         """``text`` in ANSI ``styles`` when colour is on, else as it is."""
@@ -61,7 +61,8 @@ class ChatScreen:
         self.out.flush()
 
     def refuse(self, reason: str) -> None:
-        """One line saying why a line typed did nothing."""
+        """One line saying why a line typed did nothing (kept: a script stops at the first)."""
+        self.refusals.append(reason)
         self.say(f"  ! {reason}", RED)
 
     def place(self, channel_id: str, *, short: bool = False) -> str:
@@ -74,18 +75,17 @@ class ChatScreen:
         return f"#{channel['name']}"
 
     def readable(self, text: str) -> str:
-        """Mentions as the Discord client shows them: ``<#123>`` → ``#general``, ``<@123>`` → ``@ben``."""
+        """What a Discord client draws of ``text`` (:mod:`bot.shown`, as the archive's
+        transcripts and exports show it too): ``<#123>`` → ``#general``, ``<@123>`` → ``@ben``,
+        ``<@&1>`` → ``@Readers``, ``<:blob:1>`` → ``:blob:``, ``<t:…:R>`` → ``in 5 minutes``
+        (other time styles in this machine's time zone, as a client shows them in its own)."""
         world = self.sandbox.world
-
-        def channel(match: re.Match[str]) -> str:
-            found = world.channels.get(match[1])
-            return f"#{found['name']}" if found else match[0]
-
-        def user(match: re.Match[str]) -> str:
-            found = world.users.get(match[1])
-            return f"@{found['username']}" if found else match[0]
-
-        return _USER.sub(user, _CHANNEL.sub(channel, text))
+        names = Names(
+            users={int(i): u.get("global_name") or u["username"] for i, u in world.users.items()},
+            roles={int(i): r["name"] for roles in world.roles.values() for i, r in roles.items()},
+            channels={int(i): c["name"] for i, c in world.channels.items()},
+        )
+        return drawn(text, names, clock=as_client(dt.datetime.now(dt.UTC)))
 
     def number(self, message: Payload) -> int:
         """The message's number in this chat, given the first time it is shown."""
@@ -118,8 +118,8 @@ class ChatScreen:
             who = reference["author"].get("global_name") or reference["author"]["username"]
             header += f" ↪ replying to {who}: {self.readable(quoted)}"
         self.say(header)
-        for line in body_lines(message):
-            self.say(self.readable(line))
+        for line in body_lines(message, self.readable):
+            self.say(line)
         for attachment in message.get("attachments") or []:
             self.say(f"  [file {attachment['filename']}, {attachment['size']} bytes]{self.save(attachment)}")
 
@@ -127,7 +127,7 @@ class ChatScreen:
         """Saves a file the bot sent into :attr:`files_dir`; says where, or why not."""
         if self.files_dir is None:
             return ""
-        path = str(attachment["url"]).removeprefix(self.sandbox.world.base_url)
+        path = str(attachment["url"]).removeprefix(self.sandbox.world.base_url).split("?", 1)[0]
         data = self.sandbox.world.files.get(path)
         if data is None:
             return " (its content is gone)"
@@ -224,17 +224,21 @@ def button_labels(message: Payload | None) -> list[str]:
     return [str(b.get("label") or b.get("custom_id")) for b in buttons]
 
 
-def body_lines(message: Payload) -> list[str]:
-    """A message's content, embeds and buttons as indented transcript lines."""
+def body_lines(message: Payload, readable: Callable[[str], str] = str) -> list[str]:
+    """A message's content, embeds and buttons as indented transcript lines, the text drawn with
+    ``readable`` (mentions as names...) before it is wrapped."""
     lines = []
-    for line in (message.get("content") or "").splitlines() or ([] if message.get("embeds") else [""]):
+    content = readable(message.get("content") or "")
+    for line in content.splitlines() or ([] if message.get("embeds") else [""]):
         lines += textwrap.wrap(line, 100, initial_indent="  ", subsequent_indent="  ") or ["  "]
     for embed in message.get("embeds") or []:
         for part in (embed.get("title"), embed.get("description")):
-            for line in (part or "").splitlines():
+            for line in readable(part or "").splitlines():
                 lines += textwrap.wrap(line, 96, initial_indent="  ┃ ", subsequent_indent="  ┃ ") or ["  ┃"]
         for embed_field in embed.get("fields") or []:
-            lines.append(f"  ┃ {embed_field.get('name')}: {embed_field.get('value')}")
+            lines.append(
+                f"  ┃ {readable(str(embed_field.get('name')))}: {readable(str(embed_field.get('value')))}"
+            )
         footer = (embed.get("footer") or {}).get("text")
         if footer:
             lines.append(f"  ┃ {footer}")

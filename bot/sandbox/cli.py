@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bot.articles import parse_article
 from bot.errors import ReadalongError
-from bot.sandbox.chat import Chat, lines_from, piped_lines
+from bot.sandbox.chat import Chat, ScriptFailed, lines_from, piped_lines
 from bot.sandbox.harness import running_bot, sandbox_settings
 from bot.sandbox.server import Sandbox, Seed
 from bot.services.articles import import_article
@@ -97,6 +97,7 @@ async def _main(args: argparse.Namespace, settings: Settings, folder: Path) -> N
             )
             # SIGTERM ends the chat and closes the bot as leaving it does; Ctrl-C stays the
             # terminal's (prompt_toolkit reads it as a key).
+            failed: ScriptFailed | None = None
             with StopSignals((signal.SIGTERM,)) as signals:
                 talking = asyncio.ensure_future(_talk(args, chat, folder))
 
@@ -104,19 +105,24 @@ async def _main(args: argparse.Namespace, settings: Settings, folder: Path) -> N
                     talking.cancel()
 
                 with contextlib.suppress(asyncio.CancelledError):
-                    await signals.until_requested(talking, leave)
+                    failed = await signals.until_requested(talking, leave)
             print(where_the_data_is(folder, db_path, settings, fresh=args.fresh))
+    if failed is not None:
+        # After the bot and the server are closed, as at the end of any session: then exit 2.
+        source = args.script if args.script is not None else "standard input"
+        raise ReadalongError(f"{source}, {failed}")
 
 
-async def _talk(args: argparse.Namespace, chat: Chat, folder: Path) -> None:
-    """The session: a script's lines, a person at a terminal, or lines piped in."""
+async def _talk(args: argparse.Namespace, chat: Chat, folder: Path) -> ScriptFailed | None:
+    """The session: a script's lines, a person at a terminal, or lines piped in; a script's (or a
+    pipe's) first refused line, if any."""
     if args.script is not None:
         lines = args.script.read_text(encoding="utf-8").splitlines()
-        await chat.run(lines_from(lines), echo=True)
-    elif sys.stdin.isatty() and sys.stdout.isatty():
+        return await chat.run(lines_from(lines), echo=True)
+    if sys.stdin.isatty() and sys.stdout.isatty():
         await chat.interact(None if args.fresh else folder / HISTORY)
-    else:
-        await chat.run(piped_lines(), echo=True)
+        return None
+    return await chat.run(piped_lines(), echo=True)
 
 
 def where_the_data_is(folder: Path, db_path: Path, settings: Settings, *, fresh: bool) -> str:

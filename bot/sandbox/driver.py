@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import mimetypes
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -197,7 +198,10 @@ class Driver:
             reply_id = str(reply_to["id"]) if isinstance(reply_to, Mapping) else reply_to
             body["message_reference"] = {"message_id": reply_id, "channel_id": channel_id}
         return self.world.create_message(
-            channel_id, self._user_id(member), body, files=[(n, d, None) for n, d in files]
+            channel_id,
+            self._user_id(member),
+            body,
+            files=[(n, d, mimetypes.guess_type(n)[0]) for n, d in files],  # as a client labels an upload
         )
 
     def edit(self, member: str, message: Mapping[str, Any], content: str) -> Payload:

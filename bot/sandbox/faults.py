@@ -102,6 +102,7 @@ class FaultInjection:
                         "X-RateLimit-Limit": "5",
                         "X-RateLimit-Remaining": "0",
                         "X-RateLimit-Reset-After": f"{retry_after:.3f}",
+                        "X-RateLimit-Reset": f"{time.time() + retry_after:.3f}",
                         "X-RateLimit-Bucket": "forced",
                     }
                 return retry_after, is_global, headers

@@ -5,6 +5,7 @@ the token check, forced and real rate limits (Discord's 429 with its headers), t
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import secrets
 import time
@@ -113,15 +114,8 @@ async def _handle_api(sandbox: Host, request: web.Request, handler: Handler) -> 
     forced = sandbox.forced_429(f"{request.method} {request.path.removeprefix(API)}")
     if forced is not None:
         return rate_limited(*forced)
-    info = request.match_info
-    major = (
-        info.get("channel_id")
-        or info.get("guild_id")
-        or info.get("webhook_id")
-        or info.get("interaction_id")
-        or ""
-    )
-    verdict = sandbox.limiter.check(route, major, exempt_from_global="interaction_token" in template)
+    major, interaction_route = _top_level_resource(sandbox, request)
+    verdict = sandbox.limiter.check(route, major, exempt_from_global=interaction_route)
     if not verdict.allowed:
         return rate_limited(verdict.retry_after, verdict.is_global, verdict.headers, digits=3)
     try:
@@ -132,6 +126,27 @@ async def _handle_api(sandbox: Host, request: web.Request, handler: Handler) -> 
         response = json_response({"message": f"400: Bad Request ({error})", "code": 50109}, 400)
     response.headers.update(verdict.headers)
     return response
+
+
+def _top_level_resource(sandbox: Host, request: web.Request) -> tuple[str, bool]:
+    """The top-level resource a request's bucket is counted for, and whether the route is one of
+    Discord's interaction endpoints.
+
+    Discord's "Rate Limits": top-level resources are channels, guilds and webhooks, a webhook being
+    ``webhook_id`` or ``webhook_id + webhook_token``. An interaction's follow-ups and edits are
+    webhook routes with the application's id and the interaction's token ("Interactions webhooks
+    share the same rate limit properties as normal webhooks"), so each interaction is a bucket of
+    its own; keyed by the application's id alone, one busy channel's answers would throttle every
+    other. "Receiving and Responding" also puts the callback and those webhook routes outside the
+    global rate limit. The token is kept hashed: bucket keys show in the limiter's repr."""
+    info = request.match_info
+    token = info.get("webhook_token")
+    if token is not None:
+        digest = hashlib.sha256(token.encode()).hexdigest()[:16]
+        return f"{info['webhook_id']}+{digest}", info["webhook_id"] == sandbox.world.application_id
+    if "interaction_token" in info:
+        return info["interaction_id"], True
+    return info.get("channel_id") or info.get("guild_id") or "", False
 
 
 def _authorised(sandbox: Host, request: web.Request) -> bool:

@@ -64,7 +64,7 @@ BOT_DEFAULT = (
     | CREATE_PUBLIC_THREADS
     | SEND_MESSAGES_IN_THREADS
 )
-"""The invite permissions the README asks for (309774633984), nothing more: the seeded bot role
+"""The invite permissions docs/operators.md asks for (309774633984), nothing more: the seeded bot role
 holds exactly these, so tests run with the rights a real invite gives. Note what is missing:
 Manage Threads (the bot cannot see private threads it was not added to, nor post in locked
 threads) and Manage Messages."""

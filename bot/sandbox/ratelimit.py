@@ -1,5 +1,7 @@
-"""Rate limits as Discord applies them: per-route buckets keyed by their major parameter, a global
-limit, ``X-RateLimit-*`` headers on every answer, and 429 with ``retry_after`` when exceeded.
+"""Rate limits as Discord applies them: per-route buckets keyed by their top-level resource (a
+channel, a guild, a webhook with its token: each interaction's follow-ups are a bucket of their
+own), a global limit that interaction endpoints are outside of, ``X-RateLimit-*`` headers on every
+answer, and 429 with ``retry_after`` when exceeded.
 
 Discord documents the headers, not the numbers ("do not hard-code"); the defaults here are the
 ones commonly observed (5 messages per 5 s per channel, 5 webhook executions per 2 s, 50 requests
@@ -64,8 +66,8 @@ class RateLimiter:
     """How many 429s were answered."""
 
     def limit_for(self, route: str) -> Limit:
-        """The limit of ``route``'s bucket: message creation per channel, webhook execution per webhook,
-        anything else shares one figure."""
+        """The limit of ``route``'s bucket: message creation per channel, webhook execution per webhook
+        and token (an interaction's follow-ups included), anything else shares one figure."""
         if route.startswith("POST /channels/{channel_id}/messages") and route.count("/") == 3:
             return self.config.messages_per_channel
         if route.startswith("POST /webhooks/{webhook_id}/{webhook_token}"):
@@ -73,7 +75,9 @@ class RateLimiter:
         return self.config.other_routes
 
     def check(self, route: str, major: str, *, exempt_from_global: bool = False) -> Verdict:
-        """Count one request on ``route`` (a template like ``POST /channels/{channel_id}/messages``)."""
+        """Count one request on ``route`` (a template like ``POST /channels/{channel_id}/messages``) in
+        ``major``'s bucket; ``exempt_from_global``: one of Discord's interaction endpoints, which
+        the global limit neither counts nor refuses."""
         if not self.config.enabled:
             return Verdict(True, {})
         now = self._now()

@@ -39,6 +39,10 @@ log = logging.getLogger(__name__)
 INTERACTION_DEADLINE = 3.0
 """Discord shows "The application did not respond" if no callback comes within 3 s, and then
 invalidates the token: a later callback gets 404 10062 Unknown interaction."""
+BACKLOG = 1024
+"""Connections waiting to be accepted. A burst of interactions opens one connection per deferral
+at once (200 members asking: 200); past aiohttp's default of 128 the kernel drops the rest, the
+client's connect is retried a second later, and the deferral misses Discord's 3 s."""
 TOKEN_LIFETIME = 15 * 60.0
 """An answered interaction's token lives 15 minutes; follow-ups and edits after that get
 401 50027 Invalid Webhook Token ("Receiving and Responding")."""
@@ -138,9 +142,9 @@ class Sandbox(Driver, FaultInjection):
             # (parallel test workers) could otherwise be given the same port.
             listening = _listening_socket()
             self.port = int(listening.getsockname()[1])
-            site = web.SockSite(runner, listening)
+            site = web.SockSite(runner, listening, backlog=BACKLOG)
         else:
-            site = web.TCPSite(runner, "127.0.0.1", self.port, reuse_address=True)
+            site = web.TCPSite(runner, "127.0.0.1", self.port, reuse_address=True, backlog=BACKLOG)
         await site.start()
         self._runner = runner
         self.world.base_url = self.base_url

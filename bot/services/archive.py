@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from bot.discordfmt.posting import thread_label
 from bot.discordfmt.transcripts import summarise
 from bot.domain.article import Article
-from bot.domain.message import StoredMessage, ThreadRow
+from bot.domain.message import PostingThreads, StoredMessage, ThreadListing, ThreadRow
 from bot.domain.passage import ArchiveHit
 from bot.domain.posting import Posting
 from bot.domain.viewer import Viewer
 from bot.errors import NotFoundError, ReadalongError
 from bot.search.query import match_expression
+from bot.services import places
+from bot.shown import Names, mentioned
 from bot.store import Store
 
 
@@ -37,6 +39,21 @@ async def visible_postings(store: Store, viewer: Viewer, article: str | None) ->
     if not postings:
         raise ReadalongError(f"`{article}` has no discussion in a channel you can see.")
     return key, postings
+
+
+async def names_in(
+    store: Store, viewer: Viewer, messages: list[StoredMessage], *, known: Names | None = None
+) -> Names:
+    """The names of the members, roles and channels these messages mention: ``known`` first (what
+    Discord knows now, when asked on Discord), then the name each mentioned member last wrote
+    under in what the viewer may see; a mention of anyone else shows as ``@unknown-user``."""
+    known = known or Names()
+    users: set[int] = set()
+    for message in messages:
+        users |= mentioned(message.content)[0]
+    wanted = users - set(known.users)
+    archived = await store.messages.author_names(wanted, viewer) if wanted else {}
+    return known.over(Names(users=archived))
 
 
 async def discussion(store: Store, viewer: Viewer, postings: list[Posting]) -> list[StoredMessage]:
@@ -171,13 +188,38 @@ async def labelled_threads(
     return found
 
 
-async def threads(store: Store, viewer: Viewer, article: str | None) -> tuple[Article, list[ThreadRow]]:
-    """The article's threads the viewer can see, each labelled, with who took part and when."""
-    article_id, postings = await visible_postings(store, viewer, article)
-    stored = await store.articles.get(article_id)
+async def threads(
+    store: Store,
+    viewer: Viewer,
+    article: str | None,
+    *,
+    channel_id: int | None = None,
+    posting_id: int | None = None,
+) -> ThreadListing:
+    """The article's threads the viewer can see, grouped by posting (the place's own postings
+    first, then the rest, newest first), each labelled, with who took part and when. The article
+    is the one named, else the one of the place used in (``channel_id``,
+    :func:`bot.services.places.resolve`); a posting named shows that posting alone."""
+    resolved = await places.resolve(store, viewer, channel_id, article, posting_id=posting_id)
+    shown = await places.places(store, viewer, resolved.article_id)
+    if posting_id is not None or (article is not None and places.split_reference(article)[1] is not None):
+        shown = [p for p in shown if p.posting in resolved.postings]
+    here = (
+        set() if channel_id is None else {p.id for p in await places.postings_here(store, viewer, channel_id)}
+    )
+    if not shown:
+        raise ReadalongError(f"`{article}` has no discussion in a channel you can see.")
+    shown.sort(key=lambda p: p.posting.id not in here)
+    postings = [p.posting for p in shown]
     summaries = {s.channel_id: s for s in summarise(await discussion(store, viewer, postings))}
-    labelled = await labelled_threads(store, viewer, postings, titled=False)
-    return stored, [ThreadRow(thread_id, label, summaries.get(thread_id)) for thread_id, label in labelled]
+    groups = []
+    for place in shown:
+        labelled = await labelled_threads(store, viewer, [place.posting], titled=False)
+        rows = tuple(ThreadRow(thread_id, label, summaries.get(thread_id)) for thread_id, label in labelled)
+        groups.append(PostingThreads(place, place.posting.id in here, rows))
+    return ThreadListing(
+        resolved.article_id, shown[0].title, tuple(groups), resolved.others, latest=not resolved.in_place
+    )
 
 
 async def thread_choices(store: Store, viewer: Viewer, typed: str, *, limit: int) -> list[tuple[int, str]]:

@@ -10,21 +10,24 @@ indexed when it was imported), and the log is the one write.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.aio import GroupCommit
 from bot.answers.embeddings import Embedder
 from bot.answers.extractive import answer_question
 from bot.answers.llm import AnswerWriter
-from bot.discordfmt.links import jump_url
-from bot.domain.answer import Answer, Rendering
+from bot.domain.answer import Answer, Chosen, Rendering
 from bot.domain.article import Article
 from bot.domain.viewer import Viewer
-from bot.errors import ReadalongError, ReadOnlyDatabaseError
+from bot.errors import DatabaseError, ReadalongError, ReadOnlyDatabaseError
 from bot.services import articles as articles_service
-from bot.store import Store, WriteRefusedError
+from bot.services import places
+from bot.store import DatabaseBusyError, DatabaseCorruptError, Store, WriteRefusedError
+from bot.store.asks import NewAsk, PostedAsk
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +41,9 @@ class Question:
     """Who asks, and so whose readers' words may be quoted (in public: what everyone in the
     channel may see); :meth:`Viewer.operator` for the command line."""
     article: str | None = None
-    """The article named by the asker (in a server its id there; on the command line ``ID`` or
-    ``SERVER/ID``); None in a channel: the one whose thread this is, else the latest posted."""
+    """The article named by the asker (in a server its id there, or ``ID#POSTING`` for one posting
+    of it; on the command line ``ID`` or ``SERVER/ID``); None in a channel: the posting's whose
+    channel or thread this is, else the latest posted (see :mod:`bot.services.places`)."""
     ahead: bool = False
     """Quote sections not posted yet in this server too (the asker chose to read ahead)."""
     channel_id: int | None = None
@@ -90,19 +94,31 @@ class Asker:
         self.writer = writer
         self.embedder = embedder
         self._refused = False
+        # A burst of questions (a section just posted, everyone asking) is logged in a few
+        # transactions, not one each, queued one behind the other: each caller still waits
+        # for its own question to be committed before its answer is posted.
+        self._logs = GroupCommit(self._record_many, alone_may_pass=_not_the_database)
+        self._posted = GroupCommit(self._note_posted_many, alone_may_pass=_not_the_database)
 
     async def ask(self, question: Question, render: Render) -> Asked:
-        """Answer ``question`` (during a posting, only sections already posted in this server
+        """Answer ``question`` (during a posting, only sections already posted where it is asked
         are quoted unless ``question.ahead``; an article not posted in the server, or not where
         the asker can see it, is quoted whole: nobody is reading it along there), render it with
         ``render`` and log it as shown."""
-        article, posting_id = await self._article(question)
+        article, resolved = await self._article(question)
         posted = None
         urls: dict[int, str] = {}
-        if question.channel_id is not None:
-            assert question.viewer.guild_id is not None
-            posted = None if question.ahead else await posted_sections(self.store, posting_id)
-            urls = await section_urls(self.store, question.viewer.guild_id, posting_id)
+        chosen = None
+        if resolved is not None:
+            # Two reads at once, not one after the other: under a burst of questions each
+            # awaited read waits its turn through a busy event loop.
+            sent, urls = await asyncio.gather(
+                places.posted_sections(self.store, resolved.postings),
+                places.section_urls(self.store, question.viewer, resolved.postings),
+            )
+            posted = None if question.ahead else sent
+            if not resolved.settled:
+                chosen = Chosen(article.id, article.display_title, resolved.others, resolved.in_place)
         answer = await answer_question(
             self.store,
             article,
@@ -113,7 +129,7 @@ class Asker:
             posted=posted,
             embedder=self.embedder,
         )
-        answer = dataclasses.replace(answer, section_urls=urls)
+        answer = dataclasses.replace(answer, section_urls=urls, chosen=chosen)
         shown = render(answer, article)
         ask_id = await self._log(question, answer, shown)
         return Asked(question, answer, article, shown, logged=ask_id is not None, ask_id=ask_id)
@@ -124,92 +140,63 @@ class Asker:
         or edited away (:func:`bot.services.recording.redact_answers`). Nothing to keep for an
         answer not logged (a read-only database)."""
         if asked.ask_id is not None:
-            await self.store.asks.note_posted(asked.ask_id, channel_id, message_id, head)
+            await self._posted.submit(PostedAsk(asked.ask_id, channel_id, message_id, head))
 
     async def in_article(self, channel_id: int) -> bool:
         """Whether a channel or thread belongs to a posted article: its thread (or forum post), or
         the channel it is posted in. A mention of the bot there is a question about that article."""
         return await self.store.postings.placement(channel_id) is not None
 
-    async def _article(self, question: Question) -> tuple[Article, int | None]:
-        """The article asked about and the posting whose sections the answer links to (None: none)."""
+    async def _article(self, question: Question) -> tuple[Article, places.Resolved | None]:
+        """The article asked about and, asked on Discord, the postings it was resolved to where
+        it was asked (:func:`bot.services.places.resolve`): their sections are linked, and only
+        theirs are quoted without ``ahead``."""
         if question.channel_id is None:
             if question.article is None:
                 raise ReadalongError("name the article to ask about")
             return await articles_service.article(self.store, question.article), None
         viewer = question.viewer
         assert viewer.guild_id is not None
-        article_id, posting_id = await choose_article(
-            self.store, viewer, question.channel_id, question.article
-        )
-        return await articles_service.article(self.store, article_id, viewer.guild_id), posting_id
+        resolved = await places.resolve(self.store, viewer, question.channel_id, question.article)
+        return await articles_service.article(self.store, resolved.article_id, viewer.guild_id), resolved
 
     async def _log(self, question: Question, answer: Answer, shown: str) -> int | None:
         """The question logged with who asked it and the answer as shown; None when not logged."""
         if self._refused and self.store.read_only:
             return None
         try:
-            return await self.store.asks.record(
-                article_id=answer.article_id,
-                question=question.text,
-                answered=answer.answered,
-                quotes=[q.to_json() for q in answer.quotes],
-                latency_ms=answer.latency_ms,
-                guild_id=question.viewer.guild_id,
-                user_id=question.viewer.user_id,
-                channel_id=question.channel_id,
-                public=question.channel_id is not None,
-                user_name=question.asker_name,
-                answer=shown,
-                message_id=question.message_id,
-                quoted_messages=[q.reader.message_id for q in answer.quotes if q.reader is not None],
-                rendering=Rendering.of(answer),
+            return await self._logs.submit(
+                NewAsk(
+                    article_id=answer.article_id,
+                    question=question.text,
+                    answered=answer.answered,
+                    quotes=[q.to_json() for q in answer.quotes],
+                    latency_ms=answer.latency_ms,
+                    guild_id=question.viewer.guild_id,
+                    user_id=question.viewer.user_id,
+                    channel_id=question.channel_id,
+                    public=question.channel_id is not None,
+                    user_name=question.asker_name,
+                    answer=shown,
+                    message_id=question.message_id,
+                    quoted_messages=tuple(q.reader.message_id for q in answer.quotes if q.reader is not None),
+                    rendering=Rendering.of(answer),
+                )
             )
         except (ReadOnlyDatabaseError, WriteRefusedError):
             self._refused = True
             log.warning("%s is read-only: questions are answered but not logged", self.store.shown)
             return None
 
+    async def _record_many(self, asks: list[NewAsk]) -> list[int]:
+        return await self.store.asks.record_many(asks)
 
-async def choose_article(
-    store: Store, viewer: Viewer, channel_id: int, article: str | None
-) -> tuple[str, int | None]:
-    """The article asked about (given, if listed in this server; else the one whose thread
-    this is; else the latest posted in a channel the member can see) and the posting whose
-    section messages the answer links to (one the member can see)."""
-    assert viewer.guild_id is not None
-    postings = store.postings
-    if article is None:
-        placement = await postings.placement(channel_id)
-        if placement is not None and viewer.sees(viewer.guild_id, channel_id):
-            return placement.article_id, placement.posting_id
-        latest = [
-            p for p in await postings.for_guild(viewer.guild_id) if viewer.sees(p.guild_id, p.channel_id)
-        ]
-        if not latest:
-            raise ReadalongError("No article has been posted in this server yet: name one with `article:`.")
-        return latest[0].article_id, latest[0].id
-    key = await store.articles.resolve(viewer.guild_id, article)
-    found = [
-        p for p in await postings.for_guild(viewer.guild_id, key) if viewer.sees(p.guild_id, p.channel_id)
-    ]
-    return key, found[0].id if found else None
+    async def _note_posted_many(self, posted: list[PostedAsk]) -> list[None]:
+        await self.store.asks.note_posted_many(posted)
+        return [None] * len(posted)
 
 
-async def section_urls(store: Store, guild_id: int, posting_id: int | None) -> dict[int, str]:
-    """Where each posted section of a posting is, for the answer's "jump to it" links."""
-    if posting_id is None:
-        return {}
-    return {
-        section: jump_url(guild_id, container, message)
-        for section, (container, message) in (await store.postings.section_links(posting_id)).items()
-    }
-
-
-async def posted_sections(store: Store, posting_id: int | None) -> frozenset[int] | None:
-    """The sections of a posting that may be quoted without spoiling what is still to come:
-    those sent so far; None (the whole article) when there is no posting or all are sent."""
-    if posting_id is None:
-        return None
-    posted, total = await store.postings.posted_sections(posting_id)
-    return None if len(posted) >= total else posted
+def _not_the_database(error: Exception) -> bool:
+    """Whether a batch's failure may be one row's (tried alone, the others may pass), not the
+    database's (busy, full, read-only, damaged or unreachable: the same for every row)."""
+    return not isinstance(error, DatabaseError | DatabaseBusyError | DatabaseCorruptError)

@@ -18,6 +18,7 @@ from bot.domain.posting import Posting, PostingState, PostingStatus
 from bot.errors import ReadalongError
 from bot.posting.plan import plan_posting
 from bot.services import articles as articles_service
+from bot.services import places
 from bot.services.events import ArticleEvents
 from bot.store import Store
 from bot.store.articles import Removed
@@ -116,28 +117,58 @@ async def post(
     return posting
 
 
-async def find_posting(store: Store, guild_id: int, article: str | None, *, want: PostingState) -> Posting:
-    """The latest posting in this server in state ``want``, of ``article`` if given."""
-    key = None if article is None else await store.articles.resolve(guild_id, article)
-    postings = [p for p in await store.postings.for_guild(guild_id, key) if p.state == want]
+async def candidates(
+    store: Store, guild_id: int, article: str | None, channel_id: int | None
+) -> tuple[str | None, list[Posting]]:
+    """The postings an admin's command (``/article pause|resume|cancel|status``) may be about,
+    those of the place it is used in first (a posting's thread: that posting; a channel: its
+    postings), then the rest of the server's, newest first; of ``article`` if named (``ID`` or
+    ``ID#POSTING`` for one posting). Also the article's key, if named."""
+    named, posting_id = (None, None) if article is None else places.split_reference(article)
+    key = None if named is None else await store.articles.resolve(guild_id, named)
+    postings = await store.postings.for_guild(guild_id, key)
+    if posting_id is not None:
+        postings = [p for p in postings if p.id == posting_id]
+        if not postings:
+            raise ReadalongError(
+                f"There is no posting #{posting_id} of `{named or 'any article'}` in this server."
+            )
+        return key, postings
+    if channel_id is not None:
+        thread_of = await store.postings.placement_of_thread(channel_id)
+        postings.sort(key=lambda p: p.id != thread_of and p.channel_id != channel_id)
+    return key, postings
+
+
+async def find_posting(
+    store: Store, guild_id: int, article: str | None, *, want: PostingState, channel_id: int | None = None
+) -> Posting:
+    """The posting in state ``want`` of the place used in (``channel_id``), else the latest in
+    this server; of ``article`` if given."""
+    _, postings = await candidates(store, guild_id, article, channel_id)
+    postings = [p for p in postings if p.state == want]
     if not postings:
         what = f"`{article}`" if article else "any article"
         raise ReadalongError(f"There is no {want} posting of {what} in this server.")
     return postings[0]
 
 
-async def pause(store: Store, guild_id: int, article: str | None, *, events: PostingEvents) -> Posting:
-    """Stop posting further sections of the latest active posting until it is resumed."""
-    posting = await find_posting(store, guild_id, article, want="active")
+async def pause(
+    store: Store, guild_id: int, article: str | None, *, events: PostingEvents, channel_id: int | None = None
+) -> Posting:
+    """Stop posting further sections of the active posting where used (else the latest) until it is resumed."""
+    posting = await find_posting(store, guild_id, article, want="active", channel_id=channel_id)
     await store.postings.set_state(posting.id, "paused")
     events.announce(PostingChange("paused", posting.article_id, (posting.id,)))
     return posting
 
 
-async def resume(store: Store, guild_id: int, article: str | None, *, events: PostingEvents) -> Posting:
-    """Resume the latest paused posting at its pace: the next section is due one interval from
-    now (at once for an unpaced posting), the rest an interval apart."""
-    posting = await find_posting(store, guild_id, article, want="paused")
+async def resume(
+    store: Store, guild_id: int, article: str | None, *, events: PostingEvents, channel_id: int | None = None
+) -> Posting:
+    """Resume the paused posting where used (else the latest) at its pace: the next section is
+    due one interval from now (at once for an unpaced posting), the rest an interval apart."""
+    posting = await find_posting(store, guild_id, article, want="paused", channel_id=channel_id)
     await store.postings.set_state(posting.id, "active", reschedule_pace=posting.pace_minutes)
     events.announce(PostingChange("resumed", posting.article_id, (posting.id,)))
     return posting
@@ -152,16 +183,22 @@ class Cancelled:
 
 
 async def cancel(
-    store: Store, guild_id: int, article: str | None, *, events: PostingEvents, within: float
+    store: Store,
+    guild_id: int,
+    article: str | None,
+    *,
+    events: PostingEvents,
+    within: float,
+    channel_id: int | None = None,
 ) -> Cancelled:
-    """Stop the latest posting that is still going (active or paused), of ``article`` if given,
-    for good: nothing more of it is sent, after a restart either. What was sent stays, and so does
+    """Stop the posting still going (active or paused) where used, else the latest, of
+    ``article`` if given, for good: nothing more of it is sent, after a restart either. What was sent stays, and so does
     its archive; the article can be posted again elsewhere, or deleted.
 
     An item being sent right now is finished and recorded, not cut off: this waits up to
     ``within`` seconds for that, so that what the admin is told is true."""
-    key = None if article is None else await store.articles.resolve(guild_id, article)
-    going = [p for p in await store.postings.for_guild(guild_id, key) if p.state != "done"]
+    _, postings = await candidates(store, guild_id, article, channel_id)
+    going = [p for p in postings if p.state != "done"]
     if not going:
         what = f"`{article}`" if article else "any article"
         raise ReadalongError(f"There is no active or paused posting of {what} in this server to cancel.")
@@ -202,18 +239,33 @@ async def delete(
     return removed
 
 
-async def status(store: Store, guild_id: int, article: str | None) -> tuple[Article, list[PostingStatus]]:
-    """The article and each of its postings in this server, newest first; refused when it has
-    not been posted here. Without ``article``: the article of the latest posting here."""
-    if article is None:
-        latest = await store.postings.for_guild(guild_id)
-        if not latest:
-            raise ReadalongError("Nothing has been posted in this server yet: use /article post.")
-        article = latest[0].article_id
-    stored = await store.articles.in_guild(guild_id, article)
-    postings = await store.postings.for_guild(guild_id, stored.id)
+async def status(
+    store: Store,
+    guild_id: int,
+    article: str | None,
+    *,
+    channel_id: int | None = None,
+    channel_name: str = "general",
+) -> tuple[Article, list[PostingStatus]]:
+    """The article and each of its postings in this server, newest first (one alone when named
+    as ``ID#POSTING``); refused when it has not been posted here, with the command that posts it
+    in ``channel_name`` (where the admin is). Without ``article``: the article of the posting
+    where used, else of the latest posting here."""
+    _, postings = await candidates(store, guild_id, article, channel_id)
     if not postings:
-        raise ReadalongError(f"{stored.slug!r} has not been posted in this server yet: use /article post.")
+        if article is None:
+            raise ReadalongError(
+                "Nothing has been posted in this server yet: `/article list` shows what can be."
+            )
+        stored = await store.articles.in_guild(guild_id, places.split_reference(article)[0] or article)
+        raise ReadalongError(
+            f"{stored.slug!r} has not been posted in this server yet: post it with"
+            f" `/article post article:{stored.slug} channel:#{channel_name}`."
+        )
+    article_id = postings[0].article_id
+    stored = await store.articles.get(article_id)
+    if article is None or places.split_reference(article)[1] is None:
+        postings = await store.postings.for_guild(guild_id, article_id)
     statuses = []
     for posting in postings:
         items = await store.postings.items(posting.id)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.domain.files import FileCaps
+from bot.errors import ReadalongError
 from bot.store import Store
 
 
@@ -24,3 +26,28 @@ async def purge_deleted(store: Store, guild_id: int, purge: bool | None) -> Purg
         return PurgeSetting(await store.guilds.purge_deleted(guild_id), changed=False)
     purged = await store.guilds.set_purge_deleted(guild_id, purge)
     return PurgeSetting(purge, changed=True, purged_now=purged if purge else 0)
+
+
+@dataclass(frozen=True, slots=True)
+class FileCapsSetting:
+    """The server's caps on kept attachments, whether this call changed them, and the bytes the
+    server keeps now."""
+
+    caps: FileCaps
+    changed: bool
+    used: int
+
+
+async def file_caps(
+    store: Store, guild_id: int, *, file_mib: int | None = None, server_mib: int | None = None
+) -> FileCapsSetting:
+    """The server's caps on kept attachments, shown (both None) or changed. Files kept already
+    stay: a lower cap applies to files recorded from then on."""
+    for name, value in (("file_cap_mib", file_mib), ("server_cap_mib", server_mib)):
+        if value is not None and value < 0:
+            raise ReadalongError(f"{name} must be 0 (keep no files) or more, not {value}")
+    if file_mib is None and server_mib is None:
+        caps, changed = await store.files.caps(guild_id), False
+    else:
+        caps, changed = await store.files.set_caps(guild_id, file_mib=file_mib, server_mib=server_mib), True
+    return FileCapsSetting(caps, changed, await store.files.used(guild_id))

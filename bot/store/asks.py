@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.domain.answer import QUOTED_DELETED, AskedQuestion, PostedAnswer, Rendering
@@ -20,6 +21,75 @@ if TYPE_CHECKING:
 def _storable(text: str) -> str:
     """``text`` with lone surrogates (from undecodable bytes) as U+FFFD: SQLite stores UTF-8."""
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+@dataclass(frozen=True, slots=True)
+class NewAsk:
+    """A question to log, with its answer as shown: one row of the log."""
+
+    article_id: str
+    question: str
+    answered: bool
+    quotes: list[dict[str, object]]
+    latency_ms: float
+    guild_id: int | None = None
+    user_id: int | None = None
+    channel_id: int | None = None
+    """With ``public`` (the answer was posted for everyone in that channel): who sees the
+    question in an export."""
+    public: bool = False
+    user_name: str | None = None
+    """The asker's name as shown; with ``answer``, what an export shows."""
+    answer: str | None = None
+    message_id: int | None = None
+    """The member's own message that asked it (a mention), whose deletion takes the question out
+    of members' exports (and, where the server purges, forgets its words)."""
+    quoted_messages: tuple[int, ...] = ()
+    """The readers' messages the answer quotes: their deletion reaches the answer too."""
+    rendering: Rendering | None = None
+    """What the answer was rendered from, to render it again without a quote."""
+
+
+@dataclass(frozen=True, slots=True)
+class PostedAsk:
+    """Where a logged question's answer was posted on Discord, and what its message shows before
+    the answer (the question's heading)."""
+
+    ask_id: int
+    channel_id: int
+    message_id: int
+    head: str
+
+
+_INSERT_ASK = (
+    "INSERT INTO asks (asked_at, guild_id, user_id, article_id, question, answered, quotes, latency_ms,"
+    " channel_id, public, user_name, answer, message_id, quoted_messages, rendering) VALUES"
+)
+_ASK_VALUES = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_ASKS_PER_INSERT = 200
+"""15 parameters a row: 3,000 a statement, well within SQLite's 32,766 and PostgreSQL's 32,767."""
+
+
+def _ask_row(ask: NewAsk) -> tuple[object, ...]:
+    """The values of ``ask``'s row, as :data:`_ASK_VALUES` takes them."""
+    # A lone surrogate (from undecodable bytes) cannot be stored as UTF-8: U+FFFD instead.
+    return (
+        dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        ask.guild_id,
+        ask.user_id,
+        ask.article_id,
+        _storable(ask.question),
+        int(ask.answered),
+        json.dumps(ask.quotes, ensure_ascii=False),
+        ask.latency_ms,
+        ask.channel_id,
+        int(ask.public),
+        _storable(ask.user_name) if ask.user_name is not None else None,
+        _storable(ask.answer) if ask.answer is not None else None,
+        ask.message_id,
+        json.dumps(sorted(set(ask.quoted_messages))),
+        json.dumps(ask.rendering.to_json(), ensure_ascii=False) if ask.rendering is not None else None,
+    )
 
 
 class AskQueries:
@@ -47,47 +117,65 @@ class AskQueries:
         quoted_messages: Sequence[int] = (),
         rendering: Rendering | None = None,
     ) -> int:
-        """Log a question; returns its id in the log. ``channel_id`` and ``public`` (the answer was posted for everyone in
-        that channel) decide who sees it in an export; ``user_name`` and ``answer`` are shown there.
-        ``message_id``: the member's own message that asked it (a mention), whose deletion takes
-        the question out of members' exports (and, where the server purges, forgets its words);
-        ``quoted_messages``: the readers' messages the answer quotes, the same for the answer;
-        ``rendering``: what the answer was rendered from, to render it again without a quote.
-        A database that cannot be written raises the store's :class:`ReadOnlyDatabaseError` (opened
-        read-only) or :class:`WriteRefusedError` (made read-only since)."""
-        # A lone surrogate (from undecodable bytes) cannot be stored as UTF-8: U+FFFD instead.
-        question = _storable(question)
-        rows = await self._store.write_one(
-            "INSERT INTO asks (asked_at, guild_id, user_id, article_id, question, answered, quotes, latency_ms,"
-            " channel_id, public, user_name, answer, message_id, quoted_messages, rendering)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            (
-                dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                guild_id,
-                user_id,
-                article_id,
-                question,
-                int(answered),
-                json.dumps(quotes, ensure_ascii=False),
-                latency_ms,
-                channel_id,
-                int(public),
-                _storable(user_name) if user_name is not None else None,
-                _storable(answer) if answer is not None else None,
-                message_id,
-                json.dumps(sorted(set(quoted_messages))),
-                json.dumps(rendering.to_json(), ensure_ascii=False) if rendering is not None else None,
-            ),
+        """Log a question; returns its id in the log (one :class:`NewAsk`, which says what each
+        field is, through :meth:`record_many`)."""
+        (ask_id,) = await self.record_many(
+            [
+                NewAsk(
+                    article_id,
+                    question,
+                    answered,
+                    quotes,
+                    latency_ms,
+                    guild_id,
+                    user_id,
+                    channel_id,
+                    public,
+                    user_name,
+                    answer,
+                    message_id,
+                    tuple(quoted_messages),
+                    rendering,
+                )
+            ]
         )
-        return int(rows[0][0])
+        return ask_id
+
+    async def record_many(self, asks: Sequence[NewAsk]) -> list[int]:
+        """Log questions in one transaction, a few multi-row inserts; their ids in the log, in
+        order. A database that cannot be written raises the store's :class:`ReadOnlyDatabaseError`
+        (opened read-only) or :class:`WriteRefusedError` (made read-only since)."""
+        rows = [_ask_row(ask) for ask in asks]
+        ids: list[int] = []
+        if 0 < len(rows) <= _ASKS_PER_INSERT:  # one statement: committed on its own, one trip
+            returned = await self._store.write_one(
+                f"{_INSERT_ASK} {', '.join([_ASK_VALUES] * len(rows))} RETURNING id",
+                [value for row in rows for value in row],
+            )
+            return sorted(int(row[0]) for row in returned)
+        async with self._store.transaction() as db:
+            for first in range(0, len(rows), _ASKS_PER_INSERT):
+                chunk = rows[first : first + _ASKS_PER_INSERT]
+                cursor = await db.execute(
+                    f"{_INSERT_ASK} {', '.join([_ASK_VALUES] * len(chunk))} RETURNING id",
+                    [value for row in chunk for value in row],
+                )
+                # Both databases number the rows of one insert in the order of its VALUES, but
+                # RETURNING may list them in any order.
+                ids += sorted(int(row[0]) for row in await cursor.fetchall())
+        return ids
 
     async def note_posted(self, ask_id: int, channel_id: int, message_id: int, head: str) -> None:
         """Where the answer to question ``ask_id`` was posted on Discord, and what the message shows
         before it: the answer is edited there when a reader's message it quotes goes."""
+        await self.note_posted_many([PostedAsk(ask_id, channel_id, message_id, head)])
+
+    async def note_posted_many(self, posted: Sequence[PostedAsk]) -> None:
+        """:meth:`note_posted` for several answers, in one transaction."""
         async with self._store.transaction() as db:
-            await db.execute(
+            await db.executemany(
                 "UPDATE asks SET posted_channel_id = ?, posted_message_id = ?, posted_head = ? WHERE id = ?",
-                (channel_id, message_id, _storable(head), ask_id),
+                [(p.channel_id, p.message_id, _storable(p.head), p.ask_id) for p in posted],
             )
 
     async def answers_quoting(self, message_id: int) -> list[PostedAnswer]:

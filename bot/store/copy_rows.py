@@ -35,6 +35,7 @@ TABLES: tuple[CopiedTable, ...] = (
     CopiedTable("threads", ("id",)),
     CopiedTable("messages", ("id",)),
     CopiedTable("message_edits", ("message_id", "edited_at")),
+    CopiedTable("message_files", ("message_id", "idx")),
     CopiedTable("passages", ("id",)),
     CopiedTable("asks", ("id",)),
     CopiedTable("guild_settings", ("guild_id",)),

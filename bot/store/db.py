@@ -27,6 +27,7 @@ from bot.store.availability import Availability
 from bot.store.connection import Connection
 from bot.store.dialect import POSTGRESQL, SQLITE
 from bot.store.errors import DatabaseUnavailableError, driver_errors
+from bot.store.files import FileQueries
 from bot.store.guilds import GuildQueries
 from bot.store.messages import MessageQueries
 from bot.store.migration import Migration, load_migrations
@@ -73,6 +74,8 @@ class Store:
         self.search = _search_queries(self)
         self.asks = AskQueries(self)
         self.guilds = GuildQueries(self)
+        self.files = FileQueries(self)
+        """Readers' attachments kept in the archive."""
         self.availability = Availability(self.ping)
         """Whether the database can be reached now; the event work waits on during an outage."""
 

@@ -78,6 +78,7 @@ async def purge_deleted_words(
     purges; returns how many lost words now. Runs inside the caller's transaction."""
     parameters = (guild_id, message_id)
     await db.execute(f"DELETE FROM message_edits WHERE message_id IN ({_PURGED_TARGETS})", parameters)
+    await db.execute(f"DELETE FROM message_files WHERE message_id IN ({_PURGED_TARGETS})", parameters)
     # A question asked by mentioning the bot is the member's message too: its words go as well.
     await db.execute(
         f"UPDATE asks SET question = '' WHERE message_id IN ({_PURGED_TARGETS}) AND question != ''",

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from bot.domain.answer import QUOTED_DELETED
+from bot.domain.files import KeptFile
 from bot.domain.message import StoredMessage
 from bot.domain.viewer import Viewer
 from bot.store.connection import Connection, Row
+from bot.store.files import forget_files, write_files
 from bot.store.guilds import purge_deleted_words
 
 if TYPE_CHECKING:
@@ -52,6 +55,7 @@ class MessageQueries:
                 await db.executemany(_INSERT_THREAD, list(threads.values()))
             cursor = await db.executemany(_INSERT, [_row(m) for m in messages])
             added: int = cursor.rowcount
+            await write_files(db, messages)
         self._store.search.note_discussed(m.article_id for m in messages if not m.author_bot)
         return added
 
@@ -83,6 +87,7 @@ class MessageQueries:
             )
             marked = cursor.rowcount == 1
             if marked:
+                await forget_files(db, message_id)
                 await purge_deleted_words(db, self._store.dialect, message_id=message_id)
                 await _forget_quoting_answers(db, message_id)
             return marked
@@ -95,10 +100,37 @@ class MessageQueries:
         """Every stored message of one channel or thread, if ``viewer`` may see it, oldest first."""
         return await self._select("messages.channel_id = ?", (channel_id,), viewer)
 
+    async def ids_in_channel(self, channel_id: int) -> set[int]:
+        """The ids of the messages archived in one channel or thread (no words: the bot's own
+        bookkeeping, which messages a backfill need not fetch files for)."""
+        async with self._store.db.execute(
+            "SELECT id FROM messages WHERE channel_id = ?", (channel_id,)
+        ) as cursor:
+            return {row["id"] for row in await cursor.fetchall()}
+
     async def get(self, message_id: int, viewer: Viewer) -> StoredMessage | None:
         """The message ``message_id`` if ``viewer`` may see it, else None (as if it did not exist)."""
         found = await self._select("messages.id = ?", (message_id,), viewer)
         return found[0] if found else None
+
+    async def author_names(self, author_ids: Iterable[int], viewer: Viewer) -> dict[int, str]:
+        """The name each of these members last wrote under, in messages ``viewer`` may see: what
+        the archive knows of the people a message mentions (webhooks' names left out: a comment
+        persona is no member)."""
+        wanted = sorted(set(author_ids))
+        if not wanted:
+            return {}
+        visible, scope = visible_to(viewer, self._store.dialect)
+        names: dict[int, str] = {}
+        async with self._store.db.execute(
+            "SELECT author_id, author_name FROM messages WHERE webhook_id IS NULL AND author_id IN"
+            f" (SELECT w.value FROM {self._store.dialect.ids_from_json('?', 'w')}) AND {visible}"
+            " ORDER BY id",
+            (json.dumps(wanted), *scope),
+        ) as cursor:
+            async for row in cursor:
+                names[row["author_id"]] = row["author_name"]
+        return names
 
     async def _select(
         self, condition: str, parameters: tuple[object, ...], viewer: Viewer
@@ -115,13 +147,26 @@ class MessageQueries:
         ) as cursor:
             async for row in cursor:
                 history.setdefault(row["message_id"], []).append((row["edited_at"], row["content"]))
+        not_kept: dict[int, list[KeptFile]] = {}
+        async with db.execute(
+            "SELECT message_id, idx, name, size, content_type, note FROM message_files WHERE data IS NULL"
+            f" AND message_id IN (SELECT id FROM messages WHERE {where}) ORDER BY message_id, idx",
+            parameters,
+        ) as cursor:
+            async for row in cursor:
+                not_kept.setdefault(row["message_id"], []).append(
+                    KeptFile(row["idx"], row["name"], row["size"], row["content_type"], None, row["note"])
+                )
         async with db.execute(
             "SELECT messages.*, coalesce(t.private, 0) AS thread_private FROM messages"
             f" LEFT JOIN threads t ON t.id = messages.channel_id WHERE {where} ORDER BY messages.id",
             parameters,
         ) as cursor:
             rows = await cursor.fetchall()
-        return [_stored(row, tuple(history.get(row["id"], ()))) for row in rows]
+        return [
+            _stored(row, tuple(history.get(row["id"], ())), tuple(not_kept.get(row["id"], ())))
+            for row in rows
+        ]
 
 
 async def _forget_quoting_answers(db: Connection, message_id: int) -> None:
@@ -144,7 +189,9 @@ async def _forget_quoting_answers(db: Connection, message_id: int) -> None:
     )
 
 
-def _stored(r: Row, history: tuple[tuple[str, str], ...] = ()) -> StoredMessage:
+def _stored(
+    r: Row, history: tuple[tuple[str, str], ...] = (), not_kept: tuple[KeptFile, ...] = ()
+) -> StoredMessage:
     return StoredMessage(
         id=r["id"],
         guild_id=r["guild_id"],
@@ -166,6 +213,7 @@ def _stored(r: Row, history: tuple[tuple[str, str], ...] = ()) -> StoredMessage:
         history=history,
         to_bot=bool(r["to_bot"]),
         thread_private=bool(r["thread_private"]),
+        files=not_kept,
     )
 
 

@@ -406,7 +406,7 @@ BOOKKEEPING = frozenset({"readalong_schema", "identify_buckets", "shard_layout"}
 """The tables of the running bots rather than of the library: the schema's mark, the shards'
 IDENTIFY slots and their shard count."""
 DERIVED = frozenset({"passage_counts", "passage_lexemes", "article_passage_counts", "article_lexemes"})
-"""Tables kept by triggers from ``passages`` (migration 0003), as SQLite's full-text tables are
+"""Tables kept by triggers from ``passages`` (migration 0005), as SQLite's full-text tables are
 kept from theirs: neither copied nor looked at as the library's."""
 
 

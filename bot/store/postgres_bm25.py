@@ -54,7 +54,7 @@ class Params:
 
 CONFIG = "readalong_porter"
 """The text search configuration of every ``tsv`` column: FTS5's porter without stop words
-(PostgreSQL migration 0003)."""
+(PostgreSQL migration 0005)."""
 
 
 def or_query(terms: Sequence[str]) -> str:
@@ -88,7 +88,7 @@ def scored(
     (positive: higher is better). Rows are found through the GIN index of ``tsv``.
 
     ``totals`` (N and the average length) given: each term's n is counted over the table (its GIN
-    index). None: the table is ``passages``, whose statistics the triggers of migration 0003 keep
+    index). None: the table is ``passages``, whose statistics the triggers of migration 0005 keep
     (``passage_counts``, ``passage_lexemes``): a few rows read, whatever the table's size."""
     keys = ", ".join(f"x.{k}" for k in key)
     found_keys = ", ".join(f"f.{k}" for k in key)

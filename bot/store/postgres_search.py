@@ -1,5 +1,5 @@
 """Full-text search on PostgreSQL: ``tsvector`` columns under ``readalong_porter`` (FTS5's porter
-stemmer, no stop words; PostgreSQL migration 0003) and their GIN indexes, where SQLite has FTS5
+stemmer, no stop words; PostgreSQL migration 0005) and their GIN indexes, where SQLite has FTS5
 tables, ranked by FTS5's own BM25 so both backends answer alike.
 
 PostgreSQL finds the rows (``tsv @@ query`` through the GIN index, or an article's passages through
@@ -12,7 +12,7 @@ frequency in a row is the number of positions its lexeme has in the row's ``tsve
 
 A question (:meth:`PostgresSearchQueries.candidates`) is one statement: the question's word
 counts within the article and the best passages, BM25's N, average length and n read from the
-counts migration 0003's triggers keep as passages are written (a few rows, whatever the
+counts migration 0005's triggers keep as passages are written (a few rows, whatever the
 library's size). Archive searches (messages, comments) count N, the average length and each
 term's n over their table, kept for :data:`TOTALS_SECONDS`.
 

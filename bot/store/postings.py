@@ -84,13 +84,19 @@ class PostingQueries:
     ) -> Posting:
         """Record the whole plan in one transaction: after this, the posting survives any restart."""
         async with self._store.transaction() as db:
+            # Only a posting still going excludes another of the article in the channel (the
+            # database's partial index too): a cancelled or finished one may be posted again.
             async with db.execute(
-                "SELECT id FROM postings WHERE article_id = ? AND channel_id = ?", (article_id, channel_id)
+                "SELECT id, state FROM postings WHERE article_id = ? AND channel_id = ? AND state != 'done'",
+                (article_id, channel_id),
             ) as cursor:
-                if await cursor.fetchone() is not None:
-                    raise ConflictError(
-                        f"article {article_slug(article_id)!r} is already posted in <#{channel_id}>: see /article status"
-                    )
+                going = await cursor.fetchone()
+            if going is not None:
+                raise ConflictError(
+                    f"{article_slug(article_id)!r} is already being posted in <#{channel_id}>"
+                    f" ({'paused' if going['state'] == 'paused' else 'still posting'}):"
+                    f" cancel it first with `/article cancel article:{article_slug(article_id)}#{going['id']}`"
+                )
             cursor = await db.execute(
                 "INSERT INTO postings (article_id, guild_id, channel_id, channel_kind, pace_minutes, with_comments,"
                 " created_by, created_at, notify_channel_id, tag_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -272,6 +278,14 @@ class PostingQueries:
                 parent = await cursor.fetchone()
             return Placement(parent["id"], parent["article_id"], None) if parent else None
         return Placement(row["posting_id"], row["article_id"], row["section"])
+
+    async def placement_of_thread(self, thread_id: int) -> int | None:
+        """The posting whose thread (or forum post) this is; None for any other channel."""
+        async with self._store.db.execute(
+            "SELECT posting_id FROM posting_items WHERE thread_id = ? LIMIT 1", (thread_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else int(row["posting_id"])
 
     async def section_links(self, posting_id: int) -> dict[int, tuple[int, int]]:
         """Section number → (container id, message id) of its posted message."""

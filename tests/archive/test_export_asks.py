@@ -66,7 +66,7 @@ def test_markdown_has_the_questions_with_who_when_and_where(article: Article) ->
     assert "- **Ben** · 2026-11-20 10:44 UTC" in text
     assert "*Times are UTC. Original comments keep the time their page showed" in text
     asks = text[text.index("## Questions asked") :]
-    assert asks.index("**Ben** asked · 2026-11-25 18:00 UTC · [where](https://discord.com/channels/1/501)") < asks.index(
+    assert asks.index("**Ben** asked · 2026-11-25 18:00 UTC · [in #channel 501](https://discord.com/channels/1/501)") < asks.index(
         "**the operator (command line)** asked · 2026-11-25 19:00 UTC"
     )  # fmt: skip
     assert f"  > {QUOTE}\n\n  *— §1 · [jump to it](https://discord.com/channels/1/500/900)*" in asks

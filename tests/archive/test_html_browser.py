@@ -112,8 +112,10 @@ def test_a_reader_sees_headings_and_a_contents_list_that_jumps(
     page, seen = open_page(browser, (pages / "zh.html").as_uri())
     assert page.locator("h1").inner_text() == article.display_title
     headings = page.locator("section.part > h2").all_inner_texts()
+    # Each section's heading carries its title (its heading, else its first words), as its
+    # contents entry and its thread on Discord do: not a bare "§1/6" (issue 22).
     assert headings == [
-        *(f"§{s.index}/6" + (f" · {s.heading}" if s.heading else "") for s in article.sections),
+        *(section_label(article, s) for s in article.sections),
         "About the author",
         "Comments",
     ]

@@ -171,19 +171,21 @@ async def test_exports_carry_the_questions_asked_to_those_who_saw_them(
     assert name == f"{ARTICLE}.md"
     assert "## Questions asked" in markdown and f"**Q:** {PUBLIC_Q}" in markdown
     asked = re.search(
-        r"- \*\*(\w+)\*\* asked · (\d{4}-\d\d-\d\d \d\d:\d\d) UTC · \[where\]\((\S+)\)", markdown
+        r"- \*\*(\w+)\*\* asked · (\d{4}-\d\d-\d\d \d\d:\d\d) UTC · \[in ([^\]]+)\]\((\S+)\)", markdown
     )
     assert asked is not None and asked[1] in ("ben", "Ben")
-    assert asked[3] == f"https://discord.com/channels/{seed.guild_id}/{thread['id']}"
+    assert asked.group(3) == f"#general › {thread['name']}"  # where, named (issue 22)
+    assert asked[4] == f"https://discord.com/channels/{seed.guild_id}/{thread['id']}"
     answer = markdown[markdown.index(f"**Q:** {PUBLIC_Q}") :]
     assert "**A:**" in answer and public.text.split("\n", 1)[1].strip()[:40] in answer
     assert STAFF_Q not in markdown and "An old question?" not in markdown
     assert "*Times are UTC." in markdown
 
-    # ada (admin: she can view #staff) gets both questions, in HTML and JSON too; never the old one.
+    # ada (admin: she can view #staff) gets both questions, in HTML and JSON too; never the old
+    # one. Of every posting: #staff's question was asked outside #general's posting (issue 22).
     for fmt in ("html", "json"):
         result = await sandbox.run_command(
-            "ada", "general", "archive export", {"article": ARTICLE, "format": fmt}
+            "ada", "general", "archive export", {"article": ARTICLE, "format": fmt, "every_posting": True}
         )
         _, text = await download(result.messages)
         assert PUBLIC_Q in text and STAFF_Q in text and "An old question?" not in text

@@ -91,8 +91,13 @@ async def test_two_servers_importing_the_same_title_are_each_told_the_plain_id(
     intro = sandbox.messages(lounge)[0]
     assert intro["embeds"][0]["footer"]["text"] == f"Readalong · article {LAYOFFS}"
     assert "depot" in sandbox.messages(lounge)[1]["content"]
+    # A posting still going refuses another of the article in its channel, naming it by the
+    # plain id (a finished one would not: issue 22).
+    (done,) = await bot.store.postings.for_guild(int(sandbox.world.channel(lounge)["guild_id"]))
+    async with bot.store.transaction() as db:
+        await db.execute("UPDATE postings SET state = 'paused' WHERE id = ?", (done.id,))
     twice = await sandbox.run_command("eve", lounge, "article post", {"article": LAYOFFS, "channel": lounge})
-    assert f"article '{LAYOFFS}' is already posted" in twice.text, twice.text
+    assert f"'{LAYOFFS}' is already being posted" in twice.text, twice.text
     status = await run(sandbox, "eve", lounge, "article status", article=LAYOFFS)
     assert f"(`{LAYOFFS}`)" in status.text and "<#" in status.text
 

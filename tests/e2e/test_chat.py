@@ -181,8 +181,7 @@ async def test_fixed_choices_are_listed_and_a_picked_export_is_saved(
     sent = [m for m in sandbox.world.messages[typist.chat.channel_id].values() if m.get("attachments")]
     (attachment,) = sent[-1]["attachments"]
     assert saved.name == attachment["filename"]
-    url_path = attachment["url"].removeprefix(sandbox.world.base_url)
-    assert saved.read_bytes() == sandbox.world.files[url_path]
+    assert saved.read_bytes() == sandbox.world.file_at(attachment["url"])
     assert "A remark to export." in saved.read_text(encoding="utf-8")
 
 

@@ -202,7 +202,13 @@ async def test_status_defaults_to_the_latest_posting_and_resume_keeps_the_pace(
     await sandbox.wait_until(lambda: len(sandbox.threads("reading-room")) == 2, within=15)
     await sandbox.wait_idle()
 
-    status = await sandbox.run("ada", "general", "/article status")
+    # Used where a posting is, the status is that posting's article (issue 22); elsewhere, the
+    # latest posting's.
+    here = await sandbox.run("ada", "general", "/article status")
+    assert "**One Comment Only**" in here.text, here.text
+    sandbox.world.create_channel(seed.guild_id, "lounge")
+    await sandbox.wait_idle()
+    status = await sandbox.run("ada", "lounge", "/article status")
     assert "**The Lessons of Zhanaozen**" in status.text and "sections posted 1/6" in status.text
     assert "next due" in status.text
 
@@ -218,7 +224,7 @@ async def test_status_defaults_to_the_latest_posting_and_resume_keeps_the_pace(
     assert next_section.kind == "section" and next_section.section == 2
     in_minutes = (next_section.due_at - dt.datetime.now(dt.UTC)).total_seconds() / 60
     assert 59 < in_minutes <= 60
-    status = await sandbox.run("ada", "general", "/article status")
+    status = await sandbox.run("ada", "lounge", "/article status")
     assert "active" in status.text and "sections posted 1/6" in status.text
 
 

@@ -30,7 +30,7 @@ async def export_as(sandbox: Sandbox, member: str) -> tuple[str, DceExport]:
         member, "general", "archive export", {"article": ARTICLE, "format": "json"}
     )
     (attachment,) = result.messages[0]["attachments"]
-    data = sandbox.world.files[attachment["url"].removeprefix(sandbox.world.base_url)]
+    data = sandbox.world.file_at(attachment["url"])
     return attachment["filename"], read_dce(data)
 
 

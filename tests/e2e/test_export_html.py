@@ -45,7 +45,7 @@ async def test_every_message_links_to_discord(
     )
     (attachment,) = result.messages[0]["attachments"]
     assert attachment["filename"] == f"{ARTICLE}.html"
-    text = sandbox.world.files[attachment["url"].removeprefix(sandbox.world.base_url)].decode()
+    text = sandbox.world.file_at(attachment["url"]).decode()
     page = Page()
     page.feed(text)
     jumps = [JUMP.match(href) for kind, href in page.links if kind == "jump"]

@@ -53,7 +53,7 @@ async def test_import_by_url_then_post_with_its_comments(
         said = "\n".join(str(m.get("content")) for m in imported.messages)
         slug = "json-parsing-simdjson-vs-json-for-modern-c"
         assert "Imported **JSON parsing: simdjson vs. JSON for Modern C++** by Daniel Lemire" in said
-        assert "5 comments" in said and f"`/article post article:{slug}`" in said
+        assert "5 comments" in said and f"`/article post article:{slug} channel:#general`" in said
         again = await sandbox.run_command("ada", "general", "article import", {"url": LEMIRE})
         assert "is already here" in str(again.messages[-1]["content"])
         [listed] = await bot.store.articles.list()

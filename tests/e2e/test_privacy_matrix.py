@@ -5,6 +5,8 @@ Vic is the viewer: a member with the Staff role, a member of a private thread, w
 channel's history. Each change hides one canary message (its word, file name and link are its own):
 an edit, a deletion, a deletion with ``purge_deleted``, Vic's removal from the private thread, the
 loss of the Staff role, Read Message History denied on #history, and an article's deletion. The
+canaries' attachments are kept by the archive (issue 22): their bytes are checked in the exports
+and, for the changes that remove a message, in the database. The
 changes are applied in sequence; after each, every path is read as Vic reads it now, and must show
 nothing of the canaries hidden so far, while still showing the control canary (no change hides it)
 and, as the positive control of the next change, the next canary. A second server is checked too:
@@ -13,6 +15,7 @@ whole matrix reported in one assertion at the end."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import dataclasses
 import time
@@ -102,7 +105,14 @@ POSTED = "answers already posted"
 """The bot's answers that quoted a canary before its change, as they stand now (content changes)."""
 POSTED_WITHIN = 3.0
 """Seconds the bot has to edit an answer it posted once a message it quotes is gone."""
-EVERY_PATH = {*WORD_PATHS, *PLACE_PATHS, POSTED, "/archive show reply snippet"}
+KEPT_BYTES = "kept file bytes in exports"
+"""The canary's attachment as the archive keeps it (issue 22): its bytes bundled into the HTML
+(base64 in a data: URI) and JSON (a DCE media file) exports."""
+STORED_BYTES = "kept file bytes in the database"
+"""The archive's own copy of the canary's attachment: gone once the message is (deleted, purged,
+its article deleted with its archive); kept while only who may see it changed."""
+FORGETS_BYTES = ("deleted", "purged", "articledeleted")
+EVERY_PATH = {*WORD_PATHS, *PLACE_PATHS, POSTED, "/archive show reply snippet", KEPT_BYTES, STORED_BYTES}
 """What the matrix must have checked by its end: a path dropped by mistake fails the test."""
 
 
@@ -418,12 +428,29 @@ async def check_round(
 
     # Exports of each article involved, in the three formats.
     articles = {c.article for c in [*shown, *([just_hidden] if just_hidden else [])]}
+    bundled = []
     for fmt in ("markdown", "html", "json"):
         texts = []
         for article in sorted(articles):
-            exported = await run(s, vic, "general", "archive export", {"article": article, "format": fmt})
+            # Every posting of the article (by default an export is of the posting where it is
+            # used: issue 22): all the victim may see is at stake.
+            exported = await run(
+                s,
+                vic,
+                "general",
+                "archive export",
+                {"article": article, "format": fmt, "every_posting": True},
+            )
             texts.append(await attachment_text(exported) if exported else "")
         judge(f"/archive export {fmt}", "\n".join(texts), shown)
+        if fmt != "markdown":
+            bundled += texts
+    # The attachments' bytes the exports bundle: the hidden canaries' nowhere, the shown ones' there.
+    for c in hidden:
+        matrix.leak(c.change, KEPT_BYTES, "\n".join(bundled), file_tokens(c))
+    for c in shown:
+        if c.with_file:
+            matrix.control(c.change, KEPT_BYTES, "\n".join(bundled), file_tokens(c), before=c is upcoming)
 
     # Listings: places only.
     listing_texts = {}
@@ -458,6 +485,31 @@ async def check_round(
                 )
             else:
                 matrix.control(upcoming.change, path, text, tokens(upcoming, path), before=True)
+
+
+def file_tokens(canary: Canary) -> list[str]:
+    """The canary's file's bytes as the exports bundle them: base64 in the HTML page's data: URI,
+    and as text (what :func:`attachment_text` reads of a zip's media file) in the JSON export."""
+    if not canary.with_file:
+        return []
+    ((_, data),) = canary.files()
+    return [base64.b64encode(data).decode("ascii"), data.decode("utf-8", "replace")[1:]]
+
+
+async def check_stored_bytes(bot: ReadalongBot, world: World, matrix: Matrix, hidden: list[Canary]) -> None:
+    """The database's copy of each canary's attachment: gone with a message that is gone, kept
+    (the positive control) for one still there, whoever may see it now."""
+    for canary in [world.control, *world.canaries.values()]:
+        if not canary.with_file or canary.message is None:
+            continue
+        held = await bot.store.files.count(int(canary.message["id"]))
+        gone = canary in hidden and canary.change in FORGETS_BYTES
+        matrix.checked += 1
+        matrix.paths.add(STORED_BYTES)
+        if gone and held:
+            matrix.failures.append((canary.change, STORED_BYTES, f"leaked: {held} file rows still stored"))
+        elif not gone and not held:
+            matrix.failures.append((canary.change, STORED_BYTES, "control: the file was not kept"))
 
 
 async def apply_change(s: Sandbox, seed: Seed, bot: ReadalongBot, world: World, canary: Canary) -> None:
@@ -530,7 +582,11 @@ async def check_other_server(
     texts["/archive search"] = await pages(s, "eve", searched) if searched else ""
     for fmt in ("markdown", "json"):
         exported = await run(
-            s, "eve", "lounge", "archive export", {"article": world.their_notes_id, "format": fmt}
+            s,
+            "eve",
+            "lounge",
+            "archive export",
+            {"article": world.their_notes_id, "format": fmt, "every_posting": True},
         )
         texts[f"/archive export {fmt}"] = await attachment_text(exported) if exported else ""
     for path, text in texts.items():
@@ -564,6 +620,7 @@ async def test_privacy_matrix(
         hidden.append(canary)
         upcoming = canaries[index + 1] if index + 1 < len(canaries) else None
         await check_round(sandbox, seed, world, matrix, hidden, canary, upcoming)
+        await check_stored_bytes(bot, world, matrix, hidden)
     took = time.monotonic() - started
     print(f"privacy matrix: {matrix.checked} checks, built in {built - started:.1f} s, all in {took:.1f} s")
     assert matrix.paths >= EVERY_PATH, f"paths never checked: {sorted(EVERY_PATH - matrix.paths)}"

@@ -170,8 +170,7 @@ async def _attachment(sandbox: Sandbox, result: CommandResult) -> str:
     texts = []
     for message in result.messages:
         for attachment in cast("list[dict[str, str]]", message.get("attachments") or []):
-            path = attachment["url"].removeprefix(sandbox.world.base_url)
-            texts.append(sandbox.world.files[path].decode("utf-8", "replace"))
+            texts.append(sandbox.world.file_at(attachment["url"]).decode("utf-8", "replace"))
     return "\n".join(texts)
 
 

@@ -10,8 +10,10 @@ import pytest
 
 from bot.articles import Article
 from bot.domain.database import Database
+from bot.domain.posting import PostingState
 from bot.errors import ConflictError
 from bot.store import Store
+from bot.store.errors import StoreError
 from bot.store.postings import utcnow
 from tests.conftest import both_backends
 from tests.postings import record_posting
@@ -69,15 +71,40 @@ async def test_a_posting_is_done_with_its_last_item(database: Database, article:
 
 
 @both_backends
-async def test_the_same_article_cannot_be_posted_twice_in_one_channel(
+async def test_a_posting_still_going_refuses_another_in_its_channel_and_an_ended_one_does_not(
     database: Database, article: Article
 ) -> None:
+    """Issue 22, finding 6: a cancelled or finished posting can be posted again in the same
+    channel (``UNIQUE (article_id, channel_id)`` forbade it); one still going, active or paused,
+    refuses in one line naming it, and changes nothing."""
     async with Store(database) as store:
-        await create(store, article)
-        before = await store.postings.for_guild(1)
-        with pytest.raises(ConflictError, match="already posted"):
-            await create(store, dataclasses.replace(article, id="the-lessons-of-zhanaozen"))
-        assert await store.postings.for_guild(1) == before
+        first = await create(store, article)
+        again = dataclasses.replace(article, id="the-lessons-of-zhanaozen")
+        states: tuple[PostingState, ...] = ("active", "paused")
+        for state in states:
+            await store.postings.set_state(first, state)
+            before = await store.postings.for_guild(1)
+            with pytest.raises(ConflictError) as refused:
+                await create(store, again)
+            message = str(refused.value)
+            assert "\n" not in message and "'the-lessons-of-zhanaozen'" in message and "<#10>" in message
+            assert ("paused" in message) is (state == "paused")
+            assert f"/article cancel article:the-lessons-of-zhanaozen#{first}`" in message
+            assert await store.postings.for_guild(1) == before
+        assert await store.postings.cancel(first)
+        second = await create(store, again)
+        assert second != first
+        # Each keeps its own items: the cancelled one's are not touched by the new one's.
+        assert len(await store.postings.items(first)) == len(await store.postings.items(second))
+        for row in await store.postings.items(second):
+            await store.postings.mark_done(second, row.seq, None)
+        assert (await store.postings.get(second)).state == "done"
+        third = await create(store, again)  # after a finished one too
+        assert [p.id for p in await store.postings.for_guild(1)] == [third, second, first]
+        # The database itself refuses a second posting still going (not only the check above).
+        with pytest.raises(StoreError, match=r"(?i)unique|duplicate key"):
+            async with store.transaction() as db:
+                await db.execute("UPDATE postings SET state = 'active' WHERE id = ?", (second,))
 
 
 @both_backends

@@ -663,14 +663,14 @@ async def test_privileged_intents_not_enabled_close_with_4014(rules: tuple[Api, 
     assert sandbox.gateway.identifies == 2
 
 
-README = Path(__file__).parents[2] / "README.md"
+OPERATORS = Path(__file__).parents[2] / "docs" / "operators.md"
 
 
 def readme_invite() -> tuple[int, list[str]]:
-    """The permissions integer the README's "Running it on Discord" asks the operator to invite
-    the bot with, and the permissions it names beside it."""
-    found = re.search(r"permissions integer\s+\*\*(\d+)\*\*: ([^.]+)\.", README.read_text())
-    assert found is not None, "the README no longer gives the invite's permissions integer"
+    """The permissions integer docs/operators.md's "Running it on Discord" asks the operator to
+    invite the bot with, and the permissions it names beside it."""
+    found = re.search(r"permissions integer\s+\*\*(\d+)\*\*: ([^.]+)\.", OPERATORS.read_text())
+    assert found is not None, "docs/operators.md no longer gives the invite's permissions integer"
     names = re.sub(r"\s*\([^)]*\)", "", " ".join(found.group(2).split()))
     return int(found.group(1)), [n.strip() for n in re.split(r",| and ", names) if n.strip()]
 

@@ -116,7 +116,7 @@ QUESTIONS = [
     "Who brought soup to the square?",
 ]
 EXCEPTIONS: dict[str, str] = {}
-"""Questions answered differently on PostgreSQL, and why: none since migration 0003 gave
+"""Questions answered differently on PostgreSQL, and why: none since migration 0005 gave
 PostgreSQL FTS5's stemmer (the original Porter) without stop words; before it, three questions
 asking about "one" differed (Porter stems it "on", PostgreSQL's english kept "one")."""
 
@@ -253,11 +253,11 @@ ARCHIVE_QUERIES = [
 
 
 ARCHIVE_EXCEPTIONS: dict[tuple[str, str | None], str] = {}
-"""Archive searches whose hits differ, and why: none since migration 0003 (before it, "don't
+"""Archive searches whose hits differ, and why: none since migration 0005 (before it, "don't
 trust" across every article: 'don' and 't' were stop words of PostgreSQL's english)."""
 SCORE_EXCEPTIONS: dict[tuple[str, str | None], str] = {}
 """Archive searches whose hits are the same but scores differ by more than the tolerance, and why:
-none since migration 0003 (every word is indexed, so none is estimated from a share)."""
+none since migration 0005 (every word is indexed, so none is estimated from a share)."""
 
 
 def _hit(hit: ArchiveHit) -> tuple[object, ...]:

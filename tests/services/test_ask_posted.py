@@ -15,7 +15,7 @@ from bot.articles.passages import quoted_text
 from bot.discordfmt.answers import answer_text
 from bot.domain.database import Database
 from bot.domain.viewer import Viewer
-from bot.services import ask as ask_service
+from bot.services import places
 from bot.services.ask import Asked, Asker, Question
 from bot.settings import Secret, Settings
 from bot.store import Store
@@ -104,12 +104,14 @@ async def test_the_original_comments_wait_for_the_last_section(
         store, question, viewer=MEMBER, channel_id=CHANNEL, article=None, writer=None
     )
     assert all(q.source != "comment" for q in during.answer.quotes) and "bleeding obvious" not in during.shown
-    assert await ask_service.posted_sections(store, posting_id) == frozenset({1})
+    assert await places.posted_sections(store, (await store.postings.get(posting_id),)) == frozenset({1})
     for item in await store.postings.items(posting_id):
         if item.kind == "section" and item.status != "done":
             await store.postings.record_message(posting_id, item.seq, 9000 + item.seq, CHANNEL)
             await store.postings.mark_done(posting_id, item.seq, None)
-    assert await ask_service.posted_sections(store, posting_id) is None  # every section is out
+    assert (
+        await places.posted_sections(store, (await store.postings.get(posting_id),)) is None
+    )  # every section is out
     after = (
         await ask_in_channel(store, question, viewer=MEMBER, channel_id=CHANNEL, article=None, writer=None)
     ).answer

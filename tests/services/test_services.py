@@ -96,7 +96,9 @@ async def test_one_label_per_thread_in_the_listing_and_the_suggestions(
     viewer = Viewer.member(GUILD, 5, {CHANNEL, SECTION_THREAD, COMMENTS_THREAD})
     async with Store(database) as store:
         article, _ = await post_first_section(store, parsed)
-        _, rows = await archive_service.threads(store, viewer, article.id)
+        listing = await archive_service.threads(store, viewer, article.id)
+        (group,) = listing.groups
+        rows = group.rows
         choices = await archive_service.thread_choices(store, viewer, "", limit=25)
         sections_only = await archive_service.thread_choices(store, viewer, "§", limit=25)
         none = await archive_service.thread_choices(store, viewer, "", limit=0)

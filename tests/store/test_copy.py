@@ -20,6 +20,7 @@ import pytest
 from bot.articles import Article
 from bot.discordfmt.answers import answer_text
 from bot.domain.database import Database, PostgresUrl
+from bot.domain.files import KeptFile
 from bot.domain.message import StoredMessage
 from bot.domain.viewer import Viewer
 from bot.errors import DatabaseError, DatabaseInUseError
@@ -98,6 +99,14 @@ async def populate(database: Database, sample_article: Article, *, messages: int
                 parent_id=CHANNEL,
                 thread_private=True,
                 content="A private word on the strike",
+                attachments=(
+                    ("map.png", "https://cdn.example/map.png", 4),
+                    ("film.mp4", "https://cdn.example/f", 9),
+                ),
+                files=(
+                    KeptFile(0, "map.png", 4, "image/png", b"\x89PNG"),
+                    KeptFile(1, "film.mp4", 9, "video/mp4", None, "over the 8 MiB cap"),
+                ),
             )
         )
         batch.append(

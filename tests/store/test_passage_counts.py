@@ -1,5 +1,5 @@
 """PostgreSQL keeps passages' word counts as they are written (issue 26): the triggers of migration
-0003 keep, per article and over all, how many passages and words there are and how many passages
+0005 keep, per article and over all, how many passages and words there are and how many passages
 hold each lexeme, so a question reads a few rows instead of counting over the table. Whatever is
 imported, deleted or imported at once by two stores, the kept counts are what counting the
 passages gives, and the answers' statistics are FTS5's."""

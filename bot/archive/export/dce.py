@@ -12,10 +12,10 @@ import zipfile
 from collections.abc import Mapping, Sequence
 
 from bot.archive.export.common import ExportContext, asker_label, iso_utc
-from bot.discordfmt.posting import comments_thread_name, section_label
 from bot.domain.answer import AskedQuestion
 from bot.domain.article import Article
 from bot.domain.message import StoredMessage, as_shown
+from bot.shown import UNKNOWN_USER, mentioned
 
 DCE_EXTRAS = "readalong.json"
 """The file beside DCE's own with what only Readalong knows: the article and the questions asked."""
@@ -48,8 +48,23 @@ def _dce_user(message: StoredMessage) -> dict[str, object]:
     }
 
 
-def _dce_message(message: StoredMessage) -> dict[str, object]:
-    """One message as DCE's JSON writer writes it, field for field."""
+def _dce_mention(user_id: int, context: ExportContext) -> dict[str, object]:
+    name = context.names.users.get(user_id) or UNKNOWN_USER
+    return {
+        "id": str(user_id),
+        "name": name,
+        "discriminator": "0000",
+        "nickname": name,
+        "color": None,
+        "isBot": False,
+        "roles": [],
+        "avatarUrl": DEFAULT_AVATAR,
+    }
+
+
+def _dce_message(message: StoredMessage, context: ExportContext) -> dict[str, object]:
+    """One message as DCE's JSON writer writes it, field for field: its content as DCE writes it
+    too, mentions as names (``@Name``, ``#channel``), custom emoji as ``:name:``, times in UTC."""
     document: dict[str, object] = {
         "id": str(message.id),
         "type": "Reply" if message.reply_to else "Default",
@@ -57,7 +72,7 @@ def _dce_message(message: StoredMessage) -> dict[str, object]:
         "timestampEdited": iso_utc(message.edited_at),
         "callEndedTimestamp": None,
         "isPinned": False,
-        "content": "" if message.deleted_at else message.content,
+        "content": "" if message.deleted_at else context.text(message.content),
         "author": _dce_user(message),
         "attachments": [
             {"id": f"{message.id}{i}", "url": url, "fileName": name, "fileSizeBytes": size}
@@ -79,7 +94,7 @@ def _dce_message(message: StoredMessage) -> dict[str, object]:
         else [],
         "stickers": [],
         "reactions": [],
-        "mentions": [],
+        "mentions": [_dce_mention(u, context) for u in sorted(mentioned(message.content)[0])],
     }
     if message.reply_to is not None:
         document["reference"] = {
@@ -92,20 +107,16 @@ def _dce_message(message: StoredMessage) -> dict[str, object]:
     return document
 
 
-def _channel_name(
-    article: Article, channel_id: int, items: list[StoredMessage], context: ExportContext
-) -> str:
-    """The channel's or thread's name on Discord when known (``/archive export``); otherwise the
-    name Readalong gave the thread (a section's label, the comments thread's), else its id."""
-    if channel_id in context.channel_names:
-        return context.channel_names[channel_id]
-    if any(m.webhook_id is not None for m in items):
-        return comments_thread_name(article)
-    sections = {m.section for m in items if m.section is not None}
-    known = [s for s in article.sections if s.index in sections]
-    if len(known) == 1 and items[0].parent_id is not None:
-        return section_label(article, known[0])
-    return f"{'thread' if items[0].parent_id is not None else 'channel'} {channel_id}"
+def _kind(channel_id: int, parent: int | None, context: ExportContext) -> str:
+    """What the channel or thread is to Readalong (in :data:`DCE_EXTRAS`): ``channel``,
+    ``forum``, ``section thread``, ``comments thread``, ``intro post``, each a ``… post`` in a
+    forum, or ``thread`` (one a reader opened)."""
+    if parent is None:
+        return "forum" if channel_id in context.forums else "channel"
+    posted = context.threads.get(channel_id)
+    if posted is None:
+        return "thread"
+    return f"{posted.kind} {'post' if posted.forum else 'thread'}"
 
 
 def _channel_type(channel_id: int, parent: int | None, context: ExportContext) -> str:
@@ -132,7 +143,7 @@ def to_dce(
     for message in sorted(map(as_shown, messages), key=lambda m: m.id):
         by_channel.setdefault(message.channel_id, []).append(message)
     order = sorted(by_channel, key=lambda c: (by_channel[c][0].parent_id is not None, c))
-    names = {c: _channel_name(article, c, by_channel[c], context) for c in order}
+    names = {c: context.channel_name(c, thread=by_channel[c][0].parent_id is not None) for c in order}
     files: dict[str, str] = {}
     index = []
     for channel_id in order:
@@ -140,11 +151,7 @@ def to_dce(
         guild_id = context.guild_id or items[0].guild_id
         guild_name = context.guild_name or (f"server {guild_id}" if guild_id else "Readalong")
         parent = items[0].parent_id
-        parent_name = (
-            (names.get(parent) or context.channel_names.get(parent) or f"channel {parent}")
-            if parent
-            else None
-        )
+        parent_name = context.channel_name(parent) if parent else None
         document = {
             "guild": {"id": str(guild_id or 0), "name": guild_name, "iconUrl": DEFAULT_AVATAR},
             "channel": {
@@ -157,17 +164,29 @@ def to_dce(
             },
             "dateRange": {"after": None, "before": None},
             "exportedAt": iso_utc(exported_at),
-            "messages": [_dce_message(m) for m in items],
+            "messages": [_dce_message(m, context) for m in items],
             "messageCount": len(items),
         }
         name = dce_file_name(guild_name, parent_name, names[channel_id], channel_id)
         files[name] = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
         sections = {m.section for m in items if m.section is not None}
+        posted = context.threads.get(channel_id)
         index.append(
             {
                 "file": name,
                 "channelId": str(channel_id),
-                "section": next(iter(sections)) if len(sections) == 1 else None,
+                "name": names[channel_id],
+                "channel": {
+                    "id": str(parent or channel_id),
+                    "name": context.channel_name(parent or channel_id),
+                },
+                "place": context.place(channel_id, parent),
+                "kind": _kind(channel_id, parent, context),
+                "section": posted.section
+                if posted is not None
+                else next(iter(sections))
+                if len(sections) == 1
+                else None,
                 "messages": len(items),
             }
         )

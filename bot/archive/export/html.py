@@ -12,14 +12,18 @@ from typing import TYPE_CHECKING
 from bot.archive.export.common import (
     COMMENT_TIMES_NOTE,
     TIMES_NOTE,
+    Discussion,
+    ExportContext,
     Node,
     answer_lines,
     asked_where,
     asker_label,
-    by_section,
+    by_place,
     comment_tree,
+    posted_in,
     utc_time,
 )
+from bot.archive.export.media import html_files
 from bot.discordfmt.links import jump_url
 from bot.discordfmt.posting import section_label
 from bot.domain.answer import AskedQuestion
@@ -43,7 +47,7 @@ section.part{margin:2rem 0;border-top:1px solid #ddd}:target{scroll-margin-top:.
 .msg:target{background:#fff7d6}.msg .replies{margin-left:1.2rem}
 .who{font-weight:600}.when,.jump{color:#777;font-size:13px;margin-left:.4rem}
 .original{border-left-color:#e2c48a}blockquote{margin:.4rem 0;padding-left:.8rem;border-left:3px solid #ccc;color:#555}
-.deleted{color:#999;font-style:italic}p{margin:.4rem 0}img,video{max-width:100%;height:auto}
+.deleted,.not-kept{color:#999;font-style:italic}figure.file{margin:.4rem 0}p{margin:.4rem 0}img,video{max-width:100%;height:auto}
 pre{overflow-x:auto;white-space:pre-wrap}code{font-size:.9em;background:#f1f1f1;padding:0 .2em}
 ul.articles{padding-left:1.2rem}ul.articles li{margin:.4rem 0}
 @media (max-width:40rem){body{margin:1rem auto;font-size:16px;padding:0 .7rem}h1{font-size:1.5rem}
@@ -97,18 +101,28 @@ def _jump_link(message: StoredMessage) -> str:
     return f'<a class="jump" href="{html.escape(url, quote=True)}">on Discord</a>'
 
 
-def _html_nodes(nodes: list[Node]) -> str:
+def _html_nodes(nodes: list[Node], context: ExportContext) -> str:
     parts = []
     for node in nodes:
         m = node.message
-        body = '<p class="deleted">message deleted</p>' if m.deleted_at else markdown_html(m.content)
-        body += "".join(
-            f'<p><a href="{html.escape(url, quote=True)}">{html.escape(name)}</a></p>'
-            for name, url, _ in m.attachments
-            if safe_link(url)
+        body = (
+            '<p class="deleted">message deleted</p>'
+            if m.deleted_at
+            else markdown_html(context.text(m.content))
+        )
+        held = context.files.get(m.id) if m.deleted_at is None else None
+        # Kept files are in the page itself; Discord's own links expire (issue 22).
+        body += (
+            html_files(held)
+            if held
+            else "".join(
+                f'<p><a href="{html.escape(url, quote=True)}">{html.escape(name)}</a></p>'
+                for name, url, _ in m.attachments
+                if safe_link(url)
+            )
         )
         edited = " · edited" if m.edited_at else ""
-        replies = f'<div class="replies">{_html_nodes(node.replies)}</div>' if node.replies else ""
+        replies = f'<div class="replies">{_html_nodes(node.replies, context)}</div>' if node.replies else ""
         parts.append(
             f'<div class="msg" id="m{m.id}"><span class="who">{html.escape(m.author_name)}</span>'
             f'<span class="when">{html.escape(utc_time(m.created_at))}{edited}</span>{_jump_link(m)}'
@@ -145,16 +159,27 @@ def _html_comment(comment: Comment, replies: list[Comment], posts: Mapping[int, 
     )
 
 
-def _html_asks(asks: Sequence[AskedQuestion]) -> str:
+def _html_part(part: Discussion, context: ExportContext, heading: str) -> str:
+    """One channel's or thread's discussion, headed with where it was (``heading``: the words before)."""
+    return (
+        f'<div class="place" data-channel="{part.channel_id}"><h3>{html.escape(heading)} '
+        f"{html.escape(part.place)}</h3>{_html_nodes(part.roots, context)}</div>"
+    )
+
+
+def _html_asks(asks: Sequence[AskedQuestion], context: ExportContext) -> str:
     items = []
     for asked in asks:
         where = asked_where(asked)
-        place = f' · <a href="{html.escape(where, quote=True)}">where</a>' if where else ""
+        named = context.asked_in(asked.channel_id)
+        label = f"in {html.escape(named)}" if named else "where"
+        place = f' · <a href="{html.escape(where, quote=True)}">{label}</a>' if where else ""
         items.append(
             f'<div class="msg ask"><span class="who">{html.escape(asker_label(asked))}</span>'
             f'<span class="when">asked · {html.escape(utc_time(asked.asked_at))}{place}</span>'
-            f'<p class="q"><b>Q:</b> {html.escape(asked.question)}</p>'
-            f'<div class="a"><b>A:</b>{markdown_html(answer_lines(asked.answer, subtext="*{}*"))}</div></div>'
+            f'<p class="q"><b>Q:</b> {html.escape(context.text(asked.question))}</p>'
+            f'<div class="a"><b>A:</b>{markdown_html(answer_lines(context.text(asked.answer), subtext="*{}*"))}'
+            "</div></div>"
         )
     return f'<section class="part" id="asks"><h2>Questions asked</h2><div class="discussion">{"".join(items)}</div></section>'
 
@@ -165,11 +190,15 @@ def to_html(
     asks: Sequence[AskedQuestion] = (),
     *,
     section_links: Mapping[int, str] | None = None,
+    context: ExportContext | None = None,
 ) -> str:
     """One self-contained page, readable on a phone: a table of contents, the article, each
-    section (linked to its message on Discord, from ``section_links``) with its discussion (each
-    message linked), the original comments, then the questions asked with ``/ask``. Markdown is
-    rendered; raw HTML from any text is escaped."""
+    section under its label (linked to its message on Discord, from ``section_links``, else
+    ``context``'s) with its discussion, one part per thread it was discussed in, headed with its
+    channel and thread (each message linked), the original comments, then the questions asked
+    with ``/ask``. Markdown is rendered, mentions and times as Discord shows them; raw HTML from
+    any text is escaped."""
+    context = context or ExportContext()
     messages = [as_shown(m) for m in messages]
     title = html.escape(article.display_title)
     meta = " · ".join(
@@ -184,8 +213,9 @@ def to_html(
         if part
     )
     notes = " ".join([TIMES_NOTE, COMMENT_TIMES_NOTE] if article.comments else [TIMES_NOTE])
-    discussion = by_section(article, messages)
-    links = section_links or {}
+    discussion = by_place(article, messages, context)
+    links = section_links or context.section_links
+    channels = posted_in(context, messages)
     has_comments = bool(article.comments or discussion.get(None))
     contents = [(f"s{s.index}", section_label(article, s)) for s in article.sections]
     if article.author_bio:
@@ -201,16 +231,17 @@ def to_html(
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{title} · Readalong</title><style>{_STYLE}</style></head><body>",
         f'<h1>{title}</h1><p class="meta">{meta}</p><p class="meta">{html.escape(notes)}</p>',
+        f'<p class="meta">Discussed in {html.escape(", ".join(channels))}.</p>' if channels else "",
         f'<nav class="toc" aria-label="Contents"><h2>Contents</h2><ol>{toc}</ol></nav>',
     ]
     for section in article.sections:
-        heading = f" · {html.escape(section.heading)}" if section.heading else ""
-        roots = discussion.get(section.index, [])
         url = links.get(section.index)
         link = f'<a class="jump" href="{html.escape(url, quote=True)}">on Discord</a>' if url else ""
-        talk = f'<div class="discussion"><h3>Discussion</h3>{_html_nodes(roots)}</div>' if roots else ""
+        places = discussion.get(section.index, [])
+        talk = "".join(_html_part(p, context, "Discussion in") for p in places)
+        talk = f'<div class="discussion">{talk}</div>' if places else ""
         parts.append(
-            f'<section class="part" id="s{section.index}"><h2>§{section.index}/{len(article.sections)}{heading}</h2>'
+            f'<section class="part" id="s{section.index}"><h2>{html.escape(section_label(article, section))}</h2>'
             f"{link}{markdown_html(section.text)}{talk}</section>"
         )
     if article.author_bio:
@@ -222,21 +253,22 @@ def to_html(
         comments = "".join(_html_comment(c, r, comment_posts) for c, r in comment_tree(article.comments))
         parts.append(
             f'<section class="part" id="comments"><h2>Comments</h2><div class="discussion">{comments}'
-            f"{_html_nodes(discussion.get(None, []))}</div></section>"
+            f"{''.join(_html_part(p, context, 'In') for p in discussion.get(None, []))}</div></section>"
         )
     if asks:
-        parts.append(_html_asks(asks))
+        parts.append(_html_asks(asks, context))
     parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
+    return "\n".join(part for part in parts if part) + "\n"
 
 
-def html_index(entries: Sequence[tuple[str, Article, int]], *, exported_at: str) -> str:
-    """The page listing every exported article: ``(file name, article, readers' messages)``."""
+def html_index(entries: Sequence[tuple[str, Article, str]], *, exported_at: str) -> str:
+    """The page listing every exported article: ``(file name, article, what its page holds)``
+    (:func:`~bot.archive.export.common.page_summary`, counted as the page shows it)."""
     items = "".join(
         f'<li><a href="{html.escape(file, quote=True)}">{html.escape(article.display_title)}</a>'
         f'<span class="when">{html.escape(article.author or "")}'
-        f"{' · ' if article.author else ''}{count} message{'' if count == 1 else 's'}</span></li>"
-        for file, article, count in entries
+        f"{' · ' if article.author else ''}{html.escape(summary)}</span></li>"
+        for file, article, summary in entries
     )
     return (
         "\n".join(

@@ -49,15 +49,15 @@ async def history(sandbox: Host, request: web.Request) -> web.StreamResponse:
     if not world.permissions(world.bot_id, channel_id) & perms.READ_MESSAGE_HISTORY:
         return json_response([])
     query = request.query
-    return json_response(
-        world.history(
-            channel_id,
-            before=query.get("before"),
-            after=query.get("after"),
-            around=query.get("around"),
-            limit=int(query.get("limit", "50")),
-        )
+    found = world.history(
+        channel_id,
+        before=query.get("before"),
+        after=query.get("after"),
+        around=query.get("around"),
+        limit=int(query.get("limit", "50")),
     )
+    # A fetched message's attachment links are valid when fetched (Discord signs them afresh).
+    return json_response([world.cdn.refreshed(world.base_url, m) for m in found])
 
 
 async def post_message(sandbox: Host, request: web.Request) -> web.StreamResponse:
@@ -81,7 +81,7 @@ async def get_message(sandbox: Host, request: web.Request) -> web.StreamResponse
     message = sandbox.world.message(channel_id, request.match_info["message_id"])
     if message["flags"] & EPHEMERAL:
         raise unknown("Message")
-    return json_response(message)
+    return json_response(sandbox.world.cdn.refreshed(sandbox.world.base_url, message))
 
 
 async def patch_message(sandbox: Host, request: web.Request) -> web.StreamResponse:

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from bot.sandbox.host import Host
 from bot.sandbox.middleware import json_response
+from bot.sandbox.world.cdn import GONE
 
 SESSION_STARTS_PER_DAY = 1000
 """Identifies a bot may send in 24 hours (Discord's docs, "Session Start Limit")."""
@@ -46,8 +47,12 @@ async def get_user(sandbox: Host, request: web.Request) -> web.StreamResponse:
 
 
 async def attachment(sandbox: Host, request: web.Request) -> web.StreamResponse:
-    """An attachment's bytes, at the URL its message gave (outside ``/api/v10``, as Discord's CDN)."""
-    data = sandbox.world.files.get(request.path)
-    if data is None:
-        return web.Response(status=404)
+    """An attachment's bytes, at the URL its message gave (outside ``/api/v10``, as Discord's CDN):
+    only while the link's signature holds and it has not expired; else 404, as Discord answers."""
+    world = sandbox.world
+    if sandbox.faults.hook is not None:  # a test may hold the CDN (a slow download)
+        await sandbox.faults.hook("before", f"GET {request.path}")
+    data = world.files.get(request.path)
+    if data is None or not world.cdn.valid(request.path, request.query):
+        return web.Response(status=404, text=GONE)
     return web.Response(body=data, content_type="application/octet-stream")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.sandbox import permissions as perms
+from bot.sandbox.world.cdn import Cdn
 from bot.sandbox.world.common import (
     PRIVATE_THREAD,
     THREADS,
@@ -38,7 +39,9 @@ class WorldCore:
     thread_members: dict[str, dict[str, Payload]] = field(default_factory=dict)
     """Thread member objects by thread id, then user id."""
     files: dict[str, bytes] = field(default_factory=dict, repr=False)
-    """Attachment contents by their URL path."""
+    """Attachment contents by their URL path (without the signature's query)."""
+    cdn: Cdn = field(default_factory=Cdn, repr=False)
+    """Signs attachment links and refuses them once expired (Discord's signed CDN URLs)."""
     application_id: str = ""
     bot_id: str = ""
     base_url: str = "http://127.0.0.1"
@@ -60,6 +63,11 @@ class WorldCore:
         """Announce a change; ``channel_id`` limits it to those who can see that channel."""
         for listener in list(self.listeners):
             listener(event, data, channel_id)
+
+    def file_at(self, url: str) -> bytes:
+        """The bytes of an attachment by its link (signed or not): for tests and the chat, which
+        read the world directly rather than through the CDN."""
+        return self.files[url.removeprefix(self.base_url).split("?", 1)[0]]
 
     # -- lookups --------------------------------------------------------------------------------
 

@@ -95,7 +95,7 @@ class Messages(WorldCore):
             "flags": int(body.get("flags") or 0),
             "embeds": embeds,
             "attachments": attachments,
-            "components": list(body.get("components") or []),
+            "components": numbered(body.get("components") or []),
         }
         if webhook is not None:
             message["webhook_id"] = webhook["id"]
@@ -191,8 +191,8 @@ class Messages(WorldCore):
                     "id": attachment_id,
                     "filename": name,
                     "size": len(data),
-                    "url": self.base_url + path,
-                    "proxy_url": self.base_url + path,
+                    "url": self.cdn.sign(self.base_url, path),
+                    "proxy_url": self.cdn.sign(self.base_url, path),
                 }
                 # Discord leaves out what is unknown rather than sending null.
                 | ({} if content_type is None else {"content_type": content_type})
@@ -259,7 +259,7 @@ class Messages(WorldCore):
             raise ApiError(400, 50083, "Thread is archived")
         content = trimmed(body["content"]) if "content" in body else message["content"]
         embeds = [trimmed_embed(e) for e in body["embeds"] or []] if "embeds" in body else message["embeds"]
-        components = list(body["components"] or []) if "components" in body else message["components"]
+        components = numbered(body["components"] or []) if "components" in body else message["components"]
         check_message(content, embeds, message["attachments"], None, components)
         message |= {
             "content": content,
@@ -313,3 +313,36 @@ class Messages(WorldCore):
         if before is not None:
             ordered = [m for m in ordered if int(m["id"]) < int(before)]
         return list(reversed(ordered[-limit:]))
+
+
+def numbered(components: list[Payload]) -> list[Payload]:
+    """The components as Discord keeps them: each with its ``id``, a 32-bit integer unique within
+    the message, generated in order where the sender left it out, never reusing one the sender
+    gave (Discord's docs, "Anatomy of a Component"; discord.py's views leave it out)."""
+    taken: set[int] = set()
+
+    def given(items: list[Payload]) -> None:
+        for item in items:
+            if isinstance(item.get("id"), int):
+                taken.add(item["id"])
+            given(list(item.get("components") or []))
+
+    given(components)
+    counter = 0
+
+    def fill(items: list[Payload]) -> list[Payload]:
+        nonlocal counter
+        filled = []
+        for item in items:
+            copy = dict(item)
+            if not isinstance(copy.get("id"), int):
+                counter += 1
+                while counter in taken:
+                    counter += 1
+                copy["id"] = counter
+            if "components" in copy:
+                copy["components"] = fill(list(copy["components"] or []))
+            filled.append(copy)
+        return filled
+
+    return fill(list(components))
