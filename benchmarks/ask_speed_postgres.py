@@ -46,6 +46,10 @@ EXTRA = [
     "What did the police eat?",
 ]
 VIEWER = Viewer.member(1, 500, {2})
+TARGET_RATIO = 1.5
+"""Issue 26: /ask on PostgreSQL at most 1.5 times SQLite's p50 at 6,400 and 64,000 passages..."""
+TARGET_SAME = 0.97
+"""...with the same quotes for at least 97% of the questions."""
 
 
 def questions() -> list[str]:
@@ -90,7 +94,11 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_server_option(parser)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--copies", type=int, default=100)
+    parser.add_argument(
+        "--copies",
+        default="100,1000",
+        help="the libraries' sizes in copies of the article (64 passages each), comma-separated",
+    )
     parser.add_argument(
         "--analyze",
         action="store_true",
@@ -99,7 +107,8 @@ async def main() -> None:
     args = parser.parse_args()
     asked = questions()
     print(f"{len(asked)} questions x {args.rounds} rounds through bot.services.ask.Asker.ask")
-    for copies in (1, args.copies):
+    met = True
+    for copies in (1, *(int(c) for c in args.copies.split(","))):
         async with scratch_schema(args.postgres) as postgres:
             with tempfile.TemporaryDirectory() as folder:
                 async with Store(Path(folder) / "bench.db") as lite, Store(postgres) as pg:
@@ -118,6 +127,15 @@ async def main() -> None:
             p50, p95 = percentiles(samples)
             print(f"  {name:<28}p50 {p50:7.2f} ms   p95 {p95:7.2f} ms")
         print(f"  same quotes in the same order: {same} of {len(asked)}")
+        if copies > 1:
+            ratio = percentiles(pg_ms)[0] / percentiles(lite_ms)[0]
+            ok = ratio <= TARGET_RATIO and same >= TARGET_SAME * len(asked)
+            met = met and ok
+            print(
+                f"  target (p50 <= {TARGET_RATIO}x SQLite's, same quotes >= {TARGET_SAME:.0%}):"
+                f" {ratio:.2f}x, {same / len(asked):.0%}: {'target met' if ok else 'not met'}"
+            )
+    print("all targets met" if met else "targets not met")
 
 
 if __name__ == "__main__":

@@ -50,6 +50,10 @@ REQUESTS_PER_POSTING = 18
 KILL_AT = 10
 """The victim is killed when the tenth message it sends has reached Discord, before it hears back."""
 DISCORD_GLOBAL_PER_SECOND = 50
+TARGET_RATIO = 1.8
+"""Issue 26: two processes on PostgreSQL archive at least 1.8 times what one SQLite process does..."""
+TARGET_CEILING_SHARE = 0.9
+"""...or at least 90% of what the sandbox can deliver (then the sandbox, not the bot, is the limit)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +68,9 @@ class Result:
     archived_per_second: float
     archived: int
     lost_messages: int
+    delivered_per_second: float
+    """The sandbox's delivery ceiling in the same run: the burst's messages over the time until
+    its gateway had written every one of them to the bots' sockets."""
 
 
 def tally(sandbox: Sandbox, channel_id: str) -> tuple[int, int]:
@@ -155,12 +162,17 @@ async def run(label: str, database: Database, layout: list[str], folder: Path, m
                     await asyncio.sleep(0)  # let the sandbox's gateway write to the bots
             deadline = time.perf_counter() + 120
             stored = 0
+            delivered_seconds = None
             while time.perf_counter() < deadline:
+                if delivered_seconds is None and sandbox.gateway.pending() == 0:
+                    delivered_seconds = time.perf_counter() - first
                 stored = await archived_count(database) - before
                 if stored >= messages:
                     break
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(0.005 if delivered_seconds is None else 0.05)
             archive_seconds = time.perf_counter() - first
+            if delivered_seconds is None:
+                delivered_seconds = archive_seconds
         finally:
             for process in processes:
                 await process.stop()
@@ -175,6 +187,7 @@ async def run(label: str, database: Database, layout: list[str], folder: Path, m
         stored / archive_seconds,
         stored,
         messages - stored,
+        messages / delivered_seconds,
     )
 
 
@@ -207,6 +220,18 @@ async def main() -> None:
             f" {r.lost_items:5d} {r.archived_per_second:11,.0f} {r.lost_messages:6d}"
         )
     print(f"archive burst: {args.messages:,} members' messages across {SERVERS} servers' section threads")
+    on_postgres, on_sqlite = results
+    ratio = on_postgres.archived_per_second / on_sqlite.archived_per_second
+    share = on_postgres.archived_per_second / on_postgres.delivered_per_second
+    print(
+        f"sandbox delivery ceiling (same run): {on_postgres.delivered_per_second:,.0f} msg/s with PostgreSQL,"
+        f" {on_sqlite.delivered_per_second:,.0f} with SQLite"
+    )
+    met = ratio >= TARGET_RATIO or share >= TARGET_CEILING_SHARE
+    print(
+        f"target (PostgreSQL >= {TARGET_RATIO}x SQLite's messages/s, or >= {TARGET_CEILING_SHARE:.0%} of the"
+        f" ceiling): {ratio:.2f}x, {share:.0%} of the ceiling: {'target met' if met else 'not met'}"
+    )
 
 
 if __name__ == "__main__":

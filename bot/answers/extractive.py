@@ -151,12 +151,13 @@ async def ranked_quotes(
     scope = None if everywhere else list(by_id)
     # The reads at once, not one after the other: under a burst of questions each awaited read
     # waits its turn through a busy event loop.
+    terms = query_terms(question)
     discussion = readers is not None and len(articles) == 1
-    stems, hits, discussed = await asyncio.gather(
-        question_stems(store, scope, question),
-        store.search.search(scope, match, CANDIDATES),
+    (passages, frequencies, hits), discussed = await asyncio.gather(
+        store.search.candidates(scope, terms, match, CANDIDATES),
         store.search.discussed(articles[0].id) if discussion else _false(),
     )
+    stems = weighed_stems(question, terms, passages, frequencies)
     said: list[MessageHit] = []
     if readers is not None and discussed:
         said = await store.search.search_messages(
@@ -182,12 +183,18 @@ async def question_stems(store: Store, article_ids: Sequence[str] | None, questi
     the article lacking it is the surest sign the question is about another subject."""
     terms = query_terms(question)
     passages, frequencies = await store.search.document_frequencies(article_ids, terms)
+    return weighed_stems(question, terms, passages, frequencies)
+
+
+def weighed_stems(question: str, terms: Sequence[str], passages: int, frequencies: Sequence[int]) -> Stems:
+    """:func:`question_stems` from the counts already read (``passages`` in scope, how many hold
+    each of ``terms``)."""
     names = {word.lower() for word in _NAME_IN_QUESTION.findall(question)}
     weights = {
         term: idf(frequency, passages) * (NAME_WEIGHT if term in names and not frequency else 1.0)
         for term, frequency in zip(terms, frequencies, strict=True)
     }
-    return Stems(terms, weights, question=question)
+    return Stems(list(terms), weights, question=question)
 
 
 def _rank(

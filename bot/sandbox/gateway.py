@@ -123,7 +123,11 @@ class Gateway:
         self.max_concurrency = 1
         """Shards that may identify in the same 5 seconds (``GET /gateway/bot``); 1 for most bots."""
         self.identify_log: list[tuple[float, tuple[int, int] | None]] = []
-        """When each session identified (monotonic seconds) and on which shard."""
+        """When each IDENTIFY came (monotonic seconds) and for which shard, refused ones too."""
+        self.identifies_refused = 0
+        """IDENTIFYs answered with Invalid Session: sent inside their bucket's window."""
+        self._identified_at: dict[int, float] = {}
+        """When each bucket's last session was granted."""
         self.identify_window = 5.0
         """Seconds in which one IDENTIFY per bucket may be sent (Discord's: 5). Tests shorten it
         where the bot is killed and started again many times, and start the bot with the same
@@ -254,8 +258,20 @@ class Gateway:
         if len(guild_ids) > self.max_guilds_per_shard:
             await connection.socket.close(code=CloseCode.SHARDING_REQUIRED, message=b"Sharding required.")
             return
+        now = time.monotonic()
+        bucket = (shard[0] if shard else 0) % max(1, self.max_concurrency)
+        self.identify_log.append((now, shard))
+        if now - self._identified_at.get(bucket, -self.identify_window) < self.identify_window:
+            # Discord's docs (Gateway, "Identifying"): past max_concurrency IDENTIFYs per 5 s it
+            # answers with Invalid Session (opcode 9); the client identifies again later.
+            self.identifies_refused += 1
+            await asyncio.sleep(0.05)
+            connection.outbox.put_nowait(
+                json.dumps({"op": Opcode.INVALID_SESSION, "d": False, "s": None, "t": None})
+            )
+            return
+        self._identified_at[bucket] = now
         self.identifies += 1
-        self.identify_log.append((time.monotonic(), shard))
         session = Session(secrets.token_hex(16), int(data.get("intents") or 0), shard)
         self.sessions[session.id] = session
         connection.session = session

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -262,40 +263,39 @@ class ArticleQueries:
         return named
 
     async def get(self, article_id: str) -> Article:
-        """The article, or :class:`NotFoundError` naming the id."""
-        db = self._store.db
-        async with db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)) as cursor:
+        """The article, or :class:`NotFoundError` naming the id: with its sections, comments and
+        their quotes, in one statement (one trip to a server; each question reads it)."""
+        rows = self._store.dialect.json_rows
+        parts = rows('idx, heading, start, "end"', "FROM sections WHERE article_id = ?1", "idx")
+        quoted = rows(
+            "comment_idx, quoted_idx, text",
+            "FROM comment_quotes WHERE article_id = ?1",
+            "comment_idx, position",
+        )
+        said = rows("idx, author, posted, text", "FROM comments WHERE article_id = ?1", "idx")
+        sql = f"SELECT a.*, {parts} AS sections_, {quoted} AS quotes_, {said} AS comments_ FROM articles a WHERE a.id = ?1"
+        async with self._store.db.execute(sql, (article_id,)) as cursor:
             row = await cursor.fetchone()
         if row is None:
             raise NotFoundError(f"no article with id {article_id!r} (see `readalong list` or /articles)")
         body: str = row["body"]
-        async with db.execute(
-            'SELECT idx, heading, start, "end" FROM sections WHERE article_id = ? ORDER BY idx', (article_id,)
-        ) as cursor:
-            sections = tuple(
-                Section(r["idx"], r["heading"], r["start"], r["end"], body[r["start"] : r["end"]])
-                for r in await cursor.fetchall()
-            )
+        sections = tuple(
+            Section(idx, heading, start, end, body[start:end])
+            for idx, heading, start, end in json.loads(row["sections_"] or "[]")
+        )
         quotes: dict[int, list[CommentQuote]] = {}
-        async with db.execute(
-            "SELECT comment_idx, quoted_idx, text FROM comment_quotes WHERE article_id = ? ORDER BY comment_idx, position",
-            (article_id,),
-        ) as cursor:
-            for r in await cursor.fetchall():
-                quotes.setdefault(r["comment_idx"], []).append(CommentQuote(r["quoted_idx"], r["text"]))
-        async with db.execute(
-            "SELECT idx, author, posted, text FROM comments WHERE article_id = ? ORDER BY idx", (article_id,)
-        ) as cursor:
-            comments = tuple(
-                Comment(
-                    r["idx"],
-                    r["author"],
-                    dt.datetime.fromisoformat(r["posted"]) if r["posted"] else None,
-                    r["text"],
-                    tuple(quotes.get(r["idx"], ())),
-                )
-                for r in await cursor.fetchall()
+        for comment_idx, quoted_idx, text in json.loads(row["quotes_"] or "[]"):
+            quotes.setdefault(comment_idx, []).append(CommentQuote(quoted_idx, text))
+        comments = tuple(
+            Comment(
+                idx,
+                author,
+                dt.datetime.fromisoformat(posted) if posted else None,
+                text,
+                tuple(quotes.get(idx, ())),
             )
+            for idx, author, posted, text in json.loads(row["comments_"] or "[]")
+        )
         return Article(
             id=row["id"],
             title=row["title"],

@@ -147,6 +147,12 @@ class AskQueries:
         (opened read-only) or :class:`WriteRefusedError` (made read-only since)."""
         rows = [_ask_row(ask) for ask in asks]
         ids: list[int] = []
+        if 0 < len(rows) <= _ASKS_PER_INSERT:  # one statement: committed on its own, one trip
+            returned = await self._store.write_one(
+                f"{_INSERT_ASK} {', '.join([_ASK_VALUES] * len(rows))} RETURNING id",
+                [value for row in rows for value in row],
+            )
+            return sorted(int(row[0]) for row in returned)
         async with self._store.transaction() as db:
             for first in range(0, len(rows), _ASKS_PER_INSERT):
                 chunk = rows[first : first + _ASKS_PER_INSERT]

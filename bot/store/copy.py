@@ -38,7 +38,8 @@ from bot.store.db import Store
 from bot.store.dialect import POSTGRESQL, SQLITE, Dialect
 from bot.store.errors import StoreError
 from bot.store.migration import load_migrations
-from bot.store.postgres import BOOKKEEPING, inspect_postgres
+from bot.store.postgres import BOOKKEEPING, DERIVED, inspect_postgres
+from bot.store.postgres_undo import drop_everything, is_empty
 from bot.store.sqlite_file import count_rows, in_use, inspect_database, side_file
 
 BATCH_ROWS = 1000
@@ -109,7 +110,7 @@ class _End:
                 "SELECT table_name FROM information_schema.tables"
                 " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
             )
-            return {str(r[0]) for r in rows} - BOOKKEEPING
+            return {str(r[0]) for r in rows} - BOOKKEEPING - DERIVED
         rows = list(
             await self.db.execute_fetchall(
                 "SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
@@ -361,6 +362,7 @@ async def copy_store(source: Database, target: Database) -> CopyReport:
         else []
     )
     made = [p for p in ([target, *beside] if isinstance(target, Path) else []) if not p.exists()]
+    fresh_schema = isinstance(target, PostgresUrl) and await is_empty(target)
     reading, writing = Store(source), Store(target)
     try:
         await reading.open()  # as any command does: an earlier source is brought up to date first
@@ -386,6 +388,9 @@ async def copy_store(source: Database, target: Database) -> CopyReport:
         await reading.close()
         for path in made:
             path.unlink(missing_ok=True)
+        if fresh_schema:  # the migrations' tables go too: an empty schema is left empty
+            assert isinstance(target, PostgresUrl)
+            await drop_everything(target)
         if isinstance(error, StoreError):  # the store's words, naming the database that refused
             raise DatabaseError(str(error).splitlines()[0]) from None
         raise

@@ -34,6 +34,14 @@ class Dialect:
             return f"CAST(json_build_array({joined}) AS TEXT)"
         return f"json_array({joined})"
 
+    def json_rows(self, columns: str, rest: str, order: str) -> str:
+        """A scalar subquery: the rows of ``SELECT columns rest`` (a FROM and WHERE), ordered by
+        ``order``, as a JSON array (text) of arrays, or NULL when there are none. A statement
+        reads a parent's children with it in the same trip as the parent."""
+        if self.name == "postgresql":
+            return f"(SELECT CAST(json_agg(json_build_array({columns}) ORDER BY {order}) AS TEXT) {rest})"
+        return f"(SELECT json_group_array(json_array({columns})) FROM (SELECT {columns} {rest} ORDER BY {order}))"
+
     @property
     def serialise_imports(self) -> str | None:
         """A statement that makes an import's transaction wait for any other process's import in

@@ -28,7 +28,7 @@ from bot.store.errors import (
     describe_postgres_error,
     driver_errors,
 )
-from bot.store.postgres_connection import PgConnection, ignore, require_asyncpg
+from bot.store.postgres_connection import SESSION, PgConnection, ignore, keep_session, require_asyncpg
 from bot.store.schema import check_postgres
 
 if TYPE_CHECKING:
@@ -77,7 +77,10 @@ class PostgresBackend:
         dsn = self.url.reveal()
         try:
             self._writer = await asyncpg.connect(
-                dsn, timeout=CONNECT_TIMEOUT_SECONDS, command_timeout=COMMAND_TIMEOUT_SECONDS
+                dsn,
+                timeout=CONNECT_TIMEOUT_SECONDS,
+                command_timeout=COMMAND_TIMEOUT_SECONDS,
+                server_settings=SESSION,
             )
             await self._migrate(self._writer)
             self._pool = await asyncpg.create_pool(
@@ -86,6 +89,8 @@ class PostgresBackend:
                 # attempt; the store's probe says the outage once instead.
                 min_size=0,
                 max_size=READ_POOL_SIZE,
+                reset=keep_session,
+                server_settings=SESSION,
                 timeout=CONNECT_TIMEOUT_SECONDS,
                 command_timeout=COMMAND_TIMEOUT_SECONDS,
             )
@@ -121,18 +126,32 @@ class PostgresBackend:
         that cannot be reached is :class:`DatabaseUnavailableError` (one line in the log, said by
         the store's availability, not one per attempt here)."""
         with driver_errors(self.url.shown, self._notice, network=True):
-            if self._writer is None or self._writer.is_closed():
-                asyncpg = require_asyncpg()
-                self._writer = await asyncpg.connect(
-                    self.url.reveal(),
-                    timeout=CONNECT_TIMEOUT_SECONDS,
-                    command_timeout=COMMAND_TIMEOUT_SECONDS,
-                )
-                log.info("reconnected to %s for writes", self.url.shown)
-                self.writer = PgConnection(self._writer, self.url.shown, self._notice)
-            assert self.writer is not None
+            await self._writable()
+            assert self.writer is not None and self._writer is not None
             async with self._writer.transaction():
                 yield self.writer
+
+    async def write_one(self, sql: str, parameters: Sequence[Any]) -> list[Any]:
+        """One statement, committed on its own: PostgreSQL runs a statement outside a transaction
+        block atomically, so it needs one trip to the server, not three (``BEGIN``, it, ``COMMIT``);
+        its rows (``RETURNING``)."""
+        with driver_errors(self.url.shown, self._notice, network=True):
+            await self._writable()
+        assert self.writer is not None
+        return await self.writer.execute_fetchall(sql, parameters)
+
+    async def _writable(self) -> None:
+        """Open the write connection again if the server closed it."""
+        if self._writer is None or self._writer.is_closed():
+            asyncpg = require_asyncpg()
+            self._writer = await asyncpg.connect(
+                self.url.reveal(),
+                timeout=CONNECT_TIMEOUT_SECONDS,
+                command_timeout=COMMAND_TIMEOUT_SECONDS,
+                server_settings=SESSION,
+            )
+            log.info("reconnected to %s for writes", self.url.shown)
+            self.writer = PgConnection(self._writer, self.url.shown, self._notice)
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[PgConnection]:
@@ -386,6 +405,9 @@ class PostgresInspection:
 BOOKKEEPING = frozenset({"readalong_schema", "identify_buckets", "shard_layout"})
 """The tables of the running bots rather than of the library: the schema's mark, the shards'
 IDENTIFY slots and their shard count."""
+DERIVED = frozenset({"passage_counts", "passage_lexemes", "article_passage_counts", "article_lexemes"})
+"""Tables kept by triggers from ``passages`` (migration 0005), as SQLite's full-text tables are
+kept from theirs: neither copied nor looked at as the library's."""
 
 
 async def inspect_postgres(url: PostgresUrl, count: Sequence[str] = ()) -> PostgresInspection:
@@ -413,7 +435,7 @@ async def inspect_postgres(url: PostgresUrl, count: Sequence[str] = ()) -> Postg
                 row = await connection.fetchrow("SELECT application, version FROM readalong_schema")
                 foreign = row is None or row["application"] != APPLICATION
                 version = None if foreign or row is None else int(row["version"])
-            tables = frozenset(every - BOOKKEEPING)
+            tables = frozenset(every - BOOKKEEPING - DERIVED)
             rows = {}
             for name in count:
                 if name in tables and (n := await connection.fetchval(f'SELECT count(*) FROM "{name}"')):

@@ -52,90 +52,111 @@ class Params:
         return numbered
 
 
+CONFIG = "readalong_porter"
+"""The text search configuration of every ``tsv`` column: FTS5's porter without stop words
+(PostgreSQL migration 0005)."""
+
+
 def or_query(terms: Sequence[str]) -> str:
     """The text of ``to_tsquery`` ORing these terms (each quoted; the terms are runs of letters and
     digits, so they hold no quote)."""
     return " | ".join("'" + term.replace("'", "''") + "'" for term in terms)
 
 
+def terms_cte(terms_param: str) -> str:
+    """The body of a ``q`` CTE: each term (in order, ``i`` from 1), its query (all its lexemes,
+    as FTS5 matches a term of several tokens as a phrase) and its lexemes."""
+    return (
+        f"SELECT t.i, t.term, plainto_tsquery('{CONFIG}', t.term) AS query,"
+        f" tsvector_to_array(to_tsvector('{CONFIG}', t.term)) AS lexemes"
+        f" FROM unnest(CAST({terms_param} AS TEXT[])) WITH ORDINALITY AS t(term, i)"
+    )
+
+
 def scored(
     table: str,
     key: Sequence[str],
-    text: str,
     scope: str,
     *,
     params: Params,
-    indexed: Sequence[str],
-    plain: Sequence[str],
-    totals: tuple[int, float],
+    terms: Sequence[str],
+    totals: tuple[int, float] | None,
+    held: Sequence[int | None] = (),
 ) -> str:
     """The WITH clause of a search: ``scored`` holds each row of ``table`` within ``scope`` (a
     condition on ``x``) that matches a term, by its ``key`` columns, with FTS5's BM25 ``score``
-    (positive: higher is better). ``indexed`` terms are matched through the GIN index of ``tsv``;
-    ``plain`` ones (stop words of 'english') against the text's 'readalong_english_all' tsvector."""
-    indexed_p = params.add(list(indexed))
-    plain_p = params.add(list(plain))
+    (positive: higher is better). Rows are found through the GIN index of ``tsv``.
+
+    ``totals`` (N and the average length) given: each term's n is counted over the table (its GIN
+    index). None: the table is ``passages``, whose statistics the triggers of migration 0005 keep
+    (``passage_counts``, ``passage_lexemes``): a few rows read, whatever the table's size."""
     keys = ", ".join(f"x.{k}" for k in key)
     found_keys = ", ".join(f"f.{k}" for k in key)
-    held_keys = ", ".join(f"h.{k}" for k in key)
-    keys_only = ", ".join(key)
-    # An empty query would match nothing anyway, with a NOTICE from the server.
-    matches = f"x.tsv @@ to_tsquery('english', {params.add(or_query(indexed))})" if indexed else "FALSE"
-    plain_tsv = "NULL::tsvector"
-    plain_n = "0"
-    if plain:
-        plain_tsv = f"to_tsvector('readalong_english_all', x.{text})"
-        matches = f"({matches} OR {plain_tsv} @@ to_tsquery('readalong_english_all', {params.add(or_query(plain))}))"
-        # Rows holding the term within the scope, scaled to the whole table.
-        plain_n = (
-            "CAST((SELECT count(*) FROM found f WHERE f.plain_tsv @@ q.query) AS DOUBLE PRECISION)"
-            f" * totals.docs / GREATEST((SELECT count(*) FROM {table} x WHERE {scope}), 1)"
+    matches = f"x.tsv @@ to_tsquery('{CONFIG}', {params.add(or_query(terms))})"
+    counted_n = f"(SELECT count(*) FROM {table} x WHERE x.tsv @@ q.query)"
+    if totals is None:
+        counted = (
+            "SELECT passages AS docs, CAST(tokens AS DOUBLE PRECISION) / GREATEST(passages, 1) AS avgdl"
+            " FROM passage_counts"
         )
-    counted = (
-        f"SELECT CAST({params.add(totals[0])} AS BIGINT) AS docs,"
-        f" CAST({params.add(totals[1])} AS DOUBLE PRECISION) AS avgdl"
-    )
+        n = (
+            "CASE WHEN cardinality(q.lexemes) = 1 THEN COALESCE((SELECT s.passages FROM passage_lexemes s"
+            f" WHERE s.lexeme = q.lexemes[1]), 0) ELSE {counted_n} END"
+        )
+    else:
+        counted = (
+            f"SELECT CAST({params.add(totals[0])} AS BIGINT) AS docs,"
+            f" CAST({params.add(totals[1])} AS DOUBLE PRECISION) AS avgdl"
+        )
+        # A count already known (``held``, by term) is not made again.
+        n = f"COALESCE((CAST({params.add(list(held) or [None] * len(terms))} AS BIGINT[]))[q.i], {counted_n})"
     return (
-        "WITH q AS ("
-        " SELECT FALSE AS plain, plainto_tsquery('english', t.term) AS query,"
-        " tsvector_to_array(to_tsvector('english', t.term)) AS lexemes"
-        f" FROM unnest(CAST({indexed_p} AS TEXT[])) AS t(term)"
-        " UNION ALL"
-        " SELECT TRUE, plainto_tsquery('readalong_english_all', t.term),"
-        " tsvector_to_array(to_tsvector('readalong_english_all', t.term))"
-        f" FROM unnest(CAST({plain_p} AS TEXT[])) AS t(term)"
+        f"WITH q AS ({terms_cte(params.add(list(terms)))}"
         f"), totals AS ({counted}"
-        "), wanted AS ("  # every lexeme asked for, by configuration
-        " SELECT array_agg(DISTINCT l.lexeme) FILTER (WHERE NOT q.plain) AS indexed,"
-        " array_agg(DISTINCT l.lexeme) FILTER (WHERE q.plain) AS plain"
-        " FROM q CROSS JOIN unnest(q.lexemes) AS l(lexeme)"
-        f"), found AS (SELECT {keys}, x.tokens, x.tsv, {plain_tsv} AS plain_tsv FROM {table} x"
-        f" WHERE ({scope}) AND {matches}"
+        f"), found AS (SELECT {keys}, x.tokens, x.tsv FROM {table} x WHERE ({scope}) AND {matches}"
         "), weights AS MATERIALIZED ("  # once per term, not once per row found
-        " SELECT row_number() OVER () AS i, q.plain, q.lexemes,"
+        " SELECT q.i, q.lexemes, c.n,"
         f" GREATEST(ln(CAST((totals.docs - c.n + 0.5) / (c.n + 0.5) AS DOUBLE PRECISION)), {MIN_IDF}) AS idf"
-        " FROM q CROSS JOIN totals CROSS JOIN LATERAL (SELECT CASE WHEN q.plain"
-        f" THEN {plain_n} ELSE (SELECT count(*) FROM {table} x WHERE x.tsv @@ q.query) END AS n"
-        " OFFSET 0) AS c"  # OFFSET 0: counted once, not once for each use of n
-        # Each row's positions of the lexemes asked for: setweight marks them, ts_filter keeps
-        # them (both in C), so only those few are unnested, not every word of the row.
-        "), held AS ("
-        f" SELECT {found_keys}, f.tokens, FALSE AS plain, e.lexeme, cardinality(e.positions) AS n"
-        " FROM found f CROSS JOIN wanted"
-        " CROSS JOIN LATERAL unnest(ts_filter(setweight(f.tsv, 'A', wanted.indexed), '{a}')) AS e"
-        " UNION ALL"
-        f" SELECT {found_keys}, f.tokens, TRUE, e.lexeme, cardinality(e.positions)"
-        " FROM found f CROSS JOIN wanted"
-        " CROSS JOIN LATERAL unnest(ts_filter(setweight(f.plain_tsv, 'A', wanted.plain), '{a}')) AS e"
-        # A term of several lexemes (a phrase to FTS5; all of them to plainto_tsquery) is held as
-        # often as its rarest lexeme.
-        "), per_term AS ("
-        f" SELECT {held_keys}, h.tokens, w.idf, min(h.n) AS n FROM held h"
-        " JOIN weights w ON w.plain = h.plain AND h.lexeme = ANY(w.lexemes)"
-        f" GROUP BY {held_keys}, h.tokens, w.i, w.idf, cardinality(w.lexemes)"
-        " HAVING count(*) = cardinality(w.lexemes)"
-        "), scored AS ("
-        f" SELECT {keys_only}, sum(t.idf * t.n * {K1 + 1} / (t.n + {K1}"
-        f" * ({1 - B} + {B} * t.tokens / GREATEST(totals.avgdl, 1e-9)))) AS score"
-        f" FROM per_term t CROSS JOIN totals GROUP BY {keys_only})"
+        f" FROM q CROSS JOIN totals CROSS JOIN LATERAL (SELECT {n} AS n OFFSET 0) AS c"
+        " WHERE cardinality(q.lexemes) > 0"
+        f"), per_term AS ({_per_term(len(terms))}"
+        f"), scored AS (SELECT {found_keys}, {_score(len(terms))} AS score"
+        " FROM found f CROSS JOIN totals CROSS JOIN per_term w"
+        f" CROSS JOIN LATERAL (SELECT {_held(len(terms))} OFFSET 0) AS h)"
     )
+
+
+def _per_term(count: int) -> str:
+    """One row: each term's lexemes (``l1``…) and idf (``w1``…), as columns."""
+    return "SELECT " + ", ".join(
+        f"(SELECT lexemes FROM weights WHERE i = {i}) AS l{i}, (SELECT idf FROM weights WHERE i = {i}) AS w{i}"
+        for i in range(1, count + 1)
+    )
+
+
+def _held(count: int) -> str:
+    """Per term, the row's own entries for its lexemes, as text (``'oil':3A,7A 'wage':5A``): the
+    row's ``tsv`` with those lexemes marked (setweight) and the rest dropped (ts_filter), in C."""
+    return ", ".join(
+        f"CAST(ts_filter(setweight(f.tsv, 'A', w.l{i}), '{{a}}') AS TEXT) AS s{i}"
+        for i in range(1, count + 1)
+    )
+
+
+def _score(count: int) -> str:
+    """FTS5's BM25 of a row, one expression (no subquery, sort or hash per row found): per term,
+    how often the row holds it, from its entries' text (a lexeme is a run of letters and digits,
+    so each ``:`` starts a lexeme's positions and each ``,`` adds one), counted only if the row
+    holds every lexeme of the term, as often as it holds them on average (a term of several
+    lexemes is a phrase to FTS5)."""
+    norm = f"{K1} * ({1 - B} + {B} * f.tokens / GREATEST(totals.avgdl, 1e-9))"
+    parts = []
+    for i in range(1, count + 1):
+        lexemes = f"(length(h.s{i}) - length(replace(h.s{i}, ':', '')))"
+        positions = f"(length(h.s{i}) - length(translate(h.s{i}, ':,', '')))"
+        held = (
+            f"CASE WHEN {lexemes} = cardinality(w.l{i}) AND {lexemes} > 0"
+            f" THEN CAST({positions} AS DOUBLE PRECISION) / {lexemes} ELSE 0 END"
+        )
+        parts.append(f"COALESCE(w.w{i} * ({held}) * {K1 + 1} / (({held}) + {norm}), 0)")
+    return "(" + " + ".join(parts) + ")"

@@ -28,6 +28,22 @@ _INSERT_VALUES = re.compile(r"(?is)^(\s*INSERT\s+INTO\s+.+?\s+VALUES\s*)(\((?:\s
 _PARAMETER = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?(\d*)")
 
 
+SESSION = {"jit": "off", "synchronous_commit": "off"}
+"""Every connection's settings. JIT compiling is for long analytical queries: the planner,
+costing a search before the tables' statistics exist (right after an import), compiled it for
+3.7 s to run it in 1 ms. A commit does not wait for the server's disk: it is durable once the
+server has it (a bot killed loses nothing it was told was written; the server's own crash may lose
+its last fraction of a second), the guarantee SQLite's WAL with ``synchronous = NORMAL`` gives,
+for a commit that costs a trip rather than a disk flush (a logged question, a batch archived)."""
+
+
+async def keep_session(connection: asyncpg.Connection[Any]) -> None:
+    """What the read pool does to a connection given back: nothing beyond asyncpg's own rollback
+    of a transaction left open. Its default reset (unlocking advisory locks, closing cursors,
+    ``RESET ALL``) is one more trip to the server per statement, and the pool's connections never
+    take a session lock, a cursor or a setting (the locks are held on their own connection)."""
+
+
 def to_dollar_parameters(sql: str) -> str:
     """``sql`` with SQLite's ``?`` and ``?N`` parameters as PostgreSQL's ``$N`` (quoted strings
     and identifiers left alone)."""

@@ -152,6 +152,15 @@ class SearchQueries:
         hits.sort(key=lambda h: h.score, reverse=True)
         return hits
 
+    async def candidates(
+        self, article_ids: Sequence[str] | None, terms: Sequence[str], match: str, limit: int
+    ) -> tuple[int, list[int], list[Hit]]:
+        """What a question needs from the index, together: :meth:`document_frequencies` of
+        ``terms`` and :meth:`search` for ``match``. A backend across a network answers both in one
+        statement (one round trip); here, in the process, they are two."""
+        passages, frequencies = await self.document_frequencies(article_ids, terms)
+        return passages, frequencies, await self.search(article_ids, match, limit)
+
     async def document_frequencies(
         self, article_ids: Sequence[str] | None, terms: Sequence[str]
     ) -> tuple[int, list[int]]:

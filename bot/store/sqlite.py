@@ -324,6 +324,11 @@ class SqliteBackend:
             with driver_errors(where):
                 await db.execute("COMMIT")
 
+    async def write_one(self, sql: str, parameters: Sequence[object]) -> list[aiosqlite.Row]:
+        """One statement in a transaction of its own (as :meth:`transaction`); its rows."""
+        async with self.transaction() as db:
+            return await db.execute_fetchall(sql, parameters)
+
     # The coordination of several bot processes (see ``PostgresBackend``): one bot holds an SQLite
     # file (its lock), so there is never another process to leave shards, postings or IDENTIFY
     # slots to.

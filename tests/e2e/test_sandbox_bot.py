@@ -81,6 +81,7 @@ async def test_refused_resume_identifies_again(
     # Discord asks for a random 1-5 s before identifying again; the bot is held to 1-2 s here.
     assert client.IDENTIFY_WINDOW == 5.0
     monkeypatch.setattr(client, "IDENTIFY_WINDOW", 2.0)
+    sandbox.gateway.identify_window = 2.0  # the sandbox refuses an IDENTIFY inside the window
     sandbox.refuse_next_resume()
     await sandbox.drop_gateway()
     await sandbox.wait_until(lambda: sandbox.gateway.identifies == 2, within=10)

@@ -62,6 +62,7 @@ async def sandbox(limits: RateLimitConfig) -> AsyncIterator[Sandbox]:
     bots), so shards start together; the tests of the IDENTIFY window set it to 1 or 2 first."""
     async with Sandbox(limits=limits, max_concurrency=16) as server:
         server.handlers_running = handlers_running  # as tests/e2e/conftest.py's sandbox
+        server.gateway.identify_window = IDENTIFY_WINDOW  # it refuses what the bot is held to
         yield server
 
 

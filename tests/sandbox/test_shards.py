@@ -5,6 +5,7 @@ one shard's connection can be cut and resumed alone."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -76,7 +77,8 @@ def server_on(sandbox: Sandbox, name: str, shard: int, count: int) -> Payload:
 
 @pytest.fixture
 async def sandbox() -> AsyncIterator[Sandbox]:
-    async with Sandbox(shards=2) as server:
+    # Two buckets (max_concurrency 2): both shards may identify at once, as Discord allows.
+    async with Sandbox(shards=2, max_concurrency=2) as server:
         yield server
 
 
@@ -89,7 +91,7 @@ async def test_gateway_bot_recommends_the_configured_shard_count(sandbox: Sandbo
             plain = await response.json()
     assert body["shards"] == 2 and body["url"] == sandbox.ws_url
     assert set(body["session_start_limit"]) == {"total", "remaining", "reset_after", "max_concurrency"}
-    assert body["session_start_limit"]["max_concurrency"] == 1
+    assert body["session_start_limit"]["max_concurrency"] == 2  # as the fixture set it
     assert plain == {"url": sandbox.ws_url}  # GET /gateway gives the address alone
     async with connect(sandbox, [0, 2]) as conn:
         await conn.read_until("READY")
@@ -137,6 +139,27 @@ async def test_each_shard_gets_only_its_servers_and_their_events(sandbox: Sandbo
         if f["t"] in ("GUILD_CREATE", "MESSAGE_CREATE")
     }
     assert servers_seen == {books["id"]}
+
+
+async def test_an_identify_inside_its_buckets_window_gets_invalid_session(sandbox: Sandbox) -> None:
+    """Discord's docs (Gateway, "Identifying"; session start limit: ``max_concurrency`` IDENTIFYs
+    per 5 seconds, one per bucket ``shard_id % max_concurrency``): past it, Discord answers with
+    Invalid Session (opcode 9, not resumable) and no session. Shards 0 and 2 of 4 share bucket 0."""
+    sandbox.gateway.identify_window = 0.5  # Discord's 5 s, shortened to keep the test quick
+    server_on(sandbox, "Books", 0, 4)
+    async with connect(sandbox, [0, 4]) as first:
+        await first.read_until("READY")
+        async with connect(sandbox, [1, 4]) as other_bucket:
+            await other_bucket.read_until("READY")
+        async with connect(sandbox, [2, 4]) as too_soon:
+            frame = await too_soon.socket.receive_json(timeout=2)
+            assert (frame["op"], frame["d"]) == (9, False)
+        assert sandbox.gateway.identifies == 2 and sandbox.gateway.identifies_refused == 1
+        await asyncio.sleep(0.5)
+        async with connect(sandbox, [2, 4]) as later:
+            (ready,) = await later.read_until("READY")
+            assert ready["d"]["shard"] == [2, 4]
+    assert sandbox.gateway.identifies == 3 and sandbox.gateway.identifies_refused == 1
 
 
 async def test_an_unsharded_session_gets_every_server(sandbox: Sandbox) -> None:

@@ -115,18 +115,10 @@ QUESTIONS = [
     "How many scarves did the grandmother knit?",
     "Who brought soup to the square?",
 ]
-_ONE = (
-    "Porter (FTS5) stems 'one' to 'on', so FTS5 matches the question's 'one' with every 'on' in"
-    " the article; PostgreSQL's english stems it 'one', which the article does not hold. FTS5's"
-    " candidates and the word's weight differ (PostgreSQL's answer is arguably the better one)."
-)
-EXCEPTIONS: dict[str, str] = {
-    "How is the government helping towns that rely on one employer?": _ONE,
-    "Were the troubles confined to one province?": _ONE,
-    "How much of the budget goes to towns built around one factory?": _ONE,
-}
-"""Questions answered differently on PostgreSQL, and why: one reason, the stemmers (see
-bot/store/postgres_search.py for every difference between the two indexes)."""
+EXCEPTIONS: dict[str, str] = {}
+"""Questions answered differently on PostgreSQL, and why: none since migration 0005 gave
+PostgreSQL FTS5's stemmer (the original Porter) without stop words; before it, three questions
+asking about "one" differed (Porter stems it "on", PostgreSQL's english kept "one")."""
 
 DISCUSSION = [
     # (id, channel, guild, author id, text)
@@ -260,23 +252,12 @@ ARCHIVE_QUERIES = [
 ]
 
 
-ARCHIVE_EXCEPTIONS = {
-    ("don't trust", None): (
-        "'don' and 't' are stop words of PostgreSQL's english (not of the questions'): searching"
-        " every article, PostgreSQL cannot look for them (it would read every row) and finds only"
-        " 'trust'; FTS5 also finds the original comment saying \"aren't\". Within one article"
-        " they are looked for in the text, and both find the same."
-    ),
-}
-"""Archive searches whose hits differ, and why."""
-SCORE_EXCEPTIONS = {
-    ("don't trust", "the-lessons-of-zhanaozen"): (
-        "The same hits in the same order. 'don' and 't' are looked for in the text of the"
-        " messages the member may see of this article; how many of all the archive's messages hold"
-        " them (FTS5's n) is estimated from that share, not counted (that would read every row)."
-    ),
-}
-"""Archive searches whose hits are the same but scores differ by more than the tolerance, and why."""
+ARCHIVE_EXCEPTIONS: dict[tuple[str, str | None], str] = {}
+"""Archive searches whose hits differ, and why: none since migration 0005 (before it, "don't
+trust" across every article: 'don' and 't' were stop words of PostgreSQL's english)."""
+SCORE_EXCEPTIONS: dict[tuple[str, str | None], str] = {}
+"""Archive searches whose hits are the same but scores differ by more than the tolerance, and why:
+none since migration 0005 (every word is indexed, so none is estimated from a share)."""
 
 
 def _hit(hit: ArchiveHit) -> tuple[object, ...]:
@@ -409,25 +390,7 @@ OTHER_ARTICLES = {
 }
 
 
-_STOP_WORDS_ONLY = (
-    "Only stop words of PostgreSQL's english: searching every article, PostgreSQL does not look"
-    " for them (it would read every passage), FTS5 does (its closest passage is then shown with"
-    " the not-found answer)."
-)
-_CAREFULLY = (
-    "'care' matches 'carefully' in PostgreSQL's english (FTS5's porter: 'carefulli'), which"
-    " changes the word's rarity and the order of quotes that tie closely across the library."
-)
-EVERYWHERE_EXCEPTIONS = {
-    "and or not": _STOP_WORDS_ONLY,
-    "Who was it?": _STOP_WORDS_ONLY,
-    "What was it about?": _STOP_WORDS_ONLY,
-    "How is the government helping towns that rely on one employer?": _ONE,
-    "How is the state helping settlements that rely on one employer?": _ONE,
-    "Were the troubles confined to one province?": _ONE,
-    "How much of the budget goes to towns built around one factory?": _ONE,
-    "What was built for schooling of small children and for health care?": _CAREFULLY,
-}
+EVERYWHERE_EXCEPTIONS: dict[str, str] = {}
 """Questions whose best quotes across the whole library (``ranked_quotes(everywhere=True)``, used
 by benchmarks only) differ, and why."""
 
@@ -452,9 +415,6 @@ async def test_a_library_gives_the_same_answers_on_both_backends(
         on_postgres = (await ask(pg, same, question)).answer
         if _shown(on_sqlite, article) != _shown(on_postgres, same):
             differing.append(question)
-        terms = match_terms(match_expression(question) or "")
-        if {"s", "t", "don"} & set(terms):
-            continue  # not looked for across every article (see ARCHIVE_EXCEPTIONS)
         everywhere = [
             [
                 (q.article_id, q.text, q.start)

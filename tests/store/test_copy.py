@@ -31,6 +31,7 @@ from bot.store import DatabaseLock, Store, load_migrations
 from bot.store.copy import CopyError, table_checksums
 from bot.store.copy_rows import TABLES, canonical_value
 from bot.store.embeddings import EmbeddingQueries
+from bot.store.schema import postgres_catalog
 from tests.cli.test_one_bot import holder
 from tests.postings import record_posting
 
@@ -593,4 +594,31 @@ async def test_a_source_row_that_cannot_be_read_fails_the_copy_naming_the_source
         assert str(failed.value).startswith(f"{source}: Could not decode to UTF-8 column"), failed.value
         assert "\n" not in str(failed.value)
     assert list((tmp_path / "out").iterdir()) == []
+    # The schema holds nothing, not even the empty tables the copy's migrations made (issue 26):
+    # the copy can be made again once the source is mended.
+    connection = await asyncpg.connect(postgres_url.reveal())
+    try:
+        assert await postgres_catalog(connection) == {}
+    finally:
+        await connection.close()
+    with sqlite3.connect(source) as db:
+        db.execute("UPDATE messages SET content = 'mended' WHERE id = ?", (message(1, "").id,))
+    await copy_database(source, postgres_url)
+    assert (await table_checksums(postgres_url))["messages"] == (await table_checksums(source))["messages"]
+
+
+async def test_a_failed_copy_into_a_schema_that_held_readalong_keeps_its_tables(
+    tmp_path: Path, postgres_url: PostgresUrl, sample_article: Article
+) -> None:
+    """Only a schema the copy found empty is emptied again: an empty Readalong schema made before
+    the copy keeps its tables when the copy fails."""
+    async with Store(postgres_url):
+        pass
+    source = tmp_path / "a.db"
+    await populate(source, sample_article, messages=2)
+    with sqlite3.connect(source) as db:
+        db.execute("UPDATE messages SET content = CAST(X'80' AS TEXT) WHERE id = ?", (message(1, "").id,))
+    with pytest.raises(DatabaseError, match="Could not decode"):
+        await copy_database(source, postgres_url)
     assert {t.rows for t in (await table_checksums(postgres_url)).values()} == {0}
+    assert "messages" in await table_checksums(postgres_url)

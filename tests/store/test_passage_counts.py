@@ -1,0 +1,152 @@
+"""PostgreSQL keeps passages' word counts as they are written (issue 26): the triggers of migration
+0005 keep, per article and over all, how many passages and words there are and how many passages
+hold each lexeme, so a question reads a few rows instead of counting over the table. Whatever is
+imported, deleted or imported at once by two stores, the kept counts are what counting the
+passages gives, and the answers' statistics are FTS5's."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from bot.articles import Article, parse_article
+from bot.domain.database import PostgresUrl
+from bot.search.query import query_terms
+from bot.services import articles as articles_service
+from bot.services.articles import import_article
+from bot.store import Store
+from bot.store.connection import Row
+from bot.store.errors import StoreError
+
+GUILD = 101
+QUESTION = "How many jobs did the oil company's workers lose, and who was the one to blame?"
+
+_RECOUNTED = {
+    "article_passage_counts": (
+        "SELECT article_id, count(*) AS passages, sum(tokens) AS tokens FROM passages GROUP BY article_id",
+        "SELECT article_id, passages, tokens FROM article_passage_counts",
+    ),
+    "article_lexemes": (
+        "SELECT p.article_id, l.lexeme, count(*) AS passages FROM passages p CROSS JOIN unnest(p.tsv) AS l"
+        " GROUP BY p.article_id, l.lexeme",
+        "SELECT article_id, lexeme, passages FROM article_lexemes",
+    ),
+    "passage_lexemes": (
+        "SELECT l.lexeme, count(*) AS passages FROM passages p CROSS JOIN unnest(p.tsv) AS l GROUP BY l.lexeme",
+        "SELECT lexeme, passages FROM passage_lexemes",
+    ),
+    "passage_counts": (
+        "SELECT count(*) AS passages, COALESCE(sum(tokens), 0) AS tokens FROM passages",
+        "SELECT passages, tokens FROM passage_counts",
+    ),
+}
+
+
+async def _rows(store: Store, sql: str, parameters: tuple[object, ...] = ()) -> list[Row]:
+    return list(await store.db.execute_fetchall(sql, parameters))
+
+
+async def assert_counts_kept(store: Store) -> int:
+    """Each kept table holds what counting the passages gives; how many passages there are."""
+    for table, (counted, kept) in _RECOUNTED.items():
+        expected = sorted(tuple(r) for r in await _rows(store, counted))
+        actual = sorted(tuple(r) for r in await _rows(store, kept))
+        assert actual == expected, table
+    rows = await _rows(store, "SELECT count(*) FROM passages")
+    return int(rows[0][0])
+
+
+def memo(title: str, words: str) -> Article:
+    return parse_article(
+        f"# {title}\n\nBy Someone\n\n{words} This paragraph is long enough to be one.\n\n"
+        "The oil company sacked one hundred workers; the workers said the company was to blame.\n",
+        source=f"{title}.md",
+    )
+
+
+async def test_counts_follow_imports_and_deletions(
+    postgres_url: PostgresUrl, sample_article: Article
+) -> None:
+    async with Store(postgres_url) as store:
+        assert await assert_counts_kept(store) == 0
+        sample = await store.articles.add(sample_article)
+        first = await import_article(store, memo("Walruses", "Walruses lost their jobs."), guild_id=GUILD)
+        second = await import_article(store, memo("Narwhals", "Narwhals kept them."), guild_id=GUILD)
+        assert await assert_counts_kept(store) > 64
+
+        removed = await articles_service.delete_article(store, GUILD, first.article.id, archive=True)
+        assert removed.article_deleted
+        await assert_counts_kept(store)
+        lexemes = await _rows(
+            store, "SELECT count(*) FROM article_lexemes WHERE article_id = ?", (first.article.id,)
+        )
+        assert lexemes[0][0] == 0  # an article gone leaves no row behind
+        assert not await _rows(
+            store, "SELECT 1 FROM passage_lexemes WHERE lexeme = 'walrus'"
+        )  # nor a word only it held
+
+        # The kept counts are what a question reads: FTS5's counts, within the article and over all.
+        terms = query_terms(QUESTION)
+        for scope in ([sample.id], [sample.id, second.article.id], None):
+            counted = await _rows(
+                store,
+                "SELECT count(*) FROM passages x WHERE (CAST(?1 AS TEXT[]) IS NULL OR x.article_id = ANY(?1))",
+                (scope,),
+            )
+            total, frequencies = await store.search.document_frequencies(scope, terms)
+            assert total == counted[0][0]
+            for term, frequency in zip(terms, frequencies, strict=True):
+                held = await _rows(
+                    store,
+                    "SELECT count(*) FROM passages x WHERE (CAST(?1 AS TEXT[]) IS NULL OR x.article_id = ANY(?1))"
+                    " AND x.tsv @@ plainto_tsquery('readalong_porter', ?2)",
+                    (scope, term),
+                )
+                assert frequency == held[0][0], term
+            assert 0 < max(frequencies) < total
+
+
+async def test_the_same_counts_as_fts5(
+    tmp_path: Path, postgres_url: PostgresUrl, sample_article: Article
+) -> None:
+    """Porter without stop words, as FTS5's porter: "one" is "on" (held by many passages), and
+    "the" is counted, where PostgreSQL's english kept "one" and dropped "the"."""
+    terms = [*query_terms(QUESTION), "the", "one", "on"]
+    counts = []
+    for database in (tmp_path / "r.db", postgres_url):
+        async with Store(database) as store:
+            article = await store.articles.add(sample_article)
+            counts.append(await store.search.document_frequencies([article.id], terms))
+    assert counts[0] == counts[1]
+    total, frequencies = counts[1]
+    held = dict(zip(terms, frequencies, strict=True))
+    assert held["one"] == held["on"] > 1 and held["the"] > total // 2
+
+
+async def test_two_imports_at_once_both_count(postgres_url: PostgresUrl) -> None:
+    """Two stores (two processes' worth) import many articles at the same moment: the shared rows
+    of counts are updated one import after the other, never lost, never deadlocked."""
+    async with Store(postgres_url) as one, Store(postgres_url) as other:
+
+        async def imports(store: Store, prefix: str) -> None:
+            for n in range(6):
+                await store.articles.add(
+                    memo(f"{prefix} {n}", f"{prefix} words number {n}."), f"{prefix}-{n}"
+                )
+
+        await asyncio.gather(imports(one, "left"), imports(other, "right"))
+        assert await assert_counts_kept(one) == 12 * 3
+
+
+async def test_a_passage_is_never_changed_in_place(
+    postgres_url: PostgresUrl, sample_article: Article
+) -> None:
+    """The counts follow inserts and deletes; an update would leave them wrong, so it is refused."""
+    async with Store(postgres_url) as store:
+        await store.articles.add(sample_article)
+        with pytest.raises(StoreError, match="never updated"):
+            async with store.transaction() as db:
+                await db.execute("UPDATE passages SET text = 'changed' WHERE position = 0")
+        await assert_counts_kept(store)
