@@ -21,7 +21,9 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from bot.answers.about import about_answer
+from bot.answers.llm import Declined
 from bot.answers.spoilers import posted_only, quotable
+from bot.answers.verdict import MEANING_RULE, WORDS_RULE, evidence, verdict
 from bot.articles.passages import source_text
 from bot.articles.sentences import sentence_spans
 from bot.domain.answer import Answer, Quote, Reader, overlap
@@ -87,21 +89,31 @@ async def answer_question(
     about = about_answer(article, question)
     if about is not None:
         return about
-    ranked = await ranked_quotes(store, [article], question, readers=viewer, embedder=embedder)
+    ranked, stems, by_meaning = await ranked_for(
+        store, [article], question, readers=viewer, embedder=embedder
+    )
     ranked, withheld = posted_only(ranked, posted)
-    quotes = best_of(ranked, top_k)
     has_content = any(t not in STOP_WORDS for t in query_terms(question))
-    answered = has_content and bool(quotes) and quotes[0].coverage >= ANSWER_COVERAGE
+    rule = MEANING_RULE if by_meaning else WORDS_RULE
+    chosen = verdict(stems, ranked, rule) if has_content and stems is not None else None
+    answered = chosen is not None
+    quotes = best_of(ranked, top_k, chosen)
     later = (
         withheld.section
         if withheld is not None
+        and stems is not None
         and has_content
-        and withheld.coverage >= ANSWER_COVERAGE
+        and evidence(stems, withheld).passes(rule)
         and (not answered or withheld.score > quotes[0].score)
         else None
     )
     if answered and writer is not None:
-        written = await writer.write(article, question, ranked[:MODEL_PASSAGES])
+        offered = quotes[:1] + [q for q in ranked if q is not quotes[0]][: MODEL_PASSAGES - 1]
+        written = await writer.write(article, question, offered)
+        if isinstance(written, Declined):
+            # The model read the passages and says they do not answer: honoured, as "not found"
+            # with the closest passage, as if the verdict had refused.
+            answered, written = False, None
         # The model is shown posted passages only, yet its quotes are looked up in the whole
         # article: one from a section not posted yet (a model may know the article) is dropped.
         cited = [c.quote for c in written.quotes if quotable(c.quote, posted)][:top_k] if written else []
@@ -144,9 +156,25 @@ async def ranked_quotes(
     it, leaving out the viewer's own messages, messages addressed to the bot and questions.
     With an ``embedder`` (one article), passages near the question by meaning join the candidates
     and the scores are fused (:mod:`bot.search.hybrid`); if it fails, ranking is by words alone."""
+    return (
+        await ranked_for(store, articles, question, everywhere=everywhere, readers=readers, embedder=embedder)
+    )[0]
+
+
+async def ranked_for(
+    store: Store,
+    articles: Sequence[Article],
+    question: str,
+    *,
+    everywhere: bool = False,
+    readers: Viewer | None = None,
+    embedder: Embedder | None = None,
+) -> tuple[list[Quote], Stems | None, bool]:
+    """``ranked_quotes``, with the question's weighed stems (None when it has no words) and
+    whether meaning took part (an embedder that failed leaves the words alone)."""
     match = match_expression(question)
     if match is None or not articles:
-        return []
+        return [], None, False
     by_id = {a.id: a for a in articles}
     scope = None if everywhere else list(by_id)
     stems = await question_stems(store, scope, question)
@@ -161,7 +189,8 @@ async def ranked_quotes(
         meaning = await embedder.meaning(store, articles[0], question)
     # Scoring reads every hit's text, which may be a 1.5 MB comment: off the event loop, so other
     # members' commands are answered meanwhile.
-    return await asyncio.to_thread(_rank, by_id, hits, (articles[0].id, said), stems, meaning)
+    ranked = await asyncio.to_thread(_rank, by_id, hits, (articles[0].id, said), stems, meaning)
+    return ranked, stems, meaning is not None
 
 
 async def question_stems(store: Store, article_ids: Sequence[str] | None, question: str) -> Stems:
@@ -177,7 +206,8 @@ async def question_stems(store: Store, article_ids: Sequence[str] | None, questi
         term: idf(frequency, passages) * (NAME_WEIGHT if term in names and not frequency else 1.0)
         for term, frequency in zip(terms, frequencies, strict=True)
     }
-    return Stems(terms, weights, question=question)
+    unseen = frozenset(term for term, frequency in zip(terms, frequencies, strict=True) if not frequency)
+    return Stems(terms, weights, question=question, unseen=unseen)
 
 
 def _rank(
@@ -234,17 +264,20 @@ def _rank(
     return chosen
 
 
-def best_of(ranked: list[Quote], top_k: int) -> list[Quote]:
+def best_of(ranked: list[Quote], top_k: int, chosen: int | None = None) -> list[Quote]:
     """The best quote, and up to ``top_k - 1`` more that are nearly as good.
 
-    When the article answers (its best passage covers ``ANSWER_COVERAGE``), that passage comes
+    ``chosen``: the quote the verdict found answers (:func:`bot.answers.verdict.verdict`), first.
+    Otherwise, when the article's best passage covers ``ANSWER_COVERAGE``, that passage comes
     first and is always kept: a reader's message, however close to the question's words, only
     adds to the article's answer and never displaces it.
     """
     if not ranked:
         return []
     own = next((q for q in ranked if q.reader is None), None)
-    if own is not None and own.coverage >= ANSWER_COVERAGE:
+    if chosen is not None:
+        best, rest = ranked[chosen], [q for i, q in enumerate(ranked) if i != chosen][: top_k - 1]
+    elif own is not None and own.coverage >= ANSWER_COVERAGE:
         best, rest = own, [q for q in ranked if q is not own][: top_k - 1]
     else:
         best, rest = ranked[0], ranked[1:top_k]
