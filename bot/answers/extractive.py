@@ -5,11 +5,14 @@ content words they cover (BM25 alone favours a short sentence repeating one word
 stemmed as the index stems it and weighed by how rare it is in the article, with a little extra
 for a sentence holding what the question word asks for (a number, a date, a name); widened to a
 neighbouring sentence when together they cover more (or the neighbour holds what was asked for);
-and accepted only if the best covers at least ``ANSWER_COVERAGE`` of the question's weight:
-otherwise the article does not answer it, and we say so instead of quoting something unrelated.
+and accepted only if the verdict (:mod:`bot.answers.verdict`) finds it answers: it covers
+enough of the question's weight, lacks no word the question hangs on, and holds what the question
+asks for (a person, a time, a number, a place) near its subject. Otherwise the article does not
+answer it, and we say so instead of quoting something that shares its words but not its answer.
 
 With an :class:`~bot.answers.llm.AnswerWriter`, a model then writes a short answer from the
 retrieved passages; its quotes are verified there, and any failure leaves the extractive answer.
+The model may also decline (the passages do not say): that is honoured as "not found".
 """
 
 from __future__ import annotations
