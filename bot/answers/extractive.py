@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from bot.answers.about import about_answer
 from bot.answers.llm import Declined
 from bot.answers.spoilers import posted_only, quotable
-from bot.answers.verdict import MEANING_RULE, WORDS_RULE, evidence, verdict
+from bot.answers.verdict import ANSWER_SCALE, MEANING_RULE, WORDS_RULE, evidence, verdict
 from bot.articles.passages import source_text
 from bot.articles.sentences import sentence_spans
 from bot.domain.answer import Answer, Quote, Reader, overlap
@@ -42,9 +42,10 @@ if TYPE_CHECKING:
     from bot.domain.viewer import Viewer
     from bot.search.hybrid import Meaning
 
-ANSWER_COVERAGE = 0.362
+ANSWER_COVERAGE = ANSWER_SCALE
 """Share of the question's weighted content words (see :func:`question_stems`) the best quote
-must contain; below it, "not found". Calibrated on SQuAD dev (benchmarks/ask_quality.py): the
+must contain; below it, "not found" (the verdict's bar, :data:`bot.answers.verdict.ANSWER_SCALE`,
+with its further checks). Calibrated on SQuAD dev (benchmarks/ask_quality.py): the
 highest share at which 90% of real questions are still answered (90.1%); 3.0% of questions from
 another article are then (wrongly) answered (0.36: 90.3% and 3.04%)."""
 KIND_BONUS = 0.1

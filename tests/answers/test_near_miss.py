@@ -12,10 +12,11 @@ import pytest
 
 from bot.answers.embeddings import Embedder
 from bot.answers.extractive import ANSWER_COVERAGE, answer_question, ranked_quotes
-from bot.answers.verdict import asked_kind
+from bot.answers.verdict import asked_kind, kind_distance
 from bot.articles import Article
 from bot.articles.passages import source_text
 from bot.domain.viewer import Viewer
+from bot.search.ranking import Stems
 from bot.settings import Secret, Settings
 from bot.store import Store
 from tests.openai_server import FakeOpenAI
@@ -110,3 +111,38 @@ async def test_meaning_never_lowers_the_bar(
     for answer in (refused, answered):
         for q in answer.quotes:
             assert verbatim(article, q.text, q.source, q.comment, q.start, q.end)
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Who was the head of the oil company?", "person"),
+        ("In what year did the riots start?", "time"),
+        ("How much was spent?", "number"),
+        ("Which region was it in?", "place"),
+        ("What did the crowd shout when the police came?", None),  # the first question word decides
+        ("Why did the workers strike?", None),
+    ],
+)
+def test_the_first_question_word_says_what_is_asked(question: str, kind: str | None) -> None:
+    assert asked_kind(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "holds"),
+    [
+        # A length is not a time; a relative time is.
+        ("When did the commission investigate?", "The commission held a three-month investigation.", False),
+        ("When did the commission investigate?", "The commission investigated last year.", True),
+        # An acronym starting a sentence is a name (who), not a place (where).
+        ("Who visited the detainees?", "NGOs visited the detainees.", True),
+        ("Where were the detainees?", "NGOs visited the detainees.", False),
+        # The question's own words are never what it asks for.
+        ("Who visited Zhanaozen?", "They visited Zhanaozen.", False),
+        ("How many workers found jobs?", "Employers found jobs for all the 2,000 workers.", True),
+    ],
+)
+def test_what_is_asked_must_be_in_the_quote(question: str, text: str, holds: bool) -> None:
+    terms = [w.strip("?").lower() for w in question.split()[2:]]
+    stems = Stems(terms, question=question)
+    assert (kind_distance(stems, text) < float("inf")) is holds
