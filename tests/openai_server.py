@@ -34,6 +34,7 @@ MEANINGS = {
         "press": {"media", "journalist", "press", "reporter"},
         "invite": {"invite", "allow", "welcome", "permit"},
         "hearing": {"trial", "hearing", "court"},
+        "custody": {"prisoner", "detention", "detainee", "custody"},
     }.items()
 }
 """Words that mean the same, by concept: each concept is one dimension of the test vectors."""

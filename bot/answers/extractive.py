@@ -5,11 +5,14 @@ content words they cover (BM25 alone favours a short sentence repeating one word
 stemmed as the index stems it and weighed by how rare it is in the article, with a little extra
 for a sentence holding what the question word asks for (a number, a date, a name); widened to a
 neighbouring sentence when together they cover more (or the neighbour holds what was asked for);
-and accepted only if the best covers at least ``ANSWER_COVERAGE`` of the question's weight:
-otherwise the article does not answer it, and we say so instead of quoting something unrelated.
+and accepted only if the verdict (:mod:`bot.answers.verdict`) finds it answers: it covers
+enough of the question's weight, lacks no word the question hangs on, and holds what the question
+asks for (a person, a time, a number, a place) near its subject. Otherwise the article does not
+answer it, and we say so instead of quoting something that shares its words but not its answer.
 
 With an :class:`~bot.answers.llm.AnswerWriter`, a model then writes a short answer from the
 retrieved passages; its quotes are verified there, and any failure leaves the extractive answer.
+The model may also decline (the passages do not say): that is honoured as "not found".
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from bot.answers.about import about_answer
+from bot.answers.llm import Declined
 from bot.answers.spoilers import posted_only, quotable
+from bot.answers.verdict import ANSWER_SCALE, MEANING_RULE, WORDS_RULE, evidence, verdict
 from bot.articles.passages import source_text
 from bot.articles.sentences import sentence_spans
 from bot.domain.answer import Answer, Quote, Reader, overlap
@@ -37,9 +42,10 @@ if TYPE_CHECKING:
     from bot.domain.viewer import Viewer
     from bot.search.hybrid import Meaning
 
-ANSWER_COVERAGE = 0.362
+ANSWER_COVERAGE = ANSWER_SCALE
 """Share of the question's weighted content words (see :func:`question_stems`) the best quote
-must contain; below it, "not found". Calibrated on SQuAD dev (benchmarks/ask_quality.py): the
+must contain; below it, "not found" (the verdict's bar, :data:`bot.answers.verdict.ANSWER_SCALE`,
+with its further checks). Calibrated on SQuAD dev (benchmarks/ask_quality.py): the
 highest share at which 90% of real questions are still answered (90.1%); 3.0% of questions from
 another article are then (wrongly) answered (0.36: 90.3% and 3.04%)."""
 KIND_BONUS = 0.1
@@ -87,21 +93,31 @@ async def answer_question(
     about = about_answer(article, question)
     if about is not None:
         return about
-    ranked = await ranked_quotes(store, [article], question, readers=viewer, embedder=embedder)
+    ranked, stems, by_meaning = await ranked_for(
+        store, [article], question, readers=viewer, embedder=embedder
+    )
     ranked, withheld = posted_only(ranked, posted)
-    quotes = best_of(ranked, top_k)
     has_content = any(t not in STOP_WORDS for t in query_terms(question))
-    answered = has_content and bool(quotes) and quotes[0].coverage >= ANSWER_COVERAGE
+    rule = MEANING_RULE if by_meaning else WORDS_RULE
+    chosen = verdict(stems, ranked, rule) if has_content and stems is not None else None
+    answered = chosen is not None
+    quotes = best_of(ranked, top_k, chosen)
     later = (
         withheld.section
         if withheld is not None
+        and stems is not None
         and has_content
-        and withheld.coverage >= ANSWER_COVERAGE
+        and evidence(stems, withheld).passes(rule)
         and (not answered or withheld.score > quotes[0].score)
         else None
     )
     if answered and writer is not None:
-        written = await writer.write(article, question, ranked[:MODEL_PASSAGES])
+        offered = quotes[:1] + [q for q in ranked if q is not quotes[0]][: MODEL_PASSAGES - 1]
+        written = await writer.write(article, question, offered)
+        if isinstance(written, Declined):
+            # The model read the passages and says they do not answer: honoured, as "not found"
+            # with the closest passage, as if the verdict had refused.
+            answered, written = False, None
         # The model is shown posted passages only, yet its quotes are looked up in the whole
         # article: one from a section not posted yet (a model may know the article) is dropped.
         cited = [c.quote for c in written.quotes if quotable(c.quote, posted)][:top_k] if written else []
@@ -144,9 +160,25 @@ async def ranked_quotes(
     it, leaving out the viewer's own messages, messages addressed to the bot and questions.
     With an ``embedder`` (one article), passages near the question by meaning join the candidates
     and the scores are fused (:mod:`bot.search.hybrid`); if it fails, ranking is by words alone."""
+    return (
+        await ranked_for(store, articles, question, everywhere=everywhere, readers=readers, embedder=embedder)
+    )[0]
+
+
+async def ranked_for(
+    store: Store,
+    articles: Sequence[Article],
+    question: str,
+    *,
+    everywhere: bool = False,
+    readers: Viewer | None = None,
+    embedder: Embedder | None = None,
+) -> tuple[list[Quote], Stems | None, bool]:
+    """``ranked_quotes``, with the question's weighed stems (None when it has no words) and
+    whether meaning took part (an embedder that failed leaves the words alone)."""
     match = match_expression(question)
     if match is None or not articles:
-        return []
+        return [], None, False
     by_id = {a.id: a for a in articles}
     scope = None if everywhere else list(by_id)
     # The reads at once, not one after the other: under a burst of questions each awaited read
@@ -168,7 +200,8 @@ async def ranked_quotes(
         meaning = await embedder.meaning(store, articles[0], question)
     # Scoring reads every hit's text, which may be a 1.5 MB comment: off the event loop, so other
     # members' commands are answered meanwhile.
-    return await asyncio.to_thread(_rank, by_id, hits, (articles[0].id, said), stems, meaning)
+    ranked = await asyncio.to_thread(_rank, by_id, hits, (articles[0].id, said), stems, meaning)
+    return ranked, stems, meaning is not None
 
 
 async def _false() -> bool:
@@ -194,7 +227,8 @@ def weighed_stems(question: str, terms: Sequence[str], passages: int, frequencie
         term: idf(frequency, passages) * (NAME_WEIGHT if term in names and not frequency else 1.0)
         for term, frequency in zip(terms, frequencies, strict=True)
     }
-    return Stems(list(terms), weights, question=question)
+    unseen = frozenset(term for term, frequency in zip(terms, frequencies, strict=True) if not frequency)
+    return Stems(list(terms), weights, question=question, unseen=unseen)
 
 
 def _rank(
@@ -251,17 +285,20 @@ def _rank(
     return chosen
 
 
-def best_of(ranked: list[Quote], top_k: int) -> list[Quote]:
+def best_of(ranked: list[Quote], top_k: int, chosen: int | None = None) -> list[Quote]:
     """The best quote, and up to ``top_k - 1`` more that are nearly as good.
 
-    When the article answers (its best passage covers ``ANSWER_COVERAGE``), that passage comes
+    ``chosen``: the quote the verdict found answers (:func:`bot.answers.verdict.verdict`), first.
+    Otherwise, when the article's best passage covers ``ANSWER_COVERAGE``, that passage comes
     first and is always kept: a reader's message, however close to the question's words, only
     adds to the article's answer and never displaces it.
     """
     if not ranked:
         return []
     own = next((q for q in ranked if q.reader is None), None)
-    if own is not None and own.coverage >= ANSWER_COVERAGE:
+    if chosen is not None:
+        best, rest = ranked[chosen], [q for i, q in enumerate(ranked) if i != chosen][: top_k - 1]
+    elif own is not None and own.coverage >= ANSWER_COVERAGE:
         best, rest = own, [q for q in ranked if q is not own][: top_k - 1]
     else:
         best, rest = ranked[0], ranked[1:top_k]

@@ -46,7 +46,11 @@ Reply with one JSON object and nothing else:
  "answer": "one to three plain sentences answering the question, without quotation marks",
  "quotes": [{"passage": "P1", "text": "words copied exactly, character for character, from that passage"}]}
 Give one to three quotes, the words that support your answer, each copied from the passage you
-name. If the passages do not answer the question, reply {"answered": false, "answer": "", "quotes": []}.
+name. The passages may be about the question's subject without answering it: if they do not
+state what is asked (the person for "who", the time for "when", the number for "how many", the
+place for "where", or whatever else is asked), do not guess and do not answer from what you know;
+reply {"answered": false, "answer": "", "quotes": []}: the reader is then told the article does
+not say.
 """
 
 _INLINE_QUOTE = re.compile(r"[\"“]([^\"“”]+)[\"”]")
@@ -72,6 +76,12 @@ class Written:
     quotes: tuple[Cited, ...]
     removed: int
     """How many of the model's quotes (in the list or the prose) were not verbatim."""
+
+
+@dataclass(frozen=True, slots=True)
+class Declined:
+    """The model read the passages and said they do not answer the question (``"answered":
+    false``): honoured as "not found", unlike a failure, which leaves the extractive answer."""
 
 
 def openai_client(settings: Settings, *, timeout: float) -> openai.AsyncOpenAI:
@@ -107,8 +117,11 @@ class AnswerWriter:
         """Close the HTTP client; the bot calls it when it closes."""
         await self._client.close()
 
-    async def write(self, article: Article, question: str, candidates: Sequence[Quote]) -> Written | None:
-        """The model's answer with verified quotes, or None if it gave nothing usable in time."""
+    async def write(
+        self, article: Article, question: str, candidates: Sequence[Quote]
+    ) -> Written | Declined | None:
+        """The model's answer with verified quotes, :class:`Declined` when it says the passages
+        do not answer, or None if it gave nothing usable in time."""
         if not candidates:
             return None
         import openai  # already loaded: the client is one of its objects
@@ -139,7 +152,9 @@ class AnswerWriter:
             return None
         content = reply.choices[0].message.content if reply.choices else None
         written = verify(article, content or "", candidates)
-        if written is None:
+        if isinstance(written, Declined):
+            log.info("the model says the passages do not answer the question")
+        elif written is None:
             log.info("the model's reply had no usable answer; giving the extractive answer")
         return written
 
@@ -159,12 +174,15 @@ def user_message(article: Article, question: str, candidates: Sequence[Quote]) -
     return json.dumps(document, ensure_ascii=False, indent=1)
 
 
-def verify(article: Article, content: str, candidates: Sequence[Quote]) -> Written | None:
-    """Check the model's reply against the stored text; None if nothing usable remains."""
+def verify(article: Article, content: str, candidates: Sequence[Quote]) -> Written | Declined | None:
+    """Check the model's reply against the stored text; :class:`Declined` for an explicit
+    ``"answered": false``; None if nothing usable remains."""
     try:
         reply = json.loads(content)
     except ValueError:
         return None
+    if isinstance(reply, dict) and reply.get("answered") is False:
+        return Declined()
     if not isinstance(reply, dict) or reply.get("answered") is not True:
         return None
     raw_quotes = reply.get("quotes")

@@ -218,12 +218,21 @@ class Stems:
     question's weight a passage holds: covering only its most common word is not an answer."""
 
     def __init__(
-        self, terms: list[str], weights: Mapping[str, float] | None = None, *, question: str = ""
+        self,
+        terms: list[str],
+        weights: Mapping[str, float] | None = None,
+        *,
+        question: str = "",
+        unseen: frozenset[str] = frozenset(),
     ) -> None:
         self._wanted = [stem(t.lower()) for t in terms]
+        self.unseen = frozenset(stem(t.lower()) for t in unseen)
+        """The stems of the question's terms that no passage of the article holds."""
         self.kind = AnswerKind.asked(question)
         """What the question asks for (:class:`AnswerKind`), or None."""
-        self._asked = frozenset(stem(w) for w in _WORD.findall(question.lower()))
+        self.question = question
+        self.asked = frozenset(stem(w) for w in _WORD.findall(question.lower()))
+        """The stems of all the question's words: none of them is what it asks for."""
         self._weights: dict[str, float] = {}
         for term, stemmed in zip(terms, self._wanted, strict=True):
             weight = 1.0 if weights is None else weights.get(term, weights.get(term.lower(), 1.0))
@@ -252,9 +261,24 @@ class Stems:
         # same words always weigh exactly the same, so a pair covering no more is never "more".
         return self.share(sum(weight for term, weight in self._weights.items() if term in words))
 
+    def missing(self, words: frozenset[str]) -> float:
+        """The largest share of the question's weight that one of its terms absent from
+        ``words`` carries (0 when all are there): the word a near miss hangs on weighs most."""
+        return self.share(max((w for t, w in self._weights.items() if t not in words), default=0.0))
+
+    def absent(self) -> float:
+        """The largest share of the question's weight that one term no passage holds carries:
+        a word the article never uses is the likeliest thing a near miss hangs on."""
+        return self.share(max((w for t, w in self._weights.items() if t in self.unseen), default=0.0))
+
+    def heaviest(self, words: frozenset[str]) -> str | None:
+        """The question's heaviest term among ``words`` (the first of equals), or None."""
+        held = [(w, t) for t, w in self._weights.items() if t in words]
+        return max(held, key=lambda pair: pair[0])[1] if held else None
+
     def answers_kind(self, text: str) -> bool:
         """Whether ``text`` holds the kind of answer the question asks for (False if it asks none)."""
-        return self.kind is not None and AnswerKind.held(self.kind, text, self._asked)
+        return self.kind is not None and AnswerKind.held(self.kind, text, self.asked)
 
     def candidates(self, text: str, start: int, end: int) -> Iterator[re.Match[str]]:
         """The words of ``text[start:end]`` that may be among the question's: those beginning like

@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.answers.extractive import answer_question, ranked_quotes
-from bot.answers.llm import SYSTEM_PROMPT, AnswerWriter, user_message, verify
+from bot.answers.llm import SYSTEM_PROMPT, AnswerWriter, Written, user_message, verify
 from bot.articles import Article
 from bot.articles.passages import quoted_text, source_text
 from bot.discordfmt.answers import answer_text
@@ -131,7 +131,7 @@ async def test_a_model_that_never_answers_gives_the_extractive_answer_in_time(
     assert_verbatim(article, answer)
 
 
-@pytest.mark.parametrize("behaviour", ["broken", "babbling", "refusing"])
+@pytest.mark.parametrize("behaviour", ["broken", "babbling"])
 async def test_unusable_replies_give_the_extractive_answer(
     stored: tuple[Store, Article],
     server: FakeOpenAI,
@@ -147,6 +147,24 @@ async def test_unusable_replies_give_the_extractive_answer(
     assert len(server.requests) == 1
     assert answer.written_by is None and answer_text(answer, article) == answer_text(extractive, article)
     assert KEY not in caplog.text and KEY not in repr(writer)
+
+
+async def test_a_model_that_says_the_article_does_not_answer_is_honoured(
+    stored: tuple[Store, Article], server: FakeOpenAI, writer: AnswerWriter
+) -> None:
+    """Issue 25: the model may decline ("answered": false); that is "not found" with the closest
+    passage, not the extractive answer it was shown (before, a decline was taken for a failure)."""
+    store, article = stored
+    server.behaviour = "refusing"
+    extractive = await answer_question(store, article, QUESTION, viewer=OPERATOR)
+    assert extractive.answered
+    answer = await answer_question(store, article, QUESTION, viewer=OPERATOR, writer=writer)
+    assert len(server.requests) == 1
+    assert "do not guess" in server.requests[0].system  # the prompt lets it decline
+    assert not answer.answered and answer.written_by is None
+    assert answer.quotes == extractive.quotes[:1]  # the closest passage, verbatim
+    assert_verbatim(article, answer)
+    assert answer_text(answer, article).startswith("**Not found in the article.**")
 
 
 async def test_questions_the_article_does_not_answer_never_reach_the_model(
@@ -215,7 +233,7 @@ async def test_verification_catches_quotations_across_sentences_and_keeps_offset
         reply('It reports "sixteen died. And the town burned down." Nothing else is sure.', ("P2", words)),
         candidates,
     )
-    assert written is not None
+    assert isinstance(written, Written)
     assert written.prose == "Nothing else is sure." and written.removed == 1
     (cited,) = written.quotes
     quote = cited.quote
@@ -224,7 +242,11 @@ async def test_verification_catches_quotations_across_sentences_and_keeps_offset
 
     # Made-up words cited to a passage give way to that passage; cited to none, they are dropped.
     written = verify(article, reply("", ("P2", INVENTED)), candidates)
-    assert written is not None and written.quotes[0].replaced and written.quotes[0].quote == candidates[1]
+    assert (
+        isinstance(written, Written)
+        and written.quotes[0].replaced
+        and written.quotes[0].quote == candidates[1]
+    )
     assert verify(article, reply("Sure.", ("P99", INVENTED)), candidates) is None
 
 
