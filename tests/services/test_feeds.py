@@ -47,7 +47,7 @@ def serve_feed(site: Site, host: str, path: str, text: str) -> None:
 
 
 def options(site: Site, events: PostingEvents | None = None, feed_timeout: float = 5.0) -> PollOptions:
-    fetcher = Fetcher(resolve=site.resolve, tls=site.client_tls)  # type: ignore[arg-type]
+    fetcher = Fetcher(resolve=site.resolve, tls=site.client_tls)
     return PollOptions(fetcher, events or PostingEvents(), 1500, every=EVERY, feed_timeout=feed_timeout)
 
 
