@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from bot.aio import TaskSet
 from bot.articles.feeds import Feed, FeedFormatError, discover_feed, looks_like_feed, parse_feed
+from bot.articles.web import page_name
 from bot.domain.feed import ClaimedEntry, EntryState, FollowedFeed
 from bot.errors import ArticleFormatError, ConflictError, ReadalongError
 from bot.services import posting as posting_service
@@ -73,7 +74,7 @@ async def read_feed(
             raise FeedFormatError(f'{url}: is neither a feed nor a page naming one (<link rel="alternate">)')
         fetched = await fetcher.get_feed(found)
         if fetched.status in (304, 404, 410):
-            raise FetchError(f"{found}: the feed the page names answered HTTP {fetched.status}")
+            raise FetchError(f"{page_name(found)}: the feed the page names answered HTTP {fetched.status}")
     return fetched, parse_feed(fetched.text, url=fetched.url)
 
 
@@ -96,7 +97,7 @@ async def follow(
     options.fetcher.check_url(url.strip())
     fetched, feed = await read_feed(options.fetcher, url.strip())
     if feed is None:
-        raise FetchError(f"{url}: not found (HTTP {fetched.status}); check the address")
+        raise FetchError(f"{page_name(url)}: not found (HTTP {fetched.status}); check the address")
     posted_now = {entry.key for entry in feed.entries[:backfill]}
     entries: list[tuple[str, str, str, dt.datetime | None, EntryState]] = [
         (e.key, e.link, e.title, e.published, "pending" if e.key in posted_now else "skipped")

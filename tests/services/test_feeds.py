@@ -194,7 +194,7 @@ async def test_a_failing_or_slow_feed_is_reported_and_never_delays_another(datab
 
         events = PostingEvents()
         events.subscribe(Listener())
-        opts = options(site, events, feed_timeout=1.5)
+        opts = options(site, events, feed_timeout=0.8)
         async with Store(database) as store:
             for url in (FEED, "https://notes.example.org/broken.xml", "https://notes.example.org/slow.xml"):
                 await feeds_service.follow(
