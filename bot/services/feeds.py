@@ -21,19 +21,20 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.aio import TaskSet
 from bot.articles.feeds import Feed, FeedFormatError, discover_feed, looks_like_feed, parse_feed
 from bot.articles.web import page_name
 from bot.domain.feed import ClaimedEntry, EntryState, FollowedFeed
-from bot.errors import ArticleFormatError, ConflictError, ReadalongError
+from bot.errors import ConflictError, ReadalongError
 from bot.services import posting as posting_service
 from bot.services.articles import fetch_article, import_article
 from bot.services.posting import PostingEvents, PostTarget
 from bot.services.webfetch import FeedFetched, Fetcher, FetchError
 from bot.store import Store
+from bot.store.errors import DatabaseUnavailableError
 from bot.store.postings import utcnow
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,9 @@ MAX_BACKOFF = dt.timedelta(hours=24)
 TICK_SECONDS = 60.0
 """How often the background poller looks for due feeds (a query; the polling itself is per feed)."""
 MAX_BACKFILL = 20
+ENTRY_ATTEMPTS = 3
+"""Polls at which an entry whose page failed to fetch (a 5xx, a timeout, a refused connection)
+is tried again before it is given up (and shown in /feed list)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,14 +189,21 @@ async def poll_due(store: Store, options: PollOptions, now: dt.datetime | None =
 
     async def one(feed: FollowedFeed) -> int:
         async with gate:
-            if not await store.feeds.take_poll(feed, now + options.every):
-                return 0  # another poller has it
-            found = await _poll(store, feed, options, now)
-            posted.extend(await _post_waiting(store, options, now, feed.id))
+            try:
+                if not await store.feeds.take_poll(feed, now + options.every):
+                    return 0  # another poller has it
+                found = await _poll(store, feed, options, now)
+                posted.extend(await _post_waiting(store, options, now, feed.id))
+            except DatabaseUnavailableError:
+                raise  # the poller waits for the database, every feed alike
+            except Exception:
+                # One feed's surprise (a bug, a constraint) is logged and never stops the others.
+                log.exception("feed %s (%s): the poll failed", feed.id, feed.url)
+                return 0
             return found
 
     results = await asyncio.gather(*(one(feed) for feed in due))
-    posted.extend(await _post_waiting(store, options, now, None))
+    posted.extend(await _post_waiting(store, options, now, None, exclude=[feed.id for feed in due]))
     return PollReport(polled=len(due), new_entries=sum(results), posted=tuple(posted))
 
 
@@ -246,10 +257,10 @@ async def _poll(store: Store, feed: FollowedFeed, options: PollOptions, now: dt.
 
 
 async def _post_waiting(
-    store: Store, options: PollOptions, now: dt.datetime, feed_id: int | None
+    store: Store, options: PollOptions, now: dt.datetime, feed_id: int | None, exclude: Sequence[int] = ()
 ) -> list[int]:
     posted: list[int] = []
-    for entry in await store.feeds.claim(now, limit=20, feed_id=feed_id):
+    for entry in await store.feeds.claim(now, limit=20, feed_id=feed_id, exclude=exclude):
         posting_id = await post_entry(store, entry, options)
         if posting_id is not None:
             posted.append(posting_id)
@@ -264,10 +275,13 @@ async def post_entry(store: Store, entry: ClaimedEntry, options: PollOptions) ->
     try:
         article = await fetch_article(options.fetcher, entry.link, options.target_chars)
         imported = await import_article(store, article, guild_id=feed.guild_id)
-    except (FetchError, ArticleFormatError, ReadalongError) as error:
-        log.info("feed %s entry %s not imported: %s", feed.id, entry.link, error)
+    except ReadalongError as error:
+        # A page that is not an article will not become one; a fetch that failed may pass later.
+        tries = await store.feeds.attempts(feed.id, entry.key) + 1
+        retry = isinstance(error, FetchError) and _passing(str(error)) and tries < ENTRY_ATTEMPTS
+        log.info("feed %s entry %s not imported (try %d): %s", feed.id, entry.link, tries, error)
         await store.feeds.finish(
-            feed.id, entry.key, article_id=None, posting_id=None, error=f"{entry.link}: {error}"
+            feed.id, entry.key, article_id=None, posting_id=None, error=str(error), retry=retry
         )
         return None
     stored = imported.article
@@ -298,6 +312,11 @@ async def post_entry(store: Store, entry: ClaimedEntry, options: PollOptions) ->
             posting_id = going[0].id
     await store.feeds.finish(feed.id, entry.key, article_id=stored.id, posting_id=posting_id)
     return posting_id
+
+
+def _passing(message: str) -> bool:
+    """Whether a fetch failure may pass: not a 404/410 or a page of the wrong kind."""
+    return not any(mark in message for mark in ("HTTP 404", "HTTP 410", "not a web page", "too large"))
 
 
 class FeedPoller:

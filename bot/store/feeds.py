@@ -198,11 +198,16 @@ class FeedQueries:
             )
         return added
 
-    async def claim(self, now: dt.datetime, limit: int, feed_id: int | None = None) -> list[ClaimedEntry]:
+    async def claim(
+        self, now: dt.datetime, limit: int, feed_id: int | None = None, exclude: Sequence[int] = ()
+    ) -> list[ClaimedEntry]:
         """Claim up to ``limit`` entries waiting to be posted (pending, or claimed by a poller that
         has not finished within :data:`CLAIM_LEASE`) of active feeds, oldest seen first. Each is
-        taken by one UPDATE that only one poller can win."""
+        taken by one UPDATE that only one poller can win. Only ``feed_id``'s if given; none of
+        ``exclude`` (feeds this poll has dealt with already)."""
         one_feed = "" if feed_id is None else f" AND e.feed_id = {int(feed_id)}"
+        if exclude:
+            one_feed += f" AND e.feed_id NOT IN ({', '.join(str(int(i)) for i in exclude)})"
         async with self._store.db.execute(
             "SELECT e.feed_id, e.entry_key, e.link, e.title, e.claimed_at FROM feed_entries e"
             " JOIN feeds f ON f.id = e.feed_id WHERE f.state = 'active'"
@@ -236,16 +241,27 @@ class FeedQueries:
         article_id: str | None,
         posting_id: int | None,
         error: str | None = None,
+        retry: bool = False,
     ) -> None:
-        """An entry claimed is posted (``posting_id``) or failed for good (``error``, shown in /feed list)."""
+        """An entry claimed is posted (``posting_id``), failed for good (``error``), or failed for
+        now (``retry``: pending again, tried at the next poll). The error is shown in /feed list."""
+        state = "posted" if error is None else "pending" if retry else "failed"
         async with self._store.transaction() as db:
             await db.execute(
-                "UPDATE feed_entries SET state = ?, article_id = ?, posting_id = ?, error = ?"
-                " WHERE feed_id = ? AND entry_key = ?",
-                ("failed" if error is not None else "posted", article_id, posting_id, error, feed_id, key),
+                "UPDATE feed_entries SET state = ?, article_id = ?, posting_id = ?, error = ?,"
+                " attempts = attempts + 1 WHERE feed_id = ? AND entry_key = ?",
+                (state, article_id, posting_id, error, feed_id, key),
             )
             if error is not None:
                 await db.execute("UPDATE feeds SET last_error = ? WHERE id = ?", (error, feed_id))
+
+    async def attempts(self, feed_id: int, key: str) -> int:
+        """How many times an entry has been tried."""
+        async with self._store.db.execute(
+            "SELECT attempts FROM feed_entries WHERE feed_id = ? AND entry_key = ?", (feed_id, key)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return 0 if row is None else int(row["attempts"])
 
     async def set_state(self, feed_id: int, state: str, next_poll_at: dt.datetime | None = None) -> None:
         """Pause, resume (polled again from ``next_poll_at``) or mark a feed gone."""

@@ -326,3 +326,33 @@ async def test_a_blog_page_finds_its_feed_and_pause_resume_unfollow(database: Da
             assert await feeds_service.listing(store, GUILD) == []
             with pytest.raises(ReadalongError, match="No feed"):
                 await feeds_service.pause(store, GUILD, str(feed.id))
+
+
+async def test_an_entry_whose_page_fails_is_tried_again_and_one_that_is_gone_is_reported(
+    database: Database,
+) -> None:
+    async with serving() as site:
+        serve_feed(site, "lemire.me", "/blog/feed/", rss(OLD))
+        async with Store(database) as store:
+            opts = options(site)
+            feed = await feeds_service.follow(
+                store, FEED, TARGET, pace_minutes=0, backfill=0, admin_id=ADMIN, options=opts, now=T0
+            )
+            lemire_path = "/blog/2019/08/02/json-parsing-simdjson-vs-json-for-modern-c/"
+            site.html("lemire.me", lemire_path, "busy", status=503, content_type="text/plain")
+            gone = "https://lemire.me/blog/2019/09/01/deleted/"
+            serve_feed(site, "lemire.me", "/blog/feed/", rss(gone, LEMIRE, OLD))
+            first = await poll_due(store, opts, T0 + EVERY)
+            assert first.new_entries == 2 and first.posted == ()
+            states = await store.feeds.entry_states(feed.id)
+            assert states[f"{LEMIRE}#guid"] == "pending" and states[f"{gone}#guid"] == "failed"
+            assert await store.feeds.attempts(feed.id, f"{LEMIRE}#guid") == 1  # once per poll
+            listed = (await feeds_service.listing(store, GUILD))[0]
+            assert listed.last_error is not None and "lemire.me" in listed.last_error
+
+            site.html("lemire.me", lemire_path, page("lemire.me.json.html"))
+            second = await poll_due(store, opts, T0 + 2 * EVERY)
+            assert len(second.posted) == 1
+            states = await store.feeds.entry_states(feed.id)
+            assert states[f"{LEMIRE}#guid"] == "posted" and states[f"{gone}#guid"] == "failed"
+            assert len(await postings(store)) == 1

@@ -35,6 +35,7 @@ CREATE TABLE feed_entries (
     seen_at     TEXT    NOT NULL,
     state       TEXT    NOT NULL CHECK (state IN ('skipped', 'pending', 'claimed', 'posted', 'failed')),
     claimed_at  TEXT,
+    attempts    INTEGER NOT NULL DEFAULT 0,
     article_id  TEXT,
     posting_id  INTEGER,
     error       TEXT,
