@@ -8,15 +8,17 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+import pytest
+
 from bot.discord.client import ReadalongBot
-from bot.sandbox import Sandbox, Seed
+from bot.sandbox import CommandRejected, Sandbox, Seed
 from bot.sandbox.harness import running_bot
 from bot.services.feeds import poll_due
 from bot.services.webfetch import Fetcher
 from bot.settings import Settings
 from tests.articles.test_web_pages import LEMIRE
 from tests.articles.web_server import Site, page, serving
-from tests.services.test_feeds import OLD, rss, serve_feed
+from tests.services.test_feeds import FEED, OLD, rss, serve_feed
 
 LATER = dt.timedelta(minutes=16)
 
@@ -94,3 +96,39 @@ async def test_follow_posts_a_new_entry_with_its_comments_once_across_a_restart(
         assert again.polled == 1 and again.posted == ()
         await sandbox.wait_idle()
         assert len(comment_threads(sandbox)) == 1 and len(sandbox.messages("general")) == intros
+
+
+async def test_follow_is_for_admins_refuses_in_one_line_and_list_shows_a_failing_feed(
+    sandbox: Sandbox, seed: Seed, settings: Settings
+) -> None:
+    async with serving() as site, running_bot(settings) as bot:
+        route(bot, site)
+        serve_feed(site, "lemire.me", "/blog/feed/", rss(OLD))
+        with pytest.raises(CommandRejected, match="permission"):
+            await sandbox.run_command("ben", "general", "feed follow", {"url": FEED, "channel": "general"})
+        with pytest.raises(CommandRejected, match="permission"):
+            await sandbox.run_command("ben", "general", "feed list")
+
+        world = sandbox.world
+        forum = world.channel(seed.forum_id)
+        world.channels[seed.forum_id]["flags"] = 1 << 4  # REQUIRE_TAG
+        world.emit("CHANNEL_UPDATE", forum)
+        await sandbox.wait_idle()
+        untagged = await sandbox.run_command(
+            "ada", "general", "feed follow", {"url": FEED, "channel": "reading-room"}
+        )
+        assert "requires a tag" in untagged.text and "\n" not in untagged.text.strip()
+        tagged_text = await sandbox.run_command(
+            "ada", "general", "feed follow", {"url": FEED, "channel": "general", "tag": "Readalong"}
+        )
+        assert "forum" in tagged_text.text and "\n" not in tagged_text.text.strip()
+        assert await bot.store.feeds.for_guild(int(seed.guild_id)) == []
+
+        await sandbox.run_command("ada", "general", "feed follow", {"url": FEED, "channel": "general"})
+        site.html("lemire.me", "/blog/feed/", "down", status=500)
+        await poll_due(bot.store, bot.feed_poller.options, dt.datetime.now(dt.UTC) + LATER)  # type: ignore[union-attr]
+        listed = (await sandbox.run_command("ada", "general", "feed list")).text
+        assert "**Lemire**" in listed and "HTTP 500" in listed and "next <t:" in listed
+        paused = await sandbox.run_command("ada", "general", "feed pause", {"feed": "#1"})
+        assert "Paused Lemire" in paused.text
+        assert "paused" in (await sandbox.run_command("ada", "general", "feed list")).text
