@@ -356,3 +356,32 @@ async def test_an_entry_whose_page_fails_is_tried_again_and_one_that_is_gone_is_
             states = await store.feeds.entry_states(feed.id)
             assert states[f"{LEMIRE}#guid"] == "posted" and states[f"{gone}#guid"] == "failed"
             assert len(await postings(store)) == 1
+
+
+async def test_polls_are_conditional_and_an_unchanged_feed_costs_a_304(database: Database) -> None:
+    asked: list[tuple[str | None, str | None]] = []
+    modified = "Tue, 01 Dec 2026 11:00:00 GMT"
+
+    async def feed(request: web.Request) -> web.StreamResponse:
+        asked.append((request.headers.get("If-None-Match"), request.headers.get("If-Modified-Since")))
+        if request.headers.get("If-None-Match") == '"v1"':
+            return web.Response(status=304)
+        return web.Response(
+            text=rss(OLD),
+            content_type="application/rss+xml",
+            headers={"ETag": '"v1"', "Last-Modified": modified},
+        )
+
+    async with serving() as site:
+        site.handle("lemire.me", "/blog/feed/", feed)
+        async with Store(database) as store:
+            opts = options(site)
+            followed = await feeds_service.follow(
+                store, FEED, TARGET, pace_minutes=0, backfill=0, admin_id=ADMIN, options=opts, now=T0
+            )
+            assert (followed.etag, followed.last_modified) == ('"v1"', modified)
+            report = await poll_due(store, opts, T0 + EVERY)
+            assert report.polled == 1 and report.new_entries == 0
+            assert asked == [(None, None), ('"v1"', modified)]
+            after = await store.feeds.get(followed.id)
+            assert after.last_error is None and after.etag == '"v1"' and after.last_poll_at == T0 + EVERY
