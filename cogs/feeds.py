@@ -82,6 +82,7 @@ class Feeds(commands.Cog):
             backfill=backfill,
             admin_id=interaction.user.id,
             options=self._options(),
+            notify_channel_id=interaction.channel_id,
         )
         self._wake()
         await interaction.followup.send(

@@ -32,6 +32,8 @@ class FollowedFeed:
     last_error: str | None
     failures: int
     next_poll_at: dt.datetime
+    notify_channel_id: int | None = None
+    """Where ``/feed follow`` was used: a posting of the feed that is refused is reported there."""
     posted: int = 0
     """How many of its entries have been posted."""
 

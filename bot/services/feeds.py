@@ -92,9 +92,12 @@ async def follow(
     admin_id: int,
     options: PollOptions,
     now: dt.datetime | None = None,
+    notify_channel_id: int | None = None,
 ) -> FollowedFeed:
     """Follow the feed at ``url`` (or the one its page names) into ``target``: its entries now are
-    recorded as seen and not posted, but for the newest ``backfill``, posted at the next poll."""
+    recorded as seen and not posted, but for the newest ``backfill``, posted at the next poll.
+    A posting of the feed that Discord refuses is reported in ``notify_channel_id`` (where the
+    admin followed it), as ``/article post``'s are."""
     now = now or utcnow()
     if not 0 <= backfill <= MAX_BACKFILL:
         raise ReadalongError(f"backfill: is between 0 and {MAX_BACKFILL}.")
@@ -121,6 +124,7 @@ async def follow(
         entries=entries,
         etag=fetched.etag,
         last_modified=fetched.last_modified,
+        notify_channel_id=notify_channel_id,
     )
 
 
@@ -301,6 +305,7 @@ async def post_entry(store: Store, entry: ClaimedEntry, options: PollOptions) ->
                 with_comments=True,
                 admin_id=feed.created_by,
                 events=options.events,
+                notify_channel_id=feed.notify_channel_id,
             )
             posting_id = posting.id
         except ConflictError:

@@ -47,6 +47,7 @@ def _feed(row: Row) -> FollowedFeed:
         last_error=row["last_error"],
         failures=int(row["failures"]),
         next_poll_at=dt.datetime.fromisoformat(row["next_poll_at"]),
+        notify_channel_id=row["notify_channel_id"],
         posted=int(row["posted"]) if "posted" in keys else 0,
     )
 
@@ -79,6 +80,7 @@ class FeedQueries:
         entries: Sequence[tuple[str, str, str, dt.datetime | None, EntryState]],
         etag: str | None,
         last_modified: str | None,
+        notify_channel_id: int | None = None,
     ) -> FollowedFeed:
         """Follow a feed with the entries its first poll found (``skipped``, or ``pending`` for
         those asked to be posted), in one transaction."""
@@ -91,8 +93,8 @@ class FeedQueries:
                     raise ConflictError(f"{url} is already followed in <#{channel_id}>")
             cursor = await db.execute(
                 "INSERT INTO feeds (guild_id, channel_id, channel_kind, tag_id, url, title, pace_minutes,"
-                " created_by, created_at, etag, last_modified, last_poll_at, next_poll_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                " created_by, created_at, etag, last_modified, last_poll_at, next_poll_at, notify_channel_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     guild_id,
                     channel_id,
@@ -107,6 +109,7 @@ class FeedQueries:
                     last_modified,
                     _iso(now),
                     _iso(next_poll_at),
+                    notify_channel_id,
                 ),
             )
             created = await cursor.fetchone()

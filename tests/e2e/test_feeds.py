@@ -74,6 +74,10 @@ async def test_follow_posts_a_new_entry_with_its_comments_once_across_a_restart(
         now = dt.datetime.now(dt.UTC)
         report = await poll_due(bot.store, bot.feed_poller.options, now + LATER)  # type: ignore[union-attr]
         assert len(report.posted) == 1
+        posting = await bot.store.postings.get(report.posted[0])
+        assert posting.notify_channel_id == int(
+            seed.general_id
+        )  # a refusal is reported where /feed follow was used
         await sandbox.wait_until(lambda: len(comment_threads(sandbox)) == 1, within=30)
         thread = comment_threads(sandbox)[0]
         await sandbox.wait_until(lambda: len(sandbox.messages(thread["id"])) >= 5, within=30)  # type: ignore[arg-type]

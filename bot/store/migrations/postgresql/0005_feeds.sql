@@ -10,6 +10,7 @@ CREATE TABLE feeds (
     title          TEXT    NOT NULL,
     pace_minutes   INTEGER NOT NULL CHECK (pace_minutes >= 0),
     state          TEXT    NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'paused', 'gone')),
+    notify_channel_id BIGINT,
     created_by     BIGINT  NOT NULL,
     created_at     TEXT    NOT NULL,
     etag           TEXT,

@@ -14,6 +14,7 @@ CREATE TABLE feeds (
     title          TEXT    NOT NULL,
     pace_minutes   INTEGER NOT NULL CHECK (pace_minutes >= 0),
     state          TEXT    NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'paused', 'gone')),
+    notify_channel_id INTEGER,
     created_by     INTEGER NOT NULL,
     created_at     TEXT    NOT NULL,
     etag           TEXT,
