@@ -63,6 +63,7 @@ KNOWN_KEYS = (
     "READALONG_HEALTH_PORT",
     "READALONG_HEALTH_HOST",
     "READALONG_ALLOW_PRIVATE_URLS",
+    "READALONG_FEED_POLL_MINUTES",
 )
 """Every key Readalong reads. Any other ``READALONG_*`` key, or a key this close to one of these
 (``DISCORD_TOKN``), is a typo to warn about: the setting it meant is silently at its default."""
@@ -150,6 +151,9 @@ class Settings:
     """``READALONG_ALLOW_PRIVATE_URLS=1``: importing by address may fetch from loopback and private
     addresses (the sandbox, a page served on 127.0.0.1 by hand). Off: no admin can make the bot fetch
     from inside its network."""
+    feed_poll_minutes: int = 15
+    """``READALONG_FEED_POLL_MINUTES`` (5-1440): how often each followed feed is polled (``/feed``);
+    after errors a feed waits longer (doubled each time, at most a day)."""
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
     """Unrecognised keys that look like ours, each with the nearest known key ("" if none), kept
     so a typo can be reported (:meth:`warnings`). Their values are not kept: one may be a secret."""
@@ -220,6 +224,9 @@ class Settings:
             ),
             semantic=semantic,
             allow_private_urls=_switch(get("READALONG_ALLOW_PRIVATE_URLS"), "READALONG_ALLOW_PRIVATE_URLS"),
+            feed_poll_minutes=_int_in(
+                get("READALONG_FEED_POLL_MINUTES"), "READALONG_FEED_POLL_MINUTES", 15, 5, 1440
+            ),
             embedding_model=get("READALONG_EMBEDDING_MODEL") or DEFAULT_EMBEDDING_MODEL,
             embedding_timeout_seconds=_float_in(
                 get("READALONG_EMBEDDING_TIMEOUT"), "READALONG_EMBEDDING_TIMEOUT", 2.0, 0.1, 30.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import pkgutil
 import random
@@ -25,7 +26,9 @@ from bot.discord.posting.worker import Publisher
 from bot.errors import ReadalongError
 from bot.services.ask import Asker
 from bot.services.events import ArticleEvents
+from bot.services.feeds import FeedPoller, PollOptions
 from bot.services.posting import PostingEvents
+from bot.services.webfetch import Fetcher
 from bot.settings import Settings
 from bot.store import Store
 
@@ -198,6 +201,8 @@ class ReadalongBot(commands.AutoShardedBot):
         self.posting_events = PostingEvents()
         """Posts, pauses, resumes, cancels and deletes, announced by the posting service."""
         self._publisher: Publisher | None = None
+        self.feed_poller: FeedPoller | None = None
+        """Polls followed feeds (``/feed``); made and started in :meth:`setup_hook`."""
 
     @property
     def publisher(self) -> Publisher:
@@ -273,6 +278,16 @@ class ReadalongBot(commands.AutoShardedBot):
             shards=self.shard_set,
         )
         self._publisher.start()  # postings left active by the last run carry on where they stopped
+        self.feed_poller = FeedPoller(
+            self.store,
+            PollOptions(
+                Fetcher(allow_private=self.settings.allow_private_urls),
+                self.posting_events,
+                self.settings.section_target_chars,
+                every=dt.timedelta(minutes=self.settings.feed_poll_minutes),
+            ),
+        )
+        self.feed_poller.start()
         if self.settings.dev_guild_id is not None:
             guild = discord.Object(self.settings.dev_guild_id)
             self.tree.copy_global_to(guild=guild)
@@ -306,6 +321,9 @@ class ReadalongBot(commands.AutoShardedBot):
                 # Built but never started (the extension test): AutoShardedClient.close needs the
                 # event queue that starting makes, so make it the way ``async with bot`` does.
                 await self._async_setup_hook()
+            if self.feed_poller is not None:
+                with contextlib.suppress(Exception):  # no new posting is made while stopping
+                    await self.feed_poller.stop()
             if self._publisher is not None:
                 with contextlib.suppress(Exception):  # as discord.py's own close: stop the rest
                     await self._publisher.stop()

@@ -16,6 +16,7 @@ EXAMPLES = {
     "article post": "/article post article:the-lessons-of-zhanaozen channel:#general pace:60",
     "article status": "/article status article:the-lessons-of-zhanaozen",
     "article delete": "/article delete article:the-lessons-of-zhanaozen archive:True",
+    "feed follow": "/feed follow url:https://blog.example.org/ channel:#reading pace:60",
 }
 """A typed example for the commands that take options worth showing; the article id is the
 sample's, which `readalong sandbox` imports."""

@@ -49,6 +49,24 @@ PAGE_TYPES = {
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, text/html;q=0.5"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedFetched:
+    """A feed asked for: ``status`` 304 (not modified), 404/410 (gone) or 2xx with ``text``;
+    the validators to ask with next time; the final address if every redirect was permanent."""
+
+    url: str
+    status: int
+    text: str
+    etag: str | None
+    last_modified: str | None
+    moved_to: str | None
+
+
 class FetchError(ReadalongError):
     """A page could not be fetched; the message says why in one line and what to do."""
 
@@ -248,6 +266,68 @@ class Fetcher:
             raise FetchError(
                 f"{_name(url)}: more than {self.max_redirects} redirects; give the final address"
             )
+
+    async def get_feed(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> FeedFetched:
+        """A feed (or the blog page naming it) at ``url``, asked for conditionally: 304 comes back
+        with no text. A 404 or 410 comes back too (the feed has gone), as does a permanent
+        redirect's final address (``moved_to``: the feed has moved). Anything else that is not
+        the feed is a :class:`FetchError` in one line, as for a page."""
+        try:
+            return await asyncio.wait_for(self._get_feed(url, etag, last_modified), self.timeout)
+        except TimeoutError:
+            raise FetchError(f"{_name(url)}: too slow (no answer within {self.timeout:g} s)") from None
+
+    async def _get_feed(self, url: str, etag: str | None, last_modified: str | None) -> FeedFetched:
+        connector = aiohttp.TCPConnector(
+            resolver=GuardedResolver(self._resolve, allow_private=self.allow_private),
+            use_dns_cache=False,
+            limit=2,
+            ssl=self._tls if self._tls is not None else True,
+        )
+        headers = {"User-Agent": user_agent(), "Accept": FEED_ACCEPT}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
+            current, permanent = url, True
+            for _ in range(self.max_redirects + 1):
+                self.check_url(current)
+                try:
+                    async with session.get(current, allow_redirects=False) as response:
+                        if response.status in (301, 302, 303, 307, 308):
+                            location = response.headers.get("Location")
+                            if not location:
+                                raise FetchError(f"{_name(current)}: redirects without saying where")
+                            permanent = permanent and response.status in (301, 308)
+                            current = urljoin(current, location)
+                            continue
+                        moved = current if permanent and current != url else None
+                        if response.status == 304 or response.status in (404, 410):
+                            return FeedFetched(current, response.status, "", None, None, moved)
+                        if response.status >= 400:
+                            raise FetchError(f"{_name(current)}: the site answered HTTP {response.status}")
+                        return FeedFetched(
+                            current,
+                            response.status,
+                            await self._body(current, response),
+                            response.headers.get("ETag"),
+                            response.headers.get("Last-Modified"),
+                            moved,
+                        )
+                except FetchError:
+                    raise
+                except aiohttp.ClientConnectorError as error:
+                    if isinstance(error.os_error, FetchError):
+                        raise error.os_error from None
+                    raise FetchError(f"{_name(current)}: cannot connect ({error.strerror})") from None
+                except (aiohttp.ClientError, OSError) as error:
+                    if isinstance(error.__cause__, FetchError):
+                        raise error.__cause__ from None
+                    raise FetchError(f"{_name(current)}: the fetch failed ({_one_line(error)})") from None
+            raise FetchError(f"{_name(url)}: more than {self.max_redirects} redirects")
 
     def check_url(self, url: str) -> None:
         """Refuse an address before connecting: not http(s), credentials in it, a host written as an

@@ -41,6 +41,8 @@ TABLES: tuple[CopiedTable, ...] = (
     CopiedTable("guild_settings", ("guild_id",)),
     CopiedTable("article_guilds", ("article_id", "guild_id")),
     CopiedTable("embeddings", ("model", "text_hash")),
+    CopiedTable("feeds", ("id",)),
+    CopiedTable("feed_entries", ("feed_id", "entry_key")),
 )
 """Every table of Readalong's schema, parents before children (a foreign key only points up the
 list). A table the source holds and this list lacks is refused (a newer schema this copy does not

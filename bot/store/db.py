@@ -27,6 +27,7 @@ from bot.store.availability import Availability
 from bot.store.connection import Connection
 from bot.store.dialect import POSTGRESQL, SQLITE
 from bot.store.errors import DatabaseUnavailableError, driver_errors
+from bot.store.feeds import FeedQueries
 from bot.store.files import FileQueries
 from bot.store.guilds import GuildQueries
 from bot.store.messages import MessageQueries
@@ -70,6 +71,7 @@ class Store:
         self._transaction_db: Connection | None = None
         self.articles = ArticleQueries(self)
         self.postings = PostingQueries(self)
+        self.feeds = FeedQueries(self)
         self.messages = MessageQueries(self)
         self.search = _search_queries(self)
         self.asks = AskQueries(self)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import hashlib
 import signal
 import sqlite3
@@ -76,7 +77,7 @@ def message(number: int, article_id: str, **changes: object) -> StoredMessage:
 async def populate(database: Database, sample_article: Article, *, messages: int = 40) -> Article:
     """Every table of the schema with rows in it: the sample article (imported in a server), a
     posting part sent, readers' messages in a public and a private thread with an edit and a
-    deletion, questions asked, a server's setting and passage embeddings."""
+    deletion, questions asked, a server's setting, passage embeddings and a followed feed."""
     parsed = sample_article
     async with Store(database) as store:
         article = await store.articles.add(parsed, guild_id=GUILD)
@@ -141,6 +142,25 @@ async def populate(database: Database, sample_article: Article, *, messages: int
             for i, (_, p) in enumerate(await EmbeddingQueries(store).passages(article.id))
         ]
         await EmbeddingQueries(store).save(MODEL, vectors)
+        followed_at = dt.datetime(2026, 11, 26, 3, 0, tzinfo=dt.UTC)
+        await store.feeds.add(
+            guild_id=GUILD,
+            channel_id=CHANNEL,
+            channel_kind="text",
+            tag_id=None,
+            url="https://blog.example.org/feed/",
+            title="A blog",
+            pace_minutes=0,
+            created_by=1,
+            now=followed_at,
+            next_poll_at=followed_at + dt.timedelta(minutes=15),
+            entries=[
+                ("tag:blog,1", "https://blog.example.org/1", "One", None, "skipped"),
+                ("tag:blog,2", "https://blog.example.org/2", "Two", followed_at, "pending"),
+            ],
+            etag='"v1"',
+            last_modified=None,
+        )
     return article
 
 

@@ -115,3 +115,38 @@ def choose_tag(forum: discord.ForumChannel, article: Article, wanted: str | None
 def _no_tag_outside_forums(channel: discord.abc.GuildChannel, tag: str | None) -> None:
     if tag is not None and tag.strip():
         raise ReadalongError(refusals.tag_outside_forum(channel.mention))
+
+
+def feed_target(channel: discord.TextChannel | discord.ForumChannel, *, tag: str | None) -> PostTarget:
+    """Check a channel for ``/feed follow`` as :func:`post_target` does for one article: its kind,
+    the tag every post carries (named, since no title is known yet; required where the forum
+    requires one) and the bot's permissions there, comments included (entries bring theirs)."""
+    refuse_channel_kind(channel)
+    forum = isinstance(channel, discord.ForumChannel)
+    chosen: discord.ForumTag | None = None
+    if isinstance(channel, discord.ForumChannel):
+        if tag is not None and tag.strip():
+            key = tag.strip()
+            chosen = next(
+                (t for t in channel.available_tags if str(t.id) == key or t.name.lower() == key.lower()), None
+            )
+            names = [t.name for t in channel.available_tags]
+            if chosen is None:
+                raise ReadalongError(refusals.no_such_tag(channel.mention, key, names))
+            if chosen.moderated and not channel.permissions_for(channel.guild.me).manage_threads:
+                raise ReadalongError(refusals.moderated_tag(chosen.name, channel.mention))
+        elif channel.flags.require_tag:
+            raise ReadalongError(
+                refusals.tag_required(channel.mention, [t.name for t in channel.available_tags])
+            )
+    else:
+        _no_tag_outside_forums(channel, tag)
+    missing = missing_permissions(channel.permissions_for(channel.guild.me), forum=forum, with_comments=True)
+    if missing:
+        raise ReadalongError(refusals.missing_permissions_refused(channel.mention, missing))
+    return PostTarget(
+        guild_id=channel.guild.id,
+        channel_id=channel.id,
+        channel_kind="forum" if forum else "text",
+        tag_id=chosen.id if chosen is not None else None,
+    )
