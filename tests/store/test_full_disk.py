@@ -2,7 +2,7 @@
 database is busy (database or disk is full)": by the command line, by the recorder waiting to
 write, and in the reason the publisher gives for retrying an item (``/article status``).
 
-The full disk is real: a 400 KB tmpfs in a private mount namespace (root and ``unshare``
+The full disk is real: a tmpfs filled but for 64 KiB in a private mount namespace (root and ``unshare``
 only; nothing outside the namespace sees it), or SQLite's ``PRAGMA max_page_count`` on a real
 file, which fails a write that needs one more page with the same result code (SQLITE_FULL)."""
 
@@ -81,20 +81,30 @@ async def a_failed_write(store: Store, first_id: int) -> BaseException:
     os.geteuid() != 0 or shutil.which("unshare") is None,
     reason="a private tmpfs needs root and unshare",
 )
+async def _schema(path: Path) -> None:
+    """A database with every migration applied and nothing in it."""
+    async with Store(path):
+        pass
+
+
 def test_the_command_line_names_a_really_full_disk(tmp_path: Path, sample_path: Path) -> None:
     """``readalong import`` on a disk with room for the schema but not the article: one line
     naming the full disk, exit 2, and nothing imported."""
-    # 480 KiB: the schema and its migrations' write-ahead log fit (sqlite 0014 rebuilds the
-    # postings tables), the article's passages and indexes do not.
+    # The schema is made on a real disk and copied in, then the tmpfs is filled but for 64 KiB:
+    # room left whatever the migrations weigh, too little for the article's passages and indexes.
+    made = tmp_path / "made.db"
+    asyncio.run(_schema(made))
     folder = tmp_path / "small-disk"
     folder.mkdir()
     script = (
-        'mount -t tmpfs -o size=480k tmpfs "$1" || exit 99\n'
+        'mount -t tmpfs -o size=8m tmpfs "$1" || exit 99\n'
+        'cp "$4" "$1/readalong.db" || exit 98\n'
+        'dd if=/dev/zero of="$1/filler" bs=4k 2>/dev/null; truncate -s -64K "$1/filler"\n'
         '"$2" -m bot --db "$1/readalong.db" import "$3"; echo "import: $?"\n'
         '"$2" -m bot --db "$1/readalong.db" list\n'
     )
     done = subprocess.run(
-        ["unshare", "-m", "sh", "-c", script, "sh", str(folder), sys.executable, str(sample_path)],
+        ["unshare", "-m", "sh", "-c", script, "sh", str(folder), sys.executable, str(sample_path), str(made)],
         capture_output=True,
         text=True,
         timeout=120,
