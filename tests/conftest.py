@@ -237,13 +237,28 @@ def _environment(values: Mapping[str, str]) -> Iterator[None]:
         os.environ.update(saved)
 
 
+@contextlib.contextmanager
+def _standard_input(text: str | None) -> Iterator[None]:
+    """``sys.stdin`` reading ``text`` (as UTF-8 bytes too, through its ``buffer``) for the block;
+    left as it is if ``text`` is None."""
+    if text is None:
+        yield
+        return
+    saved = sys.stdin
+    sys.stdin = io.TextIOWrapper(io.BytesIO(text.encode()), encoding="utf-8")
+    try:
+        yield
+    finally:
+        sys.stdin = saved
+
+
 def readalong(
-    *args: str, cwd: Path, env: Mapping[str, str] | None = None
+    *args: str, cwd: Path, env: Mapping[str, str] | None = None, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """``readalong ARGS`` as the console script runs it (``bot.cli.main``), but in this process:
     its exit status and what it printed, in ``cwd`` (where a ``.env`` would be read) and with
     ``env`` as the whole environment (default: this one without Readalong's and Discord's
-    settings). For the tests where the process is not the point: a process of its own costs
+    settings), reading ``stdin`` (if given) as its standard input. For the tests where the process is not the point: a process of its own costs
     ~0.5 s of CPU to import the bot. Not for ``readalong run`` (signals) or from a running loop
     (``asyncio.to_thread`` it)."""
     if env is None:
@@ -254,6 +269,7 @@ def readalong(
         contextlib.chdir(cwd),
         contextlib.redirect_stdout(out),
         contextlib.redirect_stderr(err),
+        _standard_input(stdin),
     ):
         try:
             code = main(list(args))
