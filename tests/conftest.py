@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import io
 import itertools
 import os
@@ -20,6 +21,8 @@ from hypothesis import settings
 from bot.articles import Article, parse_article, read_article_file
 from bot.cli import main
 from bot.domain.database import Database, PostgresUrl
+from bot.sandbox import Limit, RateLimitConfig, Sandbox
+from bot.sandbox import cli as sandbox_cli
 from bot.store import Store
 
 # Bytecode caches on, for this process and the ones it starts, even under PYTHONDONTWRITEBYTECODE:
@@ -250,6 +253,22 @@ def _standard_input(text: str | None) -> Iterator[None]:
         yield
     finally:
         sys.stdin = saved
+
+
+QUICK_LIMITS = RateLimitConfig(messages_per_channel=Limit(5, 0.25), webhook_executions=Limit(5, 0.1))
+"""Discord's rate limits in their shape (5 messages per channel, 5 webhook executions), with a
+twentieth of their windows: the end-to-end tests' sandbox, and ``readalong sandbox`` run by a test
+whose point is not the pace (:func:`quick_sandbox`)."""
+
+
+@contextlib.contextmanager
+def quick_sandbox() -> Iterator[None]:
+    """``readalong sandbox`` run in this process (:func:`readalong`) serves with
+    :data:`QUICK_LIMITS` for the block, not Discord's own windows (a posting of the sample then
+    waits a quarter of a second for #general's bucket, not 5 s)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sandbox_cli, "Sandbox", functools.partial(Sandbox, limits=QUICK_LIMITS))
+        yield
 
 
 def readalong(

@@ -24,7 +24,6 @@ line naming what it lacks, and left as it was. And no migration may be a placeho
 from __future__ import annotations
 
 import asyncio
-import functools
 import hashlib
 import os
 import shutil
@@ -39,14 +38,13 @@ import pytest
 
 from bot.domain.database import PostgresUrl
 from bot.errors import DatabaseError
-from bot.sandbox import Limit, RateLimitConfig, Sandbox
-from bot.sandbox import cli as sandbox_cli
 from bot.store import Store, load_migrations
 from bot.store import schema as schema_module
 from bot.store.dialect import POSTGRESQL, SQLITE
 from bot.store.errors import IncompleteSchemaError
 from bot.store.schema import postgres_catalog, split_postgres, split_sqlite
 from tests.cli.test_refusals import unprivileged
+from tests.conftest import quick_sandbox
 from tests.conftest import readalong as in_process
 from tests.openai_server import FakeOpenAI
 
@@ -134,17 +132,12 @@ async def readalong(
     return done.returncode, done.stdout, done.stderr
 
 
-QUICK_LIMITS = RateLimitConfig(messages_per_channel=Limit(5, 0.25), webhook_executions=Limit(5, 0.1))
-"""Discord's rate limits in their shape, with a twentieth of their windows (as the end-to-end
-tests' sandbox has them): the earlier database is the point here, not the pace of a posting."""
-
-
 def sandbox(folder: Path, script: Path) -> tuple[int, str, str]:
     """``readalong sandbox --data FOLDER --script SCRIPT``, the CLI's ``main`` in this thread (the
     sandbox listens for SIGTERM, which only the main thread may, so the test calling it is not a
-    coroutine: it runs its own awaits with ``asyncio.run``), its server with :data:`QUICK_LIMITS`."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(sandbox_cli, "Sandbox", functools.partial(Sandbox, limits=QUICK_LIMITS))
+    coroutine: it runs its own awaits with ``asyncio.run``), with short rate-limit windows: the
+    earlier database is the point, not the pace of a posting."""
+    with quick_sandbox():
         done = in_process(
             "sandbox", "--data", str(folder), "--script", str(script), cwd=ROOT, env=_environment()
         )
