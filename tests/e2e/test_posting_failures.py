@@ -166,7 +166,7 @@ async def test_when_the_admin_cannot_be_told_either_the_log_says_so(
     assert len(sandbox.messages("general")) == 1  # the intro; no notice could go out, none did
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=8)
 async def test_failures_that_pass_are_retried_for_that_posting_alone(
     sandbox: Sandbox, seed: Seed, settings: Settings, caplog: pytest.LogCaptureFixture, sample_path: Path
 ) -> None:
@@ -294,7 +294,7 @@ async def bring_forward(database: Database, seconds_apart: float) -> None:
             )
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=12)
 @sqlite_only(reason="SQLite's write lock, held by another process")
 async def test_a_ten_second_write_lock_costs_no_message_and_no_item(
     sandbox: Sandbox, seed: Seed, settings: Settings, caplog: pytest.LogCaptureFixture, sample_path: Path

@@ -397,6 +397,7 @@ async def drop_schema(url: PostgresUrl) -> None:
         await admin.close()
 
 
+@pytest.mark.slow
 async def test_an_earlier_postgresql_schema_is_repaired_and_every_command_works(
     postgres_url: PostgresUrl, tmp_path: Path
 ) -> None:
