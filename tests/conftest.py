@@ -207,7 +207,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = slow + quick
         return
     # The sizes worksteal cuts the list into: len(pending) // nodes_remaining, in turn.
-    sizes, left = [], len(items)
+    sizes: list[int] = []
+    left = len(items)
     for remaining in range(workers, 0, -1):
         sizes.append(left // remaining)
         left -= sizes[-1]
@@ -216,9 +217,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     shares: list[list[pytest.Item]] = [[] for _ in sizes]
     work = [0.0] * workers
     for item in sorted(slow, key=_slow_seconds, reverse=True):  # sorted() is stable
-        share = min(range(workers), key=lambda n: (work[n], n))
-        shares[share].append(item)
-        work[share] += _slow_seconds(item)
+        least = min(range(workers), key=lambda n: (work[n], n))
+        shares[least].append(item)
+        work[least] += _slow_seconds(item)
     rest = iter(quick)
     laid_out: list[pytest.Item] = []
     for share, size in zip(shares, sizes, strict=True):
