@@ -27,6 +27,7 @@ from bot.sandbox.harness import running_bot
 from bot.settings import Settings
 from bot.store import Store
 from tests.conftest import both_backends, sqlite_only
+from tests.e2e.conftest import wait_posting_state
 
 pytestmark = both_backends
 
@@ -247,7 +248,7 @@ async def test_a_commenter_discord_refuses_as_a_webhook_name_is_posted(
     assert len(names[0]) == len("Discord Mod") and len(names[1]) == len("clyde")
     assert "by Discord Mod" in str(first["content"]) and "by clyde" in str(second["content"])
     posting = (await bot.store.postings.for_guild(int(seed.guild_id), ARTICLE))[0]
-    assert (await bot.store.postings.get(posting.id)).state == "done"
+    await wait_posting_state(bot, posting.id, "done")
 
     # What the sandbox refuses, as Discord does: 400, code 50035, with the field named.
     hook = next(w for w in sandbox.world.webhooks.values() if w["channel_id"] == seed.general_id)
