@@ -3,8 +3,12 @@ either backend, and the order tests are handed to workers in."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
+import gc
 import io
+import itertools
 import os
 import subprocess
 import sys
@@ -18,6 +22,8 @@ from hypothesis import settings
 from bot.articles import Article, parse_article, read_article_file
 from bot.cli import main
 from bot.domain.database import Database, PostgresUrl
+from bot.sandbox import Limit, RateLimitConfig, Sandbox
+from bot.sandbox import cli as sandbox_cli
 from bot.store import Store
 
 # Bytecode caches on, for this process and the ones it starts, even under PYTHONDONTWRITEBYTECODE:
@@ -176,11 +182,51 @@ def db_argument(database: Database) -> str:
     return database.reveal() if isinstance(database, PostgresUrl) else str(database)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Slow tests first: with pytest-xdist the longest tests then start at once, on different
-    workers, instead of one of them starting last and leaving the other workers idle at the end.
-    The order is deterministic (xdist requires every worker to collect the same order)."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+def _slow_seconds(item: pytest.Item) -> float:
+    """The seconds a ``slow`` test says it takes (``@pytest.mark.slow(seconds=20)``), 5 if it
+    does not say."""
+    marker = item.get_closest_marker("slow")
+    return float(marker.kwargs.get("seconds", 5)) if marker is not None else 0.0
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Slow tests first, and on different workers: the longest tests then start at once instead
+    of one of them starting last and leaving the other workers idle at the end.
+
+    pytest-xdist's "worksteal" hands each worker one contiguous share of the list at the start
+    (the first N/W tests to one, the next N/W to the next...), and an idle worker later steals
+    from the *end* of a busy one's share. Slow tests simply sorted first would all be one
+    worker's share, run one after the other. So the list is laid out as the shares it will be
+    cut into: the slow tests dealt out round-robin to the head of each share, the quick ones
+    filling the rest. The order is deterministic (xdist requires every worker to collect the
+    same order) and depends only on the items and the number of workers."""
+    slow = [item for item in items if item.get_closest_marker("slow") is not None]
+    quick = [item for item in items if item.get_closest_marker("slow") is None]
+    workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
+    if workers < 2:
+        items[:] = slow + quick
+        return
+    # The sizes worksteal cuts the list into: len(pending) // nodes_remaining, in turn.
+    sizes: list[int] = []
+    left = len(items)
+    for remaining in range(workers, 0, -1):
+        sizes.append(left // remaining)
+        left -= sizes[-1]
+    # Longest first, each to the share with the least work so far (the marker's ``seconds``,
+    # roughly what the test takes on an idle machine, default 5).
+    shares: list[list[pytest.Item]] = [[] for _ in sizes]
+    work = [0.0] * workers
+    for item in sorted(slow, key=_slow_seconds, reverse=True):  # sorted() is stable
+        least = min(range(workers), key=lambda n: (work[n], n))
+        shares[least].append(item)
+        work[least] += _slow_seconds(item)
+    rest = iter(quick)
+    laid_out: list[pytest.Item] = []
+    for share, size in zip(shares, sizes, strict=True):
+        share.extend(itertools.islice(rest, max(0, size - len(share))))
+        laid_out += share
+    laid_out += rest  # only if there were more slow tests than a share holds
+    items[:] = laid_out
 
 
 @contextlib.contextmanager
@@ -196,13 +242,44 @@ def _environment(values: Mapping[str, str]) -> Iterator[None]:
         os.environ.update(saved)
 
 
+@contextlib.contextmanager
+def _standard_input(text: str | None) -> Iterator[None]:
+    """``sys.stdin`` reading ``text`` (as UTF-8 bytes too, through its ``buffer``) for the block;
+    left as it is if ``text`` is None."""
+    if text is None:
+        yield
+        return
+    saved = sys.stdin
+    sys.stdin = io.TextIOWrapper(io.BytesIO(text.encode()), encoding="utf-8")
+    try:
+        yield
+    finally:
+        sys.stdin = saved
+
+
+QUICK_LIMITS = RateLimitConfig(messages_per_channel=Limit(5, 0.25), webhook_executions=Limit(5, 0.1))
+"""Discord's rate limits in their shape (5 messages per channel, 5 webhook executions), with a
+twentieth of their windows: the end-to-end tests' sandbox, and ``readalong sandbox`` run by a test
+whose point is not the pace (:func:`quick_sandbox`)."""
+
+
+@contextlib.contextmanager
+def quick_sandbox() -> Iterator[None]:
+    """``readalong sandbox`` run in this process (:func:`readalong`) serves with
+    :data:`QUICK_LIMITS` for the block, not Discord's own windows (a posting of the sample then
+    waits a quarter of a second for #general's bucket, not 5 s)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sandbox_cli, "Sandbox", functools.partial(Sandbox, limits=QUICK_LIMITS))
+        yield
+
+
 def readalong(
-    *args: str, cwd: Path, env: Mapping[str, str] | None = None
+    *args: str, cwd: Path, env: Mapping[str, str] | None = None, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """``readalong ARGS`` as the console script runs it (``bot.cli.main``), but in this process:
     its exit status and what it printed, in ``cwd`` (where a ``.env`` would be read) and with
     ``env`` as the whole environment (default: this one without Readalong's and Discord's
-    settings). For the tests where the process is not the point: a process of its own costs
+    settings), reading ``stdin`` (if given) as its standard input. For the tests where the process is not the point: a process of its own costs
     ~0.5 s of CPU to import the bot. Not for ``readalong run`` (signals) or from a running loop
     (``asyncio.to_thread`` it)."""
     if env is None:
@@ -213,9 +290,27 @@ def readalong(
         contextlib.chdir(cwd),
         contextlib.redirect_stdout(out),
         contextlib.redirect_stderr(err),
+        _standard_input(stdin),
     ):
         try:
             code = main(list(args))
         except SystemExit as exit_:  # argparse: --help, or a usage error
             code = exit_.code if isinstance(exit_.code, int) else 2
     return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
+
+
+async def import_with_cli(database: Database, path: Path) -> None:
+    """``readalong --db DATABASE import PATH``, the console script's ``main`` in a thread of this
+    process (:func:`readalong`): the setup of tests whose point is a later process, not this one."""
+    done = await asyncio.to_thread(
+        readalong, "--db", db_argument(database), "import", str(path), cwd=path.parent
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Everything imported and collected so far (the bot, discord.py, aiohttp, the test modules
+    and their items: most of a worker's objects) is moved out of the garbage collector's reach
+    (``gc.freeze``): it lives as long as the process, and each full collection no longer walks it
+    again. Objects the tests make are collected as before."""
+    gc.freeze()

@@ -9,10 +9,16 @@ tests is ``bot.sandbox.harness.running_bot``."""
 from __future__ import annotations
 
 import asyncio
+import atexit
+import contextlib
+import json
 import os
 import re
 import signal
+import subprocess
 import sys
+import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +29,7 @@ from bot.domain.database import Database, PostgresUrl
 from bot.sandbox import Sandbox
 
 STARTER = """
-import importlib, os, pkgutil, select, sys
+import importlib, json, os, pkgutil, select, sys
 
 import cogs
 import bot.discord.client
@@ -31,7 +37,6 @@ from bot.cli import main
 
 for extension in pkgutil.iter_modules(cogs.__path__):  # what `readalong run` imports, imported once
     importlib.import_module(f"cogs.{extension.name}")
-bot.discord.client.IDENTIFY_WINDOW = float(sys.argv[1])  # the sandbox's window (Discord's: 5 s)
 
 def reap():
     while True:
@@ -54,28 +59,120 @@ while True:
             pending += chunk
         continue
     line, pending = pending.split(b"\\n", 1)
-    command, *arguments = line.decode().split()
-    if command == "start":
-        pid = os.fork()
-        if pid == 0:
-            log = os.open(arguments[0], os.O_WRONLY | os.O_APPEND | os.O_CREAT)
-            os.dup2(log, 1)
-            os.dup2(log, 2)
-            os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-            status = 1
-            try:
-                status = main(["run", *arguments[1:]])
-            finally:
-                sys.stdout.flush()
-                sys.stderr.flush()
-                os._exit(status)
-        os.write(1, f"started {pid}\\n".encode())
+    order = json.loads(line)
+    pid = os.fork()
+    if pid == 0:
+        os.environ.clear()
+        os.environ.update(order["env"])
+        bot.discord.client.IDENTIFY_WINDOW = order["window"]  # the sandbox's (Discord's: 5 s)
+        log = os.open(order["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+        status = 1
+        try:
+            status = main(["run", *order["flags"]])
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(status)
+    os.write(1, f"started {order['token']} {pid}\\n".encode())
 """
 """Starts ``readalong run`` (the console script's ``bot.cli.main``) in a new process, forked from
 one that imported the bot once: a start then costs the bot's start, not Python's and
-discord.py's (0.4 s of CPU each, and the exactly-once tests start the bot twenty-odd times).
-``start LOG [FLAGS]`` answers ``started PID``; each child's end is told as ``exited PID CODE``
-(the code negative for a signal, as ``subprocess`` gives it)."""
+discord.py's (0.5 s of CPU each; the exactly-once tests start the bot twenty-odd times, and the
+tests of a worker that start it at all share one starter). Each line it reads is an order, in
+JSON: ``token``, the child's whole environment ``env``, its ``log`` file, the ``flags`` of
+``readalong run`` and the IDENTIFY ``window`` to keep. It answers ``started TOKEN PID``, and
+tells each child's end as ``exited PID CODE`` (the code negative for a signal, as
+``subprocess`` gives it)."""
+
+_PASSED_OVER = ("DISCORD_", "READALONG_", "OPENAI_")
+"""The settings of this process that a bot started by a test never inherits."""
+
+
+class _Starter:
+    """The one :data:`STARTER` process of this test process, shared by every
+    :class:`ReadalongProcess` (each test has an event loop of its own, so the starter is read
+    by a thread, and each answer handed to the loop that awaits it)."""
+
+    _shared: _Starter | None = None
+
+    def __init__(self) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, "-c", STARTER],
+            env={k: v for k, v in os.environ.items() if not k.startswith(_PASSED_OVER)},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        self._lock = threading.Lock()
+        self._starting: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Future[int]]] = {}
+        self._ended: dict[int, int] = {}
+        self._waiting: dict[int, list[tuple[asyncio.AbstractEventLoop, asyncio.Future[int]]]] = {}
+        threading.Thread(target=self._read, name="readalong-starter", daemon=True).start()
+        atexit.register(self._close)
+
+    @classmethod
+    def shared(cls) -> _Starter:
+        """This process's starter, started on first use (and again if it died)."""
+        if cls._shared is None or cls._shared._process.poll() is not None:
+            cls._shared = cls()
+        return cls._shared
+
+    @staticmethod
+    def _hand(loop: asyncio.AbstractEventLoop, future: asyncio.Future[int], value: int) -> None:
+        def settle() -> None:
+            if not future.done():
+                future.set_result(value)
+
+        with contextlib.suppress(RuntimeError):  # that test's loop is closed: nobody waits
+            loop.call_soon_threadsafe(settle)
+
+    def _read(self) -> None:
+        assert self._process.stdout is not None
+        for line in self._process.stdout:
+            kind, key, value = line.decode().split()
+            with self._lock:
+                if kind == "started":
+                    self._hand(*self._starting.pop(key), int(value))
+                else:
+                    self._ended[int(key)] = int(value)
+                    for waiter in self._waiting.pop(int(key), []):
+                        self._hand(*waiter, int(value))
+
+    async def start(self, env: dict[str, str], log: Path, flags: list[str], window: float) -> int:
+        """Fork ``readalong run FLAGS`` with ``env`` as its environment; its process id."""
+        token = uuid.uuid4().hex
+        started = asyncio.get_running_loop().create_future()
+        with self._lock:
+            self._starting[token] = (asyncio.get_running_loop(), started)
+        order = {"token": token, "env": env, "log": str(log), "flags": flags, "window": window}
+        assert self._process.stdin is not None
+        self._process.stdin.write(json.dumps(order).encode() + b"\n")
+        self._process.stdin.flush()
+        return await asyncio.wait_for(started, 30)
+
+    def ended(self, pid: int) -> int | None:
+        """How the process ended (negative: the signal), None while it runs."""
+        with self._lock:
+            return self._ended.get(pid)
+
+    def end_of(self, pid: int) -> asyncio.Future[int]:
+        """Settled with the process's exit code once it ends."""
+        future = asyncio.get_running_loop().create_future()
+        with self._lock:
+            if pid in self._ended:
+                future.set_result(self._ended[pid])
+            else:
+                self._waiting.setdefault(pid, []).append((asyncio.get_running_loop(), future))
+        return future
+
+    def _close(self) -> None:
+        if self._process.stdin is not None:
+            with contextlib.suppress(OSError):
+                self._process.stdin.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._process.wait(10)
 
 
 class ReadalongProcess:
@@ -97,9 +194,7 @@ class ReadalongProcess:
         self.sandbox = sandbox
         self.shards = shards
         self.log = log
-        self.environment = {
-            k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "READALONG_", "OPENAI_"))
-        } | {
+        self.environment = {k: v for k, v in os.environ.items() if not k.startswith(_PASSED_OVER)} | {
             "DISCORD_TOKEN": sandbox.token,
             "READALONG_DISCORD_URL": sandbox.base_url,
             "DEV_GUILD_ID": guild_id,
@@ -109,10 +204,6 @@ class ReadalongProcess:
         self.pid: int | None = None
         """The bot's process, from its start until :meth:`wait` saw it end."""
         self._returncode: int | None = None
-        self._starter: asyncio.subprocess.Process | None = None
-        self._reader: asyncio.Task[None] | None = None
-        self._started: asyncio.Queue[int] = asyncio.Queue()
-        self._exits: dict[int, asyncio.Future[int]] = {}
 
     def __repr__(self) -> str:
         return f"<ReadalongProcess shards={self.shards} pid={self.pid}>"
@@ -127,41 +218,15 @@ class ReadalongProcess:
         """How the last process ended (negative: the signal that ended it); None while it runs."""
         if self.pid is None:
             return self._returncode
-        ended = self._exits.get(self.pid)
-        return ended.result() if ended is not None and ended.done() else None
-
-    async def _read(self) -> None:
-        """The starter's answers: the ids of the processes started, and how each ended."""
-        assert self._starter is not None and self._starter.stdout is not None
-        while line := await self._starter.stdout.readline():
-            kind, pid, *code = line.decode().split()
-            if kind == "started":
-                self._started.put_nowait(int(pid))
-            else:
-                self._exit(int(pid)).set_result(int(code[0]))
-
-    def _exit(self, pid: int) -> asyncio.Future[int]:
-        return self._exits.setdefault(pid, asyncio.get_running_loop().create_future())
+        return _Starter.shared().ended(self.pid)
 
     async def start(self) -> None:
         """Start it (again), appending to the log."""
         assert self.pid is None, "already running"
-        if self._starter is None:
-            self._starter = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-c",
-                STARTER,
-                str(self.sandbox.gateway.identify_window),
-                env=self.environment,
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-            )
-            self._reader = asyncio.create_task(self._read(), name="readalong-starter")
-        assert self._starter.stdin is not None
         flags = ["--shards", self.shards[0], "--shard-count", str(self.shards[1])] if self.shards else []
-        self._starter.stdin.write(" ".join(["start", str(self.log), *flags]).encode() + b"\n")
-        await self._starter.stdin.drain()
-        self.pid = await asyncio.wait_for(self._started.get(), 30)
+        self.pid = await _Starter.shared().start(
+            self.environment, self.log, flags, self.sandbox.gateway.identify_window
+        )
         self._returncode = None
 
     def send_signal(self, number: int) -> None:
@@ -172,7 +237,7 @@ class ReadalongProcess:
     async def wait(self) -> int:
         """Wait for the bot's process to end; its exit code (negative: the signal that ended it)."""
         if self.pid is not None:
-            self._returncode = await asyncio.shield(self._exit(self.pid))
+            self._returncode = await asyncio.shield(_Starter.shared().end_of(self.pid))
             self.pid = None
         assert self._returncode is not None, "never started"
         return self._returncode
@@ -190,16 +255,9 @@ class ReadalongProcess:
             await self.wait()
 
     async def close(self) -> None:
-        """Kill the bot if it still runs (a test that failed half-way), and end the process that
-        starts it."""
+        """Kill the bot if it still runs (a test that failed half-way). The starter stays, for
+        the next test of this process."""
         await self.kill()
-        if self._starter is not None:
-            assert self._starter.stdin is not None
-            self._starter.stdin.close()
-            await self._starter.wait()
-            if self._reader is not None:
-                await self._reader
-            self._starter = None
 
 
 @dataclass

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
+from tests.conftest import readalong
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -94,14 +93,6 @@ def test_show_without_a_database_creates_none(tmp_path: Path, capsys: pytest.Cap
 
 def test_run_without_a_token_names_the_key(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DISCORD_TOKEN", "READALONG_DISCORD_URL")}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "run"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = readalong("run", cwd=tmp_path, env=env)  # the console script's main, in this process
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "DISCORD_TOKEN" in result.stderr

@@ -6,14 +6,14 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import os
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.logs import REDACTED, RedactingFormatter, redact, setup_logging
 from bot.sandbox import Limit, RateLimitConfig, Sandbox
+from tests.conftest import import_with_cli
+from tests.harness import ReadalongProcess
 
 BOT_TOKEN = "MTA4NzY1NDMyMTA5ODc2NTQzMg.GhIjKl.abcdefghijklmnopqrstuvwxyz0123456789AB"
 
@@ -86,24 +86,12 @@ async def test_no_token_in_a_debug_log_of_a_posting_and_a_question(tmp_path: Pat
     log = tmp_path / "bot.log"
     async with Sandbox(limits=RateLimitConfig(Limit(5, 0.25), webhook_executions=Limit(5, 0.1))) as sandbox:
         seed = sandbox.seed()
-        importer = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "--db", str(db), "import", str(sample_path)
-        )
-        assert await importer.wait() == 0
-        environment = {
-            k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "READALONG_", "OPENAI_"))
-        } | {
-            "DISCORD_TOKEN": sandbox.token,
-            "READALONG_DISCORD_URL": sandbox.base_url,
-            "DEV_GUILD_ID": seed.guild_id,
-            "READALONG_DB": str(db),
-            "LOG_LEVEL": "DEBUG",
-            "READALONG_ASK_COOLDOWN": "0",
-        }
-        with log.open("w") as out:
-            bot = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", env=environment, stdout=out, stderr=out
-            )
+        await import_with_cli(db, sample_path)
+        # ``readalong run`` in a process of its own (forked from the tests' starter, which imported
+        # the bot once), logging at DEBUG to its standard error as it would under systemd.
+        bot = ReadalongProcess(sandbox, seed.guild_id, db, log, log_level="DEBUG")
+        bot.environment["READALONG_ASK_COOLDOWN"] = "0"
+        await bot.start()
         try:
             await sandbox.wait_until(lambda: bool(sandbox.world.commands.get(seed.guild_id)), within=30)
             await sandbox.wait_until(
@@ -118,8 +106,8 @@ async def test_no_token_in_a_debug_log_of_a_posting_and_a_question(tmp_path: Pat
             assert "16 people died" in answer.text
             await sandbox.wait_idle()
         finally:
-            bot.terminate()
-            await bot.wait()
+            await bot.stop()
+            await bot.close()
         tokens = {sandbox.token}
         tokens |= {hook["token"] for hook in sandbox.world.webhooks.values()}
         tokens |= set(sandbox.interactions)

@@ -17,7 +17,7 @@ from pathlib import Path
 from bot.articles import parse_article
 from bot.errors import ReadalongError
 from bot.sandbox.chat import Chat, ScriptFailed, lines_from, piped_lines
-from bot.sandbox.harness import running_bot, sandbox_settings
+from bot.sandbox.harness import handlers_running, running_bot, sandbox_settings
 from bot.sandbox.server import Sandbox, Seed
 from bot.services.articles import import_article
 from bot.settings import DB_NAME, SANDBOX_WORLD, Settings
@@ -69,6 +69,9 @@ async def _main(args: argparse.Namespace, settings: Settings, folder: Path) -> N
         # Before anything is written: another Discord's database is refused in one line.
         await refuse_a_discord_bots_database(db_path)
     sandbox = Sandbox(snapshot=folder / WORLD, port=args.port)
+    # The bot runs in this event loop: waiting for quiet waits for its handlers too, so an answer
+    # still being worked out on a slow machine is shown before the next line, not missed.
+    sandbox.handlers_running = handlers_running
     seed = _find_seed(sandbox) or sandbox.seed()
     if not args.serve:
         # Before the server starts: a database held by another bot is refused in one line.

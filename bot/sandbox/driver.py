@@ -78,8 +78,10 @@ def message_text(message: Payload) -> str:
 
 RESPONSE_QUIET = 0.15
 """Seconds without a request about an interaction after which its response is taken as complete."""
-HANDLED_QUIET = 0.02
-"""The same once the bot's handlers have all returned (see :attr:`Driver.handlers_running`)."""
+HANDLED_QUIET = 0.005
+"""The same once the bot's handlers have all returned (see :attr:`Driver.handlers_running`): then
+nothing more is coming, and the wait is only for a request already on its way (the privacy matrix
+waits for some 280 responses in a row, each waiting this at least once)."""
 HANDLER_PATIENCE = 2.0
 """Seconds a response waits for the bot's handlers to return before a quiet spell ends it anyway."""
 
@@ -387,5 +389,5 @@ class Driver:
                 break
             if quiet >= RESPONSE_QUIET and time.monotonic() >= patience:
                 break
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(HANDLED_QUIET)
         return CommandResult(self, record)

@@ -7,7 +7,6 @@ import asyncio
 import json
 import logging
 import os
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -25,6 +24,7 @@ from bot.domain.answer import Answer, Quote
 from bot.domain.viewer import Viewer
 from bot.settings import Secret, Settings
 from bot.store import Store
+from tests.conftest import readalong as in_process
 from tests.openai_server import INVENTED, FakeOpenAI
 
 OPERATOR = Viewer.operator()
@@ -265,13 +265,10 @@ async def test_the_cli_answers_with_the_model_like_ask(
     }
 
     async def readalong(*args: str) -> str:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "--db", db, *args, env=env, cwd=tmp_path,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        out, err = await process.communicate()
-        assert process.returncode == 0, err.decode()
-        return out.decode()
+        # The CLI's main in a thread of this process: the settings are the point, not the process.
+        done = await asyncio.to_thread(in_process, "--db", db, *args, cwd=tmp_path, env=env)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
 
     await readalong("import", str(sample_path))
     answer = json.loads(await readalong("ask", "the-lessons-of-zhanaozen", QUESTION, "--json"))

@@ -20,7 +20,7 @@ from bot.domain.message import StoredMessage
 from bot.domain.viewer import Viewer
 from bot.store import Store
 from tests.archive.dce_reader import read_dce
-from tests.conftest import both_backends, db_argument
+from tests.conftest import both_backends, db_argument, readalong
 
 THREAD_1, COMMENTS_THREAD, CHANNEL = 501, 509, 500
 
@@ -172,10 +172,7 @@ def test_cli_refuses_an_unknown_article(
 
 
 @both_backends
-def test_cli_archive_search_finds_readers_words(database: Database) -> None:
-    import subprocess
-    import sys
-
+def test_cli_archive_search_finds_readers_words(database: Database, tmp_path: Path) -> None:
     db = database
 
     async def fill() -> None:
@@ -214,20 +211,10 @@ def test_cli_archive_search_finds_readers_words(database: Database) -> None:
             )
 
     asyncio.run(fill())
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "--db", db_argument(db), "archive", "search", "strikes"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = readalong("--db", db_argument(db), "archive", "search", "strikes", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert (
         "Ben" in done.stdout and "The strike in Zhanaozen" in done.stdout and "bot's own" not in done.stdout
     )
-    missing = subprocess.run(
-        [sys.executable, "-m", "bot", "--db", db_argument(db), "archive", "search", "((("],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    missing = readalong("--db", db_argument(db), "archive", "search", "(((", cwd=tmp_path)
     assert missing.returncode == 2 and "no words" in missing.stderr

@@ -18,6 +18,7 @@ from bot.errors import DatabaseInUseError
 from bot.sandbox import Sandbox
 from bot.sandbox.harness import running_bot, sandbox_settings
 from bot.settings import Settings
+from tests.conftest import readalong
 
 ROOT = Path(__file__).parents[2]
 
@@ -101,14 +102,8 @@ def test_a_second_sandbox_on_the_same_data_is_refused(tmp_path: Path) -> None:
     script.write_text("")
     process = holder(data / "readalong.db")
     try:
-        result = subprocess.run(
-            [sys.executable, "-m", "bot", "sandbox", "--data", str(data), "--script", str(script)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        # The CLI's main in this process and thread: the holder's process is the point, not this one.
+        result = readalong("sandbox", "--data", str(data), "--script", str(script), cwd=ROOT)
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()

@@ -9,10 +9,10 @@ database."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,7 @@ from bot.domain.posting import PlanItem
 from bot.services.articles import import_article
 from bot.settings import DB_NAME, SANDBOX_WORLD
 from bot.store import Store
+from tests.conftest import readalong as in_process
 
 ROOT = Path(__file__).parents[2]
 ARTICLE = "# A title\n\nBy Someone\n\nThe first paragraph of the article, long enough to be one.\n"
@@ -38,17 +39,13 @@ def environment(tmp_path: Path) -> dict[str, str]:
 def readalong(
     tmp_path: Path, *argv: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """The command as the operator types it in ``tmp_path/work``, with ``env`` as the whole
+    environment: the console script's ``main`` in this process and thread (the folders the
+    environment names are the point, not the process; ``readalong sandbox`` listens for SIGTERM,
+    which only the main thread may, so the tests calling it are not coroutines)."""
     work = tmp_path / "work"
     work.mkdir(exist_ok=True)
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *argv],
-        cwd=work,
-        env=env or environment(tmp_path),
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return in_process(*argv, cwd=work, env=env or environment(tmp_path))
 
 
 def empty_script(tmp_path: Path) -> Path:
@@ -100,10 +97,10 @@ def test_operator_run_refuses_the_sandboxs_database_in_one_line(tmp_path: Path) 
     assert listed.returncode == 0 and "the-lessons-of-zhanaozen" in listed.stdout
 
 
-async def test_operator_sandbox_refuses_a_discord_bots_database(tmp_path: Path) -> None:
+def test_operator_sandbox_refuses_a_discord_bots_database(tmp_path: Path) -> None:
     data = tmp_path / "xdg" / "readalong"
     data.mkdir(parents=True)
-    await a_discord_bots_database(data / DB_NAME)
+    asyncio.run(a_discord_bots_database(data / DB_NAME))
     before = snapshot(data)
     refused = readalong(tmp_path, "sandbox", "--script", str(empty_script(tmp_path)))
     assert refused.returncode == 2

@@ -29,6 +29,7 @@ import pytest
 from bot.cli import main
 from bot.errors import ReadOnlyDatabaseError
 from bot.store import Store, describe_database_error, is_read_only_error
+from tests.conftest import readalong
 
 ROOT = Path(__file__).parents[2]
 ID = "the-lessons-of-zhanaozen"
@@ -174,15 +175,9 @@ def test_a_folder_as_db_is_one_line_without_a_traceback(
     folder.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("READALONG_", "DISCORD_"))}
     env |= {"DISCORD_TOKEN": "not-a-token", "READALONG_DISCORD_URL": "http://127.0.0.1:9"}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "--db", str(folder), *argv],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    # The CLI's main in this process (a traceback would be an exception raised here): the
+    # folder is the point, not the process.
+    result = readalong("--db", str(folder), *argv, cwd=ROOT, env=env)
     assert result.returncode == 2
     assert one_line(result.stderr, "is a directory"), result.stderr
     assert list(folder.iterdir()) == []
@@ -297,15 +292,7 @@ def test_misspelled_keys_are_named_once_with_the_nearest(imported: Path) -> None
         "OPENAI_API_KY": "secret-value-2",
         "READALONG_SECTON_CHARS": "900",
     }
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "--db", str(imported), "list"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = readalong("--db", str(imported), "list", cwd=ROOT, env=env)
     assert result.returncode == 0 and ID in result.stdout
     lines = result.stderr.splitlines()
     assert len(lines) == 3, lines

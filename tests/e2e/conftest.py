@@ -77,3 +77,13 @@ async def wait_archived(bot: ReadalongBot, *messages: Mapping[str, Any], within:
                 f"{len(missing)} of {len(wanted)} messages not archived after {within:.0f} s"
             )
         await asyncio.sleep(0.05)
+
+
+async def wait_posting_state(bot: ReadalongBot, posting_id: int, state: str, within: float = 10.0) -> None:
+    """Wait until the posting is in ``state``. The publisher records an item's end after Discord
+    answered its last request: on a loaded machine that can come after the sandbox fell quiet."""
+    deadline = asyncio.get_running_loop().time() + within
+    while (now := (await bot.store.postings.get(posting_id)).state) != state:
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"posting {posting_id} is {now!r}, not {state!r}, after {within:.0f} s")
+        await asyncio.sleep(0.05)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from bot.sandbox import Sandbox, Seed
 from bot.sandbox.harness import running_bot
 from bot.services.articles import import_article, parse_file
@@ -20,6 +22,7 @@ SERVERS = 6
 ROUNDS = 4
 
 
+@pytest.mark.slow
 async def test_six_admins_post_at_once_and_each_posting_starts(
     sandbox: Sandbox, seed: Seed, settings: Settings, sample_path: Path
 ) -> None:

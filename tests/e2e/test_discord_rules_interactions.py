@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,8 +19,7 @@ from bot.sandbox import Sandbox, Seed
 from bot.sandbox import permissions as perms
 from bot.sandbox.state import check_message, trimmed_embed
 from tests.e2e.test_archive import ARTICLE, discussion, post_sample
-
-ROOT = Path(__file__).parents[2]
+from tests.harness import ReadalongProcess
 
 
 async def _with_a_private_thread(
@@ -138,33 +135,20 @@ async def test_readalong_run_says_in_one_line_that_message_content_is_not_enable
     sandbox: Sandbox, seed: Seed, tmp_path: Path
 ) -> None:
     sandbox.gateway.enabled_intents &= ~(1 << 15)  # MESSAGE CONTENT off in the Developer Portal
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("READALONG_", "DISCORD_", "OPENAI_"))}
-    env |= {
-        "DISCORD_TOKEN": sandbox.token,
-        "READALONG_DISCORD_URL": sandbox.base_url,
-        "READALONG_DB": str(tmp_path / "readalong.db"),
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,
-        env=env | {"PYTHONPATH": str(ROOT)},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    # ``readalong run`` in a process forked from the tests' starter (tests/harness.py), which
+    # imported the bot once.
+    process = ReadalongProcess(sandbox, seed.guild_id, tmp_path / "readalong.db", tmp_path / "run.log")
     try:
-        _, err = await asyncio.wait_for(process.communicate(), 60)
+        await process.start()
+        code = await asyncio.wait_for(process.wait(), 60)
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    lines = err.decode().strip().splitlines()
+        await process.close()
+    err = process.log.read_text()
+    lines = err.strip().splitlines()
     problems = [line for line in lines if "MESSAGE CONTENT" in line]
-    assert process.returncode == 2, err.decode()
+    assert code == 2, err
     assert len(problems) == 1 and "Privileged Gateway Intents" in problems[0]
-    assert "Traceback" not in err.decode()
+    assert "Traceback" not in err
     assert sandbox.gateway.identifies == 0
 
 

@@ -27,6 +27,7 @@ from bot.settings import Settings
 from bot.store import Store
 from tests.archive.dce_reader import read_dce
 from tests.conftest import both_backends
+from tests.e2e.conftest import wait_posting_state
 
 pytestmark = both_backends
 
@@ -105,7 +106,7 @@ async def test_commenters_discord_refuses_as_webhook_names_are_posted_and_archiv
     # "Commenter", clipped to 80 characters; each accepted by the sandbox as Discord would.
     assert shown == ["Disсord Fan", "Clydе", "еveryone", "Commenter", "N" * 79 + "…"]
     posting = (await bot.store.postings.for_guild(int(seed.guild_id), ARTICLE))[0]
-    assert (await bot.store.postings.get(posting.id)).state == "done"
+    await wait_posting_state(bot, posting.id, "done")
 
     # The archive and the JSON export keep each commenter's own name, not the webhook name.
     await bot.get_cog("Discussion").recorder.drain()  # type: ignore[union-attr]
@@ -307,6 +308,7 @@ async def test_announcement_and_media_channels_are_refused_in_one_line(
     assert await bot.store.postings.for_guild(int(seed.guild_id)) == []
 
 
+@pytest.mark.slow(seconds=10)
 async def test_recovery_finds_a_comment_discord_trimmed_after_a_kill_after_send(
     sandbox: Sandbox, seed: Seed, settings: Settings, sample_path: Path
 ) -> None:

@@ -4,14 +4,13 @@ section and comment ends up posted exactly once, in order."""
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.domain.database import Database, PostgresUrl
 from bot.sandbox import Sandbox, Seed
-from tests.conftest import both_backends, db_argument
+from tests.conftest import both_backends, import_with_cli
 from tests.harness import Killer, KillPoints, ReadalongProcess
 
 pytestmark = both_backends
@@ -44,7 +43,7 @@ database), which at Discord's 5 s made these runs 40 s each."""
 DISCORDS_WINDOW = 5.0
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=10)
 @pytest.mark.parametrize(
     ("requests", "webhook_sends", "identify_window"),
     [
@@ -74,18 +73,7 @@ async def test_exactly_once_over_many_kill_points(
     IDENTIFY window short; one more run at Discord's own window, so that the short one never
     hides a wait the bot would really make."""
     db = database
-    importer = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "--db",
-        db_argument(db),
-        "import",
-        str(sample_path),
-        stderr=asyncio.subprocess.PIPE,
-    )
-    _, errors = await importer.communicate()
-    assert importer.returncode == 0, errors
+    await import_with_cli(db, sample_path)
     sandbox.handlers_running = None  # the bot runs in processes of its own: responses end by quiet spells
     sandbox.gateway.identify_window = identify_window
     bot = ReadalongProcess(sandbox, seed.guild_id, db, tmp_path / "bot.log")

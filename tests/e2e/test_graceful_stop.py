@@ -18,7 +18,7 @@ from bot.domain.database import Database
 from bot.domain.viewer import Viewer
 from bot.sandbox import Sandbox, Seed
 from bot.store import Store
-from tests.conftest import both_backends, db_argument
+from tests.conftest import both_backends, import_with_cli
 from tests.harness import ReadalongProcess, sample_posted
 
 pytestmark = [both_backends, pytest.mark.slow]
@@ -30,12 +30,7 @@ STOPPED = re.compile(r"stopped: (\d+) postings paused mid-way, resumed at next s
 
 
 async def import_sample(database: Database, sample_path: Path) -> None:
-    importer = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "--db", db_argument(database), "import", str(sample_path),
-        stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    _, errors = await importer.communicate()
-    assert importer.returncode == 0, errors
+    await import_with_cli(database, sample_path)
 
 
 async def start(

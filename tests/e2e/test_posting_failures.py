@@ -27,6 +27,7 @@ from bot.sandbox.harness import running_bot
 from bot.settings import Settings
 from bot.store import Store
 from tests.conftest import both_backends, sqlite_only
+from tests.e2e.conftest import wait_posting_state
 
 pytestmark = both_backends
 
@@ -166,7 +167,7 @@ async def test_when_the_admin_cannot_be_told_either_the_log_says_so(
     assert len(sandbox.messages("general")) == 1  # the intro; no notice could go out, none did
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=8)
 async def test_failures_that_pass_are_retried_for_that_posting_alone(
     sandbox: Sandbox, seed: Seed, settings: Settings, caplog: pytest.LogCaptureFixture, sample_path: Path
 ) -> None:
@@ -247,7 +248,7 @@ async def test_a_commenter_discord_refuses_as_a_webhook_name_is_posted(
     assert len(names[0]) == len("Discord Mod") and len(names[1]) == len("clyde")
     assert "by Discord Mod" in str(first["content"]) and "by clyde" in str(second["content"])
     posting = (await bot.store.postings.for_guild(int(seed.guild_id), ARTICLE))[0]
-    assert (await bot.store.postings.get(posting.id)).state == "done"
+    await wait_posting_state(bot, posting.id, "done")
 
     # What the sandbox refuses, as Discord does: 400, code 50035, with the field named.
     hook = next(w for w in sandbox.world.webhooks.values() if w["channel_id"] == seed.general_id)
@@ -294,7 +295,7 @@ async def bring_forward(database: Database, seconds_apart: float) -> None:
             )
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=12)
 @sqlite_only(reason="SQLite's write lock, held by another process")
 async def test_a_ten_second_write_lock_costs_no_message_and_no_item(
     sandbox: Sandbox, seed: Seed, settings: Settings, caplog: pytest.LogCaptureFixture, sample_path: Path

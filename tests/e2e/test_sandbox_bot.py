@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,6 +13,7 @@ import pytest
 from bot.discord import client
 from bot.discord.client import ReadalongBot
 from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
+from tests.conftest import readalong
 
 
 async def test_about_answers_privately(sandbox: Sandbox, seed: Seed, bot: ReadalongBot) -> None:
@@ -127,15 +126,9 @@ def test_sandbox_script_shows_the_bot_answering(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "READALONG_"))}
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "sandbox", "--script", str(script)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-        env=environment,
-        check=False,
-    )
+    # The CLI's main in this process and thread (the script's session is the point, not the
+    # process; the sandbox listens for SIGTERM, which only the main thread may).
+    done = readalong("sandbox", "--script", str(script), cwd=tmp_path, env=environment)
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "Articles stored: 1." in out  # /about, answered privately

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from bot.domain.shards import shard_of
 from bot.domain.viewer import Viewer
 from bot.sandbox import Sandbox, Seed
 from bot.store import Store
+from tests.conftest import import_with_cli
 from tests.harness import ReadalongProcess, kill_on_message, sample_posted
 
 pytestmark = pytest.mark.slow
@@ -47,12 +47,7 @@ async def test_two_processes_share_the_servers_and_survive_a_kill(
     owner = {guild_id: shard_of(int(guild_id), SHARDS) for guild_id in servers}
     assert sorted(owner.values()) == [0, 0, 1, 1]
 
-    importer = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "--db", postgres_url.reveal(), "import", str(sample_path),
-        stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    _, errors = await importer.communicate()
-    assert importer.returncode == 0, errors
+    await import_with_cli(postgres_url, sample_path)
 
     bots = [
         ReadalongProcess(

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -26,6 +24,7 @@ from bot.settings import Settings
 from bot.store import Store
 from tests.conftest import both_backends
 from tests.e2e.conftest import wait_archived
+from tests.harness import ReadalongProcess
 from tests.postings import record_posting
 
 if TYPE_CHECKING:
@@ -262,31 +261,21 @@ async def test_run_explains_discord_requiring_more_shards(
     (too many servers for one session) is one line and exit 2, not a traceback."""
     other_server(sandbox, seed, 1 - shard_of(int(seed.guild_id), 2))
     sandbox.gateway.max_guilds_per_shard = 1  # Discord: 2,500
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("READALONG_", "DISCORD_"))},
-        "DISCORD_TOKEN": sandbox.token,
-        "READALONG_DISCORD_URL": sandbox.base_url,
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "--db",
-        str(tmp_path / "r.db"),
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    _, err = await asyncio.wait_for(process.communicate(), timeout=60)
-    lines = [line for line in err.decode().splitlines() if line.startswith("readalong: error:")]
-    assert process.returncode == 2, err.decode()
+    # Forked from the tests' starter (tests/harness.py), which imported the bot once.
+    process = ReadalongProcess(sandbox, seed.guild_id, tmp_path / "r.db", tmp_path / "run.log")
+    try:
+        await process.start()
+        code = await asyncio.wait_for(process.wait(), timeout=60)
+    finally:
+        await process.close()
+    err = process.log.read_text()
+    lines = [line for line in err.splitlines() if line.startswith("readalong: error:")]
+    assert code == 2, err
     assert lines == [
         "readalong: error: Discord requires more shards (4011 Sharding Required): raise --shard-count, "
         "or run without the shard flags to use Discord's recommended count"
-    ], err.decode()
-    assert "Traceback" not in err.decode()
+    ], err
+    assert "Traceback" not in err
 
 
 async def test_a_shard_that_must_identify_again_catches_up_by_backfill(

@@ -350,6 +350,7 @@ HOSTILE = ['"', '""', "OR", "AND NOT", "NEAR(a b)", "col:umn", "-x", "a*", "((("
 HOSTILE += ["it's", "'", "\\", "a\\'b", "O'Brien's", "x² ½ Ⅻ", "İstanbul ǅ ß", "naïve café", "&|!<->:*"]
 
 
+@pytest.mark.slow(seconds=8)
 async def test_any_text_searches_postgresql_without_error(
     stores: tuple[tuple[Store, Article], tuple[Store, Article]],
 ) -> None:
@@ -395,6 +396,7 @@ EVERYWHERE_EXCEPTIONS: dict[str, str] = {}
 by benchmarks only) differ, and why."""
 
 
+@pytest.mark.slow(seconds=8)
 async def test_a_library_gives_the_same_answers_on_both_backends(
     stores: tuple[tuple[Store, Article], tuple[Store, Article]],
 ) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,7 +18,7 @@ from bot.domain.message import StoredMessage
 from bot.domain.viewer import Viewer
 from bot.search.query import match_expression
 from bot.store import Store
-from tests.conftest import examples
+from tests.conftest import examples, readalong
 
 OPERATOR = Viewer.operator()
 
@@ -117,16 +115,17 @@ async def test_unanswerable_questions_are_refused(stored: tuple[Store, Article],
 
 def test_cli_answers_one_json_line_per_question(tmp_path: Path, sample_path: Path) -> None:
     db = str(tmp_path / "cli.db")
-    subprocess.run(
-        [sys.executable, "-m", "bot", "--db", db, "import", str(sample_path)], check=True, capture_output=True
+    assert readalong("--db", db, "import", str(sample_path), cwd=tmp_path).returncode == 0
+    done = readalong(
+        "--db",
+        db,
+        "ask",
+        "the-lessons-of-zhanaozen",
+        "--json",
+        cwd=tmp_path,
+        stdin="How many people died?\nWhat is the capital of France?\n",
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "--db", db, "ask", "the-lessons-of-zhanaozen", "--json"],
-        input="How many people died?\nWhat is the capital of France?\n",
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    assert done.returncode == 0, done.stderr
     first, second = (json.loads(line) for line in done.stdout.splitlines())
     assert set(first) == {"question", "article", "answered", "answer", "quotes"}
     assert first["answered"] is True and second["answered"] is False
@@ -137,12 +136,7 @@ def test_cli_answers_one_json_line_per_question(tmp_path: Path, sample_path: Pat
         "comment": None,
         "score": 0,
     }
-    refused = subprocess.run(
-        [sys.executable, "-m", "bot", "--db", db, "ask", "nope", "x"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    refused = readalong("--db", db, "ask", "nope", "x", cwd=tmp_path)
     assert refused.returncode == 2 and refused.stderr.count("\n") == 1 and "nope" in refused.stderr
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.store.migration import load_migrations
+from tests.conftest import readalong as in_process
 
 ROOT = Path(__file__).parents[2]
 PREVIOUS = "1f70194"
@@ -35,7 +36,11 @@ def previous_release(into: Path) -> Path:
 
 
 def readalong(code: Path, db: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    """``readalong --db DB ARGV`` as the release in ``code`` runs it: this release's in this
+    process (:func:`tests.conftest.readalong`), another one in a process of its own."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("READALONG_")}
+    if code == ROOT:
+        return in_process("--db", str(db), *argv, cwd=code, env=env)
     env["PYTHONPATH"] = str(code)
     return subprocess.run(
         [sys.executable, "-m", "bot", "--db", str(db), *argv],

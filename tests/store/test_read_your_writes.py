@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from bot.domain.database import Database
 from bot.services.articles import import_article, parse_file
 from bot.store import Store
@@ -20,6 +22,7 @@ ROUNDS = 20
 
 
 @both_backends
+@pytest.mark.slow
 async def test_six_postings_at_once_each_read_back_twenty_times(
     database: Database, sample_path: Path
 ) -> None:

@@ -25,11 +25,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import os
 import shutil
 import sqlite3
-import sys
 import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
@@ -46,6 +44,7 @@ from bot.store.dialect import POSTGRESQL, SQLITE
 from bot.store.errors import IncompleteSchemaError
 from bot.store.schema import postgres_catalog, split_postgres, split_sqlite
 from tests.cli.test_refusals import unprivileged
+from tests.conftest import quick_sandbox
 from tests.conftest import readalong as in_process
 from tests.openai_server import FakeOpenAI
 
@@ -113,86 +112,36 @@ async def test_an_earlier_sqlite_schema_opens_as_the_full_schema(tmp_path: Path,
         ).fetchone() == (1,)
 
 
-def readalong(
-    *argv: str, db: Path | None = None, env: dict[str, str] | None = None, timeout: float = 180
-) -> asyncio.Future[tuple[int, str, str]]:
+def _environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """This environment without Readalong's or Discord's settings, with ``extra``."""
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "READALONG_", "OPENAI_"))
+    }
+    return environment | (extra or {})
+
+
+async def readalong(
+    *argv: str, db: Path | None = None, env: dict[str, str] | None = None
+) -> tuple[int, str, str]:
     """``readalong [--db DB] ARGV`` without Readalong's or Discord's settings from the
-    environment; awaited for (status, stdout, stderr). The CLI's ``main`` in a thread of this
-    process (the earlier database is the point, not the process), but ``readalong sandbox`` in a
-    process of its own: it listens for SIGTERM, which only a main thread may."""
-    environment = {
-        k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "READALONG_", "OPENAI_"))
-    }
-    environment.update(env or {})
+    environment: (status, stdout, stderr). The CLI's ``main`` in a thread of this process (the
+    earlier database is the point, not the process)."""
     arguments = [*(["--db", str(db)] if db is not None else []), *argv]
-
-    async def in_a_thread() -> tuple[int, str, str]:
-        done = await asyncio.wait_for(
-            asyncio.to_thread(in_process, *arguments, cwd=ROOT, env=environment), timeout
-        )
-        return done.returncode, done.stdout, done.stderr
-
-    async def in_a_process() -> tuple[int, str, str]:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            *arguments,
-            cwd=ROOT,
-            env=environment,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await asyncio.wait_for(process.communicate(), timeout)
-        assert process.returncode is not None
-        return process.returncode, out.decode(), err.decode()
-
-    return asyncio.ensure_future(in_a_process() if "sandbox" in argv else in_a_thread())
-
-
-_MANY = """\
-import contextlib, io, json, os, sys
-from bot.cli import main
-results = []
-for argv, env in json.load(sys.stdin):
-    os.environ.update(env)
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            status = main(argv)
-        except SystemExit as exit:
-            status = exit.code if isinstance(exit.code, int) else 1
-    for key in env:
-        del os.environ[key]
-    results.append((status, out.getvalue(), err.getvalue()))
-json.dump(results, sys.__stdout__)
-"""
-
-
-async def readalong_many(
-    calls: Sequence[tuple[Sequence[str], dict[str, str]]], *, db: Path
-) -> list[tuple[int, str, str]]:
-    """Several ``readalong --db DB ARGV`` commands, each with its own extra environment, run one after
-    the other by ``bot.cli.main`` in one process (a Python start-up each would be most of the
-    test's time): a list of (status, stdout, stderr)."""
-    environment = {
-        k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "READALONG_", "OPENAI_"))
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        _MANY,
-        cwd=ROOT,
-        env=environment,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    request = json.dumps([(["--db", str(db), *argv], env) for argv, env in calls]).encode()
     async with asyncio.timeout(180):
-        out, err = await process.communicate(request)
-    assert process.returncode == 0, err.decode()
-    return [(status, stdout, stderr) for status, stdout, stderr in json.loads(out)]
+        done = await asyncio.to_thread(in_process, *arguments, cwd=ROOT, env=_environment(env))
+    return done.returncode, done.stdout, done.stderr
+
+
+def sandbox(folder: Path, script: Path) -> tuple[int, str, str]:
+    """``readalong sandbox --data FOLDER --script SCRIPT``, the CLI's ``main`` in this thread (the
+    sandbox listens for SIGTERM, which only the main thread may, so the test calling it is not a
+    coroutine: it runs its own awaits with ``asyncio.run``), with short rate-limit windows: the
+    earlier database is the point, not the pace of a posting."""
+    with quick_sandbox():
+        done = in_process(
+            "sandbox", "--data", str(folder), "--script", str(script), cwd=ROOT, env=_environment()
+        )
+    return done.returncode, done.stdout, done.stderr
 
 
 SCRIPT = f"""\
@@ -204,18 +153,18 @@ The commission's visit was long overdue.
 """
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=4)
 @pytest.mark.parametrize("chain", SQLITE_CHAINS)
-async def test_every_command_works_on_an_earlier_sqlite_database(tmp_path: Path, chain: str) -> None:
+def test_every_command_works_on_an_earlier_sqlite_database(tmp_path: Path, chain: str) -> None:
     """The sandbox starts on it and posts; then import, list, show, ask (by words and by meaning),
     export of the posted article in each format, and archive search."""
     folder = tmp_path / "data"
     folder.mkdir()
     db = folder / "readalong.db"
-    await old_sqlite(db, chain)
+    asyncio.run(old_sqlite(db, chain))
     script = tmp_path / "script.txt"
     script.write_text(SCRIPT, encoding="utf-8")
-    status, out, err = await readalong("sandbox", "--data", str(folder), "--script", str(script))
+    status, out, err = sandbox(folder, script)
     assert status == 0, err
     assert [line for line in err.splitlines() if line.strip()] == [
         line for line in err.splitlines() if "repaired" in line and str(db) in line
@@ -224,10 +173,15 @@ async def test_every_command_works_on_an_earlier_sqlite_database(tmp_path: Path,
 
     question = "What did the special public commission do?"
     exports = {kind: tmp_path / f"export-{kind}" for kind in ("markdown", "html", "json")}
-    async with FakeOpenAI() as server:
-        semantic = {"READALONG_SEMANTIC": "on", "OPENAI_BASE_URL": server.url, "OPENAI_API_KEY": "sk-test"}
-        results = await readalong_many(
-            [
+
+    async def every_command() -> list[tuple[int, str, str]]:
+        async with FakeOpenAI() as server:
+            semantic = {
+                "READALONG_SEMANTIC": "on",
+                "OPENAI_BASE_URL": server.url,
+                "OPENAI_API_KEY": "sk-test",
+            }
+            calls: list[tuple[list[str], dict[str, str]]] = [
                 (["list"], {}),
                 (["show", OLD], {}),
                 (["import", str(ROOT / "bot" / "data" / f"{SAMPLE}.txt")], {}),
@@ -239,10 +193,12 @@ async def test_every_command_works_on_an_earlier_sqlite_database(tmp_path: Path,
                 (["archive", "search", "overdue"], {}),
                 (["archive", "search", "skating"], {}),
                 (["ask", SAMPLE, question], semantic),
-            ],
-            db=db,
-        )
-        assert server.embedded, "semantic retrieval was not used"
+            ]
+            results = [await readalong(*argv, db=db, env=env) for argv, env in calls]
+            assert server.embedded, "semantic retrieval was not used"
+        return results
+
+    results = asyncio.run(every_command())
     listed, shown, imported, asked, *_exported, overdue, skating, asked_by_meaning = results
     assert all(status == 0 for status, _, _ in results), [err for status, _, err in results if status]
     assert f"{OLD}\tAn Older Article" in listed[1] and f"{SAMPLE}\t" in listed[1]
@@ -274,29 +230,29 @@ async def current_sqlite(path: Path) -> None:
         pass
 
 
-async def test_a_gap_no_statement_can_fill_is_refused_in_one_line_and_left_alone(tmp_path: Path) -> None:
+def test_a_gap_no_statement_can_fill_is_refused_in_one_line_and_left_alone(tmp_path: Path) -> None:
     """A column created inside its table's ``CREATE TABLE`` cannot be added back (its constraints
     are part of the table): the database is refused naming it, before anything is written, by the
     store, the CLI and the sandbox (which names its own file, not the default one)."""
     folder = tmp_path / "data"
     folder.mkdir()
     db = folder / "readalong.db"
-    await current_sqlite(db)
+    asyncio.run(current_sqlite(db))
     with sqlite3.connect(db) as connection:
         connection.execute("ALTER TABLE articles DROP COLUMN author_bio")
         connection.execute("DROP TABLE guild_settings")
     with sqlite3.connect(db) as connection:
         before = list(connection.iterdump())
     with pytest.raises(IncompleteSchemaError) as refused:
-        await Store(db).open()
+        asyncio.run(Store(db).open())
     message = str(refused.value)
     assert message.startswith(f"{db}: schema {len(load_migrations())} lacks column articles.author_bio")
     assert "\n" not in message
-    status, _, err = await readalong("list", db=db)
+    status, _, err = asyncio.run(readalong("list", db=db))
     assert status == 2 and err == f"readalong: error: {message}\n"
     script = tmp_path / "script.txt"
     script.write_text("/about\n", encoding="utf-8")
-    status, _, err = await readalong("sandbox", "--data", str(folder), "--script", str(script))
+    status, _, err = sandbox(folder, script)
     assert status == 2 and err == f"readalong: error: {message}\n"
     with sqlite3.connect(db) as connection:
         assert list(connection.iterdump()) == before
@@ -441,6 +397,7 @@ async def drop_schema(url: PostgresUrl) -> None:
         await admin.close()
 
 
+@pytest.mark.slow
 async def test_an_earlier_postgresql_schema_is_repaired_and_every_command_works(
     postgres_url: PostgresUrl, tmp_path: Path
 ) -> None:
@@ -517,20 +474,20 @@ async def test_a_postgresql_gap_no_statement_can_fill_is_refused(postgres_url: P
     assert await pg_catalog(postgres_url) == before  # guild_settings' repair was rolled back too
 
 
-async def test_the_sandbox_names_its_own_database_when_sqlite_refuses(tmp_path: Path) -> None:
+def test_the_sandbox_names_its_own_database_when_sqlite_refuses(tmp_path: Path) -> None:
     """An SQLite error the store does not foresee (here an operator's trigger refusing inserts)
     is named with the sandbox's database, not the default one the CLI would name."""
     folder = tmp_path / "data"
     folder.mkdir()
     db = folder / "readalong.db"
-    await current_sqlite(db)
+    asyncio.run(current_sqlite(db))
     with sqlite3.connect(db) as connection:
         connection.execute(
             "CREATE TRIGGER no_new_articles BEFORE INSERT ON articles BEGIN SELECT RAISE(ABORT, 'frozen'); END"
         )
     script = tmp_path / "script.txt"
     script.write_text("/about\n", encoding="utf-8")
-    status, _, err = await readalong("sandbox", "--data", str(folder), "--script", str(script))
+    status, _, err = sandbox(folder, script)
     assert (status, err) == (2, f"readalong: error: {db}: frozen\n")
 
 
