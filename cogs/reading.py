@@ -100,6 +100,8 @@ class Reading(commands.Cog):
         pace="Minutes between sections; 0 posts them all now",
         comments="Also bring the article's original comments along (default: yes)",
         tag="Forums: the tag each post carries (needed where the forum requires one)",
+        schedule="Release sections on a schedule: every 2 hours, daily at 09:00, weekly on monday at 18:30",
+        timezone="The IANA time zone the schedule's hours are in (default UTC), e.g. Europe/Paris",
     )
     @app_commands.autocomplete(article=article_autocomplete)
     @app_commands.checks.has_permissions(manage_guild=True)
@@ -111,6 +113,8 @@ class Reading(commands.Cog):
         pace: app_commands.Range[int, 0, 10080] = 0,
         comments: bool = True,
         tag: str | None = None,
+        schedule: app_commands.Range[str, 1, 100] | None = None,
+        timezone: app_commands.Range[str, 1, 64] | None = None,
     ) -> None:
         """Post an article in sections, each with its own discussion thread."""
         stored = await articles_service.article(self.bot.store, article, _guild_id(interaction))
@@ -126,6 +130,9 @@ class Reading(commands.Cog):
             admin_id=interaction.user.id,
             events=self.bot.posting_events,
             notify_channel_id=interaction.channel_id,
+            schedule=schedule,
+            timezone=timezone,
+            clock=self.bot.clock,
         )
         await interaction.response.send_message(
             articles_fmt.posting_message(stored, posting, resolved.mention), ephemeral=True
@@ -211,6 +218,7 @@ class Reading(commands.Cog):
             article,
             events=self.bot.posting_events,
             channel_id=interaction.channel_id,
+            clock=self.bot.clock,
         )
         await interaction.response.send_message(articles_fmt.resumed_message(posting), ephemeral=True)
 
