@@ -28,9 +28,7 @@ class Schedule(commands.Cog):
             raise ReadalongError("This command works in a server only.")
         # Decided now, from the member's permissions as they are: a posting in a channel they
         # cannot read is not named, nor is what it will release.
-        releases = await posting_service.upcoming(
-            self.bot.store, guild.id, readable_channels(guild, member)
-        )
+        releases = await posting_service.upcoming(self.bot.store, guild.id, readable_channels(guild, member))
         await interaction.response.send_message(schedule_message(releases), ephemeral=True)
 
 

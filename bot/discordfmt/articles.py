@@ -8,10 +8,10 @@ from collections.abc import Mapping
 from bot.discordfmt.limits import CHOICES_LIMIT, MESSAGE_LIMIT
 from bot.discordfmt.links import jump_url
 from bot.discordfmt.markdown import escape_markdown, timestamp
+from bot.discordfmt.posting import release_lines
 from bot.discordfmt.words import count
 from bot.domain.article import Article
 from bot.domain.files import MIB, FileCaps
-from bot.discordfmt.posting import release_lines
 from bot.domain.posting import ArticleListing, Posting, PostingStatus, Release
 
 _RELEASES_LIMIT = 900

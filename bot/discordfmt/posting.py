@@ -335,7 +335,11 @@ def render(
     what the first try would have. A scheduled posting's intro lists its ``releases``."""
     if item.kind == "intro":
         return intro(
-            article, pace_minutes=pace_minutes, with_comments=with_comments, schedule=schedule, releases=releases
+            article,
+            pace_minutes=pace_minutes,
+            with_comments=with_comments,
+            schedule=schedule,
+            releases=releases,
         )
     if item.kind == "section":
         section = next(s for s in article.sections if s.index == item.section)

@@ -50,7 +50,9 @@ class Schedule:
         """The schedule as ``schedule:`` takes it, and as it is stored."""
         if self.kind == "every":
             hours, minutes = divmod(self.interval_minutes, 60)
-            return f"every {hours} hours" if hours and not minutes else f"every {self.interval_minutes} minutes"
+            return (
+                f"every {hours} hours" if hours and not minutes else f"every {self.interval_minutes} minutes"
+            )
         at = self.at.strftime("%H:%M")
         return f"daily at {at}" if self.kind == "daily" else f"weekly on {DAYS[self.weekday]} at {at}"
 

@@ -197,7 +197,11 @@ async def resume(
     now = (clock or SystemClock()).now()
     if posting.schedule is not None:
         # The sections left are released at the schedule's next releases, none in the past.
-        left = [row for row in await store.postings.items(posting.id) if row.kind == "section" and row.status != "done"]
+        left = [
+            row
+            for row in await store.postings.items(posting.id)
+            if row.kind == "section" and row.status != "done"
+        ]
         releases = parse_schedule(posting.schedule, posting.timezone).releases(now, len(left))
         await store.postings.set_state(posting.id, "active", reschedule_due=releases, now=now)
     else:

@@ -138,7 +138,9 @@ class PostingQueries:
                         item.section,
                         item.comment,
                         item.part,
-                        _iso(due[i] if due is not None else start + dt.timedelta(minutes=item.offset_minutes)),
+                        _iso(
+                            due[i] if due is not None else start + dt.timedelta(minutes=item.offset_minutes)
+                        ),
                     )
                     for i, item in enumerate(items)
                 ],

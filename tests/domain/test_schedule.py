@@ -4,6 +4,7 @@ their releases computed on the zone's calendar."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import zoneinfo
 
 import pytest
@@ -13,8 +14,11 @@ from hypothesis import strategies as st
 from bot.domain.schedule import DAYS, ScheduleError, parse_schedule, parse_zone
 
 ZONES = ["UTC", "Europe/Paris", "America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu", "Pacific/Apia"]
+# Hypothesis takes naive bounds and makes aware moments of them with ``timezones``.
 starts = st.datetimes(
-    min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2090, 1, 1), timezones=st.just(dt.UTC)
+    min_value=dt.datetime(2000, 1, 1),  # noqa: DTZ001
+    max_value=dt.datetime(2090, 1, 1),  # noqa: DTZ001
+    timezones=st.just(dt.UTC),
 )
 times = st.tuples(st.integers(0, 23), st.integers(0, 59))
 
@@ -28,13 +32,17 @@ def test_daily_releases_one_a_day_at_the_local_time(
     releases = schedule.releases(start, count)
     tz = zoneinfo.ZoneInfo(zone)
     assert len(releases) == count
-    assert releases[0] >= start and all(a < b for a, b in zip(releases, releases[1:], strict=False))
+    assert releases[0] >= start and all(a < b for a, b in itertools.pairwise(releases))
     days = [r.astimezone(tz).date() for r in releases]
     # One release per local day, none skipped (a day whose time does not exist, in a
     # spring-forward gap, releases an hour later on the same day).
-    assert all((b - a).days == 1 for a, b in zip(days, days[1:], strict=False))
+    assert all((b - a).days == 1 for a, b in itertools.pairwise(days))
     wall = dt.datetime.combine(days[0], dt.time(*at), tzinfo=tz)
-    assert releases[0] - wall.astimezone(dt.UTC) in (dt.timedelta(0), dt.timedelta(hours=1), dt.timedelta(minutes=30))
+    assert releases[0] - wall.astimezone(dt.UTC) in (
+        dt.timedelta(0),
+        dt.timedelta(hours=1),
+        dt.timedelta(minutes=30),
+    )
     # Nothing earlier than the first release would have done: the day before was already past.
     earlier = dt.datetime.combine(days[0] - dt.timedelta(days=1), dt.time(*at), tzinfo=tz)
     assert earlier.astimezone(dt.UTC) < start
@@ -51,14 +59,16 @@ def test_weekly_releases_fall_on_the_day_named(
     assert releases[0] >= start and releases[0] - start < dt.timedelta(days=7, hours=2)
     assert {r.astimezone(tz).weekday() for r in releases} <= {weekday, (weekday + 1) % 7}
     local = [r.astimezone(tz).date() for r in releases]
-    assert all((b - a).days == 7 for a, b in zip(local, local[1:], strict=False))
+    assert all((b - a).days == 7 for a, b in itertools.pairwise(local))
 
 
 @given(starts, st.integers(1, 10080), st.integers(1, 40))
-def test_every_n_minutes_starts_now_and_keeps_the_interval(start: dt.datetime, minutes: int, count: int) -> None:
+def test_every_n_minutes_starts_now_and_keeps_the_interval(
+    start: dt.datetime, minutes: int, count: int
+) -> None:
     releases = parse_schedule(f"every {minutes} minutes").releases(start, count)
     assert releases[0] == start
-    assert all(b - a == dt.timedelta(minutes=minutes) for a, b in zip(releases, releases[1:], strict=False))
+    assert all(b - a == dt.timedelta(minutes=minutes) for a, b in itertools.pairwise(releases))
 
 
 @given(st.sampled_from(["every 3 hours", "Every  90 minutes", "DAILY AT 7:05", "weekly on Tue at 18:30"]))
@@ -86,7 +96,9 @@ def test_paris_nine_oclock_stays_nine_across_summer_time() -> None:
         ("daily at 09:00", "../../etc/passwd", "Unknown time zone"),
     ],
 )
-def test_bad_schedules_are_refused_in_one_line_naming_what_is_wrong(text: str, zone: str | None, said: str) -> None:
+def test_bad_schedules_are_refused_in_one_line_naming_what_is_wrong(
+    text: str, zone: str | None, said: str
+) -> None:
     with pytest.raises(ScheduleError) as refused:
         parse_schedule(text, zone)
     assert said in str(refused.value) and "\n" not in str(refused.value)
