@@ -17,6 +17,7 @@ from bot.discord.confirm import Confirm
 from bot.discord.interactions import article_autocomplete, posting_autocomplete, posting_option
 from bot.discord.posting.checks import post_target
 from bot.discordfmt import articles as articles_fmt
+from bot.discordfmt import reminders as reminders_fmt
 from bot.discordfmt.limits import CHOICES_LIMIT
 from bot.errors import ReadalongError
 from bot.services import articles as articles_service
@@ -305,16 +306,20 @@ class Reading(commands.Cog):
         "(default: keep them, marked deleted)",
         file_cap_mib="Largest reader's file the archive keeps, in MiB (default 8; 0 keeps none)",
         server_cap_mib="Most this server's archive keeps in files, in MiB (default 500; 0 keeps none)",
+        reminder_role="The role members give themselves with the intro's Remind me button; mentioned at each release",
+        reminders="Turn release reminders (the role's mention and the button) on or off (default: on)",
     )
     @app_commands.checks.has_permissions(manage_guild=True)
-    async def settings(
+    async def settings(  # noqa: PLR0917 (a slash command's options are its parameters)
         self,
         interaction: discord.Interaction[ReadalongBot],
         purge_deleted: bool | None = None,
         file_cap_mib: app_commands.Range[int, 0, 1024] | None = None,
         server_cap_mib: app_commands.Range[int, 0, 1_000_000] | None = None,
+        reminder_role: discord.Role | None = None,
+        reminders: bool | None = None,
     ) -> None:
-        """This server's archive settings: show them, or change one."""
+        """This server's archive and reminder settings: show them, or change one."""
         guild_id = _guild_id(interaction)
         setting = await settings_service.purge_deleted(self.bot.store, guild_id, purge_deleted)
         files = await settings_service.file_caps(
@@ -324,6 +329,10 @@ class Reading(commands.Cog):
             setting.purge_deleted, changed=setting.changed, purged_now=setting.purged_now
         )
         message += "\n" + articles_fmt.file_caps_message(files.caps, changed=files.changed, used=files.used)
+        remind = await settings_service.reminders(
+            self.bot.store, guild_id, role_id=reminder_role.id if reminder_role else None, on=reminders
+        )
+        message += "\n" + reminders_fmt.settings_line(remind.role_id, remind.on)
         await interaction.response.send_message(message, ephemeral=True)
 
     @article.command(name="list")

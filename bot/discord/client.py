@@ -22,6 +22,7 @@ from bot.answers.llm import AnswerWriter
 from bot.discord import heartbeat
 from bot.discord.health import HealthServer, Metrics
 from bot.discord.posting.worker import Publisher
+from bot.discord.reminders import RemindView
 from bot.domain.clock import Clock, SystemClock
 from bot.errors import ReadalongError
 from bot.services.ask import Asker
@@ -278,6 +279,7 @@ class ReadalongBot(commands.AutoShardedBot):
             clock=self.clock,
         )
         self._publisher.start()  # postings left active by the last run carry on where they stopped
+        self.add_view(RemindView())  # intros' "Remind me" answered after a restart too
         if self.settings.dev_guild_id is not None:
             guild = discord.Object(self.settings.dev_guild_id)
             self.tree.copy_global_to(guild=guild)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.discordfmt.limits import (
     EMBED_DESCRIPTION_LIMIT,
@@ -55,6 +55,20 @@ class Outgoing:
     username: str | None = None
     """Send it through the channel's webhook under this name (an original commenter's), in the
     comments thread."""
+    ping_role: int | None = None
+    """The server's reminder role, mentioned (alone) by a released section."""
+    remind_button: bool = False
+    """The intro carries the "Remind me" button (the server has a reminder role, reminders on)."""
+
+
+def with_reminder(out: Outgoing, role_id: int | None) -> Outgoing:
+    """A released section mentioning the reminder role first; the intro with its "Remind me"
+    button. Unchanged when the server has no reminder role or has reminders off."""
+    if role_id is None or out.username is not None:
+        return out
+    if out.embed is not None:  # the intro
+        return replace(out, remind_button=True)
+    return replace(out, content=clip(f"<@&{role_id}> {out.content}", MESSAGE_LIMIT), ping_role=role_id)
 
 
 def clip(text: str, limit: int) -> str:

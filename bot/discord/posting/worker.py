@@ -37,7 +37,7 @@ from bot.discord.posting.sender import Sender, Sent
 from bot.discord.visibility import readers_see
 from bot.discordfmt import refusals
 from bot.discordfmt.links import jump_url
-from bot.discordfmt.posting import pause_notice, render
+from bot.discordfmt.posting import pause_notice, render, with_reminder
 from bot.domain.article import Article
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.posting import ItemRow, ItemStatus, PlanItem, Posting
@@ -277,6 +277,9 @@ class Publisher:
             schedule=None if posting.schedule is None else f"{posting.schedule} ({posting.timezone})",
             releases=[(row.section or 0, row.due_at) for row in items if row.kind == "section"],
         )
+        if item.kind in ("intro", "section"):
+            role, on = await self.store.guilds.reminders(posting.guild_id)
+            out = with_reminder(out, role if on else None)
         sent: Sent | None = None
         if item.status == "pending":
             await self.store.postings.mark_sending(posting.id, item.seq)
