@@ -247,6 +247,34 @@ class Reading(commands.Cog):
             articles_fmt.cancelled_message(cancelled.posting, in_flight=cancelled.in_flight), ephemeral=True
         )
 
+    @article.command(name="close")
+    @app_commands.describe(
+        article="The finished posting to close (default: the one where you use this, else the latest)"
+    )
+    @app_commands.autocomplete(article=posting_autocomplete)
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def close(self, interaction: discord.Interaction[ReadalongBot], article: str | None = None) -> None:
+        """Lock and archive a finished read-along's threads; the archive keeps everything."""
+        posting, threads = await posting_service.close(
+            self.bot.store, _guild_id(interaction), article, channel_id=interaction.channel_id
+        )
+        channel = interaction.guild.get_channel(posting.channel_id) if interaction.guild else None
+        if channel is None or not channel.permissions_for(channel.guild.me).manage_threads:
+            # Optional, like Manage Roles: asked for only by this command.
+            raise ReadalongError(
+                f"I need the Manage Threads permission in <#{posting.channel_id}> to lock its threads; nothing was changed."
+            )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        closed = 0
+        for thread_id in threads:
+            thread = await self.bot.publisher.sender.channel(thread_id)
+            if isinstance(thread, discord.Thread) and not thread.locked:
+                if thread.archived:  # Discord edits an archived thread only as it is unarchived
+                    await thread.edit(archived=False)
+                await thread.edit(locked=True, archived=True)
+                closed += 1
+        await interaction.followup.send(articles_fmt.closed_message(posting, closed), ephemeral=True)
+
     @article.command(name="delete")
     @app_commands.describe(
         article="The article to delete in this server",

@@ -233,3 +233,11 @@ def schedule_message(releases: list[Release]) -> str:
             break
         lines.append(line)
     return "\n".join(lines)
+
+
+def closed_message(posting: Posting, closed: int) -> str:
+    """``/article close``: how many threads were locked, and that nothing was lost."""
+    return (
+        f"Closed `{posting.article_slug}` in <#{posting.channel_id}>: {count(closed, 'thread')} locked and"
+        " archived. Everything said stays in the archive (`/archive`)."
+    )

@@ -327,3 +327,26 @@ async def upcoming(store: Store, guild_id: int, readable: Sequence[int], *, limi
     channels the member asking can read (``readable``, decided by the front end from their
     permissions now)."""
     return await store.postings.upcoming(guild_id, list(readable), limit)
+
+
+async def close(
+    store: Store, guild_id: int, article: str | None, *, channel_id: int | None = None
+) -> tuple[Posting, list[int]]:
+    """``/article close``: the finished posting where used (else the latest finished one), of
+    ``article`` if named, and the threads it opened (sections', the comments', forum posts), for
+    the front end to lock and archive. Nothing is deleted: the archive keeps every message. A
+    posting still going is refused (cancel it first, or let it finish)."""
+    _, postings = await candidates(store, guild_id, article, channel_id)
+    if postings and postings[0].state != "done":
+        going = postings[0]
+        raise ReadalongError(
+            f"`{going.article_slug}` is still being posted in <#{going.channel_id}>: let it finish, or"
+            f" `/article cancel article:{going.article_slug}#{going.id}` first."
+        )
+    finished = [p for p in postings if p.state == "done"]
+    if not finished:
+        what = f"`{article}`" if article else "any article"
+        raise ReadalongError(f"There is no finished posting of {what} in this server to close.")
+    posting = finished[0]
+    threads = [row.thread_id for row in await store.postings.items(posting.id) if row.thread_id is not None]
+    return posting, list(dict.fromkeys(threads))
