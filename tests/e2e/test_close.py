@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import Any
 
 from bot.discord.client import ReadalongBot
 from bot.sandbox import Sandbox, Seed
@@ -12,7 +13,7 @@ from bot.sandbox import permissions as perms
 from tests.e2e.test_posting import ARTICLE, comments_done, import_sample, post
 
 
-def threads_of(sandbox: Sandbox, seed: Seed) -> list[dict[str, object]]:
+def threads_of(sandbox: Sandbox, seed: Seed) -> list[dict[str, Any]]:
     return [t for t in sandbox.world.channels.values() if t.get("parent_id") == seed.general_id]
 
 
