@@ -17,6 +17,7 @@ from bot.discord.confirm import Confirm
 from bot.discord.interactions import article_autocomplete, posting_autocomplete, posting_option
 from bot.discord.posting.checks import post_target
 from bot.discordfmt import articles as articles_fmt
+from bot.discordfmt import reminders as reminders_fmt
 from bot.discordfmt.limits import CHOICES_LIMIT
 from bot.errors import ReadalongError
 from bot.services import articles as articles_service
@@ -100,6 +101,8 @@ class Reading(commands.Cog):
         pace="Minutes between sections; 0 posts them all now",
         comments="Also bring the article's original comments along (default: yes)",
         tag="Forums: the tag each post carries (needed where the forum requires one)",
+        schedule="Release sections on a schedule: every 2 hours, daily at 09:00, weekly on monday at 18:30",
+        timezone="The IANA time zone the schedule's hours are in (default UTC), e.g. Europe/Paris",
     )
     @app_commands.autocomplete(article=article_autocomplete)
     @app_commands.checks.has_permissions(manage_guild=True)
@@ -111,6 +114,8 @@ class Reading(commands.Cog):
         pace: app_commands.Range[int, 0, 10080] = 0,
         comments: bool = True,
         tag: str | None = None,
+        schedule: app_commands.Range[str, 1, 100] | None = None,
+        timezone: app_commands.Range[str, 1, 64] | None = None,
     ) -> None:
         """Post an article in sections, each with its own discussion thread."""
         stored = await articles_service.article(self.bot.store, article, _guild_id(interaction))
@@ -126,6 +131,9 @@ class Reading(commands.Cog):
             admin_id=interaction.user.id,
             events=self.bot.posting_events,
             notify_channel_id=interaction.channel_id,
+            schedule=schedule,
+            timezone=timezone,
+            clock=self.bot.clock,
         )
         await interaction.response.send_message(
             articles_fmt.posting_message(stored, posting, resolved.mention), ephemeral=True
@@ -211,6 +219,7 @@ class Reading(commands.Cog):
             article,
             events=self.bot.posting_events,
             channel_id=interaction.channel_id,
+            clock=self.bot.clock,
         )
         await interaction.response.send_message(articles_fmt.resumed_message(posting), ephemeral=True)
 
@@ -237,6 +246,34 @@ class Reading(commands.Cog):
         await interaction.response.send_message(
             articles_fmt.cancelled_message(cancelled.posting, in_flight=cancelled.in_flight), ephemeral=True
         )
+
+    @article.command(name="close")
+    @app_commands.describe(
+        article="The finished posting to close (default: the one where you use this, else the latest)"
+    )
+    @app_commands.autocomplete(article=posting_autocomplete)
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def close(self, interaction: discord.Interaction[ReadalongBot], article: str | None = None) -> None:
+        """Lock and archive a finished read-along's threads; the archive keeps everything."""
+        posting, threads = await posting_service.close(
+            self.bot.store, _guild_id(interaction), article, channel_id=interaction.channel_id
+        )
+        channel = interaction.guild.get_channel(posting.channel_id) if interaction.guild else None
+        if channel is None or not channel.permissions_for(channel.guild.me).manage_threads:
+            # Optional, like Manage Roles: asked for only by this command.
+            raise ReadalongError(
+                f"I need the Manage Threads permission in <#{posting.channel_id}> to lock its threads; nothing was changed."
+            )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        closed = 0
+        for thread_id in threads:
+            thread = await self.bot.publisher.sender.channel(thread_id)
+            if isinstance(thread, discord.Thread) and not thread.locked:
+                if thread.archived:  # Discord edits an archived thread only as it is unarchived
+                    await thread.edit(archived=False)
+                await thread.edit(locked=True, archived=True)
+                closed += 1
+        await interaction.followup.send(articles_fmt.closed_message(posting, closed), ephemeral=True)
 
     @article.command(name="delete")
     @app_commands.describe(
@@ -297,16 +334,20 @@ class Reading(commands.Cog):
         "(default: keep them, marked deleted)",
         file_cap_mib="Largest reader's file the archive keeps, in MiB (default 8; 0 keeps none)",
         server_cap_mib="Most this server's archive keeps in files, in MiB (default 500; 0 keeps none)",
+        reminder_role="The role members give themselves with the intro's Remind me button; mentioned at each release",
+        reminders="Turn release reminders (the role's mention and the button) on or off (default: on)",
     )
     @app_commands.checks.has_permissions(manage_guild=True)
-    async def settings(
+    async def settings(  # noqa: PLR0917 (a slash command's options are its parameters)
         self,
         interaction: discord.Interaction[ReadalongBot],
         purge_deleted: bool | None = None,
         file_cap_mib: app_commands.Range[int, 0, 1024] | None = None,
         server_cap_mib: app_commands.Range[int, 0, 1_000_000] | None = None,
+        reminder_role: discord.Role | None = None,
+        reminders: bool | None = None,
     ) -> None:
-        """This server's archive settings: show them, or change one."""
+        """This server's archive and reminder settings: show them, or change one."""
         guild_id = _guild_id(interaction)
         setting = await settings_service.purge_deleted(self.bot.store, guild_id, purge_deleted)
         files = await settings_service.file_caps(
@@ -316,6 +357,10 @@ class Reading(commands.Cog):
             setting.purge_deleted, changed=setting.changed, purged_now=setting.purged_now
         )
         message += "\n" + articles_fmt.file_caps_message(files.caps, changed=files.changed, used=files.used)
+        remind = await settings_service.reminders(
+            self.bot.store, guild_id, role_id=reminder_role.id if reminder_role else None, on=reminders
+        )
+        message += "\n" + reminders_fmt.settings_line(remind.role_id, remind.on)
         await interaction.response.send_message(message, ephemeral=True)
 
     @article.command(name="list")

@@ -23,6 +23,8 @@ from bot.answers.llm import AnswerWriter
 from bot.discord import heartbeat
 from bot.discord.health import HealthServer, Metrics
 from bot.discord.posting.worker import Publisher
+from bot.discord.reminders import RemindView
+from bot.domain.clock import Clock, SystemClock
 from bot.errors import ReadalongError
 from bot.services.ask import Asker
 from bot.services.events import ArticleEvents
@@ -156,6 +158,7 @@ class ReadalongBot(commands.AutoShardedBot):
         embedder: Embedder | None = None,
         sync_global: bool = False,
         guild_ready_timeout: float = 2.0,
+        clock: Clock | None = None,
     ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
@@ -174,6 +177,8 @@ class ReadalongBot(commands.AutoShardedBot):
             shard_ids=settings.shards.shard_ids,  # type: ignore[arg-type]
         )
         self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        """The one clock of scheduled releases: the publisher's waits and the commands' "now"."""
         self.shard_set = settings.shards
         self.store = store
         self.writer = writer
@@ -276,6 +281,7 @@ class ReadalongBot(commands.AutoShardedBot):
             article_events=self.article_events,
             metrics=self.metrics,
             shards=self.shard_set,
+            clock=self.clock,
         )
         self._publisher.start()  # postings left active by the last run carry on where they stopped
         self.feed_poller = FeedPoller(
@@ -288,6 +294,7 @@ class ReadalongBot(commands.AutoShardedBot):
             ),
         )
         self.feed_poller.start()
+        self.add_view(RemindView())  # intros' "Remind me" answered after a restart too
         if self.settings.dev_guild_id is not None:
             guild = discord.Object(self.settings.dev_guild_id)
             self.tree.copy_global_to(guild=guild)
@@ -360,6 +367,7 @@ def create_bot(
     store: Store | None = None,
     sync_global: bool = False,
     guild_ready_timeout: float = 2.0,
+    clock: Clock | None = None,
 ) -> ReadalongBot:
     """The bot as ``readalong run``, the sandbox and the tests all build it.
 
@@ -374,4 +382,5 @@ def create_bot(
         embedder=Embedder.from_settings(settings),
         sync_global=sync_global,
         guild_ready_timeout=guild_ready_timeout,
+        clock=clock,
     )

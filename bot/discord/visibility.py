@@ -109,6 +109,13 @@ def _reads(permissions: discord.Permissions) -> bool:
     return permissions.view_channel and permissions.read_message_history
 
 
+def readable_channels(guild: discord.Guild, member: discord.Member) -> list[int]:
+    """The server's channels (text and forum) whose history ``member`` can read now: View
+    Channel and Read Message History, from their roles and the channels' overwrites as they are
+    at this moment."""
+    return [channel.id for channel in guild.channels if _reads(channel.permissions_for(member))]
+
+
 def open_to_all(channel: discord.abc.GuildChannel) -> bool:
     """Whether every member of the server can read the channel's history: ``@everyone`` may view
     it and read its history, and no overwrite (a role's or a member's) takes either away."""

@@ -8,10 +8,14 @@ from collections.abc import Mapping
 from bot.discordfmt.limits import CHOICES_LIMIT, MESSAGE_LIMIT
 from bot.discordfmt.links import jump_url
 from bot.discordfmt.markdown import escape_markdown, timestamp
+from bot.discordfmt.posting import release_lines
 from bot.discordfmt.words import count
 from bot.domain.article import Article
 from bot.domain.files import MIB, FileCaps
-from bot.domain.posting import ArticleListing, Posting, PostingStatus
+from bot.domain.posting import ArticleListing, Posting, PostingStatus, Release
+
+_RELEASES_LIMIT = 900
+"""Room for a posting's releases in ``/article status`` (several postings share 2,000 characters)."""
 
 
 def about_message(version: str, articles: int) -> str:
@@ -46,6 +50,8 @@ def posting_message(article: Article, posting: Posting, channel_mention: str) ->
     """``/article post``: what goes out where, at which pace, and how to follow it."""
     pace = posting.pace_minutes
     when = "now" if pace == 0 else f"one every {pace} min"
+    if posting.schedule is not None:
+        when = f"released {posting.schedule} ({posting.timezone})"
     extra = (
         f" and {count(len(article.comments), 'original comment')}"
         if posting.with_comments and article.comments
@@ -110,6 +116,9 @@ def _describe(status: PostingStatus, trouble: str | None) -> str:
     if status.next_due is not None:
         due = status.next_due
         lines.append(f"next due {timestamp(due, 'R')} ({timestamp(due, 'f')})")
+    if posting.schedule is not None:
+        lines.append(f"released {posting.schedule} ({posting.timezone})")
+        lines.extend(release_lines(status.upcoming, status.total_sections, _RELEASES_LIMIT))
     links = [
         f"[§{row.section}]({jump_url(posting.guild_id, row.container_id or posting.channel_id, row.message_id)})"
         for row in status.posted
@@ -207,3 +216,28 @@ def delete_dropped_message(article_id: str, *, timed_out: bool) -> str:
     """What replaces the delete prompt when the admin cancels or its buttons time out: nothing was deleted."""
     why = "The buttons expired" if timed_out else "Cancelled"
     return f"{why}: `{article_id}` was not deleted."
+
+
+def schedule_message(releases: list[Release]) -> str:
+    """``/schedule``: the next sections to be released here, soonest first, as Discord timestamps
+    (each member sees them in their own time zone)."""
+    if not releases:
+        return "Nothing is scheduled in the channels you can see."
+    lines = ["**Coming up**"]
+    for release in releases:
+        line = (
+            f"{timestamp(release.due_at, 'F')} ({timestamp(release.due_at, 'R')}) · "
+            f"**{escape_markdown(release.title)}** §{release.section}/{release.total} in <#{release.channel_id}>"
+        )
+        if sum(len(x) + 1 for x in lines) + len(line) > MESSAGE_LIMIT - 20:
+            break
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def closed_message(posting: Posting, closed: int) -> str:
+    """``/article close``: how many threads were locked, and that nothing was lost."""
+    return (
+        f"Closed `{posting.article_slug}` in <#{posting.channel_id}>: {count(closed, 'thread')} locked and"
+        " archived. Everything said stays in the archive (`/archive`)."
+    )

@@ -7,16 +7,19 @@ looks for that exact text in the channel's history.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 from bot.discordfmt.limits import (
+    EMBED_DESCRIPTION_LIMIT,
     EMBED_TITLE_LIMIT,
     MESSAGE_LIMIT,
     THREAD_NAME_LIMIT,
     WEBHOOK_NAME_LIMIT,
 )
+from bot.discordfmt.markdown import timestamp
 from bot.domain.article import Article, Comment, Section
 from bot.domain.posting import ItemRow, PlanItem, PostingPlace
 from bot.markup import quote_paragraphs
@@ -52,6 +55,20 @@ class Outgoing:
     username: str | None = None
     """Send it through the channel's webhook under this name (an original commenter's), in the
     comments thread."""
+    ping_role: int | None = None
+    """The server's reminder role, mentioned (alone) by a released section."""
+    remind_button: bool = False
+    """The intro carries the "Remind me" button (the server has a reminder role, reminders on)."""
+
+
+def with_reminder(out: Outgoing, role_id: int | None) -> Outgoing:
+    """A released section mentioning the reminder role first; the intro with its "Remind me"
+    button. Unchanged when the server has no reminder role or has reminders off."""
+    if role_id is None or out.username is not None:
+        return out
+    if out.embed is not None:  # the intro
+        return replace(out, remind_button=True)
+    return replace(out, content=clip(f"<@&{role_id}> {out.content}", MESSAGE_LIMIT), ping_role=role_id)
 
 
 def clip(text: str, limit: int) -> str:
@@ -119,7 +136,29 @@ def source_link(article: Article) -> str:
     return link if len(link) <= _FIELD_LIMIT else clip(url, _FIELD_LIMIT)
 
 
-def intro(article: Article, *, pace_minutes: int, with_comments: bool) -> Outgoing:
+def release_lines(releases: Sequence[tuple[int, dt.datetime]], total: int, limit: int) -> list[str]:
+    """``§N/M <t:…:F> (<t:…:R>)`` per release, as many as fit in ``limit`` characters: Discord
+    shows each in the reader's own time zone and language."""
+    lines: list[str] = []
+    used = 0
+    for number, moment in releases:
+        line = f"§{number}/{total} {timestamp(moment, 'F')} ({timestamp(moment, 'R')})"
+        if used + len(line) + 1 > limit - 40:
+            lines.append(f"… and {len(releases) - len(lines)} more")
+            break
+        lines.append(line)
+        used += len(line) + 1
+    return lines
+
+
+def intro(
+    article: Article,
+    *,
+    pace_minutes: int,
+    with_comments: bool,
+    schedule: str | None = None,
+    releases: Sequence[tuple[int, dt.datetime]] = (),
+) -> Outgoing:
     """The first message of a posting: what the article is, who wrote it and who they are (the
     bio tells readers whose voice they are reading), where it comes from, and how to take part."""
     facts = []
@@ -132,6 +171,8 @@ def intro(article: Article, *, pace_minutes: int, with_comments: bool) -> Outgoi
     if with_comments and article.comments:
         facts.append(("Original comments", str(len(article.comments))))
     pacing = f", one every {pace_minutes} min" if pace_minutes else ""
+    if schedule is not None:
+        pacing = f", released {schedule}"
     description = (
         f"We read this article together, one section at a time{pacing}. "
         "Reply in each section's thread to discuss it; use `/ask` to ask the article a question."
@@ -139,6 +180,9 @@ def intro(article: Article, *, pace_minutes: int, with_comments: bool) -> Outgoi
     if article.author_bio:
         bio = " ".join(article.author_bio.split())
         description += f"\n\n**About the author:** {clip(bio, _BIO_LIMIT)}"
+    if schedule is not None and releases:
+        room = EMBED_DESCRIPTION_LIMIT - len(description) - 20
+        description += "\n\n**Releases:**\n" + "\n".join(release_lines(releases, len(article.sections), room))
     return Outgoing(
         content=clip(f"📖 **{article.display_title}**", MESSAGE_LIMIT),
         embed=EmbedSpec(
@@ -298,11 +342,19 @@ def render(
     pace_minutes: int,
     with_comments: bool,
     comment_jump_url: Callable[[int], str | None],
+    schedule: str | None = None,
+    releases: Sequence[tuple[int, dt.datetime]] = (),
 ) -> Outgoing:
     """The message for one plan item; the same item always renders the same, so a retry after a crash sends
-    what the first try would have."""
+    what the first try would have. A scheduled posting's intro lists its ``releases``."""
     if item.kind == "intro":
-        return intro(article, pace_minutes=pace_minutes, with_comments=with_comments)
+        return intro(
+            article,
+            pace_minutes=pace_minutes,
+            with_comments=with_comments,
+            schedule=schedule,
+            releases=releases,
+        )
     if item.kind == "section":
         section = next(s for s in article.sections if s.index == item.section)
         return section_message(article, section)

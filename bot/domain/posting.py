@@ -51,6 +51,10 @@ class Posting:
     """The forum tag put on each post (``/article post tag:``); None: the one matching the article."""
     cancelled_at: str | None = None
     """When ``/article cancel`` stopped it for good (its state is then ``done``); None otherwise."""
+    schedule: str | None = None
+    """``/article post schedule:`` as stored (``daily at 09:00``); None: paced by ``pace_minutes``."""
+    timezone: str | None = None
+    """The IANA zone the schedule is read in; None without a schedule."""
 
     @property
     def article_slug(self) -> str:
@@ -94,6 +98,8 @@ class PostingStatus:
     total_sections: int
     next_due: dt.datetime | None
     """When the next item (of any kind) falls due; None once everything is sent."""
+    upcoming: tuple[tuple[int, dt.datetime], ...] = ()
+    """Each section still to be released, with when: (section number, moment in UTC)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,3 +141,16 @@ class PostingPlace:
         if posting.state == "paused":
             return f"paused at {last}"
         return f"posting, §{len(self.posted)} of {self.total}" if self.posted else "posting, starting"
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """A section of a posting still to come (``/schedule``): where, what and when."""
+
+    posting_id: int
+    article_id: str
+    title: str
+    channel_id: int
+    section: int
+    total: int
+    due_at: dt.datetime

@@ -10,6 +10,7 @@ import datetime as dt
 from bot.discordfmt.posting import split_comment
 from bot.domain.article import Article
 from bot.domain.posting import PlanItem
+from bot.domain.schedule import Schedule
 
 
 def plan_posting(article: Article, *, pace_minutes: int, with_comments: bool) -> list[PlanItem]:
@@ -33,3 +34,15 @@ def plan_posting(article: Article, *, pace_minutes: int, with_comments: bool) ->
 def due_time(start: dt.datetime, item: PlanItem) -> dt.datetime:
     """When ``item`` is due in a posting started at ``start``: its offset from the start, in ``start``'s zone."""
     return start + dt.timedelta(minutes=item.offset_minutes)
+
+
+def scheduled_due(items: list[PlanItem], schedule: Schedule, start: dt.datetime) -> list[dt.datetime]:
+    """When each item falls due in a posting released on ``schedule`` from ``start``: the intro
+    at once (it shows the releases), each section at its release, the comments with the last."""
+    releases = iter(schedule.releases(start, sum(1 for item in items if item.kind == "section")))
+    due, released = [], start
+    for item in items:
+        if item.kind == "section":
+            released = next(releases)
+        due.append(released)
+    return due

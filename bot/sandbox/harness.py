@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from bot.discord.client import ReadalongBot, create_bot, point_discord_at
+from bot.domain.clock import Clock
 from bot.errors import ReadalongError
 from bot.sandbox.server import Sandbox
 from bot.settings import Secret, Settings
@@ -46,12 +47,13 @@ def handlers_running() -> bool:
 
 
 @asynccontextmanager
-async def running_bot(settings: Settings) -> AsyncIterator[ReadalongBot]:
-    """Start the bot against ``settings.discord_url``; yield it once ready; close it after."""
+async def running_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[ReadalongBot]:
+    """Start the bot against ``settings.discord_url``; yield it once ready; close it after.
+    ``clock``: the bot's clock (a test's :class:`~bot.domain.clock.ManualClock`)."""
     if settings.discord_url is None or settings.discord_token is None:
         raise ReadalongError("running_bot needs READALONG_DISCORD_URL and DISCORD_TOKEN set")
     point_discord_at(settings.discord_url)
-    bot = create_bot(settings, guild_ready_timeout=0.05)
+    bot = create_bot(settings, guild_ready_timeout=0.05, clock=clock)
     runner = asyncio.create_task(bot.start(settings.discord_token.reveal()), name="readalong-bot")
     ready = asyncio.create_task(bot.wait_until_ready())
     try:

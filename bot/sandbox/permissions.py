@@ -28,6 +28,7 @@ READ_MESSAGE_HISTORY = 1 << 16
 MENTION_EVERYONE = 1 << 17
 USE_EXTERNAL_EMOJIS = 1 << 18
 CHANGE_NICKNAME = 1 << 26
+MANAGE_ROLES = 1 << 28
 MANAGE_WEBHOOKS = 1 << 29
 USE_APPLICATION_COMMANDS = 1 << 31
 MANAGE_THREADS = 1 << 34
@@ -77,6 +78,7 @@ NAMES = {
     "attach_files": ATTACH_FILES,
     "read_message_history": READ_MESSAGE_HISTORY,
     "manage_webhooks": MANAGE_WEBHOOKS,
+    "manage_roles": MANAGE_ROLES,
     "manage_guild": MANAGE_GUILD,
     "manage_messages": MANAGE_MESSAGES,
     "manage_threads": MANAGE_THREADS,

@@ -14,15 +14,16 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from bot.domain.article import Article
-from bot.domain.posting import Posting, PostingState, PostingStatus
+from bot.domain.clock import Clock, SystemClock
+from bot.domain.posting import Posting, PostingState, PostingStatus, Release
+from bot.domain.schedule import parse_schedule
 from bot.errors import ReadalongError
-from bot.posting.plan import plan_posting
+from bot.posting.plan import plan_posting, scheduled_due
 from bot.services import articles as articles_service
 from bot.services import places
 from bot.services.events import ArticleEvents
 from bot.store import Store
 from bot.store.articles import Removed
-from bot.store.postings import utcnow
 
 ChangeKind = Literal["posted", "paused", "resumed", "cancelled", "deleted"]
 
@@ -97,9 +98,24 @@ async def post(
     admin_id: int,
     events: PostingEvents,
     notify_channel_id: int | None = None,
+    schedule: str | None = None,
+    timezone: str | None = None,
+    clock: Clock | None = None,
 ) -> Posting:
     """Record the whole plan (after this the posting survives any restart) and announce it: the
-    publisher sends each item when it falls due."""
+    publisher sends each item when it falls due. With ``schedule`` (and its ``timezone``), each
+    section falls due at its release instead of at ``pace_minutes`` intervals; a schedule that
+    cannot be read is refused in one line before anything is recorded."""
+    start = (clock or SystemClock()).now()
+    items = plan_posting(article, pace_minutes=pace_minutes, with_comments=with_comments)
+    due, kept = None, None
+    if schedule is not None:
+        if pace_minutes:
+            raise ReadalongError("Give either pace: or schedule:, not both.")
+        parsed = parse_schedule(schedule, timezone)
+        due, kept = scheduled_due(items, parsed, start), (parsed.text, parsed.zone)
+    elif timezone is not None:
+        raise ReadalongError("timezone: is read with schedule: (give both, or neither).")
     posting = await store.postings.create(
         article_id=article.id,
         guild_id=target.guild_id,
@@ -108,10 +124,12 @@ async def post(
         pace_minutes=pace_minutes,
         with_comments=with_comments,
         created_by=admin_id,
-        items=plan_posting(article, pace_minutes=pace_minutes, with_comments=with_comments),
-        start=utcnow(),
+        items=items,
+        start=start,
         notify_channel_id=notify_channel_id,
         tag_id=target.tag_id,
+        due=due,
+        schedule=kept,
     )
     events.announce(PostingChange("posted", article.id, (posting.id,)))
     return posting
@@ -164,12 +182,30 @@ async def pause(
 
 
 async def resume(
-    store: Store, guild_id: int, article: str | None, *, events: PostingEvents, channel_id: int | None = None
+    store: Store,
+    guild_id: int,
+    article: str | None,
+    *,
+    events: PostingEvents,
+    channel_id: int | None = None,
+    clock: Clock | None = None,
 ) -> Posting:
     """Resume the paused posting where used (else the latest) at its pace: the next section is
-    due one interval from now (at once for an unpaced posting), the rest an interval apart."""
+    due one interval from now (at once for an unpaced posting), the rest an interval apart; a
+    scheduled posting's sections at its next releases from now."""
     posting = await find_posting(store, guild_id, article, want="paused", channel_id=channel_id)
-    await store.postings.set_state(posting.id, "active", reschedule_pace=posting.pace_minutes)
+    now = (clock or SystemClock()).now()
+    if posting.schedule is not None:
+        # The sections left are released at the schedule's next releases, none in the past.
+        left = [
+            row
+            for row in await store.postings.items(posting.id)
+            if row.kind == "section" and row.status != "done"
+        ]
+        releases = parse_schedule(posting.schedule, posting.timezone).releases(now, len(left))
+        await store.postings.set_state(posting.id, "active", reschedule_due=releases, now=now)
+    else:
+        await store.postings.set_state(posting.id, "active", reschedule_pace=posting.pace_minutes, now=now)
     events.announce(PostingChange("resumed", posting.article_id, (posting.id,)))
     return posting
 
@@ -276,6 +312,41 @@ async def status(
                 posted=tuple(row for row in items if row.kind == "section" and row.status == "done"),
                 total_sections=len(stored.sections),
                 next_due=pending[0].due_at if pending and posting.state != "done" else None,
+                upcoming=tuple(
+                    (row.section or 0, row.due_at)
+                    for row in pending
+                    if row.kind == "section" and posting.state == "active"
+                ),
             )
         )
     return stored, statuses
+
+
+async def upcoming(store: Store, guild_id: int, readable: Sequence[int], *, limit: int = 15) -> list[Release]:
+    """``/schedule``: the next sections to be released in the server, soonest first, only in the
+    channels the member asking can read (``readable``, decided by the front end from their
+    permissions now)."""
+    return await store.postings.upcoming(guild_id, list(readable), limit)
+
+
+async def close(
+    store: Store, guild_id: int, article: str | None, *, channel_id: int | None = None
+) -> tuple[Posting, list[int]]:
+    """``/article close``: the finished posting where used (else the latest finished one), of
+    ``article`` if named, and the threads it opened (sections', the comments', forum posts), for
+    the front end to lock and archive. Nothing is deleted: the archive keeps every message. A
+    posting still going is refused (cancel it first, or let it finish)."""
+    _, postings = await candidates(store, guild_id, article, channel_id)
+    if postings and postings[0].state != "done":
+        going = postings[0]
+        raise ReadalongError(
+            f"`{going.article_slug}` is still being posted in <#{going.channel_id}>: let it finish, or"
+            f" `/article cancel article:{going.article_slug}#{going.id}` first."
+        )
+    finished = [p for p in postings if p.state == "done"]
+    if not finished:
+        what = f"`{article}`" if article else "any article"
+        raise ReadalongError(f"There is no finished posting of {what} in this server to close.")
+    posting = finished[0]
+    threads = [row.thread_id for row in await store.postings.items(posting.id) if row.thread_id is not None]
+    return posting, list(dict.fromkeys(threads))

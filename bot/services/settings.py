@@ -51,3 +51,31 @@ async def file_caps(
     else:
         caps, changed = await store.files.set_caps(guild_id, file_mib=file_mib, server_mib=server_mib), True
     return FileCapsSetting(caps, changed, await store.files.used(guild_id))
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderSetting:
+    """The server's reminder role and whether reminders are on, and whether this call changed them."""
+
+    role_id: int | None
+    on: bool
+    changed: bool
+
+    @property
+    def active(self) -> int | None:
+        """The role to mention at each release: None when reminders are off or no role is named."""
+        return self.role_id if self.on else None
+
+
+async def reminders(
+    store: Store, guild_id: int, *, role_id: int | None = None, on: bool | None = None
+) -> ReminderSetting:
+    """The server's opt-in reminder role (``/article settings reminder_role: reminders:``),
+    shown (both None) or changed. The role is the one members give themselves with the intro's
+    "Remind me" button; it alone is mentioned when a section is released."""
+    if role_id == guild_id:
+        raise ReadalongError("@everyone cannot be the reminder role: pick a role members opt into.")
+    if role_id is not None or on is not None:
+        await store.guilds.set_reminders(guild_id, role_id=role_id, on=on)
+    role, active = await store.guilds.reminders(guild_id)
+    return ReminderSetting(role, active, changed=role_id is not None or on is not None)

@@ -70,6 +70,29 @@ class GuildQueries:
                 return 0
             return await purge_deleted_words(db, self._store.dialect, guild_id=guild_id)
 
+    async def reminders(self, guild_id: int) -> tuple[int | None, bool]:
+        """The server's reminder role (None until an admin names one) and whether reminders are on."""
+        async with self._store.db.execute(
+            "SELECT reminder_role_id, reminders FROM guild_settings WHERE guild_id = ?", (guild_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return (None, True) if row is None else (row["reminder_role_id"], bool(row["reminders"]))
+
+    async def set_reminders(self, guild_id: int, *, role_id: int | None, on: bool | None) -> None:
+        """Name the reminder role (``role_id``) and/or turn reminders on or off (``on``); None keeps it."""
+        async with self._store.transaction() as db:
+            await db.execute(
+                "INSERT INTO guild_settings (guild_id) VALUES (?) ON CONFLICT DO NOTHING", (guild_id,)
+            )
+            if role_id is not None:
+                await db.execute(
+                    "UPDATE guild_settings SET reminder_role_id = ? WHERE guild_id = ?", (role_id, guild_id)
+                )
+            if on is not None:
+                await db.execute(
+                    "UPDATE guild_settings SET reminders = ? WHERE guild_id = ?", (int(on), guild_id)
+                )
+
 
 async def purge_deleted_words(
     db: Connection, dialect: Dialect, *, guild_id: int | None = None, message_id: int | None = None

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.domain.article import article_slug
-from bot.domain.posting import ItemRow, Placement, Posting, PostingState
+from bot.domain.posting import ItemRow, Placement, Posting, PostingState, Release
 from bot.domain.shards import EVERY_SHARD, ShardSet
 from bot.errors import ConflictError, NotFoundError
 from bot.store.connection import Row
@@ -41,6 +42,8 @@ def _posting(row: Row) -> Posting:
         row["notify_channel_id"],
         row["tag_id"],
         row["cancelled_at"],
+        row["schedule"],
+        row["timezone"],
     )
 
 
@@ -81,8 +84,12 @@ class PostingQueries:
         start: dt.datetime,
         notify_channel_id: int | None = None,
         tag_id: int | None = None,
+        due: Sequence[dt.datetime] | None = None,
+        schedule: tuple[str, str] | None = None,
     ) -> Posting:
-        """Record the whole plan in one transaction: after this, the posting survives any restart."""
+        """Record the whole plan in one transaction: after this, the posting survives any restart.
+        Each item falls due ``start`` plus its offset, or at ``due[i]`` when the due times are
+        given (a schedule's releases; ``schedule`` is then its text and zone, kept with it)."""
         async with self._store.transaction() as db:
             # Only a posting still going excludes another of the article in the channel (the
             # database's partial index too): a cancelled or finished one may be posted again.
@@ -99,7 +106,8 @@ class PostingQueries:
                 )
             cursor = await db.execute(
                 "INSERT INTO postings (article_id, guild_id, channel_id, channel_kind, pace_minutes, with_comments,"
-                " created_by, created_at, notify_channel_id, tag_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " created_by, created_at, notify_channel_id, tag_id, schedule, timezone)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " RETURNING id",
                 (
                     article_id,
@@ -112,6 +120,8 @@ class PostingQueries:
                     _iso(utcnow()),
                     notify_channel_id,
                     tag_id,
+                    schedule[0] if schedule else None,
+                    schedule[1] if schedule else None,
                 ),
             )
             created = await cursor.fetchone()
@@ -128,9 +138,11 @@ class PostingQueries:
                         item.section,
                         item.comment,
                         item.part,
-                        _iso(start + dt.timedelta(minutes=item.offset_minutes)),
+                        _iso(
+                            due[i] if due is not None else start + dt.timedelta(minutes=item.offset_minutes)
+                        ),
                     )
-                    for item in items
+                    for i, item in enumerate(items)
                 ],
             )
         return await self.get(posting_id)
@@ -234,32 +246,73 @@ class PostingQueries:
             )
 
     async def set_state(
-        self, posting_id: int, state: PostingState, *, reschedule_pace: int | None = None
+        self,
+        posting_id: int,
+        state: PostingState,
+        *,
+        reschedule_pace: int | None = None,
+        reschedule_due: Sequence[dt.datetime] | None = None,
+        now: dt.datetime | None = None,
     ) -> None:
         """Pause or resume (either clears a stored reason for a pause: an admin acted on it);
         resuming spreads the pending items from now at the posting's pace, keeping it: the next
         section falls due one interval after resuming (what comes before it, such as an unsent
-        intro, at once), each later one an interval after that, the comments with the last."""
+        intro, at once), each later one an interval after that, the comments with the last.
+        A scheduled posting gives its next releases instead (``reschedule_due``: one per section
+        still to send, in order)."""
         async with self._store.transaction() as db:
             await db.execute(
                 "UPDATE postings SET state = ?, paused_reason = NULL WHERE id = ? AND state != 'done'",
                 (state, posting_id),
             )
-            if reschedule_pace is not None:
+            if reschedule_pace is not None or reschedule_due is not None:
                 async with db.execute(
                     "SELECT seq, kind FROM posting_items WHERE posting_id = ? AND status != 'done' ORDER BY seq",
                     (posting_id,),
                 ) as cursor:
                     rows = await cursor.fetchall()
-                now = utcnow()
+                now = now or utcnow()
                 step = 0
+                due = now
                 for row in rows:
                     if row["kind"] == "section":
                         step += 1
+                        if reschedule_due is not None:
+                            due = reschedule_due[min(step, len(reschedule_due)) - 1]
+                        else:
+                            due = now + dt.timedelta(minutes=step * (reschedule_pace or 0))
                     await db.execute(
                         "UPDATE posting_items SET due_at = ? WHERE posting_id = ? AND seq = ?",
-                        (_iso(now + dt.timedelta(minutes=step * reschedule_pace)), posting_id, row["seq"]),
+                        (_iso(due), posting_id, row["seq"]),
                     )
+
+    async def upcoming(self, guild_id: int, channel_ids: Sequence[int], limit: int) -> list[Release]:
+        """The next ``limit`` sections to be released in the server's active postings, soonest
+        first, only of postings in ``channel_ids`` (those the member asking can read)."""
+        if not channel_ids:
+            return []
+        marks = ", ".join("?" for _ in channel_ids)
+        async with self._store.db.execute(
+            "SELECT p.id, p.article_id, a.title, p.channel_id, i.section, i.due_at,"
+            " (SELECT count(*) FROM posting_items t WHERE t.posting_id = p.id AND t.kind = 'section') AS total"
+            " FROM posting_items i JOIN postings p ON p.id = i.posting_id JOIN articles a ON a.id = p.article_id"
+            f" WHERE p.guild_id = ? AND p.state = 'active' AND p.channel_id IN ({marks})"
+            " AND i.kind = 'section' AND i.status != 'done' ORDER BY i.due_at, p.id, i.seq LIMIT ?",
+            (guild_id, *channel_ids, limit),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            Release(
+                row["id"],
+                row["article_id"],
+                row["title"] or article_slug(row["article_id"]),
+                row["channel_id"],
+                row["section"],
+                row["total"],
+                dt.datetime.fromisoformat(row["due_at"]),
+            )
+            for row in rows
+        ]
 
     async def placement(self, channel_or_message_id: int) -> Placement | None:
         """The article and section a thread, forum post or posted message belongs to."""

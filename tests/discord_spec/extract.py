@@ -51,6 +51,8 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("GET", "/guilds/{guild_id}"),
     ("GET", "/guilds/{guild_id}/channels"),
     ("GET", "/guilds/{guild_id}/members/{user_id}"),
+    ("PUT", "/guilds/{guild_id}/members/{user_id}/roles/{role_id}"),
+    ("DELETE", "/guilds/{guild_id}/members/{user_id}/roles/{role_id}"),
     ("GET", "/guilds/{guild_id}/threads/active"),
     ("GET", "/channels/{channel_id}"),
     ("PATCH", "/channels/{channel_id}"),

@@ -18,6 +18,7 @@ import discord
 
 from bot.discord.posting.checks import matching_tags
 from bot.discord.posting.policy import THREAD_ALREADY_CREATED, UNKNOWN_WEBHOOK, PostingHalted
+from bot.discord.reminders import RemindView
 from bot.discordfmt import refusals
 from bot.discordfmt.limits import THREAD_NAME_LIMIT
 from bot.discordfmt.posting import EmbedSpec, Outgoing
@@ -28,6 +29,16 @@ WEBHOOK_NAME = "Readalong"
 THREAD_ARCHIVE_MINUTES: Literal[10080] = 10080
 """A week, Discord's longest: threads stay open while people read along."""
 NO_MENTIONS = discord.AllowedMentions.none()
+
+
+def reminder_mentions(role_id: int | None) -> discord.AllowedMentions:
+    """Nobody pinged, but for the server's reminder role on a released section: that role alone
+    (a reader's ``@everyone`` or a user's mention quoted in the article still pings nobody)."""
+    if role_id is None:
+        return NO_MENTIONS
+    return discord.AllowedMentions(
+        everyone=False, users=False, roles=[discord.Object(role_id)], replied_user=False
+    )
 
 
 def to_embed(spec: EmbedSpec) -> discord.Embed:
@@ -112,6 +123,8 @@ class Sender:
                 raise
             return Sent(hooked.id, thread.id, None)
         channel = await self.channel(posting.channel_id)
+        mentions = reminder_mentions(out.ping_role)
+        view = RemindView() if out.remind_button else discord.utils.MISSING
         if isinstance(channel, discord.ForumChannel):
             name = out.thread_name or out.content[:THREAD_NAME_LIMIT]
             created = await channel.create_thread(
@@ -119,16 +132,17 @@ class Sender:
                 content=out.content,
                 embeds=[embed] if embed is not None else [],
                 applied_tags=self._post_tags(channel, posting, article),
-                allowed_mentions=NO_MENTIONS,
+                allowed_mentions=mentions,
+                view=view,
                 auto_archive_duration=THREAD_ARCHIVE_MINUTES,
             )
             return Sent(created.message.id, created.thread.id, created.thread.id)
         if not isinstance(channel, discord.TextChannel):
             raise PostingHalted(refusals.neither_text_nor_forum(str(channel)))
         if embed is not None:
-            message = await channel.send(out.content, embed=embed, allowed_mentions=NO_MENTIONS)
+            message = await channel.send(out.content, embed=embed, allowed_mentions=mentions, view=view)
         else:
-            message = await channel.send(out.content, allowed_mentions=NO_MENTIONS)
+            message = await channel.send(out.content, allowed_mentions=mentions)
         return Sent(message.id, channel.id, None)
 
     async def start_thread(self, sent: Sent, out: Outgoing) -> int:

@@ -37,15 +37,15 @@ from bot.discord.posting.sender import Sender, Sent
 from bot.discord.visibility import readers_see
 from bot.discordfmt import refusals
 from bot.discordfmt.links import jump_url
-from bot.discordfmt.posting import pause_notice, render
+from bot.discordfmt.posting import pause_notice, render, with_reminder
 from bot.domain.article import Article
+from bot.domain.clock import Clock, SystemClock
 from bot.domain.posting import ItemRow, ItemStatus, PlanItem, Posting
 from bot.domain.shards import ShardSet
 from bot.services.events import ArticleEvents
 from bot.services.posting import PostingChange, PostingEvents
 from bot.store import Store
 from bot.store.errors import DatabaseUnavailableError
-from bot.store.postings import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +79,11 @@ class Publisher:
         shards: ShardSet,
         retry_first: float = RETRY_FIRST,
         retry_cap: float = RETRY_CAP,
+        clock: Clock | None = None,
     ) -> None:
         self.client = client
+        self.clock: Clock = clock or SystemClock()
+        """What "now" is and how long to wait for the next item: the bot's one clock."""
         self.store = store
         self.events = events
         self.article_events = article_events
@@ -212,9 +215,9 @@ class Publisher:
                 if found is None:
                     return
                 posting, item = found
-                delay = (item.due_at - utcnow()).total_seconds()
+                delay = (item.due_at - self.clock.now()).total_seconds()
                 if delay > 0:
-                    await _wait(nudge, min(delay, 3600.0))
+                    await self.clock.wait(nudge, min(delay, 3600.0))
                     continue
                 if self._stopping.is_set():  # between items: the next one waits for the next start
                     return
@@ -271,7 +274,12 @@ class Publisher:
             pace_minutes=posting.pace_minutes,
             with_comments=posting.with_comments,
             comment_jump_url=lambda number: _comment_url(posting, items, number),
+            schedule=None if posting.schedule is None else f"{posting.schedule} ({posting.timezone})",
+            releases=[(row.section or 0, row.due_at) for row in items if row.kind == "section"],
         )
+        if item.kind in ("intro", "section"):
+            role, on = await self.store.guilds.reminders(posting.guild_id)
+            out = with_reminder(out, role if on else None)
         sent: Sent | None = None
         if item.status == "pending":
             await self.store.postings.mark_sending(posting.id, item.seq)

@@ -36,6 +36,8 @@ ROUTES: tuple[tuple[str, str, ApiHandler], ...] = (
     ("GET", "/guilds/{guild_id}", guilds.get_guild),
     ("GET", "/guilds/{guild_id}/channels", guilds.guild_channels),
     ("GET", "/guilds/{guild_id}/members/{user_id}", guilds.get_member),
+    ("PUT", "/guilds/{guild_id}/members/{user_id}/roles/{role_id}", guilds.member_role),
+    ("DELETE", "/guilds/{guild_id}/members/{user_id}/roles/{role_id}", guilds.member_role),
     ("GET", "/guilds/{guild_id}/threads/active", guilds.active_threads),
     ("GET", _CHANNEL, channels.get_channel),
     ("PATCH", _CHANNEL, channels.patch_channel),

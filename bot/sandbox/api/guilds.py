@@ -47,3 +47,17 @@ async def active_threads(sandbox: Host, request: web.Request) -> web.StreamRespo
     threads = [t for t in world.active_threads(guild_id) if world.can_view(world.bot_id, t["id"])]
     # The spec's ThreadsResponse: all active threads come in one answer, so never more to page.
     return json_response({"threads": threads, "members": [], "has_more": False})
+
+
+async def member_role(sandbox: Host, request: web.Request) -> web.StreamResponse:
+    """``PUT``/``DELETE /guilds/{id}/members/{user}/roles/{role}``: give or take a role; 204, or
+    Discord's refusals (:meth:`~bot.sandbox.world.places.Places.change_member_role`)."""
+    guild_id = _bot_in_guild(sandbox, request)
+    sandbox.world.change_member_role(
+        guild_id,
+        sandbox.world.bot_id,
+        request.match_info["user_id"],
+        request.match_info["role_id"],
+        add=request.method == "PUT",
+    )
+    return web.Response(status=204)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from bot.sandbox import permissions as perms
 from bot.sandbox.protocol import OverwriteType
-from bot.sandbox.world.common import FORUMS, TEXT, THREADS, Payload, invalid_form, iso, now
+from bot.sandbox.world.common import FORUMS, TEXT, THREADS, ApiError, Payload, invalid_form, iso, now
 from bot.sandbox.world.core import WorldCore
 
 
@@ -121,6 +121,35 @@ class Places(WorldCore):
         role = self.roles[guild_id][role_id]
         role["permissions"] = str(permissions)
         self.emit("GUILD_ROLE_UPDATE", {"guild_id": guild_id, "role": role})
+
+    def set_role_position(self, guild_id: str, role_id: str, position: int) -> None:
+        """Move a role in the server's hierarchy (as an admin drags it) and announce it (GUILD_ROLE_UPDATE)."""
+        role = self.roles[guild_id][role_id]
+        role["position"] = position
+        self.emit("GUILD_ROLE_UPDATE", {"guild_id": guild_id, "role": role})
+
+    def change_member_role(
+        self, guild_id: str, actor_id: str, user_id: str, role_id: str, *, add: bool
+    ) -> None:
+        """``PUT``/``DELETE /guilds/{g}/members/{u}/roles/{r}`` as Discord's docs have it: Unknown
+        Member (10007) or Role (10011); without MANAGE_ROLES, or for a role not below the actor's
+        highest (the permissions topic's role hierarchy; the owner excepted), 403 Missing
+        Permissions (50013). Not announced, as :meth:`set_member_roles`."""
+        member = self.member(guild_id, user_id)
+        role = self.roles[guild_id].get(str(role_id))
+        if role is None or role_id == guild_id:
+            raise ApiError(404, 10011, "Unknown Role")
+        guild = self.guild(guild_id)
+        if not self.permissions(actor_id, None, guild_id) & perms.MANAGE_ROLES:
+            raise ApiError(403, 50013, "Missing Permissions")
+        actor_roles = self.member(guild_id, actor_id)["roles"]
+        highest = max(
+            (self.roles[guild_id][r]["position"] for r in actor_roles if r in self.roles[guild_id]), default=0
+        )
+        if guild["owner_id"] != actor_id and role["position"] >= highest:
+            raise ApiError(403, 50013, "Missing Permissions")
+        roles = [r for r in member["roles"] if r != role_id]
+        member["roles"] = [*roles, role_id] if add else roles
 
     def add_member(
         self, guild_id: str, user_id: str, roles: Iterable[str] = (), nick: str | None = None

@@ -230,7 +230,8 @@ class Threads(Messages):
             return self._update_channel(thread, user_id, body)
         meta = thread["thread_metadata"]
         own = thread["owner_id"] == user_id
-        if not own:
+        # Modify Channel (thread): ``locked`` is a MANAGE_THREADS field, for the owner too.
+        if not own or ("locked" in body and bool(body["locked"]) != meta["locked"]):
             self.require(user_id, thread_id, perms.MANAGE_THREADS)
         if "name" in body:
             name = str(body["name"])
