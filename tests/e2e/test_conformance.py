@@ -53,6 +53,9 @@ RESOURCE_TYPES_OMITTED = (
     "response's resource ({type: 5}) is checked against the docs instead"
 )
 
+MANAGE_ROLES = 1 << 28
+"""Discord's MANAGE_ROLES permission bit."""
+
 
 def as_the_spec_knows_it(body: Any) -> Any:
     """``body`` with each media channel (type 16) written as a forum (15), for ``MEDIA_OMITTED``."""
@@ -358,6 +361,17 @@ async def everything_readalong_does(
                 last = data["id"]
         for method, path, body, status in refused:
             assert (await call(method, path, body))[0] == status, path
+        # The reminder role's routes: refused with the invite's rights (no Manage Roles), then
+        # given and taken once an admin grants it and puts the bot's role above the role.
+        world = sandbox.world
+        bot_role = next(r for r in world.roles[seed.guild_id].values() if r["name"] == "Readalong")
+        readers = world.create_role(seed.guild_id, "Readers", 0)
+        role = f"/guilds/{seed.guild_id}/members/{seed.reader_id}/roles/{readers['id']}"
+        assert (await call("PUT", role))[0] == 403
+        world.set_role_position(seed.guild_id, bot_role["id"], readers["position"] + 1)
+        world.set_role_permissions(seed.guild_id, bot_role["id"], int(bot_role["permissions"]) | MANAGE_ROLES)
+        assert (await call("PUT", role))[0] == 204
+        assert (await call("DELETE", role))[0] == 204
 
 
 def kinds(sandbox: Sandbox, seed: Seed) -> tuple[str, str]:
