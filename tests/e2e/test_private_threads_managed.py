@@ -27,7 +27,7 @@ from tests.e2e.privacy_world import attachment_text, found, pages, run
 from tests.e2e.test_privacy import settle
 from tests.e2e.test_privacy_matrix import ARTICLE, import_file, post
 
-pytestmark = [both_backends, pytest.mark.slow(seconds=10)]
+pytestmark = both_backends
 
 WORD = "zebramanaged"
 MESSAGE = f"{WORD} The {WORD} committee quietly settled the orchard dispute in secret meetings."
