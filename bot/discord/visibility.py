@@ -11,11 +11,14 @@ discord.py's cache, because Discord does not send archived threads over the gate
 is not cached is looked up, never assumed visible. Whatever cannot be established is hidden.
 The result is worked out per request and not kept.
 
-With the invite permissions (no Manage Threads) Discord shows the bot a private thread only once
-someone adds it: a private thread it was never added to is neither received nor archived, so no
-one finds its messages through Readalong. The membership lookup needs nothing more than seeing the
-thread (Get Thread Member); if the bot was removed from one, the lookup fails and the thread is
-hidden. Working this out costs one request per private thread, so commands that use it defer first.
+Nothing here is inferred from what the bot itself can see. With the invite permissions Discord
+shows the bot a private thread only once someone adds it; granted Manage Threads (optional, for
+``/article close``), the bot sees and archives every private thread, including those nobody added
+it to. Either way a member gets a private thread only on the two grounds above, Manage Threads on
+its parent or Discord confirming they are in it (tests/e2e/test_private_threads_managed.py). The
+membership lookup needs nothing more than seeing the thread (Get Thread Member); if the bot can no
+longer see one, the lookup fails and the thread is hidden. Working this out costs one request per
+private thread, so commands that use it defer first.
 """
 
 from __future__ import annotations
