@@ -226,7 +226,7 @@ class Publisher:
                     await asyncio.sleep(LEASE_RETRY_SECONDS)
                     return
                 try:
-                    if rows is None:
+                    if rows is None or item.seq not in rows:  # or items were added (new blog comments)
                         rows = Items(await self.store.postings.items(posting_id))
                     async with asyncio.timeout(ITEM_TIMEOUT):
                         await self._process(posting, item, rows)
@@ -267,6 +267,10 @@ class Publisher:
     async def _process(self, posting: Posting, item: ItemRow, rows: Items) -> None:
         """Send one item (or find it sent before a restart), record it, start its thread."""
         article = await self._article(posting.article_id)
+        if item.kind == "comment" and all(c.index != item.comment for c in article.comments):
+            # A comment that came after the import (bot.services.comment_follow): read it afresh.
+            self._forget(posting.article_id)
+            article = await self._article(posting.article_id)
         items = rows.rows
         out = render(
             article,
@@ -361,6 +365,9 @@ class Items:
     def __init__(self, rows: Sequence[ItemRow]) -> None:
         self.rows = list(rows)
         self._index = {row.seq: i for i, row in enumerate(self.rows)}
+
+    def __contains__(self, seq: object) -> bool:
+        return seq in self._index
 
     def update(
         self,
