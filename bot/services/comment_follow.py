@@ -70,9 +70,11 @@ async def follow_comments(
     target_chars: int,
     hours: int,
     now: dt.datetime,
+    due: dt.datetime | None = None,
 ) -> int:
-    """Fetch each followed posting's blog post again and queue the comments it gained; how many
-    comments were added. A page that cannot be fetched now is tried at the next poll."""
+    """Fetch each followed posting's blog post again and queue the comments it gained, due at
+    ``due`` (the publisher's clock; ``now`` by default); how many comments were added. A page that
+    cannot be fetched now is tried at the next poll."""
     if hours <= 0:
         return 0
     postings: dict[tuple[str, str], list[int]] = {}
@@ -89,7 +91,7 @@ async def follow_comments(
             if not fresh:
                 continue
             parts = [len(split_comment(c.text)) for c in fresh]
-            await store.followed_comments.add(article_id, posting_ids, fresh, parts, now)
+            await store.followed_comments.add(article_id, posting_ids, fresh, parts, due or now)
         except ReadalongError as error:
             log.info("comments of %s not fetched: %s", url, error)
             continue

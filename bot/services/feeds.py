@@ -353,7 +353,8 @@ class FeedPoller:
         await self._tasks.close()
 
     async def follow_comments(self, now: dt.datetime) -> int:
-        """Fetch followed blog posts again for new comments, at most once a feed interval."""
+        """Fetch followed blog posts again for new comments, at most once a feed interval; what
+        they gained is due at once (by the clock, whatever ``now`` a test polls at)."""
         if self._comments_due is not None and now < self._comments_due:
             return 0
         self._comments_due = now + self.options.every
@@ -365,6 +366,7 @@ class FeedPoller:
             target_chars=options.target_chars,
             hours=options.comment_follow_hours,
             now=now,
+            due=self._clock(),
         )
 
     async def _run(self) -> None:
