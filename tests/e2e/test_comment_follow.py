@@ -37,7 +37,7 @@ def serve_blog(site: Site, *, with_new_comment: bool) -> None:
 
 
 def authors(sandbox: Sandbox, thread_id: str) -> list[str]:
-    return [str(m["author"]["username"]) for m in sandbox.messages(thread_id)]  # type: ignore[index]
+    return [str(m["author"]["username"]) for m in sandbox.messages(thread_id)]
 
 
 async def test_a_new_blog_comment_reaches_the_comments_thread_once_across_a_restart(
@@ -72,7 +72,7 @@ async def test_a_new_blog_comment_reaches_the_comments_thread_once_across_a_rest
         assert await poller.follow_comments(now + 2 * LATER) == 1
         await sandbox.wait_until(lambda: "Zed Newcomer" in authors(sandbox, thread), within=30)
         await sandbox.wait_idle()
-        added = [m for m in sandbox.messages(thread) if m["author"]["username"] == "Zed Newcomer"]  # type: ignore[index]
+        added = [m for m in sandbox.messages(thread) if m["author"]["username"] == "Zed Newcomer"]
         assert len(added) == 1
         assert str(added[0]["content"]).endswith("\nCame late to this: simdjson 0.2 is out and even faster.")
         assert authors(sandbox, thread)[: len(before)] == before
