@@ -6,7 +6,8 @@ sent exactly once, whatever restarts happen).
 
 A comment is known by its author and time as the blog shows them (by its author and words when the
 blog shows no time): the stored article keeps no page ids, and a comment's number changes as older
-ones are deleted. Edited and deleted comments are not followed yet: only new ones are posted.
+ones are deleted. A comment whose words changed is edited in the thread; one the page no longer
+shows is deleted there (unless the page shows no comments at all: a changed theme, not a purge).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from bot.discordfmt.posting import split_comment
 from bot.domain.article import Comment, CommentQuote
@@ -34,11 +36,46 @@ def comment_key(comment: Comment) -> CommentKey:
     return (comment.author, comment.posted.isoformat() if comment.posted else "\0" + comment.text)
 
 
-def new_comments(stored: Sequence[Comment], fetched: Sequence[Comment]) -> list[Comment]:
-    """The fetched comments the stored ones lack, in the blog's order, numbered after the last stored
-    one; a quote of a comment is kept pointing at its stored number (dropped if it has none)."""
-    numbers = {comment_key(c): c.index for c in stored}
+@dataclass(frozen=True, slots=True)
+class CommentChanges:
+    """What the blog post's comments became since the stored article: comments added, edited (number
+    and new words) and deleted (numbers)."""
+
+    added: list[Comment]
+    edited: list[tuple[int, str]]
+    deleted: list[int]
+
+
+def comment_changes(stored: Sequence[Comment], fetched: Sequence[Comment]) -> CommentChanges:
+    """The changes from ``stored`` to ``fetched``. An edit that changes how many messages a comment
+    takes is a deletion and a new comment (its messages cannot be edited into more or fewer)."""
+    by_key = {comment_key(c): c for c in fetched}
+    edited: list[tuple[int, str]] = []
+    gone: list[Comment] = []
+    for comment in stored:
+        now = by_key.get(comment_key(comment))
+        if now is None:
+            if fetched:
+                gone.append(comment)
+        elif now.text != comment.text:
+            if len(split_comment(now.text)) == len(split_comment(comment.text)):
+                edited.append((comment.index, now.text))
+            else:
+                gone.append(comment)
+    kept = [c for c in stored if c not in gone]
     after = max((c.index for c in stored), default=-1) + 1
+    return CommentChanges(new_comments(kept, fetched, after), edited, [c.index for c in gone])
+
+
+def new_comments(
+    stored: Sequence[Comment], fetched: Sequence[Comment], after: int | None = None
+) -> list[Comment]:
+    """The fetched comments the stored ones lack, in the blog's order, numbered from ``after`` (after
+    the last stored one by default); a quote of a comment is kept pointing at its stored number
+    (dropped if it has none)."""
+    numbers = {comment_key(c): c.index for c in stored}
+    if after is None:
+        after = max((c.index for c in stored), default=-1) + 1
     added: list[Comment] = []
     for comment in fetched:
         key = comment_key(comment)
@@ -87,11 +124,14 @@ async def follow_comments(
         try:
             fetched = await fetch_article(fetcher, url, target_chars)
             stored = await store.articles.get(article_id)
-            fresh = new_comments(stored.comments, fetched.comments)
-            if not fresh:
+            changes = comment_changes(stored.comments, fetched.comments)
+            fresh = changes.added
+            if not (fresh or changes.edited or changes.deleted):
                 continue
-            parts = [len(split_comment(c.text)) for c in fresh]
-            await store.followed_comments.add(article_id, posting_ids, fresh, parts, due or now)
+            await store.followed_comments.revise(article_id, posting_ids, changes.edited, changes.deleted)
+            if fresh:
+                parts = [len(split_comment(c.text)) for c in fresh]
+                await store.followed_comments.add(article_id, posting_ids, fresh, parts, due or now)
         except ReadalongError as error:
             log.info("comments of %s not fetched: %s", url, error)
             continue
@@ -101,7 +141,14 @@ async def follow_comments(
             # One page's surprise (or a poller that added the same comments first) never stops the others.
             log.exception("comments of %s not followed", url)
             continue
-        added += len(fresh)
-        log.info("%d new comments of %s queued in postings %s", len(fresh), url, posting_ids)
+        added += len(fresh) + len(changes.edited) + len(changes.deleted)
+        log.info(
+            "comments of %s: %d new, %d edited, %d deleted, in postings %s",
+            url,
+            len(fresh),
+            len(changes.edited),
+            len(changes.deleted),
+            posting_ids,
+        )
         events.announce(PostingChange("resumed", article_id, tuple(posting_ids)))
     return added

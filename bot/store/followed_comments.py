@@ -98,3 +98,48 @@ class FollowedCommentQueries:
                 await db.execute(
                     "UPDATE postings SET state = 'active' WHERE id = ? AND state = 'done'", (posting_id,)
                 )
+
+    async def revise(
+        self,
+        article_id: str,
+        posting_ids: Sequence[int],
+        edited: Sequence[tuple[int, str]],
+        deleted: Sequence[int],
+    ) -> None:
+        """Comments the blog edited (their new text) or deleted, in the article and in each posting:
+        a sent message of one is made due again (pending with its message id: the publisher edits or
+        deletes it, and doing so twice is harmless), an unsent one of a deleted comment dropped. Its
+        passages go too, so no answer quotes words the blog no longer shows."""
+        if not edited and not deleted:
+            return
+        marks = ",".join("?" for _ in posting_ids)
+        async with self._store.transaction() as db:
+            for idx, text in edited:
+                await db.execute(
+                    "UPDATE comments SET text = ? WHERE article_id = ? AND idx = ?", (text, article_id, idx)
+                )
+            for idx in deleted:
+                await db.execute(
+                    "DELETE FROM comment_quotes WHERE article_id = ? AND (comment_idx = ? OR quoted_idx = ?)",
+                    (article_id, idx, idx),
+                )
+                await db.execute("DELETE FROM comments WHERE article_id = ? AND idx = ?", (article_id, idx))
+                await db.execute(
+                    f"DELETE FROM posting_items WHERE posting_id IN ({marks}) AND kind = 'comment'"
+                    " AND comment = ? AND message_id IS NULL",
+                    (*posting_ids, idx),
+                )
+            for idx in [i for i, _ in edited] + list(deleted):
+                await db.execute(
+                    "DELETE FROM passages WHERE article_id = ? AND source = 'comment' AND comment = ?",
+                    (article_id, idx),
+                )
+                await db.execute(
+                    f"UPDATE posting_items SET status = 'pending' WHERE posting_id IN ({marks})"
+                    " AND kind = 'comment' AND comment = ? AND message_id IS NOT NULL",
+                    (*posting_ids, idx),
+                )
+            await db.execute(
+                f"UPDATE postings SET state = 'active' WHERE id IN ({marks}) AND state = 'done'",
+                tuple(posting_ids),
+            )

@@ -1,6 +1,7 @@
 """New blog comments come along (issue 27), through the sandbox with the real bot: a blog post posted
 from a followed feed gains a comment on its page; the next poll posts it into the post's Comments
-thread under its author's name, once, and a restart on the same database posts nothing again. The
+thread under its author's name, once; a comment edited on the blog is edited there, one deleted is
+deleted there; and a restart on the same database posts nothing again. The
 blog is a local server under its own name; polls are triggered with the time wanted."""
 
 from __future__ import annotations
@@ -28,9 +29,14 @@ NEW_COMMENT = (
 )
 
 
-def serve_blog(site: Site, *, with_new_comment: bool) -> None:
+EDITED = "Thanks, for posting this. (Edited: and for the numbers.)"
+
+
+def serve_blog(site: Site, *, with_new_comment: bool, edited: bool = False) -> None:
     serve_feed(site, "lemire.me", "/blog/feed/", rss(LEMIRE, OLD))
     html = page("lemire.me.json.html")
+    if edited:
+        html = html.replace("<p>Thanks, for posting this.</p>", f"<p>{EDITED}</p>", 1)
     if with_new_comment:
         html = html.replace('<ol class="comment-list">', '<ol class="comment-list">' + NEW_COMMENT, 1)
     site.html("lemire.me", POST, html)
@@ -80,13 +86,31 @@ async def test_a_new_blog_comment_reaches_the_comments_thread_once_across_a_rest
         assert stored.comments[-1].author == "Zed Newcomer"
         # Fetched again: the comment is known by its author and time, not queued twice.
         assert await poller.follow_comments(now + 3 * LATER) == 0
+
+        # degski edits theirs on the blog: the same message, edited.
+        serve_blog(site, with_new_comment=True, edited=True)
+        assert await poller.follow_comments(now + 4 * LATER) == 1
+        await sandbox.wait_until(
+            lambda: any(EDITED in str(m["content"]) for m in sandbox.messages(thread)), within=30
+        )
+        assert authors(sandbox, thread) == [*before, "Zed Newcomer"]
+
+        # The blog deletes Zed's comment: its message goes; nothing else does.
+        serve_blog(site, with_new_comment=False, edited=True)
+        assert await poller.follow_comments(now + 5 * LATER) == 1
+        await sandbox.wait_until(lambda: "Zed Newcomer" not in authors(sandbox, thread), within=30)
+        await sandbox.wait_idle()
+        assert authors(sandbox, thread) == before
+        stored = await bot.store.articles.get(stored.id)
+        assert "Zed Newcomer" not in [c.author for c in stored.comments]
+        assert any(c.text.startswith(EDITED) for c in stored.comments)
         count = len(sandbox.messages(thread))
         intros = len(sandbox.messages("general"))
 
     async with serving() as site, running_bot(settings) as restarted:
         route(restarted, site)
-        serve_blog(site, with_new_comment=True)
+        serve_blog(site, with_new_comment=False, edited=True)
         assert restarted.feed_poller is not None
-        assert await restarted.feed_poller.follow_comments(now + 4 * LATER) == 0
+        assert await restarted.feed_poller.follow_comments(now + 6 * LATER) == 0
         await sandbox.wait_idle()
         assert len(sandbox.messages(thread)) == count and len(sandbox.messages("general")) == intros

@@ -12,7 +12,7 @@ import pytest
 
 from bot.articles import Article
 from bot.domain.article import Comment, CommentQuote
-from bot.services.comment_follow import new_comments
+from bot.services.comment_follow import comment_changes, new_comments
 from bot.store import Store
 from bot.store.postings import utcnow
 from tests.conftest import both_backends
@@ -75,3 +75,42 @@ async def test_added_comments_are_queued_once_in_every_posting(store: Store, sam
         await store.followed_comments.add(article.id, [one.id], fresh, [1], utcnow())
     assert len((await store.articles.get(article.id)).comments) == 2
     assert len(await store.postings.items(one.id)) == last[one.id] + 2
+
+
+def test_changes_edit_in_place_delete_what_the_page_no_longer_shows() -> None:
+    stored = [comment(0, "ann", "First."), comment(1, "bob", "Second.", posted=AT + dt.timedelta(hours=1))]
+    fetched = [
+        comment(0, "ann", "First, edited."),
+        comment(1, "zed", "New.", posted=AT + dt.timedelta(hours=2)),
+    ]
+    changes = comment_changes(stored, fetched)
+    assert changes.edited == [(0, "First, edited.")] and changes.deleted == [1]
+    assert [(c.index, c.author) for c in changes.added] == [(2, "zed")]
+    # A page showing no comments at all deletes none (a changed theme, not a purge).
+    assert comment_changes(stored, []).deleted == []
+    # An edit into more messages: the old one deleted, the new words a new comment.
+    long = comment_changes(stored[:1], [comment(0, "ann", "word " * 2000)])
+    assert long.deleted == [0] and [c.index for c in long.added] == [1] and long.edited == []
+
+
+async def test_revised_comments_make_sent_messages_due_again(store: Store, sample_article: Article) -> None:
+    article = await store.articles.add(
+        dataclasses.replace(
+            sample_article,
+            url="https://blog.example/post/",
+            comments=(comment(0, "ann", "First."), comment(1, "bob", "Second.", posted=None)),
+        )
+    )
+    posting = await record_posting(store, article, guild_id=1, channel_id=10, with_comments=True)
+    items = await store.postings.items(posting.id)
+    sent = next(i for i in items if i.kind == "comment" and i.comment == 0)
+    await store.postings.mark_sending(posting.id, sent.seq)
+    await store.postings.record_message(posting.id, sent.seq, 555, 77)
+    await store.postings.mark_done(posting.id, sent.seq, None)
+
+    await store.followed_comments.revise(article.id, [posting.id], [(0, "First, edited.")], [1])
+    stored = await store.articles.get(article.id)
+    assert [(c.index, c.text) for c in stored.comments] == [(0, "First, edited.")]
+    after = {(i.kind, i.comment): i for i in await store.postings.items(posting.id)}
+    assert after[("comment", 0)].status == "pending" and after[("comment", 0)].message_id == 555
+    assert ("comment", 1) not in after  # never sent: dropped, nothing to delete in Discord
