@@ -64,6 +64,7 @@ KNOWN_KEYS = (
     "READALONG_HEALTH_HOST",
     "READALONG_ALLOW_PRIVATE_URLS",
     "READALONG_FEED_POLL_MINUTES",
+    "READALONG_COMMENT_FOLLOW_HOURS",
 )
 """Every key Readalong reads. Any other ``READALONG_*`` key, or a key this close to one of these
 (``DISCORD_TOKN``), is a typo to warn about: the setting it meant is silently at its default."""
@@ -154,6 +155,10 @@ class Settings:
     feed_poll_minutes: int = 15
     """``READALONG_FEED_POLL_MINUTES`` (5-1440): how often each followed feed is polled (``/feed``);
     after errors a feed waits longer (doubled each time, at most a day)."""
+    comment_follow_hours: int = 48
+    """``READALONG_COMMENT_FOLLOW_HOURS`` (0-720): how long after a posting of a web article starts its
+    blog post's page is still polled for new comments (while the posting is under way, always); 0
+    turns following comments off."""
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
     """Unrecognised keys that look like ours, each with the nearest known key ("" if none), kept
     so a typo can be reported (:meth:`warnings`). Their values are not kept: one may be a secret."""
@@ -226,6 +231,9 @@ class Settings:
             allow_private_urls=_switch(get("READALONG_ALLOW_PRIVATE_URLS"), "READALONG_ALLOW_PRIVATE_URLS"),
             feed_poll_minutes=_int_in(
                 get("READALONG_FEED_POLL_MINUTES"), "READALONG_FEED_POLL_MINUTES", 15, 5, 1440
+            ),
+            comment_follow_hours=_int_in(
+                get("READALONG_COMMENT_FOLLOW_HOURS"), "READALONG_COMMENT_FOLLOW_HOURS", 48, 0, 720
             ),
             embedding_model=get("READALONG_EMBEDDING_MODEL") or DEFAULT_EMBEDDING_MODEL,
             embedding_timeout_seconds=_float_in(

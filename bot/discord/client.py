@@ -291,6 +291,7 @@ class ReadalongBot(commands.AutoShardedBot):
                 self.posting_events,
                 self.settings.section_target_chars,
                 every=dt.timedelta(minutes=self.settings.feed_poll_minutes),
+                comment_follow_hours=self.settings.comment_follow_hours,
             ),
         )
         self.feed_poller.start()

@@ -31,6 +31,7 @@ from bot.domain.feed import ClaimedEntry, EntryState, FollowedFeed
 from bot.errors import ConflictError, ReadalongError
 from bot.services import posting as posting_service
 from bot.services.articles import fetch_article, import_article
+from bot.services.comment_follow import follow_comments
 from bot.services.posting import PostingEvents, PostTarget
 from bot.services.webfetch import FeedFetched, Fetcher, FetchError
 from bot.store import Store
@@ -63,6 +64,9 @@ class PollOptions:
     target_chars: int
     every: dt.timedelta = DEFAULT_EVERY
     feed_timeout: float = FEED_TIMEOUT
+    comment_follow_hours: int = 0
+    """How long after a web article's posting starts its blog post is fetched again for new
+    comments (:mod:`bot.services.comment_follow`), with each poll; 0: never."""
 
 
 async def read_feed(
@@ -330,6 +334,7 @@ class FeedPoller:
 
     def __init__(self, store: Store, options: PollOptions, clock: Callable[[], dt.datetime] = utcnow) -> None:
         self.store = store
+        self._comments_due: dt.datetime | None = None
         self.options = options
         self._clock = clock
         self._tasks = TaskSet(ready=store.availability.wait)
@@ -347,6 +352,23 @@ class FeedPoller:
         """Stop polling; an entry claimed and not yet posted is taken again after its lease."""
         await self._tasks.close()
 
+    async def follow_comments(self, now: dt.datetime) -> int:
+        """Fetch followed blog posts again for new comments, at most once a feed interval; what
+        they gained is due at once (by the clock, whatever ``now`` a test polls at)."""
+        if self._comments_due is not None and now < self._comments_due:
+            return 0
+        self._comments_due = now + self.options.every
+        options = self.options
+        return await follow_comments(
+            self.store,
+            options.fetcher,
+            options.events,
+            target_chars=options.target_chars,
+            hours=options.comment_follow_hours,
+            now=now,
+            due=self._clock(),
+        )
+
     async def _run(self) -> None:
         while True:
             self._wake.clear()
@@ -358,6 +380,7 @@ class FeedPoller:
                     report.new_entries,
                     len(report.posted),
                 )
+            await self.follow_comments(self._clock())
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(TICK_SECONDS):
                     await self._wake.wait()

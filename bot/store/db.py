@@ -29,6 +29,7 @@ from bot.store.dialect import POSTGRESQL, SQLITE
 from bot.store.errors import DatabaseUnavailableError, driver_errors
 from bot.store.feeds import FeedQueries
 from bot.store.files import FileQueries
+from bot.store.followed_comments import FollowedCommentQueries
 from bot.store.guilds import GuildQueries
 from bot.store.messages import MessageQueries
 from bot.store.migration import Migration, load_migrations
@@ -72,6 +73,8 @@ class Store:
         self.articles = ArticleQueries(self)
         self.postings = PostingQueries(self)
         self.feeds = FeedQueries(self)
+        self.followed_comments = FollowedCommentQueries(self)
+        """Blog comments that came after a web article was posted (issue 27)."""
         self.messages = MessageQueries(self)
         self.search = _search_queries(self)
         self.asks = AskQueries(self)

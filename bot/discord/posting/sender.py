@@ -145,6 +145,28 @@ class Sender:
             message = await channel.send(out.content, allowed_mentions=mentions)
         return Sent(message.id, channel.id, None)
 
+    async def revise_comment(self, items: Sequence[ItemRow], message_id: int, out: Outgoing | None) -> None:
+        """Edit an original comment's message to ``out`` (the blog edited it), or delete it (None: the
+        blog deleted it); a message already deleted counts as done, so doing this twice is harmless."""
+        thread = await self.comments_thread(items)
+        parent = thread.parent
+        if not isinstance(parent, discord.TextChannel | discord.ForumChannel):
+            raise PostingHalted(refusals.COMMENTS_THREAD_NO_PARENT)
+        hook = await self._webhook(parent)
+        try:
+            if out is None:
+                await hook.delete_message(message_id, thread=thread)
+            else:
+                await hook.edit_message(
+                    message_id, content=out.content, thread=thread, allowed_mentions=NO_MENTIONS
+                )
+        except discord.NotFound as error:
+            if error.code == UNKNOWN_WEBHOOK:
+                self._webhooks.pop(parent.id, None)
+                raise
+            if out is not None:
+                raise
+
     async def start_thread(self, sent: Sent, out: Outgoing) -> int:
         """The thread of a section's message (or the comments' header), started once."""
         channel = await self.channel(sent.container_id)

@@ -226,7 +226,7 @@ class Publisher:
                     await asyncio.sleep(LEASE_RETRY_SECONDS)
                     return
                 try:
-                    if rows is None:
+                    if rows is None or item.seq not in rows:  # or items were added (new blog comments)
                         rows = Items(await self.store.postings.items(posting_id))
                     async with asyncio.timeout(ITEM_TIMEOUT):
                         await self._process(posting, item, rows)
@@ -267,6 +267,13 @@ class Publisher:
     async def _process(self, posting: Posting, item: ItemRow, rows: Items) -> None:
         """Send one item (or find it sent before a restart), record it, start its thread."""
         article = await self._article(posting.article_id)
+        if item.kind == "comment" and item.status == "pending" and item.message_id is not None:
+            await self._revise(posting, item, rows)
+            return
+        if item.kind == "comment" and all(c.index != item.comment for c in article.comments):
+            # A comment that came after the import (bot.services.comment_follow): read it afresh.
+            self._forget(posting.article_id)
+            article = await self._article(posting.article_id)
         items = rows.rows
         out = render(
             article,
@@ -304,6 +311,27 @@ class Publisher:
         rows.update(item.seq, status="done", thread_id=thread_id)
         self.metrics.items_sent.inc()
         log.info("posting %d item %d sent (message %d)", posting.id, item.seq, sent.message_id)
+
+    async def _revise(self, posting: Posting, item: ItemRow, rows: Items) -> None:
+        """A sent comment the blog edited or deleted since (pending again with its message id; see
+        :mod:`bot.services.comment_follow`): its message edited to the stored words, or deleted."""
+        assert item.message_id is not None
+        self._forget(posting.article_id)
+        article = await self._article(posting.article_id)
+        out = None
+        if any(c.index == item.comment for c in article.comments):
+            out = render(
+                article,
+                item_plan(item),
+                pace_minutes=posting.pace_minutes,
+                with_comments=posting.with_comments,
+                comment_jump_url=lambda number: _comment_url(posting, rows.rows, number),
+            )
+        await self.sender.revise_comment(rows.rows, item.message_id, out)
+        await self.store.postings.mark_done(posting.id, item.seq, item.thread_id)
+        log.info(
+            "posting %d item %d: comment %s", posting.id, item.seq, "deleted" if out is None else "edited"
+        )
 
     async def _record(self, posting: Posting, item: ItemRow, sent: Sent, rows: Items) -> None:
         """The message the item became, in the store and in this run's copy of the items."""
@@ -361,6 +389,9 @@ class Items:
     def __init__(self, rows: Sequence[ItemRow]) -> None:
         self.rows = list(rows)
         self._index = {row.seq: i for i, row in enumerate(self.rows)}
+
+    def __contains__(self, seq: object) -> bool:
+        return seq in self._index
 
     def update(
         self,

@@ -1,0 +1,145 @@
+"""Queries for following a web article's comments after it is posted (issue 27): which postings are
+still followed, and new comments appended to the article together with the posting items that send
+them, in one transaction, so a comment is either stored and queued in every posting of it or not at
+all (a killed poller leaves nothing half done; the publisher's items then send it exactly once)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from bot.domain.article import Comment
+
+if TYPE_CHECKING:
+    from bot.store.db import Store
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+class FollowedCommentQueries:
+    """Postings whose blog comments are followed, and comments that came after the import."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def followed(self, since: dt.datetime) -> list[tuple[int, str, str]]:
+        """(posting id, article id, address) of each posting of a web article with its comments that
+        is under way, or finished but started at or after ``since``. Paused and cancelled postings
+        are not followed: an admin stopped them."""
+        async with self._store.db.execute(
+            "SELECT p.id, p.article_id, a.url FROM postings p JOIN articles a ON a.id = p.article_id"
+            " WHERE p.with_comments = 1 AND a.url IS NOT NULL"
+            " AND (p.state = 'active' OR (p.state = 'done' AND p.created_at >= ?))"
+            " ORDER BY p.id",
+            (_iso(since),),
+        ) as cursor:
+            return [(row["id"], row["article_id"], row["url"]) for row in await cursor.fetchall()]
+
+    async def add(
+        self,
+        article_id: str,
+        posting_ids: Sequence[int],
+        comments: Sequence[Comment],
+        parts: Sequence[int],
+        due: dt.datetime,
+    ) -> None:
+        """Append ``comments`` (numbered after the article's last) and, in each posting, the items
+        that send them (``parts[i]`` messages for comment i, after a comments header if the posting
+        had none), due at ``due``; a finished posting is active again until they are sent. Two
+        pollers adding the same comment collide on its number and the second one's transaction
+        fails whole."""
+        async with self._store.transaction() as db:
+            await db.executemany(
+                "INSERT INTO comments (article_id, idx, author, posted, text) VALUES (?, ?, ?, ?, ?)",
+                [
+                    (
+                        article_id,
+                        c.index,
+                        c.author,
+                        c.posted.isoformat(timespec="seconds") if c.posted else None,
+                        c.text,
+                    )
+                    for c in comments
+                ],
+            )
+            await db.executemany(
+                "INSERT INTO comment_quotes (article_id, comment_idx, position, quoted_idx, text)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [
+                    (article_id, c.index, position, q.comment, q.text)
+                    for c in comments
+                    for position, q in enumerate(c.quotes)
+                ],
+            )
+            for posting_id in posting_ids:
+                async with db.execute(
+                    "SELECT max(seq) AS last, sum(CASE WHEN kind = 'comments' THEN 1 ELSE 0 END) AS headers"
+                    " FROM posting_items WHERE posting_id = ?",
+                    (posting_id,),
+                ) as cursor:
+                    row = await cursor.fetchone()
+                seq = int(row["last"] or 0) if row is not None else 0
+                rows: list[tuple[int, int, str, int | None, int | None, str]] = []
+                if row is None or not row["headers"]:
+                    seq += 1
+                    rows.append((posting_id, seq, "comments", None, None, _iso(due)))
+                for comment, count in zip(comments, parts, strict=True):
+                    for part in range(1, count + 1):
+                        seq += 1
+                        rows.append((posting_id, seq, "comment", comment.index, part, _iso(due)))
+                await db.executemany(
+                    "INSERT INTO posting_items (posting_id, seq, kind, comment, part, due_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+                await db.execute(
+                    "UPDATE postings SET state = 'active' WHERE id = ? AND state = 'done'", (posting_id,)
+                )
+
+    async def revise(
+        self,
+        article_id: str,
+        posting_ids: Sequence[int],
+        edited: Sequence[tuple[int, str]],
+        deleted: Sequence[int],
+    ) -> None:
+        """Comments the blog edited (their new text) or deleted, in the article and in each posting:
+        a sent message of one is made due again (pending with its message id: the publisher edits or
+        deletes it, and doing so twice is harmless), an unsent one of a deleted comment dropped. Its
+        passages go too, so no answer quotes words the blog no longer shows."""
+        if not edited and not deleted:
+            return
+        marks = ",".join("?" for _ in posting_ids)
+        async with self._store.transaction() as db:
+            for idx, text in edited:
+                await db.execute(
+                    "UPDATE comments SET text = ? WHERE article_id = ? AND idx = ?", (text, article_id, idx)
+                )
+            for idx in deleted:
+                await db.execute(
+                    "DELETE FROM comment_quotes WHERE article_id = ? AND (comment_idx = ? OR quoted_idx = ?)",
+                    (article_id, idx, idx),
+                )
+                await db.execute("DELETE FROM comments WHERE article_id = ? AND idx = ?", (article_id, idx))
+                await db.execute(
+                    f"DELETE FROM posting_items WHERE posting_id IN ({marks}) AND kind = 'comment'"
+                    " AND comment = ? AND message_id IS NULL",
+                    (*posting_ids, idx),
+                )
+            for idx in [i for i, _ in edited] + list(deleted):
+                await db.execute(
+                    "DELETE FROM passages WHERE article_id = ? AND source = 'comment' AND comment = ?",
+                    (article_id, idx),
+                )
+                await db.execute(
+                    f"UPDATE posting_items SET status = 'pending' WHERE posting_id IN ({marks})"
+                    " AND kind = 'comment' AND comment = ? AND message_id IS NOT NULL",
+                    (*posting_ids, idx),
+                )
+            await db.execute(
+                f"UPDATE postings SET state = 'active' WHERE id IN ({marks}) AND state = 'done'",
+                tuple(posting_ids),
+            )

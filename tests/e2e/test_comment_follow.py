@@ -1,0 +1,117 @@
+"""New blog comments come along (issue 27), through the sandbox with the real bot: a blog post posted
+from a followed feed gains a comment on its page; the next poll posts it into the post's Comments
+thread under its author's name, once; a comment edited on the blog is edited there, one deleted is
+deleted there; and a restart on the same database posts nothing again. The
+blog is a local server under its own name; polls are triggered with the time wanted."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.sandbox import Sandbox, Seed
+from bot.sandbox.harness import running_bot
+from bot.services.feeds import poll_due
+from bot.settings import Settings
+from tests.articles.test_web_pages import LEMIRE
+from tests.articles.web_server import Site, page, serving
+from tests.e2e.test_feeds import LATER, comment_threads, route
+from tests.services.test_feeds import OLD, rss, serve_feed
+
+POST = "/blog/2019/08/02/json-parsing-simdjson-vs-json-for-modern-c/"
+NEW_COMMENT = (
+    '<li id="comment-999001" class="comment even thread-even depth-1">'
+    '<article id="div-comment-999001" class="comment-body"><footer class="comment-meta">'
+    '<div class="comment-author vcard"><b class="fn">Zed Newcomer</b> <span class="says">says:</span></div>'
+    '<div class="comment-metadata"><a href="#comment-999001"><time datetime="2019-08-09T10:00:00+00:00">'
+    "August 9, 2019 at 10:00 am</time></a></div></footer>"
+    '<div class="comment-content"><p>Came late to this: simdjson 0.2 is out and even faster.</p></div>'
+    "</article></li>"
+)
+
+
+EDITED = "Thanks, for posting this. (Edited: and for the numbers.)"
+
+
+def serve_blog(site: Site, *, with_new_comment: bool, edited: bool = False) -> None:
+    serve_feed(site, "lemire.me", "/blog/feed/", rss(LEMIRE, OLD))
+    html = page("lemire.me.json.html")
+    if edited:
+        html = html.replace("<p>Thanks, for posting this.</p>", f"<p>{EDITED}</p>", 1)
+    if with_new_comment:
+        html = html.replace('<ol class="comment-list">', '<ol class="comment-list">' + NEW_COMMENT, 1)
+    site.html("lemire.me", POST, html)
+
+
+def authors(sandbox: Sandbox, thread_id: str) -> list[str]:
+    return [str(m["author"]["username"]) for m in sandbox.messages(thread_id)]
+
+
+async def test_a_new_blog_comment_reaches_the_comments_thread_once_across_a_restart(
+    sandbox: Sandbox, seed: Seed, settings: Settings
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    sandbox.gateway.identify_window = 0.0  # Discord's 5 s between IDENTIFYs: the restart is not about it
+    async with serving() as site, running_bot(settings) as bot:
+        route(bot, site)
+        poller = bot.feed_poller
+        assert poller is not None and poller.options.comment_follow_hours == 48
+        serve_feed(site, "lemire.me", "/blog/feed/", rss(OLD))
+        await sandbox.run_command(
+            "ada",
+            "general",
+            "feed follow",
+            {"url": "https://lemire.me/blog/feed/", "channel": "general", "pace": 0},
+        )
+        serve_blog(site, with_new_comment=False)
+        report = await poll_due(bot.store, poller.options, now + LATER)
+        assert len(report.posted) == 1
+        await sandbox.wait_until(lambda: len(comment_threads(sandbox)) == 1, within=30)
+        thread = str(comment_threads(sandbox)[0]["id"])
+        await sandbox.wait_until(lambda: len(sandbox.messages(thread)) >= 5, within=30)
+        await sandbox.wait_idle()
+        before = authors(sandbox, thread)
+        assert "Zed Newcomer" not in before and "degski" in before
+
+        # Nothing new on the page: nothing is posted.
+        assert await poller.follow_comments(now + LATER) == 0
+
+        serve_blog(site, with_new_comment=True)
+        assert await poller.follow_comments(now + 2 * LATER) == 1
+        await sandbox.wait_until(lambda: "Zed Newcomer" in authors(sandbox, thread), within=30)
+        await sandbox.wait_idle()
+        added = [m for m in sandbox.messages(thread) if m["author"]["username"] == "Zed Newcomer"]
+        assert len(added) == 1
+        assert str(added[0]["content"]).endswith("\nCame late to this: simdjson 0.2 is out and even faster.")
+        assert authors(sandbox, thread)[: len(before)] == before
+        stored = await bot.store.articles.get((await bot.store.postings.get(report.posted[0])).article_id)
+        assert stored.comments[-1].author == "Zed Newcomer"
+        # Fetched again: the comment is known by its author and time, not queued twice.
+        assert await poller.follow_comments(now + 3 * LATER) == 0
+
+        # degski edits theirs on the blog: the same message, edited.
+        serve_blog(site, with_new_comment=True, edited=True)
+        assert await poller.follow_comments(now + 4 * LATER) == 1
+        await sandbox.wait_until(
+            lambda: any(EDITED in str(m["content"]) for m in sandbox.messages(thread)), within=30
+        )
+        assert authors(sandbox, thread) == [*before, "Zed Newcomer"]
+
+        # The blog deletes Zed's comment: its message goes; nothing else does.
+        serve_blog(site, with_new_comment=False, edited=True)
+        assert await poller.follow_comments(now + 5 * LATER) == 1
+        await sandbox.wait_until(lambda: "Zed Newcomer" not in authors(sandbox, thread), within=30)
+        await sandbox.wait_idle()
+        assert authors(sandbox, thread) == before
+        stored = await bot.store.articles.get(stored.id)
+        assert "Zed Newcomer" not in [c.author for c in stored.comments]
+        assert any(c.text.startswith(EDITED) for c in stored.comments)
+        count = len(sandbox.messages(thread))
+        intros = len(sandbox.messages("general"))
+
+    async with serving() as site, running_bot(settings) as restarted:
+        route(restarted, site)
+        serve_blog(site, with_new_comment=False, edited=True)
+        assert restarted.feed_poller is not None
+        assert await restarted.feed_poller.follow_comments(now + 6 * LATER) == 0
+        await sandbox.wait_idle()
+        assert len(sandbox.messages(thread)) == count and len(sandbox.messages("general")) == intros
