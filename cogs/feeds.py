@@ -10,9 +10,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord.client import ReadalongBot
+from bot.discord.interactions import forum_tag_autocomplete
 from bot.discord.posting.checks import feed_target
 from bot.discordfmt import feeds as feeds_fmt
-from bot.discordfmt.limits import CHOICES_LIMIT
 from bot.errors import ReadalongError
 from bot.services import feeds as feeds_service
 from bot.services.feeds import PollOptions
@@ -58,6 +58,7 @@ class Feeds(commands.Cog):
         tag="Forums: the tag each post carries (needed where the forum requires one)",
         backfill="How many of the newest posts already in the feed to post now (default: none)",
     )
+    @app_commands.autocomplete(tag=forum_tag_autocomplete)
     @app_commands.checks.has_permissions(manage_guild=True)
     async def follow(  # noqa: PLR0917 (a slash command's options are its parameters)
         self,
@@ -88,22 +89,6 @@ class Feeds(commands.Cog):
         await interaction.followup.send(
             feeds_fmt.followed_message(followed, resolved.mention, backfill), ephemeral=True
         )
-
-    @follow.autocomplete("tag")
-    async def tag_autocomplete(
-        self, interaction: discord.Interaction[ReadalongBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        """The chosen forum's tags (the channel option is filled in first)."""
-        picked = getattr(interaction.namespace, "channel", None)
-        forum = interaction.guild.get_channel(picked.id) if picked is not None and interaction.guild else None
-        if not isinstance(forum, discord.ForumChannel):
-            return []
-        typed = current.strip().lower()
-        return [
-            app_commands.Choice(name=t.name, value=str(t.id))
-            for t in forum.available_tags
-            if typed in t.name.lower()
-        ][:CHOICES_LIMIT]
 
     @feed.command(name="list")
     @app_commands.checks.has_permissions(manage_guild=True)

@@ -14,11 +14,15 @@ from discord.ext import commands
 from bot.articles.parse import MAX_ARTICLE_BYTES
 from bot.discord.client import ReadalongBot
 from bot.discord.confirm import Confirm
-from bot.discord.interactions import article_autocomplete, posting_autocomplete, posting_option
+from bot.discord.interactions import (
+    article_autocomplete,
+    forum_tag_autocomplete,
+    posting_autocomplete,
+    posting_option,
+)
 from bot.discord.posting.checks import post_target
 from bot.discordfmt import articles as articles_fmt
 from bot.discordfmt import reminders as reminders_fmt
-from bot.discordfmt.limits import CHOICES_LIMIT
 from bot.errors import ReadalongError
 from bot.services import articles as articles_service
 from bot.services import posting as posting_service
@@ -104,7 +108,7 @@ class Reading(commands.Cog):
         schedule="Release sections on a schedule: every 2 hours, daily at 09:00, weekly on monday at 18:30",
         timezone="The IANA time zone the schedule's hours are in (default UTC), e.g. Europe/Paris",
     )
-    @app_commands.autocomplete(article=article_autocomplete)
+    @app_commands.autocomplete(article=article_autocomplete, tag=forum_tag_autocomplete)
     @app_commands.checks.has_permissions(manage_guild=True)
     async def post(  # noqa: PLR0917 (a slash command's options are its parameters)
         self,
@@ -138,22 +142,6 @@ class Reading(commands.Cog):
         await interaction.response.send_message(
             articles_fmt.posting_message(stored, posting, resolved.mention), ephemeral=True
         )
-
-    @post.autocomplete("tag")
-    async def tag_autocomplete(
-        self, interaction: discord.Interaction[ReadalongBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        """The chosen forum's tags (the channel option is filled in first), moderated ones marked."""
-        picked = getattr(interaction.namespace, "channel", None)
-        forum = interaction.guild.get_channel(picked.id) if picked is not None and interaction.guild else None
-        if not isinstance(forum, discord.ForumChannel):
-            return []
-        typed = current.strip().lower()
-        return [
-            app_commands.Choice(name=f"{t.name} (moderated)" if t.moderated else t.name, value=str(t.id))
-            for t in forum.available_tags
-            if typed in t.name.lower()
-        ][:CHOICES_LIMIT]
 
     @article.command(name="status")
     @app_commands.describe(

@@ -210,3 +210,20 @@ def posting_option(value: str | None) -> int | None:
     if posting_id is None:
         raise ReadalongError(f"{value!r} is not a posting: pick one from the list.")
     return posting_id
+
+
+async def forum_tag_autocomplete(
+    interaction: discord.Interaction[ReadalongBot], current: str
+) -> list[app_commands.Choice[str]]:
+    """The tags of the forum chosen in the command's ``channel`` option (filled in first),
+    moderated ones marked: ``/article post`` and ``/feed follow`` both post into it."""
+    picked = getattr(interaction.namespace, "channel", None)
+    forum = interaction.guild.get_channel(picked.id) if picked is not None and interaction.guild else None
+    if not isinstance(forum, discord.ForumChannel):
+        return []
+    typed = current.strip().lower()
+    return [
+        app_commands.Choice(name=f"{t.name} (moderated)" if t.moderated else t.name, value=str(t.id))
+        for t in forum.available_tags
+        if typed in t.name.lower()
+    ][:CHOICES_LIMIT]

@@ -245,6 +245,14 @@ async def test_a_moderated_tag_without_manage_threads_is_refused_up_front(
         "ada", "general", "article post", {"article": ARTICLE, "channel": "reading-room", "tag": ""}, "tag"
     )
     assert "Readalong (moderated)" in [c["name"] for c in choices]
+    followed = await sandbox.autocomplete(
+        "ada",
+        "general",
+        "feed follow",
+        {"url": "https://example.org/feed", "channel": "reading-room", "tag": ""},
+        "tag",
+    )
+    assert followed == choices  # /feed follow posts into the forum too: the same tags, marked alike
     refused = await sandbox.run_command(
         "ada", "general", "article post", {"article": ARTICLE, "channel": "reading-room", "tag": tag["id"]}
     )
