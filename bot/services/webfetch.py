@@ -24,7 +24,7 @@ import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
@@ -34,6 +34,8 @@ from bot.articles.parse import MAX_ARTICLE_BYTES
 from bot.errors import ReadalongError
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 TIMEOUT_SECONDS = 10.0
 MAX_REDIRECTS = 5
@@ -230,15 +232,33 @@ class Fetcher:
             ) from None
 
     async def _get(self, url: str) -> Fetched:
+        headers = {"User-Agent": user_agent(), "Accept": "text/html, text/markdown;q=0.9, text/plain;q=0.8"}
+
+        async def page(current: str, _permanent: bool, response: aiohttp.ClientResponse) -> Fetched:
+            return await self._read(current, response)
+
+        return await self._follow(url, headers, page, too_many="; give the final address")
+
+    async def _follow(
+        self,
+        url: str,
+        headers: dict[str, str],
+        answer: Callable[[str, bool, aiohttp.ClientResponse], Awaitable[_T]],
+        *,
+        too_many: str = "",
+    ) -> _T:
+        """GET ``url`` through the guarded resolver, one redirect at a time (each address checked
+        before connecting, at most :attr:`max_redirects`), and hand the first answer that is not a
+        redirect to ``answer`` with its address and whether every redirect was permanent (301,
+        308). The driver's errors become one-line FetchErrors naming the address."""
         connector = aiohttp.TCPConnector(
             resolver=GuardedResolver(self._resolve, allow_private=self.allow_private),
             use_dns_cache=False,
             limit=2,
             ssl=self._tls if self._tls is not None else True,
         )
-        headers = {"User-Agent": user_agent(), "Accept": "text/html, text/markdown;q=0.9, text/plain;q=0.8"}
         async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
-            current = url
+            current, permanent = url, True
             for _ in range(self.max_redirects + 1):
                 self.check_url(current)
                 try:
@@ -247,9 +267,10 @@ class Fetcher:
                             location = response.headers.get("Location")
                             if not location:
                                 raise FetchError(f"{_name(current)}: redirects without saying where")
+                            permanent = permanent and response.status in (301, 308)
                             current = urljoin(current, location)
                             continue
-                        return await self._read(current, response)
+                        return await answer(current, permanent, response)
                 except FetchError:
                     raise
                 except aiohttp.ClientConnectorError as error:
@@ -263,9 +284,7 @@ class Fetcher:
                     if isinstance(error.__cause__, FetchError):
                         raise error.__cause__ from None
                     raise FetchError(f"{_name(current)}: the fetch failed ({_one_line(error)})") from None
-            raise FetchError(
-                f"{_name(url)}: more than {self.max_redirects} redirects; give the final address"
-            )
+            raise FetchError(f"{_name(url)}: more than {self.max_redirects} redirects{too_many}")
 
     async def get_feed(
         self, url: str, *, etag: str | None = None, last_modified: str | None = None
@@ -280,54 +299,28 @@ class Fetcher:
             raise FetchError(f"{_name(url)}: too slow (no answer within {self.timeout:g} s)") from None
 
     async def _get_feed(self, url: str, etag: str | None, last_modified: str | None) -> FeedFetched:
-        connector = aiohttp.TCPConnector(
-            resolver=GuardedResolver(self._resolve, allow_private=self.allow_private),
-            use_dns_cache=False,
-            limit=2,
-            ssl=self._tls if self._tls is not None else True,
-        )
         headers = {"User-Agent": user_agent(), "Accept": FEED_ACCEPT}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
-            current, permanent = url, True
-            for _ in range(self.max_redirects + 1):
-                self.check_url(current)
-                try:
-                    async with session.get(current, allow_redirects=False) as response:
-                        if response.status in (301, 302, 303, 307, 308):
-                            location = response.headers.get("Location")
-                            if not location:
-                                raise FetchError(f"{_name(current)}: redirects without saying where")
-                            permanent = permanent and response.status in (301, 308)
-                            current = urljoin(current, location)
-                            continue
-                        moved = current if permanent and current != url else None
-                        if response.status == 304 or response.status in (404, 410):
-                            return FeedFetched(current, response.status, "", None, None, moved)
-                        if response.status >= 400:
-                            raise FetchError(f"{_name(current)}: the site answered HTTP {response.status}")
-                        return FeedFetched(
-                            current,
-                            response.status,
-                            await self._body(current, response),
-                            response.headers.get("ETag"),
-                            response.headers.get("Last-Modified"),
-                            moved,
-                        )
-                except FetchError:
-                    raise
-                except aiohttp.ClientConnectorError as error:
-                    if isinstance(error.os_error, FetchError):
-                        raise error.os_error from None
-                    raise FetchError(f"{_name(current)}: cannot connect ({error.strerror})") from None
-                except (aiohttp.ClientError, OSError) as error:
-                    if isinstance(error.__cause__, FetchError):
-                        raise error.__cause__ from None
-                    raise FetchError(f"{_name(current)}: the fetch failed ({_one_line(error)})") from None
-            raise FetchError(f"{_name(url)}: more than {self.max_redirects} redirects")
+
+        async def feed(current: str, permanent: bool, response: aiohttp.ClientResponse) -> FeedFetched:
+            moved = current if permanent and current != url else None
+            if response.status == 304 or response.status in (404, 410):
+                return FeedFetched(current, response.status, "", None, None, moved)
+            if response.status >= 400:
+                raise FetchError(f"{_name(current)}: the site answered HTTP {response.status}")
+            return FeedFetched(
+                current,
+                response.status,
+                await self._body(current, response),
+                response.headers.get("ETag"),
+                response.headers.get("Last-Modified"),
+                moved,
+            )
+
+        return await self._follow(url, headers, feed)
 
     def check_url(self, url: str) -> None:
         """Refuse an address before connecting: not http(s), credentials in it, a host written as an
