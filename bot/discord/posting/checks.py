@@ -24,16 +24,22 @@ def post_target(
 ) -> PostTarget:
     """Check the channel, the tag and the bot's permissions there for posting ``article``."""
     refuse_channel_kind(channel)
-    forum = isinstance(channel, discord.ForumChannel)
     if isinstance(channel, discord.ForumChannel):
         chosen = choose_tag(channel, article, tag)
     else:
         _no_tag_outside_forums(channel, tag)
         chosen = None
+    return _target(channel, chosen, with_comments=with_comments and bool(article.comments))
+
+
+def _target(
+    channel: discord.TextChannel | discord.ForumChannel, tag: discord.ForumTag | None, *, with_comments: bool
+) -> PostTarget:
+    """The checked channel and tag as a target, once the bot is found to hold every permission
+    the posting needs there (refused in one line naming those it lacks)."""
+    forum = isinstance(channel, discord.ForumChannel)
     missing = missing_permissions(
-        channel.permissions_for(channel.guild.me),
-        forum=forum,
-        with_comments=with_comments and bool(article.comments),
+        channel.permissions_for(channel.guild.me), forum=forum, with_comments=with_comments
     )
     if missing:
         raise ReadalongError(refusals.missing_permissions_refused(channel.mention, missing))
@@ -41,7 +47,7 @@ def post_target(
         guild_id=channel.guild.id,
         channel_id=channel.id,
         channel_kind="forum" if forum else "text",
-        tag_id=chosen.id if chosen is not None else None,
+        tag_id=tag.id if tag is not None else None,
     )
 
 
@@ -103,10 +109,16 @@ def choose_tag(forum: discord.ForumChannel, article: Article, wanted: str | None
         if not found and forum.flags.require_tag:
             raise ReadalongError(refusals.tag_required(forum.mention, names))
         return found[0] if found else None
+    return named_tag(forum, wanted)
+
+
+def named_tag(forum: discord.ForumChannel, wanted: str) -> discord.ForumTag:
+    """The forum's tag ``wanted`` names (its id, or its name in any case), which the bot may
+    apply: an unknown tag, or a moderated one without Manage Threads, is refused in one line."""
     key = wanted.strip()
     tag = next((t for t in forum.available_tags if str(t.id) == key or t.name.lower() == key.lower()), None)
     if tag is None:
-        raise ReadalongError(refusals.no_such_tag(forum.mention, key, names))
+        raise ReadalongError(refusals.no_such_tag(forum.mention, key, [t.name for t in forum.available_tags]))
     if tag.moderated and not forum.permissions_for(forum.guild.me).manage_threads:
         raise ReadalongError(refusals.moderated_tag(tag.name, forum.mention))
     return tag
@@ -122,31 +134,14 @@ def feed_target(channel: discord.TextChannel | discord.ForumChannel, *, tag: str
     the tag every post carries (named, since no title is known yet; required where the forum
     requires one) and the bot's permissions there, comments included (entries bring theirs)."""
     refuse_channel_kind(channel)
-    forum = isinstance(channel, discord.ForumChannel)
     chosen: discord.ForumTag | None = None
     if isinstance(channel, discord.ForumChannel):
         if tag is not None and tag.strip():
-            key = tag.strip()
-            chosen = next(
-                (t for t in channel.available_tags if str(t.id) == key or t.name.lower() == key.lower()), None
-            )
-            names = [t.name for t in channel.available_tags]
-            if chosen is None:
-                raise ReadalongError(refusals.no_such_tag(channel.mention, key, names))
-            if chosen.moderated and not channel.permissions_for(channel.guild.me).manage_threads:
-                raise ReadalongError(refusals.moderated_tag(chosen.name, channel.mention))
+            chosen = named_tag(channel, tag)
         elif channel.flags.require_tag:
             raise ReadalongError(
                 refusals.tag_required(channel.mention, [t.name for t in channel.available_tags])
             )
     else:
         _no_tag_outside_forums(channel, tag)
-    missing = missing_permissions(channel.permissions_for(channel.guild.me), forum=forum, with_comments=True)
-    if missing:
-        raise ReadalongError(refusals.missing_permissions_refused(channel.mention, missing))
-    return PostTarget(
-        guild_id=channel.guild.id,
-        channel_id=channel.id,
-        channel_kind="forum" if forum else "text",
-        tag_id=chosen.id if chosen is not None else None,
-    )
+    return _target(channel, chosen, with_comments=True)
