@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bot.discord import client
 from bot.discord.client import ReadalongBot
 from bot.domain.viewer import Viewer
 from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
@@ -25,12 +26,31 @@ def limits() -> RateLimitConfig:
     return RateLimitConfig(messages_per_channel=Limit(5, 0.25), webhook_executions=Limit(5, 0.1))
 
 
+DISCORDS_IDENTIFY_WINDOW = 5.0
+"""Discord's one IDENTIFY per bucket every 5 s (Gateway, "Identifying"; ``max_concurrency``)."""
+QUICK_IDENTIFY_WINDOW = 0.25
+"""The window the end-to-end tests hold the bot and the sandbox to, as ``limits`` shortens the
+rate limits: a test that restarts the bot would otherwise wait Discord's 5 s for its slot. Both
+sides keep the rule (the sandbox refuses an IDENTIFY inside its window); the tests of the window
+itself, and one exactly-once run per backend, set Discord's own back."""
+
+
+@pytest.fixture(autouse=True)
+def identify_window(monkeypatch: pytest.MonkeyPatch) -> float:
+    """The bot's IDENTIFY window for this test (the ``sandbox`` fixture's is the same); a test
+    of the window sets ``client.IDENTIFY_WINDOW`` and ``sandbox.gateway.identify_window``."""
+    assert client.IDENTIFY_WINDOW == DISCORDS_IDENTIFY_WINDOW
+    monkeypatch.setattr(client, "IDENTIFY_WINDOW", QUICK_IDENTIFY_WINDOW)
+    return QUICK_IDENTIFY_WINDOW
+
+
 @pytest.fixture
-async def sandbox(limits: RateLimitConfig) -> AsyncIterator[Sandbox]:
+async def sandbox(limits: RateLimitConfig, identify_window: float) -> AsyncIterator[Sandbox]:
     async with Sandbox(limits=limits) as server:
         # The bot runs in this event loop (running_bot): a response is complete once its handler
         # returned. A test that runs the bot in another process sets this back to None.
         server.handlers_running = handlers_running
+        server.gateway.identify_window = identify_window
         yield server
 
 

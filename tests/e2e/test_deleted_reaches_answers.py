@@ -51,9 +51,10 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def sandbox(limits: RateLimitConfig, clock: Clock) -> AsyncIterator[Sandbox]:
+async def sandbox(limits: RateLimitConfig, clock: Clock, identify_window: float) -> AsyncIterator[Sandbox]:
     async with Sandbox(limits=limits, clock=clock) as server:
         server.handlers_running = handlers_running
+        server.gateway.identify_window = identify_window
         yield server
 
 
