@@ -18,6 +18,7 @@ from bot.domain.viewer import Viewer
 from bot.sandbox import Sandbox, Seed
 from bot.store import Store
 from tests.conftest import import_with_cli
+from tests.e2e.conftest import DISCORDS_IDENTIFY_WINDOW
 from tests.harness import ReadalongProcess, kill_on_message, sample_posted
 
 pytestmark = pytest.mark.slow
@@ -138,6 +139,7 @@ async def test_processes_sharing_an_identify_bucket_take_turns(
     """Discord counts IDENTIFYs per bucket whichever process sends them: two processes whose
     shards share a bucket (max_concurrency 1) reserve their slots in the shared database."""
     sandbox.gateway.max_concurrency = 1
+    sandbox.gateway.identify_window = DISCORDS_IDENTIFY_WINDOW  # the window is the point here
     bots = [
         ReadalongProcess(
             sandbox, seed.guild_id, postgres_url, tmp_path / f"shard-{shard}.log", shards=(str(shard), SHARDS)
@@ -153,4 +155,4 @@ async def test_processes_sharing_an_identify_bucket_take_turns(
             await bot.stop()
             await bot.close()
     (first, _), (second, _) = sandbox.gateway.identify_log
-    assert second - first >= 5.0, [bot.log.read_text() for bot in bots]
+    assert second - first >= DISCORDS_IDENTIFY_WINDOW, [bot.log.read_text() for bot in bots]
