@@ -28,6 +28,9 @@ from aiohttp import web
 from bot.domain.database import Database, PostgresUrl
 from bot.sandbox import Sandbox
 
+POSTGRES_ENV = "READALONG_TEST_POSTGRES"
+"""The tests' PostgreSQL server (as ``tests.conftest`` reads it)."""
+
 STARTER = """
 import importlib, json, os, pkgutil, select, sys
 
@@ -37,6 +40,27 @@ from bot.cli import main
 
 for extension in pkgutil.iter_modules(cogs.__path__):  # what `readalong run` imports, imported once
     importlib.import_module(f"cogs.{extension.name}")
+
+if len(sys.argv) > 1:  # what a bot opening a PostgreSQL schema works out first, worked out once
+    import asyncio, contextlib, uuid
+    import asyncpg
+    from bot.domain.database import PostgresUrl
+    from bot.store import Store
+
+    async def warm(server):
+        admin = await asyncpg.connect(server, timeout=5)
+        schema = f"readalong_warm_{uuid.uuid4().hex[:12]}"
+        try:
+            await admin.execute(f"CREATE SCHEMA {schema}")
+            for _ in range(2):  # made, then opened as an existing schema is: checked against its migrations
+                async with Store(PostgresUrl(server).in_schema(schema)):
+                    pass
+        finally:
+            await admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+            await admin.close()
+
+    with contextlib.suppress(Exception):  # no server: each bot works it out, as without the starter
+        asyncio.run(warm(sys.argv[1]))
 
 def reap():
     while True:
@@ -81,7 +105,10 @@ while True:
 """Starts ``readalong run`` (the console script's ``bot.cli.main``) in a new process, forked from
 one that imported the bot once: a start then costs the bot's start, not Python's and
 discord.py's (0.5 s of CPU each; the exactly-once tests start the bot twenty-odd times, and the
-tests of a worker that start it at all share one starter). Each line it reads is an order, in
+tests of a worker that start it at all share one starter). Given the tests' PostgreSQL server
+(``argv[1]``), it also works out once what the migrations make there, which every bot opening an
+existing PostgreSQL schema compares it with (a scratch schema: a few hundred milliseconds of the
+server's CPU per start otherwise). Each line it reads is an order, in
 JSON: ``token``, the child's whole environment ``env``, its ``log`` file, the ``flags`` of
 ``readalong run`` and the IDENTIFY ``window`` to keep. It answers ``started TOKEN PID``, and
 tells each child's end as ``exited PID CODE`` (the code negative for a signal, as
@@ -99,8 +126,9 @@ class _Starter:
     _shared: _Starter | None = None
 
     def __init__(self) -> None:
+        postgres = [os.environ[POSTGRES_ENV]] if os.environ.get(POSTGRES_ENV) else []
         self._process = subprocess.Popen(
-            [sys.executable, "-c", STARTER],
+            [sys.executable, "-c", STARTER, *postgres],
             env={k: v for k, v in os.environ.items() if not k.startswith(_PASSED_OVER)},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
