@@ -74,6 +74,8 @@ class FollowedCommentQueries:
                     for position, q in enumerate(c.quotes)
                 ],
             )
+            # Found by /ask from the moment they are stored, as the imported comments are.
+            await self._store.search.index_comments(db, article_id, [(c.index, c.text) for c in comments])
             for posting_id in posting_ids:
                 async with db.execute(
                     "SELECT max(seq) AS last, sum(CASE WHEN kind = 'comments' THEN 1 ELSE 0 END) AS headers"
@@ -109,7 +111,8 @@ class FollowedCommentQueries:
         """Comments the blog edited (their new text) or deleted, in the article and in each posting:
         a sent message of one is made due again (pending with its message id: the publisher edits or
         deletes it, and doing so twice is harmless), an unsent one of a deleted comment dropped. Its
-        passages go too, so no answer quotes words the blog no longer shows."""
+        passages go too, so no answer quotes words the blog no longer shows, and an edited one's
+        new words are indexed in their place."""
         if not edited and not deleted:
             return
         marks = ",".join("?" for _ in posting_ids)
@@ -139,6 +142,8 @@ class FollowedCommentQueries:
                     " AND kind = 'comment' AND comment = ? AND message_id IS NOT NULL",
                     (*posting_ids, idx),
                 )
+            # The edited words' passages come as the old ones go: /ask quotes what the blog shows.
+            await self._store.search.index_comments(db, article_id, edited)
             await db.execute(
                 f"UPDATE postings SET state = 'active' WHERE id IN ({marks}) AND state = 'done'",
                 tuple(posting_ids),
