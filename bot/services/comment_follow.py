@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from bot.discordfmt.posting import split_comment
 from bot.domain.article import Comment, CommentQuote
 from bot.errors import ReadalongError
-from bot.services.articles import fetch_article
 from bot.services.posting import PostingChange, PostingEvents
 from bot.services.webfetch import Fetcher
+from bot.services.webimport import fetch_article_again
 from bot.store import Store
 from bot.store.errors import DatabaseUnavailableError
 
@@ -110,8 +110,10 @@ async def follow_comments(
     due: dt.datetime | None = None,
 ) -> int:
     """Fetch each followed posting's blog post again and queue the comments it gained, due at
-    ``due`` (the publisher's clock; ``now`` by default); how many comments were added. A page that
-    cannot be fetched now is tried at the next poll."""
+    ``due`` (the publisher's clock; ``now`` by default); how many comments were added. The page is
+    asked for conditionally with the validators of its last fetch (``ETag``, ``Last-Modified``), so
+    an unchanged page costs a 304 and nothing else is fetched. A page that cannot be fetched now is
+    tried at the next poll."""
     if hours <= 0:
         return 0
     postings: dict[tuple[str, str], list[int]] = {}
@@ -122,16 +124,24 @@ async def follow_comments(
     added = 0
     for (article_id, url), posting_ids in postings.items():
         try:
-            fetched = await fetch_article(fetcher, url, target_chars)
+            etag, last_modified = await store.followed_comments.validators(article_id)
+            refetched = await fetch_article_again(
+                fetcher, url, target_chars, etag=etag, last_modified=last_modified
+            )
+            if refetched.article is None:
+                continue  # 304: the page has not changed since the last fetch
             stored = await store.articles.get(article_id)
-            changes = comment_changes(stored.comments, fetched.comments)
+            changes = comment_changes(stored.comments, refetched.article.comments)
             fresh = changes.added
+            if fresh or changes.edited or changes.deleted:
+                await store.followed_comments.revise(article_id, posting_ids, changes.edited, changes.deleted)
+                if fresh:
+                    parts = [len(split_comment(c.text)) for c in fresh]
+                    await store.followed_comments.add(article_id, posting_ids, fresh, parts, due or now)
+            # Only once what the page showed is stored: a failure above fetches it whole again.
+            await store.followed_comments.fetched_again(article_id, refetched.etag, refetched.last_modified)
             if not (fresh or changes.edited or changes.deleted):
                 continue
-            await store.followed_comments.revise(article_id, posting_ids, changes.edited, changes.deleted)
-            if fresh:
-                parts = [len(split_comment(c.text)) for c in fresh]
-                await store.followed_comments.add(article_id, posting_ids, fresh, parts, due or now)
         except ReadalongError as error:
             log.info("comments of %s not fetched: %s", url, error)
             continue

@@ -8,11 +8,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from bot.articles.parse import parse_article
 from bot.articles.web import (
     MAX_COMMENT_PAGES,
+    WaybackCapture,
     WebPage,
     build_article,
     page_name,
@@ -30,12 +32,45 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str], Awaitable[None]]
 
 
+@dataclass(frozen=True, slots=True)
+class Refetched:
+    """An article's page fetched again, conditionally: the article as it reads now, or None when
+    the site answered 304 (not modified since the validators given); the validators to send
+    next time."""
+
+    article: Article | None
+    etag: str | None
+    last_modified: str | None
+
+
 async def fetch_article(
     fetcher: Fetcher, url: str, target_chars: int, progress: Progress | None = None
 ) -> Article:
     """Fetch and read the article at ``url``; a one-line error (a :class:`FetchError` or an
     :class:`ArticleFormatError`) for anything that is not an article, before anything is stored."""
+    refetched = await _fetch(fetcher, url, target_chars, progress)
+    assert refetched.article is not None  # asked unconditionally: never a 304
+    return refetched.article
 
+
+async def fetch_article_again(
+    fetcher: Fetcher, url: str, target_chars: int, *, etag: str | None, last_modified: str | None
+) -> Refetched:
+    """The article at ``url`` fetched again (comment follow), asked conditionally with the
+    validators of the last fetch: a 304 means the post's page has not changed, and nothing else is
+    fetched. Errors as :func:`fetch_article`'s."""
+    return await _fetch(fetcher, url, target_chars, None, etag=etag, last_modified=last_modified)
+
+
+async def _fetch(
+    fetcher: Fetcher,
+    url: str,
+    target_chars: int,
+    progress: Progress | None,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> Refetched:
     async def say(text: str) -> None:
         if progress is not None:
             await progress(text)
@@ -45,8 +80,28 @@ async def fetch_article(
     address = capture.original if capture is not None else url
     fetcher.check_url(url)  # a refused address is refused before anything is said or sent
     await say(f"fetching {page_name(address)}…")
-    fetched = await fetcher.get(capture.raw if capture is not None else url)
+    fetched = await fetcher.get(
+        capture.raw if capture is not None else url, etag=etag, last_modified=last_modified
+    )
     name = page_name(address)
+    if fetched.status == 304 and (etag or last_modified):
+        return Refetched(None, fetched.etag or etag, fetched.last_modified or last_modified)
+    article = await _read_article(
+        fetcher, fetched, capture=capture, address=address, name=name, target_chars=target_chars, say=say
+    )
+    return Refetched(article, fetched.etag, fetched.last_modified)
+
+
+async def _read_article(
+    fetcher: Fetcher,
+    fetched: Fetched,
+    *,
+    capture: WaybackCapture | None,
+    address: str,
+    name: str,
+    target_chars: int,
+    say: Progress,
+) -> Article:
     if fetched.status >= 400:
         # A 403 or 503 with a page: a challenge says so; any other page is the site's refusal.
         refuse_non_article(fetched.text, name=name, status=fetched.status)

@@ -38,6 +38,24 @@ class FollowedCommentQueries:
         ) as cursor:
             return [(row["id"], row["article_id"], row["url"]) for row in await cursor.fetchall()]
 
+    async def validators(self, article_id: str) -> tuple[str | None, str | None]:
+        """The ``ETag`` and ``Last-Modified`` of the article's page when it was last fetched again
+        (None, None: not yet)."""
+        async with self._store.db.execute(
+            "SELECT page_etag, page_last_modified FROM articles WHERE id = ?", (article_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return (None, None) if row is None else (row["page_etag"], row["page_last_modified"])
+
+    async def fetched_again(self, article_id: str, etag: str | None, last_modified: str | None) -> None:
+        """Keep the validators of the page's last fetch, once what it showed is stored: the next
+        fetch sends them back, and a 304 means nothing changed since."""
+        async with self._store.transaction() as db:
+            await db.execute(
+                "UPDATE articles SET page_etag = ?, page_last_modified = ? WHERE id = ?",
+                (etag, last_modified, article_id),
+            )
+
     async def add(
         self,
         article_id: str,

@@ -7,15 +7,23 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import email.utils
+import functools
 
 import pytest
 
 from bot.articles import Article
 from bot.domain.article import Comment, CommentQuote
-from bot.services.comment_follow import comment_changes, new_comments
+from bot.services.articles import fetch_article, import_article
+from bot.services.comment_follow import comment_changes, follow_comments, new_comments
+from bot.services.posting import PostingEvents
+from bot.services.webfetch import Fetcher
 from bot.store import Store
 from bot.store.postings import utcnow
+from tests.articles.test_web_pages import LEMIRE
+from tests.articles.web_server import page, serving
 from tests.conftest import both_backends
+from tests.e2e.test_comment_follow import NEW_COMMENT, POST
 from tests.postings import record_posting
 
 pytestmark = both_backends
@@ -114,3 +122,54 @@ async def test_revised_comments_make_sent_messages_due_again(store: Store, sampl
     after = {(i.kind, i.comment): i for i in await store.postings.items(posting.id)}
     assert after[("comment", 0)].status == "pending" and after[("comment", 0)].message_id == 555
     assert ("comment", 1) not in after  # never sent: dropped, nothing to delete in Discord
+
+
+async def test_the_post_page_is_fetched_again_conditionally_and_a_304_changes_nothing(store: Store) -> None:
+    async with serving() as site:
+        site.html("lemire.me", POST, page("lemire.me.json.html"))
+        fetcher = Fetcher(resolve=site.resolve, tls=site.client_tls)
+        imported = await import_article(store, await fetch_article(fetcher, LEMIRE, 1500), guild_id=1)
+        article = imported.article
+        posting = await record_posting(store, article, guild_id=1, channel_id=10, with_comments=True)
+        follow = functools.partial(
+            follow_comments, store, fetcher, PostingEvents(), target_chars=1500, hours=48, now=utcnow()
+        )
+        assert await store.followed_comments.validators(article.id) == (None, None)
+
+        # The first fetch again is whole (no validators yet); its ETag and Last-Modified are kept.
+        assert await follow() == 0
+        etag, modified = await store.followed_comments.validators(article.id)
+        assert etag and modified and site.not_modified == []
+        # Unchanged: the site answers 304 to the validators sent back, and nothing is read.
+        items = len(await store.postings.items(posting.id))
+        assert await follow() == 0
+        assert site.not_modified == [f"lemire.me{POST}"]
+        assert await store.followed_comments.validators(article.id) == (etag, modified)
+        # A new comment changes the page: fetched whole, the comment found, new validators kept.
+        site.html("lemire.me", POST, page("lemire.me.json.html").replace(
+            '<ol class="comment-list">', '<ol class="comment-list">' + NEW_COMMENT, 1
+        ))  # fmt: skip
+        assert await follow() == 1
+        assert len(site.not_modified) == 1
+        assert (await store.articles.get(article.id)).comments[-1].author == "Zed Newcomer"
+        assert len(await store.postings.items(posting.id)) > items
+        assert (await store.followed_comments.validators(article.id))[0] not in (None, etag)
+
+
+async def test_the_test_site_answers_conditional_requests_as_a_server_does() -> None:
+    """``If-None-Match`` decides when sent (a stale tag: the page, even with a recent date);
+    ``If-Modified-Since`` alone: 304 from the last modification on."""
+    async with serving() as site:
+        site.html("lemire.me", POST, "<p>hello</p>")
+        fetcher = Fetcher(resolve=site.resolve, tls=site.client_tls)
+        first = await fetcher.get(LEMIRE)
+        assert first.status == 200 and first.etag and first.last_modified
+        assert (await fetcher.get(LEMIRE, etag=first.etag)).status == 304
+        assert (await fetcher.get(LEMIRE, etag=f"W/{first.etag}")).status == 304
+        assert (await fetcher.get(LEMIRE, last_modified=first.last_modified)).status == 304
+        stale = await fetcher.get(LEMIRE, etag='"other"', last_modified=first.last_modified)
+        assert stale.status == 200 and stale.text == "<p>hello</p>"
+        earlier = email.utils.format_datetime(
+            email.utils.parsedate_to_datetime(first.last_modified) - dt.timedelta(seconds=1), usegmt=True
+        )
+        assert (await fetcher.get(LEMIRE, last_modified=earlier)).status == 200
