@@ -133,11 +133,18 @@ async def follow_comments(
             stored = await store.articles.get(article_id)
             changes = comment_changes(stored.comments, refetched.article.comments)
             fresh = changes.added
+            blocked: set[int] = set()
             if fresh or changes.edited or changes.deleted:
-                await store.followed_comments.revise(article_id, posting_ids, changes.edited, changes.deleted)
+                blocked.update(
+                    await store.followed_comments.revise(
+                        article_id, posting_ids, changes.edited, changes.deleted
+                    )
+                )
                 if fresh:
                     parts = [len(split_comment(c.text)) for c in fresh]
-                    await store.followed_comments.add(article_id, posting_ids, fresh, parts, due or now)
+                    blocked.update(
+                        await store.followed_comments.add(article_id, posting_ids, fresh, parts, due or now)
+                    )
             # Only once what the page showed is stored: a failure above fetches it whole again.
             await store.followed_comments.fetched_again(article_id, refetched.etag, refetched.last_modified)
             if not (fresh or changes.edited or changes.deleted):
@@ -158,7 +165,14 @@ async def follow_comments(
             len(fresh),
             len(changes.edited),
             len(changes.deleted),
-            posting_ids,
+            [p for p in posting_ids if p not in blocked],
         )
-        events.announce(PostingChange("resumed", article_id, tuple(posting_ids)))
+        if blocked:
+            # Finished postings another posting of the article keeps from reopening in their
+            # channel: their admins are told in one line (by the publisher); nothing failed.
+            log.info("comments of %s: finished postings %s not reopened", url, sorted(blocked))
+            events.announce(PostingChange("refused", article_id, tuple(sorted(blocked))))
+        going = tuple(p for p in posting_ids if p not in blocked)
+        if going:
+            events.announce(PostingChange("resumed", article_id, going))
     return added

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
+
+import pytest
 
 from bot.sandbox import Sandbox, Seed
 from bot.sandbox.harness import running_bot
@@ -16,6 +19,7 @@ from bot.settings import Settings
 from tests.articles.test_web_pages import LEMIRE
 from tests.articles.web_server import Site, page, serving
 from tests.conftest import both_backends
+from tests.e2e.conftest import wait_posting_state
 from tests.e2e.test_feeds import LATER, comment_threads, route
 from tests.services.test_feeds import OLD, rss, serve_feed
 
@@ -176,3 +180,55 @@ async def test_comments_added_or_edited_later_are_quoted_by_ask(
         assert found and all(q in stored.text for q in found), edited.text
         again = await sandbox.run("ben", "general", question)
         assert not any("simdjson 0.2 is out" in q for q in quotes(again.text)), again.text
+
+
+async def test_a_finished_posting_another_keeps_from_reopening_is_refused_in_one_line(
+    sandbox: Sandbox, seed: Seed, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The article's feed posting has finished; an admin posts it again in the same channel (one
+    posting under way per article and channel). A new blog comment then cannot reopen the finished
+    one: its admin is told so in one line, the comment reaches the channel through the posting
+    under way, and nothing is logged as a failure."""
+    now = dt.datetime.now(dt.UTC)
+    async with serving() as site, running_bot(settings) as bot:
+        route(bot, site)
+        poller = bot.feed_poller
+        assert poller is not None
+        serve_feed(site, "lemire.me", "/blog/feed/", rss(OLD))
+        await sandbox.run_command(
+            "ada",
+            "general",
+            "feed follow",
+            {"url": "https://lemire.me/blog/feed/", "channel": "general", "pace": 0},
+        )
+        serve_blog(site, with_new_comment=False)
+        report = await poll_due(bot.store, poller.options, now + LATER)
+        first = report.posted[0]
+        await wait_posting_state(bot, first, "done", within=30)
+        slug = (await bot.store.postings.get(first)).article_slug
+        again = await sandbox.run_command(
+            "ada", "general", "article post", {"article": slug, "channel": "general", "pace": 60}
+        )
+        assert "Posting" in again.text, again.text
+        [second] = [p for p in await bot.store.postings.for_guild(int(seed.guild_id)) if p.id != first]
+        await sandbox.wait_idle()
+        said = len(sandbox.messages("general"))
+
+        serve_blog(site, with_new_comment=True)
+        with caplog.at_level(logging.INFO):
+            assert await poller.follow_comments(now + 2 * LATER) == 1
+            await sandbox.wait_until(lambda: len(sandbox.messages("general")) > said, within=10)
+        notice = str(sandbox.messages("general")[-1]["content"])
+        assert notice == (
+            f"⚠️ New comments on the blog post of `{slug}` were not added to its finished posting in"
+            f" <#{seed.general_id}>: another posting of `{slug}` is under way there (one at a time per"
+            " channel); that posting brings them."
+        )
+        assert not [r for r in caplog.records if r.name.startswith("bot") and r.levelno >= logging.WARNING], (
+            caplog.text
+        )
+        assert (await bot.store.postings.get(first)).state == "done"
+        items = await bot.store.postings.items(second.id)
+        added = (await bot.store.articles.get(second.article_id)).comments[-1]
+        assert added.author == "Zed Newcomer" and any(i.comment == added.index for i in items)
+        assert not any(i.comment == added.index for i in await bot.store.postings.items(first))

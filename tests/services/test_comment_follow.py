@@ -173,3 +173,52 @@ async def test_the_test_site_answers_conditional_requests_as_a_server_does() -> 
             email.utils.parsedate_to_datetime(first.last_modified) - dt.timedelta(seconds=1), usegmt=True
         )
         assert (await fetcher.get(LEMIRE, last_modified=earlier)).status == 200
+
+
+async def finish(store: Store, posting_id: int) -> None:
+    """Every item of the posting sent: it is done."""
+    for n, item in enumerate(await store.postings.items(posting_id)):
+        await store.postings.mark_sending(posting_id, item.seq)
+        await store.postings.record_message(posting_id, item.seq, 9000 + n, 77)
+        await store.postings.mark_done(posting_id, item.seq, None)
+
+
+async def test_a_finished_posting_another_keeps_from_reopening_is_left_and_returned(
+    store: Store, sample_article: Article
+) -> None:
+    """One posting under way per article and channel: new or edited comments reach the posting
+    under way and the others, and leave a finished posting of the same channel as it is (returned,
+    so its admin is told), rather than failing the whole change. Cancelled postings are not
+    followed at all."""
+    article = await store.articles.add(
+        dataclasses.replace(
+            sample_article, url="https://blog.example/post/", comments=(comment(0, "ann", "First."),)
+        )
+    )
+    finished = await record_posting(store, article, guild_id=1, channel_id=10, with_comments=True)
+    await finish(store, finished.id)
+    elsewhere = await record_posting(store, article, guild_id=1, channel_id=11, with_comments=True)
+    await finish(store, elsewhere.id)
+    going = await record_posting(
+        store, article, guild_id=1, channel_id=10, with_comments=True, pace_minutes=60
+    )
+    cancelled = await record_posting(store, article, guild_id=1, channel_id=12, with_comments=True)
+    assert await store.postings.cancel(cancelled.id)
+    followed = [p for p, _, _ in await store.followed_comments.followed(utcnow() - dt.timedelta(hours=1))]
+    assert followed == [finished.id, elsewhere.id, going.id]
+
+    before = {p: len(await store.postings.items(p)) for p in followed}
+    fresh = new_comments(article.comments, [comment(0, "ann", "First."), comment(1, "zed", "Late.")])
+    assert await store.followed_comments.add(article.id, followed, fresh, [1], utcnow()) == [finished.id]
+    states = {p: (await store.postings.get(p)).state for p in followed}
+    assert states == {finished.id: "done", elsewhere.id: "active", going.id: "active"}
+    grown = {p: len(await store.postings.items(p)) - before[p] for p in followed}
+    assert grown == {finished.id: 0, elsewhere.id: 1, going.id: 1}
+
+    assert await store.followed_comments.revise(article.id, followed, [(0, "First, edited.")], []) == [
+        finished.id
+    ]
+    first_of = {p: next(i for i in await store.postings.items(p) if i.comment == 0) for p in followed}
+    assert first_of[finished.id].status == "done"  # its message keeps the words it had
+    assert first_of[elsewhere.id].status == "pending"
+    assert (await store.articles.get(article.id)).comments[0].text == "First, edited."
