@@ -17,6 +17,7 @@ from bot.articles.web import (
     WaybackCapture,
     WebPage,
     build_article,
+    page_key,
     page_name,
     read_page,
     refuse_non_article,
@@ -41,6 +42,11 @@ class Refetched:
     article: Article | None
     etag: str | None
     last_modified: str | None
+    pages: frozenset[str] = frozenset()
+    """The pages of the comment section read (:func:`~bot.articles.web.page_key`; ``""`` the post's
+    own): a comment not shown is only taken for deleted if its page is among them."""
+    complete: bool = False
+    """Whether every comment page linked was read (none failed, none left past the tenth)."""
 
 
 async def fetch_article(
@@ -86,10 +92,10 @@ async def _fetch(
     name = page_name(address)
     if fetched.status == 304 and (etag or last_modified):
         return Refetched(None, fetched.etag or etag, fetched.last_modified or last_modified)
-    article = await _read_article(
+    article, pages, complete = await _read_article(
         fetcher, fetched, capture=capture, address=address, name=name, target_chars=target_chars, say=say
     )
-    return Refetched(article, fetched.etag, fetched.last_modified)
+    return Refetched(article, fetched.etag, fetched.last_modified, pages, complete)
 
 
 async def _read_article(
@@ -101,7 +107,8 @@ async def _read_article(
     name: str,
     target_chars: int,
     say: Progress,
-) -> Article:
+) -> tuple[Article, frozenset[str], bool]:
+    """The article, the comment pages read (``""``: the post's own) and whether every one linked was."""
     if fetched.status >= 400:
         # A 403 or 503 with a page: a challenge says so; any other page is the site's refusal.
         refuse_non_article(fetched.text, name=name, status=fetched.status)
@@ -111,13 +118,14 @@ async def _read_article(
         article = await asyncio.to_thread(
             parse_article, fetched.text, source=source, target_chars=target_chars
         )
-        return _with_url(article, address)
+        return _with_url(article, address), frozenset({""}), True
     html = unwrap_wayback(fetched.text) if capture is not None else fetched.text
     final = capture.original if capture is not None else fetched.url
     first = await asyncio.to_thread(read_page, html, url=final, name=name)
     more: list[tuple[str, WebPage]] = []
     queue = list(first.comment_pages)
     seen = {final.split("#")[0].rstrip("/")}
+    complete = True
     if first.comments:
         await say(f"found {len(first.comments)} comments…")
     while queue and len(more) < MAX_COMMENT_PAGES:
@@ -130,6 +138,7 @@ async def _read_article(
         except (FetchError, ArticleFormatError) as error:
             # A comment page that cannot be had leaves the comments already read: say so in the log.
             log.warning("comment page %s not read: %s", page_url, error)
+            complete = False
             continue
         more.append((page_url, page))
         queue.extend(p for p in page.comment_pages if p.rstrip("/") not in seen)
@@ -137,10 +146,12 @@ async def _read_article(
         await say(f"found {total} comments…")
     if queue and len(more) >= MAX_COMMENT_PAGES:
         log.info("%s: stopped after %d comment pages", name, MAX_COMMENT_PAGES)
+        complete = False
     kept_url = first.url if capture is None and first.url and _same_site(first.url, final) else final
-    return await asyncio.to_thread(
+    article = await asyncio.to_thread(
         build_article, first, more, url=kept_url, source=name, target_chars=target_chars
     )
+    return article, frozenset({"", *(page_key(address) for address, _ in more)}), complete
 
 
 async def _comment_page(fetcher: Fetcher, address: str, fetch_url: str) -> WebPage:

@@ -76,7 +76,7 @@ class FollowedCommentQueries:
             blocked = await self._blocked(db, posting_ids)
             posting_ids = [p for p in posting_ids if p not in blocked]
             await db.executemany(
-                "INSERT INTO comments (article_id, idx, author, posted, text) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO comments (article_id, idx, author, posted, text, page) VALUES (?, ?, ?, ?, ?, ?)",
                 [
                     (
                         article_id,
@@ -84,6 +84,7 @@ class FollowedCommentQueries:
                         c.author,
                         c.posted.isoformat(timespec="seconds") if c.posted else None,
                         c.text,
+                        c.page,
                     )
                     for c in comments
                 ],

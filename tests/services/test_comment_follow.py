@@ -10,6 +10,7 @@ import datetime as dt
 import email.utils
 import functools
 
+import lxml.html
 import pytest
 
 from bot.articles import Article
@@ -20,7 +21,7 @@ from bot.services.posting import PostingEvents
 from bot.services.webfetch import Fetcher
 from bot.store import Store
 from bot.store.postings import utcnow
-from tests.articles.test_web_pages import LEMIRE
+from tests.articles.test_web_pages import LEMIRE, NETZ, split_comment_pages
 from tests.articles.web_server import page, serving
 from tests.conftest import both_backends
 from tests.e2e.test_comment_follow import NEW_COMMENT, POST
@@ -222,3 +223,60 @@ async def test_a_finished_posting_another_keeps_from_reopening_is_left_and_retur
     assert first_of[finished.id].status == "done"  # its message keeps the words it had
     assert first_of[elsewhere.id].status == "pending"
     assert (await store.articles.get(article.id)).comments[0].text == "First, edited."
+
+
+def test_a_comment_is_taken_for_deleted_only_if_its_page_was_read() -> None:
+    own = comment(0, "ann", "On the post's page.")
+    paged = dataclasses.replace(
+        comment(1, "bob", "On page 2.", posted=AT + dt.timedelta(hours=1)), page="/p/2"
+    )
+    unknown = dataclasses.replace(comment(2, "cy", "Imported before pages were kept."), posted=None)
+    own, later = (
+        dataclasses.replace(own, page=""),
+        comment(3, "dee", "Still here.", posted=AT + dt.timedelta(days=1)),
+    )
+    stored = [own, paged, unknown, dataclasses.replace(later, page="")]
+    fetched = [later]
+    # Page 2 failed to load: its comment stays; the unknown one too, the fetch being incomplete.
+    assert comment_changes(stored, fetched, {""}, complete=False).deleted == [0]
+    # Every page read: each comment not shown is gone.
+    assert comment_changes(stored, fetched, {"", "/p/2"}, complete=True).deleted == [0, 1, 2]
+    # Page 2 read, a page past the tenth not: the unknown one stays.
+    assert comment_changes(stored, fetched, {"", "/p/2"}, complete=False).deleted == [0, 1]
+
+
+async def test_comments_on_a_comment_page_that_failed_to_load_are_not_taken_for_deleted(store: Store) -> None:
+    older, newest = split_comment_pages(page("netzpolitik.org.abmahnungen.html"), NETZ)
+    path = NETZ.removeprefix("https://netzpolitik.org")
+    async with serving() as site:
+        site.html("netzpolitik.org", path, newest)
+        site.html("netzpolitik.org", path + "comment-page-1/", older)
+        fetcher = Fetcher(resolve=site.resolve, tls=site.client_tls)
+        imported = await import_article(store, await fetch_article(fetcher, NETZ, 1500), guild_id=1)
+        article = await store.articles.get(imported.article.id)
+        assert len(article.comments) == 74
+        on_page_one = [c for c in article.comments if c.page == path + "comment-page-1"]
+        assert on_page_one and on_page_one == list(article.comments[: len(on_page_one)])
+        assert {c.page for c in article.comments[len(on_page_one) :]} == {""}
+        await record_posting(store, article, guild_id=1, channel_id=10, with_comments=True)
+        follow = functools.partial(
+            follow_comments, store, fetcher, PostingEvents(), target_chars=1500, hours=48, now=utcnow()
+        )
+
+        # Page 1 fails to load: its comments are not shown, and not taken for deleted.
+        site.html("netzpolitik.org", path + "comment-page-1/", "down", status=500)
+        assert await follow() == 0
+        assert (await store.articles.get(article.id)).comments == article.comments
+
+        # Read again, without its first thread (the post's page changed too, or it would be a
+        # 304): those comments are deleted, and only those.
+        tree = lxml.html.document_fromstring(older)
+        [top] = tree.xpath('//ol[contains(@class, "comment-list")]')
+        first_thread = next(li for li in top if li.tag == "li")
+        in_thread = len(first_thread.xpath('.//*[contains(@class, "comment-body")]'))
+        top.remove(first_thread)
+        site.html("netzpolitik.org", path + "comment-page-1/", lxml.html.tostring(tree, encoding="unicode"))
+        site.html("netzpolitik.org", path, newest + "<!-- changed -->")
+        assert await follow() == in_thread
+        after = await store.articles.get(article.id)
+        assert [c.index for c in after.comments] == [c.index for c in article.comments[in_thread:]]
