@@ -42,6 +42,7 @@ from bot.domain.article import Article
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.posting import ItemRow, ItemStatus, PlanItem, Posting
 from bot.domain.shards import ShardSet
+from bot.errors import NotFoundError
 from bot.services.events import ArticleEvents
 from bot.services.posting import PostingChange, PostingEvents
 from bot.store import Store
@@ -378,7 +379,10 @@ class Publisher:
     async def _tell_refused(self, posting_id: int) -> None:
         """Tell the admin of a finished posting, where it was started, in one line, that new blog
         comments did not reopen it: another posting of the article is under way in its channel."""
-        posting = await self.store.postings.get(posting_id)
+        try:
+            posting = await self.store.postings.get(posting_id)
+        except NotFoundError:
+            return  # deleted since, with its article: nobody to tell
         going = [
             p
             for p in await self.store.postings.for_guild(posting.guild_id, posting.article_id)
