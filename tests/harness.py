@@ -19,7 +19,7 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,6 +89,8 @@ while True:
         os.environ.clear()
         os.environ.update(order["env"])
         bot.discord.client.IDENTIFY_WINDOW = order["window"]  # the sandbox's (Discord's: 5 s)
+        for module, name, value in order.get("patches", []):  # a test's shorter waits
+            setattr(importlib.import_module(module), name, value)
         log = os.open(order["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT)
         os.dup2(log, 1)
         os.dup2(log, 2)
@@ -110,7 +112,8 @@ tests of a worker that start it at all share one starter). Given the tests' Post
 existing PostgreSQL schema compares it with (a scratch schema: a few hundred milliseconds of the
 server's CPU per start otherwise). Each line it reads is an order, in
 JSON: ``token``, the child's whole environment ``env``, its ``log`` file, the ``flags`` of
-``readalong run`` and the IDENTIFY ``window`` to keep. It answers ``started TOKEN PID``, and
+``readalong run``, the IDENTIFY ``window`` to keep and the ``patches`` ([module, name, value]:
+a module constant a test shortens, as the window). It answers ``started TOKEN PID``, and
 tells each child's end as ``exited PID CODE`` (the code negative for a signal, as
 ``subprocess`` gives it)."""
 
@@ -168,13 +171,28 @@ class _Starter:
                     for waiter in self._waiting.pop(int(key), []):
                         self._hand(*waiter, int(value))
 
-    async def start(self, env: dict[str, str], log: Path, flags: list[str], window: float) -> int:
-        """Fork ``readalong run FLAGS`` with ``env`` as its environment; its process id."""
+    async def start(
+        self,
+        env: dict[str, str],
+        log: Path,
+        flags: list[str],
+        window: float,
+        patches: Mapping[str, float] | None = None,
+    ) -> int:
+        """Fork ``readalong run FLAGS`` with ``env`` as its environment (and each ``module.NAME``
+        of ``patches`` set to its value); its process id."""
         token = uuid.uuid4().hex
         started = asyncio.get_running_loop().create_future()
         with self._lock:
             self._starting[token] = (asyncio.get_running_loop(), started)
-        order = {"token": token, "env": env, "log": str(log), "flags": flags, "window": window}
+        order = {
+            "token": token,
+            "env": env,
+            "log": str(log),
+            "flags": flags,
+            "window": window,
+            "patches": [[*key.rsplit(".", 1), value] for key, value in (patches or {}).items()],
+        }
         assert self._process.stdin is not None
         self._process.stdin.write(json.dumps(order).encode() + b"\n")
         self._process.stdin.flush()
@@ -218,8 +236,12 @@ class ReadalongProcess:
         *,
         shards: tuple[str, int] | None = None,
         log_level: str = "INFO",
+        patches: Mapping[str, float] | None = None,
     ) -> None:
         self.sandbox = sandbox
+        self.patches = dict(patches or {})
+        """Module constants set in the bot's process (``{"bot.services.feeds.TICK_SECONDS": 0.1}``):
+        waits a test shortens, as the IDENTIFY window."""
         self.shards = shards
         self.log = log
         self.environment = {k: v for k, v in os.environ.items() if not k.startswith(_PASSED_OVER)} | {
@@ -253,7 +275,7 @@ class ReadalongProcess:
         assert self.pid is None, "already running"
         flags = ["--shards", self.shards[0], "--shard-count", str(self.shards[1])] if self.shards else []
         self.pid = await _Starter.shared().start(
-            self.environment, self.log, flags, self.sandbox.gateway.identify_window
+            self.environment, self.log, flags, self.sandbox.gateway.identify_window, self.patches
         )
         self._returncode = None
 

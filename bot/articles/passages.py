@@ -43,8 +43,14 @@ def article_passages(article: Article) -> list[Passage]:
         for number, (start, end) in enumerate(sentence_spans(bio)):
             passages.append(Passage("bio", None, None, number, start, end, bio[start:end]))
     for comment in article.comments:
-        for number, (start, end) in enumerate(sentence_spans(comment.text)):
-            passages.append(
-                Passage("comment", None, comment.index, number, start, end, comment.text[start:end])
-            )
+        passages.extend(comment_passages(comment.index, comment.text))
     return passages
+
+
+def comment_passages(index: int, text: str) -> list[Passage]:
+    """The sentences of comment ``index`` whose words are ``text``: what :func:`article_passages`
+    gives for it, so a comment added or edited after the import is indexed as an imported one."""
+    return [
+        Passage("comment", None, index, number, start, end, text[start:end])
+        for number, (start, end) in enumerate(sentence_spans(text))
+    ]

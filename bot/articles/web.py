@@ -321,6 +321,13 @@ def _links_older(tree: Any, url: str) -> bool:
     return False
 
 
+def page_key(url: str) -> str:
+    """How a comment page is known from one fetch to the next: its address's path and query,
+    without the fragment or a trailing slash."""
+    parts = urlsplit(url.split("#", maxsplit=1)[0])
+    return parts.path.rstrip("/") + (f"?{parts.query}" if parts.query else "")
+
+
 def comment_page_number(url: str) -> int | None:
     """The page number a comment page's address carries, if any."""
     match = _COMMENT_PAGE.search(url.split("#", maxsplit=1)[0])
@@ -342,25 +349,27 @@ def build_article(
 ) -> Article:
     """The article from its page and the other pages of its comment section (address, page), the comments
     in the order the blog numbers them (comment page 1 first) and each reply pointing at what it answers."""
-    pages: list[tuple[int, list[WebComment]]] = []
+    pages: list[tuple[int, str, list[WebComment]]] = []
     numbers = [n for address, _ in more if (n := comment_page_number(address)) is not None]
     own = comment_page_number(url)
     if own is None:
         # The article's own address shows the newest page when it links back to older ones (WordPress's
         # default), else the first page (a blog set to show the oldest comments first).
         own = max(numbers, default=0) + 1 if first.shows_older_links else min(numbers, default=2) - 1
-    pages.append((own, list(first.comments)))
+    pages.append((own, "", list(first.comments)))
     for address, page in more:
-        pages.append((comment_page_number(address) or 0, list(page.comments)))
+        pages.append((comment_page_number(address) or 0, page_key(address), list(page.comments)))
     pages.sort(key=lambda p: p[0])
     ordered: list[WebComment] = []
+    read_on: list[str] = []
     keys: set[str] = set()
-    for _, on_page in pages:
+    for _, key, on_page in pages:
         for raw_comment in on_page:
             if raw_comment.key and raw_comment.key in keys:
                 continue
             keys.add(raw_comment.key)
             ordered.append(raw_comment)
+            read_on.append(key)
     index_of = {c.key: number for number, c in enumerate(ordered, start=1) if c.key}
     earlier = EarlierComments()
     comments: list[Comment] = []
@@ -377,7 +386,9 @@ def build_article(
                 found = earlier.latest_containing(needle) if len(needle) >= MIN_QUOTE_CHARS else None
                 if found is not None:
                     quotes.append(CommentQuote(comment=found, text=paragraph))
-        comments.append(Comment(number, raw.author, raw.posted, text, tuple(quotes)))
+        comments.append(
+            Comment(number, raw.author, raw.posted, text, tuple(quotes), page=read_on[number - 1])
+        )
         earlier.add(number, normalise_for_quotes(text))
     body, blocks = join_blocks(RawBlock(text, heading) for text, heading in first.blocks)
     sections = make_sections(body, blocks, target_chars)

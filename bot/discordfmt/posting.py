@@ -383,6 +383,23 @@ def pause_notice(slug: str, channel_id: int, started_by: int, reason: str, *, na
     return text[:MESSAGE_LIMIT]
 
 
+def comments_refused_notice(slug: str, channel_id: int, *, brings_them: bool, named: bool) -> str:
+    """One line for the admin of a finished posting that new comments on its blog post could not
+    reopen, because another posting of the article is under way in its channel (one at a time per
+    article and channel). ``brings_them``: that posting has its comments, so the new ones reach
+    the channel through it. ``named``: as for :func:`pause_notice`."""
+    where = f" in <#{channel_id}>" if named else ""
+    then = (
+        "that posting brings them"
+        if brings_them
+        else "that posting brings no comments, so they are not posted there"
+    )
+    return (
+        f"⚠️ New comments on the blog post of `{slug}` were not added to its finished posting{where}: "
+        f"another posting of `{slug}` is under way there (one at a time per channel); {then}."
+    )[:MESSAGE_LIMIT]
+
+
 def posting_label(place: PostingPlace, channel_name: str) -> str:
     """A posting as members pick it: ``The Lessons of Zhanaozen — #general, done``,
     ``… — #reading-room, cancelled at §2``."""

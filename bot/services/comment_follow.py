@@ -5,24 +5,24 @@ the posting's Comments thread, under their authors' names, by the publisher's ow
 sent exactly once, whatever restarts happen).
 
 A comment is known by its author and time as the blog shows them (by its author and words when the
-blog shows no time): the stored article keeps no page ids, and a comment's number changes as older
-ones are deleted. A comment whose words changed is edited in the thread; one the page no longer
-shows is deleted there (unless the page shows no comments at all: a changed theme, not a purge).
+blog shows no time): a comment's number changes as older ones are deleted. A comment whose words
+changed is edited in the thread; one the page no longer shows is deleted there, if the fetch read the
+comment page it was on (unless the page shows no comments at all: a changed theme, not a purge).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from bot.discordfmt.posting import split_comment
 from bot.domain.article import Comment, CommentQuote
 from bot.errors import ReadalongError
-from bot.services.articles import fetch_article
 from bot.services.posting import PostingChange, PostingEvents
 from bot.services.webfetch import Fetcher
+from bot.services.webimport import fetch_article_again
 from bot.store import Store
 from bot.store.errors import DatabaseUnavailableError
 
@@ -46,16 +46,25 @@ class CommentChanges:
     deleted: list[int]
 
 
-def comment_changes(stored: Sequence[Comment], fetched: Sequence[Comment]) -> CommentChanges:
+def comment_changes(
+    stored: Sequence[Comment],
+    fetched: Sequence[Comment],
+    pages: Collection[str] | None = None,
+    *,
+    complete: bool = True,
+) -> CommentChanges:
     """The changes from ``stored`` to ``fetched``. An edit that changes how many messages a comment
-    takes is a deletion and a new comment (its messages cannot be edited into more or fewer)."""
+    takes is a deletion and a new comment (its messages cannot be edited into more or fewer). A
+    stored comment the fetch does not show is deleted only if the fetch read its page (``pages``,
+    the comment pages read; None: every page), or, its page not known, if it read every page
+    (``complete``): one on a page that failed to load or lay past the tenth is kept."""
     by_key = {comment_key(c): c for c in fetched}
     edited: list[tuple[int, str]] = []
     gone: list[Comment] = []
     for comment in stored:
         now = by_key.get(comment_key(comment))
         if now is None:
-            if fetched:
+            if fetched and _page_read(comment, pages, complete=complete):
                 gone.append(comment)
         elif now.text != comment.text:
             if len(split_comment(now.text)) == len(split_comment(comment.text)):
@@ -65,6 +74,15 @@ def comment_changes(stored: Sequence[Comment], fetched: Sequence[Comment]) -> Co
     kept = [c for c in stored if c not in gone]
     after = max((c.index for c in stored), default=-1) + 1
     return CommentChanges(new_comments(kept, fetched, after), edited, [c.index for c in gone])
+
+
+def _page_read(comment: Comment, pages: Collection[str] | None, *, complete: bool) -> bool:
+    """Whether a fetch that read ``pages`` (None: all) read the page ``comment`` was on."""
+    if pages is None:
+        return True
+    if comment.page is None:
+        return complete
+    return comment.page in pages
 
 
 def new_comments(
@@ -94,6 +112,7 @@ def new_comments(
             quotes=tuple(
                 CommentQuote(by_fetched[q.comment], q.text) for q in c.quotes if q.comment in by_fetched
             ),
+            page=c.page,
         )
         for c in added
     ]
@@ -110,8 +129,10 @@ async def follow_comments(
     due: dt.datetime | None = None,
 ) -> int:
     """Fetch each followed posting's blog post again and queue the comments it gained, due at
-    ``due`` (the publisher's clock; ``now`` by default); how many comments were added. A page that
-    cannot be fetched now is tried at the next poll."""
+    ``due`` (the publisher's clock; ``now`` by default); how many comments were added. The page is
+    asked for conditionally with the validators of its last fetch (``ETag``, ``Last-Modified``), so
+    an unchanged page costs a 304 and nothing else is fetched. A page that cannot be fetched now is
+    tried at the next poll."""
     if hours <= 0:
         return 0
     postings: dict[tuple[str, str], list[int]] = {}
@@ -122,16 +143,33 @@ async def follow_comments(
     added = 0
     for (article_id, url), posting_ids in postings.items():
         try:
-            fetched = await fetch_article(fetcher, url, target_chars)
+            etag, last_modified = await store.followed_comments.validators(article_id)
+            refetched = await fetch_article_again(
+                fetcher, url, target_chars, etag=etag, last_modified=last_modified
+            )
+            if refetched.article is None:
+                continue  # 304: the page has not changed since the last fetch
             stored = await store.articles.get(article_id)
-            changes = comment_changes(stored.comments, fetched.comments)
+            changes = comment_changes(
+                stored.comments, refetched.article.comments, refetched.pages, complete=refetched.complete
+            )
             fresh = changes.added
+            blocked: set[int] = set()
+            if fresh or changes.edited or changes.deleted:
+                blocked.update(
+                    await store.followed_comments.revise(
+                        article_id, posting_ids, changes.edited, changes.deleted
+                    )
+                )
+                if fresh:
+                    parts = [len(split_comment(c.text)) for c in fresh]
+                    blocked.update(
+                        await store.followed_comments.add(article_id, posting_ids, fresh, parts, due or now)
+                    )
+            # Only once what the page showed is stored: a failure above fetches it whole again.
+            await store.followed_comments.fetched_again(article_id, refetched.etag, refetched.last_modified)
             if not (fresh or changes.edited or changes.deleted):
                 continue
-            await store.followed_comments.revise(article_id, posting_ids, changes.edited, changes.deleted)
-            if fresh:
-                parts = [len(split_comment(c.text)) for c in fresh]
-                await store.followed_comments.add(article_id, posting_ids, fresh, parts, due or now)
         except ReadalongError as error:
             log.info("comments of %s not fetched: %s", url, error)
             continue
@@ -148,7 +186,14 @@ async def follow_comments(
             len(fresh),
             len(changes.edited),
             len(changes.deleted),
-            posting_ids,
+            [p for p in posting_ids if p not in blocked],
         )
-        events.announce(PostingChange("resumed", article_id, tuple(posting_ids)))
+        if blocked:
+            # Finished postings another posting of the article keeps from reopening in their
+            # channel: their admins are told in one line (by the publisher); nothing failed.
+            log.info("comments of %s: finished postings %s not reopened", url, sorted(blocked))
+            events.announce(PostingChange("refused", article_id, tuple(sorted(blocked))))
+        going = tuple(p for p in posting_ids if p not in blocked)
+        if going:
+            events.announce(PostingChange("resumed", article_id, going))
     return added

@@ -180,11 +180,13 @@ def backoff(every: dt.timedelta, failures: int) -> dt.timedelta:
 
 @dataclass(frozen=True, slots=True)
 class PollReport:
-    """What one call of :func:`poll_due` did: feeds polled, entries found new, postings made."""
+    """What one call of :func:`poll_due` did: feeds due, entries found new, postings made, and
+    how many of the due feeds this call fetched (``taken``: another process may take a poll)."""
 
     polled: int
     new_entries: int
     posted: tuple[int, ...]
+    taken: int = 0
 
 
 async def poll_due(store: Store, options: PollOptions, now: dt.datetime | None = None) -> PollReport:
@@ -194,12 +196,14 @@ async def poll_due(store: Store, options: PollOptions, now: dt.datetime | None =
     due = await store.feeds.due(now, limit=200)
     gate = asyncio.Semaphore(CONCURRENCY)
     posted: list[int] = []
+    taken: list[int] = []
 
     async def one(feed: FollowedFeed) -> int:
         async with gate:
             try:
                 if not await store.feeds.take_poll(feed, now + options.every):
                     return 0  # another poller has it
+                taken.append(feed.id)
                 found = await _poll(store, feed, options, now)
                 posted.extend(await _post_waiting(store, options, now, feed.id))
             except DatabaseUnavailableError:
@@ -212,7 +216,7 @@ async def poll_due(store: Store, options: PollOptions, now: dt.datetime | None =
 
     results = await asyncio.gather(*(one(feed) for feed in due))
     posted.extend(await _post_waiting(store, options, now, None, exclude=[feed.id for feed in due]))
-    return PollReport(polled=len(due), new_entries=sum(results), posted=tuple(posted))
+    return PollReport(polled=len(due), new_entries=sum(results), posted=tuple(posted), taken=len(taken))
 
 
 async def _poll(store: Store, feed: FollowedFeed, options: PollOptions, now: dt.datetime) -> int:
@@ -373,10 +377,10 @@ class FeedPoller:
         while True:
             self._wake.clear()
             report = await poll_due(self.store, self.options, self._clock())
-            if report.polled or report.posted:
+            if report.taken or report.posted:
                 log.info(
                     "polled %d feeds, %d new entries, posted %d",
-                    report.polled,
+                    report.taken,
                     report.new_entries,
                     len(report.posted),
                 )

@@ -25,13 +25,16 @@ from bot.services.events import ArticleEvents
 from bot.store import Store
 from bot.store.articles import Removed
 
-ChangeKind = Literal["posted", "paused", "resumed", "cancelled", "deleted"]
+ChangeKind = Literal["posted", "paused", "resumed", "cancelled", "deleted", "refused"]
+"""``refused``: new blog comments could not reopen these finished postings (another posting of
+the article is under way in the channel); their admins are told."""
 
 
 @dataclass(frozen=True, slots=True)
 class PostingChange:
     """What changed: postings created, paused, resumed or cancelled, or an article deleted (its
-    postings cancelled first, with a change of their own)."""
+    postings cancelled first, with a change of their own), or finished postings that new blog
+    comments could not reopen."""
 
     kind: ChangeKind
     article_id: str

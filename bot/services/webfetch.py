@@ -189,6 +189,10 @@ class Fetched:
     """``html``, ``markdown`` or ``text``."""
     text: str
     status: int = 200
+    """304 (asked conditionally, not modified: no text), 200, or a refusal's 401/403/429/503."""
+    etag: str | None = None
+    last_modified: str | None = None
+    """The validators to ask with next time (``If-None-Match``, ``If-Modified-Since``)."""
 
 
 def user_agent() -> str:
@@ -222,17 +226,23 @@ class Fetcher:
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
 
-    async def get(self, url: str) -> Fetched:
-        """The page at ``url``; a :class:`FetchError` saying in one line why not."""
+    async def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> Fetched:
+        """The page at ``url``; a :class:`FetchError` saying in one line why not. Asked
+        conditionally when given the validators of an earlier fetch: a 304 comes back with no
+        text (the page has not changed)."""
         try:
-            return await asyncio.wait_for(self._get(url), self.timeout)
+            return await asyncio.wait_for(self._get(url, etag, last_modified), self.timeout)
         except TimeoutError:
             raise FetchError(
                 f"{_name(url)}: too slow (no whole page within {self.timeout:g} s); try again later"
             ) from None
 
-    async def _get(self, url: str) -> Fetched:
+    async def _get(self, url: str, etag: str | None, last_modified: str | None) -> Fetched:
         headers = {"User-Agent": user_agent(), "Accept": "text/html, text/markdown;q=0.9, text/plain;q=0.8"}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
 
         async def page(current: str, _permanent: bool, response: aiohttp.ClientResponse) -> Fetched:
             return await self._read(current, response)
@@ -341,6 +351,9 @@ class Fetcher:
                 )
 
     async def _read(self, url: str, response: aiohttp.ClientResponse) -> Fetched:
+        etag, last_modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
+        if response.status == 304:
+            return Fetched(url, "html", "", 304, etag, last_modified)
         if response.status in {404, 410}:
             raise FetchError(f"{_name(url)}: not found (HTTP {response.status}); check the address")
         content_type = response.content_type.lower()
@@ -358,7 +371,7 @@ class Fetcher:
         declared = response.content_length
         if declared is not None and declared > self.max_bytes:
             raise FetchError(_too_large(url, declared, self.max_bytes))
-        return Fetched(url, kind, await self._body(url, response), response.status)
+        return Fetched(url, kind, await self._body(url, response), response.status, etag, last_modified)
 
     async def _body(self, url: str, response: aiohttp.ClientResponse) -> str:
         data = bytearray()

@@ -8,13 +8,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from bot.articles.parse import parse_article
 from bot.articles.web import (
     MAX_COMMENT_PAGES,
+    WaybackCapture,
     WebPage,
     build_article,
+    page_key,
     page_name,
     read_page,
     refuse_non_article,
@@ -30,12 +33,50 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str], Awaitable[None]]
 
 
+@dataclass(frozen=True, slots=True)
+class Refetched:
+    """An article's page fetched again, conditionally: the article as it reads now, or None when
+    the site answered 304 (not modified since the validators given); the validators to send
+    next time."""
+
+    article: Article | None
+    etag: str | None
+    last_modified: str | None
+    pages: frozenset[str] = frozenset()
+    """The pages of the comment section read (:func:`~bot.articles.web.page_key`; ``""`` the post's
+    own): a comment not shown is only taken for deleted if its page is among them."""
+    complete: bool = False
+    """Whether every comment page linked was read (none failed, none left past the tenth)."""
+
+
 async def fetch_article(
     fetcher: Fetcher, url: str, target_chars: int, progress: Progress | None = None
 ) -> Article:
     """Fetch and read the article at ``url``; a one-line error (a :class:`FetchError` or an
     :class:`ArticleFormatError`) for anything that is not an article, before anything is stored."""
+    refetched = await _fetch(fetcher, url, target_chars, progress)
+    assert refetched.article is not None  # asked unconditionally: never a 304
+    return refetched.article
 
+
+async def fetch_article_again(
+    fetcher: Fetcher, url: str, target_chars: int, *, etag: str | None, last_modified: str | None
+) -> Refetched:
+    """The article at ``url`` fetched again (comment follow), asked conditionally with the
+    validators of the last fetch: a 304 means the post's page has not changed, and nothing else is
+    fetched. Errors as :func:`fetch_article`'s."""
+    return await _fetch(fetcher, url, target_chars, None, etag=etag, last_modified=last_modified)
+
+
+async def _fetch(
+    fetcher: Fetcher,
+    url: str,
+    target_chars: int,
+    progress: Progress | None,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> Refetched:
     async def say(text: str) -> None:
         if progress is not None:
             await progress(text)
@@ -45,8 +86,29 @@ async def fetch_article(
     address = capture.original if capture is not None else url
     fetcher.check_url(url)  # a refused address is refused before anything is said or sent
     await say(f"fetching {page_name(address)}…")
-    fetched = await fetcher.get(capture.raw if capture is not None else url)
+    fetched = await fetcher.get(
+        capture.raw if capture is not None else url, etag=etag, last_modified=last_modified
+    )
     name = page_name(address)
+    if fetched.status == 304 and (etag or last_modified):
+        return Refetched(None, fetched.etag or etag, fetched.last_modified or last_modified)
+    article, pages, complete = await _read_article(
+        fetcher, fetched, capture=capture, address=address, name=name, target_chars=target_chars, say=say
+    )
+    return Refetched(article, fetched.etag, fetched.last_modified, pages, complete)
+
+
+async def _read_article(
+    fetcher: Fetcher,
+    fetched: Fetched,
+    *,
+    capture: WaybackCapture | None,
+    address: str,
+    name: str,
+    target_chars: int,
+    say: Progress,
+) -> tuple[Article, frozenset[str], bool]:
+    """The article, the comment pages read (``""``: the post's own) and whether every one linked was."""
     if fetched.status >= 400:
         # A 403 or 503 with a page: a challenge says so; any other page is the site's refusal.
         refuse_non_article(fetched.text, name=name, status=fetched.status)
@@ -56,13 +118,14 @@ async def fetch_article(
         article = await asyncio.to_thread(
             parse_article, fetched.text, source=source, target_chars=target_chars
         )
-        return _with_url(article, address)
+        return _with_url(article, address), frozenset({""}), True
     html = unwrap_wayback(fetched.text) if capture is not None else fetched.text
     final = capture.original if capture is not None else fetched.url
     first = await asyncio.to_thread(read_page, html, url=final, name=name)
     more: list[tuple[str, WebPage]] = []
     queue = list(first.comment_pages)
     seen = {final.split("#")[0].rstrip("/")}
+    complete = True
     if first.comments:
         await say(f"found {len(first.comments)} comments…")
     while queue and len(more) < MAX_COMMENT_PAGES:
@@ -75,6 +138,7 @@ async def fetch_article(
         except (FetchError, ArticleFormatError) as error:
             # A comment page that cannot be had leaves the comments already read: say so in the log.
             log.warning("comment page %s not read: %s", page_url, error)
+            complete = False
             continue
         more.append((page_url, page))
         queue.extend(p for p in page.comment_pages if p.rstrip("/") not in seen)
@@ -82,10 +146,12 @@ async def fetch_article(
         await say(f"found {total} comments…")
     if queue and len(more) >= MAX_COMMENT_PAGES:
         log.info("%s: stopped after %d comment pages", name, MAX_COMMENT_PAGES)
+        complete = False
     kept_url = first.url if capture is None and first.url and _same_site(first.url, final) else final
-    return await asyncio.to_thread(
+    article = await asyncio.to_thread(
         build_article, first, more, url=kept_url, source=name, target_chars=target_chars
     )
+    return article, frozenset({"", *(page_key(address) for address, _ in more)}), complete
 
 
 async def _comment_page(fetcher: Fetcher, address: str, fetch_url: str) -> WebPage:

@@ -157,19 +157,21 @@ class ArticleQueries:
                 'INSERT INTO sections (article_id, idx, heading, start, "end") VALUES (?, ?, ?, ?, ?)',
                 [(chosen, s.index, s.heading, s.start, s.end) for s in article.sections],
             )
-            await db.executemany(
-                "INSERT INTO comments (article_id, idx, author, posted, text) VALUES (?, ?, ?, ?, ?)",
-                [
-                    (
-                        chosen,
-                        c.index,
-                        c.author,
-                        c.posted.isoformat(timespec="seconds") if c.posted else None,
-                        c.text,
-                    )
-                    for c in article.comments
-                ],
-            )
+            if article.comments:  # most files have none: no statement, no trip to a server
+                await db.executemany(
+                    "INSERT INTO comments (article_id, idx, author, posted, text, page) VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        (
+                            chosen,
+                            c.index,
+                            c.author,
+                            c.posted.isoformat(timespec="seconds") if c.posted else None,
+                            c.text,
+                            c.page,
+                        )
+                        for c in article.comments
+                    ],
+                )
             await db.executemany(
                 "INSERT INTO comment_quotes (article_id, comment_idx, position, quoted_idx, text) VALUES (?, ?, ?, ?, ?)",
                 [
@@ -272,7 +274,7 @@ class ArticleQueries:
             "FROM comment_quotes WHERE article_id = ?1",
             "comment_idx, position",
         )
-        said = rows("idx, author, posted, text", "FROM comments WHERE article_id = ?1", "idx")
+        said = rows("idx, author, posted, text, page", "FROM comments WHERE article_id = ?1", "idx")
         sql = f"SELECT a.*, {parts} AS sections_, {quoted} AS quotes_, {said} AS comments_ FROM articles a WHERE a.id = ?1"
         async with self._store.db.execute(sql, (article_id,)) as cursor:
             row = await cursor.fetchone()
@@ -293,8 +295,9 @@ class ArticleQueries:
                 dt.datetime.fromisoformat(posted) if posted else None,
                 text,
                 tuple(quotes.get(idx, ())),
+                page,
             )
-            for idx, author, posted, text in json.loads(row["comments_"] or "[]")
+            for idx, author, posted, text, page in json.loads(row["comments_"] or "[]")
         )
         return Article(
             id=row["id"],

@@ -169,6 +169,15 @@ class PostgresSearchQueries(SearchQueries):
         self._totals_of.pop("comments", None)
         self._held_of.pop("comments", None)
 
+    async def index_comments(
+        self, db: Connection, article_id: str, comments: Iterable[tuple[int, str]]
+    ) -> None:
+        """Index comments added or edited after the import (as on SQLite); the comments' totals
+        are counted afresh after, as after an import."""
+        await super().index_comments(db, article_id, comments)
+        self._totals_of.pop("comments", None)
+        self._held_of.pop("comments", None)
+
     def note_discussed(self, article_ids: Iterable[str | None]) -> None:
         """Called by the message queries as readers' messages are stored: the messages' totals
         are counted afresh."""

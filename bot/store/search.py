@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from bot.articles.passages import article_passages
+from bot.articles.passages import article_passages, comment_passages
 from bot.domain.article import Article
 from bot.domain.passage import ArchiveHit, Hit, MessageHit, Passage
 from bot.domain.viewer import Viewer
@@ -69,6 +69,18 @@ class SearchQueries:
         Its sentences are cut in a thread: thousands of comments take a second or more of CPU,
         which would hold every other coroutine (the gateway's heartbeat too)."""
         passages = await asyncio.to_thread(article_passages, article)
+        await self._insert(db, article_id, passages)
+
+    async def index_comments(
+        self, db: Connection, article_id: str, comments: Iterable[tuple[int, str]]
+    ) -> None:
+        """Index comments (number, words) added to a stored article or edited, inside the
+        transaction (``db``) that stores them, as :meth:`index` does at the import; an edited
+        comment's old passages must be deleted first."""
+        passages = [p for index, text in comments for p in comment_passages(index, text)]
+        await self._insert(db, article_id, passages)
+
+    async def _insert(self, db: Connection, article_id: str, passages: Sequence[Passage]) -> None:
         await db.executemany(
             'INSERT INTO passages (article_id, source, section, comment, position, start, "end", text)'
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

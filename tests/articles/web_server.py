@@ -5,7 +5,10 @@ on in every test but its own). Nothing leaves 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import email.utils
 import functools
+import hashlib
 import ssl
 import subprocess
 import tempfile
@@ -40,15 +43,31 @@ class Site:
     port: int = 0
     tls_port: int = 0
     hits: list[str] = field(default_factory=list)
+    not_modified: list[str] = field(default_factory=list)
+    """The hits answered 304 (a conditional request for a page that had not changed)."""
     client_tls: ssl.SSLContext | None = None
     """What the fetcher trusts: the local server's own certificate, which names every routed host."""
 
     def html(
         self, host: str, path: str, body: str, status: int = 200, content_type: str = "text/html"
     ) -> None:
-        async def handler(_: web.Request) -> web.StreamResponse:
+        """Serve ``body`` at ``host`` and ``path``. A 200 carries an ``ETag`` (the body's hash) and a
+        ``Last-Modified`` (when it was set here), and answers a conditional request as a real
+        server does (RFC 9110 13.2.2): 304 with no body when ``If-None-Match`` names its ETag, or,
+        only when there is no ``If-None-Match``, when ``If-Modified-Since`` is not before it."""
+        data = body.encode("utf-8")
+        etag = f'"{hashlib.sha256(data).hexdigest()[:16]}"'
+        modified = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        validators = {"ETag": etag, "Last-Modified": email.utils.format_datetime(modified, usegmt=True)}
+
+        async def handler(request: web.Request) -> web.StreamResponse:
+            if status != 200:
+                return web.Response(body=data, status=status, content_type=content_type, charset="utf-8")
+            if not_modified(request, etag, modified):
+                self.not_modified.append(f"{host}{request.raw_path}")
+                return web.Response(status=304, headers=validators)
             return web.Response(
-                body=body.encode("utf-8"), status=status, content_type=content_type, charset="utf-8"
+                body=data, status=status, content_type=content_type, charset="utf-8", headers=validators
             )
 
         self.routes[(host, path)] = handler
@@ -69,6 +88,24 @@ class Site:
         if handler is None:
             return web.Response(status=404, text="no such page", content_type="text/html")
         return await handler(request)
+
+
+def not_modified(request: web.Request, etag: str, modified: dt.datetime) -> bool:
+    """Whether a conditional GET is answered 304 (RFC 9110 13.1.2, 13.1.3, 13.2.2): ``If-None-Match``
+    (any of its tags, compared weakly, or ``*``) decides when present; else ``If-Modified-Since``,
+    a date at or after the last modification."""
+    asked = request.headers.get("If-None-Match")
+    if asked is not None:
+        tags = {t.strip().removeprefix("W/") for t in asked.split(",")}
+        return "*" in tags or etag in tags
+    since = request.headers.get("If-Modified-Since")
+    if since is None:
+        return False
+    try:
+        when = email.utils.parsedate_to_datetime(since)
+    except (TypeError, ValueError):
+        return False  # an invalid date is ignored (RFC 9110 13.1.3)
+    return when.tzinfo is not None and when >= modified
 
 
 HOSTS = (

@@ -6,7 +6,11 @@ blog is a local server under its own name; polls are triggered with the time wan
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import logging
+
+import pytest
 
 from bot.sandbox import Sandbox, Seed
 from bot.sandbox.harness import running_bot
@@ -14,6 +18,8 @@ from bot.services.feeds import poll_due
 from bot.settings import Settings
 from tests.articles.test_web_pages import LEMIRE
 from tests.articles.web_server import Site, page, serving
+from tests.conftest import both_backends
+from tests.e2e.conftest import wait_posting_state
 from tests.e2e.test_feeds import LATER, comment_threads, route
 from tests.services.test_feeds import OLD, rss, serve_feed
 
@@ -115,3 +121,114 @@ async def test_a_new_blog_comment_reaches_the_comments_thread_once_across_a_rest
         assert await restarted.feed_poller.follow_comments(now + 6 * LATER) == 0
         await sandbox.wait_idle()
         assert len(sandbox.messages(thread)) == count and len(sandbox.messages("general")) == intros
+
+
+def quotes(answer: str) -> list[str]:
+    """The verbatim quotes of an answer (its ``> `` lines, without the marker)."""
+    return [line[2:] for line in answer.splitlines() if line.startswith("> ")]
+
+
+REWORDED = "Came late to this: simdjson 0.3 adds an on-demand parser that skips what you never read."
+
+
+@both_backends
+async def test_comments_added_or_edited_later_are_quoted_by_ask(
+    sandbox: Sandbox, seed: Seed, settings: Settings
+) -> None:
+    """A comment the blog gained after the import is found by ``/ask`` once it is stored, quoted
+    verbatim from the stored comment; edited on the blog, its new words are found and the old
+    ones no longer are (the passages follow in the transaction that stores the comment)."""
+    now = dt.datetime.now(dt.UTC)
+    async with serving() as site, running_bot(dataclasses.replace(settings, ask_cooldown_seconds=0.0)) as bot:
+        route(bot, site)
+        poller = bot.feed_poller
+        assert poller is not None
+        serve_feed(site, "lemire.me", "/blog/feed/", rss(OLD))
+        await sandbox.run_command(
+            "ada",
+            "general",
+            "feed follow",
+            {"url": "https://lemire.me/blog/feed/", "channel": "general", "pace": 0},
+        )
+        serve_blog(site, with_new_comment=False)
+        report = await poll_due(bot.store, poller.options, now + LATER)
+        article_id = (await bot.store.postings.get(report.posted[0])).article_id
+        question = "/ask question:Is simdjson 0.2 out and even faster?"
+        before = await sandbox.run("ben", "general", question)
+        assert not any("simdjson 0.2" in q for q in quotes(before.text)), before.text
+
+        serve_blog(site, with_new_comment=True)
+        assert await poller.follow_comments(now + 2 * LATER) == 1
+        answer = await sandbox.run("ben", "general", question)
+        stored = (await bot.store.articles.get(article_id)).comments[-1]
+        assert stored.author == "Zed Newcomer"
+        found = [q for q in quotes(answer.text) if "simdjson 0.2 is out" in q]
+        assert found and all(q in stored.text for q in found), answer.text
+
+        html = page("lemire.me.json.html").replace(
+            '<ol class="comment-list">',
+            '<ol class="comment-list">'
+            + NEW_COMMENT.replace("Came late to this: simdjson 0.2 is out and even faster.", REWORDED),
+            1,
+        )
+        site.html("lemire.me", POST, html)
+        assert await poller.follow_comments(now + 3 * LATER) == 1
+        edited = await sandbox.run("ben", "general", "/ask question:Which simdjson adds an on-demand parser?")
+        stored = (await bot.store.articles.get(article_id)).comments[-1]
+        assert stored.text == REWORDED
+        found = [q for q in quotes(edited.text) if "on-demand parser" in q]
+        assert found and all(q in stored.text for q in found), edited.text
+        again = await sandbox.run("ben", "general", question)
+        assert not any("simdjson 0.2 is out" in q for q in quotes(again.text)), again.text
+
+
+async def test_a_finished_posting_another_keeps_from_reopening_is_refused_in_one_line(
+    sandbox: Sandbox, seed: Seed, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The article's feed posting has finished; an admin posts it again in the same channel (one
+    posting under way per article and channel). A new blog comment then cannot reopen the finished
+    one: its admin is told so in one line, the comment reaches the channel through the posting
+    under way, and nothing is logged as a failure."""
+    now = dt.datetime.now(dt.UTC)
+    async with serving() as site, running_bot(settings) as bot:
+        route(bot, site)
+        poller = bot.feed_poller
+        assert poller is not None
+        serve_feed(site, "lemire.me", "/blog/feed/", rss(OLD))
+        await sandbox.run_command(
+            "ada",
+            "general",
+            "feed follow",
+            {"url": "https://lemire.me/blog/feed/", "channel": "general", "pace": 0},
+        )
+        serve_blog(site, with_new_comment=False)
+        report = await poll_due(bot.store, poller.options, now + LATER)
+        first = report.posted[0]
+        await wait_posting_state(bot, first, "done", within=30)
+        slug = (await bot.store.postings.get(first)).article_slug
+        again = await sandbox.run_command(
+            "ada", "general", "article post", {"article": slug, "channel": "general", "pace": 60}
+        )
+        assert "Posting" in again.text, again.text
+        [second] = [p for p in await bot.store.postings.for_guild(int(seed.guild_id)) if p.id != first]
+        await sandbox.wait_idle()
+        said = len(sandbox.messages("general"))
+
+        serve_blog(site, with_new_comment=True)
+        with caplog.at_level(logging.INFO):
+            assert await poller.follow_comments(now + 2 * LATER) == 1
+            await sandbox.wait_until(lambda: len(sandbox.messages("general")) > said, within=10)
+        notice = str(sandbox.messages("general")[-1]["content"])
+        assert notice == (
+            f"⚠️ New comments on the blog post of `{slug}` were not added to its finished posting in"
+            f" <#{seed.general_id}>: another posting of `{slug}` is under way there (one at a time per"
+            " channel); that posting brings them."
+        )
+        assert not [r for r in caplog.records if r.name.startswith("bot") and r.levelno >= logging.WARNING], (
+            caplog.text
+        )
+        assert (await bot.store.postings.get(first)).state == "done"
+        items = await bot.store.postings.items(second.id)
+        added = (await bot.store.articles.get(second.article_id)).comments[-1]
+        assert added.author == "Zed Newcomer" and any(i.comment == added.index for i in items)
+        assert not any(i.comment == added.index for i in await bot.store.postings.items(first))

@@ -7,15 +7,24 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import email.utils
+import functools
 
+import lxml.html
 import pytest
 
 from bot.articles import Article
 from bot.domain.article import Comment, CommentQuote
-from bot.services.comment_follow import comment_changes, new_comments
+from bot.services.articles import fetch_article, import_article
+from bot.services.comment_follow import comment_changes, follow_comments, new_comments
+from bot.services.posting import PostingEvents
+from bot.services.webfetch import Fetcher
 from bot.store import Store
 from bot.store.postings import utcnow
+from tests.articles.test_web_pages import LEMIRE, NETZ, split_comment_pages
+from tests.articles.web_server import page, serving
 from tests.conftest import both_backends
+from tests.e2e.test_comment_follow import NEW_COMMENT, POST
 from tests.postings import record_posting
 
 pytestmark = both_backends
@@ -114,3 +123,160 @@ async def test_revised_comments_make_sent_messages_due_again(store: Store, sampl
     after = {(i.kind, i.comment): i for i in await store.postings.items(posting.id)}
     assert after[("comment", 0)].status == "pending" and after[("comment", 0)].message_id == 555
     assert ("comment", 1) not in after  # never sent: dropped, nothing to delete in Discord
+
+
+async def test_the_post_page_is_fetched_again_conditionally_and_a_304_changes_nothing(store: Store) -> None:
+    async with serving() as site:
+        site.html("lemire.me", POST, page("lemire.me.json.html"))
+        fetcher = Fetcher(resolve=site.resolve, tls=site.client_tls)
+        imported = await import_article(store, await fetch_article(fetcher, LEMIRE, 1500), guild_id=1)
+        article = imported.article
+        posting = await record_posting(store, article, guild_id=1, channel_id=10, with_comments=True)
+        follow = functools.partial(
+            follow_comments, store, fetcher, PostingEvents(), target_chars=1500, hours=48, now=utcnow()
+        )
+        assert await store.followed_comments.validators(article.id) == (None, None)
+
+        # The first fetch again is whole (no validators yet); its ETag and Last-Modified are kept.
+        assert await follow() == 0
+        etag, modified = await store.followed_comments.validators(article.id)
+        assert etag and modified and site.not_modified == []
+        # Unchanged: the site answers 304 to the validators sent back, and nothing is read.
+        items = len(await store.postings.items(posting.id))
+        assert await follow() == 0
+        assert site.not_modified == [f"lemire.me{POST}"]
+        assert await store.followed_comments.validators(article.id) == (etag, modified)
+        # A new comment changes the page: fetched whole, the comment found, new validators kept.
+        site.html("lemire.me", POST, page("lemire.me.json.html").replace(
+            '<ol class="comment-list">', '<ol class="comment-list">' + NEW_COMMENT, 1
+        ))  # fmt: skip
+        assert await follow() == 1
+        assert len(site.not_modified) == 1
+        assert (await store.articles.get(article.id)).comments[-1].author == "Zed Newcomer"
+        assert len(await store.postings.items(posting.id)) > items
+        assert (await store.followed_comments.validators(article.id))[0] not in (None, etag)
+
+
+async def test_the_test_site_answers_conditional_requests_as_a_server_does() -> None:
+    """``If-None-Match`` decides when sent (a stale tag: the page, even with a recent date);
+    ``If-Modified-Since`` alone: 304 from the last modification on."""
+    async with serving() as site:
+        site.html("lemire.me", POST, "<p>hello</p>")
+        fetcher = Fetcher(resolve=site.resolve, tls=site.client_tls)
+        first = await fetcher.get(LEMIRE)
+        assert first.status == 200 and first.etag and first.last_modified
+        assert (await fetcher.get(LEMIRE, etag=first.etag)).status == 304
+        assert (await fetcher.get(LEMIRE, etag=f"W/{first.etag}")).status == 304
+        assert (await fetcher.get(LEMIRE, last_modified=first.last_modified)).status == 304
+        stale = await fetcher.get(LEMIRE, etag='"other"', last_modified=first.last_modified)
+        assert stale.status == 200 and stale.text == "<p>hello</p>"
+        earlier = email.utils.format_datetime(
+            email.utils.parsedate_to_datetime(first.last_modified) - dt.timedelta(seconds=1), usegmt=True
+        )
+        assert (await fetcher.get(LEMIRE, last_modified=earlier)).status == 200
+
+
+async def finish(store: Store, posting_id: int) -> None:
+    """Every item of the posting sent: it is done."""
+    for n, item in enumerate(await store.postings.items(posting_id)):
+        await store.postings.mark_sending(posting_id, item.seq)
+        await store.postings.record_message(posting_id, item.seq, 9000 + n, 77)
+        await store.postings.mark_done(posting_id, item.seq, None)
+
+
+async def test_a_finished_posting_another_keeps_from_reopening_is_left_and_returned(
+    store: Store, sample_article: Article
+) -> None:
+    """One posting under way per article and channel: new or edited comments reach the posting
+    under way and the others, and leave a finished posting of the same channel as it is (returned,
+    so its admin is told), rather than failing the whole change. Cancelled postings are not
+    followed at all."""
+    article = await store.articles.add(
+        dataclasses.replace(
+            sample_article, url="https://blog.example/post/", comments=(comment(0, "ann", "First."),)
+        )
+    )
+    finished = await record_posting(store, article, guild_id=1, channel_id=10, with_comments=True)
+    await finish(store, finished.id)
+    elsewhere = await record_posting(store, article, guild_id=1, channel_id=11, with_comments=True)
+    await finish(store, elsewhere.id)
+    going = await record_posting(
+        store, article, guild_id=1, channel_id=10, with_comments=True, pace_minutes=60
+    )
+    cancelled = await record_posting(store, article, guild_id=1, channel_id=12, with_comments=True)
+    assert await store.postings.cancel(cancelled.id)
+    followed = [p for p, _, _ in await store.followed_comments.followed(utcnow() - dt.timedelta(hours=1))]
+    assert followed == [finished.id, elsewhere.id, going.id]
+
+    before = {p: len(await store.postings.items(p)) for p in followed}
+    fresh = new_comments(article.comments, [comment(0, "ann", "First."), comment(1, "zed", "Late.")])
+    assert await store.followed_comments.add(article.id, followed, fresh, [1], utcnow()) == [finished.id]
+    states = {p: (await store.postings.get(p)).state for p in followed}
+    assert states == {finished.id: "done", elsewhere.id: "active", going.id: "active"}
+    grown = {p: len(await store.postings.items(p)) - before[p] for p in followed}
+    assert grown == {finished.id: 0, elsewhere.id: 1, going.id: 1}
+
+    assert await store.followed_comments.revise(article.id, followed, [(0, "First, edited.")], []) == [
+        finished.id
+    ]
+    first_of = {p: next(i for i in await store.postings.items(p) if i.comment == 0) for p in followed}
+    assert first_of[finished.id].status == "done"  # its message keeps the words it had
+    assert first_of[elsewhere.id].status == "pending"
+    assert (await store.articles.get(article.id)).comments[0].text == "First, edited."
+
+
+def test_a_comment_is_taken_for_deleted_only_if_its_page_was_read() -> None:
+    own = comment(0, "ann", "On the post's page.")
+    paged = dataclasses.replace(
+        comment(1, "bob", "On page 2.", posted=AT + dt.timedelta(hours=1)), page="/p/2"
+    )
+    unknown = dataclasses.replace(comment(2, "cy", "Imported before pages were kept."), posted=None)
+    own, later = (
+        dataclasses.replace(own, page=""),
+        comment(3, "dee", "Still here.", posted=AT + dt.timedelta(days=1)),
+    )
+    stored = [own, paged, unknown, dataclasses.replace(later, page="")]
+    fetched = [later]
+    # Page 2 failed to load: its comment stays; the unknown one too, the fetch being incomplete.
+    assert comment_changes(stored, fetched, {""}, complete=False).deleted == [0]
+    # Every page read: each comment not shown is gone.
+    assert comment_changes(stored, fetched, {"", "/p/2"}, complete=True).deleted == [0, 1, 2]
+    # Page 2 read, a page past the tenth not: the unknown one stays.
+    assert comment_changes(stored, fetched, {"", "/p/2"}, complete=False).deleted == [0, 1]
+
+
+async def test_comments_on_a_comment_page_that_failed_to_load_are_not_taken_for_deleted(store: Store) -> None:
+    older, newest = split_comment_pages(page("netzpolitik.org.abmahnungen.html"), NETZ)
+    path = NETZ.removeprefix("https://netzpolitik.org")
+    async with serving() as site:
+        site.html("netzpolitik.org", path, newest)
+        site.html("netzpolitik.org", path + "comment-page-1/", older)
+        fetcher = Fetcher(resolve=site.resolve, tls=site.client_tls)
+        imported = await import_article(store, await fetch_article(fetcher, NETZ, 1500), guild_id=1)
+        article = await store.articles.get(imported.article.id)
+        assert len(article.comments) == 74
+        on_page_one = [c for c in article.comments if c.page == path + "comment-page-1"]
+        assert on_page_one and on_page_one == list(article.comments[: len(on_page_one)])
+        assert {c.page for c in article.comments[len(on_page_one) :]} == {""}
+        await record_posting(store, article, guild_id=1, channel_id=10, with_comments=True)
+        follow = functools.partial(
+            follow_comments, store, fetcher, PostingEvents(), target_chars=1500, hours=48, now=utcnow()
+        )
+
+        # Page 1 fails to load: its comments are not shown, and not taken for deleted.
+        site.html("netzpolitik.org", path + "comment-page-1/", "down", status=500)
+        assert await follow() == 0
+        assert (await store.articles.get(article.id)).comments == article.comments
+
+        # Read again, without its first thread (the post's page changed too, or it would be a
+        # 304): those comments are deleted, and only those.
+        tree = lxml.html.document_fromstring(older)
+        [top] = tree.xpath('//ol[contains(@class, "comment-list")]')
+        first_thread = next(li for li in top if li.tag == "li")
+        in_thread = len(first_thread.xpath('.//*[contains(@class, "comment-body")]'))
+        top.remove(first_thread)
+        site.html("netzpolitik.org", path + "comment-page-1/", lxml.html.tostring(tree, encoding="unicode"))
+        site.html("netzpolitik.org", path, newest + "<!-- changed -->")
+        assert await follow() == in_thread
+        after = await store.articles.get(article.id)
+        assert [c.index for c in after.comments] == [c.index for c in article.comments[in_thread:]]

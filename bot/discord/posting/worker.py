@@ -37,11 +37,12 @@ from bot.discord.posting.sender import Sender, Sent
 from bot.discord.visibility import readers_see
 from bot.discordfmt import refusals
 from bot.discordfmt.links import jump_url
-from bot.discordfmt.posting import pause_notice, render, with_reminder
+from bot.discordfmt.posting import comments_refused_notice, pause_notice, render, with_reminder
 from bot.domain.article import Article
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.posting import ItemRow, ItemStatus, PlanItem, Posting
 from bot.domain.shards import ShardSet
+from bot.errors import NotFoundError
 from bot.services.events import ArticleEvents
 from bot.services.posting import PostingChange, PostingEvents
 from bot.store import Store
@@ -137,7 +138,12 @@ class Publisher:
 
     def posting_changed(self, change: PostingChange, /) -> None:
         """A posting was created, paused, resumed or cancelled, or an article deleted: look at
-        the postings again, and every worker at its next item."""
+        the postings again, and every worker at its next item. Finished postings that new blog
+        comments could not reopen: their admins are told, each in one line."""
+        if change.kind == "refused":
+            for posting_id in change.posting_ids:
+                self._tasks.start(f"refusal {posting_id}", functools.partial(self._tell_refused, posting_id))
+            return
         self.wake()
 
     async def settled(self, posting_id: int, within: float, /) -> bool:
@@ -369,6 +375,31 @@ class Publisher:
                 error,
                 reason,
             )
+
+    async def _tell_refused(self, posting_id: int) -> None:
+        """Tell the admin of a finished posting, where it was started, in one line, that new blog
+        comments did not reopen it: another posting of the article is under way in its channel."""
+        try:
+            posting = await self.store.postings.get(posting_id)
+        except NotFoundError:
+            return  # deleted since, with its article: nobody to tell
+        going = [
+            p
+            for p in await self.store.postings.for_guild(posting.guild_id, posting.article_id)
+            if p.channel_id == posting.channel_id and p.state != "done" and p.id != posting.id
+        ]
+        target = posting.notify_channel_id or posting.channel_id
+        notice = comments_refused_notice(
+            posting.article_slug,
+            posting.channel_id,
+            brings_them=any(p.with_comments for p in going),
+            named=readers_see(self.client, target, posting.channel_id),
+        )
+        try:
+            async with asyncio.timeout(30.0):
+                await self.sender.notify(target, notice)
+        except (discord.HTTPException, PostingHalted, aiohttp.ClientError, OSError, TimeoutError) as error:
+            log.warning("could not tell the admin of posting %d (%s): %s", posting.id, error, notice)
 
     def _missing_here(self, posting: Posting) -> list[str]:
         channel = self.client.get_channel(posting.channel_id)
