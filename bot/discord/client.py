@@ -292,6 +292,7 @@ class ReadalongBot(commands.AutoShardedBot):
                 self.settings.section_target_chars,
                 every=dt.timedelta(minutes=self.settings.feed_poll_minutes),
                 comment_follow_hours=self.settings.comment_follow_hours,
+                clock=self.clock,
             ),
         )
         self.feed_poller.start()
