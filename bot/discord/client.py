@@ -311,7 +311,9 @@ class ReadalongBot(commands.AutoShardedBot):
                 self.metrics,
                 gateway_connected=self.gateway_connected,
                 recorder_queue=self.recorder_waiting,
-                behind_schedule=lambda grace: self.store.postings.behind_schedule(grace, self.shard_set),
+                behind_schedule=lambda grace: self.store.postings.behind_schedule(
+                    grace, self.shard_set, self.clock.now()
+                ),
                 host=self.settings.health_host,
                 port=self.settings.health_port,
             )

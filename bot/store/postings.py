@@ -376,10 +376,13 @@ class PostingQueries:
             )
             return cursor.rowcount > 0
 
-    async def behind_schedule(self, grace_seconds: float, shards: ShardSet = EVERY_SHARD) -> int:
+    async def behind_schedule(
+        self, grace_seconds: float, shards: ShardSet = EVERY_SHARD, now: dt.datetime | None = None
+    ) -> int:
         """How many active postings (of servers on ``shards``) have an unsent item due more than
-        ``grace_seconds`` ago: the health check's and the metrics' "postings behind schedule"."""
-        cutoff = _iso(utcnow() - dt.timedelta(seconds=grace_seconds))
+        ``grace_seconds`` before ``now`` (the bot's clock, which the due times were set by): the
+        health check's and the metrics' "postings behind schedule"."""
+        cutoff = _iso((now or utcnow()) - dt.timedelta(seconds=grace_seconds))
         async with self._store.db.execute(
             "SELECT DISTINCT p.id, p.guild_id FROM postings p JOIN posting_items i ON i.posting_id = p.id"
             " WHERE p.state = 'active' AND i.status != 'done' AND i.due_at < ?",

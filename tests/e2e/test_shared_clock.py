@@ -43,7 +43,9 @@ async def test_a_post_published_tomorrow_is_posted_once_the_shared_clock_gets_th
 ) -> None:
     async with serving() as site:
         route(bot, site)
-        serve_scheduled_feed(site, "lemire.me", "/blog/feed/", clock, [(OLD, START - DAY), (LEMIRE, START + DAY)])
+        serve_scheduled_feed(
+            site, "lemire.me", "/blog/feed/", clock, [(OLD, START - DAY), (LEMIRE, START + DAY)]
+        )
         site.html("lemire.me", LEMIRE.removeprefix("https://lemire.me"), page("lemire.me.json.html"))
         followed = await sandbox.run_command(
             "ada", "general", "feed follow", {"url": FEED, "channel": "general", "pace": 0}

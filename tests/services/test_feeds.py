@@ -64,7 +64,9 @@ def serve_scheduled_feed(
             f"<pubDate>{email.utils.format_datetime(published, usegmt=True)}</pubDate></item>"
             for link, published in shown
         )
-        text = f'<?xml version="1.0"?><rss version="2.0"><channel><title>Lemire</title>{items}</channel></rss>'
+        text = (
+            f'<?xml version="1.0"?><rss version="2.0"><channel><title>Lemire</title>{items}</channel></rss>'
+        )
         return web.Response(text=text, content_type="application/rss+xml")
 
     site.handle(host, path, handler)
