@@ -15,6 +15,7 @@ Payload = dict[str, Any]
 Listener = Callable[[str, Payload, "str | None"], None]
 
 DISCORD_EPOCH_MS = 1_420_070_400_000
+DISCORD_EPOCH = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
 TEXT, FORUM = ChannelType.GUILD_TEXT, ChannelType.GUILD_FORUM
 PUBLIC_THREAD, PRIVATE_THREAD = ChannelType.PUBLIC_THREAD, ChannelType.PRIVATE_THREAD
 ANNOUNCEMENT, ANNOUNCEMENT_THREAD = ChannelType.GUILD_ANNOUNCEMENT, ChannelType.ANNOUNCEMENT_THREAD
@@ -136,7 +137,7 @@ def thread_kind(parent: Mapping[str, Any]) -> int:
 
 def snowflake_at(moment: dt.datetime) -> int:
     """The smallest snowflake of ``moment``'s millisecond."""
-    return (int(moment.timestamp() * 1000) - DISCORD_EPOCH_MS) << 22
+    return (moment - DISCORD_EPOCH) // dt.timedelta(milliseconds=1) << 22
 
 
 class Snowflakes:
