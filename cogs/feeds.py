@@ -83,6 +83,7 @@ class Feeds(commands.Cog):
             backfill=backfill,
             admin_id=interaction.user.id,
             options=self._options(),
+            now=self.bot.clock.now(),
             notify_channel_id=interaction.channel_id,
         )
         self._wake()
@@ -124,7 +125,9 @@ class Feeds(commands.Cog):
     @app_commands.checks.has_permissions(manage_guild=True)
     async def resume(self, interaction: discord.Interaction[ReadalongBot], feed: str) -> None:
         """Look for new posts of a paused (or vanished) blog again, now."""
-        resumed = await feeds_service.resume(self.bot.store, _guild_id(interaction), feed)
+        resumed = await feeds_service.resume(
+            self.bot.store, _guild_id(interaction), feed, now=self.bot.clock.now()
+        )
         self._wake()
         await interaction.response.send_message(f"Following {resumed.title} again.", ephemeral=True)
 

@@ -292,6 +292,7 @@ class ReadalongBot(commands.AutoShardedBot):
                 self.settings.section_target_chars,
                 every=dt.timedelta(minutes=self.settings.feed_poll_minutes),
                 comment_follow_hours=self.settings.comment_follow_hours,
+                clock=self.clock,
             ),
         )
         self.feed_poller.start()
@@ -310,7 +311,9 @@ class ReadalongBot(commands.AutoShardedBot):
                 self.metrics,
                 gateway_connected=self.gateway_connected,
                 recorder_queue=self.recorder_waiting,
-                behind_schedule=lambda grace: self.store.postings.behind_schedule(grace, self.shard_set),
+                behind_schedule=lambda grace: self.store.postings.behind_schedule(
+                    grace, self.shard_set, self.clock.now()
+                ),
                 host=self.settings.health_host,
                 port=self.settings.health_port,
             )

@@ -6,7 +6,6 @@ line being typed at a terminal. What a line typed does is :mod:`bot.sandbox.chat
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import sys
 import textwrap
@@ -85,7 +84,7 @@ class ChatScreen:
             roles={int(i): r["name"] for roles in world.roles.values() for i, r in roles.items()},
             channels={int(i): c["name"] for i, c in world.channels.items()},
         )
-        return drawn(text, names, clock=as_client(dt.datetime.now(dt.UTC)))
+        return drawn(text, names, clock=as_client(world.now()))
 
     def number(self, message: Payload) -> int:
         """The message's number in this chat, given the first time it is shown."""

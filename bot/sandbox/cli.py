@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 
 from bot.articles import parse_article
+from bot.domain.clock import SystemClock
 from bot.errors import ReadalongError
 from bot.sandbox.chat import Chat, ScriptFailed, lines_from, piped_lines
 from bot.sandbox.harness import handlers_running, running_bot, sandbox_settings
@@ -68,7 +69,8 @@ async def _main(args: argparse.Namespace, settings: Settings, folder: Path) -> N
     if not (folder / WORLD).exists():
         # Before anything is written: another Discord's database is refused in one line.
         await refuse_a_discord_bots_database(db_path)
-    sandbox = Sandbox(snapshot=folder / WORLD, port=args.port)
+    clock = SystemClock()  # one clock for Discord's world and the bot (a test's is a ManualClock)
+    sandbox = Sandbox(snapshot=folder / WORLD, port=args.port, clock=clock)
     # The bot runs in this event loop: waiting for quiet waits for its handlers too, so an answer
     # still being worked out on a slow machine is shown before the next line, not missed.
     sandbox.handlers_running = handlers_running
@@ -89,7 +91,7 @@ async def _main(args: argparse.Namespace, settings: Settings, folder: Path) -> N
         bot_settings = sandbox_settings(
             dataclasses.replace(settings, db_path=db_path), sandbox, seed.guild_id
         )
-        async with running_bot(bot_settings):
+        async with running_bot(bot_settings, clock=clock):
             await sandbox.wait_idle(quiet=0.2)
             chat = Chat(
                 sandbox,

@@ -95,7 +95,7 @@ class Driver:
     faults: Faults
     interactions: dict[str, InteractionRecord]
     interaction_deadline: float
-    clock: Callable[[], float]
+    interaction_clock: Callable[[], float]
     in_flight: int
     """REST requests being handled now."""
     last_activity: float
@@ -327,7 +327,7 @@ class Driver:
         record = InteractionRecord(
             world.ids.next(), secrets.token_urlsafe(48), kind, user_id, channel_id, name
         )
-        record.created_at = self.clock()
+        record.created_at = self.interaction_clock()
         if message is not None:
             record.source_message = (str(message["channel_id"]), str(message["id"]))
         self.interactions[record.token] = record

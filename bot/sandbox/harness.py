@@ -49,7 +49,8 @@ def handlers_running() -> bool:
 @asynccontextmanager
 async def running_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[ReadalongBot]:
     """Start the bot against ``settings.discord_url``; yield it once ready; close it after.
-    ``clock``: the bot's clock (a test's :class:`~bot.domain.clock.ManualClock`)."""
+    ``clock``: the bot's clock (a test's :class:`~bot.domain.clock.ManualClock`), the sandbox's
+    too (``sandbox.clock``, given as ``Sandbox(clock=…)``) so both live at the same moment."""
     if settings.discord_url is None or settings.discord_token is None:
         raise ReadalongError("running_bot needs READALONG_DISCORD_URL and DISCORD_TOKEN set")
     point_discord_at(settings.discord_url)

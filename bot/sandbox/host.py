@@ -64,7 +64,7 @@ class Host(Protocol):
     interactions: dict[str, InteractionRecord]
     interaction_deadline: float
     token_lifetime: float
-    clock: Callable[[], float]
+    interaction_clock: Callable[[], float]
     requests: Counter[str]
     responses: Counter[int]
     exchanges: list[Exchange] | None

@@ -76,7 +76,9 @@ def api_middleware(sandbox: Host) -> Middleware:
             return await handler(request)
         sandbox.in_flight += 1
         sandbox.touch()
-        request[ARRIVED_AT] = sandbox.clock()  # the interaction deadline counts arrival, not a stall
+        request[ARRIVED_AT] = (
+            sandbox.interaction_clock()
+        )  # the interaction deadline counts arrival, not a stall
         try:
             wait = sandbox.faults.stall_until - time.monotonic()
             if wait > 0:

@@ -32,7 +32,7 @@ from bot.sandbox.host import InteractionRecord
 from bot.sandbox.middleware import API, api_middleware, json_response, read_body
 from bot.sandbox.protocol import CloseCode
 from bot.sandbox.ratelimit import RateLimitConfig, RateLimiter
-from bot.sandbox.state import FORUM, TEXT, Payload, World, iso, now
+from bot.sandbox.state import FORUM, TEXT, Payload, World, WorldClock, iso
 
 log = logging.getLogger(__name__)
 
@@ -77,13 +77,16 @@ class Sandbox(Driver, FaultInjection):
         port: int = 0,
         interaction_deadline: float = INTERACTION_DEADLINE,
         token_lifetime: float = TOKEN_LIFETIME,
-        clock: Callable[[], float] = time.monotonic,
+        interaction_clock: Callable[[], float] = time.monotonic,
+        clock: WorldClock | None = None,
         shards: int = 1,
         max_concurrency: int = 1,
     ) -> None:
         if world is None and snapshot is not None and snapshot.exists():
             world = World.load(snapshot)
         self.world = world or World()
+        if clock is not None:
+            self.world.clock = clock
         if not self.world.bot_id:
             bot = self.world.create_user("Readalong", bot=True)
             self.world.bot_id = self.world.application_id = bot["id"]
@@ -102,8 +105,9 @@ class Sandbox(Driver, FaultInjection):
         """Seconds an interaction waits for its first callback (Discord: 3); short in tests."""
         self.token_lifetime = token_lifetime
         """Seconds an interaction token lives (Discord: 15 minutes); short in tests."""
-        self.clock = clock
-        """The interaction clock: request arrival and interaction creation are read from it."""
+        self.interaction_clock = interaction_clock
+        """The interaction clock (monotonic seconds, real time as Discord's deadlines are): request
+        arrival and interaction creation are read from it."""
         self.requests: Counter[str] = Counter()
         self.responses: Counter[int] = Counter()
         self.exchanges: list[Exchange] | None = None
@@ -116,6 +120,14 @@ class Sandbox(Driver, FaultInjection):
 
     def __repr__(self) -> str:
         return f"<Sandbox {self.base_url if self._runner else 'stopped'}>"
+
+    @property
+    def clock(self) -> WorldClock:
+        """The world's time (``Sandbox(clock=…)``; the system's by default): ids, timestamps and
+        CDN links are read from it. Give the bot the same one (``running_bot(settings,
+        clock=sandbox.clock)``) and both live at the same moment. Rate limits and interaction
+        deadlines run on real monotonic time (:attr:`interaction_clock`), as Discord's do."""
+        return self.world.clock
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -235,6 +247,5 @@ __all__ = [
     "iso",
     "json_response",
     "message_text",
-    "now",
     "read_body",
 ]

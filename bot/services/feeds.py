@@ -18,15 +18,15 @@ answers 404 or 410, saying so in ``/feed list``. The clock is passed in: a test 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.aio import TaskSet
 from bot.articles.feeds import Feed, FeedFormatError, discover_feed, looks_like_feed, parse_feed
 from bot.articles.web import page_name
+from bot.domain.clock import Clock, SystemClock
 from bot.domain.feed import ClaimedEntry, EntryState, FollowedFeed
 from bot.errors import ConflictError, ReadalongError
 from bot.services import posting as posting_service
@@ -67,6 +67,9 @@ class PollOptions:
     comment_follow_hours: int = 0
     """How long after a web article's posting starts its blog post is fetched again for new
     comments (:mod:`bot.services.comment_follow`), with each poll; 0: never."""
+    clock: Clock | None = None
+    """The bot's clock, which an entry's posting starts at (as ``/article post``'s do); the
+    system's when None."""
 
 
 async def read_feed(
@@ -314,6 +317,7 @@ async def post_entry(store: Store, entry: ClaimedEntry, options: PollOptions) ->
                 admin_id=feed.created_by,
                 events=options.events,
                 notify_channel_id=feed.notify_channel_id,
+                clock=options.clock,
             )
             posting_id = posting.id
         except ConflictError:
@@ -334,13 +338,17 @@ def _passing(message: str) -> bool:
 
 class FeedPoller:
     """The bot's background poller: one supervised task that calls :func:`poll_due` every
-    :data:`TICK_SECONDS` (and at once when woken, after ``/feed follow`` or ``resume``)."""
+    :data:`TICK_SECONDS` of the bot's clock (and at once when woken, after ``/feed follow`` or
+    ``resume``)."""
 
-    def __init__(self, store: Store, options: PollOptions, clock: Callable[[], dt.datetime] = utcnow) -> None:
+    def __init__(self, store: Store, options: PollOptions) -> None:
         self.store = store
         self._comments_due: dt.datetime | None = None
         self.options = options
-        self._clock = clock
+        self._time: Clock = options.clock or SystemClock()
+        """The bot's one clock (``options.clock``): what "now" a poll is at, and the wait between
+        looks (a test's :class:`~bot.domain.clock.ManualClock`, advanced, makes the poller look)."""
+        self._clock = self._time.now
         self._tasks = TaskSet(ready=store.availability.wait)
         self._wake = asyncio.Event()
 
@@ -385,6 +393,4 @@ class FeedPoller:
                     len(report.posted),
                 )
             await self.follow_comments(self._clock())
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(TICK_SECONDS):
-                    await self._wake.wait()
+            await self._time.wait(self._wake, TICK_SECONDS)

@@ -89,7 +89,9 @@ class PostingQueries:
     ) -> Posting:
         """Record the whole plan in one transaction: after this, the posting survives any restart.
         Each item falls due ``start`` plus its offset, or at ``due[i]`` when the due times are
-        given (a schedule's releases; ``schedule`` is then its text and zone, kept with it)."""
+        given (a schedule's releases; ``schedule`` is then its text and zone, kept with it). The
+        posting is recorded as made at ``start`` (the bot's clock): the history after it is where
+        its messages are looked for after a restart, and what the archive backfills."""
         async with self._store.transaction() as db:
             # Only a posting still going excludes another of the article in the channel (the
             # database's partial index too): a cancelled or finished one may be posted again.
@@ -117,7 +119,7 @@ class PostingQueries:
                     pace_minutes,
                     int(with_comments),
                     created_by,
-                    _iso(utcnow()),
+                    _iso(start),  # the bot's clock: the messages it sends carry the same time
                     notify_channel_id,
                     tag_id,
                     schedule[0] if schedule else None,
@@ -374,10 +376,13 @@ class PostingQueries:
             )
             return cursor.rowcount > 0
 
-    async def behind_schedule(self, grace_seconds: float, shards: ShardSet = EVERY_SHARD) -> int:
+    async def behind_schedule(
+        self, grace_seconds: float, shards: ShardSet = EVERY_SHARD, now: dt.datetime | None = None
+    ) -> int:
         """How many active postings (of servers on ``shards``) have an unsent item due more than
-        ``grace_seconds`` ago: the health check's and the metrics' "postings behind schedule"."""
-        cutoff = _iso(utcnow() - dt.timedelta(seconds=grace_seconds))
+        ``grace_seconds`` before ``now`` (the bot's clock, which the due times were set by): the
+        health check's and the metrics' "postings behind schedule"."""
+        cutoff = _iso((now or utcnow()) - dt.timedelta(seconds=grace_seconds))
         async with self._store.db.execute(
             "SELECT DISTINCT p.id, p.guild_id FROM postings p JOIN posting_items i ON i.posting_id = p.id"
             " WHERE p.state = 'active' AND i.status != 'done' AND i.due_at < ?",

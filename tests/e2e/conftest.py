@@ -11,6 +11,7 @@ import pytest
 
 from bot.discord import client
 from bot.discord.client import ReadalongBot
+from bot.domain.clock import Clock, SystemClock
 from bot.domain.viewer import Viewer
 from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
 from bot.sandbox.harness import handlers_running, running_bot, sandbox_settings
@@ -45,8 +46,17 @@ def identify_window(monkeypatch: pytest.MonkeyPatch) -> float:
 
 
 @pytest.fixture
-async def sandbox(limits: RateLimitConfig, identify_window: float) -> AsyncIterator[Sandbox]:
-    async with Sandbox(limits=limits) as server:
+def clock() -> Clock:
+    """The one clock of the sandbox's world (ids, timestamps, CDN links) and of the ``bot``
+    fixture (releases, polls): the system's. A test that moves time on overrides this fixture
+    with a :class:`~bot.domain.clock.ManualClock`, and passes the same to any bot it starts itself
+    (``running_bot(settings, clock=clock)``)."""
+    return SystemClock()
+
+
+@pytest.fixture
+async def sandbox(limits: RateLimitConfig, identify_window: float, clock: Clock) -> AsyncIterator[Sandbox]:
+    async with Sandbox(limits=limits, clock=clock) as server:
         # The bot runs in this event loop (running_bot): a response is complete once its handler
         # returned. A test that runs the bot in another process sets this back to None.
         server.handlers_running = handlers_running
@@ -77,8 +87,8 @@ def settings(
 
 
 @pytest.fixture
-async def bot(settings: Settings) -> AsyncIterator[ReadalongBot]:
-    async with running_bot(settings) as running:
+async def bot(settings: Settings, clock: Clock) -> AsyncIterator[ReadalongBot]:
+    async with running_bot(settings, clock=clock) as running:
         yield running
 
 

@@ -35,7 +35,7 @@ WORDS = "zebra committee"
 """Ben's words, in no answer but one that quotes him."""
 
 
-class Clock:
+class InteractionClock:
     """The sandbox's interaction clock, which the test moves on (tokens expire by it)."""
 
     def __init__(self) -> None:
@@ -46,13 +46,15 @@ class Clock:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def interaction_clock() -> InteractionClock:
+    return InteractionClock()
 
 
 @pytest.fixture
-async def sandbox(limits: RateLimitConfig, clock: Clock, identify_window: float) -> AsyncIterator[Sandbox]:
-    async with Sandbox(limits=limits, clock=clock) as server:
+async def sandbox(
+    limits: RateLimitConfig, interaction_clock: InteractionClock, identify_window: float
+) -> AsyncIterator[Sandbox]:
+    async with Sandbox(limits=limits, interaction_clock=interaction_clock) as server:
         server.handlers_running = handlers_running
         server.gateway.identify_window = identify_window
         yield server
@@ -114,12 +116,12 @@ def _now(sandbox: Sandbox, message: dict[str, Any]) -> str:
 
 
 async def test_a_deletion_reaches_the_posted_answers_after_the_token_expired(
-    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path, clock: Clock
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path, interaction_clock: InteractionClock
 ) -> None:
     _thread, said, asked, ask_answer, mention_answer = await _answered(sandbox, seed, bot, sample_path)
 
     # Sixteen minutes on: the /ask interaction's token has expired, as on Discord (401 50027).
-    clock.offset += TOKEN_LIFETIME + 60
+    interaction_clock.offset += TOKEN_LIFETIME + 60
     token = asked.record.token
     async with aiohttp.ClientSession() as session:
         url = f"{sandbox.base_url}/api/v10/webhooks/{sandbox.world.application_id}/{token}/messages/@original"

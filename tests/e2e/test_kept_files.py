@@ -2,11 +2,13 @@
 the message is recorded, so the HTML and DiscordChatExporter exports still show it after Discord's
 signed link has expired (the sandbox's CDN refuses it then, as Discord does); a file over the
 server's cap is named as not kept; and once the reader deletes the message its bytes are gone from
-the database and from every export."""
+the database and from every export. The sandbox and the bot share one clock the tests move on:
+months pass in no time, for the CDN's links as for the bot."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import io
 import json
 import struct
@@ -18,6 +20,7 @@ import aiohttp
 import pytest
 
 from bot.discord.client import ReadalongBot
+from bot.domain.clock import ManualClock
 from bot.domain.viewer import Viewer
 from bot.sandbox import CommandRejected, Sandbox, Seed
 from bot.sandbox.harness import running_bot
@@ -26,6 +29,12 @@ from bot.settings import Settings
 from tests.archive.test_html_browser import browser_path
 from tests.e2e.conftest import wait_archived
 from tests.e2e.test_archive import ARTICLE, discussion, post_sample
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """The sandbox's and the bot's one clock, from now on, moved on by the tests."""
+    return ManualClock(dt.datetime.now(dt.UTC))
 
 
 def png(width: int, height: int) -> bytes:
@@ -102,7 +111,7 @@ def dce_media(data: bytes) -> tuple[dict[str, bytes], list[dict[str, object]]]:
 
 
 async def test_exports_show_a_readers_image_after_discords_link_expired_and_not_once_deleted(
-    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path, tmp_path: Path
+    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path, tmp_path: Path, clock: ManualClock
 ) -> None:
     await post_sample(sandbox, sample_path=sample_path)
     thread = sandbox.threads("general")[0]
@@ -113,7 +122,7 @@ async def test_exports_show_a_readers_image_after_discords_link_expired_and_not_
     kept = await bot.store.files.of_messages([message_id], Viewer.operator())
     assert [f.data for f in kept[message_id]] == [PICTURE]
 
-    sandbox.world.cdn.advance(LIFETIME * 60)  # two months on: Discord's link is dead
+    clock.advance(dt.timedelta(seconds=LIFETIME * 60))  # two months on: Discord's link is dead
     assert (await fetch(shown["attachments"][0]["url"]))[0] == 404
 
     name, page = await export(sandbox, "ben", "html")
@@ -205,18 +214,18 @@ async def test_a_slow_download_delays_no_other_message(
 
 
 async def test_the_backfill_keeps_files_said_while_the_bot_was_away(
-    sandbox: Sandbox, seed: Seed, settings: Settings, sample_path: Path
+    sandbox: Sandbox, seed: Seed, settings: Settings, sample_path: Path, clock: ManualClock
 ) -> None:
     """A picture posted while the bot is down, its link expired by the time the bot is back: the
     backfill reads the thread's history, which Discord gives with fresh links, and keeps it; a
     second backfill fetches nothing again."""
-    async with running_bot(settings) as bot:
+    async with running_bot(settings, clock=clock) as bot:
         await post_sample(sandbox, sample_path=sample_path)
         thread = sandbox.threads("general")[0]
     away = sandbox.send("ben", thread, "posted while the bot was away", files=[("away.png", PICTURE)])
-    sandbox.world.cdn.advance(LIFETIME * 2)
+    clock.advance(dt.timedelta(seconds=LIFETIME * 2))
     assert (await fetch(away["attachments"][0]["url"]))[0] == 404
-    async with running_bot(settings) as bot:
+    async with running_bot(settings, clock=clock) as bot:
         await discussion(bot).wait_backfilled()
         kept = await bot.store.files.of_messages([int(away["id"])], Viewer.operator())
         assert [f.data for f in kept[int(away["id"])]] == [PICTURE]

@@ -10,6 +10,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.domain.clock import ManualClock
 from bot.sandbox import Sandbox, Seed
 from bot.sandbox import permissions as perms
@@ -18,6 +20,12 @@ from bot.settings import Settings
 
 START = dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """The one clock of the sandbox's world and of the bots these tests start."""
+    return ManualClock(START)
 
 
 def article_text(reader_id: str) -> str:
@@ -64,12 +72,11 @@ async def start_posting(sandbox: Sandbox, seed: Seed, tmp_path: Path) -> str:
 
 
 async def test_the_reminder_role_is_mentioned_at_each_release_and_nothing_else_pings(
-    sandbox: Sandbox, seed: Seed, settings: Settings, tmp_path: Path
+    sandbox: Sandbox, seed: Seed, settings: Settings, tmp_path: Path, clock: ManualClock
 ) -> None:
     world = sandbox.world
     bot_role, readers = roles(sandbox, seed)
     world.set_role_permissions(seed.guild_id, bot_role["id"], perms.BOT_DEFAULT | perms.MANAGE_ROLES)
-    clock = ManualClock(START)
     async with running_bot(settings, clock=clock):
         said = await sandbox.run("ada", "general", "/article settings reminder_role:@Readers")
         assert f"Release reminders: **on**, mentioning the role <@&{readers['id']}>" in said.text
@@ -100,11 +107,11 @@ async def test_the_reminder_role_is_mentioned_at_each_release_and_nothing_else_p
 
 
 async def test_without_manage_roles_the_button_says_so_and_nothing_changes(
-    sandbox: Sandbox, seed: Seed, settings: Settings, tmp_path: Path
+    sandbox: Sandbox, seed: Seed, settings: Settings, tmp_path: Path, clock: ManualClock
 ) -> None:
     world = sandbox.world
     bot_role, readers = roles(sandbox, seed)  # the bot's role as invited: no Manage Roles
-    async with running_bot(settings, clock=ManualClock(START)):
+    async with running_bot(settings, clock=clock):
         await sandbox.run("ada", "general", "/article settings reminder_role:@Readers")
         await start_posting(sandbox, seed, tmp_path)
         intro = sandbox.messages("general")[0]
@@ -124,12 +131,11 @@ async def test_without_manage_roles_the_button_says_so_and_nothing_changes(
 
 
 async def test_reminders_turned_off_mention_nobody(
-    sandbox: Sandbox, seed: Seed, settings: Settings, tmp_path: Path
+    sandbox: Sandbox, seed: Seed, settings: Settings, tmp_path: Path, clock: ManualClock
 ) -> None:
     world = sandbox.world
     bot_role, _ = roles(sandbox, seed)
     world.set_role_permissions(seed.guild_id, bot_role["id"], perms.BOT_DEFAULT | perms.MANAGE_ROLES)
-    clock = ManualClock(START)
     async with running_bot(settings, clock=clock):
         said = await sandbox.run("ada", "general", "/article settings reminder_role:@Readers reminders:False")
         assert "Release reminders: **off**" in said.text

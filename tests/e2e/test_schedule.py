@@ -1,5 +1,6 @@
 """Sections released on a schedule (``/article post schedule: timezone:``) through the sandbox,
-with the bot's clock in the test's hands: a week of daily releases runs in seconds, the intro,
+with the clock in the test's hands, one for the bot and the sandbox: a week of daily releases runs
+in seconds, each section's message is stamped with its release (as its id is made of it), the intro,
 ``/article status`` and ``/schedule`` show each release as a Discord timestamp, and a restart
 mid-schedule releases the next section once (on SQLite: on PostgreSQL a restart in one
 process waits out Discord's 5 s IDENTIFY window, which the daily test's run there does not need)."""
@@ -16,6 +17,7 @@ from bot.domain.clock import ManualClock
 from bot.sandbox import Sandbox, Seed
 from bot.sandbox import permissions as perms
 from bot.sandbox.harness import running_bot
+from bot.sandbox.state import iso, snowflake_time
 from bot.settings import Settings
 from tests.conftest import both_backends
 from tests.e2e.test_posting import ARTICLE, assert_no_pings, import_sample
@@ -25,9 +27,20 @@ START = dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
 
 
+@pytest.fixture
+def clock() -> ManualClock:
+    """The one clock of the sandbox's world and of the bots these tests start."""
+    return ManualClock(START)
+
+
 def paris_nine(day: int) -> int:
     """The Unix time of 09:00 in Paris (08:00 UTC in winter) ``day`` days after START's date."""
-    return int(dt.datetime(2026, 12, 8 + day, 8, 0, tzinfo=dt.UTC).timestamp())
+    return int(release(day).timestamp())
+
+
+def release(day: int) -> dt.datetime:
+    """09:00 in Paris ``day`` days after START's date."""
+    return dt.datetime(2026, 12, 8 + day, 8, 0, tzinfo=dt.UTC)
 
 
 def posted(sandbox: Sandbox, count: int) -> bool:
@@ -57,9 +70,8 @@ async def post_daily(sandbox: Sandbox, channel: str = "general") -> str:
 
 @both_backends
 async def test_a_daily_schedule_releases_one_section_a_day(
-    sandbox: Sandbox, seed: Seed, settings: Settings, sample_path: Path
+    sandbox: Sandbox, seed: Seed, settings: Settings, sample_path: Path, clock: ManualClock
 ) -> None:
-    clock = ManualClock(START)
     # A channel ben cannot see: its posting is not in his /schedule.
     staff = sandbox.world.create_channel(seed.guild_id, "staff")
     sandbox.world.set_overwrite(staff["id"], seed.guild_id, deny=perms.VIEW_CHANNEL)
@@ -74,7 +86,9 @@ async def test_a_daily_schedule_releases_one_section_a_day(
         await sandbox.wait_idle()
         assert heads(sandbox) == ["📖 **Th"]  # the intro at once; no section before its day
 
-        intro = sandbox.messages("general")[0]["embeds"][0]["description"]
+        posted_intro = sandbox.messages("general")[0]
+        assert posted_intro["timestamp"] == iso(START) and snowflake_time(posted_intro["id"]) == START
+        intro = posted_intro["embeds"][0]["description"]
         assert "released daily at 09:00 (Europe/Paris)" in intro
         for day in range(6):
             assert f"§{day + 1}/6 <t:{paris_nine(day)}:F> (<t:{paris_nine(day)}:R>)" in intro
@@ -88,10 +102,14 @@ async def test_a_daily_schedule_releases_one_section_a_day(
         assert f"<#{staff['id']}>" in (await sandbox.run("ada", "general", "/schedule")).text
 
         for day in range(1, 7):  # a week, a day at a time: one section each day, in order
-            clock.advance(DAY)
+            clock.advance(release(day - 1) - clock.now())  # to the release shown, to the second
             await sandbox.wait_until(functools.partial(posted, sandbox, 1 + day))
             await sandbox.wait_idle()
-            assert heads(sandbox)[-1] == f"**§{day}/6"
+            section = sandbox.messages("general")[-1]
+            assert section["content"].startswith(f"**§{day}/6")
+            # Sent at the clock's time, by the sandbox's clock too: the <t:…> the intro showed.
+            assert section["timestamp"] == iso(release(day - 1))
+            assert int(snowflake_time(section["id"]).timestamp()) == paris_nine(day - 1)
             assert len(sandbox.messages("general")) == 1 + day
             if day == 2:
                 status = await sandbox.run("ada", "general", f"/article status article:{ARTICLE}")
@@ -105,9 +123,8 @@ async def test_a_daily_schedule_releases_one_section_a_day(
 
 
 async def test_a_restart_mid_schedule_releases_the_next_section_once(
-    sandbox: Sandbox, seed: Seed, settings: Settings, sample_path: Path
+    sandbox: Sandbox, seed: Seed, settings: Settings, sample_path: Path, clock: ManualClock
 ) -> None:
-    clock = ManualClock(START)
     async with running_bot(settings, clock=clock):
         await import_sample(sandbox, sample_path=sample_path)
         await post_daily(sandbox)
@@ -136,9 +153,15 @@ async def test_a_restart_mid_schedule_releases_the_next_section_once(
     ],
 )
 async def test_a_bad_schedule_is_refused_in_one_line_and_posts_nothing(
-    sandbox: Sandbox, seed: Seed, settings: Settings, sample_path: Path, options: dict[str, object], said: str
+    sandbox: Sandbox,
+    seed: Seed,
+    settings: Settings,
+    sample_path: Path,
+    options: dict[str, object],
+    said: str,
+    clock: ManualClock,
 ) -> None:
-    async with running_bot(settings, clock=ManualClock(START)) as bot:
+    async with running_bot(settings, clock=clock) as bot:
         await import_sample(sandbox, sample_path=sample_path)
         result = await sandbox.run_command(
             "ada", "general", "article post", {"article": ARTICLE, "channel": "general", **options}

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import email.utils
+from collections.abc import Sequence
 
 import pytest
 from aiohttp import web
 
+from bot.domain.clock import Clock
 from bot.domain.database import Database
 from bot.errors import ReadalongError
 from bot.services import feeds as feeds_service
@@ -44,6 +47,29 @@ def rss(*links: str, guid: bool = True) -> str:
 
 def serve_feed(site: Site, host: str, path: str, text: str) -> None:
     site.html(host, path, text, content_type="application/rss+xml")
+
+
+def serve_scheduled_feed(
+    site: Site, host: str, path: str, clock: Clock, entries: Sequence[tuple[str, dt.datetime]]
+) -> None:
+    """A blog's RSS feed as it stands at ``clock``'s time (the one the sandbox and the bot share):
+    of ``entries`` (link, publication), those published by then, newest first, so a post the
+    blog scheduled for tomorrow is in its feed from tomorrow on."""
+
+    async def handler(_: web.Request) -> web.StreamResponse:
+        now = clock.now()
+        shown = sorted((e for e in entries if e[1] <= now), key=lambda e: e[1], reverse=True)
+        items = "".join(
+            f"<item><title>{link.rsplit('/', 2)[-2]}</title><link>{link}</link><guid>{link}</guid>"
+            f"<pubDate>{email.utils.format_datetime(published, usegmt=True)}</pubDate></item>"
+            for link, published in shown
+        )
+        text = (
+            f'<?xml version="1.0"?><rss version="2.0"><channel><title>Lemire</title>{items}</channel></rss>'
+        )
+        return web.Response(text=text, content_type="application/rss+xml")
+
+    site.handle(host, path, handler)
 
 
 def options(site: Site, events: PostingEvents | None = None, feed_timeout: float = 5.0) -> PollOptions:

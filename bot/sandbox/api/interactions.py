@@ -27,7 +27,7 @@ def interaction_for(
     record = sandbox.interactions.get(token)
     if record is None:
         raise unknown("Webhook")
-    age = request.get(ARRIVED_AT, sandbox.clock()) - record.created_at
+    age = request.get(ARRIVED_AT, sandbox.interaction_clock()) - record.created_at
     unanswered = record.response_type is None and age > sandbox.interaction_deadline
     if unanswered or age > sandbox.token_lifetime:
         raise ApiError(401, 50027, "Invalid Webhook Token")
@@ -40,7 +40,7 @@ async def callback(sandbox: Host, request: web.Request) -> web.StreamResponse:
     record = sandbox.interactions.get(request.match_info["interaction_token"])
     if record is None or record.id != request.match_info["interaction_id"]:
         raise ApiError(404, 10062, "Unknown interaction")
-    age = request.get(ARRIVED_AT, sandbox.clock()) - record.created_at
+    age = request.get(ARRIVED_AT, sandbox.interaction_clock()) - record.created_at
     if record.response_type is None and age > sandbox.interaction_deadline:
         # Too late: the token was invalidated at the deadline.
         raise ApiError(404, 10062, "Unknown interaction")

@@ -5,17 +5,18 @@ timestamp when the link expires), ``is`` (a hex timestamp when it was issued) an
 signature valid until ``ex``), and that a payload the app receives (a fetched message) carries a
 link that is valid then. The docs give no lifetime and no status for an expired link; what Discord
 is seen to do is answer 404 with "This content is no longer available.", and that is what this
-CDN does for an expired link, a wrong signature or a link without one. The clock can be moved on
-(:meth:`Cdn.advance`) so a test sees months pass without waiting.
+CDN does for an expired link, a wrong signature or a link without one. Links are issued and
+expire by the world's clock (``WorldCore.clock``): a test that moves its clock on (the one it
+gave the bot too) sees months pass without waiting.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
-import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,18 +29,14 @@ LIFETIME = 24 * 3600.0
 class Cdn:
     """Signs attachment paths and checks the signature and expiry of links it is asked for."""
 
+    clock: Callable[[], dt.datetime] = field(repr=False)
+    """The world's time: links are issued at it and expire by it."""
     lifetime: float = LIFETIME
-    skew: float = 0.0
-    """Seconds the CDN's clock is ahead of the real one (:meth:`advance`)."""
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
 
     def now(self) -> float:
-        """The CDN's clock (the real one, moved on by :meth:`advance`)."""
-        return time.time() + self.skew
-
-    def advance(self, seconds: float) -> None:
-        """Move the CDN's clock on: links issued before expire as if that time had passed."""
-        self.skew += seconds
+        """The CDN's clock (the world's), in Unix seconds."""
+        return self.clock().timestamp()
 
     def _signature(self, path: str, expires: str, issued: str) -> str:
         return hmac.new(self.secret, f"{path}\n{expires}\n{issued}".encode(), hashlib.sha256).hexdigest()

@@ -1,13 +1,13 @@
 """The world's vocabulary: payload and id types, the protocol's constants under the names the
-world uses, Discord's errors (:class:`ApiError` and its common shapes), and snowflakes."""
+world uses, Discord's errors (:class:`ApiError` and its common shapes), the world's clock, and
+snowflakes."""
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol
 
 from bot.sandbox.protocol import ChannelType, MessageType
 
@@ -15,6 +15,7 @@ Payload = dict[str, Any]
 Listener = Callable[[str, Payload, "str | None"], None]
 
 DISCORD_EPOCH_MS = 1_420_070_400_000
+DISCORD_EPOCH = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
 TEXT, FORUM = ChannelType.GUILD_TEXT, ChannelType.GUILD_FORUM
 PUBLIC_THREAD, PRIVATE_THREAD = ChannelType.PUBLIC_THREAD, ChannelType.PRIVATE_THREAD
 ANNOUNCEMENT, ANNOUNCEMENT_THREAD = ChannelType.GUILD_ANNOUNCEMENT, ChannelType.ANNOUNCEMENT_THREAD
@@ -103,9 +104,24 @@ def iso(moment: dt.datetime) -> str:
     return moment.isoformat(timespec="microseconds")
 
 
-def now() -> dt.datetime:
-    """The current time, aware and in UTC."""
-    return dt.datetime.now(dt.UTC)
+class WorldClock(Protocol):
+    """Where the world reads the time of day: every id it makes (a snowflake's top bits), every
+    timestamp it writes and its CDN links' expiry. The bot's clock fits (``bot.domain.clock``), so
+    a test hands one :class:`~bot.domain.clock.ManualClock` to both and moves them on together.
+    Rate limits and interaction deadlines are not read from it: Discord and the bot's HTTP client
+    measure those in real time, so the sandbox does too (monotonic seconds)."""
+
+    def now(self) -> dt.datetime:
+        """The current moment, aware and in UTC."""
+        ...
+
+
+class SystemTime:
+    """The system's clock: the world's time unless one is given."""
+
+    def now(self) -> dt.datetime:
+        """The current moment, aware and in UTC."""
+        return dt.datetime.now(dt.UTC)
 
 
 def snowflake_time(snowflake: int | str) -> dt.datetime:
@@ -119,18 +135,32 @@ def thread_kind(parent: Mapping[str, Any]) -> int:
     return ANNOUNCEMENT_THREAD if parent["type"] == ANNOUNCEMENT else PUBLIC_THREAD
 
 
-class Snowflakes:
-    """Ids as Discord makes them: milliseconds since 2015 in the top bits, so they sort by time."""
+def snowflake_at(moment: dt.datetime) -> int:
+    """The smallest snowflake of ``moment``'s millisecond."""
+    return (moment - DISCORD_EPOCH) // dt.timedelta(milliseconds=1) << 22
 
-    def __init__(self) -> None:
+
+class Snowflakes:
+    """Ids as Discord makes them: milliseconds since 2015 (read from ``clock``) in the top bits, so
+    they sort by time. Ids made within one millisecond, or while a test's clock stands still, take
+    the next number (the low 22 bits are Discord's worker, process and increment): each id is
+    larger than the last, whatever the clock does."""
+
+    def __init__(self, clock: Callable[[], dt.datetime]) -> None:
         self._lock = threading.Lock()
         self._last = 0
+        self._clock = clock
+
+    def seen(self, ids: Iterable[int | str]) -> None:
+        """Ids already made (a world loaded from a snapshot): every new one is larger."""
+        with self._lock:
+            self._last = max([self._last, *(int(i) for i in ids)])
 
     def next(self, shard: tuple[int, int] | None = None) -> str:
         """The next id; with ``shard`` (``(shard_id, num_shards)``) the next one Discord's sharding
         formula, ``(id >> 22) % num_shards``, routes to that shard (a server made on a chosen shard)."""
         with self._lock:
-            candidate = (int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22
+            candidate = snowflake_at(self._clock())
             self._last = max(candidate, self._last + 1)
             if shard is not None:
                 shard_id, count = shard

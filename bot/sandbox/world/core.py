@@ -3,6 +3,7 @@ lookups, and permissions: what every part of the world reads."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from bot.sandbox import permissions as perms
@@ -14,8 +15,9 @@ from bot.sandbox.world.common import (
     Listener,
     Payload,
     Snowflakes,
+    SystemTime,
+    WorldClock,
     iso,
-    now,
     unknown,
 )
 
@@ -40,13 +42,17 @@ class WorldCore:
     """Thread member objects by thread id, then user id."""
     files: dict[str, bytes] = field(default_factory=dict, repr=False)
     """Attachment contents by their URL path (without the signature's query)."""
-    cdn: Cdn = field(default_factory=Cdn, repr=False)
-    """Signs attachment links and refuses them once expired (Discord's signed CDN URLs)."""
+    clock: WorldClock = field(default_factory=SystemTime, repr=False)
+    """The world's time: ids, timestamps and CDN expiry are read from it (the system's clock unless
+    a test gives its own, the one it gives the bot). Replacing it later is allowed, but ids made
+    before stay as they are: a clock put back keeps ids increasing, not their times right."""
     application_id: str = ""
     bot_id: str = ""
     base_url: str = "http://127.0.0.1"
     listeners: list[Listener] = field(default_factory=list, repr=False)
-    ids: Snowflakes = field(default_factory=Snowflakes, repr=False)
+    ids: Snowflakes = field(init=False, repr=False)
+    cdn: Cdn = field(init=False, repr=False)
+    """Signs attachment links and refuses them once expired (Discord's signed CDN URLs)."""
 
     max_active_threads: int = 1000
     """Discord caps a guild's active threads (about 1,000; the docs give no figure): creating one
@@ -56,6 +62,23 @@ class WorldCore:
     """Whether the bot's owner has two-factor authentication on. In a guild whose ``mfa_level`` is
     1 (server-wide 2FA for moderation), Discord lets a bot use the permissions the Permissions page
     marks with * (Manage Webhooks among them) only if its owner has 2FA: else 403, code 60003."""
+
+    def __post_init__(self) -> None:
+        self.ids = Snowflakes(self.now)
+        self.ids.seen(self._known_ids())
+        self.cdn = Cdn(self.now)
+
+    def now(self) -> dt.datetime:
+        """The world's time (:attr:`clock`), aware and in UTC."""
+        return self.clock.now()
+
+    def _known_ids(self) -> list[str]:
+        """Every id the world holds (a loaded snapshot's), so new ones come after them."""
+        found = [*self.users, *self.guilds, *self.channels, *self.webhooks]
+        found.extend(role for roles in self.roles.values() for role in roles)
+        found.extend(message for messages in self.messages.values() for message in messages)
+        found.extend(str(c["id"]) for commands in self.commands.values() for c in commands if "id" in c)
+        return [i for i in found if i.isdigit()]
 
     # -- events ---------------------------------------------------------------------------------
 
@@ -184,7 +207,7 @@ class WorldCore:
         members = self.thread_members.setdefault(thread["id"], {})
         if user_id in members:
             return
-        member = {"id": thread["id"], "user_id": user_id, "join_timestamp": iso(now()), "flags": 0}
+        member = {"id": thread["id"], "user_id": user_id, "join_timestamp": iso(self.now()), "flags": 0}
         members[user_id] = member
         thread["member_count"] = len(members)
         if announce and user_id == self.bot_id:
@@ -204,6 +227,6 @@ class WorldCore:
 
     def _set_archived(self, thread: Payload, *, archived: bool, announce: bool = True) -> None:
         thread["thread_metadata"]["archived"] = archived
-        thread["thread_metadata"]["archive_timestamp"] = iso(now())
+        thread["thread_metadata"]["archive_timestamp"] = iso(self.now())
         if announce:
             self.emit("THREAD_UPDATE", thread, thread["id"])

@@ -20,7 +20,6 @@ from bot.sandbox.world.common import (
     Payload,
     invalid_form,
     iso,
-    now,
     snowflake_time,
     webhook_name,
 )
@@ -265,7 +264,7 @@ class Messages(WorldCore):
             "content": content,
             "embeds": embeds,
             "components": components,
-            "edited_timestamp": iso(now()),
+            "edited_timestamp": iso(self.now()),
         }
         self._mentions(message, editor_id, body.get("allowed_mentions"), None, channel_id)
         if not message["flags"] & EPHEMERAL:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from bot.sandbox import permissions as perms
 from bot.sandbox.protocol import OverwriteType
-from bot.sandbox.world.common import FORUMS, TEXT, THREADS, ApiError, Payload, invalid_form, iso, now
+from bot.sandbox.world.common import FORUMS, TEXT, THREADS, ApiError, Payload, invalid_form, iso
 from bot.sandbox.world.core import WorldCore
 
 
@@ -54,7 +54,7 @@ class Places(WorldCore):
             "nsfw_level": 0,
             "preferred_locale": "en-US",
             "system_channel_id": None,
-            "joined_at": iso(now()),
+            "joined_at": iso(self.now()),
             # The rest of Discord's guild object (GET /guilds/{id}), as a plain new server has it.
             "description": None,
             "home_header": None,
@@ -160,7 +160,7 @@ class Places(WorldCore):
             "user": self.user(user_id),
             "nick": nick,
             "roles": list(roles),
-            "joined_at": iso(now()),
+            "joined_at": iso(self.now()),
             "deaf": False,
             "mute": False,
             "flags": 0,

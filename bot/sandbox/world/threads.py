@@ -22,7 +22,6 @@ from bot.sandbox.world.common import (
     Payload,
     invalid_form,
     iso,
-    now,
     thread_kind,
     unknown,
 )
@@ -53,7 +52,7 @@ class Threads(Messages):
             raise invalid_form(
                 "auto_archive_duration", "BASE_TYPE_CHOICES", "Value must be one of (60, 1440, 4320, 10080)."
             )
-        created = iso(now())
+        created = iso(self.now())
         thread: Payload = {
             "id": thread_id,
             "type": kind,
