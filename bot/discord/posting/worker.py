@@ -21,10 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import functools
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import aiohttp
 import discord
@@ -32,15 +31,15 @@ import discord
 from bot.aio import Backoff, TaskSet
 from bot.discord.health import Metrics
 from bot.discord.posting.checks import missing_permissions
+from bot.discord.posting.items import Items, comment_url, item_plan, opens_thread
 from bot.discord.posting.policy import RETRY_CAP, RETRY_FIRST, PostingHalted, classify
 from bot.discord.posting.sender import Sender, Sent
 from bot.discord.visibility import readers_see
 from bot.discordfmt import refusals
-from bot.discordfmt.links import jump_url
 from bot.discordfmt.posting import comments_refused_notice, pause_notice, render, with_reminder
 from bot.domain.article import Article
 from bot.domain.clock import Clock, SystemClock
-from bot.domain.posting import ItemRow, ItemStatus, PlanItem, Posting
+from bot.domain.posting import ItemRow, Posting
 from bot.domain.shards import ShardSet
 from bot.errors import NotFoundError
 from bot.services.events import ArticleEvents
@@ -286,7 +285,7 @@ class Publisher:
             item_plan(item),
             pace_minutes=posting.pace_minutes,
             with_comments=posting.with_comments,
-            comment_jump_url=lambda number: _comment_url(posting, items, number),
+            comment_jump_url=lambda number: comment_url(posting, items, number),
             schedule=None if posting.schedule is None else f"{posting.schedule} ({posting.timezone})",
             releases=[(row.section or 0, row.due_at) for row in items if row.kind == "section"],
         )
@@ -311,7 +310,7 @@ class Publisher:
             sent = await self.sender.send(posting, items, out, article)
             await self._record(posting, item, sent, rows)
         thread_id = sent.thread_id
-        if thread_id is None and _opens_thread(posting, item):
+        if thread_id is None and opens_thread(posting, item):
             thread_id = await self.sender.start_thread(sent, out)
         await self.store.postings.mark_done(posting.id, item.seq, thread_id)
         rows.update(item.seq, status="done", thread_id=thread_id)
@@ -331,7 +330,7 @@ class Publisher:
                 item_plan(item),
                 pace_minutes=posting.pace_minutes,
                 with_comments=posting.with_comments,
-                comment_jump_url=lambda number: _comment_url(posting, rows.rows, number),
+                comment_jump_url=lambda number: comment_url(posting, rows.rows, number),
             )
         await self.sender.revise_comment(rows.rows, item.message_id, out)
         await self.store.postings.mark_done(posting.id, item.seq, item.thread_id)
@@ -410,56 +409,6 @@ class Publisher:
             forum=isinstance(channel, discord.ForumChannel),
             with_comments=posting.with_comments,
         )
-
-
-class Items:
-    """A posting's items as one worker's run knows them: read from the store once, then changed
-    here as the worker records each item in the store. Reading them afresh for every item made a
-    posting of n comments read n² rows."""
-
-    def __init__(self, rows: Sequence[ItemRow]) -> None:
-        self.rows = list(rows)
-        self._index = {row.seq: i for i, row in enumerate(self.rows)}
-
-    def __contains__(self, seq: object) -> bool:
-        return seq in self._index
-
-    def update(
-        self,
-        seq: int,
-        *,
-        status: ItemStatus | None = None,
-        message_id: int | None = None,
-        container_id: int | None = None,
-        thread_id: int | None = None,
-    ) -> None:
-        """Record in this copy what was just written to the store for item ``seq``."""
-        i = self._index[seq]
-        row = self.rows[i]
-        self.rows[i] = dataclasses.replace(
-            row,
-            status=status if status is not None else row.status,
-            message_id=message_id if message_id is not None else row.message_id,
-            container_id=container_id if container_id is not None else row.container_id,
-            thread_id=thread_id if thread_id is not None else row.thread_id,
-        )
-
-
-def _opens_thread(posting: Posting, item: ItemRow) -> bool:
-    return posting.channel_kind == "text" and item.kind in ("section", "comments")
-
-
-def _comment_url(posting: Posting, items: Sequence[ItemRow], comment: int) -> str | None:
-    for row in items:
-        if row.kind == "comment" and row.comment == comment and row.part == 1 and row.message_id:
-            return jump_url(posting.guild_id, row.container_id or posting.channel_id, row.message_id)
-    return None
-
-
-def item_plan(item: ItemRow) -> PlanItem:
-    """The plan item a stored posting item stands for, so rendering reads the same whether planned or
-    stored."""
-    return PlanItem(item.seq, item.kind, section=item.section, comment=item.comment, part=item.part)
 
 
 async def _wait(event: asyncio.Event, seconds: float) -> None:
