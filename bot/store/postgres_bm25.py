@@ -16,6 +16,8 @@ B = 0.75
 """FTS5's BM25 b."""
 MIN_IDF = 1e-6
 """FTS5 gives a term held by more than half the rows this idf instead of a negative one."""
+MAX_POSITIONS = 256
+"""A ``tsvector`` keeps at most this many positions of a lexeme."""
 
 _QUOTED = re.compile(r'"((?:[^"]|"")*)"')
 _PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?")
@@ -52,6 +54,31 @@ class Params:
         return numbered
 
 
+RANKS_SQL = (
+    "SELECT array_agg(ts_rank(CAST('a:' || array_to_string(ARRAY(SELECT generate_series(1, k)), ',')"
+    f" AS tsvector), CAST('a' AS tsquery)) ORDER BY k) AS ranks FROM generate_series(1, {MAX_POSITIONS}) AS k"
+)
+"""``ts_rank`` of a lexeme held 1, 2, … 256 times (a ``tsvector`` keeps at most 256 positions of a
+lexeme), read from the server once: :func:`scored` finds a row's frequency of a term there."""
+_SHARED_RANK = 255
+"""The first count whose ``ts_rank`` is not told apart from the next in a ``real`` (255 and 256):
+from it on, the count is made from the entries' text."""
+
+
+def ranks_usable(ranks: Sequence[float]) -> bool:
+    """Whether :data:`RANKS_SQL`'s answer tells each count below :data:`_SHARED_RANK` from every
+    other (none 0, each rank higher than the last, the last two perhaps equal): else frequencies
+    are counted as text."""
+    ranks = list(ranks)
+    pairs = list(zip(ranks, ranks[1:]))
+    return (
+        len(ranks) == MAX_POSITIONS
+        and ranks[0] > 0
+        and all(a < b for a, b in pairs[: _SHARED_RANK - 1])
+        and all(a <= b for a, b in pairs)
+    )
+
+
 CONFIG = "readalong_porter"
 """The text search configuration of every ``tsv`` column: FTS5's porter without stop words
 (PostgreSQL migration 0005)."""
@@ -82,6 +109,7 @@ def scored(
     terms: Sequence[str],
     totals: tuple[int, float] | None,
     held: Sequence[int | None] = (),
+    ranks: Sequence[float] | None = None,
 ) -> str:
     """The WITH clause of a search: ``scored`` holds each row of ``table`` within ``scope`` (a
     condition on ``x``) that matches a term, by its ``key`` columns, with FTS5's BM25 ``score``
@@ -89,10 +117,16 @@ def scored(
 
     ``totals`` (N and the average length) given: each term's n is counted over the table (its GIN
     index). None: the table is ``passages``, whose statistics the triggers of migration 0005 keep
-    (``passage_counts``, ``passage_lexemes``): a few rows read, whatever the table's size."""
+    (``passage_counts``, ``passage_lexemes``): a few rows read, whatever the table's size.
+
+    ``ranks`` given (:data:`RANKS_SQL`, read from the server once): how often a row holds a term
+    of one lexeme is read from ``ts_rank`` (:func:`_frequency`), in C, rather than counted in
+    the row's entries as text; terms of several lexemes, and a count of 255 or more, are still
+    counted as text."""
     keys = ", ".join(f"x.{k}" for k in key)
     found_keys = ", ".join(f"f.{k}" for k in key)
     matches = f"x.tsv @@ to_tsquery('{CONFIG}', {params.add(or_query(terms))})"
+    ranks_param = None if ranks is None else params.add(list(ranks))
     counted_n = f"(SELECT count(*) FROM {table} x WHERE x.tsv @@ q.query)"
     if totals is None:
         counted = (
@@ -115,48 +149,88 @@ def scored(
         f"), totals AS ({counted}"
         f"), found AS (SELECT {keys}, x.tokens, x.tsv FROM {table} x WHERE ({scope}) AND {matches}"
         "), weights AS MATERIALIZED ("  # once per term, not once per row found
-        " SELECT q.i, q.lexemes, c.n,"
+        " SELECT q.i, q.lexemes, q.query, c.n,"
         f" GREATEST(ln(CAST((totals.docs - c.n + 0.5) / (c.n + 0.5) AS DOUBLE PRECISION)), {MIN_IDF}) AS idf"
         f" FROM q CROSS JOIN totals CROSS JOIN LATERAL (SELECT {n} AS n OFFSET 0) AS c"
         " WHERE cardinality(q.lexemes) > 0"
         f"), per_term AS ({_per_term(len(terms))}"
         f"), scored AS (SELECT {found_keys}, {_score(len(terms))} AS score"
         " FROM found f CROSS JOIN totals CROSS JOIN per_term w"
-        f" CROSS JOIN LATERAL (SELECT {_held(len(terms))} OFFSET 0) AS h)"
+        f" CROSS JOIN LATERAL (SELECT {_entries(len(terms), ranks_param)} OFFSET 0) AS e"
+        f" CROSS JOIN LATERAL (SELECT {_frequencies(len(terms), ranks_param)} OFFSET 0) AS h)"
     )
 
 
 def _per_term(count: int) -> str:
-    """One row: each term's lexemes (``l1``…) and idf (``w1``…), as columns."""
+    """One row: each term's lexemes (``l1``…), query (``q1``…) and idf (``w1``…), as columns."""
     return "SELECT " + ", ".join(
-        f"(SELECT lexemes FROM weights WHERE i = {i}) AS l{i}, (SELECT idf FROM weights WHERE i = {i}) AS w{i}"
+        f"(SELECT lexemes FROM weights WHERE i = {i}) AS l{i}, (SELECT query FROM weights WHERE i = {i}) AS q{i},"
+        f" (SELECT idf FROM weights WHERE i = {i}) AS w{i}"
         for i in range(1, count + 1)
     )
 
 
-def _held(count: int) -> str:
-    """Per term, the row's own entries for its lexemes, as text (``'oil':3A,7A 'wage':5A``): the
-    row's ``tsv`` with those lexemes marked (setweight) and the rest dropped (ts_filter), in C."""
-    return ", ".join(
-        f"CAST(ts_filter(setweight(f.tsv, 'A', w.l{i}), '{{a}}') AS TEXT) AS s{i}"
-        for i in range(1, count + 1)
+def _entries(count: int, ranks: str | None) -> str:
+    """Per term, what the row's frequency of it is read from (``e.s1``…). Without ``ranks``: the
+    row's own entries for its lexemes, as text (``'oil':3A,7A 'wage':5A``): the row's ``tsv`` with
+    those lexemes marked (setweight) and the rest dropped (ts_filter), in C. With ``ranks``: the
+    row's ``ts_rank`` for the term (see :func:`_frequency`)."""
+    if ranks is None:
+        return ", ".join(f"{_entries_text(i)} AS s{i}" for i in range(1, count + 1))
+    return ", ".join(f"ts_rank(f.tsv, w.q{i}) AS s{i}" for i in range(1, count + 1))
+
+
+def _entries_text(i: int) -> str:
+    return f"CAST(ts_filter(setweight(f.tsv, 'A', w.l{i}), '{{a}}') AS TEXT)"
+
+
+def _counted(i: int, entries: str) -> str:
+    """How often the row holds term ``i``, counted from its entries' text (a lexeme is a run of
+    letters and digits, so each ``:`` starts a lexeme's positions and each ``,`` adds one),
+    counted only if the row holds every lexeme of the term, as often as it holds them on average
+    (a term of several lexemes is a phrase to FTS5)."""
+    lexemes = f"(length({entries}) - length(replace({entries}, ':', '')))"
+    positions = f"(length({entries}) - length(translate({entries}, ':,', '')))"
+    return (
+        f"CASE WHEN {lexemes} = cardinality(w.l{i}) AND {lexemes} > 0"
+        f" THEN CAST({positions} AS DOUBLE PRECISION) / {lexemes} ELSE 0 END"
+    )
+
+
+def _frequencies(count: int, ranks: str | None) -> str:
+    """Per term, how often the row holds it (``h.t1``…, a double)."""
+    return ", ".join(f"{_frequency(i, ranks)} AS t{i}" for i in range(1, count + 1))
+
+
+def _frequency(i: int, ranks: str | None) -> str:
+    """How often the row holds term ``i``.
+
+    With ``ranks`` (:data:`RANKS_SQL`: ``ts_rank`` of a lexeme held 1 to 256 times, each rank
+    higher than the last up to 255), a term of one lexeme is looked up there by the row's
+    ``ts_rank`` for it: ``ts_rank`` (no normalization, every position of weight D as in every
+    ``tsv`` column) depends on nothing but how many positions the lexeme has in the row, so the
+    rank found at index k means k positions, exactly. 0 is not held. A rank not in the table
+    (never seen: a ``tsv`` with other weights), or 255 (the ranks of 255 and 256 positions are
+    the same ``real``), and terms of several lexemes are counted from the entries' text."""
+    if ranks is None:
+        return _counted(i, f"e.s{i}")
+    counted = _counted(i, _entries_text(i))
+    return (
+        f"CASE WHEN w.l{i} IS NULL THEN 0 WHEN cardinality(w.l{i}) <> 1 THEN {counted}"
+        f" WHEN e.s{i} = 0 THEN 0"
+        f" ELSE COALESCE(CAST(NULLIF(LEAST(array_position(CAST({ranks} AS REAL[]), e.s{i}), {_SHARED_RANK}),"
+        f" {_SHARED_RANK}) AS DOUBLE PRECISION), {counted}) END"
     )
 
 
 def _score(count: int) -> str:
-    """FTS5's BM25 of a row, one expression (no subquery, sort or hash per row found): per term,
-    how often the row holds it, from its entries' text (a lexeme is a run of letters and digits,
-    so each ``:`` starts a lexeme's positions and each ``,`` adds one), counted only if the row
-    holds every lexeme of the term, as often as it holds them on average (a term of several
-    lexemes is a phrase to FTS5)."""
+    """FTS5's BM25 of a row, one expression (no subquery, sort or hash per row found) of each
+    term's idf (``w.w1``…) and frequency in the row (``h.t1``…)."""
     norm = f"{K1} * ({1 - B} + {B} * f.tokens / GREATEST(totals.avgdl, 1e-9))"
-    parts = []
-    for i in range(1, count + 1):
-        lexemes = f"(length(h.s{i}) - length(replace(h.s{i}, ':', '')))"
-        positions = f"(length(h.s{i}) - length(translate(h.s{i}, ':,', '')))"
-        held = (
-            f"CASE WHEN {lexemes} = cardinality(w.l{i}) AND {lexemes} > 0"
-            f" THEN CAST({positions} AS DOUBLE PRECISION) / {lexemes} ELSE 0 END"
+    return (
+        "("
+        + " + ".join(
+            f"COALESCE(w.w{i} * h.t{i} * {K1 + 1} / (h.t{i} + {norm}), 0)" for i in range(1, count + 1)
         )
-        parts.append(f"COALESCE(w.w{i} * ({held}) * {K1 + 1} / (({held}) + {norm}), 0)")
-    return "(" + " + ".join(parts) + ")"
+        + ")"
+    )

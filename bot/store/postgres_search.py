@@ -44,8 +44,8 @@ from bot.domain.passage import ArchiveHit, Hit, MessageHit, Passage
 from bot.domain.viewer import Viewer
 from bot.store.articles import LISTED_IN
 from bot.store.connection import Connection, Row
-from bot.store.messages import visible_to
-from bot.store.postgres_bm25 import Params, match_terms, scored, terms_cte
+from bot.store.messages import visible_to_array
+from bot.store.postgres_bm25 import RANKS_SQL, Params, match_terms, ranks_usable, scored, terms_cte
 from bot.store.search import SearchQueries
 
 if TYPE_CHECKING:
@@ -158,6 +158,9 @@ class PostgresSearchQueries(SearchQueries):
         self._totals_of: dict[str, tuple[float, int, float]] = {}
         """Per table (messages, comments): when counted (monotonic seconds), how many rows, their
         average length in words."""
+        self._ranks: list[float] | None = None
+        """``ts_rank`` of a lexeme held 1 to 256 times (:data:`~bot.store.postgres_bm25.RANKS_SQL`),
+        read once; empty if the server's ranks do not tell the counts apart."""
         self._held_of: dict[str, dict[str, int]] = {}
         """Per table: how many rows hold each term searched since the totals were counted (FTS5's
         n; counting it reads every row that holds the term), forgotten with the totals."""
@@ -189,6 +192,17 @@ class PostgresSearchQueries(SearchQueries):
             known = self._totals_of[table] = (time.monotonic(), int(row["n"]), float(row["avgdl"]))
             self._held_of[table] = {}
         return known[1], known[2]
+
+    async def _frequency_ranks(self) -> list[float] | None:
+        """:data:`~bot.store.postgres_bm25.RANKS_SQL`'s answer, read once (None if unusable: the
+        frequencies are then counted from the entries' text)."""
+        if self._ranks is None:
+            async with self._store.db.execute(RANKS_SQL) as cursor:
+                row = await cursor.fetchone()
+            assert row is not None
+            ranks = [float(r) for r in row["ranks"]]
+            self._ranks = ranks if ranks_usable(ranks) else []
+        return self._ranks or None
 
     def _held(self, table: str, terms: Sequence[str]) -> list[int | None]:
         """How many rows of ``table`` hold each term, where known (None: counted by the search)."""
@@ -264,7 +278,7 @@ class PostgresSearchQueries(SearchQueries):
         if not terms:
             return []
         params = Params()
-        visible, visible_params = visible_to(viewer, self._store.dialect, "x")
+        visible, visible_params = visible_to_array(viewer, "x")
         scope = f"x.author_bot = 0 AND x.deleted_at IS NULL AND {params.embed(visible, visible_params)}"
         if article_id is not None:
             scope += f" AND x.article_id = {params.add(article_id)}"
@@ -282,6 +296,7 @@ class PostgresSearchQueries(SearchQueries):
             terms=terms,
             totals=await self._totals("messages"),
             held=self._held("messages", terms),
+            ranks=await self._frequency_ranks(),
         )
         sql = (
             f"{with_clause}, best AS (SELECT id, score FROM scored ORDER BY score DESC, id"
@@ -337,6 +352,7 @@ class PostgresSearchQueries(SearchQueries):
             terms=terms,
             totals=await self._totals("comments"),
             held=self._held("comments", terms),
+            ranks=await self._frequency_ranks(),
         )
         sql = (
             f"{with_clause}, best AS (SELECT article_id, idx, score FROM scored"
