@@ -7,6 +7,7 @@ Why it is built this way, and what still differs from FTS5, is told in
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 
@@ -70,7 +71,7 @@ def ranks_usable(ranks: Sequence[float]) -> bool:
     other (none 0, each rank higher than the last, the last two perhaps equal): else frequencies
     are counted as text."""
     ranks = list(ranks)
-    pairs = list(zip(ranks, ranks[1:]))
+    pairs = list(itertools.pairwise(ranks))
     return (
         len(ranks) == MAX_POSITIONS
         and ranks[0] > 0
