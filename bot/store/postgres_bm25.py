@@ -18,7 +18,7 @@ B = 0.75
 MIN_IDF = 1e-6
 """FTS5 gives a term held by more than half the rows this idf instead of a negative one."""
 MAX_POSITIONS = 256
-"""A ``tsvector`` keeps at most this many positions of a lexeme."""
+"""A ``tsvector`` holds at most this many positions of a lexeme (``to_tsvector`` keeps 255)."""
 
 _QUOTED = re.compile(r'"((?:[^"]|"")*)"')
 _PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?")
@@ -59,7 +59,7 @@ RANKS_SQL = (
     "SELECT array_agg(ts_rank(CAST('a:' || array_to_string(ARRAY(SELECT generate_series(1, k)), ',')"
     f" AS tsvector), CAST('a' AS tsquery)) ORDER BY k) AS ranks FROM generate_series(1, {MAX_POSITIONS}) AS k"
 )
-"""``ts_rank`` of a lexeme held 1, 2, … 256 times (a ``tsvector`` keeps at most 256 positions of a
+"""``ts_rank`` of a lexeme held 1, 2, … 256 times (a ``tsvector`` holds at most 256 positions of a
 lexeme), read from the server once: :func:`scored` finds a row's frequency of a term there."""
 _PI2_6 = "CAST(1.6449340668482264 AS DOUBLE PRECISION)"
 """π²/6, the sum of 1/k² over every k."""
@@ -224,7 +224,7 @@ def _frequency(i: int, ranks: str | None) -> str:
         return _counted(i, f"e.s{i}")
     counted = _counted(i, _entries_text(i))
     table = f"CAST({ranks} AS REAL[])"
-    guess = _guess(f"e.s{i}")
+    guess = count_guess(f"e.s{i}")
     found = f"array_position({table}, e.s{i}) - 1"
     return (
         f"CASE WHEN w.l{i} IS NULL THEN 0 WHEN cardinality(w.l{i}) <> 1 THEN {counted}"
@@ -234,7 +234,7 @@ def _frequency(i: int, ranks: str | None) -> str:
     )
 
 
-def _guess(rank: str) -> str:
+def count_guess(rank: str) -> str:
     """The count of positions whose ``ts_rank`` ``rank`` (a ``real``) probably is, in a few
     operations: ``ts_rank`` of k positions of weight D is 0.1 × (1 + 1/4 + … + 1/k²) / 1.64493406685,
     and π²/6 − (1 + 1/4 + … + 1/k²) is about 1 / (k + 1/2). Only a guess (the rank is a ``real``):

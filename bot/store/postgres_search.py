@@ -7,7 +7,10 @@ PostgreSQL finds the rows (``tsv @@ query`` through the GIN index, or an article
 works it out (k1 = 1.2, b = 0.75; each quoted term a phrase; ``idf = ln((N - n + 0.5) / (n +
 0.5))``, at least 1e-6; N and the average length over the whole table, n the rows holding the
 term; a row's length its count of words, kept in a generated ``tokens`` column): a term's
-frequency in a row is the number of positions its lexeme has in the row's ``tsvector``.
+frequency in a row is the number of positions its lexeme has in the row's ``tsvector``. Archive
+searches read that number from ``ts_rank`` of the term's lexeme, which depends on nothing else
+(:func:`bot.store.postgres_bm25.count_guess`, checked against a table of ranks the server made
+once), in C, instead of counting the row's entries as text: a third of the time.
 ``ts_rank_cd`` was not used: it weighs proximity and ignores rarity.
 
 A question (:meth:`PostgresSearchQueries.candidates`) is one statement: the question's word
@@ -27,8 +30,8 @@ What still differs from FTS5 (``porter unicode61``), each small:
   as often as its lexemes are on average, where FTS5 counts the phrase's occurrences.
 - Archive totals: N, the average length and each term's n of messages and comments are kept for
   :data:`TOTALS_SECONDS` (this process's own writes count them afresh at once).
-- Positions: a ``tsvector`` keeps at most 256 positions per word, so a term said more than 256
-  times in one row counts 256 times (a passage is a sentence; a message at most 4,000 characters).
+- Positions: ``to_tsvector`` keeps at most 255 positions per word, so a term said more than 255
+  times in one row counts 255 times (a passage is a sentence; a message at most 4,000 characters).
 - Ties: rows of equal score come lowest id first.
 """
 
