@@ -7,7 +7,6 @@ Why it is built this way, and what still differs from FTS5, is told in
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Sequence
 
@@ -17,8 +16,6 @@ B = 0.75
 """FTS5's BM25 b."""
 MIN_IDF = 1e-6
 """FTS5 gives a term held by more than half the rows this idf instead of a negative one."""
-MAX_POSITIONS = 256
-"""A ``tsvector`` holds at most this many positions of a lexeme (``to_tsvector`` keeps 255)."""
 
 _QUOTED = re.compile(r'"((?:[^"]|"")*)"')
 _PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?")
@@ -55,33 +52,40 @@ class Params:
         return numbered
 
 
-RANKS_SQL = (
-    "SELECT array_agg(ts_rank(CAST('a:' || array_to_string(ARRAY(SELECT generate_series(1, k)), ',')"
-    f" AS tsvector), CAST('a' AS tsquery)) ORDER BY k) AS ranks FROM generate_series(1, {MAX_POSITIONS}) AS k"
-)
-"""``ts_rank`` of a lexeme held 1, 2, … 256 times (a ``tsvector`` holds at most 256 positions of a
-lexeme), read from the server once: :func:`scored` finds a row's frequency of a term there."""
+MAX_COUNT = 255
+"""The most positions ``to_tsvector`` keeps of a lexeme in a row (a ``tsvector`` could hold 256):
+how often a row can hold a term, as its ``tsv`` tells it."""
 _PI2_6 = "CAST(1.6449340668482264 AS DOUBLE PRECISION)"
 """π²/6, the sum of 1/k² over every k."""
 _RANK_SCALE = "CAST(16.4493406685 AS DOUBLE PRECISION)"
 """``ts_rank`` divides by 1.64493406685 and weighs a position of weight D 0.1."""
-_SHARED_RANK = 255
-"""The first count whose ``ts_rank`` is not told apart from the next in a ``real`` (255 and 256):
-from it on, the count is made from the entries' text."""
 
 
-def ranks_usable(ranks: Sequence[float]) -> bool:
-    """Whether :data:`RANKS_SQL`'s answer tells each count below :data:`_SHARED_RANK` from every
-    other (none 0, each rank higher than the last, the last two perhaps equal): else frequencies
-    are counted as text."""
-    ranks = list(ranks)
-    pairs = list(itertools.pairwise(ranks))
-    return (
-        len(ranks) == MAX_POSITIONS
-        and ranks[0] > 0
-        and all(a < b for a, b in pairs[: _SHARED_RANK - 1])
-        and all(a <= b for a, b in pairs)
-    )
+def count_from_rank(rank: str) -> str:
+    """How many positions of a lexeme (of weight D, as every ``tsv`` column's are) a row holds,
+    from the row's ``ts_rank`` for the lexeme alone (``rank``, a ``real``), in a few operations.
+
+    ``ts_rank`` (``tsrank.c``, ``calc_rank_or``) of k such positions is 0.1 × (1 + 1/4 + … +
+    1/k²) / 1.64493406685 (0 when the lexeme is not there) and depends on nothing else; π²/6 −
+    (1 + 1/4 + … + 1/k²) is about 1 / (k + 1/2), so k is 1 / (π²/6 − rank × 16.4493406685) − 1/2,
+    rounded. The rank is a ``real``: :data:`COUNTS_CHECKED_SQL` has the server confirm, once,
+    that this finds every count from 0 to :data:`MAX_COUNT` from the rank its own ``ts_rank``
+    gives it, before any search relies on it."""
+    rest = f"NULLIF({_PI2_6} - CAST({rank} AS DOUBLE PRECISION) * {_RANK_SCALE}, 0)"
+    return f"CAST(LEAST(GREATEST(round(1 / {rest} - 0.5), -1), {MAX_COUNT + 2}) AS INT)"
+
+
+_HELD_K_TIMES = (
+    "CAST(CASE WHEN k = 0 THEN 'b:1' ELSE 'a:' || array_to_string(ARRAY(SELECT generate_series(1, k)), ',')"
+    " END AS tsvector)"
+)
+COUNTS_CHECKED_SQL = (
+    f"SELECT bool_and({count_from_rank(f'ts_rank({_HELD_K_TIMES}, CAST(? AS tsquery))')} = k) AS exact"
+    f" FROM generate_series(0, {MAX_COUNT}) AS k"
+)
+"""Whether :func:`count_from_rank` finds each count from 0 to :data:`MAX_COUNT` from this
+server's ``ts_rank`` of a lexeme held that many times (parameter: the lexeme, ``'a'``). Asked
+once by the search queries; if not, they count the entries as text."""
 
 
 CONFIG = "readalong_porter"
@@ -114,7 +118,7 @@ def scored(
     terms: Sequence[str],
     totals: tuple[int, float] | None,
     held: Sequence[int | None] = (),
-    ranks: Sequence[float] | None = None,
+    ranked: bool = False,
 ) -> str:
     """The WITH clause of a search: ``scored`` holds each row of ``table`` within ``scope`` (a
     condition on ``x``) that matches a term, by its ``key`` columns, with FTS5's BM25 ``score``
@@ -124,15 +128,12 @@ def scored(
     index). None: the table is ``passages``, whose statistics the triggers of migration 0005 keep
     (``passage_counts``, ``passage_lexemes``): a few rows read, whatever the table's size.
 
-    ``ranks`` given (:data:`RANKS_SQL`, read from the server once): how often a row holds a term
-    of one lexeme is read from ``ts_rank`` (:func:`_frequency`), in C, rather than counted in
-    the row's entries as text; terms of several lexemes, and a count of 255 or more, are still
-    counted as text."""
+    ``ranked``: how often a row holds a term of one lexeme is worked out from the row's ``ts_rank``
+    for it (:func:`count_from_rank`, which the server has confirmed), in C, rather than counted
+    in the row's entries as text."""
     keys = ", ".join(f"x.{k}" for k in key)
     found_keys = ", ".join(f"f.{k}" for k in key)
     matches = f"x.tsv @@ to_tsquery('{CONFIG}', {params.add(or_query(terms))})"
-    # Counts from 0 (not held: rank 0) up: a count's rank at index count + 1.
-    ranks_param = None if ranks is None else params.add([0.0, *ranks])
     counted_n = f"(SELECT count(*) FROM {table} x WHERE x.tsv @@ q.query)"
     if totals is None:
         counted = (
@@ -162,29 +163,31 @@ def scored(
         f"), per_term AS ({_per_term(len(terms))}"
         f"), scored AS (SELECT {found_keys}, {_score(len(terms))} AS score"
         " FROM found f CROSS JOIN totals CROSS JOIN per_term w"
-        f"{_entries(len(terms), ranks_param)}"
-        f" CROSS JOIN LATERAL (SELECT {_frequencies(len(terms), ranks_param)} OFFSET 0) AS h)"
+        f"{_entries(len(terms), ranked)}"
+        f" CROSS JOIN LATERAL (SELECT {_frequencies(len(terms), ranked)} OFFSET 0) AS h)"
     )
 
 
 def _per_term(count: int) -> str:
-    """One row: each term's lexemes (``l1``…), query (``q1``…) and idf (``w1``…), as columns."""
+    """One row: each term's lexemes (``l1``…), query (``q1``…), idf (``w1``…) and whether it is one
+    lexeme (``o1``…), as columns."""
     return "SELECT " + ", ".join(
         f"(SELECT lexemes FROM weights WHERE i = {i}) AS l{i}, (SELECT query FROM weights WHERE i = {i}) AS q{i},"
-        f" (SELECT idf FROM weights WHERE i = {i}) AS w{i}"
+        f" (SELECT idf FROM weights WHERE i = {i}) AS w{i},"
+        f" COALESCE((SELECT cardinality(lexemes) = 1 FROM weights WHERE i = {i}), FALSE) AS o{i}"
         for i in range(1, count + 1)
     )
 
 
-def _entries(count: int, ranks: str | None) -> str:
-    """The join that gives, per term, what the row's frequency of it is read from (``e.s1``…).
-    Without ``ranks``: the row's own entries for the term's lexemes, as text (``'oil':3A,7A
-    'wage':5A``): the row's ``tsv`` with those lexemes marked (setweight) and the rest dropped
-    (ts_filter), in C. With ``ranks``: the row's ``ts_rank`` for the term (:func:`_frequency`)."""
-    if ranks is None:
-        entries = ", ".join(f"{_entries_text(i)} AS s{i}" for i in range(1, count + 1))
-    else:
+def _entries(count: int, ranked: bool) -> str:
+    """The join that gives, per term, what the row's frequency of it is read from (``e.s1``…):
+    ``ranked``, the row's ``ts_rank`` for the term (:func:`count_from_rank`); else the row's own
+    entries for the term's lexemes, as text (``'oil':3A,7A 'wage':5A``): the row's ``tsv`` with
+    those lexemes marked (setweight) and the rest dropped (ts_filter), in C."""
+    if ranked:
         entries = ", ".join(f"ts_rank(f.tsv, w.q{i}) AS s{i}" for i in range(1, count + 1))
+    else:
+        entries = ", ".join(f"{_entries_text(i)} AS s{i}" for i in range(1, count + 1))
     return f" CROSS JOIN LATERAL (SELECT {entries} OFFSET 0) AS e"
 
 
@@ -205,42 +208,21 @@ def _counted(i: int, entries: str) -> str:
     )
 
 
-def _frequencies(count: int, ranks: str | None) -> str:
+def _frequencies(count: int, ranked: bool) -> str:
     """Per term, how often the row holds it (``h.t1``…, a double)."""
-    return ", ".join(f"{_frequency(i, ranks)} AS t{i}" for i in range(1, count + 1))
+    return ", ".join(f"{_frequency(i, ranked)} AS t{i}" for i in range(1, count + 1))
 
 
-def _frequency(i: int, ranks: str | None) -> str:
-    """How often the row holds term ``i``.
-
-    With ``ranks`` (:data:`RANKS_SQL`: ``ts_rank`` of a lexeme held 1 to 256 times, each rank
-    higher than the last up to 255, after 0 for none), a term of one lexeme is looked up there by
-    the row's ``ts_rank`` for it: ``ts_rank`` (no normalization, every position of weight D as in
-    every ``tsv`` column) depends on nothing but how many positions the lexeme has in the row, so
-    the rank found at index k + 1 means k positions, exactly. A rank not in the table (never
-    seen: a ``tsv`` with other weights), 255 (the ranks of 255 and 256 positions are the same
-    ``real``), and terms of several lexemes are counted from the entries' text."""
-    if ranks is None:
+def _frequency(i: int, ranked: bool) -> str:
+    """How often the row holds term ``i``: ``ranked``, for a term of one lexeme, from the row's
+    ``ts_rank`` for it (:func:`count_from_rank`); else, and for a term of several lexemes (rare),
+    counted from the entries' text."""
+    if not ranked:
         return _counted(i, f"e.s{i}")
-    counted = _counted(i, _entries_text(i))
-    table = f"CAST({ranks} AS REAL[])"
-    guess = count_guess(f"e.s{i}")
-    found = f"array_position({table}, e.s{i}) - 1"
     return (
-        f"CASE WHEN w.l{i} IS NULL THEN 0 WHEN cardinality(w.l{i}) <> 1 THEN {counted}"
-        f" WHEN {guess} < {_SHARED_RANK} AND ({table})[{guess} + 1] = e.s{i} THEN CAST({guess} AS DOUBLE PRECISION)"
-        f" ELSE COALESCE(CAST(NULLIF(LEAST({found}, {_SHARED_RANK}), {_SHARED_RANK}) AS DOUBLE PRECISION),"
-        f" {counted}) END"
+        f"CASE WHEN w.o{i} THEN CAST({count_from_rank(f'e.s{i}')} AS DOUBLE PRECISION)"
+        f" WHEN w.l{i} IS NULL THEN 0 ELSE {_counted(i, _entries_text(i))} END"
     )
-
-
-def count_guess(rank: str) -> str:
-    """The count of positions whose ``ts_rank`` ``rank`` (a ``real``) probably is, in a few
-    operations: ``ts_rank`` of k positions of weight D is 0.1 × (1 + 1/4 + … + 1/k²) / 1.64493406685,
-    and π²/6 − (1 + 1/4 + … + 1/k²) is about 1 / (k + 1/2). Only a guess (the rank is a ``real``):
-    :func:`_frequency` takes it only where the table holds this very rank at that count."""
-    rest = f"NULLIF({_PI2_6} - CAST({rank} AS DOUBLE PRECISION) * {_RANK_SCALE}, 0)"
-    return f"CAST(LEAST(GREATEST(round(1 / {rest} - 0.5), -1), {MAX_POSITIONS + 1}) AS INT)"
 
 
 def _score(count: int) -> str:

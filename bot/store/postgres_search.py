@@ -9,8 +9,8 @@ works it out (k1 = 1.2, b = 0.75; each quoted term a phrase; ``idf = ln((N - n +
 term; a row's length its count of words, kept in a generated ``tokens`` column): a term's
 frequency in a row is the number of positions its lexeme has in the row's ``tsvector``. Archive
 searches read that number from ``ts_rank`` of the term's lexeme, which depends on nothing else
-(:func:`bot.store.postgres_bm25.count_guess`, checked against a table of ranks the server made
-once), in C, instead of counting the row's entries as text: a third of the time.
+(:func:`bot.store.postgres_bm25.count_from_rank`, which the server confirms once for every
+count), in C, instead of counting the row's entries as text: a third of the time.
 ``ts_rank_cd`` was not used: it weighs proximity and ignores rarity.
 
 A question (:meth:`PostgresSearchQueries.candidates`) is one statement: the question's word
@@ -48,7 +48,7 @@ from bot.domain.viewer import Viewer
 from bot.store.articles import LISTED_IN
 from bot.store.connection import Connection, Row
 from bot.store.messages import visible_to_array
-from bot.store.postgres_bm25 import RANKS_SQL, Params, match_terms, ranks_usable, scored, terms_cte
+from bot.store.postgres_bm25 import COUNTS_CHECKED_SQL, Params, match_terms, scored, terms_cte
 from bot.store.search import SearchQueries
 
 if TYPE_CHECKING:
@@ -161,9 +161,9 @@ class PostgresSearchQueries(SearchQueries):
         self._totals_of: dict[str, tuple[float, int, float]] = {}
         """Per table (messages, comments): when counted (monotonic seconds), how many rows, their
         average length in words."""
-        self._ranks: list[float] | None = None
-        """``ts_rank`` of a lexeme held 1 to 256 times (:data:`~bot.store.postgres_bm25.RANKS_SQL`),
-        read once; empty if the server's ranks do not tell the counts apart."""
+        self._ranked: bool | None = None
+        """Whether a row's frequency of a term is worked out from its ``ts_rank``: the server
+        confirmed :func:`~bot.store.postgres_bm25.count_from_rank` (asked once)."""
         self._held_of: dict[str, dict[str, int]] = {}
         """Per table: how many rows hold each term searched since the totals were counted (FTS5's
         n; counting it reads every row that holds the term), forgotten with the totals."""
@@ -196,16 +196,15 @@ class PostgresSearchQueries(SearchQueries):
             self._held_of[table] = {}
         return known[1], known[2]
 
-    async def _frequency_ranks(self) -> list[float] | None:
-        """:data:`~bot.store.postgres_bm25.RANKS_SQL`'s answer, read once (None if unusable: the
-        frequencies are then counted from the entries' text)."""
-        if self._ranks is None:
-            async with self._store.db.execute(RANKS_SQL) as cursor:
+    async def _counts_from_ranks(self) -> bool:
+        """Whether the server's ``ts_rank`` gives each count back through
+        :func:`~bot.store.postgres_bm25.count_from_rank` (asked once; if not, frequencies are
+        counted from the entries' text)."""
+        if self._ranked is None:
+            async with self._store.db.execute(COUNTS_CHECKED_SQL, ("a",)) as cursor:
                 row = await cursor.fetchone()
-            assert row is not None
-            ranks = [float(r) for r in row["ranks"]]
-            self._ranks = ranks if ranks_usable(ranks) else []
-        return self._ranks or None
+            self._ranked = row is not None and row["exact"] is True
+        return self._ranked
 
     def _held(self, table: str, terms: Sequence[str]) -> list[int | None]:
         """How many rows of ``table`` hold each term, where known (None: counted by the search)."""
@@ -299,7 +298,7 @@ class PostgresSearchQueries(SearchQueries):
             terms=terms,
             totals=await self._totals("messages"),
             held=self._held("messages", terms),
-            ranks=await self._frequency_ranks(),
+            ranked=await self._counts_from_ranks(),
         )
         sql = (
             f"{with_clause}, best AS (SELECT id, score FROM scored ORDER BY score DESC, id"
@@ -355,7 +354,7 @@ class PostgresSearchQueries(SearchQueries):
             terms=terms,
             totals=await self._totals("comments"),
             held=self._held("comments", terms),
-            ranks=await self._frequency_ranks(),
+            ranked=await self._counts_from_ranks(),
         )
         sql = (
             f"{with_clause}, best AS (SELECT article_id, idx, score FROM scored"

@@ -1,5 +1,5 @@
-"""Archive search on PostgreSQL reads how often a row holds a term from ``ts_rank`` (issue 26):
-the server's ranks tell every count apart, and a word said from once to 255 times in a message
+"""Archive search on PostgreSQL works out how often a row holds a term from ``ts_rank`` (issue
+26): the server confirms every count is found, and a word said from once to 255 times in a message
 scores as FTS5 scores it, in the same order (what a member is shown is checked by
 ``test_postgres_parity.py`` and the privacy tests)."""
 
@@ -16,19 +16,18 @@ from bot.domain.viewer import Viewer
 from bot.search.query import match_expression
 from bot.services import archive as archive_service
 from bot.store import Store
-from bot.store.postgres_bm25 import MAX_POSITIONS, RANKS_SQL, count_guess, ranks_usable
+from bot.store.postgres_bm25 import COUNTS_CHECKED_SQL, MAX_COUNT, count_from_rank
 from tests.search.test_postgres_parity import HOSTILE
 
 GUILD, SEEN, UNSEEN, OFTEN = 1, 2, 3, 4
 MEMBER = Viewer.member(GUILD, 500, {SEEN})
 EVERYWHERE = Viewer.member(GUILD, 501, {SEEN, OFTEN})
 TIMES = [1, 2, 3, 4, 5, 9, 17, 60, 128, 200, 253, 254, 255]
-"""How often "soup" is said in a message: on either side of the last count the guess is taken
-for (254); 255 is as often as ``to_tsvector`` keeps a word's positions."""
+"""How often "soup" is said in a message, up to 255: as often as ``to_tsvector`` keeps a word's
+positions."""
 MORE = [256, 300]
-"""Said more often than a ``tsvector`` keeps (in channel OFTEN): PostgreSQL counts 255 where FTS5
-counts them all (the module's notes say so), from the text (the ranks of 255 and 256 positions
-are one ``real``)."""
+"""Said more often than ``to_tsvector`` keeps (in channel OFTEN): PostgreSQL counts 255 where
+FTS5 counts them all (the module's notes say so)."""
 
 
 def _message(id_: int, channel: int, text: str) -> StoredMessage:
@@ -65,26 +64,21 @@ async def stores(tmp_path: Path, postgres_url: PostgresUrl) -> AsyncIterator[tup
         yield lite, pg
 
 
-async def test_the_servers_ranks_tell_each_count_apart_and_the_guess_finds_it(
+async def test_the_count_is_found_from_ts_rank_for_every_count_a_row_can_hold(
     postgres_url: PostgresUrl,
 ) -> None:
     async with Store(postgres_url) as store:
-        async with store.db.execute(RANKS_SQL) as cursor:
-            row = await cursor.fetchone()
-        assert row is not None
-        ranks = [float(r) for r in row["ranks"]]
-        assert ranks_usable(ranks)
-        assert len(set(ranks[:255])) == 255  # 1 to 255 positions: 255 ranks
+        async with store.db.execute(COUNTS_CHECKED_SQL, ("a",)) as cursor:
+            confirmed = await cursor.fetchone()
+        assert confirmed is not None
+        assert confirmed["exact"] is True
+        # As the messages' own column makes it: a word said k times, through to_tsvector.
+        rank = "ts_rank(to_tsvector('readalong_porter', repeat('soup ', k)), plainto_tsquery('readalong_porter', 'soup'))"
         async with store.db.execute(
-            f"SELECT t.k - 1 AS k, {count_guess('t.r')} AS guess FROM unnest(CAST(? AS REAL[])) WITH ORDINALITY AS t(r, k)",
-            ([0.0, *ranks],),
+            f"SELECT k, {count_from_rank(rank)} AS found FROM generate_series(0, 300) AS k"
         ) as cursor:
-            guessed = {int(r["k"]): int(r["guess"]) for r in await cursor.fetchall()}
-    assert guessed == {k: k for k in range(MAX_POSITIONS + 1)}
-    # Ranks that would mislead are refused (the frequencies are then counted from the text).
-    assert not ranks_usable([*ranks[:9], ranks[8], *ranks[10:]])
-    assert not ranks_usable([0.0, *ranks[1:]])
-    assert not ranks_usable(ranks[:-1])
+            found = {int(r["k"]): int(r["found"]) for r in await cursor.fetchall()}
+    assert found == {k: min(k, MAX_COUNT) for k in range(301)}
 
 
 async def test_a_word_said_up_to_255_times_scores_as_fts5_scores_it(stores: tuple[Store, Store]) -> None:
@@ -105,8 +99,8 @@ async def test_a_word_said_up_to_255_times_scores_as_fts5_scores_it(stores: tupl
 
 
 async def test_ranks_and_counting_the_text_give_the_same_scores(stores: tuple[Store, Store]) -> None:
-    """The same searches with the ranks refused (``ts_rank`` not trusted: every frequency
-    counted from the row's entries as text): the same hits, the same scores, to the bit."""
+    """The same searches with ``ts_rank`` not trusted (every frequency counted from the row's
+    entries as text): the same hits, the same scores, to the bit."""
     _, pg = stores
     queries = ["soup", "bread soup", "strikers soup bread", "reader said", *HOSTILE]
     read = {}
@@ -117,7 +111,7 @@ async def test_ranks_and_counting_the_text_give_the_same_scores(stores: tuple[St
         read[query] = [
             (h.id, h.score) for h in await pg.search.search_messages(match, viewer=EVERYWHERE, limit=40)
         ]
-    pg.search._ranks = []  # type: ignore[attr-defined]
+    pg.search._ranked = False  # type: ignore[attr-defined]
     for query, ranked in read.items():
         match = match_expression(query)
         assert match is not None
