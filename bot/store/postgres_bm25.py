@@ -162,16 +162,16 @@ def scored(
         " WHERE cardinality(q.lexemes) > 0"
         f"), per_term AS ({_per_term(len(terms))}"
         f"), scored AS (SELECT {found_keys}, {_score(len(terms))} AS score"
-        " FROM found f CROSS JOIN totals CROSS JOIN per_term w"
+        " FROM found f CROSS JOIN per_term w"
         f"{_entries(len(terms), ranked)}"
         f" CROSS JOIN LATERAL (SELECT {_frequencies(len(terms), ranked)} OFFSET 0) AS h)"
     )
 
 
 def _per_term(count: int) -> str:
-    """One row: each term's lexemes (``l1``…), query (``q1``…), idf (``w1``…) and whether it is one
-    lexeme (``o1``…), as columns."""
-    return "SELECT " + ", ".join(
+    """One row: the average length (``avgdl``, at least 1e-9) and each term's lexemes (``l1``…),
+    query (``q1``…), idf (``w1``…) and whether it is one lexeme (``o1``…), as columns."""
+    return "SELECT (SELECT GREATEST(avgdl, 1e-9) FROM totals) AS avgdl, " + ", ".join(
         f"(SELECT lexemes FROM weights WHERE i = {i}) AS l{i}, (SELECT query FROM weights WHERE i = {i}) AS q{i},"
         f" (SELECT idf FROM weights WHERE i = {i}) AS w{i},"
         f" COALESCE((SELECT cardinality(lexemes) = 1 FROM weights WHERE i = {i}), FALSE) AS o{i}"
@@ -180,14 +180,13 @@ def _per_term(count: int) -> str:
 
 
 def _entries(count: int, ranked: bool) -> str:
-    """The join that gives, per term, what the row's frequency of it is read from (``e.s1``…):
-    ``ranked``, the row's ``ts_rank`` for the term (:func:`count_from_rank`); else the row's own
-    entries for the term's lexemes, as text (``'oil':3A,7A 'wage':5A``): the row's ``tsv`` with
-    those lexemes marked (setweight) and the rest dropped (ts_filter), in C."""
+    """Unless ``ranked`` (the frequency read from ``ts_rank``, :func:`count_from_rank`), the join
+    that gives, per term, the row's own entries for the term's lexemes, as text (``e.s1``…:
+    ``'oil':3A,7A 'wage':5A``): the row's ``tsv`` with those lexemes marked (setweight) and the
+    rest dropped (ts_filter), in C."""
     if ranked:
-        entries = ", ".join(f"ts_rank(f.tsv, w.q{i}) AS s{i}" for i in range(1, count + 1))
-    else:
-        entries = ", ".join(f"{_entries_text(i)} AS s{i}" for i in range(1, count + 1))
+        return ""  # read in the frequency's own expression, once
+    entries = ", ".join(f"{_entries_text(i)} AS s{i}" for i in range(1, count + 1))
     return f" CROSS JOIN LATERAL (SELECT {entries} OFFSET 0) AS e"
 
 
@@ -209,8 +208,11 @@ def _counted(i: int, entries: str) -> str:
 
 
 def _frequencies(count: int, ranked: bool) -> str:
-    """Per term, how often the row holds it (``h.t1``…, a double)."""
-    return ", ".join(f"{_frequency(i, ranked)} AS t{i}" for i in range(1, count + 1))
+    """Per term, how often the row holds it (``h.t1``…, a double); and BM25's normalization of the
+    row's length (``h.norm``), once per row. (The length as a double: the same value as the
+    numeric 0.75 × tokens, without numeric's cost.)"""
+    norm = f"{K1} * ({1 - B} + {B} * CAST(f.tokens AS DOUBLE PRECISION) / w.avgdl) AS norm"
+    return ", ".join([*(f"{_frequency(i, ranked)} AS t{i}" for i in range(1, count + 1)), norm])
 
 
 def _frequency(i: int, ranked: bool) -> str:
@@ -220,7 +222,7 @@ def _frequency(i: int, ranked: bool) -> str:
     if not ranked:
         return _counted(i, f"e.s{i}")
     return (
-        f"CASE WHEN w.o{i} THEN CAST({count_from_rank(f'e.s{i}')} AS DOUBLE PRECISION)"
+        f"CASE WHEN w.o{i} THEN CAST({count_from_rank(f'ts_rank(f.tsv, w.q{i})')} AS DOUBLE PRECISION)"
         f" WHEN w.l{i} IS NULL THEN 0 ELSE {_counted(i, _entries_text(i))} END"
     )
 
@@ -228,12 +230,10 @@ def _frequency(i: int, ranked: bool) -> str:
 def _score(count: int) -> str:
     """FTS5's BM25 of a row, one expression (no subquery, sort or hash per row found) of each
     term's idf (``w.w1``…) and frequency in the row (``h.t1``…)."""
-    # The length as a double: the same value as the numeric 0.75 × tokens, without numeric's cost.
-    norm = f"{K1} * ({1 - B} + {B} * CAST(f.tokens AS DOUBLE PRECISION) / GREATEST(totals.avgdl, 1e-9))"
     return (
         "("
         + " + ".join(
-            f"COALESCE(w.w{i} * h.t{i} * {K1 + 1} / (h.t{i} + {norm}), 0)" for i in range(1, count + 1)
+            f"COALESCE(w.w{i} * h.t{i} * {K1 + 1} / (h.t{i} + h.norm), 0)" for i in range(1, count + 1)
         )
         + ")"
     )
