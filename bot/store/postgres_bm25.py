@@ -210,7 +210,7 @@ def _counted(i: int, entries: str) -> str:
 def _frequencies(count: int, ranked: bool) -> str:
     """Per term, how often the row holds it (``h.t1``…, a double); and BM25's normalization of the
     row's length (``h.norm``), once per row. (The length as a double: the same value as the
-    numeric 0.75 × tokens, without numeric's cost.)"""
+    numeric 0.75 × tokens, without numeric's cost.)."""
     norm = f"{K1} * ({1 - B} + {B} * CAST(f.tokens AS DOUBLE PRECISION) / w.avgdl) AS norm"
     return ", ".join([*(f"{_frequency(i, ranked)} AS t{i}" for i in range(1, count + 1)), norm])
 
