@@ -7,8 +7,8 @@ PostgreSQL finds the rows (``tsv @@ query`` through the GIN index, or an article
 works it out (k1 = 1.2, b = 0.75; each quoted term a phrase; ``idf = ln((N - n + 0.5) / (n +
 0.5))``, at least 1e-6; N and the average length over the whole table, n the rows holding the
 term; a row's length its count of words, kept in a generated ``tokens`` column): a term's
-frequency in a row is the number of positions its lexeme has in the row's ``tsvector``. Archive
-searches read that number from ``ts_rank`` of the term's lexeme, which depends on nothing else
+frequency in a row is the number of positions its lexeme has in the row's ``tsvector``. Searches
+read that number from ``ts_rank`` of the term's lexeme, which depends on nothing else
 (:func:`bot.store.postgres_bm25.count_from_rank`, which the server confirms once for every
 count), in C, instead of counting the row's entries as text: a third of the time.
 ``ts_rank_cd`` was not used: it weighs proximity and ignores rarity.
@@ -78,15 +78,18 @@ def _passage(row: Row, prefix: str = "") -> Passage:
     )
 
 
-def _best(params: Params, article_ids: Sequence[str] | None, terms: Sequence[str], limit: int) -> str:
+def _best(
+    params: Params, article_ids: Sequence[str] | None, terms: Sequence[str], limit: int, *, ranked: bool
+) -> str:
     """The WITH clause whose ``hit`` holds the best ``limit`` passages matching ``terms`` (of
     these articles, or of all), each row a hit (``p_``) beside one of its neighbours (``n_``) in
-    the same text, if any. The page is cut before any text is joined."""
+    the same text, if any. The page is cut before any text is joined. ``ranked``: frequencies
+    from ``ts_rank`` (see :func:`~bot.store.postgres_bm25.scored`)."""
     if article_ids is None:
         scope = "TRUE"
     else:
         scope = f"x.article_id = ANY(CAST({params.add(list(article_ids))} AS TEXT[]))"
-    with_clause = scored("passages", ["id"], scope, params=params, terms=terms, totals=None)
+    with_clause = scored("passages", ["id"], scope, params=params, terms=terms, totals=None, ranked=ranked)
     columns = ", ".join(f"{a}.{c} AS {a}_{c.strip(chr(34))}" for a in ("p", "n") for c in _COLUMNS)
     return (
         f"{with_clause}, best AS (SELECT id, score FROM scored ORDER BY score DESC, id"
@@ -226,7 +229,8 @@ class PostgresSearchQueries(SearchQueries):
         if not terms:
             return []
         params = Params()
-        sql = f"{_best(params, article_ids, terms, limit)} SELECT * FROM hit ORDER BY score DESC, p_id"
+        ranked = await self._counts_from_ranks()
+        sql = f"{_best(params, article_ids, terms, limit, ranked=ranked)} SELECT * FROM hit ORDER BY score DESC, p_id"
         return _hits(await self._store.db.execute_fetchall(sql, params.values))
 
     async def document_frequencies(
@@ -253,7 +257,7 @@ class PostgresSearchQueries(SearchQueries):
             passages, frequencies = await self.document_frequencies(article_ids, terms)
             return passages, frequencies, await self.search(article_ids, match, limit)
         params = Params()
-        best = _best(params, article_ids, searched, limit)
+        best = _best(params, article_ids, searched, limit, ranked=await self._counts_from_ranks())
         total, counted = _frequencies(params, article_ids, terms)
         sql = (
             f"{best}, {counted} SELECT ({total}) AS df_total,"
