@@ -10,7 +10,8 @@ term; a row's length its count of words, kept in a generated ``tokens`` column):
 frequency in a row is the number of positions its lexeme has in the row's ``tsvector``. Searches
 read that number from ``ts_rank`` of the term's lexeme, which depends on nothing else
 (:func:`bot.store.postgres_bm25.count_from_rank`, which the server confirms once for every
-count), in C, instead of counting the row's entries as text: a third of the time.
+count), in C, instead of counting the row's entries as text (with the rest of issue 26's second pass,
+an archive search's statements take a fifth of the time they took: docs/scale.md).
 ``ts_rank_cd`` was not used: it weighs proximity and ignores rarity.
 
 A question (:meth:`PostgresSearchQueries.candidates`) is one statement: the question's word
