@@ -4,6 +4,7 @@ decides what either may see (the operator sees everything). Exporting is :mod:`b
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import dataclass
 
@@ -11,7 +12,7 @@ from bot.discordfmt.posting import thread_label
 from bot.discordfmt.transcripts import summarise
 from bot.domain.article import Article
 from bot.domain.message import PostingThreads, StoredMessage, ThreadListing, ThreadRow
-from bot.domain.passage import ArchiveHit
+from bot.domain.passage import ArchiveHit, MessageHit
 from bot.domain.posting import Posting
 from bot.domain.viewer import Viewer
 from bot.errors import NotFoundError, ReadalongError
@@ -124,15 +125,30 @@ async def search(
         else:
             assert viewer.guild_id is not None
             article_id = await store.articles.resolve(viewer.guild_id, article_id)
-    said = await store.search.search_messages(
-        match, viewer=viewer, article_id=article_id, author_id=author_id, limit=limit
-    )
-    comments = (
-        []
-        if author_id is not None
-        else await store.search.search_comments(match, viewer=viewer, article_id=article_id, limit=limit)
-    )
-    in_comments = await store.search.comments_threads(h.channel_id for h in said)
+
+    async def readers() -> tuple[list[MessageHit], set[int]]:
+        said = await store.search.search_messages(
+            match, viewer=viewer, article_id=article_id, author_id=author_id, limit=limit
+        )
+        return said, await store.search.comments_threads(h.channel_id for h in said)
+
+    # Readers' messages and the comments are searched at once: on PostgreSQL, two connections of
+    # the read pool, each its own server process (SQLite's one connection takes them in turn). A
+    # search that fails fails the whole, with its own error (not a group), the other cancelled.
+    try:
+        async with asyncio.TaskGroup() as searches:
+            reading = searches.create_task(readers())
+            commenting = (
+                None
+                if author_id is not None
+                else searches.create_task(
+                    store.search.search_comments(match, viewer=viewer, article_id=article_id, limit=limit)
+                )
+            )
+    except ExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+    said, in_comments = reading.result()
+    comments = [] if commenting is None else commenting.result()
     hits = [
         ArchiveHit(
             article_id=h.article_id,

@@ -52,6 +52,42 @@ class Params:
         return numbered
 
 
+MAX_COUNT = 255
+"""The most positions ``to_tsvector`` keeps of a lexeme in a row (a ``tsvector`` could hold 256):
+how often a row can hold a term, as its ``tsv`` tells it."""
+_PI2_6 = "CAST(1.6449340668482264 AS DOUBLE PRECISION)"
+"""π²/6, the sum of 1/k² over every k."""
+_RANK_SCALE = "CAST(16.4493406685 AS DOUBLE PRECISION)"
+"""``ts_rank`` divides by 1.64493406685 and weighs a position of weight D 0.1."""
+
+
+def count_from_rank(rank: str) -> str:
+    """How many positions of a lexeme (of weight D, as every ``tsv`` column's are) a row holds,
+    from the row's ``ts_rank`` for the lexeme alone (``rank``, a ``real``), in a few operations.
+
+    ``ts_rank`` (``tsrank.c``, ``calc_rank_or``) of k such positions is 0.1 × (1 + 1/4 + … +
+    1/k²) / 1.64493406685 (0 when the lexeme is not there) and depends on nothing else; π²/6 −
+    (1 + 1/4 + … + 1/k²) is about 1 / (k + 1/2), so k is 1 / (π²/6 − rank × 16.4493406685) − 1/2,
+    rounded. The rank is a ``real``: :data:`COUNTS_CHECKED_SQL` has the server confirm, once,
+    that this finds every count from 0 to :data:`MAX_COUNT` from the rank its own ``ts_rank``
+    gives it, before any search relies on it."""
+    rest = f"NULLIF({_PI2_6} - CAST({rank} AS DOUBLE PRECISION) * {_RANK_SCALE}, 0)"
+    return f"CAST(LEAST(GREATEST(round(1 / {rest} - 0.5), -1), {MAX_COUNT + 2}) AS INT)"
+
+
+_HELD_K_TIMES = (
+    "CAST(CASE WHEN k = 0 THEN 'b:1' ELSE 'a:' || array_to_string(ARRAY(SELECT generate_series(1, k)), ',')"
+    " END AS tsvector)"
+)
+COUNTS_CHECKED_SQL = (
+    f"SELECT bool_and({count_from_rank(f'ts_rank({_HELD_K_TIMES}, CAST(? AS tsquery))')} = k) AS exact"
+    f" FROM generate_series(0, {MAX_COUNT}) AS k"
+)
+"""Whether :func:`count_from_rank` finds each count from 0 to :data:`MAX_COUNT` from this
+server's ``ts_rank`` of a lexeme held that many times (parameter: the lexeme, ``'a'``). Asked
+once by the search queries; if not, they count the entries as text."""
+
+
 CONFIG = "readalong_porter"
 """The text search configuration of every ``tsv`` column: FTS5's porter without stop words
 (PostgreSQL migration 0005)."""
@@ -82,6 +118,7 @@ def scored(
     terms: Sequence[str],
     totals: tuple[int, float] | None,
     held: Sequence[int | None] = (),
+    ranked: bool = False,
 ) -> str:
     """The WITH clause of a search: ``scored`` holds each row of ``table`` within ``scope`` (a
     condition on ``x``) that matches a term, by its ``key`` columns, with FTS5's BM25 ``score``
@@ -89,7 +126,11 @@ def scored(
 
     ``totals`` (N and the average length) given: each term's n is counted over the table (its GIN
     index). None: the table is ``passages``, whose statistics the triggers of migration 0005 keep
-    (``passage_counts``, ``passage_lexemes``): a few rows read, whatever the table's size."""
+    (``passage_counts``, ``passage_lexemes``): a few rows read, whatever the table's size.
+
+    ``ranked``: how often a row holds a term of one lexeme is worked out from the row's ``ts_rank``
+    for it (:func:`count_from_rank`, which the server has confirmed), in C, rather than counted
+    in the row's entries as text."""
     keys = ", ".join(f"x.{k}" for k in key)
     found_keys = ", ".join(f"f.{k}" for k in key)
     matches = f"x.tsv @@ to_tsquery('{CONFIG}', {params.add(or_query(terms))})"
@@ -115,48 +156,84 @@ def scored(
         f"), totals AS ({counted}"
         f"), found AS (SELECT {keys}, x.tokens, x.tsv FROM {table} x WHERE ({scope}) AND {matches}"
         "), weights AS MATERIALIZED ("  # once per term, not once per row found
-        " SELECT q.i, q.lexemes, c.n,"
+        " SELECT q.i, q.lexemes, q.query, c.n,"
         f" GREATEST(ln(CAST((totals.docs - c.n + 0.5) / (c.n + 0.5) AS DOUBLE PRECISION)), {MIN_IDF}) AS idf"
         f" FROM q CROSS JOIN totals CROSS JOIN LATERAL (SELECT {n} AS n OFFSET 0) AS c"
         " WHERE cardinality(q.lexemes) > 0"
         f"), per_term AS ({_per_term(len(terms))}"
         f"), scored AS (SELECT {found_keys}, {_score(len(terms))} AS score"
-        " FROM found f CROSS JOIN totals CROSS JOIN per_term w"
-        f" CROSS JOIN LATERAL (SELECT {_held(len(terms))} OFFSET 0) AS h)"
+        " FROM found f CROSS JOIN per_term w"
+        f"{_entries(len(terms), ranked)}"
+        f" CROSS JOIN LATERAL (SELECT {_frequencies(len(terms), ranked)} OFFSET 0) AS h)"
     )
 
 
 def _per_term(count: int) -> str:
-    """One row: each term's lexemes (``l1``…) and idf (``w1``…), as columns."""
-    return "SELECT " + ", ".join(
-        f"(SELECT lexemes FROM weights WHERE i = {i}) AS l{i}, (SELECT idf FROM weights WHERE i = {i}) AS w{i}"
+    """One row: the average length (``avgdl``, at least 1e-9) and each term's lexemes (``l1``…),
+    query (``q1``…), idf (``w1``…) and whether it is one lexeme (``o1``…), as columns."""
+    return "SELECT (SELECT GREATEST(avgdl, 1e-9) FROM totals) AS avgdl, " + ", ".join(
+        f"(SELECT lexemes FROM weights WHERE i = {i}) AS l{i}, (SELECT query FROM weights WHERE i = {i}) AS q{i},"
+        f" (SELECT idf FROM weights WHERE i = {i}) AS w{i},"
+        f" COALESCE((SELECT cardinality(lexemes) = 1 FROM weights WHERE i = {i}), FALSE) AS o{i}"
         for i in range(1, count + 1)
     )
 
 
-def _held(count: int) -> str:
-    """Per term, the row's own entries for its lexemes, as text (``'oil':3A,7A 'wage':5A``): the
-    row's ``tsv`` with those lexemes marked (setweight) and the rest dropped (ts_filter), in C."""
-    return ", ".join(
-        f"CAST(ts_filter(setweight(f.tsv, 'A', w.l{i}), '{{a}}') AS TEXT) AS s{i}"
-        for i in range(1, count + 1)
+def _entries(count: int, ranked: bool) -> str:
+    """Unless ``ranked`` (the frequency read from ``ts_rank``, :func:`count_from_rank`), the join
+    that gives, per term, the row's own entries for the term's lexemes, as text (``e.s1``…:
+    ``'oil':3A,7A 'wage':5A``): the row's ``tsv`` with those lexemes marked (setweight) and the
+    rest dropped (ts_filter), in C."""
+    if ranked:
+        return ""  # read in the frequency's own expression, once
+    entries = ", ".join(f"{_entries_text(i)} AS s{i}" for i in range(1, count + 1))
+    return f" CROSS JOIN LATERAL (SELECT {entries} OFFSET 0) AS e"
+
+
+def _entries_text(i: int) -> str:
+    return f"CAST(ts_filter(setweight(f.tsv, 'A', w.l{i}), '{{a}}') AS TEXT)"
+
+
+def _counted(i: int, entries: str) -> str:
+    """How often the row holds term ``i``, counted from its entries' text (a lexeme is a run of
+    letters and digits, so each ``:`` starts a lexeme's positions and each ``,`` adds one),
+    counted only if the row holds every lexeme of the term, as often as it holds them on average
+    (a term of several lexemes is a phrase to FTS5)."""
+    lexemes = f"(length({entries}) - length(replace({entries}, ':', '')))"
+    positions = f"(length({entries}) - length(translate({entries}, ':,', '')))"
+    return (
+        f"CASE WHEN {lexemes} = cardinality(w.l{i}) AND {lexemes} > 0"
+        f" THEN CAST({positions} AS DOUBLE PRECISION) / {lexemes} ELSE 0 END"
+    )
+
+
+def _frequencies(count: int, ranked: bool) -> str:
+    """Per term, how often the row holds it (``h.t1``…, a double); and BM25's normalization of the
+    row's length (``h.norm``), once per row. (The length as a double: the same value as the
+    numeric 0.75 × tokens, without numeric's cost.)."""
+    norm = f"{K1} * ({1 - B} + {B} * CAST(f.tokens AS DOUBLE PRECISION) / w.avgdl) AS norm"
+    return ", ".join([*(f"{_frequency(i, ranked)} AS t{i}" for i in range(1, count + 1)), norm])
+
+
+def _frequency(i: int, ranked: bool) -> str:
+    """How often the row holds term ``i``: ``ranked``, for a term of one lexeme, from the row's
+    ``ts_rank`` for it (:func:`count_from_rank`); else, and for a term of several lexemes (rare),
+    counted from the entries' text."""
+    if not ranked:
+        return _counted(i, f"e.s{i}")
+    return (
+        f"CASE WHEN w.o{i} THEN CAST({count_from_rank(f'ts_rank(f.tsv, w.q{i})')} AS DOUBLE PRECISION)"
+        f" WHEN w.l{i} IS NULL THEN 0 ELSE {_counted(i, _entries_text(i))} END"
     )
 
 
 def _score(count: int) -> str:
-    """FTS5's BM25 of a row, one expression (no subquery, sort or hash per row found): per term,
-    how often the row holds it, from its entries' text (a lexeme is a run of letters and digits,
-    so each ``:`` starts a lexeme's positions and each ``,`` adds one), counted only if the row
-    holds every lexeme of the term, as often as it holds them on average (a term of several
-    lexemes is a phrase to FTS5)."""
-    norm = f"{K1} * ({1 - B} + {B} * f.tokens / GREATEST(totals.avgdl, 1e-9))"
-    parts = []
-    for i in range(1, count + 1):
-        lexemes = f"(length(h.s{i}) - length(replace(h.s{i}, ':', '')))"
-        positions = f"(length(h.s{i}) - length(translate(h.s{i}, ':,', '')))"
-        held = (
-            f"CASE WHEN {lexemes} = cardinality(w.l{i}) AND {lexemes} > 0"
-            f" THEN CAST({positions} AS DOUBLE PRECISION) / {lexemes} ELSE 0 END"
+    """FTS5's BM25 of a row, one expression (no subquery, sort or hash per row found) of each
+    term's idf (``w.w1``…) and frequency in the row (``h.t1``…)."""
+    return (
+        "("
+        + " + ".join(
+            f"COALESCE(w.w{i} * h.t{i} * {K1 + 1} / (h.t{i} + h.norm), 0)" for i in range(1, count + 1)
         )
-        parts.append(f"COALESCE(w.w{i} * ({held}) * {K1 + 1} / (({held}) + {norm}), 0)")
-    return "(" + " + ".join(parts) + ")"
+        + ")"
+    )

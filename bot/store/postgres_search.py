@@ -7,7 +7,11 @@ PostgreSQL finds the rows (``tsv @@ query`` through the GIN index, or an article
 works it out (k1 = 1.2, b = 0.75; each quoted term a phrase; ``idf = ln((N - n + 0.5) / (n +
 0.5))``, at least 1e-6; N and the average length over the whole table, n the rows holding the
 term; a row's length its count of words, kept in a generated ``tokens`` column): a term's
-frequency in a row is the number of positions its lexeme has in the row's ``tsvector``.
+frequency in a row is the number of positions its lexeme has in the row's ``tsvector``. Searches
+read that number from ``ts_rank`` of the term's lexeme, which depends on nothing else
+(:func:`bot.store.postgres_bm25.count_from_rank`, which the server confirms once for every
+count), in C, instead of counting the row's entries as text (with the rest of issue 26's second pass,
+an archive search's statements take a fifth of the time they took: docs/scale.md).
 ``ts_rank_cd`` was not used: it weighs proximity and ignores rarity.
 
 A question (:meth:`PostgresSearchQueries.candidates`) is one statement: the question's word
@@ -27,8 +31,8 @@ What still differs from FTS5 (``porter unicode61``), each small:
   as often as its lexemes are on average, where FTS5 counts the phrase's occurrences.
 - Archive totals: N, the average length and each term's n of messages and comments are kept for
   :data:`TOTALS_SECONDS` (this process's own writes count them afresh at once).
-- Positions: a ``tsvector`` keeps at most 256 positions per word, so a term said more than 256
-  times in one row counts 256 times (a passage is a sentence; a message at most 4,000 characters).
+- Positions: ``to_tsvector`` keeps at most 255 positions per word, so a term said more than 255
+  times in one row counts 255 times (a passage is a sentence; a message at most 4,000 characters).
 - Ties: rows of equal score come lowest id first.
 """
 
@@ -44,8 +48,8 @@ from bot.domain.passage import ArchiveHit, Hit, MessageHit, Passage
 from bot.domain.viewer import Viewer
 from bot.store.articles import LISTED_IN
 from bot.store.connection import Connection, Row
-from bot.store.messages import visible_to
-from bot.store.postgres_bm25 import Params, match_terms, scored, terms_cte
+from bot.store.messages import visible_to_array
+from bot.store.postgres_bm25 import COUNTS_CHECKED_SQL, Params, match_terms, scored, terms_cte
 from bot.store.search import SearchQueries
 
 if TYPE_CHECKING:
@@ -75,15 +79,18 @@ def _passage(row: Row, prefix: str = "") -> Passage:
     )
 
 
-def _best(params: Params, article_ids: Sequence[str] | None, terms: Sequence[str], limit: int) -> str:
+def _best(
+    params: Params, article_ids: Sequence[str] | None, terms: Sequence[str], limit: int, *, ranked: bool
+) -> str:
     """The WITH clause whose ``hit`` holds the best ``limit`` passages matching ``terms`` (of
     these articles, or of all), each row a hit (``p_``) beside one of its neighbours (``n_``) in
-    the same text, if any. The page is cut before any text is joined."""
+    the same text, if any. The page is cut before any text is joined. ``ranked``: frequencies
+    from ``ts_rank`` (see :func:`~bot.store.postgres_bm25.scored`)."""
     if article_ids is None:
         scope = "TRUE"
     else:
         scope = f"x.article_id = ANY(CAST({params.add(list(article_ids))} AS TEXT[]))"
-    with_clause = scored("passages", ["id"], scope, params=params, terms=terms, totals=None)
+    with_clause = scored("passages", ["id"], scope, params=params, terms=terms, totals=None, ranked=ranked)
     columns = ", ".join(f"{a}.{c} AS {a}_{c.strip(chr(34))}" for a in ("p", "n") for c in _COLUMNS)
     return (
         f"{with_clause}, best AS (SELECT id, score FROM scored ORDER BY score DESC, id"
@@ -158,6 +165,9 @@ class PostgresSearchQueries(SearchQueries):
         self._totals_of: dict[str, tuple[float, int, float]] = {}
         """Per table (messages, comments): when counted (monotonic seconds), how many rows, their
         average length in words."""
+        self._ranked: bool | None = None
+        """Whether a row's frequency of a term is worked out from its ``ts_rank``: the server
+        confirmed :func:`~bot.store.postgres_bm25.count_from_rank` (asked once)."""
         self._held_of: dict[str, dict[str, int]] = {}
         """Per table: how many rows hold each term searched since the totals were counted (FTS5's
         n; counting it reads every row that holds the term), forgotten with the totals."""
@@ -199,6 +209,16 @@ class PostgresSearchQueries(SearchQueries):
             self._held_of[table] = {}
         return known[1], known[2]
 
+    async def _counts_from_ranks(self) -> bool:
+        """Whether the server's ``ts_rank`` gives each count back through
+        :func:`~bot.store.postgres_bm25.count_from_rank` (asked once; if not, frequencies are
+        counted from the entries' text)."""
+        if self._ranked is None:
+            async with self._store.db.execute(COUNTS_CHECKED_SQL, ("a",)) as cursor:
+                row = await cursor.fetchone()
+            self._ranked = row is not None and row["exact"] is True
+        return self._ranked
+
     def _held(self, table: str, terms: Sequence[str]) -> list[int | None]:
         """How many rows of ``table`` hold each term, where known (None: counted by the search)."""
         held = self._held_of.setdefault(table, {})
@@ -219,7 +239,8 @@ class PostgresSearchQueries(SearchQueries):
         if not terms:
             return []
         params = Params()
-        sql = f"{_best(params, article_ids, terms, limit)} SELECT * FROM hit ORDER BY score DESC, p_id"
+        ranked = await self._counts_from_ranks()
+        sql = f"{_best(params, article_ids, terms, limit, ranked=ranked)} SELECT * FROM hit ORDER BY score DESC, p_id"
         return _hits(await self._store.db.execute_fetchall(sql, params.values))
 
     async def document_frequencies(
@@ -246,7 +267,7 @@ class PostgresSearchQueries(SearchQueries):
             passages, frequencies = await self.document_frequencies(article_ids, terms)
             return passages, frequencies, await self.search(article_ids, match, limit)
         params = Params()
-        best = _best(params, article_ids, searched, limit)
+        best = _best(params, article_ids, searched, limit, ranked=await self._counts_from_ranks())
         total, counted = _frequencies(params, article_ids, terms)
         sql = (
             f"{best}, {counted} SELECT ({total}) AS df_total,"
@@ -273,7 +294,7 @@ class PostgresSearchQueries(SearchQueries):
         if not terms:
             return []
         params = Params()
-        visible, visible_params = visible_to(viewer, self._store.dialect, "x")
+        visible, visible_params = visible_to_array(viewer, "x")
         scope = f"x.author_bot = 0 AND x.deleted_at IS NULL AND {params.embed(visible, visible_params)}"
         if article_id is not None:
             scope += f" AND x.article_id = {params.add(article_id)}"
@@ -291,6 +312,7 @@ class PostgresSearchQueries(SearchQueries):
             terms=terms,
             totals=await self._totals("messages"),
             held=self._held("messages", terms),
+            ranked=await self._counts_from_ranks(),
         )
         sql = (
             f"{with_clause}, best AS (SELECT id, score FROM scored ORDER BY score DESC, id"
@@ -346,6 +368,7 @@ class PostgresSearchQueries(SearchQueries):
             terms=terms,
             totals=await self._totals("comments"),
             held=self._held("comments", terms),
+            ranked=await self._counts_from_ranks(),
         )
         sql = (
             f"{with_clause}, best AS (SELECT article_id, idx, score FROM scored"

@@ -129,3 +129,15 @@ async def test_the_archive_follows_the_articles_channel_from_the_posting_on_and_
         (SECTION_THREAD, None),
         (COMMENTS_THREAD, None),
     ]
+
+
+@both_backends
+async def test_archive_search_fails_with_its_searchs_own_error_not_a_group(database: Database) -> None:
+    """Readers' messages and the comments are searched at once; one that fails fails the search
+    with its own error (what the command tree shows or logs), not an ``ExceptionGroup``."""
+    store = Store(database)
+    async with store:
+        member = Viewer.member(GUILD, 2, {CHANNEL})
+        assert await archive_service.search(store, "soup", viewer=member, article_id=None, limit=5) == []
+    with pytest.raises(RuntimeError, match="not open"):
+        await archive_service.search(store, "soup", viewer=member, article_id=None, limit=5)
