@@ -41,8 +41,10 @@ async def test_a_burst_is_stored_whole_counting_only_the_new_and_upgrading_threa
     again = [*burst, said(601, 100, private=True, content="a NUL \x00 here")]
     assert await store.messages.record_many(again) == 599  # the first two were stored before
 
-    rows = await store.db.execute_fetchall(
-        "SELECT id, channel_id, content, reply_to, attachments FROM messages ORDER BY id"
+    rows = list(
+        await store.db.execute_fetchall(
+            "SELECT id, channel_id, content, reply_to, attachments FROM messages ORDER BY id"
+        )
     )
     assert [r[0] for r in rows] == list(range(1, 602))
     assert [r[1] for r in rows[:3]] == [101, 102, 100]
