@@ -144,7 +144,7 @@ class PgConnection:
         self._source = source
         self._where = where
         self._notice = notice
-        self._unnested: dict[str, str] = {}
+        self._unnested: dict[str, str | None] = {}
         """``executemany``'s inserts as ``unnest`` statements, by their SQL."""
 
     def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> _Pending:
@@ -158,11 +158,12 @@ class PgConnection:
 
     async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> PgCursor:
         """Run one statement once per row of parameters; the row count is the total (-1 for an
-        ``INSERT`` that may update, which is not counted).
+        ``INSERT`` sent row by row, pipelined, which is not counted).
 
         An ``INSERT … VALUES (?, …)`` (without ``DO UPDATE``, which may not touch a row twice in
         one statement, and without parameters after its values) goes as one ``INSERT … SELECT *
-        FROM unnest(…)`` of up to :data:`ROWS_PER_INSERT` rows, each column one array: one round
+        FROM unnest(…)`` of up to :data:`ROWS_PER_INSERT` rows, each column one array (unless a
+        column is an array itself): one round
         trip for a burst of messages, and the same statement text (so one plan, prepared once) for
         any number of rows. Another ``INSERT`` goes row by row in one pipelined round trip
         (asyncpg's ``executemany``); an ``UPDATE`` or ``DELETE`` one statement at a time, counted."""
@@ -176,8 +177,11 @@ class PgConnection:
         if not rows:
             return PgCursor([], 0)
         async with self._connection() as connection:
+            unnested = None
             if split is not None and "DO UPDATE" not in sql.upper() and "?" not in split.group(3):
-                statement = await self._unnest_statement(connection, sql, split)
+                unnested = await self._unnest_statement(connection, sql, split)
+            if unnested is not None:
+                statement = unnested
                 for first in range(0, len(rows), ROWS_PER_INSERT):
                     columns = [
                         list(column) for column in zip(*rows[first : first + ROWS_PER_INSERT], strict=True)
@@ -196,18 +200,21 @@ class PgConnection:
 
     async def _unnest_statement(
         self, connection: asyncpg.Connection[Any] | PoolConnectionProxy[Any], sql: str, split: re.Match[str]
-    ) -> str:
+    ) -> str | None:
         """``INSERT INTO t (a, b) VALUES (?, ?) tail`` as ``INSERT INTO t (a, b) SELECT * FROM
         unnest($1::ta[], $2::tb[]) tail``, the arrays' types those PostgreSQL gives the single
-        row's parameters (asked once per statement, by preparing it)."""
-        statement = self._unnested.get(sql)
-        if statement is None:
-            head, group, tail = split.groups()
-            single = await connection.prepare(_translate(f"{head}VALUES {group}{tail}"))
-            arrays = ", ".join(
-                f"${n}::{_type_name(t.schema, t.name)}[]" for n, t in enumerate(single.get_parameters(), 1)
-            )
-            statement = self._unnested[sql] = f"{head}SELECT * FROM unnest({arrays}){tail}"
+        row's parameters (asked once per statement, by preparing it); None when a parameter is an
+        array itself (``unnest`` would flatten it), which goes row by row instead."""
+        if sql in self._unnested:
+            return self._unnested[sql]
+        head, group, tail = split.groups()
+        single = await connection.prepare(_translate(f"{head}VALUES {group}{tail}"))
+        types = single.get_parameters()
+        statement = None
+        if all(t.kind != "array" for t in types):
+            arrays = ", ".join(f"${n}::{_type_name(t.schema, t.name)}[]" for n, t in enumerate(types, 1))
+            statement = f"{head}SELECT * FROM unnest({arrays}){tail}"
+        self._unnested[sql] = statement
         return statement
 
     async def _run(self, sql: str, parameters: Sequence[Any]) -> PgCursor:

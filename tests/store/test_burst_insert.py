@@ -8,6 +8,7 @@ import dataclasses
 
 import pytest
 
+from bot.domain.database import PostgresUrl
 from bot.domain.message import StoredMessage
 from bot.store import Store, StoreError
 from tests.conftest import both_backends
@@ -61,3 +62,16 @@ async def test_a_burst_that_cannot_be_stored_stores_none_of_it(store: Store) -> 
     with pytest.raises(StoreError):
         await store.messages.record_many([*good, broken])
     assert await store.db.execute_fetchall("SELECT id FROM messages") == []
+
+
+async def test_many_rows_into_an_array_column_keep_each_row_s_array(postgres_url: PostgresUrl) -> None:
+    # unnest would flatten a column of arrays: such an insert goes row by row (pipelined).
+    async with Store(postgres_url) as store:
+        async with store.transaction() as db:
+            await db.execute("CREATE TABLE tagged (id BIGINT PRIMARY KEY, tags TEXT[])")
+            await db.executemany(
+                "INSERT INTO tagged (id, tags) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+                [(1, ["a", "b"]), (2, []), (3, ["c"])],
+            )
+        rows = await store.db.execute_fetchall("SELECT id, tags FROM tagged ORDER BY id")
+    assert [(r[0], list(r[1])) for r in rows] == [(1, ["a", "b"]), (2, []), (3, ["c"])]
