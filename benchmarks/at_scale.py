@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
@@ -68,6 +69,9 @@ class Result:
     archived_per_second: float
     archived: int
     lost_messages: int
+    cpu_per_message: float
+    """The bot processes' CPU time (all of them, user and system) over the burst, per message
+    archived: what the bot costs, which a loaded machine moves much less than the rates."""
     delivered_per_second: float
     """The sandbox's delivery ceiling in the same run: the burst's messages over the time until
     its gateway had written every one of them to the bots' sockets."""
@@ -89,10 +93,25 @@ def tally(sandbox: Sandbox, channel_id: str) -> tuple[int, int]:
     return twice, missing
 
 
-async def archived_count(database: Database) -> int:
-    async with Store(database) as store:
-        rows = await store.db.execute_fetchall("SELECT count(*) FROM messages WHERE author_bot = 0")
-        return int(next(iter(rows))[0])
+async def archived_count(store: Store) -> int:
+    """Members' messages archived so far, through one store held open for the whole burst: opening
+    one for every look (a pool, the schema's checks) took 30 ms on SQLite and 270 ms on PostgreSQL
+    on a loaded machine, on the sandbox's own event loop, which it slowed, and it made PostgreSQL's
+    end seem later than it was."""
+    rows = await store.db.execute_fetchall("SELECT count(*) FROM messages WHERE author_bot = 0")
+    return int(next(iter(rows))[0])
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user and system, every thread) the processes have used so far, from ``/proc``."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / _TICKS
 
 
 async def run(label: str, database: Database, layout: list[str], folder: Path, messages: int) -> Result:
@@ -154,23 +173,27 @@ async def run(label: str, database: Database, layout: list[str], folder: Path, m
             counts = [tally(sandbox, c) for c in servers.values()]
 
             threads = [t for c in servers.values() for t in sandbox.threads(c)[:6]]
-            before = await archived_count(database)
-            first = time.perf_counter()
-            for n in range(messages):
-                sandbox.send("ben", threads[n % len(threads)], f"reader message {n}")
-                if n % 200 == 199:
-                    await asyncio.sleep(0)  # let the sandbox's gateway write to the bots
-            deadline = time.perf_counter() + 120
-            stored = 0
-            delivered_seconds = None
-            while time.perf_counter() < deadline:
-                if delivered_seconds is None and sandbox.gateway.pending() == 0:
-                    delivered_seconds = time.perf_counter() - first
-                stored = await archived_count(database) - before
-                if stored >= messages:
-                    break
-                await asyncio.sleep(0.005 if delivered_seconds is None else 0.05)
-            archive_seconds = time.perf_counter() - first
+            async with Store(database) as store:
+                before = await archived_count(store)
+                pids = [p.pid for p in processes if p.pid is not None]
+                cpu_before = cpu_seconds(pids)
+                first = time.perf_counter()
+                for n in range(messages):
+                    sandbox.send("ben", threads[n % len(threads)], f"reader message {n}")
+                    if n % 200 == 199:
+                        await asyncio.sleep(0)  # let the sandbox's gateway write to the bots
+                deadline = time.perf_counter() + 120
+                stored = 0
+                delivered_seconds = None
+                while time.perf_counter() < deadline:
+                    if delivered_seconds is None and sandbox.gateway.pending() == 0:
+                        delivered_seconds = time.perf_counter() - first
+                    stored = await archived_count(store) - before
+                    if stored >= messages:
+                        break
+                    await asyncio.sleep(0.005 if delivered_seconds is None else 0.01)
+                archive_seconds = time.perf_counter() - first
+                bot_cpu = cpu_seconds(pids) - cpu_before
             if delivered_seconds is None:
                 delivered_seconds = archive_seconds
         finally:
@@ -187,6 +210,7 @@ async def run(label: str, database: Database, layout: list[str], folder: Path, m
         stored / archive_seconds,
         stored,
         messages - stored,
+        bot_cpu / max(stored, 1),
         messages / delivered_seconds,
     )
 
@@ -196,6 +220,7 @@ async def main() -> None:
     parser.add_argument("--messages", type=int, default=10_000)
     add_server_option(parser)
     args = parser.parse_args()
+    load = os.getloadavg()
     async with scratch_schema(args.postgres) as postgres:
         with tempfile.TemporaryDirectory() as folder:
             base = Path(folder)
@@ -206,9 +231,12 @@ async def main() -> None:
 
     print(
         f"{SERVERS} servers, {SHARD_COUNT} shards, Discord's rate limits; one process SIGKILLed mid-posting"
+        f" (load average before and after: {' '.join(f'{x:.1f}' for x in load)},"
+        f" {' '.join(f'{x:.1f}' for x in os.getloadavg())})"
     )
     print(
         f"{'setup':<44} {'posting':>9} {'floor':>7} {'twice':>6} {'lost':>5} {'archived/s':>11} {'lost':>6}"
+        f" {'bot CPU/msg':>12}"
     )
     names = {
         "postgresql": "2 processes x 4 shards, PostgreSQL",
@@ -218,6 +246,7 @@ async def main() -> None:
         print(
             f"{names[r.label]:<44} {r.posting_seconds:8.1f}s {r.floor_seconds:6.1f}s {r.sent_twice:6d}"
             f" {r.lost_items:5d} {r.archived_per_second:11,.0f} {r.lost_messages:6d}"
+            f" {r.cpu_per_message * 1e6:9.0f} µs"
         )
     print(f"archive burst: {args.messages:,} members' messages across {SERVERS} servers' section threads")
     on_postgres, on_sqlite = results

@@ -171,6 +171,7 @@ class ReadalongBot(commands.AutoShardedBot):
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=ReadalongTree,
             chunk_guilds_at_startup=False,
+            max_messages=None,
             guild_ready_timeout=guild_ready_timeout,
             shard_count=settings.shards.count,
             # None (every shard) is discord.py's own default; its typing only spells out a list.

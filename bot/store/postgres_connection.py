@@ -21,10 +21,10 @@ if TYPE_CHECKING:
     import asyncpg
     from asyncpg.pool import PoolConnectionProxy
 
-ROWS_PER_INSERT = 500
-_MAX_PARAMETERS = 32_767
-"""PostgreSQL's limit on a statement's parameters."""
-_INSERT_VALUES = re.compile(r"(?is)^(\s*INSERT\s+INTO\s+.+?\s+VALUES\s*)(\((?:\s*\?\s*,)*\s*\?\s*\))(.*)$")
+ROWS_PER_INSERT = 10_000
+"""Rows of one ``INSERT … SELECT … FROM unnest(…)``: a burst of the recorder's (its queue holds at
+most 10,000 changes) is one statement."""
+_INSERT_VALUES = re.compile(r"(?is)^(\s*INSERT\s+INTO\s+.+?\s+)VALUES\s*(\((?:\s*\?\s*,)*\s*\?\s*\))(.*)$")
 _PARAMETER = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?(\d*)")
 
 
@@ -75,6 +75,13 @@ def _returns_rows(sql: str) -> bool:
     """Whether the statement answers with rows (read with ``fetch``) or only a status."""
     head = sql.lstrip()[:7].upper()
     return head.startswith(("SELECT", "WITH", "VALUES")) or " RETURNING " in sql.upper()
+
+
+def _type_name(schema: str, name: str) -> str:
+    """A parameter's type as SQL names it: a built-in by its name, another qualified and quoted."""
+    if schema == "pg_catalog":
+        return name
+    return '"{}"."{}"'.format(schema.replace('"', '""'), name.replace('"', '""'))
 
 
 def _count(status: str) -> int:
@@ -137,6 +144,8 @@ class PgConnection:
         self._source = source
         self._where = where
         self._notice = notice
+        self._unnested: dict[str, str | None] = {}
+        """``executemany``'s inserts as ``unnest`` statements, by their SQL."""
 
     def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> _Pending:
         """Run one statement; the cursor holds its rows (read in full) and its row count."""
@@ -148,11 +157,16 @@ class PgConnection:
         return await cursor.fetchall()
 
     async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> PgCursor:
-        """Run one statement once per row of parameters; the row count is the total.
+        """Run one statement once per row of parameters; the row count is the total (-1 for an
+        ``INSERT`` sent row by row, pipelined, which is not counted).
 
         An ``INSERT … VALUES (?, …)`` (without ``DO UPDATE``, which may not touch a row twice in
-        one statement) goes as multi-row inserts of up to :data:`ROWS_PER_INSERT` rows: one round
-        trip for a burst of messages rather than one per message."""
+        one statement, and without parameters after its values) goes as one ``INSERT … SELECT *
+        FROM unnest(…)`` of up to :data:`ROWS_PER_INSERT` rows, each column one array (unless a
+        column is an array itself): one round
+        trip for a burst of messages, and the same statement text (so one plan, prepared once) for
+        any number of rows. Another ``INSERT`` goes row by row in one pipelined round trip
+        (asyncpg's ``executemany``); an ``UPDATE`` or ``DELETE`` one statement at a time, counted."""
         rows = [[_storable(v) for v in row] for row in parameters]
         split = _INSERT_VALUES.match(sql)
         with driver_errors(self._where, self._notice, network=True):
@@ -160,22 +174,48 @@ class PgConnection:
 
     async def _executemany(self, sql: str, rows: list[list[Any]], split: re.Match[str] | None) -> PgCursor:
         total = 0
+        if not rows:
+            return PgCursor([], 0)
         async with self._connection() as connection:
-            if split is not None and "DO UPDATE" not in sql.upper() and rows:
-                head, group, tail = split.groups()
-                width = group.count("?")
-                per_statement = max(1, min(ROWS_PER_INSERT, _MAX_PARAMETERS // max(width, 1)))
-                for first in range(0, len(rows), per_statement):
-                    chunk = rows[first : first + per_statement]
-                    statement = _translate(head + ", ".join([group] * len(chunk)) + tail)
-                    status = await connection.execute(statement, *[v for row in chunk for v in row])
+            unnested = None
+            if split is not None and "DO UPDATE" not in sql.upper() and "?" not in split.group(3):
+                unnested = await self._unnest_statement(connection, sql, split)
+            if unnested is not None:
+                statement = unnested
+                for first in range(0, len(rows), ROWS_PER_INSERT):
+                    columns = [
+                        list(column) for column in zip(*rows[first : first + ROWS_PER_INSERT], strict=True)
+                    ]
+                    status = await connection.execute(statement, *columns)
                     total += max(_count(status), 0)
                 return PgCursor([], total)
             statement = _translate(sql)
+            if split is not None or sql.lstrip()[:6].upper() == "INSERT":
+                await connection.executemany(statement, rows)
+                return PgCursor([], -1)
             for row in rows:
                 status = await connection.execute(statement, *row)
                 total += max(_count(status), 0)
         return PgCursor([], total)
+
+    async def _unnest_statement(
+        self, connection: asyncpg.Connection[Any] | PoolConnectionProxy[Any], sql: str, split: re.Match[str]
+    ) -> str | None:
+        """``INSERT INTO t (a, b) VALUES (?, ?) tail`` as ``INSERT INTO t (a, b) SELECT * FROM
+        unnest($1::ta[], $2::tb[]) tail``, the arrays' types those PostgreSQL gives the single
+        row's parameters (asked once per statement, by preparing it); None when a parameter is an
+        array itself (``unnest`` would flatten it), which goes row by row instead."""
+        if sql in self._unnested:
+            return self._unnested[sql]
+        head, group, tail = split.groups()
+        single = await connection.prepare(_translate(f"{head}VALUES {group}{tail}"))
+        types = single.get_parameters()
+        statement = None
+        if all(t.kind != "array" for t in types):
+            arrays = ", ".join(f"${n}::{_type_name(t.schema, t.name)}[]" for n, t in enumerate(types, 1))
+            statement = f"{head}SELECT * FROM unnest({arrays}){tail}"
+        self._unnested[sql] = statement
+        return statement
 
     async def _run(self, sql: str, parameters: Sequence[Any]) -> PgCursor:
         statement = _translate(sql)
