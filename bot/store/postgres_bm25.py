@@ -68,6 +68,9 @@ class Params:
         return numbered
 
 
+TERM_SLOTS = 4
+"""A statement planned once (:class:`Params`) scores terms in slots of this many: each count of
+slots is one statement (and one kept plan per connection, after five made for the values)."""
 CONFIG = "readalong_porter"
 """The text search configuration of every ``tsv`` column: FTS5's porter without stop words
 (PostgreSQL migration 0005)."""
@@ -127,8 +130,12 @@ def scored(
         )
         # A count already known (``held``, by term) is not made again.
         n = f"COALESCE(({params.typed(list(held) or [None] * len(terms), 'BIGINT[]')})[q.i], {counted_n})"
+    # A statement planned once serves every question with as many term slots: padded with NULL
+    # terms (no lexeme: no weight, no score), a question of 2 to 8 terms is one of two statements.
+    slots = -(-len(terms) // TERM_SLOTS) * TERM_SLOTS if params.planned_once else len(terms)
+    listed = [*terms, *[None] * (slots - len(terms))]
     return (
-        f"WITH q AS ({terms_cte(params.typed(list(terms), 'TEXT[]'))}"
+        f"WITH q AS ({terms_cte(params.typed(listed, 'TEXT[]'))}"
         f"), totals AS ({counted}"
         f"), found AS (SELECT {keys}, x.tokens, x.tsv FROM {table} x WHERE ({scope}) AND {matches}"
         "), weights AS MATERIALIZED ("  # once per term, not once per row found
@@ -136,10 +143,10 @@ def scored(
         f" GREATEST(ln(CAST((totals.docs - c.n + 0.5) / (c.n + 0.5) AS DOUBLE PRECISION)), {MIN_IDF}) AS idf"
         f" FROM q CROSS JOIN totals CROSS JOIN LATERAL (SELECT {n} AS n OFFSET 0) AS c"
         " WHERE cardinality(q.lexemes) > 0"
-        f"), per_term AS ({_per_term(len(terms))}"
-        f"), scored AS (SELECT {found_keys}, {_score(len(terms))} AS score"
+        f"), per_term AS ({_per_term(slots)}"
+        f"), scored AS (SELECT {found_keys}, {_score(slots)} AS score"
         " FROM found f CROSS JOIN totals CROSS JOIN per_term w"
-        f" CROSS JOIN LATERAL (SELECT {_held(len(terms))} OFFSET 0) AS h)"
+        f" CROSS JOIN LATERAL (SELECT {_held(slots)} OFFSET 0) AS h)"
     )
 
 
