@@ -22,6 +22,10 @@ from bot.store.errors import StoreError
 
 GUILD = 101
 QUESTION = "How many jobs did the oil company's workers lose, and who was the one to blame?"
+LONG_QUESTION = (
+    "Why did striking oil workers, unemployed youths and their families in Zhanaozen blame police,"
+    " company managers, regional government officials and President Nazarbayev for the December deaths?"
+)
 
 _RECOUNTED = {
     "article_passage_counts": (
@@ -166,10 +170,15 @@ async def test_a_question_is_planned_once(postgres_url: PostgresUrl, sample_arti
         total, frequencies, hits = answers[0]
         assert total > 60 and max(frequencies) > 0 and hits
         assert {hit.article_id for hit in hits} == {article.id}
+        # A long question is a long statement (16 KB): kept prepared all the same, its plan kept.
+        terms, match = query_terms(LONG_QUESTION), match_expression(LONG_QUESTION)
+        assert len(terms) > 16 and match is not None
+        long = [await store.search.candidates([article.id], terms, match, 20) for _ in range(7)]
+        assert all(answer == long[0] for answer in long) and long[0][2]
         # The pool hands the last connection given back to the next statement: the one that ran them.
         plans = await _rows(
             store,
             "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE '%df_total%'"
             " AND statement NOT LIKE '%pg_prepared_statements%'",
         )
-        assert [(r["generic_plans"], r["custom_plans"]) for r in plans] == [(4, 5)]
+        assert sorted((r["generic_plans"], r["custom_plans"]) for r in plans) == [(2, 5), (4, 5)]
