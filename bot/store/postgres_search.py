@@ -91,7 +91,10 @@ def _best(params: Params, article_ids: Sequence[str] | None, terms: Sequence[str
     the statement (a plan made for any limit would expect a tenth of the table and hash-join
     all of ``passages`` to the page)."""
     scope = "TRUE" if article_ids is None else _in_articles(params, article_ids)
-    with_clause = scored("passages", ["id"], scope, params=params, terms=terms, totals=None)
+    rows = None
+    if article_ids is not None and len(article_ids) == 1:
+        rows = f"(SELECT x.passages FROM article_passage_counts x WHERE {scope})"
+    with_clause = scored("passages", ["id"], scope, params=params, terms=terms, totals=None, scope_rows=rows)
     columns = ", ".join(f"{a}.{c} AS {a}_{c.strip(chr(34))}" for a in ("p", "n") for c in _COLUMNS)
     return (
         f"{with_clause}, best AS (SELECT id, score FROM scored ORDER BY score DESC, id"
