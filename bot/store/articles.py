@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.domain.article import Article, Comment, CommentQuote, Section, article_slug
-from bot.errors import ConflictError, NotFoundError, ReadalongError
+from bot.domain.article import Article, article_slug
+from bot.errors import ConflictError, NotFoundError
 from bot.store.article_ids import (
     MAX_SLUG,
     REFERENCE,
@@ -20,9 +18,9 @@ from bot.store.article_ids import (
     server_key,
     slugify,
 )
+from bot.store.article_rows import NAMED, UNKNOWN, article_of, chosen_key, guild_keys, whole_sql
 
 if TYPE_CHECKING:
-    from bot.store.connection import Row
     from bot.store.db import Store
 
 
@@ -58,8 +56,6 @@ class Removed:
     """The article itself is gone: no other server lists, posts or archives it."""
 
 
-_UNKNOWN = "unknown article {!r}: pick one from the list (see /articles)"
-
 LISTED_IN = (
     "(NOT EXISTS (SELECT 1 FROM article_guilds g WHERE g.article_id = a.id)"
     " OR EXISTS (SELECT 1 FROM article_guilds g WHERE g.article_id = a.id AND g.guild_id = ?)"
@@ -67,36 +63,6 @@ LISTED_IN = (
 )
 """Whether article ``a`` is listed in a server (its id twice as parameters): the one definition,
 used by the article queries and by search over the original comments."""
-
-
-_NAMED = "(a.id = ? OR a.id LIKE ?)"
-"""The articles an operator's ``ID`` may name (its slug, and the slug as a server's key), with the
-slug and ``%/`` before it as parameters."""
-
-
-def _guild_keys(guild_id: int, article_id: str) -> tuple[str, str]:
-    """The keys a member of this server may mean by ``article_id``, the first taken first: this
-    server's key for the slug (another server's article had the slug), then the slug itself.
-    :class:`NotFoundError` for a reference to another server."""
-    match = REFERENCE.match(article_id)
-    if match is None or (match["server"] is not None and int(match["server"]) != guild_id):
-        raise NotFoundError(_UNKNOWN.format(article_id))
-    slug = match["slug"]
-    return server_key(guild_id, slug), slug
-
-
-def _chosen(slug: str, rows: Iterable[Row]) -> str:
-    """The key the operator's ``ID`` names among the articles found by :data:`_NAMED` (``id``,
-    ``owner_``: the server it was imported in), see :meth:`ArticleQueries.find`."""
-    found = [(str(row["id"]), row["owner_"]) for row in rows]
-    found = [(key, owner) for key, owner in found if article_slug(key) == slug]
-    shared = [key for key, owner in found if owner is None]
-    if len(found) == 1 or shared:
-        return shared[0] if shared else found[0][0]
-    if not found:
-        raise NotFoundError(f"no article with id {slug!r} (see `readalong list` or /articles)")
-    choices = ", ".join(server_key(int(owner), slug) for _, owner in found)
-    raise ReadalongError(f"article id {slug!r} is in several servers: name one as SERVER/ID: {choices}")
 
 
 class ArticleQueries:
@@ -235,10 +201,10 @@ class ArticleQueries:
         ``SERVER/ID`` for this server); :class:`NotFoundError` worded as for an id that exists
         nowhere when no article listed here has it (another server's are not looked at)."""
         found = [
-            key for key in _guild_keys(guild_id, article_id) if await self.listed_in_by_key(guild_id, key)
+            key for key in guild_keys(guild_id, article_id) if await self.listed_in_by_key(guild_id, key)
         ]
         if not found:
-            raise NotFoundError(_UNKNOWN.format(article_id))
+            raise NotFoundError(UNKNOWN.format(article_id))
         return found[0]
 
     async def find(self, reference: str) -> str:
@@ -251,10 +217,10 @@ class ArticleQueries:
             return await self._in_named_server(reference)
         async with self._store.db.execute(
             "SELECT a.id, (SELECT min(g.guild_id) FROM article_guilds g WHERE g.article_id = a.id) AS owner_"
-            f" FROM articles a WHERE {_NAMED} ORDER BY a.rowid",
+            f" FROM articles a WHERE {NAMED} ORDER BY a.rowid",
             (slug, f"%/{slug}"),
         ) as cursor:
-            return _chosen(slug, await cursor.fetchall())
+            return chosen_key(slug, await cursor.fetchall())
 
     async def named(self, reference: str) -> Article:
         """The article the operator names ``reference`` (as :meth:`find` chooses it), read whole in
@@ -263,10 +229,10 @@ class ArticleQueries:
         if slug is None:
             return await self.get(await self._in_named_server(reference))
         rows = await self._store.db.execute_fetchall(
-            f"{self._whole(_NAMED, owner=True)} ORDER BY a.rowid", (slug, f"%/{slug}")
+            f"{whole_sql(self._store.dialect, NAMED, owner=True)} ORDER BY a.rowid", (slug, f"%/{slug}")
         )
-        key = _chosen(slug, rows)
-        return self._article(next(row for row in rows if row["id"] == key))
+        key = chosen_key(slug, rows)
+        return article_of(next(row for row in rows if row["id"] == key))
 
     @staticmethod
     def _operator_slug(reference: str) -> str | None:
@@ -305,73 +271,16 @@ class ArticleQueries:
             named[key] = slug if server is None or counts[slug] == 1 else server_key(int(server), slug)
         return named
 
-    def _whole(self, where: str, *, owner: bool = False) -> str:
-        """The statement reading the articles ``a`` that ``where`` picks, whole: each with its
-        sections, comments and their quotes as JSON aggregates, in one statement (one trip to a
-        server; each question reads its article). ``owner``: with the server it was imported in
-        (``owner_``, NULL for the shared library)."""
-        rows = self._store.dialect.json_rows
-        parts = rows('idx, heading, start, "end"', "FROM sections s WHERE s.article_id = a.id", "idx")
-        quoted = rows(
-            "comment_idx, quoted_idx, text",
-            "FROM comment_quotes q WHERE q.article_id = a.id",
-            "comment_idx, position",
-        )
-        said = rows("idx, author, posted, text", "FROM comments c WHERE c.article_id = a.id", "idx")
-        owned = (
-            ", (SELECT min(g.guild_id) FROM article_guilds g WHERE g.article_id = a.id) AS owner_"
-            if owner
-            else ""
-        )
-        return (
-            f"SELECT a.*, {parts} AS sections_, {quoted} AS quotes_, {said} AS comments_{owned}"
-            f" FROM articles a WHERE {where}"
-        )
-
     async def get(self, article_id: str) -> Article:
         """The article, or :class:`NotFoundError` naming the id: with its sections, comments and
         their quotes, in one statement (one trip to a server; each question reads it)."""
-        async with self._store.db.execute(self._whole("a.id = ?"), (article_id,)) as cursor:
+        async with self._store.db.execute(
+            whole_sql(self._store.dialect, "a.id = ?"), (article_id,)
+        ) as cursor:
             row = await cursor.fetchone()
         if row is None:
             raise NotFoundError(f"no article with id {article_id!r} (see `readalong list` or /articles)")
-        return self._article(row)
-
-    @staticmethod
-    def _article(row: Row) -> Article:
-        """The article of a row of :meth:`_whole`."""
-        body: str = row["body"]
-        sections = tuple(
-            Section(idx, heading, start, end, body[start:end])
-            for idx, heading, start, end in json.loads(row["sections_"] or "[]")
-        )
-        quotes: dict[int, list[CommentQuote]] = {}
-        for comment_idx, quoted_idx, text in json.loads(row["quotes_"] or "[]"):
-            quotes.setdefault(comment_idx, []).append(CommentQuote(quoted_idx, text))
-        comments = tuple(
-            Comment(
-                idx,
-                author,
-                dt.datetime.fromisoformat(posted) if posted else None,
-                text,
-                tuple(quotes.get(idx, ())),
-            )
-            for idx, author, posted, text in json.loads(row["comments_"] or "[]")
-        )
-        return Article(
-            id=row["id"],
-            title=row["title"],
-            author=row["author"],
-            published=dt.date.fromisoformat(row["published"]) if row["published"] else None,
-            declared_comments=row["declared_comments"],
-            source=row["source"],
-            format=row["format"],
-            body=body,
-            sections=sections,
-            author_bio=row["author_bio"],
-            comments=comments,
-            url=row["url"],
-        )
+        return article_of(row)
 
     async def listed_in_by_key(self, guild_id: int, key: str) -> bool:
         """Whether the article stored under ``key`` is listed in this server (imported or posted
@@ -393,15 +302,15 @@ class ArticleQueries:
         """The article with this id in this server (see :meth:`resolve`); else
         :class:`NotFoundError`, worded as for an article that does not exist. Found and read whole
         in one statement (one trip, where resolving then reading took two or three)."""
-        keys = _guild_keys(guild_id, article_id)
+        keys = guild_keys(guild_id, article_id)
         rows = await self._store.db.execute_fetchall(
-            self._whole(f"a.id IN (?, ?) AND {LISTED_IN}"), (*keys, guild_id, guild_id)
+            whole_sql(self._store.dialect, f"a.id IN (?, ?) AND {LISTED_IN}"), (*keys, guild_id, guild_id)
         )
         by_key = {row["id"]: row for row in rows}
         for key in keys:
             if key in by_key:
-                return self._article(by_key[key])
-        raise NotFoundError(_UNKNOWN.format(article_id))
+                return article_of(by_key[key])
+        raise NotFoundError(UNKNOWN.format(article_id))
 
     async def list(self, guild_id: int | None = None) -> list[ArticleSummary]:
         """The articles listed in a server (every article for ``None``: the operator), newest

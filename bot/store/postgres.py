@@ -28,7 +28,7 @@ from bot.store.errors import (
     describe_postgres_error,
     driver_errors,
 )
-from bot.store.postgres_connection import SESSION, PgConnection, ignore, keep_session, require_asyncpg
+from bot.store.postgres_connection import KEPT, SESSION, PgConnection, ignore, keep_session, require_asyncpg
 from bot.store.schema import check_postgres
 
 if TYPE_CHECKING:
@@ -53,10 +53,6 @@ _KEEPALIVE = {"tcp_keepalives_idle": "30", "tcp_keepalives_interval": "10", "tcp
 network) has its shards and postings freed within about a minute, not the server's default two
 hours, so its replacement is not refused meanwhile."""
 READ_POOL_SIZE = 4
-MAX_KEPT_STATEMENT = 64 * 1024
-"""The longest statement a read connection keeps prepared (asyncpg's default: 15 KB). A question
-of 13 words or more is a statement of 16 KB or more, whose plan is kept only if it is kept
-prepared (:class:`~bot.store.postgres_bm25.Params`)."""
 
 
 class PostgresBackend:
@@ -94,7 +90,7 @@ class PostgresBackend:
                 min_size=0,
                 max_size=READ_POOL_SIZE,
                 reset=keep_session,
-                max_cacheable_statement_size=MAX_KEPT_STATEMENT,
+                max_cacheable_statement_size=KEPT,
                 server_settings=SESSION,
                 timeout=CONNECT_TIMEOUT_SECONDS,
                 command_timeout=COMMAND_TIMEOUT_SECONDS,
