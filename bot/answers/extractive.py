@@ -67,6 +67,22 @@ READER_CANDIDATES = 10
 """How many of readers' messages in the discussion are considered for a quote."""
 
 
+Found = tuple[int, list[int], list[Hit]]
+"""What the index holds for a question about one article (``SearchQueries.candidates``): how many
+passages it has, how many of them hold each of the question's terms, and its best passages."""
+
+
+async def search_article(store: Store, article_id: str, question: str) -> Found | None:
+    """What :func:`answer_question` first reads from the index for ``question`` about the article
+    stored under ``article_id`` (None for a question without words), read by the article's key
+    alone: a front end that knows the key reads it while the article itself is read, and hands
+    it to :func:`answer_question` as ``found`` (on a server, one trip's wait instead of two)."""
+    match = match_expression(question)
+    if match is None:
+        return None
+    return await store.search.candidates([article_id], query_terms(question), match, CANDIDATES)
+
+
 async def answer_question(
     store: Store,
     article: Article,
@@ -77,6 +93,7 @@ async def answer_question(
     writer: AnswerWriter | None = None,
     posted: Collection[int] | None = None,
     embedder: Embedder | None = None,
+    found: Found | None = None,
 ) -> Answer:
     """The best one to ``top_k`` quotes for ``question``, or a plain "not found"; with a
     ``writer``, a model's short answer citing verified quotes when it gives one in time.
@@ -88,13 +105,14 @@ async def answer_question(
     section further on that answers better is named, not quoted. None: the whole article.
 
     Only reads: the article's passages were indexed when it was imported. The answer is data;
-    each front end renders it (for Discord, :mod:`bot.discordfmt.answers`)."""
+    each front end renders it (for Discord, :mod:`bot.discordfmt.answers`). ``found``: what
+    :func:`search_article` read for this article and question, if read already."""
     started = time.perf_counter()
     about = about_answer(article, question)
     if about is not None:
         return about
     ranked, stems, by_meaning = await ranked_for(
-        store, [article], question, readers=viewer, embedder=embedder
+        store, [article], question, readers=viewer, embedder=embedder, found=found
     )
     ranked, withheld = posted_only(ranked, posted)
     has_content = any(t not in STOP_WORDS for t in query_terms(question))
@@ -173,9 +191,11 @@ async def ranked_for(
     everywhere: bool = False,
     readers: Viewer | None = None,
     embedder: Embedder | None = None,
+    found: Found | None = None,
 ) -> tuple[list[Quote], Stems | None, bool]:
     """``ranked_quotes``, with the question's weighed stems (None when it has no words) and
-    whether meaning took part (an embedder that failed leaves the words alone)."""
+    whether meaning took part (an embedder that failed leaves the words alone). ``found``: the
+    index's candidates for the one article, already read (:func:`search_article`)."""
     match = match_expression(question)
     if match is None or not articles:
         return [], None, False
@@ -185,9 +205,13 @@ async def ranked_for(
     # waits its turn through a busy event loop.
     terms = query_terms(question)
     discussion = readers is not None and len(articles) == 1
+    searched = (
+        _given(found)
+        if found is not None and scope is not None and len(scope) == 1
+        else store.search.candidates(scope, terms, match, CANDIDATES)
+    )
     (passages, frequencies, hits), discussed = await asyncio.gather(
-        store.search.candidates(scope, terms, match, CANDIDATES),
-        store.search.discussed(articles[0].id) if discussion else _false(),
+        searched, store.search.discussed(articles[0].id) if discussion else _false()
     )
     stems = weighed_stems(question, terms, passages, frequencies)
     said: list[MessageHit] = []
@@ -206,6 +230,10 @@ async def ranked_for(
 
 async def _false() -> bool:
     return False
+
+
+async def _given(found: Found) -> Found:
+    return found
 
 
 async def question_stems(store: Store, article_ids: Sequence[str] | None, question: str) -> Stems:

@@ -127,7 +127,7 @@ async def article(store: Store, article_id: str, guild_id: int | None = None) ->
     """One article as stored: the one with this id in this server, or for ``None`` the one the
     operator names (``ID``, or ``SERVER/ID`` where several servers have that id)."""
     if guild_id is None:
-        return await store.articles.get(await store.articles.find(article_id))
+        return await store.articles.named(article_id)
     return await store.articles.in_guild(guild_id, article_id)
 
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.aio import GroupCommit
 from bot.answers.embeddings import Embedder
-from bot.answers.extractive import answer_question
+from bot.answers.extractive import Found, answer_question, search_article
 from bot.answers.llm import AnswerWriter
 from bot.domain.answer import Answer, Chosen, Rendering
 from bot.domain.article import Article
@@ -27,6 +27,7 @@ from bot.errors import DatabaseError, ReadalongError, ReadOnlyDatabaseError
 from bot.services import articles as articles_service
 from bot.services import places
 from bot.store import DatabaseBusyError, DatabaseCorruptError, Store, WriteRefusedError
+from bot.store.article_ids import REFERENCE
 from bot.store.asks import NewAsk, PostedAsk
 
 log = logging.getLogger(__name__)
@@ -105,20 +106,21 @@ class Asker:
         are quoted unless ``question.ahead``; an article not posted in the server, or not where
         the asker can see it, is quoted whole: nobody is reading it along there), render it with
         ``render`` and log it as shown."""
-        article, resolved = await self._article(question)
-        posted = None
-        urls: dict[int, str] = {}
+        resolved = await self._resolved(question)
+        key = resolved.article_id if resolved is not None else _named_key(question.article)
+        # The article, the index's candidates by the article's key (the operator's ID is its key
+        # but for a server's article: searched again below) and, where it is asked on Discord,
+        # its postings' sections: read at once, so a question waits one trip to a database
+        # server where it waited for each read in turn.
+        article, found, (sent, urls) = await _together(
+            self._article(question, resolved),
+            search_article(self.store, key, question.text) if key is not None else _nothing(),
+            self._sections(question, resolved),
+        )
+        posted = None if question.ahead or resolved is None else sent
         chosen = None
-        if resolved is not None:
-            # Two reads at once, not one after the other: under a burst of questions each
-            # awaited read waits its turn through a busy event loop.
-            sent, urls = await asyncio.gather(
-                places.posted_sections(self.store, resolved.postings),
-                places.section_urls(self.store, question.viewer, resolved.postings),
-            )
-            posted = None if question.ahead else sent
-            if not resolved.settled:
-                chosen = Chosen(article.id, article.display_title, resolved.others, resolved.in_place)
+        if resolved is not None and not resolved.settled:
+            chosen = Chosen(article.id, article.display_title, resolved.others, resolved.in_place)
         answer = await answer_question(
             self.store,
             article,
@@ -128,6 +130,7 @@ class Asker:
             writer=self.writer,
             posted=posted,
             embedder=self.embedder,
+            found=found if article.id == key else None,
         )
         answer = dataclasses.replace(answer, section_urls=urls, chosen=chosen)
         shown = render(answer, article)
@@ -147,18 +150,35 @@ class Asker:
         the channel it is posted in. A mention of the bot there is a question about that article."""
         return await self.store.postings.placement(channel_id) is not None
 
-    async def _article(self, question: Question) -> tuple[Article, places.Resolved | None]:
-        """The article asked about and, asked on Discord, the postings it was resolved to where
-        it was asked (:func:`bot.services.places.resolve`): their sections are linked, and only
-        theirs are quoted without ``ahead``."""
+    async def _resolved(self, question: Question) -> places.Resolved | None:
+        """Asked on Discord, the postings the article was resolved to where it was asked
+        (:func:`bot.services.places.resolve`): their sections are linked, and only theirs are
+        quoted without ``ahead``; None on the command line (the article named, whole)."""
         if question.channel_id is None:
             if question.article is None:
                 raise ReadalongError("name the article to ask about")
-            return await articles_service.article(self.store, question.article), None
-        viewer = question.viewer
-        assert viewer.guild_id is not None
-        resolved = await places.resolve(self.store, viewer, question.channel_id, question.article)
-        return await articles_service.article(self.store, resolved.article_id, viewer.guild_id), resolved
+            return None
+        assert question.viewer.guild_id is not None
+        return await places.resolve(self.store, question.viewer, question.channel_id, question.article)
+
+    async def _article(self, question: Question, resolved: places.Resolved | None) -> Article:
+        """The article asked about: the one resolved where it was asked, or the one named."""
+        if resolved is None:
+            assert question.article is not None
+            return await articles_service.article(self.store, question.article)
+        return await articles_service.article(self.store, resolved.article_id, question.viewer.guild_id)
+
+    async def _sections(
+        self, question: Question, resolved: places.Resolved | None
+    ) -> tuple[frozenset[int] | None, dict[int, str]]:
+        """The sections posted so far in the postings resolved, and the links to those the asker
+        can see; nothing on the command line."""
+        if resolved is None:
+            return None, {}
+        return await asyncio.gather(
+            places.posted_sections(self.store, resolved.postings),
+            places.section_urls(self.store, question.viewer, resolved.postings),
+        )
 
     async def _log(self, question: Question, answer: Answer, shown: str) -> int | None:
         """The question logged with who asked it and the answer as shown; None when not logged."""
@@ -194,6 +214,34 @@ class Asker:
     async def _note_posted_many(self, posted: list[PostedAsk]) -> list[None]:
         await self.store.asks.note_posted_many(posted)
         return [None] * len(posted)
+
+
+def _named_key(reference: str | None) -> str | None:
+    """The key the operator's ``ID`` most likely names (the id itself; a server's article is keyed
+    ``SERVER/ID`` when another had the id): None for ``SERVER/ID`` or an invalid reference."""
+    match = REFERENCE.match(reference or "")
+    return str(match["slug"]) if match is not None and match["server"] is None else None
+
+
+async def _nothing() -> None:
+    return None
+
+
+async def _together(
+    article: Awaitable[Article],
+    found: Awaitable[Found | None],
+    posted: Awaitable[tuple[frozenset[int] | None, dict[int, str]]],
+) -> tuple[Article, Found | None, tuple[frozenset[int] | None, dict[int, str]]]:
+    """The three reads awaited at once, each to its end (none left running), then the first
+    failure raised in this order: the article's (unknown, not listed) before the others'."""
+    read, searched, sent = await asyncio.gather(article, found, posted, return_exceptions=True)
+    if isinstance(read, BaseException):
+        raise read
+    if isinstance(searched, BaseException):
+        raise searched
+    if isinstance(sent, BaseException):
+        raise sent
+    return read, searched, sent
 
 
 def _not_the_database(error: Exception) -> bool:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.domain.article import Article, Comment, CommentQuote, Section, article_slug
-from bot.errors import ConflictError, NotFoundError, ReadalongError
+from bot.domain.article import Article, article_slug
+from bot.errors import ConflictError, NotFoundError
 from bot.store.article_ids import (
     MAX_SLUG,
     REFERENCE,
@@ -19,6 +18,7 @@ from bot.store.article_ids import (
     server_key,
     slugify,
 )
+from bot.store.article_rows import NAMED, UNKNOWN, article_of, chosen_key, guild_keys, whole_sql
 
 if TYPE_CHECKING:
     from bot.store.db import Store
@@ -55,8 +55,6 @@ class Removed:
     article_deleted: bool
     """The article itself is gone: no other server lists, posts or archives it."""
 
-
-_UNKNOWN = "unknown article {!r}: pick one from the list (see /articles)"
 
 LISTED_IN = (
     "(NOT EXISTS (SELECT 1 FROM article_guilds g WHERE g.article_id = a.id)"
@@ -204,15 +202,11 @@ class ArticleQueries:
         """The key of the article a member of this server names ``article_id`` (its id there, or
         ``SERVER/ID`` for this server); :class:`NotFoundError` worded as for an id that exists
         nowhere when no article listed here has it (another server's are not looked at)."""
-        match = REFERENCE.match(article_id)
-        if match is None or (match["server"] is not None and int(match["server"]) != guild_id):
-            raise NotFoundError(_UNKNOWN.format(article_id))
-        slug = match["slug"]
         found = [
-            key for key in (server_key(guild_id, slug), slug) if await self.listed_in_by_key(guild_id, key)
+            key for key in guild_keys(guild_id, article_id) if await self.listed_in_by_key(guild_id, key)
         ]
         if not found:
-            raise NotFoundError(_UNKNOWN.format(article_id))
+            raise NotFoundError(UNKNOWN.format(article_id))
         return found[0]
 
     async def find(self, reference: str) -> str:
@@ -220,31 +214,46 @@ class ArticleQueries:
         that id (or the shared library has it: its ids are taken in every server), else
         ``SERVER/ID``, the article with that id in that server; a one-line error listing the
         choices when ``ID`` is in several servers."""
+        slug = self._operator_slug(reference)
+        if slug is None:
+            return await self._in_named_server(reference)
+        async with self._store.db.execute(
+            "SELECT a.id, (SELECT min(g.guild_id) FROM article_guilds g WHERE g.article_id = a.id) AS owner_"
+            f" FROM articles a WHERE {NAMED} ORDER BY a.rowid",
+            (slug, f"%/{slug}"),
+        ) as cursor:
+            return chosen_key(slug, await cursor.fetchall())
+
+    async def named(self, reference: str) -> Article:
+        """The article the operator names ``reference`` (as :meth:`find` chooses it), read whole in
+        the statement that finds it: one trip, where finding then reading took two."""
+        slug = self._operator_slug(reference)
+        if slug is None:
+            return await self.get(await self._in_named_server(reference))
+        rows = await self._store.db.execute_fetchall(
+            f"{whole_sql(self._store.dialect, NAMED, owner=True)} ORDER BY a.rowid", (slug, f"%/{slug}")
+        )
+        key = chosen_key(slug, rows)
+        return article_of(next(row for row in rows if row["id"] == key))
+
+    @staticmethod
+    def _operator_slug(reference: str) -> str | None:
+        """The id of an operator's ``ID``; None for ``SERVER/ID`` (looked up in that server)."""
         match = REFERENCE.match(reference)
         if match is None:
             raise NotFoundError(f"no article with id {reference!r} (see `readalong list` or /articles)")
-        if match["server"] is not None:
-            try:
-                return await self.resolve(int(match["server"]), reference)
-            except NotFoundError:
-                raise NotFoundError(
-                    f"no article with id {match['slug']!r} in server {match['server']} (see `readalong list`)"
-                ) from None
-        slug = match["slug"]
-        async with self._store.db.execute(
-            "SELECT a.id, (SELECT min(g.guild_id) FROM article_guilds g WHERE g.article_id = a.id) AS owner"
-            " FROM articles a WHERE a.id = ? OR a.id LIKE ? ORDER BY a.rowid",
-            (slug, f"%/{slug}"),
-        ) as cursor:
-            rows = [(str(row["id"]), row["owner"]) for row in await cursor.fetchall()]
-        rows = [(key, owner) for key, owner in rows if article_slug(key) == slug]
-        shared = [key for key, owner in rows if owner is None]
-        if len(rows) == 1 or shared:
-            return shared[0] if shared else rows[0][0]
-        if not rows:
-            raise NotFoundError(f"no article with id {slug!r} (see `readalong list` or /articles)")
-        choices = ", ".join(server_key(int(owner), slug) for _, owner in rows)
-        raise ReadalongError(f"article id {slug!r} is in several servers: name one as SERVER/ID: {choices}")
+        return None if match["server"] is not None else str(match["slug"])
+
+    async def _in_named_server(self, reference: str) -> str:
+        """The key of the operator's ``SERVER/ID``: the article with that id in that server."""
+        match = REFERENCE.match(reference)
+        assert match is not None and match["server"] is not None
+        try:
+            return await self.resolve(int(match["server"]), reference)
+        except NotFoundError:
+            raise NotFoundError(
+                f"no article with id {match['slug']!r} in server {match['server']} (see `readalong list`)"
+            ) from None
 
     async def references(self) -> dict[str, str]:
         """Each article's key → how the operator names it: its id where no other article has it,
@@ -267,52 +276,13 @@ class ArticleQueries:
     async def get(self, article_id: str) -> Article:
         """The article, or :class:`NotFoundError` naming the id: with its sections, comments and
         their quotes, in one statement (one trip to a server; each question reads it)."""
-        rows = self._store.dialect.json_rows
-        parts = rows('idx, heading, start, "end"', "FROM sections WHERE article_id = ?1", "idx")
-        quoted = rows(
-            "comment_idx, quoted_idx, text",
-            "FROM comment_quotes WHERE article_id = ?1",
-            "comment_idx, position",
-        )
-        said = rows("idx, author, posted, text, page", "FROM comments WHERE article_id = ?1", "idx")
-        sql = f"SELECT a.*, {parts} AS sections_, {quoted} AS quotes_, {said} AS comments_ FROM articles a WHERE a.id = ?1"
-        async with self._store.db.execute(sql, (article_id,)) as cursor:
+        async with self._store.db.execute(
+            whole_sql(self._store.dialect, "a.id = ?"), (article_id,)
+        ) as cursor:
             row = await cursor.fetchone()
         if row is None:
             raise NotFoundError(f"no article with id {article_id!r} (see `readalong list` or /articles)")
-        body: str = row["body"]
-        sections = tuple(
-            Section(idx, heading, start, end, body[start:end])
-            for idx, heading, start, end in json.loads(row["sections_"] or "[]")
-        )
-        quotes: dict[int, list[CommentQuote]] = {}
-        for comment_idx, quoted_idx, text in json.loads(row["quotes_"] or "[]"):
-            quotes.setdefault(comment_idx, []).append(CommentQuote(quoted_idx, text))
-        comments = tuple(
-            Comment(
-                idx,
-                author,
-                dt.datetime.fromisoformat(posted) if posted else None,
-                text,
-                tuple(quotes.get(idx, ())),
-                page,
-            )
-            for idx, author, posted, text, page in json.loads(row["comments_"] or "[]")
-        )
-        return Article(
-            id=row["id"],
-            title=row["title"],
-            author=row["author"],
-            published=dt.date.fromisoformat(row["published"]) if row["published"] else None,
-            declared_comments=row["declared_comments"],
-            source=row["source"],
-            format=row["format"],
-            body=body,
-            sections=sections,
-            author_bio=row["author_bio"],
-            comments=comments,
-            url=row["url"],
-        )
+        return article_of(row)
 
     async def listed_in_by_key(self, guild_id: int, key: str) -> bool:
         """Whether the article stored under ``key`` is listed in this server (imported or posted
@@ -332,8 +302,17 @@ class ArticleQueries:
 
     async def in_guild(self, guild_id: int, article_id: str) -> Article:
         """The article with this id in this server (see :meth:`resolve`); else
-        :class:`NotFoundError`, worded as for an article that does not exist."""
-        return await self.get(await self.resolve(guild_id, article_id))
+        :class:`NotFoundError`, worded as for an article that does not exist. Found and read whole
+        in one statement (one trip, where resolving then reading took two or three)."""
+        keys = guild_keys(guild_id, article_id)
+        rows = await self._store.db.execute_fetchall(
+            whole_sql(self._store.dialect, f"a.id IN (?, ?) AND {LISTED_IN}"), (*keys, guild_id, guild_id)
+        )
+        by_key = {row["id"]: row for row in rows}
+        for key in keys:
+            if key in by_key:
+                return article_of(by_key[key])
+        raise NotFoundError(UNKNOWN.format(article_id))
 
     async def list(self, guild_id: int | None = None) -> list[ArticleSummary]:
         """The articles listed in a server (every article for ``None``: the operator), newest

@@ -28,7 +28,7 @@ from bot.store.errors import (
     describe_postgres_error,
     driver_errors,
 )
-from bot.store.postgres_connection import SESSION, PgConnection, ignore, keep_session, require_asyncpg
+from bot.store.postgres_connection import KEPT, SESSION, PgConnection, ignore, keep_session, require_asyncpg
 from bot.store.schema import check_postgres
 
 if TYPE_CHECKING:
@@ -90,6 +90,7 @@ class PostgresBackend:
                 min_size=0,
                 max_size=READ_POOL_SIZE,
                 reset=keep_session,
+                max_cacheable_statement_size=KEPT,
                 server_settings=SESSION,
                 timeout=CONNECT_TIMEOUT_SECONDS,
                 command_timeout=COMMAND_TIMEOUT_SECONDS,

@@ -34,6 +34,11 @@ costing a search before the tables' statistics exist (right after an import), co
 3.7 s to run it in 1 ms. Commits keep the server's default (``synchronous_commit = on``): a
 message acknowledged is on the server's disk, so not even the server's own crash loses it."""
 
+KEPT = 64 * 1024
+"""The longest statement (in bytes) a read connection keeps prepared (asyncpg's default: 15 KB). A question
+of 13 words or more is a statement of 16 KB or more, whose plan is kept only if it is kept
+prepared (:class:`~bot.store.postgres_bm25.Params`)."""
+
 
 async def keep_session(connection: asyncpg.Connection[Any]) -> None:
     """What the read pool does to a connection given back: nothing beyond asyncpg's own rollback

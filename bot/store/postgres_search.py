@@ -79,22 +79,35 @@ def _passage(row: Row, prefix: str = "") -> Passage:
     )
 
 
+def _in_articles(params: Params, article_ids: Sequence[str]) -> str:
+    """The condition that row ``x`` is a passage of these articles (of one: an equality, which a
+    plan made for any value estimates as one article's rows; of several, rarer, the array is a
+    plain parameter, as ``= ANY`` of a subquery would compare each row with the whole array)."""
+    if len(article_ids) == 1:
+        return f"x.article_id = {params.typed(article_ids[0], 'TEXT')}"
+    return f"x.article_id = ANY(CAST({params.add(list(article_ids))} AS TEXT[]))"
+
+
 def _best(
     params: Params, article_ids: Sequence[str] | None, terms: Sequence[str], limit: int, *, ranked: bool
 ) -> str:
     """The WITH clause whose ``hit`` holds the best ``limit`` passages matching ``terms`` (of
     these articles, or of all), each row a hit (``p_``) beside one of its neighbours (``n_``) in
-    the same text, if any. The page is cut before any text is joined. ``ranked``: frequencies
-    from ``ts_rank`` (see :func:`~bot.store.postgres_bm25.scored`)."""
-    if article_ids is None:
-        scope = "TRUE"
-    else:
-        scope = f"x.article_id = ANY(CAST({params.add(list(article_ids))} AS TEXT[]))"
-    with_clause = scored("passages", ["id"], scope, params=params, terms=terms, totals=None, ranked=ranked)
+    the same text, if any. The page is cut before any text is joined; ``limit`` is written in
+    the statement (a plan made for any limit would expect a tenth of the table and hash-join
+    all of ``passages`` to the page). ``ranked``: frequencies from ``ts_rank`` (see
+    :func:`~bot.store.postgres_bm25.scored`)."""
+    scope = "TRUE" if article_ids is None else _in_articles(params, article_ids)
+    rows = None
+    if article_ids is not None and len(article_ids) == 1:
+        rows = f"(SELECT x.passages FROM article_passage_counts x WHERE {scope})"
+    with_clause = scored(
+        "passages", ["id"], scope, params=params, terms=terms, totals=None, ranked=ranked, scope_rows=rows
+    )
     columns = ", ".join(f"{a}.{c} AS {a}_{c.strip(chr(34))}" for a in ("p", "n") for c in _COLUMNS)
     return (
         f"{with_clause}, best AS (SELECT id, score FROM scored ORDER BY score DESC, id"
-        f" LIMIT {params.add(limit)}), hit AS ("
+        f" LIMIT {int(limit)}), hit AS ("
         f" SELECT {columns}, best.score FROM best JOIN passages p ON p.id = best.id"
         " LEFT JOIN passages n ON n.article_id = p.article_id AND n.source = p.source"
         " AND n.comment IS NOT DISTINCT FROM p.comment"
@@ -137,18 +150,11 @@ def _frequencies(params: Params, article_ids: Sequence[str] | None, terms: Seque
         held = "SELECT s.passages FROM passage_lexemes s WHERE s.lexeme = dq.lexemes[1]"
         scope = "TRUE"
     else:
-        ids = params.add(list(article_ids))
-        total = (
-            "SELECT COALESCE(sum(passages), 0) FROM article_passage_counts"
-            f" WHERE article_id = ANY(CAST({ids} AS TEXT[]))"
-        )
-        held = (
-            "SELECT sum(s.passages) FROM article_lexemes s"
-            f" WHERE s.article_id = ANY(CAST({ids} AS TEXT[])) AND s.lexeme = dq.lexemes[1]"
-        )
-        scope = f"x.article_id = ANY(CAST({ids} AS TEXT[]))"
+        scope = _in_articles(params, article_ids)
+        total = f"SELECT COALESCE(sum(x.passages), 0) FROM article_passage_counts x WHERE {scope}"
+        held = f"SELECT sum(x.passages) FROM article_lexemes x WHERE {scope} AND x.lexeme = dq.lexemes[1]"
     counted = (
-        f"dq AS ({terms_cte(params.add(list(terms)))}), df AS (SELECT dq.i,"
+        f"dq AS ({terms_cte(params.typed(list(terms), 'TEXT[]'))}), df AS (SELECT dq.i,"
         " CASE WHEN cardinality(dq.lexemes) = 0 THEN 0"
         f" WHEN cardinality(dq.lexemes) = 1 THEN COALESCE(({held}), 0)"
         f" ELSE (SELECT count(*) FROM passages x WHERE {scope} AND x.tsv @@ dq.query) END AS n FROM dq)"
@@ -238,7 +244,7 @@ class PostgresSearchQueries(SearchQueries):
         terms = match_terms(match)
         if not terms:
             return []
-        params = Params()
+        params = Params(planned_once=True)
         ranked = await self._counts_from_ranks()
         sql = f"{_best(params, article_ids, terms, limit, ranked=ranked)} SELECT * FROM hit ORDER BY score DESC, p_id"
         return _hits(await self._store.db.execute_fetchall(sql, params.values))
@@ -251,7 +257,7 @@ class PostgresSearchQueries(SearchQueries):
         several lexemes, rare, is counted among the articles' passages)."""
         if not terms:
             return 0, []
-        params = Params()
+        params = Params(planned_once=True)
         total, counted = _frequencies(params, article_ids, terms)
         sql = f"WITH {counted} SELECT ({total}) AS total, df.n FROM df ORDER BY df.i"
         rows = list(await self._store.db.execute_fetchall(sql, params.values))
@@ -266,7 +272,7 @@ class PostgresSearchQueries(SearchQueries):
         if not terms or not searched:
             passages, frequencies = await self.document_frequencies(article_ids, terms)
             return passages, frequencies, await self.search(article_ids, match, limit)
-        params = Params()
+        params = Params(planned_once=True)
         best = _best(params, article_ids, searched, limit, ranked=await self._counts_from_ranks())
         total, counted = _frequencies(params, article_ids, terms)
         sql = (

@@ -13,15 +13,19 @@ import pytest
 
 from bot.articles import Article, parse_article
 from bot.domain.database import PostgresUrl
-from bot.search.query import query_terms
+from bot.search.query import match_expression, query_terms
 from bot.services import articles as articles_service
 from bot.services.articles import import_article
-from bot.store import Store
+from bot.store import Store, postgres_bm25
 from bot.store.connection import Row
 from bot.store.errors import StoreError
 
 GUILD = 101
 QUESTION = "How many jobs did the oil company's workers lose, and who was the one to blame?"
+LONG_QUESTION = (
+    "Why did striking oil workers, unemployed youths and their families in Zhanaozen blame police,"
+    " company managers, regional government officials and President Nazarbayev for the December deaths?"
+)
 
 _RECOUNTED = {
     "article_passage_counts": (
@@ -150,3 +154,67 @@ async def test_a_passage_is_never_changed_in_place(
             async with store.transaction() as db:
                 await db.execute("UPDATE passages SET text = 'changed' WHERE position = 0")
         await assert_counts_kept(store)
+
+
+async def test_a_question_is_planned_once(postgres_url: PostgresUrl, sample_article: Article) -> None:
+    """The question's statement is planned once per connection and its plan kept (a generic plan)
+    after PostgreSQL's five first plans for the values: planning it again for every question took
+    three quarters of its time. The kept plan answers as the plans made for the values did."""
+    async with Store(postgres_url) as store:
+        article = await store.articles.add(sample_article)
+        await store.articles.add(memo("Walruses", "Walruses lost their jobs."), "walruses")
+        terms, match = query_terms(QUESTION), match_expression(QUESTION)
+        assert match is not None
+        answers = [await store.search.candidates([article.id], terms, match, 20) for _ in range(9)]
+        assert all(answer == answers[0] for answer in answers)
+        total, frequencies, hits = answers[0]
+        assert total > 60 and max(frequencies) > 0 and hits
+        assert {hit.article_id for hit in hits} == {article.id}
+        # A long question is a long statement (16 KB): kept prepared all the same, its plan kept.
+        terms, match = query_terms(LONG_QUESTION), match_expression(LONG_QUESTION)
+        assert len(terms) > 16 and match is not None
+        long = [await store.search.candidates([article.id], terms, match, 20) for _ in range(7)]
+        assert all(answer == long[0] for answer in long) and long[0][2]
+        # The pool hands the last connection given back to the next statement: the one that ran them.
+        plans = await _rows(
+            store,
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE '%df_total%'"
+            " AND statement NOT LIKE '%pg_prepared_statements%'",
+        )
+        assert sorted((r["generic_plans"], r["custom_plans"]) for r in plans) == [(2, 5), (4, 5)]
+
+
+async def test_both_ways_to_an_article_s_rows_find_the_same(
+    tmp_path: Path, postgres_url: PostgresUrl, sample_article: Article, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A question finds an article's matching passages through the GIN index, or (its words held
+    by many more passages of the library than the article has) by testing the article's own: the
+    same passages, scored the same, as FTS5 finds them."""
+    questions = [QUESTION, LONG_QUESTION, "How many people died?", "the one"]
+    async with Store(tmp_path / "r.db") as lite:
+        article = await lite.articles.add(sample_article)
+        await lite.articles.add(memo("Walruses", "Walruses lost their jobs."), "walruses")
+        expected = [await _found(lite, article.id, question) for question in questions]
+    found = []
+    async with Store(postgres_url) as store:
+        await store.articles.add(sample_article)
+        await store.articles.add(memo("Walruses", "Walruses lost their jobs."), "walruses")
+        for reads_per_row in (0, 10**9):  # 0: always the article's rows; 10**9: always the index
+            monkeypatch.setattr(postgres_bm25, "INDEX_READS_PER_ROW", reads_per_row)
+            found.append([await _found(store, article.id, question) for question in questions])
+    assert found[0] == found[1] == expected
+    assert all(hits for _, _, hits in expected)
+
+
+async def _found(
+    store: Store, article_id: str, question: str
+) -> tuple[int, list[int], list[tuple[object, ...]]]:
+    """What the index gives a question: the counts, and each hit's place, text and score."""
+    match = match_expression(question)
+    assert match is not None
+    total, frequencies, hits = await store.search.candidates([article_id], query_terms(question), match, 20)
+    return (
+        total,
+        frequencies,
+        [(h.passage.source, h.passage.position, h.passage.text, round(h.score, 6)) for h in hits],
+    )
