@@ -102,7 +102,7 @@ class _RunDatabase:
         import asyncpg
 
         server = os.environ.get(POSTGRES_ENV) or DEFAULT_TEST_POSTGRES
-        name = f"{RUN_DATABASE_PREFIX}{uuid.uuid4().hex[:12]}"
+        name = f"readalong_run_{uuid.uuid4().hex[:12]}"
 
         async def create() -> None:
             admin = await asyncpg.connect(server, timeout=5)
@@ -154,8 +154,6 @@ asyncio.run(drop(sys.argv[1], sys.argv[2]))
 
 
 _run_database = _RunDatabase()
-RUN_DATABASE_PREFIX = "readalong_run_"
-"""The name of a run's own database begins so (:class:`_RunDatabase`)."""
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -240,15 +238,11 @@ async def postgres_url() -> AsyncIterator[PostgresUrl]:
             pytest.fail(message)
         pytest.skip(message)
     schema = f"readalong_test_{uuid.uuid4().hex[:12]}"
-    # In the run's own database (:class:`_RunDatabase`) the schema goes with the database at the
-    # end: dropping each one here would only cost the server a cascade per test.
-    dropped_here = not urlsplit(server).path.lstrip("/").startswith(RUN_DATABASE_PREFIX)
     try:
         await admin.execute(f"CREATE SCHEMA {schema}")
         yield PostgresUrl(server).in_schema(schema)
     finally:
-        if dropped_here:
-            await admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        await admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         await admin.close()
 
 
