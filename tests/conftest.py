@@ -4,9 +4,11 @@ either backend, and the order tests are handed to workers in."""
 from __future__ import annotations
 
 import asyncio
+import compileall
 import contextlib
 import functools
 import gc
+import importlib
 import io
 import itertools
 import os
@@ -71,6 +73,28 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sqlite_only(reason): keep on SQLite in a both_backends module")
     if not hasattr(config, "workerinput"):
         _run_database.open()
+        if config.getoption("numprocesses", None):
+            _compile_once()
+
+
+def _compile_once() -> None:
+    """In a fresh clone, compile the bot and rewrite the test modules' asserts once, in the
+    process that hands tests out, before its workers start: otherwise each of the eight workers
+    compiles and rewrites the same ~450 modules at the same moment (the suite took 146 s from a
+    fresh clone against 127 s a second time). Where the caches are there already, nothing is
+    done."""
+    root = Path(__file__).parents[1]
+    if (root / "bot" / "__pycache__").is_dir():
+        return
+    for package in ("bot", "cogs"):
+        compileall.compile_dir(root / package, quiet=1)
+    # Importing a test module through pytest's import hook (installed in this process) writes
+    # the module with its asserts rewritten to __pycache__, where each worker finds it.
+    for path in sorted((root / "tests").rglob("test_*.py")):
+        name = ".".join(path.relative_to(root).with_suffix("").parts)
+        # One that cannot be imported fails (or skips) in its worker, as before.
+        with contextlib.suppress(Exception, pytest.skip.Exception):
+            importlib.import_module(name)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
