@@ -21,7 +21,40 @@ from bot.store.article_ids import (
 from bot.store.article_rows import NAMED, UNKNOWN, article_of, chosen_key, guild_keys, whole_sql
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from bot.domain.article import Comment
+    from bot.store.connection import Connection
     from bot.store.db import Store
+
+
+async def write_comments(db: Connection, article_id: str, comments: Sequence[Comment]) -> None:
+    """Store an article's comments and the quotes between them, inside the caller's transaction:
+    those of an import, and those a followed blog adds later."""
+    if not comments:  # most files have none: no statement, no trip to a server
+        return
+    await db.executemany(
+        "INSERT INTO comments (article_id, idx, author, posted, text, page) VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (
+                article_id,
+                c.index,
+                c.author,
+                c.posted.isoformat(timespec="seconds") if c.posted else None,
+                c.text,
+                c.page,
+            )
+            for c in comments
+        ],
+    )
+    await db.executemany(
+        "INSERT INTO comment_quotes (article_id, comment_idx, position, quoted_idx, text) VALUES (?, ?, ?, ?, ?)",
+        [
+            (article_id, c.index, position, q.comment, q.text)
+            for c in comments
+            for position, q in enumerate(c.quotes)
+        ],
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,29 +188,7 @@ class ArticleQueries:
                 'INSERT INTO sections (article_id, idx, heading, start, "end") VALUES (?, ?, ?, ?, ?)',
                 [(chosen, s.index, s.heading, s.start, s.end) for s in article.sections],
             )
-            if article.comments:  # most files have none: no statement, no trip to a server
-                await db.executemany(
-                    "INSERT INTO comments (article_id, idx, author, posted, text, page) VALUES (?, ?, ?, ?, ?, ?)",
-                    [
-                        (
-                            chosen,
-                            c.index,
-                            c.author,
-                            c.posted.isoformat(timespec="seconds") if c.posted else None,
-                            c.text,
-                            c.page,
-                        )
-                        for c in article.comments
-                    ],
-                )
-            await db.executemany(
-                "INSERT INTO comment_quotes (article_id, comment_idx, position, quoted_idx, text) VALUES (?, ?, ?, ?, ?)",
-                [
-                    (chosen, c.index, position, q.comment, q.text)
-                    for c in article.comments
-                    for position, q in enumerate(c.quotes)
-                ],
-            )
+            await write_comments(db, chosen, article.comments)
             await self._store.search.index(db, chosen, article)
             if guild_id is not None:
                 await db.execute(

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.domain.article import Comment
+from bot.store.articles import write_comments
 from bot.store.connection import Connection
 
 if TYPE_CHECKING:
@@ -75,29 +76,7 @@ class FollowedCommentQueries:
         async with self._store.transaction() as db:
             blocked = await self._blocked(db, posting_ids)
             posting_ids = [p for p in posting_ids if p not in blocked]
-            await db.executemany(
-                "INSERT INTO comments (article_id, idx, author, posted, text, page) VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        article_id,
-                        c.index,
-                        c.author,
-                        c.posted.isoformat(timespec="seconds") if c.posted else None,
-                        c.text,
-                        c.page,
-                    )
-                    for c in comments
-                ],
-            )
-            await db.executemany(
-                "INSERT INTO comment_quotes (article_id, comment_idx, position, quoted_idx, text)"
-                " VALUES (?, ?, ?, ?, ?)",
-                [
-                    (article_id, c.index, position, q.comment, q.text)
-                    for c in comments
-                    for position, q in enumerate(c.quotes)
-                ],
-            )
+            await write_comments(db, article_id, comments)
             # Found by /ask from the moment they are stored, as the imported comments are.
             await self._store.search.index_comments(db, article_id, [(c.index, c.text) for c in comments])
             for posting_id in posting_ids:
