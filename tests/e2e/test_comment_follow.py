@@ -12,9 +12,10 @@ import logging
 
 import pytest
 
+from bot.discord.client import ReadalongBot
 from bot.sandbox import Sandbox, Seed
 from bot.sandbox.harness import running_bot
-from bot.services.feeds import poll_due
+from bot.services.feeds import PollReport, poll_due
 from bot.settings import Settings
 from tests.articles.test_web_pages import LEMIRE
 from tests.articles.web_server import Site, page, serving
@@ -48,6 +49,21 @@ def serve_blog(site: Site, *, with_new_comment: bool, edited: bool = False) -> N
     site.html("lemire.me", POST, html)
 
 
+async def follow_and_post(sandbox: Sandbox, site: Site, bot: ReadalongBot, now: dt.datetime) -> PollReport:
+    """ada follows the blog's feed in #general; its post (as yet without the new comment) is
+    imported and posted by the poll after the first."""
+    assert bot.feed_poller is not None
+    serve_feed(site, "lemire.me", "/blog/feed/", rss(OLD))
+    await sandbox.run_command(
+        "ada",
+        "general",
+        "feed follow",
+        {"url": "https://lemire.me/blog/feed/", "channel": "general", "pace": 0},
+    )
+    serve_blog(site, with_new_comment=False)
+    return await poll_due(bot.store, bot.feed_poller.options, now + LATER)
+
+
 def authors(sandbox: Sandbox, thread_id: str) -> list[str]:
     return [str(m["author"]["username"]) for m in sandbox.messages(thread_id)]
 
@@ -56,20 +72,11 @@ async def test_a_new_blog_comment_reaches_the_comments_thread_once_across_a_rest
     sandbox: Sandbox, seed: Seed, settings: Settings
 ) -> None:
     now = dt.datetime.now(dt.UTC)
-    sandbox.gateway.identify_window = 0.0  # Discord's 5 s between IDENTIFYs: the restart is not about it
     async with serving() as site, running_bot(settings) as bot:
         route(bot, site)
         poller = bot.feed_poller
         assert poller is not None and poller.options.comment_follow_hours == 48
-        serve_feed(site, "lemire.me", "/blog/feed/", rss(OLD))
-        await sandbox.run_command(
-            "ada",
-            "general",
-            "feed follow",
-            {"url": "https://lemire.me/blog/feed/", "channel": "general", "pace": 0},
-        )
-        serve_blog(site, with_new_comment=False)
-        report = await poll_due(bot.store, poller.options, now + LATER)
+        report = await follow_and_post(sandbox, site, bot, now)
         assert len(report.posted) == 1
         await sandbox.wait_until(lambda: len(comment_threads(sandbox)) == 1, within=30)
         thread = str(comment_threads(sandbox)[0]["id"])
@@ -143,15 +150,7 @@ async def test_comments_added_or_edited_later_are_quoted_by_ask(
         route(bot, site)
         poller = bot.feed_poller
         assert poller is not None
-        serve_feed(site, "lemire.me", "/blog/feed/", rss(OLD))
-        await sandbox.run_command(
-            "ada",
-            "general",
-            "feed follow",
-            {"url": "https://lemire.me/blog/feed/", "channel": "general", "pace": 0},
-        )
-        serve_blog(site, with_new_comment=False)
-        report = await poll_due(bot.store, poller.options, now + LATER)
+        report = await follow_and_post(sandbox, site, bot, now)
         article_id = (await bot.store.postings.get(report.posted[0])).article_id
         question = "/ask question:Is simdjson 0.2 out and even faster?"
         before = await sandbox.run("ben", "general", question)
@@ -194,15 +193,7 @@ async def test_a_finished_posting_another_keeps_from_reopening_is_refused_in_one
         route(bot, site)
         poller = bot.feed_poller
         assert poller is not None
-        serve_feed(site, "lemire.me", "/blog/feed/", rss(OLD))
-        await sandbox.run_command(
-            "ada",
-            "general",
-            "feed follow",
-            {"url": "https://lemire.me/blog/feed/", "channel": "general", "pace": 0},
-        )
-        serve_blog(site, with_new_comment=False)
-        report = await poll_due(bot.store, poller.options, now + LATER)
+        report = await follow_and_post(sandbox, site, bot, now)
         first = report.posted[0]
         await wait_posting_state(bot, first, "done", within=30)
         slug = (await bot.store.postings.get(first)).article_slug
