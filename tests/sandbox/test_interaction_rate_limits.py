@@ -18,26 +18,10 @@ import aiohttp
 import pytest
 
 from bot.sandbox import CommandResult, Limit, RateLimitConfig, Sandbox, Seed
+from tests.sandbox.test_rest import Api as Client
 
 WEBHOOK_LIMIT = 5
 GLOBAL_LIMIT = 10
-
-
-class Client:
-    """A plain HTTP client of the sandbox, as the bot's library would be."""
-
-    def __init__(self, sandbox: Sandbox, session: aiohttp.ClientSession) -> None:
-        self.sandbox = sandbox
-        self.session = session
-
-    async def call(
-        self, method: str, path: str, body: Any = None, *, auth: bool = True
-    ) -> tuple[int, Any, aiohttp.ClientResponse]:
-        headers = {"Authorization": f"Bot {self.sandbox.token}"} if auth else {}
-        async with self.session.request(
-            method, f"{self.sandbox.base_url}/api/v10{path}", json=body, headers=headers
-        ) as response:
-            return response.status, await response.json() if response.status != 204 else None, response
 
 
 @pytest.fixture
