@@ -9,7 +9,6 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
@@ -46,11 +45,11 @@ async def scratch_schema(server: str) -> AsyncIterator[PostgresUrl]:
             await admin.execute(f"CREATE DATABASE {database}")
         except asyncpg.InsufficientPrivilegeError:
             database = None  # no CREATEDB: a schema in the server's own database, as before
-        where = server if database is None else urlunsplit(urlsplit(server)._replace(path=f"/{database}"))
-        inside = await asyncpg.connect(where)
+        where = PostgresUrl(server) if database is None else PostgresUrl(server).in_database(database)
+        inside = await asyncpg.connect(where.reveal())
         try:
             await inside.execute(f"CREATE SCHEMA {name}")
-            yield PostgresUrl(where).in_schema(name)
+            yield where.in_schema(name)
         finally:
             with contextlib.suppress(asyncpg.PostgresError):
                 await inside.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")

@@ -17,7 +17,6 @@ import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from hypothesis import settings
@@ -28,6 +27,7 @@ from bot.domain.database import Database, PostgresUrl
 from bot.sandbox import Limit, RateLimitConfig, Sandbox
 from bot.sandbox import cli as sandbox_cli
 from bot.store import Store
+from tests.harness import POSTGRES_ENV
 
 # Bytecode caches on, for this process and the ones it starts, even under PYTHONDONTWRITEBYTECODE:
 # without them each of the workers rewrites the asserts of ~200 test modules again (2 s of CPU
@@ -51,7 +51,6 @@ def examples(full: int) -> int:
     return full if IN_CI else max(10, full // 5)
 
 
-POSTGRES_ENV = "READALONG_TEST_POSTGRES"
 DEFAULT_TEST_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 REQUIRE_POSTGRES_ENV = "READALONG_REQUIRE_POSTGRES"
 """Set (to 1) by .ci/run: a PostgreSQL server that does not answer fails the run instead of
@@ -140,7 +139,7 @@ class _RunDatabase:
         except (OSError, TimeoutError, asyncpg.PostgresError):
             return
         self.server, self.name, self.configured = server, name, os.environ.get(POSTGRES_ENV)
-        os.environ[POSTGRES_ENV] = urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
+        os.environ[POSTGRES_ENV] = PostgresUrl(server).in_database(name).reveal()
 
     def close(self) -> None:
         """Give ``READALONG_TEST_POSTGRES`` back and drop the run's database in a process of its

@@ -29,7 +29,7 @@ from bot.domain.database import Database, PostgresUrl
 from bot.sandbox import Sandbox
 
 POSTGRES_ENV = "READALONG_TEST_POSTGRES"
-"""The tests' PostgreSQL server (as ``tests.conftest`` reads it)."""
+"""The variable naming the tests' PostgreSQL server (read here and by ``tests.conftest``)."""
 
 STARTER = """
 import importlib, json, os, pkgutil, select, sys

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from bot.errors import SettingsError
 
@@ -62,6 +62,10 @@ class PostgresUrl:
         ``search_path`` parameter, which asyncpg passes on as a server setting)."""
         joiner = "&" if "?" in self._url else "?"
         return PostgresUrl(f"{self._url}{joiner}search_path={schema}")
+
+    def in_database(self, database: str) -> PostgresUrl:
+        """The same server, user and settings, with database ``database``."""
+        return PostgresUrl(urlunsplit(urlsplit(self._url)._replace(path=f"/{database}")))
 
     @property
     def shown(self) -> str:

@@ -126,6 +126,12 @@ def test_a_password_the_url_cannot_hold_is_refused_without_showing_it(url: str) 
     assert secret not in str(refused.value) and "bob:***@" in str(refused.value)
 
 
+def test_another_database_on_the_same_server_keeps_the_user_password_and_settings() -> None:
+    url = PostgresUrl("postgresql://u:pw@h:5/test?sslmode=disable").in_database("run_1").in_schema("s")
+    assert url.reveal() == "postgresql://u:pw@h:5/run_1?sslmode=disable&search_path=s"
+    assert str(url) == "postgresql://u:***@h:5/run_1?sslmode=disable&search_path=s"
+
+
 def test_every_password_parameter_is_hidden_and_given_to_the_log_filter() -> None:
     url = PostgresUrl("postgresql://b%40b:p%2Fw@h/db?sslpassword=KeyS3cret&password=x1")
     assert str(url) == "postgresql://b%40b:***@h/db?sslpassword=***&password=***"
