@@ -38,9 +38,11 @@ log = logging.getLogger(__name__)
 
 IDENTIFY_WINDOW = 5.0
 """Seconds in which Discord allows one IDENTIFY per ``shard_id % max_concurrency`` bucket."""
-IDENTIFY_MARGIN = 0.25
-"""Added to the window: the wait is timed from this hook, before the IDENTIFY is sent, and two
-IDENTIFYs do not take the same time to reach Discord; without it they may arrive 4.999 s apart."""
+IDENTIFY_MARGIN = 0.5
+"""Added to the window: the wait is timed from this hook, before discord.py opens the websocket
+and sends the IDENTIFY, and two IDENTIFYs do not take the same time to reach Discord; without it
+they may arrive 4.999 s apart. 0.25 s was seen to be too little on a loaded machine: a killed
+process's IDENTIFY reached the sandbox 0.29 s later after its hook than its successor's did."""
 
 
 def version() -> str:
