@@ -17,7 +17,9 @@ import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
+import asyncpg
 import pytest
 from hypothesis import settings
 
@@ -27,6 +29,7 @@ from bot.domain.database import Database, PostgresUrl
 from bot.sandbox import Limit, RateLimitConfig, Sandbox
 from bot.sandbox import cli as sandbox_cli
 from bot.store import Store
+from tests.fresh_databases import SchemaPool, migrated_sqlite
 from tests.harness import POSTGRES_ENV
 
 # Bytecode caches on, for this process and the ones it starts, even under PYTHONDONTWRITEBYTECODE:
@@ -122,8 +125,6 @@ class _RunDatabase:
         """``READALONG_TEST_POSTGRES`` as the run found it (None: not set)."""
 
     def open(self) -> None:
-        import asyncpg
-
         server = os.environ.get(POSTGRES_ENV) or DEFAULT_TEST_POSTGRES
         name = f"readalong_run_{uuid.uuid4().hex[:12]}"
 
@@ -238,45 +239,76 @@ _unreachable: dict[str, str] = {}
 """Test servers that did not answer in this process, with the line saying so."""
 
 
-@pytest.fixture
-async def postgres_url() -> AsyncIterator[PostgresUrl]:
-    """A PostgreSQL schema of this test's own on the test server (``READALONG_TEST_POSTGRES``,
-    default ``postgresql://postgres@127.0.0.1:5432/test``), dropped after it. Where no server
-    answers the test is skipped with one line, unless ``READALONG_REQUIRE_POSTGRES`` is set."""
-    import asyncpg
-
+async def _test_server() -> tuple[asyncpg.Connection[Any], PostgresUrl]:
+    """A connection to the test server (``READALONG_TEST_POSTGRES``, default
+    ``postgresql://postgres@127.0.0.1:5432/test``) and its URL. Where no server answers the test
+    is skipped with one line, unless ``READALONG_REQUIRE_POSTGRES`` is set."""
     server = os.environ.get(POSTGRES_ENV) or DEFAULT_TEST_POSTGRES
-    shown = PostgresUrl(server).shown
     message = _unreachable.get(server)
     if message is None:
         try:
-            admin = await asyncpg.connect(server, timeout=5)
+            return await asyncpg.connect(server, timeout=5), PostgresUrl(server)
         except (OSError, asyncpg.PostgresError, TimeoutError) as error:
             # Remembered: the next PostgreSQL tests of this worker are skipped without waiting.
             message = _unreachable[server] = (
-                f"no PostgreSQL at {shown} ({type(error).__name__}: {error}); set {POSTGRES_ENV}"
+                f"no PostgreSQL at {PostgresUrl(server).shown} ({type(error).__name__}: {error});"
+                f" set {POSTGRES_ENV}"
             )
-    if message is not None:
-        if os.environ.get(REQUIRE_POSTGRES_ENV):
-            pytest.fail(message)
-        pytest.skip(message)
+    if os.environ.get(REQUIRE_POSTGRES_ENV):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[PostgresUrl]:
+    """An empty PostgreSQL schema of this test's own on the test server, dropped after it: for a
+    test of what the store makes of a schema (the migrations, a foreign or damaged schema)."""
+    admin, server = await _test_server()
     schema = f"readalong_test_{uuid.uuid4().hex[:12]}"
     try:
         await admin.execute(f"CREATE SCHEMA {schema}")
-        yield PostgresUrl(server).in_schema(schema)
+        yield server.in_schema(schema)
     finally:
         await admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         await admin.close()
 
 
+_schemas = SchemaPool()
+
+
+@pytest.fixture
+async def migrated_postgres_url() -> AsyncIterator[PostgresUrl]:
+    """A PostgreSQL schema of this test's own, migrated and empty, as a store that was opened
+    once leaves it (``tests.fresh_databases``)."""
+    admin, server = await _test_server()
+    try:
+        schema = await _schemas.take(admin, server)
+        try:
+            yield server.in_schema(schema)
+        finally:
+            await _schemas.give_back(admin, schema)
+    finally:
+        await admin.close()
+
+
 @pytest.fixture
 def database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Database:
-    """Where this test's store is: a fresh SQLite file, or (``backend`` "postgresql") a fresh
-    PostgreSQL schema."""
+    """Where this test's store is: a new SQLite file, or (``backend`` "postgresql") a schema of
+    its own, either migrated and empty (``tests.fresh_databases``)."""
+    if backend == "postgresql":
+        url: PostgresUrl = request.getfixturevalue("migrated_postgres_url")
+        return url
+    return migrated_sqlite(tmp_path / "readalong.db")
+
+
+@pytest.fixture
+def new_database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Database:
+    """Where no store has been yet: a path with no file, or an empty PostgreSQL schema. For a
+    test of what the migrations make of a database an earlier release left."""
     if backend == "postgresql":
         url: PostgresUrl = request.getfixturevalue("postgres_url")
         return url
-    return tmp_path / "readalong.db"
+    return tmp_path / "new.db"
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from bot.domain.viewer import Viewer
 from bot.sandbox import Limit, RateLimitConfig, Sandbox, Seed
 from bot.sandbox.harness import handlers_running, running_bot, sandbox_settings
 from bot.settings import Settings
+from tests.fresh_databases import migrated_sqlite
 
 
 @pytest.fixture
@@ -71,18 +72,20 @@ def seed(sandbox: Sandbox) -> Seed:
 
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "readalong.db"
+    """The bot's SQLite file: migrated already, as after a first start (``tests.fresh_databases``)."""
+    return migrated_sqlite(tmp_path / "readalong.db")
 
 
 @pytest.fixture
 def settings(
     sandbox: Sandbox, seed: Seed, db_path: Path, backend: str, request: pytest.FixtureRequest
 ) -> Settings:
-    """The bot's settings against this sandbox: on ``db_path`` (SQLite), or on a fresh
-    PostgreSQL schema where the test runs on both backends (``tests.conftest.both_backends``)."""
+    """The bot's settings against this sandbox: on ``db_path`` (SQLite), or on a migrated
+    PostgreSQL schema of its own where the test runs on both backends
+    (``tests.conftest.both_backends``)."""
     chosen = Settings(db_path=db_path)
     if backend == "postgresql":
-        chosen = chosen.with_db(request.getfixturevalue("postgres_url"))
+        chosen = chosen.with_db(request.getfixturevalue("migrated_postgres_url"))
     return sandbox_settings(chosen, sandbox, seed.guild_id)
 
 

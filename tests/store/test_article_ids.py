@@ -167,20 +167,20 @@ async def test_the_operator_names_an_article_id_or_server_slash_id(database: Dat
 
 
 @both_backends
-async def test_a_database_made_before_keeps_every_id_its_servers_use(database: Database) -> None:
+async def test_a_database_made_before_keeps_every_id_its_servers_use(new_database: Database) -> None:
     """Before this change the second server to import a title got `…-2`: after the migration each
     server still finds its article by the id it was told, and new imports follow the new rule."""
     dialect_migrations = (
-        load_migrations(dialect=POSTGRESQL) if isinstance(database, PostgresUrl) else load_migrations()
+        load_migrations(dialect=POSTGRESQL) if isinstance(new_database, PostgresUrl) else load_migrations()
     )
     before = dialect_migrations[:-1]
-    async with Store(database, before) as old:
+    async with Store(new_database, before) as old:
         # What the previous release stored: plain keys, unique across servers, B's `-2`.
         await old.articles.add(parse_article(memo("Ours."), source="a.md"), LAYOFFS, guild_id=A)
         await old.articles.add(parse_article(memo("Theirs."), source="b.md"), f"{LAYOFFS}-2", guild_id=B)
         await old.articles.add(parse_article(memo("Shared."), source="s.md"), "shared-one")
         assert await old.schema_version() == len(before)
-    async with Store(database) as store:
+    async with Store(new_database) as store:
         assert await store.schema_version() == len(dialect_migrations)
         assert await ids(store, A) == [LAYOFFS, "shared-one"]
         assert await ids(store, B) == [f"{LAYOFFS}-2", "shared-one"]
@@ -242,7 +242,9 @@ asyncio.run(main(sys.argv[1]))
 
 
 @both_backends
-def test_a_database_made_by_the_code_before_keeps_the_ids_it_gave(database: Database, tmp_path: Path) -> None:
+def test_a_database_made_by_the_code_before_keeps_the_ids_it_gave(
+    new_database: Database, tmp_path: Path
+) -> None:
     """The code before this change, run from git, imports the same title in two servers (B is
     told `…-2`); this code opens the database, migrates it, and each server keeps its id."""
     root = Path(__file__).parents[2]
@@ -259,7 +261,7 @@ def test_a_database_made_by_the_code_before_keeps_the_ids_it_gave(database: Data
     subprocess.run(["tar", "-x", "-C", str(old)], input=archive.stdout, check=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("READALONG_")}
     env["PYTHONPATH"] = str(old)
-    target = database.reveal() if isinstance(database, PostgresUrl) else str(database)
+    target = new_database.reveal() if isinstance(new_database, PostgresUrl) else str(new_database)
     made = subprocess.run(
         [sys.executable, "-c", _OLD_IMPORTS, target],
         check=False,
@@ -273,10 +275,10 @@ def test_a_database_made_by_the_code_before_keeps_the_ids_it_gave(database: Data
     assert made.stdout.split() == [LAYOFFS, f"{LAYOFFS}-2"]  # what the old code told each server
 
     async def check() -> None:
-        async with Store(database) as store:
+        async with Store(new_database) as store:
             migrations = (
                 load_migrations(dialect=POSTGRESQL)
-                if isinstance(database, PostgresUrl)
+                if isinstance(new_database, PostgresUrl)
                 else load_migrations()
             )
             assert await store.schema_version() == len(migrations)
