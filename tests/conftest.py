@@ -10,7 +10,6 @@ import functools
 import gc
 import importlib
 import io
-import itertools
 import os
 import subprocess
 import sys
@@ -31,6 +30,7 @@ from bot.sandbox import cli as sandbox_cli
 from bot.store import Store
 from tests.fresh_databases import SchemaPool, migrated_sqlite
 from tests.harness import POSTGRES_ENV
+from tests.scheduling import lay_out
 
 # Bytecode caches on, for this process and the ones it starts, even under PYTHONDONTWRITEBYTECODE:
 # without them each of the workers rewrites the asserts of ~200 test modules again (2 s of CPU
@@ -324,51 +324,10 @@ def db_argument(database: Database) -> str:
     return database.reveal() if isinstance(database, PostgresUrl) else str(database)
 
 
-def _slow_seconds(item: pytest.Item) -> float:
-    """The seconds a ``slow`` test says it takes (``@pytest.mark.slow(seconds=20)``), 5 if it
-    does not say."""
-    marker = item.get_closest_marker("slow")
-    return float(marker.kwargs.get("seconds", 5)) if marker is not None else 0.0
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Slow tests first, and on different workers: the longest tests then start at once instead
-    of one of them starting last and leaving the other workers idle at the end.
-
-    pytest-xdist's "worksteal" hands each worker one contiguous share of the list at the start
-    (the first N/W tests to one, the next N/W to the next...), and an idle worker later steals
-    from the *end* of a busy one's share. Slow tests simply sorted first would all be one
-    worker's share, run one after the other. So the list is laid out as the shares it will be
-    cut into: the slow tests dealt out round-robin to the head of each share, the quick ones
-    filling the rest. The order is deterministic (xdist requires every worker to collect the
-    same order) and depends only on the items and the number of workers."""
-    slow = [item for item in items if item.get_closest_marker("slow") is not None]
-    quick = [item for item in items if item.get_closest_marker("slow") is None]
+    """The tests laid out as the shares pytest-xdist will hand its workers (``tests.scheduling``)."""
     workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
-    if workers < 2:
-        items[:] = slow + quick
-        return
-    # The sizes worksteal cuts the list into: len(pending) // nodes_remaining, in turn.
-    sizes: list[int] = []
-    left = len(items)
-    for remaining in range(workers, 0, -1):
-        sizes.append(left // remaining)
-        left -= sizes[-1]
-    # Longest first, each to the share with the least work so far (the marker's ``seconds``,
-    # roughly what the test takes on an idle machine, default 5).
-    shares: list[list[pytest.Item]] = [[] for _ in sizes]
-    work = [0.0] * workers
-    for item in sorted(slow, key=_slow_seconds, reverse=True):  # sorted() is stable
-        least = min(range(workers), key=lambda n: (work[n], n))
-        shares[least].append(item)
-        work[least] += _slow_seconds(item)
-    rest = iter(quick)
-    laid_out: list[pytest.Item] = []
-    for share, size in zip(shares, sizes, strict=True):
-        share.extend(itertools.islice(rest, max(0, size - len(share))))
-        laid_out += share
-    laid_out += rest  # only if there were more slow tests than a share holds
-    items[:] = laid_out
+    items[:] = lay_out(items, workers)
 
 
 @contextlib.contextmanager

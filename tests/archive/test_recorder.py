@@ -114,7 +114,7 @@ async def on_disk(store: Store) -> dict[int, tuple[str, str | None]]:
     return {row[0]: (row[1], row[2]) for row in rows}
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=6)
 async def test_a_locked_database_delays_acknowledgement_and_loses_nothing(
     store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:

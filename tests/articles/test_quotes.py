@@ -35,7 +35,7 @@ comment_texts = st.lists(
 )
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=2)
 @given(comment_texts, st.data())
 @settings(max_examples=examples(300), deadline=None)
 def test_same_quotes_as_comparing_every_pair(texts: list[str], data: st.DataObject) -> None:

@@ -50,6 +50,7 @@ def holder(db: Path) -> subprocess.Popen[str]:
     return process
 
 
+@pytest.mark.slow(seconds=6)
 async def test_a_second_bot_in_the_same_process_is_refused(tmp_path: Path) -> None:
     async with Sandbox() as sandbox:
         seed = sandbox.seed()

@@ -62,6 +62,7 @@ def failures(done: subprocess.CompletedProcess[str]) -> list[str]:
     return why
 
 
+@pytest.mark.slow(seconds=9)
 def test_every_runnable_block_runs_as_written_and_the_readmes_search_finds_its_chat(tmp_path: Path) -> None:
     found = runnable()
     tour, shell = (b for b in found if b.page.name == "README.md")
@@ -83,6 +84,7 @@ def test_every_runnable_block_runs_as_written_and_the_readmes_search_finds_its_c
     assert "Ben" in searched["police"] and said in searched["police"]
 
 
+@pytest.mark.slow(seconds=1)
 def test_a_failing_suggestion_is_seen(tmp_path: Path) -> None:
     # The check sees what it looks for: a command that fails, a chat line refused, a search finding nothing.
     page = tmp_path / "page.md"

@@ -420,6 +420,7 @@ async def test_intro_tells_who_the_author_is_and_continued_sections_keep_their_h
     assert starter["content"].startswith("**§2/5 · Background (cont.)**\n\n")
 
 
+@pytest.mark.slow(seconds=4)
 async def test_cancelling_while_discord_is_slow_keeps_the_bookkeeping_exact(
     sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
 ) -> None:

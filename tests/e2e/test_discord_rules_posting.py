@@ -316,7 +316,7 @@ async def test_announcement_and_media_channels_are_refused_in_one_line(
     assert await bot.store.postings.for_guild(int(seed.guild_id)) == []
 
 
-@pytest.mark.slow(seconds=10)
+@pytest.mark.slow(seconds=12)
 async def test_recovery_finds_a_comment_discord_trimmed_after_a_kill_after_send(
     sandbox: Sandbox, seed: Seed, settings: Settings, sample_path: Path
 ) -> None:

@@ -43,7 +43,7 @@ database), which at Discord's 5 s made these runs 40 s each."""
 DISCORDS_WINDOW = 5.0
 
 
-@pytest.mark.slow(seconds=10)
+@pytest.mark.slow(seconds=9)
 @pytest.mark.parametrize(
     ("requests", "webhook_sends", "identify_window"),
     [

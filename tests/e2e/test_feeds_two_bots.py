@@ -44,6 +44,7 @@ def polls_taken(bot: ReadalongProcess, since: int = 0) -> int:
     return sum(int(m.group(1)) for m in POLLED.finditer(bot.log.read_text()[since:]))
 
 
+@pytest.mark.slow(seconds=2)
 async def test_two_processes_polling_one_feed_post_its_new_entry_and_comments_once(
     sandbox: Sandbox, seed: Seed, postgres_url: PostgresUrl, tmp_path: Path
 ) -> None:

@@ -270,6 +270,7 @@ async def test_a_second_sigterm_exits_at_once(
 
 
 @pytest.mark.sqlite_only(reason="the sandbox's server alone: no bot, no database")
+@pytest.mark.slow(seconds=1)
 async def test_the_sandbox_server_stops_on_sigterm(tmp_path: Path) -> None:
     """``readalong sandbox --serve`` (what ``readalong run`` is pointed at without Discord) stops
     on SIGTERM as on Ctrl-C: its world saved, exit 0."""

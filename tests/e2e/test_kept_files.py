@@ -110,6 +110,7 @@ def dce_media(data: bytes) -> tuple[dict[str, bytes], list[dict[str, object]]]:
     return files, attachments
 
 
+@pytest.mark.slow(seconds=4)
 async def test_exports_show_a_readers_image_after_discords_link_expired_and_not_once_deleted(
     sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path, tmp_path: Path, clock: ManualClock
 ) -> None:

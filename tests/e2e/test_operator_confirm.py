@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 
+import pytest
+
 from bot.discord.client import ReadalongBot
 from bot.sandbox import Sandbox, Seed
 from bot.settings import Settings
@@ -15,6 +17,7 @@ from bot.settings import Settings
 TEXT = b"# Busy Day\n\nBy Someone\n\nThe first paragraph of the article, long enough to be one.\n"
 
 
+@pytest.mark.slow(seconds=4)
 async def test_operator_confirm_answers_in_time_when_the_delete_waits_for_the_database(
     sandbox: Sandbox, seed: Seed, settings: Settings, bot: ReadalongBot
 ) -> None:

@@ -78,6 +78,7 @@ async def metrics(port: int) -> dict[str, float]:
     return found
 
 
+@pytest.mark.slow(seconds=8)
 async def test_a_postgres_outage_mid_posting(
     sandbox: Sandbox,
     seed: Seed,

@@ -167,7 +167,7 @@ async def test_when_the_admin_cannot_be_told_either_the_log_says_so(
     assert len(sandbox.messages("general")) == 1  # the intro; no notice could go out, none did
 
 
-@pytest.mark.slow(seconds=8)
+@pytest.mark.slow(seconds=10)
 async def test_failures_that_pass_are_retried_for_that_posting_alone(
     sandbox: Sandbox, seed: Seed, settings: Settings, caplog: pytest.LogCaptureFixture, sample_path: Path
 ) -> None:

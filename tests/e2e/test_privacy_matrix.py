@@ -48,7 +48,7 @@ from tests.e2e.privacy_world import (
 )
 from tests.e2e.test_privacy import settle
 
-pytestmark = [both_backends, pytest.mark.slow(seconds=20)]
+pytestmark = [both_backends, pytest.mark.slow(seconds=14)]
 
 ARTICLE = "the-lessons-of-zhanaozen"
 NOTES_TITLE = "Quokka Ledger"

@@ -86,6 +86,7 @@ async def test_the_publisher_is_the_bots_and_outlives_the_reading_cog(
     assert (await bot.store.postings.items(posting.id))[0].status == "done"
 
 
+@pytest.mark.slow(seconds=6)
 async def test_a_resume_through_the_service_reaches_the_publisher_without_a_cog(
     sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from bot.discord.client import ReadalongBot
 from bot.discord.posting.worker import LOOK_EVERY
 from bot.sandbox import Sandbox, Seed
@@ -17,6 +19,7 @@ from tests.postings import record_posting
 pytestmark = both_backends
 
 
+@pytest.mark.slow(seconds=5)
 async def test_a_posting_nobody_woke_the_publisher_for_starts_within_a_few_seconds(
     sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path
 ) -> None:

@@ -94,6 +94,7 @@ def limits() -> RateLimitConfig:
     return RateLimitConfig(messages_per_channel=Limit(5, 0.5))
 
 
+@pytest.mark.slow(seconds=3)
 async def test_burst_of_thirty_messages_draws_no_429(sandbox: Sandbox, seed: Seed, bot: ReadalongBot) -> None:
     channel = bot.get_channel(int(seed.general_id))
     assert isinstance(channel, discord.TextChannel)

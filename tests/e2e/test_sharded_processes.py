@@ -133,6 +133,7 @@ async def test_two_processes_share_the_servers_and_survive_a_kill(
     assert "was sent before a restart; not sending again" in victim.log.read_text()
 
 
+@pytest.mark.slow(seconds=6)
 async def test_processes_sharing_an_identify_bucket_take_turns(
     sandbox: Sandbox, seed: Seed, postgres_url: PostgresUrl, tmp_path: Path
 ) -> None:

@@ -207,6 +207,7 @@ def _shown(answer: Answer, article: Article) -> tuple[object, ...]:
     )
 
 
+@pytest.mark.slow(seconds=4)
 async def test_ask_gives_the_same_quotes_in_the_same_order_on_both_backends(
     stores: tuple[tuple[Store, Article], tuple[Store, Article]],
 ) -> None:
@@ -350,7 +351,7 @@ HOSTILE = ['"', '""', "OR", "AND NOT", "NEAR(a b)", "col:umn", "-x", "a*", "((("
 HOSTILE += ["it's", "'", "\\", "a\\'b", "O'Brien's", "x² ½ Ⅻ", "İstanbul ǅ ß", "naïve café", "&|!<->:*"]
 
 
-@pytest.mark.slow(seconds=8)
+@pytest.mark.slow(seconds=2)
 async def test_any_text_searches_postgresql_without_error(
     stores: tuple[tuple[Store, Article], tuple[Store, Article]],
 ) -> None:
@@ -396,7 +397,7 @@ EVERYWHERE_EXCEPTIONS: dict[str, str] = {}
 by benchmarks only) differ, and why."""
 
 
-@pytest.mark.slow(seconds=8)
+@pytest.mark.slow(seconds=2)
 async def test_a_library_gives_the_same_answers_on_both_backends(
     stores: tuple[tuple[Store, Article], tuple[Store, Article]],
 ) -> None:

@@ -267,7 +267,7 @@ async def test_sqlite_to_sqlite_and_postgresql_to_postgresql(
     assert await table_checksums(other_postgres_url) == before
 
 
-@pytest.mark.slow(seconds=8)
+@pytest.mark.slow(seconds=2)
 async def test_ten_thousand_messages_round_trip(
     tmp_path: Path, postgres_url: PostgresUrl, sample_article: Article
 ) -> None:

@@ -31,6 +31,7 @@ async def proxy_for(url: PostgresUrl) -> TcpProxy:
     return proxy
 
 
+@pytest.mark.slow(seconds=3)
 async def test_a_postgres_outage_is_the_stores_own_error_said_once_each_way(
     postgres_url: PostgresUrl, caplog: pytest.LogCaptureFixture
 ) -> None:

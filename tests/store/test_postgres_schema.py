@@ -87,6 +87,7 @@ async def test_two_processes_starting_at_once_apply_each_migration_once(postgres
     assert (await tables(postgres_url))["readalong_schema"] == [("readalong", known)]
 
 
+@pytest.mark.slow(seconds=3)
 async def test_shards_are_held_by_one_process_per_schema(postgres_url: PostgresUrl) -> None:
     async with Store(postgres_url) as first, Store(postgres_url) as second, Store(postgres_url) as third:
         await first.hold_shards(ShardSet.parse("0", 2))

@@ -22,7 +22,7 @@ ROUNDS = 20
 
 
 @both_backends
-@pytest.mark.slow
+@pytest.mark.slow(seconds=1)
 async def test_six_postings_at_once_each_read_back_twenty_times(
     database: Database, sample_path: Path
 ) -> None:

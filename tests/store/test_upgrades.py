@@ -153,7 +153,7 @@ The commission's visit was long overdue.
 """
 
 
-@pytest.mark.slow(seconds=4)
+@pytest.mark.slow(seconds=5)
 @pytest.mark.parametrize("chain", SQLITE_CHAINS)
 def test_every_command_works_on_an_earlier_sqlite_database(tmp_path: Path, chain: str) -> None:
     """The sandbox starts on it and posts; then import, list, show, ask (by words and by meaning),

@@ -1,0 +1,141 @@
+"""The order tests are handed to pytest-xdist's workers in (``tests.conftest`` lays them out).
+
+pytest-xdist's "worksteal" hands each worker one contiguous share of the list at the start (the
+first N/W tests to one, the next N/W to the next...), and an idle worker later steals half of
+the busiest queue, from its *end*. The list is laid out as the shares it will be cut into, so
+that each share is about as much work as the others and uses the two cores as evenly:
+
+- Each test is weighed: a ``slow`` test by its ``seconds``, an end-to-end test (one with the
+  sandbox) as 1 s, any other as 0.2 s: roughly what each kind takes with eight workers on two
+  cores. Heaviest first, each goes to the share with the least work that still has room.
+- A slow test mostly waits (a window, a held lock, a killed process), a quick one mostly
+  computes. Slow tests all at the start of their shares left the cores a third idle for the
+  first 30 s while every worker waited at once: they are spread through the first two thirds of
+  each share instead, between quick ones.
+- Each share ends with its shortest tests, so what is stolen at the end is short and the
+  workers finish together; the slow tests are all well before the end.
+
+Tests of a module with a module-scoped fixture (Chromium, say) stay together, so the fixture is
+made once. The order is deterministic: xdist requires every worker to collect the same list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+END_TO_END_SECONDS = 1.0
+QUICK_SECONDS = 0.2
+SLOW_SPREAD = 0.85
+"""The part of a share's time, from its start, that its slow tests are spread over."""
+END_TO_END_SPREAD = 0.95
+
+
+def slow_seconds(item: pytest.Item) -> float:
+    """The seconds a ``slow`` test says it takes (``@pytest.mark.slow(seconds=20)``), 5 if it
+    does not say; 0 for a test not marked slow."""
+    marker = item.get_closest_marker("slow")
+    return float(marker.kwargs.get("seconds", 5)) if marker is not None else 0.0
+
+
+def weight(item: pytest.Item) -> float:
+    """About how long ``item`` takes with eight workers on two cores."""
+    if item.get_closest_marker("slow") is not None:
+        return slow_seconds(item)
+    return END_TO_END_SECONDS if "sandbox" in getattr(item, "fixturenames", ()) else QUICK_SECONDS
+
+
+def share_sizes(count: int, workers: int) -> list[int]:
+    """The sizes worksteal cuts a list of ``count`` tests into: ``len(pending) // nodes_remaining``,
+    in turn."""
+    sizes = []
+    for remaining in range(workers, 0, -1):
+        sizes.append(count // remaining)
+        count -= sizes[-1]
+    return sizes
+
+
+def lay_out(items: Sequence[pytest.Item], workers: int) -> list[pytest.Item]:
+    """``items`` in the order to hand them out to ``workers`` workers (see the module)."""
+    if workers < 2:
+        return sorted(items, key=lambda item: -slow_seconds(item))  # sorted() is stable
+    groups = _groups(items)
+    sizes = share_sizes(len(items), workers)
+    shares: list[list[pytest.Item]] = [[] for _ in sizes]
+    work = [0.0] * workers
+    for group in sorted(groups, key=lambda g: -sum(map(weight, g))):
+        room = [n for n in range(workers) if len(shares[n]) + len(group) <= sizes[n]]
+        # No share has room for a whole group only if groups are larger than shares: the one
+        # with the most room takes it, and the shares' sizes are kept below.
+        chosen = (
+            min(room, key=lambda n: (work[n], n))
+            if room
+            else max(range(workers), key=lambda n: sizes[n] - len(shares[n]))
+        )
+        shares[chosen] += group
+        work[chosen] += sum(map(weight, group))
+    return [test for n, share in enumerate(shares) for test in _ordered(share, n / workers)]
+
+
+def _groups(items: Sequence[pytest.Item]) -> list[list[pytest.Item]]:
+    """Each test alone, except the tests of a module with a module-scoped fixture: one group."""
+    together: dict[str, list[pytest.Item]] = {}
+    groups: list[list[pytest.Item]] = []
+    for item in items:
+        if _has_module_fixture(item):
+            module = item.nodeid.split("::", 1)[0]
+            if module not in together:
+                together[module] = []
+                groups.append(together[module])
+            together[module].append(item)
+        else:
+            groups.append([item])
+    return groups
+
+
+def _has_module_fixture(item: pytest.Item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    return any(
+        definition.scope in ("module", "package", "class")
+        for definitions in info.name2fixturedefs.values()
+        for definition in definitions
+        if definition.baseid  # the tests' own fixtures, not pytest's or a plugin's
+    )
+
+
+def _ordered(share: list[pytest.Item], turn: float) -> list[pytest.Item]:
+    """One share's tests in the order its worker runs them. The tests that mostly wait (slow ones
+    over the first two thirds of the share's time, end-to-end ones over nine tenths of it) are
+    spread evenly in time between those that mostly compute, so that at any moment some workers
+    compute while others wait; the share ends with quick tests. ``turn`` (0 to 1, the share's
+    place among the shares) staggers the shares: each starts its slow tests at another point of
+    their list (longest first), so the longest waits of all the workers do not fall at the same
+    moment. Within the other kinds the order is kept, so a module's tests stay in their order."""
+    slow = sorted((item for item in share if slow_seconds(item)), key=lambda item: -slow_seconds(item))
+    slow = slow[round(turn * len(slow)) :] + slow[: round(turn * len(slow))]
+    end_to_end = [item for item in share if not slow_seconds(item) and weight(item) == END_TO_END_SECONDS]
+    rest = [item for item in share if not slow_seconds(item) and weight(item) != END_TO_END_SECONDS]
+    total = sum(map(weight, share))
+    kinds = [(slow, SLOW_SPREAD), (end_to_end, END_TO_END_SPREAD), (rest, 1.0)]
+    done = [0.0] * len(kinds)
+    kind_totals = [sum(map(weight, kind)) for kind, _ in kinds]
+    taken = [0] * len(kinds)
+    ordered: list[pytest.Item] = []
+    elapsed = 0.0
+    while len(ordered) < len(share):
+        # The kind furthest behind where it should be by now, if its tests were spread evenly
+        # over its part of the share's time (ties: the first kind).
+        behind = [
+            min(1.0, elapsed / (span * total)) * kind_total - did
+            for (_, span), kind_total, did in zip(kinds, kind_totals, done, strict=True)
+        ]
+        k = max((k for k in range(len(kinds)) if taken[k] < len(kinds[k][0])), key=lambda k: (behind[k], -k))
+        item = kinds[k][0][taken[k]]
+        taken[k] += 1
+        done[k] += weight(item)
+        elapsed += weight(item)
+        ordered.append(item)
+    return ordered
