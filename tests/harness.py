@@ -42,21 +42,17 @@ for extension in pkgutil.iter_modules(cogs.__path__):  # what `readalong run` im
     importlib.import_module(f"cogs.{extension.name}")
 
 if len(sys.argv) > 1:  # what a bot opening a PostgreSQL schema works out first, worked out once
-    import asyncio, contextlib, uuid
+    import asyncio, contextlib
     import asyncpg
-    from bot.domain.database import PostgresUrl
-    from bot.store import Store
+    from bot.store.dialect import POSTGRESQL
+    from bot.store.migration import load_migrations
+    from bot.store.schema import derive_postgres
 
     async def warm(server):
         admin = await asyncpg.connect(server, timeout=5)
-        schema = f"readalong_warm_{uuid.uuid4().hex[:12]}"
         try:
-            await admin.execute(f"CREATE SCHEMA {schema}")
-            for _ in range(2):  # made, then opened as an existing schema is: checked against its migrations
-                async with Store(PostgresUrl(server).in_schema(schema)):
-                    pass
+            await derive_postgres(admin, tuple(load_migrations(dialect=POSTGRESQL)))
         finally:
-            await admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
             await admin.close()
 
     with contextlib.suppress(Exception):  # no server: each bot works it out, as without the starter

@@ -46,13 +46,13 @@ def polls_taken(bot: ReadalongProcess, since: int = 0) -> int:
 
 @pytest.mark.slow(seconds=2)
 async def test_two_processes_polling_one_feed_post_its_new_entry_and_comments_once(
-    sandbox: Sandbox, seed: Seed, postgres_url: PostgresUrl, tmp_path: Path
+    sandbox: Sandbox, seed: Seed, migrated_postgres_url: PostgresUrl, tmp_path: Path
 ) -> None:
     sandbox.handlers_running = None  # the bot runs in processes of its own
     sandbox.gateway.max_concurrency = SHARDS  # each shard in its own IDENTIFY bucket
     sandbox.gateway.identify_window = 0.25  # the restart is not about Discord's 5 s
     guild = int(seed.guild_id)
-    async with serving() as site, Store(postgres_url) as store:
+    async with serving() as site, Store(migrated_postgres_url) as store:
         base = f"http://127.0.0.1:{site.port}"
         old, new = f"{base}/blog/2019/07/01/an-older-post/", base + POST
         serve_feed(site, "127.0.0.1", "/blog/feed/", rss(old))
@@ -61,7 +61,7 @@ async def test_two_processes_polling_one_feed_post_its_new_entry_and_comments_on
             ReadalongProcess(
                 sandbox,
                 seed.guild_id,
-                postgres_url,
+                migrated_postgres_url,
                 tmp_path / f"shard-{shard}.log",
                 shards=(str(shard), SHARDS),
                 patches=QUICK,

@@ -38,8 +38,8 @@ def limits() -> RateLimitConfig:
 
 
 @pytest.fixture
-async def proxy(postgres_url: PostgresUrl) -> AsyncIterator[TcpProxy]:
-    proxied = await proxy_for(postgres_url)
+async def proxy(migrated_postgres_url: PostgresUrl) -> AsyncIterator[TcpProxy]:
+    proxied = await proxy_for(migrated_postgres_url)
     try:
         yield proxied
     finally:
@@ -48,11 +48,13 @@ async def proxy(postgres_url: PostgresUrl) -> AsyncIterator[TcpProxy]:
 
 @pytest.fixture
 def settings(
-    sandbox: Sandbox, seed: Seed, tmp_path: Path, postgres_url: PostgresUrl, proxy: TcpProxy
+    sandbox: Sandbox, seed: Seed, tmp_path: Path, migrated_postgres_url: PostgresUrl, proxy: TcpProxy
 ) -> Settings:
     from bot.sandbox.harness import sandbox_settings
 
-    base = Settings(db_path=tmp_path / "unused.db", health_port=0).with_db(through(postgres_url, proxy))
+    base = Settings(db_path=tmp_path / "unused.db", health_port=0).with_db(
+        through(migrated_postgres_url, proxy)
+    )
     return sandbox_settings(base, sandbox, seed.guild_id)
 
 

@@ -34,7 +34,7 @@ def sent_postings(bot: ReadalongProcess) -> set[int]:
 
 
 async def test_two_processes_share_the_servers_and_survive_a_kill(
-    sandbox: Sandbox, seed: Seed, postgres_url: PostgresUrl, tmp_path: Path, sample_path: Path
+    sandbox: Sandbox, seed: Seed, migrated_postgres_url: PostgresUrl, tmp_path: Path, sample_path: Path
 ) -> None:
     sandbox.gateway.max_concurrency = SHARDS  # each shard in its own IDENTIFY bucket
     # The kill is the point here, not the wait to identify again after it: a short window (the
@@ -48,11 +48,15 @@ async def test_two_processes_share_the_servers_and_survive_a_kill(
     owner = {guild_id: shard_of(int(guild_id), SHARDS) for guild_id in servers}
     assert sorted(owner.values()) == [0, 0, 1, 1]
 
-    await import_with_cli(postgres_url, sample_path)
+    await import_with_cli(migrated_postgres_url, sample_path)
 
     bots = [
         ReadalongProcess(
-            sandbox, seed.guild_id, postgres_url, tmp_path / f"shard-{shard}.log", shards=(str(shard), SHARDS)
+            sandbox,
+            seed.guild_id,
+            migrated_postgres_url,
+            tmp_path / f"shard-{shard}.log",
+            shards=(str(shard), SHARDS),
         )
         for shard in (0, 1)
     ]
@@ -99,7 +103,7 @@ async def test_two_processes_share_the_servers_and_survive_a_kill(
             guild_id: sandbox.send("ben", sandbox.threads(channel_id)[0], f"a reader in {guild_id}")
             for guild_id, channel_id in servers.items()
         }
-        async with Store(postgres_url) as store:
+        async with Store(migrated_postgres_url) as store:
 
             async def all_archived() -> bool:
                 for message in said.values():
@@ -135,7 +139,7 @@ async def test_two_processes_share_the_servers_and_survive_a_kill(
 
 @pytest.mark.slow(seconds=6)
 async def test_processes_sharing_an_identify_bucket_take_turns(
-    sandbox: Sandbox, seed: Seed, postgres_url: PostgresUrl, tmp_path: Path
+    sandbox: Sandbox, seed: Seed, migrated_postgres_url: PostgresUrl, tmp_path: Path
 ) -> None:
     """Discord counts IDENTIFYs per bucket whichever process sends them: two processes whose
     shards share a bucket (max_concurrency 1) reserve their slots in the shared database."""
@@ -143,7 +147,11 @@ async def test_processes_sharing_an_identify_bucket_take_turns(
     sandbox.gateway.identify_window = DISCORDS_IDENTIFY_WINDOW  # the window is the point here
     bots = [
         ReadalongProcess(
-            sandbox, seed.guild_id, postgres_url, tmp_path / f"shard-{shard}.log", shards=(str(shard), SHARDS)
+            sandbox,
+            seed.guild_id,
+            migrated_postgres_url,
+            tmp_path / f"shard-{shard}.log",
+            shards=(str(shard), SHARDS),
         )
         for shard in (0, 1)
     ]

@@ -57,17 +57,17 @@ MESSAGES = [
 
 
 @pytest.fixture
-async def stores(tmp_path: Path, postgres_url: PostgresUrl) -> AsyncIterator[tuple[Store, Store]]:
-    async with Store(tmp_path / "r.db") as lite, Store(postgres_url) as pg:
+async def stores(tmp_path: Path, migrated_postgres_url: PostgresUrl) -> AsyncIterator[tuple[Store, Store]]:
+    async with Store(tmp_path / "r.db") as lite, Store(migrated_postgres_url) as pg:
         for store in (lite, pg):
             await store.messages.record_many(MESSAGES)
         yield lite, pg
 
 
 async def test_the_count_is_found_from_ts_rank_for_every_count_a_row_can_hold(
-    postgres_url: PostgresUrl,
+    migrated_postgres_url: PostgresUrl,
 ) -> None:
-    async with Store(postgres_url) as store:
+    async with Store(migrated_postgres_url) as store:
         async with store.db.execute(COUNTS_CHECKED_SQL, ("a",)) as cursor:
             confirmed = await cursor.fetchone()
         assert confirmed is not None

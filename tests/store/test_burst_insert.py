@@ -64,9 +64,11 @@ async def test_a_burst_that_cannot_be_stored_stores_none_of_it(store: Store) -> 
     assert await store.db.execute_fetchall("SELECT id FROM messages") == []
 
 
-async def test_many_rows_into_an_array_column_keep_each_row_s_array(postgres_url: PostgresUrl) -> None:
+async def test_many_rows_into_an_array_column_keep_each_row_s_array(
+    migrated_postgres_url: PostgresUrl,
+) -> None:
     # unnest would flatten a column of arrays: such an insert goes row by row (pipelined).
-    async with Store(postgres_url) as store:
+    async with Store(migrated_postgres_url) as store:
         async with store.transaction() as db:
             await db.execute("CREATE TABLE tagged (id BIGINT PRIMARY KEY, tags TEXT[])")
             await db.executemany(

@@ -33,12 +33,12 @@ async def proxy_for(url: PostgresUrl) -> TcpProxy:
 
 @pytest.mark.slow(seconds=3)
 async def test_a_postgres_outage_is_the_stores_own_error_said_once_each_way(
-    postgres_url: PostgresUrl, caplog: pytest.LogCaptureFixture
+    migrated_postgres_url: PostgresUrl, caplog: pytest.LogCaptureFixture
 ) -> None:
-    proxy = await proxy_for(postgres_url)
+    proxy = await proxy_for(migrated_postgres_url)
     caplog.set_level(logging.INFO)
     try:
-        async with Store(through(postgres_url, proxy)) as store:
+        async with Store(through(migrated_postgres_url, proxy)) as store:
             assert await store.postings.active_ids() == []
             await proxy.cut()
             # Reads, writes and the posting leases: the store's error, never asyncpg's.
@@ -74,11 +74,11 @@ async def test_a_postgres_outage_is_the_stores_own_error_said_once_each_way(
     assert not any(r.exc_info for r in caplog.records), [r.getMessage() for r in caplog.records if r.exc_info]
 
 
-async def test_health_check_finds_the_outage_itself(postgres_url: PostgresUrl) -> None:
+async def test_health_check_finds_the_outage_itself(migrated_postgres_url: PostgresUrl) -> None:
     """No store call need fail first: ``reachable`` pings, and tells the availability."""
-    proxy = await proxy_for(postgres_url)
+    proxy = await proxy_for(migrated_postgres_url)
     try:
-        async with Store(through(postgres_url, proxy)) as store:
+        async with Store(through(migrated_postgres_url, proxy)) as store:
             assert await store.reachable(2.0)
             await proxy.cut()
             assert not await store.reachable(2.0)

@@ -71,9 +71,9 @@ def memo(title: str, words: str) -> Article:
 
 
 async def test_counts_follow_imports_and_deletions(
-    postgres_url: PostgresUrl, sample_article: Article
+    migrated_postgres_url: PostgresUrl, sample_article: Article
 ) -> None:
-    async with Store(postgres_url) as store:
+    async with Store(migrated_postgres_url) as store:
         assert await assert_counts_kept(store) == 0
         sample = await store.articles.add(sample_article)
         first = await import_article(store, memo("Walruses", "Walruses lost their jobs."), guild_id=GUILD)
@@ -113,13 +113,13 @@ async def test_counts_follow_imports_and_deletions(
 
 
 async def test_the_same_counts_as_fts5(
-    tmp_path: Path, postgres_url: PostgresUrl, sample_article: Article
+    tmp_path: Path, migrated_postgres_url: PostgresUrl, sample_article: Article
 ) -> None:
     """Porter without stop words, as FTS5's porter: "one" is "on" (held by many passages), and
     "the" is counted, where PostgreSQL's english kept "one" and dropped "the"."""
     terms = [*query_terms(QUESTION), "the", "one", "on"]
     counts = []
-    for database in (tmp_path / "r.db", postgres_url):
+    for database in (tmp_path / "r.db", migrated_postgres_url):
         async with Store(database) as store:
             article = await store.articles.add(sample_article)
             counts.append(await store.search.document_frequencies([article.id], terms))
@@ -129,10 +129,10 @@ async def test_the_same_counts_as_fts5(
     assert held["one"] == held["on"] > 1 and held["the"] > total // 2
 
 
-async def test_two_imports_at_once_both_count(postgres_url: PostgresUrl) -> None:
+async def test_two_imports_at_once_both_count(migrated_postgres_url: PostgresUrl) -> None:
     """Two stores (two processes' worth) import many articles at the same moment: the shared rows
     of counts are updated one import after the other, never lost, never deadlocked."""
-    async with Store(postgres_url) as one, Store(postgres_url) as other:
+    async with Store(migrated_postgres_url) as one, Store(migrated_postgres_url) as other:
 
         async def imports(store: Store, prefix: str) -> None:
             for n in range(6):
@@ -145,10 +145,10 @@ async def test_two_imports_at_once_both_count(postgres_url: PostgresUrl) -> None
 
 
 async def test_a_passage_is_never_changed_in_place(
-    postgres_url: PostgresUrl, sample_article: Article
+    migrated_postgres_url: PostgresUrl, sample_article: Article
 ) -> None:
     """The counts follow inserts and deletes; an update would leave them wrong, so it is refused."""
-    async with Store(postgres_url) as store:
+    async with Store(migrated_postgres_url) as store:
         await store.articles.add(sample_article)
         with pytest.raises(StoreError, match="never updated"):
             async with store.transaction() as db:
@@ -156,11 +156,13 @@ async def test_a_passage_is_never_changed_in_place(
         await assert_counts_kept(store)
 
 
-async def test_a_question_is_planned_once(postgres_url: PostgresUrl, sample_article: Article) -> None:
+async def test_a_question_is_planned_once(
+    migrated_postgres_url: PostgresUrl, sample_article: Article
+) -> None:
     """The question's statement is planned once per connection and its plan kept (a generic plan)
     after PostgreSQL's five first plans for the values: planning it again for every question took
     three quarters of its time. The kept plan answers as the plans made for the values did."""
-    async with Store(postgres_url) as store:
+    async with Store(migrated_postgres_url) as store:
         article = await store.articles.add(sample_article)
         await store.articles.add(memo("Walruses", "Walruses lost their jobs."), "walruses")
         terms, match = query_terms(QUESTION), match_expression(QUESTION)
@@ -185,7 +187,10 @@ async def test_a_question_is_planned_once(postgres_url: PostgresUrl, sample_arti
 
 
 async def test_both_ways_to_an_article_s_rows_find_the_same(
-    tmp_path: Path, postgres_url: PostgresUrl, sample_article: Article, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    migrated_postgres_url: PostgresUrl,
+    sample_article: Article,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A question finds an article's matching passages through the GIN index, or (its words held
     by many more passages of the library than the article has) by testing the article's own: the
@@ -196,7 +201,7 @@ async def test_both_ways_to_an_article_s_rows_find_the_same(
         await lite.articles.add(memo("Walruses", "Walruses lost their jobs."), "walruses")
         expected = [await _found(lite, article.id, question) for question in questions]
     found = []
-    async with Store(postgres_url) as store:
+    async with Store(migrated_postgres_url) as store:
         await store.articles.add(sample_article)
         await store.articles.add(memo("Walruses", "Walruses lost their jobs."), "walruses")
         for reads_per_row in (0, 10**9):  # 0: always the article's rows; 10**9: always the index

@@ -14,8 +14,12 @@ from bot.errors import DatabaseError
 from bot.store import Store
 
 
-async def test_a_shard_is_run_by_one_process_only(postgres_url: PostgresUrl) -> None:
-    async with Store(postgres_url) as first, Store(postgres_url) as second, Store(postgres_url) as third:
+async def test_a_shard_is_run_by_one_process_only(migrated_postgres_url: PostgresUrl) -> None:
+    async with (
+        Store(migrated_postgres_url) as first,
+        Store(migrated_postgres_url) as second,
+        Store(migrated_postgres_url) as third,
+    ):
         await first.hold_shards(ShardSet.parse("0-1", 4))
         with pytest.raises(DatabaseError, match=r"^shard 1 of 4 is already run by another Readalong process"):
             await second.hold_shards(ShardSet.parse("1-2", 4))
@@ -28,13 +32,13 @@ async def test_a_shard_is_run_by_one_process_only(postgres_url: PostgresUrl) -> 
         await first.close()
         await second.close()
         await third.hold_shards(EVERY_SHARD)
-        async with Store(postgres_url) as fourth:
+        async with Store(migrated_postgres_url) as fourth:
             with pytest.raises(DatabaseError, match="process running every shard already runs"):
                 await fourth.hold_shards(ShardSet.parse("0", 4))
 
 
-async def test_a_posting_is_sent_by_one_process_at_a_time(postgres_url: PostgresUrl) -> None:
-    async with Store(postgres_url) as first, Store(postgres_url) as second:
+async def test_a_posting_is_sent_by_one_process_at_a_time(migrated_postgres_url: PostgresUrl) -> None:
+    async with Store(migrated_postgres_url) as first, Store(migrated_postgres_url) as second:
         assert await first.lease_posting(1)
         assert await first.lease_posting(1)  # its own lease, again
         assert not await second.lease_posting(1)
@@ -44,7 +48,9 @@ async def test_a_posting_is_sent_by_one_process_at_a_time(postgres_url: Postgres
         assert not await first.lease_posting(2)
 
 
-async def test_a_killed_process_leaves_its_postings_and_shards_to_the_next(postgres_url: PostgresUrl) -> None:
+async def test_a_killed_process_leaves_its_postings_and_shards_to_the_next(
+    migrated_postgres_url: PostgresUrl,
+) -> None:
     holder = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
@@ -60,12 +66,12 @@ async def test_a_killed_process_leaves_its_postings_and_shards_to_the_next(postg
         "    print('held', flush=True)\n"
         "    await asyncio.sleep(3600)\n"
         "asyncio.run(main())\n",
-        postgres_url.reveal(),
+        migrated_postgres_url.reveal(),
         stdout=asyncio.subprocess.PIPE,
     )
     assert holder.stdout is not None
     assert await asyncio.wait_for(holder.stdout.readline(), 30) == b"held\n"
-    async with Store(postgres_url) as store:
+    async with Store(migrated_postgres_url) as store:
         assert not await store.lease_posting(7)
         holder.kill()
         await holder.wait()
@@ -78,16 +84,18 @@ async def test_a_killed_process_leaves_its_postings_and_shards_to_the_next(postg
         await store.hold_shards(ShardSet.parse("0", 2))
 
 
-async def test_two_bots_in_two_schemas_of_one_database_do_not_collide(postgres_url: PostgresUrl) -> None:
+async def test_two_bots_in_two_schemas_of_one_database_do_not_collide(
+    migrated_postgres_url: PostgresUrl,
+) -> None:
     """Advisory locks are the whole database's: the keys name the schema too."""
     import asyncpg
 
-    other = PostgresUrl(postgres_url.reveal().replace("search_path=", "search_path=other_"))
+    other = PostgresUrl(migrated_postgres_url.reveal().replace("search_path=", "search_path=other_"))
     schema = other.reveal().rsplit("search_path=", 1)[1]
-    admin = await asyncpg.connect(postgres_url.reveal())
+    admin = await asyncpg.connect(migrated_postgres_url.reveal())
     await admin.execute(f"CREATE SCHEMA {schema}")
     try:
-        async with Store(postgres_url) as first, Store(other) as second:
+        async with Store(migrated_postgres_url) as first, Store(other) as second:
             await first.hold_shards(EVERY_SHARD)
             await second.hold_shards(EVERY_SHARD)
             assert await first.lease_posting(1) and await second.lease_posting(1)
@@ -96,16 +104,16 @@ async def test_two_bots_in_two_schemas_of_one_database_do_not_collide(postgres_u
         await admin.close()
 
 
-async def test_connections_the_server_closed_are_opened_again(postgres_url: PostgresUrl) -> None:
+async def test_connections_the_server_closed_are_opened_again(migrated_postgres_url: PostgresUrl) -> None:
     """A PostgreSQL restart or a network cut closes the bot's connections: the next write opens
     the write connection again, and the locks are taken again on a new connection (a lease
     asked for again, as a worker does before each item, is given back only if still free)."""
     import asyncpg
 
-    admin = await asyncpg.connect(postgres_url.reveal())
-    named = PostgresUrl(postgres_url.reveal() + "&application_name=readalong_victim")
+    admin = await asyncpg.connect(migrated_postgres_url.reveal())
+    named = PostgresUrl(migrated_postgres_url.reveal() + "&application_name=readalong_victim")
     try:
-        async with Store(named) as store, Store(postgres_url) as rival:
+        async with Store(named) as store, Store(migrated_postgres_url) as rival:
             await store.hold_shards(ShardSet.parse("0", 2))
             assert await store.lease_posting(3) and await store.lease_posting(4)
             await store.guilds.set_purge_deleted(1, True)
@@ -127,16 +135,16 @@ async def test_connections_the_server_closed_are_opened_again(postgres_url: Post
 
 
 async def test_a_process_whose_shards_were_taken_while_its_connection_was_down_stays_refused(
-    postgres_url: PostgresUrl,
+    migrated_postgres_url: PostgresUrl,
 ) -> None:
     """The locks go with a lost connection; if another process took the shards meanwhile, this one
     is refused every time it asks again, never handed a lease as if it still held them."""
     import asyncpg
 
-    admin = await asyncpg.connect(postgres_url.reveal())
-    named = PostgresUrl(postgres_url.reveal() + "&application_name=readalong_cut_off")
+    admin = await asyncpg.connect(migrated_postgres_url.reveal())
+    named = PostgresUrl(migrated_postgres_url.reveal() + "&application_name=readalong_cut_off")
     try:
-        async with Store(named) as store, Store(postgres_url) as rival:
+        async with Store(named) as store, Store(migrated_postgres_url) as rival:
             await store.hold_shards(ShardSet.parse("0", 8))
             await admin.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'readalong_cut_off'"
@@ -151,16 +159,20 @@ async def test_a_process_whose_shards_were_taken_while_its_connection_was_down_s
         await admin.close()
 
 
-async def test_one_posting_asked_for_twice_at_once_is_locked_once(postgres_url: PostgresUrl) -> None:
-    async with Store(postgres_url) as store, Store(postgres_url) as rival:
+async def test_one_posting_asked_for_twice_at_once_is_locked_once(migrated_postgres_url: PostgresUrl) -> None:
+    async with Store(migrated_postgres_url) as store, Store(migrated_postgres_url) as rival:
         assert list(await asyncio.gather(store.lease_posting(9), store.lease_posting(9))) == [True, True]
         await store.release_posting(9)
         assert await rival.lease_posting(9)  # one release frees it: it was taken once
 
 
-async def test_processes_must_agree_on_the_shard_count(postgres_url: PostgresUrl) -> None:
+async def test_processes_must_agree_on_the_shard_count(migrated_postgres_url: PostgresUrl) -> None:
     """With counts 8 and 2 both accepted, every server would be owned by two processes."""
-    async with Store(postgres_url) as first, Store(postgres_url) as second, Store(postgres_url) as third:
+    async with (
+        Store(migrated_postgres_url) as first,
+        Store(migrated_postgres_url) as second,
+        Store(migrated_postgres_url) as third,
+    ):
         await first.hold_shards(ShardSet.parse("0-3", 8))
         with pytest.raises(DatabaseError, match=r"use --shard-count 8; give this one the same count"):
             await second.hold_shards(ShardSet.parse("0-1", 2))
