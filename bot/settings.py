@@ -68,9 +68,10 @@ KNOWN_KEYS = (
 )
 """Every key Readalong reads. Any other ``READALONG_*`` key, or a key this close to one of these
 (``DISCORD_TOKN``), is a typo to warn about: the setting it meant is silently at its default."""
-TEST_SUITE_KEYS = ("READALONG_TEST_POSTGRES", "READALONG_REQUIRE_POSTGRES")
-"""Keys the test suite reads (its PostgreSQL server, and whether it must answer), set in the
-environment of CI and of every process the tests start: not the bot's, and not typos either."""
+TEST_SUITE_KEYS = ("READALONG_TEST_POSTGRES", "READALONG_REQUIRE_POSTGRES", "READALONG_TEST_DERIVED")
+"""Keys the test suite reads (its PostgreSQL server, whether it must answer, what the migrations
+make there), set in the environment of CI and of every process the tests start: not the bot's,
+and not typos either."""
 _NEAR_MISS = 0.85
 _PREFIX = "READALONG_"
 

@@ -28,7 +28,7 @@ from bot.domain.database import Database, PostgresUrl
 from bot.sandbox import Limit, RateLimitConfig, Sandbox
 from bot.sandbox import cli as sandbox_cli
 from bot.store import Store
-from tests.fresh_databases import SchemaPool, migrated_sqlite
+from tests.fresh_databases import SchemaPool, learn_derivation, migrated_sqlite, share_derivation
 from tests.harness import POSTGRES_ENV
 from tests.scheduling import lay_out
 
@@ -73,8 +73,13 @@ def pytest_configure(config: pytest.Config) -> None:
     hands tests out (not in each worker), this run's own PostgreSQL database."""
     config.addinivalue_line("markers", "both_backends: run on SQLite and on PostgreSQL")
     config.addinivalue_line("markers", "sqlite_only(reason): keep on SQLite in a both_backends module")
-    if not hasattr(config, "workerinput"):
+    if hasattr(config, "workerinput"):
+        learn_derivation()
+    else:
         _run_database.open()
+        if _run_database.name is not None:
+            with contextlib.suppress(OSError, TimeoutError, asyncpg.PostgresError):
+                share_derivation(os.environ[POSTGRES_ENV])
         if config.getoption("numprocesses", None):
             _compile_once()
             gc.enable()  # this process collects nothing: its workers do

@@ -30,6 +30,9 @@ from bot.sandbox import Sandbox
 
 POSTGRES_ENV = "READALONG_TEST_POSTGRES"
 """The variable naming the tests' PostgreSQL server (read here and by ``tests.conftest``)."""
+DERIVED_ENV = "READALONG_TEST_DERIVED"
+"""The file holding what the PostgreSQL migrations make on the test server, worked out once for
+the run (``tests.fresh_databases.share_derivation``)."""
 
 STARTER = """
 import importlib, json, os, pkgutil, select, sys
@@ -42,21 +45,11 @@ for extension in pkgutil.iter_modules(cogs.__path__):  # what `readalong run` im
     importlib.import_module(f"cogs.{extension.name}")
 
 if len(sys.argv) > 1:  # what a bot opening a PostgreSQL schema works out first, worked out once
-    import asyncio, contextlib
-    import asyncpg
-    from bot.store.dialect import POSTGRESQL
-    from bot.store.migration import load_migrations
-    from bot.store.schema import derive_postgres
+    import pickle
+    from bot.store import schema
 
-    async def warm(server):
-        admin = await asyncpg.connect(server, timeout=5)
-        try:
-            await derive_postgres(admin, tuple(load_migrations(dialect=POSTGRESQL)))
-        finally:
-            await admin.close()
-
-    with contextlib.suppress(Exception):  # no server: each bot works it out, as without the starter
-        asyncio.run(warm(sys.argv[1]))
+    with open(sys.argv[1], "rb") as derived:
+        schema._derived_postgres.update(pickle.load(derived))
 
 def reap():
     while True:
@@ -103,10 +96,10 @@ while True:
 """Starts ``readalong run`` (the console script's ``bot.cli.main``) in a new process, forked from
 one that imported the bot once: a start then costs the bot's start, not Python's and
 discord.py's (0.5 s of CPU each; the exactly-once tests start the bot twenty-odd times, and the
-tests of a worker that start it at all share one starter). Given the tests' PostgreSQL server
-(``argv[1]``), it also works out once what the migrations make there, which every bot opening an
-existing PostgreSQL schema compares it with (a scratch schema: a few hundred milliseconds of the
-server's CPU per start otherwise). Each line it reads is an order, in
+tests of a worker that start it at all share one starter). Given the file of :data:`DERIVED_ENV`
+(``argv[1]``), it also knows what the migrations make on the tests' server, which every bot
+opening an existing PostgreSQL schema compares it with (a scratch schema: a few hundred
+milliseconds of the server's CPU per start otherwise). Each line it reads is an order, in
 JSON: ``token``, the child's whole environment ``env``, its ``log`` file, the ``flags`` of
 ``readalong run``, the IDENTIFY ``window`` to keep and the ``patches`` ([module, name, value]:
 a module constant a test shortens, as the window). It answers ``started TOKEN PID``, and
@@ -125,9 +118,9 @@ class _Starter:
     _shared: _Starter | None = None
 
     def __init__(self) -> None:
-        postgres = [os.environ[POSTGRES_ENV]] if os.environ.get(POSTGRES_ENV) else []
+        derived = [os.environ[DERIVED_ENV]] if os.environ.get(DERIVED_ENV) else []
         self._process = subprocess.Popen(
-            [sys.executable, "-c", STARTER, *postgres],
+            [sys.executable, "-c", STARTER, *derived],
             env={k: v for k, v in os.environ.items() if not k.startswith(_PASSED_OVER)},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
