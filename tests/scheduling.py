@@ -16,7 +16,9 @@ that each share is about as much work as the others and uses the two cores as ev
   workers finish together; the slow tests are all well before the end.
 
 Tests of a module with a module-scoped fixture (Chromium, say) stay together, so the fixture is
-made once. The order is deterministic: xdist requires every worker to collect the same list.
+made once. The tests that start ``readalong run`` in processes of their own go to a few of the
+workers only: each worker that starts one keeps a starter process (``tests.harness``), and each
+starter imports the bot once. The order is deterministic: xdist requires every worker to collect the same list.
 """
 
 from __future__ import annotations
@@ -25,10 +27,14 @@ from collections.abc import Sequence
 
 import pytest
 
+from tests.harness import ReadalongProcess
+
 END_TO_END_SECONDS = 1.0
 QUICK_SECONDS = 0.2
 SLOW_SPREAD = 0.85
 """The part of a share's time, from its start, that its slow tests are spread over."""
+STARTER_SHARE = 0.4
+"""The part of the workers that the tests starting ``readalong run`` processes go to."""
 END_TO_END_SPREAD = 0.95
 
 
@@ -37,6 +43,12 @@ def slow_seconds(item: pytest.Item) -> float:
     does not say; 0 for a test not marked slow."""
     marker = item.get_closest_marker("slow")
     return float(marker.kwargs.get("seconds", 5)) if marker is not None else 0.0
+
+
+def starts_bots(item: pytest.Item) -> bool:
+    """Whether ``item``'s module starts ``readalong run`` processes (``tests.harness``): each
+    worker that does runs a starter process of its own, which imports the bot (a second of CPU)."""
+    return getattr(getattr(item, "module", None), "ReadalongProcess", None) is ReadalongProcess
 
 
 def weight(item: pytest.Item) -> float:
@@ -64,8 +76,11 @@ def lay_out(items: Sequence[pytest.Item], workers: int) -> list[pytest.Item]:
     sizes = share_sizes(len(items), workers)
     shares: list[list[pytest.Item]] = [[] for _ in sizes]
     work = [0.0] * workers
+    starting = max(1, round(workers * STARTER_SHARE))
     for group in sorted(groups, key=lambda g: -sum(map(weight, g))):
-        room = [n for n in range(workers) if len(shares[n]) + len(group) <= sizes[n]]
+        allowed = range(starting) if any(map(starts_bots, group)) else range(workers)
+        room = [n for n in allowed if len(shares[n]) + len(group) <= sizes[n]]
+        room = room or [n for n in range(workers) if len(shares[n]) + len(group) <= sizes[n]]
         # No share has room for a whole group only if groups are larger than shares: the one
         # with the most room takes it, and the shares' sizes are kept below.
         chosen = (
