@@ -24,6 +24,7 @@ its workers and the bots they fork read it from a file instead (:func:`learn_der
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import functools
 import os
@@ -81,7 +82,9 @@ def _sqlite_template() -> Path:
         async with Store(made):
             pass
 
-    asyncio.run(migrate())
+    # In a thread of its own: a test's event loop may be running in this one.
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, migrate()).result()
     # Everything in the main file, so that copying it alone copies the database (it stays in
     # WAL mode: the mode is written in the file's header).
     with contextlib.closing(sqlite3.connect(made)) as connection:

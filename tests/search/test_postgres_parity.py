@@ -30,6 +30,7 @@ from bot.services.ask import Asked, Asker, Question
 from bot.store import Store
 from bot.store.postgres_bm25 import match_terms
 from tests.conftest import both_backends
+from tests.fresh_databases import migrated_sqlite
 
 GUILD, OTHER_GUILD = 1, 9
 SEEN, UNSEEN, ELSEWHERE = 2, 3, 4
@@ -169,10 +170,10 @@ async def _fill(store: Store, sample_article: Article) -> Article:
 
 @pytest.fixture
 async def stores(
-    tmp_path: Path, sample_article: Article, postgres_url: PostgresUrl
+    tmp_path: Path, sample_article: Article, migrated_postgres_url: PostgresUrl
 ) -> AsyncIterator[tuple[tuple[Store, Article], tuple[Store, Article]]]:
     """The sample article and its discussion on SQLite and on PostgreSQL."""
-    async with Store(tmp_path / "r.db") as lite, Store(postgres_url) as pg:
+    async with Store(migrated_sqlite(tmp_path / "r.db")) as lite, Store(migrated_postgres_url) as pg:
         yield (lite, await _fill(lite, sample_article)), (pg, await _fill(pg, sample_article))
 
 
