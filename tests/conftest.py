@@ -229,9 +229,9 @@ def sample_article(sample_text: str, sample_path: Path) -> Article:
 
 @pytest.fixture
 async def stored(tmp_path: Path, sample_article: Article) -> AsyncIterator[tuple[Store, Article]]:
-    """The sample article imported into a fresh SQLite file (indexed as it is stored): the store,
-    open, and the article as stored."""
-    async with Store(tmp_path / "r.db") as store:
+    """The sample article imported into a new SQLite file, migrated already (indexed as it is
+    stored): the store, open, and the article as stored."""
+    async with Store(migrated_sqlite(tmp_path / "r.db")) as store:
         yield store, await store.articles.add(sample_article)
 
 
