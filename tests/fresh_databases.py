@@ -12,7 +12,8 @@ schema (plus 12 ms to drop it), which over a run was a fifth of the suite's CPU.
   the migrations make, and it was emptied in full; otherwise it is dropped, as before.
 
 A test of the migrations themselves, or of a database the store has never opened, asks for
-``postgres_url`` (an empty schema) or a path of its own in ``tmp_path``.
+``postgres_url`` (an empty schema), ``new_database`` (either backend) or a path of its own in
+``tmp_path``.
 
 What the PostgreSQL migrations make, which the store compares an existing schema with when it
 opens it, is worked out once per process in a scratch schema (``derive_postgres``: the
@@ -24,6 +25,7 @@ its workers and the bots they fork read it from a file instead (:func:`learn_der
 from __future__ import annotations
 
 import asyncio
+import atexit
 import concurrent.futures
 import contextlib
 import functools
@@ -59,7 +61,7 @@ def share_derivation(server: str) -> Path:
             await admin.close()
 
     asyncio.run(derive())
-    path = Path(tempfile.mkdtemp(prefix="readalong-derived-")) / "derived.pickle"
+    path = _folder_for_this_process("readalong-derived-") / "derived.pickle"
     # The store's own per-process record (bot.store.schema), handed on as it is.
     path.write_bytes(pickle.dumps(schema._derived_postgres))
     os.environ[DERIVED_ENV] = str(path)
@@ -72,11 +74,18 @@ def learn_derivation() -> None:
         schema._derived_postgres.update(pickle.loads(Path(path).read_bytes()))
 
 
+def _folder_for_this_process(prefix: str) -> Path:
+    """A new temporary folder, removed when this process exits."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
 @functools.cache
 def _sqlite_template() -> Path:
     """This worker's migrated SQLite file, made on first use through :class:`Store`, as a user's
     first start makes one."""
-    made = Path(tempfile.mkdtemp(prefix="readalong-template-")) / "readalong.db"
+    made = _folder_for_this_process("readalong-template-") / "readalong.db"
 
     async def migrate() -> None:
         async with Store(made):
