@@ -82,7 +82,8 @@ def pytest_configure(config: pytest.Config) -> None:
                 share_derivation(os.environ[POSTGRES_ENV])
         if config.getoption("numprocesses", None):
             _compile_once()
-            gc.enable()  # this process collects nothing: its workers do
+            # Its workers collect the tests, not this process: the collector is on again now.
+            gc.enable()
 
 
 def _compile_once() -> None:

@@ -6,19 +6,20 @@ the busiest queue, from its *end*. The list is laid out as the shares it will be
 that each share is about as much work as the others and uses the two cores as evenly:
 
 - Each test is weighed: a ``slow`` test by its ``seconds``, an end-to-end test (one with the
-  sandbox) as 1 s, any other as 0.2 s: roughly what each kind takes with eight workers on two
-  cores. Heaviest first, each goes to the share with the least work that still has room.
-- A slow test mostly waits (a window, a held lock, a killed process), a quick one mostly
-  computes. Slow tests all at the start of their shares left the cores a third idle for the
-  first 30 s while every worker waited at once: they are spread through the first two thirds of
-  each share instead, between quick ones.
-- Each share ends with its shortest tests, so what is stolen at the end is short and the
-  workers finish together; the slow tests are all well before the end.
+  sandbox) as 1 s, any other as 0.2 s: roughly what each kind takes in a full run on two cores.
+  Heaviest first, each goes to the share with the least work that still has room.
+- A slow or end-to-end test mostly waits (a window, a held lock, a killed process, the sandbox),
+  a quick one mostly computes. Slow tests all at the start of their shares left the cores a
+  third idle for the first 30 s while every worker waited at once: they are spread in time
+  through each share instead, between quick ones, and the shares are staggered.
+- Each share ends with quick tests, so what is stolen at the end is short and the workers finish
+  together; the slow tests are all before the last 15 % of a share's time.
 
 Tests of a module with a module-scoped fixture (Chromium, say) stay together, so the fixture is
 made once. The tests that start ``readalong run`` in processes of their own go to a few of the
 workers only: each worker that starts one keeps a starter process (``tests.harness``), and each
-starter imports the bot once. The order is deterministic: xdist requires every worker to collect the same list.
+starter imports the bot once. The order is deterministic: xdist requires every worker to
+collect the same list.
 """
 
 from __future__ import annotations
@@ -33,9 +34,10 @@ END_TO_END_SECONDS = 1.0
 QUICK_SECONDS = 0.2
 SLOW_SPREAD = 0.85
 """The part of a share's time, from its start, that its slow tests are spread over."""
+END_TO_END_SPREAD = 0.95
+"""The part of a share's time, from its start, that its end-to-end tests are spread over."""
 STARTER_SHARE = 0.4
 """The part of the workers that the tests starting ``readalong run`` processes go to."""
-END_TO_END_SPREAD = 0.95
 
 
 def slow_seconds(item: pytest.Item) -> float:
@@ -52,7 +54,7 @@ def starts_bots(item: pytest.Item) -> bool:
 
 
 def weight(item: pytest.Item) -> float:
-    """About how long ``item`` takes with eight workers on two cores."""
+    """About how long ``item`` takes in a full run on two cores."""
     if item.get_closest_marker("slow") is not None:
         return slow_seconds(item)
     return END_TO_END_SECONDS if "sandbox" in getattr(item, "fixturenames", ()) else QUICK_SECONDS
@@ -123,8 +125,8 @@ def _has_module_fixture(item: pytest.Item) -> bool:
 
 def _ordered(share: list[pytest.Item], turn: float) -> list[pytest.Item]:
     """One share's tests in the order its worker runs them. The tests that mostly wait (slow ones
-    over the first two thirds of the share's time, end-to-end ones over nine tenths of it) are
-    spread evenly in time between those that mostly compute, so that at any moment some workers
+    over the first :data:`SLOW_SPREAD` of the share's time, end-to-end ones over
+    :data:`END_TO_END_SPREAD` of it) are spread evenly in time between those that mostly compute, so that at any moment some workers
     compute while others wait; the share ends with quick tests. ``turn`` (0 to 1, the share's
     place among the shares) staggers the shares: each starts its slow tests at another point of
     their list (longest first), so the longest waits of all the workers do not fall at the same
