@@ -82,8 +82,6 @@ def pytest_configure(config: pytest.Config) -> None:
                 share_derivation(os.environ[POSTGRES_ENV])
         if config.getoption("numprocesses", None):
             _compile_once()
-            # Its workers collect the tests, not this process: the collector is on again now.
-            gc.enable()
 
 
 def _compile_once() -> None:
@@ -417,11 +415,10 @@ async def import_with_cli(database: Database, path: Path) -> None:
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """The collector back on, as ``readalong run`` sets it (``bot.cli``): everything imported and
+    """The collector set as ``readalong run`` sets it (``bot.cli``): everything imported and
     collected so far (the bot, discord.py, aiohttp, the test modules and their items: most of a
     worker's objects) moved out of its reach (``gc.freeze``), since it lives as long as the
     process; young collections every :data:`~bot.cli.YOUNG_COLLECTION_THRESHOLD` objects instead
     of 700 (a tenth of a worker's CPU went to collections, most of them finding nothing)."""
     gc.freeze()
     gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, *gc.get_threshold()[1:])
-    gc.enable()
