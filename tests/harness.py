@@ -244,6 +244,30 @@ class ReadalongProcess:
         """The bot's process, from its start until :meth:`wait` saw it end."""
         self._returncode: int | None = None
 
+    @classmethod
+    def one_per_shard(
+        cls,
+        sandbox: Sandbox,
+        guild_id: str,
+        database: Database,
+        logs: Path,
+        count: int,
+        *,
+        patches: Mapping[str, float] | None = None,
+    ) -> list[ReadalongProcess]:
+        """One process for each of ``count`` shards, shard N logging to ``logs/shard-N.log``."""
+        return [
+            cls(
+                sandbox,
+                guild_id,
+                database,
+                logs / f"shard-{shard}.log",
+                shards=(str(shard), count),
+                patches=patches,
+            )
+            for shard in range(count)
+        ]
+
     def __repr__(self) -> str:
         return f"<ReadalongProcess shards={self.shards} pid={self.pid}>"
 

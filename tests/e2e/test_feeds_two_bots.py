@@ -57,17 +57,9 @@ async def test_two_processes_polling_one_feed_post_its_new_entry_and_comments_on
         old, new = f"{base}/blog/2019/07/01/an-older-post/", base + POST
         serve_feed(site, "127.0.0.1", "/blog/feed/", rss(old))
         site.html("127.0.0.1", POST, page("lemire.me.json.html"))
-        bots = [
-            ReadalongProcess(
-                sandbox,
-                seed.guild_id,
-                migrated_postgres_url,
-                tmp_path / f"shard-{shard}.log",
-                shards=(str(shard), SHARDS),
-                patches=QUICK,
-            )
-            for shard in range(SHARDS)
-        ]
+        bots = ReadalongProcess.one_per_shard(
+            sandbox, seed.guild_id, migrated_postgres_url, tmp_path, SHARDS, patches=QUICK
+        )
         for bot in bots:
             bot.environment["READALONG_ALLOW_PRIVATE_URLS"] = "1"
             await bot.start()

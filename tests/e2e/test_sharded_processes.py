@@ -50,16 +50,7 @@ async def test_two_processes_share_the_servers_and_survive_a_kill(
 
     await import_with_cli(migrated_postgres_url, sample_path)
 
-    bots = [
-        ReadalongProcess(
-            sandbox,
-            seed.guild_id,
-            migrated_postgres_url,
-            tmp_path / f"shard-{shard}.log",
-            shards=(str(shard), SHARDS),
-        )
-        for shard in (0, 1)
-    ]
+    bots = ReadalongProcess.one_per_shard(sandbox, seed.guild_id, migrated_postgres_url, tmp_path, SHARDS)
     victim_shard = 1 - home_shard
     victim = bots[victim_shard]  # the process of the two added servers on the other shard
     # Once every posting is started, the victim is killed when the third message it sends to its
@@ -145,16 +136,7 @@ async def test_processes_sharing_an_identify_bucket_take_turns(
     shards share a bucket (max_concurrency 1) reserve their slots in the shared database."""
     sandbox.gateway.max_concurrency = 1
     sandbox.gateway.identify_window = DISCORDS_IDENTIFY_WINDOW  # the window is the point here
-    bots = [
-        ReadalongProcess(
-            sandbox,
-            seed.guild_id,
-            migrated_postgres_url,
-            tmp_path / f"shard-{shard}.log",
-            shards=(str(shard), SHARDS),
-        )
-        for shard in (0, 1)
-    ]
+    bots = ReadalongProcess.one_per_shard(sandbox, seed.guild_id, migrated_postgres_url, tmp_path, SHARDS)
     for bot in bots:
         await bot.start()
     try:
