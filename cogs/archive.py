@@ -221,5 +221,5 @@ class Archive(commands.Cog):
 
 
 async def setup(bot: ReadalongBot) -> None:
-    """Load the cog (``bot.load_extension`` calls this)."""
+    """Add the cog (the bot's ``setup_hook`` calls this, as ``load_extension`` would)."""
     await bot.add_cog(Archive(bot))

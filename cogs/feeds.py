@@ -139,5 +139,5 @@ def _guild_id(interaction: discord.Interaction[ReadalongBot]) -> int:
 
 
 async def setup(bot: ReadalongBot) -> None:
-    """Load the cog (``bot.load_extension`` calls this)."""
+    """Add the cog (the bot's ``setup_hook`` calls this, as ``load_extension`` would)."""
     await bot.add_cog(Feeds(bot))

@@ -73,7 +73,7 @@ async def test_the_publisher_is_the_bots_and_outlives_the_reading_cog(
     await sandbox.wait_idle(quiet=0.2)
     article = parse_file(sample_path, bot.settings.section_target_chars)
     stored = (await import_article(bot.store, article)).article
-    await bot.unload_extension("cogs.reading")  # the commands go; the sending does not
+    await bot.remove_cog("Reading")  # the commands go; the sending does not
     posting = await record_posting(
         bot.store,
         stored,
