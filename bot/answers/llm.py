@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import json
 import logging
 import re
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -91,7 +93,21 @@ def openai_client(settings: Settings, *, timeout: float) -> openai.AsyncOpenAI:
     import openai
 
     key = settings.openai_api_key.reveal() if settings.openai_api_key is not None else "no-key"
-    return openai.AsyncOpenAI(api_key=key, base_url=settings.openai_base_url, timeout=timeout, max_retries=0)
+    return openai.AsyncOpenAI(
+        api_key=key,
+        base_url=settings.openai_base_url,
+        timeout=timeout,
+        max_retries=0,
+        http_client=openai.DefaultAsyncHttpxClient(verify=_tls_context()),
+    )
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One verifying TLS context for every client of the process: left to itself, each client
+    makes its own and reads the system's certificates again (30 to 50 ms of CPU each; a bot makes
+    one for answers and one for embeddings, a process of the CLI one per command)."""
+    return ssl.create_default_context()
 
 
 class AnswerWriter:
