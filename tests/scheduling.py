@@ -18,7 +18,9 @@ that each share is about as much work as the others and uses the two cores as ev
 Tests of a module with a module-scoped fixture (Chromium, say) stay together, so the fixture is
 made once. The tests that start ``readalong run`` in processes of their own go to a few of the
 workers only: each worker that starts one keeps a starter process (``tests.harness``), and each
-starter imports the bot once. The order is deterministic: xdist requires every worker to
+starter imports the bot once. So do the tests that talk to the test's model server
+(``tests.openai_server``), to a few others: the first of them in a worker imports openai (0.6 s of
+CPU), which the other workers then never do. The order is deterministic: xdist requires every worker to
 collect the same list.
 """
 
@@ -29,6 +31,7 @@ from collections.abc import Sequence
 import pytest
 
 from tests.harness import ReadalongProcess
+from tests.openai_server import FakeOpenAI
 
 END_TO_END_SECONDS = 1.0
 QUICK_SECONDS = 0.2
@@ -37,7 +40,9 @@ SLOW_SPREAD = 0.85
 END_TO_END_SPREAD = 0.95
 """The part of a share's time, from its start, that its end-to-end tests are spread over."""
 STARTER_SHARE = 0.4
-"""The part of the workers that the tests starting ``readalong run`` processes go to."""
+"""The part of the workers that the tests starting ``readalong run`` processes go to (the first)."""
+MODEL_SHARE = 0.3
+"""The part of the workers that the tests talking to a model server go to (the last)."""
 
 
 def slow_seconds(item: pytest.Item) -> float:
@@ -51,6 +56,21 @@ def starts_bots(item: pytest.Item) -> bool:
     """Whether ``item``'s module starts ``readalong run`` processes (``tests.harness``): each
     worker that does runs a starter process of its own, which imports the bot (a second of CPU)."""
     return getattr(getattr(item, "module", None), "ReadalongProcess", None) is ReadalongProcess
+
+
+def talks_to_a_model(item: pytest.Item) -> bool:
+    """Whether ``item``'s module runs the test's model server (``tests.openai_server``), so that
+    its worker imports openai."""
+    return getattr(getattr(item, "module", None), "FakeOpenAI", None) is FakeOpenAI
+
+
+def allowed_workers(group: Sequence[pytest.Item], workers: int) -> range:
+    """The workers a group of tests may go to (see the module)."""
+    if any(map(starts_bots, group)):
+        return range(max(1, round(workers * STARTER_SHARE)))
+    if any(map(talks_to_a_model, group)):
+        return range(workers - max(1, round(workers * MODEL_SHARE)), workers)
+    return range(workers)
 
 
 def weight(item: pytest.Item) -> float:
@@ -78,9 +98,10 @@ def lay_out(items: Sequence[pytest.Item], workers: int) -> list[pytest.Item]:
     sizes = share_sizes(len(items), workers)
     shares: list[list[pytest.Item]] = [[] for _ in sizes]
     work = [0.0] * workers
-    starting = max(1, round(workers * STARTER_SHARE))
-    for group in sorted(groups, key=lambda g: -sum(map(weight, g))):
-        allowed = range(starting) if any(map(starts_bots, group)) else range(workers)
+    # The groups kept to a few workers first, while those have room; the rest, heaviest first,
+    # then even the work out.
+    for group in sorted(groups, key=lambda g: (len(allowed_workers(g, workers)), -sum(map(weight, g)))):
+        allowed = allowed_workers(group, workers)
         room = [n for n in allowed if len(shares[n]) + len(group) <= sizes[n]]
         room = room or [n for n in range(workers) if len(shares[n]) + len(group) <= sizes[n]]
         # No share has room for a whole group only if groups are larger than shares: the one

@@ -1,5 +1,5 @@
 """The tests' order for pytest-xdist (``tests/scheduling.py``): every test handed out once, shares
-as worksteal cuts them, the waiting tests spread, the process tests on a few workers."""
+as worksteal cuts them, the waiting tests spread, the process tests and the model's on a few workers."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from typing import Any, cast
 import pytest
 
 from tests.harness import ReadalongProcess
-from tests.scheduling import SLOW_SPREAD, lay_out, share_sizes, starts_bots, weight
+from tests.openai_server import FakeOpenAI
+from tests.scheduling import SLOW_SPREAD, lay_out, share_sizes, starts_bots, talks_to_a_model, weight
 
 WITH_PROCESSES = SimpleNamespace(ReadalongProcess=ReadalongProcess)
+WITH_A_MODEL = SimpleNamespace(FakeOpenAI=FakeOpenAI)
 WITHOUT = SimpleNamespace()
 
 
@@ -41,6 +43,11 @@ def suite() -> list[pytest.Item]:
     items += [
         Item(f"tests/e2e/test_kill.py::test_{n}", slow=6, fixturenames=("sandbox",), module=WITH_PROCESSES)
         for n in range(8)
+    ]
+    items += [Item(f"tests/test_model.py::test_{n}", module=WITH_A_MODEL) for n in range(40)]
+    items += [
+        Item(f"tests/e2e/test_asked.py::test_{n}", fixturenames=("sandbox",), module=WITH_A_MODEL)
+        for n in range(10)
     ]
     return cast(list[pytest.Item], items)
 
@@ -83,6 +90,13 @@ def test_the_tests_that_start_processes_go_to_four_of_ten_workers() -> None:
         n for n, share in enumerate(shares(lay_out(suite(), 10), 10)) if any(map(starts_bots, share))
     }
     assert workers_with and workers_with <= {0, 1, 2, 3}
+
+
+def test_the_tests_that_talk_to_a_model_go_to_three_of_ten_workers() -> None:
+    workers_with = {
+        n for n, share in enumerate(shares(lay_out(suite(), 10), 10)) if any(map(talks_to_a_model, share))
+    }
+    assert workers_with and workers_with <= {7, 8, 9}
 
 
 def test_one_worker_runs_the_slow_tests_first() -> None:
