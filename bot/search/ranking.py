@@ -8,6 +8,7 @@ import bisect
 import functools
 import math
 import re
+import threading
 import unicodedata
 from collections.abc import Iterator, Mapping
 
@@ -21,7 +22,10 @@ MAX_QUOTE_CHARS = 400
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _CHUNK = re.compile(r"\S+")
-_PORTER = snowballstemmer.stemmer("porter")
+_STEMMERS = threading.local()
+"""Snowball's stemmer keeps the word it is stemming in itself, so one shared by threads mixes up
+their words (an ``IndexError``, or a wrong stem memoised for good): one per thread, since answers
+are ranked in threads of their own (``asyncio.to_thread``), thirty at once in a burst of asks."""
 _MAX_STEMMED = 64
 """FTS5's porter leaves tokens shorter than 3 or longer than 64 characters as they are."""
 
@@ -51,12 +55,21 @@ def stem(word: str) -> str:
         word = "".join(map(_fold, word))
     if len(word) < 3 or len(word) > _MAX_STEMMED:
         return word
-    stemmed: str = _PORTER.stemWord(word)
+    porter = _porter()
+    stemmed: str = porter.stemWord(word)
     if stemmed.endswith("bli"):
-        stemmed = _PORTER.stemWord(stemmed[:-3] + "ble")
+        stemmed = porter.stemWord(stemmed[:-3] + "ble")
     elif stemmed.endswith("logi") and _measure(stemmed[:-4]) > 0:
         stemmed = stemmed[:-1]
     return stemmed
+
+
+def _porter() -> snowballstemmer.PorterStemmer:
+    """This thread's stemmer (:data:`_STEMMERS`)."""
+    porter: snowballstemmer.PorterStemmer | None = getattr(_STEMMERS, "porter", None)
+    if porter is None:
+        porter = _STEMMERS.porter = snowballstemmer.stemmer("porter")
+    return porter
 
 
 def _measure(stem_: str) -> int:
