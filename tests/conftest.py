@@ -145,7 +145,7 @@ class _RunDatabase:
         pytest-xdist names them), all at once."""
         server = os.environ.get(POSTGRES_ENV) or DEFAULT_TEST_POSTGRES
         name = f"{_RUN_PREFIX}{uuid.uuid4().hex[:12]}"
-        names = (name, *(_workers_database(name, f"gw{n}") for n in range(workers)))
+        names = (name, *(_workers_database(name, worker) for worker in _worker_ids(workers)))
 
         made: list[str] = []
 
@@ -176,7 +176,7 @@ class _RunDatabase:
         if (
             url
             and (database := urlsplit(url).path.lstrip("/")).startswith(_RUN_PREFIX)
-            and worker in {f"gw{n}" for n in range(workers)}
+            and worker in _worker_ids(workers)
         ):
             os.environ[POSTGRES_ENV] = (
                 PostgresUrl(url).in_database(_workers_database(database, worker)).reveal()
@@ -209,6 +209,11 @@ class _RunDatabase:
 
 
 _RUN_PREFIX = "readalong_run_"
+
+
+def _worker_ids(workers: int) -> tuple[str, ...]:
+    """The ids pytest-xdist gives ``workers`` workers at the start (``gw0``…)."""
+    return tuple(f"gw{n}" for n in range(workers))
 
 
 def _workers_database(run: str, worker: str) -> str:

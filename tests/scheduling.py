@@ -100,8 +100,8 @@ def lay_out(items: Sequence[pytest.Item], workers: int) -> list[pytest.Item]:
     work = [0.0] * workers
     # The groups kept to a few workers first, while those have room; the rest, heaviest first,
     # then even the work out.
-    for group in sorted(groups, key=lambda g: (len(allowed_workers(g, workers)), -sum(map(weight, g)))):
-        allowed = allowed_workers(group, workers)
+    placed = [(allowed_workers(group, workers), group) for group in groups]
+    for allowed, group in sorted(placed, key=lambda p: (len(p[0]), -sum(map(weight, p[1])))):
         room = [n for n in allowed if len(shares[n]) + len(group) <= sizes[n]]
         room = room or [n for n in range(workers) if len(shares[n]) + len(group) <= sizes[n]]
         # No share has room for a whole group only if groups are larger than shares: the one
