@@ -4,6 +4,7 @@ either backend, and the order tests are handed to workers in."""
 from __future__ import annotations
 
 import asyncio
+import atexit
 import compileall
 import contextlib
 import functools
@@ -30,7 +31,7 @@ from bot.sandbox import Limit, RateLimitConfig, Sandbox
 from bot.sandbox import cli as sandbox_cli
 from bot.store import Store
 from tests.fresh_databases import SchemaPool, learn_derivation, migrated_sqlite, share_derivation
-from tests.harness import POSTGRES_ENV
+from tests.harness import POSTGRES_ENV, end_starter
 from tests.scheduling import lay_out
 
 # Bytecode caches on, for this process and the ones it starts, even under PYTHONDONTWRITEBYTECODE:
@@ -108,8 +109,24 @@ def _compile_once() -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    """In the process handing tests out, drop this run's databases; in a worker, end the process
+    at once when Python exits (:func:`_end_without_teardown`)."""
     if not hasattr(config, "workerinput"):
         _run_database.close()
+    else:
+        atexit.register(_end_without_teardown)
+
+
+def _end_without_teardown() -> None:
+    """A worker's last step, run first of its exit handlers (so once pytest-xdist has told the
+    worker to exit, every result already sent): end the bot starter, then the process, without
+    Python's teardown. That teardown frees the worker's heap object by object, and the eight
+    workers do it at once after the last test while the run waits for them (1.9 s of the run
+    before, 0.7 s after)."""
+    end_starter()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 class _RunDatabase:

@@ -130,7 +130,7 @@ class _Starter:
         self._ended: dict[int, int] = {}
         self._waiting: dict[int, list[tuple[asyncio.AbstractEventLoop, asyncio.Future[int]]]] = {}
         threading.Thread(target=self._read, name="readalong-starter", daemon=True).start()
-        atexit.register(self._close)
+        atexit.register(self.close)
 
     @classmethod
     def shared(cls) -> _Starter:
@@ -202,12 +202,21 @@ class _Starter:
                 self._waiting.setdefault(pid, []).append((asyncio.get_running_loop(), future))
         return future
 
-    def _close(self) -> None:
+    def close(self) -> None:
+        """Close its orders (it exits once its bots have) and wait for it."""
         if self._process.stdin is not None:
             with contextlib.suppress(OSError):
                 self._process.stdin.close()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self._process.wait(10)
+
+
+def end_starter() -> None:
+    """End this process's starter, if it has one, waiting for it (the worker's exit, which skips
+    the exit handlers the starter registered)."""
+    if _Starter._shared is not None:
+        _Starter._shared.close()
+        _Starter._shared = None
 
 
 class ReadalongProcess:

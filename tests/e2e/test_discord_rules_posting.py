@@ -17,6 +17,7 @@ import pytest
 
 from bot.articles.parse import decode_article_bytes, parse_article
 from bot.discord.client import ReadalongBot
+from bot.discord.posting import worker
 from bot.domain.article import Article, Comment
 from bot.domain.database import Database
 from bot.domain.viewer import Viewer
@@ -316,13 +317,15 @@ async def test_announcement_and_media_channels_are_refused_in_one_line(
     assert await bot.store.postings.for_guild(int(seed.guild_id)) == []
 
 
-@pytest.mark.slow(seconds=12)
 async def test_recovery_finds_a_comment_discord_trimmed_after_a_kill_after_send(
-    sandbox: Sandbox, seed: Seed, settings: Settings, sample_path: Path
+    sandbox: Sandbox, seed: Seed, settings: Settings, sample_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The bot is stopped while Discord has the comment but before the bot learnt its id: on the
     next start it must recognise the comment, whose text Discord trimmed and whose name it
     normalised, instead of posting it twice."""
+    # The held send is cut off at the stop: after a short grace, not the product's 10 s (the
+    # grace itself is tests/e2e/test_graceful_stop.py's subject).
+    monkeypatch.setattr(worker, "STOP_GRACE", 0.5)
     reached, release = asyncio.Event(), asyncio.Event()
 
     async def hold_the_first_comment(phase: str, route: str) -> None:

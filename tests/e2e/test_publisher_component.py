@@ -12,11 +12,12 @@ import pytest
 
 from bot.discord.client import ReadalongBot
 from bot.discord.posting import worker
-from bot.discord.posting.worker import LOOK_EVERY
 from bot.domain.posting import ItemRow
 from bot.sandbox import Sandbox, Seed
+from bot.sandbox.harness import running_bot
 from bot.services import posting as posting_service
 from bot.services.articles import import_article, parse_file
+from bot.settings import Settings
 from tests.conftest import both_backends
 from tests.postings import record_posting
 
@@ -86,24 +87,25 @@ async def test_the_publisher_is_the_bots_and_outlives_the_reading_cog(
     assert (await bot.store.postings.items(posting.id))[0].status == "done"
 
 
-@pytest.mark.slow(seconds=6)
 async def test_a_resume_through_the_service_reaches_the_publisher_without_a_cog(
-    sandbox: Sandbox, seed: Seed, bot: ReadalongBot, sample_path: Path, monkeypatch: pytest.MonkeyPatch
+    sandbox: Sandbox, seed: Seed, settings: Settings, sample_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Any front end that steers a posting through the service (not only the cog) wakes the
     publisher: a resumed posting goes out at once, not at the publisher's next timed look."""
-    # From now on the manager looks on its own only every ten minutes: what wakes it is the event.
+    # The bot's manager looks on its own only every ten minutes from its start: what wakes it
+    # is the event.
     monkeypatch.setattr(worker, "LOOK_EVERY", 600.0)
-    await sandbox.wait_idle(quiet=LOOK_EVERY + 0.5)  # its last timed look is over
-    guild = int(seed.guild_id)
-    article = parse_file(sample_path, bot.settings.section_target_chars)
-    stored = (await import_article(bot.store, article)).article
-    # Recorded straight in the store (nobody is told), then paused through the service.
-    await record_posting(
-        bot.store, stored, guild_id=guild, channel_id=int(seed.general_id), created_by=int(seed.admin_id)
-    )
-    paused = await posting_service.pause(bot.store, guild, stored.id, events=bot.posting_events)
-    await sandbox.wait_idle(quiet=0.5)
-    assert sandbox.messages("general") == [] and paused.id is not None
-    await posting_service.resume(bot.store, guild, stored.id, events=bot.posting_events)
-    await sandbox.wait_until(lambda: len(sandbox.messages("general")) >= 2, within=30)
+    async with running_bot(settings) as bot:
+        await sandbox.wait_idle(quiet=0.2)
+        guild = int(seed.guild_id)
+        article = parse_file(sample_path, bot.settings.section_target_chars)
+        stored = (await import_article(bot.store, article)).article
+        # Recorded straight in the store (nobody is told), then paused through the service.
+        await record_posting(
+            bot.store, stored, guild_id=guild, channel_id=int(seed.general_id), created_by=int(seed.admin_id)
+        )
+        paused = await posting_service.pause(bot.store, guild, stored.id, events=bot.posting_events)
+        await sandbox.wait_idle(quiet=0.5)
+        assert sandbox.messages("general") == [] and paused.id is not None
+        await posting_service.resume(bot.store, guild, stored.id, events=bot.posting_events)
+        await sandbox.wait_until(lambda: len(sandbox.messages("general")) >= 2, within=30)

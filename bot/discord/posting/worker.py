@@ -114,11 +114,13 @@ class Publisher:
         self._stop_forgetting = self.article_events.on_deleted(self._forget)
         self._tasks.start("the publisher", self._manage)
 
-    async def stop(self, within: float = STOP_GRACE) -> None:
+    async def stop(self, within: float | None = None) -> None:
         """Stop between items: no worker starts another item, the one being sent is given
-        ``within`` seconds to be sent and recorded, then the manager and every worker are
-        cancelled. An item cut off while sending (past ``within``) is looked for in the channel
-        on the next start, and sent again only if it is not there."""
+        ``within`` seconds (:data:`STOP_GRACE` unless given) to be sent and recorded, then the
+        manager and every worker are cancelled. An item cut off while sending (past ``within``)
+        is looked for in the channel on the next start, and sent again only if it is not there."""
+        if within is None:
+            within = STOP_GRACE
         self.events.unsubscribe(self)
         if self._stop_forgetting is not None:
             self._stop_forgetting()
