@@ -151,6 +151,9 @@ async def test_comments_added_or_edited_later_are_quoted_by_ask(
         poller = bot.feed_poller
         assert poller is not None
         report = await follow_and_post(sandbox, site, bot, now)
+        # Every section sent first: /ask withholds a section not posted yet ("§2, not posted
+        # yet"), and on a loaded machine the posting may still be under way.
+        await wait_posting_state(bot, report.posted[0], "done", within=30)
         article_id = (await bot.store.postings.get(report.posted[0])).article_id
         question = "/ask question:Is simdjson 0.2 out and even faster?"
         before = await sandbox.run("ben", "general", question)
