@@ -30,7 +30,13 @@ from bot.domain.database import Database, PostgresUrl
 from bot.sandbox import Limit, RateLimitConfig, Sandbox
 from bot.sandbox import cli as sandbox_cli
 from bot.store import Store
-from tests.fresh_databases import SchemaPool, learn_derivation, migrated_sqlite, share_derivation
+from tests.fresh_databases import (
+    KeptConnection,
+    SchemaPool,
+    learn_derivation,
+    migrated_sqlite,
+    share_derivation,
+)
 from tests.harness import POSTGRES_ENV, end_starter
 from tests.scheduling import lay_out
 
@@ -350,21 +356,22 @@ async def postgres_url() -> AsyncIterator[PostgresUrl]:
 
 
 _schemas = SchemaPool()
+_admin = KeptConnection(_test_server)
 
 
 @pytest.fixture
 async def migrated_postgres_url() -> AsyncIterator[PostgresUrl]:
     """A PostgreSQL schema of this test's own, migrated and empty, as a store that was opened
     once leaves it (``tests.fresh_databases``)."""
-    admin, server = await _test_server()
+    schema, server = await _admin.run(_taken)
     try:
-        schema = await _schemas.take(admin, server)
-        try:
-            yield server.in_schema(schema)
-        finally:
-            await _schemas.give_back(admin, schema)
+        yield server.in_schema(schema)
     finally:
-        await admin.close()
+        await _admin.run(lambda admin, _: _schemas.give_back(admin, schema))
+
+
+async def _taken(admin: asyncpg.Connection[Any], server: PostgresUrl) -> tuple[str, PostgresUrl]:
+    return await _schemas.take(admin, server), server
 
 
 @pytest.fixture
