@@ -35,6 +35,7 @@ from tests.fresh_databases import (
     SchemaPool,
     learn_derivation,
     migrated_sqlite,
+    new_schema,
     share_derivation,
 )
 from tests.harness import POSTGRES_ENV, end_starter
@@ -341,22 +342,26 @@ async def _test_server() -> tuple[asyncpg.Connection[Any], PostgresUrl]:
     pytest.skip(message)
 
 
+_admin = KeptConnection(_test_server)
+"""This worker's admin connection, which makes, empties and drops the tests' schemas."""
+
+
 @pytest.fixture
 async def postgres_url() -> AsyncIterator[PostgresUrl]:
     """An empty PostgreSQL schema of this test's own on the test server, dropped after it: for a
     test of what the store makes of a schema (the migrations, a foreign or damaged schema)."""
-    admin, server = await _test_server()
-    schema = f"readalong_test_{uuid.uuid4().hex[:12]}"
+    schema, server = await _admin.run(_made)
     try:
-        await admin.execute(f"CREATE SCHEMA {schema}")
         yield server.in_schema(schema)
     finally:
-        await admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        await admin.close()
+        await _admin.run(lambda admin, _: admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+
+
+async def _made(admin: asyncpg.Connection[Any], server: PostgresUrl) -> tuple[str, PostgresUrl]:
+    return await new_schema(admin), server
 
 
 _schemas = SchemaPool()
-_admin = KeptConnection(_test_server)
 
 
 @pytest.fixture

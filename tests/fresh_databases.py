@@ -125,6 +125,13 @@ class _Migrated:
     """Each sequence with the value it starts at."""
 
 
+async def new_schema(admin: asyncpg.Connection[Any]) -> str:
+    """Make an empty schema with a name of its own on the test server; its name."""
+    schema = f"readalong_test_{uuid.uuid4().hex[:12]}"
+    await admin.execute(f"CREATE SCHEMA {schema}")
+    return schema
+
+
 class SchemaPool:
     """This worker's migrated PostgreSQL schemas, free for the next test."""
 
@@ -136,8 +143,7 @@ class SchemaPool:
         """A migrated schema with nothing in it: a kept one, or one made and migrated now."""
         if self._free:
             return self._free.pop()
-        schema = f"readalong_test_{uuid.uuid4().hex[:12]}"
-        await admin.execute(f"CREATE SCHEMA {schema}")
+        schema = await new_schema(admin)
         async with Store(server.in_schema(schema)):
             pass
         if self._migrated is None:
