@@ -39,6 +39,7 @@ from bot.store.dialect import POSTGRESQL, SQLITE, Dialect
 from bot.store.errors import StoreError
 from bot.store.migration import load_migrations
 from bot.store.postgres import BOOKKEEPING, DERIVED, inspect_postgres
+from bot.store.postgres_catalog import COLUMNS_SQL, IDENTITY_COLUMNS_SQL, TABLES_SQL
 from bot.store.postgres_undo import drop_everything, is_empty
 from bot.store.sqlite_file import count_rows, in_use, inspect_database, side_file
 
@@ -106,10 +107,7 @@ class _End:
     async def tables(self) -> set[str]:
         """The library's tables (not SQLite's full-text tables, not PostgreSQL's bookkeeping)."""
         if self.dialect is POSTGRESQL:
-            rows = await self.db.execute_fetchall(
-                "SELECT table_name FROM information_schema.tables"
-                " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
-            )
+            rows = await self.db.execute_fetchall(TABLES_SQL)
             return {str(r[0]) for r in rows} - BOOKKEEPING - DERIVED
         rows = list(
             await self.db.execute_fetchall(
@@ -124,11 +122,7 @@ class _End:
     async def columns(self, table: CopiedTable) -> list[str]:
         """The columns the copy carries (not PostgreSQL's generated ones; SQLite's kept implicit ones)."""
         if self.dialect is POSTGRESQL:
-            rows = await self.db.execute_fetchall(
-                "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
-                " AND table_name = ? AND is_generated = 'NEVER' ORDER BY ordinal_position",
-                (table.name,),
-            )
+            rows = await self.db.execute_fetchall(COLUMNS_SQL, (table.name,))
             return [str(r[0]) for r in rows]
         rows = await self.db.execute_fetchall(
             "SELECT name FROM pragma_table_info(?) ORDER BY cid", (table.name,)
@@ -180,10 +174,7 @@ class _End:
         """What the target keeps beside the rows: PostgreSQL's sequences past the copied ids, and
         SQLite's full-text indexes checked against their tables."""
         if self.dialect is POSTGRESQL:
-            for table_name, column in await self.db.execute_fetchall(
-                "SELECT table_name, column_name FROM information_schema.columns"
-                " WHERE table_schema = current_schema() AND is_identity = 'YES' ORDER BY table_name"
-            ):
+            for table_name, column in await self.db.execute_fetchall(IDENTITY_COLUMNS_SQL):
                 await self.db.execute(
                     f"SELECT setval(pg_get_serial_sequence(?, ?),"
                     f" coalesce((SELECT max({_quote(column)}) FROM {_quote(table_name)}), 0) + 1, false)",

@@ -33,12 +33,14 @@ def visible_to(viewer: Viewer, dialect: Dialect, alias: str = "messages") -> tup
 def visible_to_array(viewer: Viewer, alias: str = "messages") -> tuple[str, tuple[object, ...]]:
     """:func:`visible_to` for PostgreSQL, the channels as one array parameter (``= ANY``): the
     planner can then read the rows through any index (or none) and test each row's channel in a
-    hash of the array, where ``IN (SELECT … FROM json)`` made it visit the channels one by one."""
+    hash of the array, where ``IN (SELECT … FROM json)`` made it visit the channels one by one.
+    The array goes as text, cast on the server: asyncpg would look up ``bigint[]`` on each new
+    connection (:data:`bot.store.postgres_connection._AS_TEXT`)."""
     if viewer.everything:
         return "TRUE", ()
     return (
-        f"({alias}.guild_id = ? AND {alias}.channel_id = ANY(CAST(? AS BIGINT[])))",
-        (viewer.guild_id, sorted(viewer.channel_ids)),
+        f"({alias}.guild_id = ? AND {alias}.channel_id = ANY(CAST(CAST(? AS TEXT[]) AS BIGINT[])))",
+        (viewer.guild_id, [str(channel) for channel in sorted(viewer.channel_ids)]),
     )
 
 

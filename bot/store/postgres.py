@@ -28,6 +28,7 @@ from bot.store.errors import (
     describe_postgres_error,
     driver_errors,
 )
+from bot.store.postgres_catalog import RELATIONS_SQL, TABLES_SQL
 from bot.store.postgres_connection import KEPT, SESSION, PgConnection, ignore, keep_session, require_asyncpg
 from bot.store.schema import check_postgres
 
@@ -330,12 +331,7 @@ class PostgresBackend:
                 raise DatabaseError(
                     f"{self.url.shown}: the search_path names no schema that exists; create it first"
                 )
-            tables = {
-                row[0]
-                for row in await connection.fetch(
-                    "SELECT table_name FROM information_schema.tables WHERE table_schema = $1", schema
-                )
-            }
+            tables = {row[0] for row in await connection.fetch(RELATIONS_SQL)}
             current = 0
             if "readalong_schema" in tables:
                 row = await connection.fetchrow("SELECT application, version FROM readalong_schema")
@@ -424,11 +420,7 @@ async def inspect_postgres(url: PostgresUrl, count: Sequence[str] = ()) -> Postg
             schema = await connection.fetchval("SELECT current_schema()")
             if schema is None:
                 raise DatabaseError(f"{url.shown}: the search_path names no schema that exists")
-            names = await connection.fetch(
-                "SELECT table_name FROM information_schema.tables"
-                " WHERE table_schema = $1 AND table_type = 'BASE TABLE'",
-                schema,
-            )
+            names = await connection.fetch(TABLES_SQL)
             every = {str(row[0]) for row in names}
             version: int | None = None
             foreign = False

@@ -180,7 +180,9 @@ def scored(
             f" {params.typed(totals[1], 'DOUBLE PRECISION')} AS avgdl"
         )
         # A count already known (``held``, by term) is not made again.
-        n = f"COALESCE(({params.typed(list(held) or [None] * len(terms), 'BIGINT[]')})[q.i], {counted_n})"
+        # As text, cast here: asyncpg would look up bigint[] on each new connection.
+        known = [None if count is None else str(count) for count in held] or [None] * len(terms)
+        n = f"COALESCE((CAST({params.typed(known, 'TEXT[]')} AS BIGINT[]))[q.i], {counted_n})"
     # A statement planned once serves every question with as many term slots: padded with NULL
     # terms (no lexeme: no weight, no score), a question of 2 to 8 terms is one of two statements.
     slots = -(-len(terms) // TERM_SLOTS) * TERM_SLOTS if params.planned_once else len(terms)

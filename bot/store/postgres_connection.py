@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import AsyncIterator, Generator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Generator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -82,6 +82,54 @@ def _returns_rows(sql: str) -> bool:
     return head.startswith(("SELECT", "WITH", "VALUES")) or " RETURNING " in sql.upper()
 
 
+def _integer(value: Any) -> str:
+    return str(int(value))
+
+
+def _real(value: Any) -> str:
+    return repr(float(value))
+
+
+def _boolean(value: Any) -> str:
+    return "t" if value else "f"
+
+
+def _bytes(value: Any) -> str:
+    return "\\x" + bytes(value).hex()
+
+
+_AS_TEXT: dict[str, Callable[[Any], str]] = {
+    "int2": _integer,
+    "int4": _integer,
+    "int8": _integer,
+    "float4": _real,
+    "float8": _real,
+    "numeric": str,
+    "bool": _boolean,
+    "bytea": _bytes,
+    "text": str,
+    "varchar": str,
+}
+"""How a value of each built-in type is written as PostgreSQL reads it from text. asyncpg has
+binary codecs for arrays of text and of oids only: a statement with an array of any other type
+(``int8[]``, ``bytea[]``...) costs a look-up of the type, on each new connection, that the server
+plans and runs as a recursive query (~7 ms of its CPU and 2 ms of ours). So ``unnest``'s arrays
+go as ``text[]``, cast on the server."""
+
+
+def _text_array(column: list[Any], as_text: Callable[[Any], str] | None) -> list[Any]:
+    if as_text is None:
+        return column
+    return [None if value is None else as_text(value) for value in column]
+
+
+def _array_parameter(number: int, schema: str, name: str) -> str:
+    """``$n`` as an array of the type: sent as text where :data:`_AS_TEXT` writes the type."""
+    if schema == "pg_catalog" and name in _AS_TEXT:
+        return f"${number}::text[]::{name}[]"
+    return f"${number}::{_type_name(schema, name)}[]"
+
+
 def _type_name(schema: str, name: str) -> str:
     """A parameter's type as SQL names it: a built-in by its name, another qualified and quoted."""
     if schema == "pg_catalog":
@@ -136,6 +184,10 @@ class _Pending:
         return None
 
 
+_Unnested = tuple[str, list[Callable[[Any], str] | None]]
+"""An ``unnest`` insert, and how each of its columns' values is written as text (None: as they are)."""
+
+
 class PgConnection:
     """The query modules' :class:`~bot.store.connection.Connection` over asyncpg: one connection,
     or a pool from which each statement borrows one."""
@@ -149,7 +201,7 @@ class PgConnection:
         self._source = source
         self._where = where
         self._notice = notice
-        self._unnested: dict[str, str | None] = {}
+        self._unnested: dict[str, _Unnested | None] = {}
         """``executemany``'s inserts as ``unnest`` statements, by their SQL."""
 
     def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> _Pending:
@@ -186,10 +238,13 @@ class PgConnection:
             if split is not None and "DO UPDATE" not in sql.upper() and "?" not in split.group(3):
                 unnested = await self._unnest_statement(connection, sql, split)
             if unnested is not None:
-                statement = unnested
+                statement, writers = unnested
                 for first in range(0, len(rows), ROWS_PER_INSERT):
                     columns = [
-                        list(column) for column in zip(*rows[first : first + ROWS_PER_INSERT], strict=True)
+                        _text_array(list(column), write)
+                        for column, write in zip(
+                            zip(*rows[first : first + ROWS_PER_INSERT], strict=True), writers, strict=True
+                        )
                     ]
                     status = await connection.execute(statement, *columns)
                     total += max(_count(status), 0)
@@ -205,22 +260,25 @@ class PgConnection:
 
     async def _unnest_statement(
         self, connection: asyncpg.Connection[Any] | PoolConnectionProxy[Any], sql: str, split: re.Match[str]
-    ) -> str | None:
+    ) -> _Unnested | None:
         """``INSERT INTO t (a, b) VALUES (?, ?) tail`` as ``INSERT INTO t (a, b) SELECT * FROM
-        unnest($1::ta[], $2::tb[]) tail``, the arrays' types those PostgreSQL gives the single
-        row's parameters (asked once per statement, by preparing it); None when a parameter is an
-        array itself (``unnest`` would flatten it), which goes row by row instead."""
+        unnest($1::text[]::ta[], $2::text[]::tb[]) tail``, the arrays' types those PostgreSQL
+        gives the single row's parameters (asked once per statement, by preparing it), each sent
+        as text where :data:`_AS_TEXT` writes its type, with how to write each column's values;
+        None when a parameter is an array itself (``unnest`` would flatten it), which goes row by
+        row instead."""
         if sql in self._unnested:
             return self._unnested[sql]
         head, group, tail = split.groups()
         single = await connection.prepare(_translate(f"{head}VALUES {group}{tail}"))
         types = single.get_parameters()
-        statement = None
+        unnested = None
         if all(t.kind != "array" for t in types):
-            arrays = ", ".join(f"${n}::{_type_name(t.schema, t.name)}[]" for n, t in enumerate(types, 1))
-            statement = f"{head}SELECT * FROM unnest({arrays}){tail}"
-        self._unnested[sql] = statement
-        return statement
+            arrays = ", ".join(_array_parameter(n, t.schema, t.name) for n, t in enumerate(types, 1))
+            writers = [_AS_TEXT.get(t.name) if t.schema == "pg_catalog" else None for t in types]
+            unnested = (f"{head}SELECT * FROM unnest({arrays}){tail}", writers)
+        self._unnested[sql] = unnested
+        return unnested
 
     async def _run(self, sql: str, parameters: Sequence[Any]) -> PgCursor:
         statement = _translate(sql)

@@ -277,7 +277,8 @@ class PostgresSearchQueries(SearchQueries):
         total, counted = _frequencies(params, article_ids, terms)
         sql = (
             f"{best}, {counted} SELECT ({total}) AS df_total,"
-            " (SELECT array_agg(df.n ORDER BY df.i) FROM df) AS df_n, hit.*"
+            # As text[]: asyncpg would look up numeric[] on each new connection.
+            " (SELECT CAST(array_agg(df.n ORDER BY df.i) AS TEXT[]) FROM df) AS df_n, hit.*"
             " FROM (SELECT 1) AS one LEFT JOIN hit ON TRUE ORDER BY hit.score DESC, hit.p_id"
         )
         rows = list(await self._store.db.execute_fetchall(sql, params.values))
