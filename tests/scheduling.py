@@ -94,6 +94,11 @@ def lay_out(items: Sequence[pytest.Item], workers: int) -> list[pytest.Item]:
     """``items`` in the order to hand them out to ``workers`` workers (see the module)."""
     if workers < 2:
         return sorted(items, key=lambda item: -slow_seconds(item))  # sorted() is stable
+    # Each test weighed once (by id: a test item need not be hashable). Reading a marker walks
+    # the test's parents, and the layout asks for each weight many times: it took 64 ms of each
+    # worker's start, 33 ms now.
+    weighed = {id(item): weight(item) for item in items}
+    slow = {id(item): slow_seconds(item) for item in items}
     groups = _groups(items)
     sizes = share_sizes(len(items), workers)
     shares: list[list[pytest.Item]] = [[] for _ in sizes]
@@ -101,7 +106,7 @@ def lay_out(items: Sequence[pytest.Item], workers: int) -> list[pytest.Item]:
     # The groups kept to a few workers first, while those have room; the rest, heaviest first,
     # then even the work out.
     placed = [(allowed_workers(group, workers), group) for group in groups]
-    for allowed, group in sorted(placed, key=lambda p: (len(p[0]), -sum(map(weight, p[1])))):
+    for allowed, group in sorted(placed, key=lambda p: (len(p[0]), -sum(weighed[id(item)] for item in p[1]))):
         room = [n for n in allowed if len(shares[n]) + len(group) <= sizes[n]]
         room = room or [n for n in range(workers) if len(shares[n]) + len(group) <= sizes[n]]
         # No share has room for a whole group only if groups are larger than shares: the one
@@ -112,8 +117,8 @@ def lay_out(items: Sequence[pytest.Item], workers: int) -> list[pytest.Item]:
             else max(range(workers), key=lambda n: sizes[n] - len(shares[n]))
         )
         shares[chosen] += group
-        work[chosen] += sum(map(weight, group))
-    return [test for n, share in enumerate(shares) for test in _ordered(share, n / workers)]
+        work[chosen] += sum(weighed[id(item)] for item in group)
+    return [test for n, share in enumerate(shares) for test in _ordered(share, n / workers, weighed, slow)]
 
 
 def _groups(items: Sequence[pytest.Item]) -> list[list[pytest.Item]]:
@@ -144,7 +149,12 @@ def _has_module_fixture(item: pytest.Item) -> bool:
     )
 
 
-def _ordered(share: list[pytest.Item], turn: float) -> list[pytest.Item]:
+def _ordered(
+    share: list[pytest.Item],
+    turn: float,
+    weighed: dict[pytest.Item, float],
+    slow_for: dict[pytest.Item, float],
+) -> list[pytest.Item]:
     """One share's tests in the order its worker runs them. The tests that mostly wait (slow ones
     over the first :data:`SLOW_SPREAD` of the share's time, end-to-end ones over
     :data:`END_TO_END_SPREAD` of it) are spread evenly in time between those that mostly compute, so that at any moment some workers
@@ -152,14 +162,16 @@ def _ordered(share: list[pytest.Item], turn: float) -> list[pytest.Item]:
     place among the shares) staggers the shares: each starts its slow tests at another point of
     their list (longest first), so the longest waits of all the workers do not fall at the same
     moment. Within the other kinds the order is kept, so a module's tests stay in their order."""
-    slow = sorted((item for item in share if slow_seconds(item)), key=lambda item: -slow_seconds(item))
+    slow = sorted((item for item in share if slow_for[id(item)]), key=lambda item: -slow_for[id(item)])
     slow = slow[round(turn * len(slow)) :] + slow[: round(turn * len(slow))]
-    end_to_end = [item for item in share if not slow_seconds(item) and weight(item) == END_TO_END_SECONDS]
-    rest = [item for item in share if not slow_seconds(item) and weight(item) != END_TO_END_SECONDS]
-    total = sum(map(weight, share))
+    end_to_end = [
+        item for item in share if not slow_for[id(item)] and weighed[id(item)] == END_TO_END_SECONDS
+    ]
+    rest = [item for item in share if not slow_for[id(item)] and weighed[id(item)] != END_TO_END_SECONDS]
+    total = sum(weighed[id(item)] for item in share)
     kinds = [(slow, SLOW_SPREAD), (end_to_end, END_TO_END_SPREAD), (rest, 1.0)]
     done = [0.0] * len(kinds)
-    kind_totals = [sum(map(weight, kind)) for kind, _ in kinds]
+    kind_totals = [sum(weighed[id(item)] for item in kind) for kind, _ in kinds]
     taken = [0] * len(kinds)
     ordered: list[pytest.Item] = []
     elapsed = 0.0
@@ -173,7 +185,7 @@ def _ordered(share: list[pytest.Item], turn: float) -> list[pytest.Item]:
         k = max((k for k in range(len(kinds)) if taken[k] < len(kinds[k][0])), key=lambda k: (behind[k], -k))
         item = kinds[k][0][taken[k]]
         taken[k] += 1
-        done[k] += weight(item)
-        elapsed += weight(item)
+        done[k] += weighed[id(item)]
+        elapsed += weighed[id(item)]
         ordered.append(item)
     return ordered
