@@ -152,8 +152,8 @@ def _has_module_fixture(item: pytest.Item) -> bool:
 def _ordered(
     share: list[pytest.Item],
     turn: float,
-    weighed: dict[pytest.Item, float],
-    slow_for: dict[pytest.Item, float],
+    weighed: dict[int, float],
+    slow_for: dict[int, float],
 ) -> list[pytest.Item]:
     """One share's tests in the order its worker runs them. The tests that mostly wait (slow ones
     over the first :data:`SLOW_SPREAD` of the share's time, end-to-end ones over
