@@ -5,6 +5,8 @@ are triggered by calling ``poll_due`` with the time wanted: nothing waits for a 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import datetime as dt
 import email.utils
 from collections.abc import Sequence
@@ -12,7 +14,7 @@ from collections.abc import Sequence
 import pytest
 from aiohttp import web
 
-from bot.domain.clock import Clock
+from bot.domain.clock import Clock, ManualClock
 from bot.domain.database import Database
 from bot.errors import ReadalongError
 from bot.services import feeds as feeds_service
@@ -411,3 +413,40 @@ async def test_polls_are_conditional_and_an_unchanged_feed_costs_a_304(database:
             assert asked == [(None, None), ('"v1"', modified)]
             after = await store.feeds.get(followed.id)
             assert after.last_error is None and after.etag == '"v1"' and after.last_poll_at == T0 + EVERY
+
+
+@pytest.mark.sqlite_only(reason="the poller's timing, not the store")
+async def test_a_clock_moved_on_while_the_poller_looks_is_not_missed(database: Database) -> None:
+    """The poller's next look is a tick after its last look began: a shared clock (the sandbox's,
+    a test's) moved past a feed's next poll while a look ran makes it look again at once, rather
+    than a tick after the moved clock, which a clock that then stands still never reaches."""
+    clock = ManualClock(T0)
+    fetched: list[dt.datetime] = []
+    polled_again = asyncio.Event()
+
+    async def feed(_: web.Request) -> web.StreamResponse:
+        fetched.append(clock.now())
+        if len(fetched) == 2:  # the first poll, slow: the clock moves on while it runs
+            clock.advance(EVERY + dt.timedelta(minutes=1))
+        if len(fetched) == 3:
+            polled_again.set()
+        return web.Response(text=rss(OLD), content_type="application/rss+xml")
+
+    async with serving() as site:
+        site.handle("lemire.me", "/blog/feed/", feed)
+        async with Store(database) as store:
+            polling = dataclasses.replace(options(site), clock=clock)
+            await feeds_service.follow(
+                store, FEED, TARGET, pace_minutes=0, backfill=0, admin_id=ADMIN, options=polling, now=T0
+            )
+            clock.advance(EVERY)  # the feed is due
+            poller = feeds_service.FeedPoller(store, polling)
+            poller.start()
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(polled_again.wait(), 10)
+            finally:
+                await poller.stop()
+    # Followed at T0; polled at T0 + 15 min, during which the clock reached T0 + 31 min, past the
+    # next poll (T0 + 30 min): polled again then, without the clock moving again.
+    assert fetched == [T0, T0 + EVERY, T0 + 2 * EVERY + dt.timedelta(minutes=1)]
