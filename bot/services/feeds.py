@@ -396,5 +396,5 @@ class FeedPoller:
             await self.follow_comments(self._clock())
             # The next look a tick after this one began, not after it ended: a clock moved on
             # while this look ran (a test's, or the sandbox's shared one) is not missed then.
-            looked = (self._clock() - started).total_seconds()
+            looked = max(0.0, (self._clock() - started).total_seconds())  # a wall clock set back
             await self._time.wait(self._wake, TICK_SECONDS - looked)
