@@ -123,9 +123,14 @@ def _text_array(column: list[Any], as_text: Callable[[Any], str] | None) -> list
     return [None if value is None else as_text(value) for value in column]
 
 
+def _writer(schema: str, name: str) -> Callable[[Any], str] | None:
+    """How a value of the type is written as text (:data:`_AS_TEXT`); None: sent as it is."""
+    return _AS_TEXT.get(name) if schema == "pg_catalog" else None
+
+
 def _array_parameter(number: int, schema: str, name: str) -> str:
-    """``$n`` as an array of the type: sent as text where :data:`_AS_TEXT` writes the type."""
-    if schema == "pg_catalog" and name in _AS_TEXT:
+    """``$n`` as an array of the type: sent as text where :func:`_writer` writes the type."""
+    if _writer(schema, name) is not None:
         return f"${number}::text[]::{name}[]"
     return f"${number}::{_type_name(schema, name)}[]"
 
@@ -275,7 +280,7 @@ class PgConnection:
         unnested = None
         if all(t.kind != "array" for t in types):
             arrays = ", ".join(_array_parameter(n, t.schema, t.name) for n, t in enumerate(types, 1))
-            writers = [_AS_TEXT.get(t.name) if t.schema == "pg_catalog" else None for t in types]
+            writers = [_writer(t.schema, t.name) for t in types]
             unnested = (f"{head}SELECT * FROM unnest({arrays}){tail}", writers)
         self._unnested[sql] = unnested
         return unnested
