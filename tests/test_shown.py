@@ -14,6 +14,7 @@ from bot.domain.message import StoredMessage
 from bot.markup import neutralise
 from bot.shown import Names, as_client, in_utc, mentioned, relative, shown
 from tests.conftest import examples
+from tests.messages import reader_message
 
 NAMES = Names(users={11: "Ana", 12: "Ben"}, roles={21: "Readers"}, channels={31: "general"})
 WHEN = 1_765_000_000  # 2025-12-06 05:46:40 UTC, a Saturday
@@ -70,22 +71,8 @@ def test_text_without_markup_is_unchanged(text: str) -> None:
 
 
 def _message(mid: int, content: str, **more: object) -> StoredMessage:
-    fields: dict[str, object] = {
-        "id": mid,
-        "guild_id": 1,
-        "channel_id": 2,
-        "parent_id": 3,
-        "article_id": "zh",
-        "section": 1,
-        "author_id": 11,
-        "author_name": "Ana",
-        "author_bot": False,
-        "webhook_id": None,
-        "content": content,
-        "created_at": "2026-12-01T10:00:00+00:00",
-    }
-    fields.update(more)
-    return StoredMessage(**fields)  # type: ignore[arg-type]
+    fields: dict[str, object] = {"parent_id": 3, "article_id": "zh", "section": 1, "author_id": 11}
+    return reader_message(mid, content, **{**fields, "author_name": "Ana", **more})
 
 
 def test_a_transcript_shows_names_and_the_bots_answers_as_markdown() -> None:

@@ -21,6 +21,7 @@ from bot.domain.viewer import Viewer
 from bot.store import Store
 from tests.archive.dce_reader import read_dce
 from tests.conftest import both_backends, db_argument, readalong
+from tests.messages import reader_message
 
 THREAD_1, COMMENTS_THREAD, CHANNEL = 501, 509, 500
 
@@ -29,21 +30,15 @@ def message(
     mid: int, channel: int, section: int | None, author: str, content: str, **extra: object
 ) -> StoredMessage:
     fields: dict[str, object] = {
-        "id": mid,
-        "guild_id": 1,
         "channel_id": channel,
         "parent_id": CHANNEL if channel != CHANNEL else None,
         "article_id": "zh",
         "section": section,
         "author_id": 7000 + len(author),
         "author_name": author,
-        "author_bot": False,
-        "webhook_id": None,
-        "content": content,
         "created_at": f"2026-11-20T10:{mid % 60:02d}:00+00:00",
     }
-    fields.update(extra)
-    return StoredMessage(**fields)  # type: ignore[arg-type]
+    return reader_message(mid, content, **{**fields, **extra})
 
 
 @pytest.fixture
@@ -179,33 +174,13 @@ def test_cli_archive_search_finds_readers_words(database: Database, tmp_path: Pa
         async with Store(db) as store:
             await store.messages.record_many(
                 [
-                    StoredMessage(
-                        id=10,
-                        guild_id=1,
-                        channel_id=2,
-                        parent_id=None,
-                        article_id=None,
-                        section=None,
-                        author_id=5,
-                        author_name="Ben",
-                        author_bot=False,
-                        webhook_id=None,
-                        content="The strike in Zhanaozen",
-                        created_at="2026-01-01T00:00:00+00:00",
-                    ),
-                    StoredMessage(
-                        id=11,
-                        guild_id=1,
-                        channel_id=2,
-                        parent_id=None,
-                        article_id=None,
-                        section=None,
+                    reader_message(10, "The strike in Zhanaozen"),
+                    reader_message(
+                        11,
+                        "strike (the bot's own words)",
                         author_id=6,
                         author_name="Readalong",
                         author_bot=True,
-                        webhook_id=None,
-                        content="strike (the bot's own words)",
-                        created_at="2026-01-01T00:00:01+00:00",
                     ),
                 ]
             )

@@ -15,6 +15,7 @@ from bot.archive.export.markdown import to_markdown
 from bot.articles import Article
 from bot.domain.answer import AskedQuestion
 from bot.domain.message import StoredMessage
+from tests.messages import reader_message
 
 QUOTE = "The result was that 16 people died and many more were injured."
 ASKS = (
@@ -47,9 +48,9 @@ def article(sample_article: Article) -> Article:
 
 
 def reader(created_at: str) -> StoredMessage:
-    return StoredMessage(
-        id=1002, guild_id=1, channel_id=501, parent_id=500, article_id="zh", section=1, author_id=7,
-        author_name="Ben", author_bot=False, webhook_id=None, content="Sixteen is a lot.", created_at=created_at,
+    return reader_message(
+        1002, "Sixteen is a lot.", channel_id=501, parent_id=500, article_id="zh", section=1, author_id=7,
+        created_at=created_at,
     )  # fmt: skip
 
 

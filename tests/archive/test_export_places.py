@@ -27,6 +27,7 @@ from bot.services import export as export_service
 from bot.store import Store
 from tests.archive.dce_reader import read_dce
 from tests.conftest import both_backends, db_argument
+from tests.messages import reader_message
 from tests.postings import record_posting
 
 pytestmark = both_backends
@@ -47,8 +48,9 @@ def said(
     text: str,
     **more: object,
 ) -> StoredMessage:
-    return StoredMessage(
-        id=mid,
+    return reader_message(
+        mid,
+        text,
         guild_id=GUILD,
         channel_id=channel,
         parent_id=parent,
@@ -56,11 +58,8 @@ def said(
         section=section,
         author_id=author,
         author_name=name,
-        author_bot=False,
-        webhook_id=None,
-        content=text,
         created_at=f"2026-12-01T10:{mid % 60:02d}:00+00:00",
-        **more,  # type: ignore[arg-type]
+        **more,
     )
 
 

@@ -21,6 +21,7 @@ from bot.domain.database import Database, PostgresUrl
 from bot.domain.message import StoredMessage
 from bot.store import Store
 from tests.conftest import both_backends
+from tests.messages import reader_message
 
 LOCK_SECONDS = 6.0
 """Longer than the store's busy timeout (5 s today), so the recorder's first commit fails; with a
@@ -28,19 +29,8 @@ longer busy timeout the commit simply waits, and the properties tested hold eith
 
 
 def message(mid: int, article_id: str = "zh", content: str | None = None) -> StoredMessage:
-    return StoredMessage(
-        id=mid,
-        guild_id=1,
-        channel_id=77,
-        parent_id=70,
-        article_id=article_id,
-        section=1,
-        author_id=5,
-        author_name="Ben",
-        author_bot=False,
-        webhook_id=None,
-        content=content or f"message {mid}",
-        created_at="2026-11-25T10:00:00+00:00",
+    return reader_message(
+        mid, content or f"message {mid}", channel_id=77, parent_id=70, article_id=article_id, section=1
     )
 
 

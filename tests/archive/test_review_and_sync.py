@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from bot.archive.sync import SyncCounts, reconcile_channel
 from bot.articles import Article
 from bot.discordfmt.transcripts import paginate, summarise, transcript_lines
@@ -12,24 +10,20 @@ from bot.domain.message import StoredMessage
 from bot.domain.viewer import Viewer
 from bot.store import Store
 from tests.conftest import both_backends
+from tests.messages import reader_message
 
 
 def row(mid: int, author: str, content: str, **extra: object) -> StoredMessage:
-    base = StoredMessage(
-        id=mid,
-        guild_id=1,
-        channel_id=77,
-        parent_id=70,
-        article_id="zh",
-        section=2,
-        author_id=len(author),
-        author_name=author,
-        author_bot=False,
-        webhook_id=None,
-        content=content,
-        created_at=f"2026-11-20T09:{mid % 60:02d}:00+00:00",
-    )
-    return dataclasses.replace(base, **extra)  # type: ignore[arg-type]
+    fields: dict[str, object] = {
+        "channel_id": 77,
+        "parent_id": 70,
+        "article_id": "zh",
+        "section": 2,
+        "author_id": len(author),
+        "author_name": author,
+        "created_at": f"2026-11-20T09:{mid % 60:02d}:00+00:00",
+    }
+    return reader_message(mid, content, **{**fields, **extra})
 
 
 def test_transcript_marks_replies_edits_and_deletions() -> None:

@@ -17,6 +17,7 @@ from bot.search.query import match_expression
 from bot.services import archive as archive_service
 from bot.store import Store
 from bot.store.postgres_bm25 import COUNTS_CHECKED_SQL, MAX_COUNT, count_from_rank
+from tests.messages import reader_message
 from tests.search.test_postgres_parity import HOSTILE
 
 GUILD, SEEN, UNSEEN, OFTEN = 1, 2, 3, 4
@@ -31,19 +32,8 @@ FTS5 counts them all (the module's notes say so)."""
 
 
 def _message(id_: int, channel: int, text: str) -> StoredMessage:
-    return StoredMessage(
-        id=id_,
-        guild_id=GUILD,
-        channel_id=channel,
-        parent_id=None,
-        article_id=None,
-        section=None,
-        author_id=id_,
-        author_name=f"reader{id_}",
-        author_bot=False,
-        webhook_id=None,
-        content=text,
-        created_at="2026-12-07T01:00:00+00:00",
+    return reader_message(
+        id_, text, guild_id=GUILD, channel_id=channel, author_id=id_, author_name=f"reader{id_}"
     )
 
 

@@ -31,6 +31,7 @@ from bot.store import Store
 from bot.store.postgres_bm25 import match_terms
 from tests.conftest import both_backends
 from tests.fresh_databases import migrated_sqlite
+from tests.messages import reader_message
 
 GUILD, OTHER_GUILD = 1, 9
 SEEN, UNSEEN, ELSEWHERE = 2, 3, 4
@@ -146,18 +147,15 @@ DISCUSSION = [
 
 
 def _message(id_: int, channel: int, guild: int, author: int, text: str, article_id: str) -> StoredMessage:
-    return StoredMessage(
-        id=id_,
+    return reader_message(
+        id_,
+        text,
         guild_id=guild,
         channel_id=channel,
-        parent_id=None,
         article_id=article_id,
         section=2,
         author_id=author,
         author_name=f"reader{author}",
-        author_bot=False,
-        webhook_id=None,
-        content=text,
         created_at=f"2026-11-25T06:00:{id_ % 60:02d}+00:00",
     )
 

@@ -14,11 +14,11 @@ from bot.answers.extractive import answer_question
 from bot.articles import Article, parse_article
 from bot.articles.passages import article_passages, source_text
 from bot.discordfmt.answers import answer_text
-from bot.domain.message import StoredMessage
 from bot.domain.viewer import Viewer
 from bot.search.query import match_expression
 from bot.store import Store
 from tests.conftest import examples, readalong
+from tests.messages import reader_message
 
 OPERATOR = Viewer.operator()
 
@@ -161,19 +161,8 @@ async def test_readers_words_are_quoted_after_the_articles_and_labelled(
     store, article = stored
     said = "I was there. My grandmother knitted forty scarves for the striking oil workers that winter."
     await store.messages.record(
-        StoredMessage(
-            id=9001,
-            guild_id=1,
-            channel_id=2,
-            parent_id=3,
-            article_id=article.id,
-            section=2,
-            author_id=77,
-            author_name="Dana",
-            author_bot=False,
-            webhook_id=None,
-            content=said,
-            created_at="2026-11-25T06:00:00+00:00",
+        reader_message(
+            9001, said, parent_id=3, article_id=article.id, section=2, author_id=77, author_name="Dana"
         )
     )
     answer = await answer_question(

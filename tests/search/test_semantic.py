@@ -29,6 +29,7 @@ from bot.settings import Secret, Settings
 from bot.store import Store
 from bot.store.embeddings import EmbeddingQueries
 from tests.conftest import readalong
+from tests.messages import reader_message
 from tests.openai_server import FakeOpenAI
 
 OPERATOR = Viewer.operator()
@@ -190,18 +191,14 @@ async def test_readers_words_are_still_filtered_by_the_viewer_and_never_sent(
     guild, seen, hidden, asker = 10, 100, 200, 7
 
     def said(mid: int, channel: int, content: str) -> StoredMessage:
-        return StoredMessage(
-            id=mid,
+        return reader_message(
+            mid,
+            content,
             guild_id=guild,
             channel_id=channel,
-            parent_id=None,
             article_id=article.id,
             section=1,
             author_id=8,
-            author_name="Reader",
-            author_bot=False,
-            webhook_id=None,
-            content=content,
             created_at=f"2026-11-20T10:{mid:02d}:00+00:00",
         )
 

@@ -16,6 +16,7 @@ from bot.errors import NotFoundError
 from bot.markup import defang, neutralise
 from bot.search.query import match_expression
 from bot.store import Store
+from tests.messages import reader_message
 
 GUILD, OTHER_GUILD = 10, 20
 GENERAL, STAFF, THREAD, PRIVATE, LOUNGE = 100, 200, 101, 102, 300
@@ -24,7 +25,6 @@ ASKER, READER = 7, 8
 
 def said(mid: int, guild: int, channel: int, content: str, **extra: object) -> StoredMessage:
     fields: dict[str, object] = {
-        "id": mid,
         "guild_id": guild,
         "channel_id": channel,
         "parent_id": GENERAL if channel in (THREAD, PRIVATE) else None,
@@ -32,13 +32,9 @@ def said(mid: int, guild: int, channel: int, content: str, **extra: object) -> S
         "section": 1,
         "author_id": READER,
         "author_name": "Reader",
-        "author_bot": False,
-        "webhook_id": None,
-        "content": content,
         "created_at": f"2026-11-20T10:{mid % 60:02d}:00+00:00",
     }
-    fields.update(extra)
-    return StoredMessage(**fields)  # type: ignore[arg-type]
+    return reader_message(mid, content, **{**fields, **extra})
 
 
 ARTICLE_ID = "the-lessons-of-zhanaozen"

@@ -8,11 +8,11 @@ import pytest
 
 from bot.articles import Article
 from bot.domain.database import Database, PostgresUrl, parse_database
-from bot.domain.message import StoredMessage
 from bot.domain.viewer import Viewer
 from bot.errors import DatabaseError, SettingsError
 from bot.store import Store
 from tests.conftest import both_backends
+from tests.messages import reader_message
 
 
 @both_backends
@@ -26,19 +26,13 @@ async def test_an_article_and_its_discussion_round_trip(database: Database, samp
             article.sections,
             article.comments,
         )
-        message = StoredMessage(
-            id=1 << 60,
+        message = reader_message(
+            1 << 60,
+            "The strike began in May \x00 2011",
             guild_id=7,
             channel_id=70,
-            parent_id=None,
             article_id=stored.id,
             section=1,
-            author_id=5,
-            author_name="ada",
-            author_bot=False,
-            webhook_id=None,
-            content="The strike began in May \x00 2011",
-            created_at="2026-11-25T20:00:00+00:00",
         )
         assert await store.messages.record_many([message, message]) == 1
         assert await store.messages.record_edit(message.id, "edited", "2026-11-25T20:01:00+00:00")
@@ -96,11 +90,7 @@ def test_database_urls_are_told_apart() -> None:
 @both_backends
 async def test_purging_deleted_words_works_on_both(database: Database) -> None:
     async with Store(database) as store:
-        message = StoredMessage(
-            id=42, guild_id=7, channel_id=70, parent_id=None, article_id=None, section=None, author_id=5,
-            author_name="ada", author_bot=False, webhook_id=None, content="to be forgotten",
-            created_at="2026-11-25T20:00:00+00:00",
-        )  # fmt: skip
+        message = reader_message(42, "to be forgotten", guild_id=7, channel_id=70)
         await store.messages.record(message)
         assert await store.messages.mark_deleted(42, "2026-11-25T20:05:00+00:00")
         assert await store.guilds.set_purge_deleted(7, True) == 1

@@ -12,23 +12,17 @@ from bot.domain.database import PostgresUrl
 from bot.domain.message import StoredMessage
 from bot.store import Store, StoreError
 from tests.conftest import both_backends
+from tests.messages import reader_message
 
 pytestmark = both_backends
 
 
 def said(mid: int, thread: int, *, private: bool = False, content: str | None = None) -> StoredMessage:
-    return StoredMessage(
-        id=mid,
-        guild_id=1,
+    return reader_message(
+        mid,
+        content or f"message {mid}",
         channel_id=thread,
         parent_id=70,
-        article_id=None,
-        section=None,
-        author_id=5,
-        author_name="Ben",
-        author_bot=False,
-        webhook_id=None,
-        content=content or f"message {mid}",
         created_at="2026-12-07T01:00:00+00:00",
         reply_to=mid - 1 if mid % 2 else None,
         attachments=(("a.png", "https://cdn/a.png", 3),) if mid == 4 else (),

@@ -14,6 +14,7 @@ import uuid
 from array import array
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -34,6 +35,7 @@ from bot.store.copy_rows import TABLES, canonical_value
 from bot.store.embeddings import EmbeddingQueries
 from bot.store.schema import postgres_catalog
 from tests.cli.test_one_bot import holder
+from tests.messages import reader_message
 from tests.postings import record_posting
 
 GUILD = 7
@@ -55,23 +57,18 @@ async def other_postgres_url(postgres_url: PostgresUrl) -> AsyncIterator[Postgre
         await admin.close()
 
 
-def message(number: int, article_id: str, **changes: object) -> StoredMessage:
-    fields: dict[str, object] = {
-        "id": (1 << 50) + number,
+def message(number: int, article_id: str, **changes: Any) -> StoredMessage:
+    fields: dict[str, Any] = {
         "guild_id": GUILD,
         "channel_id": CHANNEL,
-        "parent_id": None,
         "article_id": article_id,
         "section": 1 + number % 3,
         "author_id": 500 + number % 4,
         "author_name": f"reader {number % 4}",
-        "author_bot": False,
-        "webhook_id": None,
-        "content": f"Message {number} on the oil workers' strike and the riots in Zhanaozen",
         "created_at": f"2026-11-25T20:{number // 60 % 60:02d}:{number % 60:02d}+00:00",
+        "content": f"Message {number} on the oil workers' strike and the riots in Zhanaozen",
     }
-    fields.update(changes)
-    return StoredMessage(**fields)  # type: ignore[arg-type]
+    return reader_message((1 << 50) + number, **{**fields, **changes})
 
 
 async def populate(database: Database, sample_article: Article, *, messages: int = 40) -> Article:

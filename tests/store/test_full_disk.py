@@ -23,25 +23,14 @@ from bot.archive.recorder import BatchRecorder
 from bot.discord.posting.policy import classify
 from bot.domain.message import StoredMessage
 from bot.store import DatabaseFullError, Store, describe_trouble, is_busy_error
+from tests.messages import reader_message
 
 FULL = "the database's disk is full"
 
 
 def message(mid: int) -> StoredMessage:
-    return StoredMessage(
-        id=mid,
-        guild_id=1,
-        channel_id=77,
-        parent_id=70,
-        article_id="zh",
-        section=1,
-        author_id=5,
-        author_name="Ben",
-        author_bot=False,
-        webhook_id=None,
-        content=f"message {mid} " + "words " * 300,
-        created_at="2026-11-25T10:00:00+00:00",
-    )
+    content = f"message {mid} " + "words " * 300
+    return reader_message(mid, content, channel_id=77, parent_id=70, article_id="zh", section=1)
 
 
 async def open_store(path: Path) -> Store:

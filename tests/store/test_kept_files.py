@@ -12,6 +12,7 @@ from bot.domain.viewer import Viewer
 from bot.services.articles import import_article
 from bot.store import Store
 from tests.conftest import both_backends
+from tests.messages import reader_message
 
 pytestmark = both_backends
 GUILD, CHANNEL, OTHER = 7, 70, 71
@@ -19,18 +20,12 @@ PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 
 
 def said(message_id: int, channel: int, files: tuple[KeptFile, ...], article_id: str) -> StoredMessage:
-    return StoredMessage(
-        id=message_id,
+    return reader_message(
+        message_id,
+        "look at this",
         guild_id=GUILD,
         channel_id=channel,
-        parent_id=None,
         article_id=article_id,
-        section=None,
-        author_id=5,
-        author_name="Reader",
-        author_bot=False,
-        webhook_id=None,
-        content="look at this",
         created_at="2026-12-01T10:00:00",
         attachments=tuple((f.name, f"https://cdn.example/{f.name}", f.size) for f in files),
         files=files,
