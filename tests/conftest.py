@@ -174,8 +174,8 @@ class _RunDatabase:
     def open(self, workers: int) -> None:
         """Make the run's database and one for each of its ``workers`` (``gw0``…, as
         pytest-xdist names them), all at once: each over a connection of its own, at the same
-        time (0.23-0.27 s; one after another, the nine took 0.9-2.2 s of the run's start, before
-        any worker was started)."""
+        time (0.23-0.27 s; one after another, the nine took 0.19-2.2 s, ~1 s as a rule, of the
+        run's start, before any worker was started)."""
         server = os.environ.get(POSTGRES_ENV) or DEFAULT_TEST_POSTGRES
         name = f"{_RUN_PREFIX}{uuid.uuid4().hex[:12]}"
         names = (name, *(_workers_database(name, worker) for worker in _worker_ids(workers)))
