@@ -71,8 +71,14 @@ def test_text_without_markup_is_unchanged(text: str) -> None:
 
 
 def _message(mid: int, content: str, **more: object) -> StoredMessage:
-    fields: dict[str, object] = {"parent_id": 3, "article_id": "zh", "section": 1, "author_id": 11}
-    return reader_message(mid, content, **{**fields, "author_name": "Ana", **more})
+    fields: dict[str, object] = {
+        "parent_id": 3,
+        "article_id": "zh",
+        "section": 1,
+        "author_id": 11,
+        "author_name": "Ana",
+    }
+    return reader_message(mid, content, **{**fields, **more})
 
 
 def test_a_transcript_shows_names_and_the_bots_answers_as_markdown() -> None:
