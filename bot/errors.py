@@ -38,3 +38,7 @@ class ReadOnlyDatabaseError(DatabaseError):
 
 class DatabaseInUseError(DatabaseError):
     """Another bot process holds the database; a second one would post everything twice."""
+
+
+class FetchError(ReadalongError):
+    """A page could not be fetched; the message says why in one line and what to do."""

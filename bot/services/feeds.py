@@ -28,12 +28,12 @@ from bot.articles.feeds import Feed, FeedFormatError, discover_feed, looks_like_
 from bot.articles.web import page_name
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.feed import ClaimedEntry, EntryState, FollowedFeed
-from bot.errors import ConflictError, ReadalongError
+from bot.errors import ConflictError, FetchError, ReadalongError
 from bot.services import posting as posting_service
 from bot.services.articles import fetch_article, import_article
 from bot.services.comment_follow import follow_comments
 from bot.services.posting import PostingEvents, PostTarget
-from bot.services.webfetch import FeedFetched, Fetcher, FetchError
+from bot.services.webfetch import FeedFetched, Fetcher
 from bot.store import Store
 from bot.store.errors import DatabaseUnavailableError
 from bot.store.postings import utcnow

@@ -3,10 +3,11 @@ every admin of every server the bot is in.
 
 Any admin can make the bot fetch an address, so the bot must not become a way into the network it runs
 in (server-side request forgery): every host is resolved and each of its addresses checked before the
-connection is made (:class:`GuardedResolver` is the connector's resolver, so what is checked is what is
+connection is made (:mod:`bot.services.resolver` is the connector's resolver, so what is checked is what is
 connected to, and a redirect is checked again the same way); loopback, private, link-local (cloud
 metadata), multicast, reserved and unspecified addresses are refused in IPv4, IPv6 and IPv4-mapped forms,
-and so are the spellings a browser reads as an address (``http://2130706433/``, ``http://0x7f.1/``).
+and so are the spellings a browser reads as an address (``http://2130706433/``, ``http://0x7f.1/``):
+the rules are :mod:`bot.services.addresses`.
 ``READALONG_ALLOW_PRIVATE_URLS=1`` lifts that for the sandbox and hand tests.
 
 The rest bounds what one fetch may cost: 10 s in all, the 2 MB of files (counted while reading, not
@@ -16,22 +17,21 @@ from ``Content-Length``), 5 redirects, HTML, Markdown and plain text only, no cr
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import re
-import socket
 import ssl
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
-import aiohttp
-from aiohttp.abc import AbstractResolver, ResolveResult
-
 from bot.articles.parse import MAX_ARTICLE_BYTES
-from bot.errors import ReadalongError
+from bot.errors import FetchError
+from bot.services.addresses import Resolve, literal_address, refused_address, system_resolve
+
+if TYPE_CHECKING:
+    import aiohttp
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +46,6 @@ PAGE_TYPES = {
     "text/x-markdown": "markdown",
     "text/plain": "text",
 }
-
-
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
 FEED_ACCEPT = (
@@ -67,117 +64,6 @@ class FeedFetched:
     etag: str | None
     last_modified: str | None
     moved_to: str | None
-
-
-class FetchError(ReadalongError):
-    """A page could not be fetched; the message says why in one line and what to do."""
-
-
-@dataclass(frozen=True, slots=True)
-class Address:
-    """One address a host resolves to: ``ip`` is what the guard checks and what is connected to, unless
-    a test's resolver routes it elsewhere (``connect_host``/``connect_port``: the local server standing
-    in for a real site, while the guard still checks the site's public address)."""
-
-    ip: str
-    connect_host: str | None = None
-    connect_port: int | None = None
-
-
-Resolve = Callable[[str, int], Awaitable[Sequence[Address]]]
-"""Host and port to the addresses to connect to."""
-
-
-async def system_resolve(host: str, port: int) -> Sequence[Address]:
-    """The system resolver (``getaddrinfo``), every address it gives."""
-    loop = asyncio.get_running_loop()
-    try:
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror:
-        raise FetchError(f"{host}: no such host (its name does not resolve)") from None
-    return [Address(str(info[4][0])) for info in infos]
-
-
-def refused_address(ip: str) -> str | None:
-    """Why connecting to ``ip`` is refused (``loopback``, ``private``…), or None for a public address."""
-    try:
-        address = ipaddress.ip_address(ip.split("%", maxsplit=1)[0])
-    except ValueError:
-        return "not an address"
-    if isinstance(address, ipaddress.IPv6Address):
-        mapped = address.ipv4_mapped or address.sixtofour or (address.teredo[1] if address.teredo else None)
-        if mapped is None and address in _NAT64:
-            # NAT64 (RFC 6052): the last 32 bits are the IPv4 address a gateway connects to.
-            mapped = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-        if mapped is not None:
-            return refused_address(str(mapped)) or None
-    for kind, test in (
-        ("unspecified", address.is_unspecified),
-        ("loopback", address.is_loopback),
-        ("link-local", address.is_link_local),
-        ("multicast", address.is_multicast),
-        ("reserved", address.is_reserved),
-        ("private", address.is_private),
-    ):
-        if test:
-            return kind
-    if not address.is_global:
-        return "not public"
-    return None
-
-
-def literal_address(host: str) -> str | None:
-    """The address a host written as one means, however it is spelled: ``127.0.0.1``, ``[::1]``,
-    and the forms browsers and ``inet_aton`` accept (``2130706433``, ``0x7f.1``, ``0177.0.0.1``)."""
-    host = host.strip("[]")
-    try:
-        return str(ipaddress.ip_address(host.split("%")[0]))
-    except ValueError:
-        pass
-    if re.fullmatch(r"(?:0x[0-9a-f]+|\d+)(?:\.(?:0x[0-9a-f]+|\d+)){0,3}\.?", host, re.I):
-        try:
-            return socket.inet_ntoa(socket.inet_aton(host.rstrip(".")))
-        except OSError:
-            return host  # a number no address reads: refused as "not an address"
-    return None
-
-
-class GuardedResolver(AbstractResolver):
-    """The connector's resolver: resolves with ``resolve`` and refuses the host if any of its addresses is
-    not public (one bad address is enough: the connection could go to it)."""
-
-    def __init__(self, resolve: Resolve, *, allow_private: bool) -> None:
-        self._resolve = resolve
-        self._allow_private = allow_private
-
-    async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET) -> list[ResolveResult]:
-        """The checked addresses of ``host``, as aiohttp's connector wants them."""
-        addresses = await self._resolve(host, port)
-        if not addresses:
-            raise FetchError(f"{host}: no such host (its name does not resolve)")
-        for address in addresses:
-            why = None if self._allow_private else refused_address(address.ip)
-            if why is not None:
-                raise FetchError(
-                    f"{host}: resolves to a {why} address ({address.ip}); only public web addresses are fetched"
-                )
-        results: list[ResolveResult] = []
-        for address in addresses:
-            target = address.connect_host or address.ip
-            results.append(
-                ResolveResult(
-                    hostname=host,
-                    host=target,
-                    port=address.connect_port or port,
-                    family=socket.AF_INET6 if ":" in target else socket.AF_INET,
-                    proto=0,
-                    flags=socket.AI_NUMERICHOST,
-                )
-            )
-        return results
-
-    async def close(self) -> None:
-        """Nothing to release."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,7 +146,14 @@ class Fetcher:
         """GET ``url`` through the guarded resolver, one redirect at a time (each address checked
         before connecting, at most :attr:`max_redirects`), and hand the first answer that is not a
         redirect to ``answer`` with its address and whether every redirect was permanent (301,
-        308). The driver's errors become one-line FetchErrors naming the address."""
+        308). The driver's errors become one-line FetchErrors naming the address.
+
+        aiohttp is imported here, when a page is first fetched: the commands that fetch nothing
+        start without it (:mod:`bot.services.resolver`)."""
+        import aiohttp
+
+        from bot.services.resolver import GuardedResolver
+
         connector = aiohttp.TCPConnector(
             resolver=GuardedResolver(self._resolve, allow_private=self.allow_private),
             use_dns_cache=False,

@@ -25,8 +25,8 @@ from bot.articles.web import (
     wayback_capture,
 )
 from bot.domain.article import Article
-from bot.errors import ArticleFormatError
-from bot.services.webfetch import Fetched, Fetcher, FetchError
+from bot.errors import ArticleFormatError, FetchError
+from bot.services.webfetch import Fetched, Fetcher
 
 log = logging.getLogger(__name__)
 

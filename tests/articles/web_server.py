@@ -19,7 +19,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.services.webfetch import Address
+from bot.services.addresses import Address
 
 PAGES = Path(__file__).parent / "web_pages"
 PUBLIC_IP = "93.184.215.14"
