@@ -6,8 +6,9 @@ sent exactly once, whatever restarts happen).
 
 A comment is known by its author and time as the blog shows them (by its author and words when the
 blog shows no time): a comment's number changes as older ones are deleted. A comment whose words
-changed is edited in the thread; one the page no longer shows is deleted there, if the fetch read the
-comment page it was on (unless the page shows no comments at all: a changed theme, not a purge).
+changed is edited in the thread; one the page no longer shows is deleted there, if the fetch read
+every page it may be on now (unless the page shows no comments at all: a changed theme, not a
+purge): see :func:`comment_changes`.
 """
 
 from __future__ import annotations
@@ -54,10 +55,15 @@ def comment_changes(
     complete: bool = True,
 ) -> CommentChanges:
     """The changes from ``stored`` to ``fetched``. An edit that changes how many messages a comment
-    takes is a deletion and a new comment (its messages cannot be edited into more or fewer). A
-    stored comment the fetch does not show is deleted only if the fetch read its page (``pages``,
-    the comment pages read; None: every page), or, its page not known, if it read every page
-    (``complete``): one on a page that failed to load or lay past the tenth is kept."""
+    takes is a deletion and a new comment (its messages cannot be edited into more or fewer).
+
+    A stored comment the fetch does not show is deleted only if the fetch read every page it may
+    be on now (``pages``, the comment pages read, None: every page; ``complete``, whether every page
+    linked was read): one on a numbered comment page, if that page was read; one on the post's own
+    page, or on a page not known (imported before pages were kept), only if every page was read.
+    A blog that shows its newest comments at the post's address (WordPress's default with paged
+    comments) moves the oldest of them to a numbered page as that page fills: such a comment, not
+    shown where it was, may be on a page that failed to load or lay past the tenth. It is kept."""
     by_key = {comment_key(c): c for c in fetched}
     edited: list[tuple[int, str]] = []
     gone: list[Comment] = []
@@ -77,10 +83,10 @@ def comment_changes(
 
 
 def _page_read(comment: Comment, pages: Collection[str] | None, *, complete: bool) -> bool:
-    """Whether a fetch that read ``pages`` (None: all) read the page ``comment`` was on."""
+    """Whether a fetch that read ``pages`` (None: all) read every page ``comment`` may be on now."""
     if pages is None:
         return True
-    if comment.page is None:
+    if not comment.page:  # the post's own page (``""``), whose comments move on, or not known
         return complete
     return comment.page in pages
 

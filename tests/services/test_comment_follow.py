@@ -225,7 +225,7 @@ async def test_a_finished_posting_another_keeps_from_reopening_is_left_and_retur
     assert (await store.articles.get(article.id)).comments[0].text == "First, edited."
 
 
-def test_a_comment_is_taken_for_deleted_only_if_its_page_was_read() -> None:
+def test_a_comment_is_taken_for_deleted_only_if_every_page_it_may_be_on_was_read() -> None:
     own = comment(0, "ann", "On the post's page.")
     paged = dataclasses.replace(
         comment(1, "bob", "On page 2.", posted=AT + dt.timedelta(hours=1)), page="/p/2"
@@ -237,12 +237,13 @@ def test_a_comment_is_taken_for_deleted_only_if_its_page_was_read() -> None:
     )
     stored = [own, paged, unknown, dataclasses.replace(later, page="")]
     fetched = [later]
-    # Page 2 failed to load: its comment stays; the unknown one too, the fetch being incomplete.
-    assert comment_changes(stored, fetched, {""}, complete=False).deleted == [0]
+    # Page 2 failed to load: its comment stays; so do the unknown one and the one last read on the
+    # post's page, which may have moved to page 2 as newer comments came.
+    assert comment_changes(stored, fetched, {""}, complete=False).deleted == []
     # Every page read: each comment not shown is gone.
     assert comment_changes(stored, fetched, {"", "/p/2"}, complete=True).deleted == [0, 1, 2]
-    # Page 2 read, a page past the tenth not: the unknown one stays.
-    assert comment_changes(stored, fetched, {"", "/p/2"}, complete=False).deleted == [0, 1]
+    # Page 2 read, a page past the tenth not: page 2's comment is gone; the others may be there.
+    assert comment_changes(stored, fetched, {"", "/p/2"}, complete=False).deleted == [1]
 
 
 async def test_comments_on_a_comment_page_that_failed_to_load_are_not_taken_for_deleted(store: Store) -> None:
@@ -280,3 +281,47 @@ async def test_comments_on_a_comment_page_that_failed_to_load_are_not_taken_for_
         assert await follow() == in_thread
         after = await store.articles.get(article.id)
         assert [c.index for c in after.comments] == [c.index for c in article.comments[in_thread:]]
+
+
+async def test_comments_moved_from_the_post_page_to_one_that_failed_are_not_taken_for_deleted(
+    store: Store,
+) -> None:
+    """WordPress's default with paged comments: the newest at the post's address, and as a page
+    fills, the oldest of them move to a numbered page. Moved there while that page fails to load,
+    they are not shown anywhere, and stay; once it loads, they are found there, unchanged."""
+    older, newest = split_comment_pages(page("netzpolitik.org.abmahnungen.html"), NETZ)
+    path = NETZ.removeprefix("https://netzpolitik.org")
+    async with serving() as site:
+        site.html("netzpolitik.org", path, newest)
+        site.html("netzpolitik.org", path + "comment-page-1/", older)
+        fetcher = Fetcher(resolve=site.resolve, tls=site.client_tls)
+        imported = await import_article(store, await fetch_article(fetcher, NETZ, 1500), guild_id=1)
+        article = await store.articles.get(imported.article.id)
+        await record_posting(store, article, guild_id=1, channel_id=10, with_comments=True)
+        follow = functools.partial(
+            follow_comments, store, fetcher, PostingEvents(), target_chars=1500, hours=48, now=utcnow()
+        )
+
+        # The post page's first thread moves to page 1, which fails to load.
+        post = lxml.html.document_fromstring(newest)
+        [on_post] = post.xpath('//ol[contains(@class, "comment-list")]')
+        moved = next(li for li in on_post if li.tag == "li")
+        on_post.remove(moved)
+        first_on_post = sum(1 for c in article.comments if c.page != "")
+        in_thread = len(moved.xpath('.//*[contains(@class, "comment-body")]'))
+        assert {c.page for c in article.comments[first_on_post : first_on_post + in_thread]} == {""}
+        site.html("netzpolitik.org", path, lxml.html.tostring(post, encoding="unicode"))
+        site.html("netzpolitik.org", path + "comment-page-1/", "down", status=500)
+        assert await follow() == 0
+        assert (await store.articles.get(article.id)).comments == article.comments
+
+        # Page 1 loads again, the moved thread last on it: found, nothing added or deleted.
+        first = lxml.html.document_fromstring(older)
+        [on_first] = first.xpath('//ol[contains(@class, "comment-list")]')
+        on_first.append(moved)
+        site.html("netzpolitik.org", path + "comment-page-1/", lxml.html.tostring(first, encoding="unicode"))
+        site.html("netzpolitik.org", path, lxml.html.tostring(post, encoding="unicode") + "<!-- changed -->")
+        assert await follow() == 0
+        assert [c.text for c in (await store.articles.get(article.id)).comments] == [
+            c.text for c in article.comments
+        ]
