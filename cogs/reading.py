@@ -86,11 +86,13 @@ class Reading(commands.Cog):
                 with contextlib.suppress(discord.HTTPException):  # progress is a courtesy, not the import
                     await interaction.edit_original_response(content=text)
 
-            parsed = await articles_service.fetch_article(self.fetcher, url, target, progress)
+            imported = await articles_service.import_from_web(
+                self.bot.store, self.fetcher, url, target, progress=progress, guild_id=_guild_id(interaction)
+            )
         else:
             assert file is not None
             parsed = await parse_upload(await file.read(), file.filename, target)
-        imported = await import_article(self.bot.store, parsed, guild_id=_guild_id(interaction))
+            imported = await import_article(self.bot.store, parsed, guild_id=_guild_id(interaction))
         await interaction.followup.send(
             articles_fmt.imported_message(
                 imported.article, created=imported.created, channel=_postable_channel(interaction)

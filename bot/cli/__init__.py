@@ -161,14 +161,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
-    if articles_service.is_url(args.path):
-        article = asyncio.run(_fetch(args.path, settings))
-    else:
-        article = parse_file(Path(args.path), settings.section_target_chars)
+    from_web = articles_service.is_url(args.path)
+    article = None if from_web else parse_file(Path(args.path), settings.section_target_chars)
 
     async def store_it() -> tuple[Imported, str]:
         async with Store(settings.database) as store:
-            imported = await import_article(store, article, article_id=args.article_id)
+            if article is None:
+                imported = await _import_from_web(store, args.path, args.article_id, settings)
+            else:
+                imported = await import_article(store, article, article_id=args.article_id)
             return imported, await articles_service.operator_name(store, imported.article.id)
 
     imported, name = asyncio.run(store_it())
@@ -182,14 +183,16 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _fetch(url: str, settings: Settings) -> Article:
-    """The article at ``url``, fetched with the settings' address guard, progress on stderr."""
+async def _import_from_web(store: Store, url: str, article_id: str | None, settings: Settings) -> Imported:
+    """The article at ``url`` imported, fetched with the settings' address guard, progress on stderr."""
 
     async def progress(text: str) -> None:
         print(text, file=sys.stderr)
 
     fetcher = Fetcher(allow_private=settings.allow_private_urls)
-    return await articles_service.fetch_article(fetcher, url, settings.section_target_chars, progress)
+    return await articles_service.import_from_web(
+        store, fetcher, url, settings.section_target_chars, progress=progress, article_id=article_id
+    )
 
 
 def describe_import(article: Article) -> str:

@@ -92,12 +92,36 @@ def is_url(text: str) -> bool:
 async def fetch_article(
     fetcher: Fetcher, url: str, target_chars: int, progress: Callable[[str], Awaitable[None]] | None = None
 ) -> Article:
-    """The article at ``url`` (``/article import url:``, ``readalong import URL``): see
-    :func:`bot.services.webimport.fetch_article`. Parsed, not stored: :func:`import_article` stores it
-    like a file's, with the same re-import rule."""
+    """The article at ``url``, parsed, not stored: see :func:`bot.services.webimport.fetch_article`."""
     from bot.services.webimport import fetch_article as fetch
 
     return await fetch(fetcher, url, target_chars, progress)
+
+
+async def import_from_web(
+    store: Store,
+    fetcher: Fetcher,
+    url: str,
+    target_chars: int,
+    *,
+    progress: Callable[[str], Awaitable[None]] | None = None,
+    article_id: str | None = None,
+    guild_id: int | None = None,
+) -> Imported:
+    """Import the article at ``url`` (``/article import url:``, ``readalong import URL``, a feed's new
+    entry): fetched and read (:func:`bot.services.webimport.fetch_article`), then stored as a file's
+    is, with the same re-import rule. A new article keeps its page's validators (``ETag``,
+    ``Last-Modified``), so the first fetch for its new comments (:mod:`bot.services.comment_follow`)
+    is a conditional one: a 304 while the page is unchanged. Kept after the article is stored: a
+    stop in between costs that fetch being whole, nothing else."""
+    from bot.services.webimport import fetch_article_page
+
+    page = await fetch_article_page(fetcher, url, target_chars, progress)
+    assert page.article is not None  # asked unconditionally: never a 304
+    imported = await import_article(store, page.article, article_id=article_id, guild_id=guild_id)
+    if imported.created and (page.etag or page.last_modified):
+        await store.followed_comments.fetched_again(imported.article.id, page.etag, page.last_modified)
+    return imported
 
 
 async def listing(

@@ -30,7 +30,7 @@ from bot.domain.clock import Clock, SystemClock
 from bot.domain.feed import ClaimedEntry, EntryState, FollowedFeed
 from bot.errors import ConflictError, FetchError, ReadalongError
 from bot.services import posting as posting_service
-from bot.services.articles import fetch_article, import_article
+from bot.services.articles import import_from_web
 from bot.services.comment_follow import follow_comments
 from bot.services.posting import PostingEvents, PostTarget
 from bot.services.webfetch import FeedFetched, Fetcher
@@ -288,8 +288,9 @@ async def post_entry(store: Store, entry: ClaimedEntry, options: PollOptions) ->
     idempotent: an entry claimed again after a crash finds the posting made before it."""
     feed = entry.feed
     try:
-        article = await fetch_article(options.fetcher, entry.link, options.target_chars)
-        imported = await import_article(store, article, guild_id=feed.guild_id)
+        imported = await import_from_web(
+            store, options.fetcher, entry.link, options.target_chars, guild_id=feed.guild_id
+        )
     except ReadalongError as error:
         # A page that is not an article will not become one; a fetch that failed may pass later.
         tries = await store.feeds.attempts(feed.id, entry.key) + 1

@@ -34,9 +34,9 @@ Progress = Callable[[str], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
-class Refetched:
-    """An article's page fetched again, conditionally: the article as it reads now, or None when
-    the site answered 304 (not modified since the validators given); the validators to send
+class ArticlePage:
+    """An article's page as fetched: the article as it reads now (None when asked conditionally
+    and the site answered 304, not modified since the validators given); the validators to send
     next time."""
 
     article: Article | None
@@ -54,14 +54,22 @@ async def fetch_article(
 ) -> Article:
     """Fetch and read the article at ``url``; a one-line error (a :class:`FetchError` or an
     :class:`ArticleFormatError`) for anything that is not an article, before anything is stored."""
-    refetched = await _fetch(fetcher, url, target_chars, progress)
-    assert refetched.article is not None  # asked unconditionally: never a 304
-    return refetched.article
+    fetched = await fetch_article_page(fetcher, url, target_chars, progress)
+    assert fetched.article is not None  # asked unconditionally: never a 304
+    return fetched.article
+
+
+async def fetch_article_page(
+    fetcher: Fetcher, url: str, target_chars: int, progress: Progress | None = None
+) -> ArticlePage:
+    """:func:`fetch_article` with the validators of the post's page (``ETag``, ``Last-Modified``),
+    for an import to keep: the first fetch for the article's new comments is then a conditional one."""
+    return await _fetch(fetcher, url, target_chars, progress)
 
 
 async def fetch_article_again(
     fetcher: Fetcher, url: str, target_chars: int, *, etag: str | None, last_modified: str | None
-) -> Refetched:
+) -> ArticlePage:
     """The article at ``url`` fetched again (comment follow), asked conditionally with the
     validators of the last fetch: a 304 means the post's page has not changed, and nothing else is
     fetched. Errors as :func:`fetch_article`'s."""
@@ -76,7 +84,7 @@ async def _fetch(
     *,
     etag: str | None = None,
     last_modified: str | None = None,
-) -> Refetched:
+) -> ArticlePage:
     async def say(text: str) -> None:
         if progress is not None:
             await progress(text)
@@ -91,11 +99,11 @@ async def _fetch(
     )
     name = page_name(address)
     if fetched.status == 304 and (etag or last_modified):
-        return Refetched(None, fetched.etag or etag, fetched.last_modified or last_modified)
+        return ArticlePage(None, fetched.etag or etag, fetched.last_modified or last_modified)
     article, pages, complete = await _read_article(
         fetcher, fetched, capture=capture, address=address, name=name, target_chars=target_chars, say=say
     )
-    return Refetched(article, fetched.etag, fetched.last_modified, pages, complete)
+    return ArticlePage(article, fetched.etag, fetched.last_modified, pages, complete)
 
 
 async def _read_article(

@@ -15,7 +15,7 @@ import pytest
 
 from bot.articles import Article
 from bot.domain.article import Comment, CommentQuote
-from bot.services.articles import fetch_article, import_article
+from bot.services.articles import fetch_article, import_article, import_from_web
 from bot.services.comment_follow import comment_changes, follow_comments, new_comments
 from bot.services.posting import PostingEvents
 from bot.services.webfetch import Fetcher
@@ -129,22 +129,22 @@ async def test_the_post_page_is_fetched_again_conditionally_and_a_304_changes_no
     async with serving() as site:
         site.html("lemire.me", POST, page("lemire.me.json.html"))
         fetcher = Fetcher(resolve=site.resolve, tls=site.client_tls)
-        imported = await import_article(store, await fetch_article(fetcher, LEMIRE, 1500), guild_id=1)
+        imported = await import_from_web(store, fetcher, LEMIRE, 1500, guild_id=1)
         article = imported.article
         posting = await record_posting(store, article, guild_id=1, channel_id=10, with_comments=True)
         follow = functools.partial(
             follow_comments, store, fetcher, PostingEvents(), target_chars=1500, hours=48, now=utcnow()
         )
-        assert await store.followed_comments.validators(article.id) == (None, None)
-
-        # The first fetch again is whole (no validators yet); its ETag and Last-Modified are kept.
-        assert await follow() == 0
+        # The import kept the page's ETag and Last-Modified.
         etag, modified = await store.followed_comments.validators(article.id)
         assert etag and modified and site.not_modified == []
-        # Unchanged: the site answers 304 to the validators sent back, and nothing is read.
+
+        # Unchanged: from the first fetch again, the site answers 304 to the validators sent
+        # back, and nothing is read.
         items = len(await store.postings.items(posting.id))
+        hits = len(site.hits)
         assert await follow() == 0
-        assert site.not_modified == [f"lemire.me{POST}"]
+        assert site.not_modified == [f"lemire.me{POST}"] and len(site.hits) == hits + 1
         assert await store.followed_comments.validators(article.id) == (etag, modified)
         # A new comment changes the page: fetched whole, the comment found, new validators kept.
         site.html("lemire.me", POST, page("lemire.me.json.html").replace(
