@@ -1,5 +1,5 @@
-"""Importing an article (``/article import`` an uploaded file, ``readalong import`` a path),
-deleting one (``/article delete``), and the articles there are (``/articles``, ``/article list``,
+"""Importing an article (``/article import`` an uploaded file or an address, ``readalong import``
+a path or an address, a followed feed's new entry), deleting one (``/article delete``), and the articles there are (``/articles``, ``/article list``,
 ``readalong list|show``)."""
 
 from __future__ import annotations
@@ -87,15 +87,6 @@ def parse_file(path: Path, target_chars: int) -> Article:
 def is_url(text: str) -> bool:
     """Whether an import names a web address rather than a file."""
     return text.strip().lower().startswith(("http://", "https://"))
-
-
-async def fetch_article(
-    fetcher: Fetcher, url: str, target_chars: int, progress: Callable[[str], Awaitable[None]] | None = None
-) -> Article:
-    """The article at ``url``, parsed, not stored: see :func:`bot.services.webimport.fetch_article`."""
-    from bot.services.webimport import fetch_article as fetch
-
-    return await fetch(fetcher, url, target_chars, progress)
 
 
 async def import_from_web(

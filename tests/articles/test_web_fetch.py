@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 
 from bot.errors import ReadalongError
 from bot.services.addresses import literal_address, refused_address
-from bot.services.articles import fetch_article, import_article
+from bot.services.articles import import_article
 from bot.services.webfetch import Fetcher, user_agent
+from bot.services.webimport import fetch_article
 from bot.store import Store
 from tests.articles.test_web_pages import LEMIRE, NETZ, split_comment_pages
 from tests.articles.web_server import Site, endless, page, redirect, serving, trickle, wayback_wrapped

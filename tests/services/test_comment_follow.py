@@ -15,10 +15,11 @@ import pytest
 
 from bot.articles import Article
 from bot.domain.article import Comment, CommentQuote
-from bot.services.articles import fetch_article, import_article, import_from_web
+from bot.services.articles import import_article, import_from_web
 from bot.services.comment_follow import comment_changes, follow_comments, new_comments
 from bot.services.posting import PostingEvents
 from bot.services.webfetch import Fetcher
+from bot.services.webimport import fetch_article
 from bot.store import Store
 from bot.store.postings import utcnow
 from tests.articles.test_web_pages import LEMIRE, NETZ, split_comment_pages
