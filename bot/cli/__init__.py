@@ -34,6 +34,7 @@ from bot.services import articles as articles_service
 from bot.services.articles import Imported, import_article, parse_file
 from bot.services.stores import open_existing_store
 from bot.services.webfetch import Fetcher
+from bot.services.webimport import ArticlePage, fetch_article_page
 from bot.settings import DB_NAME, SANDBOX_WORLD, Settings, parse_shards
 from bot.stopping import StopSignals
 from bot.store import Store, StoreError
@@ -161,14 +162,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
-    from_web = articles_service.is_url(args.path)
-    article = None if from_web else parse_file(Path(args.path), settings.section_target_chars)
+    # Fetched or read before the database is opened: an address or a file that cannot be had
+    # leaves no database behind.
+    page, article = None, None
+    if articles_service.is_url(args.path):
+        page = asyncio.run(_fetch(args.path, settings))
+    else:
+        article = parse_file(Path(args.path), settings.section_target_chars)
 
     async def store_it() -> tuple[Imported, str]:
         async with Store(settings.database) as store:
-            if article is None:
-                imported = await _import_from_web(store, args.path, args.article_id, settings)
+            if page is not None:
+                imported = await articles_service.import_page(store, page, article_id=args.article_id)
             else:
+                assert article is not None
                 imported = await import_article(store, article, article_id=args.article_id)
             return imported, await articles_service.operator_name(store, imported.article.id)
 
@@ -183,16 +190,14 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _import_from_web(store: Store, url: str, article_id: str | None, settings: Settings) -> Imported:
-    """The article at ``url`` imported, fetched with the settings' address guard, progress on stderr."""
+async def _fetch(url: str, settings: Settings) -> ArticlePage:
+    """The article at ``url``, fetched with the settings' address guard, progress on stderr."""
 
     async def progress(text: str) -> None:
         print(text, file=sys.stderr)
 
     fetcher = Fetcher(allow_private=settings.allow_private_urls)
-    return await articles_service.import_from_web(
-        store, fetcher, url, settings.section_target_chars, progress=progress, article_id=article_id
-    )
+    return await fetch_article_page(fetcher, url, settings.section_target_chars, progress)
 
 
 def describe_import(article: Article) -> str:

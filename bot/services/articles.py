@@ -1,6 +1,6 @@
 """Importing an article (``/article import`` an uploaded file or an address, ``readalong import``
-a path or an address, a followed feed's new entry), deleting one (``/article delete``), and the articles there are (``/articles``, ``/article list``,
-``readalong list|show``)."""
+a path or an address, a followed feed's new entry), deleting one (``/article delete``), and the
+articles there are (``/articles``, ``/article list``, ``readalong list|show``)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from bot.domain.posting import ArticleListing, Posting
 from bot.errors import NotFoundError, ReadalongError
 from bot.services.events import ArticleEvents
 from bot.services.webfetch import Fetcher
+from bot.services.webimport import ArticlePage, fetch_article_page
 from bot.store import Store
 from bot.store.article_ids import SameContentError, check_article_id, content_hash
 from bot.store.articles import Removed
@@ -99,15 +100,20 @@ async def import_from_web(
     article_id: str | None = None,
     guild_id: int | None = None,
 ) -> Imported:
-    """Import the article at ``url`` (``/article import url:``, ``readalong import URL``, a feed's new
-    entry): fetched and read (:func:`bot.services.webimport.fetch_article`), then stored as a file's
-    is, with the same re-import rule. A new article keeps its page's validators (``ETag``,
-    ``Last-Modified``), so the first fetch for its new comments (:mod:`bot.services.comment_follow`)
-    is a conditional one: a 304 while the page is unchanged. Kept after the article is stored: a
-    stop in between costs that fetch being whole, nothing else."""
-    from bot.services.webimport import fetch_article_page
-
+    """Import the article at ``url`` (``/article import url:``, a feed's new entry): fetched and read
+    (:func:`bot.services.webimport.fetch_article_page`), then stored by :func:`import_page`."""
     page = await fetch_article_page(fetcher, url, target_chars, progress)
+    return await import_page(store, page, article_id=article_id, guild_id=guild_id)
+
+
+async def import_page(
+    store: Store, page: ArticlePage, *, article_id: str | None = None, guild_id: int | None = None
+) -> Imported:
+    """Store an article fetched by its address as a file's is (:func:`import_article`, the same
+    re-import rule). A new article keeps its page's validators (``ETag``, ``Last-Modified``), so the
+    first fetch for its new comments (:mod:`bot.services.comment_follow`) is a conditional one: a
+    304 while the page is unchanged. Kept after the article is stored: a stop in between costs
+    that fetch being whole, nothing else."""
     assert page.article is not None  # asked unconditionally: never a 304
     imported = await import_article(store, page.article, article_id=article_id, guild_id=guild_id)
     if imported.created and (page.etag or page.last_modified):

@@ -103,6 +103,8 @@ async def _fetch(
     article, pages, complete = await _read_article(
         fetcher, fetched, capture=capture, address=address, name=name, target_chars=target_chars, say=say
     )
+    if capture is not None:  # the archive's validators, not the post's page's
+        return ArticlePage(article, None, None, pages, complete)
     return ArticlePage(article, fetched.etag, fetched.last_modified, pages, complete)
 
 

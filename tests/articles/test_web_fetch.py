@@ -5,8 +5,10 @@ as the original page; paged comments followed; ``readalong import URL`` end to e
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,7 @@ from bot.errors import ReadalongError
 from bot.services.addresses import literal_address, refused_address
 from bot.services.articles import import_article
 from bot.services.webfetch import Fetcher, user_agent
-from bot.services.webimport import fetch_article
+from bot.services.webimport import fetch_article, fetch_article_page
 from bot.store import Store
 from tests.articles.test_web_pages import LEMIRE, NETZ, split_comment_pages
 from tests.articles.web_server import Site, endless, page, redirect, serving, trickle, wayback_wrapped
@@ -74,10 +76,15 @@ async def test_wayback_capture_fetches_the_raw_snapshot_and_keeps_the_original_a
         site.html(
             "web.archive.org", f"/web/{time}/{LEMIRE}", wayback_wrapped(page("lemire.me.json.html"), time)
         )
-        article = await fetch_article(fetcher(site), f"https://web.archive.org/web/{time}/{LEMIRE}", TARGET)
-        assert article.url == LEMIRE
+        fetched = await fetch_article_page(
+            fetcher(site), f"https://web.archive.org/web/{time}/{LEMIRE}", TARGET
+        )
+        assert fetched.article is not None and fetched.article.url == LEMIRE
         assert site.hits == [f"web.archive.org/web/{time}id_/{LEMIRE}"]
-        assert "Wayback" not in article.body and len(article.comments) == 5
+        assert "Wayback" not in fetched.article.body and len(fetched.article.comments) == 5
+        # The archive's ETag and Last-Modified are not the post's: none is kept for comment follow,
+        # which fetches the original address.
+        assert (fetched.etag, fetched.last_modified) == (None, None)
 
 
 async def test_paged_comments_are_followed() -> None:
@@ -224,11 +231,15 @@ async def test_cli_imports_by_url_only_with_private_addresses_allowed(tmp_path: 
             f"readalong: error: 127.0.0.1:{site.port}/post: is a loopback address (127.0.0.1); only public"
             " web addresses are fetched"
         )
-        assert site.hits == []
+        assert site.hits == [] and not db.exists()  # refused before any database is made
         status, out, err = await cli("import", url, READALONG_ALLOW_PRIVATE_URLS="1")
         assert status == 0, err
         assert "5 comments" in out and out.splitlines()[-1] == "json-parsing-simdjson-vs-json-for-modern-c"
         assert "found 5 comments…" in err
+        # The page's validators are kept with it: the first fetch for new comments is conditional.
+        with contextlib.closing(sqlite3.connect(db)) as connection:
+            [(etag, modified)] = connection.execute("SELECT page_etag, page_last_modified FROM articles")
+        assert etag and modified
         status, out, _ = await cli("import", url, READALONG_ALLOW_PRIVATE_URLS="1")
         assert status == 0 and out.startswith("Already there:")
 
