@@ -58,7 +58,8 @@ class Comment:
     """The page of the blog's comment section it was read from: ``""`` the post's own address,
     else the comment page's (:func:`bot.articles.web.page_key`); None where not known (a file's
     comments, a web article imported before pages were kept). A comment that a later fetch does not
-    show is only taken for deleted if that fetch read its page."""
+    show is only taken for deleted if that fetch read every page it may be on now
+    (:func:`bot.services.comment_follow.comment_changes`)."""
 
     @property
     def reply_to(self) -> int | None:
