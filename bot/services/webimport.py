@@ -49,21 +49,14 @@ class ArticlePage:
     """Whether every comment page linked was read (none failed, none left past the tenth)."""
 
 
-async def fetch_article(
-    fetcher: Fetcher, url: str, target_chars: int, progress: Progress | None = None
-) -> Article:
-    """Fetch and read the article at ``url``; a one-line error (a :class:`FetchError` or an
-    :class:`ArticleFormatError`) for anything that is not an article, before anything is stored."""
-    fetched = await fetch_article_page(fetcher, url, target_chars, progress)
-    assert fetched.article is not None  # asked unconditionally: never a 304
-    return fetched.article
-
-
 async def fetch_article_page(
     fetcher: Fetcher, url: str, target_chars: int, progress: Progress | None = None
 ) -> ArticlePage:
-    """:func:`fetch_article` with the validators of the post's page (``ETag``, ``Last-Modified``),
-    for an import to keep: the first fetch for the article's new comments is then a conditional one."""
+    """Fetch and read the article at ``url`` (its ``article`` is never None: asked unconditionally),
+    with the validators of the post's page (``ETag``, ``Last-Modified``) for an import to keep, so
+    that the first fetch for the article's new comments is a conditional one; a one-line error (a
+    :class:`FetchError` or an :class:`ArticleFormatError`) for anything that is not an article,
+    before anything is stored."""
     return await _fetch(fetcher, url, target_chars, progress)
 
 
@@ -72,7 +65,7 @@ async def fetch_article_again(
 ) -> ArticlePage:
     """The article at ``url`` fetched again (comment follow), asked conditionally with the
     validators of the last fetch: a 304 means the post's page has not changed, and nothing else is
-    fetched. Errors as :func:`fetch_article`'s."""
+    fetched. Errors as :func:`fetch_article_page`'s."""
     return await _fetch(fetcher, url, target_chars, None, etag=etag, last_modified=last_modified)
 
 

@@ -20,10 +20,19 @@ from bot.errors import ReadalongError
 from bot.services.addresses import literal_address, refused_address
 from bot.services.articles import import_article
 from bot.services.webfetch import Fetcher, user_agent
-from bot.services.webimport import fetch_article, fetch_article_page
+from bot.services.webimport import fetch_article_page
 from bot.store import Store
 from tests.articles.test_web_pages import LEMIRE, NETZ, split_comment_pages
-from tests.articles.web_server import Site, endless, page, redirect, serving, trickle, wayback_wrapped
+from tests.articles.web_server import (
+    Site,
+    endless,
+    fetch_article,
+    page,
+    redirect,
+    serving,
+    trickle,
+    wayback_wrapped,
+)
 from tests.conftest import readalong
 
 TARGET = 1500

@@ -19,7 +19,10 @@ from pathlib import Path
 
 from aiohttp import web
 
+from bot.domain.article import Article
 from bot.services.addresses import Address
+from bot.services.webfetch import Fetcher
+from bot.services.webimport import fetch_article_page
 
 PAGES = Path(__file__).parent / "web_pages"
 PUBLIC_IP = "93.184.215.14"
@@ -31,6 +34,16 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 def page(name: str) -> str:
     """A saved page's text (see web_pages/ORIGIN.md)."""
     return (PAGES / name).read_text(encoding="utf-8")
+
+
+async def fetch_article(
+    fetcher: Fetcher, url: str, target_chars: int, progress: Callable[[str], Awaitable[None]] | None = None
+) -> Article:
+    """The article at ``url`` as the import reads it (:func:`fetch_article_page`), for the tests of
+    the reading, which have no use for the page's validators."""
+    fetched = await fetch_article_page(fetcher, url, target_chars, progress)
+    assert fetched.article is not None  # asked unconditionally: never a 304
+    return fetched.article
 
 
 @dataclass

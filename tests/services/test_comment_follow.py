@@ -5,10 +5,13 @@ fail whole rather than being queued twice."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import email.utils
 import functools
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import lxml.html
 import pytest
@@ -19,11 +22,10 @@ from bot.services.articles import import_article, import_from_web
 from bot.services.comment_follow import comment_changes, follow_comments, new_comments
 from bot.services.posting import PostingEvents
 from bot.services.webfetch import Fetcher
-from bot.services.webimport import fetch_article
 from bot.store import Store
 from bot.store.postings import utcnow
 from tests.articles.test_web_pages import LEMIRE, NETZ, split_comment_pages
-from tests.articles.web_server import page, serving
+from tests.articles.web_server import Site, fetch_article, page, serving
 from tests.conftest import both_backends
 from tests.e2e.test_comment_follow import NEW_COMMENT, POST
 from tests.postings import record_posting
@@ -247,7 +249,26 @@ def test_a_comment_is_taken_for_deleted_only_if_every_page_it_may_be_on_was_read
     assert comment_changes(stored, fetched, {"", "/p/2"}, complete=False).deleted == [1]
 
 
-async def test_comments_on_a_comment_page_that_failed_to_load_are_not_taken_for_deleted(store: Store) -> None:
+@dataclasses.dataclass(frozen=True)
+class PagedPost:
+    """netzpolitik.org's post with its comments on two pages, imported and posted with its comments."""
+
+    site: Site
+    path: str
+    older: str
+    """Comment page 1's HTML, the oldest comments."""
+    newest: str
+    """The post's own page's HTML, the newest comments."""
+    article: Article
+    follow: Callable[[], Awaitable[int]]
+
+    def serve(self, where: str, html: str, status: int = 200) -> None:
+        """Serve ``html`` at the post's address plus ``where`` (``""``, ``"comment-page-1/"``)."""
+        self.site.html("netzpolitik.org", self.path + where, html, status=status)
+
+
+@contextlib.asynccontextmanager
+async def paged_post(store: Store) -> AsyncIterator[PagedPost]:
     older, newest = split_comment_pages(page("netzpolitik.org.abmahnungen.html"), NETZ)
     path = NETZ.removeprefix("https://netzpolitik.org")
     async with serving() as site:
@@ -256,30 +277,51 @@ async def test_comments_on_a_comment_page_that_failed_to_load_are_not_taken_for_
         fetcher = Fetcher(resolve=site.resolve, tls=site.client_tls)
         imported = await import_article(store, await fetch_article(fetcher, NETZ, 1500), guild_id=1)
         article = await store.articles.get(imported.article.id)
-        assert len(article.comments) == 74
-        on_page_one = [c for c in article.comments if c.page == path + "comment-page-1"]
-        assert on_page_one and on_page_one == list(article.comments[: len(on_page_one)])
-        assert {c.page for c in article.comments[len(on_page_one) :]} == {""}
         await record_posting(store, article, guild_id=1, channel_id=10, with_comments=True)
         follow = functools.partial(
             follow_comments, store, fetcher, PostingEvents(), target_chars=1500, hours=48, now=utcnow()
         )
+        yield PagedPost(site, path, older, newest, article, follow)
+
+
+def comment_list(html: str) -> tuple[Any, Any]:
+    """The page's parsed tree and its list of comment threads."""
+    tree = lxml.html.document_fromstring(html)
+    [threads] = tree.xpath('//ol[contains(@class, "comment-list")]')
+    return tree, threads
+
+
+def first_thread_taken(html: str) -> tuple[str, Any, int]:
+    """``html`` without its first comment thread, the thread, and how many comments it holds."""
+    tree, threads = comment_list(html)
+    thread = next(li for li in threads if li.tag == "li")
+    threads.remove(thread)
+    return (
+        lxml.html.tostring(tree, encoding="unicode"),
+        thread,
+        len(thread.xpath('.//*[contains(@class, "comment-body")]')),
+    )
+
+
+async def test_comments_on_a_comment_page_that_failed_to_load_are_not_taken_for_deleted(store: Store) -> None:
+    async with paged_post(store) as post:
+        article = post.article
+        assert len(article.comments) == 74
+        on_page_one = [c for c in article.comments if c.page == post.path + "comment-page-1"]
+        assert on_page_one and on_page_one == list(article.comments[: len(on_page_one)])
+        assert {c.page for c in article.comments[len(on_page_one) :]} == {""}
 
         # Page 1 fails to load: its comments are not shown, and not taken for deleted.
-        site.html("netzpolitik.org", path + "comment-page-1/", "down", status=500)
-        assert await follow() == 0
+        post.serve("comment-page-1/", "down", status=500)
+        assert await post.follow() == 0
         assert (await store.articles.get(article.id)).comments == article.comments
 
         # Read again, without its first thread (the post's page changed too, or it would be a
         # 304): those comments are deleted, and only those.
-        tree = lxml.html.document_fromstring(older)
-        [top] = tree.xpath('//ol[contains(@class, "comment-list")]')
-        first_thread = next(li for li in top if li.tag == "li")
-        in_thread = len(first_thread.xpath('.//*[contains(@class, "comment-body")]'))
-        top.remove(first_thread)
-        site.html("netzpolitik.org", path + "comment-page-1/", lxml.html.tostring(tree, encoding="unicode"))
-        site.html("netzpolitik.org", path, newest + "<!-- changed -->")
-        assert await follow() == in_thread
+        older, _, in_thread = first_thread_taken(post.older)
+        post.serve("comment-page-1/", older)
+        post.serve("", post.newest + "<!-- changed -->")
+        assert await post.follow() == in_thread
         after = await store.articles.get(article.id)
         assert [c.index for c in after.comments] == [c.index for c in article.comments[in_thread:]]
 
@@ -290,39 +332,23 @@ async def test_comments_moved_from_the_post_page_to_one_that_failed_are_not_take
     """WordPress's default with paged comments: the newest at the post's address, and as a page
     fills, the oldest of them move to a numbered page. Moved there while that page fails to load,
     they are not shown anywhere, and stay; once it loads, they are found there, unchanged."""
-    older, newest = split_comment_pages(page("netzpolitik.org.abmahnungen.html"), NETZ)
-    path = NETZ.removeprefix("https://netzpolitik.org")
-    async with serving() as site:
-        site.html("netzpolitik.org", path, newest)
-        site.html("netzpolitik.org", path + "comment-page-1/", older)
-        fetcher = Fetcher(resolve=site.resolve, tls=site.client_tls)
-        imported = await import_article(store, await fetch_article(fetcher, NETZ, 1500), guild_id=1)
-        article = await store.articles.get(imported.article.id)
-        await record_posting(store, article, guild_id=1, channel_id=10, with_comments=True)
-        follow = functools.partial(
-            follow_comments, store, fetcher, PostingEvents(), target_chars=1500, hours=48, now=utcnow()
-        )
-
+    async with paged_post(store) as post:
+        article = post.article
         # The post page's first thread moves to page 1, which fails to load.
-        post = lxml.html.document_fromstring(newest)
-        [on_post] = post.xpath('//ol[contains(@class, "comment-list")]')
-        moved = next(li for li in on_post if li.tag == "li")
-        on_post.remove(moved)
+        newest, moved, in_thread = first_thread_taken(post.newest)
         first_on_post = sum(1 for c in article.comments if c.page != "")
-        in_thread = len(moved.xpath('.//*[contains(@class, "comment-body")]'))
         assert {c.page for c in article.comments[first_on_post : first_on_post + in_thread]} == {""}
-        site.html("netzpolitik.org", path, lxml.html.tostring(post, encoding="unicode"))
-        site.html("netzpolitik.org", path + "comment-page-1/", "down", status=500)
-        assert await follow() == 0
+        post.serve("", newest)
+        post.serve("comment-page-1/", "down", status=500)
+        assert await post.follow() == 0
         assert (await store.articles.get(article.id)).comments == article.comments
 
         # Page 1 loads again, the moved thread last on it: found, nothing added or deleted.
-        first = lxml.html.document_fromstring(older)
-        [on_first] = first.xpath('//ol[contains(@class, "comment-list")]')
-        on_first.append(moved)
-        site.html("netzpolitik.org", path + "comment-page-1/", lxml.html.tostring(first, encoding="unicode"))
-        site.html("netzpolitik.org", path, lxml.html.tostring(post, encoding="unicode") + "<!-- changed -->")
-        assert await follow() == 0
+        first, threads = comment_list(post.older)
+        threads.append(moved)
+        post.serve("comment-page-1/", lxml.html.tostring(first, encoding="unicode"))
+        post.serve("", newest + "<!-- changed -->")
+        assert await post.follow() == 0
         assert [c.text for c in (await store.articles.get(article.id)).comments] == [
             c.text for c in article.comments
         ]
