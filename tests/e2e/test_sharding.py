@@ -31,12 +31,12 @@ if TYPE_CHECKING:
     from cogs.discussion import Discussion
 
 pytestmark = [pytest.mark.slow, both_backends]
-"""Starting shards takes IDENTIFY windows (2 s each here): queued first, run side by side."""
+"""Starting shards takes IDENTIFY windows (1 s each here): queued first, run side by side."""
 
 ARTICLE = "the-lessons-of-zhanaozen"
 SECOND = "a-second-reading"
-IDENTIFY_WINDOW = 2.0
-"""The window the bot is held to here: Discord's rule in its shape, with two fifths of its length
+IDENTIFY_WINDOW = 1.0
+"""The window the bot is held to here: Discord's rule in its shape, with a fifth of its length
 (as the ``limits`` fixture does for rate limits), so that a test does not wait 5 s per shard."""
 
 
