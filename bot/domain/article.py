@@ -57,8 +57,9 @@ class Comment:
     page: str | None = None
     """The page of the blog's comment section it was read from: ``""`` the post's own address,
     else the comment page's (:func:`bot.articles.web.page_key`); None where not known (a file's
-    comments, a web article imported before pages were kept). A comment that a later fetch does not
-    show is only taken for deleted if that fetch read every page it may be on now
+    comments, a web article imported before pages were kept). Where a comment was read, not where it
+    is: comments move between pages as others are added and deleted, so one that a later fetch does
+    not show is only taken for deleted if that fetch read every page
     (:func:`bot.services.comment_follow.comment_changes`)."""
 
     @property

@@ -7,15 +7,15 @@ sent exactly once, whatever restarts happen).
 A comment is known by its author and time as the blog shows them (by its author and words when the
 blog shows no time): a comment's number changes as older ones are deleted. A comment whose words
 changed is edited in the thread; one the page no longer shows is deleted there, if the fetch read
-every page it may be on now (unless the page shows no comments at all: a changed theme, not a
-purge): see :func:`comment_changes`.
+every page of the comment section (unless the page shows no comments at all: a changed theme, not
+a purge): see :func:`comment_changes`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.discordfmt.posting import split_comment
@@ -48,29 +48,25 @@ class CommentChanges:
 
 
 def comment_changes(
-    stored: Sequence[Comment],
-    fetched: Sequence[Comment],
-    pages: Collection[str] | None = None,
-    *,
-    complete: bool = True,
+    stored: Sequence[Comment], fetched: Sequence[Comment], *, complete: bool = True
 ) -> CommentChanges:
     """The changes from ``stored`` to ``fetched``. An edit that changes how many messages a comment
     takes is a deletion and a new comment (its messages cannot be edited into more or fewer).
 
-    A stored comment the fetch does not show is deleted only if the fetch read every page it may
-    be on now (``pages``, the comment pages read, None: every page; ``complete``, whether every page
-    linked was read): one on a numbered comment page, if that page was read; one on the post's own
-    page, or on a page not known (imported before pages were kept), only if every page was read.
-    A blog that shows its newest comments at the post's address (WordPress's default with paged
-    comments) moves the oldest of them to a numbered page as that page fills: such a comment, not
-    shown where it was, may be on a page that failed to load or lay past the tenth. It is kept."""
+    A stored comment the fetch does not show is deleted only if the fetch read every page of the
+    comment section (``complete``). Comments move between pages: a blog that shows its newest at
+    the post's address (WordPress's default with paged comments) moves the oldest of them to a
+    numbered page as that page fills, and a deletion moves the comment at a page's edge onto the
+    page before, an addition onto the page after (which way depends on the blog's order). So a
+    comment not shown where it was may be on any page that failed to load or lay past the tenth,
+    whichever page it was read on: it is kept until a fetch reads them all."""
     by_key = {comment_key(c): c for c in fetched}
     edited: list[tuple[int, str]] = []
     gone: list[Comment] = []
     for comment in stored:
         now = by_key.get(comment_key(comment))
         if now is None:
-            if fetched and _page_read(comment, pages, complete=complete):
+            if fetched and complete:
                 gone.append(comment)
         elif now.text != comment.text:
             if len(split_comment(now.text)) == len(split_comment(comment.text)):
@@ -80,15 +76,6 @@ def comment_changes(
     kept = [c for c in stored if c not in gone]
     after = max((c.index for c in stored), default=-1) + 1
     return CommentChanges(new_comments(kept, fetched, after), edited, [c.index for c in gone])
-
-
-def _page_read(comment: Comment, pages: Collection[str] | None, *, complete: bool) -> bool:
-    """Whether a fetch that read ``pages`` (None: all) read every page ``comment`` may be on now."""
-    if pages is None:
-        return True
-    if not comment.page:  # the post's own page (``""``), whose comments move on, or not known
-        return complete
-    return comment.page in pages
 
 
 def new_comments(
@@ -157,7 +144,7 @@ async def follow_comments(
                 continue  # 304: the page has not changed since the last fetch
             stored = await store.articles.get(article_id)
             changes = comment_changes(
-                stored.comments, refetched.article.comments, refetched.pages, complete=refetched.complete
+                stored.comments, refetched.article.comments, complete=refetched.complete
             )
             fresh = changes.added
             blocked: set[int] = set()

@@ -17,7 +17,6 @@ from bot.articles.web import (
     WaybackCapture,
     WebPage,
     build_article,
-    page_key,
     page_name,
     read_page,
     refuse_non_article,
@@ -42,11 +41,13 @@ class ArticlePage:
     article: Article | None
     etag: str | None
     last_modified: str | None
-    pages: frozenset[str] = frozenset()
-    """The pages of the comment section read (:func:`~bot.articles.web.page_key`; ``""`` the post's
-    own): a comment not shown is only taken for deleted if its page is among them."""
+    """The validators are None where a comment page could not be had: the next fetch is then a
+    whole one, not a 304 that would keep that page's comments unread until the post's page
+    changed."""
     complete: bool = False
-    """Whether every comment page linked was read (none failed, none left past the tenth)."""
+    """Whether every comment page linked was read (none failed, none left past the tenth): a
+    comment not shown is only taken for deleted if so, since comments move between pages as
+    others are added and deleted."""
 
 
 async def fetch_article_page(
@@ -93,12 +94,12 @@ async def _fetch(
     name = page_name(address)
     if fetched.status == 304 and (etag or last_modified):
         return ArticlePage(None, fetched.etag or etag, fetched.last_modified or last_modified)
-    article, pages, complete = await _read_article(
+    article, complete, failed = await _read_article(
         fetcher, fetched, capture=capture, address=address, name=name, target_chars=target_chars, say=say
     )
-    if capture is not None:  # the archive's validators, not the post's page's
-        return ArticlePage(article, None, None, pages, complete)
-    return ArticlePage(article, fetched.etag, fetched.last_modified, pages, complete)
+    if capture is not None or failed:  # the archive's validators, or a fetch to make whole next time
+        return ArticlePage(article, None, None, complete)
+    return ArticlePage(article, fetched.etag, fetched.last_modified, complete)
 
 
 async def _read_article(
@@ -110,8 +111,8 @@ async def _read_article(
     name: str,
     target_chars: int,
     say: Progress,
-) -> tuple[Article, frozenset[str], bool]:
-    """The article, the comment pages read (``""``: the post's own) and whether every one linked was."""
+) -> tuple[Article, bool, bool]:
+    """The article, whether every comment page linked was read, and whether one could not be had."""
     if fetched.status >= 400:
         # A 403 or 503 with a page: a challenge says so; any other page is the site's refusal.
         refuse_non_article(fetched.text, name=name, status=fetched.status)
@@ -121,14 +122,14 @@ async def _read_article(
         article = await asyncio.to_thread(
             parse_article, fetched.text, source=source, target_chars=target_chars
         )
-        return _with_url(article, address), frozenset({""}), True
+        return _with_url(article, address), True, False
     html = unwrap_wayback(fetched.text) if capture is not None else fetched.text
     final = capture.original if capture is not None else fetched.url
     first = await asyncio.to_thread(read_page, html, url=final, name=name)
     more: list[tuple[str, WebPage]] = []
     queue = list(first.comment_pages)
     seen = {final.split("#")[0].rstrip("/")}
-    complete = True
+    complete, failed = True, False
     if first.comments:
         await say(f"found {len(first.comments)} comments…")
     while queue and len(more) < MAX_COMMENT_PAGES:
@@ -141,7 +142,7 @@ async def _read_article(
         except (FetchError, ArticleFormatError) as error:
             # A comment page that cannot be had leaves the comments already read: say so in the log.
             log.warning("comment page %s not read: %s", page_url, error)
-            complete = False
+            complete, failed = False, True
             continue
         more.append((page_url, page))
         queue.extend(p for p in page.comment_pages if p.rstrip("/") not in seen)
@@ -154,7 +155,7 @@ async def _read_article(
     article = await asyncio.to_thread(
         build_article, first, more, url=kept_url, source=name, target_chars=target_chars
     )
-    return article, frozenset({"", *(page_key(address) for address, _ in more)}), complete
+    return article, complete, failed
 
 
 async def _comment_page(fetcher: Fetcher, address: str, fetch_url: str) -> WebPage:

@@ -135,9 +135,11 @@ def test_blogger_threaded_comments() -> None:
     assert comment.posted == dt.datetime(2017, 5, 10, 16, 14)  # noqa: DTZ001
 
 
-def split_comment_pages(html: str, url: str) -> tuple[str, str]:
+def split_comment_pages(html: str, url: str, newer: str | None = None) -> tuple[str, str]:
     """netzpolitik's page as a WordPress site with comment paging shows it: the article's address shows
-    the newest threads (page 2) with an "Older Comments" link, ``comment-page-1/`` the first ones."""
+    the newest threads (page 2) with an "Older Comments" link, ``comment-page-1/`` the first ones with
+    a "Newer Comments" link to ``newer`` (default ``comment-page-2/``; WordPress's default, the newest
+    at the article's address, links that address)."""
     pages = []
     for keep_first in (True, False):
         tree = lxml.html.document_fromstring(html)
@@ -149,8 +151,8 @@ def split_comment_pages(html: str, url: str) -> tuple[str, str]:
             f'<nav class="comment-navigation"><div class="nav-previous"><a href="{url}comment-page-1/#comments">'
             "Older Comments</a></div></nav>"
             if not keep_first
-            else f'<nav class="comment-navigation"><div class="nav-next"><a href="{url}comment-page-2/#comments">'
-            "Newer Comments</a></div></nav>"
+            else f'<nav class="comment-navigation"><div class="nav-next"><a href="{newer or url + "comment-page-2/"}'
+            '#comments">Newer Comments</a></div></nav>'
         )
         top.addnext(nav)
         pages.append(lxml.html.tostring(tree, encoding="unicode"))

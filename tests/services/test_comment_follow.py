@@ -10,7 +10,8 @@ import dataclasses
 import datetime as dt
 import email.utils
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable
+import itertools
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import lxml.html
@@ -228,7 +229,7 @@ async def test_a_finished_posting_another_keeps_from_reopening_is_left_and_retur
     assert (await store.articles.get(article.id)).comments[0].text == "First, edited."
 
 
-def test_a_comment_is_taken_for_deleted_only_if_every_page_it_may_be_on_was_read() -> None:
+def test_a_comment_is_taken_for_deleted_only_if_every_page_was_read() -> None:
     own = comment(0, "ann", "On the post's page.")
     paged = dataclasses.replace(
         comment(1, "bob", "On page 2.", posted=AT + dt.timedelta(hours=1)), page="/p/2"
@@ -240,13 +241,11 @@ def test_a_comment_is_taken_for_deleted_only_if_every_page_it_may_be_on_was_read
     )
     stored = [own, paged, unknown, dataclasses.replace(later, page="")]
     fetched = [later]
-    # Page 2 failed to load: its comment stays; so do the unknown one and the one last read on the
-    # post's page, which may have moved to page 2 as newer comments came.
-    assert comment_changes(stored, fetched, {""}, complete=False).deleted == []
+    # A page failed to load, or lay past the tenth: each comment not shown may be on it, whichever
+    # page it was read on (comments move between pages as others are added and deleted).
+    assert comment_changes(stored, fetched, complete=False).deleted == []
     # Every page read: each comment not shown is gone.
-    assert comment_changes(stored, fetched, {"", "/p/2"}, complete=True).deleted == [0, 1, 2]
-    # Page 2 read, a page past the tenth not: page 2's comment is gone; the others may be there.
-    assert comment_changes(stored, fetched, {"", "/p/2"}, complete=False).deleted == [1]
+    assert comment_changes(stored, fetched, complete=True).deleted == [0, 1, 2]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -269,7 +268,7 @@ class PagedPost:
 
 @contextlib.asynccontextmanager
 async def paged_post(store: Store) -> AsyncIterator[PagedPost]:
-    older, newest = split_comment_pages(page("netzpolitik.org.abmahnungen.html"), NETZ)
+    older, newest = split_comment_pages(page("netzpolitik.org.abmahnungen.html"), NETZ, NETZ)
     path = NETZ.removeprefix("https://netzpolitik.org")
     async with serving() as site:
         site.html("netzpolitik.org", path, newest)
@@ -352,3 +351,97 @@ async def test_comments_moved_from_the_post_page_to_one_that_failed_are_not_take
         assert [c.text for c in (await store.articles.get(article.id)).comments] == [
             c.text for c in article.comments
         ]
+
+
+def numbered_pages(html: str, cuts: Sequence[int]) -> list[str]:
+    """netzpolitik's page as a WordPress site with comment paging shows it, its threads cut at
+    ``cuts``: ``comment-page-1/``, ``comment-page-2/``, … the oldest first, the post's own address
+    the newest (the last of the list), each page linking to the one before and after it
+    (:func:`~tests.articles.test_web_pages.split_comment_pages`'s, for more than two pages)."""
+    spans = list(itertools.pairwise((0, *cuts, None)))
+    pages = []
+    for number, (start, end) in enumerate(spans, 1):
+        tree, top = comment_list(html)
+        threads = [li for li in top if li.tag == "li"]
+        for li in threads[:start] + (threads[end:] if end is not None else []):
+            top.remove(li)
+        links = [("nav-previous", f"{NETZ}comment-page-{number - 1}/", "Older")] if number > 1 else []
+        if number < len(spans):  # WordPress links the newest page as the article's own address
+            newer = f"{NETZ}comment-page-{number + 1}/" if number + 1 < len(spans) else NETZ
+            links.append(("nav-next", newer, "Newer"))
+        nav = "".join(
+            f'<div class="{kind}"><a href="{to}#comments">{word} Comments</a></div>'
+            for kind, to, word in links
+        )
+        top.addnext(lxml.html.fragment_fromstring(f'<nav class="comment-navigation">{nav}</nav>'))
+        pages.append(lxml.html.tostring(tree, encoding="unicode"))
+    return pages
+
+
+async def test_a_comment_moved_onto_a_numbered_page_that_failed_is_not_taken_for_deleted(
+    store: Store,
+) -> None:
+    """Three pages of threads: 6 on page 1, 6 on page 2, the rest at the post's address. The
+    oldest thread is deleted on the blog, so page 2's first moves onto page 1, which then fails
+    to load: not shown where it was read (page 2, read), it is kept. Once page 1 loads, the
+    deleted thread's comments go, and only those."""
+    whole = page("netzpolitik.org.abmahnungen.html")
+    path = NETZ.removeprefix("https://netzpolitik.org")
+    async with serving() as site:
+
+        def serve(pages: Sequence[str], failing: str | None = None) -> None:
+            *numbered, own = pages
+            site.html("netzpolitik.org", path, own)
+            for number, html in enumerate(numbered, 1):
+                where = f"comment-page-{number}/"
+                down = where == failing
+                site.html(
+                    "netzpolitik.org", path + where, "down" if down else html, status=500 if down else 200
+                )
+
+        serve(numbered_pages(whole, (6, 12)))
+        fetcher = Fetcher(resolve=site.resolve, tls=site.client_tls)
+        imported = await import_article(store, await fetch_article(fetcher, NETZ, 1500), guild_id=1)
+        article = await store.articles.get(imported.article.id)
+        await record_posting(store, article, guild_id=1, channel_id=10, with_comments=True)
+        follow = functools.partial(
+            follow_comments, store, fetcher, PostingEvents(), target_chars=1500, hours=48, now=utcnow()
+        )
+        assert {c.page for c in article.comments} == {path + "comment-page-1", path + "comment-page-2", ""}
+
+        deleted, _, in_thread = first_thread_taken(whole)
+        serve(numbered_pages(deleted, (6, 12)), failing="comment-page-1/")
+        # Page 2's first thread, read there, is on page 1 now: kept, as is everything else.
+        assert await follow() == 0
+        assert (await store.articles.get(article.id)).comments == article.comments
+
+        serve(numbered_pages(deleted, (6, 12)))
+        assert await follow() == in_thread
+        after = await store.articles.get(article.id)
+        assert [c.index for c in after.comments] == [c.index for c in article.comments[in_thread:]]
+
+
+async def test_an_import_that_could_not_read_a_comment_page_keeps_no_validators(store: Store) -> None:
+    """A comment page that failed at the import: its comments are missing, so the first fetch for
+    new comments is a whole one, not a 304 (the post's page unchanged) that would leave them out
+    until the post's page changed."""
+    older, newest = split_comment_pages(page("netzpolitik.org.abmahnungen.html"), NETZ, NETZ)
+    path = NETZ.removeprefix("https://netzpolitik.org")
+    async with serving() as site:
+        site.html("netzpolitik.org", path, newest)
+        site.html("netzpolitik.org", path + "comment-page-1/", "down", status=500)
+        fetcher = Fetcher(resolve=site.resolve, tls=site.client_tls)
+        imported = await import_from_web(store, fetcher, NETZ, 1500, guild_id=1)
+        article = imported.article
+        assert 0 < len(article.comments) < 74
+        assert await store.followed_comments.validators(article.id) == (None, None)
+        await record_posting(store, article, guild_id=1, channel_id=10, with_comments=True)
+
+        site.html("netzpolitik.org", path + "comment-page-1/", older)  # the post's page unchanged
+        follow = functools.partial(
+            follow_comments, store, fetcher, PostingEvents(), target_chars=1500, hours=48, now=utcnow()
+        )
+        assert await follow() == 74 - len(article.comments)
+        assert site.not_modified == []
+        assert len((await store.articles.get(article.id)).comments) == 74
+        assert all(await store.followed_comments.validators(article.id))
