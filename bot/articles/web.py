@@ -387,7 +387,15 @@ def build_article(
                 if found is not None:
                     quotes.append(CommentQuote(comment=found, text=paragraph))
         comments.append(
-            Comment(number, raw.author, raw.posted, text, tuple(quotes), page=read_on[number - 1])
+            Comment(
+                number,
+                raw.author,
+                raw.posted,
+                text,
+                tuple(quotes),
+                page=read_on[number - 1],
+                blog_id=raw.blog_id,
+            )
         )
         earlier.add(number, normalise_for_quotes(text))
     body, blocks = join_blocks(RawBlock(text, heading) for text, heading in first.blocks)

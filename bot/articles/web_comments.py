@@ -36,6 +36,15 @@ class WebComment:
     quoted: tuple[str, ...] = ()
     """Paragraphs the commenter set as a quotation (a ``<blockquote>``)."""
     parent: str | None = None
+    positional: bool = False
+    """``key`` is the reader's own numbering, where the layout gives the comment no id (classic
+    Blogger without anchors, schema.org data without ``@id``): it moves as earlier comments are
+    deleted, so it names no comment from one fetch to the next."""
+
+    @property
+    def blog_id(self) -> str | None:
+        """The blog's own id for the comment, if the page gives one."""
+        return None if self.positional or not self.key else self.key
 
 
 def page_comments(tree: Any) -> tuple[WebComment, ...]:
@@ -217,11 +226,13 @@ def _blogger_classic(tree: Any) -> Iterator[WebComment]:
             author = re.sub(
                 r"\s*(?:said|dijo|a dit|hat gesagt)\s*\.{0,3}:?\s*$", "", flat_text(element), flags=re.I
             )
-            key = element.get("id") or first(element, ".//a/@name") or f"c{len(paragraphs)}"
+            given = element.get("id") or first(element, ".//a/@name")
+            key = given or f"c{len(paragraphs)}"
         elif element.tag == "dd" and has_class(element, "comment-body"):
             paragraphs = [p for p in flat_text(element).split("\n\n") if p]
         elif element.tag == "dd" and has_class(element, "comment-footer") and author is not None:
-            yield WebComment(key, author or "Anonymous", _blogger_time(element), tuple(paragraphs))
+            posted = _blogger_time(element)
+            yield WebComment(key, author or "Anonymous", posted, tuple(paragraphs), positional=not given)
             author, paragraphs = None, []
 
 
@@ -234,13 +245,13 @@ def _schema_comments(tree: Any) -> Iterator[WebComment]:
         if not isinstance(item, dict) or id(item) in seen or "Comment" not in schema_types(item):
             return
         seen.add(id(item))
-        key = str(item.get("@id") or item.get("url") or f"ld-{next(counter)}")
+        given = item.get("@id") or item.get("url")
+        key = str(given or f"ld-{next(counter)}")
         text = str(item.get("text") or "")
         paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip()]
         posted = _iso_time(str(item.get("dateCreated") or item.get("datePublished") or ""))
-        yield WebComment(
-            key, author_name(item.get("author")) or "Anonymous", posted, tuple(paragraphs), (), parent
-        )
+        name = author_name(item.get("author")) or "Anonymous"
+        yield WebComment(key, name, posted, tuple(paragraphs), (), parent, positional=not given)
         replies = item.get("comment") or []
         for reply in replies if isinstance(replies, list) else [replies]:
             yield from walk(reply, key)
@@ -266,7 +277,8 @@ def _microdata_comments(tree: Any) -> Iterator[WebComment]:
             ]
             return found[0] if found else None
 
-        key = item.get("id") or f"md-{number}"
+        given = item.get("id")
+        key = given or f"md-{number}"
         parent_el = next((a for a in item.iterancestors() if a in items), None)
         parent = (
             (parent_el.get("id") or f"md-{items.index(parent_el) + 1}") if parent_el is not None else None
@@ -283,7 +295,9 @@ def _microdata_comments(tree: Any) -> Iterator[WebComment]:
         )
         text_el = own("text")
         paragraphs, quoted = _paragraphs([text_el]) if text_el is not None else ([], [])
-        yield WebComment(key, author or "Anonymous", posted, tuple(paragraphs), tuple(quoted), parent)
+        yield WebComment(
+            key, author or "Anonymous", posted, tuple(paragraphs), tuple(quoted), parent, positional=not given
+        )
 
 
 def _iso_time(value: str | None) -> dt.datetime | None:

@@ -61,6 +61,11 @@ class Comment:
     is: comments move between pages as others are added and deleted, so one that a later fetch does
     not show is only taken for deleted if that fetch read every page
     (:func:`bot.services.comment_follow.comment_changes`)."""
+    blog_id: str | None = None
+    """The blog's own id for the comment (``comment-123``, a schema.org ``@id``), which a later fetch
+    finds it by whatever became of its author's name or the time shown; None where the page gives
+    none (the reader's own numbering moves as comments are deleted) or it is not known (a file's
+    comments, a web article imported before ids were kept)."""
 
     @property
     def reply_to(self) -> int | None:

@@ -60,7 +60,9 @@ def whole_sql(dialect: Dialect, where: str, *, owner: bool = False) -> str:
         "FROM comment_quotes q WHERE q.article_id = a.id",
         "comment_idx, position",
     )
-    said = rows("idx, author, posted, text, page", "FROM comments c WHERE c.article_id = a.id", "idx")
+    said = rows(
+        "idx, author, posted, text, page, blog_id", "FROM comments c WHERE c.article_id = a.id", "idx"
+    )
     owned = (
         ", (SELECT min(g.guild_id) FROM article_guilds g WHERE g.article_id = a.id) AS owner_"
         if owner
@@ -90,8 +92,9 @@ def article_of(row: Row) -> Article:
             text,
             tuple(quotes.get(idx, ())),
             page,
+            blog_id,
         )
-        for idx, author, posted, text, page in json.loads(row["comments_"] or "[]")
+        for idx, author, posted, text, page, blog_id in json.loads(row["comments_"] or "[]")
     )
     return Article(
         id=row["id"],

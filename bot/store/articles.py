@@ -34,7 +34,8 @@ async def write_comments(db: Connection, article_id: str, comments: Sequence[Com
     if not comments:  # most files have none: no statement, no trip to a server
         return
     await db.executemany(
-        "INSERT INTO comments (article_id, idx, author, posted, text, page) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO comments (article_id, idx, author, posted, text, page, blog_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 article_id,
@@ -43,6 +44,7 @@ async def write_comments(db: Connection, article_id: str, comments: Sequence[Com
                 c.posted.isoformat(timespec="seconds") if c.posted else None,
                 c.text,
                 c.page,
+                c.blog_id,
             )
             for c in comments
         ],

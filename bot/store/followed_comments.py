@@ -58,6 +58,17 @@ class FollowedCommentQueries:
                 (etag, last_modified, article_id),
             )
 
+    async def identify(self, article_id: str, identified: Sequence[tuple[int, str]]) -> None:
+        """Keep the blog's ids (number, id) of comments stored without one, which a fetch found by
+        author and time: from then on they are found by id. An id kept already is left as it is."""
+        if not identified:
+            return
+        async with self._store.transaction() as db:
+            await db.executemany(
+                "UPDATE comments SET blog_id = ? WHERE article_id = ? AND idx = ? AND blog_id IS NULL",
+                [(blog_id, article_id, idx) for idx, blog_id in identified],
+            )
+
     async def add(
         self,
         article_id: str,
