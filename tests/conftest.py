@@ -39,6 +39,7 @@ from tests.fresh_databases import (
 )
 from tests.harness import POSTGRES_ENV, end_starter
 from tests.scheduling import lay_out
+from tests.worker_zygote import forking_workers
 
 # Bytecode caches on, for this process and the ones it starts, even under PYTHONDONTWRITEBYTECODE:
 # without them each of the workers rewrites the asserts of ~200 test modules again (2 s of CPU
@@ -96,6 +97,7 @@ def pytest_configure(config: pytest.Config) -> None:
                 share_derivation(os.environ[POSTGRES_ENV])
         if config.getoption("numprocesses", None):
             _compile_once()
+            _fork_workers(config)
 
 
 def _compile_once() -> None:
@@ -118,11 +120,28 @@ def _compile_once() -> None:
             importlib.import_module(name)
 
 
+_forking = contextlib.ExitStack()
+"""The process forking this run's workers (:mod:`tests.worker_zygote`), ended after the run."""
+
+
+def _fork_workers(config: pytest.Config) -> None:
+    """Workers forked from one process that imported the bot and its libraries once, where
+    pytest-xdist would start each as a new Python (0.9 s of CPU each, eight at once on two cores):
+    its ``popen`` specs made to go through :mod:`tests.worker_zygote`. Left as they are if the run
+    names its own (``--tx``) or the forking process cannot be had."""
+    specs = config.getoption("tx", None) or []
+    if specs and all(spec == "popen" for spec in specs):
+        forked = _forking.enter_context(forking_workers(len(specs)))
+        if forked is not None:
+            config.option.tx = forked
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
     """In the process handing tests out, drop this run's databases; in a worker, end the process
     here (:func:`_end_without_teardown`)."""
     if not hasattr(config, "workerinput"):
+        _forking.close()
         _run_database.close()
     else:
         _end_without_teardown()

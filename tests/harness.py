@@ -16,7 +16,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import uuid
 from collections.abc import Callable, Mapping
@@ -27,6 +26,7 @@ from aiohttp import web
 
 from bot.domain.database import Database, PostgresUrl
 from bot.sandbox import Sandbox
+from tests.worker_zygote import python
 
 POSTGRES_ENV = "READALONG_TEST_POSTGRES"
 """The variable naming the tests' PostgreSQL server (read here and by ``tests.conftest``)."""
@@ -120,7 +120,7 @@ class _Starter:
     def __init__(self) -> None:
         derived = [os.environ[DERIVED_ENV]] if os.environ.get(DERIVED_ENV) else []
         self._process = subprocess.Popen(
-            [sys.executable, "-c", STARTER, *derived],
+            [*python(), "-c", STARTER, *derived],
             env={k: v for k, v in os.environ.items() if not k.startswith(_PASSED_OVER)},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
