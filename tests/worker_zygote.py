@@ -43,7 +43,7 @@ from pathlib import Path
 
 PRELOADED = ("bot", "cogs")
 """Packages imported ahead, every module of them."""
-LIBRARIES = ("pytest", "discord", "aiohttp", "asyncpg", "lxml.html")
+LIBRARIES = ("pytest", "discord", "aiohttp", "asyncpg", "lxml.html", "jsonschema", "yaml", "grimp", "pyte")
 """Libraries imported ahead. Not the packages of pytest's plugins (pytest-xdist, pytest-asyncio,
 Hypothesis: pytest rewrites their asserts as it imports them, and warns of one imported before)."""
 READY_WITHIN = 60.0
