@@ -112,8 +112,9 @@ async def import_page(
     """Store an article fetched by its address as a file's is (:func:`import_article`, the same
     re-import rule). A new article keeps its page's validators (``ETag``, ``Last-Modified``), so the
     first fetch for its new comments (:mod:`bot.services.comment_follow`) is a conditional one: a
-    304 while the page is unchanged. Kept after the article is stored: a stop in between costs
-    that fetch being whole, nothing else."""
+    304 while the page is unchanged (none where a comment page could not be had: that fetch is
+    whole, and reads it). Kept after the article is stored: a stop in between costs that fetch
+    being whole, nothing else."""
     assert page.article is not None  # asked unconditionally: never a 304
     imported = await import_article(store, page.article, article_id=article_id, guild_id=guild_id)
     if imported.created and (page.etag or page.last_modified):

@@ -6,10 +6,10 @@ sent exactly once, whatever restarts happen).
 
 A comment is known by the blog's own id for it, else by its author and time as the blog shows them
 (by its author and words when the blog shows no time), never by its number, which changes as older
-ones are deleted: see :func:`matched`. A comment whose words
-changed is edited in the thread; one the page no longer shows is deleted there, if the fetch read
-every page of the comment section (unless the page shows no comments at all: a changed theme, not
-a purge): see :func:`comment_changes`.
+ones are deleted: see :func:`matched`. A comment whose words changed is edited in the thread; one
+the page no longer shows is deleted there, if the fetch read every page of the comment section
+(unless the page shows no comments at all: a changed theme, not a purge): see
+:func:`comment_changes`.
 """
 
 from __future__ import annotations
