@@ -43,9 +43,16 @@ from pathlib import Path
 
 PRELOADED = ("bot", "cogs")
 """Packages imported ahead, every module of them."""
-LIBRARIES = ("pytest", "discord", "aiohttp", "asyncpg", "lxml.html", "jsonschema", "yaml", "grimp", "pyte")
+LIBRARIES = (
+    *("pytest", "discord", "aiohttp", "asyncpg", "lxml.html", "jsonschema", "yaml", "grimp", "pyte"),
+    # Imported by the bot only when first needed (the web page reader, the HTML export), which in
+    # a test run is in every worker. (Not openai, the model's client, which two workers need: it
+    # imports anyio, one of pytest's plugins' packages.)
+    *("trafilatura", "markdown_it"),
+)
 """Libraries imported ahead. Not the packages of pytest's plugins (pytest-xdist, pytest-asyncio,
-Hypothesis: pytest rewrites their asserts as it imports them, and warns of one imported before)."""
+Hypothesis, anyio) nor any that imports one: pytest rewrites their asserts as it imports them, and
+warns of one imported before."""
 READY_WITHIN = 60.0
 """Seconds to wait for the forking process's imports; past that the workers start as usual."""
 _STATUS = struct.Struct("!i")
