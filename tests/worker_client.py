@@ -11,6 +11,7 @@ import struct
 import sys
 
 STATUS = struct.Struct("!i")
+"""What the forking process sends back (:mod:`tests.worker_zygote`): the pid, then the exit status."""
 
 
 def receive(connection: socket.socket) -> int:

@@ -32,7 +32,6 @@ import selectors
 import shlex
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -40,6 +39,8 @@ import traceback
 import types
 from collections.abc import Iterator
 from pathlib import Path
+
+from tests.worker_client import STATUS
 
 PRELOADED = ("bot", "cogs")
 """Packages imported ahead, every module of them."""
@@ -55,7 +56,6 @@ Hypothesis, anyio) nor any that imports one: pytest rewrites their asserts as it
 warns of one imported before."""
 READY_WITHIN = 60.0
 """Seconds to wait for the forking process's imports; past that the workers start as usual."""
-_STATUS = struct.Struct("!i")
 
 
 def preload() -> None:
@@ -97,13 +97,13 @@ def serve(path: str) -> None:
                     continue
                 connection, _ = listener.accept()
                 pid = _fork(connection, [listener, selector, woken, waking, *clients.values()])
-                connection.sendall(_STATUS.pack(pid))
+                connection.sendall(STATUS.pack(pid))
                 clients[pid] = connection
             for pid in list(clients):
                 done, status = os.waitpid(pid, os.WNOHANG)
                 if done:
                     with contextlib.closing(clients.pop(pid)) as connection, contextlib.suppress(OSError):
-                        connection.sendall(_STATUS.pack(os.waitstatus_to_exitcode(status)))
+                        connection.sendall(STATUS.pack(os.waitstatus_to_exitcode(status)))
 
 
 def _fork(connection: socket.socket, inherited: list[socket.socket | selectors.BaseSelector]) -> int:
