@@ -5,8 +5,10 @@ not the article refused in one line. No network: the pages are files (web_pages/
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import string
+from collections.abc import Sequence
 from html import escape as html_escape
 
 import lxml.html
@@ -135,28 +137,39 @@ def test_blogger_threaded_comments() -> None:
     assert comment.posted == dt.datetime(2017, 5, 10, 16, 14)  # noqa: DTZ001
 
 
-def split_comment_pages(html: str, url: str, newer: str | None = None) -> tuple[str, str]:
-    """netzpolitik's page as a WordPress site with comment paging shows it: the article's address shows
-    the newest threads (page 2) with an "Older Comments" link, ``comment-page-1/`` the first ones with
-    a "Newer Comments" link to ``newer`` (default ``comment-page-2/``; WordPress's default, the newest
-    at the article's address, links that address)."""
+def numbered_pages(html: str, url: str, cuts: Sequence[int], newest: str | None = None) -> list[str]:
+    """netzpolitik's page as a WordPress site with comment paging shows it, its threads cut at
+    ``cuts``: ``comment-page-1/``, ``comment-page-2/``, … the oldest first, the newest last, each
+    page linking to the one before ("Older Comments") and after it ("Newer Comments"). The last
+    page is at ``newest``, which the one before it links (default the article's address, where
+    WordPress's default shows the newest)."""
+    spans = list(itertools.pairwise((0, *cuts, None)))
     pages = []
-    for keep_first in (True, False):
+    for number, (start, end) in enumerate(spans, 1):
         tree = lxml.html.document_fromstring(html)
         [top] = tree.xpath('//ol[contains(@class, "comment-list")]')
         threads = [li for li in top if li.tag == "li"]
-        for li in threads[6:] if keep_first else threads[:6]:
+        for li in threads[:start] + (threads[end:] if end is not None else []):
             top.remove(li)
-        nav = lxml.html.fragment_fromstring(
-            f'<nav class="comment-navigation"><div class="nav-previous"><a href="{url}comment-page-1/#comments">'
-            "Older Comments</a></div></nav>"
-            if not keep_first
-            else f'<nav class="comment-navigation"><div class="nav-next"><a href="{newer or url + "comment-page-2/"}'
-            '#comments">Newer Comments</a></div></nav>'
+        links = [("nav-previous", f"{url}comment-page-{number - 1}/", "Older")] if number > 1 else []
+        if number < len(spans):
+            newer = f"{url}comment-page-{number + 1}/" if number + 1 < len(spans) else (newest or url)
+            links.append(("nav-next", newer, "Newer"))
+        nav = "".join(
+            f'<div class="{kind}"><a href="{to}#comments">{word} Comments</a></div>'
+            for kind, to, word in links
         )
-        top.addnext(nav)
+        top.addnext(lxml.html.fragment_fromstring(f'<nav class="comment-navigation">{nav}</nav>'))
         pages.append(lxml.html.tostring(tree, encoding="unicode"))
-    return pages[0], pages[1]
+    return pages
+
+
+def split_comment_pages(html: str, url: str, newer: str | None = None) -> tuple[str, str]:
+    """:func:`numbered_pages` on two pages, the first six threads on ``comment-page-1/``: the newer
+    page at ``newer`` (default ``comment-page-2/``, where a blog shows the oldest at the article's
+    address; WordPress's default, the newest at the article's address, is ``url``)."""
+    older, newest = numbered_pages(html, url, (6,), newest=newer or url + "comment-page-2/")
+    return older, newest
 
 
 def test_paged_comments_are_ordered_by_page_and_threads_kept() -> None:

@@ -10,7 +10,6 @@ import dataclasses
 import datetime as dt
 import email.utils
 import functools
-import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
@@ -25,7 +24,7 @@ from bot.services.posting import PostingEvents
 from bot.services.webfetch import Fetcher
 from bot.store import Store
 from bot.store.postings import utcnow
-from tests.articles.test_web_pages import LEMIRE, NETZ, split_comment_pages
+from tests.articles.test_web_pages import LEMIRE, NETZ, numbered_pages, split_comment_pages
 from tests.articles.web_server import Site, fetch_article, page, serving
 from tests.conftest import both_backends
 from tests.e2e.test_comment_follow import NEW_COMMENT, POST
@@ -353,31 +352,6 @@ async def test_comments_moved_from_the_post_page_to_one_that_failed_are_not_take
         ]
 
 
-def numbered_pages(html: str, cuts: Sequence[int]) -> list[str]:
-    """netzpolitik's page as a WordPress site with comment paging shows it, its threads cut at
-    ``cuts``: ``comment-page-1/``, ``comment-page-2/``, … the oldest first, the post's own address
-    the newest (the last of the list), each page linking to the one before and after it
-    (:func:`~tests.articles.test_web_pages.split_comment_pages`'s, for more than two pages)."""
-    spans = list(itertools.pairwise((0, *cuts, None)))
-    pages = []
-    for number, (start, end) in enumerate(spans, 1):
-        tree, top = comment_list(html)
-        threads = [li for li in top if li.tag == "li"]
-        for li in threads[:start] + (threads[end:] if end is not None else []):
-            top.remove(li)
-        links = [("nav-previous", f"{NETZ}comment-page-{number - 1}/", "Older")] if number > 1 else []
-        if number < len(spans):  # WordPress links the newest page as the article's own address
-            newer = f"{NETZ}comment-page-{number + 1}/" if number + 1 < len(spans) else NETZ
-            links.append(("nav-next", newer, "Newer"))
-        nav = "".join(
-            f'<div class="{kind}"><a href="{to}#comments">{word} Comments</a></div>'
-            for kind, to, word in links
-        )
-        top.addnext(lxml.html.fragment_fromstring(f'<nav class="comment-navigation">{nav}</nav>'))
-        pages.append(lxml.html.tostring(tree, encoding="unicode"))
-    return pages
-
-
 async def test_a_comment_moved_onto_a_numbered_page_that_failed_is_not_taken_for_deleted(
     store: Store,
 ) -> None:
@@ -399,7 +373,7 @@ async def test_a_comment_moved_onto_a_numbered_page_that_failed_is_not_taken_for
                     "netzpolitik.org", path + where, "down" if down else html, status=500 if down else 200
                 )
 
-        serve(numbered_pages(whole, (6, 12)))
+        serve(numbered_pages(whole, NETZ, (6, 12)))
         fetcher = Fetcher(resolve=site.resolve, tls=site.client_tls)
         imported = await import_article(store, await fetch_article(fetcher, NETZ, 1500), guild_id=1)
         article = await store.articles.get(imported.article.id)
@@ -410,12 +384,12 @@ async def test_a_comment_moved_onto_a_numbered_page_that_failed_is_not_taken_for
         assert {c.page for c in article.comments} == {path + "comment-page-1", path + "comment-page-2", ""}
 
         deleted, _, in_thread = first_thread_taken(whole)
-        serve(numbered_pages(deleted, (6, 12)), failing="comment-page-1/")
+        serve(numbered_pages(deleted, NETZ, (6, 12)), failing="comment-page-1/")
         # Page 2's first thread, read there, is on page 1 now: kept, as is everything else.
         assert await follow() == 0
         assert (await store.articles.get(article.id)).comments == article.comments
 
-        serve(numbered_pages(deleted, (6, 12)))
+        serve(numbered_pages(deleted, NETZ, (6, 12)))
         assert await follow() == in_thread
         after = await store.articles.get(article.id)
         assert [c.index for c in after.comments] == [c.index for c in article.comments[in_thread:]]
