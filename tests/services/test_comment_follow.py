@@ -39,6 +39,13 @@ def comment(index: int, author: str, text: str, posted: dt.datetime | None = AT)
     return Comment(index=index, author=author, posted=posted, text=text)
 
 
+def follower(store: Store, fetcher: Fetcher) -> Callable[[], Awaitable[int]]:
+    """One poll of the comment follow, as the feeds' poller runs it, now: how many changes it made."""
+    return functools.partial(
+        follow_comments, store, fetcher, PostingEvents(), target_chars=1500, hours=48, now=utcnow()
+    )
+
+
 def test_new_comments_are_known_by_author_and_time_else_by_words() -> None:
     stored = [comment(0, "ann", "First."), comment(1, "bob", "No date.", posted=None)]
     fetched = [
@@ -135,9 +142,7 @@ async def test_the_post_page_is_fetched_again_conditionally_and_a_304_changes_no
         imported = await import_from_web(store, fetcher, LEMIRE, 1500, guild_id=1)
         article = imported.article
         posting = await record_posting(store, article, guild_id=1, channel_id=10, with_comments=True)
-        follow = functools.partial(
-            follow_comments, store, fetcher, PostingEvents(), target_chars=1500, hours=48, now=utcnow()
-        )
+        follow = follower(store, fetcher)
         # The import kept the page's ETag and Last-Modified.
         etag, modified = await store.followed_comments.validators(article.id)
         assert etag and modified and site.not_modified == []
@@ -276,9 +281,7 @@ async def paged_post(store: Store) -> AsyncIterator[PagedPost]:
         imported = await import_article(store, await fetch_article(fetcher, NETZ, 1500), guild_id=1)
         article = await store.articles.get(imported.article.id)
         await record_posting(store, article, guild_id=1, channel_id=10, with_comments=True)
-        follow = functools.partial(
-            follow_comments, store, fetcher, PostingEvents(), target_chars=1500, hours=48, now=utcnow()
-        )
+        follow = follower(store, fetcher)
         yield PagedPost(site, path, older, newest, article, follow)
 
 
@@ -378,9 +381,7 @@ async def test_a_comment_moved_onto_a_numbered_page_that_failed_is_not_taken_for
         imported = await import_article(store, await fetch_article(fetcher, NETZ, 1500), guild_id=1)
         article = await store.articles.get(imported.article.id)
         await record_posting(store, article, guild_id=1, channel_id=10, with_comments=True)
-        follow = functools.partial(
-            follow_comments, store, fetcher, PostingEvents(), target_chars=1500, hours=48, now=utcnow()
-        )
+        follow = follower(store, fetcher)
         assert {c.page for c in article.comments} == {path + "comment-page-1", path + "comment-page-2", ""}
 
         deleted, _, in_thread = first_thread_taken(whole)
@@ -412,9 +413,7 @@ async def test_an_import_that_could_not_read_a_comment_page_keeps_no_validators(
         await record_posting(store, article, guild_id=1, channel_id=10, with_comments=True)
 
         site.html("netzpolitik.org", path + "comment-page-1/", older)  # the post's page unchanged
-        follow = functools.partial(
-            follow_comments, store, fetcher, PostingEvents(), target_chars=1500, hours=48, now=utcnow()
-        )
+        follow = follower(store, fetcher)
         assert await follow() == 74 - len(article.comments)
         assert site.not_modified == []
         assert len((await store.articles.get(article.id)).comments) == 74

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import json
 
 import lxml.html
@@ -16,16 +15,15 @@ import pytest
 from bot.articles.web_comments import page_comments
 from bot.domain.article import Comment
 from bot.services.articles import import_from_web
-from bot.services.comment_follow import comment_changes, follow_comments
-from bot.services.posting import PostingEvents
+from bot.services.comment_follow import comment_changes
 from bot.services.webfetch import Fetcher
 from bot.store import Store
-from bot.store.postings import utcnow
 from tests.articles.test_web_pages import LEMIRE
 from tests.articles.web_server import page, serving
 from tests.conftest import both_backends
 from tests.e2e.test_comment_follow import POST
 from tests.postings import record_posting
+from tests.services.test_comment_follow import follower
 
 pytestmark = both_backends
 
@@ -131,9 +129,7 @@ async def test_a_commenter_renamed_on_the_blog_is_neither_deleted_nor_posted_aga
         items = await store.postings.items(posting.id)
 
         site.html("lemire.me", POST, renamed_and_retimed(html, stored[0].blog_id, stored[1].blog_id))
-        follow = functools.partial(
-            follow_comments, store, fetcher, PostingEvents(), target_chars=1500, hours=48, now=utcnow()
-        )
+        follow = follower(store, fetcher)
         assert await follow() == 0
         assert (await store.articles.get(article.id)).comments == stored
         assert await store.postings.items(posting.id) == items
@@ -149,8 +145,6 @@ async def test_comments_stored_before_ids_were_kept_get_them_at_the_next_fetch(s
         async with store.transaction() as db:  # as an import before ids were kept left them
             await db.execute("UPDATE comments SET blog_id = NULL WHERE article_id = ?", (article.id,))
             await db.execute("UPDATE articles SET page_etag = NULL, page_last_modified = NULL")
-        follow = functools.partial(
-            follow_comments, store, fetcher, PostingEvents(), target_chars=1500, hours=48, now=utcnow()
-        )
+        follow = follower(store, fetcher)
         assert await follow() == 0
         assert [c.blog_id for c in (await store.articles.get(article.id)).comments] == ids
